@@ -1,0 +1,25 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'crds/', 'charts/', 'scratch/', 'test/controlplane/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    // The engine is pure: no I/O, only the API types.
+    files: ['src/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:*', '../runtime/*', '../connectors/*', '../controllers/*', '../cli/*', 'pg', 'ldapts', '@kubernetes/*'] }],
+    },
+  },
+  {
+    files: ['src/connectors/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['../controllers/*', '../../controllers/*', '../cli/*', '../../cli/*', '../engine/*', '../../engine/*'] }] },
+  },
+);

@@ -1,0 +1,65 @@
+// The account model shared by the engine (which plans) and the connectors (which observe and apply).
+// Attribute names are Rollcall's canonical names; each connector maps them onto its own.
+
+/** Canonical attributes derived from a User; connectors say which of them they store. */
+export const CANONICAL_ATTRIBUTES = [
+  'givenName',
+  'familyName',
+  'displayName',
+  'email',
+  'employeeId',
+  'department',
+  'title',
+  'manager',
+  'employeeType',
+] as const;
+
+export type Attributes = Record<string, string>;
+
+/** What one system should hold for one user. `absent` means: no account at all. */
+export interface DesiredAccount {
+  system: string;
+  userName: string;
+  state: 'present' | 'disabled' | 'absent';
+  attributes: Attributes;
+  /** Sorted and unique. Empty when the account is disabled or absent. */
+  entitlements: string[];
+}
+
+/** What one system actually holds for one user, inside the connector's managed scope. */
+export interface ObservedAccount {
+  userName: string;
+  /** The system's own identifier: DN, role name, SCIM id, ... */
+  id: string;
+  state: 'present' | 'disabled';
+  attributes: Attributes;
+  /** Sorted and unique. */
+  entitlements: string[];
+}
+
+/** One idempotent step against one system. A create never carries entitlements: grants follow it. */
+export type AccountChange =
+  | { op: 'create'; account: DesiredAccount }
+  | { op: 'update'; userName: string; attributes: Record<string, string | null> }
+  | { op: 'grant' | 'revoke'; userName: string; entitlement: string }
+  | { op: 'disable' | 'enable' | 'delete'; userName: string };
+
+export type ChangeOp = AccountChange['op'];
+
+export function changeUserName(change: AccountChange): string {
+  return change.op === 'create' ? change.account.userName : change.userName;
+}
+
+/** What a connector can do, so the plan never asks for the impossible. */
+export interface Capabilities {
+  /** Accounts can be disabled while kept; otherwise disable falls back to revoking everything. */
+  disable: boolean;
+  entitlements: boolean;
+  /** Canonical attribute names the system stores; the plan compares only these. */
+  attributes: readonly string[];
+  /**
+   * The system has no account object of its own (Kubernetes RBAC): an account exists exactly
+   * while it holds entitlements, so create/delete/disable reduce to grants and revokes.
+   */
+  implicitAccounts?: boolean;
+}

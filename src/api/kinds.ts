@@ -1,0 +1,120 @@
+// The five kinds with everything the CRDs, the stores and the CLI need to know about each.
+import type { z } from 'zod';
+import { accessBindingResource, accessBindingSpec, accessBindingStatus } from './access-binding.ts';
+import { accessRoleResource, accessRoleSpec, accessRoleStatus } from './access-role.ts';
+import { connectedSystemResource, connectedSystemSpec, connectedSystemStatus } from './connected-system.ts';
+import { identitySourceResource, identitySourceSpec, identitySourceStatus } from './identity-source.ts';
+import { userResource, userSpec, userStatus } from './user.ts';
+
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'date' | 'boolean';
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+export interface KindInfo {
+  kind: KindName;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  description: string;
+  spec: z.ZodType;
+  status: z.ZodType;
+  resource: z.ZodType;
+  printerColumns: PrinterColumn[];
+}
+
+const readyColumn: PrinterColumn = { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
+const ageColumn: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+export const KINDS = {
+  ConnectedSystem: {
+    kind: 'ConnectedSystem',
+    plural: 'connectedsystems',
+    singular: 'connectedsystem',
+    shortNames: ['csys'],
+    description: 'A target system (LDAP, PostgreSQL, SCIM, Kubernetes RBAC, embedded sqlite) where Rollcall keeps accounts.',
+    spec: connectedSystemSpec,
+    status: connectedSystemStatus,
+    resource: connectedSystemResource,
+    printerColumns: [
+      { name: 'Type', type: 'string', jsonPath: '.spec.type' },
+      { name: 'Connected', type: 'string', jsonPath: '.status.conditions[?(@.type=="Connected")].status' },
+      readyColumn,
+      { name: 'Managed', type: 'integer', jsonPath: '.status.managed' },
+      { name: 'Orphans', type: 'integer', jsonPath: '.status.orphaned' },
+      ageColumn,
+    ],
+  },
+  User: {
+    kind: 'User',
+    plural: 'users',
+    singular: 'user',
+    shortNames: ['usr'],
+    description: 'A person or service identity whose accounts Rollcall keeps in every connected system.',
+    spec: userSpec,
+    status: userStatus,
+    resource: userResource,
+    printerColumns: [
+      { name: 'UserName', type: 'string', jsonPath: '.spec.userName', priority: 1 },
+      { name: 'State', type: 'string', jsonPath: '.spec.state' },
+      readyColumn,
+      { name: 'Systems', type: 'string', jsonPath: '.status.systems' },
+      { name: 'Access-Ends', type: 'date', jsonPath: '.status.accessEndsAt', priority: 1 },
+      ageColumn,
+    ],
+  },
+  AccessRole: {
+    kind: 'AccessRole',
+    plural: 'accessroles',
+    singular: 'accessrole',
+    shortNames: ['arole'],
+    description: 'A business role: the entitlements it grants in each connected system.',
+    spec: accessRoleSpec,
+    status: accessRoleStatus,
+    resource: accessRoleResource,
+    printerColumns: [
+      { name: 'Approval', type: 'boolean', jsonPath: '.spec.requiresApproval' },
+      { name: 'Max-Duration', type: 'string', jsonPath: '.spec.maxDuration' },
+      ageColumn,
+    ],
+  },
+  AccessBinding: {
+    kind: 'AccessBinding',
+    plural: 'accessbindings',
+    singular: 'accessbinding',
+    shortNames: ['abind'],
+    description: 'Grants one AccessRole to Users, optionally for a limited time.',
+    spec: accessBindingSpec,
+    status: accessBindingStatus,
+    resource: accessBindingResource,
+    printerColumns: [
+      { name: 'Role', type: 'string', jsonPath: '.spec.role' },
+      { name: 'Subjects', type: 'integer', jsonPath: '.status.subjects' },
+      { name: 'Until', type: 'date', jsonPath: '.spec.validUntil' },
+      readyColumn,
+      ageColumn,
+    ],
+  },
+  IdentitySource: {
+    kind: 'IdentitySource',
+    plural: 'identitysources',
+    singular: 'identitysource',
+    shortNames: ['idsrc'],
+    description: 'An authoritative HR feed that creates, updates and terminates Users.',
+    spec: identitySourceSpec,
+    status: identitySourceStatus,
+    resource: identitySourceResource,
+    printerColumns: [
+      { name: 'Type', type: 'string', jsonPath: '.spec.type' },
+      { name: 'Users', type: 'integer', jsonPath: '.status.users' },
+      readyColumn,
+      ageColumn,
+    ],
+  },
+} satisfies Record<string, KindInfo>;
+
+export type KindName = 'ConnectedSystem' | 'User' | 'AccessRole' | 'AccessBinding' | 'IdentitySource';
+export const KIND_NAMES = Object.keys(KINDS) as KindName[];

@@ -1,0 +1,19 @@
+// Connector factories by ConnectedSystem type. Each is imported only when a system of its type
+// exists, so running with sqlite alone never loads an LDAP or PostgreSQL client.
+import type { SystemType } from '../api/index.ts';
+import type { ConnectorFactory } from './types.ts';
+
+const loaders: Partial<Record<SystemType, () => Promise<ConnectorFactory>>> = {
+  sqlite: async () => (await import('./sqlite/index.ts')).createSqliteConnector,
+};
+
+/** Lets tests and embedders add or replace a type. */
+export function registerConnector(type: SystemType, factory: ConnectorFactory): void {
+  loaders[type] = async () => factory;
+}
+
+export async function connectorFactory(type: SystemType): Promise<ConnectorFactory> {
+  const load = loaders[type];
+  if (!load) throw new Error(`no connector for ConnectedSystem type "${type}"`);
+  return load();
+}

@@ -1,0 +1,32 @@
+// The connector contract: observe and apply, no policy. One folder per system type implements it.
+import type { Logger } from 'pino';
+import type { AccountChange, Capabilities, ConnectedSystemSpec, ObservedAccount } from '../api/index.ts';
+
+export interface Connector {
+  readonly capabilities: Capabilities;
+  /** Proves the connection and credentials work (the `Connected` condition). Throws RetryableError or PermanentError. */
+  check(signal: AbortSignal): Promise<void>;
+  /** Every account in the managed scope, and nothing outside it. */
+  listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount>;
+  getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined>;
+  /** One idempotent step: applying it twice leaves the system as applying it once. */
+  apply(change: AccountChange, signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ConnectorContext {
+  /** `namespace/name` of the ConnectedSystem, for messages. */
+  system: string;
+  spec: ConnectedSystemSpec;
+  /** The data of the Secret named by spec.credentialsSecretRef (decoded), or empty. Never log it. */
+  credentials: Record<string, string>;
+  logger: Logger;
+  /** Only for the kubernetes type: a kubeconfig for the cluster Rollcall runs in. */
+  kubeconfig?: import('@kubernetes/client-node').KubeConfig;
+  /** Namespace of the ConnectedSystem (the kubernetes type binds inside it by default). */
+  namespace: string;
+  /** Upper bound for one remote call; past it the call fails with a RetryableError. Default 10 s. */
+  timeoutMs?: number;
+}
+
+export type ConnectorFactory = (context: ConnectorContext) => Promise<Connector>;

@@ -1,0 +1,57 @@
+// The store behind the controllers: the Kubernetes API in production (kube-store.ts), or an
+// in-memory store fed from manifest files (memory-store.ts) for `rollcall run --manifests DIR`.
+import type { AccessBinding, AccessRole, ConnectedSystem, IdentitySource, KindName, User } from '../api/index.ts';
+
+export interface ResourceByKind {
+  ConnectedSystem: ConnectedSystem;
+  User: User;
+  AccessRole: AccessRole;
+  AccessBinding: AccessBinding;
+  IdentitySource: IdentitySource;
+}
+export type AnyResource = ResourceByKind[KindName];
+
+export type WatchEvent = 'add' | 'update' | 'delete';
+export type WatchHandler<K extends KindName> = (event: WatchEvent, object: ResourceByKind[K]) => void;
+
+export interface ObjectKey {
+  namespace: string;
+  name: string;
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface Store {
+  /** Loads every kind and starts watching; resolves once the caches hold a full first listing. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+
+  /** Reads come from the cache: cheap, synchronous, possibly a moment behind. */
+  list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][];
+  get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined;
+  /** Called for every change seen after start(); returns an unsubscribe function. */
+  watch<K extends KindName>(kind: K, handler: WatchHandler<K>): () => void;
+
+  /**
+   * Replaces the status subresource. Retries on 409 Conflict by re-reading the object, because
+   * only the controller writes status. Returns the stored object.
+   */
+  updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined>;
+  /** Adds or removes a finalizer (idempotent); returns the stored object, or undefined once it is gone. */
+  setFinalizer<K extends KindName>(kind: K, key: ObjectKey, finalizer: string, present: boolean): Promise<ResourceByKind[K] | undefined>;
+  /** Sets (string) or removes (null) annotations. */
+  setAnnotations<K extends KindName>(kind: K, key: ObjectKey, annotations: Record<string, string | null>): Promise<void>;
+
+  /** The decoded data of a Secret in the namespace, or undefined when it does not exist. Never log it. */
+  getSecret(key: ObjectKey): Promise<Record<string, string> | undefined>;
+  /** A Kubernetes Event about the object (or a log line, for the in-memory store). */
+  recordEvent(kind: KindName, object: AnyResource, type: EventType, reason: string, message: string): Promise<void>;
+}
+
+export function keyOf(object: { metadata: { namespace?: string; name: string } }): ObjectKey {
+  return { namespace: object.metadata.namespace ?? 'default', name: object.metadata.name };
+}
+
+export function keyString(key: ObjectKey): string {
+  return `${key.namespace}/${key.name}`;
+}

@@ -1,0 +1,38 @@
+// What each connector's test file provides to the shared conformance suite: a real server of its
+// type, and a few out-of-band probes that look at that server directly (not through the connector).
+import type { Logger } from 'pino';
+import type { Connector } from '../../src/connectors/types.ts';
+
+export interface ConformanceTarget {
+  /**
+   * Builds a connector to the running server through the connector's registered factory.
+   * `credentials` replaces the good ones (as a Secret's data would); `timeoutMs` bounds each remote call.
+   */
+  connect(options: { logger: Logger; credentials?: Record<string, string>; timeoutMs?: number }): Promise<Connector>;
+  /** Two entitlements that exist in the system and may be granted. */
+  entitlements: readonly [string, string];
+  /** A canonical attribute the system stores and the tests may change (e.g. 'displayName'); undefined when it stores none. */
+  attribute?: string;
+  /**
+   * Whether the user could log in right now, asked of the server itself: an LDAP bind, a PostgreSQL
+   * connection, a SCIM `active` flag. The harness sets a password out of band when it needs one.
+   */
+  canLogin(userName: string): Promise<boolean>;
+  /** A value that changes whenever the server writes the account (entryCSN, xmin, meta.version, ...). */
+  fingerprint(userName: string): Promise<string | undefined>;
+  /** Creates an account the connector must never list or touch: a system or foreign account. */
+  createForeignAccount(userName: string): Promise<void>;
+  /** True when the foreign account still exists exactly as created. */
+  foreignAccountIntact(userName: string): Promise<boolean>;
+  /** Credentials that the server rejects. */
+  badCredentials: Record<string, string>;
+  /** Secret values that must never appear in an error message or a log line. */
+  secrets: string[];
+  /** Make the server unreachable (stop it) and bring it back. */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  /** Make the server hang without closing connections (SIGSTOP) and resume it. */
+  freezeServer(): Promise<void>;
+  thawServer(): Promise<void>;
+  close(): Promise<void>;
+}

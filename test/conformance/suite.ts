@@ -1,0 +1,234 @@
+// The one conformance suite every connector passes, against a real server of its type.
+// Each `<type>.conformance.test.ts` calls `describeConformance` with a harness for its server.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PermanentError, RetryableError, type DesiredAccount, type ObservedAccount } from '../../src/api/index.ts';
+import type { Connector } from '../../src/connectors/types.ts';
+import type { ConformanceTarget } from './harness.ts';
+
+/** Captures every log line the connector writes, to prove no secret is ever logged. */
+export function capturingLogger() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'trace' }, stream), lines };
+}
+
+const signal = () => AbortSignal.timeout(30_000);
+
+async function list(connector: Connector): Promise<ObservedAccount[]> {
+  const out: ObservedAccount[] = [];
+  for await (const account of connector.listAccounts(signal())) out.push(account);
+  return out.sort((a, b) => a.userName.localeCompare(b.userName));
+}
+
+function account(userName: string, attributes: Record<string, string> = {}): DesiredAccount {
+  return { system: 'conformance', userName, state: 'present', attributes, entitlements: [] };
+}
+
+/** Awaits a promise expected to fail, returning the error and how long failing took. */
+async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const started = Date.now();
+  try {
+    await promise;
+  } catch (error) {
+    return { error, ms: Date.now() - started };
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+export function describeConformance(type: string, start: () => Promise<ConformanceTarget>): void {
+  describe(`${type} connector conformance`, () => {
+    let target: ConformanceTarget;
+    let connector: Connector;
+    const errorsSeen: string[] = [];
+    const { logger, lines: logLines } = capturingLogger();
+
+    beforeAll(async () => {
+      target = await start();
+      connector = await target.connect({ logger });
+    }, 120_000);
+
+    afterAll(async () => {
+      await connector?.close();
+      await target?.close();
+    }, 60_000);
+
+    const caps = () => connector.capabilities;
+    const attr = () => target.attribute;
+    const attrs = (value: string): Record<string, string> => (attr() ? { [attr()!]: value } : {});
+
+    it('creates an account with its attributes', async () => {
+      await connector.apply({ op: 'create', account: account('alice', attrs('Alice Archer')) }, signal());
+      for (const e of caps().implicitAccounts ? [target.entitlements[0]] : []) {
+        await connector.apply({ op: 'grant', userName: 'alice', entitlement: e }, signal());
+      }
+      const got = await connector.getAccount('alice', signal());
+      expect(got?.userName).toBe('alice');
+      expect(got?.state).toBe('present');
+      expect(got?.id).toBeTruthy();
+      if (attr()) expect(got?.attributes[attr()!]).toBe('Alice Archer');
+    });
+
+    it('issues no write when the same change is applied again', async () => {
+      const before = await target.fingerprint('alice');
+      expect(before).toBeDefined();
+      await connector.apply({ op: 'create', account: account('alice', attrs('Alice Archer')) }, signal());
+      if (attr()) await connector.apply({ op: 'update', userName: 'alice', attributes: attrs('Alice Archer') }, signal());
+      expect(await target.fingerprint('alice')).toBe(before);
+    });
+
+    it('updates an attribute', async () => {
+      if (!attr()) return expect(caps().attributes).toEqual([]);
+      await connector.apply({ op: 'update', userName: 'alice', attributes: attrs('Alice B. Archer') }, signal());
+      expect((await connector.getAccount('alice', signal()))?.attributes[attr()!]).toBe('Alice B. Archer');
+    });
+
+    it('grants and revokes an entitlement', async () => {
+      const [first, second] = target.entitlements;
+      await connector.apply({ op: 'grant', userName: 'alice', entitlement: first }, signal());
+      await connector.apply({ op: 'grant', userName: 'alice', entitlement: second }, signal());
+      await connector.apply({ op: 'grant', userName: 'alice', entitlement: second }, signal());
+      expect((await connector.getAccount('alice', signal()))?.entitlements).toEqual([first, second].sort());
+      await connector.apply({ op: 'revoke', userName: 'alice', entitlement: second }, signal());
+      await connector.apply({ op: 'revoke', userName: 'alice', entitlement: second }, signal());
+      expect((await connector.getAccount('alice', signal()))?.entitlements).toEqual([first]);
+    });
+
+    it('disable really blocks login, and enable restores it', async () => {
+      expect(await target.canLogin('alice')).toBe(true);
+      if (!caps().disable) return;
+      await connector.apply({ op: 'disable', userName: 'alice' }, signal());
+      await connector.apply({ op: 'disable', userName: 'alice' }, signal());
+      expect(await target.canLogin('alice')).toBe(false);
+      expect((await connector.getAccount('alice', signal()))?.state).toBe('disabled');
+      await connector.apply({ op: 'enable', userName: 'alice' }, signal());
+      expect(await target.canLogin('alice')).toBe(true);
+      expect((await connector.getAccount('alice', signal()))?.state).toBe('present');
+    });
+
+    it('deletes, and deleting what is already gone succeeds', async () => {
+      await connector.apply({ op: 'create', account: account('bob') }, signal());
+      if (caps().implicitAccounts) await connector.apply({ op: 'grant', userName: 'bob', entitlement: target.entitlements[0] }, signal());
+      expect(await connector.getAccount('bob', signal())).toBeDefined();
+      await connector.apply({ op: 'delete', userName: 'bob' }, signal());
+      expect(await connector.getAccount('bob', signal())).toBeUndefined();
+      expect(await target.canLogin('bob')).toBe(false);
+      await connector.apply({ op: 'delete', userName: 'bob' }, signal());
+      await connector.apply({ op: 'revoke', userName: 'bob', entitlement: target.entitlements[0] }, signal()).catch((e: unknown) => {
+        expect(e).toBeInstanceOf(PermanentError);
+      });
+    });
+
+    it('lists exactly the managed scope, never system or foreign accounts', async () => {
+      await target.createForeignAccount('mallory');
+      await connector.apply({ op: 'create', account: account('carol') }, signal());
+      if (caps().implicitAccounts) await connector.apply({ op: 'grant', userName: 'carol', entitlement: target.entitlements[0] }, signal());
+      const names = (await list(connector)).map((a) => a.userName);
+      expect(names).toEqual(['alice', 'carol']);
+      expect(await connector.getAccount('mallory', signal())).toBeUndefined();
+      // Deleting or disabling a foreign account through the connector must not touch it.
+      await connector.apply({ op: 'delete', userName: 'mallory' }, signal()).catch(() => undefined);
+      await connector.apply({ op: 'disable', userName: 'mallory' }, signal()).catch(() => undefined);
+      expect(await target.foreignAccountIntact('mallory')).toBe(true);
+    });
+
+    const hostile = [
+      'Smith, John + "Q" \\ <x> ; = * ( ) # ok',
+      "O'Brien'); DROP TABLE accounts; --",
+      'SELECT * FROM pg_authid WHERE 1=1',
+      '*)(uid=*))(|(uid=*',
+      'Zoë Ångström 日本語 🚀',
+      '  leading and trailing spaces  ',
+      'x'.repeat(5000),
+    ];
+
+    it('stores hostile values verbatim or refuses them clearly, never injected', async () => {
+      if (!attr()) return;
+      for (const [i, value] of hostile.entries()) {
+        const userName = `hostile${i}`;
+        try {
+          await connector.apply({ op: 'create', account: account(userName, attrs(value)) }, signal());
+        } catch (error) {
+          expect(error, `value ${JSON.stringify(value.slice(0, 40))}`).toBeInstanceOf(PermanentError);
+          errorsSeen.push((error as Error).message);
+          continue;
+        }
+        const got = await connector.getAccount(userName, signal());
+        expect(got?.attributes[attr()!], `value ${JSON.stringify(value.slice(0, 40))}`).toBe(value);
+        await connector.apply({ op: 'delete', userName }, signal());
+      }
+      // Nothing else changed: the managed scope is what it was.
+      expect((await list(connector)).map((a) => a.userName)).toEqual(['alice', 'carol']);
+      expect(await target.foreignAccountIntact('mallory')).toBe(true);
+    });
+
+    it('never matches other accounts through a hostile user name', async () => {
+      for (const name of ['*', 'a*', '*)(uid=*', "alice' OR '1'='1", 'alice\u0000', '../alice', 'ALICE']) {
+        expect(await connector.getAccount(name, signal()), name).toBeUndefined();
+      }
+    });
+
+    it('gives a permanent error that says so for wrong credentials, without the secret', async () => {
+      const bad = await target.connect({ logger, credentials: target.badCredentials, timeoutMs: 5000 });
+      try {
+        const { error } = await failure(bad.check(signal()));
+        expect(error).toBeInstanceOf(PermanentError);
+        const message = (error as Error).message;
+        expect(message).toMatch(/credential|authenticat|password|unauthori[sz]ed|login|bind/i);
+        errorsSeen.push(message);
+      } finally {
+        await bad.close();
+      }
+    });
+
+    it('gives a retryable error within a bounded time when the server hangs', async () => {
+      const slow = await target.connect({ logger, timeoutMs: 2000 });
+      await target.freezeServer();
+      try {
+        const { error, ms } = await failure(slow.getAccount('alice', signal()));
+        expect(error).toBeInstanceOf(RetryableError);
+        expect(ms).toBeLessThan(15_000);
+        errorsSeen.push((error as Error).message);
+      } finally {
+        await target.thawServer();
+        await slow.close();
+      }
+    }, 30_000);
+
+    it('gives a retryable error within a bounded time when the server is down, and recovers', async () => {
+      await target.stopServer();
+      try {
+        const down = await target.connect({ logger, timeoutMs: 2000 }).catch((e: unknown) => e);
+        if (down instanceof Error) {
+          expect(down).toBeInstanceOf(RetryableError);
+        } else {
+          const { error, ms } = await failure((down as Connector).check(signal()));
+          expect(error).toBeInstanceOf(RetryableError);
+          expect(ms).toBeLessThan(15_000);
+          errorsSeen.push((error as Error).message);
+          await (down as Connector).close();
+        }
+      } finally {
+        await target.startServer();
+      }
+      const again = await target.connect({ logger });
+      try {
+        expect((await again.getAccount('alice', signal()))?.userName).toBe('alice');
+      } finally {
+        await again.close();
+      }
+    }, 60_000);
+
+    it('never puts a credential in an error message or a log line', async () => {
+      const text = [...errorsSeen, ...logLines].join('\n');
+      expect(errorsSeen.length).toBeGreaterThan(0);
+      for (const secret of target.secrets) expect(text).not.toContain(secret);
+    });
+  });
+}

@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+
+// Projects: `unit` needs nothing; `conformance` starts real servers (slapd, PostgreSQL, SCIM, ...);
+// `e2e` and `lifecycle` also start the real control plane (test/controlplane).
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'conformance', include: ['test/conformance/**/*.conformance.test.ts'], testTimeout: 60_000, hookTimeout: 300_000 } },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
