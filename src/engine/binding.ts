@@ -1,0 +1,59 @@
+// When an AccessBinding gives its role to a User: who it selects, from when, until when, and whether approved.
+import type { AccessBinding, AccessRole, User } from '../api/index.ts';
+import { instant, within } from './instant.ts';
+import { resolveRole, type ResolvedRole } from './roles.ts';
+import { matchesSelector } from './selector.ts';
+
+/** A binding that selects the user, with its role resolved and its effective time window. */
+export interface ApplicableBinding {
+  binding: AccessBinding;
+  role: ResolvedRole;
+  /** Epoch ms; undefined means "since always". */
+  startsAt: number | undefined;
+  /** Epoch ms, after the maxDuration cap; undefined means "no end". */
+  endsAt: number | undefined;
+  approved: boolean;
+}
+
+/** Names the User (by metadata.name) or selects it by label. */
+export function bindingSelects(binding: AccessBinding, user: User): boolean {
+  if (binding.spec.users?.includes(user.metadata.name)) return true;
+  const selector = binding.spec.userSelector;
+  return selector !== undefined && matchesSelector(selector, user.metadata.labels);
+}
+
+/**
+ * The binding's window: [validFrom, validUntil), with the end capped at maxDuration counted from
+ * validFrom, or from the binding's creation when it has no validFrom (else a binding without dates
+ * would escape the cap).
+ */
+export function bindingWindow(binding: AccessBinding, role: ResolvedRole): { startsAt: number | undefined; endsAt: number | undefined } {
+  const startsAt = instant(binding.spec.validFrom);
+  let endsAt = instant(binding.spec.validUntil);
+  if (role.maxDurationMs !== undefined) {
+    const capFrom = startsAt ?? instant(binding.metadata.creationTimestamp);
+    if (capFrom !== undefined) {
+      const cap = capFrom + role.maxDurationMs;
+      endsAt = endsAt === undefined ? cap : Math.min(endsAt, cap);
+    }
+  }
+  return { startsAt, endsAt };
+}
+
+/** Bindings (of the user's namespace) that select the user and whose role exists, in force or not. */
+export function applicableBindings(user: User, bindings: readonly AccessBinding[], roles: readonly AccessRole[]): ApplicableBinding[] {
+  const result: ApplicableBinding[] = [];
+  for (const binding of bindings) {
+    if (!bindingSelects(binding, user)) continue;
+    const role = resolveRole(binding.spec.role, roles);
+    if (role === undefined) continue;
+    const approved = !role.requiresApproval || Boolean(binding.spec.approval?.approvedBy);
+    result.push({ binding, role, ...bindingWindow(binding, role), approved });
+  }
+  return result;
+}
+
+/** In force at `now`: approved when approval is required, and inside its window. */
+export function inForce(applicable: ApplicableBinding, now: number): boolean {
+  return applicable.approved && within(now, applicable.startsAt, applicable.endsAt);
+}

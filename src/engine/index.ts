@@ -1,0 +1,22 @@
+// The pure engine: desired accounts, plans, orphans, guard and time windows. No I/O, no clock.
+export { parseDuration } from './duration.ts';
+export { matchesSelector } from './selector.ts';
+export { resolveRole, type ResolvedRole } from './roles.ts';
+export { applicableBindings, bindingSelects, bindingWindow, inForce, type ApplicableBinding } from './binding.ts';
+export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
+export { accountAttributes } from './attributes.ts';
+export { deprovisionedState, deleteAfterRetentionAt } from './deprovision.ts';
+export { desiredAccounts, activeSystems, grantsInForce } from './desired.ts';
+export { planChanges, planAccount, entitlementChanges, attributeChanges, revokeAll } from './plan.ts';
+export { planOrphans, type OrphanPolicy, type OrphanPlan } from './orphans.ts';
+export {
+  APPROVE_DEPROVISION_ANNOTATION,
+  approvedDeprovisionCount,
+  checkDeletionGuard,
+  deletionLimit,
+  deprovisionCount,
+  type DeletionGuard,
+  type GuardInput,
+  type GuardVerdict,
+} from './guard.ts';
+export { accessWindow, type AccessWindow } from './window.ts';

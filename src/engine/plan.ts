@@ -1,0 +1,88 @@
+// planChanges(): the pure diff from observed accounts to desired ones, as ordered, idempotent steps.
+import type { AccountChange, Capabilities, DesiredAccount, ObservedAccount } from '../api/index.ts';
+
+/** Grants of what is wanted but missing, then revokes of what is held but unwanted: access never dips mid-move. */
+export function entitlementChanges(userName: string, want: readonly string[], have: readonly string[], capabilities: Capabilities): AccountChange[] {
+  if (!capabilities.entitlements) return [];
+  const wanted = new Set(want);
+  const held = new Set(have);
+  const grants = [...wanted].filter((entitlement) => !held.has(entitlement)).sort();
+  const revokes = [...held].filter((entitlement) => !wanted.has(entitlement)).sort();
+  return [
+    ...grants.map((entitlement): AccountChange => ({ op: 'grant', userName, entitlement })),
+    ...revokes.map((entitlement): AccountChange => ({ op: 'revoke', userName, entitlement })),
+  ];
+}
+
+/** Revokes every entitlement: the way to take access from a system that cannot disable or has no accounts. */
+export function revokeAll(account: ObservedAccount, capabilities: Capabilities): AccountChange[] {
+  return entitlementChanges(account.userName, [], account.entitlements, capabilities);
+}
+
+/** Only the attributes the system stores are compared; one it stores but the user no longer has becomes null. */
+export function attributeChanges(desired: DesiredAccount, observed: ObservedAccount, capabilities: Capabilities): Record<string, string | null> {
+  const changes: Record<string, string | null> = {};
+  for (const name of capabilities.attributes) {
+    const want = desired.attributes[name];
+    const have = observed.attributes[name];
+    if (want !== undefined && want !== have) changes[name] = want;
+    else if (want === undefined && have !== undefined) changes[name] = null;
+  }
+  return changes;
+}
+
+function limitAttributes(desired: DesiredAccount, capabilities: Capabilities): DesiredAccount['attributes'] {
+  return Object.fromEntries(Object.entries(desired.attributes).filter(([name]) => capabilities.attributes.includes(name)));
+}
+
+/** Kubernetes RBAC and the like: the account is its entitlements, so only grants and revokes exist. */
+function planImplicit(desired: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities): AccountChange[] {
+  const want = desired.state === 'present' ? desired.entitlements : [];
+  return entitlementChanges(desired.userName, want, observed?.entitlements ?? [], capabilities);
+}
+
+function planPresent(desired: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities): AccountChange[] {
+  const userName = desired.userName;
+  if (observed === undefined) {
+    // A create never carries entitlements: the grants that follow it are what the audit records.
+    const account = { ...desired, attributes: limitAttributes(desired, capabilities), entitlements: [] };
+    return [{ op: 'create', account }, ...entitlementChanges(userName, desired.entitlements, [], capabilities)];
+  }
+  const changes: AccountChange[] = [];
+  if (observed.state === 'disabled') changes.push({ op: 'enable', userName });
+  const attributes = attributeChanges(desired, observed, capabilities);
+  if (Object.keys(attributes).length > 0) changes.push({ op: 'update', userName, attributes });
+  changes.push(...entitlementChanges(userName, desired.entitlements, observed.entitlements, capabilities));
+  return changes;
+}
+
+function planDisabled(observed: ObservedAccount | undefined, capabilities: Capabilities): AccountChange[] {
+  if (observed === undefined) return [];
+  // Revokes first, so the account keeps no access even if the disable step fails.
+  const changes = revokeAll(observed, capabilities);
+  if (capabilities.disable && observed.state !== 'disabled') changes.push({ op: 'disable', userName: observed.userName });
+  return changes;
+}
+
+/**
+ * The steps that take one account from `observed` to `desired`, in an order where each step is valid.
+ * No desired entry means the account is not ours to touch here (see planOrphans).
+ */
+export function planAccount(desired: DesiredAccount | undefined, observed: ObservedAccount | undefined, capabilities: Capabilities): AccountChange[] {
+  if (desired === undefined) return [];
+  if (capabilities.implicitAccounts) return planImplicit(desired, observed, capabilities);
+  switch (desired.state) {
+    case 'present':
+      return planPresent(desired, observed, capabilities);
+    case 'disabled':
+      return planDisabled(observed, capabilities);
+    case 'absent':
+      return observed === undefined ? [] : [{ op: 'delete', userName: observed.userName }];
+  }
+}
+
+/** The whole plan for one system: every desired account diffed against what the system holds, matched by userName. */
+export function planChanges(desired: DesiredAccount[], observed: ObservedAccount[], capabilities: Capabilities): AccountChange[] {
+  const observedByUser = new Map(observed.map((account) => [account.userName, account]));
+  return desired.flatMap((account) => planAccount(account, observedByUser.get(account.userName), capabilities));
+}

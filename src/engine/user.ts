@@ -1,0 +1,23 @@
+// Facts about a User on its own, before any binding is considered.
+import type { User } from '../api/index.ts';
+import { instant, within } from './instant.ts';
+
+/** Active, not being deleted, and inside its own validity window. */
+export function userEntitled(user: User, now: number): boolean {
+  return (
+    user.spec.state === 'active' &&
+    user.metadata.deletionTimestamp === undefined &&
+    within(now, instant(user.spec.validFrom), instant(user.spec.validUntil))
+  );
+}
+
+/** A joiner whose start date is still ahead. */
+export function userNotYetValid(user: User, now: number): boolean {
+  const from = instant(user.spec.validFrom);
+  return from !== undefined && now < from;
+}
+
+/** Systems where the status says the user holds an account (anything but absent, including error). */
+export function heldSystems(user: User): Set<string> {
+  return new Set((user.status?.accounts ?? []).filter((account) => account.state !== 'absent').map((account) => account.system));
+}
