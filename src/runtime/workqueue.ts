@@ -1,0 +1,214 @@
+// One work queue per kind, keyed by "namespace/name", with the guarantees of client-go's workqueue
+// and controller-runtime's reconcileHandler:
+// - a key added again while it waits is processed once (dedupe);
+// - a key is never reconciled by two workers at once: added while running, it runs once more after;
+// - a failure retries with per-key exponential backoff, reset by a success;
+// - a PermanentError is reported and not retried (the next change to the input will add the key);
+// - a success may ask for one wake-up (`wakeAt`, e.g. the next `validUntil`); an error never does.
+// p-queue supplies the worker pool and the overall rate limit.
+import PQueue from 'p-queue';
+import { RetryableError, isPermanent } from '../api/errors.ts';
+import { DEFAULT_BACKOFF, backoffDelay } from './backoff.ts';
+import { setLongTimer, type LongTimer } from './long-timer.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface ReconcileOutcome {
+  /** Reconcile this key again at this time even if nothing changes (expiry, retention, resync). */
+  wakeAt?: Date;
+}
+
+export type ReconcileFn = (key: string) => Promise<ReconcileOutcome | void>;
+
+export interface WorkQueueOptions {
+  /** The controller name: a label on every metric. */
+  name: string;
+  /** How many keys reconcile at the same time. */
+  concurrency: number;
+  reconcile: ReconcileFn;
+  /** At most `perInterval` reconciles start in any window of `intervalMs` (a sliding window). */
+  rateLimit?: { intervalMs: number; perInterval: number };
+  backoff?: { baseMs?: number; maxMs?: number; jitter?: number };
+  /** Every failed reconcile; `retryInMs` is undefined when the key will not be retried (PermanentError). */
+  onError?: (key: string, error: unknown, retryInMs: number | undefined) => void;
+  metrics?: Metrics;
+  /** Source of jitter, for tests. */
+  random?: () => number;
+}
+
+export class WorkQueue {
+  readonly name: string;
+  readonly #options: WorkQueueOptions;
+  readonly #backoff: { baseMs: number; maxMs: number; jitter: number };
+  readonly #pool: PQueue;
+  /** Keys handed to p-queue and not yet started, with the time they were enqueued (for queue_duration). */
+  readonly #waiting = new Map<string, number>();
+  readonly #processing = new Set<string>();
+  /** Keys added while they were processing: they run once more when the current run ends. */
+  readonly #dirty = new Set<string>();
+  readonly #failures = new Map<string, number>();
+  /** At most one pending timer per key: a wake-up or a backoff retry. */
+  readonly #delayed = new Map<string, { atMs: number; timer: LongTimer }>();
+  #idleWaiters: Array<() => void> = [];
+  #shuttingDown = false;
+
+  constructor(options: WorkQueueOptions) {
+    this.name = options.name;
+    this.#options = options;
+    this.#backoff = { ...DEFAULT_BACKOFF, ...stripUndefined(options.backoff ?? {}) };
+    this.#pool = new PQueue({
+      concurrency: options.concurrency,
+      autoStart: false,
+      ...(options.rateLimit ? { interval: options.rateLimit.intervalMs, intervalCap: options.rateLimit.perInterval, strict: true } : {}),
+    });
+  }
+
+  /** Starts the workers. Keys added before this wait, like controller-runtime queues events before its workers start. */
+  start(): void {
+    if (this.#shuttingDown) return;
+    this.#options.metrics?.maxConcurrentReconciles.set({ controller: this.name }, this.#options.concurrency);
+    this.#pool.start();
+  }
+
+  add(key: string): void {
+    if (this.#shuttingDown) return;
+    // Already due to run: the run will see the latest state anyway.
+    if (this.#waiting.has(key) || this.#dirty.has(key)) return;
+    this.#options.metrics?.workqueueAdds.inc({ name: this.name });
+    if (this.#processing.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
+    this.#enqueue(key);
+  }
+
+  /** Adds the key after a delay. If the key already has a pending delayed add, the earlier one wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.#shuttingDown) return;
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
+    this.#schedule(key, Date.now() + delayMs, 'keepEarliest');
+  }
+
+  addAt(key: string, at: Date): void {
+    this.addAfter(key, at.getTime() - Date.now());
+  }
+
+  /** Keys waiting to start (not counting running ones or pending timers). */
+  len(): number {
+    return this.#waiting.size;
+  }
+
+  /** Resolves when no key waits or runs. Pending wake-ups and backoff retries do not count. */
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops taking work, drops waiting keys and timers, and resolves once the running reconciles finish. */
+  async shutdown(): Promise<void> {
+    this.#shuttingDown = true;
+    for (const { timer } of this.#delayed.values()) timer.cancel();
+    this.#delayed.clear();
+    this.#pool.clear();
+    this.#waiting.clear();
+    this.#dirty.clear();
+    this.#updateDepth();
+    this.#notifyIfIdle();
+    await this.idle();
+    this.#pool.pause();
+  }
+
+  #enqueue(key: string): void {
+    this.#waiting.set(key, performance.now());
+    this.#updateDepth();
+    // The task never throws; the promise only rejects when shutdown() clears the pool.
+    this.#pool.add(() => this.#process(key)).catch(() => undefined);
+  }
+
+  async #process(key: string): Promise<void> {
+    const metrics = this.#options.metrics;
+    const enqueuedAt = this.#waiting.get(key);
+    if (enqueuedAt === undefined) return; // dropped by shutdown()
+    this.#waiting.delete(key);
+    this.#updateDepth();
+    this.#processing.add(key);
+    const startedAt = performance.now();
+    metrics?.workqueueQueueDuration.observe({ name: this.name }, (startedAt - enqueuedAt) / 1000);
+    metrics?.activeWorkers.inc({ controller: this.name });
+    try {
+      const outcome = await this.#options.reconcile(key);
+      this.#succeeded(key, outcome ?? undefined);
+    } catch (error) {
+      this.#failed(key, error);
+    } finally {
+      const seconds = (performance.now() - startedAt) / 1000;
+      metrics?.reconcileTime.observe({ controller: this.name }, seconds);
+      metrics?.workqueueWorkDuration.observe({ name: this.name }, seconds);
+      metrics?.activeWorkers.dec({ controller: this.name });
+      this.#processing.delete(key);
+      if (this.#dirty.delete(key) && !this.#shuttingDown) this.#enqueue(key);
+      this.#notifyIfIdle();
+    }
+  }
+
+  #succeeded(key: string, outcome: ReconcileOutcome | undefined): void {
+    this.#failures.delete(key);
+    const wakeAt = outcome?.wakeAt;
+    this.#options.metrics?.reconcileTotal.inc({ controller: this.name, result: wakeAt ? 'requeue_after' : 'success' });
+    if (wakeAt) this.addAt(key, wakeAt);
+  }
+
+  #failed(key: string, error: unknown): void {
+    const metrics = this.#options.metrics;
+    metrics?.reconcileErrors.inc({ controller: this.name });
+    metrics?.reconcileTotal.inc({ controller: this.name, result: 'error' });
+    if (isPermanent(error)) {
+      metrics?.terminalReconcileErrors.inc({ controller: this.name });
+      // Start from the base delay once the input changes and a new error comes.
+      this.#failures.delete(key);
+      this.#options.onError?.(key, error, undefined);
+      return;
+    }
+    const failures = (this.#failures.get(key) ?? 0) + 1;
+    this.#failures.set(key, failures);
+    let delayMs = backoffDelay(failures, this.#backoff, this.#options.random);
+    if (error instanceof RetryableError && error.retryAfterMs !== undefined) delayMs = Math.max(delayMs, error.retryAfterMs);
+    metrics?.workqueueRetries.inc({ name: this.name });
+    // The retry replaces a pending wake-up, even an earlier one: a system that asked us to wait
+    // (retryAfterMs) must not be hit sooner, and the successful retry will ask for its wake-up again.
+    if (!this.#shuttingDown) this.#schedule(key, Date.now() + delayMs, 'replace');
+    this.#options.onError?.(key, error, delayMs);
+  }
+
+  #schedule(key: string, atMs: number, mode: 'keepEarliest' | 'replace'): void {
+    const pending = this.#delayed.get(key);
+    if (pending && mode === 'keepEarliest' && pending.atMs <= atMs) return;
+    pending?.timer.cancel();
+    const timer = setLongTimer(atMs, () => {
+      this.#delayed.delete(key);
+      this.add(key);
+    });
+    this.#delayed.set(key, { atMs, timer });
+  }
+
+  #isIdle(): boolean {
+    return this.#waiting.size === 0 && this.#processing.size === 0;
+  }
+
+  #notifyIfIdle(): void {
+    if (!this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #updateDepth(): void {
+    this.#options.metrics?.workqueueDepth.set({ name: this.name }, this.#waiting.size);
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
