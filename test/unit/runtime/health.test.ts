@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHealthServer, type HealthServer } from '../../../src/runtime/health.ts';
+import { Metrics } from '../../../src/runtime/metrics.ts';
+
+let server: HealthServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function get(path: string): Promise<{ status: number; body: string; contentType: string | null }> {
+  const response = await fetch(`http://127.0.0.1:${server!.port}${path}`);
+  return { status: response.status, body: await response.text(), contentType: response.headers.get('content-type') };
+}
+
+describe('startHealthServer', () => {
+  it('answers /healthz, and /readyz according to isReady', async () => {
+    let ready = false;
+    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics: new Metrics({ defaultMetrics: false }), isReady: () => ready });
+    expect(server.port).toBeGreaterThan(0);
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/readyz')).status).toBe(503);
+    ready = true;
+    expect((await get('/readyz')).status).toBe(200);
+    expect((await get('/nope')).status).toBe(404);
+  });
+
+  it('serves every Rollcall and controller-runtime metric name on /metrics', async () => {
+    const metrics = new Metrics();
+    metrics.reconcileTotal.inc({ controller: 'user', result: 'success' });
+    metrics.connectorOperations.inc({ system: 'corp-ldap', op: 'create', result: 'success' });
+    metrics.accounts.set({ system: 'corp-ldap', state: 'present' }, 12);
+    metrics.deprovisionLatency.observe(4.2);
+    metrics.leader.set(1);
+    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics, isReady: () => true });
+    const { status, body, contentType } = await get('/metrics');
+    expect(status).toBe(200);
+    expect(contentType).toContain('text/plain');
+    for (const name of [
+      'controller_runtime_reconcile_total',
+      'controller_runtime_reconcile_errors_total',
+      'controller_runtime_reconcile_time_seconds',
+      'controller_runtime_active_workers',
+      'controller_runtime_max_concurrent_reconciles',
+      'workqueue_depth',
+      'workqueue_adds_total',
+      'workqueue_retries_total',
+      'workqueue_queue_duration_seconds',
+      'workqueue_work_duration_seconds',
+      'rollcall_connector_operations_total',
+      'rollcall_accounts',
+      'rollcall_drift_corrections_total',
+      'rollcall_orphans',
+      'rollcall_deprovision_latency_seconds',
+      'rollcall_deletion_guard_tripped_total',
+      'rollcall_leader',
+      'process_cpu_user_seconds_total',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
+      expect(body, name).toContain(`# TYPE ${name} `);
+    }
+    expect(body).toContain('controller_runtime_reconcile_total{controller="user",result="success"} 1');
+    expect(body).toContain('rollcall_accounts{system="corp-ldap",state="present"} 12');
+    expect(body).toContain('rollcall_deprovision_latency_seconds_bucket{le="0.1"} 0');
+    expect(body).toContain('rollcall_deprovision_latency_seconds_bucket{le="3600"} 1');
+    expect(body).toContain('rollcall_leader 1');
+  });
+
+  it('keeps separate registries per Metrics instance', async () => {
+    const a = new Metrics({ defaultMetrics: false });
+    const b = new Metrics({ defaultMetrics: false });
+    a.driftCorrections.inc({ system: 'pg' });
+    expect(await a.text()).toContain('rollcall_drift_corrections_total{system="pg"} 1');
+    expect(await b.text()).not.toContain('system="pg"');
+  });
+
+  it('frees its port on close', async () => {
+    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics: new Metrics({ defaultMetrics: false }), isReady: () => true });
+    const { port } = server;
+    await server.close();
+    server = undefined;
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});
