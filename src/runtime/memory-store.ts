@@ -1,0 +1,310 @@
+// The store for `rollcall run --manifests DIR` and for tests: objects from manifest files, kept in
+// memory, behaving like the API server as far as controllers can tell (generation, resourceVersion,
+// status subresource, finalizers and deletionTimestamp, watch events), so a controller that works
+// here works against a cluster.
+import { randomUUID } from 'node:crypto';
+import { watch as watchFiles, type FSWatcher } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import { KINDS, KIND_NAMES, type KindName } from '../api/index.ts';
+import { formatManifestError, loadManifests, type LoadedObject } from './manifests.ts';
+import { transitionViolations } from './manifest-rules.ts';
+import { keyOf, keyString, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+
+export interface MemoryStoreOptions {
+  logger: Logger;
+}
+export interface DirectoryOptions extends MemoryStoreOptions {
+  /** Re-read the directory when its files change. */
+  watch: boolean;
+  /** Quiet time after the last file change before re-reading; editors write in several steps. */
+  debounceMs?: number;
+}
+
+type AnyHandler = (event: WatchEvent, object: AnyResource) => void;
+
+export class MemoryStore implements Store {
+  readonly #logger: Logger;
+  readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
+  readonly #handlers = new Map<KindName, Set<AnyHandler>>(KIND_NAMES.map((kind) => [kind, new Set()]));
+  /** Annotations each object last got from its file, so a removal from the file removes only those (like kubectl apply). */
+  readonly #appliedAnnotations = new Map<string, Record<string, string>>();
+  #secrets = new Map<string, Record<string, string>>();
+  #configMaps = new Map<string, Record<string, string>>();
+  #resourceVersion = 0;
+  #started = false;
+  #dir: string | undefined;
+  #debounceMs = 100;
+  #watcher: FSWatcher | undefined;
+  #reloadTimer: NodeJS.Timeout | undefined;
+
+  constructor(objects: ReadonlyArray<LoadedObject>, options: MemoryStoreOptions) {
+    this.#logger = options.logger;
+    for (const object of objects) {
+      if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
+      else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
+      else this.#create(object.kind, parseResource(object));
+    }
+  }
+
+  /** Throws, listing every problem, when the directory holds anything `kubectl apply` would refuse. */
+  static fromDirectory(dir: string, options: DirectoryOptions): MemoryStore {
+    const { objects, errors } = loadManifests(dir);
+    if (errors.length > 0) {
+      throw new Error(`invalid manifests in ${dir}:\n${errors.map((error) => `  ${formatManifestError(error)}`).join('\n')}`);
+    }
+    const store = new MemoryStore(objects, options);
+    if (options.watch) store.#dir = dir;
+    store.#debounceMs = options.debounceMs ?? store.#debounceMs;
+    return store;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    // Like an informer's first listing: handlers registered before start hear about every object.
+    for (const kind of KIND_NAMES) for (const object of this.#objects.get(kind)!.values()) this.#emit(kind, 'add', object);
+    if (this.#dir !== undefined) {
+      this.#watcher = watchFiles(this.#dir, { recursive: true }, () => this.#scheduleReload());
+      this.#watcher.on('error', (error) => this.#logger.error({ err: error, dir: this.#dir }, 'watching the manifest directory failed'));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    clearTimeout(this.#reloadTimer);
+  }
+
+  list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][] {
+    const all = [...this.#objects.get(kind)!.values()] as ResourceByKind[K][];
+    return namespace === undefined ? all : all.filter((object) => object.metadata.namespace === namespace);
+  }
+
+  get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined {
+    return this.#objects.get(kind)!.get(keyString(key)) as ResourceByKind[K] | undefined;
+  }
+
+  watch<K extends KindName>(kind: K, handler: WatchHandler<K>): () => void {
+    const handlers = this.#handlers.get(kind)!;
+    const anyHandler = handler as unknown as AnyHandler;
+    handlers.add(anyHandler);
+    return () => handlers.delete(anyHandler);
+  }
+
+  async updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined> {
+    const current = this.get(kind, key);
+    if (!current) return undefined;
+    // The API server validates status against the CRD schema too; a bad status is a controller bug.
+    const parsed = KINDS[kind].status.safeParse(status);
+    if (!parsed.success) {
+      throw new Error(`invalid status for ${kind} ${keyString(key)}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    if (isDeepStrictEqual(current.status, parsed.data)) return current;
+    return this.#replace(kind, { ...current, status: parsed.data } as ResourceByKind[K]);
+  }
+
+  async setFinalizer<K extends KindName>(kind: K, key: ObjectKey, finalizer: string, present: boolean): Promise<ResourceByKind[K] | undefined> {
+    const current = this.get(kind, key);
+    if (!current) return undefined;
+    const finalizers = current.metadata.finalizers ?? [];
+    if (finalizers.includes(finalizer) === present) return current;
+    const next = present ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer);
+    // As on the API server: a deleted object goes once its last finalizer does.
+    if (next.length === 0 && current.metadata.deletionTimestamp !== undefined) {
+      this.#remove(kind, current);
+      return undefined;
+    }
+    if (current.metadata.deletionTimestamp !== undefined && present) {
+      throw new Error(`${kind} ${keyString(key)} is being deleted: no new finalizers may be added`);
+    }
+    return this.#replace(kind, { ...current, metadata: { ...current.metadata, finalizers: next } });
+  }
+
+  async setAnnotations<K extends KindName>(kind: K, key: ObjectKey, annotations: Record<string, string | null>): Promise<void> {
+    const current = this.get(kind, key);
+    if (!current) return;
+    const next = mergeAnnotations(current.metadata.annotations, annotations);
+    if (isDeepStrictEqual(next, current.metadata.annotations ?? {})) return;
+    this.#replace(kind, { ...current, metadata: { ...current.metadata, annotations: next } });
+  }
+
+  async getSecret(key: ObjectKey): Promise<Record<string, string> | undefined> {
+    const data = this.#secrets.get(keyString(key));
+    return data === undefined ? undefined : { ...data };
+  }
+
+  /** Not part of Store yet: the data of a ConfigMap from the manifests, for identity sources. */
+  async getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined> {
+    const data = this.#configMaps.get(keyString(key));
+    return data === undefined ? undefined : { ...data };
+  }
+
+  async recordEvent(kind: KindName, object: AnyResource, type: EventType, reason: string, message: string): Promise<void> {
+    const fields = { event: { kind, namespace: object.metadata.namespace ?? 'default', name: object.metadata.name, type, reason } };
+    if (type === 'Warning') this.#logger.warn(fields, message);
+    else this.#logger.info(fields, message);
+  }
+
+  #scheduleReload(): void {
+    clearTimeout(this.#reloadTimer);
+    this.#reloadTimer = setTimeout(() => this.#reload(), this.#debounceMs);
+  }
+
+  /** Re-reads the files; anything wrong keeps the previous state, as a refused `kubectl apply` would. */
+  #reload(): void {
+    if (!this.#started || this.#dir === undefined) return;
+    let loaded: ReturnType<typeof loadManifests>;
+    try {
+      loaded = loadManifests(this.#dir);
+    } catch (error) {
+      this.#logger.error({ err: error, dir: this.#dir }, 'reading the manifest directory failed; keeping the previous state');
+      return;
+    }
+    const problems = loaded.errors.map(formatManifestError);
+    for (const object of loaded.objects) {
+      if (object.kind === 'Secret' || object.kind === 'ConfigMap') continue;
+      const current = this.get(object.kind, keyOf(object));
+      if (!current) continue;
+      for (const v of transitionViolations(object.kind, current, object)) problems.push(`${object.kind} "${object.metadata.name}": ${v.field}: ${v.message}`);
+    }
+    if (problems.length > 0) {
+      for (const problem of problems) this.#logger.error({ dir: this.#dir }, problem);
+      this.#logger.error({ dir: this.#dir, errors: problems.length }, 'manifests changed but are invalid; keeping the previous state');
+      return;
+    }
+    this.#applyFiles(loaded.objects);
+  }
+
+  #applyFiles(objects: LoadedObject[]): void {
+    this.#secrets = new Map();
+    this.#configMaps = new Map();
+    const seen = new Set<string>();
+    for (const object of objects) {
+      if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
+      else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
+      else {
+        seen.add(`${object.kind}/${keyString(keyOf(object))}`);
+        this.#applyFile(object.kind, object);
+      }
+    }
+    for (const kind of KIND_NAMES) {
+      for (const object of [...this.#objects.get(kind)!.values()]) {
+        if (!seen.has(`${kind}/${keyString(keyOf(object))}`)) this.#delete(kind, object);
+      }
+    }
+  }
+
+  #applyFile(kind: KindName, incoming: AnyResource): void {
+    const id = `${kind}/${keyString(keyOf(incoming))}`;
+    const current = this.get(kind, keyOf(incoming));
+    if (!current) {
+      this.#create(kind, incoming);
+      return;
+    }
+    const applied = incoming.metadata.annotations ?? {};
+    const annotations = mergeAnnotations(
+      current.metadata.annotations,
+      { ...Object.fromEntries(Object.keys(this.#appliedAnnotations.get(id) ?? {}).map((k) => [k, null])), ...applied },
+    );
+    this.#appliedAnnotations.set(id, { ...applied });
+    const specChanged = !isDeepStrictEqual(current.spec, incoming.spec);
+    const labels = incoming.metadata.labels ?? {};
+    if (!specChanged && isDeepStrictEqual(labels, current.metadata.labels ?? {}) && isDeepStrictEqual(annotations, current.metadata.annotations ?? {})) return;
+    const generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
+    this.#replace(kind, { ...current, spec: incoming.spec, metadata: { ...current.metadata, labels, annotations, generation } } as AnyResource);
+  }
+
+  /** Gone from the files: like `kubectl delete`, finalizers hold the object with a deletionTimestamp. */
+  #delete(kind: KindName, object: AnyResource): void {
+    if (object.metadata.deletionTimestamp !== undefined) return;
+    if ((object.metadata.finalizers ?? []).length === 0) {
+      this.#remove(kind, object);
+      return;
+    }
+    // The API server bumps generation when deletion starts: the controller's behaviour must change.
+    const metadata = { ...object.metadata, deletionTimestamp: now(), deletionGracePeriodSeconds: 0, generation: (object.metadata.generation ?? 1) + 1 };
+    this.#replace(kind, { ...object, metadata } as AnyResource);
+  }
+
+  #create(kind: KindName, object: AnyResource): void {
+    const metadata = {
+      ...object.metadata,
+      namespace: object.metadata.namespace ?? 'default',
+      uid: object.metadata.uid ?? randomUUID(),
+      creationTimestamp: object.metadata.creationTimestamp ?? now(),
+      generation: object.metadata.generation ?? 1,
+    };
+    const stored = this.#store(kind, { ...object, metadata } as AnyResource);
+    this.#appliedAnnotations.set(`${kind}/${keyString(keyOf(stored))}`, { ...(object.metadata.annotations ?? {}) });
+    this.#emit(kind, 'add', stored);
+  }
+
+  #replace<K extends KindName>(kind: K, object: ResourceByKind[K]): ResourceByKind[K] {
+    const stored = this.#store(kind, object);
+    this.#emit(kind, 'update', stored);
+    return stored as ResourceByKind[K];
+  }
+
+  #remove(kind: KindName, object: AnyResource): void {
+    const key = keyString(keyOf(object));
+    this.#objects.get(kind)!.delete(key);
+    this.#appliedAnnotations.delete(`${kind}/${key}`);
+    this.#emit(kind, 'delete', object);
+  }
+
+  /** Every write gets a new resourceVersion; stored objects are frozen so a caller cannot change the cache by accident. */
+  #store(kind: KindName, object: AnyResource): AnyResource {
+    const copy = structuredClone(object);
+    copy.metadata.resourceVersion = String(++this.#resourceVersion);
+    this.#objects.get(kind)!.set(keyString(keyOf(copy)), deepFreeze(copy));
+    return copy;
+  }
+
+  #emit(kind: KindName, event: WatchEvent, object: AnyResource): void {
+    if (!this.#started) return;
+    // Delivered after the write returns, as a watch would: a handler never runs inside a write.
+    queueMicrotask(() => {
+      for (const handler of [...this.#handlers.get(kind)!]) {
+        try {
+          handler(event, object);
+        } catch (error) {
+          this.#logger.error({ err: error, kind, object: keyString(keyOf(object)), event }, 'watch handler failed');
+        }
+      }
+    });
+  }
+}
+
+/** Objects given to the constructor get the defaults the API server would apply. */
+function parseResource(object: AnyResource): AnyResource {
+  const result = KINDS[object.kind].resource.safeParse(object);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`invalid ${object.kind} ${object.metadata?.namespace ?? 'default'}/${object.metadata?.name}: ${problems}`);
+  }
+  return result.data as AnyResource;
+}
+
+function mergeAnnotations(current: Record<string, string> | undefined, changes: Record<string, string | null>): Record<string, string> {
+  const next = { ...(current ?? {}) };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) delete next[key];
+    else next[key] = value;
+  }
+  return next;
+}
+
+/** RFC 3339 with seconds, as the API server writes timestamps. */
+function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
