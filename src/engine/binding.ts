@@ -3,6 +3,7 @@ import type { AccessBinding, AccessRole, User } from '../api/index.ts';
 import { instant, within } from './instant.ts';
 import { resolveRole, type ResolvedRole } from './roles.ts';
 import { matchesSelector } from './selector.ts';
+import { namespaceOf } from './tenant.ts';
 
 /** A binding that selects the user, with its role resolved and its effective time window. */
 export interface ApplicableBinding {
@@ -15,8 +16,9 @@ export interface ApplicableBinding {
   approved: boolean;
 }
 
-/** Names the User (by metadata.name) or selects it by label. */
-export function bindingSelects(binding: AccessBinding, user: User): boolean {
+/** Same namespace, and names the User (by metadata.name) or selects it by label. */
+export function bindingSelectsUser(binding: AccessBinding, user: User): boolean {
+  if (namespaceOf(binding) !== namespaceOf(user)) return false;
   if (binding.spec.users?.includes(user.metadata.name)) return true;
   const selector = binding.spec.userSelector;
   return selector !== undefined && matchesSelector(selector, user.metadata.labels);
@@ -44,7 +46,7 @@ export function bindingWindow(binding: AccessBinding, role: ResolvedRole): { sta
 export function applicableBindings(user: User, bindings: readonly AccessBinding[], roles: readonly AccessRole[]): ApplicableBinding[] {
   const result: ApplicableBinding[] = [];
   for (const binding of bindings) {
-    if (!bindingSelects(binding, user)) continue;
+    if (!bindingSelectsUser(binding, user)) continue;
     const role = resolveRole(binding.spec.role, roles);
     if (role === undefined) continue;
     const approved = !role.requiresApproval || Boolean(binding.spec.approval?.approvedBy);

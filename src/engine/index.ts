@@ -1,8 +1,9 @@
 // The pure engine: desired accounts, plans, orphans, guard and time windows. No I/O, no clock.
 export { parseDuration } from './duration.ts';
 export { matchesSelector } from './selector.ts';
+export { namespaceOf, sameTenant } from './tenant.ts';
 export { resolveRole, type ResolvedRole } from './roles.ts';
-export { applicableBindings, bindingSelects, bindingWindow, inForce, type ApplicableBinding } from './binding.ts';
+export { applicableBindings, bindingSelectsUser, bindingWindow, inForce, type ApplicableBinding } from './binding.ts';
 export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
 export { accountAttributes } from './attributes.ts';
 export { deprovisionedState, deleteAfterRetentionAt } from './deprovision.ts';
