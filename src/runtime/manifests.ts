@@ -114,11 +114,10 @@ function parseObject(raw: unknown, where: ErrorContext, located: Located[], erro
     raw.items.forEach((item, index) => parseObject(item, { ...where, item: index }, located, errors));
     return;
   }
-  let incomplete = false;
-  if (typeof raw.apiVersion !== 'string') (incomplete = true), report('apiVersion', 'is required');
-  if (kind === undefined) (incomplete = true), report('kind', 'is required');
-  if (name === undefined) (incomplete = true), report('metadata.name', 'is required');
-  if (incomplete || kind === undefined || name === undefined || metadata === undefined) return;
+  if (typeof raw.apiVersion !== 'string') report('apiVersion', 'is required');
+  if (kind === undefined) report('kind', 'is required');
+  if (name === undefined) report('metadata.name', 'is required');
+  if (typeof raw.apiVersion !== 'string' || kind === undefined || name === undefined || metadata === undefined) return;
 
   if (!DNS_SUBDOMAIN.test(name)) report('metadata.name', 'must be a lowercase DNS-1123 name (a-z, 0-9, "-" and ".")');
   const namespace = metadata.namespace ?? 'default';
