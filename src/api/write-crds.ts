@@ -16,14 +16,17 @@ export function renderCrdFiles(): Map<string, string> {
   return files;
 }
 
-export const CRD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'crds');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CRD_DIR = join(ROOT, 'crds');
+/** Helm installs CRDs from the chart's own crds/ folder: the same files. */
+export const CHART_CRD_DIR = join(ROOT, 'charts', 'rollcall', 'crds');
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const check = process.argv.includes('--check');
-  mkdirSync(CRD_DIR, { recursive: true });
   let stale = 0;
-  for (const [file, text] of renderCrdFiles()) {
-    const path = join(CRD_DIR, file);
+  for (const [file, text] of renderCrdFiles()) for (const dir of [CRD_DIR, CHART_CRD_DIR]) {
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, file);
     let current = '';
     try {
       current = readFileSync(path, 'utf8');
@@ -32,7 +35,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
     if (current === text) continue;
     stale++;
-    if (check) console.error(`stale: crds/${file} (run npm run crds)`);
+    if (check) console.error(`stale: ${path} (run npm run crds)`);
     else writeFileSync(path, text);
   }
   if (check && stale > 0) process.exit(1);

@@ -1,0 +1,110 @@
+// The `rollcall` command.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { consoleOutput, type Output } from './output.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const HELP: Record<string, string> = {
+  main: `rollcall ${VERSION} — keeps accounts in LDAP, PostgreSQL, SCIM and Kubernetes equal to what is declared
+
+Usage: rollcall <command> [options]
+
+Commands:
+  run       run the controller (in a cluster, from a kubeconfig, or --manifests DIR with no cluster)
+  plan      show what would change in each connected system (exit 0: nothing, 2: changes, 1: error)
+  version   print the version
+
+Run "rollcall <command> --help" for a command's options.`,
+  run: `Usage: rollcall run [--manifests DIR [--once]] [--kubeconfig PATH] [--namespace NS]
+
+Options:
+  --manifests DIR     no cluster: read Users, roles, bindings and systems from DIR (watched for changes)
+  --once              with --manifests: converge once, print the result, exit
+  --kubeconfig PATH   cluster to use (default: in-cluster, then KUBECONFIG, then ~/.kube/config)
+  --namespace NS      watch one namespace only (default: all)
+  --health-port N     serve /healthz, /readyz and /metrics on port N
+  --no-leader-elect   run without a Lease (a single replica only)
+  --lease-namespace NS  namespace of the leader-election Lease (default: --namespace or default)
+  --log-level LEVEL   trace, debug, info (default), warn, error`,
+  plan: `Usage: rollcall plan -f DIR
+
+Reads the manifests in DIR, observes every connected system they declare, and prints per system the
+changes Rollcall would make. Changes nothing.
+Exit status: 0 nothing to change, 2 changes pending, 1 error (invalid manifest, unreachable system).`,
+  version: 'Usage: rollcall version',
+};
+
+export async function main(argv: string[], out: Output = consoleOutput): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    out.line(HELP.main!);
+    return command ? 0 : 1;
+  }
+  if (!(command in HELP) || command === 'main') {
+    out.error(`rollcall: unknown command "${command}"\n\n${HELP.main}`);
+    return 1;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        manifests: { type: 'string' },
+        once: { type: 'boolean' },
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
+        'health-port': { type: 'string' },
+        'no-leader-elect': { type: 'boolean' },
+        'lease-namespace': { type: 'string' },
+        'log-level': { type: 'string' },
+        file: { type: 'string', short: 'f' },
+      },
+    }));
+  } catch (error) {
+    out.error(`rollcall ${command}: ${(error as Error).message}\n\n${HELP[command]}`);
+    return 1;
+  }
+  if (values.help) {
+    out.line(HELP[command]!);
+    return 0;
+  }
+  try {
+    switch (command) {
+      case 'version':
+        out.line(`rollcall ${VERSION}`);
+        return 0;
+      case 'plan': {
+        if (typeof values.file !== 'string') {
+          out.error(`rollcall plan: -f DIR is required\n\n${HELP.plan}`);
+          return 1;
+        }
+        const { planCommand } = await import('./plan.ts');
+        return await planCommand(values.file, out);
+      }
+      case 'run': {
+        const { runCommand } = await import('./run.ts');
+        return await runCommand(
+          {
+            manifests: values.manifests as string | undefined,
+            kubeconfig: values.kubeconfig as string | undefined,
+            namespace: values.namespace as string | undefined,
+            once: values.once === true,
+            healthPort: values['health-port'] === undefined ? undefined : Number(values['health-port']),
+            leaderElect: values['no-leader-elect'] !== true,
+            leaseNamespace: values['lease-namespace'] as string | undefined,
+            logLevel: (values['log-level'] as string | undefined) ?? 'info',
+          },
+          out,
+        );
+      }
+    }
+  } catch (error) {
+    out.error(`rollcall ${command}: ${(error as Error).message}`);
+    return 1;
+  }
+  return 1;
+}

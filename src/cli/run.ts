@@ -1,0 +1,106 @@
+// `rollcall run`: the controller. With --manifests DIR it needs no cluster: an in-memory store fed
+// from the files (watched for changes). Otherwise it runs against the cluster of a kubeconfig or
+// the pod it runs in, with leader election.
+import type { User } from '../api/index.ts';
+import { Manager } from '../controllers/manager.ts';
+import { startHealthServer } from '../runtime/health.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { MemoryStore } from '../runtime/memory-store.ts';
+import { Metrics } from '../runtime/metrics.ts';
+import { onShutdown } from '../runtime/shutdown.ts';
+import type { Store } from '../runtime/store.ts';
+import type { Output } from './output.ts';
+
+export interface RunOptions {
+  manifests?: string;
+  kubeconfig?: string;
+  namespace?: string;
+  once: boolean;
+  healthPort?: number;
+  leaderElect: boolean;
+  leaseNamespace?: string;
+  logLevel: string;
+}
+
+export async function runCommand(options: RunOptions, out: Output): Promise<number> {
+  // In manifests mode the console shows what was done; logs only say what went wrong.
+  const logger = createLogger({ level: options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : options.logLevel });
+  const metrics = new Metrics();
+  // The Kubernetes client is loaded only when a cluster is used.
+  const kube = options.manifests ? undefined : await import('../runtime/kube-store.ts');
+  const kubeconfig = kube?.loadKubeConfig(options.kubeconfig);
+  const store: Store = kube
+    ? new kube.KubeStore({ kubeconfig: kubeconfig!, namespace: options.namespace, logger })
+    : await MemoryStore.fromDirectory(options.manifests!, { watch: !options.once, logger });
+  const manager = new Manager({
+    store,
+    logger,
+    metrics,
+    kubeconfig,
+    onApplied: options.manifests ? (c) => out.line(`  ${c.user.padEnd(12)} ${c.system.padEnd(20)} ${c.description}`) : undefined,
+  });
+
+  let started = false;
+  const health = options.healthPort !== undefined ? await startHealthServer({ port: options.healthPort, metrics, isReady: () => started }) : undefined;
+
+  if (options.manifests) {
+    out.line(`Rollcall: converging ${options.manifests} (no cluster; embedded store)\n`);
+    await manager.start();
+    started = true;
+    await manager.idle();
+    printSummary(store.list('User'), out);
+    if (options.once) {
+      await manager.stop();
+      await health?.close();
+      return 0;
+    }
+    out.line(`Watching ${options.manifests} for changes. Ctrl-C to stop.`);
+    await new Promise<void>((resolve) => onShutdown(async () => {
+      await manager.stop();
+      await health?.close();
+      resolve();
+    }));
+    return 0;
+  }
+
+  const runManager = async () => {
+    await manager.start();
+    started = true;
+    logger.info('controllers started');
+  };
+  if (options.leaderElect) {
+    const { LeaderElector } = await import('../runtime/leader-election.ts');
+    const elector = new LeaderElector({ kubeconfig: kubeconfig!, namespace: options.leaseNamespace ?? options.namespace ?? 'default', name: 'rollcall-leader', logger, metrics });
+    onShutdown(async () => {
+      await manager.stop().catch(() => undefined);
+      await elector.release();
+      await health?.close();
+    });
+    await elector.run({
+      onStartedLeading: async () => runManager(),
+      onStoppedLeading: () => {
+        logger.error('lost leadership; exiting so a fresh process can rejoin');
+        process.exit(1);
+      },
+    });
+  } else {
+    onShutdown(async () => {
+      await manager.stop();
+      await health?.close();
+    });
+    await runManager();
+  }
+  await new Promise(() => undefined);
+  return 0;
+}
+
+function printSummary(users: User[], out: Output): void {
+  out.line('\nUSER         STATE       READY  SYSTEMS  ACCOUNTS');
+  for (const user of [...users].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+    const ready = user.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown';
+    const accounts = (user.status?.accounts ?? [])
+      .map((a) => `${a.system}: ${a.state}${a.entitlements?.length ? ` [${a.entitlements.join(', ')}]` : ''}${a.message ? ` (${a.message})` : ''}`)
+      .join('; ');
+    out.line(`${user.metadata.name.padEnd(12)} ${user.spec.state.padEnd(11)} ${ready.padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}`);
+  }
+}

@@ -1,0 +1,94 @@
+// One live connector per ConnectedSystem, rebuilt when its spec or credentials change, with a
+// per-system concurrency limit so a slow or broken system never holds the others' workers.
+import { createHash } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import { RetryableError, type ConnectedSystem } from '../api/index.ts';
+import { connectorFactory } from '../connectors/registry.ts';
+import type { Connector } from '../connectors/types.ts';
+import { keyOf, keyString, type Store } from '../runtime/store.ts';
+
+interface Entry {
+  fingerprint: string;
+  connector: Promise<Connector>;
+  limit: PQueue;
+}
+
+export interface ConnectionsOptions {
+  store: Store;
+  logger: Logger;
+  kubeconfig?: KubeConfig;
+  /** Concurrent calls into one system. */
+  perSystemConcurrency?: number;
+  timeoutMs?: number;
+}
+
+export class Connections {
+  readonly #entries = new Map<string, Entry>();
+  readonly #options: ConnectionsOptions;
+
+  constructor(options: ConnectionsOptions) {
+    this.#options = options;
+  }
+
+  /** Runs `fn` with the system's connector, within the system's concurrency limit. */
+  async use<T>(system: ConnectedSystem, fn: (connector: Connector) => Promise<T>): Promise<T> {
+    const entry = await this.#entry(system);
+    return entry.limit.add(async () => fn(await entry.connector)) as Promise<T>;
+  }
+
+  /** Closes the connector of a system that changed or went away. */
+  async release(name: string): Promise<void> {
+    const entry = this.#entries.get(name);
+    if (!entry) return;
+    this.#entries.delete(name);
+    await entry.connector.then((c) => c.close()).catch(() => undefined);
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#entries.keys()].map((name) => this.release(name)));
+  }
+
+  async #entry(system: ConnectedSystem): Promise<Entry> {
+    const name = keyString(keyOf(system));
+    const credentials = await this.#credentials(system);
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([system.spec, credentials]))
+      .digest('hex');
+    const current = this.#entries.get(name);
+    if (current?.fingerprint === fingerprint) return current;
+    if (current) await this.release(name);
+    const { logger, kubeconfig, timeoutMs } = this.#options;
+    const connector = connectorFactory(system.spec.type).then((create) =>
+      create({
+        system: name,
+        namespace: keyOf(system).namespace,
+        spec: system.spec,
+        credentials,
+        logger: logger.child({ system: name }),
+        kubeconfig,
+        timeoutMs,
+      }),
+    );
+    // A failed connect must not be cached: the next call tries again.
+    connector.catch(() => {
+      if (this.#entries.get(name)?.connector === connector) this.#entries.delete(name);
+    });
+    const entry = { fingerprint, connector, limit: new PQueue({ concurrency: this.#options.perSystemConcurrency ?? 4 }) };
+    this.#entries.set(name, entry);
+    return entry;
+  }
+
+  async #credentials(system: ConnectedSystem): Promise<Record<string, string>> {
+    const { namespace } = keyOf(system);
+    const out: Record<string, string> = {};
+    const refs = [system.spec.credentialsSecretRef?.name, system.spec.ldap?.caSecretRef?.name].filter((n): n is string => !!n);
+    for (const secretName of refs) {
+      const data = await this.#options.store.getSecret({ namespace, name: secretName });
+      if (!data) throw new RetryableError(`Secret ${namespace}/${secretName} named by ConnectedSystem ${system.metadata.name} does not exist yet`);
+      Object.assign(out, data);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,33 @@
+import type { AccountChange } from '../api/index.ts';
+
+/** One change in words, for plans, events and the CLI. */
+export function describeChange(change: AccountChange): string {
+  switch (change.op) {
+    case 'create':
+      return `create account${change.account.attributes.displayName ? ` (${change.account.attributes.displayName})` : ''}`;
+    case 'update':
+      return `update ${Object.entries(change.attributes)
+        .map(([k, v]) => (v === null ? `-${k}` : k))
+        .join(', ')}`;
+    case 'grant':
+      return `grant ${change.entitlement}`;
+    case 'revoke':
+      return `revoke ${change.entitlement}`;
+    default:
+      return `${change.op} account`;
+  }
+}
+
+/** The Event reason for a change, from the shared names in DESIGN.md. */
+export function eventReason(change: AccountChange): string {
+  const reasons: Record<AccountChange['op'], string> = {
+    create: 'AccountCreated',
+    update: 'AccountUpdated',
+    grant: 'EntitlementGranted',
+    revoke: 'EntitlementRevoked',
+    disable: 'AccountDisabled',
+    enable: 'AccountEnabled',
+    delete: 'AccountDeleted',
+  };
+  return reasons[change.op];
+}

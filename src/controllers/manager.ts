@@ -1,0 +1,139 @@
+// Wires the store, one work queue per kind and the reconcilers together. Watch events become
+// keys; only the Users a change can affect are re-queued.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { AccessBinding, AccessRole, KindName, User } from '../api/index.ts';
+import type { Metrics } from '../runtime/metrics.ts';
+import { keyOf, keyString, type AnyResource, type ObjectKey, type Store } from '../runtime/store.ts';
+import { WorkQueue } from '../runtime/workqueue.ts';
+import { rolesIncluding, usersOfBinding } from './affected-users.ts';
+import { Connections } from './connections.ts';
+import type { AppliedChange, ControllerContext } from './context.ts';
+import { ObservedCache } from './observed-cache.ts';
+import { reconcileSystem } from './system-controller.ts';
+import { reconcileUser } from './user-controller.ts';
+
+export interface ManagerOptions {
+  store: Store;
+  logger: Logger;
+  metrics?: Metrics;
+  kubeconfig?: KubeConfig;
+  now?: () => Date;
+  onApplied?: (change: AppliedChange) => void;
+  userConcurrency?: number;
+  timeoutMs?: number;
+}
+
+function parseKey(key: string): ObjectKey {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+export class Manager {
+  readonly context: ControllerContext;
+  readonly #users: WorkQueue;
+  readonly #systems: WorkQueue;
+  readonly #abort = new AbortController();
+  readonly #unwatch: (() => void)[] = [];
+  /** Last seen objects, so an update can also re-queue the Users the old version affected. */
+  readonly #seen = new Map<string, AnyResource>();
+
+  constructor(options: ManagerOptions) {
+    const { store, logger, metrics } = options;
+    this.context = {
+      store,
+      logger,
+      metrics,
+      now: options.now ?? (() => new Date()),
+      connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs }),
+      observed: new ObservedCache(),
+      onApplied: options.onApplied,
+    };
+    const onError = (kind: string) => (key: string, error: unknown, retryInMs: number | undefined) =>
+      logger.warn({ kind, key, err: error instanceof Error ? error.message : String(error), retryInMs }, 'reconcile failed');
+    this.#users = new WorkQueue({
+      name: 'user',
+      concurrency: options.userConcurrency ?? 8,
+      reconcile: (key) => reconcileUser(this.context, parseKey(key), this.#abort.signal),
+      onError: onError('User'),
+      metrics,
+    });
+    this.#systems = new WorkQueue({
+      name: 'connectedsystem',
+      concurrency: 2,
+      reconcile: (key) => reconcileSystem(this.context, parseKey(key), { wakeUsers: (ns) => this.#wakeNamespace(ns) }, this.#abort.signal),
+      onError: onError('ConnectedSystem'),
+      metrics,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { store } = this.context;
+    await store.start();
+    this.#watch('ConnectedSystem', (object) => this.#systems.add(keyString(keyOf(object))));
+    this.#watch('User', (object) => this.#users.add(keyString(keyOf(object))));
+    this.#watch('AccessBinding', (object, old) => this.#bindingChanged(object as AccessBinding, old as AccessBinding | undefined));
+    this.#watch('AccessRole', (object) => this.#roleChanged(object as AccessRole));
+    for (const system of store.list('ConnectedSystem')) this.#systems.add(keyString(keyOf(system)));
+    for (const user of store.list('User')) this.#users.add(keyString(keyOf(user)));
+    this.#systems.start();
+    this.#users.start();
+  }
+
+  /** Resolves once nothing is queued or running (scheduled wake-ups do not count). */
+  async idle(): Promise<void> {
+    do {
+      await this.#systems.idle();
+      await this.#users.idle();
+    } while (this.#systems.len() + this.#users.len() > 0);
+  }
+
+  async stop(): Promise<void> {
+    for (const unwatch of this.#unwatch) unwatch();
+    await Promise.all([this.#systems.shutdown(), this.#users.shutdown()]);
+    this.#abort.abort();
+    await this.context.connections.closeAll();
+    await this.context.store.stop();
+  }
+
+  #watch(kind: KindName, onChange: (object: AnyResource, old: AnyResource | undefined) => void): void {
+    for (const object of this.context.store.list(kind)) this.#seen.set(`${kind}:${keyString(keyOf(object))}`, object);
+    this.#unwatch.push(
+      this.context.store.watch(kind, (event, object) => {
+        const id = `${kind}:${keyString(keyOf(object))}`;
+        const old = this.#seen.get(id);
+        if (event === 'delete') this.#seen.delete(id);
+        else this.#seen.set(id, object);
+        // Our own status writes come back as updates: they change nothing we act on.
+        if (event === 'update' && old && !meaningfulChange(old, object)) return;
+        onChange(object, old);
+      }),
+    );
+  }
+
+  #wakeNamespace(namespace: string): void {
+    for (const user of this.context.store.list('User', namespace)) this.#users.add(keyString(keyOf(user)));
+  }
+
+  #bindingChanged(binding: AccessBinding, old: AccessBinding | undefined): void {
+    const users = this.context.store.list('User', keyOf(binding).namespace);
+    const affected = new Set<User>([...usersOfBinding(binding, users), ...(old ? usersOfBinding(old, users) : [])]);
+    for (const user of affected) this.#users.add(keyString(keyOf(user)));
+  }
+
+  #roleChanged(role: AccessRole): void {
+    const { namespace } = keyOf(role);
+    const store = this.context.store;
+    const roles = rolesIncluding(role.metadata.name, store.list('AccessRole', namespace));
+    for (const binding of store.list('AccessBinding', namespace)) {
+      if (roles.has(binding.spec.role)) this.#bindingChanged(binding, undefined);
+    }
+  }
+}
+
+/** Spec, labels, annotations, finalizers or deletion changed: not just status. */
+function meaningfulChange(old: AnyResource, next: AnyResource): boolean {
+  const pick = (o: AnyResource) =>
+    JSON.stringify([o.metadata.generation, o.spec, o.metadata.labels, o.metadata.annotations, o.metadata.finalizers, o.metadata.deletionTimestamp]);
+  return pick(old) !== pick(next);
+}

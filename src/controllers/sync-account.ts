@@ -1,0 +1,103 @@
+// Brings one user's account in one system to the desired state: observe, plan, apply.
+import { errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
+import { planChanges } from '../engine/index.ts';
+import { keyOf, keyString } from '../runtime/store.ts';
+import type { ControllerContext } from './context.ts';
+import { describeChange, eventReason } from './describe.ts';
+
+export interface AccountSyncResult {
+  status: AccountStatus;
+  changes: AccountChange[];
+  failed: boolean;
+}
+
+export async function syncAccount(
+  ctx: ControllerContext,
+  user: User,
+  system: ConnectedSystem,
+  desired: DesiredAccount,
+  previous: AccountStatus | undefined,
+  signal: AbortSignal,
+): Promise<AccountSyncResult> {
+  const systemKey = keyString(keyOf(system));
+  const now = ctx.now();
+  const applied: AccountChange[] = [];
+  try {
+    const observed = await ctx.connections.use(system, async (connector) => {
+      const cached = ctx.observed.get(systemKey, desired.userName);
+      const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
+      const changes = planChanges([desired], before ? [before] : [], connector.capabilities);
+      for (const change of changes) {
+        try {
+          await connector.apply(change, signal);
+          ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'success' });
+        } catch (error) {
+          ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'error' });
+          throw error;
+        }
+        applied.push(change);
+        await report(ctx, user, system.metadata.name, change);
+      }
+      if (changes.length === 0) return before;
+      // Read back once after writing: the cache must hold what the system really has (ids, defaults).
+      const after = await connector.getAccount(desired.userName, signal);
+      ctx.observed.set(systemKey, desired.userName, after ?? null);
+      return after;
+    });
+    if (applied.length > 0 && isDrift(previous, desired)) {
+      ctx.metrics?.driftCorrections.inc({ system: systemKey });
+      await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);
+    }
+    return { status: accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now), changes: applied, failed: false };
+  } catch (error) {
+    const message = errorMessage(error);
+    ctx.logger.warn({ user: user.metadata.name, system: systemKey, err: message }, 'account sync failed');
+    if (previous?.message !== message) {
+      await ctx.store.recordEvent('User', user, 'Warning', 'SyncFailed', `${system.metadata.name}: ${message}`);
+    }
+    // The cache may be stale now: read the account afresh next time.
+    ctx.observed.forget(systemKey);
+    return {
+      status: { system: system.metadata.name, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message },
+      changes: applied,
+      failed: true,
+    };
+  }
+}
+
+/** The status already said this account was in the desired state, yet the system needed changes. */
+function isDrift(previous: AccountStatus | undefined, desired: DesiredAccount): boolean {
+  if (!previous || previous.state === 'error') return false;
+  return previous.state === desired.state && sameList(previous.entitlements ?? [], desired.entitlements);
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function accountStatus(
+  system: string,
+  desired: DesiredAccount,
+  observed: ObservedAccount | undefined,
+  previous: AccountStatus | undefined,
+  changed: boolean,
+  now: Date,
+): AccountStatus {
+  const status: AccountStatus = {
+    system,
+    state: observed ? observed.state : 'absent',
+    entitlements: observed?.entitlements ?? [],
+    lastSyncTime: changed || !previous?.lastSyncTime ? now.toISOString() : previous.lastSyncTime,
+  };
+  if (observed?.id) status.id = observed.id;
+  // An implicit account (Kubernetes RBAC) exists only through its grants.
+  if (!observed && desired.state === 'present' && desired.entitlements.length === 0) status.state = 'present';
+  return status;
+}
+
+async function report(ctx: ControllerContext, user: User, system: string, change: AccountChange): Promise<void> {
+  const description = describeChange(change);
+  ctx.onApplied?.({ namespace: keyOf(user).namespace, user: user.metadata.name, system, description });
+  ctx.logger.info({ user: user.metadata.name, system, op: change.op }, description);
+  await ctx.store.recordEvent('User', user, 'Normal', eventReason(change), `${system}: ${description}`);
+}

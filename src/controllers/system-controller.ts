@@ -1,0 +1,129 @@
+// The ConnectedSystem reconciler: proves the connection (condition Connected), lists the managed
+// accounts once per resyncInterval (so drift and orphans are found without a read per user),
+// applies the orphan policy behind the deletion guard, and wakes the system's Users.
+import { errorMessage, type ConnectedSystem } from '../api/index.ts';
+import { approvedDeprovisionCount, checkDeletionGuard, deprovisionCount, parseDuration, planOrphans } from '../engine/index.ts';
+import { setCondition, statusEqual } from '../runtime/conditions.ts';
+import { keyOf, keyString, type ObjectKey } from '../runtime/store.ts';
+import type { ControllerContext } from './context.ts';
+import { describeChange, eventReason } from './describe.ts';
+import { FINALIZER } from './user-controller.ts';
+
+export interface SystemReconcileOptions {
+  /** Called with each User of the system's namespace after a listing, so drift gets corrected. */
+  wakeUsers: (namespace: string) => void;
+}
+
+export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, options: SystemReconcileOptions, signal: AbortSignal): Promise<{ wakeAt?: Date }> {
+  const system = ctx.store.get('ConnectedSystem', key);
+  const name = keyString(key);
+  if (!system) {
+    ctx.observed.forget(name);
+    await ctx.connections.release(name);
+    return {};
+  }
+  if (system.metadata.deletionTimestamp) {
+    // Accounts stay as they are: removing a system from Rollcall is not a reason to deprovision.
+    ctx.observed.forget(name);
+    await ctx.connections.release(name);
+    await ctx.store.setFinalizer('ConnectedSystem', key, FINALIZER, false);
+    return {};
+  }
+  if (!system.metadata.finalizers?.includes(FINALIZER)) await ctx.store.setFinalizer('ConnectedSystem', key, FINALIZER, true);
+  const now = ctx.now();
+  const next = new Date(now.getTime() + parseDuration(system.spec.resyncInterval));
+  if (system.spec.suspend) {
+    await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: no changes are made' }, {});
+    return {};
+  }
+
+  let listing;
+  try {
+    listing = await ctx.connections.use(system, async (connector) => {
+      await connector.check(signal);
+      const accounts = [];
+      for await (const account of connector.listAccounts(signal)) accounts.push(account);
+      return { accounts, capabilities: connector.capabilities };
+    });
+  } catch (error) {
+    const message = errorMessage(error);
+    ctx.observed.forget(name);
+    await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'Unreachable', message }, { connected: { status: 'False', reason: 'ConnectionFailed', message } });
+    throw error;
+  }
+  ctx.observed.replace(name, listing.accounts);
+  const declared = new Set(ctx.store.list('User', key.namespace).map((u) => u.spec.userName));
+  const { orphans, changes } = planOrphans(listing.accounts, declared, system.spec.orphans, listing.capabilities);
+  for (const orphan of orphans) {
+    if (system.spec.orphans !== 'ignore') ctx.logger.info({ system: name, account: orphan.userName }, 'orphan account found');
+  }
+
+  const guard = guardFor(system, changes.length ? deprovisionCount(changes) : 0, listing.accounts.length);
+  if (!guard.tripped && changes.length) {
+    await ctx.connections.use(system, async (connector) => {
+      for (const change of changes) {
+        await connector.apply(change, signal);
+        await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), `orphan ${change.op === 'create' ? change.account.userName : change.userName}: ${describeChange(change)}`);
+      }
+    });
+  }
+  if (guard.tripped) {
+    ctx.metrics?.deletionGuardTripped.inc({ system: name });
+    if (!system.status?.conditions?.some((c) => c.type === 'DeletionGuardTripped' && c.status === 'True')) {
+      await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'GuardTripped', guard.message);
+    }
+  } else if (orphans.length && orphans.length !== system.status?.orphaned) {
+    await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'OrphanFound', `${orphans.length} managed account(s) that no User declares: ${orphans.slice(0, 10).map((o) => o.userName).join(', ')}`);
+  }
+  ctx.metrics?.orphans.set({ system: name }, orphans.length);
+  for (const state of ['present', 'disabled'] as const) {
+    ctx.metrics?.accounts.set({ system: name, state }, listing.accounts.filter((a) => a.state === state).length);
+  }
+
+  await writeStatus(
+    ctx,
+    system,
+    { type: 'Ready', status: 'True', reason: 'Synced', message: `${listing.accounts.length} managed account(s)` },
+    {
+      connected: { status: 'True', reason: 'Connected', message: 'connection and credentials work' },
+      guard: guard.tripped
+        ? { status: 'True', reason: 'TooManyDeprovisions', message: guard.message }
+        : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds spec.deletionGuard' },
+      managed: listing.accounts.length,
+      orphaned: orphans.length,
+    },
+  );
+  options.wakeUsers(key.namespace);
+  return { wakeAt: next };
+}
+
+type Guard = { tripped: false } | { tripped: true; message: string };
+
+function guardFor(system: ConnectedSystem, count: number, managed: number): Guard {
+  const result = checkDeletionGuard({ count, managed, guard: system.spec.deletionGuard, approvedCount: approvedDeprovisionCount(system.metadata.annotations) });
+  return result.tripped ? { tripped: true, message: result.message } : { tripped: false };
+}
+
+interface Extra {
+  connected?: { status: 'True' | 'False'; reason: string; message: string };
+  guard?: { status: 'True' | 'False'; reason: string; message: string };
+  managed?: number;
+  orphaned?: number;
+}
+
+async function writeStatus(
+  ctx: ControllerContext,
+  system: ConnectedSystem,
+  ready: { type: string; status: 'True' | 'False'; reason: string; message: string },
+  extra: Extra,
+): Promise<void> {
+  const now = ctx.now();
+  const generation = system.metadata.generation;
+  let conditions = setCondition(system.status?.conditions, ready, generation, now);
+  if (extra.connected) conditions = setCondition(conditions, { type: 'Connected', ...extra.connected }, generation, now);
+  if (extra.guard) conditions = setCondition(conditions, { type: 'DeletionGuardTripped', ...extra.guard }, generation, now);
+  const status = { ...system.status, observedGeneration: generation, conditions };
+  if (extra.managed !== undefined) status.managed = extra.managed;
+  if (extra.orphaned !== undefined) status.orphaned = extra.orphaned;
+  if (!statusEqual(system.status ?? {}, status)) await ctx.store.updateStatus('ConnectedSystem', keyOf(system), status);
+}

@@ -1,0 +1,99 @@
+// The User reconciler: the unit of work. Reads the world, drives every system's account to the
+// desired state, writes status only when it changed, and holds the finalizer until a deleted
+// User is deprovisioned everywhere.
+import type { AccountStatus, User, UserStatus } from '../api/index.ts';
+import { accessWindow, desiredAccounts } from '../engine/index.ts';
+import { setCondition, statusEqual } from '../runtime/conditions.ts';
+import { keyOf, type ObjectKey } from '../runtime/store.ts';
+import type { ControllerContext } from './context.ts';
+import { syncAccount } from './sync-account.ts';
+import { isLeaving, readWorld } from './world.ts';
+
+export const FINALIZER = 'rollcall.dev/deprovision';
+
+export async function reconcileUser(ctx: ControllerContext, key: ObjectKey, signal: AbortSignal): Promise<{ wakeAt?: Date }> {
+  let user = ctx.store.get('User', key);
+  if (!user) return {};
+  const now = ctx.now();
+  const deleting = !!user.metadata.deletionTimestamp;
+  if (deleting && !user.metadata.finalizers?.includes(FINALIZER)) return {};
+  if (!deleting && !user.metadata.finalizers?.includes(FINALIZER)) {
+    user = (await ctx.store.setFinalizer('User', key, FINALIZER, true)) ?? user;
+  }
+
+  // The deprovision clock starts the first time the User is seen leaving, and stops if it returns.
+  const leaving = isLeaving(user, now);
+  const deprovisionStartedAt = leaving ? (user.status?.deprovisionStartedAt ?? now.toISOString()) : undefined;
+  const withClock: User = { ...user, status: { ...user.status, deprovisionStartedAt } };
+
+  const world = readWorld(ctx.store, key.namespace);
+  const desired = desiredAccounts(withClock, world.bindings, world.roles, world.systems, now);
+  const previous = new Map((user.status?.accounts ?? []).map((a) => [a.system, a]));
+  const systemsByName = new Map(world.systems.map((s) => [s.metadata.name, s]));
+
+  // Systems run side by side: one slow or broken system never delays the others.
+  const results = await Promise.all(
+    desired.map((account) => syncAccount(ctx, withClock, systemsByName.get(account.system)!, account, previous.get(account.system), signal)),
+  );
+
+  const accounts = mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name));
+  const failed = results.filter((r) => r.failed).map((r) => `${r.status.system}: ${r.status.message}`);
+  const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now);
+  const status = buildStatus(user, accounts, desired.length, failed, deprovisionStartedAt, window.accessEndsAt, leaving, now);
+
+  if (!statusEqual(user.status ?? {}, status)) {
+    await ctx.store.updateStatus('User', key, status);
+  }
+  if (leaving && failed.length === 0 && deprovisionStartedAt) {
+    observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
+  }
+  if (deleting && failed.length === 0) {
+    await ctx.store.setFinalizer('User', key, FINALIZER, false);
+    return {};
+  }
+  return window.nextWakeAt ? { wakeAt: window.nextWakeAt } : {};
+}
+
+/** Latency from "seen leaving" to "done everywhere", observed once per departure. */
+function observeDeprovisionLatency(ctx: ControllerContext, user: User, startedAt: string, now: Date): void {
+  const wasDone = user.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'Deprovisioned' && c.status === 'True');
+  if (wasDone) return;
+  ctx.metrics?.deprovisionLatency.observe((now.getTime() - new Date(startedAt).getTime()) / 1000);
+}
+
+/** Keeps entries of systems that still exist; drops those that became absent and stayed so. */
+function mergeAccounts(previous: Map<string, AccountStatus>, current: AccountStatus[], existing: string[]): AccountStatus[] {
+  const byName = new Map(previous);
+  for (const account of current) byName.set(account.system, account);
+  return [...byName.values()]
+    .filter((a) => existing.includes(a.system))
+    .filter((a) => a.state !== 'absent' || current.some((c) => c.system === a.system))
+    .sort((a, b) => a.system.localeCompare(b.system));
+}
+
+function buildStatus(
+  user: User,
+  accounts: AccountStatus[],
+  total: number,
+  failed: string[],
+  deprovisionStartedAt: string | undefined,
+  accessEndsAt: Date | undefined,
+  leaving: boolean,
+  now: Date,
+): UserStatus {
+  const ready = total - failed.length;
+  const condition = failed.length
+    ? { type: 'Ready', status: 'False' as const, reason: 'SystemUnavailable', message: failed.join('; ') }
+    : leaving
+      ? { type: 'Ready', status: 'True' as const, reason: 'Deprovisioned', message: `access removed in ${total} system(s)` }
+      : { type: 'Ready', status: 'True' as const, reason: 'InSync', message: `in sync with ${total} system(s)` };
+  const status: UserStatus = {
+    observedGeneration: user.metadata.generation,
+    systems: `${ready}/${total}`,
+    accounts,
+    conditions: setCondition(user.status?.conditions, condition, user.metadata.generation, now),
+  };
+  if (accessEndsAt) status.accessEndsAt = accessEndsAt.toISOString();
+  if (deprovisionStartedAt) status.deprovisionStartedAt = deprovisionStartedAt;
+  return status;
+}

@@ -1,0 +1,26 @@
+// The declared objects one User's reconcile needs, read from the store's cache.
+import type { AccessBinding, AccessRole, ConnectedSystem, User } from '../api/index.ts';
+import { userEntitled, userNotYetValid } from '../engine/index.ts';
+import type { Store } from '../runtime/store.ts';
+
+export interface World {
+  bindings: AccessBinding[];
+  roles: AccessRole[];
+  systems: ConnectedSystem[];
+}
+
+export function readWorld(store: Store, namespace: string): World {
+  return {
+    bindings: store.list('AccessBinding', namespace),
+    roles: store.list('AccessRole', namespace),
+    systems: store.list('ConnectedSystem', namespace),
+  };
+}
+
+/**
+ * A User is leaving when suspended, terminated, being deleted or past its validUntil: from then
+ * on the deprovision clock (status.deprovisionStartedAt) runs. A joiner before validFrom is not leaving.
+ */
+export function isLeaving(user: User, now: Date): boolean {
+  return !userEntitled(user, now.getTime()) && !userNotYetValid(user, now.getTime());
+}
