@@ -1,0 +1,47 @@
+// What a person sees with kubectl: printer columns, field descriptions, the rollcall category.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createNamespace, kubectlOk } from './kube.ts';
+
+const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
+
+describe('kubectl against the installed CRDs', () => {
+  let namespace: string;
+  beforeAll(() => {
+    namespace = createNamespace('kubectl');
+    // Every example, moved into this test's namespace.
+    const files = readdirSync(EXAMPLES, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
+    for (const file of files) {
+      const text = readFileSync(join(EXAMPLES, file), 'utf8').replace(/namespace: \S+/g, `namespace: ${namespace}`);
+      kubectlOk(['apply', '-f', '-'], text);
+    }
+  });
+
+  it('kubectl get users shows STATE, READY, SYSTEMS and AGE', () => {
+    const out = kubectlOk(['get', 'users', '-n', namespace]);
+    expect(out.split('\n')[0]).toMatch(/^NAME\s+STATE\s+READY\s+SYSTEMS\s+AGE/);
+    expect(out).toMatch(/alice\s+active/);
+    expect(out).toMatch(/erin\s+terminated/);
+  });
+
+  it('short names work', () => {
+    expect(kubectlOk(['get', 'usr', '-n', namespace])).toMatch(/alice/);
+    expect(kubectlOk(['get', 'csys', '-n', namespace])).toMatch(/directory\s+sqlite/);
+    expect(kubectlOk(['get', 'arole', '-n', namespace])).toMatch(/engineer/);
+    expect(kubectlOk(['get', 'abind', '-n', namespace])).toMatch(/bob-on-call\s+production-admin/);
+  });
+
+  it('kubectl explain shows the field descriptions', () => {
+    const out = kubectlOk(['explain', 'user.spec']);
+    expect(out).toMatch(/userName.*\n.*Login name in every connected system/);
+    expect(out).toMatch(/active gets access/);
+  });
+
+  it('kubectl get rollcall lists every kind', () => {
+    const out = kubectlOk(['get', 'rollcall', '-n', namespace, '-o', 'name']);
+    for (const kind of ['connectedsystem', 'user', 'accessrole', 'accessbinding']) {
+      expect(out).toMatch(new RegExp(`^${kind}\\.rollcall\\.dev/`, 'm'));
+    }
+  });
+});

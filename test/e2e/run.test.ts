@@ -1,0 +1,111 @@
+// `rollcall run` out of cluster against the real API server, with the embedded sqlite system:
+// kubectl wait sees Users become Ready, a second writer's conflicts are survived, a leaver is cut off.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
+import { createNamespace, kubectl, kubectlAsync, kubectlOk } from './kube.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function manifests(namespace: string, dbPath: string): string {
+  const user = (name: string, department: string, title: string) => `
+apiVersion: rollcall.dev/v1alpha1
+kind: User
+metadata: {name: ${name}, namespace: ${namespace}, labels: {department: ${department}}}
+spec: {userName: ${name}, givenName: ${name}, familyName: Test, title: ${title}, department: ${department}}`;
+  return `
+apiVersion: rollcall.dev/v1alpha1
+kind: ConnectedSystem
+metadata: {name: directory, namespace: ${namespace}}
+spec: {type: sqlite, sqlite: {path: ${JSON.stringify(dbPath)}}, deprovision: {policy: disable}, resyncInterval: 10s}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessRole
+metadata: {name: engineer, namespace: ${namespace}}
+spec: {grants: [{system: directory, entitlements: [engineering, vpn-users]}]}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessBinding
+metadata: {name: engineering, namespace: ${namespace}}
+spec: {role: engineer, userSelector: {matchLabels: {department: engineering}}}
+---${user('alice', 'engineering', 'Engineer')}
+---${user('bob', 'engineering', 'Engineer')}
+`;
+}
+
+function account(dbPath: string, userName: string) {
+  return describeDirectory(dbPath).find((row) => row.userName === userName);
+}
+
+describe('rollcall run against the real API server', () => {
+  let namespace: string;
+  let dbPath: string;
+  let rollcall: ChildProcess;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    namespace = createNamespace('run');
+    dbPath = join(mkdtempSync(join(tmpdir(), 'rollcall-run-')), 'directory.db');
+    kubectlOk(['apply', '-f', '-'], manifests(namespace, dbPath));
+    rollcall = spawn(process.execPath, [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    rollcall.stdout!.on('data', (c: Buffer) => logs.push(c.toString()));
+    rollcall.stderr!.on('data', (c: Buffer) => logs.push(c.toString()));
+  });
+
+  afterAll(async () => {
+    if (rollcall && rollcall.exitCode === null) {
+      rollcall.kill('SIGKILL');
+    }
+  });
+
+  it('kubectl wait --for=condition=Ready succeeds, and the account exists with its groups', () => {
+    const result = kubectl(['wait', '--for=condition=Ready', 'user/alice', 'user/bob', '-n', namespace, '--timeout=90s']);
+    expect(result.code, result.stderr + logs.join('')).toBe(0);
+    expect(account(dbPath, 'alice')).toMatchObject({ state: 'present', groups: ['engineering', 'vpn-users'] });
+    const out = kubectlOk(['get', 'users', '-n', namespace]);
+    expect(out).toMatch(/alice\s+active\s+True\s+1\/1/);
+    const status = JSON.parse(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'json'])).status;
+    expect(status.accounts[0]).toMatchObject({ system: 'directory', state: 'present', entitlements: ['engineering', 'vpn-users'] });
+    expect(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'jsonpath={.metadata.finalizers}'])).toContain('rollcall.dev/deprovision');
+  });
+
+  it('records Kubernetes Events for what it changed', () => {
+    const events = kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=alice', '-o', 'jsonpath={.items[*].reason}']);
+    expect(events).toContain('AccountCreated');
+    expect(events).toContain('EntitlementGranted');
+  });
+
+  it('survives a second writer causing conflicts, and converges on the last spec', async () => {
+    // Another writer keeps changing alice (annotations and spec) while Rollcall writes her status.
+    const writes = [];
+    for (let i = 0; i < 15; i++) {
+      writes.push(kubectlAsync(['annotate', 'user', 'alice', '-n', namespace, `touched=${i}`, '--overwrite']));
+      writes.push(kubectlAsync(['patch', 'user', 'alice', '-n', namespace, '--type=merge', '-p', JSON.stringify({ spec: { title: `Engineer ${i}` } })]));
+      await Promise.all(writes.splice(0));
+    }
+    const generation = kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'jsonpath={.metadata.generation}']);
+    const result = kubectl(['wait', `--for=jsonpath={.status.observedGeneration}=${generation}`, 'user/alice', '-n', namespace, '--timeout=60s']);
+    expect(result.code, result.stderr + logs.join('')).toBe(0);
+    expect(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).toBe('True');
+    expect(rollcall.exitCode).toBeNull();
+  });
+
+  it('cuts off a leaver: terminated means disabled, with no groups left', async () => {
+    kubectlOk(['patch', 'user', 'bob', '-n', namespace, '--type=merge', '-p', '{"spec":{"state":"terminated"}}']);
+    const deadline = Date.now() + 30_000;
+    while (account(dbPath, 'bob')?.state !== 'disabled' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(account(dbPath, 'bob')).toMatchObject({ state: 'disabled', groups: [] });
+    expect(account(dbPath, 'alice')?.state).toBe('present');
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => rollcall.once('exit', (code) => resolve(code)));
+    rollcall.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
