@@ -1,0 +1,176 @@
+// The SCIM 2.0 connector: observes and applies account changes on one SCIM service provider.
+// Scope: only users whose externalId is `rollcall:<userName>` (see schema.ts). Every write is
+// preceded by a read and skipped when the server already holds the wanted state, so applying
+// the same change twice writes once.
+import type { Logger } from 'pino';
+import { PermanentError, RetryableError, type AccountChange, type Capabilities, type DesiredAccount, type ObservedAccount } from '../../api/index.ts';
+import type { Connector } from '../types.ts';
+import { attributeEdits, CORE_ATTRIBUTES, editedUser, ENTERPRISE_ATTRIBUTES, patchOperations, readAttributes } from './attributes.ts';
+import { discoverFeatures, type ServerFeatures } from './discovery.ts';
+import { GroupDirectory } from './groups.ts';
+import type { ScimHttp } from './http.ts';
+import { isManaged, markerFor, USER_SCHEMA, type PatchOperation, type ScimUser } from './schema.ts';
+import { UserDirectory } from './users.ts';
+
+export class ScimConnector implements Connector {
+  readonly #http: ScimHttp;
+  readonly #system: string;
+  readonly #logger: Logger;
+  readonly #users: UserDirectory;
+  readonly #groups: GroupDirectory;
+  #features: ServerFeatures | undefined;
+
+  constructor(http: ScimHttp, system: string, pageSize: number, logger: Logger) {
+    this.#http = http;
+    this.#system = system;
+    this.#logger = logger;
+    this.#users = new UserDirectory(http, pageSize);
+    this.#groups = new GroupDirectory(http, system, pageSize);
+  }
+
+  /**
+   * The enterprise attributes appear once discovery has shown the server's User type has the
+   * extension. The factory discovers before handing the connector out; only when the server was
+   * unreachable then are they missing until the first call that reaches it.
+   */
+  get capabilities(): Capabilities {
+    const attributes = this.#features?.enterpriseUser ? [...CORE_ATTRIBUTES, ...ENTERPRISE_ATTRIBUTES] : [...CORE_ATTRIBUTES];
+    return { disable: true, entitlements: true, attributes };
+  }
+
+  /** Discovery at construction is best effort: its failure resurfaces from the first real call. */
+  async tryDiscover(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#ready(signal);
+    } catch (error) {
+      this.#logger.debug({ system: this.#system, err: (error as Error).message }, 'SCIM discovery failed; retrying on first use');
+    }
+  }
+
+  async check(signal: AbortSignal): Promise<void> {
+    this.#features = await discoverFeatures(this.#http, signal);
+    // Discovery endpoints may be public (RFC 7644 §4): prove the credentials on /Users too.
+    await this.#http.send({ method: 'GET', path: ['Users'], query: { count: 1, attributes: 'id' }, what: 'check access' }, signal);
+  }
+
+  async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {
+    await this.#ready(signal);
+    const memberships = await this.#groups.membershipsByUser(signal);
+    for await (const user of this.#users.managed(signal)) yield await this.#observe(user, memberships.get(user.id) ?? [], signal);
+  }
+
+  async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
+    await this.#ready(signal);
+    const user = await this.#users.find(userName, signal);
+    if (!user || !isManaged(user)) return undefined;
+    return this.#observe(user, await this.#groups.namesOf(user.id, signal), signal);
+  }
+
+  async apply(change: AccountChange, signal: AbortSignal): Promise<void> {
+    const features = await this.#ready(signal);
+    switch (change.op) {
+      case 'create':
+        return this.#create(change.account, features, signal);
+      case 'update': {
+        const user = await this.#requireManaged(change.userName, signal);
+        return this.#updateAttributes(user, change.attributes, features, signal);
+      }
+      case 'grant': {
+        const user = await this.#requireManaged(change.userName, signal);
+        if ((await this.#groups.namesOf(user.id, signal)).includes(change.entitlement)) return;
+        return this.#groups.addMember(change.entitlement, user.id, features.patch, signal);
+      }
+      case 'revoke': {
+        const user = await this.#findManaged(change.userName, signal);
+        if (!user || !(await this.#groups.namesOf(user.id, signal)).includes(change.entitlement)) return;
+        return this.#groups.removeMember(change.entitlement, user.id, features.patch, signal);
+      }
+      case 'disable':
+      case 'enable': {
+        const user = await this.#requireManaged(change.userName, signal);
+        const active = change.op === 'enable';
+        if ((user.active !== false) === active) return;
+        const operations: PatchOperation[] = [{ op: 'replace', path: 'active', value: active }];
+        return this.#users.write(user, operations, { ...user, active }, features.patch, signal);
+      }
+      case 'delete': {
+        // Absent, or someone else's: either way there is no managed account to delete.
+        const user = await this.#findManaged(change.userName, signal);
+        if (user) await this.#users.delete(user, signal);
+        return;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    // fetch keeps no connection that needs closing; nothing is held.
+  }
+
+  async #ready(signal: AbortSignal): Promise<ServerFeatures> {
+    this.#features ??= await discoverFeatures(this.#http, signal);
+    return this.#features;
+  }
+
+  async #create(account: DesiredAccount, features: ServerFeatures, signal: AbortSignal): Promise<void> {
+    const existing = await this.#users.find(account.userName, signal);
+    if (existing) return this.#converge(existing, account, features, signal);
+    const base: ScimUser = { schemas: [USER_SCHEMA], id: '', userName: account.userName, externalId: markerFor(account.userName), active: account.state !== 'disabled' };
+    const wanted = await this.#toScimValues(account.attributes, signal);
+    const { id: _id, ...body } = editedUser(base, attributeEdits(base, wanted, this.capabilities.attributes));
+    const { conflict } = await this.#users.create(body, signal);
+    if (!conflict) return;
+    // Someone created it between our look-up and our POST (or a retry of our own POST won): converge on it.
+    const raced = await this.#users.find(account.userName, signal);
+    if (!raced) throw new PermanentError(`SCIM create user "${account.userName}" on ${this.#system} was refused as a conflict, but no user of that name exists: another attribute must be unique`);
+    return this.#converge(raced, account, features, signal);
+  }
+
+  async #converge(user: ScimUser, account: DesiredAccount, features: ServerFeatures, signal: AbortSignal): Promise<void> {
+    if (!isManaged(user)) throw this.#taken(account.userName);
+    await this.#updateAttributes(user, account.attributes, features, signal);
+  }
+
+  async #updateAttributes(user: ScimUser, attributes: Record<string, string | null>, features: ServerFeatures, signal: AbortSignal): Promise<void> {
+    const wanted = await this.#toScimValues(attributes, signal);
+    const edits = attributeEdits(user, wanted, this.capabilities.attributes);
+    if (edits.size === 0) return;
+    await this.#users.write(user, patchOperations(user, edits), editedUser(user, edits), features.patch, signal);
+  }
+
+  /** Canonical values as SCIM holds them: the manager by the SCIM id of the manager's user. */
+  async #toScimValues(attributes: Record<string, string | null>, signal: AbortSignal): Promise<Record<string, string | null>> {
+    const manager = attributes['manager'];
+    if (!manager || !this.capabilities.attributes.includes('manager')) return attributes;
+    const user = await this.#users.find(manager, signal);
+    if (!user) throw new RetryableError(`SCIM manager "${manager}" has no user in ${this.#system} yet; retrying once it exists`);
+    return { ...attributes, manager: user.id };
+  }
+
+  async #observe(user: ScimUser, entitlements: string[], signal: AbortSignal): Promise<ObservedAccount> {
+    const attributes = readAttributes(user, this.capabilities.attributes);
+    if (attributes['manager'] !== undefined) {
+      const manager = await this.#users.userNameOf(attributes['manager'], signal);
+      if (manager === undefined) delete attributes['manager'];
+      else attributes['manager'] = manager;
+    }
+    return { userName: user.userName, id: user.id, state: user.active === false ? 'disabled' : 'present', attributes, entitlements };
+  }
+
+  async #findManaged(userName: string, signal: AbortSignal): Promise<ScimUser | undefined> {
+    const user = await this.#users.find(userName, signal);
+    return user && isManaged(user) ? user : undefined;
+  }
+
+  async #requireManaged(userName: string, signal: AbortSignal): Promise<ScimUser> {
+    const user = await this.#users.find(userName, signal);
+    if (!user) throw new PermanentError(`SCIM user "${userName}" does not exist in ${this.#system}: create it first`);
+    if (!isManaged(user)) throw this.#taken(userName);
+    return user;
+  }
+
+  #taken(userName: string): PermanentError {
+    return new PermanentError(
+      `SCIM userName "${userName}" in ${this.#system} is taken by an account Rollcall does not manage (its externalId is not "${markerFor(userName)}"); Rollcall will not change it`,
+    );
+  }
+}

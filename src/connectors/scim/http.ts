@@ -1,0 +1,126 @@
+// One SCIM request over the platform fetch: authentication, a deadline, bounded retries of busy
+// answers (429, 5xx), and the mapping of every failure onto RetryableError or PermanentError.
+import { PermanentError, RetryableError } from '../../api/index.ts';
+import { scimFailure } from './errors.ts';
+
+export const SCIM_CONTENT_TYPE = 'application/scim+json';
+
+/** Busy answers are retried this many times in all, while the deadline allows. */
+const MAX_ATTEMPTS = 3;
+const FIRST_BACKOFF_MS = 200;
+
+export interface ScimHttpOptions {
+  /** `namespace/name` of the ConnectedSystem, for messages. */
+  system: string;
+  /** Base URL without a trailing slash. */
+  baseUrl: string;
+  /** The Authorization header value. Never logged, never put in a message. */
+  authorization: string;
+  timeoutMs: number;
+}
+
+export interface ScimRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path segments below the base URL, each encoded here: ['Users', id]. */
+  path: readonly string[];
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  /** What this request does, for messages: "look up user alice". */
+  what: string;
+}
+
+export interface ScimResponse {
+  status: number;
+  body: unknown;
+}
+
+export class ScimHttp {
+  readonly #options: ScimHttpOptions;
+
+  constructor(options: ScimHttpOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Sends one request, retrying 429 and 5xx answers a few times within the deadline. Answers the
+   * caller asks to see (`accept`, e.g. 404 on delete) come back as a response; every other
+   * non-2xx answer throws.
+   */
+  async send(request: ScimRequest, signal: AbortSignal, accept: readonly number[] = []): Promise<ScimResponse> {
+    const { system, timeoutMs } = this.#options;
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    const giveUpAt = Date.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      let response: ScimResponse & { retryAfterMs?: number };
+      try {
+        response = await this.#once(request, deadline);
+      } catch (error) {
+        if (error instanceof PermanentError) throw error;
+        const reason = deadline.aborted && !signal.aborted ? `no answer within ${timeoutMs} ms` : signal.aborted ? 'aborted' : networkReason(error);
+        throw new RetryableError(`SCIM ${request.what} on ${system} failed: ${reason}`, { cause: error });
+      }
+      if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) return response;
+      const failure = scimFailure(system, request.what, response.status, response.body, response.retryAfterMs);
+      if (!(failure instanceof RetryableError)) throw failure;
+      const waitMs = response.retryAfterMs ?? FIRST_BACKOFF_MS * 2 ** (attempt - 1);
+      if (attempt >= MAX_ATTEMPTS || Date.now() + waitMs >= giveUpAt) throw failure;
+      await sleep(waitMs, deadline).catch(() => {
+        throw failure;
+      });
+    }
+  }
+
+  async #once(request: ScimRequest, signal: AbortSignal): Promise<ScimResponse & { retryAfterMs?: number }> {
+    const headers: Record<string, string> = { authorization: this.#options.authorization, accept: SCIM_CONTENT_TYPE };
+    if (request.body !== undefined) headers['content-type'] = SCIM_CONTENT_TYPE;
+    const response = await fetch(this.#url(request), {
+      method: request.method,
+      headers,
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      signal,
+      redirect: 'error',
+    });
+    const text = await response.text();
+    return { status: response.status, body: parseBody(text), retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+  }
+
+  #url(request: ScimRequest): string {
+    const path = request.path.map((segment) => encodeURIComponent(segment)).join('/');
+    const query = Object.entries(request.query ?? {})
+      .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
+      .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+      .join('&');
+    return `${this.#options.baseUrl}/${path}${query ? `?${query}` : ''}`;
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    // A proxy's HTML error page: keep a short excerpt for the message.
+    return text.slice(0, 200);
+  }
+}
+
+/** Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
