@@ -5,6 +5,7 @@ import type { ConnectorFactory } from './types.ts';
 
 const loaders: Partial<Record<SystemType, () => Promise<ConnectorFactory>>> = {
   sqlite: async () => (await import('./sqlite/index.ts')).createSqliteConnector,
+  scim: async () => (await import('./scim/index.ts')).createScimConnector,
 };
 
 /** Lets tests and embedders add or replace a type. */
