@@ -1,0 +1,259 @@
+// The store on the Kubernetes API: one self-healing informer per kind for reads and watches,
+// the status subresource for status, optimistic concurrency (resourceVersion) for every write.
+import { hostname } from 'node:os';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { GROUP, KINDS, KIND_NAMES, RetryableError, VERSION, type KindName } from '../api/index.ts';
+import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
+import { keyString, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+
+export { loadKubeConfig } from './kube-config.ts';
+
+export interface KubeStoreOptions {
+  kubeconfig: KubeConfig;
+  /** Watch only this namespace; all namespaces when absent. */
+  namespace?: string;
+  logger: Logger;
+  watchdog?: WatchdogOptions;
+}
+
+const CONFLICT_ATTEMPTS = 5;
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+type Raw = KubernetesObject & Record<string, unknown>;
+type AnyHandler = (event: WatchEvent, object: AnyResource) => void;
+
+export class KubeStore implements Store {
+  readonly #logger: Logger;
+  readonly #custom: CustomObjectsApi;
+  readonly #core: CoreV1Api;
+  readonly #informers = new Map<KindName, WatchedInformer<Raw>>();
+  readonly #handlers = new Map<KindName, Set<AnyHandler>>(KIND_NAMES.map((kind) => [kind, new Set()]));
+  /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
+  readonly #parsed = new WeakMap<object, AnyResource | null>();
+  readonly #instance = hostname();
+
+  constructor(options: KubeStoreOptions) {
+    this.#logger = options.logger;
+    this.#custom = options.kubeconfig.makeApiClient(CustomObjectsApi);
+    this.#core = options.kubeconfig.makeApiClient(CoreV1Api);
+    const namespace = options.namespace;
+    for (const kind of KIND_NAMES) {
+      const plural = KINDS[kind].plural;
+      const path = namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
+      const list = (): Promise<KubernetesListObject<Raw>> =>
+        namespace
+          ? this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
+          : this.#custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural });
+      const informer = new WatchedInformer<Raw>(kind, options.kubeconfig, path, list, options.logger, options.watchdog);
+      for (const event of ['add', 'update', 'delete'] as const) {
+        informer.on(event, (raw) => this.#dispatch(kind, event, raw));
+      }
+      this.#informers.set(kind, informer);
+    }
+  }
+
+  async start(): Promise<void> {
+    try {
+      await Promise.all(KIND_NAMES.map((kind) => this.#informers.get(kind)!.start()));
+    } catch (error) {
+      await this.stop();
+      throw new Error(`cannot list Rollcall resources (are the CRDs in crds/ installed, and may Rollcall list them?): ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#informers.values()].map((informer) => informer.stop()));
+  }
+
+  /** Restart counts and last activity per kind, for /readyz and metrics. */
+  watchHealth(): Record<KindName, InformerHealth> {
+    return Object.fromEntries(KIND_NAMES.map((kind) => [kind, this.#informers.get(kind)!.health()])) as Record<KindName, InformerHealth>;
+  }
+
+  /** The informer of one kind, so tests and diagnostics can restart it. */
+  informer(kind: KindName): WatchedInformer<KubernetesObject> {
+    return this.#informers.get(kind)!;
+  }
+
+  list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][] {
+    const out: ResourceByKind[K][] = [];
+    for (const raw of this.#informers.get(kind)!.list(namespace)) {
+      const parsed = this.#parse(kind, raw);
+      if (parsed) out.push(parsed);
+    }
+    return out;
+  }
+
+  get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined {
+    const raw = this.#informers.get(kind)!.get(key.name, key.namespace);
+    return raw ? this.#parse(kind, raw) : undefined;
+  }
+
+  watch<K extends KindName>(kind: K, handler: WatchHandler<K>): () => void {
+    const handlers = this.#handlers.get(kind)!;
+    const anyHandler = handler as unknown as AnyHandler;
+    handlers.add(anyHandler);
+    return () => handlers.delete(anyHandler);
+  }
+
+  async updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined> {
+    let current = this.#informers.get(kind)!.get(key.name, key.namespace) ?? (await this.#read(kind, key));
+    for (let attempt = 1; current && attempt <= CONFLICT_ATTEMPTS; attempt++) {
+      try {
+        const stored = await this.#custom.replaceNamespacedCustomObjectStatus({ ...this.#target(kind, key), body: { ...current, status } });
+        return this.#parse(kind, stored as Raw);
+      } catch (error) {
+        if (statusCode(error) === 404) return undefined;
+        if (statusCode(error) !== 409) throw error;
+        // Someone else wrote the object since our cache saw it; only the controller writes status, so ours wins.
+        current = await this.#read(kind, key);
+      }
+    }
+    if (!current) return undefined;
+    throw new RetryableError(`status of ${kind} ${keyString(key)} kept conflicting after ${CONFLICT_ATTEMPTS} attempts`);
+  }
+
+  async setFinalizer<K extends KindName>(kind: K, key: ObjectKey, finalizer: string, present: boolean): Promise<ResourceByKind[K] | undefined> {
+    let current = this.#informers.get(kind)!.get(key.name, key.namespace) ?? (await this.#read(kind, key));
+    for (let attempt = 1; current && attempt <= CONFLICT_ATTEMPTS; attempt++) {
+      const finalizers = current.metadata?.finalizers ?? [];
+      if (finalizers.includes(finalizer) === present) return this.#parse(kind, current);
+      const next = present ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer);
+      try {
+        // resourceVersion in the patch makes it conditional: 409 if the list changed under us.
+        const body = { metadata: { finalizers: next, resourceVersion: current.metadata?.resourceVersion } };
+        const stored = (await this.#custom.patchNamespacedCustomObject({ ...this.#target(kind, key), body }, MERGE_PATCH)) as Raw;
+        // The last finalizer of a deleted object: the API server removes it now.
+        if (next.length === 0 && stored.metadata?.deletionTimestamp) return undefined;
+        return this.#parse(kind, stored);
+      } catch (error) {
+        if (statusCode(error) === 404) return undefined;
+        if (statusCode(error) !== 409) throw error;
+        current = await this.#read(kind, key);
+      }
+    }
+    if (!current) return undefined;
+    throw new RetryableError(`finalizers of ${kind} ${keyString(key)} kept conflicting after ${CONFLICT_ATTEMPTS} attempts`);
+  }
+
+  async setAnnotations<K extends KindName>(kind: K, key: ObjectKey, annotations: Record<string, string | null>): Promise<void> {
+    try {
+      // In a merge patch, null removes the key.
+      await this.#custom.patchNamespacedCustomObject({ ...this.#target(kind, key), body: { metadata: { annotations } } }, MERGE_PATCH);
+    } catch (error) {
+      if (statusCode(error) !== 404) throw error;
+    }
+  }
+
+  async getSecret(key: ObjectKey): Promise<Record<string, string> | undefined> {
+    try {
+      const secret = await this.#core.readNamespacedSecret(key);
+      return Object.fromEntries(Object.entries(secret.data ?? {}).map(([name, value]) => [name, Buffer.from(value, 'base64').toString('utf8')]));
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Not part of Store yet: the data of a ConfigMap, for identity sources. */
+  async getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.#core.readNamespacedConfigMap(key)).data ?? {};
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async recordEvent(kind: KindName, object: AnyResource, type: EventType, reason: string, message: string): Promise<void> {
+    const namespace = object.metadata.namespace ?? 'default';
+    const now = new Date();
+    const event: CoreV1Event = {
+      metadata: { generateName: `${object.metadata.name}.`, namespace },
+      involvedObject: {
+        apiVersion: object.apiVersion,
+        kind,
+        name: object.metadata.name,
+        namespace,
+        uid: object.metadata.uid,
+        resourceVersion: object.metadata.resourceVersion,
+      },
+      reason,
+      // The API server refuses messages over 1 KiB.
+      message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
+      type,
+      source: { component: 'rollcall' },
+      reportingComponent: 'rollcall',
+      reportingInstance: this.#instance,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      await this.#core.createNamespacedEvent({ namespace, body: event });
+    } catch (error) {
+      // An event is a courtesy to the reader of `kubectl describe`; losing one must not fail a reconcile.
+      this.#logger.warn({ err: error, kind, object: `${namespace}/${object.metadata.name}`, reason }, 'could not record event');
+    }
+  }
+
+  #target(kind: KindName, key: ObjectKey) {
+    return { group: GROUP, version: VERSION, plural: KINDS[kind].plural, namespace: key.namespace, name: key.name };
+  }
+
+  async #read(kind: KindName, key: ObjectKey): Promise<Raw | undefined> {
+    try {
+      return (await this.#custom.getNamespacedCustomObject(this.#target(kind, key))) as Raw;
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  #parse<K extends KindName>(kind: K, raw: Raw): ResourceByKind[K] | undefined {
+    const cached = this.#parsed.get(raw);
+    if (cached !== undefined) return (cached ?? undefined) as ResourceByKind[K] | undefined;
+    const result = KINDS[kind].resource.safeParse(raw);
+    if (!result.success) {
+      // The CRD schema makes this rare (an object from an older schema version): skip it, say why, once per version.
+      const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+      this.#logger.warn({ kind, object: `${raw.metadata?.namespace}/${raw.metadata?.name}`, problems }, 'ignoring an object that does not match the schema');
+    }
+    const parsed = result.success ? (result.data as AnyResource) : null;
+    this.#parsed.set(raw, parsed);
+    return (parsed ?? undefined) as ResourceByKind[K] | undefined;
+  }
+
+  #dispatch(kind: KindName, event: WatchEvent, raw: Raw): void {
+    const object = this.#parse(kind, raw);
+    if (!object) return;
+    for (const handler of [...this.#handlers.get(kind)!]) {
+      try {
+        handler(event, object);
+      } catch (error) {
+        this.#logger.error({ err: error, kind, object: `${object.metadata.namespace}/${object.metadata.name}`, event }, 'watch handler failed');
+      }
+    }
+  }
+}
+
+function statusCode(error: unknown): number | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'number') return code;
+  return typeof statusCode === 'number' ? statusCode : undefined;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
