@@ -1,0 +1,59 @@
+// Finding Rollcall's user entries and reading them as ObservedAccounts. The managed scope is the
+// entries one level under peopleDN that carry the flavour's marker, and nothing else.
+import type { Client, Entry } from 'ldapts';
+import type { ObservedAccount } from '../../api/index.ts';
+import { first, values } from './entry.ts';
+import { escapeDNValue, escapeFilterValue } from './escape.ts';
+import type { Member } from './groups.ts';
+import type { LdapSettings } from './settings.ts';
+
+export function userDN(settings: LdapSettings, userName: string): string {
+  return `${settings.flavour.rdnAttribute}=${escapeDNValue(userName)},${settings.peopleDN}`;
+}
+
+/** Managed entries, all of them or the one whose user-name attribute equals `userName`. */
+export function managedFilter(settings: LdapSettings, userName?: string): string {
+  const { marker, userNameAttribute } = settings.flavour;
+  const name = userName === undefined ? '*' : escapeFilterValue(userName);
+  return `(&(${marker.attribute}=${escapeFilterValue(marker.value)})(${userNameAttribute}=${name}))`;
+}
+
+export function attributesToRead(settings: LdapSettings): string[] {
+  const { flavour, attributeMap } = settings;
+  return [...new Set([flavour.userNameAttribute, 'cn', ...Object.values(attributeMap), ...flavour.stateAttributes])];
+}
+
+/** The managed entry of `userName`, compared exactly: LDAP matching ignores case, user names do not. */
+export async function findManaged(client: Client, settings: LdapSettings, userName: string): Promise<Entry | undefined> {
+  const { searchEntries } = await client.search(settings.peopleDN, {
+    scope: 'one',
+    filter: managedFilter(settings, userName),
+    attributes: attributesToRead(settings),
+  });
+  return searchEntries.find((entry) => userNameOf(settings, entry) === userName);
+}
+
+export function userNameOf(settings: LdapSettings, entry: Entry): string | undefined {
+  return first(entry, settings.flavour.userNameAttribute);
+}
+
+export function memberOf(settings: LdapSettings, entry: Entry): Member {
+  return { dn: entry.dn, userName: userNameOf(settings, entry) ?? '' };
+}
+
+export function toObservedAccount(settings: LdapSettings, entry: Entry, entitlements: string[]): ObservedAccount {
+  const userName = userNameOf(settings, entry) ?? '';
+  const fallbacks = settings.flavour.requiredFallbacks(userName);
+  const attributes: Record<string, string> = {};
+  for (const [canonical, ldapAttribute] of Object.entries(settings.attributeMap)) {
+    const value = values(entry, ldapAttribute)[0];
+    if (value !== undefined && value !== fallbacks[ldapAttribute]) attributes[canonical] = value;
+  }
+  return {
+    userName,
+    id: entry.dn,
+    state: settings.flavour.isDisabled(entry) ? 'disabled' : 'present',
+    attributes,
+    entitlements,
+  };
+}

@@ -1,0 +1,29 @@
+// Maps what ldapts and the network throw onto Rollcall's two error kinds, with messages a person
+// can act on. Never includes a credential: only the system, the operation and the server's reason.
+import { InvalidCredentialsError, ResultCodeError } from 'ldapts';
+import { PermanentError, RetryableError } from '../../api/index.ts';
+
+/** Result codes that say "try again later": busy (51), unavailable (52), time or admin limit (3, 11), loop (54), other (80). */
+const RETRYABLE_CODES = new Set([3, 11, 51, 52, 54, 80]);
+
+/** Node TLS codes that mean a wrong CA or server certificate: configuration, not a passing fault. */
+const TLS_CONFIG_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/;
+
+export function toConnectorError(error: unknown, system: string, what: string): Error {
+  if (error instanceof PermanentError || error instanceof RetryableError) return error;
+  if (error instanceof InvalidCredentialsError) {
+    return new PermanentError(`LDAP bind failed for ${system}: invalid credentials`);
+  }
+  if (error instanceof ResultCodeError) {
+    const reason = `${error.constructor.name.replace(/Error$/, '')} (${error.code}): ${error.message}`;
+    if (RETRYABLE_CODES.has(error.code)) return new RetryableError(`LDAP ${what} on ${system} failed, will retry: ${reason}`);
+    return new PermanentError(`LDAP ${what} on ${system} refused: ${reason}`);
+  }
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && TLS_CONFIG_CODES.test(code)) {
+    return new PermanentError(`LDAP ${what} on ${system}: TLS verification failed (${code}); check url, startTLS and caSecretRef`);
+  }
+  // Refused or reset connections, DNS failures, timeouts, closed sockets: the server may come back.
+  const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new RetryableError(`LDAP ${what} on ${system} failed, will retry: ${detail}`, { cause: error });
+}

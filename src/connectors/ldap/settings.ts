@@ -1,0 +1,52 @@
+// Turns a ConnectedSystem's spec.ldap and its credentials into the connector's resolved settings,
+// filling flavour defaults and failing early, with a clear message, on what cannot work.
+import type { ConnectionOptions } from 'node:tls';
+import { PermanentError } from '../../api/index.ts';
+import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
+import type { ConnectorContext } from '../types.ts';
+import { flavourOf, type Flavour } from './flavours.ts';
+import type { SessionOptions } from './session.ts';
+
+export interface LdapSettings {
+  system: string;
+  flavour: Flavour;
+  peopleDN: string;
+  groupsDN: string;
+  groupType: 'groupOfNames' | 'posixGroup';
+  objectClasses: string[];
+  /** Canonical attribute name → LDAP attribute name. */
+  attributeMap: Record<string, string>;
+  session: SessionOptions;
+}
+
+export function resolveSettings(context: ConnectorContext): LdapSettings {
+  const { system, spec, credentials } = context;
+  const ldap = spec.ldap;
+  if (!ldap) throw new PermanentError(`ConnectedSystem ${system}: spec.ldap is required for type ldap`);
+  const bindDN = credentials['bindDN'];
+  const password = credentials['password'];
+  if (!bindDN || !password) {
+    throw new PermanentError(`ConnectedSystem ${system}: the credentials Secret needs the keys bindDN and password`);
+  }
+  const flavour = flavourOf(ldap.flavour ?? 'openldap');
+  const ca = credentials['ca.crt'];
+  const tlsOptions: ConnectionOptions = ca ? { ca: [ca] } : {};
+  return {
+    system,
+    flavour,
+    peopleDN: ldap.peopleDN,
+    groupsDN: ldap.groupsDN,
+    groupType: ldap.groupType ?? 'groupOfNames',
+    objectClasses: ldap.userObjectClasses?.length ? ldap.userObjectClasses : flavour.defaultObjectClasses,
+    attributeMap: { ...flavour.defaultAttributeMap, ...ldap.attributeMap },
+    session: {
+      system,
+      url: ldap.url,
+      startTLS: ldap.startTLS ?? false,
+      tlsOptions,
+      bindDN,
+      password,
+      timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// The shared conformance suite against a real OpenLDAP slapd (ppolicy, memberof, refint).
+import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
+import { connectedSystemSpec } from '../../src/api/index.ts';
+import { escapeDNValue, escapeFilterValue } from '../../src/connectors/ldap/escape.ts';
+import { connectorFactory } from '../../src/connectors/registry.ts';
+import { start, type SlapdServer } from '../servers/slapd.ts';
+import type { ConformanceTarget } from './harness.ts';
+import { describeConformance } from './suite.ts';
+
+async function asAdmin<T>(server: SlapdServer, run: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ url: server.url, timeout: 5000, connectTimeout: 5000 });
+  try {
+    await client.bind(server.adminDN, server.adminPassword);
+    return await run(client);
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}
+
+async function startTarget(): Promise<ConformanceTarget> {
+  const server = await start();
+  const userDN = (userName: string) => `uid=${escapeDNValue(userName)},${server.peopleDN}`;
+  const userPassword = `user-${crypto.randomUUID()}`;
+  const badPassword = `wrong-${crypto.randomUUID()}`;
+  const foreign = new Map<string, string>();
+
+  /** Everything the server holds about an entry, operational attributes included. */
+  const snapshot = (userName: string) =>
+    asAdmin(server, async (client) => {
+      const { searchEntries } = await client.search(server.peopleDN, { scope: 'one', filter: `(uid=${escapeFilterValue(userName)})`, attributes: ['*', '+'] });
+      return searchEntries[0] && JSON.stringify(searchEntries[0]);
+    });
+
+  return {
+    connect: async ({ logger, credentials, timeoutMs }) => {
+      const factory = await connectorFactory('ldap');
+      const spec = connectedSystemSpec.parse({
+        type: 'ldap',
+        ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN },
+      });
+      return factory({
+        system: 'conformance/ldap',
+        namespace: 'conformance',
+        spec,
+        credentials: credentials ?? { bindDN: server.adminDN, password: server.adminPassword },
+        logger,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      });
+    },
+    entitlements: ['engineering', 'vpn-users'],
+    attribute: 'displayName',
+    canLogin: async (userName) => {
+      // Set the password once only: slapd's ppolicy clears pwdAccountLockedTime whenever a
+      // password is changed, so setting it before every probe would itself re-enable the account.
+      const exists = await asAdmin(server, async (client) => {
+        const { searchEntries } = await client.search(server.peopleDN, { scope: 'one', filter: `(uid=${escapeFilterValue(userName)})`, attributes: ['userPassword'] });
+        const entry = searchEntries[0];
+        if (!entry) return false;
+        if ([entry['userPassword'] ?? []].flat().length === 0) {
+          await client.modify(entry.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [userPassword] }) }));
+        }
+        return true;
+      });
+      if (!exists) return false;
+      const client = new Client({ url: server.url, timeout: 5000, connectTimeout: 5000 });
+      try {
+        await client.bind(userDN(userName), userPassword);
+        return true;
+      } catch (error) {
+        if (error instanceof InvalidCredentialsError) return false;
+        throw error;
+      } finally {
+        await client.unbind().catch(() => undefined);
+      }
+    },
+    fingerprint: (userName) =>
+      asAdmin(server, async (client) => {
+        const { searchEntries } = await client.search(server.peopleDN, { scope: 'one', filter: `(uid=${escapeFilterValue(userName)})`, attributes: ['entryCSN'] });
+        const entry = searchEntries[0];
+        if (!entry) return undefined;
+        const groups = await client.search(server.groupsDN, { scope: 'one', filter: `(member=${escapeFilterValue(entry.dn)})`, attributes: ['entryCSN'] });
+        return JSON.stringify([entry['entryCSN'], groups.searchEntries.map((g) => g.dn).sort()]);
+      }),
+    createForeignAccount: async (userName) => {
+      await asAdmin(server, (client) =>
+        client.add(userDN(userName), { objectClass: ['inetOrgPerson'], uid: userName, cn: 'Foreign Person', sn: 'Person', displayName: 'Foreign' }),
+      );
+      foreign.set(userName, (await snapshot(userName))!);
+    },
+    foreignAccountIntact: async (userName) => (await snapshot(userName)) === foreign.get(userName),
+    badCredentials: { bindDN: server.adminDN, password: badPassword },
+    secrets: [server.adminPassword, badPassword, userPassword],
+    stopServer: () => server.stop(),
+    startServer: () => server.restart(),
+    freezeServer: async () => server.freeze(),
+    thawServer: async () => server.thaw(),
+    close: () => server.close(),
+  };
+}
+
+describeConformance('ldap', startTarget);

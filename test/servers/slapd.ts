@@ -1,0 +1,194 @@
+// A real OpenLDAP slapd for tests: a temp dir, 127.0.0.1 on a free port, mdb with memberof,
+// refint and ppolicy (a default policy with pwdLockout, so pwdAccountLockedTime blocks binds).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'ldapts';
+import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
+
+export const SUFFIX = 'dc=example,dc=org';
+export const PEOPLE_DN = `ou=people,${SUFFIX}`;
+export const GROUPS_DN = `ou=groups,${SUFFIX}`;
+const SLAPD = '/usr/sbin/slapd';
+
+export interface SlapdServer {
+  url: string;
+  adminDN: string;
+  adminPassword: string;
+  suffix: string;
+  peopleDN: string;
+  groupsDN: string;
+  /** Kills the server; the data stays for restart(). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same data. */
+  restart(): Promise<void>;
+  /** SIGSTOP: connections stay open, nothing answers. */
+  freeze(): void;
+  /** SIGCONT. */
+  thaw(): void;
+  /** Stops the server and removes its directory. */
+  close(): Promise<void>;
+}
+
+export function installSlapd(): void {
+  if (existsSync(SLAPD) && existsSync('/usr/sbin/slapadd') && existsSync('/usr/bin/ldapwhoami')) return;
+  execFileSync('bash', [join(import.meta.dirname, '../../scripts/install/slapd.sh')], { stdio: 'inherit' });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function config(dir: string, adminPassword: string): string {
+  return `include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include /etc/ldap/schema/nis.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+moduleload memberof
+moduleload refint
+moduleload ppolicy
+pidfile ${dir}/slapd.pid
+argsfile ${dir}/slapd.args
+database mdb
+maxsize 268435456
+suffix "${SUFFIX}"
+rootdn "cn=admin,${SUFFIX}"
+rootpw ${adminPassword}
+directory ${dir}/data
+index objectClass eq
+index uid,cn,mail eq,sub
+index member,memberOf,memberUid,businessCategory eq
+dbnosync
+access to attrs=userPassword by self write by anonymous auth by * none
+access to * by users read by * none
+overlay memberof
+memberof-group-oc groupOfNames
+memberof-member-ad member
+memberof-memberof-ad memberOf
+memberof-refint TRUE
+overlay refint
+refint_attributes member
+refint_nothing "cn=admin,${SUFFIX}"
+overlay ppolicy
+ppolicy_default "cn=default,ou=policies,${SUFFIX}"
+`;
+}
+
+const BASE_LDIF = `dn: ${SUFFIX}
+objectClass: dcObject
+objectClass: organization
+dc: example
+o: Example
+
+dn: ${PEOPLE_DN}
+objectClass: organizationalUnit
+ou: people
+
+dn: ${GROUPS_DN}
+objectClass: organizationalUnit
+ou: groups
+
+dn: ou=policies,${SUFFIX}
+objectClass: organizationalUnit
+ou: policies
+
+dn: cn=default,ou=policies,${SUFFIX}
+objectClass: device
+objectClass: pwdPolicy
+cn: default
+pwdAttribute: userPassword
+pwdLockout: TRUE
+pwdMaxFailure: 0
+
+dn: cn=engineering,${GROUPS_DN}
+objectClass: groupOfNames
+cn: engineering
+member: ${EMPTY_GROUP_PLACEHOLDER}
+
+dn: cn=vpn-users,${GROUPS_DN}
+objectClass: groupOfNames
+cn: vpn-users
+member: ${EMPTY_GROUP_PLACEHOLDER}
+`;
+
+async function waitReady(url: string, adminDN: string, adminPassword: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`slapd exited with code ${child.exitCode}`);
+    const client = new Client({ url, connectTimeout: 500, timeout: 1000 });
+    try {
+      await client.bind(adminDN, adminPassword);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error('slapd did not become ready within 20 s', { cause: error });
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await client.unbind().catch(() => undefined);
+    }
+  }
+}
+
+export async function start(): Promise<SlapdServer> {
+  installSlapd();
+  const dir = await mkdtemp(join(tmpdir(), 'rollcall-slapd-'));
+  const adminPassword = `admin-${crypto.randomUUID()}`;
+  const adminDN = `cn=admin,${SUFFIX}`;
+  await mkdir(join(dir, 'data'));
+  await writeFile(join(dir, 'slapd.conf'), config(dir, adminPassword), { mode: 0o600 });
+  await writeFile(join(dir, 'base.ldif'), BASE_LDIF);
+  execFileSync('/usr/sbin/slapadd', ['-q', '-f', join(dir, 'slapd.conf'), '-l', join(dir, 'base.ldif')], { stdio: 'pipe' });
+  const port = await freePort();
+  const url = `ldap://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+
+  const launch = async () => {
+    const proc = spawn(SLAPD, ['-d', '0', '-h', `${url}/`, '-f', join(dir, 'slapd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr?.resume();
+    child = proc;
+    await waitReady(url, adminDN, adminPassword, proc);
+  };
+  const stop = async () => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGCONT');
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  await launch();
+  return {
+    url,
+    adminDN,
+    adminPassword,
+    suffix: SUFFIX,
+    peopleDN: PEOPLE_DN,
+    groupsDN: GROUPS_DN,
+    stop,
+    restart: async () => {
+      await stop();
+      await launch();
+    },
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
+    close: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
