@@ -5,7 +5,9 @@ import type { ConnectorFactory } from './types.ts';
 
 const loaders: Partial<Record<SystemType, () => Promise<ConnectorFactory>>> = {
   sqlite: async () => (await import('./sqlite/index.ts')).createSqliteConnector,
+  postgres: async () => (await import('./postgres/index.ts')).createPostgresConnector,
   scim: async () => (await import('./scim/index.ts')).createScimConnector,
+  ldap: async () => (await import('./ldap/index.ts')).createLdapConnector,
 };
 
 /** Lets tests and embedders add or replace a type. */
