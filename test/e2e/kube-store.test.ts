@@ -1,0 +1,211 @@
+// KubeStore against the real API server (test/controlplane): the informer cache and its events,
+// writes that survive conflicts, finalizers, Events, and a watch that recovers after its connection
+// is cut (a TCP proxy in front of the API server that the test closes and reopens).
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { KubeStore, loadKubeConfig } from '../../src/runtime/kube-store.ts';
+import type { WatchEvent } from '../../src/runtime/store.ts';
+import { createNamespace, kubectl, kubectlOk } from './kube.ts';
+
+const FINALIZER = 'rollcall.dev/deprovision';
+
+function capturedLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, sink), lines };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const userManifest = (namespace: string, name: string, extra = '') => `
+apiVersion: rollcall.dev/v1alpha1
+kind: User
+metadata: {name: ${name}, namespace: ${namespace}}
+spec: {userName: ${name}${extra}}`;
+
+/** A TCP proxy in front of the API server whose connections the test can cut. */
+async function cuttableProxy(target: URL): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let server: Server;
+  let port = 0;
+  const listen = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        const upstream = connect(Number(target.port), target.hostname);
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on('close', () => sockets.delete(socket));
+          socket.on('error', () => socket.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        port = (server.address() as { port: number }).port;
+        resolve();
+      });
+    });
+  const cut = async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
+  };
+  await listen();
+  return { url: `https://127.0.0.1:${port}`, cut, restore: listen, close: cut };
+}
+
+describe('KubeStore against the real API server', () => {
+  let namespace: string;
+  let store: KubeStore;
+  const { logger, lines } = capturedLogger();
+  const events: Array<{ event: WatchEvent; name: string; generation?: number; deleting: boolean }> = [];
+
+  beforeAll(async () => {
+    namespace = createNamespace('store');
+    kubectlOk(['apply', '-f', '-'], userManifest(namespace, 'preexisting'));
+    store = new KubeStore({ kubeconfig: loadKubeConfig(inject('kubeconfig')), namespace, logger, watchdog: { restartDelayMs: 200 } });
+    store.watch('User', (event, user) =>
+      events.push({ event, name: user.metadata.name, generation: user.metadata.generation, deleting: user.metadata.deletionTimestamp !== undefined }),
+    );
+    await store.start();
+  });
+
+  afterAll(async () => {
+    await store?.stop();
+  });
+
+  it('lists on start and follows adds and spec updates, with defaults and generation', async () => {
+    expect(store.get('User', { namespace, name: 'preexisting' })?.spec.state).toBe('active');
+    expect(events).toContainEqual({ event: 'add', name: 'preexisting', generation: 1, deleting: false });
+
+    kubectlOk(['apply', '-f', '-'], userManifest(namespace, 'alice', ', department: eng'));
+    await until(() => store.get('User', { namespace, name: 'alice' }) !== undefined, 'alice in the cache');
+    kubectlOk(['apply', '-f', '-'], userManifest(namespace, 'alice', ', department: sales'));
+    await until(() => store.get('User', { namespace, name: 'alice' })?.spec.department === 'sales', 'the move to sales');
+    expect(store.get('User', { namespace, name: 'alice' })!.metadata.generation).toBe(2);
+    expect(events.filter((e) => e.name === 'alice').map((e) => e.event)).toEqual(['add', 'update']);
+    expect(store.list('User', namespace).map((u) => u.metadata.name).sort()).toEqual(['alice', 'preexisting']);
+  });
+
+  it('a status update survives a concurrent writer: 409 on the stale cache, re-read, retried', async () => {
+    const key = { namespace, name: 'alice' };
+    const informer = store.informer('User');
+    // Freeze the cache so the store writes with a resourceVersion that the label below makes stale.
+    await informer.stop();
+    const stale = store.get('User', key)!.metadata.resourceVersion;
+    kubectlOk(['label', 'user', 'alice', '-n', namespace, 'team=emea']);
+    const written = await store.updateStatus('User', key, { observedGeneration: 2, systems: '1/1' });
+    expect(written!.metadata.resourceVersion).not.toBe(stale);
+    expect(written!.metadata.labels).toEqual({ team: 'emea' });
+    await informer.start();
+    expect(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'jsonpath={.status.systems} {.metadata.generation}'])).toBe('1/1 2');
+    expect(await store.updateStatus('User', { namespace, name: 'nobody' }, {})).toBeUndefined();
+  });
+
+  it('annotations are set and removed with a merge patch', async () => {
+    const key = { namespace, name: 'alice' };
+    await store.setAnnotations('User', key, { 'rollcall.dev/approve-deprovision': '3' });
+    expect(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'jsonpath={.metadata.annotations}'])).toContain('"rollcall.dev/approve-deprovision":"3"');
+    await store.setAnnotations('User', key, { 'rollcall.dev/approve-deprovision': null });
+    expect(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'jsonpath={.metadata.annotations}'])).not.toContain('approve-deprovision');
+  });
+
+  it('finalizers hold a deleted object until the store removes the last one', async () => {
+    const key = { namespace, name: 'alice' };
+    const held = await store.setFinalizer('User', key, FINALIZER, true);
+    expect(held!.metadata.finalizers).toEqual([FINALIZER]);
+    expect(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'jsonpath={.metadata.finalizers}'])).toBe(`["${FINALIZER}"]`);
+
+    kubectlOk(['delete', 'user', 'alice', '-n', namespace, '--wait=false']);
+    await until(() => store.get('User', key)?.metadata.deletionTimestamp !== undefined, 'the deletionTimestamp');
+    expect(await store.setFinalizer('User', key, FINALIZER, false)).toBeUndefined();
+    await until(() => store.get('User', key) === undefined, 'alice gone from the cache');
+    expect(kubectl(['get', 'user', 'alice', '-n', namespace]).stderr).toMatch(/NotFound/);
+    expect(events.filter((e) => e.name === 'alice').at(-1)).toMatchObject({ event: 'delete' });
+    expect(await store.setFinalizer('User', key, FINALIZER, false)).toBeUndefined();
+  });
+
+  it('records Events that kubectl shows, and reads Secrets decoded', async () => {
+    const user = store.get('User', { namespace, name: 'preexisting' })!;
+    await store.recordEvent('User', user, 'Normal', 'AccountCreated', 'created uid=preexisting in corp-ldap');
+    const listed = JSON.parse(kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=preexisting', '-o', 'json'])) as {
+      items: Array<Record<string, unknown>>;
+    };
+    expect(listed.items).toContainEqual(
+      expect.objectContaining({
+        reason: 'AccountCreated',
+        message: 'created uid=preexisting in corp-ldap',
+        type: 'Normal',
+        count: 1,
+        source: { component: 'rollcall' },
+        reportingComponent: 'rollcall',
+        involvedObject: expect.objectContaining({ kind: 'User', name: 'preexisting', namespace, uid: user.metadata.uid, apiVersion: 'rollcall.dev/v1alpha1' }),
+      }),
+    );
+
+    kubectlOk(['create', 'secret', 'generic', 'creds', '-n', namespace, '--from-literal=password=s3cret: with colon']);
+    expect(await store.getSecret({ namespace, name: 'creds' })).toEqual({ password: 's3cret: with colon' });
+    expect(await store.getSecret({ namespace, name: 'missing' })).toBeUndefined();
+  });
+
+  it('an event that cannot be recorded is logged, not thrown', async () => {
+    const ghost = { ...store.get('User', { namespace, name: 'preexisting' })!, metadata: { name: 'ghost', namespace: 'no-such-namespace' } };
+    await expect(store.recordEvent('User', ghost, 'Warning', 'SyncFailed', 'x')).resolves.toBeUndefined();
+    expect(lines.some((line) => line.msg === 'could not record event')).toBe(true);
+  });
+
+  it('the watchdog restarts a watch whose connection failed, and catches up on what happened meanwhile', async () => {
+    const direct = loadKubeConfig(inject('kubeconfig'));
+    const proxy = await cuttableProxy(new URL(direct.getCurrentCluster()!.server));
+    const kubeconfig = loadKubeConfig(inject('kubeconfig'));
+    kubeconfig.loadFromOptions({
+      clusters: kubeconfig.clusters.map((cluster) => ({ ...cluster, server: proxy.url })),
+      users: kubeconfig.users,
+      contexts: kubeconfig.contexts,
+      currentContext: kubeconfig.currentContext,
+    });
+    const own = capturedLogger();
+    const watched = new KubeStore({ kubeconfig, namespace, logger: own.logger, watchdog: { restartDelayMs: 200, maxRestartDelayMs: 1000 } });
+    try {
+      await watched.start();
+      await proxy.cut();
+      await until(() => own.lines.some((line) => line.msg === 'watch failed'), 'the watch error');
+      kubectlOk(['apply', '-f', '-'], userManifest(namespace, 'during-outage'));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await proxy.restore();
+      await until(() => watched.get('User', { namespace, name: 'during-outage' }) !== undefined, 'the object created during the outage');
+      expect(watched.watchHealth().User.restarts).toBeGreaterThan(0);
+      expect(own.lines.some((line) => line.msg === 'watch restarted')).toBe(true);
+    } finally {
+      await watched.stop();
+      await proxy.close();
+    }
+  });
+
+  it('the watchdog restarts a watch that went silent', async () => {
+    const own = capturedLogger();
+    const quiet = new KubeStore({ kubeconfig: loadKubeConfig(inject('kubeconfig')), namespace, logger: own.logger, watchdog: { silentAfterMs: 300, restartDelayMs: 50 } });
+    try {
+      await quiet.start();
+      await until(() => quiet.watchHealth().AccessRole.restarts > 0, 'a restart of the silent AccessRole watch', 10_000);
+      expect(own.lines).toContainEqual(expect.objectContaining({ informer: 'AccessRole', msg: 'restarting the watch', reason: expect.stringMatching(/^no watch activity for/) }));
+      kubectlOk(['apply', '-f', '-'], `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: after-restart, namespace: ${namespace}}\nspec: {}`);
+      await until(() => quiet.get('AccessRole', { namespace, name: 'after-restart' }) !== undefined, 'an AccessRole seen after the restart');
+    } finally {
+      await quiet.stop();
+    }
+  });
+});
