@@ -29,8 +29,11 @@ export function scramVerifier(password: string, options: { salt?: Buffer; iterat
 }
 
 // RFC 3454 tables C.1.2 (non-ASCII spaces, mapped to a space) and B.1 (mapped to nothing).
-const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
-const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g;
+const NON_ASCII_SPACES = new Set([0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x200b, 0x202f, 0x205f, 0x3000]);
+const MAPPED_TO_NOTHING = new Set([
+  0xad, 0x34f, 0x1806, 0x180b, 0x180c, 0x180d, 0x200c, 0x200d, 0x2060, 0xfeff,
+  ...Array.from({ length: 16 }, (_, i) => 0xfe00 + i), // variation selectors
+]);
 
 /**
  * The password normalisation PostgreSQL applies before hashing (src/common/saslprep.c). Pure ASCII
@@ -39,6 +42,7 @@ const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uF
  * the raw password), so such exotic passwords would not match.
  */
 export function saslPrep(password: string): string {
-  if (/^[\x00-\x7F]*$/.test(password)) return password;
-  return password.replace(NON_ASCII_SPACE, ' ').replace(MAPPED_TO_NOTHING, '').normalize('NFKC');
+  const codePoints = [...password].map((c) => c.codePointAt(0)!);
+  if (codePoints.every((cp) => cp < 0x80)) return password;
+  return String.fromCodePoint(...codePoints.filter((cp) => !MAPPED_TO_NOTHING.has(cp)).map((cp) => (NON_ASCII_SPACES.has(cp) ? 0x20 : cp))).normalize('NFKC');
 }

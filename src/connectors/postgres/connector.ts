@@ -1,0 +1,55 @@
+// PostgreSQL accounts: one LOGIN role per user, entitlements as memberships in existing group roles,
+// displayName as the role's comment. The managed scope is the non-superuser direct members of the
+// marker role; nothing else is listed, read or changed.
+import type { Logger } from 'pino';
+import { PermanentError, changeUserName, type AccountChange, type Capabilities, type ObservedAccount } from '../../api/index.ts';
+import type { Connector } from '../types.ts';
+import { DISPLAY_NAME, findRole, managedRoles, toObservedAccount } from './catalog.ts';
+import { applyChange } from './changes.ts';
+import { roleNameProblem } from './names.ts';
+import type { Session } from './session.ts';
+import type { PostgresSettings } from './settings.ts';
+
+export class PostgresConnector implements Connector {
+  readonly capabilities: Capabilities = { disable: true, entitlements: true, attributes: [DISPLAY_NAME] };
+  readonly #settings: PostgresSettings;
+  readonly #session: Session;
+  readonly #logger: Logger;
+
+  constructor(settings: PostgresSettings, session: Session, logger: Logger) {
+    this.#settings = settings;
+    this.#session = session;
+    this.#logger = logger;
+  }
+
+  async check(signal: AbortSignal): Promise<void> {
+    const { system, username } = this.#settings;
+    await this.#session.run('check', signal, async (sql) => {
+      const { rows } = await sql.query<{ allowed: boolean }>('SELECT rolsuper OR rolcreaterole AS allowed FROM pg_roles WHERE rolname = current_user');
+      if (!rows[0]?.allowed) {
+        throw new PermanentError(`${system}: role "${username}" needs CREATEROLE (and pg_signal_backend to end sessions of disabled users)`);
+      }
+    });
+  }
+
+  async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {
+    const rows = await this.#session.run('list roles', signal, (sql) => managedRoles(sql, this.#settings.managedRole));
+    for (const row of rows) yield toObservedAccount(row);
+  }
+
+  async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
+    // A name no role can have matches nothing; sent anyway, PostgreSQL would truncate it and match another.
+    if (roleNameProblem(userName)) return undefined;
+    const row = await this.#session.run(`read role ${JSON.stringify(userName)}`, signal, (sql) => findRole(sql, this.#settings.managedRole, userName));
+    return row?.managed ? toObservedAccount(row) : undefined;
+  }
+
+  async apply(change: AccountChange, signal: AbortSignal): Promise<void> {
+    const what = `${change.op} ${JSON.stringify(changeUserName(change).slice(0, 80))}`;
+    await this.#session.run(what, signal, (sql) => applyChange({ sql, settings: this.#settings, logger: this.#logger }, change));
+  }
+
+  async close(): Promise<void> {
+    await this.#session.close();
+  }
+}

@@ -1,0 +1,158 @@
+// The shared conformance suite against a real PostgreSQL 15, then what only PostgreSQL has:
+// sessions ended on disable, foreign and superuser roles left alone, group roles never created,
+// objects dropped or reassigned on delete.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PermanentError, type DesiredAccount } from '../../src/api/index.ts';
+import { scramVerifier } from '../../src/connectors/postgres/scram.ts';
+import type { Connector } from '../../src/connectors/types.ts';
+import { capturingLogger, describeConformance } from './suite.ts';
+import { startPostgresTarget, type PostgresTarget } from './postgres.target.ts';
+
+describeConformance('postgres', startPostgresTarget);
+
+const signal = () => AbortSignal.timeout(30_000);
+const account = (userName: string, displayName?: string): DesiredAccount => ({
+  system: 'pg',
+  userName,
+  state: 'present',
+  attributes: displayName === undefined ? {} : { displayName },
+  entitlements: [],
+});
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+describe('postgres connector specifics', () => {
+  let target: PostgresTarget;
+  let connector: Connector;
+  const { logger } = capturingLogger();
+
+  beforeAll(async () => {
+    target = await startPostgresTarget();
+    connector = await target.connect({ logger });
+  }, 120_000);
+
+  afterAll(async () => {
+    await connector?.close();
+    await target?.close();
+  }, 60_000);
+
+  const role = async (name: string) => (await target.admin('SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = $1', [name])).rows[0];
+
+  it('creates the marker role NOLOGIN on first use and keeps its membership out of the entitlements', async () => {
+    expect(await role('rollcall_managed')).toBeUndefined();
+    await connector.apply({ op: 'create', account: account('dora') }, signal());
+    expect(await role('rollcall_managed')).toEqual({ rolcanlogin: false, rolsuper: false });
+    expect((await connector.getAccount('dora', signal()))?.entitlements).toEqual([]);
+  });
+
+  it('ends the open sessions of a disabled user', async () => {
+    // Keep a session of dora's open while disabling her.
+    const password = `pw-${crypto.randomUUID()}`;
+    await target.admin(`ALTER ROLE dora PASSWORD ${pg.escapeLiteral(scramVerifier(password))}`);
+    const session = new pg.Client({ host: target.server.host, port: target.server.port, user: 'dora', password, database: 'postgres' });
+    session.on('error', () => undefined);
+    await session.connect();
+    await connector.apply({ op: 'disable', userName: 'dora' }, signal());
+    expect(await failure(session.query('SELECT 1'))).toBeInstanceOf(Error);
+    await session.end().catch(() => undefined);
+    // pg_terminate_backend signals; the backend leaves pg_stat_activity a moment later.
+    const sessions = async () => (await target.admin("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'dora'")).rows[0].n;
+    await expect.poll(sessions, { timeout: 5000 }).toBe(0);
+  });
+
+  it('refuses to create over a role it does not manage, and never alters it', async () => {
+    await target.createForeignAccount('erin');
+    const before = await target.fingerprint('erin');
+    const error = await failure(connector.apply({ op: 'create', account: account('erin', 'Erin') }, signal()));
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/taken by a role Rollcall does not manage/);
+    for (const op of ['disable', 'enable', 'delete'] as const) {
+      await connector.apply({ op, userName: 'erin' }, signal()).catch(() => undefined);
+    }
+    await connector.apply({ op: 'grant', userName: 'erin', entitlement: 'analysts' }, signal()).catch(() => undefined);
+    expect(await target.fingerprint('erin')).toBe(before);
+    expect(await connector.getAccount('erin', signal())).toBeUndefined();
+  });
+
+  it('never lists, alters or drops a superuser, even one inside the marker role', async () => {
+    await target.admin('CREATE ROLE root_in_marker SUPERUSER LOGIN IN ROLE rollcall_managed');
+    const before = await target.fingerprint('root_in_marker');
+    const names: string[] = [];
+    for await (const a of connector.listAccounts(signal())) names.push(a.userName);
+    expect(names).not.toContain('root_in_marker');
+    expect(await connector.getAccount('root_in_marker', signal())).toBeUndefined();
+    await expect(connector.apply({ op: 'disable', userName: 'root_in_marker' }, signal())).rejects.toBeInstanceOf(PermanentError);
+    await expect(connector.apply({ op: 'delete', userName: 'root_in_marker' }, signal())).rejects.toBeInstanceOf(PermanentError);
+    expect(await target.fingerprint('root_in_marker')).toBe(before);
+  });
+
+  it('names a missing group role and never creates it; refuses login roles and the marker as entitlements', async () => {
+    const missing = await failure(connector.apply({ op: 'grant', userName: 'dora', entitlement: 'no_such_group' }, signal()));
+    expect(missing).toBeInstanceOf(PermanentError);
+    expect(missing.message).toContain('no_such_group');
+    expect(await role('no_such_group')).toBeUndefined();
+    await expect(connector.apply({ op: 'grant', userName: 'dora', entitlement: 'postgres' }, signal())).rejects.toBeInstanceOf(PermanentError);
+    await expect(connector.apply({ op: 'grant', userName: 'dora', entitlement: 'rollcall_managed' }, signal())).rejects.toBeInstanceOf(PermanentError);
+    await expect(connector.apply({ op: 'revoke', userName: 'dora', entitlement: 'rollcall_managed' }, signal())).rejects.toBeInstanceOf(PermanentError);
+    expect((await connector.getAccount('dora', signal()))?.state).toBe('disabled');
+  });
+
+  it('refuses user names longer than 63 bytes instead of truncating them', async () => {
+    const long = 'é'.repeat(32); // 64 bytes
+    const error = await failure(connector.apply({ op: 'create', account: account(long) }, signal()));
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/63/);
+    expect(await connector.getAccount(long, signal())).toBeUndefined();
+    const fits = 'é'.repeat(31) + 'x'; // 63 bytes
+    await connector.apply({ op: 'create', account: account(fits) }, signal());
+    expect((await connector.getAccount(fits, signal()))?.userName).toBe(fits);
+  });
+
+  it('drops what the role owns on delete', async () => {
+    await connector.apply({ op: 'create', account: account('frank') }, signal());
+    await target.admin('CREATE TABLE frank_notes (id int)');
+    await target.admin('ALTER TABLE frank_notes OWNER TO frank');
+    await connector.apply({ op: 'delete', userName: 'frank' }, signal());
+    expect(await role('frank')).toBeUndefined();
+    expect((await target.admin("SELECT to_regclass('frank_notes') AS t")).rows[0].t).toBeNull();
+  });
+
+  it('reassigns what the role owns on delete when onDelete is reassign', async () => {
+    await target.admin('CREATE ROLE archive NOLOGIN');
+    const reassigning = await target.connectWith({ onDelete: 'reassign', reassignTo: 'archive' }, logger);
+    try {
+      await reassigning.apply({ op: 'create', account: account('gina') }, signal());
+      await target.admin('CREATE TABLE gina_notes (id int)');
+      await target.admin('ALTER TABLE gina_notes OWNER TO gina');
+      await reassigning.apply({ op: 'delete', userName: 'gina' }, signal());
+      expect(await role('gina')).toBeUndefined();
+      const owner = await target.admin("SELECT tableowner FROM pg_tables WHERE tablename = 'gina_notes'");
+      expect(owner.rows[0].tableowner).toBe('archive');
+    } finally {
+      await reassigning.close();
+    }
+  });
+
+  it('removes the comment when displayName becomes null or empty', async () => {
+    await connector.apply({ op: 'update', userName: 'dora', attributes: { displayName: "Dora 'the' Explorer" } }, signal());
+    expect((await connector.getAccount('dora', signal()))?.attributes).toEqual({ displayName: "Dora 'the' Explorer" });
+    await connector.apply({ op: 'update', userName: 'dora', attributes: { displayName: null } }, signal());
+    expect((await connector.getAccount('dora', signal()))?.attributes).toEqual({});
+  });
+
+  it('recovers on the same connector after the server restarts', async () => {
+    await target.server.stop();
+    await target.server.restart();
+    // The pooled connection died with the server: at most this one call may fail, retryably.
+    await connector.getAccount('dora', signal()).catch(() => undefined);
+    expect((await connector.getAccount('dora', signal()))?.userName).toBe('dora');
+  });
+});
