@@ -23,7 +23,9 @@ interface Injected {
 /** Forwards to the server, after first answering with each injected reply once. */
 function front(server: ScimServer, basic: { username: string; password: string }) {
   const injected: Injected[] = [];
+  const methods: string[] = [];
   const http: Server = createServer(async (request, response) => {
+    methods.push(request.method ?? '');
     const next = injected.shift();
     if (next) {
       response.writeHead(next.status, { 'content-type': 'application/scim+json', ...next.headers });
@@ -42,7 +44,7 @@ function front(server: ScimServer, basic: { username: string; password: string }
     response.writeHead(upstream.status, { 'content-type': 'application/scim+json' });
     response.end(Buffer.from(await upstream.arrayBuffer()));
   });
-  return { http, injected };
+  return { http, injected, methods };
 }
 
 describe('scim connector behaviour', () => {
@@ -50,6 +52,7 @@ describe('scim connector behaviour', () => {
   let connector: Connector;
   let frontUrl: string;
   let injected: Injected[];
+  let methods: string[];
   let frontServer: Server;
   const basic = { username: 'rollcall', password: 'front-door-password' };
 
@@ -77,7 +80,7 @@ describe('scim connector behaviour', () => {
     await raw('/Groups', { method: 'POST', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'staff' }) });
     const spec = connectedSystemSpec.parse({ type: 'scim', scim: { baseUrl: `${server.baseUrl}/`, auth: 'bearer' } });
     connector = await createScimConnector({ system: 'test/scim', namespace: 'test', spec, credentials: { token: server.token }, logger });
-    ({ http: frontServer, injected } = front(server, basic));
+    ({ http: frontServer, injected, methods } = front(server, basic));
     await new Promise<void>((resolve) => frontServer.listen(0, '127.0.0.1', resolve));
     frontUrl = `http://127.0.0.1:${(frontServer.address() as { port: number }).port}/v2`;
   }, 120_000);
@@ -146,6 +149,22 @@ describe('scim connector behaviour', () => {
     await viaBasic.check(signal());
     await viaBasic.apply({ op: 'grant', userName: 'erin', entitlement: 'staff' }, signal());
     expect((await connector.getAccount('erin', signal()))?.entitlements).toEqual(['staff']);
+  });
+
+  it('writes with PUT when the server does not support PATCH', async () => {
+    // The first request is discovery's ServiceProviderConfig: announce PATCH unsupported.
+    injected.push({ status: 200, body: { patch: { supported: false } } });
+    const viaPut = await viaFront();
+    methods.length = 0;
+    await viaPut.apply({ op: 'update', userName: 'erin', attributes: { title: 'Principal', email: 'erin@corp.example' } }, signal());
+    await viaPut.apply({ op: 'revoke', userName: 'erin', entitlement: 'staff' }, signal());
+    await viaPut.apply({ op: 'disable', userName: 'erin' }, signal());
+    expect(methods).toContain('PUT');
+    expect(methods).not.toContain('PATCH');
+    const stored = await rawUser('erin');
+    expect(stored).toMatchObject({ title: 'Principal', active: false, emails: [{ value: 'erin@corp.example', primary: true }] });
+    expect((stored?.[ENTERPRISE] as Record<string, unknown>)['employeeNumber']).toBe('E-42');
+    expect(await connector.getAccount('erin', signal())).toMatchObject({ state: 'disabled', entitlements: [] });
   });
 
   it('waits out a 429 with Retry-After, then succeeds', async () => {
