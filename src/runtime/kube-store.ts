@@ -13,6 +13,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, KINDS, KIND_NAMES, RetryableError, VERSION, type KindName } from '../api/index.ts';
+import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { keyString, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 
@@ -229,7 +230,7 @@ export class KubeStore implements Store {
       const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
       this.#logger.warn({ kind, object: `${raw.metadata?.namespace}/${raw.metadata?.name}`, problems }, 'ignoring an object that does not match the schema');
     }
-    const parsed = result.success ? (result.data as AnyResource) : null;
+    const parsed = result.success ? deepFreeze(result.data as AnyResource) : null;
     this.#parsed.set(raw, parsed);
     return (parsed ?? undefined) as ResourceByKind[K] | undefined;
   }

@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { watch as watchFiles, type FSWatcher } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { KINDS, KIND_NAMES, type KindName } from '../api/index.ts';
+import { deepFreeze } from './deep-freeze.ts';
 import { formatManifestError, loadManifests, type LoadedObject } from './manifests.ts';
 import { transitionViolations } from './manifest-rules.ts';
 import { keyOf, keyString, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
@@ -23,6 +25,9 @@ export interface DirectoryOptions extends MemoryStoreOptions {
 
 type AnyHandler = (event: WatchEvent, object: AnyResource) => void;
 
+/** A resource as written in a manifest: defaults may be left out, the store applies them. */
+export type ResourceInput = { [K in KindName]: z.input<(typeof KINDS)[K]['resource']> }[KindName];
+
 export class MemoryStore implements Store {
   readonly #logger: Logger;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
@@ -38,12 +43,12 @@ export class MemoryStore implements Store {
   #watcher: FSWatcher | undefined;
   #reloadTimer: NodeJS.Timeout | undefined;
 
-  constructor(objects: ReadonlyArray<LoadedObject>, options: MemoryStoreOptions) {
+  constructor(objects: ReadonlyArray<LoadedObject | ResourceInput>, options: MemoryStoreOptions) {
     this.#logger = options.logger;
     for (const object of objects) {
       if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
       else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
-      else this.#create(object.kind, parseResource(object));
+      else this.#create(object.kind, parseResource(object as AnyResource));
     }
   }
 
@@ -299,12 +304,4 @@ function mergeAnnotations(current: Record<string, string> | undefined, changes: 
 /** RFC 3339 with seconds, as the API server writes timestamps. */
 function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

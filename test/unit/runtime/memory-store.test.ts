@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { KindName, User } from '../../../src/api/index.ts';
+import type { KindName } from '../../../src/api/index.ts';
 import { MemoryStore } from '../../../src/runtime/memory-store.ts';
 import type { ResourceByKind, WatchEvent } from '../../../src/runtime/store.ts';
 
@@ -85,7 +85,7 @@ describe('MemoryStore', () => {
   });
 
   it('status writes bump resourceVersion, never generation, fire update, and refuse an invalid status', async () => {
-    store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice' }, spec: { userName: 'alice' } } as User], { logger: capturedLogger().logger });
+    store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice' }, spec: { userName: 'alice' } }], { logger: capturedLogger().logger });
     const events = recordEvents(store, 'User');
     await store.start();
     const before = store.get('User', alice)!;
@@ -106,7 +106,7 @@ describe('MemoryStore', () => {
   });
 
   it('annotations: set and remove, metadata-only update without a generation bump', async () => {
-    store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice', annotations: { keep: 'me' } }, spec: { userName: 'alice' } } as User], { logger: capturedLogger().logger });
+    store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice', annotations: { keep: 'me' } }, spec: { userName: 'alice' } }], { logger: capturedLogger().logger });
     const events = recordEvents(store, 'User');
     await store.start();
     await store.setAnnotations('User', alice, { 'rollcall.dev/approve-deprovision': '3' });
@@ -190,7 +190,7 @@ describe('MemoryStore', () => {
 
   it('records events as structured log lines', async () => {
     const { logger, lines } = capturedLogger();
-    store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice' }, spec: { userName: 'alice' } } as User], { logger });
+    store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice' }, spec: { userName: 'alice' } }], { logger });
     await store.recordEvent('User', store.get('User', alice)!, 'Normal', 'AccountCreated', 'created uid=alice in corp-ldap');
     expect(lines.at(-1)).toMatchObject({
       level: 30,
