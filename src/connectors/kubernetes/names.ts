@@ -40,7 +40,7 @@ export function bindingName(system: string, userName: string, entitlement: strin
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 40)
+    .slice(0, 37) // rollcall- + 37 + - + 16 = 63: short enough to read in `kubectl get`
     .replace(/-+$/, '');
   return `rollcall-${readable || 'user'}-${shortHash(system, userName, entitlement)}`;
 }
