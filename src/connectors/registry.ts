@@ -8,6 +8,7 @@ const loaders: Partial<Record<SystemType, () => Promise<ConnectorFactory>>> = {
   postgres: async () => (await import('./postgres/index.ts')).createPostgresConnector,
   scim: async () => (await import('./scim/index.ts')).createScimConnector,
   ldap: async () => (await import('./ldap/index.ts')).createLdapConnector,
+  kubernetes: async () => (await import('./kubernetes/index.ts')).createKubernetesConnector,
 };
 
 /** Lets tests and embedders add or replace a type. */
