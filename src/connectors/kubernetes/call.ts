@@ -1,5 +1,6 @@
 // One request to the API server: bounded in time, cancellable, and mapped to typed errors.
 import { Observable, type ConfigurationOptions } from '@kubernetes/client-node';
+import { RetryableError } from '../../api/index.ts';
 import { withTimeout } from '../timeout.ts';
 import { connectorError } from './errors.ts';
 
@@ -34,9 +35,12 @@ export async function apiCall<T>(
     ],
     middlewareMergeStrategy: 'append',
   };
+  const context = `kubernetes system ${settings.system}: ${what}`;
   try {
-    return await withTimeout(`kubernetes system ${settings.system}: ${what}`, settings.timeoutMs, signal, () => run(options));
+    return await withTimeout(context, settings.timeoutMs, signal, () => run(options));
   } catch (error) {
+    // The request's own deadline may fire a moment before withTimeout's: say the same thing either way.
+    if (requestSignal.aborted && !signal.aborted) throw new RetryableError(`${context}: no answer within ${settings.timeoutMs} ms`, { cause: error });
     throw connectorError(settings.system, what, permission, error);
   }
 }
