@@ -1,9 +1,12 @@
 // The shared conformance suite against a real Active Directory: Samba's AD DC, over ldaps with
 // the CA passed as the credentials Secret's ca.crt, as the lead does for spec.ldap.caSecretRef.
 import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedSystemSpec } from '../../src/api/index.ts';
 import { escapeDNValue, escapeFilterValue } from '../../src/connectors/ldap/escape.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
+import type { Connector } from '../../src/connectors/types.ts';
 import { start, type SambaServer } from '../servers/samba.ts';
 import type { ConformanceTarget } from './harness.ts';
 import { describeConformance } from './suite.ts';
@@ -104,3 +107,54 @@ async function startTarget(): Promise<ConformanceTarget> {
 }
 
 describeConformance('ldap (Active Directory)', startTarget);
+
+// Runs after the suite above (describes in one file run in order), so one Samba at a time.
+describe('ldap connector on Active Directory', () => {
+  let server: SambaServer;
+  let connector: Connector;
+
+  beforeAll(async () => {
+    server = await start();
+    connector = await (await connectorFactory('ldap'))({
+      system: 'test/ad',
+      namespace: 'test',
+      spec: connectedSystemSpec.parse({
+        type: 'ldap',
+        ldap: { url: server.url, flavour: 'activeDirectory', peopleDN: server.peopleDN, groupsDN: server.groupsDN },
+      }),
+      credentials: { bindDN: server.adminDN, password: server.adminPassword, 'ca.crt': server.caCert },
+      logger: pino({ level: 'silent' }),
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await connector?.close();
+    await server?.close();
+  }, 60_000);
+
+  const read = (userName: string) =>
+    asAdmin(server, async (admin) => {
+      const { searchEntries } = await admin.search(server.peopleDN, {
+        scope: 'one',
+        filter: `(sAMAccountName=${escapeFilterValue(userName)})`,
+        attributes: ['userAccountControl', 'userPrincipalName', 'adminDescription', 'employeeID', 'cn'],
+      });
+      return searchEntries[0];
+    });
+
+  it('creates an enabled user with sAMAccountName, userPrincipalName and the marker, and toggles userAccountControl', async () => {
+    const desired = { system: 'test', userName: 'hana', state: 'present' as const, attributes: { employeeId: 'E-42' }, entitlements: [] };
+    await connector.apply({ op: 'create', account: desired }, AbortSignal.timeout(30_000));
+    expect(await read('hana')).toMatchObject({
+      cn: 'hana',
+      userAccountControl: '512',
+      userPrincipalName: 'hana@example.test',
+      adminDescription: 'rollcall-managed',
+      employeeID: 'E-42',
+    });
+    await connector.apply({ op: 'disable', userName: 'hana' }, AbortSignal.timeout(30_000));
+    expect((await read('hana'))?.['userAccountControl']).toBe('514');
+    await connector.apply({ op: 'enable', userName: 'hana' }, AbortSignal.timeout(30_000));
+    expect((await read('hana'))?.['userAccountControl']).toBe('512');
+  });
+});
