@@ -32,12 +32,13 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   const store: Store = kube
     ? new kube.KubeStore({ kubeconfig: kubeconfig!, namespace: options.namespace, logger })
     : await MemoryStore.fromDirectory(options.manifests!, { watch: !options.once, logger });
+  let changedAccounts = 0;
   const manager = new Manager({
     store,
     logger,
     metrics,
     kubeconfig,
-    onApplied: options.manifests ? (c) => out.line(`  ${c.user.padEnd(12)} ${c.system.padEnd(20)} ${c.description}`) : undefined,
+    onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${a.user.padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}`)) : undefined,
   });
 
   let started = false;
@@ -48,6 +49,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     await manager.start();
     started = true;
     await manager.idle();
+    if (changedAccounts === 0) out.line('  nothing to change: every account already matches what is declared');
     printSummary(store.list('User'), out);
     if (options.once) {
       await manager.stop();
@@ -70,7 +72,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   };
   if (options.leaderElect) {
     const { LeaderElector } = await import('../runtime/leader-election.ts');
-    const elector = new LeaderElector({ kubeconfig: kubeconfig!, namespace: options.leaseNamespace ?? options.namespace ?? 'default', name: 'rollcall-leader', logger, metrics });
+    const { CoordinationV1Api } = await import('@kubernetes/client-node');
+    const elector = new LeaderElector({ api: kubeconfig!.makeApiClient(CoordinationV1Api), namespace: options.leaseNamespace ?? options.namespace ?? 'default', name: 'rollcall-leader', logger, metrics });
     onShutdown(async () => {
       await manager.stop().catch(() => undefined);
       await elector.release();

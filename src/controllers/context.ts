@@ -4,12 +4,12 @@ import type { Store } from '../runtime/store.ts';
 import type { Connections } from './connections.ts';
 import type { ObservedCache } from './observed-cache.ts';
 
-/** A change applied to a connected system, as the CLI and the events report it. */
-export interface AppliedChange {
+/** The changes one sync applied to one user's account in one system, for the CLI to print. */
+export interface AppliedChanges {
   namespace: string;
   user: string;
   system: string;
-  description: string;
+  descriptions: string[];
 }
 
 /** Everything a reconciler needs; built once by the manager. */
@@ -20,6 +20,6 @@ export interface ControllerContext {
   connections: Connections;
   observed: ObservedCache;
   now: () => Date;
-  /** Called for every change applied, e.g. to print what `rollcall run` did. */
-  onApplied?: (change: AppliedChange) => void;
+  /** Called after each account sync that changed something, e.g. to print what `rollcall run` did. */
+  onApplied?: (applied: AppliedChanges) => void;
 }

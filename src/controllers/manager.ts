@@ -8,7 +8,7 @@ import { keyOf, keyString, type AnyResource, type ObjectKey, type Store } from '
 import { WorkQueue } from '../runtime/workqueue.ts';
 import { rolesIncluding, usersOfBinding } from './affected-users.ts';
 import { Connections } from './connections.ts';
-import type { AppliedChange, ControllerContext } from './context.ts';
+import type { AppliedChanges, ControllerContext } from './context.ts';
 import { ObservedCache } from './observed-cache.ts';
 import { reconcileSystem } from './system-controller.ts';
 import { reconcileUser } from './user-controller.ts';
@@ -19,7 +19,7 @@ export interface ManagerOptions {
   metrics?: Metrics;
   kubeconfig?: KubeConfig;
   now?: () => Date;
-  onApplied?: (change: AppliedChange) => void;
+  onApplied?: (applied: AppliedChanges) => void;
   userConcurrency?: number;
   timeoutMs?: number;
 }

@@ -44,12 +44,14 @@ export async function syncAccount(
       ctx.observed.set(systemKey, desired.userName, after ?? null);
       return after;
     });
+    announce(ctx, user, system.metadata.name, applied);
     if (applied.length > 0 && isDrift(previous, desired)) {
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);
     }
     return { status: accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now), changes: applied, failed: false };
   } catch (error) {
+    announce(ctx, user, system.metadata.name, applied);
     const message = errorMessage(error);
     ctx.logger.warn({ user: user.metadata.name, system: systemKey, err: message }, 'account sync failed');
     if (previous?.message !== message) {
@@ -95,9 +97,12 @@ function accountStatus(
   return status;
 }
 
+function announce(ctx: ControllerContext, user: User, system: string, applied: AccountChange[]): void {
+  if (applied.length) ctx.onApplied?.({ namespace: keyOf(user).namespace, user: user.metadata.name, system, descriptions: applied.map(describeChange) });
+}
+
 async function report(ctx: ControllerContext, user: User, system: string, change: AccountChange): Promise<void> {
   const description = describeChange(change);
-  ctx.onApplied?.({ namespace: keyOf(user).namespace, user: user.metadata.name, system, description });
   ctx.logger.info({ user: user.metadata.name, system, op: change.op }, description);
   await ctx.store.recordEvent('User', user, 'Normal', eventReason(change), `${system}: ${description}`);
 }

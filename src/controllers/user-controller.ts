@@ -4,7 +4,7 @@
 import type { AccountStatus, User, UserStatus } from '../api/index.ts';
 import { accessWindow, desiredAccounts } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../runtime/conditions.ts';
-import { keyOf, type ObjectKey } from '../runtime/store.ts';
+import type { ObjectKey } from '../runtime/store.ts';
 import type { ControllerContext } from './context.ts';
 import { syncAccount } from './sync-account.ts';
 import { isLeaving, readWorld } from './world.ts';
