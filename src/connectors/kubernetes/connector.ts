@@ -79,7 +79,7 @@ export class KubernetesConnector implements Connector {
   async #grant(userName: string, entitlement: string, signal: AbortSignal): Promise<boolean> {
     const { rbac, scope, subjectFor } = this.#options;
     const target = parseEntitlement(entitlement);
-    const subject = await subjectFor(userName, await this.#bindingsOf(userName, signal), signal);
+    const subject = await subjectFor(userName, () => this.#bindingsOf(userName, signal), signal);
     const want = desiredBinding(scope, userName, subject, target);
     if (await rbac.create(want, signal)) return true;
     const have = await rbac.read(refOf(want), signal);

@@ -10,13 +10,14 @@ interface UserObject {
   spec?: { userName?: unknown; email?: unknown };
 }
 
-export type SubjectLookup = (userName: string, held: readonly ManagedBinding[], signal: AbortSignal) => Promise<string>;
+/** `held` lists the user's managed bindings; called only when the subject is not the userName itself. */
+export type SubjectLookup = (userName: string, held: () => Promise<readonly ManagedBinding[]>, signal: AbortSignal) => Promise<string>;
 
 export function subjectLookup(mode: 'userName' | 'email', kubeconfig: KubeConfig, namespace: string, settings: CallSettings): SubjectLookup {
   if (mode === 'userName') return async (userName) => userName;
   const api = kubeconfig.makeApiClient(CustomObjectsApi);
   return async (userName, held, signal) => {
-    const known = held.find((binding) => binding.intact)?.subjectName;
+    const known = (await held()).find((binding) => binding.intact)?.subjectName;
     if (known) return known;
     const list = await apiCall(settings, `look up the e-mail of User ${JSON.stringify(userName)}`, `list users.rollcall.dev in namespace ${namespace}`, signal, (options) =>
       api.listNamespacedCustomObject({ group: 'rollcall.dev', version: 'v1alpha1', namespace, plural: 'users' }, options),
