@@ -1,0 +1,101 @@
+// Rows of the accounts table with their memberships, read and written with prepared statements only.
+import type { DatabaseSync } from 'node:sqlite';
+import { PermanentError, type Attributes } from '../../api/index.ts';
+
+export interface AccountRow {
+  userName: string;
+  managed: boolean;
+  disabled: boolean;
+  attributes: Attributes;
+  /** Sorted and unique. */
+  groups: string[];
+}
+
+// One statement per read: it sees a single snapshot of the account and its memberships.
+const SELECT_ACCOUNTS = `
+  SELECT a.user_name, a.managed, a.disabled, a.attributes,
+         (SELECT json_group_array(m.group_name) FROM memberships m WHERE m.user_name = a.user_name) AS groups
+  FROM accounts a`;
+
+/** Any account, managed or not: callers decide what a foreign account means to them. */
+export function readAccount(db: DatabaseSync, userName: string): AccountRow | undefined {
+  const row = db.prepare(`${SELECT_ACCOUNTS} WHERE a.user_name = ?`).get(userName);
+  return row && toAccountRow(row);
+}
+
+export function readAccounts(db: DatabaseSync, scope: 'managed' | 'all'): AccountRow[] {
+  const sql = scope === 'managed' ? `${SELECT_ACCOUNTS} WHERE a.managed = 1 ORDER BY a.user_name` : `${SELECT_ACCOUNTS} ORDER BY a.user_name`;
+  return db.prepare(sql).all().map(toAccountRow);
+}
+
+function toAccountRow(row: Record<string, unknown>): AccountRow {
+  const userName = String(row.user_name);
+  return {
+    userName,
+    managed: row.managed === 1,
+    disabled: row.disabled === 1,
+    attributes: parseAttributes(userName, String(row.attributes)),
+    groups: (JSON.parse(String(row.groups)) as string[]).sort(),
+  };
+}
+
+// The column can be edited by hand, so a bad value is reported rather than trusted.
+function parseAttributes(userName: string, text: string): Attributes {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new PermanentError(`account ${JSON.stringify(userName)} has attributes that are not a JSON object; fix the row by hand`);
+  }
+  return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+const now = () => new Date().toISOString();
+
+export function insertAccount(db: DatabaseSync, account: { userName: string; managed: boolean; disabled: boolean; attributes: Attributes }): void {
+  const at = now();
+  db.prepare('INSERT INTO accounts (user_name, managed, disabled, attributes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+    account.userName,
+    account.managed ? 1 : 0,
+    account.disabled ? 1 : 0,
+    JSON.stringify(account.attributes),
+    at,
+    at,
+  );
+}
+
+/** Every write below counts as a write to the account: version +1, updated_at now. */
+export function writeAttributes(db: DatabaseSync, userName: string, attributes: Attributes): void {
+  db.prepare('UPDATE accounts SET attributes = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(JSON.stringify(attributes), now(), userName);
+}
+
+export function writeDisabled(db: DatabaseSync, userName: string, disabled: boolean): void {
+  db.prepare('UPDATE accounts SET disabled = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(disabled ? 1 : 0, now(), userName);
+}
+
+export function writePasswordHash(db: DatabaseSync, userName: string, passwordHash: string): void {
+  db.prepare('UPDATE accounts SET password_hash = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(passwordHash, now(), userName);
+}
+
+export function addMembership(db: DatabaseSync, userName: string, group: string): void {
+  db.prepare('INSERT OR IGNORE INTO groups (name) VALUES (?)').run(group);
+  db.prepare('INSERT INTO memberships (user_name, group_name) VALUES (?, ?)').run(userName, group);
+  touch(db, userName);
+}
+
+export function removeMembership(db: DatabaseSync, userName: string, group: string): void {
+  db.prepare('DELETE FROM memberships WHERE user_name = ? AND group_name = ?').run(userName, group);
+  touch(db, userName);
+}
+
+export function deleteAccount(db: DatabaseSync, userName: string): void {
+  db.prepare('DELETE FROM memberships WHERE user_name = ?').run(userName);
+  db.prepare('DELETE FROM accounts WHERE user_name = ?').run(userName);
+}
+
+function touch(db: DatabaseSync, userName: string): void {
+  db.prepare('UPDATE accounts SET version = version + 1, updated_at = ? WHERE user_name = ?').run(now(), userName);
+}
