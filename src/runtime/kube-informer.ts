@@ -13,6 +13,8 @@ export interface WatchdogOptions {
   /** First pause before a restart; doubles while restarts keep failing, up to maxRestartDelayMs. */
   restartDelayMs?: number;
   maxRestartDelayMs?: number;
+  /** How long start() keeps retrying a first listing that fails for a passing reason. Default 60 s. */
+  startTimeoutMs?: number;
 }
 
 export interface InformerHealth {
@@ -30,6 +32,7 @@ export class WatchedInformer<T extends KubernetesObject> {
   readonly #silentAfterMs: number;
   readonly #restartDelayMs: number;
   readonly #maxRestartDelayMs: number;
+  readonly #startTimeoutMs: number;
   #lastActivity = Date.now();
   #restarts = 0;
   #stopped = true;
@@ -44,6 +47,7 @@ export class WatchedInformer<T extends KubernetesObject> {
     this.#silentAfterMs = options.silentAfterMs ?? 5 * 60_000;
     this.#restartDelayMs = options.restartDelayMs ?? 1000;
     this.#maxRestartDelayMs = options.maxRestartDelayMs ?? 30_000;
+    this.#startTimeoutMs = options.startTimeoutMs ?? 60_000;
     const listed = async () => {
       const result = await list();
       this.#alive();
@@ -70,19 +74,33 @@ export class WatchedInformer<T extends KubernetesObject> {
     return { restarts: this.#restarts, lastActivity: new Date(this.#lastActivity), running: !this.#stopped };
   }
 
-  /** Resolves after the first full listing; rejects when it fails (missing CRD, no permission). */
+  /**
+   * Resolves after the first full listing. Rejects at once when that can never work (missing CRD,
+   * no permission), and after startTimeoutMs when the API server stays busy or unreachable (a
+   * freshly created CRD answers 429 "storage is (re)initializing" for a moment).
+   */
   async start(): Promise<void> {
     this.#stopped = false;
-    this.#startError = undefined;
-    this.#restarting = true;
-    try {
-      await this.#informer.start();
-    } finally {
-      this.#restarting = false;
-    }
-    if (this.#startError !== undefined) {
-      await this.stop();
-      throw this.#startError;
+    const deadline = Date.now() + this.#startTimeoutMs;
+    let pause = this.#restartDelayMs;
+    for (;;) {
+      this.#startError = undefined;
+      this.#restarting = true;
+      try {
+        await this.#informer.start();
+      } finally {
+        this.#restarting = false;
+      }
+      const error = this.#startError;
+      if (error === undefined) break;
+      await this.#informer.stop();
+      if (!isTransient(error) || Date.now() + pause > deadline || this.#stopped) {
+        this.#stopped = true;
+        throw error;
+      }
+      this.#logger.info({ informer: this.#name, reason: errorText(error), retryInMs: pause }, 'first listing failed; retrying');
+      await delay(pause);
+      pause = Math.min(pause * 2, this.#maxRestartDelayMs);
     }
     this.#lastActivity = Date.now();
     const checkEveryMs = Math.max(10, Math.min(this.#silentAfterMs / 4, 30_000));
@@ -144,6 +162,13 @@ export class WatchedInformer<T extends KubernetesObject> {
     const silentFor = Date.now() - this.#lastActivity;
     if (silentFor > this.#silentAfterMs) void this.restart(`no watch activity for ${Math.round(silentFor / 1000)}s`);
   }
+}
+
+/** Worth retrying: throttling, server errors, and no answer at all; not 4xx answers like 403 or 404. */
+function isTransient(error: unknown): boolean {
+  const { code, statusCode } = (error ?? {}) as { code?: unknown; statusCode?: unknown };
+  const status = typeof code === 'number' ? code : typeof statusCode === 'number' ? statusCode : undefined;
+  return status === undefined || status === 429 || status >= 500;
 }
 
 function isAbort(error: unknown): boolean {

@@ -117,6 +117,7 @@ export class KubeStore implements Store {
         if (statusCode(error) === 404) return undefined;
         if (statusCode(error) !== 409) throw error;
         // Someone else wrote the object since our cache saw it; only the controller writes status, so ours wins.
+        this.#logger.debug({ kind, object: keyString(key), attempt }, 'status write conflicted; re-reading');
         current = await this.#read(kind, key);
       }
     }

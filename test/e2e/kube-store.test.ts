@@ -110,6 +110,7 @@ describe('KubeStore against the real API server', () => {
     const written = await store.updateStatus('User', key, { observedGeneration: 2, systems: '1/1' });
     expect(written!.metadata.resourceVersion).not.toBe(stale);
     expect(written!.metadata.labels).toEqual({ team: 'emea' });
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'status write conflicted; re-reading', object: `${namespace}/alice`, attempt: 1 }));
     await informer.start();
     expect(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'jsonpath={.status.systems} {.metadata.generation}'])).toBe('1/1 2');
     expect(await store.updateStatus('User', { namespace, name: 'nobody' }, {})).toBeUndefined();
