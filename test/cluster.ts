@@ -1,0 +1,30 @@
+// `npm run cluster`: a real control plane (etcd + kube-apiserver) for a person to try Rollcall
+// against, with the CRDs installed. Ctrl-C stops it.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { buildControlPlane, startControlPlane } from './servers/controlplane.ts';
+
+const root = join(import.meta.dirname, '..');
+const binaries = buildControlPlane();
+const controlPlane = await startControlPlane(binaries.controlPlane);
+const env = { ...process.env, KUBECONFIG: controlPlane.kubeconfig };
+execFileSync('kubectl', ['apply', '-f', join(root, 'crds')], { env, stdio: 'inherit' });
+
+console.log(`
+The control plane is up (no nodes: objects are stored and validated, pods never run).
+
+  export KUBECONFIG=${controlPlane.kubeconfig}
+  kubectl create namespace acme
+  kubectl apply -f examples/quickstart/
+  npx rollcall run --kubeconfig ${controlPlane.kubeconfig} --no-leader-elect
+  kubectl get users -n acme
+
+helm: ${binaries.helm}
+Ctrl-C stops it and removes its data.`);
+
+const stop = async () => {
+  await controlPlane.stop();
+  process.exit(0);
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
