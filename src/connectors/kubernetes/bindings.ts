@@ -1,6 +1,6 @@
 // The binding Rollcall wants for one (user, entitlement), and what a binding found on the server says.
 // Pure: no API calls, so the translation is easy to read and to test.
-import type { RbacV1Subject, V1ClusterRoleBinding, V1RoleBinding } from '@kubernetes/client-node';
+import type { RbacV1Subject, V1ClusterRoleBinding, V1RoleBinding, V1RoleRef } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import { parseEntitlement, type BindingTarget } from './entitlement.ts';
 import {
@@ -52,9 +52,15 @@ export function sameContent(have: Binding, want: Binding): boolean {
   return (
     ours(have.metadata?.labels, want.metadata?.labels) &&
     ours(have.metadata?.annotations, want.metadata?.annotations) &&
-    isDeepStrictEqual(have.roleRef, want.roleRef) &&
+    isDeepStrictEqual(roleRefFields(have.roleRef), roleRefFields(want.roleRef)) &&
     isDeepStrictEqual(have.subjects?.map(subjectFields), want.subjects?.map(subjectFields))
   );
+}
+
+// Plain objects of the fields that matter: the client deserialises into class instances, which
+// never deep-equal a literal, and leaves optional fields undefined where a literal omits them.
+function roleRefFields(roleRef: V1RoleRef): V1RoleRef {
+  return { apiGroup: roleRef.apiGroup, kind: roleRef.kind, name: roleRef.name };
 }
 
 function subjectFields(subject: RbacV1Subject): RbacV1Subject {
