@@ -8,11 +8,14 @@ import { RetryableError, type ConnectedSystem } from '../api/index.ts';
 import { connectorFactory } from '../connectors/registry.ts';
 import type { Connector } from '../connectors/types.ts';
 import { keyOf, keyString, type Store } from '../runtime/store.ts';
+import { Circuit } from './circuit.ts';
 
 interface Entry {
+  name: string;
   fingerprint: string;
   connector: Promise<Connector>;
   limit: PQueue;
+  circuit: Circuit;
 }
 
 export interface ConnectionsOptions {
@@ -32,10 +35,24 @@ export class Connections {
     this.#options = options;
   }
 
-  /** Runs `fn` with the system's connector, within the system's concurrency limit. */
+  /**
+   * Runs `fn` with the system's connector, within the system's concurrency limit. While the
+   * system is failing, calls fail fast (see Circuit) instead of waiting for a timeout each.
+   */
   async use<T>(system: ConnectedSystem, fn: (connector: Connector) => Promise<T>): Promise<T> {
     const entry = await this.#entry(system);
-    return entry.limit.add(async () => fn(await entry.connector)) as Promise<T>;
+    entry.circuit.guard(entry.name);
+    return entry.limit.add(async () => {
+      entry.circuit.guard(entry.name);
+      try {
+        const result = await fn(await entry.connector);
+        entry.circuit.succeeded();
+        return result;
+      } catch (error) {
+        entry.circuit.failed(error);
+        throw error;
+      }
+    }) as Promise<T>;
   }
 
   /** Closes the connector of a system that changed or went away. */
@@ -75,7 +92,7 @@ export class Connections {
     connector.catch(() => {
       if (this.#entries.get(name)?.connector === connector) this.#entries.delete(name);
     });
-    const entry = { fingerprint, connector, limit: new PQueue({ concurrency: this.#options.perSystemConcurrency ?? 4 }) };
+    const entry = { name, fingerprint, connector, limit: new PQueue({ concurrency: this.#options.perSystemConcurrency ?? 4 }), circuit: new Circuit() };
     this.#entries.set(name, entry);
     return entry;
   }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../runtime/metrics.ts';
 import type { Store } from '../runtime/store.ts';
 import type { Connections } from './connections.ts';
+import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
 
 /** The changes one sync applied to one user's account in one system, for the CLI to print. */
@@ -19,7 +20,10 @@ export interface ControllerContext {
   metrics?: Metrics;
   connections: Connections;
   observed: ObservedCache;
+  gate: DeletionGate;
   now: () => Date;
+  /** A User's deprovision was held by a system's deletion guard: the system should say so. */
+  onGuardTripped?: (system: string) => void;
   /** Called after each account sync that changed something, e.g. to print what `rollcall run` did. */
   onApplied?: (applied: AppliedChanges) => void;
 }

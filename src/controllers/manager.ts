@@ -9,6 +9,7 @@ import { WorkQueue } from '../runtime/workqueue.ts';
 import { rolesIncluding, usersOfBinding } from './affected-users.ts';
 import { Connections } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
+import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
 import { reconcileSystem } from './system-controller.ts';
 import { reconcileUser } from './user-controller.ts';
@@ -47,7 +48,13 @@ export class Manager {
       now: options.now ?? (() => new Date()),
       connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs }),
       observed: new ObservedCache(),
+      gate: new DeletionGate(),
       onApplied: options.onApplied,
+      // Once: the system's reconcile sets DeletionGuardTripped and wakes the held Users again.
+      onGuardTripped: (system) => {
+        const conditions = store.get('ConnectedSystem', parseKey(system))?.status?.conditions;
+        if (!conditions?.some((c) => c.type === 'DeletionGuardTripped' && c.status === 'True')) this.#systems.add(system);
+      },
     };
     const onError = (kind: string) => (key: string, error: unknown, retryInMs: number | undefined) =>
       logger.warn({ kind, key, err: error instanceof Error ? error.message : String(error), retryInMs }, 'reconcile failed');
@@ -74,18 +81,27 @@ export class Manager {
     this.#watch('User', (object) => this.#users.add(keyString(keyOf(object))));
     this.#watch('AccessBinding', (object, old) => this.#bindingChanged(object as AccessBinding, old as AccessBinding | undefined));
     this.#watch('AccessRole', (object) => this.#roleChanged(object as AccessRole));
-    for (const system of store.list('ConnectedSystem')) this.#systems.add(keyString(keyOf(system)));
-    for (const user of store.list('User')) this.#users.add(keyString(keyOf(user)));
+    this.requeueAll();
     this.#systems.start();
     this.#users.start();
   }
 
+  /** Queues every ConnectedSystem and User, as a periodic resync would. */
+  requeueAll(): void {
+    for (const system of this.context.store.list('ConnectedSystem')) this.#systems.add(keyString(keyOf(system)));
+    for (const user of this.context.store.list('User')) this.#users.add(keyString(keyOf(user)));
+  }
+
   /** Resolves once nothing is queued or running (scheduled wake-ups do not count). */
   async idle(): Promise<void> {
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
     do {
+      // Watch events are delivered asynchronously: let those already on their way arrive first.
+      await tick();
       await this.#systems.idle();
       await this.#users.idle();
-    } while (this.#systems.len() + this.#users.len() > 0);
+      await tick();
+    } while (!this.#systems.isIdle() || !this.#users.isIdle());
   }
 
   async stop(): Promise<void> {
@@ -106,6 +122,7 @@ export class Manager {
         else this.#seen.set(id, object);
         // Our own status writes come back as updates: they change nothing we act on.
         if (event === 'update' && old && !meaningfulChange(old, object)) return;
+        this.context.gate.reset();
         onChange(object, old);
       }),
     );

@@ -8,7 +8,18 @@ import { describeChange, eventReason } from './describe.ts';
 export interface AccountSyncResult {
   status: AccountStatus;
   changes: AccountChange[];
-  failed: boolean;
+  /** Set when the sync failed. */
+  error?: unknown;
+  /** Set when the system's deletion guard held this account's deprovision. */
+  held?: string;
+}
+
+/** Thrown inside the system's slot to skip the account's changes; never leaves this file. */
+class HeldByGuard {
+  readonly message: string;
+  constructor(message: string) {
+    this.message = message;
+  }
 }
 
 export async function syncAccount(
@@ -27,6 +38,13 @@ export async function syncAccount(
       const cached = ctx.observed.get(systemKey, desired.userName);
       const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
       const changes = planChanges([desired], before ? [before] : [], connector.capabilities);
+      if (changes.some((c) => c.op === 'disable' || c.op === 'delete')) {
+        const verdict = ctx.gate.check(ctx, system);
+        if (verdict.tripped) {
+          ctx.onGuardTripped?.(systemKey);
+          throw new HeldByGuard(verdict.message);
+        }
+      }
       for (const change of changes) {
         try {
           await connector.apply(change, signal);
@@ -36,6 +54,7 @@ export async function syncAccount(
           throw error;
         }
         applied.push(change);
+        if (change.op === 'disable' || change.op === 'delete') ctx.gate.recordDeprovision(systemKey, ctx.now());
         await report(ctx, user, system.metadata.name, change);
       }
       if (changes.length === 0) return before;
@@ -49,9 +68,13 @@ export async function syncAccount(
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);
     }
-    return { status: accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now), changes: applied, failed: false };
+    return { status: accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now), changes: applied };
   } catch (error) {
     announce(ctx, user, system.metadata.name, applied);
+    if (error instanceof HeldByGuard) {
+      const message = `deprovision held by the deletion guard: ${error.message}`;
+      return { status: { ...(previous ?? { system: system.metadata.name, state: 'present' }), message }, changes: applied, held: message };
+    }
     const message = errorMessage(error);
     ctx.logger.warn({ user: user.metadata.name, system: systemKey, err: message }, 'account sync failed');
     if (previous?.message !== message) {
@@ -62,7 +85,7 @@ export async function syncAccount(
     return {
       status: { system: system.metadata.name, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message },
       changes: applied,
-      failed: true,
+      error,
     };
   }
 }

@@ -2,7 +2,7 @@
 // accounts once per resyncInterval (so drift and orphans are found without a read per user),
 // applies the orphan policy behind the deletion guard, and wakes the system's Users.
 import { errorMessage, type ConnectedSystem } from '../api/index.ts';
-import { approvedDeprovisionCount, checkDeletionGuard, deprovisionCount, parseDuration, planOrphans } from '../engine/index.ts';
+import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, parseDuration, planOrphans } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../runtime/conditions.ts';
 import { keyOf, keyString, type ObjectKey } from '../runtime/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -58,7 +58,13 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
     if (system.spec.orphans !== 'ignore') ctx.logger.info({ system: name, account: orphan.userName }, 'orphan account found');
   }
 
-  const guard = guardFor(system, changes.length ? deprovisionCount(changes) : 0, listing.accounts.length);
+  ctx.gate.reset(system);
+  const { verdict, withinLimit } = ctx.gate.evaluate(ctx, system, deprovisionCount(changes));
+  const guard: Guard = verdict.tripped ? { tripped: true, message: verdict.message } : { tripped: false };
+  // An approval releases one pass: once that pass is within the limit again, it is spent.
+  if (withinLimit && system.metadata.annotations?.[APPROVE_DEPROVISION_ANNOTATION] !== undefined) {
+    await ctx.store.setAnnotations('ConnectedSystem', key, { [APPROVE_DEPROVISION_ANNOTATION]: null });
+  }
   if (!guard.tripped && changes.length) {
     await ctx.connections.use(system, async (connector) => {
       for (const change of changes) {
@@ -98,11 +104,6 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
 }
 
 type Guard = { tripped: false } | { tripped: true; message: string };
-
-function guardFor(system: ConnectedSystem, count: number, managed: number): Guard {
-  const result = checkDeletionGuard({ count, managed, guard: system.spec.deletionGuard, approvedCount: approvedDeprovisionCount(system.metadata.annotations) });
-  return result.tripped ? { tripped: true, message: result.message } : { tripped: false };
-}
 
 interface Extra {
   connected?: { status: 'True' | 'False'; reason: string; message: string };

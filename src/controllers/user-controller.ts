@@ -1,7 +1,7 @@
 // The User reconciler: the unit of work. Reads the world, drives every system's account to the
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
-import type { AccountStatus, User, UserStatus } from '../api/index.ts';
+import { RetryableError, type AccountStatus, type User, type UserStatus } from '../api/index.ts';
 import { accessWindow, desiredAccounts } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../runtime/conditions.ts';
 import type { ObjectKey } from '../runtime/store.ts';
@@ -37,19 +37,26 @@ export async function reconcileUser(ctx: ControllerContext, key: ObjectKey, sign
   );
 
   const accounts = mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name));
-  const failed = results.filter((r) => r.failed).map((r) => `${r.status.system}: ${r.status.message}`);
+  const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
+  const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now);
-  const status = buildStatus(user, accounts, desired.length, failed, deprovisionStartedAt, window.accessEndsAt, leaving, now);
+  const status = buildStatus(user, accounts, desired.length, failed, held, deprovisionStartedAt, window.accessEndsAt, leaving, now);
 
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
   }
-  if (leaving && failed.length === 0 && deprovisionStartedAt) {
+  if (leaving && failed.length === 0 && held.length === 0 && deprovisionStartedAt) {
     observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
   }
-  if (deleting && failed.length === 0) {
+  if (deleting && failed.length === 0 && held.length === 0) {
     await ctx.store.setFinalizer('User', key, FINALIZER, false);
     return {};
+  }
+  // A system that may recover is retried with backoff; a permanent failure waits for a change of input.
+  const retryable = results.map((r) => r.error).filter((e) => e instanceof RetryableError);
+  if (retryable.length) {
+    const retryAfterMs = Math.min(...retryable.map((e) => e.retryAfterMs ?? 0));
+    throw new RetryableError(failed.join('; '), { retryAfterMs: retryAfterMs || undefined });
   }
   return window.nextWakeAt ? { wakeAt: window.nextWakeAt } : {};
 }
@@ -76,15 +83,18 @@ function buildStatus(
   accounts: AccountStatus[],
   total: number,
   failed: string[],
+  held: string[],
   deprovisionStartedAt: string | undefined,
   accessEndsAt: Date | undefined,
   leaving: boolean,
   now: Date,
 ): UserStatus {
-  const ready = total - failed.length;
+  const ready = total - failed.length - held.length;
   const condition = failed.length
     ? { type: 'Ready', status: 'False' as const, reason: 'SystemUnavailable', message: failed.join('; ') }
-    : leaving
+    : held.length
+      ? { type: 'Ready', status: 'False' as const, reason: 'DeletionGuardTripped', message: held.join('; ') }
+      : leaving
       ? { type: 'Ready', status: 'True' as const, reason: 'Deprovisioned', message: `access removed in ${total} system(s)` }
       : { type: 'Ready', status: 'True' as const, reason: 'InSync', message: `in sync with ${total} system(s)` };
   const status: UserStatus = {

@@ -39,6 +39,7 @@ export class MemoryStore implements Store {
   #resourceVersion = 0;
   #started = false;
   #dir: string | undefined;
+  #watchFiles = false;
   #debounceMs = 100;
   #watcher: FSWatcher | undefined;
   #reloadTimer: NodeJS.Timeout | undefined;
@@ -59,7 +60,8 @@ export class MemoryStore implements Store {
       throw new Error(`invalid manifests in ${dir}:\n${errors.map((error) => `  ${formatManifestError(error)}`).join('\n')}`);
     }
     const store = new MemoryStore(objects, options);
-    if (options.watch) store.#dir = dir;
+    store.#dir = dir;
+    store.#watchFiles = options.watch;
     store.#debounceMs = options.debounceMs ?? store.#debounceMs;
     return store;
   }
@@ -69,7 +71,7 @@ export class MemoryStore implements Store {
     this.#started = true;
     // Like an informer's first listing: handlers registered before start hear about every object.
     for (const kind of KIND_NAMES) for (const object of this.#objects.get(kind)!.values()) this.#emit(kind, 'add', object);
-    if (this.#dir !== undefined) {
+    if (this.#dir !== undefined && this.#watchFiles) {
       this.#watcher = watchFiles(this.#dir, { recursive: true }, () => this.#scheduleReload());
       this.#watcher.on('error', (error) => this.#logger.error({ err: error, dir: this.#dir }, 'watching the manifest directory failed'));
     }
@@ -150,6 +152,12 @@ export class MemoryStore implements Store {
     const fields = { event: { kind, namespace: object.metadata.namespace ?? 'default', name: object.metadata.name, type, reason } };
     if (type === 'Warning') this.#logger.warn(fields, message);
     else this.#logger.info(fields, message);
+  }
+
+  /** Re-reads the manifest directory now (tests, SIGHUP) instead of waiting for a file event. */
+  reload(): void {
+    clearTimeout(this.#reloadTimer);
+    this.#reload();
   }
 
   #scheduleReload(): void {

@@ -100,6 +100,11 @@ export class WorkQueue {
     return this.#waiting.size;
   }
 
+  /** No key waits or runs right now. */
+  isIdle(): boolean {
+    return this.#isIdle();
+  }
+
   /** Resolves when no key waits or runs. Pending wake-ups and backoff retries do not count. */
   idle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();

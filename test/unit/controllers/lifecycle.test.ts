@@ -1,0 +1,211 @@
+// The controllers end to end on the in-memory store and the embedded sqlite system: joiner, mover,
+// leaver, temporary access, the deletion guard, orphans and deletion with the finalizer.
+// Manifests are edited on disk, as a person would; the clock is injected.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createSqliteConnector } from '../../../src/connectors/sqlite/index.ts';
+import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
+import { Manager } from '../../../src/controllers/manager.ts';
+import { MemoryStore } from '../../../src/runtime/memory-store.ts';
+import type { ConnectedSystem } from '../../../src/api/index.ts';
+
+const T0 = new Date('2026-11-26T09:00:00Z');
+
+function userYaml(name: string, labels: Record<string, string>, extra = ''): string {
+  return `apiVersion: rollcall.dev/v1alpha1
+kind: User
+metadata: {name: ${name}, namespace: acme, labels: ${JSON.stringify(labels)}}
+spec: {userName: ${name}, givenName: ${name}, familyName: Test${extra}}
+`;
+}
+
+describe('controllers on the in-memory store with the sqlite system', () => {
+  let dir: string;
+  let db: string;
+  let store: MemoryStore;
+  let manager: Manager;
+  let now = T0;
+  const users: Record<string, string> = {};
+  let guardAnnotation = '';
+
+  const system = () => `apiVersion: rollcall.dev/v1alpha1
+kind: ConnectedSystem
+metadata: {name: directory, namespace: acme${guardAnnotation ? `, annotations: {rollcall.dev/approve-deprovision: "${guardAnnotation}"}` : ''}}
+spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: disable}, deletionGuard: {maxCount: 2}, orphans: report}
+`;
+  const roles = `apiVersion: rollcall.dev/v1alpha1
+kind: AccessRole
+metadata: {name: employee, namespace: acme}
+spec: {grants: [{system: directory, entitlements: [all-staff]}]}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessRole
+metadata: {name: engineer, namespace: acme}
+spec: {includes: [employee], grants: [{system: directory, entitlements: [engineering]}]}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessRole
+metadata: {name: sales, namespace: acme}
+spec: {includes: [employee], grants: [{system: directory, entitlements: [sales]}]}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessRole
+metadata: {name: prod-admin, namespace: acme}
+spec: {grants: [{system: directory, entitlements: [prod-admins]}]}
+`;
+  let temporary = '';
+  const bindings = () => `apiVersion: rollcall.dev/v1alpha1
+kind: AccessBinding
+metadata: {name: engineering, namespace: acme}
+spec: {role: engineer, userSelector: {matchLabels: {department: engineering}}}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessBinding
+metadata: {name: sales, namespace: acme}
+spec: {role: sales, userSelector: {matchLabels: {department: sales}}}
+${temporary}`;
+
+  async function write(): Promise<void> {
+    writeFileSync(join(dir, 'system.yaml'), system());
+    writeFileSync(join(dir, 'roles.yaml'), roles);
+    writeFileSync(join(dir, 'bindings.yaml'), bindings());
+    writeFileSync(join(dir, 'users.yaml'), Object.values(users).join('---\n'));
+  }
+
+  async function converge(): Promise<void> {
+    await write();
+    store.reload();
+    await manager.idle();
+  }
+
+  const account = (name: string) => describeDirectory(db).find((row) => row.userName === name);
+  const version = (name: string) => {
+    const handle = new DatabaseSync(db);
+    try {
+      return (handle.prepare('SELECT version FROM accounts WHERE user_name = ?').get(name) as { version: number } | undefined)?.version;
+    } finally {
+      handle.close();
+    }
+  };
+  const user = (name: string) => store.get('User', { namespace: 'acme', name });
+  const csys = () => store.get('ConnectedSystem', { namespace: 'acme', name: 'directory' }) as ConnectedSystem;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rollcall-lifecycle-'));
+    db = join(dir, 'state', 'directory.db');
+    for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) users[name] = userYaml(name, { department: 'engineering' });
+    users.carol = userYaml('carol', { department: 'sales' });
+    await write();
+    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
+    manager = new Manager({ store, logger: pino({ level: 'silent' }), now: () => now });
+    await manager.start();
+    await manager.idle();
+  });
+
+  afterAll(async () => {
+    await manager?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('joiner: every User gets an account with exactly its roles’ groups, and a Ready status', () => {
+    expect(account('alice')).toMatchObject({ state: 'present', groups: ['all-staff', 'engineering'], displayName: 'alice Test' });
+    expect(account('carol')).toMatchObject({ state: 'present', groups: ['all-staff', 'sales'] });
+    const status = user('alice')!.status!;
+    expect(status.systems).toBe('1/1');
+    expect(status.accounts).toEqual([expect.objectContaining({ system: 'directory', state: 'present', entitlements: ['all-staff', 'engineering'] })]);
+    expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'InSync' });
+    expect(user('alice')!.metadata.finalizers).toContain('rollcall.dev/deprovision');
+    expect(csys().status?.managed).toBe(5);
+  });
+
+  it('a resync with nothing changed writes nothing: no account, no status', async () => {
+    const versions = ['alice', 'bob', 'carol'].map(version);
+    const resourceVersions = ['alice', 'bob', 'carol'].map((n) => user(n)!.metadata.resourceVersion);
+    manager.requeueAll();
+    await manager.idle();
+    expect(['alice', 'bob', 'carol'].map(version)).toEqual(versions);
+    expect(['alice', 'bob', 'carol'].map((n) => user(n)!.metadata.resourceVersion)).toEqual(resourceVersions);
+  });
+
+  it('mover: a department change adds and removes exactly what changed; others see no write', async () => {
+    const aliceVersion = version('alice');
+    users.carol = userYaml('carol', { department: 'engineering' });
+    await converge();
+    expect(account('carol')).toMatchObject({ state: 'present', groups: ['all-staff', 'engineering'] });
+    expect(version('alice')).toBe(aliceVersion);
+  });
+
+  it('temporary access: granted now, ended at validUntil, with accessEndsAt in status', async () => {
+    temporary = `---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessBinding
+metadata: {name: dave-on-call, namespace: acme}
+spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reason: on call}
+`;
+    await converge();
+    expect(account('dave')?.groups).toContain('prod-admins');
+    now = new Date('2026-11-26T16:59:59.999Z');
+    manager.requeueAll();
+    await manager.idle();
+    expect(account('dave')?.groups).toContain('prod-admins');
+    now = new Date('2026-11-26T17:00:00Z');
+    manager.requeueAll();
+    await manager.idle();
+    expect(account('dave')?.groups).toEqual(['all-staff', 'engineering']);
+  });
+
+  it('leaver: terminated means disabled everywhere, with no groups left', async () => {
+    users.bob = userYaml('bob', { department: 'engineering' }, ', state: terminated');
+    await converge();
+    expect(account('bob')).toMatchObject({ state: 'disabled', groups: [] });
+    const status = user('bob')!.status!;
+    expect(status.accounts?.[0]).toMatchObject({ state: 'disabled' });
+    expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Deprovisioned' });
+    expect(status.deprovisionStartedAt).toBeDefined();
+  });
+
+  it('deletion guard: three leavers at once over a limit of two are all held until approved', async () => {
+    for (const name of ['alice', 'carol', 'dave']) users[name] = userYaml(name, { department: 'engineering' }, ', state: suspended');
+    await converge();
+    await manager.idle();
+    for (const name of ['alice', 'carol', 'dave']) expect(account(name)?.state, name).toBe('present');
+    const tripped = csys().status?.conditions?.find((c) => c.type === 'DeletionGuardTripped');
+    expect(tripped).toMatchObject({ status: 'True' });
+    // Bob's leave a moment ago counts in the same pass (one resyncInterval): 3 pending + 1 recent.
+    const count = tripped?.message.match(/disable or delete (\d+) /)?.[1];
+    expect(count).toBe('4');
+    expect(user('alice')!.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'DeletionGuardTripped' });
+
+    guardAnnotation = count!;
+    await converge();
+    await manager.idle();
+    for (const name of ['alice', 'carol', 'dave']) expect(account(name)?.state, name).toBe('disabled');
+    expect(csys().status?.conditions?.find((c) => c.type === 'DeletionGuardTripped')).toMatchObject({ status: 'False' });
+  });
+
+  it('orphans: a managed account no User declares is reported, never touched', async () => {
+    const connector = await createSqliteConnector({ system: 'acme/directory', namespace: 'acme', spec: csys().spec, credentials: {}, logger: pino({ level: 'silent' }) });
+    await connector.apply({ op: 'create', account: { system: 'directory', userName: 'zed', state: 'present', attributes: {}, entitlements: [] } }, AbortSignal.timeout(5000));
+    await connector.close();
+    manager.requeueAll();
+    await manager.idle();
+    expect(csys().status?.orphaned).toBe(1);
+    expect(account('zed')?.state).toBe('present');
+  });
+
+  it('deleting a User deprovisions it first, then lets it go', async () => {
+    now = new Date(now.getTime() + 10 * 60_000); // the guard's pass (resyncInterval) is over
+    users.alice = userYaml('alice', { department: 'engineering' });
+    delete users.erin;
+    guardAnnotation = '';
+    await converge();
+    await manager.idle();
+    expect(user('erin')).toBeUndefined();
+    expect(account('erin')).toMatchObject({ state: 'disabled', groups: [] });
+    expect(account('alice')).toMatchObject({ state: 'present', groups: ['all-staff', 'engineering'] });
+  });
+});
