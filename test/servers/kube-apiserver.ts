@@ -106,9 +106,10 @@ async function terminate(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Fills the rules of aggregated ClusterRoles (view, edit, admin) from the roles they select, as
- * kube-controller-manager's clusterrole-aggregation controller would: the test control plane runs
- * no controller-manager, so without this `view` grants nothing.
+ * Fills the rules of aggregated ClusterRoles (view, edit, admin) that are still empty, from the roles
+ * they select, as kube-controller-manager's clusterrole-aggregation controller would. Newer builds of
+ * the test control plane run that controller themselves (test/controlplane/controllers.go), and
+ * then this changes nothing; older ones do not, and without it `view` grants nothing.
  */
 export async function aggregateClusterRoles(admin: KubeConfig): Promise<void> {
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
@@ -117,8 +118,11 @@ export async function aggregateClusterRoles(admin: KubeConfig): Promise<void> {
     Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels?.[key] === value) && (selector.matchExpressions ?? []).length === 0;
   for (const role of roles) {
     const selectors = role.aggregationRule?.clusterRoleSelectors;
-    if (!selectors?.length) continue;
+    if (!selectors?.length || (role.rules ?? []).length > 0) continue;
     const rules = roles.filter((other) => other !== role && selectors.some((selector) => selects(other.metadata?.labels, selector))).flatMap((other) => other.rules ?? []);
-    await rbac.replaceClusterRole({ name: role.metadata!.name!, body: { ...role, rules } });
+    // A 409 means the controller filled it first: nothing left to do.
+    await rbac.replaceClusterRole({ name: role.metadata!.name!, body: { ...role, rules } }).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== 409) throw error;
+    });
   }
 }
