@@ -66,6 +66,8 @@ func run() error {
 	dataDir := fs.String("dir", "", "data directory for etcd and certificates (default: a temporary directory, removed on exit)")
 	port := fs.Int("port", 0, "secure port for kube-apiserver on 127.0.0.1 (0 = a free port)")
 	startTimeout := fs.Duration("start-timeout", 3*time.Minute, "give up if not ready within this time")
+	exitWithParent := fs.Bool("exit-with-parent", true, "shut down cleanly when the parent process dies (checked every second)")
+	runControllers := fs.Bool("controllers", true, "run the in-process controllers (clusterrole aggregation, namespace, garbage collector, serviceaccount)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: rollcall-controlplane --kubeconfig OUT [--dir DIR] [--port N] [-- extra kube-apiserver flags]\n")
 		fs.PrintDefaults()
@@ -99,6 +101,21 @@ func run() error {
 		fmt.Fprintln(os.Stderr, "rollcall-controlplane: second signal, exiting immediately")
 		os.Exit(1)
 	}()
+
+	if *exitWithParent {
+		// If whoever started us dies without stopping us (a crashed test
+		// runner), we get re-parented: stop instead of lingering.
+		ppid := os.Getppid()
+		go func() {
+			for range time.Tick(time.Second) {
+				if os.Getppid() != ppid {
+					klog.Infof("rollcall-controlplane: parent process %d exited", ppid)
+					sigCh <- syscall.SIGTERM
+					return
+				}
+			}
+		}()
+	}
 
 	dir := *dataDir
 	tempDir := false
@@ -139,6 +156,7 @@ func run() error {
 		return err
 	}
 	defer func() {
+		klog.Infof("rollcall-controlplane: stopping etcd (its \"server closed\" errors below are expected)")
 		etcd.Close()
 		klog.Infof("rollcall-controlplane: etcd stopped")
 	}()
@@ -174,44 +192,88 @@ func run() error {
 	}
 	args = append(args, extraArgs...)
 
+	// The API server gets its own context so that, on shutdown, the
+	// in-process controllers stop first and the API server after them.
+	apiCtx, apiCancel := context.WithCancel(context.Background())
+	defer apiCancel()
 	apiErr := make(chan error, 1)
-	go func() { apiErr <- runAPIServer(ctx, args, ln) }()
+	go func() { apiErr <- runAPIServer(apiCtx, args, ln) }()
+	stopAPIServer := func() {
+		apiCancel()
+		select {
+		case err := <-apiErr:
+			if err != nil {
+				klog.Errorf("rollcall-controlplane: kube-apiserver: %v", err)
+			}
+			klog.Infof("rollcall-controlplane: kube-apiserver stopped")
+		case <-time.After(60 * time.Second):
+			klog.Errorf("rollcall-controlplane: kube-apiserver did not stop within 60s")
+		}
+	}
 
 	// ---- kubeconfig + readiness ----
 	if err := writeKubeconfig(kcPath, serverURL, pki); err != nil {
-		cancel()
-		<-apiErr
+		stopAPIServer()
 		return err
 	}
 	readyCtx, readyCancel := context.WithTimeout(ctx, *startTimeout)
-	err = waitReady(readyCtx, kcPath, apiErr)
-	readyCancel()
-	if err != nil {
-		cancel()
-		select {
-		case <-apiErr:
-		case <-time.After(60 * time.Second):
-		}
+	defer readyCancel()
+	if err := waitReady(readyCtx, kcPath, apiErr); err != nil {
+		stopAPIServer()
 		return err
 	}
+
+	waitControllers := func() {}
+	if *runControllers {
+		restCfg, err := clientcmd.BuildConfigFromFlags("", kcPath)
+		if err != nil {
+			stopAPIServer()
+			return err
+		}
+		ctrlCtx, ctrlCancel := context.WithCancel(ctx)
+		defer ctrlCancel()
+		w, err := startControllers(ctrlCtx, restCfg)
+		if err != nil {
+			ctrlCancel()
+			stopAPIServer()
+			return fmt.Errorf("starting controllers: %w", err)
+		}
+		waitControllers = func() {
+			ctrlCancel()
+			done := make(chan struct{})
+			go func() { w(); close(done) }()
+			select {
+			case <-done:
+				klog.Infof("rollcall-controlplane: controllers stopped")
+			case <-time.After(20 * time.Second):
+				klog.Errorf("rollcall-controlplane: controllers did not stop within 20s")
+			}
+		}
+		if err := waitAggregated(readyCtx, restCfg, apiErr); err != nil {
+			waitControllers()
+			stopAPIServer()
+			return err
+		}
+	}
+	readyCancel()
+
 	fmt.Printf("READY %s\n", kcPath)
 	os.Stdout.Sync()
 
 	select {
 	case <-ctx.Done():
-		if err := <-apiErr; err != nil {
-			klog.Errorf("rollcall-controlplane: kube-apiserver: %v", err)
-		}
-		klog.Infof("rollcall-controlplane: kube-apiserver stopped")
+		waitControllers()
+		stopAPIServer()
 		return nil
 	case err := <-apiErr:
+		waitControllers()
 		if err == nil {
 			err = errors.New("kube-apiserver exited unexpectedly")
 		}
 		return err
 	case err := <-etcd.Err():
-		cancel()
-		<-apiErr
+		waitControllers()
+		stopAPIServer()
 		return fmt.Errorf("etcd: %w", err)
 	}
 }
@@ -345,6 +407,35 @@ func waitReady(ctx context.Context, kubeconfig string, apiErr <-chan error) erro
 			continue
 		}
 		return nil
+	}
+}
+
+// waitAggregated waits until the clusterrole-aggregation controller has
+// filled the aggregated "admin" ClusterRole.
+func waitAggregated(ctx context.Context, cfg *rest.Config, apiErr <-chan error) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	var last error
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-apiErr:
+			return fmt.Errorf("kube-apiserver exited: %v", err)
+		case <-ctx.Done():
+			return fmt.Errorf("aggregated ClusterRoles not filled: %v (last error: %v)", ctx.Err(), last)
+		case <-tick.C:
+		}
+		cr, err := cs.RbacV1().ClusterRoles().Get(ctx, "admin", metav1.GetOptions{})
+		if err != nil {
+			last = err
+			continue
+		}
+		if len(cr.Rules) > 0 {
+			return nil
+		}
 	}
 }
 
