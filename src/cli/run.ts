@@ -74,18 +74,21 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     const { LeaderElector } = await import('../runtime/leader-election.ts');
     const { CoordinationV1Api } = await import('@kubernetes/client-node');
     const elector = new LeaderElector({ api: kubeconfig!.makeApiClient(CoordinationV1Api), namespace: options.leaseNamespace ?? options.namespace ?? 'default', name: 'rollcall-leader', logger, metrics });
+    let shuttingDown = false;
+    // release() stops the controllers (onStoppedLeading) before it frees the Lease.
     onShutdown(async () => {
-      await manager.stop().catch(() => undefined);
+      shuttingDown = true;
       await elector.release();
       await health?.close();
     });
     await elector.run({
       onStartedLeading: async () => runManager(),
-      onStoppedLeading: () => {
-        logger.error('lost leadership; exiting so a fresh process can rejoin');
-        process.exit(1);
-      },
+      onStoppedLeading: async () => manager.stop().catch(() => undefined),
     });
+    if (!shuttingDown) {
+      logger.error('lost leadership; exiting so a fresh process can rejoin');
+      process.exit(1);
+    }
   } else {
     onShutdown(async () => {
       await manager.stop();
