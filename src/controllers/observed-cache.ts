@@ -4,10 +4,30 @@ import type { ObservedAccount } from '../api/index.ts';
 
 export class ObservedCache {
   readonly #bySystem = new Map<string, Map<string, ObservedAccount>>();
+  /** Sequence number of the last write-through per system and user, to order them against listings. */
+  readonly #written = new Map<string, Map<string, number>>();
+  #sequence = 0;
 
-  /** Replaces a system's accounts after a full listing. */
-  replace(system: string, accounts: ObservedAccount[]): void {
-    this.#bySystem.set(system, new Map(accounts.map((a) => [a.userName, a])));
+  /** Call before listing a system; pass the result to replace(). */
+  beginListing(): number {
+    return ++this.#sequence;
+  }
+
+  /**
+   * Replaces a system's accounts after a full listing that began at `listingStarted`. An account
+   * written through while the listing ran is newer than what the listing saw, so it is kept.
+   */
+  replace(system: string, accounts: ObservedAccount[], listingStarted: number): void {
+    const next = new Map(accounts.map((a) => [a.userName, a]));
+    const previous = this.#bySystem.get(system);
+    // Without a previous listing the newer value was not kept; the listing's is the best there is.
+    for (const [userName, sequence] of previous ? (this.#written.get(system) ?? []) : []) {
+      if (sequence <= listingStarted) continue;
+      const newer = previous?.get(userName);
+      if (newer) next.set(userName, newer);
+      else next.delete(userName);
+    }
+    this.#bySystem.set(system, next);
   }
 
   has(system: string): boolean {
@@ -22,6 +42,9 @@ export class ObservedCache {
   }
 
   set(system: string, userName: string, account: ObservedAccount | null): void {
+    const written = this.#written.get(system) ?? new Map<string, number>();
+    written.set(userName, ++this.#sequence);
+    this.#written.set(system, written);
     const accounts = this.#bySystem.get(system);
     if (!accounts) return;
     if (account) accounts.set(userName, account);

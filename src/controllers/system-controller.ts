@@ -1,7 +1,7 @@
 // The ConnectedSystem reconciler: proves the connection (condition Connected), lists the managed
 // accounts once per resyncInterval (so drift and orphans are found without a read per user),
 // applies the orphan policy behind the deletion guard, and wakes the system's Users.
-import { errorMessage, type ConnectedSystem } from '../api/index.ts';
+import { errorMessage, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
 import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, parseDuration, planOrphans } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../runtime/conditions.ts';
 import { keyOf, keyString, type ObjectKey } from '../runtime/store.ts';
@@ -38,6 +38,7 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
   }
 
   let listing;
+  const listingStarted = ctx.observed.beginListing();
   try {
     listing = await ctx.connections.use(system, async (connector) => {
       await connector.check(signal);
@@ -51,8 +52,10 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
     await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'Unreachable', message }, { connected: { status: 'False', reason: 'ConnectionFailed', message } });
     throw error;
   }
-  ctx.observed.replace(name, listing.accounts);
-  const declared = new Set(ctx.store.list('User', key.namespace).map((u) => u.spec.userName));
+  ctx.observed.replace(name, listing.accounts, listingStarted);
+  const users = ctx.store.list('User', key.namespace);
+  const declared = new Set(users.map((u) => u.spec.userName));
+  const { drifted, failing } = compareWithStatus(system.metadata.name, users, listing.accounts);
   const { orphans, changes } = planOrphans(listing.accounts, declared, system.spec.orphans, listing.capabilities);
   for (const orphan of orphans) {
     if (system.spec.orphans !== 'ignore') ctx.logger.info({ system: name, account: orphan.userName }, 'orphan account found');
@@ -97,6 +100,8 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
         : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds spec.deletionGuard' },
       managed: listing.accounts.length,
       orphaned: orphans.length,
+      drifted,
+      failing,
     },
   );
   options.wakeUsers(key.namespace);
@@ -110,6 +115,32 @@ interface Extra {
   guard?: { status: 'True' | 'False'; reason: string; message: string };
   managed?: number;
   orphaned?: number;
+  drifted?: number;
+  failing?: number;
+}
+
+/**
+ * Drifted: accounts whose state or entitlements in the system no longer match what the User's
+ * status recorded when Rollcall last synced them, i.e. changed by someone else. The Users are
+ * re-queued right after, which reverts them. Failing: accounts whose last sync failed.
+ */
+function compareWithStatus(system: string, users: User[], observed: ObservedAccount[]): { drifted: number; failing: number } {
+  const byName = new Map(observed.map((a) => [a.userName, a]));
+  let drifted = 0;
+  let failing = 0;
+  for (const user of users) {
+    const recorded = user.status?.accounts?.find((a) => a.system === system);
+    if (!recorded) continue;
+    if (recorded.state === 'error') {
+      failing++;
+      continue;
+    }
+    const actual = byName.get(user.spec.userName);
+    const actualState = actual?.state ?? 'absent';
+    const sameEntitlements = (actual?.entitlements ?? []).join('\n') === (recorded.entitlements ?? []).join('\n');
+    if (actualState !== recorded.state || (actual && !sameEntitlements)) drifted++;
+  }
+  return { drifted, failing };
 }
 
 async function writeStatus(
@@ -126,5 +157,7 @@ async function writeStatus(
   const status = { ...system.status, observedGeneration: generation, conditions };
   if (extra.managed !== undefined) status.managed = extra.managed;
   if (extra.orphaned !== undefined) status.orphaned = extra.orphaned;
+  if (extra.drifted !== undefined) status.drifted = extra.drifted;
+  if (extra.failing !== undefined) status.failing = extra.failing;
   if (!statusEqual(system.status ?? {}, status)) await ctx.store.updateStatus('ConnectedSystem', keyOf(system), status);
 }

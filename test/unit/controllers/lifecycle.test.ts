@@ -11,6 +11,7 @@ import { createSqliteConnector } from '../../../src/connectors/sqlite/index.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/runtime/memory-store.ts';
+import { Metrics } from '../../../src/runtime/metrics.ts';
 import type { ConnectedSystem } from '../../../src/api/index.ts';
 
 const T0 = new Date('2026-11-26T09:00:00Z');
@@ -28,6 +29,7 @@ describe('controllers on the in-memory store with the sqlite system', () => {
   let db: string;
   let store: MemoryStore;
   let manager: Manager;
+  const metrics = new Metrics({ defaultMetrics: false });
   let now = T0;
   const users: Record<string, string> = {};
   let guardAnnotation = '';
@@ -101,7 +103,7 @@ ${temporary}`;
     users.carol = userYaml('carol', { department: 'sales' });
     await write();
     store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
-    manager = new Manager({ store, logger: pino({ level: 'silent' }), now: () => now });
+    manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, now: () => now });
     await manager.start();
     await manager.idle();
   });
@@ -185,6 +187,18 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
     await manager.idle();
     for (const name of ['alice', 'carol', 'dave']) expect(account(name)?.state, name).toBe('disabled');
     expect(csys().status?.conditions?.find((c) => c.type === 'DeletionGuardTripped')).toMatchObject({ status: 'False' });
+  });
+
+  it('drift: a group added by hand is found at the next resync, counted, and reverted', async () => {
+    const connector = await createSqliteConnector({ system: 'acme/directory', namespace: 'acme', spec: csys().spec, credentials: {}, logger: pino({ level: 'silent' }) });
+    await connector.apply({ op: 'grant', userName: 'erin', entitlement: 'prod-admins' }, AbortSignal.timeout(5000));
+    await connector.close();
+    expect(account('erin')?.groups).toContain('prod-admins');
+    manager.requeueAll();
+    await manager.idle();
+    expect(csys().status?.drifted).toBe(1);
+    expect(account('erin')?.groups).toEqual(['all-staff', 'engineering']);
+    expect(await metrics.registry.getSingleMetricAsString('rollcall_drift_corrections_total')).toMatch(/rollcall_drift_corrections_total\{system="acme\/directory"\} 1/);
   });
 
   it('orphans: a managed account no User declares is reported, never touched', async () => {
