@@ -21,7 +21,7 @@ import { connectedSystemSpec, PermanentError } from '../../src/api/index.ts';
 import type { Connector } from '../../src/connectors/types.ts';
 import { MANAGED_BY_LABEL, SYSTEM_LABEL, USER_ANNOTATION } from '../../src/connectors/kubernetes/names.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
-import { aggregateClusterRoles, startKubeApiServer, type KubeApiServer } from '../servers/kube-apiserver.ts';
+import { startKubeApiServer, type KubeApiServer } from '../servers/kube-apiserver.ts';
 import type { ConformanceTarget } from './harness.ts';
 import { describeConformance } from './suite.ts';
 
@@ -55,11 +55,8 @@ async function managedBindingsOf(server: KubeApiServer, userName: string, system
 // One control plane for the whole file (2 cores are shared): the scope tests below use it first,
 // then the shared suite, whose close() stops it.
 let server: Promise<KubeApiServer> | undefined;
-const sharedServer = () =>
-  (server ??= startKubeApiServer().then(async (started) => {
-    await aggregateClusterRoles(started.admin());
-    return started;
-  }));
+// The control plane is READY only once its clusterrole-aggregation controller has filled view and edit.
+const sharedServer = () => (server ??= startKubeApiServer());
 
 async function start(): Promise<ConformanceTarget> {
   const server = await sharedServer();

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { KubeConfig, RbacAuthorizationV1Api, type V1LabelSelector } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { buildControlPlane } from './controlplane.ts';
 
 export interface KubeApiServer {
@@ -103,26 +103,4 @@ async function terminate(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   await exited;
   clearTimeout(timer);
-}
-
-/**
- * Fills the rules of aggregated ClusterRoles (view, edit, admin) that are still empty, from the roles
- * they select, as kube-controller-manager's clusterrole-aggregation controller would. Newer builds of
- * the test control plane run that controller themselves (test/controlplane/controllers.go), and
- * then this changes nothing; older ones do not, and without it `view` grants nothing.
- */
-export async function aggregateClusterRoles(admin: KubeConfig): Promise<void> {
-  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  const roles = (await rbac.listClusterRole()).items;
-  const selects = (labels: Record<string, string> | undefined, selector: V1LabelSelector) =>
-    Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels?.[key] === value) && (selector.matchExpressions ?? []).length === 0;
-  for (const role of roles) {
-    const selectors = role.aggregationRule?.clusterRoleSelectors;
-    if (!selectors?.length || (role.rules ?? []).length > 0) continue;
-    const rules = roles.filter((other) => other !== role && selectors.some((selector) => selects(other.metadata?.labels, selector))).flatMap((other) => other.rules ?? []);
-    // A 409 means the controller filled it first: nothing left to do.
-    await rbac.replaceClusterRole({ name: role.metadata!.name!, body: { ...role, rules } }).catch((error: unknown) => {
-      if ((error as { code?: unknown }).code !== 409) throw error;
-    });
-  }
 }
