@@ -54,25 +54,49 @@ async function readGroup(client: Client, settings: LdapSettings, name: string): 
 const change = (operation: 'add' | 'delete', type: string, value: string) =>
   new Change({ operation, modification: new Attribute({ type, values: [value] }) });
 
+/** The tail of each group's chain of membership changes, keyed by server and group DN. */
+const groupChanges = new Map<string, Promise<unknown>>();
+
+/**
+ * A membership change reads the group, then writes it. Two at once on one group race: both see the
+ * placeholder and both delete it (the second fails: no such value), or both see two members and
+ * remove one each (the group ends empty: object class violation). So changes to one group run one
+ * after another.
+ */
+function oneAtATime<T>(settings: LdapSettings, name: string, fn: () => Promise<T>): Promise<T> {
+  const key = `${settings.session.url} ${normalizeDN(groupDN(settings, name))}`;
+  const run = (groupChanges.get(key) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.catch(() => undefined);
+  groupChanges.set(key, tail);
+  void tail.then(() => {
+    if (groupChanges.get(key) === tail) groupChanges.delete(key);
+  });
+  return run;
+}
+
 export async function addMember(client: Client, settings: LdapSettings, name: string, member: Member): Promise<void> {
-  const current = await readGroup(client, settings, name);
-  if (isMember(settings, current, member)) return;
-  const attribute = memberAttribute(settings);
-  const changes = [change('add', attribute, memberValue(settings, member))];
-  if (needsPlaceholder(settings) && current.some((dn) => sameDN(dn, EMPTY_GROUP_PLACEHOLDER))) {
-    changes.push(change('delete', attribute, EMPTY_GROUP_PLACEHOLDER));
-  }
-  await client.modify(groupDN(settings, name), changes);
+  await oneAtATime(settings, name, async () => {
+    const current = await readGroup(client, settings, name);
+    if (isMember(settings, current, member)) return;
+    const attribute = memberAttribute(settings);
+    const changes = [change('add', attribute, memberValue(settings, member))];
+    if (needsPlaceholder(settings) && current.some((dn) => sameDN(dn, EMPTY_GROUP_PLACEHOLDER))) {
+      changes.push(change('delete', attribute, EMPTY_GROUP_PLACEHOLDER));
+    }
+    await client.modify(groupDN(settings, name), changes);
+  });
 }
 
 export async function removeMember(client: Client, settings: LdapSettings, name: string, member: Member): Promise<void> {
-  const current = await readGroup(client, settings, name);
-  if (!isMember(settings, current, member)) return;
-  const attribute = memberAttribute(settings);
-  const changes = [change('delete', attribute, memberValue(settings, member))];
-  // One modify, so the group is never without a member, not even between two operations.
-  if (needsPlaceholder(settings) && current.length === 1) changes.unshift(change('add', attribute, EMPTY_GROUP_PLACEHOLDER));
-  await client.modify(groupDN(settings, name), changes);
+  await oneAtATime(settings, name, async () => {
+    const current = await readGroup(client, settings, name);
+    if (!isMember(settings, current, member)) return;
+    const attribute = memberAttribute(settings);
+    const changes = [change('delete', attribute, memberValue(settings, member))];
+    // One modify, so the group is never without a member, not even between two operations.
+    if (needsPlaceholder(settings) && current.length === 1) changes.unshift(change('add', attribute, EMPTY_GROUP_PLACEHOLDER));
+    await client.modify(groupDN(settings, name), changes);
+  });
 }
 
 function membershipFilter(settings: LdapSettings, member: Member): string {
