@@ -78,8 +78,8 @@ async function startTarget(): Promise<ConformanceTarget> {
     secrets: [server.token, badToken],
     stopServer: () => server.stop(),
     startServer: () => server.restart(),
-    freezeServer: () => server.freeze(),
-    thawServer: () => server.thaw(),
+    freezeServer: async () => server.freeze(),
+    thawServer: async () => server.thaw(),
     close: () => server.close(),
   };
 }

@@ -5,32 +5,22 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { scramVerifier } from '../../src/connectors/postgres/scram.ts';
+import { freePort, type ServerControl } from './test-server.ts';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const AS_POSTGRES = ['--reuid=postgres', '--regid=postgres', '--init-groups'];
 /** The password baked into the cached template; replaced at every start. */
 const TEMPLATE_PASSWORD = 'rollcall-template';
 
-export interface PostgresServer {
+export interface PostgresServer extends ServerControl {
   host: string;
   port: number;
   adminUser: string;
   adminPassword: string;
-  /** Fast shutdown; the data stays for restart(). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port with the same data. */
-  restart(): Promise<void>;
-  /** SIGSTOP to every server process: connections stay open, nothing answers. */
-  freeze(): void;
-  /** SIGCONT. */
-  thaw(): void;
-  /** Stops the server and removes its directory. */
-  close(): Promise<void>;
 }
 
 export function installPostgres(): void {
@@ -38,16 +28,6 @@ export function installPostgres(): void {
   execFileSync('bash', [join(import.meta.dirname, '../../scripts/install/postgres.sh')], { stdio: 'inherit' });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const asPostgres = (command: string, args: string[]) => ['setpriv', [...AS_POSTGRES, command, ...args]] as const;
 
@@ -144,8 +124,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     adminPassword,
     stop,
     restart: launch,
-    freeze: () => process.kill(-child!.pid!, 'SIGSTOP'),
-    thaw: () => process.kill(-child!.pid!, 'SIGCONT'),
+    freeze: () => {
+      process.kill(-child!.pid!, 'SIGSTOP');
+    },
+    thaw: () => {
+      process.kill(-child!.pid!, 'SIGCONT');
+    },
     async close() {
       await stop();
       process.off('exit', killOnExit);

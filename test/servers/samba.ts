@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Client, NoSuchObjectError } from 'ldapts';
+import type { ServerControl } from './test-server.ts';
 
 export const REALM = 'EXAMPLE.TEST';
 export const BASE_DN = 'DC=example,DC=test';
@@ -19,7 +20,7 @@ export const GROUPS_DN = `OU=groups,${TEST_OU}`;
 export const URL = 'ldaps://127.0.0.1:636';
 const ADMIN_DN = `CN=Administrator,CN=Users,${BASE_DN}`;
 
-export interface SambaServer {
+export interface SambaServer extends ServerControl {
   url: string;
   adminDN: string;
   adminPassword: string;
@@ -27,12 +28,6 @@ export interface SambaServer {
   caCert: string;
   peopleDN: string;
   groupsDN: string;
-  stop(): Promise<void>;
-  restart(): Promise<void>;
-  /** SIGSTOP to samba's whole process group: connections stay open, nothing answers. */
-  freeze(): void;
-  thaw(): void;
-  close(): Promise<void>;
 }
 
 export function cacheDir(): string {

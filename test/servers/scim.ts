@@ -5,10 +5,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, type ServerControl } from './test-server.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
@@ -17,21 +17,11 @@ const PYTHON = join(VENV, 'bin', 'python');
 const LAUNCHER = join(HERE, 'scim2-server-persistent.py');
 const READY_TIMEOUT_MS = 30_000;
 
-export interface ScimServer {
+export interface ScimServer extends ServerControl {
   /** The SCIM base URL, e.g. http://127.0.0.1:PORT/v2 */
   baseUrl: string;
   /** The bearer token the server accepts. */
   token: string;
-  /** Stops the server process; its resources stay on disk for restart(). */
-  stop(): Promise<void>;
-  /** Starts the server again on the same port with the same resources (stopping it first if it runs). */
-  restart(): Promise<void>;
-  /** SIGSTOP: the server accepts connections but never answers. */
-  freeze(): Promise<void>;
-  /** SIGCONT after freeze(). */
-  thaw(): Promise<void>;
-  /** Stops the server and removes its temp dir. */
-  close(): Promise<void>;
 }
 
 /** Installs scim2-server through the project's script when the venv lacks it. */
@@ -101,16 +91,6 @@ async function waitUntilReady(baseUrl: string, token: string, child: ChildProces
   throw new Error(`scim2-server not ready within ${READY_TIMEOUT_MS} ms; see ${join(dir, 'server.log')}`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A test run that dies must not leave servers behind. */
 const killOnExit = new Set<ChildProcess>();

@@ -3,34 +3,26 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
+import { freePort, type ServerControl } from './test-server.ts';
+
+export { freePort };
 
 export const SUFFIX = 'dc=example,dc=org';
 export const PEOPLE_DN = `ou=people,${SUFFIX}`;
 export const GROUPS_DN = `ou=groups,${SUFFIX}`;
 const SLAPD = '/usr/sbin/slapd';
 
-export interface SlapdServer {
+export interface SlapdServer extends ServerControl {
   url: string;
   adminDN: string;
   adminPassword: string;
   suffix: string;
   peopleDN: string;
   groupsDN: string;
-  /** Kills the server; the data stays for restart(). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port with the same data. */
-  restart(): Promise<void>;
-  /** SIGSTOP: connections stay open, nothing answers. */
-  freeze(): void;
-  /** SIGCONT. */
-  thaw(): void;
-  /** Stops the server and removes its directory. */
-  close(): Promise<void>;
 }
 
 export function installSlapd(): void {
@@ -38,16 +30,6 @@ export function installSlapd(): void {
   execFileSync('bash', [join(import.meta.dirname, '../../scripts/install/slapd.sh')], { stdio: 'inherit' });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function config(dir: string, adminPassword: string): string {
   return `include /etc/ldap/schema/core.schema

@@ -5,19 +5,11 @@ import { mkdir, mkdtemp, rename, rm, rmdir } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerControl } from './test-server.ts';
 
-export interface SqliteServer {
+export interface SqliteServer extends ServerControl {
   /** The directory file; it does not exist until something opens it. */
   path: string;
-  /** Moves the file aside and puts a directory of the same name in its place: opening it fails. */
-  stop(): Promise<void>;
-  /** Puts the file back. */
-  restart(): Promise<void>;
-  /** A second connection takes an exclusive lock: nothing else can read or write until thaw(). */
-  freeze(): void;
-  thaw(): void;
-  /** Removes the temp dir. */
-  close(): Promise<void>;
 }
 
 export async function startSqliteServer(): Promise<SqliteServer> {
