@@ -11,6 +11,7 @@ import { Connections } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
 import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
+import { reconcileBinding } from './binding-controller.ts';
 import { reconcileSystem } from './system-controller.ts';
 import { reconcileUser } from './user-controller.ts';
 
@@ -34,6 +35,7 @@ export class Manager {
   readonly context: ControllerContext;
   readonly #users: WorkQueue;
   readonly #systems: WorkQueue;
+  readonly #bindings: WorkQueue;
   readonly #abort = new AbortController();
   readonly #unwatch: (() => void)[] = [];
   /** Last seen objects, so an update can also re-queue the Users the old version affected. */
@@ -65,6 +67,13 @@ export class Manager {
       onError: onError('User'),
       metrics,
     });
+    this.#bindings = new WorkQueue({
+      name: 'accessbinding',
+      concurrency: 2,
+      reconcile: (key) => reconcileBinding(this.context, parseKey(key)),
+      onError: onError('AccessBinding'),
+      metrics,
+    });
     this.#systems = new WorkQueue({
       name: 'connectedsystem',
       concurrency: 2,
@@ -78,18 +87,27 @@ export class Manager {
     const { store } = this.context;
     await store.start();
     this.#watch('ConnectedSystem', (object) => this.#systems.add(keyString(keyOf(object))));
-    this.#watch('User', (object) => this.#users.add(keyString(keyOf(object))));
-    this.#watch('AccessBinding', (object, old) => this.#bindingChanged(object as AccessBinding, old as AccessBinding | undefined));
+    this.#watch('User', (object) => {
+      this.#users.add(keyString(keyOf(object)));
+      // A User's labels decide which bindings select it: their subject counts may change.
+      for (const binding of store.list('AccessBinding', keyOf(object).namespace)) this.#bindings.add(keyString(keyOf(binding)));
+    });
+    this.#watch('AccessBinding', (object, old) => {
+      this.#bindings.add(keyString(keyOf(object)));
+      this.#bindingChanged(object as AccessBinding, old as AccessBinding | undefined);
+    });
     this.#watch('AccessRole', (object) => this.#roleChanged(object as AccessRole));
     this.requeueAll();
     this.#systems.start();
     this.#users.start();
+    this.#bindings.start();
   }
 
-  /** Queues every ConnectedSystem and User, as a periodic resync would. */
+  /** Queues every ConnectedSystem, User and AccessBinding, as a periodic resync would. */
   requeueAll(): void {
     for (const system of this.context.store.list('ConnectedSystem')) this.#systems.add(keyString(keyOf(system)));
     for (const user of this.context.store.list('User')) this.#users.add(keyString(keyOf(user)));
+    for (const binding of this.context.store.list('AccessBinding')) this.#bindings.add(keyString(keyOf(binding)));
   }
 
   /** Resolves once nothing is queued or running (scheduled wake-ups do not count). */
@@ -100,13 +118,14 @@ export class Manager {
       await tick();
       await this.#systems.idle();
       await this.#users.idle();
+      await this.#bindings.idle();
       await tick();
-    } while (!this.#systems.isIdle() || !this.#users.isIdle());
+    } while (!this.#systems.isIdle() || !this.#users.isIdle() || !this.#bindings.isIdle());
   }
 
   async stop(): Promise<void> {
     for (const unwatch of this.#unwatch) unwatch();
-    await Promise.all([this.#systems.shutdown(), this.#users.shutdown()]);
+    await Promise.all([this.#systems.shutdown(), this.#users.shutdown(), this.#bindings.shutdown()]);
     this.#abort.abort();
     await this.context.connections.closeAll();
     await this.context.store.stop();
@@ -143,7 +162,9 @@ export class Manager {
     const store = this.context.store;
     const roles = rolesIncluding(role.metadata.name, store.list('AccessRole', namespace));
     for (const binding of store.list('AccessBinding', namespace)) {
-      if (roles.has(binding.spec.role)) this.#bindingChanged(binding, undefined);
+      if (!roles.has(binding.spec.role)) continue;
+      this.#bindings.add(keyString(keyOf(binding)));
+      this.#bindingChanged(binding, undefined);
     }
   }
 }

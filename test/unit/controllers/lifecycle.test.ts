@@ -122,6 +122,7 @@ ${temporary}`;
     expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'InSync' });
     expect(user('alice')!.metadata.finalizers).toContain('rollcall.dev/deprovision');
     expect(csys().status?.managed).toBe(5);
+    expect(store.get('AccessBinding', { namespace: 'acme', name: 'engineering' })!.status).toMatchObject({ subjects: 4 });
   });
 
   it('a resync with nothing changed writes nothing: no account, no status', async () => {
@@ -150,6 +151,9 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
 `;
     await converge();
     expect(account('dave')?.groups).toContain('prod-admins');
+    const binding = () => store.get('AccessBinding', { namespace: 'acme', name: 'dave-on-call' })!.status!;
+    expect(binding()).toMatchObject({ subjects: 1, accessEndsAt: '2026-11-26T17:00:00.000Z' });
+    expect(binding().conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'InForce' });
     now = new Date('2026-11-26T16:59:59.999Z');
     manager.requeueAll();
     await manager.idle();
@@ -158,6 +162,8 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
     manager.requeueAll();
     await manager.idle();
     expect(account('dave')?.groups).toEqual(['all-staff', 'engineering']);
+    expect(binding().conditions?.find((c) => c.type === 'Expired')).toMatchObject({ status: 'True' });
+    expect(binding().conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Expired' });
   });
 
   it('leaver: terminated means disabled everywhere, with no groups left', async () => {
