@@ -103,6 +103,18 @@ function buildStatus(
     accounts,
     conditions: setCondition(user.status?.conditions, condition, user.metadata.generation, now),
   };
+  // A time-boxed User (a contractor) says plainly when its validity has run out.
+  if (user.spec.validUntil) {
+    const expired = now >= new Date(user.spec.validUntil);
+    status.conditions = setCondition(
+      status.conditions,
+      expired
+        ? { type: 'Expired', status: 'True', reason: 'ValidUntilPassed', message: `access ended at ${user.spec.validUntil}` }
+        : { type: 'Expired', status: 'False', reason: 'WithinValidity', message: `access ends at ${user.spec.validUntil}` },
+      user.metadata.generation,
+      now,
+    );
+  }
   if (accessEndsAt) status.accessEndsAt = accessEndsAt.toISOString();
   if (deprovisionStartedAt) status.deprovisionStartedAt = deprovisionStartedAt;
   return status;

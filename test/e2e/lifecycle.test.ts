@@ -412,6 +412,7 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
     await eventually(() => {
       const status = userStatus('con-temp');
       expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Deprovisioned' });
+      expect(status.conditions?.find((c) => c.type === 'Expired')).toMatchObject({ status: 'True', reason: 'ValidUntilPassed' });
       // The binding still reaches all three systems, so all three report the deprovision as done.
       expect(status.accounts?.map((a) => [a.system, a.state])).toEqual([['analytics-db', 'absent'], ['corp-ldap', 'disabled'], ['wiki', 'disabled']]);
       expect(usersTable().get('con-temp')).toEqual({ state: 'active', ready: 'True', systems: '3/3' });
