@@ -20,6 +20,21 @@ export class DeletionGate {
   readonly #memo = new Map<string, { extra: number; result: GateVerdict }>();
   /** When each system's recent deprovisions happened. */
   readonly #recent = new Map<string, number[]>();
+  /** Systems whose tripped guard has been announced, remembered here rather than read back from a cache that may lag. */
+  readonly #announced = new Set<string>();
+
+  /** Records whether the system's guard is tripped; true only when it just tripped (announce it once). */
+  tripped(systemKey: string, tripped: boolean): boolean {
+    const before = this.#announced.has(systemKey);
+    if (tripped) this.#announced.add(systemKey);
+    else this.#announced.delete(systemKey);
+    return tripped && !before;
+  }
+
+  /** Whether the system's tripped guard has been announced and not cleared since. */
+  isAnnounced(systemKey: string): boolean {
+    return this.#announced.has(systemKey);
+  }
 
   /** A User's account in the system was just disabled or deleted. */
   recordDeprovision(systemKey: string, now: Date): void {

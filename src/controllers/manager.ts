@@ -54,8 +54,7 @@ export class Manager {
       onApplied: options.onApplied,
       // Once: the system's reconcile sets DeletionGuardTripped and wakes the held Users again.
       onGuardTripped: (system) => {
-        const conditions = store.get('ConnectedSystem', parseKey(system))?.status?.conditions;
-        if (!conditions?.some((c) => c.type === 'DeletionGuardTripped' && c.status === 'True')) this.#systems.add(system);
+        if (!this.context.gate.isAnnounced(system)) this.#systems.add(system);
       },
     };
     const onError = (kind: string) => (key: string, error: unknown, retryInMs: number | undefined) =>

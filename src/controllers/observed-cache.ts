@@ -7,6 +7,15 @@ export class ObservedCache {
   /** Sequence number of the last write-through per system and user, to order them against listings. */
   readonly #written = new Map<string, Map<string, number>>();
   #sequence = 0;
+  /** Orphans found at each system's last listing, so only new ones are announced. */
+  readonly #orphans = new Map<string, Set<string>>();
+
+  /** Records this listing's orphans; returns those the previous listing did not have. */
+  updateOrphans(system: string, userNames: string[]): string[] {
+    const before = this.#orphans.get(system) ?? new Set<string>();
+    this.#orphans.set(system, new Set(userNames));
+    return userNames.filter((name) => !before.has(name));
+  }
 
   /** Call before listing a system; pass the result to replace(). */
   beginListing(): number {

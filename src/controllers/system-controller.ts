@@ -76,13 +76,15 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
       }
     });
   }
-  if (guard.tripped) {
+  const justTripped = ctx.gate.tripped(name, guard.tripped);
+  if (guard.tripped && justTripped) {
     ctx.metrics?.deletionGuardTripped.inc({ system: name });
-    if (!system.status?.conditions?.some((c) => c.type === 'DeletionGuardTripped' && c.status === 'True')) {
-      await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'GuardTripped', guard.message);
-    }
-  } else if (orphans.length && orphans.length !== system.status?.orphaned) {
-    await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'OrphanFound', `${orphans.length} managed account(s) that no User declares: ${orphans.slice(0, 10).map((o) => o.userName).join(', ')}`);
+    await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'GuardTripped', guard.message);
+  }
+  // Announce only orphans the previous listing did not have.
+  const newOrphans = ctx.observed.updateOrphans(name, orphans.map((o) => o.userName));
+  if (newOrphans.length && system.spec.orphans !== 'ignore') {
+    await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'OrphanFound', `${newOrphans.length} managed account(s) that no User declares: ${newOrphans.slice(0, 10).join(', ')}`);
   }
   ctx.metrics?.orphans.set({ system: name }, orphans.length);
   for (const state of ['present', 'disabled'] as const) {
