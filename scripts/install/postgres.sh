@@ -8,17 +8,5 @@ if [[ -x "$BIN/postgres" && -x "$BIN/initdb" && -x "$BIN/pg_isready" ]] && id po
   exit 0
 fi
 
-# Package installs must not start the cluster Debian would create: tests run their own servers.
-if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-  chmod +x /usr/sbin/policy-rc.d
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-# Other install scripts may run at the same time: apt allows one user of its lock at a time.
-flock /tmp/rollcall-apt.lock bash -c '
-  set -euo pipefail
-  install() { apt-get install -y -q --no-install-recommends postgresql-15 postgresql-client-15; }
-  # Stale or missing package lists: refresh once and try again.
-  install || { apt-get update -q && install; }
-'
+source "$(dirname "$0")/../lib/apt.sh"
+apt_install postgresql-15 postgresql-client-15

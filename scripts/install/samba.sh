@@ -7,13 +7,7 @@ if command -v samba >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 && com
   exit 0
 fi
 
-# Package installs must not start system services: the tests start their own samba.
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-  chmod +x /usr/sbin/policy-rc.d
-fi
-
-export DEBIAN_FRONTEND=noninteractive
+source "$(dirname "$0")/../lib/apt.sh"
 PACKAGES=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind krb5-user openssl)
 
 # krb5-config asks for a realm and its servers; answer before it asks.
@@ -26,8 +20,4 @@ krb5-config krb5-config/add_servers boolean false
 krb5-config krb5-config/read_conf boolean true
 SEL
 
-# Other install scripts run at the same time; apt's own lock fails fast instead of waiting.
-if ! apt-cache show "${PACKAGES[@]}" >/dev/null 2>&1; then
-  flock /tmp/rollcall-apt.lock apt-get update
-fi
-flock /tmp/rollcall-apt.lock apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+apt_install "${PACKAGES[@]}"
