@@ -17,5 +17,25 @@ npx tsc --noEmit
 npx eslint .
 node src/api/write-crds.ts --check
 
-step "tests"
-npx vitest run "$@"
+if [ "$#" -gt 0 ]; then
+  step "tests: $*"
+  npx vitest run "$@"
+  exit
+fi
+# One project after the other: the timing-sensitive end-to-end tests get the 2 cores to themselves.
+results=$(mktemp -d)
+for project in unit conformance e2e; do
+  step "tests: $project"
+  npx vitest run --project "$project" --reporter=default --reporter=json --outputFile.json="$results/$project.json"
+done
+# One plain closing line for the whole run.
+node -e '
+  const fs = require("node:fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const file of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(`${process.argv[1]}/${file}`, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`\ntests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results"
+rm -rf "$results"
