@@ -174,6 +174,10 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
     expect(status.accounts?.[0]).toMatchObject({ state: 'disabled' });
     expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Deprovisioned' });
     expect(status.deprovisionStartedAt).toBeDefined();
+    expect(await metrics.registry.getSingleMetricAsString('rollcall_deprovision_latency_seconds')).toMatch(/rollcall_deprovision_latency_seconds_count 1\b/);
+    manager.requeueAll(); // accounts per state are counted at each resync
+    await manager.idle();
+    expect(await metrics.registry.getSingleMetricAsString('rollcall_accounts')).toMatch(/rollcall_accounts\{system="acme\/directory",state="disabled"\} 1\b/);
   });
 
   it('deletion guard: three leavers at once over a limit of two are all held until approved', async () => {
