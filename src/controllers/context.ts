@@ -22,8 +22,8 @@ export interface ControllerContext {
   observed: ObservedCache;
   gate: DeletionGate;
   now: () => Date;
-  /** A User's deprovision was held by a system's deletion guard: the system should say so. */
-  onGuardTripped?: (system: string) => void;
+  /** A User's deprovision was held by a system's deletion guard, counting `count`: the system should say so. */
+  onGuardTripped?: (system: string, count: number) => void;
   /** Called after each account sync that changed something, e.g. to print what `rollcall run` did. */
   onApplied?: (applied: AppliedChanges) => void;
 }

@@ -3,6 +3,8 @@
 // plus those it already made within the last resyncInterval, and hold them all if that exceeds
 // spec.deletionGuard. So a mass termination (a bad HR feed, a namespace's worth of Users deleted)
 // is stopped as a whole, whether its changes arrive at once or one watch event at a time.
+// Deprovisions in a guarded system also wait until the pending count has stopped growing for a
+// moment (settleMs), so a burst that arrives one watch event at a time is judged as one pass.
 import type { ConnectedSystem, DesiredAccount } from '../api/index.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, desiredAccounts, parseDuration, type GuardVerdict } from '../engine/index.ts';
 import { keyOf, keyString } from '../runtime/store.ts';
@@ -13,27 +15,43 @@ export interface GateVerdict {
   verdict: GuardVerdict;
   /** The pass is within the limit without any approval: an approval annotation has done its job. */
   withinLimit: boolean;
+  /** The pending count grew a moment ago: deprovisions wait until then, in case more arrive. */
+  settlingUntil?: Date;
 }
 
+/** How long a guarded system's pending deprovisions must stop growing before any proceeds. */
+export const DEFAULT_SETTLE_MS = 2000;
+
 export class DeletionGate {
+  readonly #settleMs: number;
+  /** Per system: the last count seen and when it last grew. */
+  readonly #growth = new Map<string, { count: number; grewAt: number }>();
+
+  constructor(options: { settleMs?: number } = {}) {
+    this.#settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+  }
+
   /** Verdicts are reused until the declared world changes (reset), so a mass change is counted once, not once per User. */
   readonly #memo = new Map<string, { extra: number; result: GateVerdict }>();
   /** When each system's recent deprovisions happened. */
   readonly #recent = new Map<string, number[]>();
-  /** Systems whose tripped guard has been announced, remembered here rather than read back from a cache that may lag. */
-  readonly #announced = new Set<string>();
+  /**
+   * The count each system's tripped guard was last announced with (in its condition), remembered
+   * here rather than read back from a status cache that may lag.
+   */
+  readonly #announced = new Map<string, number>();
 
-  /** Records whether the system's guard is tripped; true only when it just tripped (announce it once). */
-  tripped(systemKey: string, tripped: boolean): boolean {
+  /** Records the guard's state as announced; true only when it just tripped (emit the Event once). */
+  announce(systemKey: string, verdict: GuardVerdict): boolean {
     const before = this.#announced.has(systemKey);
-    if (tripped) this.#announced.add(systemKey);
+    if (verdict.tripped) this.#announced.set(systemKey, verdict.count);
     else this.#announced.delete(systemKey);
-    return tripped && !before;
+    return verdict.tripped && !before;
   }
 
-  /** Whether the system's tripped guard has been announced and not cleared since. */
-  isAnnounced(systemKey: string): boolean {
-    return this.#announced.has(systemKey);
+  /** Whether the system's condition already shows this tripped count. */
+  isAnnounced(systemKey: string, count: number): boolean {
+    return this.#announced.get(systemKey) === count;
   }
 
   /** A User's account in the system was just disabled or deleted. */
@@ -60,7 +78,11 @@ export class DeletionGate {
     const input = { count, managed, guard: system.spec.deletionGuard };
     // An approval covers the pass it was given for while that pass drains: its count only shrinks.
     const verdict = checkDeletionGuard({ ...input, approvedCount: approved !== undefined && count <= approved ? count : approved });
-    const result = { verdict, withinLimit: !checkDeletionGuard({ ...input, approvedCount: undefined }).tripped };
+    const result: GateVerdict = { verdict, withinLimit: !checkDeletionGuard({ ...input, approvedCount: undefined }).tripped };
+    const last = this.#growth.get(key);
+    const grewAt = !last || count > last.count ? now.getTime() : last.grewAt;
+    this.#growth.set(key, { count, grewAt });
+    if (now.getTime() < grewAt + this.#settleMs) result.settlingUntil = new Date(grewAt + this.#settleMs);
     this.#memo.set(key, { extra, result });
     return result;
   }

@@ -24,6 +24,8 @@ export interface ManagerOptions {
   onApplied?: (applied: AppliedChanges) => void;
   userConcurrency?: number;
   timeoutMs?: number;
+  /** How long a guarded system's burst of deprovisions must stop growing before any proceeds (DeletionGate). */
+  deprovisionSettleMs?: number;
 }
 
 function parseKey(key: string): ObjectKey {
@@ -50,11 +52,12 @@ export class Manager {
       now: options.now ?? (() => new Date()),
       connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs }),
       observed: new ObservedCache(),
-      gate: new DeletionGate(),
+      gate: new DeletionGate({ settleMs: options.deprovisionSettleMs }),
       onApplied: options.onApplied,
-      // Once: the system's reconcile sets DeletionGuardTripped and wakes the held Users again.
-      onGuardTripped: (system) => {
-        if (!this.context.gate.isAnnounced(system)) this.#systems.add(system);
+      // The system's reconcile sets DeletionGuardTripped with the count and wakes the held Users;
+      // only needed when its condition does not show this count yet.
+      onGuardTripped: (system, count) => {
+        if (!this.context.gate.isAnnounced(system, count)) this.#systems.add(system);
       },
     };
     const onError = (kind: string) => (key: string, error: unknown, retryInMs: number | undefined) =>

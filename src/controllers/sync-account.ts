@@ -12,6 +12,8 @@ export interface AccountSyncResult {
   error?: unknown;
   /** Set when the system's deletion guard held this account's deprovision. */
   held?: string;
+  /** Set when the deprovision waits for its pass to settle; try again then. */
+  retryAt?: Date;
 }
 
 /** Thrown inside the system's slot to skip the account's changes; never leaves this file. */
@@ -19,6 +21,14 @@ class HeldByGuard {
   readonly message: string;
   constructor(message: string) {
     this.message = message;
+  }
+}
+
+/** Like HeldByGuard, but only for a moment: the pass may still be growing. */
+class Settling {
+  readonly until: Date;
+  constructor(until: Date) {
+    this.until = until;
   }
 }
 
@@ -39,11 +49,12 @@ export async function syncAccount(
       const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
       const changes = planChanges([desired], before ? [before] : [], connector.capabilities);
       if (changes.some((c) => c.op === 'disable' || c.op === 'delete')) {
-        const verdict = ctx.gate.check(ctx, system);
+        const { verdict, settlingUntil } = ctx.gate.evaluate(ctx, system);
         if (verdict.tripped) {
-          ctx.onGuardTripped?.(systemKey);
+          ctx.onGuardTripped?.(systemKey, verdict.count);
           throw new HeldByGuard(verdict.message);
         }
+        if (settlingUntil && settlingUntil > ctx.now()) throw new Settling(settlingUntil);
       }
       for (const change of changes) {
         try {
@@ -71,6 +82,10 @@ export async function syncAccount(
     return { status: accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now), changes: applied };
   } catch (error) {
     announce(ctx, user, system.metadata.name, applied);
+    if (error instanceof Settling) {
+      // Nothing changed yet, so the status stays as it was: no write for a wait of a second or two.
+      return { status: previous ?? { system: system.metadata.name, state: 'present' }, changes: applied, retryAt: error.until };
+    }
     if (error instanceof HeldByGuard) {
       const message = `deprovision held by the deletion guard: ${error.message}`;
       return { status: { ...(previous ?? { system: system.metadata.name, state: 'present' }), message }, changes: applied, held: message };

@@ -76,8 +76,7 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
       }
     });
   }
-  const justTripped = ctx.gate.tripped(name, guard.tripped);
-  if (guard.tripped && justTripped) {
+  if (ctx.gate.announce(name, verdict) && guard.tripped) {
     ctx.metrics?.deletionGuardTripped.inc({ system: name });
     await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'GuardTripped', guard.message);
   }

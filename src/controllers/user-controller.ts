@@ -39,16 +39,18 @@ export async function reconcileUser(ctx: ControllerContext, key: ObjectKey, sign
   const accounts = mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name));
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
   const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
+  const retryAt = results.map((r) => r.retryAt?.getTime()).filter((t): t is number => t !== undefined);
+  const settled = retryAt.length === 0;
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now);
-  const status = buildStatus(user, accounts, desired.length, failed, held, deprovisionStartedAt, window.accessEndsAt, leaving, now);
+  const status = buildStatus(user, accounts, desired.length, failed, held, !settled, deprovisionStartedAt, window.accessEndsAt, leaving, now);
 
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
   }
-  if (leaving && failed.length === 0 && held.length === 0 && deprovisionStartedAt) {
+  if (leaving && failed.length === 0 && held.length === 0 && settled && deprovisionStartedAt) {
     observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
   }
-  if (deleting && failed.length === 0 && held.length === 0) {
+  if (deleting && failed.length === 0 && held.length === 0 && settled) {
     await ctx.store.setFinalizer('User', key, FINALIZER, false);
     return {};
   }
@@ -58,7 +60,8 @@ export async function reconcileUser(ctx: ControllerContext, key: ObjectKey, sign
     const retryAfterMs = Math.min(...retryable.map((e) => e.retryAfterMs ?? 0));
     throw new RetryableError(failed.join('; '), { retryAfterMs: retryAfterMs || undefined });
   }
-  return window.nextWakeAt ? { wakeAt: window.nextWakeAt } : {};
+  const wakeAt = Math.min(window.nextWakeAt?.getTime() ?? Infinity, ...retryAt);
+  return Number.isFinite(wakeAt) ? { wakeAt: new Date(wakeAt) } : {};
 }
 
 /** Latency from "seen leaving" to "done everywhere", observed once per departure. */
@@ -84,19 +87,14 @@ function buildStatus(
   total: number,
   failed: string[],
   held: string[],
+  settling: boolean,
   deprovisionStartedAt: string | undefined,
   accessEndsAt: Date | undefined,
   leaving: boolean,
   now: Date,
 ): UserStatus {
   const ready = total - failed.length - held.length;
-  const condition = failed.length
-    ? { type: 'Ready', status: 'False' as const, reason: 'SystemUnavailable', message: failed.join('; ') }
-    : held.length
-      ? { type: 'Ready', status: 'False' as const, reason: 'DeletionGuardTripped', message: held.join('; ') }
-      : leaving
-      ? { type: 'Ready', status: 'True' as const, reason: 'Deprovisioned', message: `access removed in ${total} system(s)` }
-      : { type: 'Ready', status: 'True' as const, reason: 'InSync', message: `in sync with ${total} system(s)` };
+  const condition = readyCondition(failed, held, settling, leaving, total);
   const status: UserStatus = {
     observedGeneration: user.metadata.generation,
     systems: `${ready}/${total}`,
@@ -118,4 +116,12 @@ function buildStatus(
   if (accessEndsAt) status.accessEndsAt = accessEndsAt.toISOString();
   if (deprovisionStartedAt) status.deprovisionStartedAt = deprovisionStartedAt;
   return status;
+}
+
+function readyCondition(failed: string[], held: string[], settling: boolean, leaving: boolean, total: number) {
+  if (failed.length) return { type: 'Ready', status: 'False' as const, reason: 'SystemUnavailable', message: failed.join('; ') };
+  if (held.length) return { type: 'Ready', status: 'False' as const, reason: 'DeletionGuardTripped', message: held.join('; ') };
+  if (settling) return { type: 'Ready', status: 'False' as const, reason: 'DeprovisionPending', message: 'the deletion guard is counting this pass; deprovisioning in a moment' };
+  if (leaving) return { type: 'Ready', status: 'True' as const, reason: 'Deprovisioned', message: `access removed in ${total} system(s)` };
+  return { type: 'Ready', status: 'True' as const, reason: 'InSync', message: `in sync with ${total} system(s)` };
 }

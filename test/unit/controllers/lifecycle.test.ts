@@ -103,7 +103,8 @@ ${temporary}`;
     users.carol = userYaml('carol', { department: 'sales' });
     await write();
     store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
-    manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, now: () => now });
+    // The clock is frozen here, so a deprovision burst's settle wait (DeletionGate) is turned off.
+    manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, now: () => now, deprovisionSettleMs: 0 });
     await manager.start();
     await manager.idle();
   });
