@@ -7,6 +7,8 @@ export class ObservedCache {
   /** Sequence number of the last write-through per system and user, to order them against listings. */
   readonly #written = new Map<string, Map<string, number>>();
   #sequence = 0;
+  /** Accounts whose cached state is in doubt, per system, until the next write-through or listing. */
+  readonly #unknown = new Map<string, Set<string>>();
   /** Orphans found at each system's last listing, so only new ones are announced. */
   readonly #orphans = new Map<string, Set<string>>();
 
@@ -37,23 +39,32 @@ export class ObservedCache {
       else next.delete(userName);
     }
     this.#bySystem.set(system, next);
+    this.#unknown.delete(system);
   }
 
   has(system: string): boolean {
     return this.#bySystem.has(system);
   }
 
-  /** undefined: unknown (no listing yet); null: known to be absent. */
+  /** undefined: unknown (no listing yet, or invalidated); null: known to be absent. */
   get(system: string, userName: string): ObservedAccount | null | undefined {
     const accounts = this.#bySystem.get(system);
-    if (!accounts) return undefined;
+    if (!accounts || this.#unknown.get(system)?.has(userName)) return undefined;
     return accounts.get(userName) ?? null;
+  }
+
+  /** One account's state is in doubt (a change to it failed halfway): read it afresh next time. */
+  invalidate(system: string, userName: string): void {
+    const unknown = this.#unknown.get(system) ?? new Set<string>();
+    unknown.add(userName);
+    this.#unknown.set(system, unknown);
   }
 
   set(system: string, userName: string, account: ObservedAccount | null): void {
     const written = this.#written.get(system) ?? new Map<string, number>();
     written.set(userName, ++this.#sequence);
     this.#written.set(system, written);
+    this.#unknown.get(system)?.delete(userName);
     const accounts = this.#bySystem.get(system);
     if (!accounts) return;
     if (account) accounts.set(userName, account);

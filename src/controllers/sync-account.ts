@@ -1,5 +1,5 @@
 // Brings one user's account in one system to the desired state: observe, plan, apply.
-import { errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
+import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import { planChanges } from '../engine/index.ts';
 import { keyOf, keyString } from '../runtime/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -95,8 +95,10 @@ export async function syncAccount(
     if (previous?.message !== message) {
       await ctx.store.recordEvent('User', user, 'Warning', 'SyncFailed', `${system.metadata.name}: ${message}`);
     }
-    // The cache may be stale now: read the account afresh next time.
-    ctx.observed.forget(systemKey);
+    // What the cache holds may be stale now: this account if the system refused a change to it,
+    // the whole system if it could not be reached (its next listing refreshes it).
+    if (error instanceof PermanentError) ctx.observed.invalidate(systemKey, desired.userName);
+    else ctx.observed.forget(systemKey);
     return {
       status: { system: system.metadata.name, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message },
       changes: applied,

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { ObservedAccount } from '../../../src/api/index.ts';
+import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
+
+const account = (userName: string, entitlements: string[] = []): ObservedAccount => ({ userName, id: userName, state: 'present', attributes: {}, entitlements });
+
+describe('ObservedCache', () => {
+  it('knows nothing before a listing, and absence after one', () => {
+    const cache = new ObservedCache();
+    expect(cache.get('s', 'alice')).toBeUndefined();
+    cache.replace('s', [account('alice')], cache.beginListing());
+    expect(cache.get('s', 'alice')?.userName).toBe('alice');
+    expect(cache.get('s', 'bob')).toBeNull();
+  });
+
+  it('keeps a write made while a listing was in flight over what the listing saw', () => {
+    const cache = new ObservedCache();
+    cache.replace('s', [account('alice')], cache.beginListing());
+    const started = cache.beginListing();
+    cache.set('s', 'alice', account('alice', ['vpn'])); // granted while the listing ran
+    cache.set('s', 'bob', null); // deleted while the listing ran
+    cache.replace('s', [account('alice'), account('bob')], started);
+    expect(cache.get('s', 'alice')?.entitlements).toEqual(['vpn']);
+    expect(cache.get('s', 'bob')).toBeNull();
+    // A later listing wins again.
+    cache.replace('s', [account('alice'), account('bob')], cache.beginListing());
+    expect(cache.get('s', 'alice')?.entitlements).toEqual([]);
+    expect(cache.get('s', 'bob')?.userName).toBe('bob');
+  });
+
+  it('forgets one account in doubt until it is written or listed again', () => {
+    const cache = new ObservedCache();
+    cache.replace('s', [account('alice'), account('bob')], cache.beginListing());
+    cache.invalidate('s', 'alice');
+    expect(cache.get('s', 'alice')).toBeUndefined();
+    expect(cache.get('s', 'bob')?.userName).toBe('bob');
+    cache.set('s', 'alice', account('alice', ['vpn']));
+    expect(cache.get('s', 'alice')?.entitlements).toEqual(['vpn']);
+  });
+
+  it('announces only orphans the previous listing did not have', () => {
+    const cache = new ObservedCache();
+    expect(cache.updateOrphans('s', ['zed'])).toEqual(['zed']);
+    expect(cache.updateOrphans('s', ['zed', 'yan'])).toEqual(['yan']);
+    expect(cache.updateOrphans('s', [])).toEqual([]);
+    expect(cache.updateOrphans('s', ['zed'])).toEqual(['zed']);
+  });
+});
