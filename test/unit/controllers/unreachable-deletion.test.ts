@@ -1,0 +1,90 @@
+// Deleting a User while its system is unreachable: the finalizer holds the User, its status and a
+// SyncFailed Event say why, and once the system is back the account is deleted and the User goes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
+import { Manager } from '../../../src/controllers/manager.ts';
+import { MemoryStore } from '../../../src/runtime/memory-store.ts';
+
+describe('deleting a User whose system is unreachable', () => {
+  let dir: string;
+  let db: string;
+  let store: MemoryStore;
+  let manager: Manager;
+  const logLines: string[] = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) }));
+
+  const write = (path: string, withUser: boolean) => {
+    writeFileSync(
+      join(dir, 'manifests', 'all.yaml'),
+      `apiVersion: rollcall.dev/v1alpha1
+kind: ConnectedSystem
+metadata: {name: directory, namespace: acme}
+spec: {type: sqlite, sqlite: {path: ${JSON.stringify(path)}}, deprovision: {policy: delete}}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessRole
+metadata: {name: staff, namespace: acme}
+spec: {grants: [{system: directory, entitlements: [staff]}]}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessBinding
+metadata: {name: staff, namespace: acme}
+spec: {role: staff, users: [alice]}
+${withUser ? '---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alice}\n' : ''}`,
+    );
+  };
+  const settle = async () => {
+    store.reload();
+    await manager.idle();
+  };
+  const alice = () => store.get('User', { namespace: 'acme', name: 'alice' });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rollcall-unreachable-'));
+    db = join(dir, 'directory.db');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'manifests'));
+    writeFileSync(join(dir, 'not-a-directory'), 'x');
+    write(db, true);
+    store = MemoryStore.fromDirectory(join(dir, 'manifests'), { watch: false, logger });
+    manager = new Manager({ store, logger, timeoutMs: 2000 });
+    await manager.start();
+    await manager.idle();
+  });
+
+  afterAll(async () => {
+    await manager?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds the User behind its finalizer and says why, then lets it go once the system is back', async () => {
+    expect(describeDirectory(db).map((r) => r.userName)).toEqual(['alice']);
+
+    // The system becomes unreachable: its file can no longer be opened.
+    write(join(dir, 'not-a-directory', 'directory.db'), true);
+    await settle();
+    write(join(dir, 'not-a-directory', 'directory.db'), false); // kubectl delete user alice
+    await settle();
+    expect(alice()?.metadata.deletionTimestamp).toBeDefined();
+    expect(alice()?.metadata.finalizers).toContain('rollcall.dev/deprovision');
+    const account = alice()?.status?.accounts?.find((a) => a.system === 'directory');
+    expect(account?.state).toBe('error');
+    expect(account?.message).toBeTruthy();
+    expect(alice()?.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'SystemUnavailable' });
+    expect(logLines.join('')).toMatch(/"reason":"SyncFailed"/);
+    expect(describeDirectory(db).map((r) => r.userName)).toEqual(['alice']);
+
+    // Back again: the account is deleted, then the finalizer released.
+    write(db, false);
+    store.reload();
+    const deadline = Date.now() + 20_000;
+    while (alice() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alice()).toBeUndefined();
+    expect(describeDirectory(db)).toEqual([]);
+  }, 30_000);
+});
