@@ -5,7 +5,7 @@
 // is stopped as a whole, whether its changes arrive at once or one watch event at a time.
 // Deprovisions in a guarded system also wait until the pending count has stopped growing for a
 // moment (settleMs), so a burst that arrives one watch event at a time is judged as one pass.
-import type { ConnectedSystem, DesiredAccount } from '../api/index.ts';
+import type { AccountStatus, ConnectedSystem, DesiredAccount } from '../api/index.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, desiredAccounts, parseDuration, type GuardVerdict } from '../engine/index.ts';
 import { keyOf, keyString } from '../runtime/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -106,17 +106,25 @@ export class DeletionGate {
     let pending = 0;
     let holders = 0;
     for (const user of ctx.store.list('User', namespace)) {
-      const held = user.status?.accounts?.find((a) => a.system === system.metadata.name);
+      const recorded = user.status?.accounts?.find((a) => a.system === system.metadata.name);
       const cached = ctx.observed.get(systemKey, user.spec.userName);
-      const observedState = cached === undefined ? held?.state : (cached?.state ?? 'absent');
+      const observedState = cached === undefined ? recorded?.state : (cached?.state ?? 'absent');
       if (observedState === 'present' || observedState === 'disabled') holders++;
       if (!isLeaving(user, now) && observedState !== 'present') continue;
       const withClock = isLeaving(user, now) ? { ...user, status: { ...user.status, deprovisionStartedAt: user.status?.deprovisionStartedAt ?? now.toISOString() } } : user;
       const desired: DesiredAccount | undefined = desiredAccounts(withClock, world.bindings, world.roles, [system], now)[0];
-      if (!desired) continue;
+      if (!desired || isRestoringDeprovision(recorded, desired)) continue;
       if ((desired.state === 'disabled' && observedState === 'present') || (desired.state === 'absent' && (observedState === 'present' || observedState === 'disabled'))) pending++;
     }
     const managed = ctx.observed.has(systemKey) ? ctx.observed.accounts(systemKey).length : holders;
     return { pending, managed };
   }
+}
+
+/**
+ * Rollcall already deprovisioned this account (its status says so) and someone undid it by hand:
+ * putting it back is drift correction, not a new loss of access, so the guard neither counts nor holds it.
+ */
+export function isRestoringDeprovision(recorded: AccountStatus | undefined, desired: DesiredAccount): boolean {
+  return desired.state !== 'present' && recorded?.state === desired.state;
 }

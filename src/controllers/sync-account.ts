@@ -3,6 +3,7 @@ import { PermanentError, errorMessage, type AccountChange, type AccountStatus, t
 import { planChanges } from '../engine/index.ts';
 import { keyOf, keyString } from '../runtime/store.ts';
 import type { ControllerContext } from './context.ts';
+import { isRestoringDeprovision } from './deletion-gate.ts';
 import { describeChange, eventReason } from './describe.ts';
 
 export interface AccountSyncResult {
@@ -48,7 +49,7 @@ export async function syncAccount(
       const cached = ctx.observed.get(systemKey, desired.userName);
       const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
       const changes = planChanges([desired], before ? [before] : [], connector.capabilities);
-      if (changes.some((c) => c.op === 'disable' || c.op === 'delete')) {
+      if (changes.some((c) => c.op === 'disable' || c.op === 'delete') && !isRestoringDeprovision(previous, desired)) {
         const { verdict, settlingUntil } = ctx.gate.evaluate(ctx, system);
         if (verdict.tripped) {
           ctx.onGuardTripped?.(systemKey, verdict.count);

@@ -212,6 +212,27 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
     expect(await metrics.registry.getSingleMetricAsString('rollcall_drift_corrections_total')).toMatch(/rollcall_drift_corrections_total\{system="acme\/directory"\} 1/);
   });
 
+  it('drift: an attribute edited, a leaver re-enabled and an account deleted by hand are all reverted', async () => {
+    // Re-disabling bob restores what Rollcall already did: the guard (still counting this pass) does not hold it.
+    const byHand = await createSqliteConnector({ system: 'acme/directory', namespace: 'acme', spec: csys().spec, credentials: {}, logger: pino({ level: 'silent' }) });
+    const signal = AbortSignal.timeout(5000);
+    await byHand.apply({ op: 'update', userName: 'erin', attributes: { displayName: 'Someone Else' } }, signal);
+    await byHand.apply({ op: 'enable', userName: 'bob' }, signal);
+    expect(account('bob')?.state).toBe('present');
+    manager.requeueAll();
+    await manager.idle();
+    expect(csys().status?.drifted).toBe(1); // bob's state; an attribute is not part of the recorded status
+    expect(account('erin')?.displayName).toBe('erin Test');
+    expect(account('bob')).toMatchObject({ state: 'disabled', groups: [] });
+
+    await byHand.apply({ op: 'delete', userName: 'erin' }, signal);
+    await byHand.close();
+    expect(account('erin')).toBeUndefined();
+    manager.requeueAll();
+    await manager.idle();
+    expect(account('erin')).toMatchObject({ state: 'present', groups: ['all-staff', 'engineering'] });
+  });
+
   it('orphans: a managed account no User declares is reported, never touched', async () => {
     const connector = await createSqliteConnector({ system: 'acme/directory', namespace: 'acme', spec: csys().spec, credentials: {}, logger: pino({ level: 'silent' }) });
     await connector.apply({ op: 'create', account: { system: 'directory', userName: 'zed', state: 'present', attributes: {}, entitlements: [] } }, AbortSignal.timeout(5000));
