@@ -9,7 +9,7 @@ import type { AccountStatus, ConnectedSystem, DesiredAccount } from '../api/inde
 import { approvedDeprovisionCount, checkDeletionGuard, desiredAccounts, parseDuration, type GuardVerdict } from '../engine/index.ts';
 import { keyOf, keyString } from '../runtime/store.ts';
 import type { ControllerContext } from './context.ts';
-import { isLeaving, readWorld } from './world.ts';
+import { isLeaving, readWorld, withDeprovisionClock } from './world.ts';
 
 export interface GateVerdict {
   verdict: GuardVerdict;
@@ -111,8 +111,7 @@ export class DeletionGate {
       const observedState = cached === undefined ? recorded?.state : (cached?.state ?? 'absent');
       if (observedState === 'present' || observedState === 'disabled') holders++;
       if (!isLeaving(user, now) && observedState !== 'present') continue;
-      const withClock = isLeaving(user, now) ? { ...user, status: { ...user.status, deprovisionStartedAt: user.status?.deprovisionStartedAt ?? now.toISOString() } } : user;
-      const desired: DesiredAccount | undefined = desiredAccounts(withClock, world.bindings, world.roles, [system], now)[0];
+      const desired: DesiredAccount | undefined = desiredAccounts(withDeprovisionClock(user, now), world.bindings, world.roles, [system], now)[0];
       if (!desired || isRestoringDeprovision(recorded, desired)) continue;
       if ((desired.state === 'disabled' && observedState === 'present') || (desired.state === 'absent' && (observedState === 'present' || observedState === 'disabled'))) pending++;
     }

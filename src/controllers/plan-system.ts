@@ -2,8 +2,7 @@
 // and the deletion guard. Pure; `rollcall plan` and audits print it.
 import type { AccountChange, Capabilities, ConnectedSystem, ObservedAccount, User } from '../api/index.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, deprovisionCount, desiredAccounts, planChanges, planOrphans } from '../engine/index.ts';
-import type { World } from './world.ts';
-import { isLeaving } from './world.ts';
+import { withDeprovisionClock, type World } from './world.ts';
 
 export interface SystemPlan {
   system: ConnectedSystem;
@@ -14,9 +13,7 @@ export interface SystemPlan {
 
 export function planSystem(system: ConnectedSystem, users: User[], world: World, observed: ObservedAccount[], capabilities: Capabilities, now: Date): SystemPlan {
   const desired = users.flatMap((user) => {
-    const leaving = isLeaving(user, now);
-    const withClock: User = leaving ? { ...user, status: { ...user.status, deprovisionStartedAt: user.status?.deprovisionStartedAt ?? now.toISOString() } } : user;
-    return desiredAccounts(withClock, world.bindings, world.roles, world.systems, now).filter((d) => d.system === system.metadata.name);
+    return desiredAccounts(withDeprovisionClock(user, now), world.bindings, world.roles, world.systems, now).filter((d) => d.system === system.metadata.name);
   });
   const declaredHere = new Set(desired.map((d) => d.userName));
   const declaredAnywhere = new Set(users.map((u) => u.spec.userName));

@@ -7,7 +7,7 @@ import { setCondition, statusEqual } from '../runtime/conditions.ts';
 import type { ObjectKey } from '../runtime/store.ts';
 import type { ControllerContext } from './context.ts';
 import { syncAccount } from './sync-account.ts';
-import { isLeaving, readWorld } from './world.ts';
+import { isLeaving, readWorld, withDeprovisionClock } from './world.ts';
 
 export const FINALIZER = 'rollcall.dev/deprovision';
 
@@ -23,8 +23,8 @@ export async function reconcileUser(ctx: ControllerContext, key: ObjectKey, sign
 
   // The deprovision clock starts the first time the User is seen leaving, and stops if it returns.
   const leaving = isLeaving(user, now);
-  const deprovisionStartedAt = leaving ? (user.status?.deprovisionStartedAt ?? now.toISOString()) : undefined;
-  const withClock: User = { ...user, status: { ...user.status, deprovisionStartedAt } };
+  const withClock = withDeprovisionClock(user, now);
+  const deprovisionStartedAt = withClock.status?.deprovisionStartedAt;
 
   const world = readWorld(ctx.store, key.namespace);
   const desired = desiredAccounts(withClock, world.bindings, world.roles, world.systems, now);

@@ -24,3 +24,12 @@ export function readWorld(store: Store, namespace: string): World {
 export function isLeaving(user: User, now: Date): boolean {
   return !userEntitled(user, now.getTime()) && !userNotYetValid(user, now.getTime());
 }
+
+/**
+ * The User as the engine should see it: a leaver's deprovision clock starts now if it has not
+ * started yet (disableThenDelete counts its retention from it), and stops if the User returns.
+ */
+export function withDeprovisionClock(user: User, now: Date): User {
+  const deprovisionStartedAt = isLeaving(user, now) ? (user.status?.deprovisionStartedAt ?? now.toISOString()) : undefined;
+  return { ...user, status: { ...user.status, deprovisionStartedAt } };
+}
