@@ -51,6 +51,7 @@ export const accountStatus = z.object({
   state: z.enum(ACCOUNT_STATES).describe('present, disabled, absent or error.'),
   entitlements: z.array(z.string()).optional().describe('Entitlements applied in that system.'),
   lastSyncTime: timestamp('When the account was last confirmed in sync.').optional(),
+  disabledAt: timestamp('When Rollcall disabled the account; disableThenDelete counts its retention from here.').optional(),
   message: z.string().optional().describe('The last error, for a person.'),
 });
 export type AccountStatus = z.infer<typeof accountStatus>;

@@ -133,6 +133,7 @@ function accountStatus(
     lastSyncTime: changed || !previous?.lastSyncTime ? now.toISOString() : previous.lastSyncTime,
   };
   if (observed?.id) status.id = observed.id;
+  if (status.state === 'disabled') status.disabledAt = previous?.state === 'disabled' && previous.disabledAt ? previous.disabledAt : now.toISOString();
   // An implicit account (Kubernetes RBAC) exists only through its grants.
   if (!observed && desired.state === 'present' && desired.entitlements.length === 0) status.state = 'present';
   return status;

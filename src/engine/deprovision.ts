@@ -8,9 +8,16 @@ export function deleteAfterRetentionAt(user: User, system: ConnectedSystem, now:
   const { policy, retention } = system.spec.deprovision;
   // Without a retention (the API requires one) we keep the account disabled rather than guess.
   if (policy !== 'disableThenDelete' || retention === undefined) return undefined;
-  // Not yet recorded by the controller: the deprovision starts now, so the retention starts now.
-  const startedAt = instant(user.status?.deprovisionStartedAt) ?? now;
+  // The account's own clock first (a mover who lost the system is not leaving), then the User's;
+  // not yet recorded by the controller: the deprovision starts now, so the retention starts now.
+  const startedAt = instant(disabledAt(user, system)) ?? instant(user.status?.deprovisionStartedAt) ?? now;
   return startedAt + parseDuration(retention);
+}
+
+/** When the User's account in this system was disabled, as its status records. */
+export function disabledAt(user: User, system: ConnectedSystem): string | undefined {
+  const account = user.status?.accounts?.find((a) => a.system === system.metadata.name);
+  return account?.state === 'disabled' ? account.disabledAt : undefined;
 }
 
 /**

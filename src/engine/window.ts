@@ -1,7 +1,7 @@
 // accessWindow(): when a User's access ends, and when the controller must look at it again.
 import type { AccessBinding, AccessRole, ConnectedSystem, User } from '../api/index.ts';
 import { applicableBindings, inForce, type ApplicableBinding } from './binding.ts';
-import { deleteAfterRetentionAt } from './deprovision.ts';
+import { deleteAfterRetentionAt, disabledAt } from './deprovision.ts';
 import { activeSystems } from './desired.ts';
 import { instant } from './instant.ts';
 import { sameTenant } from './tenant.ts';
@@ -54,7 +54,9 @@ export function accessWindow(
     instant(user.spec.validFrom),
     instant(user.spec.validUntil),
     ...applicable.flatMap((binding) => [binding.startsAt, binding.endsAt]),
-    ...(user.status?.deprovisionStartedAt !== undefined ? active.map((system) => deleteAfterRetentionAt(user, system, at)) : []),
+    ...active
+      .filter((system) => user.status?.deprovisionStartedAt !== undefined || disabledAt(user, system) !== undefined)
+      .map((system) => deleteAfterRetentionAt(user, system, at)),
   ];
   const wakeAt = earliest(candidates.filter((candidate) => candidate !== undefined && candidate > at));
 

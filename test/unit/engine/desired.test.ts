@@ -189,6 +189,18 @@ const cases: Case[] = [
     want: { scim: 'absent:' },
   },
   {
+    name: 'a mover who lost the system: disableThenDelete counts from the account disabledAt, still within retention',
+    user: user('alice', {}, {}, { accounts: [{ system: 'scim', state: 'disabled', disabledAt: at(-29 * DAY) }] }),
+    bindings: [ENGINEER],
+    want: { ldap: 'present:eng,vpn', pg: 'present:readers', scim: 'disabled:' },
+  },
+  {
+    name: 'a mover who lost the system: deleted once retention from disabledAt has passed',
+    user: user('alice', {}, {}, { accounts: [{ system: 'scim', state: 'disabled', disabledAt: at(-30 * DAY) }] }),
+    bindings: [ENGINEER],
+    want: { ldap: 'present:eng,vpn', pg: 'present:readers', scim: 'absent:' },
+  },
+  {
     name: 'disableThenDelete without deprovisionStartedAt counts from now',
     user: user('alice', { state: 'terminated' }, {}, holds('scim')),
     bindings: [],

@@ -59,6 +59,12 @@ const cases: Case[] = [
     nextWakeAt: at(29 * DAY),
   },
   {
+    name: 'an active mover wakes when the retention of an account it lost ends',
+    user: user('alice', {}, {}, { accounts: [{ system: 'scim', state: 'disabled', disabledAt: at(-DAY) }] }),
+    bindings: [forAlice('b', { role: 'engineer' })],
+    nextWakeAt: at(29 * DAY),
+  },
+  {
     name: 'retention already over is not a wake-up',
     user: user('alice', { state: 'terminated' }, {}, { deprovisionStartedAt: at(-31 * DAY) }),
     bindings: [],
