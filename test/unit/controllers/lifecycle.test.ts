@@ -172,7 +172,7 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
     await converge();
     expect(account('bob')).toMatchObject({ state: 'disabled', groups: [] });
     const status = user('bob')!.status!;
-    expect(status.accounts?.[0]).toMatchObject({ state: 'disabled' });
+    expect(status.accounts?.[0]).toMatchObject({ state: 'disabled', disabledAt: '2026-11-26T17:00:00.000Z' });
     expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Deprovisioned' });
     expect(status.deprovisionStartedAt).toBeDefined();
     expect(await metrics.registry.getSingleMetricAsString('rollcall_deprovision_latency_seconds')).toMatch(/rollcall_deprovision_latency_seconds_count 1\b/);
