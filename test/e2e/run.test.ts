@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
+import { freePort } from '../servers/test-server.ts';
 import { createNamespace, kubectl, kubectlAsync, kubectlOk } from './kube.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -44,13 +45,15 @@ describe('rollcall run against the real API server', () => {
   let namespace: string;
   let dbPath: string;
   let rollcall: ChildProcess;
+  let healthPort: number;
   const logs: string[] = [];
 
   beforeAll(async () => {
     namespace = createNamespace('run');
     dbPath = join(mkdtempSync(join(tmpdir(), 'rollcall-run-')), 'directory.db');
     kubectlOk(['apply', '-f', '-'], manifests(namespace, dbPath));
-    rollcall = spawn(process.execPath, [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'], {
+    healthPort = await freePort();
+    rollcall = spawn(process.execPath, [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn', '--health-port', String(healthPort)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     rollcall.stdout!.on('data', (c: Buffer) => logs.push(c.toString()));
@@ -72,6 +75,17 @@ describe('rollcall run against the real API server', () => {
     const status = JSON.parse(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'json'])).status;
     expect(status.accounts[0]).toMatchObject({ system: 'directory', state: 'present', entitlements: ['engineering', 'vpn-users'] });
     expect(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'jsonpath={.metadata.finalizers}'])).toContain('rollcall.dev/deprovision');
+  });
+
+  it('serves /healthz, /readyz and Prometheus metrics with what it did', async () => {
+    const get = (path: string) => fetch(`http://127.0.0.1:${healthPort}${path}`);
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/readyz')).status).toBe(200);
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toMatch(/controller_runtime_reconcile_total\{controller="user",result="success"\} [1-9]/);
+    expect(metrics).toMatch(/workqueue_adds_total\{name="user"\} [1-9]/);
+    expect(metrics).toMatch(new RegExp(`rollcall_connector_operations_total\\{system="${namespace}/directory",op="create",result="success"\\} 2`));
+    expect(metrics).toMatch(new RegExp(`rollcall_accounts\\{system="${namespace}/directory",state="present"\\} [0-9]`));
   });
 
   it('records Kubernetes Events for what it changed', () => {
