@@ -77,6 +77,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     const { CoordinationV1Api } = await import('@kubernetes/client-node');
     const elector = new LeaderElector({ api: kubeconfig!.makeApiClient(CoordinationV1Api), namespace: options.leaseNamespace ?? options.namespace ?? 'default', name: 'rollcall-leader', logger, metrics });
     let shuttingDown = false;
+    // A standby replica is ready too (as in controller-runtime): otherwise a rollout of two replicas never completes.
+    started = true;
     // release() stops the controllers (onStoppedLeading) before it frees the Lease.
     onShutdown(async () => {
       shuttingDown = true;
