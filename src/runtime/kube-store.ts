@@ -16,6 +16,7 @@ import { GROUP, KINDS, KIND_NAMES, RetryableError, VERSION, type KindName } from
 import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { keyString, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { WatchHandlers } from './watch-handlers.ts';
 
 export { loadKubeConfig } from './kube-config.ts';
 
@@ -31,20 +32,20 @@ const CONFLICT_ATTEMPTS = 5;
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 type Raw = KubernetesObject & Record<string, unknown>;
-type AnyHandler = (event: WatchEvent, object: AnyResource) => void;
 
 export class KubeStore implements Store {
   readonly #logger: Logger;
   readonly #custom: CustomObjectsApi;
   readonly #core: CoreV1Api;
   readonly #informers = new Map<KindName, WatchedInformer<Raw>>();
-  readonly #handlers = new Map<KindName, Set<AnyHandler>>(KIND_NAMES.map((kind) => [kind, new Set()]));
+  readonly #handlers: WatchHandlers;
   /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
   readonly #parsed = new WeakMap<object, AnyResource | null>();
   readonly #instance = hostname();
 
   constructor(options: KubeStoreOptions) {
     this.#logger = options.logger;
+    this.#handlers = new WatchHandlers(options.logger);
     this.#custom = options.kubeconfig.makeApiClient(CustomObjectsApi);
     this.#core = options.kubeconfig.makeApiClient(CoreV1Api);
     const namespace = options.namespace;
@@ -101,10 +102,7 @@ export class KubeStore implements Store {
   }
 
   watch<K extends KindName>(kind: K, handler: WatchHandler<K>): () => void {
-    const handlers = this.#handlers.get(kind)!;
-    const anyHandler = handler as unknown as AnyHandler;
-    handlers.add(anyHandler);
-    return () => handlers.delete(anyHandler);
+    return this.#handlers.add(kind, handler);
   }
 
   async updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined> {
@@ -239,13 +237,7 @@ export class KubeStore implements Store {
   #dispatch(kind: KindName, event: WatchEvent, raw: Raw): void {
     const object = this.#parse(kind, raw);
     if (!object) return;
-    for (const handler of [...this.#handlers.get(kind)!]) {
-      try {
-        handler(event, object);
-      } catch (error) {
-        this.#logger.error({ err: error, kind, object: `${object.metadata.namespace}/${object.metadata.name}`, event }, 'watch handler failed');
-      }
-    }
+    this.#handlers.dispatch(kind, event, object);
   }
 }
 

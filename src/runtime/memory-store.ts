@@ -12,6 +12,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { formatManifestError, loadManifests, type LoadedObject } from './manifests.ts';
 import { transitionViolations } from './manifest-rules.ts';
 import { keyOf, keyString, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { WatchHandlers } from './watch-handlers.ts';
 
 export interface MemoryStoreOptions {
   logger: Logger;
@@ -23,7 +24,6 @@ export interface DirectoryOptions extends MemoryStoreOptions {
   debounceMs?: number;
 }
 
-type AnyHandler = (event: WatchEvent, object: AnyResource) => void;
 
 /** A resource as written in a manifest: defaults may be left out, the store applies them. */
 export type ResourceInput = { [K in KindName]: z.input<(typeof KINDS)[K]['resource']> }[KindName];
@@ -31,7 +31,7 @@ export type ResourceInput = { [K in KindName]: z.input<(typeof KINDS)[K]['resour
 export class MemoryStore implements Store {
   readonly #logger: Logger;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
-  readonly #handlers = new Map<KindName, Set<AnyHandler>>(KIND_NAMES.map((kind) => [kind, new Set()]));
+  readonly #handlers: WatchHandlers;
   /** Annotations each object last got from its file, so a removal from the file removes only those (like kubectl apply). */
   readonly #appliedAnnotations = new Map<string, Record<string, string>>();
   #secrets = new Map<string, Record<string, string>>();
@@ -46,6 +46,7 @@ export class MemoryStore implements Store {
 
   constructor(objects: ReadonlyArray<LoadedObject | ResourceInput>, options: MemoryStoreOptions) {
     this.#logger = options.logger;
+    this.#handlers = new WatchHandlers(options.logger);
     for (const object of objects) {
       if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
       else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
@@ -94,10 +95,7 @@ export class MemoryStore implements Store {
   }
 
   watch<K extends KindName>(kind: K, handler: WatchHandler<K>): () => void {
-    const handlers = this.#handlers.get(kind)!;
-    const anyHandler = handler as unknown as AnyHandler;
-    handlers.add(anyHandler);
-    return () => handlers.delete(anyHandler);
+    return this.#handlers.add(kind, handler);
   }
 
   async updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined> {
@@ -279,13 +277,7 @@ export class MemoryStore implements Store {
     if (!this.#started) return;
     // Delivered after the write returns, as a watch would: a handler never runs inside a write.
     queueMicrotask(() => {
-      for (const handler of [...this.#handlers.get(kind)!]) {
-        try {
-          handler(event, object);
-        } catch (error) {
-          this.#logger.error({ err: error, kind, object: keyString(keyOf(object)), event }, 'watch handler failed');
-        }
-      }
+      this.#handlers.dispatch(kind, event, object);
     });
   }
 }
