@@ -1,23 +1,13 @@
 // The one conformance suite every connector passes, against a real server of its type.
 // Each `<type>.conformance.test.ts` calls `describeConformance` with a harness for its server.
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError, type DesiredAccount, type ObservedAccount } from '../../src/api/index.ts';
 import type { Connector } from '../../src/connectors/types.ts';
 import type { ConformanceTarget } from './harness.ts';
+import { capturedLogger } from '../helpers/captured-logger.ts';
 
 /** Captures every log line the connector writes, to prove no secret is ever logged. */
-export function capturingLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'trace' }, stream), lines };
-}
+export const capturingLogger = () => capturedLogger('trace');
 
 const signal = () => AbortSignal.timeout(30_000);
 

@@ -2,25 +2,14 @@
 // writes that survive conflicts, finalizers, Events, and a watch that recovers after its connection
 // is cut (a TCP proxy in front of the API server that the test closes and reopens).
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KubeStore, loadKubeConfig } from '../../src/runtime/kube-store.ts';
 import type { WatchEvent } from '../../src/runtime/store.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
+import { capturedLogger } from '../helpers/captured-logger.ts';
 
 const FINALIZER = 'rollcall.dev/deprovision';
 
-function capturedLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, sink), lines };
-}
 
 async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -70,7 +59,7 @@ async function cuttableProxy(target: URL): Promise<{ url: string; cut(): Promise
 describe('KubeStore against the real API server', () => {
   let namespace: string;
   let store: KubeStore;
-  const { logger, lines } = capturedLogger();
+  const { logger, records: lines } = capturedLogger();
   const events: Array<{ event: WatchEvent; name: string; generation?: number; deleting: boolean }> = [];
 
   beforeAll(async () => {
@@ -183,13 +172,13 @@ describe('KubeStore against the real API server', () => {
     try {
       await watched.start();
       await proxy.cut();
-      await until(() => own.lines.some((line) => line.msg === 'watch failed'), 'the watch error');
+      await until(() => own.records.some((line) => line.msg === 'watch failed'), 'the watch error');
       kubectlOk(['apply', '-f', '-'], userManifest(namespace, 'during-outage'));
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await proxy.restore();
       await until(() => watched.get('User', { namespace, name: 'during-outage' }) !== undefined, 'the object created during the outage');
       expect(watched.watchHealth().User.restarts).toBeGreaterThan(0);
-      expect(own.lines.some((line) => line.msg === 'watch restarted')).toBe(true);
+      expect(own.records.some((line) => line.msg === 'watch restarted')).toBe(true);
     } finally {
       await watched.stop();
       await proxy.close();
@@ -202,7 +191,7 @@ describe('KubeStore against the real API server', () => {
     try {
       await quiet.start();
       await until(() => quiet.watchHealth().AccessRole.restarts > 0, 'a restart of the silent AccessRole watch', 10_000);
-      expect(own.lines).toContainEqual(expect.objectContaining({ informer: 'AccessRole', msg: 'restarting the watch', reason: expect.stringMatching(/^no watch activity for/) }));
+      expect(own.records).toContainEqual(expect.objectContaining({ informer: 'AccessRole', msg: 'restarting the watch', reason: expect.stringMatching(/^no watch activity for/) }));
       kubectlOk(['apply', '-f', '-'], `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: after-restart, namespace: ${namespace}}\nspec: {}`);
       await until(() => quiet.get('AccessRole', { namespace, name: 'after-restart' }) !== undefined, 'an AccessRole seen after the restart');
     } finally {

@@ -1,22 +1,20 @@
 // Deleting a User while its system is unreachable: the finalizer holds the User, its status and a
 // SyncFailed Event say why, and once the system is back the account is deleted and the User goes.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/runtime/memory-store.ts';
+import { capturedLogger } from '../../helpers/captured-logger.ts';
 
 describe('deleting a User whose system is unreachable', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
   let manager: Manager;
-  const logLines: string[] = [];
-  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) }));
+  const { logger, lines: logLines } = capturedLogger('info');
 
   const write = (path: string, withUser: boolean) => {
     writeFileSync(

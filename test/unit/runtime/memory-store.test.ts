@@ -1,27 +1,15 @@
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KindName } from '../../../src/api/index.ts';
 import { MemoryStore } from '../../../src/runtime/memory-store.ts';
 import type { ResourceByKind, WatchEvent } from '../../../src/runtime/store.ts';
+import { capturedLogger } from '../../helpers/captured-logger.ts';
 
 const FINALIZER = 'rollcall.dev/deprovision';
 const alice = { namespace: 'default', name: 'alice' };
 
-/** A real pino logger whose JSON lines the test can read. */
-function capturedLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, sink), lines };
-}
 
 function userYaml(name: string, spec: Record<string, string>, labels: Record<string, string> = {}): string {
   const specLines = Object.entries({ userName: name, ...spec }).map(([k, v]) => `  ${k}: "${v}"`);
@@ -170,7 +158,7 @@ describe('MemoryStore', () => {
 
   it('an invalid change is logged and the previous state kept; fixing it applies the change', async () => {
     writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', { department: 'eng' }));
-    const { logger, lines } = capturedLogger();
+    const { logger, records: lines } = capturedLogger();
     store = MemoryStore.fromDirectory(dir, { watch: true, logger, debounceMs: 30 });
     await store.start();
 
@@ -189,7 +177,7 @@ describe('MemoryStore', () => {
   });
 
   it('records events as structured log lines', async () => {
-    const { logger, lines } = capturedLogger();
+    const { logger, records: lines } = capturedLogger();
     store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice' }, spec: { userName: 'alice' } }], { logger });
     await store.recordEvent('User', store.get('User', alice)!, 'Normal', 'AccountCreated', 'created uid=alice in corp-ldap');
     expect(lines.at(-1)).toMatchObject({
