@@ -14,6 +14,19 @@ export default tseslint.config(
     },
   },
   {
+    // One clock (src/runtime/clock.ts): the date is read and waited for only through a Clock, so an
+    // injected clock is obeyed everywhere. Durations use the monotonic performance.now().
+    files: ['src/**/*.ts', 'bin/**/*.js'],
+    ignores: ['src/runtime/clock.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='Date'][property.name='now']", message: 'Read the date through the Clock (src/runtime/clock.ts); for a duration use performance.now().' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Read the date through the Clock (src/runtime/clock.ts).' },
+      ],
+    },
+  },
+  {
     // The engine is pure: no I/O, only the API types.
     files: ['src/engine/**/*.ts'],
     rules: {

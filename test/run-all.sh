@@ -17,16 +17,30 @@ npx tsc --noEmit
 npx eslint .
 node src/api/write-crds.ts --check
 
+# Every vitest run has a wall-clock limit: a test that spins (vitest's own timeouts cannot stop a
+# loop that never yields) fails the run loudly, naming the project, instead of hanging CI.
+limited() {
+  local name=$1 limit=$2 code=0
+  shift 2
+  timeout --kill-after=15 "$limit" "$@" || code=$?
+  if [ "$code" -eq 124 ] || [ "$code" -eq 137 ]; then
+    printf '\n!! %s: still running after %s s; stopped. A test is stuck (a spin or a wait that never ends).\n' "$name" "$limit" >&2
+  fi
+  return "$code"
+}
+
 if [ "$#" -gt 0 ]; then
   step "tests: $*"
-  npx vitest run "$@"
+  limited "vitest $*" 1800 npx vitest run "$@"
   exit
 fi
 # One project after the other: the timing-sensitive end-to-end tests get the 2 cores to themselves.
 results=$(mktemp -d)
+declare -A limit=([unit]=600 [conformance]=1200 [e2e]=1800)
 for project in unit conformance e2e; do
-  step "tests: $project"
-  npx vitest run --project "$project" --reporter=default --reporter=json --outputFile.json="$results/$project.json"
+  step "tests: $project (at most ${limit[$project]} s)"
+  limited "project $project" "${limit[$project]}" \
+    npx vitest run --project "$project" --reporter=default --reporter=json --outputFile.json="$results/$project.json"
 done
 # One plain closing line for the whole run.
 node -e '

@@ -5,6 +5,7 @@ import { Connections } from '../controllers/connections.ts';
 import { describeChange } from '../controllers/describe.ts';
 import { planSystem, type SystemPlan } from '../controllers/plan-system.ts';
 import { readWorld } from '../controllers/world.ts';
+import { systemClock, type Clock } from '../runtime/clock.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { MemoryStore } from '../runtime/memory-store.ts';
 import { keyOf, keyString } from '../runtime/store.ts';
@@ -12,7 +13,8 @@ import type { Output } from './output.ts';
 
 const SYMBOL: Record<AccountChange['op'], string> = { create: '+', grant: '+', enable: '+', update: '~', revoke: '-', disable: '-', delete: '-' };
 
-export async function planCommand(dir: string, out: Output, now = new Date()): Promise<number> {
+export async function planCommand(dir: string, out: Output, clock: Clock = systemClock): Promise<number> {
+  const now = clock.now();
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
   const store = await MemoryStore.fromDirectory(dir, { watch: false, logger });
   await store.start();

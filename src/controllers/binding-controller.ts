@@ -12,7 +12,7 @@ type ConditionUpdate = { type: string; status: Condition['status']; reason: stri
 export async function reconcileBinding(ctx: ControllerContext, key: ObjectKey): Promise<{ wakeAt?: Date }> {
   const binding = ctx.store.get('AccessBinding', key);
   if (!binding) return {};
-  const now = ctx.now();
+  const now = ctx.clock.now();
   const role = resolveRole(binding.spec.role, ctx.store.list('AccessRole', key.namespace));
   const subjects = ctx.store.list('User', key.namespace).filter((user) => bindingSelectsUser(binding, user)).length;
   const window = role ? bindingWindow(binding, role) : { startsAt: undefined, endsAt: undefined };

@@ -1,6 +1,7 @@
 // A per-system circuit breaker: after a system fails with a retryable error, calls to it fail
 // fast until a backoff delay has passed, so Users queued behind a dead system do not each wait
-// for a timeout and hold workers that other systems' Users need.
+// for a timeout and hold workers that other systems' Users need. The delay is measured on the
+// monotonic clock: it is about a real remote outage, not the domain date.
 import { RetryableError } from '../api/index.ts';
 import { backoffDelay } from '../runtime/backoff.ts';
 
@@ -10,7 +11,7 @@ export class Circuit {
   #lastError = '';
   readonly #now: () => number;
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = () => performance.now()) {
     this.#now = now;
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../runtime/clock.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import type { Store } from '../runtime/store.ts';
 import type { Connections } from './connections.ts';
@@ -21,7 +22,8 @@ export interface ControllerContext {
   connections: Connections;
   observed: ObservedCache;
   gate: DeletionGate;
-  now: () => Date;
+  /** The one clock: every date read and every wake-up. */
+  clock: Clock;
   /** A User's deprovision was held by a system's deletion guard, counting `count`: the system should say so. */
   onGuardTripped?: (system: string, count: number) => void;
   /** Called after each account sync that changed something, e.g. to print what `rollcall run` did. */

@@ -69,7 +69,7 @@ export class DeletionGate {
   evaluate(ctx: ControllerContext, system: ConnectedSystem, extra = 0): GateVerdict {
     if (!system.spec.deletionGuard) return { verdict: { tripped: false }, withinLimit: true };
     const key = keyString(keyOf(system));
-    const now = ctx.now();
+    const now = ctx.clock.now();
     const memo = this.#memo.get(key);
     if (memo && memo.extra === extra) return memo.result;
     const { pending, managed } = this.#pending(ctx, system, now);

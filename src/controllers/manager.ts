@@ -3,6 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AccessBinding, AccessRole, KindName, User } from '../api/index.ts';
+import { systemClock, type Clock } from '../runtime/clock.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import { keyOf, keyString, type AnyResource, type ObjectKey, type Store } from '../runtime/store.ts';
 import { WorkQueue } from '../runtime/workqueue.ts';
@@ -20,7 +21,8 @@ export interface ManagerOptions {
   logger: Logger;
   metrics?: Metrics;
   kubeconfig?: KubeConfig;
-  now?: () => Date;
+  /** Default: real time. Tests inject a TestClock; the work queues and every reconciler use it. */
+  clock?: Clock;
   onApplied?: (applied: AppliedChanges) => void;
   userConcurrency?: number;
   timeoutMs?: number;
@@ -45,11 +47,12 @@ export class Manager {
 
   constructor(options: ManagerOptions) {
     const { store, logger, metrics } = options;
+    const clock = options.clock ?? systemClock;
     this.context = {
       store,
       logger,
       metrics,
-      now: options.now ?? (() => new Date()),
+      clock,
       connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs }),
       observed: new ObservedCache(),
       gate: new DeletionGate({ settleMs: options.deprovisionSettleMs }),
@@ -68,6 +71,7 @@ export class Manager {
       reconcile: (key) => reconcileUser(this.context, parseKey(key), this.#abort.signal),
       onError: onError('User'),
       metrics,
+      clock,
     });
     this.#bindings = new WorkQueue({
       name: 'accessbinding',
@@ -75,6 +79,7 @@ export class Manager {
       reconcile: (key) => reconcileBinding(this.context, parseKey(key)),
       onError: onError('AccessBinding'),
       metrics,
+      clock,
     });
     this.#systems = new WorkQueue({
       name: 'connectedsystem',
@@ -82,6 +87,7 @@ export class Manager {
       reconcile: (key) => reconcileSystem(this.context, parseKey(key), { wakeUsers: (ns) => this.#wakeNamespace(ns) }, this.#abort.signal),
       onError: onError('ConnectedSystem'),
       metrics,
+      clock,
     });
   }
 

@@ -42,7 +42,7 @@ export async function syncAccount(
   signal: AbortSignal,
 ): Promise<AccountSyncResult> {
   const systemKey = keyString(keyOf(system));
-  const now = ctx.now();
+  const now = ctx.clock.now();
   const applied: AccountChange[] = [];
   try {
     const observed = await ctx.connections.use(system, async (connector) => {
@@ -55,7 +55,7 @@ export async function syncAccount(
           ctx.onGuardTripped?.(systemKey, verdict.count);
           throw new HeldByGuard(verdict.message);
         }
-        if (settlingUntil && settlingUntil > ctx.now()) throw new Settling(settlingUntil);
+        if (settlingUntil && settlingUntil > ctx.clock.now()) throw new Settling(settlingUntil);
       }
       for (const change of changes) {
         try {
@@ -66,7 +66,7 @@ export async function syncAccount(
           throw error;
         }
         applied.push(change);
-        if (change.op === 'disable' || change.op === 'delete') ctx.gate.recordDeprovision(systemKey, ctx.now());
+        if (change.op === 'disable' || change.op === 'delete') ctx.gate.recordDeprovision(systemKey, ctx.clock.now());
         await report(ctx, user, system.metadata.name, change);
       }
       if (changes.length === 0) return before;

@@ -30,7 +30,7 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
     return {};
   }
   if (!system.metadata.finalizers?.includes(FINALIZER)) await ctx.store.setFinalizer('ConnectedSystem', key, FINALIZER, true);
-  const now = ctx.now();
+  const now = ctx.clock.now();
   const next = new Date(now.getTime() + parseDuration(system.spec.resyncInterval));
   if (system.spec.suspend) {
     await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: no changes are made' }, {});
@@ -150,7 +150,7 @@ async function writeStatus(
   ready: { type: string; status: 'True' | 'False'; reason: string; message: string },
   extra: Extra,
 ): Promise<void> {
-  const now = ctx.now();
+  const now = ctx.clock.now();
   const generation = system.metadata.generation;
   let conditions = setCondition(system.status?.conditions, ready, generation, now);
   if (extra.connected) conditions = setCondition(conditions, { type: 'Connected', ...extra.connected }, generation, now);

@@ -14,7 +14,7 @@ export const FINALIZER = 'rollcall.dev/deprovision';
 export async function reconcileUser(ctx: ControllerContext, key: ObjectKey, signal: AbortSignal): Promise<{ wakeAt?: Date }> {
   let user = ctx.store.get('User', key);
   if (!user) return {};
-  const now = ctx.now();
+  const now = ctx.clock.now();
   const deleting = !!user.metadata.deletionTimestamp;
   if (deleting && !user.metadata.finalizers?.includes(FINALIZER)) return {};
   if (!deleting && !user.metadata.finalizers?.includes(FINALIZER)) {

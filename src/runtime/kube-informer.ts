@@ -33,7 +33,7 @@ export class WatchedInformer<T extends KubernetesObject> {
   readonly #restartDelayMs: number;
   readonly #maxRestartDelayMs: number;
   readonly #startTimeoutMs: number;
-  #lastActivity = Date.now();
+  #lastActivity = performance.now();
   #restarts = 0;
   #stopped = true;
   #restarting = false;
@@ -81,7 +81,7 @@ export class WatchedInformer<T extends KubernetesObject> {
    */
   async start(): Promise<void> {
     this.#stopped = false;
-    const deadline = Date.now() + this.#startTimeoutMs;
+    const deadline = performance.now() + this.#startTimeoutMs;
     let pause = this.#restartDelayMs;
     for (;;) {
       this.#startError = undefined;
@@ -94,7 +94,7 @@ export class WatchedInformer<T extends KubernetesObject> {
       const error = this.#startError;
       if (error === undefined) break;
       await this.#informer.stop();
-      if (!isTransient(error) || Date.now() + pause > deadline || this.#stopped) {
+      if (!isTransient(error) || performance.now() + pause > deadline || this.#stopped) {
         this.#stopped = true;
         throw error;
       }
@@ -102,7 +102,7 @@ export class WatchedInformer<T extends KubernetesObject> {
       await delay(pause);
       pause = Math.min(pause * 2, this.#maxRestartDelayMs);
     }
-    this.#lastActivity = Date.now();
+    this.#lastActivity = performance.now();
     const checkEveryMs = Math.max(10, Math.min(this.#silentAfterMs / 4, 30_000));
     this.#timer = setInterval(() => this.#checkSilence(), checkEveryMs);
     this.#timer.unref();
@@ -143,7 +143,7 @@ export class WatchedInformer<T extends KubernetesObject> {
   }
 
   #alive(): void {
-    this.#lastActivity = Date.now();
+    this.#lastActivity = performance.now();
   }
 
   #onError(error: unknown): void {
@@ -159,7 +159,7 @@ export class WatchedInformer<T extends KubernetesObject> {
   }
 
   #checkSilence(): void {
-    const silentFor = Date.now() - this.#lastActivity;
+    const silentFor = performance.now() - this.#lastActivity;
     if (silentFor > this.#silentAfterMs) void this.restart(`no watch activity for ${Math.round(silentFor / 1000)}s`);
   }
 }

@@ -1,5 +1,6 @@
 // The store on the Kubernetes API: one self-healing informer per kind for reads and watches,
 // the status subresource for status, optimistic concurrency (resourceVersion) for every write.
+import { systemClock, type Clock } from './clock.ts';
 import { hostname } from 'node:os';
 import {
   CoreV1Api,
@@ -26,6 +27,8 @@ export interface KubeStoreOptions {
   namespace?: string;
   logger: Logger;
   watchdog?: WatchdogOptions;
+  /** Timestamps of Events (default: real time). */
+  clock?: Clock;
 }
 
 const CONFLICT_ATTEMPTS = 5;
@@ -35,6 +38,7 @@ type Raw = KubernetesObject & Record<string, unknown>;
 
 export class KubeStore implements Store {
   readonly #logger: Logger;
+  readonly #clock: Clock;
   readonly #custom: CustomObjectsApi;
   readonly #core: CoreV1Api;
   readonly #informers = new Map<KindName, WatchedInformer<Raw>>();
@@ -45,6 +49,7 @@ export class KubeStore implements Store {
 
   constructor(options: KubeStoreOptions) {
     this.#logger = options.logger;
+    this.#clock = options.clock ?? systemClock;
     this.#handlers = new WatchHandlers(options.logger);
     this.#custom = options.kubeconfig.makeApiClient(CustomObjectsApi);
     this.#core = options.kubeconfig.makeApiClient(CoreV1Api);
@@ -177,7 +182,7 @@ export class KubeStore implements Store {
 
   async recordEvent(kind: KindName, object: AnyResource, type: EventType, reason: string, message: string): Promise<void> {
     const namespace = object.metadata.namespace ?? 'default';
-    const now = new Date();
+    const now = this.#clock.now();
     const event: CoreV1Event = {
       metadata: { generateName: `${object.metadata.name}.`, namespace },
       involvedObject: {

@@ -2,6 +2,7 @@
 // that several replicas can run and only one reconciles. The Lease's resourceVersion gives
 // optimistic concurrency: of two replicas writing the same version, the API server accepts one and
 // answers 409 to the other, which simply tries again next period.
+import { systemClock, type Clock } from './clock.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
@@ -26,6 +27,8 @@ export interface LeaderElectorOptions {
   retryPeriodMs?: number;
   logger?: Logger;
   metrics?: Metrics;
+  /** Lease times are wall-clock dates shared with other replicas (default: real time). */
+  clock?: Clock;
 }
 
 export interface LeaderCallbacks {
@@ -39,6 +42,7 @@ type Attempt = 'leading' | 'heldByOther' | 'failed';
 
 export class LeaderElector {
   readonly identity: string;
+  readonly #clock: Clock;
   readonly #options: LeaderElectorOptions;
   readonly #leaseDurationMs: number;
   readonly #renewDeadlineMs: number;
@@ -52,6 +56,7 @@ export class LeaderElector {
 
   constructor(options: LeaderElectorOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
     this.identity = options.identity ?? `${hostname()}_${randomUUID().slice(0, 8)}`;
     this.#leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.#renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
@@ -86,10 +91,10 @@ export class LeaderElector {
     let work: AbortController | undefined;
     let lastRenewal = 0;
     while (!this.#stopRequested) {
-      const deadline = this.#leading ? lastRenewal + this.#renewDeadlineMs - Date.now() : this.#renewDeadlineMs;
+      const deadline = this.#leading ? lastRenewal + this.#renewDeadlineMs - performance.now() : this.#renewDeadlineMs;
       const attempt = await withTimeout(this.#tryAcquireOrRenew(), Math.max(deadline, 0), 'failed' as const);
       if (attempt === 'leading') {
-        lastRenewal = Date.now();
+        lastRenewal = performance.now();
         if (!this.#leading) {
           this.#leading = true;
           this.#options.metrics?.leader.set(1);
@@ -97,7 +102,7 @@ export class LeaderElector {
           work = new AbortController();
           this.#startLeading(callbacks, work.signal);
         }
-      } else if (this.#leading && (attempt === 'heldByOther' || Date.now() - lastRenewal > this.#renewDeadlineMs)) {
+      } else if (this.#leading && (attempt === 'heldByOther' || performance.now() - lastRenewal > this.#renewDeadlineMs)) {
         this.#options.logger?.error({ lease: this.#leaseName(), identity: this.identity, reason: attempt }, 'leadership lost');
         await this.#stopLeading(callbacks, work);
         return;
@@ -131,7 +136,7 @@ export class LeaderElector {
     const { api, namespace, name } = this.#options;
     try {
       const current = await readLease(api, namespace, name);
-      const decision = decideLease(current, this.identity, new Date(), { leaseDurationSeconds: Math.ceil(this.#leaseDurationMs / 1000) });
+      const decision = decideLease(current, this.identity, this.#clock.now(), { leaseDurationSeconds: Math.ceil(this.#leaseDurationMs / 1000) });
       switch (decision.action) {
         case 'wait':
           this.#lastSeen = current;

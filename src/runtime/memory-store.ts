@@ -2,6 +2,7 @@
 // memory, behaving like the API server as far as controllers can tell (generation, resourceVersion,
 // status subresource, finalizers and deletionTimestamp, watch events), so a controller that works
 // here works against a cluster.
+import { systemClock, type Clock } from './clock.ts';
 import { randomUUID } from 'node:crypto';
 import { watch as watchFiles, type FSWatcher } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
@@ -16,6 +17,8 @@ import { WatchHandlers } from './watch-handlers.ts';
 
 export interface MemoryStoreOptions {
   logger: Logger;
+  /** creationTimestamp and deletionTimestamp (default: real time). */
+  clock?: Clock;
 }
 export interface DirectoryOptions extends MemoryStoreOptions {
   /** Re-read the directory when its files change. */
@@ -30,6 +33,7 @@ export type ResourceInput = { [K in KindName]: z.input<(typeof KINDS)[K]['resour
 
 export class MemoryStore implements Store {
   readonly #logger: Logger;
+  readonly #clock: Clock;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
   readonly #handlers: WatchHandlers;
   /** Annotations each object last got from its file, so a removal from the file removes only those (like kubectl apply). */
@@ -44,8 +48,14 @@ export class MemoryStore implements Store {
   #watcher: FSWatcher | undefined;
   #reloadTimer: NodeJS.Timeout | undefined;
 
+  /** RFC 3339 with seconds, as the API server writes timestamps. */
+  #kubeNow(): string {
+    return this.#clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
   constructor(objects: ReadonlyArray<LoadedObject | ResourceInput>, options: MemoryStoreOptions) {
     this.#logger = options.logger;
+    this.#clock = options.clock ?? systemClock;
     this.#handlers = new WatchHandlers(options.logger);
     for (const object of objects) {
       if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
@@ -235,7 +245,7 @@ export class MemoryStore implements Store {
       return;
     }
     // The API server bumps generation when deletion starts: the controller's behaviour must change.
-    const metadata = { ...object.metadata, deletionTimestamp: now(), deletionGracePeriodSeconds: 0, generation: (object.metadata.generation ?? 1) + 1 };
+    const metadata = { ...object.metadata, deletionTimestamp: this.#kubeNow(), deletionGracePeriodSeconds: 0, generation: (object.metadata.generation ?? 1) + 1 };
     this.#replace(kind, { ...object, metadata } as AnyResource);
   }
 
@@ -244,7 +254,7 @@ export class MemoryStore implements Store {
       ...object.metadata,
       namespace: object.metadata.namespace ?? 'default',
       uid: object.metadata.uid ?? randomUUID(),
-      creationTimestamp: object.metadata.creationTimestamp ?? now(),
+      creationTimestamp: object.metadata.creationTimestamp ?? this.#kubeNow(),
       generation: object.metadata.generation ?? 1,
     };
     const stored = this.#store(kind, { ...object, metadata } as AnyResource);
@@ -299,9 +309,4 @@ function mergeAnnotations(current: Record<string, string> | undefined, changes: 
     else next[key] = value;
   }
   return next;
-}
-
-/** RFC 3339 with seconds, as the API server writes timestamps. */
-function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -9,7 +9,7 @@
 import PQueue from 'p-queue';
 import { RetryableError, isPermanent } from '../api/errors.ts';
 import { DEFAULT_BACKOFF, backoffDelay } from './backoff.ts';
-import { setLongTimer, type LongTimer } from './long-timer.ts';
+import { systemClock, type Clock, type Timer } from './clock.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface ReconcileOutcome {
@@ -33,6 +33,8 @@ export interface WorkQueueOptions {
   metrics?: Metrics;
   /** Source of jitter, for tests. */
   random?: () => number;
+  /** Wake-ups and retries are instants on this clock (default: real time). */
+  clock?: Clock;
 }
 
 export class WorkQueue {
@@ -47,13 +49,15 @@ export class WorkQueue {
   readonly #dirty = new Set<string>();
   readonly #failures = new Map<string, number>();
   /** At most one pending timer per key: a wake-up or a backoff retry. */
-  readonly #delayed = new Map<string, { atMs: number; timer: LongTimer }>();
+  readonly #delayed = new Map<string, { atMs: number; timer: Timer }>();
+  readonly #clock: Clock;
   #idleWaiters: Array<() => void> = [];
   #shuttingDown = false;
 
   constructor(options: WorkQueueOptions) {
     this.name = options.name;
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
     this.#backoff = { ...DEFAULT_BACKOFF, ...stripUndefined(options.backoff ?? {}) };
     this.#pool = new PQueue({
       concurrency: options.concurrency,
@@ -88,11 +92,13 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    this.#schedule(key, Date.now() + delayMs, 'keepEarliest');
+    this.addAt(key, new Date(this.#clock.now().getTime() + delayMs));
   }
 
+  /** Adds the key when the clock reaches `at` (at once if it has passed). The earliest pending add wins. */
   addAt(key: string, at: Date): void {
-    this.addAfter(key, at.getTime() - Date.now());
+    if (this.#shuttingDown) return;
+    this.#schedule(key, at.getTime(), 'keepEarliest');
   }
 
   /** Keys waiting to start (not counting running ones or pending timers). */
@@ -183,7 +189,7 @@ export class WorkQueue {
     metrics?.workqueueRetries.inc({ name: this.name });
     // The retry replaces a pending wake-up, even an earlier one: a system that asked us to wait
     // (retryAfterMs) must not be hit sooner, and the successful retry will ask for its wake-up again.
-    if (!this.#shuttingDown) this.#schedule(key, Date.now() + delayMs, 'replace');
+    if (!this.#shuttingDown) this.#schedule(key, this.#clock.now().getTime() + delayMs, 'replace');
     this.#options.onError?.(key, error, delayMs);
   }
 
@@ -191,7 +197,7 @@ export class WorkQueue {
     const pending = this.#delayed.get(key);
     if (pending && mode === 'keepEarliest' && pending.atMs <= atMs) return;
     pending?.timer.cancel();
-    const timer = setLongTimer(atMs, () => {
+    const timer = this.#clock.setTimer(new Date(atMs), () => {
       this.#delayed.delete(key);
       this.add(key);
     });

@@ -49,7 +49,7 @@ export class ScimHttp {
   async send(request: ScimRequest, signal: AbortSignal, accept: readonly number[] = []): Promise<ScimResponse> {
     const { system, timeoutMs } = this.#options;
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
-    const giveUpAt = Date.now() + timeoutMs;
+    const giveUpAt = performance.now() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
       let response: ScimResponse & { retryAfterMs?: number };
       try {
@@ -63,7 +63,7 @@ export class ScimHttp {
       const failure = scimFailure(system, request.what, response.status, response.body, response.retryAfterMs);
       if (!(failure instanceof RetryableError)) throw failure;
       const waitMs = response.retryAfterMs ?? FIRST_BACKOFF_MS * 2 ** (attempt - 1);
-      if (attempt >= MAX_ATTEMPTS || Date.now() + waitMs >= giveUpAt) throw failure;
+      if (attempt >= MAX_ATTEMPTS || performance.now() + waitMs >= giveUpAt) throw failure;
       await sleep(waitMs, deadline).catch(() => {
         throw failure;
       });
@@ -81,7 +81,7 @@ export class ScimHttp {
       redirect: 'error',
     });
     const text = await response.text();
-    return { status: response.status, body: parseBody(text), retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+    return { status: response.status, body: parseBody(text), retryAfterMs: retryAfterMs(response.headers.get('retry-after'), response.headers.get('date')) };
   }
 
   #url(request: ScimRequest): string {
@@ -104,13 +104,17 @@ function parseBody(text: string): unknown {
   }
 }
 
-/** Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function retryAfterMs(header: string | null): number | undefined {
+/**
+ * Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3). A date is measured against the
+ * response's own Date header, so the wait is the server's and no local clock is read.
+ */
+export function retryAfterMs(header: string | null, responseDate: string | null = null): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  const sent = responseDate ? Date.parse(responseDate) : Number.NaN;
+  return Number.isNaN(at) || Number.isNaN(sent) ? undefined : Math.max(0, at - sent);
 }
 
 function networkReason(error: unknown): string {

@@ -1,4 +1,5 @@
 // Rows of the accounts table with their memberships, read and written with prepared statements only.
+import { systemClock } from '../../runtime/clock.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { PermanentError, type Attributes } from '../../api/index.ts';
 
@@ -53,7 +54,8 @@ function parseAttributes(userName: string, text: string): Attributes {
   return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
-const now = () => new Date().toISOString();
+// The embedded directory is a system of its own: its rows carry its own real time, as a server's would.
+const now = () => systemClock.now().toISOString();
 
 export function insertAccount(db: DatabaseSync, account: { userName: string; managed: boolean; disabled: boolean; attributes: Attributes }): void {
   const at = now();

@@ -63,7 +63,7 @@ export class SqliteConnector implements Connector {
 
   /** One call: open if needed, then run `step`, waiting for locks until the connector's timeout. */
   async #run<T>(what: string, signal: AbortSignal, step: (db: DatabaseSync) => T): Promise<T> {
-    const deadline = Date.now() + this.#options.timeoutMs;
+    const deadline = performance.now() + this.#options.timeoutMs;
     try {
       const db = await this.#open(deadline, signal);
       return await whileLocked(deadline, signal, () => step(db));

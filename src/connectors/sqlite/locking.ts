@@ -8,14 +8,14 @@ import { isLocked } from './errors.ts';
 /** SQLite's busy_timeout for one attempt. */
 export const LOCK_WAIT_SLICE_MS = 100;
 
-/** Runs `attempt` until it is not refused by a lock, or `deadline` (epoch ms) passes: then the lock error is thrown. */
+/** Runs `attempt` until it is not refused by a lock, or `deadline` (performance.now() ms) passes: then the lock error is thrown. */
 export async function whileLocked<T>(deadline: number, signal: AbortSignal, attempt: () => T): Promise<T> {
   for (;;) {
     signal.throwIfAborted();
     try {
       return attempt();
     } catch (error) {
-      if (!isLocked(error) || Date.now() + LOCK_WAIT_SLICE_MS > deadline) throw error;
+      if (!isLocked(error) || performance.now() + LOCK_WAIT_SLICE_MS > deadline) throw error;
     }
     await sleep(LOCK_WAIT_SLICE_MS, undefined, { signal });
   }

@@ -1,5 +1,6 @@
 // The deletion gate judges a burst of deprovisions as one pass: it waits until the pending count
 // stops growing, counts recent deprovisions too, and trips above the limit.
+import { TestClock } from '../../../src/runtime/clock.ts';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ConnectedSystem } from '../../../src/api/index.ts';
@@ -27,45 +28,45 @@ const user = (name: string, state: string) =>
     status: { accounts: [{ system: 'wiki', state: 'present', entitlements: ['all'] }] },
   }) as ResourceInput;
 
-function context(users: ResourceInput[], now: () => Date): ControllerContext {
+function context(users: ResourceInput[], clock: TestClock): ControllerContext {
   const store = new MemoryStore([system, role, binding, ...users], { logger });
-  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), now };
+  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), clock };
 }
 
 describe('DeletionGate', () => {
   const wiki = (ctx: ControllerContext) => ctx.store.get('ConnectedSystem', { namespace: 'acme', name: 'wiki' }) as ConnectedSystem;
 
   it('lets a small pass through once its count has settled', () => {
-    let clock = new Date('2026-11-26T09:00:00Z');
-    const ctx = context([user('a', 'terminated'), user('b', 'active')], () => clock);
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+    const ctx = context([user('a', 'terminated'), user('b', 'active')], clock);
     const gate = new DeletionGate({ settleMs: 2000 });
     const first = gate.evaluate(ctx, wiki(ctx));
     expect(first.verdict.tripped).toBe(false);
     expect(first.settlingUntil?.toISOString()).toBe('2026-11-26T09:00:02.000Z');
-    clock = new Date('2026-11-26T09:00:02Z');
+    clock.set(new Date('2026-11-26T09:00:02Z'));
     gate.reset();
     expect(gate.evaluate(ctx, wiki(ctx)).settlingUntil).toBeUndefined();
   });
 
   it('counts pending plus recent deprovisions, and trips above the limit', () => {
-    const clock = new Date('2026-11-26T09:00:00Z');
-    const ctx = context([user('a', 'terminated'), user('b', 'suspended'), user('c', 'active')], () => clock);
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+    const ctx = context([user('a', 'terminated'), user('b', 'suspended'), user('c', 'active')], clock);
     const gate = new DeletionGate({ settleMs: 0 });
     expect(gate.evaluate(ctx, wiki(ctx)).verdict.tripped).toBe(false);
-    gate.recordDeprovision('acme/wiki', clock);
+    gate.recordDeprovision('acme/wiki', clock.now());
     gate.reset();
     const verdict = gate.evaluate(ctx, wiki(ctx)).verdict;
     expect(verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
   });
 
   it('restarts the settle wait whenever the pending count grows', () => {
-    let clock = new Date('2026-11-26T09:00:00Z');
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const users = [user('a', 'terminated'), user('b', 'active')];
-    let ctx = context(users, () => clock);
+    let ctx = context(users, clock);
     const gate = new DeletionGate({ settleMs: 2000 });
     gate.evaluate(ctx, wiki(ctx));
-    clock = new Date('2026-11-26T09:00:01.500Z');
-    ctx = context([user('a', 'terminated'), user('b', 'terminated')], () => clock);
+    clock.set(new Date('2026-11-26T09:00:01.500Z'));
+    ctx = context([user('a', 'terminated'), user('b', 'terminated')], clock);
     gate.reset();
     expect(gate.evaluate(ctx, wiki(ctx)).settlingUntil?.toISOString()).toBe('2026-11-26T09:00:03.500Z');
   });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createSqliteConnector } from '../../../src/connectors/sqlite/index.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
+import { TestClock } from '../../../src/runtime/clock.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/runtime/memory-store.ts';
 import { Metrics } from '../../../src/runtime/metrics.ts';
@@ -30,7 +31,7 @@ describe('controllers on the in-memory store with the sqlite system', () => {
   let store: MemoryStore;
   let manager: Manager;
   const metrics = new Metrics({ defaultMetrics: false });
-  let now = T0;
+  const clock = new TestClock(T0);
   const users: Record<string, string> = {};
   let guardAnnotation = '';
 
@@ -104,7 +105,7 @@ ${temporary}`;
     await write();
     store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
     // The clock is frozen here, so a deprovision burst's settle wait (DeletionGate) is turned off.
-    manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, now: () => now, deprovisionSettleMs: 0 });
+    manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, clock, deprovisionSettleMs: 0 });
     await manager.start();
     await manager.idle();
   });
@@ -155,11 +156,11 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
     const binding = () => store.get('AccessBinding', { namespace: 'acme', name: 'dave-on-call' })!.status!;
     expect(binding()).toMatchObject({ subjects: 1, accessEndsAt: '2026-11-26T17:00:00.000Z' });
     expect(binding().conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'InForce' });
-    now = new Date('2026-11-26T16:59:59.999Z');
+    clock.set(new Date('2026-11-26T16:59:59.999Z'));
     manager.requeueAll();
     await manager.idle();
     expect(account('dave')?.groups).toContain('prod-admins');
-    now = new Date('2026-11-26T17:00:00Z');
+    clock.set(new Date('2026-11-26T17:00:00Z'));
     manager.requeueAll();
     await manager.idle();
     expect(account('dave')?.groups).toEqual(['all-staff', 'engineering']);
@@ -244,7 +245,7 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
   });
 
   it('deleting a User deprovisions it first, then lets it go', async () => {
-    now = new Date(now.getTime() + 10 * 60_000); // the guard's pass (resyncInterval) is over
+    clock.advance(10 * 60_000); // the guard's pass (resyncInterval) is over
     users.alice = userYaml('alice', { department: 'engineering' });
     delete users.erin;
     guardAnnotation = '';

@@ -1,0 +1,115 @@
+// The controllers obey the injected clock and nothing else: run years before and years after the
+// wall-clock date, a wake-up is neither fired early (a spin) nor lost; time-boxed access ends when
+// the injected clock says so, without any requeue by the test.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
+import { Manager } from '../../../src/controllers/manager.ts';
+import { TestClock } from '../../../src/runtime/clock.ts';
+import { MemoryStore } from '../../../src/runtime/memory-store.ts';
+import { Metrics } from '../../../src/runtime/metrics.ts';
+
+const HOUR = 3_600_000;
+
+function manifests(db: string, start: Date): string {
+  const at = (ms: number) => new Date(start.getTime() + ms).toISOString();
+  return `apiVersion: rollcall.dev/v1alpha1
+kind: ConnectedSystem
+metadata: {name: directory, namespace: acme}
+spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: disable}}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessRole
+metadata: {name: on-call, namespace: acme}
+spec: {grants: [{system: directory, entitlements: [prod-admins]}]}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessRole
+metadata: {name: staff, namespace: acme}
+spec: {grants: [{system: directory, entitlements: [staff]}]}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessBinding
+metadata: {name: staff, namespace: acme}
+spec: {role: staff, users: [dana, carl]}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessBinding
+metadata: {name: dana-on-call, namespace: acme}
+spec: {role: on-call, users: [dana], validUntil: "${at(HOUR)}"}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: User
+metadata: {name: dana, namespace: acme}
+spec: {userName: dana}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: User
+metadata: {name: carl, namespace: acme}
+spec: {userName: carl, employeeType: contractor, validUntil: "${at(2 * HOUR)}"}
+`;
+}
+
+const reconciles = async (metrics: Metrics) => {
+  const metric = await metrics.reconcileTotal.get();
+  return metric.values.reduce((sum, v) => sum + v.value, 0);
+};
+const realPause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each([
+  ['years in the past', '2009-03-01T10:00:00Z'],
+  ['years in the future', '2041-07-15T10:00:00Z'],
+])('controllers on an injected clock %s', (_label, startIso) => {
+  let dir: string;
+  let manager: Manager | undefined;
+
+  afterEach(async () => {
+    await manager?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('waits for each instant on that clock: no spin before it, no lost wake-up at it', async () => {
+    const start = new Date(startIso);
+    dir = mkdtempSync(join(tmpdir(), 'rollcall-any-date-'));
+    const db = join(dir, 'directory.db');
+    writeFileSync(join(dir, 'all.yaml'), manifests(db, start));
+    const clock = new TestClock(start);
+    const metrics = new Metrics({ defaultMetrics: false });
+    const logger = pino({ level: 'silent' });
+    const store = MemoryStore.fromDirectory(dir, { watch: false, logger, clock });
+    manager = new Manager({ store, logger, metrics, clock, deprovisionSettleMs: 0 });
+    await manager.start();
+    await manager.idle();
+    const row = (name: string) => describeDirectory(db).find((r) => r.userName === name);
+    expect(row('dana')).toMatchObject({ state: 'present', groups: ['prod-admins', 'staff'] });
+    expect(row('carl')).toMatchObject({ state: 'present', groups: ['staff'] });
+
+    // Idle means idle: a wake-up an hour ahead on the injected clock does not fire in real time.
+    const before = await reconciles(metrics);
+    await realPause(300);
+    await manager.idle();
+    expect(await reconciles(metrics)).toBe(before);
+
+    clock.advance(HOUR - 1);
+    await realPause(20);
+    await manager.idle();
+    expect(row('dana')?.groups).toEqual(['prod-admins', 'staff']);
+
+    clock.advance(1); // validUntil of the on-call binding: the wake-up fires by itself
+    await realPause(20);
+    await manager.idle();
+    expect(row('dana')).toMatchObject({ state: 'present', groups: ['staff'] });
+    expect(row('carl')?.state).toBe('present');
+
+    clock.advance(HOUR); // the contractor's own validUntil
+    await realPause(20);
+    await manager.idle();
+    expect(row('carl')).toMatchObject({ state: 'disabled', groups: [] });
+    const carl = store.get('User', { namespace: 'acme', name: 'carl' })!;
+    expect(carl.status?.deprovisionStartedAt).toBe(new Date(start.getTime() + 2 * HOUR).toISOString());
+    expect(carl.status?.conditions?.find((c) => c.type === 'Expired')).toMatchObject({ status: 'True' });
+  });
+});
