@@ -14,15 +14,15 @@ export default tseslint.config(
     },
   },
   {
-    // One clock (src/runtime/clock.ts): the date is read and waited for only through a Clock, so an
+    // One clock (src/clock/clock.ts): the date is read and waited for only through a Clock, so an
     // injected clock is obeyed everywhere. Durations use the monotonic performance.now().
     files: ['src/**/*.ts', 'bin/**/*.js'],
-    ignores: ['src/runtime/clock.ts'],
+    ignores: ['src/clock/clock.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[object.name='Date'][property.name='now']", message: 'Read the date through the Clock (src/runtime/clock.ts); for a duration use performance.now().' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Read the date through the Clock (src/runtime/clock.ts).' },
+        { selector: "MemberExpression[object.name='Date'][property.name='now']", message: 'Read the date through the Clock (src/clock/clock.ts); for a duration use performance.now().' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Read the date through the Clock (src/clock/clock.ts).' },
       ],
     },
   },
@@ -30,8 +30,13 @@ export default tseslint.config(
     // The engine is pure: no I/O, only the API types.
     files: ['src/engine/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:*', '../runtime/*', '../connectors/*', '../controllers/*', '../cli/*', 'pg', 'ldapts', '@kubernetes/*'] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./|\\.\\./api/)', message: 'The engine is pure: it imports only src/api.' }] }],
     },
+  },
+  {
+    // The platform layers (store, manifests, queue, process, clock) serve the controllers; they never reach up.
+    files: ['src/{store,manifests,queue,process,clock}/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../controllers/*', '../cli/*', '../connectors/*', '../engine/*'], message: 'Imports point one way: cli → controllers → engine, connectors, platform → api.' }] }] },
   },
   {
     files: ['src/connectors/**/*.ts'],

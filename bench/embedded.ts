@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { pino } from 'pino';
 import type { AppliedChanges } from '../src/controllers/context.ts';
 import { Manager } from '../src/controllers/manager.ts';
-import { MemoryStore } from '../src/runtime/memory-store.ts';
+import { MemoryStore } from '../src/store/memory-store.ts';
 import { generateWorld, SYSTEM_NAMES, writeManifests, type WorldInput } from './world.ts';
 
 export const logger = pino({ level: 'silent' });

@@ -5,10 +5,10 @@ import { Connections } from '../controllers/connections.ts';
 import { describeChange } from '../controllers/describe.ts';
 import { planSystem, type SystemPlan } from '../controllers/plan-system.ts';
 import { readWorld } from '../controllers/world.ts';
-import { systemClock, type Clock } from '../runtime/clock.ts';
-import { createLogger } from '../runtime/logger.ts';
-import { MemoryStore } from '../runtime/memory-store.ts';
-import { keyOf, keyString } from '../runtime/store.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
+import { createLogger } from '../process/logger.ts';
+import { MemoryStore } from '../store/memory-store.ts';
+import { keyOf, keyString } from '../store/store.ts';
 import type { Output } from './output.ts';
 
 const SYMBOL: Record<AccountChange['op'], string> = { create: '+', grant: '+', enable: '+', update: '~', revoke: '-', disable: '-', delete: '-' };

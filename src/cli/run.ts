@@ -3,12 +3,12 @@
 // the pod it runs in, with leader election.
 import type { User } from '../api/index.ts';
 import { Manager } from '../controllers/manager.ts';
-import { startHealthServer } from '../runtime/health.ts';
-import { createLogger } from '../runtime/logger.ts';
-import { MemoryStore } from '../runtime/memory-store.ts';
-import { Metrics } from '../runtime/metrics.ts';
-import { onShutdown } from '../runtime/shutdown.ts';
-import type { Store } from '../runtime/store.ts';
+import { startHealthServer } from '../process/health.ts';
+import { createLogger } from '../process/logger.ts';
+import { MemoryStore } from '../store/memory-store.ts';
+import { Metrics } from '../process/metrics.ts';
+import { onShutdown } from '../process/shutdown.ts';
+import type { Store } from '../store/store.ts';
 import type { Output } from './output.ts';
 
 export interface RunOptions {
@@ -27,7 +27,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   const logger = createLogger({ level: options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : options.logLevel });
   const metrics = new Metrics();
   // The Kubernetes client is loaded only when a cluster is used.
-  const kube = options.manifests ? undefined : await import('../runtime/kube-store.ts');
+  const kube = options.manifests ? undefined : await import('../store/kube-store.ts');
   const kubeconfig = kube?.loadKubeConfig(options.kubeconfig);
   const store: Store = kube
     ? new kube.KubeStore({ kubeconfig: kubeconfig!, namespace: options.namespace, logger })
@@ -73,7 +73,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     logger.info('controllers started');
   };
   if (options.leaderElect) {
-    const { LeaderElector } = await import('../runtime/leader-election.ts');
+    const { LeaderElector } = await import('../process/leader-election.ts');
     const { CoordinationV1Api } = await import('@kubernetes/client-node');
     const elector = new LeaderElector({ api: kubeconfig!.makeApiClient(CoordinationV1Api), namespace: options.leaseNamespace ?? options.namespace ?? 'default', name: 'rollcall-leader', logger, metrics });
     let shuttingDown = false;

@@ -3,8 +3,8 @@
 // the User reconciler; this only keeps `kubectl get abind` and `kubectl describe` truthful.
 import type { AccessBinding, Condition } from '../api/index.ts';
 import { bindingSelectsUser, bindingWindow, resolveRole } from '../engine/index.ts';
-import { setCondition, statusEqual } from '../runtime/conditions.ts';
-import type { ObjectKey } from '../runtime/store.ts';
+import { setCondition, statusEqual } from '../api/conditions.ts';
+import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 
 type ConditionUpdate = { type: string; status: Condition['status']; reason: string; message: string };

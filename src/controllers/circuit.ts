@@ -3,7 +3,7 @@
 // for a timeout and hold workers that other systems' Users need. The delay is measured on the
 // monotonic clock: it is about a real remote outage, not the domain date.
 import { RetryableError } from '../api/index.ts';
-import { backoffDelay } from '../runtime/backoff.ts';
+import { backoffDelay } from '../queue/backoff.ts';
 
 export class Circuit {
   #failures = 0;

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { RetryableError, type ConnectedSystem } from '../api/index.ts';
 import { connectorFactory } from '../connectors/registry.ts';
 import type { Connector } from '../connectors/types.ts';
-import { keyOf, keyString, type Store } from '../runtime/store.ts';
+import { keyOf, keyString, type Store } from '../store/store.ts';
 import { Circuit } from './circuit.ts';
 
 interface Entry {

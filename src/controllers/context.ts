@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../runtime/clock.ts';
-import type { Metrics } from '../runtime/metrics.ts';
-import type { Store } from '../runtime/store.ts';
+import type { Clock } from '../clock/clock.ts';
+import type { Metrics } from '../process/metrics.ts';
+import type { Store } from '../store/store.ts';
 import type { Connections } from './connections.ts';
 import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';

@@ -7,7 +7,7 @@
 // moment (settleMs), so a burst that arrives one watch event at a time is judged as one pass.
 import type { AccountStatus, ConnectedSystem, DesiredAccount } from '../api/index.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, desiredAccounts, parseDuration, type GuardVerdict } from '../engine/index.ts';
-import { keyOf, keyString } from '../runtime/store.ts';
+import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { isLeaving, readWorld, withDeprovisionClock } from './world.ts';
 

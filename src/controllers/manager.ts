@@ -3,10 +3,10 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AccessBinding, AccessRole, KindName, User } from '../api/index.ts';
-import { systemClock, type Clock } from '../runtime/clock.ts';
-import type { Metrics } from '../runtime/metrics.ts';
-import { keyOf, keyString, type AnyResource, type ObjectKey, type Store } from '../runtime/store.ts';
-import { WorkQueue } from '../runtime/workqueue.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
+import type { Metrics } from '../process/metrics.ts';
+import { keyOf, keyString, type AnyResource, type ObjectKey, type Store } from '../store/store.ts';
+import { WorkQueue } from '../queue/workqueue.ts';
 import { rolesIncluding, usersOfBinding } from './affected-users.ts';
 import { Connections } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';

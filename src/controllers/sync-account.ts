@@ -1,7 +1,7 @@
 // Brings one user's account in one system to the desired state: observe, plan, apply.
 import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import { planChanges } from '../engine/index.ts';
-import { keyOf, keyString } from '../runtime/store.ts';
+import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { isRestoringDeprovision } from './deletion-gate.ts';
 import { describeChange, eventReason } from './describe.ts';

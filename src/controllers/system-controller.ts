@@ -3,8 +3,8 @@
 // applies the orphan policy behind the deletion guard, and wakes the system's Users.
 import { errorMessage, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
 import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, parseDuration, planOrphans } from '../engine/index.ts';
-import { setCondition, statusEqual } from '../runtime/conditions.ts';
-import { keyOf, keyString, type ObjectKey } from '../runtime/store.ts';
+import { setCondition, statusEqual } from '../api/conditions.ts';
+import { keyOf, keyString, type ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { describeChange, eventReason } from './describe.ts';
 import { FINALIZER } from './user-controller.ts';

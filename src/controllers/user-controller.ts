@@ -3,8 +3,8 @@
 // User is deprovisioned everywhere.
 import { RetryableError, type AccountStatus, type User, type UserStatus } from '../api/index.ts';
 import { accessWindow, desiredAccounts } from '../engine/index.ts';
-import { setCondition, statusEqual } from '../runtime/conditions.ts';
-import type { ObjectKey } from '../runtime/store.ts';
+import { setCondition, statusEqual } from '../api/conditions.ts';
+import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { syncAccount } from './sync-account.ts';
 import { isLeaving, readWorld, withDeprovisionClock } from './world.ts';

@@ -1,7 +1,7 @@
 // The declared objects one User's reconcile needs, read from the store's cache.
 import type { AccessBinding, AccessRole, ConnectedSystem, User } from '../api/index.ts';
 import { userEntitled, userNotYetValid } from '../engine/index.ts';
-import type { Store } from '../runtime/store.ts';
+import type { Store } from '../store/store.ts';
 
 export interface World {
   bindings: AccessBinding[];

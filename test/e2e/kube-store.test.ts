@@ -3,8 +3,8 @@
 // is cut (a TCP proxy in front of the API server that the test closes and reopens).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KubeStore, loadKubeConfig } from '../../src/runtime/kube-store.ts';
-import type { WatchEvent } from '../../src/runtime/store.ts';
+import { KubeStore, loadKubeConfig } from '../../src/store/kube-store.ts';
+import type { WatchEvent } from '../../src/store/store.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
 

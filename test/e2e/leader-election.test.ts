@@ -2,7 +2,7 @@
 // leadership to the other within seconds instead of a full lease duration.
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { LeaderElector } from '../../src/runtime/leader-election.ts';
+import { LeaderElector } from '../../src/process/leader-election.ts';
 import { createNamespace, kubectlOk } from './kube.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

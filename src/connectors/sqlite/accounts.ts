@@ -1,5 +1,5 @@
 // Rows of the accounts table with their memberships, read and written with prepared statements only.
-import { systemClock } from '../../runtime/clock.ts';
+import { systemClock } from '../../clock/clock.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { PermanentError, type Attributes } from '../../api/index.ts';
 

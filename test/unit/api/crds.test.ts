@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { KINDS, KIND_NAMES } from '../../../src/api/index.ts';
 import { CHART_CRD_DIR, CRD_DIR, renderCrdFiles } from '../../../src/api/write-crds.ts';
-import { loadManifests } from '../../../src/runtime/manifests.ts';
+import { loadManifests } from '../../../src/manifests/load.ts';
 
 describe('generated CRDs', () => {
   it('crds/ and the chart match the zod schemas (run npm run crds when this fails)', () => {

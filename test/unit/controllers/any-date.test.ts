@@ -8,9 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
-import { TestClock } from '../../../src/runtime/clock.ts';
-import { MemoryStore } from '../../../src/runtime/memory-store.ts';
-import { Metrics } from '../../../src/runtime/metrics.ts';
+import { TestClock } from '../../../src/clock/clock.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { Metrics } from '../../../src/process/metrics.ts';
 
 const HOUR = 3_600_000;
 

@@ -1,6 +1,6 @@
 // The deletion gate judges a burst of deprovisions as one pass: it waits until the pending count
 // stops growing, counts recent deprovisions too, and trips above the limit.
-import { TestClock } from '../../../src/runtime/clock.ts';
+import { TestClock } from '../../../src/clock/clock.ts';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ConnectedSystem } from '../../../src/api/index.ts';
@@ -8,7 +8,7 @@ import { Connections } from '../../../src/controllers/connections.ts';
 import type { ControllerContext } from '../../../src/controllers/context.ts';
 import { DeletionGate } from '../../../src/controllers/deletion-gate.ts';
 import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
-import { MemoryStore, type ResourceInput } from '../../../src/runtime/memory-store.ts';
+import { MemoryStore, type ResourceInput } from '../../../src/store/memory-store.ts';
 
 const logger = pino({ level: 'silent' });
 const system = {

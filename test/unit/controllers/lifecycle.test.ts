@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createSqliteConnector } from '../../../src/connectors/sqlite/index.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
-import { TestClock } from '../../../src/runtime/clock.ts';
+import { TestClock } from '../../../src/clock/clock.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
-import { MemoryStore } from '../../../src/runtime/memory-store.ts';
-import { Metrics } from '../../../src/runtime/metrics.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { Metrics } from '../../../src/process/metrics.ts';
 import type { ConnectedSystem } from '../../../src/api/index.ts';
 
 const T0 = new Date('2026-11-26T09:00:00Z');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
-import { MemoryStore } from '../../../src/runtime/memory-store.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 
 describe('deleting a User whose system is unreachable', () => {

@@ -5,12 +5,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION, KINDS, KIND_NAMES, type KindName } from '../api/index.ts';
-import { fieldPath, issueMessage, type ErrorContext, type ManifestError } from './manifest-errors.ts';
-import { unknownFields } from './manifest-fields.ts';
-import { ruleViolations } from './manifest-rules.ts';
-import type { AnyResource } from './store.ts';
+import { fieldPath, issueMessage, type ErrorContext, type ManifestError } from './errors.ts';
+import { unknownFields } from './unknown-fields.ts';
+import { ruleViolations } from './rules.ts';
+import type { AnyResource } from '../store/store.ts';
 
-export { formatManifestError, type ManifestError } from './manifest-errors.ts';
+export { formatManifestError, type ManifestError } from './errors.ts';
 
 interface CoreMetadata {
   name: string;

@@ -2,7 +2,7 @@
 // memory, behaving like the API server as far as controllers can tell (generation, resourceVersion,
 // status subresource, finalizers and deletionTimestamp, watch events), so a controller that works
 // here works against a cluster.
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
 import { randomUUID } from 'node:crypto';
 import { watch as watchFiles, type FSWatcher } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
@@ -10,8 +10,8 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { KINDS, KIND_NAMES, type KindName } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
-import { formatManifestError, loadManifests, type LoadedObject } from './manifests.ts';
-import { transitionViolations } from './manifest-rules.ts';
+import { formatManifestError, loadManifests, type LoadedObject } from '../manifests/load.ts';
+import { transitionViolations } from '../manifests/rules.ts';
 import { keyOf, keyString, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 

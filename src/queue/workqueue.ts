@@ -9,8 +9,8 @@
 import PQueue from 'p-queue';
 import { RetryableError, isPermanent } from '../api/errors.ts';
 import { DEFAULT_BACKOFF, backoffDelay } from './backoff.ts';
-import { systemClock, type Clock, type Timer } from './clock.ts';
-import type { Metrics } from './metrics.ts';
+import { systemClock, type Clock, type Timer } from '../clock/clock.ts';
+import type { Metrics } from '../process/metrics.ts';
 
 export interface ReconcileOutcome {
   /** Reconcile this key again at this time even if nothing changes (expiry, retention, resync). */

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/runtime/logger.ts';
+import { createLogger } from '../../../src/process/logger.ts';
 
 function capture(): { stream: Writable; lines: () => Array<Record<string, unknown>>; raw: () => string } {
   let text = '';

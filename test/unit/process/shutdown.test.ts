@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runShutdownHandlers } from '../../../src/runtime/shutdown.ts';
+import { runShutdownHandlers } from '../../../src/process/shutdown.ts';
 
 describe('runShutdownHandlers', () => {
   it('runs handlers last-registered first, one at a time', async () => {
@@ -50,7 +50,7 @@ describe('runShutdownHandlers', () => {
 describe('onShutdown', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-shutdown-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const module = resolve(import.meta.dirname, '../../../src/runtime/shutdown.ts');
+  const module = resolve(import.meta.dirname, '../../../src/process/shutdown.ts');
 
   function runChild(body: string): Promise<{ code: number | null; stdout: string; ms: number }> {
     const script = join(dir, `child-${Math.random().toString(36).slice(2)}.ts`);

@@ -2,7 +2,7 @@
 // parse alone does not check. The in-memory store must refuse what `kubectl apply` would refuse,
 // with the same messages, so a manifest that works with `rollcall run --manifests` works in a cluster.
 import type { AccessBinding, ConnectedSystem, IdentitySource, KindName, User } from '../api/index.ts';
-import type { AnyResource } from './store.ts';
+import type { AnyResource } from '../store/store.ts';
 
 export interface RuleViolation {
   field: string;

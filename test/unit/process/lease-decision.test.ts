@@ -1,6 +1,6 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { decideLease, leaseExpiry } from '../../../src/runtime/lease-decision.ts';
+import { decideLease, leaseExpiry } from '../../../src/process/lease-decision.ts';
 
 const now = new Date('2026-11-26T09:00:00.000Z');
 const options = { leaseDurationSeconds: 15 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Condition } from '../../../src/api/index.ts';
-import { getCondition, isConditionTrue, removeCondition, setCondition, statusEqual } from '../../../src/runtime/conditions.ts';
+import { getCondition, isConditionTrue, removeCondition, setCondition, statusEqual } from '../../../src/api/conditions.ts';
 
 const t0 = new Date('2026-11-26T09:00:00.123Z');
 const t1 = new Date('2026-11-26T10:30:00Z');

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TIMEOUT_MS, systemClock, TestClock } from '../../../src/runtime/clock.ts';
+import { MAX_TIMEOUT_MS, systemClock, TestClock } from '../../../src/clock/clock.ts';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -36,7 +36,7 @@ describe('systemClock', () => {
   });
 
   it('never keeps the process alive: a queue with a wake-up in an hour lets node exit', () => {
-    const queue = resolve(import.meta.dirname, '../../../src/runtime/workqueue.ts');
+    const queue = resolve(import.meta.dirname, '../../../src/queue/workqueue.ts');
     const script = `
       const { WorkQueue } = await import(${JSON.stringify(queue)});
       const q = new WorkQueue({ name: 't', concurrency: 1, reconcile: async () => {} });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KindName } from '../../../src/api/index.ts';
-import { MemoryStore } from '../../../src/runtime/memory-store.ts';
-import type { ResourceByKind, WatchEvent } from '../../../src/runtime/store.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+import type { ResourceByKind, WatchEvent } from '../../../src/store/store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 
 const FINALIZER = 'rollcall.dev/deprovision';

@@ -1,6 +1,6 @@
 // The store on the Kubernetes API: one self-healing informer per kind for reads and watches,
 // the status subresource for status, optimistic concurrency (resourceVersion) for every write.
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
 import { hostname } from 'node:os';
 import {
   CoreV1Api,

@@ -1,7 +1,7 @@
 import { ApiException, type V1Lease } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LeaderElector, type LeaseApi } from '../../../src/runtime/leader-election.ts';
-import { Metrics } from '../../../src/runtime/metrics.ts';
+import { LeaderElector, type LeaseApi } from '../../../src/process/leader-election.ts';
+import { Metrics } from '../../../src/process/metrics.ts';
 
 /**
  * An in-memory stand-in for the API server's Lease endpoint with its real rules: 404 when absent,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, backoffDelay } from '../../../src/runtime/backoff.ts';
+import { DEFAULT_BACKOFF, backoffDelay } from '../../../src/queue/backoff.ts';
 
 describe('backoffDelay', () => {
   it('doubles from the base delay and stops at the cap', () => {

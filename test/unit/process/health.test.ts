@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHealthServer, type HealthServer } from '../../../src/runtime/health.ts';
-import { Metrics } from '../../../src/runtime/metrics.ts';
+import { startHealthServer, type HealthServer } from '../../../src/process/health.ts';
+import { Metrics } from '../../../src/process/metrics.ts';
 
 let server: HealthServer | undefined;
 afterEach(async () => {

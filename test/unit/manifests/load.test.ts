@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectedSystem, User } from '../../../src/api/index.ts';
-import { formatManifestError, loadManifests, parseManifests, type SecretObject } from '../../../src/runtime/manifests.ts';
+import { formatManifestError, loadManifests, parseManifests, type SecretObject } from '../../../src/manifests/load.ts';
 
 const user = (spec: string, name = 'alice') => `apiVersion: rollcall.dev/v1alpha1
 kind: User

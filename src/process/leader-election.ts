@@ -2,7 +2,7 @@
 // that several replicas can run and only one reconciles. The Lease's resourceVersion gives
 // optimistic concurrency: of two replicas writing the same version, the API server accepts one and
 // answers 409 to the other, which simply tries again next period.
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';

@@ -1,7 +1,7 @@
 // Standard Kubernetes condition helpers, after apimachinery's meta.SetStatusCondition: the
 // transition time moves only when the status flips, so `kubectl describe` shows how long a
 // resource has been (not) Ready, and an unchanged status can skip its write entirely.
-import type { Condition } from '../api/index.ts';
+import type { Condition } from './index.ts';
 
 export type ConditionStatus = Condition['status'];
 

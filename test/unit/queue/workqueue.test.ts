@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, RetryableError } from '../../../src/api/errors.ts';
-import { Metrics } from '../../../src/runtime/metrics.ts';
-import { WorkQueue, type ReconcileFn } from '../../../src/runtime/workqueue.ts';
+import { Metrics } from '../../../src/process/metrics.ts';
+import { WorkQueue, type ReconcileFn } from '../../../src/queue/workqueue.ts';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
