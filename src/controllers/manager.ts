@@ -42,8 +42,6 @@ export class Manager {
   readonly #bindings: WorkQueue;
   readonly #abort = new AbortController();
   readonly #unwatch: (() => void)[] = [];
-  /** Last seen objects, so an update can also re-queue the Users the old version affected. */
-  readonly #seen = new Map<string, AnyResource>();
 
   constructor(options: ManagerOptions) {
     const { store, logger, metrics } = options;
@@ -140,13 +138,8 @@ export class Manager {
   }
 
   #watch(kind: KindName, onChange: (object: AnyResource, old: AnyResource | undefined) => void): void {
-    for (const object of this.context.store.list(kind)) this.#seen.set(`${kind}:${keyString(keyOf(object))}`, object);
     this.#unwatch.push(
-      this.context.store.watch(kind, (event, object) => {
-        const id = `${kind}:${keyString(keyOf(object))}`;
-        const old = this.#seen.get(id);
-        if (event === 'delete') this.#seen.delete(id);
-        else this.#seen.set(id, object);
+      this.context.store.watch(kind, (event, object, old) => {
         // Our own status writes come back as updates: they change nothing we act on.
         if (event === 'update' && old && !meaningfulChange(old, object)) return;
         this.context.gate.reset();

@@ -12,7 +12,8 @@ export interface ResourceByKind {
 export type AnyResource = ResourceByKind[KindName];
 
 export type WatchEvent = 'add' | 'update' | 'delete';
-export type WatchHandler<K extends KindName> = (event: WatchEvent, object: ResourceByKind[K]) => void;
+/** `old`: the object as the previous event delivered it (undefined for an add), so a handler can tell what changed. */
+export type WatchHandler<K extends KindName> = (event: WatchEvent, object: ResourceByKind[K], old: ResourceByKind[K] | undefined) => void;
 
 export interface ObjectKey {
   namespace: string;
@@ -29,7 +30,7 @@ export interface Store {
   /** Reads come from the cache: cheap, synchronous, possibly a moment behind. */
   list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][];
   get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined;
-  /** Called for every change seen after start(); returns an unsubscribe function. */
+  /** Called for every change seen after start(), with the object before it; returns an unsubscribe function. */
   watch<K extends KindName>(kind: K, handler: WatchHandler<K>): () => void;
 
   /**
