@@ -116,6 +116,15 @@ export const connectedSystemStatus = z.object({
   orphaned: z.number().int().optional().describe('Managed accounts that no User declares.'),
   failing: z.number().int().optional().describe('Accounts whose last change failed.'),
   lastResyncTime: timestamp('When the system was last listed in full.').optional(),
+  recentDeprovisions: z
+    .array(
+      z.object({
+        userName: z.string().describe('The account that was disabled or deleted.'),
+        at: timestamp('When.'),
+      }),
+    )
+    .optional()
+    .describe('Deprovisions made within the last resyncInterval: the deletion guard counts them, so its window survives restarts and leader changes.'),
 });
 
 export const connectedSystemResource = resource('ConnectedSystem', connectedSystemSpec, connectedSystemStatus);

@@ -38,8 +38,6 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     logger,
     metrics,
     kubeconfig,
-    // One converging pass reads every file at once, so a burst of leavers is already whole.
-    deprovisionSettleMs: options.once ? 0 : undefined,
     onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${a.user.padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}`)) : undefined,
   });
 

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { Connections } from './connections.ts';
 import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
+import type { Enqueue } from './reconciler.ts';
 
 /** The changes one sync applied to one user's account in one system, for the CLI to print. */
 export interface AppliedChanges {
@@ -24,8 +25,8 @@ export interface ControllerContext {
   gate: DeletionGate;
   /** The one clock: every date read and every wake-up. */
   clock: Clock;
-  /** A User's deprovision was held by a system's deletion guard, counting `count`: the system should say so. */
-  onGuardTripped?: (system: string, count: number) => void;
+  /** Asks for another object to be reconciled (the only cross-kind channel). */
+  enqueue: Enqueue;
   /** Called after each account sync that changed something, e.g. to print what `rollcall run` did. */
   onApplied?: (applied: AppliedChanges) => void;
 }

@@ -1,20 +1,22 @@
-// Wires the store, one work queue per kind and the reconcilers together. Watch events become
-// keys; only the Users a change can affect are re-queued.
+// Wires the store, one work queue per controlled kind and the reconcilers together. Watch events
+// become keys through the one mapping table (watches.ts); reconcilers ask for other keys through
+// the one enqueue port.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { AccessBinding, AccessRole, KindName, User } from '../api/index.ts';
+import type { KindName } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import type { Metrics } from '../process/metrics.ts';
-import { keyOf, keyString, type AnyResource, type ObjectKey, type Store } from '../store/store.ts';
 import { WorkQueue } from '../queue/workqueue.ts';
-import { rolesIncluding, usersOfBinding } from './affected-users.ts';
+import { keyString, type ObjectKey, type Store } from '../store/store.ts';
+import { bindingReconciler } from './binding-controller.ts';
 import { Connections } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
 import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
-import { reconcileBinding } from './binding-controller.ts';
-import { reconcileSystem } from './system-controller.ts';
-import { reconcileUser } from './user-controller.ts';
+import type { ControlledKind, Reconciler } from './reconciler.ts';
+import { ListingSchedule, systemReconciler } from './system-controller.ts';
+import { userReconciler } from './user-controller.ts';
+import { WATCHES, isMeaningfulChange } from './watches.ts';
 
 export interface ManagerOptions {
   store: Store;
@@ -26,8 +28,6 @@ export interface ManagerOptions {
   onApplied?: (applied: AppliedChanges) => void;
   userConcurrency?: number;
   timeoutMs?: number;
-  /** How long a guarded system's burst of deprovisions must stop growing before any proceeds (DeletionGate). */
-  deprovisionSettleMs?: number;
 }
 
 function parseKey(key: string): ObjectKey {
@@ -37,9 +37,8 @@ function parseKey(key: string): ObjectKey {
 
 export class Manager {
   readonly context: ControllerContext;
-  readonly #users: WorkQueue;
-  readonly #systems: WorkQueue;
-  readonly #bindings: WorkQueue;
+  readonly #queues: Record<ControlledKind, WorkQueue>;
+  readonly #schedule = new ListingSchedule();
   readonly #abort = new AbortController();
   readonly #unwatch: (() => void)[] = [];
 
@@ -53,126 +52,72 @@ export class Manager {
       clock,
       connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs }),
       observed: new ObservedCache(),
-      gate: new DeletionGate({ settleMs: options.deprovisionSettleMs }),
+      gate: new DeletionGate(),
+      enqueue: (kind, key) => this.#queues[kind].add(keyString(key)),
       onApplied: options.onApplied,
-      // The system's reconcile sets DeletionGuardTripped with the count and wakes the held Users;
-      // only needed when its condition does not show this count yet.
-      onGuardTripped: (system, count) => {
-        if (!this.context.gate.isAnnounced(system, count)) this.#systems.add(system);
-      },
     };
-    const onError = (kind: string) => (key: string, error: unknown, retryInMs: number | undefined) =>
-      logger.warn({ kind, key, err: error instanceof Error ? error.message : String(error), retryInMs }, 'reconcile failed');
-    this.#users = new WorkQueue({
-      name: 'user',
-      concurrency: options.userConcurrency ?? 8,
-      reconcile: (key) => reconcileUser(this.context, parseKey(key), this.#abort.signal),
-      onError: onError('User'),
-      metrics,
-      clock,
-    });
-    this.#bindings = new WorkQueue({
-      name: 'accessbinding',
-      concurrency: 2,
-      reconcile: (key) => reconcileBinding(this.context, parseKey(key)),
-      onError: onError('AccessBinding'),
-      metrics,
-      clock,
-    });
-    this.#systems = new WorkQueue({
-      name: 'connectedsystem',
-      concurrency: 2,
-      reconcile: (key) => reconcileSystem(this.context, parseKey(key), { wakeUsers: (ns) => this.#wakeNamespace(ns) }, this.#abort.signal),
-      onError: onError('ConnectedSystem'),
-      metrics,
-      clock,
-    });
+    const queue = (name: string, kind: string, concurrency: number, reconcile: Reconciler) =>
+      new WorkQueue({
+        name,
+        concurrency,
+        clock,
+        metrics,
+        reconcile: (key) => reconcile(parseKey(key), this.#abort.signal),
+        onError: (key, error, retryInMs) => logger.warn({ kind, key, err: error instanceof Error ? error.message : String(error), retryInMs }, 'reconcile failed'),
+      });
+    this.#queues = {
+      User: queue('user', 'User', options.userConcurrency ?? 8, userReconciler(this.context)),
+      ConnectedSystem: queue('connectedsystem', 'ConnectedSystem', 2, systemReconciler(this.context, this.#schedule)),
+      AccessBinding: queue('accessbinding', 'AccessBinding', 2, bindingReconciler(this.context)),
+    };
   }
 
   async start(): Promise<void> {
     const { store } = this.context;
     await store.start();
-    this.#watch('ConnectedSystem', (object) => this.#systems.add(keyString(keyOf(object))));
-    this.#watch('User', (object) => {
-      this.#users.add(keyString(keyOf(object)));
-      // A User's labels decide which bindings select it: their subject counts may change.
-      for (const binding of store.list('AccessBinding', keyOf(object).namespace)) this.#bindings.add(keyString(keyOf(binding)));
-    });
-    this.#watch('AccessBinding', (object, old) => {
-      this.#bindings.add(keyString(keyOf(object)));
-      this.#bindingChanged(object as AccessBinding, old as AccessBinding | undefined);
-    });
-    this.#watch('AccessRole', (object) => this.#roleChanged(object as AccessRole));
+    for (const [kind, mapping] of Object.entries(WATCHES) as [KindName, NonNullable<(typeof WATCHES)[KindName]>][]) {
+      this.#unwatch.push(
+        store.watch(kind, (_event, object, old) => {
+          if (!isMeaningfulChange(old, object)) return;
+          // Any declared change can change a system's pending deprovisions.
+          this.context.gate.reset();
+          for (const request of mapping(object, old, store)) this.context.enqueue(request.kind, request.key);
+        }),
+      );
+    }
     this.requeueAll();
-    this.#systems.start();
-    this.#users.start();
-    this.#bindings.start();
+    for (const queue of Object.values(this.#queues)) queue.start();
   }
 
-  /** Queues every ConnectedSystem, User and AccessBinding, as a periodic resync would. */
+  /** Queues every object, and lists every system afresh, as a periodic resync would. */
   requeueAll(): void {
-    for (const system of this.context.store.list('ConnectedSystem')) this.#systems.add(keyString(keyOf(system)));
-    for (const user of this.context.store.list('User')) this.#users.add(keyString(keyOf(user)));
-    for (const binding of this.context.store.list('AccessBinding')) this.#bindings.add(keyString(keyOf(binding)));
+    const { store } = this.context;
+    for (const kind of Object.keys(this.#queues) as ControlledKind[]) {
+      for (const object of store.list(kind)) {
+        const key = { namespace: object.metadata.namespace ?? 'default', name: object.metadata.name };
+        if (kind === 'ConnectedSystem') this.#schedule.force(keyString(key));
+        this.context.enqueue(kind, key);
+      }
+    }
   }
 
   /** Resolves once nothing is queued or running (scheduled wake-ups do not count). */
   async idle(): Promise<void> {
     const tick = () => new Promise((resolve) => setImmediate(resolve));
+    const queues = Object.values(this.#queues);
     do {
       // Watch events are delivered asynchronously: let those already on their way arrive first.
       await tick();
-      await this.#systems.idle();
-      await this.#users.idle();
-      await this.#bindings.idle();
+      for (const queue of queues) await queue.idle();
       await tick();
-    } while (!this.#systems.isIdle() || !this.#users.isIdle() || !this.#bindings.isIdle());
+    } while (!queues.every((queue) => queue.isIdle()));
   }
 
   async stop(): Promise<void> {
     for (const unwatch of this.#unwatch) unwatch();
-    await Promise.all([this.#systems.shutdown(), this.#users.shutdown(), this.#bindings.shutdown()]);
+    await Promise.all(Object.values(this.#queues).map((queue) => queue.shutdown()));
     this.#abort.abort();
     await this.context.connections.closeAll();
     await this.context.store.stop();
   }
-
-  #watch(kind: KindName, onChange: (object: AnyResource, old: AnyResource | undefined) => void): void {
-    this.#unwatch.push(
-      this.context.store.watch(kind, (event, object, old) => {
-        // Our own status writes come back as updates: they change nothing we act on.
-        if (event === 'update' && old && !meaningfulChange(old, object)) return;
-        this.context.gate.reset();
-        onChange(object, old);
-      }),
-    );
-  }
-
-  #wakeNamespace(namespace: string): void {
-    for (const user of this.context.store.list('User', namespace)) this.#users.add(keyString(keyOf(user)));
-  }
-
-  #bindingChanged(binding: AccessBinding, old: AccessBinding | undefined): void {
-    const users = this.context.store.list('User', keyOf(binding).namespace);
-    const affected = new Set<User>([...usersOfBinding(binding, users), ...(old ? usersOfBinding(old, users) : [])]);
-    for (const user of affected) this.#users.add(keyString(keyOf(user)));
-  }
-
-  #roleChanged(role: AccessRole): void {
-    const { namespace } = keyOf(role);
-    const store = this.context.store;
-    const roles = rolesIncluding(role.metadata.name, store.list('AccessRole', namespace));
-    for (const binding of store.list('AccessBinding', namespace)) {
-      if (!roles.has(binding.spec.role)) continue;
-      this.#bindings.add(keyString(keyOf(binding)));
-      this.#bindingChanged(binding, undefined);
-    }
-  }
-}
-
-/** Spec, labels, annotations, finalizers or deletion changed: not just status. */
-function meaningfulChange(old: AnyResource, next: AnyResource): boolean {
-  const pick = (o: AnyResource) =>
-    JSON.stringify([o.metadata.generation, o.spec, o.metadata.labels, o.metadata.annotations, o.metadata.finalizers, o.metadata.deletionTimestamp]);
-  return pick(old) !== pick(next);
 }

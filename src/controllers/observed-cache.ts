@@ -4,8 +4,8 @@ import type { ObservedAccount } from '../api/index.ts';
 
 export class ObservedCache {
   readonly #bySystem = new Map<string, Map<string, ObservedAccount>>();
-  /** Sequence number of the last write-through per system and user, to order them against listings. */
-  readonly #written = new Map<string, Map<string, number>>();
+  /** The last write-through per system and user, with its sequence number to order it against listings. */
+  readonly #written = new Map<string, Map<string, { sequence: number; account: ObservedAccount | null }>>();
   #sequence = 0;
   /** Accounts whose cached state is in doubt, per system, until the next write-through or listing. */
   readonly #unknown = new Map<string, Set<string>>();
@@ -30,12 +30,14 @@ export class ObservedCache {
    */
   replace(system: string, accounts: ObservedAccount[], listingStarted: number): void {
     const next = new Map(accounts.map((a) => [a.userName, a]));
-    const previous = this.#bySystem.get(system);
-    // Without a previous listing the newer value was not kept; the listing's is the best there is.
-    for (const [userName, sequence] of previous ? (this.#written.get(system) ?? []) : []) {
-      if (sequence <= listingStarted) continue;
-      const newer = previous?.get(userName);
-      if (newer) next.set(userName, newer);
+    const written = this.#written.get(system) ?? new Map();
+    for (const [userName, { sequence, account }] of written) {
+      // Older than this listing: the listing has it. Kept only while a listing could still miss it.
+      if (sequence <= listingStarted) {
+        written.delete(userName);
+        continue;
+      }
+      if (account) next.set(userName, account);
       else next.delete(userName);
     }
     this.#bySystem.set(system, next);
@@ -61,8 +63,8 @@ export class ObservedCache {
   }
 
   set(system: string, userName: string, account: ObservedAccount | null): void {
-    const written = this.#written.get(system) ?? new Map<string, number>();
-    written.set(userName, ++this.#sequence);
+    const written = this.#written.get(system) ?? new Map<string, { sequence: number; account: ObservedAccount | null }>();
+    written.set(userName, { sequence: ++this.#sequence, account });
     this.#written.set(system, written);
     this.#unknown.get(system)?.delete(userName);
     const accounts = this.#bySystem.get(system);

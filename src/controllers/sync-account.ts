@@ -1,9 +1,9 @@
-// Brings one user's account in one system to the desired state: observe, plan, apply.
+// Brings one user's account in one system to the desired state: observe, plan (the engine's
+// accountPlan), ask the deletion guard when the plan takes access away, apply.
 import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
-import { planChanges } from '../engine/index.ts';
+import { accountPlan } from '../engine/index.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
-import { isRestoringDeprovision } from './deletion-gate.ts';
 import { describeChange, eventReason } from './describe.ts';
 
 export interface AccountSyncResult {
@@ -13,8 +13,6 @@ export interface AccountSyncResult {
   error?: unknown;
   /** Set when the system's deletion guard held this account's deprovision. */
   held?: string;
-  /** Set when the deprovision waits for its pass to settle; try again then. */
-  retryAt?: Date;
 }
 
 /** Thrown inside the system's slot to skip the account's changes; never leaves this file. */
@@ -25,14 +23,7 @@ class HeldByGuard {
   }
 }
 
-/** Like HeldByGuard, but only for a moment: the pass may still be growing. */
-class Settling {
-  readonly until: Date;
-  constructor(until: Date) {
-    this.until = until;
-  }
-}
-
+/** `user` is the User as the engine saw it (deprovision clock applied); `desired` its account here. */
 export async function syncAccount(
   ctx: ControllerContext,
   user: User,
@@ -48,16 +39,17 @@ export async function syncAccount(
     const observed = await ctx.connections.use(system, async (connector) => {
       const cached = ctx.observed.get(systemKey, desired.userName);
       const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
-      const changes = planChanges([desired], before ? [before] : [], connector.capabilities);
-      if (changes.some((c) => c.op === 'disable' || c.op === 'delete') && !isRestoringDeprovision(previous, desired)) {
-        const { verdict, settlingUntil } = ctx.gate.evaluate(ctx, system);
-        if (verdict.tripped) {
-          ctx.onGuardTripped?.(systemKey, verdict.count);
-          throw new HeldByGuard(verdict.message);
+      const plan = accountPlan(user, desired, before, connector.capabilities);
+      if (plan.deprovisions) {
+        const decision = ctx.gate.decide(ctx, system, connector.capabilities);
+        if (decision.verdict.tripped) {
+          if (!ctx.gate.isAnnounced(systemKey, decision.verdict.count)) ctx.enqueue('ConnectedSystem', keyOf(system));
+          throw new HeldByGuard(decision.verdict.message);
         }
-        if (settlingUntil && settlingUntil > ctx.clock.now()) throw new Settling(settlingUntil);
+        ctx.gate.record(system, desired.userName, ctx.clock.now());
+        ctx.enqueue('ConnectedSystem', keyOf(system)); // keeps the window in its status
       }
-      for (const change of changes) {
+      for (const change of plan.changes) {
         try {
           await connector.apply(change, signal);
           ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'success' });
@@ -66,10 +58,9 @@ export async function syncAccount(
           throw error;
         }
         applied.push(change);
-        if (change.op === 'disable' || change.op === 'delete') ctx.gate.recordDeprovision(systemKey, ctx.clock.now());
         await report(ctx, user, system.metadata.name, change);
       }
-      if (changes.length === 0) return before;
+      if (plan.changes.length === 0) return before;
       // Read back once after writing: the cache must hold what the system really has (ids, defaults).
       const after = await connector.getAccount(desired.userName, signal);
       ctx.observed.set(systemKey, desired.userName, after ?? null);
@@ -83,10 +74,6 @@ export async function syncAccount(
     return { status: accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now), changes: applied };
   } catch (error) {
     announce(ctx, user, system.metadata.name, applied);
-    if (error instanceof Settling) {
-      // Nothing changed yet, so the status stays as it was: no write for a wait of a second or two.
-      return { status: previous ?? { system: system.metadata.name, state: 'present' }, changes: applied, retryAt: error.until };
-    }
     if (error instanceof HeldByGuard) {
       const message = `deprovision held by the deletion guard: ${error.message}`;
       return { status: { ...(previous ?? { system: system.metadata.name, state: 'present' }), message }, changes: applied, held: message };

@@ -1,40 +1,99 @@
 // The ConnectedSystem reconciler: proves the connection (condition Connected), lists the managed
-// accounts once per resyncInterval (so drift and orphans are found without a read per user),
-// applies the orphan policy behind the deletion guard, and wakes the system's Users.
-import { errorMessage, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
-import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, parseDuration, planOrphans } from '../engine/index.ts';
+// accounts when a listing is due (once per resyncInterval, or when the system changed), applies the
+// orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
+// wakes the system's Users after each listing so drift gets corrected.
+import { errorMessage, type Capabilities, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
+import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, parseDuration, planOrphans, type GuardDecision } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
-import { keyOf, keyString, type ObjectKey } from '../store/store.ts';
+import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { describeChange, eventReason } from './describe.ts';
-import { FINALIZER } from './user-controller.ts';
+import { withFinalizer } from './finalizer.ts';
+import type { Outcome, Reconciler } from './reconciler.ts';
 
-export interface SystemReconcileOptions {
-  /** Called with each User of the system's namespace after a listing, so drift gets corrected. */
-  wakeUsers: (namespace: string) => void;
+/** What the reconciler remembers between runs: timing state only. */
+export class ListingSchedule {
+  /** Per system: when it was last listed, and the spec and annotations it was listed with. */
+  readonly #last = new Map<string, { atMs: number; fingerprint: string; capabilities: Capabilities }>();
+  readonly #forced = new Set<string>();
+
+  /** The next reconcile of these systems lists them in full, as a periodic resync would. */
+  force(systemKey: string): void {
+    this.#forced.add(systemKey);
+  }
+
+  due(ctx: ControllerContext, system: ConnectedSystem, now: Date): boolean {
+    const key = keyString(keyOf(system));
+    const last = this.#last.get(key);
+    if (!last || this.#forced.has(key) || !ctx.observed.has(key) || last.fingerprint !== fingerprint(system)) return true;
+    return now.getTime() >= last.atMs + parseDuration(system.spec.resyncInterval);
+  }
+
+  listed(system: ConnectedSystem, now: Date, capabilities: Capabilities): void {
+    const key = keyString(keyOf(system));
+    this.#forced.delete(key);
+    this.#last.set(key, { atMs: now.getTime(), fingerprint: fingerprint(system), capabilities });
+  }
+
+  /** What the connector said it can do at the last listing. */
+  capabilities(systemKey: string): Capabilities | undefined {
+    return this.#last.get(systemKey)?.capabilities;
+  }
+
+  nextListingAt(system: ConnectedSystem): Date | undefined {
+    const last = this.#last.get(keyString(keyOf(system)));
+    return last && new Date(last.atMs + parseDuration(system.spec.resyncInterval));
+  }
+
+  forget(systemKey: string): void {
+    this.#last.delete(systemKey);
+    this.#forced.delete(systemKey);
+  }
 }
 
-export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, options: SystemReconcileOptions, signal: AbortSignal): Promise<{ wakeAt?: Date }> {
-  const system = ctx.store.get('ConnectedSystem', key);
+function fingerprint(system: ConnectedSystem): string {
+  return JSON.stringify([system.metadata.generation, system.spec, system.metadata.annotations ?? {}]);
+}
+
+export function systemReconciler(ctx: ControllerContext, schedule: ListingSchedule): Reconciler {
+  return async (key, signal) => {
+    const system = ctx.store.get('ConnectedSystem', key);
+    const name = keyString(key);
+    if (!system) {
+      await release(ctx, schedule, name);
+      return {};
+    }
+    return withFinalizer(ctx.store, 'ConnectedSystem', system, {
+      apply: (current) => reconcileSystem(ctx, schedule, current, signal),
+      // Accounts stay as they are: removing a system from Rollcall is not a reason to deprovision.
+      cleanup: async () => {
+        await release(ctx, schedule, name);
+        return { done: true };
+      },
+    });
+  };
+}
+
+async function release(ctx: ControllerContext, schedule: ListingSchedule, name: string): Promise<void> {
+  ctx.observed.forget(name);
+  ctx.gate.forget(name);
+  schedule.forget(name);
+  await ctx.connections.release(name);
+}
+
+async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule, system: ConnectedSystem, signal: AbortSignal): Promise<Outcome> {
+  const key = keyOf(system);
   const name = keyString(key);
-  if (!system) {
-    ctx.observed.forget(name);
-    await ctx.connections.release(name);
-    return {};
-  }
-  if (system.metadata.deletionTimestamp) {
-    // Accounts stay as they are: removing a system from Rollcall is not a reason to deprovision.
-    ctx.observed.forget(name);
-    await ctx.connections.release(name);
-    await ctx.store.setFinalizer('ConnectedSystem', key, FINALIZER, false);
-    return {};
-  }
-  if (!system.metadata.finalizers?.includes(FINALIZER)) await ctx.store.setFinalizer('ConnectedSystem', key, FINALIZER, true);
   const now = ctx.clock.now();
-  const next = new Date(now.getTime() + parseDuration(system.spec.resyncInterval));
   if (system.spec.suspend) {
     await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: no changes are made' }, {});
     return {};
+  }
+  if (!schedule.due(ctx, system, now)) {
+    // Between listings only the guard's condition and window need keeping current.
+    const capabilities = schedule.capabilities(name);
+    if (capabilities) await writeGuardStatus(ctx, system, ctx.gate.decide(ctx, system, capabilities, orphanDeprovisions(ctx, system, capabilities)));
+    return { requeueAt: schedule.nextListingAt(system) };
   }
 
   let listing;
@@ -53,6 +112,7 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
     throw error;
   }
   ctx.observed.replace(name, listing.accounts, listingStarted);
+  schedule.listed(system, now, listing.capabilities);
   const users = ctx.store.list('User', key.namespace);
   const declared = new Set(users.map((u) => u.spec.userName));
   const { drifted, failing } = compareWithStatus(system.metadata.name, users, listing.accounts);
@@ -62,23 +122,14 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
   }
 
   ctx.gate.reset(system);
-  const { verdict, withinLimit } = ctx.gate.evaluate(ctx, system, deprovisionCount(changes));
-  const guard: Guard = verdict.tripped ? { tripped: true, message: verdict.message } : { tripped: false };
-  // An approval releases one pass: once that pass is within the limit again, it is spent.
-  if (withinLimit && system.metadata.annotations?.[APPROVE_DEPROVISION_ANNOTATION] !== undefined) {
-    await ctx.store.setAnnotations('ConnectedSystem', key, { [APPROVE_DEPROVISION_ANNOTATION]: null });
-  }
-  if (!guard.tripped && changes.length) {
+  const decision = ctx.gate.decide(ctx, system, listing.capabilities, deprovisionCount(changes));
+  if (!decision.verdict.tripped && changes.length) {
     await ctx.connections.use(system, async (connector) => {
       for (const change of changes) {
         await connector.apply(change, signal);
         await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), `orphan ${change.op === 'create' ? change.account.userName : change.userName}: ${describeChange(change)}`);
       }
     });
-  }
-  if (ctx.gate.announce(name, verdict) && guard.tripped) {
-    ctx.metrics?.deletionGuardTripped.inc({ system: name });
-    await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'GuardTripped', guard.message);
   }
   // Announce only orphans the previous listing did not have.
   const newOrphans = ctx.observed.updateOrphans(name, orphans.map((o) => o.userName));
@@ -96,29 +147,55 @@ export async function reconcileSystem(ctx: ControllerContext, key: ObjectKey, op
     { type: 'Ready', status: 'True', reason: 'Synced', message: `${listing.accounts.length} managed account(s)` },
     {
       connected: { status: 'True', reason: 'Connected', message: 'connection and credentials work' },
-      guard: guard.tripped
-        ? { status: 'True', reason: 'TooManyDeprovisions', message: guard.message }
-        : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds spec.deletionGuard' },
       managed: listing.accounts.length,
       orphaned: orphans.length,
       drifted,
       failing,
     },
   );
-  options.wakeUsers(key.namespace);
-  return { wakeAt: next };
+  await writeGuardStatus(ctx, system, decision);
+  for (const user of users) ctx.enqueue('User', keyOf(user));
+  return { requeueAt: schedule.nextListingAt(system) };
 }
 
-type Guard = { tripped: false } | { tripped: true; message: string };
+/** Orphans the policy would disable or delete, from the last listing. */
+function orphanDeprovisions(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities): number {
+  const name = keyString(keyOf(system));
+  const declared = new Set(ctx.store.list('User', keyOf(system).namespace).map((u) => u.spec.userName));
+  return deprovisionCount(planOrphans(ctx.observed.accounts(name), declared, system.spec.orphans, capabilities).changes);
+}
 
-interface Extra {
+/** DeletionGuardTripped, its Event once, the window, and the approval annotation once it is spent. */
+async function writeGuardStatus(ctx: ControllerContext, system: ConnectedSystem, decision: GuardDecision): Promise<void> {
+  const name = keyString(keyOf(system));
+  const { verdict } = decision;
+  // An approval releases one pass: once that pass is within the limit again, it is spent.
+  if (decision.withinLimit && system.metadata.annotations?.[APPROVE_DEPROVISION_ANNOTATION] !== undefined) {
+    await ctx.store.setAnnotations('ConnectedSystem', keyOf(system), { [APPROVE_DEPROVISION_ANNOTATION]: null });
+  }
+  if (ctx.gate.announce(name, decision) && verdict.tripped) {
+    ctx.metrics?.deletionGuardTripped.inc({ system: name });
+    await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'GuardTripped', verdict.message);
+    // Held Users show it in their status; they are looked at again when the guard is released.
+  }
+  const current = ctx.store.get('ConnectedSystem', keyOf(system)) ?? system;
+  await writeStatus(ctx, current, undefined, {
+    guard: verdict.tripped
+      ? { status: 'True', reason: 'TooManyDeprovisions', message: verdict.message }
+      : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds spec.deletionGuard' },
+    recentDeprovisions: ctx.gate.window(current, ctx.clock.now()),
+  });
+}
+
+type Extra = {
   connected?: { status: 'True' | 'False'; reason: string; message: string };
   guard?: { status: 'True' | 'False'; reason: string; message: string };
   managed?: number;
   orphaned?: number;
   drifted?: number;
   failing?: number;
-}
+  recentDeprovisions?: NonNullable<ConnectedSystem['status']>['recentDeprovisions'];
+};
 
 /**
  * Drifted: accounts whose state or entitlements in the system no longer match what the User's
@@ -147,12 +224,13 @@ function compareWithStatus(system: string, users: User[], observed: ObservedAcco
 async function writeStatus(
   ctx: ControllerContext,
   system: ConnectedSystem,
-  ready: { type: string; status: 'True' | 'False'; reason: string; message: string },
+  ready: { type: string; status: 'True' | 'False'; reason: string; message: string } | undefined,
   extra: Extra,
 ): Promise<void> {
   const now = ctx.clock.now();
   const generation = system.metadata.generation;
-  let conditions = setCondition(system.status?.conditions, ready, generation, now);
+  let conditions = system.status?.conditions;
+  if (ready) conditions = setCondition(conditions, ready, generation, now);
   if (extra.connected) conditions = setCondition(conditions, { type: 'Connected', ...extra.connected }, generation, now);
   if (extra.guard) conditions = setCondition(conditions, { type: 'DeletionGuardTripped', ...extra.guard }, generation, now);
   const status = { ...system.status, observedGeneration: generation, conditions };
@@ -160,5 +238,9 @@ async function writeStatus(
   if (extra.orphaned !== undefined) status.orphaned = extra.orphaned;
   if (extra.drifted !== undefined) status.drifted = extra.drifted;
   if (extra.failing !== undefined) status.failing = extra.failing;
+  if (extra.recentDeprovisions !== undefined) {
+    if (extra.recentDeprovisions.length) status.recentDeprovisions = extra.recentDeprovisions;
+    else delete status.recentDeprovisions;
+  }
   if (!statusEqual(system.status ?? {}, status)) await ctx.store.updateStatus('ConnectedSystem', keyOf(system), status);
 }

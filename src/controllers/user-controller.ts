@@ -2,25 +2,30 @@
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
 import { RetryableError, type AccountStatus, type User, type UserStatus } from '../api/index.ts';
-import { accessWindow, desiredAccounts } from '../engine/index.ts';
+import { accessWindow, desiredAccounts, isLeaving, withDeprovisionClock } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
+import { withFinalizer } from './finalizer.ts';
+import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
 import { syncAccount } from './sync-account.ts';
-import { isLeaving, readWorld, withDeprovisionClock } from './world.ts';
+import { readWorld } from './world.ts';
 
-export const FINALIZER = 'rollcall.dev/deprovision';
+export function userReconciler(ctx: ControllerContext): Reconciler {
+  return async (key, signal) => {
+    const user = ctx.store.get('User', key);
+    if (!user) return {};
+    // Apply and cleanup are the same convergence: a deleted User's desired accounts are its deprovisioned ones.
+    return withFinalizer(ctx.store, 'User', user, {
+      apply: async (current) => (await converge(ctx, key, current, signal)).outcome,
+      cleanup: async (current) => converge(ctx, key, current, signal),
+    });
+  };
+}
 
-export async function reconcileUser(ctx: ControllerContext, key: ObjectKey, signal: AbortSignal): Promise<{ wakeAt?: Date }> {
-  let user = ctx.store.get('User', key);
-  if (!user) return {};
+/** Drives every system; `done` once nothing failed, nothing is held and nothing waits. */
+async function converge(ctx: ControllerContext, key: ObjectKey, user: User, signal: AbortSignal): Promise<{ done: boolean; outcome: Outcome }> {
   const now = ctx.clock.now();
-  const deleting = !!user.metadata.deletionTimestamp;
-  if (deleting && !user.metadata.finalizers?.includes(FINALIZER)) return {};
-  if (!deleting && !user.metadata.finalizers?.includes(FINALIZER)) {
-    user = (await ctx.store.setFinalizer('User', key, FINALIZER, true)) ?? user;
-  }
-
   // The deprovision clock starts the first time the User is seen leaving, and stops if it returns.
   const leaving = isLeaving(user, now);
   const withClock = withDeprovisionClock(user, now);
@@ -39,29 +44,21 @@ export async function reconcileUser(ctx: ControllerContext, key: ObjectKey, sign
   const accounts = mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name));
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
   const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
-  const retryAt = results.map((r) => r.retryAt?.getTime()).filter((t): t is number => t !== undefined);
-  const settled = retryAt.length === 0;
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now);
-  const status = buildStatus(user, accounts, desired.length, failed, held, !settled, deprovisionStartedAt, window.accessEndsAt, leaving, now);
+  const status = buildStatus(user, accounts, desired.length, failed, held, deprovisionStartedAt, window.accessEndsAt, leaving, now);
 
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
   }
-  if (leaving && failed.length === 0 && held.length === 0 && settled && deprovisionStartedAt) {
-    observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
-  }
-  if (deleting && failed.length === 0 && held.length === 0 && settled) {
-    await ctx.store.setFinalizer('User', key, FINALIZER, false);
-    return {};
-  }
+  const done = failed.length === 0 && held.length === 0;
+  if (leaving && done && deprovisionStartedAt) observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
   // A system that may recover is retried with backoff; a permanent failure waits for a change of input.
   const retryable = results.map((r) => r.error).filter((e) => e instanceof RetryableError);
   if (retryable.length) {
     const retryAfterMs = Math.min(...retryable.map((e) => e.retryAfterMs ?? 0));
     throw new RetryableError(failed.join('; '), { retryAfterMs: retryAfterMs || undefined });
   }
-  const wakeAt = Math.min(window.nextWakeAt?.getTime() ?? Infinity, ...retryAt);
-  return Number.isFinite(wakeAt) ? { wakeAt: new Date(wakeAt) } : {};
+  return { done, outcome: requeueAtEarliest([window.nextWakeAt]) };
 }
 
 /** Latency from "seen leaving" to "done everywhere", observed once per departure. */
@@ -87,14 +84,13 @@ function buildStatus(
   total: number,
   failed: string[],
   held: string[],
-  settling: boolean,
   deprovisionStartedAt: string | undefined,
   accessEndsAt: Date | undefined,
   leaving: boolean,
   now: Date,
 ): UserStatus {
   const ready = total - failed.length - held.length;
-  const condition = readyCondition(failed, held, settling, leaving, total);
+  const condition = readyCondition(failed, held, leaving, total);
   const status: UserStatus = {
     observedGeneration: user.metadata.generation,
     systems: `${ready}/${total}`,
@@ -118,10 +114,9 @@ function buildStatus(
   return status;
 }
 
-function readyCondition(failed: string[], held: string[], settling: boolean, leaving: boolean, total: number) {
+function readyCondition(failed: string[], held: string[], leaving: boolean, total: number) {
   if (failed.length) return { type: 'Ready', status: 'False' as const, reason: 'SystemUnavailable', message: failed.join('; ') };
   if (held.length) return { type: 'Ready', status: 'False' as const, reason: 'DeletionGuardTripped', message: held.join('; ') };
-  if (settling) return { type: 'Ready', status: 'False' as const, reason: 'DeprovisionPending', message: 'the deletion guard is counting this pass; deprovisioning in a moment' };
   if (leaving) return { type: 'Ready', status: 'True' as const, reason: 'Deprovisioned', message: `access removed in ${total} system(s)` };
   return { type: 'Ready', status: 'True' as const, reason: 'InSync', message: `in sync with ${total} system(s)` };
 }

@@ -32,9 +32,9 @@ export function grantsInForce(user: User, bindings: readonly AccessBinding[], ro
  */
 export function desiredAccounts(
   user: User,
-  bindings: AccessBinding[],
-  roles: AccessRole[],
-  systems: ConnectedSystem[],
+  bindings: readonly AccessBinding[],
+  roles: readonly AccessRole[],
+  systems: readonly ConnectedSystem[],
   now: Date,
 ): DesiredAccount[] {
   const at = now.getTime();

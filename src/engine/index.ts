@@ -21,3 +21,16 @@ export {
   type GuardVerdict,
 } from './guard.ts';
 export { accessWindow, type AccessWindow } from './window.ts';
+export { isLeaving, withDeprovisionClock, isRestoringDeprovision } from './leaving.ts';
+export {
+  planAccountFor,
+  accountPlan,
+  decideGuard,
+  planSystemPass,
+  type AccountPlan,
+  type GuardDecision,
+  type RecentDeprovision,
+  type SystemPass,
+  type SystemPassInput,
+  type World,
+} from './pass.ts';

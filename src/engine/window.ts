@@ -34,9 +34,9 @@ function accessEnd(user: User, reaching: ApplicableBinding[]): number | undefine
 
 export function accessWindow(
   user: User,
-  bindings: AccessBinding[],
-  roles: AccessRole[],
-  systems: ConnectedSystem[],
+  bindings: readonly AccessBinding[],
+  roles: readonly AccessRole[],
+  systems: readonly ConnectedSystem[],
   now: Date,
 ): AccessWindow {
   const at = now.getTime();

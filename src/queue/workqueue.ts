@@ -4,7 +4,7 @@
 // - a key is never reconciled by two workers at once: added while running, it runs once more after;
 // - a failure retries with per-key exponential backoff, reset by a success;
 // - a PermanentError is reported and not retried (the next change to the input will add the key);
-// - a success may ask for one wake-up (`wakeAt`, e.g. the next `validUntil`); an error never does.
+// - a success may ask for one wake-up (`requeueAt`, e.g. the next `validUntil`); an error never does.
 // p-queue supplies the worker pool and the overall rate limit.
 import PQueue from 'p-queue';
 import { RetryableError, isPermanent } from '../api/errors.ts';
@@ -14,7 +14,7 @@ import type { Metrics } from '../process/metrics.ts';
 
 export interface ReconcileOutcome {
   /** Reconcile this key again at this time even if nothing changes (expiry, retention, resync). */
-  wakeAt?: Date;
+  requeueAt?: Date;
 }
 
 export type ReconcileFn = (key: string) => Promise<ReconcileOutcome | void>;
@@ -166,9 +166,9 @@ export class WorkQueue {
 
   #succeeded(key: string, outcome: ReconcileOutcome | undefined): void {
     this.#failures.delete(key);
-    const wakeAt = outcome?.wakeAt;
-    this.#options.metrics?.reconcileTotal.inc({ controller: this.name, result: wakeAt ? 'requeue_after' : 'success' });
-    if (wakeAt) this.addAt(key, wakeAt);
+    const requeueAt = outcome?.requeueAt;
+    this.#options.metrics?.reconcileTotal.inc({ controller: this.name, result: requeueAt ? 'requeue_after' : 'success' });
+    if (requeueAt) this.addAt(key, requeueAt);
   }
 
   #failed(key: string, error: unknown): void {

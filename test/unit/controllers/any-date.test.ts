@@ -80,7 +80,7 @@ describe.each([
     const metrics = new Metrics({ defaultMetrics: false });
     const logger = pino({ level: 'silent' });
     const store = MemoryStore.fromDirectory(dir, { watch: false, logger, clock });
-    manager = new Manager({ store, logger, metrics, clock, deprovisionSettleMs: 0 });
+    manager = new Manager({ store, logger, metrics, clock });
     await manager.start();
     await manager.idle();
     const row = (name: string) => describeDirectory(db).find((r) => r.userName === name);

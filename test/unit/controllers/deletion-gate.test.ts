@@ -1,5 +1,6 @@
-// The deletion gate judges a burst of deprovisions as one pass: it waits until the pending count
-// stops growing, counts recent deprovisions too, and trips above the limit.
+// The deletion gate keeps the guard's state between reconciles: deprovisions pending now and those
+// made within the window count alike (a burst is judged whole however it arrives), nothing waits
+// while within the limit, and the window is seeded from the system's status (it survives restarts).
 import { TestClock } from '../../../src/clock/clock.ts';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -11,12 +12,13 @@ import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
 import { MemoryStore, type ResourceInput } from '../../../src/store/memory-store.ts';
 
 const logger = pino({ level: 'silent' });
-const system = {
+const systemWith = (status?: object) => ({
   apiVersion: 'rollcall.dev/v1alpha1',
   kind: 'ConnectedSystem',
   metadata: { name: 'wiki', namespace: 'acme' },
   spec: { type: 'sqlite', sqlite: { path: '/nonexistent/never-opened.db' }, deletionGuard: { maxCount: 2 }, resyncInterval: '5m' },
-} as ResourceInput;
+  ...(status ? { status } : {}),
+}) as ResourceInput;
 const role = { apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessRole', metadata: { name: 'staff', namespace: 'acme' }, spec: { grants: [{ system: 'wiki', entitlements: ['all'] }] } } as ResourceInput;
 const binding = { apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessBinding', metadata: { name: 'staff', namespace: 'acme' }, spec: { role: 'staff', userSelector: { matchLabels: { staff: 'yes' } } } } as ResourceInput;
 const user = (name: string, state: string) =>
@@ -28,46 +30,48 @@ const user = (name: string, state: string) =>
     status: { accounts: [{ system: 'wiki', state: 'present', entitlements: ['all'] }] },
   }) as ResourceInput;
 
-function context(users: ResourceInput[], clock: TestClock): ControllerContext {
-  const store = new MemoryStore([system, role, binding, ...users], { logger });
-  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), clock };
+const capabilities = { disable: true, entitlements: true, attributes: [] };
+
+function context(users: ResourceInput[], clock: TestClock, status?: object): ControllerContext {
+  const store = new MemoryStore([systemWith(status), role, binding, ...users], { logger });
+  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), clock, enqueue: () => undefined };
 }
 
 describe('DeletionGate', () => {
   const wiki = (ctx: ControllerContext) => ctx.store.get('ConnectedSystem', { namespace: 'acme', name: 'wiki' }) as ConnectedSystem;
 
-  it('lets a small pass through once its count has settled', () => {
+  it('lets a pass within the limit through at once: a single leaver never waits', () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const ctx = context([user('a', 'terminated'), user('b', 'active')], clock);
-    const gate = new DeletionGate({ settleMs: 2000 });
-    const first = gate.evaluate(ctx, wiki(ctx));
-    expect(first.verdict.tripped).toBe(false);
-    expect(first.settlingUntil?.toISOString()).toBe('2026-11-26T09:00:02.000Z');
-    clock.set(new Date('2026-11-26T09:00:02Z'));
-    gate.reset();
-    expect(gate.evaluate(ctx, wiki(ctx)).settlingUntil).toBeUndefined();
+    const decision = ctx.gate.decide(ctx, wiki(ctx), capabilities);
+    expect(decision.verdict.tripped).toBe(false);
+    expect(decision.count).toBe(1);
   });
 
-  it('counts pending plus recent deprovisions, and trips above the limit', () => {
+  it('counts pending plus recent deprovisions once each, and trips above the limit', () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const ctx = context([user('a', 'terminated'), user('b', 'suspended'), user('c', 'active')], clock);
-    const gate = new DeletionGate({ settleMs: 0 });
-    expect(gate.evaluate(ctx, wiki(ctx)).verdict.tripped).toBe(false);
-    gate.recordDeprovision('acme/wiki', clock.now());
-    gate.reset();
-    const verdict = gate.evaluate(ctx, wiki(ctx)).verdict;
-    expect(verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
+    expect(ctx.gate.decide(ctx, wiki(ctx), capabilities).verdict.tripped).toBe(false);
+    ctx.gate.record(wiki(ctx), 'a', clock.now()); // in flight: pending and recent, counted once
+    ctx.gate.reset();
+    expect(ctx.gate.decide(ctx, wiki(ctx), capabilities)).toMatchObject({ count: 2, verdict: { tripped: false } });
+    ctx.gate.record(wiki(ctx), 'zed', clock.now()); // deprovisioned a moment ago, no longer pending
+    ctx.gate.reset();
+    expect(ctx.gate.decide(ctx, wiki(ctx), capabilities).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
   });
 
-  it('restarts the settle wait whenever the pending count grows', () => {
+  it('seeds the window from status, so a restarted controller still counts what it did', () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
-    const users = [user('a', 'terminated'), user('b', 'active')];
-    let ctx = context(users, clock);
-    const gate = new DeletionGate({ settleMs: 2000 });
-    gate.evaluate(ctx, wiki(ctx));
-    clock.set(new Date('2026-11-26T09:00:01.500Z'));
-    ctx = context([user('a', 'terminated'), user('b', 'terminated')], clock);
-    gate.reset();
-    expect(gate.evaluate(ctx, wiki(ctx)).settlingUntil?.toISOString()).toBe('2026-11-26T09:00:03.500Z');
+    const status = { recentDeprovisions: [{ userName: 'x', at: '2026-11-26T08:58:00Z' }, { userName: 'y', at: '2026-11-26T08:59:00Z' }] };
+    const ctx = context([user('a', 'terminated')], clock, status);
+    expect(ctx.gate.decide(ctx, wiki(ctx), capabilities).verdict).toMatchObject({ tripped: true, count: 3 });
+  });
+
+  it('forgets deprovisions older than resyncInterval', () => {
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+    const status = { recentDeprovisions: [{ userName: 'x', at: '2026-11-26T08:54:59Z' }, { userName: 'y', at: '2026-11-26T08:59:00Z' }] };
+    const ctx = context([user('a', 'terminated')], clock, status);
+    expect(ctx.gate.decide(ctx, wiki(ctx), capabilities)).toMatchObject({ count: 2, verdict: { tripped: false } });
+    expect(ctx.gate.window(wiki(ctx), clock.now()).map((e) => e.userName)).toEqual(['y']);
   });
 });

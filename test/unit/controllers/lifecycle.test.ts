@@ -105,7 +105,7 @@ ${temporary}`;
     await write();
     store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
     // The clock is frozen here, so a deprovision burst's settle wait (DeletionGate) is turned off.
-    manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, clock, deprovisionSettleMs: 0 });
+    manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, clock });
     await manager.start();
     await manager.idle();
   });

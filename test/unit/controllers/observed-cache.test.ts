@@ -45,4 +45,16 @@ describe('ObservedCache', () => {
     expect(cache.updateOrphans('s', [])).toEqual([]);
     expect(cache.updateOrphans('s', ['zed'])).toEqual(['zed']);
   });
+
+  it('keeps a write made during the very first listing (no earlier listing to fall back on)', () => {
+    const cache = new ObservedCache();
+    const started = cache.beginListing();
+    cache.set('s', 'alice', account('alice', ['staff', 'vpn'])); // the grants landed while the listing ran
+    cache.replace('s', [account('alice', [])], started); // the listing saw the account before its grants
+    expect(cache.get('s', 'alice')?.entitlements).toEqual(['staff', 'vpn']);
+    // A later listing that began after the write is believed.
+    const later = cache.beginListing();
+    cache.replace('s', [account('alice', ['staff'])], later);
+    expect(cache.get('s', 'alice')?.entitlements).toEqual(['staff']);
+  });
 });

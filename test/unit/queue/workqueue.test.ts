@@ -183,7 +183,7 @@ describe('WorkQueue', () => {
     vi.useFakeTimers();
     let call = 0;
     const { queue, runs } = recordingQueue(async () => {
-      if (++call === 1) return { wakeAt: new Date(Date.now() + 60_000) };
+      if (++call === 1) return { requeueAt: new Date(Date.now() + 60_000) };
     });
     const startedAt = Date.now();
     queue.start();
@@ -211,7 +211,7 @@ describe('WorkQueue', () => {
     let call = 0;
     const { queue, runs } = recordingQueue(async () => {
       call++;
-      if (call === 1) return { wakeAt: new Date(Date.now() + 1_000) };
+      if (call === 1) return { requeueAt: new Date(Date.now() + 1_000) };
       if (call === 2) throw new RetryableError('rate limited', { retryAfterMs: 30_000 });
     });
     const startedAt = Date.now();
@@ -294,7 +294,7 @@ describe('WorkQueue', () => {
       backoff: { baseMs: 1, maxMs: 1 },
       reconcile: async () => {
         if (++call === 1) throw new Error('flaky');
-        if (call === 2) return { wakeAt: new Date(Date.now() + DAY_MS) };
+        if (call === 2) return { requeueAt: new Date(Date.now() + DAY_MS) };
       },
     });
     queue.add('ns/a');

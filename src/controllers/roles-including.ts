@@ -1,11 +1,5 @@
-// Which Users a change to a binding or role can affect, so only those are re-queued.
-import type { AccessBinding, AccessRole, User } from '../api/index.ts';
-import { bindingSelectsUser } from '../engine/index.ts';
-
-/** Users a binding selects (by name or label), in its namespace. */
-export function usersOfBinding(binding: AccessBinding, users: User[]): User[] {
-  return users.filter((user) => bindingSelectsUser(binding, user));
-}
+// Which roles a change to one role reaches, so only their bindings are re-queued.
+import type { AccessRole } from '../api/index.ts';
 
 /** Names of the roles whose grants include `role`, itself included (follows `includes` backwards). */
 export function rolesIncluding(role: string, roles: AccessRole[]): Set<string> {

@@ -1,0 +1,54 @@
+// Which objects to reconcile when something changes: every watch → key mapping, in one place.
+// A change is only what a reconcile acts on (spec, labels, annotations, finalizers, deletion);
+// Rollcall's own status writes come back as watch events and map to nothing, so they never
+// re-queue anything. Only the objects a change can affect are queued: a User's labels re-count
+// only the bindings whose selection of it changed, a binding queues the Users it selects(ed).
+import type { AccessBinding, AccessRole, KindName, User } from '../api/index.ts';
+import { bindingSelectsUser } from '../engine/index.ts';
+import { keyOf, type AnyResource, type ObjectKey, type Store } from '../store/store.ts';
+import { rolesIncluding } from './roles-including.ts';
+import type { ControlledKind } from './reconciler.ts';
+
+export interface Request {
+  kind: ControlledKind;
+  key: ObjectKey;
+}
+
+type Mapping = (object: AnyResource, old: AnyResource | undefined, store: Store) => Request[];
+
+export const WATCHES: Partial<Record<KindName, Mapping>> = {
+  ConnectedSystem: (system) => [{ kind: 'ConnectedSystem', key: keyOf(system) }],
+  User: (user, old, store) => [{ kind: 'User', key: keyOf(user) }, ...bindingsWhoseSelectionChanged(user as User, old as User | undefined, store)],
+  AccessBinding: (binding, old, store) => [{ kind: 'AccessBinding', key: keyOf(binding) }, ...usersOf(binding as AccessBinding, old as AccessBinding | undefined, store)],
+  AccessRole: (role, _old, store) => {
+    const { namespace } = keyOf(role);
+    const roles = rolesIncluding((role as AccessRole).metadata.name, store.list('AccessRole', namespace));
+    return store
+      .list('AccessBinding', namespace)
+      .filter((binding) => roles.has(binding.spec.role))
+      .flatMap((binding) => [{ kind: 'AccessBinding' as const, key: keyOf(binding) }, ...usersOf(binding, undefined, store)]);
+  },
+};
+
+/** Spec, labels, annotations, finalizers or deletion changed: not just status. */
+export function isMeaningfulChange(old: AnyResource | undefined, next: AnyResource): boolean {
+  if (!old) return true;
+  const pick = (o: AnyResource) =>
+    JSON.stringify([o.metadata.generation, o.spec, o.metadata.labels, o.metadata.annotations, o.metadata.finalizers, o.metadata.deletionTimestamp]);
+  return pick(old) !== pick(next);
+}
+
+function bindingsWhoseSelectionChanged(user: User, old: User | undefined, store: Store): Request[] {
+  const gone = store.get('User', keyOf(user)) === undefined;
+  return store
+    .list('AccessBinding', keyOf(user).namespace)
+    .filter((binding) => (gone ? false : bindingSelectsUser(binding, user)) !== (old ? bindingSelectsUser(binding, old) : false))
+    .map((binding) => ({ kind: 'AccessBinding', key: keyOf(binding) }));
+}
+
+function usersOf(binding: AccessBinding, old: AccessBinding | undefined, store: Store): Request[] {
+  return store
+    .list('User', keyOf(binding).namespace)
+    .filter((user) => bindingSelectsUser(binding, user) || (old !== undefined && bindingSelectsUser(old, user)))
+    .map((user) => ({ kind: 'User', key: keyOf(user) }));
+}

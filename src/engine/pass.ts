@@ -1,0 +1,142 @@
+// The one plan: everything a connected system will undergo in one pass, decided in one place.
+// The reconcile loop applies it account by account (planAccountFor, decideGuard), `rollcall plan`
+// prints it whole (planSystemPass), and an audit reads it: all three call these functions, so
+// what `plan` predicts is what `run` does.
+import type { AccessBinding, AccessRole, AccountChange, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, User } from '../api/index.ts';
+import { desiredAccounts } from './desired.ts';
+import { parseDuration } from './duration.ts';
+import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionCount, type GuardVerdict } from './guard.ts';
+import { isRestoringDeprovision, withDeprovisionClock } from './leaving.ts';
+import { planOrphans, type OrphanPlan } from './orphans.ts';
+import { planAccount } from './plan.ts';
+
+/** The declared objects of one namespace that decide access. */
+export interface World {
+  bindings: readonly AccessBinding[];
+  roles: readonly AccessRole[];
+  systems: readonly ConnectedSystem[];
+}
+
+/** One User's account in one system: what it should be, what it is, and the steps between. */
+export interface AccountPlan {
+  /** The User as the engine saw it (with its deprovision clock started or stopped). */
+  user: User;
+  desired: DesiredAccount;
+  observed: ObservedAccount | undefined;
+  changes: AccountChange[];
+  /** The changes disable or delete the account as a new loss of access (not drift being restored): the guard counts it. */
+  deprovisions: boolean;
+}
+
+/**
+ * The plan for one User in one system, or undefined when the system has nothing to do with it
+ * (not bound, holds no account, or suspended). `observed`: the account as the system holds it.
+ */
+export function planAccountFor(user: User, world: World, system: ConnectedSystem, observed: ObservedAccount | undefined, capabilities: Capabilities, now: Date): AccountPlan | undefined {
+  const seen = withDeprovisionClock(user, now);
+  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now)[0];
+  return desired && accountPlan(seen, desired, observed, capabilities);
+}
+
+/** The plan for an account whose desired state is known (the User reconcile computes all systems' at once). */
+export function accountPlan(user: User, desired: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities): AccountPlan {
+  const changes = planAccount(desired, observed, capabilities);
+  const recorded = user.status?.accounts?.find((a) => a.system === desired.system);
+  const deprovisions = deprovisionCount(changes) > 0 && !isRestoringDeprovision(recorded, desired);
+  return { user, desired, observed, changes, deprovisions };
+}
+
+/** One deprovision the system made, kept in its status for the guard's window. */
+export interface RecentDeprovision {
+  userName: string;
+  at: string;
+}
+
+export interface GuardInput {
+  system: ConnectedSystem;
+  /** userNames this pass would deprovision (AccountPlan.deprovisions). */
+  pending: Iterable<string>;
+  /** Orphans this pass would disable or delete. */
+  orphanDeprovisions: number;
+  /** The system's deprovision record (status.recentDeprovisions and any made since). */
+  recent: readonly RecentDeprovision[];
+  /** Accounts in the managed scope: the base of maxPercent. */
+  managed: number;
+  now: Date;
+}
+
+export interface GuardDecision {
+  /** Distinct accounts pending or deprovisioned within the window, plus orphans. */
+  count: number;
+  managed: number;
+  limit: number | undefined;
+  verdict: GuardVerdict;
+  /** The pass is within the limit without any approval: an approval annotation has done its job. */
+  withinLimit: boolean;
+  /** The record pruned to the window (resyncInterval back from now): what status should keep. */
+  recent: RecentDeprovision[];
+}
+
+/**
+ * The deletion guard's verdict for one pass. An account deprovisioned a moment ago and one about
+ * to be count alike, so a burst is judged as a whole whether it arrives at once or one event at a
+ * time: once the total would exceed the limit, every further deprovision is held until a person
+ * approves (`rollcall.dev/approve-deprovision: "<count>"`); those within the limit are never delayed.
+ */
+export function decideGuard({ system, pending, orphanDeprovisions, recent, managed, now }: GuardInput): GuardDecision {
+  const since = now.getTime() - parseDuration(system.spec.resyncInterval);
+  const inWindow = recent.filter((entry) => Date.parse(entry.at) >= since);
+  const accounts = new Set(pending);
+  for (const entry of inWindow) accounts.add(entry.userName);
+  const count = accounts.size + orphanDeprovisions;
+  const guard = system.spec.deletionGuard;
+  const approved = approvedDeprovisionCount(system.metadata.annotations);
+  // An approval covers the pass it was given for while that pass drains: its count only shrinks.
+  const verdict = checkDeletionGuard({ count, managed, guard, approvedCount: approved !== undefined && count <= approved ? count : approved });
+  const withinLimit = !checkDeletionGuard({ count, managed, guard, approvedCount: undefined }).tripped;
+  return { count, managed, limit: deletionLimit(guard, managed), verdict, withinLimit, recent: inWindow };
+}
+
+export interface SystemPassInput {
+  system: ConnectedSystem;
+  /** The Users of the system's namespace. */
+  users: readonly User[];
+  world: World;
+  /** Every account in the system's managed scope (a full listing). */
+  listing: readonly ObservedAccount[];
+  capabilities: Capabilities;
+  recent: readonly RecentDeprovision[];
+  now: Date;
+}
+
+export interface SystemPass {
+  system: ConnectedSystem;
+  accounts: AccountPlan[];
+  orphans: OrphanPlan;
+  guard: GuardDecision;
+  /** What the pass applies, in order: every account's changes, then the orphan policy's. */
+  changes: AccountChange[];
+  /** What the tripped guard holds back: every deprovisioning account's changes, and the orphans'. */
+  held: AccountChange[];
+}
+
+/** The whole pass for one system, as `rollcall plan` shows it and the controllers carry it out. */
+export function planSystemPass({ system, users, world, listing, capabilities, recent, now }: SystemPassInput): SystemPass {
+  const byName = new Map(listing.map((account) => [account.userName, account]));
+  const accounts = users.flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now) ?? []);
+  const declared = new Set(users.map((user) => user.spec.userName));
+  const orphans = planOrphans([...listing], declared, system.spec.orphans, capabilities);
+  const guard = decideGuard({
+    system,
+    pending: accounts.filter((a) => a.deprovisions).map((a) => a.desired.userName),
+    orphanDeprovisions: deprovisionCount(orphans.changes),
+    recent,
+    managed: listing.length,
+    now,
+  });
+  const changes: AccountChange[] = [];
+  const held: AccountChange[] = [];
+  for (const account of accounts) (guard.verdict.tripped && account.deprovisions ? held : changes).push(...account.changes);
+  (guard.verdict.tripped ? held : changes).push(...orphans.changes);
+  return { system, accounts, orphans, guard, changes, held };
+}
