@@ -4,7 +4,7 @@
 // (seeded from, and written back to, its status so it survives restarts and leader changes), and
 // which tripped count each system has already announced.
 import type { Capabilities, ConnectedSystem, ObservedAccount, User } from '../api/index.ts';
-import { accountPlan, decideGuard, desiredAccounts, parseDuration, withDeprovisionClock, type GuardDecision, type RecentDeprovision } from '../engine/index.ts';
+import { accountPlan, decideGuard, desiredAccounts, guardTripped, parseDuration, withDeprovisionClock, type GuardDecision, type RecentDeprovision } from '../engine/index.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import type { ObservedCache } from './observed-cache.ts';
@@ -22,7 +22,7 @@ export class DeletionGate {
     if (memo && memo.orphanDeprovisions === orphanDeprovisions) return memo.decision;
     const now = ctx.clock.now();
     const { pending, managed } = system.spec.deletionGuard ? pendingDeprovisions(ctx, system, capabilities, now) : { pending: [], managed: 0 };
-    const decision = decideGuard({ system, pending, orphanDeprovisions, recent: this.recent(system), managed, now });
+    const decision = decideGuard({ system, pending, orphanDeprovisions, recent: this.recent(system), managed, tripped: guardTripped(system), now });
     this.#decisions.set(key, { orphanDeprovisions, decision });
     return decision;
   }

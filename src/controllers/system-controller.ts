@@ -90,7 +90,8 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     return {};
   }
   if (!schedule.due(ctx, system, now)) {
-    // Between listings only the guard's condition and window need keeping current.
+    // Between listings only the guard's condition and window need keeping current; time may have aged its window.
+    ctx.gate.reset(system);
     const capabilities = schedule.capabilities(name);
     if (capabilities) await writeGuardStatus(ctx, system, ctx.gate.decide(ctx, system, capabilities, orphanDeprovisions(ctx, system, capabilities)));
     return { requeueAt: schedule.nextListingAt(system) };

@@ -31,6 +31,12 @@ export interface GuardInput {
   managed: number;
   guard: DeletionGuard | undefined;
   approvedCount: number | undefined;
+  /**
+   * The guard tripped earlier in this pass and deprovisions are still pending: it keeps holding
+   * them even once the count is back within the limit (the first ones went, the rest wait for a
+   * person), so a slow mass change is not let through a few at a time as the window moves on.
+   */
+  latched?: boolean;
 }
 
 /** The strictest of maxCount and maxPercent of managed; undefined when neither is set. */
@@ -41,15 +47,19 @@ export function deletionLimit(guard: DeletionGuard | undefined, managed: number)
   return limits.length === 0 ? undefined : Math.min(...limits);
 }
 
-export function checkDeletionGuard({ count, managed, guard, approvedCount }: GuardInput): GuardVerdict {
+export function checkDeletionGuard({ count, managed, guard, approvedCount, latched = false }: GuardInput): GuardVerdict {
   const limit = deletionLimit(guard, managed);
-  if (limit === undefined || count <= limit || approvedCount === count) return { tripped: false };
+  if (limit === undefined || (count <= limit && !latched) || approvedCount === count) return { tripped: false };
   const rules = [
     guard?.maxCount !== undefined ? `maxCount ${guard.maxCount}` : undefined,
     guard?.maxPercent !== undefined ? `maxPercent ${guard.maxPercent}% of ${managed} managed accounts` : undefined,
   ].filter((rule) => rule !== undefined);
+  const what =
+    count > limit
+      ? `This pass would disable or delete ${count} accounts, more than the deletion guard allows (${limit}: ${rules.join(', ')}). `
+      : `The deletion guard tripped on this pass (limit ${limit}: ${rules.join(', ')}) and still counts ${count} accounts disabled, deleted or pending. `;
   const message =
-    `This pass would disable or delete ${count} accounts, more than the deletion guard allows (${limit}: ${rules.join(', ')}). ` +
+    what +
     `These deprovisions are held back. If they are intended, raise spec.deletionGuard, or annotate the ConnectedSystem with ` +
     `${APPROVE_DEPROVISION_ANNOTATION}="${count}" to let this pass proceed once.`;
   return { tripped: true, count, limit, message };

@@ -27,6 +27,7 @@ export {
   accountPlan,
   decideGuard,
   planSystemPass,
+  guardTripped,
   type AccountPlan,
   type GuardDecision,
   type RecentDeprovision,

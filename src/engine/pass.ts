@@ -62,6 +62,8 @@ export interface GuardInput {
   recent: readonly RecentDeprovision[];
   /** Accounts in the managed scope: the base of maxPercent. */
   managed: number;
+  /** The system's status shows the guard tripped (DeletionGuardTripped=True). */
+  tripped: boolean;
   now: Date;
 }
 
@@ -83,16 +85,18 @@ export interface GuardDecision {
  * time: once the total would exceed the limit, every further deprovision is held until a person
  * approves (`rollcall.dev/approve-deprovision: "<count>"`); those within the limit are never delayed.
  */
-export function decideGuard({ system, pending, orphanDeprovisions, recent, managed, now }: GuardInput): GuardDecision {
+export function decideGuard({ system, pending, orphanDeprovisions, recent, managed, tripped, now }: GuardInput): GuardDecision {
   const since = now.getTime() - parseDuration(system.spec.resyncInterval);
   const inWindow = recent.filter((entry) => Date.parse(entry.at) >= since);
-  const accounts = new Set(pending);
+  const pendingNow = new Set(pending);
+  const latched = tripped && pendingNow.size + orphanDeprovisions > 0;
+  const accounts = new Set(pendingNow);
   for (const entry of inWindow) accounts.add(entry.userName);
   const count = accounts.size + orphanDeprovisions;
   const guard = system.spec.deletionGuard;
   const approved = approvedDeprovisionCount(system.metadata.annotations);
   // An approval covers the pass it was given for while that pass drains: its count only shrinks.
-  const verdict = checkDeletionGuard({ count, managed, guard, approvedCount: approved !== undefined && count <= approved ? count : approved });
+  const verdict = checkDeletionGuard({ count, managed, guard, latched, approvedCount: approved !== undefined && count <= approved ? count : approved });
   const withinLimit = !checkDeletionGuard({ count, managed, guard, approvedCount: undefined }).tripped;
   return { count, managed, limit: deletionLimit(guard, managed), verdict, withinLimit, recent: inWindow };
 }
@@ -132,6 +136,7 @@ export function planSystemPass({ system, users, world, listing, capabilities, re
     orphanDeprovisions: deprovisionCount(orphans.changes),
     recent,
     managed: listing.length,
+    tripped: guardTripped(system),
     now,
   });
   const changes: AccountChange[] = [];
@@ -139,4 +144,9 @@ export function planSystemPass({ system, users, world, listing, capabilities, re
   for (const account of accounts) (guard.verdict.tripped && account.deprovisions ? held : changes).push(...account.changes);
   (guard.verdict.tripped ? held : changes).push(...orphans.changes);
   return { system, accounts, orphans, guard, changes, held };
+}
+
+/** The system's status shows its deletion guard tripped: it holds until approved (GuardInput.latched). */
+export function guardTripped(system: ConnectedSystem): boolean {
+  return system.status?.conditions?.some((c) => c.type === 'DeletionGuardTripped' && c.status === 'True') ?? false;
 }

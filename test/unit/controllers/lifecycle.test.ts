@@ -104,7 +104,6 @@ ${temporary}`;
     users.carol = userYaml('carol', { department: 'sales' });
     await write();
     store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
-    // The clock is frozen here, so a deprovision burst's settle wait (DeletionGate) is turned off.
     manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, clock });
     await manager.start();
     await manager.idle();

@@ -1,0 +1,102 @@
+// The one plan for a system's pass: account changes, orphans and the guard's verdict together.
+import { describe, expect, it } from 'vitest';
+import { changeUserName, type ConnectedSystem, type User } from '../../../src/api/index.ts';
+import { decideGuard, planSystemPass } from '../../../src/engine/index.ts';
+import { FULL, IMPLICIT, NOW, at, binding, grants, observed, role, system, user } from './fixtures.ts';
+
+const MINUTE = 60_000;
+const staff = role('staff', { grants: grants({ wiki: ['all'] }) });
+const everyone = binding('everyone', { role: 'staff', userSelector: { matchLabels: { staff: 'yes' } } });
+const wiki = (extra: Partial<ConnectedSystem['spec']> = {}, status?: ConnectedSystem['status'], annotations?: Record<string, string>) => {
+  const base = system('wiki', { resyncInterval: '5m', deletionGuard: { maxCount: 2 }, ...extra }, annotations ? { annotations } : {});
+  return status ? { ...base, status } : base;
+};
+const member = (name: string, state: 'active' | 'terminated' = 'active'): User => user(name, { state }, { labels: { staff: 'yes' } });
+const holding = (...names: string[]) => names.map((name) => observed(name, 'present', ['all']));
+const tripped: ConnectedSystem['status'] = { conditions: [{ type: 'DeletionGuardTripped', status: 'True', reason: 'TooManyDeprovisions', message: '', lastTransitionTime: at(-MINUTE) }] };
+
+function pass(csys: ConnectedSystem, users: User[], listing = holding(...users.map((u) => u.spec.userName)), recent: { userName: string; at: string }[] = []) {
+  return planSystemPass({ system: csys, users, world: { bindings: [everyone], roles: [staff], systems: [csys] }, listing, capabilities: FULL, recent, now: NOW });
+}
+
+describe('planSystemPass', () => {
+  it('a single leaver within the limit is planned at once, not held', () => {
+    const plan = pass(wiki(), [member('a', 'terminated'), member('b')]);
+    expect(plan.guard.verdict.tripped).toBe(false);
+    expect(plan.changes.filter((c) => changeUserName(c) === 'a')).toEqual([
+      { op: 'revoke', userName: 'a', entitlement: 'all' },
+      { op: 'disable', userName: 'a' },
+    ]);
+    expect(plan.held).toEqual([]);
+  });
+
+  it('a burst over the limit is held whole, other changes go ahead', () => {
+    const users = [member('a', 'terminated'), member('b', 'terminated'), member('c', 'terminated'), member('d')];
+    const plan = pass(wiki(), users, holding('a', 'b', 'c'));
+    expect(plan.guard.verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
+    expect(plan.held.filter((c) => c.op === 'disable').map((c) => ('userName' in c ? c.userName : ''))).toEqual(['a', 'b', 'c']);
+    expect(plan.changes).toEqual([{ op: 'create', account: expect.objectContaining({ userName: 'd' }) }, { op: 'grant', userName: 'd', entitlement: 'all' }]);
+  });
+
+  it('counts deprovisions within the window with the pending ones, each account once', () => {
+    const recent = [
+      { userName: 'a', at: at(-MINUTE) }, // in flight: also pending
+      { userName: 'x', at: at(-2 * MINUTE) },
+      { userName: 'old', at: at(-6 * MINUTE) }, // outside resyncInterval
+    ];
+    const plan = pass(wiki(), [member('a', 'terminated'), member('b', 'terminated')], holding('a', 'b'), recent);
+    expect(plan.guard).toMatchObject({ count: 3, verdict: { tripped: true, limit: 2 } });
+    expect(plan.guard.recent.map((r) => r.userName)).toEqual(['a', 'x']);
+  });
+
+  it('once tripped it keeps holding what is still pending, even within the limit, until approved', () => {
+    const users = [member('a', 'terminated'), member('b')];
+    expect(pass(wiki({}, tripped), users).guard.verdict).toMatchObject({ tripped: true, count: 1 });
+    expect(pass(wiki({}, tripped, { 'rollcall.dev/approve-deprovision': '3' }), users).guard.verdict.tripped).toBe(false);
+    // Nothing pending any more: the latch lets go by itself.
+    expect(pass(wiki({}, tripped), [member('b')]).guard.verdict.tripped).toBe(false);
+  });
+
+  it('an approval of the count shown releases the pass while it drains; another count does not', () => {
+    const users = [member('a', 'terminated'), member('b', 'terminated'), member('c', 'terminated')];
+    expect(pass(wiki({}, undefined, { 'rollcall.dev/approve-deprovision': '3' }), users).guard.verdict.tripped).toBe(false);
+    expect(pass(wiki({}, undefined, { 'rollcall.dev/approve-deprovision': '4' }), users).guard.verdict.tripped).toBe(false);
+    expect(pass(wiki({}, undefined, { 'rollcall.dev/approve-deprovision': '2' }), users).guard.verdict.tripped).toBe(true);
+  });
+
+  it('orphans count toward the guard and are held with the rest', () => {
+    const plan = pass(wiki({ orphans: 'delete' }), [member('a', 'terminated')], holding('a', 'zed', 'yan'));
+    expect(plan.orphans.orphans.map((o) => o.userName)).toEqual(['zed', 'yan']);
+    expect(plan.guard.verdict).toMatchObject({ tripped: true, count: 3 });
+    expect(plan.held.filter((c) => c.op === 'delete')).toHaveLength(2);
+  });
+
+  it('a system without a guard never holds', () => {
+    const users = ['a', 'b', 'c', 'd'].map((n) => member(n, 'terminated'));
+    const plan = pass(wiki({ deletionGuard: undefined }), users);
+    expect(plan.guard.verdict.tripped).toBe(false);
+    expect(plan.changes.filter((c) => c.op === 'disable')).toHaveLength(4);
+  });
+});
+
+describe('decideGuard', () => {
+  it('implicit accounts (RBAC) lose access by revokes, which a disable-only count does not see', () => {
+    const plan = planSystemPass({
+      system: wiki(),
+      users: ['a', 'b', 'c'].map((n) => member(n, 'terminated')),
+      world: { bindings: [everyone], roles: [staff], systems: [wiki()] },
+      listing: holding('a', 'b', 'c'),
+      capabilities: IMPLICIT,
+      recent: [],
+      now: NOW,
+    });
+    expect(plan.changes.every((c) => c.op === 'revoke')).toBe(true);
+    expect(plan.guard.count).toBe(0);
+  });
+
+  it('the window is resyncInterval back from now', () => {
+    const decision = decideGuard({ system: wiki({ resyncInterval: '1m' }), pending: [], orphanDeprovisions: 0, recent: [{ userName: 'a', at: at(-59_999) }, { userName: 'b', at: at(-60_001) }], managed: 10, tripped: false, now: NOW });
+    expect(decision.recent.map((r) => r.userName)).toEqual(['a']);
+    expect(decision.count).toBe(1);
+  });
+});
