@@ -12,8 +12,6 @@ export interface RuleViolation {
   /** spec.validUntil: where the rule is attached, plus its fieldPath. */
   field: string;
   message: string;
-  /** The CEL expression that refused the object. */
-  rule: string;
 }
 
 /** Every rule that needs no previous version: what the API server checks on create. */
@@ -49,7 +47,7 @@ function walk(schema: SchemaNode, value: unknown, old: Old, path: string, mode: 
   if (value === undefined || value === null) return;
   for (const rule of schema['x-kubernetes-validations'] ?? []) {
     const violation = check(rule, schema, value, old, mode);
-    if (violation !== undefined) out.push({ field: joinFieldPath(path, rule.fieldPath), message: violation, rule: rule.rule });
+    if (violation !== undefined) out.push({ field: joinFieldPath(path, rule.fieldPath), message: violation });
   }
   if (Array.isArray(value)) {
     if (!schema.items) return;
