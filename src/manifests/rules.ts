@@ -1,81 +1,106 @@
-// The rules the API server enforces with CEL (`x-kubernetes-validations` in src/api) that a zod
-// parse alone does not check. The in-memory store must refuse what `kubectl apply` would refuse,
-// with the same messages, so a manifest that works with `rollcall run --manifests` works in a cluster.
-import type { AccessBinding, ConnectedSystem, IdentitySource, KindName, User } from '../api/index.ts';
+// The CEL rules of the CRDs (`x-kubernetes-validations`, declared once in src/api), evaluated on
+// manifests the way the API server evaluates them: each rule at the node it is attached to, with
+// `self` (and `oldSelf` on update), its error naming the field the way `kubectl apply` does. So a
+// manifest that `rollcall run --manifests` accepts is one a cluster accepts, with the same messages.
+import { openApiSchema } from '../api/crd.ts';
+import { KINDS, type KindName } from '../api/index.ts';
 import type { AnyResource } from '../store/store.ts';
+import { compile } from './cel.ts';
+import { celValue, childSchema, type SchemaNode, type ValidationRule } from './cel-value.ts';
 
 export interface RuleViolation {
+  /** spec.validUntil: where the rule is attached, plus its fieldPath. */
   field: string;
   message: string;
 }
 
+/** Every rule that needs no previous version: what the API server checks on create. */
 export function ruleViolations(kind: KindName, object: AnyResource): RuleViolation[] {
-  switch (kind) {
-    case 'User':
-      return validityWindow((object as User).spec);
-    case 'AccessBinding':
-      return accessBindingRules(object as AccessBinding);
-    case 'ConnectedSystem':
-      return connectedSystemRules(object as ConnectedSystem);
-    case 'IdentitySource':
-      return identitySourceRules(object as IdentitySource);
-    default:
-      return [];
-  }
+  const out: RuleViolation[] = [];
+  walk(schemaOf(kind), object, undefined, '', 'create', out);
+  return out;
 }
 
-/** Transition rules (`self == oldSelf`): checked when an object already stored changes. */
+/** Transition rules (those reading oldSelf): checked when an object already stored changes. */
 export function transitionViolations(kind: KindName, before: AnyResource, after: AnyResource): RuleViolation[] {
-  if (kind === 'User' && (before as User).spec.userName !== (after as User).spec.userName) {
-    return [{ field: 'spec.userName', message: 'userName is immutable' }];
-  }
-  if (kind === 'ConnectedSystem' && (before as ConnectedSystem).spec.type !== (after as ConnectedSystem).spec.type) {
-    return [{ field: 'spec', message: 'type is immutable' }];
-  }
-  return [];
+  const out: RuleViolation[] = [];
+  walk(schemaOf(kind), after, { value: before }, '', 'transition', out);
+  return out;
 }
 
-function validityWindow(spec: { validFrom?: string; validUntil?: string }): RuleViolation[] {
-  if (spec.validFrom === undefined || spec.validUntil === undefined) return [];
-  if (Date.parse(spec.validFrom) < Date.parse(spec.validUntil)) return [];
-  return [{ field: 'spec.validUntil', message: 'validFrom must be before validUntil' }];
+// The very schema object that src/api/write-crds.ts writes into crds/.
+const schemas = new Map<KindName, SchemaNode>();
+function schemaOf(kind: KindName): SchemaNode {
+  let schema = schemas.get(kind);
+  if (!schema) {
+    schema = openApiSchema(KINDS[kind]) as SchemaNode;
+    schemas.set(kind, schema);
+  }
+  return schema;
 }
 
-function accessBindingRules(binding: AccessBinding): RuleViolation[] {
-  const violations: RuleViolation[] = [];
-  if (binding.spec.users === undefined && binding.spec.userSelector === undefined) {
-    violations.push({ field: 'spec', message: 'users or userSelector is required' });
+type Mode = 'create' | 'transition';
+/** The old value at the same place, when there is one: oldSelf exists only where it correlates. */
+type Old = { value: unknown } | undefined;
+
+function walk(schema: SchemaNode, value: unknown, old: Old, path: string, mode: Mode, out: RuleViolation[]): void {
+  if (value === undefined || value === null) return;
+  for (const rule of schema['x-kubernetes-validations'] ?? []) {
+    const violation = check(rule, schema, value, old, mode);
+    if (violation !== undefined) out.push({ field: joinFieldPath(path, rule.fieldPath), message: violation });
   }
-  return [...violations, ...validityWindow(binding.spec)];
+  if (Array.isArray(value)) {
+    if (!schema.items) return;
+    value.forEach((item, index) => walk(schema.items!, item, correlatedItem(schema, item, old), `${path}[${index}]`, mode, out));
+    return;
+  }
+  if (typeof value !== 'object') return;
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    const node = childSchema(schema, key);
+    if (!node) continue;
+    const oldChild = isObject(old?.value) && key in old.value ? { value: old.value[key] } : undefined;
+    const childPath = schema.properties?.[key] ? (path ? `${path}.${key}` : key) : `${path}[${key}]`;
+    walk(node, child, oldChild, childPath, mode, out);
+  }
 }
 
-const SETTINGS_REQUIRED = ['ldap', 'postgres', 'scim', 'sqlite'] as const;
-
-function connectedSystemRules(system: ConnectedSystem): RuleViolation[] {
-  const { spec } = system;
-  const violations: RuleViolation[] = [];
-  for (const type of SETTINGS_REQUIRED) {
-    if (spec.type === type && spec[type] === undefined) {
-      violations.push({ field: `spec.${type}`, message: `${type} settings are required when type is ${type}` });
-    }
+/** The message for a refused rule, or undefined when it holds (or does not apply in this mode). */
+function check(rule: ValidationRule, schema: SchemaNode, value: unknown, old: Old, mode: Mode): string | undefined {
+  const program = compile(rule.rule);
+  if (program.transition !== (mode === 'transition')) return undefined;
+  if (program.transition && old === undefined) return undefined;
+  const bindings = { self: celValue(schema, value), ...(program.transition ? { oldSelf: celValue(schema, old!.value) } : {}) };
+  const result = program.run(bindings);
+  if ('error' in result) return `failed to evaluate rule ${rule.rule}: ${result.error}`;
+  if (result.value === true) return undefined;
+  if (result.value !== false) return `rule ${rule.rule} must evaluate to a bool`;
+  if (rule.messageExpression) {
+    const message = compile(rule.messageExpression).run(bindings);
+    if ('value' in message && typeof message.value === 'string' && message.value.trim()) return message.value;
   }
-  if (spec.postgres?.onDelete === 'reassign' && spec.postgres.reassignTo === undefined) {
-    violations.push({ field: 'spec.postgres.reassignTo', message: 'reassignTo is required when onDelete is reassign' });
-  }
-  if (spec.deprovision.policy === 'disableThenDelete' && spec.deprovision.retention === undefined) {
-    violations.push({ field: 'spec.deprovision.retention', message: 'retention is required for disableThenDelete' });
-  }
-  return violations;
+  // As the API server words it when a rule has no message.
+  return rule.message?.trim() || `failed rule: ${rule.rule.trim()}`;
 }
 
-function identitySourceRules(source: IdentitySource): RuleViolation[] {
-  const { spec } = source;
-  const violations: RuleViolation[] = [];
-  if (spec.type === 'configMap' && spec.configMapRef === undefined) {
-    violations.push({ field: 'spec.configMapRef', message: 'configMapRef is required when type is configMap' });
+/** The API server correlates list items with their old version only in map lists, by their keys. */
+function correlatedItem(schema: SchemaNode, item: unknown, old: Old): Old {
+  const keys = schema['x-kubernetes-list-map-keys'];
+  if (schema['x-kubernetes-list-type'] !== 'map' || !keys || !Array.isArray(old?.value) || !isObject(item)) return undefined;
+  const match = old.value.find((candidate) => isObject(candidate) && keys.every((key) => candidate[key] === item[key]));
+  return match === undefined ? undefined : { value: match };
+}
+
+/** fieldPath `.a.b` or `.a['b.c']` appended to the node's path, as the API server names fields. */
+function joinFieldPath(path: string, fieldPath: string | undefined): string {
+  if (!fieldPath) return path;
+  let out = path;
+  for (const [, plain, quoted] of fieldPath.matchAll(/\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]/g)) {
+    const name = plain ?? quoted!.replace(/\\(.)/g, '$1');
+    out = out ? `${out}.${name}` : name;
   }
-  if (spec.type === 'http' && spec.url === undefined) {
-    violations.push({ field: 'spec.url', message: 'url is required when type is http' });
-  }
-  return violations;
+  return out;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
