@@ -93,7 +93,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     // Between listings only the guard's condition and window need keeping current; time may have aged its window.
     ctx.gate.reset(system);
     const capabilities = schedule.capabilities(name);
-    if (capabilities) await writeGuardStatus(ctx, system, ctx.gate.decide(ctx, system, capabilities, orphanDeprovisions(ctx, system, capabilities)));
+    if (capabilities) await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, ctx.gate.decide(ctx, system, capabilities, orphanDeprovisions(ctx, system, capabilities))));
     return { requeueAt: schedule.nextListingAt(system) };
   }
 
@@ -152,9 +152,9 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       orphaned: orphans.length,
       drifted,
       failing,
+      ...(await guardStatus(ctx, system, decision)),
     },
   );
-  await writeGuardStatus(ctx, system, decision);
   for (const user of users) ctx.enqueue('User', keyOf(user));
   return { requeueAt: schedule.nextListingAt(system) };
 }
@@ -166,8 +166,12 @@ function orphanDeprovisions(ctx: ControllerContext, system: ConnectedSystem, cap
   return deprovisionCount(planOrphans(ctx.observed.accounts(name), declared, system.spec.orphans, capabilities).changes);
 }
 
-/** DeletionGuardTripped, its Event once, the window, and the approval annotation once it is spent. */
-async function writeGuardStatus(ctx: ControllerContext, system: ConnectedSystem, decision: GuardDecision): Promise<void> {
+/**
+ * The guard's part of the status (DeletionGuardTripped and the window); emits GuardTripped once and
+ * removes the approval annotation once it is spent. One status write per reconcile: a second one
+ * would start from a cache that has not seen the first yet.
+ */
+async function guardStatus(ctx: ControllerContext, system: ConnectedSystem, decision: GuardDecision): Promise<Extra> {
   const name = keyString(keyOf(system));
   const { verdict } = decision;
   // An approval releases one pass: once that pass is within the limit again, it is spent.
@@ -179,13 +183,12 @@ async function writeGuardStatus(ctx: ControllerContext, system: ConnectedSystem,
     await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'GuardTripped', verdict.message);
     // Held Users show it in their status; they are looked at again when the guard is released.
   }
-  const current = ctx.store.get('ConnectedSystem', keyOf(system)) ?? system;
-  await writeStatus(ctx, current, undefined, {
+  return {
     guard: verdict.tripped
       ? { status: 'True', reason: 'TooManyDeprovisions', message: verdict.message }
       : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds spec.deletionGuard' },
-    recentDeprovisions: ctx.gate.window(current, ctx.clock.now()),
-  });
+    recentDeprovisions: ctx.gate.window(system, ctx.clock.now()),
+  };
 }
 
 type Extra = {

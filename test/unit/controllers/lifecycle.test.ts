@@ -129,10 +129,12 @@ ${temporary}`;
   it('a resync with nothing changed writes nothing: no account, no status', async () => {
     const versions = ['alice', 'bob', 'carol'].map(version);
     const resourceVersions = ['alice', 'bob', 'carol'].map((n) => user(n)!.metadata.resourceVersion);
+    const systemVersion = csys().metadata.resourceVersion;
     manager.requeueAll();
     await manager.idle();
     expect(['alice', 'bob', 'carol'].map(version)).toEqual(versions);
     expect(['alice', 'bob', 'carol'].map((n) => user(n)!.metadata.resourceVersion)).toEqual(resourceVersions);
+    expect(csys().metadata.resourceVersion).toBe(systemVersion);
   });
 
   it('mover: a department change adds and removes exactly what changed; others see no write', async () => {
