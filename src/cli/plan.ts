@@ -6,6 +6,7 @@ import { describeChange } from '../controllers/describe.ts';
 import { planSystem, type SystemPlan } from '../controllers/plan-system.ts';
 import { readWorld } from '../controllers/world.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
+import { ManifestDirectory } from '../manifests/directory.ts';
 import { createLogger } from '../process/logger.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { keyOf, keyString } from '../store/store.ts';
@@ -16,7 +17,8 @@ const SYMBOL: Record<AccountChange['op'], string> = { create: '+', grant: '+', e
 export async function planCommand(dir: string, out: Output, clock: Clock = systemClock): Promise<number> {
   const now = clock.now();
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const store = await MemoryStore.fromDirectory(dir, { watch: false, logger });
+  const store = new MemoryStore([], { logger });
+  new ManifestDirectory(dir, store, { watch: false, logger }).load();
   await store.start();
   const connections = new Connections({ store, logger, timeoutMs: 10_000 });
   let pending = 0;

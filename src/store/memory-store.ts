@@ -41,7 +41,10 @@ export class MemoryStore implements Store {
   readonly #clock: Clock;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
   readonly #handlers: WatchHandlers;
-  /** Annotations each object last got from its file, so a removal from the file removes only those (like kubectl apply). */
+  /**
+   * Annotations each object last got from its manifest (kubectl's last-applied), so an apply
+   * changes only what the manifest changed: removed from the file, removed; never set by the file, kept.
+   */
   readonly #appliedAnnotations = new Map<string, Record<string, string>>();
   #secrets = new Map<string, Record<string, string>>();
   #configMaps = new Map<string, Record<string, string>>();
@@ -79,8 +82,8 @@ export class MemoryStore implements Store {
   }
 
   /**
-   * Kept for tests and benchmarks: a store fed from a directory (and re-read by reload()).
-   * `rollcall run` composes MemoryStore, ManifestDirectory and StateFile itself.
+   * Kept for tests and benchmarks written before ManifestDirectory: a store fed from a directory
+   * (re-read by reload()). The CLI composes MemoryStore, ManifestDirectory and StateFile itself.
    */
   static fromDirectory(dir: string, options: DirectoryOptions): MemoryStore {
     const store = new MemoryStore([], options);
