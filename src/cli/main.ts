@@ -16,11 +16,14 @@ Commands:
   version   print the version
 
 Run "rollcall <command> --help" for a command's options.`,
-  run: `Usage: rollcall run [--manifests DIR [--once]] [--kubeconfig PATH] [--namespace NS]
+  run: `Usage: rollcall run [--manifests DIR [--once] [--state FILE]] [--kubeconfig PATH] [--namespace NS]
 
 Options:
   --manifests DIR     no cluster: read Users, roles, bindings and systems from DIR (watched for changes)
   --once              with --manifests: converge once, print the result, exit
+  --state FILE        with --manifests: where status, finalizers and deletions are kept between runs,
+                      so a User removed from DIR while Rollcall was stopped is still deprovisioned
+                      (default: .rollcall/<name of DIR>.state.json in the working directory)
   --kubeconfig PATH   cluster to use (default: in-cluster, then KUBECONFIG, then ~/.kube/config)
   --namespace NS      watch one namespace only (default: all)
   --health-port N     serve /healthz, /readyz and /metrics on port N
@@ -55,6 +58,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         help: { type: 'boolean', short: 'h' },
         manifests: { type: 'string' },
         once: { type: 'boolean' },
+        state: { type: 'string' },
         kubeconfig: { type: 'string' },
         namespace: { type: 'string' },
         'health-port': { type: 'string' },
@@ -86,10 +90,15 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         return await planCommand(values.file, out);
       }
       case 'run': {
+        if (values.state !== undefined && values.manifests === undefined) {
+          out.error(`rollcall run: --state FILE only goes with --manifests DIR (in a cluster, the API server keeps the state)\n\n${HELP.run}`);
+          return 1;
+        }
         const { runCommand } = await import('./run.ts');
         return await runCommand(
           {
             manifests: values.manifests as string | undefined,
+            state: values.state as string | undefined,
             kubeconfig: values.kubeconfig as string | undefined,
             namespace: values.namespace as string | undefined,
             once: values.once === true,

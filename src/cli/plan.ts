@@ -7,6 +7,7 @@ import { Connections } from '../controllers/connections.ts';
 import { describeChange } from '../controllers/describe.ts';
 import { readWorld } from '../controllers/world.ts';
 import { planSystemPass, type SystemPass } from '../engine/index.ts';
+import { ManifestDirectory } from '../manifests/directory.ts';
 import { createLogger } from '../process/logger.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
@@ -44,7 +45,8 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
 
 export async function planCommand(dir: string, out: Output, clock: Clock = systemClock): Promise<number> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const store = await MemoryStore.fromDirectory(dir, { watch: false, logger, clock });
+  const store = new MemoryStore([], { logger, clock });
+  new ManifestDirectory(dir, store, { watch: false, logger }).load();
   await store.start();
   const connections = new Connections({ store, logger, timeoutMs: 10_000 });
   let results: SystemPlanResult[];

@@ -1,18 +1,24 @@
 // `rollcall run`: the controller. With --manifests DIR it needs no cluster: an in-memory store fed
-// from the files (watched for changes). Otherwise it runs against the cluster of a kubeconfig or
-// the pod it runs in, with leader election.
+// from the files (watched for changes), seeded from the state file the previous run left.
+// Otherwise it runs against the cluster of a kubeconfig or the pod it runs in, with leader election.
+import type { Logger } from 'pino';
 import type { User } from '../api/index.ts';
 import { Manager } from '../controllers/manager.ts';
+import { ManifestDirectory } from '../manifests/directory.ts';
+import { ApplyRefusedError } from '../manifests/errors.ts';
 import { startHealthServer } from '../process/health.ts';
 import { createLogger } from '../process/logger.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { Metrics } from '../process/metrics.ts';
 import { onShutdown } from '../process/shutdown.ts';
+import { defaultStatePath, readStateFile, StateFile } from '../store/state-file.ts';
 import type { Store } from '../store/store.ts';
 import type { Output } from './output.ts';
 
 export interface RunOptions {
   manifests?: string;
+  /** With manifests: where the controllers' writes are kept between runs (default: defaultStatePath). */
+  state?: string;
   kubeconfig?: string;
   namespace?: string;
   once: boolean;
@@ -29,9 +35,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   // The Kubernetes client is loaded only when a cluster is used.
   const kube = options.manifests ? undefined : await import('../store/kube-store.ts');
   const kubeconfig = kube?.loadKubeConfig(options.kubeconfig);
-  const store: Store = kube
-    ? new kube.KubeStore({ kubeconfig: kubeconfig!, namespace: options.namespace, logger })
-    : await MemoryStore.fromDirectory(options.manifests!, { watch: !options.once, logger });
+  const embedded = options.manifests ? openEmbedded(options.manifests, options.state ?? defaultStatePath(options.manifests), !options.once, logger) : undefined;
+  const store: Store = kube ? new kube.KubeStore({ kubeconfig: kubeconfig!, namespace: options.namespace, logger }) : embedded!.store;
   let changedAccounts = 0;
   const manager = new Manager({
     store,
@@ -44,24 +49,36 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   let started = false;
   const health = options.healthPort !== undefined ? await startHealthServer({ port: options.healthPort, metrics, isReady: () => started }) : undefined;
 
-  if (options.manifests) {
-    out.line(`Rollcall: converging ${options.manifests} (no cluster; embedded store)\n`);
-    await manager.start();
-    started = true;
-    await manager.idle();
+  if (embedded) {
+    out.line(`Rollcall: converging ${options.manifests} (no cluster; embedded store, state in ${embedded.state.path})\n`);
+    const stop = async () => {
+      embedded.directory.stop();
+      try {
+        await manager.stop();
+        await health?.close();
+      } finally {
+        // Last, and even after a failure: it keeps everything the controllers wrote until they stopped.
+        await embedded.state.close();
+      }
+    };
+    try {
+      embedded.state.start();
+      await manager.start();
+      embedded.directory.start();
+      started = true;
+      await manager.idle();
+    } catch (error) {
+      await stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stopping after a failed start failed'));
+      throw error;
+    }
     if (changedAccounts === 0) out.line('  nothing to change: every account already matches what is declared');
     printSummary(store.list('User'), out);
     if (options.once) {
-      await manager.stop();
-      await health?.close();
+      await stop();
       return 0;
     }
     out.line(`Watching ${options.manifests} for changes. Ctrl-C to stop.`);
-    await new Promise<void>((resolve) => onShutdown(async () => {
-      await manager.stop();
-      await health?.close();
-      resolve();
-    }));
+    await new Promise<void>((resolve, reject) => onShutdown(() => stop().then(resolve, reject)));
     return 0;
   }
 
@@ -100,6 +117,23 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   }
   await new Promise(() => undefined);
   return 0;
+}
+
+/** The state the previous run left, then the files applied over it (so what left them meanwhile is deleted). */
+function openEmbedded(manifests: string, statePath: string, watch: boolean, logger: Logger) {
+  const store = MemoryStore.restore(readStateFile(statePath, manifests) ?? [], { logger });
+  const directory = new ManifestDirectory(manifests, store, { watch, logger });
+  try {
+    directory.load();
+  } catch (error) {
+    if (!(error instanceof ApplyRefusedError)) throw error;
+    throw new Error(
+      `the manifests in ${manifests} change what ${statePath} remembers in a way a cluster would refuse:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n` +
+        'Change them back, or delete the object in one run and declare it anew in the next.',
+      { cause: error },
+    );
+  }
+  return { store, directory, state: new StateFile(statePath, store, { logger, manifests }) };
 }
 
 function printSummary(users: User[], out: Output): void {

@@ -90,3 +90,17 @@ function article(expected: string): string {
   if (expected === 'int') return 'an integer';
   return `a ${expected}`;
 }
+
+/**
+ * An apply refused as a whole, as the API server refuses an update that breaks a transition rule
+ * (a changed immutable field): nothing of it was applied. `problems` has one line per object.
+ */
+export class ApplyRefusedError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`the change was refused, nothing was applied:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    this.name = 'ApplyRefusedError';
+    this.problems = problems;
+  }
+}

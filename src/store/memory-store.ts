@@ -1,16 +1,18 @@
-// The store for `rollcall run --manifests DIR` and for tests: objects from manifest files, kept in
-// memory, behaving like the API server as far as controllers can tell (generation, resourceVersion,
-// status subresource, finalizers and deletionTimestamp, watch events), so a controller that works
-// here works against a cluster.
+// The store for `rollcall run --manifests DIR` and for tests: objects kept in memory, behaving like
+// the API server as far as controllers can tell (generation, resourceVersion, status subresource,
+// finalizers and deletionTimestamp, watch events), so a controller that works here works against a
+// cluster. What feeds it lives elsewhere: the manifest files (manifests/directory.ts) and the state
+// a previous run left (state-file.ts).
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { randomUUID } from 'node:crypto';
-import { watch as watchFiles, type FSWatcher } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { KINDS, KIND_NAMES, type KindName } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
-import { formatManifestError, loadManifests, type LoadedObject } from '../manifests/load.ts';
+import { ManifestDirectory, type ManifestDirectoryOptions } from '../manifests/directory.ts';
+import { ApplyRefusedError } from '../manifests/errors.ts';
+import type { LoadedObject } from '../manifests/load.ts';
 import { transitionViolations } from '../manifests/rules.ts';
 import { keyOf, keyString, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { WatchHandlers } from './watch-handlers.ts';
@@ -20,13 +22,16 @@ export interface MemoryStoreOptions {
   /** creationTimestamp and deletionTimestamp (default: real time). */
   clock?: Clock;
 }
-export interface DirectoryOptions extends MemoryStoreOptions {
-  /** Re-read the directory when its files change. */
-  watch: boolean;
-  /** Quiet time after the last file change before re-reading; editors write in several steps. */
-  debounceMs?: number;
-}
+export type DirectoryOptions = MemoryStoreOptions & ManifestDirectoryOptions;
 
+/**
+ * One object as the store holds it, with the annotations its manifest last set (what kubectl keeps
+ * as last-applied), so that a later apply removes only those: what a state file keeps.
+ */
+export interface StoredObject {
+  object: AnyResource;
+  appliedAnnotations: Record<string, string>;
+}
 
 /** A resource as written in a manifest: defaults may be left out, the store applies them. */
 export type ResourceInput = { [K in KindName]: z.input<(typeof KINDS)[K]['resource']> }[KindName];
@@ -36,17 +41,17 @@ export class MemoryStore implements Store {
   readonly #clock: Clock;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
   readonly #handlers: WatchHandlers;
-  /** Annotations each object last got from its file, so a removal from the file removes only those (like kubectl apply). */
+  /**
+   * Annotations each object last got from its manifest (kubectl's last-applied), so an apply
+   * changes only what the manifest changed: removed from the file, removed; never set by the file, kept.
+   */
   readonly #appliedAnnotations = new Map<string, Record<string, string>>();
   #secrets = new Map<string, Record<string, string>>();
   #configMaps = new Map<string, Record<string, string>>();
   #resourceVersion = 0;
   #started = false;
-  #dir: string | undefined;
-  #watchFiles = false;
-  #debounceMs = 100;
-  #watcher: FSWatcher | undefined;
-  #reloadTimer: NodeJS.Timeout | undefined;
+  /** Only for a store made by fromDirectory. */
+  #directory: ManifestDirectory | undefined;
 
   /** RFC 3339 with seconds, as the API server writes timestamps. */
   #kubeNow(): string {
@@ -64,16 +69,26 @@ export class MemoryStore implements Store {
     }
   }
 
-  /** Throws, listing every problem, when the directory holds anything `kubectl apply` would refuse. */
+  /**
+   * A store that holds what a previous run left (uid, creationTimestamp, generation, status,
+   * finalizers, deletionTimestamp) before any manifest is applied to it.
+   */
+  static restore(stored: readonly StoredObject[], options: MemoryStoreOptions): MemoryStore {
+    // The API server would already have removed a deleted object that nothing holds.
+    const kept = stored.filter(({ object }) => object.metadata.deletionTimestamp === undefined || (object.metadata.finalizers ?? []).length > 0);
+    const store = new MemoryStore(kept.map(({ object }) => object), options);
+    for (const { object, appliedAnnotations } of kept) store.#appliedAnnotations.set(idOf(object.kind, object), { ...appliedAnnotations });
+    return store;
+  }
+
+  /**
+   * Kept for tests and benchmarks written before ManifestDirectory: a store fed from a directory
+   * (re-read by reload()). The CLI composes MemoryStore, ManifestDirectory and StateFile itself.
+   */
   static fromDirectory(dir: string, options: DirectoryOptions): MemoryStore {
-    const { objects, errors } = loadManifests(dir);
-    if (errors.length > 0) {
-      throw new Error(`invalid manifests in ${dir}:\n${errors.map((error) => `  ${formatManifestError(error)}`).join('\n')}`);
-    }
-    const store = new MemoryStore(objects, options);
-    store.#dir = dir;
-    store.#watchFiles = options.watch;
-    store.#debounceMs = options.debounceMs ?? store.#debounceMs;
+    const store = new MemoryStore([], options);
+    store.#directory = new ManifestDirectory(dir, store, options);
+    store.#directory.load();
     return store;
   }
 
@@ -82,17 +97,18 @@ export class MemoryStore implements Store {
     this.#started = true;
     // Like an informer's first listing: handlers registered before start hear about every object.
     for (const kind of KIND_NAMES) for (const object of this.#objects.get(kind)!.values()) this.#emit(kind, 'add', object);
-    if (this.#dir !== undefined && this.#watchFiles) {
-      this.#watcher = watchFiles(this.#dir, { recursive: true }, () => this.#scheduleReload());
-      this.#watcher.on('error', (error) => this.#logger.error({ err: error, dir: this.#dir }, 'watching the manifest directory failed'));
-    }
+    this.#directory?.start();
   }
 
   async stop(): Promise<void> {
     this.#started = false;
-    this.#watcher?.close();
-    this.#watcher = undefined;
-    clearTimeout(this.#reloadTimer);
+    this.#directory?.stop();
+  }
+
+  /** For a store made by fromDirectory: re-reads the directory now instead of waiting for a file event. */
+  reload(): void {
+    if (this.#directory === undefined) throw new Error('reload() needs a store made by MemoryStore.fromDirectory');
+    this.#directory.reload();
   }
 
   list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][] {
@@ -162,43 +178,35 @@ export class MemoryStore implements Store {
     else this.#logger.info(fields, message);
   }
 
-  /** Re-reads the manifest directory now (tests, SIGHUP) instead of waiting for a file event. */
-  reload(): void {
-    clearTimeout(this.#reloadTimer);
-    this.#reload();
-  }
-
-  #scheduleReload(): void {
-    clearTimeout(this.#reloadTimer);
-    this.#reloadTimer = setTimeout(() => this.#reload(), this.#debounceMs);
-  }
-
-  /** Re-reads the files; anything wrong keeps the previous state, as a refused `kubectl apply` would. */
-  #reload(): void {
-    if (!this.#started || this.#dir === undefined) return;
-    let loaded: ReturnType<typeof loadManifests>;
-    try {
-      loaded = loadManifests(this.#dir);
-    } catch (error) {
-      this.#logger.error({ err: error, dir: this.#dir }, 'reading the manifest directory failed; keeping the previous state');
-      return;
+  /** Every object with the annotations its manifest last set, for a state file; not Secrets or ConfigMaps. */
+  snapshot(): StoredObject[] {
+    const stored: StoredObject[] = [];
+    for (const kind of KIND_NAMES) {
+      for (const object of this.#objects.get(kind)!.values()) {
+        const { resourceVersion: _, ...metadata } = object.metadata;
+        stored.push({ object: { ...object, metadata } as AnyResource, appliedAnnotations: { ...this.#appliedAnnotations.get(idOf(kind, object)) } });
+      }
     }
-    const problems = loaded.errors.map(formatManifestError);
-    for (const object of loaded.objects) {
+    return stored;
+  }
+
+  /**
+   * Makes the store hold exactly `objects`, like `kubectl apply --prune` of a whole directory:
+   * creates what is new, updates spec, labels and annotations of what changed (status, finalizers
+   * and the rest of metadata stay the controller's), and deletes what is no longer declared.
+   * All or nothing: a change the API server would refuse (an immutable field) throws
+   * ApplyRefusedError before anything is applied. Secrets and ConfigMaps are replaced whole.
+   */
+  applyDeclared(objects: readonly LoadedObject[]): void {
+    const problems: string[] = [];
+    for (const object of objects) {
       if (object.kind === 'Secret' || object.kind === 'ConfigMap') continue;
       const current = this.get(object.kind, keyOf(object));
       if (!current) continue;
       for (const v of transitionViolations(object.kind, current, object)) problems.push(`${object.kind} "${object.metadata.name}": ${v.field}: ${v.message}`);
     }
-    if (problems.length > 0) {
-      for (const problem of problems) this.#logger.error({ dir: this.#dir }, problem);
-      this.#logger.error({ dir: this.#dir, errors: problems.length }, 'manifests changed but are invalid; keeping the previous state');
-      return;
-    }
-    this.#applyFiles(loaded.objects);
-  }
+    if (problems.length > 0) throw new ApplyRefusedError(problems);
 
-  #applyFiles(objects: LoadedObject[]): void {
     this.#secrets = new Map();
     this.#configMaps = new Map();
     const seen = new Set<string>();
@@ -206,30 +214,33 @@ export class MemoryStore implements Store {
       if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
       else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
       else {
-        seen.add(`${object.kind}/${keyString(keyOf(object))}`);
-        this.#applyFile(object.kind, object);
+        seen.add(idOf(object.kind, object));
+        this.#apply(object.kind, object);
       }
     }
     for (const kind of KIND_NAMES) {
       for (const object of [...this.#objects.get(kind)!.values()]) {
-        if (!seen.has(`${kind}/${keyString(keyOf(object))}`)) this.#delete(kind, object);
+        if (!seen.has(idOf(kind, object))) this.#delete(kind, object);
       }
     }
   }
 
-  #applyFile(kind: KindName, incoming: AnyResource): void {
-    const id = `${kind}/${keyString(keyOf(incoming))}`;
+  #apply(kind: KindName, incoming: AnyResource): void {
+    const id = idOf(kind, incoming);
     const current = this.get(kind, keyOf(incoming));
     if (!current) {
       this.#create(kind, incoming);
       return;
     }
-    const applied = incoming.metadata.annotations ?? {};
-    const annotations = mergeAnnotations(
-      current.metadata.annotations,
-      { ...Object.fromEntries(Object.keys(this.#appliedAnnotations.get(id) ?? {}).map((k) => [k, null])), ...applied },
-    );
-    this.#appliedAnnotations.set(id, { ...applied });
+    // Only what the manifest changed since it was last applied: an annotation the controller
+    // removed (a spent approval) does not come back each time the files are read again.
+    const previous = this.#appliedAnnotations.get(id) ?? {};
+    const declared = incoming.metadata.annotations ?? {};
+    const changes: Record<string, string | null> = {};
+    for (const key of Object.keys(previous)) if (!(key in declared)) changes[key] = null;
+    for (const [key, value] of Object.entries(declared)) if (previous[key] !== value) changes[key] = value;
+    const annotations = mergeAnnotations(current.metadata.annotations, changes);
+    this.#appliedAnnotations.set(id, { ...declared });
     const specChanged = !isDeepStrictEqual(current.spec, incoming.spec);
     const labels = incoming.metadata.labels ?? {};
     if (!specChanged && isDeepStrictEqual(labels, current.metadata.labels ?? {}) && isDeepStrictEqual(annotations, current.metadata.annotations ?? {})) return;
@@ -237,7 +248,7 @@ export class MemoryStore implements Store {
     this.#replace(kind, { ...current, spec: incoming.spec, metadata: { ...current.metadata, labels, annotations, generation } } as AnyResource);
   }
 
-  /** Gone from the files: like `kubectl delete`, finalizers hold the object with a deletionTimestamp. */
+  /** No longer declared: like `kubectl delete`, finalizers hold the object with a deletionTimestamp. */
   #delete(kind: KindName, object: AnyResource): void {
     if (object.metadata.deletionTimestamp !== undefined) return;
     if ((object.metadata.finalizers ?? []).length === 0) {
@@ -258,7 +269,7 @@ export class MemoryStore implements Store {
       generation: object.metadata.generation ?? 1,
     };
     const stored = this.#store(kind, { ...object, metadata } as AnyResource);
-    this.#appliedAnnotations.set(`${kind}/${keyString(keyOf(stored))}`, { ...(object.metadata.annotations ?? {}) });
+    this.#appliedAnnotations.set(idOf(kind, stored), { ...(object.metadata.annotations ?? {}) });
     this.#emit(kind, 'add', stored);
   }
 
@@ -271,7 +282,7 @@ export class MemoryStore implements Store {
   #remove(kind: KindName, object: AnyResource): void {
     const key = keyString(keyOf(object));
     this.#objects.get(kind)!.delete(key);
-    this.#appliedAnnotations.delete(`${kind}/${key}`);
+    this.#appliedAnnotations.delete(idOf(kind, object));
     this.#emit(kind, 'delete', object);
   }
 
@@ -290,6 +301,10 @@ export class MemoryStore implements Store {
       this.#handlers.dispatch(kind, event, object);
     });
   }
+}
+
+function idOf(kind: KindName, object: AnyResource): string {
+  return `${kind}/${keyString(keyOf(object))}`;
 }
 
 /** Objects given to the constructor get the defaults the API server would apply. */

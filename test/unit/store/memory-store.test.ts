@@ -1,20 +1,28 @@
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// The in-memory store as the API server it stands in for: what an apply, a status write, a
+// finalizer and a deletion do to objects and watch events, and what a snapshot keeps.
+import { afterEach, describe, expect, it } from 'vitest';
 import type { KindName } from '../../../src/api/index.ts';
+import { TestClock } from '../../../src/clock/clock.ts';
+import { ApplyRefusedError } from '../../../src/manifests/errors.ts';
+import { parseManifests, type LoadedObject } from '../../../src/manifests/load.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import type { ResourceByKind, WatchEvent } from '../../../src/store/store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 
 const FINALIZER = 'rollcall.dev/deprovision';
 const alice = { namespace: 'default', name: 'alice' };
+const bob = { namespace: 'default', name: 'bob' };
 
+function userYaml(name: string, spec: Record<string, string>, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): string {
+  const metadata = { name, ...(Object.keys(labels).length && { labels }), ...(Object.keys(annotations).length && { annotations }) };
+  return `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: ${JSON.stringify(metadata)}\nspec: ${JSON.stringify({ userName: name, ...spec })}\n`;
+}
 
-function userYaml(name: string, spec: Record<string, string>, labels: Record<string, string> = {}): string {
-  const specLines = Object.entries({ userName: name, ...spec }).map(([k, v]) => `  ${k}: "${v}"`);
-  const labelLines = Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`);
-  return ['apiVersion: rollcall.dev/v1alpha1', 'kind: User', 'metadata:', `  name: ${name}`, ...(labelLines.length ? ['  labels:', ...labelLines] : []), 'spec:', ...specLines, ''].join('\n');
+/** Objects as the manifest loader hands them over (defaults applied, status dropped). */
+function declared(...documents: string[]): LoadedObject[] {
+  const { objects, errors } = parseManifests(documents.join('---\n'), 'test.yaml');
+  expect(errors).toEqual([]);
+  return objects;
 }
 
 function recordEvents<K extends KindName>(store: MemoryStore, kind: K) {
@@ -23,33 +31,22 @@ function recordEvents<K extends KindName>(store: MemoryStore, kind: K) {
   return events;
 }
 
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('MemoryStore', () => {
-  let dir = '';
   let store: MemoryStore | undefined;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rollcall-store-'));
-  });
   afterEach(async () => {
     await store?.stop();
     store = undefined;
-    rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loads a directory like the API server creates objects: defaults, namespace, uid, generation 1', async () => {
-    writeFileSync(join(dir, 'users.yaml'), userYaml('alice', { department: 'eng' }));
-    writeFileSync(join(dir, 'secret.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata: { name: creds }\ndata: { password: czNjcmV0 }\n');
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: capturedLogger().logger });
+  it('creates objects like the API server: defaults, namespace, uid, generation 1; Secrets readable', async () => {
+    store = new MemoryStore([], { logger: capturedLogger().logger });
     const events = recordEvents(store, 'User');
+    store.applyDeclared([
+      ...declared(userYaml('alice', { department: 'eng' })),
+      ...declared('apiVersion: v1\nkind: Secret\nmetadata: { name: creds }\ndata: { password: czNjcmV0 }\n'),
+    ]);
     await store.start();
     await tick();
     const user = store.get('User', alice)!;
@@ -62,14 +59,10 @@ describe('MemoryStore', () => {
     expect(events.map((e) => e.event)).toEqual(['add']);
     expect(await store.getSecret({ namespace: 'default', name: 'creds' })).toEqual({ password: 's3cret' });
     expect(await store.getSecret({ namespace: 'default', name: 'nope' })).toBeUndefined();
-  });
-
-  it('refuses an invalid directory, listing every problem', () => {
-    writeFileSync(join(dir, 'a.yaml'), userYaml('alice', { state: 'gone' }));
-    writeFileSync(join(dir, 'b.yaml'), userYaml('bob', { email: 'nope' }));
-    expect(() => MemoryStore.fromDirectory(dir, { watch: false, logger: capturedLogger().logger })).toThrow(
-      /a\.yaml: User "alice" \(document 1\): spec\.state: must be one of active, suspended, terminated\n.*b\.yaml: User "bob" \(document 1\): spec\.email: must be an e-mail address/,
-    );
+    // Secrets are replaced with each apply, and never part of a snapshot.
+    expect(store.snapshot().map((s) => s.object.kind)).toEqual(['User']);
+    store.applyDeclared(declared(userYaml('alice', { department: 'eng' })));
+    expect(await store.getSecret({ namespace: 'default', name: 'creds' })).toBeUndefined();
   });
 
   it('status writes bump resourceVersion, never generation, fire update, and refuse an invalid status', async () => {
@@ -106,44 +99,48 @@ describe('MemoryStore', () => {
     expect(events.map((e) => e.event)).toEqual(['add', 'update', 'update']);
   });
 
-  it('follows file changes: add, spec update with generation bump and status kept, label-only update, deletion', async () => {
-    writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', { department: 'eng' }));
-    store = MemoryStore.fromDirectory(dir, { watch: true, logger: capturedLogger().logger, debounceMs: 30 });
+  it('applyDeclared: creates, updates spec with a generation bump and status kept, labels without one, deletes what is gone', async () => {
+    store = new MemoryStore([], { logger: capturedLogger().logger });
+    store.applyDeclared(declared(userYaml('alice', { department: 'eng' })));
     const events = recordEvents(store, 'User');
     await store.start();
     await store.updateStatus('User', alice, { observedGeneration: 1, systems: '1/1' });
 
-    writeFileSync(join(dir, 'bob.yaml'), userYaml('bob', {}));
-    await until(() => store!.get('User', { namespace: 'default', name: 'bob' }) !== undefined);
+    store.applyDeclared(declared(userYaml('alice', { department: 'eng' }), userYaml('bob', {})));
+    expect(store.get('User', bob)).toBeDefined();
+    // Applying what is already there writes nothing.
+    const unchanged = store.get('User', alice)!.metadata.resourceVersion;
+    store.applyDeclared(declared(userYaml('alice', { department: 'eng' }), userYaml('bob', {})));
+    expect(store.get('User', alice)!.metadata.resourceVersion).toBe(unchanged);
 
-    writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', { department: 'sales' }));
-    await until(() => store!.get('User', alice)!.spec.department === 'sales');
+    store.applyDeclared(declared(userYaml('alice', { department: 'sales' }), userYaml('bob', {})));
     const moved = store.get('User', alice)!;
+    expect(moved.spec.department).toBe('sales');
     expect(moved.metadata.generation).toBe(2);
     expect(moved.status).toEqual({ observedGeneration: 1, systems: '1/1' });
 
-    writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', { department: 'sales' }, { team: 'emea' }));
-    await until(() => store!.get('User', alice)!.metadata.labels?.team === 'emea');
+    store.applyDeclared(declared(userYaml('alice', { department: 'sales' }, { team: 'emea' }), userYaml('bob', {})));
+    expect(store.get('User', alice)!.metadata.labels).toEqual({ team: 'emea' });
     expect(store.get('User', alice)!.metadata.generation).toBe(2);
 
-    unlinkSync(join(dir, 'bob.yaml'));
-    await until(() => store!.get('User', { namespace: 'default', name: 'bob' }) === undefined);
+    store.applyDeclared(declared(userYaml('alice', { department: 'sales' }, { team: 'emea' })));
+    expect(store.get('User', bob)).toBeUndefined();
     await tick();
     expect(events.map((e) => `${e.event} ${e.object.metadata.name}`)).toEqual(['add alice', 'update alice', 'add bob', 'update alice', 'update alice', 'delete bob']);
   });
 
   it('deletion waits for finalizers: deletionTimestamp first, gone when the last finalizer is removed', async () => {
-    writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', {}));
-    store = MemoryStore.fromDirectory(dir, { watch: true, logger: capturedLogger().logger, debounceMs: 30 });
+    store = new MemoryStore([], { logger: capturedLogger().logger });
+    store.applyDeclared(declared(userYaml('alice', {})));
     const events = recordEvents(store, 'User');
     await store.start();
     const held = await store.setFinalizer('User', alice, FINALIZER, true);
     expect(held!.metadata.finalizers).toEqual([FINALIZER]);
     expect((await store.setFinalizer('User', alice, FINALIZER, true))!.metadata.resourceVersion).toBe(held!.metadata.resourceVersion);
 
-    unlinkSync(join(dir, 'alice.yaml'));
-    await until(() => store!.get('User', alice)?.metadata.deletionTimestamp !== undefined);
+    store.applyDeclared([]);
     const deleting = store.get('User', alice)!;
+    expect(deleting.metadata.deletionTimestamp).toBeDefined();
     expect(deleting.metadata.generation).toBe(2);
     await expect(store.setFinalizer('User', alice, 'other/finalizer', true)).rejects.toThrow(/being deleted/);
     // Status can still be written while the controller cleans up.
@@ -156,24 +153,74 @@ describe('MemoryStore', () => {
     expect(events.at(-1)!.object.metadata.deletionTimestamp).toBeDefined();
   });
 
-  it('an invalid change is logged and the previous state kept; fixing it applies the change', async () => {
-    writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', { department: 'eng' }));
-    const { logger, records: lines } = capturedLogger();
-    store = MemoryStore.fromDirectory(dir, { watch: true, logger, debounceMs: 30 });
-    await store.start();
-
-    writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', { department: 'sales', state: 'retired' }));
-    await until(() => lines.some((line) => String(line.msg).includes('keeping the previous state')));
-    expect(lines.map((line) => line.msg)).toContainEqual(expect.stringMatching(/alice\.yaml: User "alice" \(document 1\): spec\.state: must be one of active, suspended, terminated$/));
-    expect(store.get('User', alice)!.spec.department).toBe('eng');
-
-    // Immutable fields are refused on change, like the CRD's transition rule.
-    writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', { userName: 'alice2' }));
-    await until(() => lines.some((line) => String(line.msg).includes('spec.userName: userName is immutable')));
+  it('applyDeclared refuses a changed immutable field and then applies nothing at all', async () => {
+    store = new MemoryStore([], { logger: capturedLogger().logger });
+    store.applyDeclared(declared(userYaml('alice', { department: 'eng' })));
+    let refused: unknown;
+    try {
+      store.applyDeclared(declared(userYaml('alice', { userName: 'alice2' }), userYaml('bob', {})));
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(ApplyRefusedError);
+    expect((refused as ApplyRefusedError).problems).toEqual(['User "alice": spec.userName: userName is immutable']);
     expect(store.get('User', alice)!.spec.userName).toBe('alice');
+    expect(store.get('User', bob)).toBeUndefined();
+  });
 
-    writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', { department: 'sales' }));
-    await until(() => store!.get('User', alice)!.spec.department === 'sales');
+  it('a file annotation is applied when it appears or changes; one the controller removed stays removed', async () => {
+    const withApproval = (count: string) => userYaml('alice', {}, {}, { 'rollcall.dev/approve-deprovision': count, owner: 'hr' });
+    store = new MemoryStore([], { logger: capturedLogger().logger });
+    store.applyDeclared(declared(withApproval('3')));
+    await store.setAnnotations('User', alice, { 'rollcall.dev/approve-deprovision': null, 'set-by': 'controller' });
+
+    // Read again unchanged: the spent approval does not come back, the controller's own annotation stays.
+    store.applyDeclared(declared(withApproval('3')));
+    expect(store.get('User', alice)!.metadata.annotations).toEqual({ owner: 'hr', 'set-by': 'controller' });
+    // A new approval is applied.
+    store.applyDeclared(declared(withApproval('4')));
+    expect(store.get('User', alice)!.metadata.annotations).toEqual({ owner: 'hr', 'set-by': 'controller', 'rollcall.dev/approve-deprovision': '4' });
+    // Removed from the file: removed from the object; what the file never set stays.
+    store.applyDeclared(declared(userYaml('alice', {})));
+    expect(store.get('User', alice)!.metadata.annotations).toEqual({ 'set-by': 'controller' });
+  });
+
+  it('snapshot and restore keep what the controller wrote and what the files last applied', async () => {
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+    const first = new MemoryStore([], { logger: capturedLogger().logger, clock });
+    first.applyDeclared(declared(userYaml('alice', { department: 'eng' }, {}, { 'rollcall.dev/approve-deprovision': '1' }), userYaml('bob', {})));
+    await first.start();
+    await first.setFinalizer('User', alice, FINALIZER, true);
+    await first.setFinalizer('User', bob, FINALIZER, true);
+    await first.updateStatus('User', alice, { observedGeneration: 1, systems: '1/1' });
+    await first.setAnnotations('User', alice, { 'rollcall.dev/approve-deprovision': null });
+    first.applyDeclared(declared(userYaml('alice', { department: 'eng' }, {}, { 'rollcall.dev/approve-deprovision': '1' })));
+    const snapshot = first.snapshot();
+    await first.stop();
+    expect(snapshot.map((s) => s.object.metadata.resourceVersion)).toEqual([undefined, undefined]);
+
+    clock.advance(60_000);
+    store = MemoryStore.restore(structuredClone(snapshot), { logger: capturedLogger().logger, clock });
+    const events = recordEvents(store, 'User');
+    const before = first.get('User', alice)!;
+    const restored = store.get('User', alice)!;
+    expect(restored.metadata).toMatchObject({ uid: before.metadata.uid, creationTimestamp: '2026-11-26T09:00:00Z', generation: 1, finalizers: [FINALIZER] });
+    expect(restored.status).toEqual({ observedGeneration: 1, systems: '1/1' });
+    expect(store.get('User', bob)!.metadata).toMatchObject({ deletionTimestamp: '2026-11-26T09:00:00Z', finalizers: [FINALIZER], generation: 2 });
+
+    // The same files applied again change nothing: no spent approval back, no generation bump.
+    store.applyDeclared(declared(userYaml('alice', { department: 'eng' }, {}, { 'rollcall.dev/approve-deprovision': '1' })));
+    expect(store.get('User', alice)!.metadata.annotations ?? {}).toEqual({});
+    expect(store.get('User', alice)!.metadata.generation).toBe(1);
+    await store.start();
+    await tick();
+    expect(events.map((e) => `${e.event} ${e.object.metadata.name}`)).toEqual(['add alice', 'add bob']);
+  });
+
+  it('restore drops a deleted object that no finalizer holds any more, as the API server would have', () => {
+    const gone = { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice', namespace: 'default', deletionTimestamp: '2026-11-26T09:00:00Z', finalizers: [] }, spec: { userName: 'alice' } };
+    store = MemoryStore.restore([{ object: gone as never, appliedAnnotations: {} }], { logger: capturedLogger().logger });
+    expect(store.list('User')).toEqual([]);
   });
 
   it('records events as structured log lines', async () => {
