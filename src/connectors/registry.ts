@@ -3,18 +3,13 @@
 import type { SystemType } from '../api/index.ts';
 import type { ConnectorFactory } from './types.ts';
 
-const loaders: Partial<Record<SystemType, () => Promise<ConnectorFactory>>> = {
+const loaders: Readonly<Partial<Record<SystemType, () => Promise<ConnectorFactory>>>> = {
   sqlite: async () => (await import('./sqlite/index.ts')).createSqliteConnector,
   postgres: async () => (await import('./postgres/index.ts')).createPostgresConnector,
   scim: async () => (await import('./scim/index.ts')).createScimConnector,
   ldap: async () => (await import('./ldap/index.ts')).createLdapConnector,
   kubernetes: async () => (await import('./kubernetes/index.ts')).createKubernetesConnector,
 };
-
-/** Lets tests and embedders add or replace a type. */
-export function registerConnector(type: SystemType, factory: ConnectorFactory): void {
-  loaders[type] = async () => factory;
-}
 
 export async function connectorFactory(type: SystemType): Promise<ConnectorFactory> {
   const load = loaders[type];

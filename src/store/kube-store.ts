@@ -13,10 +13,10 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { GROUP, KINDS, KIND_NAMES, RetryableError, VERSION, type KindName } from '../api/index.ts';
+import { GROUP, KINDS, RetryableError, VERSION, type KindName } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
-import { keyString, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { WATCHED_KINDS, keyString, type WatchedKind, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
 export { loadKubeConfig } from './kube-config.ts';
@@ -54,7 +54,7 @@ export class KubeStore implements Store {
     this.#custom = options.kubeconfig.makeApiClient(CustomObjectsApi);
     this.#core = options.kubeconfig.makeApiClient(CoreV1Api);
     const namespace = options.namespace;
-    for (const kind of KIND_NAMES) {
+    for (const kind of WATCHED_KINDS) {
       const plural = KINDS[kind].plural;
       const path = namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
       const list = (): Promise<KubernetesListObject<Raw>> =>
@@ -71,7 +71,7 @@ export class KubeStore implements Store {
 
   async start(): Promise<void> {
     try {
-      await Promise.all(KIND_NAMES.map((kind) => this.#informers.get(kind)!.start()));
+      await Promise.all(WATCHED_KINDS.map((kind) => this.#informers.get(kind)!.start()));
     } catch (error) {
       await this.stop();
       throw new Error(`cannot list Rollcall resources (are the CRDs in crds/ installed, and may Rollcall list them?): ${errorText(error)}`, { cause: error });
@@ -83,18 +83,24 @@ export class KubeStore implements Store {
   }
 
   /** Restart counts and last activity per kind, for /readyz and metrics. */
-  watchHealth(): Record<KindName, InformerHealth> {
-    return Object.fromEntries(KIND_NAMES.map((kind) => [kind, this.#informers.get(kind)!.health()])) as Record<KindName, InformerHealth>;
+  watchHealth(): Record<WatchedKind, InformerHealth> {
+    return Object.fromEntries(WATCHED_KINDS.map((kind) => [kind, this.#informers.get(kind)!.health()])) as Record<WatchedKind, InformerHealth>;
   }
 
   /** The informer of one kind, so tests and diagnostics can restart it. */
   informer(kind: KindName): WatchedInformer<KubernetesObject> {
-    return this.#informers.get(kind)!;
+    return this.#informer(kind);
+  }
+
+  #informer(kind: KindName): WatchedInformer<Raw> {
+    const informer = this.#informers.get(kind);
+    if (!informer) throw new Error(`${kind} is not watched: no controller reads it (see WATCHED_KINDS)`);
+    return informer;
   }
 
   list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][] {
     const out: ResourceByKind[K][] = [];
-    for (const raw of this.#informers.get(kind)!.list(namespace)) {
+    for (const raw of this.#informer(kind).list(namespace)) {
       const parsed = this.#parse(kind, raw);
       if (parsed) out.push(parsed);
     }
@@ -102,7 +108,7 @@ export class KubeStore implements Store {
   }
 
   get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined {
-    const raw = this.#informers.get(kind)!.get(key.name, key.namespace);
+    const raw = this.#informer(kind).get(key.name, key.namespace);
     return raw ? this.#parse(kind, raw) : undefined;
   }
 
@@ -111,7 +117,7 @@ export class KubeStore implements Store {
   }
 
   async updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined> {
-    let current = this.#informers.get(kind)!.get(key.name, key.namespace) ?? (await this.#read(kind, key));
+    let current = this.#informer(kind).get(key.name, key.namespace) ?? (await this.#read(kind, key));
     for (let attempt = 1; current && attempt <= CONFLICT_ATTEMPTS; attempt++) {
       try {
         const stored = await this.#custom.replaceNamespacedCustomObjectStatus({ ...this.#target(kind, key), body: { ...current, status } });
@@ -129,7 +135,7 @@ export class KubeStore implements Store {
   }
 
   async setFinalizer<K extends KindName>(kind: K, key: ObjectKey, finalizer: string, present: boolean): Promise<ResourceByKind[K] | undefined> {
-    let current = this.#informers.get(kind)!.get(key.name, key.namespace) ?? (await this.#read(kind, key));
+    let current = this.#informer(kind).get(key.name, key.namespace) ?? (await this.#read(kind, key));
     for (let attempt = 1; current && attempt <= CONFLICT_ATTEMPTS; attempt++) {
       const finalizers = current.metadata?.finalizers ?? [];
       if (finalizers.includes(finalizer) === present) return this.#parse(kind, current);

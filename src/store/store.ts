@@ -11,6 +11,10 @@ export interface ResourceByKind {
 }
 export type AnyResource = ResourceByKind[KindName];
 
+/** The kinds a controller reads: a store against a cluster watches only these. */
+export const WATCHED_KINDS = ['ConnectedSystem', 'User', 'AccessRole', 'AccessBinding'] as const satisfies readonly KindName[];
+export type WatchedKind = (typeof WATCHED_KINDS)[number];
+
 export type WatchEvent = 'add' | 'update' | 'delete';
 /** `old`: the object as the previous event delivered it (undefined for an add), so a handler can tell what changed. */
 export type WatchHandler<K extends KindName> = (event: WatchEvent, object: ResourceByKind[K], old: ResourceByKind[K] | undefined) => void;
