@@ -50,7 +50,10 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
   }
-  const done = failed.length === 0 && held.length === 0;
+  // A deleted User under disableThenDelete keeps its finalizer until the retention has deleted the
+  // account: releasing it earlier would leave the disabled account behind as an orphan.
+  const retained = user.metadata.deletionTimestamp !== undefined && desired.some((d) => d.state === 'disabled' && systemsByName.get(d.system)?.spec.deprovision.policy === 'disableThenDelete');
+  const done = failed.length === 0 && held.length === 0 && !retained;
   if (leaving && done && deprovisionStartedAt) observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
   // A system that may recover is retried with backoff; a permanent failure waits for a change of input.
   const retryable = results.map((r) => r.error).filter((e) => e instanceof RetryableError);
