@@ -43,7 +43,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     logger,
     metrics,
     kubeconfig,
-    onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${a.user.padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}`)) : undefined,
+    onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${a.user.padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}${a.orphan ? ' (orphan)' : ''}`)) : undefined,
   });
 
   let started = false;

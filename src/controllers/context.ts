@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AccountChange } from '../api/index.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { Metrics } from '../process/metrics.ts';
 import type { Store } from '../store/store.ts';
@@ -7,12 +8,16 @@ import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
 import type { Enqueue } from './reconciler.ts';
 
-/** The changes one sync applied to one user's account in one system, for the CLI to print. */
+/** The changes one sync applied to one account in one system, for the CLI to print. */
 export interface AppliedChanges {
   namespace: string;
+  /** The User's name, or the account's userName for an orphan. */
   user: string;
   system: string;
+  changes: AccountChange[];
   descriptions: string[];
+  /** An account no User declares, changed by the orphan policy. */
+  orphan?: boolean;
 }
 
 /** Everything a reconciler needs; built once by the manager. */

@@ -127,7 +127,7 @@ function accountStatus(
 }
 
 function announce(ctx: ControllerContext, user: User, system: string, applied: AccountChange[]): void {
-  if (applied.length) ctx.onApplied?.({ namespace: keyOf(user).namespace, user: user.metadata.name, system, descriptions: applied.map(describeChange) });
+  if (applied.length) ctx.onApplied?.({ namespace: keyOf(user).namespace, user: user.metadata.name, system, changes: applied, descriptions: applied.map(describeChange) });
 }
 
 async function report(ctx: ControllerContext, user: User, system: string, change: AccountChange): Promise<void> {

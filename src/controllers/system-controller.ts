@@ -2,7 +2,7 @@
 // accounts when a listing is due (once per resyncInterval, or when the system changed), applies the
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
-import { errorMessage, type Capabilities, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
+import { changeUserName, errorMessage, type Capabilities, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
 import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, parseDuration, planOrphans, type GuardDecision } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import { keyOf, keyString } from '../store/store.ts';
@@ -128,7 +128,9 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     await ctx.connections.use(system, async (connector) => {
       for (const change of changes) {
         await connector.apply(change, signal);
-        await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), `orphan ${change.op === 'create' ? change.account.userName : change.userName}: ${describeChange(change)}`);
+        const userName = changeUserName(change);
+        ctx.onApplied?.({ namespace: key.namespace, user: userName, system: system.metadata.name, changes: [change], descriptions: [describeChange(change)], orphan: true });
+        await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), `orphan ${userName}: ${describeChange(change)}`);
       }
     });
   }
