@@ -18,7 +18,7 @@ export function describeChange(change: AccountChange): string {
   }
 }
 
-/** The Event reason for a change, from the shared names in DESIGN.md. */
+/** The Event reason for a change, from the shared names in docs/architecture.md. */
 export function eventReason(change: AccountChange): string {
   const reasons: Record<AccountChange['op'], string> = {
     create: 'AccountCreated',
