@@ -12,7 +12,7 @@ Usage: rollcall <command> [options]
 
 Commands:
   run       run the controller (in a cluster, from a kubeconfig, or --manifests DIR with no cluster)
-  plan      show what would change in each connected system (exit 0: nothing, 2: changes, 1: error)
+  plan      show what would change in each connected system, from files or a cluster (exit 0: nothing, 2: changes, 1: error)
   version   print the version
 
 Run "rollcall <command> --help" for a command's options.`,
@@ -30,11 +30,34 @@ Options:
   --no-leader-elect   run without a Lease (a single replica only)
   --lease-namespace NS  namespace of the leader-election Lease (default: --namespace or default)
   --log-level LEVEL   trace, debug, info (default), warn, error`,
-  plan: `Usage: rollcall plan -f DIR
+  plan: `Usage: rollcall plan -f DIR [--state FILE] [-o text|json]
+       rollcall plan --kubeconfig PATH [-f DIR] [--namespace NS] [-o text|json]
 
-Reads the manifests in DIR, observes every connected system they declare, and prints per system the
-changes Rollcall would make. Changes nothing.
-Exit status: 0 nothing to change, 2 changes pending, 1 error (invalid manifest, unreachable system).`,
+Observes every connected system and prints, per system, the changes Rollcall would make. Changes
+nothing: not the systems, not the cluster, not the state file.
+
+Options:
+  -f, --file DIR       the manifests to plan
+  --state FILE         without --kubeconfig: the state file of "rollcall run --manifests DIR" (statuses,
+                       finalizers, deletions), read when it exists, never written
+                       (default: .rollcall/<name of DIR>.state.json in the working directory)
+  --kubeconfig PATH    plan against this cluster: what it holds, status included, with the manifests in
+                       DIR laid over it as "kubectl diff" would (the files' spec; labels and annotations
+                       merged as kubectl apply merges them; objects only in the cluster kept). Secrets
+                       not in DIR are read from the cluster. Only list and get calls are made.
+  --namespace NS       with --kubeconfig: this namespace only
+  -o, --output FORMAT  text (default) or json
+
+-o json prints one document (format rollcall.dev/plan/v1; fields are only ever added):
+  {"format", "exitCode", "totals": {systems, planned, suspended, errors, changes, held, orphans},
+   "systems": [{namespace, name, type, status: "planned"|"suspended"|"error", error?,
+                changes: [{op, userName, entitlement?, attributes?, held?: true}],
+                orphans: [userName], guard: {tripped, count, limit|null, message?} | null}]}
+  op is create, update, grant, revoke, disable, enable or delete; held: true marks a change the
+  deletion guard holds until approved; guard is null unless status is "planned".
+
+Exit status: 0 nothing to change, 2 changes pending (held ones included), 1 error (invalid manifest,
+unreachable system or cluster, missing Secret).`,
   version: 'Usage: rollcall version',
 };
 
@@ -66,6 +89,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         'lease-namespace': { type: 'string' },
         'log-level': { type: 'string' },
         file: { type: 'string', short: 'f' },
+        output: { type: 'string', short: 'o' },
       },
     }));
   } catch (error) {
@@ -82,12 +106,15 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         out.line(`rollcall ${VERSION}`);
         return 0;
       case 'plan': {
-        if (typeof values.file !== 'string') {
-          out.error(`rollcall plan: -f DIR is required\n\n${HELP.plan}`);
-          return 1;
-        }
+        const usage = (problem: string) => (out.error(`rollcall plan: ${problem}\n\n${HELP.plan}`), 1);
+        const kubeconfig = values.kubeconfig as string | undefined;
+        if (typeof values.file !== 'string' && kubeconfig === undefined) return usage('-f DIR is required (or --kubeconfig PATH, to plan what a cluster holds)');
+        if (values.state !== undefined && kubeconfig !== undefined) return usage('--state FILE only goes without --kubeconfig (in a cluster, the API server keeps the state)');
+        if (values.namespace !== undefined && kubeconfig === undefined) return usage('--namespace NS only goes with --kubeconfig');
+        const output = (values.output as string | undefined) ?? 'text';
+        if (output !== 'text' && output !== 'json') return usage(`-o must be text or json, not "${output}"`);
         const { planCommand } = await import('./plan.ts');
-        return await planCommand(values.file, out);
+        return await planCommand({ dir: values.file as string | undefined, kubeconfig, namespace: values.namespace as string | undefined, state: values.state as string | undefined, output }, out);
       }
       case 'run': {
         if (values.state !== undefined && values.manifests === undefined) {

@@ -1,26 +1,37 @@
-// `rollcall plan -f DIR`: what Rollcall would change in each connected system, like `terraform plan`.
-// Observes the real systems, changes nothing. Exit 0: nothing to do; 2: changes pending; 1: error.
-// The plan is the engine's planSystemPass, the same decision the controllers carry out.
-import { changeUserName, errorMessage, type AccountChange, type ConnectedSystem } from '../api/index.ts';
+// `rollcall plan`: what Rollcall would change in each connected system, like `terraform plan`.
+// Observes the real systems, changes nothing: neither the systems, nor the cluster, nor the state
+// file. Exit 0: nothing to do; 2: changes pending; 1: error. The plan is the engine's
+// planSystemPass, the same decision the controllers carry out.
+import { errorMessage } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../controllers/connections.ts';
-import { describeChange } from '../controllers/describe.ts';
 import { readWorld } from '../controllers/world.ts';
-import { planSystemPass, type SystemPass } from '../engine/index.ts';
-import { ManifestDirectory } from '../manifests/directory.ts';
+import { planSystemPass } from '../engine/index.ts';
 import { createLogger } from '../process/logger.ts';
-import { MemoryStore } from '../store/memory-store.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import type { Output } from './output.ts';
+import { planDocument, planExitCode, type SystemPlanResult } from './plan-document.ts';
+import { clusterPlanStore, standalonePlanStore, type PlanStore } from './plan-store.ts';
+import { printPlan } from './plan-text.ts';
 
-const SYMBOL: Record<AccountChange['op'], string> = { create: '+', grant: '+', enable: '+', update: '~', revoke: '-', disable: '-', delete: '-' };
+export type { SystemPlanResult } from './plan-document.ts';
 
-export type SystemPlanResult = { system: ConnectedSystem; suspended: true } | { system: ConnectedSystem; pass: SystemPass } | { system: ConnectedSystem; error: string };
+export interface PlanOptions {
+  /** The manifest directory (-f). Required without kubeconfig. */
+  dir?: string;
+  /** Plan against this cluster: what it holds, with dir laid over it. */
+  kubeconfig?: string;
+  namespace?: string;
+  /** Standalone only: the state file of `rollcall run --manifests` (default: defaultStatePath(dir)). */
+  state?: string;
+  output: 'text' | 'json';
+}
 
-/** Observes every connected system in the store and plans its pass. Changes nothing. */
+/** Observes every connected system in the store and plans its pass, in namespace/name order. Changes nothing. */
 export async function planAll(store: Store, connections: Connections, clock: Clock): Promise<SystemPlanResult[]> {
   const results: SystemPlanResult[] = [];
-  for (const system of store.list('ConnectedSystem')) {
+  const systems = store.list('ConnectedSystem').sort((a, b) => keyString(keyOf(a)).localeCompare(keyString(keyOf(b))));
+  for (const system of systems) {
     const { namespace } = keyOf(system);
     if (system.spec.suspend) {
       results.push({ system, suspended: true });
@@ -43,12 +54,17 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
   return results;
 }
 
-export async function planCommand(dir: string, out: Output, clock: Clock = systemClock): Promise<number> {
+export async function planCommand(options: PlanOptions, out: Output, clock: Clock = systemClock): Promise<number> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const store = new MemoryStore([], { logger, clock });
-  new ManifestDirectory(dir, store, { watch: false, logger }).load();
+  // The Kubernetes client is loaded only when a cluster is used.
+  const kubeconfig = options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig);
+  const input: PlanStore = kubeconfig
+    ? await clusterPlanStore({ dir: options.dir, kubeconfig, namespace: options.namespace, logger, clock })
+    : standalonePlanStore(options.dir!, options.state, { logger, clock });
+  for (const skipped of input.skipped) out.error(`warning: skipped ${skipped} (it does not match the schema; the controllers skip it too)`);
+  const { store } = input;
   await store.start();
-  const connections = new Connections({ store, logger, timeoutMs: 10_000 });
+  const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000 });
   let results: SystemPlanResult[];
   try {
     results = await planAll(store, connections, clock);
@@ -56,33 +72,10 @@ export async function planCommand(dir: string, out: Output, clock: Clock = syste
     await connections.closeAll();
     await store.stop();
   }
-  let pending = 0;
-  let failed = 0;
-  for (const result of results) {
-    out.line(`ConnectedSystem ${keyString(keyOf(result.system))} (${result.system.spec.type})`);
-    if ('suspended' in result) out.line('  suspended: no changes planned\n');
-    else if ('error' in result) {
-      failed++;
-      out.line(`  error: ${result.error}\n`);
-    } else {
-      printPass(result.pass, out);
-      pending += result.pass.changes.length + result.pass.held.length;
-    }
+  if (options.output === 'json') out.line(JSON.stringify(planDocument(results), null, 2));
+  else {
+    out.line(`Plan for ${input.source}\n`);
+    printPlan(results, out);
   }
-  if (failed) return 1;
-  out.line(pending ? `${pending} change(s) pending.` : 'No changes. Every connected system matches the declared state.');
-  return pending ? 2 : 0;
-}
-
-function printPass(pass: SystemPass, out: Output): void {
-  const { orphans } = pass.orphans;
-  const width = Math.max(8, ...[...pass.changes, ...pass.held].map((c) => changeUserName(c).length), ...orphans.map((o) => o.userName.length));
-  for (const change of pass.changes) out.line(`  ${SYMBOL[change.op]} ${changeUserName(change).padEnd(width)}  ${describeChange(change)}`);
-  for (const change of pass.held) out.line(`  ${SYMBOL[change.op]} ${changeUserName(change).padEnd(width)}  ${describeChange(change)} (held by the deletion guard)`);
-  for (const orphan of orphans) out.line(`  ! ${orphan.userName.padEnd(width)}  orphan: no User declares it (policy: ${pass.system.spec.orphans})`);
-  if (pass.guard.verdict.tripped) out.line(`  deletion guard: ${pass.guard.verdict.message}`);
-  const count = (ops: AccountChange['op'][]) => pass.changes.filter((c) => ops.includes(c.op)).length;
-  out.line(
-    `  Plan: ${count(['create'])} to create, ${count(['update'])} to update, ${count(['grant'])} to grant, ${count(['revoke'])} to revoke, ${count(['disable'])} to disable, ${count(['enable'])} to enable, ${count(['delete'])} to delete${pass.held.length ? `; ${pass.held.length} held` : ''}.\n`,
-  );
+  return planExitCode(results);
 }

@@ -4,15 +4,13 @@
 import type { Logger } from 'pino';
 import type { User } from '../api/index.ts';
 import { Manager } from '../controllers/manager.ts';
-import { ManifestDirectory } from '../manifests/directory.ts';
-import { ApplyRefusedError } from '../manifests/errors.ts';
 import { startHealthServer } from '../process/health.ts';
 import { createLogger } from '../process/logger.ts';
-import { MemoryStore } from '../store/memory-store.ts';
 import { Metrics } from '../process/metrics.ts';
 import { onShutdown } from '../process/shutdown.ts';
-import { defaultStatePath, readStateFile, StateFile } from '../store/state-file.ts';
+import { defaultStatePath, StateFile } from '../store/state-file.ts';
 import type { Store } from '../store/store.ts';
+import { openEmbeddedStore } from './embedded-store.ts';
 import type { Output } from './output.ts';
 
 export interface RunOptions {
@@ -119,20 +117,9 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   return 0;
 }
 
-/** The state the previous run left, then the files applied over it (so what left them meanwhile is deleted). */
+/** The state the previous run left, then the files applied over it; and the file that keeps it from now on. */
 function openEmbedded(manifests: string, statePath: string, watch: boolean, logger: Logger) {
-  const store = MemoryStore.restore(readStateFile(statePath, manifests) ?? [], { logger });
-  const directory = new ManifestDirectory(manifests, store, { watch, logger });
-  try {
-    directory.load();
-  } catch (error) {
-    if (!(error instanceof ApplyRefusedError)) throw error;
-    throw new Error(
-      `the manifests in ${manifests} change what ${statePath} remembers in a way a cluster would refuse:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n` +
-        'Change them back, or delete the object in one run and declare it anew in the next.',
-      { cause: error },
-    );
-  }
+  const { store, directory } = openEmbeddedStore(manifests, statePath, { watch, logger });
   return { store, directory, state: new StateFile(statePath, store, { logger, manifests }) };
 }
 

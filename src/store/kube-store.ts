@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { GROUP, KINDS, RetryableError, VERSION, type KindName } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
+import { readSecret, statusCode } from './kube-read.ts';
 import { WATCHED_KINDS, keyString, type WatchedKind, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
@@ -167,13 +168,7 @@ export class KubeStore implements Store {
   }
 
   async getSecret(key: ObjectKey): Promise<Record<string, string> | undefined> {
-    try {
-      const secret = await this.#core.readNamespacedSecret(key);
-      return Object.fromEntries(Object.entries(secret.data ?? {}).map(([name, value]) => [name, Buffer.from(value, 'base64').toString('utf8')]));
-    } catch (error) {
-      if (statusCode(error) === 404) return undefined;
-      throw error;
-    }
+    return readSecret(this.#core, key);
   }
 
   /** Not part of Store yet: the data of a ConfigMap, for identity sources. */
@@ -250,13 +245,6 @@ export class KubeStore implements Store {
     if (!object) return;
     this.#handlers.dispatch(kind, event, object);
   }
-}
-
-function statusCode(error: unknown): number | undefined {
-  if (error === null || typeof error !== 'object') return undefined;
-  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
-  if (typeof code === 'number') return code;
-  return typeof statusCode === 'number' ? statusCode : undefined;
 }
 
 function errorText(error: unknown): string {

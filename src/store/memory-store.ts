@@ -21,6 +21,11 @@ export interface MemoryStoreOptions {
   logger: Logger;
   /** creationTimestamp and deletionTimestamp (default: real time). */
   clock?: Clock;
+  /**
+   * Where a Secret the manifests do not hold is read from: `rollcall plan` over a cluster reads the
+   * cluster's, so credentials need not be copied into the directory. A Secret in the manifests wins.
+   */
+  fallbackSecrets?: Pick<Store, 'getSecret'>;
 }
 export type DirectoryOptions = MemoryStoreOptions & ManifestDirectoryOptions;
 
@@ -39,6 +44,7 @@ export type ResourceInput = { [K in KindName]: z.input<(typeof KINDS)[K]['resour
 export class MemoryStore implements Store {
   readonly #logger: Logger;
   readonly #clock: Clock;
+  readonly #fallbackSecrets: Pick<Store, 'getSecret'> | undefined;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
   readonly #handlers: WatchHandlers;
   /**
@@ -61,6 +67,7 @@ export class MemoryStore implements Store {
   constructor(objects: ReadonlyArray<LoadedObject | ResourceInput>, options: MemoryStoreOptions) {
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
+    this.#fallbackSecrets = options.fallbackSecrets;
     this.#handlers = new WatchHandlers(options.logger);
     for (const object of objects) {
       if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
@@ -163,7 +170,8 @@ export class MemoryStore implements Store {
 
   async getSecret(key: ObjectKey): Promise<Record<string, string> | undefined> {
     const data = this.#secrets.get(keyString(key));
-    return data === undefined ? undefined : { ...data };
+    if (data === undefined) return this.#fallbackSecrets?.getSecret(key);
+    return { ...data };
   }
 
   /** Not part of Store yet: the data of a ConfigMap from the manifests, for identity sources. */

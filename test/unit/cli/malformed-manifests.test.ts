@@ -66,6 +66,12 @@ describe('rollcall plan and run on malformed manifests', () => {
     const { out, errors } = capture();
     expect(await main(['plan'], out)).toBe(1);
     expect(errors.join('\n')).toMatch(/-f DIR is required/);
+    expect(await main(['plan', '-f', 'dir', '--kubeconfig', 'kc', '--state', 's.json'], out)).toBe(1);
+    expect(errors.join('\n')).toMatch(/--state FILE only goes without --kubeconfig/);
+    expect(await main(['plan', '-f', 'dir', '--namespace', 'acme'], out)).toBe(1);
+    expect(errors.join('\n')).toMatch(/--namespace NS only goes with --kubeconfig/);
+    expect(await main(['plan', '-f', 'dir', '-o', 'yaml'], out)).toBe(1);
+    expect(errors.join('\n')).toMatch(/-o must be text or json, not "yaml"/);
     expect(await main(['frobnicate'], out)).toBe(1);
     expect(errors.join('\n')).toMatch(/unknown command "frobnicate"/);
     expect(await main(['run', '--bogus'], out)).toBe(1);

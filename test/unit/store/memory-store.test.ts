@@ -223,6 +223,16 @@ describe('MemoryStore', () => {
     expect(store.list('User')).toEqual([]);
   });
 
+  it('reads a Secret the manifests do not hold from its fallback; one they hold wins', async () => {
+    // Another store stands in for the cluster: anything with getSecret will do.
+    const secret = (name: string, password: string) => `apiVersion: v1\nkind: Secret\nmetadata: { name: ${name} }\nstringData: { password: ${password} }\n`;
+    const cluster = new MemoryStore(declared(secret('creds', 'from-cluster'), secret('other', 'from-cluster')), { logger: capturedLogger().logger });
+    store = new MemoryStore(declared(secret('creds', 'from-files')), { logger: capturedLogger().logger, fallbackSecrets: cluster });
+    expect(await store.getSecret({ namespace: 'default', name: 'creds' })).toEqual({ password: 'from-files' });
+    expect(await store.getSecret({ namespace: 'default', name: 'other' })).toEqual({ password: 'from-cluster' });
+    expect(await store.getSecret({ namespace: 'default', name: 'missing' })).toBeUndefined();
+  });
+
   it('records events as structured log lines', async () => {
     const { logger, records: lines } = capturedLogger();
     store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice' }, spec: { userName: 'alice' } }], { logger });
