@@ -69,11 +69,14 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
       await stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stopping after a failed start failed'));
       throw error;
     }
-    if (changedAccounts === 0) out.line('  nothing to change: every account already matches what is declared');
+    const outcome = passOutcome(store);
+    if (changedAccounts === 0 && outcome.failed.length === 0 && outcome.held.length === 0) out.line('  nothing to change: every account already matches what is declared');
     printSummary(store.list('User'), out);
+    printOutcome(outcome, out);
     if (options.once) {
       await stop();
-      return 0;
+      // Like plan: 0 done, 2 waiting for a person (the deletion guard), 1 something failed.
+      return outcome.failed.length ? 1 : outcome.held.length ? 2 : 0;
     }
     out.line(`Watching ${options.manifests} for changes. Ctrl-C to stop.`);
     await new Promise<void>((resolve, reject) => onShutdown(() => stop().then(resolve, reject)));
@@ -121,6 +124,36 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
 function openEmbedded(manifests: string, statePath: string, watch: boolean, logger: Logger) {
   const { store, directory } = openEmbeddedStore(manifests, statePath, { watch, logger });
   return { store, directory, state: new StateFile(statePath, store, { logger, manifests }) };
+}
+
+interface PassOutcome {
+  /** "what: why" for every system that could not be reached and every account in error. */
+  failed: string[];
+  /** Accounts whose deprovision the deletion guard holds. */
+  held: string[];
+}
+
+/** What a converging pass left undone, read from the statuses the controllers wrote. */
+function passOutcome(store: Store): PassOutcome {
+  const failed: string[] = [];
+  const held: string[] = [];
+  for (const system of store.list('ConnectedSystem')) {
+    const ready = system.status?.conditions?.find((c) => c.type === 'Ready');
+    if (ready?.status === 'False' && ready.reason !== 'Suspended') failed.push(`ConnectedSystem ${system.metadata.namespace}/${system.metadata.name}: ${ready.message}`);
+  }
+  for (const user of store.list('User')) {
+    for (const account of user.status?.accounts ?? []) {
+      const what = `User ${user.metadata.namespace}/${user.metadata.name} in ${account.system}`;
+      if (account.state === 'error') failed.push(`${what}: ${account.message ?? 'failed'}`);
+      else if (account.message?.includes('held by the deletion guard')) held.push(what);
+    }
+  }
+  return { failed, held };
+}
+
+function printOutcome({ failed, held }: PassOutcome, out: Output): void {
+  if (held.length) out.line(`\n${held.length} deprovision(s) held by the deletion guard (see the ConnectedSystem's DeletionGuardTripped condition to approve):\n${held.map((h) => `  ${h}`).join('\n')}`);
+  if (failed.length) out.line(`\n${failed.length} failure(s); these accounts are not as declared:\n${failed.map((f) => `  ${f}`).join('\n')}`);
 }
 
 function printSummary(users: User[], out: Output): void {

@@ -1,37 +1,67 @@
 // The deletion guard on the reconcile path. The decision is the engine's (decideGuard); this keeps
-// what it needs between reconciles: the decision per system until the declared world changes (so a
-// mass change is counted once, not once per User), the system's record of recent deprovisions
-// (seeded from, and written back to, its status so it survives restarts and leader changes), and
-// which tripped count each system has already announced.
+// what it needs between reconciles:
+// - per system and User, whether the engine would deprovision the User's account now. Each answer
+//   is kept with what it was computed from (the User's resourceVersion, the observed account, the
+//   namespace's declarations) and the instant it stops holding (the User's next wake-up), so a
+//   decision at 10,000 Users re-plans only what changed, never the whole namespace per leaver;
+// - the system's record of recent deprovisions, seeded from and written back to its status, so it
+//   survives restarts and leader changes;
+// - which tripped count each system has already announced.
+// Admissions are serialized per system: the decision and the recording of the deprovision it lets
+// through happen together, so reconciles running side by side can never both slip under the limit.
 import type { Capabilities, ConnectedSystem, ObservedAccount, User } from '../api/index.ts';
-import { accountPlan, decideGuard, desiredAccounts, guardTripped, parseDuration, withDeprovisionClock, type GuardDecision, type RecentDeprovision } from '../engine/index.ts';
+import { accessWindow, accountPlan, decideGuard, desiredAccounts, guardTripped, parseDuration, withDeprovisionClock, type GuardDecision, type RecentDeprovision, type World } from '../engine/index.ts';
+import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
-import type { ObservedCache } from './observed-cache.ts';
 import { readWorld } from './world.ts';
 
+interface Answer {
+  resourceVersion: string | undefined;
+  /** The cache's entry it was computed from (undefined: from the User's status, covered by resourceVersion). */
+  cached: ObservedAccount | null | undefined;
+  holds: boolean;
+  deprovisions: boolean;
+  /** Epoch ms from which the answer may change by time alone. */
+  validUntil: number;
+}
+
 export class DeletionGate {
-  readonly #decisions = new Map<string, { orphanDeprovisions: number; decision: GuardDecision }>();
+  readonly #answers = new Map<string, { world: string; byUser: Map<string, Answer> }>();
   readonly #recent = new Map<string, RecentDeprovision[]>();
   readonly #announced = new Map<string, number>();
+  readonly #locks = new Map<string, Promise<unknown>>();
 
   /** The guard's decision for the system's current pass. `orphanDeprovisions`: what the orphan policy adds. */
-  decide(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, orphanDeprovisions = 0): GuardDecision {
-    const key = keyString(keyOf(system));
-    const memo = this.#decisions.get(key);
-    if (memo && memo.orphanDeprovisions === orphanDeprovisions) return memo.decision;
+  async decide(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, orphanDeprovisions = 0, candidate?: string): Promise<GuardDecision> {
     const now = ctx.clock.now();
-    const { pending, managed } = system.spec.deletionGuard ? pendingDeprovisions(ctx, system, capabilities, now) : { pending: [], managed: 0 };
-    const decision = decideGuard({ system, pending, orphanDeprovisions, recent: this.recent(system), managed, tripped: guardTripped(system), now });
-    this.#decisions.set(key, { orphanDeprovisions, decision });
-    return decision;
+    const { pending, managed } = system.spec.deletionGuard ? await this.#pending(ctx, system, capabilities, now) : { pending: [], managed: 0 };
+    // The account asking to be deprovisioned counts even if the store does not show it leaving yet.
+    if (candidate !== undefined && system.spec.deletionGuard) pending.push(candidate);
+    return decideGuard({ system, pending, orphanDeprovisions, recent: this.recent(system), managed, tripped: guardTripped(system), now });
   }
 
   /**
-   * An account is about to be disabled or deleted: it joins the window now, before the write, so
-   * reconciles running beside this one count it whatever their order.
+   * May this User's account in the system be deprovisioned now? When the decision lets it through,
+   * the account joins the window at once, before the write, inside the same per-system turn.
    */
-  record(system: ConnectedSystem, userName: string, now: Date): void {
+  async admit(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, userName: string): Promise<GuardDecision> {
+    const key = keyString(keyOf(system));
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const turn = previous.then(async () => {
+      const decision = await this.decide(ctx, system, capabilities, 0, userName);
+      if (!decision.verdict.tripped) this.#record(system, userName, ctx.clock.now());
+      return decision;
+    });
+    const settled = turn.catch(() => undefined);
+    this.#locks.set(key, settled);
+    void settled.then(() => {
+      if (this.#locks.get(key) === settled) this.#locks.delete(key);
+    });
+    return turn;
+  }
+
+  #record(system: ConnectedSystem, userName: string, now: Date): void {
     const recent = this.recent(system).filter((entry) => entry.userName !== userName);
     recent.push({ userName, at: now.toISOString() });
     this.#recent.set(keyString(keyOf(system)), recent);
@@ -69,42 +99,66 @@ export class DeletionGate {
     return this.#announced.get(systemKey) === count;
   }
 
-  /** Forget decisions: the declared world changed (any watch event), or a system was re-listed. */
-  reset(system?: ConnectedSystem): void {
-    if (system) this.#decisions.delete(keyString(keyOf(system)));
-    else this.#decisions.clear();
-  }
-
   /** A system that is gone takes its record with it. */
   forget(systemKey: string): void {
-    this.#decisions.delete(systemKey);
+    this.#answers.delete(systemKey);
     this.#recent.delete(systemKey);
     this.#announced.delete(systemKey);
   }
-}
 
-/** Users of the system's namespace whose account the engine would disable or delete now, and the managed count. */
-function pendingDeprovisions(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, now: Date): { pending: string[]; managed: number } {
-  const systemKey = keyString(keyOf(system));
-  const world = readWorld(ctx.store, keyOf(system).namespace);
-  const pending: string[] = [];
-  let holders = 0;
-  for (const user of ctx.store.list('User', keyOf(system).namespace)) {
-    const observed = observedOrRecorded(ctx.observed, systemKey, system, user);
-    if (!observed) continue; // nothing held there: nothing to deprovision
-    holders++;
-    const seen = withDeprovisionClock(user, now);
-    const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now)[0];
-    if (desired && accountPlan(seen, desired, observed, capabilities).deprovisions) pending.push(user.spec.userName);
+  /** Users of the system's namespace whose account the engine would disable or delete now, and the managed count. */
+  async #pending(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, now: Date): Promise<{ pending: string[]; managed: number }> {
+    const systemKey = keyString(keyOf(system));
+    const { namespace } = keyOf(system);
+    const world = readWorld(ctx.store, namespace);
+    const fingerprint = worldFingerprint(world, capabilities);
+    let answers = this.#answers.get(systemKey);
+    if (!answers || answers.world !== fingerprint) {
+      answers = { world: fingerprint, byUser: new Map() };
+      this.#answers.set(systemKey, answers);
+    }
+    const pending: string[] = [];
+    let holders = 0;
+    const seen = new Set<string>();
+    for (const user of ctx.store.list('User', namespace)) {
+      await yieldIfBusy();
+      const userName = user.spec.userName;
+      seen.add(userName);
+      const cached = ctx.observed.get(systemKey, userName);
+      let answer = answers.byUser.get(userName);
+      if (!answer || answer.resourceVersion !== user.metadata.resourceVersion || answer.cached !== cached || answer.validUntil <= now.getTime()) {
+        answer = answerFor(user, world, system, cached, capabilities, now);
+        answers.byUser.set(userName, answer);
+      }
+      if (answer.holds) holders++;
+      if (answer.deprovisions) pending.push(userName);
+    }
+    for (const userName of answers.byUser.keys()) if (!seen.has(userName)) answers.byUser.delete(userName);
+    const managed = ctx.observed.has(systemKey) ? ctx.observed.accounts(systemKey).length : holders;
+    return { pending, managed };
   }
-  const managed = ctx.observed.has(systemKey) ? ctx.observed.accounts(systemKey).length : holders;
-  return { pending, managed };
 }
 
-/** The cached observation, else what the User's status recorded (enough to tell a deprovision). */
-function observedOrRecorded(cache: ObservedCache, systemKey: string, system: ConnectedSystem, user: User): ObservedAccount | undefined {
-  const cached = cache.get(systemKey, user.spec.userName);
-  if (cached !== undefined) return cached ?? undefined;
+function answerFor(user: User, world: World, system: ConnectedSystem, cached: ObservedAccount | null | undefined, capabilities: Capabilities, now: Date): Answer {
+  const observed = cached === undefined ? recordedAccount(system, user) : (cached ?? undefined);
+  const base = { resourceVersion: user.metadata.resourceVersion, cached, holds: observed !== undefined };
+  // Nothing held there: nothing to deprovision, whatever the time.
+  if (!observed) return { ...base, deprovisions: false, validUntil: Infinity };
+  const seen = withDeprovisionClock(user, now);
+  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now)[0];
+  const deprovisions = desired !== undefined && accountPlan(seen, desired, observed, capabilities).deprovisions;
+  const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now).nextWakeAt?.getTime() ?? Infinity;
+  return { ...base, deprovisions, validUntil };
+}
+
+/** What every answer of a namespace depends on besides the User itself: specs, not status. */
+function worldFingerprint(world: World, capabilities: Capabilities): string {
+  const versions = (objects: readonly { metadata: { uid?: string; generation?: number } }[]) => objects.map((o) => `${o.metadata.uid}@${o.metadata.generation}`).join(',');
+  return [versions(world.bindings), versions(world.roles), versions(world.systems), JSON.stringify(capabilities)].join('|');
+}
+
+/** Without a cached observation, what the User's status recorded is enough to tell a deprovision. */
+function recordedAccount(system: ConnectedSystem, user: User): ObservedAccount | undefined {
   const recorded = user.status?.accounts?.find((a) => a.system === system.metadata.name);
   if (recorded?.state !== 'present' && recorded?.state !== 'disabled') return undefined;
   return { userName: user.spec.userName, id: recorded.id ?? '', state: recorded.state, attributes: {}, entitlements: recorded.entitlements ?? [] };

@@ -7,7 +7,7 @@ import type { KindName } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import type { Metrics } from '../process/metrics.ts';
 import { WorkQueue } from '../queue/workqueue.ts';
-import { keyString, type ObjectKey, type Store } from '../store/store.ts';
+import { keyOf, keyString, type ObjectKey, type Store } from '../store/store.ts';
 import { bindingReconciler } from './binding-controller.ts';
 import { Connections } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
@@ -79,24 +79,31 @@ export class Manager {
       this.#unwatch.push(
         store.watch(kind, (_event, object, old) => {
           if (!isMeaningfulChange(old, object)) return;
-          // Any declared change can change a system's pending deprovisions.
-          this.context.gate.reset();
           for (const request of mapping(object, old, store)) this.context.enqueue(request.kind, request.key);
         }),
       );
     }
-    this.requeueAll();
-    for (const queue of Object.values(this.#queues)) queue.start();
+    // Systems first: their first listing fills the observed cache, so the Users that follow read
+    // no remote state one by one (a system that fails its listing is retried with backoff meanwhile).
+    for (const system of store.list('ConnectedSystem')) this.context.enqueue('ConnectedSystem', keyOf(system));
+    this.#queues.ConnectedSystem.start();
+    await this.#queues.ConnectedSystem.idle();
+    this.#enqueueAll({ listAgain: false });
+    this.#queues.User.start();
+    this.#queues.AccessBinding.start();
   }
 
   /** Queues every object, and lists every system afresh, as a periodic resync would. */
   requeueAll(): void {
+    this.#enqueueAll({ listAgain: true });
+  }
+
+  #enqueueAll({ listAgain }: { listAgain: boolean }): void {
     const { store } = this.context;
     for (const kind of Object.keys(this.#queues) as ControlledKind[]) {
       for (const object of store.list(kind)) {
-        const key = { namespace: object.metadata.namespace ?? 'default', name: object.metadata.name };
-        if (kind === 'ConnectedSystem') this.#schedule.force(keyString(key));
-        this.context.enqueue(kind, key);
+        if (kind === 'ConnectedSystem' && listAgain) this.#schedule.force(keyString(keyOf(object)));
+        this.context.enqueue(kind, keyOf(object));
       }
     }
   }

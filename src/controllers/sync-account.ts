@@ -41,12 +41,11 @@ export async function syncAccount(
       const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
       const plan = accountPlan(user, desired, before, connector.capabilities);
       if (plan.deprovisions) {
-        const decision = ctx.gate.decide(ctx, system, connector.capabilities);
+        const decision = await ctx.gate.admit(ctx, system, connector.capabilities, desired.userName);
         if (decision.verdict.tripped) {
           if (!ctx.gate.isAnnounced(systemKey, decision.verdict.count)) ctx.enqueue('ConnectedSystem', keyOf(system));
           throw new HeldByGuard(decision.verdict.message);
         }
-        ctx.gate.record(system, desired.userName, ctx.clock.now());
         ctx.enqueue('ConnectedSystem', keyOf(system)); // keeps the window in its status
       }
       for (const change of plan.changes) {
@@ -67,6 +66,8 @@ export async function syncAccount(
       return after;
     });
     announce(ctx, user, system.metadata.name, applied);
+    // The system's counts (managed, failing) follow from its cache: let it refresh them.
+    if (applied.length > 0 || previous?.state === 'error') ctx.enqueue('ConnectedSystem', keyOf(system));
     if (applied.length > 0 && isDrift(previous, desired)) {
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);

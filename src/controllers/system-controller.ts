@@ -90,10 +90,16 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     return {};
   }
   if (!schedule.due(ctx, system, now)) {
-    // Between listings only the guard's condition and window need keeping current; time may have aged its window.
-    ctx.gate.reset(system);
+    // Between listings the counts follow the write-through cache, and the guard's condition and window stay current.
     const capabilities = schedule.capabilities(name);
-    if (capabilities) await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, ctx.gate.decide(ctx, system, capabilities, orphanDeprovisions(ctx, system, capabilities))));
+    if (capabilities) {
+      const accounts = ctx.observed.accounts(name);
+      const users = ctx.store.list('User', key.namespace);
+      const orphans = planOrphans(accounts, new Set(users.map((u) => u.spec.userName)), system.spec.orphans, capabilities);
+      const decision = await ctx.gate.decide(ctx, system, capabilities, deprovisionCount(orphans.changes));
+      const failing = users.filter((u) => u.status?.accounts?.some((a) => a.system === system.metadata.name && a.state === 'error')).length;
+      await writeStatus(ctx, system, { type: 'Ready', status: 'True', reason: 'Synced', message: `${accounts.length} managed account(s)` }, { managed: accounts.length, orphaned: orphans.orphans.length, failing, ...(await guardStatus(ctx, system, decision)) });
+    }
     return { requeueAt: schedule.nextListingAt(system) };
   }
 
@@ -122,8 +128,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     if (system.spec.orphans !== 'ignore') ctx.logger.info({ system: name, account: orphan.userName }, 'orphan account found');
   }
 
-  ctx.gate.reset(system);
-  const decision = ctx.gate.decide(ctx, system, listing.capabilities, deprovisionCount(changes));
+  const decision = await ctx.gate.decide(ctx, system, listing.capabilities, deprovisionCount(changes));
   if (!decision.verdict.tripped && changes.length) {
     await ctx.connections.use(system, async (connector) => {
       for (const change of changes) {
@@ -159,13 +164,6 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   );
   for (const user of users) ctx.enqueue('User', keyOf(user));
   return { requeueAt: schedule.nextListingAt(system) };
-}
-
-/** Orphans the policy would disable or delete, from the last listing. */
-function orphanDeprovisions(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities): number {
-  const name = keyString(keyOf(system));
-  const declared = new Set(ctx.store.list('User', keyOf(system).namespace).map((u) => u.spec.userName));
-  return deprovisionCount(planOrphans(ctx.observed.accounts(name), declared, system.spec.orphans, capabilities).changes);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { AccessBinding, AccessRole, KindName, User } from '../api/index.ts'
 import { bindingSelectsUser } from '../engine/index.ts';
 import { keyOf, type AnyResource, type ObjectKey, type Store } from '../store/store.ts';
 import { rolesIncluding } from './roles-including.ts';
+import { FINALIZER } from './finalizer.ts';
 import type { ControlledKind } from './reconciler.ts';
 
 export interface Request {
@@ -30,11 +31,14 @@ export const WATCHES: Partial<Record<KindName, Mapping>> = {
   },
 };
 
-/** Spec, labels, annotations, finalizers or deletion changed: not just status. */
+/**
+ * Spec, labels, annotations, others' finalizers or deletion changed: not just status, and not our
+ * own finalizer (its add would otherwise reconcile every new object twice).
+ */
 export function isMeaningfulChange(old: AnyResource | undefined, next: AnyResource): boolean {
   if (!old) return true;
   const pick = (o: AnyResource) =>
-    JSON.stringify([o.metadata.generation, o.spec, o.metadata.labels, o.metadata.annotations, o.metadata.finalizers, o.metadata.deletionTimestamp]);
+    JSON.stringify([o.metadata.generation, o.spec, o.metadata.labels, o.metadata.annotations, o.metadata.finalizers?.filter((f) => f !== FINALIZER), o.metadata.deletionTimestamp]);
   return pick(old) !== pick(next);
 }
 

@@ -10,6 +10,7 @@ import PQueue from 'p-queue';
 import { RetryableError, isPermanent } from '../api/errors.ts';
 import { DEFAULT_BACKOFF, backoffDelay } from './backoff.ts';
 import { systemClock, type Clock, type Timer } from '../clock/clock.ts';
+import { yieldIfBusy } from './yield.ts';
 import type { Metrics } from '../process/metrics.ts';
 
 export interface ReconcileOutcome {
@@ -149,6 +150,9 @@ export class WorkQueue {
     metrics?.workqueueQueueDuration.observe({ name: this.name }, (startedAt - enqueuedAt) / 1000);
     metrics?.activeWorkers.inc({ controller: this.name });
     try {
+      // Reconciles that find nothing to do never wait for I/O: without this, thousands of them
+      // would run back to back as microtasks and starve every timer and socket.
+      await yieldIfBusy();
       const outcome = await this.#options.reconcile(key);
       this.#succeeded(key, outcome ?? undefined);
     } catch (error) {

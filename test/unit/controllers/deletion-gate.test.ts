@@ -40,38 +40,56 @@ function context(users: ResourceInput[], clock: TestClock, status?: object): Con
 describe('DeletionGate', () => {
   const wiki = (ctx: ControllerContext) => ctx.store.get('ConnectedSystem', { namespace: 'acme', name: 'wiki' }) as ConnectedSystem;
 
-  it('lets a pass within the limit through at once: a single leaver never waits', () => {
+  it('lets a pass within the limit through at once: a single leaver never waits', async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const ctx = context([user('a', 'terminated'), user('b', 'active')], clock);
-    const decision = ctx.gate.decide(ctx, wiki(ctx), capabilities);
+    const decision = await ctx.gate.decide(ctx, wiki(ctx), capabilities);
     expect(decision.verdict.tripped).toBe(false);
     expect(decision.count).toBe(1);
   });
 
-  it('counts pending plus recent deprovisions once each, and trips above the limit', () => {
+  it('counts pending plus admitted deprovisions once each, and trips above the limit', async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const ctx = context([user('a', 'terminated'), user('b', 'suspended'), user('c', 'active')], clock);
-    expect(ctx.gate.decide(ctx, wiki(ctx), capabilities).verdict.tripped).toBe(false);
-    ctx.gate.record(wiki(ctx), 'a', clock.now()); // in flight: pending and recent, counted once
-    ctx.gate.reset();
-    expect(ctx.gate.decide(ctx, wiki(ctx), capabilities)).toMatchObject({ count: 2, verdict: { tripped: false } });
-    ctx.gate.record(wiki(ctx), 'zed', clock.now()); // deprovisioned a moment ago, no longer pending
-    ctx.gate.reset();
-    expect(ctx.gate.decide(ctx, wiki(ctx), capabilities).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
+    expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'a')).verdict.tripped).toBe(false); // in flight: pending and recent, counted once
+    expect(await ctx.gate.decide(ctx, wiki(ctx), capabilities)).toMatchObject({ count: 2, verdict: { tripped: false } });
+    expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'b')).verdict.tripped).toBe(false);
+    expect(ctx.gate.recent(wiki(ctx)).map((r) => r.userName)).toEqual(['a', 'b']);
+    // Orphans the policy would remove count on top.
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, 1)).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
   });
 
-  it('seeds the window from status, so a restarted controller still counts what it did', () => {
+  it('admits side-by-side reconciles one at a time: never more than the limit slips through', async () => {
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const ctx = context(names.map((n) => user(n, 'active')), clock);
+    // Each leaver is admitted while the others' terminations are not yet visible (a burst seen one event at a time).
+    const decisions = await Promise.all(names.map((name) => ctx.gate.admit(ctx, wiki(ctx), capabilities, name)));
+    expect(decisions.filter((d) => !d.verdict.tripped)).toHaveLength(2);
+    expect(ctx.gate.recent(wiki(ctx))).toHaveLength(2);
+  });
+
+  it('seeds the window from status, so a restarted controller still counts what it did', async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const status = { recentDeprovisions: [{ userName: 'x', at: '2026-11-26T08:58:00Z' }, { userName: 'y', at: '2026-11-26T08:59:00Z' }] };
     const ctx = context([user('a', 'terminated')], clock, status);
-    expect(ctx.gate.decide(ctx, wiki(ctx), capabilities).verdict).toMatchObject({ tripped: true, count: 3 });
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).verdict).toMatchObject({ tripped: true, count: 3 });
   });
 
-  it('forgets deprovisions older than resyncInterval', () => {
+  it('forgets deprovisions older than resyncInterval', async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const status = { recentDeprovisions: [{ userName: 'x', at: '2026-11-26T08:54:59Z' }, { userName: 'y', at: '2026-11-26T08:59:00Z' }] };
     const ctx = context([user('a', 'terminated')], clock, status);
-    expect(ctx.gate.decide(ctx, wiki(ctx), capabilities)).toMatchObject({ count: 2, verdict: { tripped: false } });
+    expect(await ctx.gate.decide(ctx, wiki(ctx), capabilities)).toMatchObject({ count: 2, verdict: { tripped: false } });
     expect(ctx.gate.window(wiki(ctx), clock.now()).map((e) => e.userName)).toEqual(['y']);
+  });
+
+  it('re-plans a User only when it, its account or the declarations changed, or its time came', async () => {
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+    const contractor = { ...user('c', 'active'), spec: { userName: 'c', state: 'active', validUntil: '2026-11-26T10:00:00Z' } } as ResourceInput;
+    const ctx = context([user('a', 'active'), contractor], clock);
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).count).toBe(0);
+    clock.set(new Date('2026-11-26T10:00:00Z')); // the contractor's validUntil: no watch event, only time
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).count).toBe(1);
   });
 });
