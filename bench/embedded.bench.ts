@@ -66,7 +66,7 @@ export async function embeddedBenchmark(userCounts: number[]): Promise<Row[]> {
       const { manager, applied } = await startManager(workspace.manifests);
       await manager.idle();
       const resync = await measure(5, 1, async () => {
-        manager.requeueAll();
+        await manager.requeueAll();
         await manager.idle();
       });
       await manager.stop();

@@ -31,6 +31,8 @@ export class DeletionGate {
   readonly #recent = new Map<string, RecentDeprovision[]>();
   readonly #announced = new Map<string, number>();
   readonly #locks = new Map<string, Promise<unknown>>();
+  /** Systems whose guard status needs writing: a deprovision was admitted or held since. */
+  readonly #attention = new Set<string>();
 
   /** The guard's decision for the system's current pass. `orphanDeprovisions`: what the orphan policy adds. */
   async decide(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, orphanDeprovisions = 0, candidate?: string): Promise<GuardDecision> {
@@ -51,6 +53,7 @@ export class DeletionGate {
     const turn = previous.then(async () => {
       const decision = await this.decide(ctx, system, capabilities, 0, userName);
       if (!decision.verdict.tripped) this.#record(system, userName, ctx.clock.now());
+      this.#attention.add(key);
       return decision;
     });
     const settled = turn.catch(() => undefined);
@@ -65,6 +68,11 @@ export class DeletionGate {
     const recent = this.recent(system).filter((entry) => entry.userName !== userName);
     recent.push({ userName, at: now.toISOString() });
     this.#recent.set(keyString(keyOf(system)), recent);
+  }
+
+  /** Whether a deprovision was admitted or held since the last call (the system should write its guard status). */
+  takeAttention(systemKey: string): boolean {
+    return this.#attention.delete(systemKey);
   }
 
   /** The system's deprovision record: what this process made, else what its status kept. */
@@ -102,6 +110,7 @@ export class DeletionGate {
   /** A system that is gone takes its record with it. */
   forget(systemKey: string): void {
     this.#answers.delete(systemKey);
+    this.#attention.delete(systemKey);
     this.#recent.delete(systemKey);
     this.#announced.delete(systemKey);
   }

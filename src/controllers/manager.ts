@@ -7,6 +7,7 @@ import type { KindName } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import type { Metrics } from '../process/metrics.ts';
 import { WorkQueue } from '../queue/workqueue.ts';
+import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString, type ObjectKey, type Store } from '../store/store.ts';
 import { bindingReconciler } from './binding-controller.ts';
 import { Connections } from './connections.ts';
@@ -88,20 +89,22 @@ export class Manager {
     for (const system of store.list('ConnectedSystem')) this.context.enqueue('ConnectedSystem', keyOf(system));
     this.#queues.ConnectedSystem.start();
     await this.#queues.ConnectedSystem.idle();
-    this.#enqueueAll({ listAgain: false });
+    await this.#enqueueAll({ listAgain: false });
     this.#queues.User.start();
     this.#queues.AccessBinding.start();
   }
 
   /** Queues every object, and lists every system afresh, as a periodic resync would. */
-  requeueAll(): void {
-    this.#enqueueAll({ listAgain: true });
+  async requeueAll(): Promise<void> {
+    await this.#enqueueAll({ listAgain: true });
   }
 
-  #enqueueAll({ listAgain }: { listAgain: boolean }): void {
+  /** Tens of thousands of keys: in slices, so the event loop keeps turning. */
+  async #enqueueAll({ listAgain }: { listAgain: boolean }): Promise<void> {
     const { store } = this.context;
     for (const kind of Object.keys(this.#queues) as ControlledKind[]) {
       for (const object of store.list(kind)) {
+        await yieldIfBusy();
         if (kind === 'ConnectedSystem' && listAgain) this.#schedule.force(keyString(keyOf(object)));
         this.context.enqueue(kind, keyOf(object));
       }

@@ -66,8 +66,6 @@ export async function syncAccount(
       return after;
     });
     announce(ctx, user, system.metadata.name, applied);
-    // The system's counts (managed, failing) follow from its cache: let it refresh them.
-    if (applied.length > 0 || previous?.state === 'error') ctx.enqueue('ConnectedSystem', keyOf(system));
     if (applied.length > 0 && isDrift(previous, desired)) {
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);

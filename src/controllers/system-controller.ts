@@ -3,7 +3,7 @@
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
 import { changeUserName, errorMessage, type Capabilities, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
-import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, parseDuration, planOrphans, type GuardDecision } from '../engine/index.ts';
+import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, guardTripped, parseDuration, planOrphans, type GuardDecision } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -90,15 +90,16 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     return {};
   }
   if (!schedule.due(ctx, system, now)) {
-    // Between listings the counts follow the write-through cache, and the guard's condition and window stay current.
+    // Between listings (the counts in status are the last listing's) only the guard's condition and
+    // window need keeping current, and only after a deprovision or while tripped: this path runs once
+    // per leaver, so it must not cost a pass over every User otherwise.
     const capabilities = schedule.capabilities(name);
-    if (capabilities) {
-      const accounts = ctx.observed.accounts(name);
-      const users = ctx.store.list('User', key.namespace);
-      const orphans = planOrphans(accounts, new Set(users.map((u) => u.spec.userName)), system.spec.orphans, capabilities);
+    const attention = ctx.gate.takeAttention(name);
+    if (capabilities && system.spec.deletionGuard && (attention || guardTripped(system))) {
+      const declared = new Set(ctx.store.list('User', key.namespace).map((u) => u.spec.userName));
+      const orphans = planOrphans(ctx.observed.accounts(name), declared, system.spec.orphans, capabilities);
       const decision = await ctx.gate.decide(ctx, system, capabilities, deprovisionCount(orphans.changes));
-      const failing = users.filter((u) => u.status?.accounts?.some((a) => a.system === system.metadata.name && a.state === 'error')).length;
-      await writeStatus(ctx, system, { type: 'Ready', status: 'True', reason: 'Synced', message: `${accounts.length} managed account(s)` }, { managed: accounts.length, orphaned: orphans.orphans.length, failing, ...(await guardStatus(ctx, system, decision)) });
+      await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, decision));
     }
     return { requeueAt: schedule.nextListingAt(system) };
   }

@@ -4,14 +4,31 @@
 // timeouts fire while the answers sit unread. Long paths call this between units of work.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-/** How long synchronous work may run before it lets the event loop take a turn. */
+/** How long synchronous work may run in one turn of the event loop before it lets the loop go on. */
 export const SLICE_MS = 10;
 
-let sliceStartedAt = performance.now();
+/** When the event loop last reached its check phase: the start of the current turn's budget. */
+let turnStartedAt = performance.now();
+let turnWatched = false;
 
-/** Lets the event loop take a turn if the current slice of work has run for SLICE_MS or more. */
+function watchTurn(): void {
+  if (turnWatched) return;
+  turnWatched = true;
+  setImmediate(() => {
+    turnWatched = false;
+    turnStartedAt = performance.now();
+  });
+}
+
+/**
+ * Waits for the next turn of the event loop if this turn's budget (SLICE_MS) is spent. The budget is
+ * the loop's, not the caller's: many workers resumed in one turn share it, so together they never
+ * hold the loop for much longer than a slice.
+ */
 export async function yieldIfBusy(): Promise<void> {
-  if (performance.now() - sliceStartedAt < SLICE_MS) return;
-  await nextTurn();
-  sliceStartedAt = performance.now();
+  watchTurn();
+  while (performance.now() - turnStartedAt >= SLICE_MS) {
+    await nextTurn();
+    watchTurn();
+  }
 }

@@ -146,7 +146,7 @@ spec: {userName: ${name}${extra}}`,
     write({ erin: '' }, { staff: ['erin'] });
     const first = await run(T0);
     const status = system(first, 'directory').status!;
-    expect(status.managed).toBe(1);
+    expect(status.conditions?.find((c) => c.type === 'Connected')?.status).toBe('True');
     const restored = MemoryStore.restore(readStateFile(statePath, manifests)!, { logger });
     expect(system(restored, 'directory').status).toEqual(status);
     expect(system(restored, 'directory').metadata.finalizers).toEqual(system(first, 'directory').metadata.finalizers);
