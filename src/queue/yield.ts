@@ -2,21 +2,25 @@
 // account is cached and in sync, or a long loop over thousands of Users — runs as one unbroken
 // run of microtasks: timers, sockets and the answers of remote systems wait behind it, and their
 // timeouts fire while the answers sit unread. Long paths call this between units of work.
-import { setImmediate as nextTurn } from 'node:timers/promises';
+
+// Captured at load: this is about the real event loop, even under a test's fake timers.
+const monotonicNow = performance.now.bind(performance);
+const onNextTurn = globalThis.setImmediate;
+const nextTurn = () => new Promise<void>((resolve) => onNextTurn(resolve));
 
 /** How long synchronous work may run in one turn of the event loop before it lets the loop go on. */
 export const SLICE_MS = 10;
 
 /** When the event loop last reached its check phase: the start of the current turn's budget. */
-let turnStartedAt = performance.now();
+let turnStartedAt = monotonicNow();
 let turnWatched = false;
 
 function watchTurn(): void {
   if (turnWatched) return;
   turnWatched = true;
-  setImmediate(() => {
+  onNextTurn(() => {
     turnWatched = false;
-    turnStartedAt = performance.now();
+    turnStartedAt = monotonicNow();
   });
 }
 
@@ -27,7 +31,7 @@ function watchTurn(): void {
  */
 export async function yieldIfBusy(): Promise<void> {
   watchTurn();
-  while (performance.now() - turnStartedAt >= SLICE_MS) {
+  while (monotonicNow() - turnStartedAt >= SLICE_MS) {
     await nextTurn();
     watchTurn();
   }
