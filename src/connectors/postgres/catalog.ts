@@ -37,6 +37,12 @@ export async function findRole(sql: Sql, marker: string, name: string): Promise<
   return rows[0];
 }
 
+/** The roles called `names` that exist, managed or not, in one query. */
+export async function findRoles(sql: Sql, marker: string, names: string[]): Promise<RoleRow[]> {
+  const { rows } = await sql.query<RoleRow>(`SELECT ${ROLE_COLUMNS} FROM pg_roles r WHERE r.rolname = ANY($2::text[])`, [marker, names]);
+  return rows;
+}
+
 /** Every role in the managed scope. */
 export async function managedRoles(sql: Sql, marker: string): Promise<RoleRow[]> {
   const { rows } = await sql.query<RoleRow>(`SELECT * FROM (SELECT ${ROLE_COLUMNS} FROM pg_roles r) roles WHERE managed`, [marker]);
