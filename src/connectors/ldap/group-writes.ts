@@ -4,7 +4,7 @@
 // there. While one modify of a group is in flight, further changes to it queue up and go out
 // together as the next modify, with many values: one write per group at a time, as few as possible.
 import { Attribute, Change, NoSuchObjectError, ResultCodeError, type Client } from 'ldapts';
-import { PermanentError } from '../../api/index.ts';
+import { PermanentError, RetryableError } from '../../api/index.ts';
 import { escapeFilterValue } from './escape.ts';
 import { Recent } from '../recent.ts';
 
@@ -80,6 +80,13 @@ export class GroupWrites {
   /** Settles every request of the batch; never throws. */
   async #writeBatch(group: GroupTarget, batch: Request[]): Promise<void> {
     const { client, operation } = batch[0]!;
+    // The session dropped this connection while the requests waited: ldapts would reconnect it
+    // unbound, and the server would refuse an anonymous write as if it were forbidden.
+    if (!client.isConnected || !client.isBound) {
+      const error = new RetryableError(`LDAP modify of ${group.dn} on ${group.system}: the connection closed before it was sent`);
+      for (const request of batch) request.settle.reject(error);
+      return;
+    }
     try {
       await this.#write(client, group, operation, batch.map((request) => request.value));
       for (const request of batch) request.settle.resolve();
