@@ -165,15 +165,18 @@ describe('postgres connector specifics', () => {
     expect(await role('ivy')).toBeUndefined();
   });
 
-  it('creates its marker role again when it was dropped after the first create', async () => {
-    const marked = await target.connectWith({ managedRole: 'short_marker' }, logger);
+  it('creates its marker role again when it was dropped after the first create, whatever its name', async () => {
+    // A name that needs quoting everywhere: capitals, a space and a double quote.
+    const marker = 'Short "Marker"';
+    const marked = await target.connectWith({ managedRole: marker }, logger);
     try {
       await marked.apply({ op: 'create', account: account('jo') }, signal());
       await marked.apply({ op: 'delete', userName: 'jo' }, signal());
-      await target.admin('DROP ROLE short_marker');
+      await target.admin(`DROP ROLE ${pg.escapeIdentifier(marker)}`);
       await marked.apply({ op: 'create', account: account('jo', 'Jo') }, signal());
-      expect(await role('short_marker')).toEqual({ rolcanlogin: false, rolsuper: false });
-      expect(await marked.getAccount('jo', signal())).toMatchObject({ userName: 'jo', state: 'present', attributes: { displayName: 'Jo' } });
+      await marked.apply({ op: 'grant', userName: 'jo', entitlement: 'analysts' }, signal());
+      expect(await role(marker)).toEqual({ rolcanlogin: false, rolsuper: false });
+      expect(await marked.getAccount('jo', signal())).toMatchObject({ userName: 'jo', state: 'present', attributes: { displayName: 'Jo' }, entitlements: ['analysts'] });
       await marked.apply({ op: 'delete', userName: 'jo' }, signal());
     } finally {
       await marked.close();
