@@ -18,4 +18,9 @@ if (major < 22 || (major === 22 && minor < 18)) {
 }
 
 const { main } = await import('../src/cli/main.ts');
-process.exit(await main(process.argv.slice(2)));
+const { flushed } = await import('../src/cli/output.ts');
+process.exitCode = await main(process.argv.slice(2));
+// Exit explicitly (a connection pool or a timer must not keep a finished command alive), but only
+// once everything written has left the process: exit() drops output still queued for a pipe.
+await flushed();
+process.exit();

@@ -76,6 +76,28 @@ describe('ldap connector on OpenLDAP', () => {
     expect(await members('vpn-users')).toEqual([EMPTY_GROUP_PLACEHOLDER]);
   });
 
+  it('converges one group under many concurrent grants and revokes, the placeholder only while it is empty', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `crowd${i}`);
+    await Promise.all(names.map((name) => connector.apply({ op: 'create', account: account(name) }, signal())));
+    // Every grant twice, at once: the repeats must be no-ops, whichever modify carries them.
+    await Promise.all([...names, ...names].map((name) => connector.apply({ op: 'grant', userName: name, entitlement: 'vpn-users' }, signal())));
+    const dn = (name: string) => `uid=${name},${server.peopleDN}`;
+    expect((await members('vpn-users')).sort()).toEqual(names.map(dn).sort());
+    // Half leave while the other half are granted again: only the leavers go.
+    const [leaving, staying] = [names.slice(0, 20), names.slice(20)];
+    await Promise.all([
+      ...leaving.map((name) => connector.apply({ op: 'revoke', userName: name, entitlement: 'vpn-users' }, signal())),
+      ...staying.map((name) => connector.apply({ op: 'grant', userName: name, entitlement: 'vpn-users' }, signal())),
+    ]);
+    expect((await members('vpn-users')).sort()).toEqual(staying.map(dn).sort());
+    expect((await connector.getAccount('crowd0', signal()))?.entitlements).toEqual([]);
+    expect((await connector.getAccount('crowd39', signal()))?.entitlements).toEqual(['vpn-users']);
+    // The rest leave at once, some twice: the group keeps exactly the placeholder.
+    await Promise.all([...staying, ...staying.slice(0, 5)].map((name) => connector.apply({ op: 'revoke', userName: name, entitlement: 'vpn-users' }, signal())));
+    expect(await members('vpn-users')).toEqual([EMPTY_GROUP_PLACEHOLDER]);
+    await Promise.all(names.map((name) => connector.apply({ op: 'delete', userName: name }, signal())));
+  });
+
   it('names a missing group in a permanent error', async () => {
     const error = await connector.apply({ op: 'grant', userName: 'dana', entitlement: 'no-such-group' }, signal()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentError);

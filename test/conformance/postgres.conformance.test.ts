@@ -148,6 +148,41 @@ describe('postgres connector specifics', () => {
     expect((await connector.getAccount('dora', signal()))?.attributes).toEqual({});
   });
 
+  it('notices roles dropped out of band right after it created or checked them', async () => {
+    await connector.apply({ op: 'create', account: account('ivy') }, signal());
+    await connector.apply({ op: 'grant', userName: 'ivy', entitlement: 'analysts' }, signal());
+    await target.admin('CREATE ROLE short_lived NOLOGIN');
+    await connector.apply({ op: 'grant', userName: 'ivy', entitlement: 'short_lived' }, signal());
+    await target.admin('DROP ROLE short_lived');
+    await connector.apply({ op: 'revoke', userName: 'ivy', entitlement: 'short_lived' }, signal());
+    const group = await failure(connector.apply({ op: 'grant', userName: 'ivy', entitlement: 'short_lived' }, signal()));
+    expect(group).toBeInstanceOf(PermanentError);
+    expect(group.message).toMatch(/group role "short_lived" does not exist/);
+    await target.admin('DROP ROLE ivy');
+    const user = await failure(connector.apply({ op: 'grant', userName: 'ivy', entitlement: 'engineering' }, signal()));
+    expect(user).toBeInstanceOf(PermanentError);
+    expect(user.message).toMatch(/no role "ivy"; create the account first/);
+    expect(await role('ivy')).toBeUndefined();
+  });
+
+  it('creates its marker role again when it was dropped after the first create, whatever its name', async () => {
+    // A name that needs quoting everywhere: capitals, a space and a double quote.
+    const marker = 'Short "Marker"';
+    const marked = await target.connectWith({ managedRole: marker }, logger);
+    try {
+      await marked.apply({ op: 'create', account: account('jo') }, signal());
+      await marked.apply({ op: 'delete', userName: 'jo' }, signal());
+      await target.admin(`DROP ROLE ${pg.escapeIdentifier(marker)}`);
+      await marked.apply({ op: 'create', account: account('jo', 'Jo') }, signal());
+      await marked.apply({ op: 'grant', userName: 'jo', entitlement: 'analysts' }, signal());
+      expect(await role(marker)).toEqual({ rolcanlogin: false, rolsuper: false });
+      expect(await marked.getAccount('jo', signal())).toMatchObject({ userName: 'jo', state: 'present', attributes: { displayName: 'Jo' }, entitlements: ['analysts'] });
+      await marked.apply({ op: 'delete', userName: 'jo' }, signal());
+    } finally {
+      await marked.close();
+    }
+  });
+
   it('recovers on the same connector after the server restarts', async () => {
     await target.server.stop();
     await target.server.restart();

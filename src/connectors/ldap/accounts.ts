@@ -4,7 +4,7 @@ import type { Client, Entry } from 'ldapts';
 import type { ObservedAccount } from '../../api/index.ts';
 import { first, values } from './entry.ts';
 import { escapeDNValue, escapeFilterValue } from './escape.ts';
-import type { Member } from './groups.ts';
+import { entriesListGroups, type Member } from './groups.ts';
 import type { LdapSettings } from './settings.ts';
 
 export function userDN(settings: LdapSettings, userName: string): string {
@@ -20,7 +20,8 @@ export function managedFilter(settings: LdapSettings, userName?: string): string
 
 export function attributesToRead(settings: LdapSettings): string[] {
   const { flavour, attributeMap } = settings;
-  return [...new Set([flavour.userNameAttribute, 'cn', ...Object.values(attributeMap), ...flavour.stateAttributes])];
+  const groups = entriesListGroups(settings) ? ['memberOf'] : [];
+  return [...new Set([flavour.userNameAttribute, 'cn', ...Object.values(attributeMap), ...flavour.stateAttributes, ...groups])];
 }
 
 /** The managed entry of `userName`, compared exactly: LDAP matching ignores case, user names do not. */

@@ -1,22 +1,30 @@
 // The LDAP connector: observes and applies account changes under peopleDN and group memberships
 // under groupsDN, for OpenLDAP (ppolicy locking) and Active Directory (userAccountControl).
-import { AlreadyExistsError, NoSuchObjectError, type Change, type Client, type Entry } from 'ldapts';
+import { AlreadyExistsError, NoSuchObjectError, ResultCodeError, type Change, type Client, type Entry } from 'ldapts';
 import type { Logger } from 'pino';
 import { PermanentError, type AccountChange, type Capabilities, type DesiredAccount, type ObservedAccount } from '../../api/index.ts';
 import type { Connector } from '../types.ts';
-import { attributesToRead, findManaged, managedFilter, memberOf, toObservedAccount, userDN } from './accounts.ts';
-import { addMember, allMemberships, groupsOf, removeMember } from './groups.ts';
+import { attributesToRead, findManaged, managedFilter, memberOf, toObservedAccount, userDN, userNameOf } from './accounts.ts';
+import { normalizeDN } from './dn.ts';
+import { GroupWrites } from './group-writes.ts';
+import { allMemberships, entriesListGroups, groupsFromMemberOf, groupsOf, groupTarget, memberValue, type Member } from './groups.ts';
 import { attributeChanges, completeAttributes, newEntryAttributes } from './modifications.ts';
+import { Recent } from '../recent.ts';
 import { LdapSession } from './session.ts';
 import type { LdapSettings } from './settings.ts';
 
 const PAGE_SIZE = 500;
+
+type MembershipChange = Extract<AccountChange, { op: 'grant' | 'revoke' }>;
 
 export class LdapConnector implements Connector {
   readonly capabilities: Capabilities;
   readonly #settings: LdapSettings;
   readonly #session: LdapSession;
   readonly #logger: Logger;
+  /** DN of each managed entry created, read or listed a moment ago, by user name: its grants need no search. */
+  readonly #seen = new Recent<string>();
+  readonly #groups = new GroupWrites();
 
   constructor(settings: LdapSettings, logger: Logger) {
     this.#settings = settings;
@@ -35,7 +43,12 @@ export class LdapConnector implements Connector {
 
   async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {
     const settings = this.#settings;
-    const membershipsOf = await this.#session.run('list groups', signal, (client) => allMemberships(client, settings));
+    const membershipsOf = entriesListGroups(settings)
+      ? (entry: Entry) => groupsFromMemberOf(settings, entry)
+      : await this.#session.run('list groups', signal, async (client) => {
+          const groupsOfMember = await allMemberships(client, settings);
+          return (entry: Entry) => groupsOfMember(memberOf(settings, entry));
+        });
     let pages: AsyncGenerator<{ searchEntries: Entry[] }> | undefined;
     // One timeout per page, not for the whole listing, so a large directory is not cut short.
     for (;;) {
@@ -49,15 +62,19 @@ export class LdapConnector implements Connector {
         return pages.next();
       });
       if (page.done) return;
-      for (const entry of page.value.searchEntries) yield toObservedAccount(settings, entry, membershipsOf(memberOf(settings, entry)));
+      for (const entry of page.value.searchEntries) {
+        const userName = userNameOf(settings, entry);
+        if (userName !== undefined) this.#seen.set(userName, entry.dn);
+        yield toObservedAccount(settings, entry, membershipsOf(entry));
+      }
     }
   }
 
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
     const settings = this.#settings;
     return this.#session.run('read account', signal, async (client) => {
-      const entry = await findManaged(client, settings, userName);
-      return entry && toObservedAccount(settings, entry, await groupsOf(client, settings, memberOf(settings, entry)));
+      const found = await this.#read(client, userName);
+      return found && toObservedAccount(settings, found.entry, found.groups);
     });
   }
 
@@ -70,71 +87,123 @@ export class LdapConnector implements Connector {
     await this.#session.close();
   }
 
+  /**
+   * The managed entry and its groups. Without memberOf on the entries, the groups are searched for
+   * at the same time as the entry, under the DN Rollcall gives it, and again only if it lives elsewhere.
+   */
+  async #read(client: Client, userName: string): Promise<{ entry: Entry; groups: string[] } | undefined> {
+    const settings = this.#settings;
+    if (entriesListGroups(settings)) {
+      const entry = await this.#findManaged(client, userName);
+      return entry && { entry, groups: groupsFromMemberOf(settings, entry) };
+    }
+    const named: Member = { dn: userDN(settings, userName), userName };
+    const [entry, groups] = await Promise.all([this.#findManaged(client, userName), groupsOf(client, settings, named)]);
+    if (!entry) return undefined;
+    const member = memberOf(settings, entry);
+    const sameValue = settings.groupType === 'posixGroup' || normalizeDN(member.dn) === normalizeDN(named.dn);
+    return { entry, groups: sameValue ? groups : await groupsOf(client, settings, member) };
+  }
+
+  async #findManaged(client: Client, userName: string): Promise<Entry | undefined> {
+    const entry = await findManaged(client, this.#settings, userName);
+    if (entry) this.#seen.set(userName, entry.dn);
+    else this.#seen.delete(userName);
+    return entry;
+  }
+
+  #missing(userName: string): PermanentError {
+    return new PermanentError(`${this.#settings.system} has no account "${userName}" managed by Rollcall`);
+  }
+
   async #apply(client: Client, change: AccountChange): Promise<void> {
     const settings = this.#settings;
     if (change.op === 'create') return this.#create(client, change.account);
-    const entry = await findManaged(client, settings, change.userName);
-    const missing = () => new PermanentError(`${settings.system} has no account "${change.userName}" managed by Rollcall`);
+    if (change.op === 'grant' || change.op === 'revoke') return this.#changeMembership(client, change);
+    const entry = await this.#findManaged(client, change.userName);
     switch (change.op) {
-      case 'update': {
-        if (!entry) throw missing();
+      case 'update':
+        if (!entry) throw this.#missing(change.userName);
         return modify(client, entry, attributeChanges(settings, change.userName, entry, change.attributes));
-      }
-      case 'grant':
-        if (!entry) throw missing();
-        return addMember(client, settings, change.entitlement, memberOf(settings, entry));
-      case 'revoke':
-        // Nothing to revoke from an account that is not there (or not ours).
-        if (!entry) return;
-        return removeMember(client, settings, change.entitlement, memberOf(settings, entry));
       case 'disable':
         // An account that is not ours is left alone; one that is gone is as disabled as it gets.
         if (!entry) return;
         return modify(client, entry, settings.flavour.disable(entry));
       case 'enable':
-        if (!entry) throw missing();
+        if (!entry) throw this.#missing(change.userName);
         return modify(client, entry, settings.flavour.enable(entry));
       case 'delete':
         if (!entry) return;
-        return this.#delete(client, entry);
+        return this.#delete(client, entry, change.userName);
     }
   }
 
+  /** Adds the entry in one operation; only when the server refuses is there anything to read. */
   async #create(client: Client, account: DesiredAccount): Promise<void> {
     const settings = this.#settings;
-    if (account.state === 'absent') throw new PermanentError(`create of "${account.userName}" on ${settings.system} asks for an absent account`);
+    const { userName } = account;
+    if (account.state === 'absent') throw new PermanentError(`create of "${userName}" on ${settings.system} asks for an absent account`);
     const wanted = completeAttributes(settings, account.attributes);
-    let entry = await findManaged(client, settings, account.userName);
-    if (entry) {
-      await modify(client, entry, attributeChanges(settings, account.userName, entry, wanted));
-    } else {
-      const dn = userDN(settings, account.userName);
-      try {
-        await client.add(dn, newEntryAttributes(settings, account.userName, wanted));
-      } catch (error) {
-        if (error instanceof AlreadyExistsError) {
-          throw new PermanentError(`${settings.system}: ${dn} already exists but is not managed by Rollcall (no ${settings.flavour.marker.attribute} marker); it is left alone`);
-        }
-        throw error;
+    const dn = userDN(settings, userName);
+    try {
+      await client.add(dn, newEntryAttributes(settings, userName, wanted));
+    } catch (error) {
+      if (!(error instanceof ResultCodeError)) throw error;
+      // Most often the entry is there already: converge it if it is ours, writing only what differs.
+      const entry = await this.#findManaged(client, userName);
+      if (!entry && error instanceof AlreadyExistsError) {
+        throw new PermanentError(`${settings.system}: ${dn} already exists but is not managed by Rollcall (no ${settings.flavour.marker.attribute} marker); it is left alone`);
       }
-      entry = await findManaged(client, settings, account.userName);
+      if (!entry) throw error;
+      await modify(client, entry, attributeChanges(settings, userName, entry, wanted));
+      if (account.state === 'disabled') await modify(client, entry, settings.flavour.disable(entry));
+      return;
     }
-    if (account.state === 'disabled' && entry) await modify(client, entry, settings.flavour.disable(entry));
+    this.#seen.set(userName, dn);
+    // A new entry holds no state attributes yet, so the disabling modification follows from its DN alone.
+    if (account.state === 'disabled') await modify(client, { dn }, settings.flavour.disable({ dn }));
+  }
+
+  /** One modify of the group, with the DN of the entry seen a moment ago, or searched for. */
+  async #changeMembership(client: Client, change: MembershipChange): Promise<void> {
+    const seen = this.#seen.get(change.userName);
+    if (seen !== undefined) {
+      try {
+        return await this.#writeMembership(client, change, seen);
+      } catch (error) {
+        if (!(error instanceof ResultCodeError)) throw error;
+        // The entry may have gone or moved since it was seen: look again, and fail only if it still fails.
+      }
+    }
+    const entry = await this.#findManaged(client, change.userName);
+    // Nothing to revoke from an account that is not there (or not ours).
+    if (!entry && change.op === 'revoke') return;
+    if (!entry) throw this.#missing(change.userName);
+    await this.#writeMembership(client, change, entry.dn);
+  }
+
+  #writeMembership(client: Client, change: MembershipChange, dn: string): Promise<void> {
+    const settings = this.#settings;
+    const group = groupTarget(settings, change.entitlement);
+    const value = memberValue(settings, { dn, userName: change.userName });
+    return change.op === 'grant' ? this.#groups.add(client, group, value) : this.#groups.remove(client, group, value);
   }
 
   /** Leaves its groups first, so each stays valid (placeholder) and posixGroup memberUids do not linger. */
-  async #delete(client: Client, entry: Entry): Promise<void> {
+  async #delete(client: Client, entry: Entry, userName: string): Promise<void> {
     const settings = this.#settings;
     const member = memberOf(settings, entry);
-    for (const group of await groupsOf(client, settings, member)) await removeMember(client, settings, group, member);
+    const groups = entriesListGroups(settings) ? groupsFromMemberOf(settings, entry) : await groupsOf(client, settings, member);
+    await Promise.all(groups.map((name) => this.#groups.remove(client, groupTarget(settings, name), memberValue(settings, member))));
     try {
       await client.del(entry.dn);
     } catch (error) {
       if (!(error instanceof NoSuchObjectError)) throw error;
     }
+    this.#seen.delete(userName);
   }
 }
 
-async function modify(client: Client, entry: Entry, changes: Change[]): Promise<void> {
+async function modify(client: Client, entry: Pick<Entry, 'dn'>, changes: Change[]): Promise<void> {
   if (changes.length > 0) await client.modify(entry.dn, changes);
 }

@@ -27,27 +27,38 @@ function splitUnescaped(text: string, separator: string): string[] {
   return parts;
 }
 
-/** Undoes RFC 4514 escaping: `\XX` hex pairs are UTF-8 bytes, `\c` is the character c. */
+const HEX_PAIR = /^[0-9a-fA-F]{2}$/;
+
+/**
+ * Undoes RFC 4514 escaping: `\XX` hex pairs are UTF-8 bytes, `\c` is the character c. Runs once per
+ * DN a server sends back (thousands per group), so a value without a backslash costs nothing and
+ * only runs of hex pairs go through a byte decoder.
+ */
 function unescapeValue(raw: string): string {
-  const bytes: number[] = [];
-  const encoder = new TextEncoder();
+  if (!raw.includes('\\')) return raw;
+  let out = '';
+  let bytes: number[] = [];
+  const flush = () => {
+    if (bytes.length === 0) return;
+    out += Buffer.from(bytes).toString('utf8');
+    bytes = [];
+  };
   let i = 0;
   while (i < raw.length) {
-    const char = raw[i]!;
-    if (char === '\\' && /^[0-9a-fA-F]{2}$/.test(raw.slice(i + 1, i + 3))) {
+    if (raw[i] === '\\' && HEX_PAIR.test(raw.slice(i + 1, i + 3))) {
       bytes.push(Number.parseInt(raw.slice(i + 1, i + 3), 16));
       i += 3;
-    } else if (char === '\\' && i + 1 < raw.length) {
-      const next = String.fromCodePoint(raw.codePointAt(i + 1)!);
-      bytes.push(...encoder.encode(next));
-      i += 1 + next.length;
-    } else {
-      const next = String.fromCodePoint(raw.codePointAt(i)!);
-      bytes.push(...encoder.encode(next));
-      i += next.length;
+      continue;
     }
+    flush();
+    // `\c` stands for c; a lone backslash at the end stands for itself.
+    if (raw[i] === '\\' && i + 1 < raw.length) i++;
+    const next = String.fromCodePoint(raw.codePointAt(i)!);
+    out += next;
+    i += next.length;
   }
-  return new TextDecoder().decode(new Uint8Array(bytes));
+  flush();
+  return out;
 }
 
 /** Trims unescaped surrounding spaces, which RFC 4514 does not count as part of a value. */
@@ -70,12 +81,22 @@ export function parseDN(dn: string): AttributeValueAssertion[][] {
   return splitUnescaped(dn, ',').map(parseRDN);
 }
 
+/** Normalised DNs by spelling; a group's members are compared over and over, so each is parsed once. */
+const normalized = new Map<string, string>();
+const MAX_NORMALIZED = 50_000;
+
 /**
  * One spelling per DN, for comparing DNs: attribute types and values lower-cased (the naming
  * attributes Rollcall uses, uid, cn, ou and dc, all match case-insensitively), escaping redone.
  */
 export function normalizeDN(dn: string): string {
-  return formatNormalized(parseDN(dn));
+  let result = normalized.get(dn);
+  if (result !== undefined) return result;
+  result = formatNormalized(parseDN(dn));
+  // Oldest first out: a bound on memory, not a cache policy worth tuning.
+  if (normalized.size >= MAX_NORMALIZED) normalized.delete(normalized.keys().next().value!);
+  normalized.set(dn, result);
+  return result;
 }
 
 function formatNormalized(rdns: AttributeValueAssertion[][]): string {

@@ -26,6 +26,8 @@ export interface Flavour {
   requiredFallbacks(userName: string): Record<string, string>;
   /** Active Directory groups may be empty; an OpenLDAP groupOfNames must keep one member. */
   groupsMayBeEmpty: boolean;
+  /** The server keeps memberOf on every user entry (Active Directory); see groups.ts entriesListGroups. */
+  memberOfOnEntries: boolean;
   /** Attributes to read to know whether an account is disabled. */
   stateAttributes: string[];
   isDisabled(entry: Entry): boolean;
@@ -59,6 +61,7 @@ export const openldap: Flavour = {
   cnFollowsDisplayName: true,
   requiredFallbacks: (userName) => ({ sn: userName }),
   groupsMayBeEmpty: false,
+  memberOfOnEntries: false,
   stateAttributes: ['pwdAccountLockedTime'],
   isDisabled: (entry) => first(entry, 'pwdAccountLockedTime') === PERMANENTLY_LOCKED,
   disable: (entry) =>
@@ -101,6 +104,7 @@ export const activeDirectory: Flavour = {
   cnFollowsDisplayName: false,
   requiredFallbacks: () => ({}),
   groupsMayBeEmpty: true,
+  memberOfOnEntries: true,
   stateAttributes: ['userAccountControl'],
   isDisabled: (entry) => (userAccountControl(entry) & ACCOUNTDISABLE) !== 0,
   disable: (entry) => {

@@ -7,4 +7,4 @@ import { resolveSettings } from './settings.ts';
 export const createLdapConnector: ConnectorFactory = async (context) => new LdapConnector(resolveSettings(context), context.logger);
 
 export { escapeDNValue, escapeFilterValue } from './escape.ts';
-export { EMPTY_GROUP_PLACEHOLDER } from './groups.ts';
+export { EMPTY_GROUP_PLACEHOLDER } from './group-writes.ts';

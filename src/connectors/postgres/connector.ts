@@ -6,6 +6,7 @@ import { PermanentError, changeUserName, type AccountChange, type Capabilities, 
 import type { Connector } from '../types.ts';
 import { DISPLAY_NAME, findRole, managedRoles, toObservedAccount } from './catalog.ts';
 import { applyChange } from './changes.ts';
+import { KnownRoles } from './known.ts';
 import { roleNameProblem } from './names.ts';
 import type { Session } from './session.ts';
 import type { PostgresSettings } from './settings.ts';
@@ -15,6 +16,7 @@ export class PostgresConnector implements Connector {
   readonly #settings: PostgresSettings;
   readonly #session: Session;
   readonly #logger: Logger;
+  readonly #known = new KnownRoles();
 
   constructor(settings: PostgresSettings, session: Session, logger: Logger) {
     this.#settings = settings;
@@ -34,19 +36,27 @@ export class PostgresConnector implements Connector {
 
   async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {
     const rows = await this.#session.run('list roles', signal, (sql) => managedRoles(sql, this.#settings.managedRole));
-    for (const row of rows) yield toObservedAccount(row);
+    for (const row of rows) {
+      this.#known.managed.set(row.name, true);
+      yield toObservedAccount(row);
+    }
   }
 
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
     // A name no role can have matches nothing; sent anyway, PostgreSQL would truncate it and match another.
     if (roleNameProblem(userName)) return undefined;
     const row = await this.#session.run(`read role ${JSON.stringify(userName)}`, signal, (sql) => findRole(sql, this.#settings.managedRole, userName));
-    return row?.managed ? toObservedAccount(row) : undefined;
+    if (!row?.managed) {
+      this.#known.managed.delete(userName);
+      return undefined;
+    }
+    this.#known.managed.set(userName, true);
+    return toObservedAccount(row);
   }
 
   async apply(change: AccountChange, signal: AbortSignal): Promise<void> {
     const what = `${change.op} ${JSON.stringify(changeUserName(change).slice(0, 80))}`;
-    await this.#session.run(what, signal, (sql) => applyChange({ sql, settings: this.#settings, logger: this.#logger }, change));
+    await this.#session.run(what, signal, (sql) => applyChange({ sql, settings: this.#settings, logger: this.#logger, known: this.#known }, change));
   }
 
   async close(): Promise<void> {

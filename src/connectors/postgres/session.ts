@@ -76,17 +76,3 @@ function discard(client: pg.PoolClient): void {
   client.release(true);
   client.connection.stream.destroy();
 }
-
-/** BEGIN … COMMIT around `work`, rolled back when it throws, so a check and the write it guards land together. */
-export async function inTransaction<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
-  await sql.query('BEGIN');
-  try {
-    const result = await work();
-    await sql.query('COMMIT');
-    return result;
-  } catch (error) {
-    // A broken connection cannot roll back; it is thrown away by run() instead.
-    await sql.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-}

@@ -50,6 +50,19 @@ describe('DN comparison', () => {
     expect(normalizeDN('cn=b+uid=a,dc=x')).toBe(normalizeDN('uid=a+cn=b,dc=x'));
   });
 
+  it('decodes hex-escaped UTF-8 and escaped characters alike', () => {
+    expect(leafValue('cn=Zo\\C3\\AB \\C3\\85ngstr\\C3\\B6m,dc=x')).toBe('Zoë Ångström');
+    expect(leafValue('cn=\\F0\\9F\\9A\\80\\,\\2C\\\\x,dc=x')).toBe('🚀,,\\x');
+    expect(sameDN('cn=Zo\\C3\\AB,dc=x', 'CN=zoë,DC=X')).toBe(true);
+    expect(leafValue('cn=plain value,dc=x')).toBe('plain value');
+  });
+
+  it('gives one normal form however often it is asked', () => {
+    const dn = 'UID=Alice,OU=People,DC=Example,DC=Org';
+    expect(normalizeDN(dn)).toBe('uid=alice,ou=people,dc=example,dc=org');
+    expect(normalizeDN(dn)).toBe('uid=alice,ou=people,dc=example,dc=org');
+  });
+
   it('reads the DNS domain from dc components', () => {
     expect(dnsDomainOf('CN=Users,DC=example,DC=test')).toBe('example.test');
   });
