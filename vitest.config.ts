@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Alone on the machine: it measures event-loop stalls, which other tests' CPU would distort.
+      { test: { name: 'scale', include: ['test/scale/**/*.test.ts'], testTimeout: 600_000, fileParallelism: false } },
       { test: { name: 'conformance', include: ['test/conformance/**/*.conformance.test.ts'], testTimeout: 60_000, hookTimeout: 300_000 } },
       {
         test: {

@@ -27,8 +27,15 @@ export interface ConnectionsOptions {
   timeoutMs?: number;
 }
 
+/**
+ * How long a Secret read for a system's credentials is reused. Reading it on every call would be
+ * one API request per account change; a rotated Secret is picked up within this time.
+ */
+export const CREDENTIALS_TTL_MS = 30_000;
+
 export class Connections {
   readonly #entries = new Map<string, Entry>();
+  readonly #credentialsRead = new Map<string, { atMs: number; credentials: Promise<Record<string, string>> }>();
   readonly #options: ConnectionsOptions;
 
   constructor(options: ConnectionsOptions) {
@@ -60,6 +67,7 @@ export class Connections {
     const entry = this.#entries.get(name);
     if (!entry) return;
     this.#entries.delete(name);
+    for (const key of this.#credentialsRead.keys()) if (key.startsWith(`${name}|`)) this.#credentialsRead.delete(key);
     await entry.connector.then((c) => c.close()).catch(() => undefined);
   }
 
@@ -69,7 +77,7 @@ export class Connections {
 
   async #entry(system: ConnectedSystem): Promise<Entry> {
     const name = keyString(keyOf(system));
-    const credentials = await this.#credentials(system);
+    const credentials = await this.#cachedCredentials(name, system);
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([system.spec, credentials]))
       .digest('hex');
@@ -95,6 +103,20 @@ export class Connections {
     const entry = { name, fingerprint, connector, limit: new PQueue({ concurrency: this.#options.perSystemConcurrency ?? 4 }), circuit: new Circuit() };
     this.#entries.set(name, entry);
     return entry;
+  }
+
+  /** The system's credentials, read again once CREDENTIALS_TTL_MS has passed or its references changed. */
+  #cachedCredentials(name: string, system: ConnectedSystem): Promise<Record<string, string>> {
+    const refs = JSON.stringify([system.spec.credentialsSecretRef, system.spec.ldap?.caSecretRef]);
+    const key = `${name}|${refs}`;
+    const cached = this.#credentialsRead.get(key);
+    if (cached && performance.now() - cached.atMs < CREDENTIALS_TTL_MS) return cached.credentials;
+    for (const other of this.#credentialsRead.keys()) if (other.startsWith(`${name}|`)) this.#credentialsRead.delete(other);
+    const credentials = this.#credentials(system);
+    this.#credentialsRead.set(key, { atMs: performance.now(), credentials });
+    // A failed read (a Secret not there yet) is not kept: the next call reads again.
+    credentials.catch(() => this.#credentialsRead.delete(key));
+    return credentials;
   }
 
   async #credentials(system: ConnectedSystem): Promise<Record<string, string>> {
