@@ -64,7 +64,7 @@ export async function planCommand(options: PlanOptions, out: Output, clock: Cloc
   for (const skipped of input.skipped) out.error(`warning: skipped ${skipped} (it does not match the schema; the controllers skip it too)`);
   const { store } = input;
   await store.start();
-  const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000 });
+  const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000, observeOnly: true });
   let results: SystemPlanResult[];
   try {
     results = await planAll(store, connections, clock);

@@ -27,6 +27,11 @@ export interface ConnectorContext {
   namespace: string;
   /** Upper bound for one remote call; past it the call fails with a RetryableError. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * Only observe (rollcall plan, audits): the connector must create nothing, not even its own
+   * storage; apply() is never called.
+   */
+  observeOnly?: boolean;
 }
 
 export type ConnectorFactory = (context: ConnectorContext) => Promise<Connector>;

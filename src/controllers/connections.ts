@@ -25,6 +25,8 @@ export interface ConnectionsOptions {
   /** Concurrent calls into one system. */
   perSystemConcurrency?: number;
   timeoutMs?: number;
+  /** Connectors only observe (rollcall plan, audits): they create nothing, not even their storage. */
+  observeOnly?: boolean;
 }
 
 /**
@@ -94,6 +96,7 @@ export class Connections {
         logger: logger.child({ system: name }),
         kubeconfig,
         timeoutMs,
+        observeOnly: this.#options.observeOnly,
       }),
     );
     // A failed connect must not be cached: the next call tries again.

@@ -1,4 +1,5 @@
 // The sqlite connector: Rollcall's embedded directory, one file, no server.
+import { existsSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { CANONICAL_ATTRIBUTES, changeUserName, PermanentError, type AccountChange, type Capabilities, type ObservedAccount } from '../../api/index.ts';
@@ -19,6 +20,8 @@ export interface SqliteConnectorOptions {
   passphrase: string | undefined;
   timeoutMs: number;
   logger: Logger;
+  /** A plan looks without touching: a missing file reads as empty and is not created. */
+  observeOnly: boolean;
 }
 
 export class SqliteConnector implements Connector {
@@ -32,21 +35,25 @@ export class SqliteConnector implements Connector {
   }
 
   async check(signal: AbortSignal): Promise<void> {
+    if (this.#missingWhileObserving()) return;
     await this.#run('check', signal, (db) => db.prepare('SELECT count(*) FROM accounts').get());
   }
 
   async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {
+    if (this.#missingWhileObserving()) return;
     // Read in full before yielding: a consumer that awaits between items must not hold the file's lock.
     const rows = await this.#run('list accounts', signal, (db) => readAccounts(db, 'managed'));
     yield* rows.map(observed);
   }
 
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
+    if (this.#missingWhileObserving()) return undefined;
     const row = await this.#run(`read account ${JSON.stringify(userName)}`, signal, (db) => readAccount(db, userName));
     return row?.managed ? observed(row) : undefined;
   }
 
   async apply(change: AccountChange, signal: AbortSignal): Promise<void> {
+    if (this.#options.observeOnly) throw new PermanentError(`sqlite system ${this.#options.system} is open to observe only`);
     const userName = changeUserName(change);
     const wrote = await this.#run(`${change.op} ${JSON.stringify(userName)}`, signal, (db) =>
       inTransaction(db, () => applyChange(db, change, this.#options.system)),
@@ -59,6 +66,10 @@ export class SqliteConnector implements Connector {
     this.#database = undefined;
     const db = await database?.catch(() => undefined);
     if (db?.isOpen) db.close();
+  }
+
+  #missingWhileObserving(): boolean {
+    return this.#options.observeOnly && !existsSync(this.#options.path);
   }
 
   /** One call: open if needed, then run `step`, waiting for locks until the connector's timeout. */

@@ -15,5 +15,6 @@ export const createSqliteConnector: ConnectorFactory = async (context) => {
     passphrase: context.credentials.passphrase,
     timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     logger: context.logger,
+    observeOnly: context.observeOnly ?? false,
   });
 };
