@@ -58,10 +58,11 @@ function planPresent(desired: DesiredAccount, observed: ObservedAccount | undefi
 
 function planDisabled(observed: ObservedAccount | undefined, capabilities: Capabilities): AccountChange[] {
   if (observed === undefined) return [];
-  // Revokes first, so the account keeps no access even if the disable step fails.
-  const changes = revokeAll(observed, capabilities);
-  if (capabilities.disable && observed.state !== 'disabled') changes.push({ op: 'disable', userName: observed.userName });
-  return changes;
+  // Cut off first: disabling (which also ends sessions) comes before the revokes, so a crash between
+  // the steps leaves an account that cannot log in, never one with no groups that still can (and in
+  // PostgreSQL, still connect to every database open to PUBLIC).
+  const disable: AccountChange[] = capabilities.disable && observed.state !== 'disabled' ? [{ op: 'disable', userName: observed.userName }] : [];
+  return [...disable, ...revokeAll(observed, capabilities)];
 }
 
 /**

@@ -24,8 +24,8 @@ describe('planSystemPass', () => {
     const plan = pass(wiki(), [member('a', 'terminated'), member('b')]);
     expect(plan.guard.verdict.tripped).toBe(false);
     expect(plan.changes.filter((c) => changeUserName(c) === 'a')).toEqual([
-      { op: 'revoke', userName: 'a', entitlement: 'all' },
       { op: 'disable', userName: 'a' },
+      { op: 'revoke', userName: 'a', entitlement: 'all' },
     ]);
     expect(plan.held).toEqual([]);
   });

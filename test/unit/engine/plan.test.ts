@@ -53,7 +53,7 @@ const cases: Case[] = [
     have: observed('ada', 'disabled', ['old'], { ...STORED, givenName: 'A.' }),
     steps: ['enable', 'update:givenName=Ada', 'grant:eng', 'revoke:old'],
   },
-  { name: 'disable: revokes then disable', want: desired('ada', 'disabled'), have: observed('ada', 'present', ['eng', 'vpn']), steps: ['revoke:eng', 'revoke:vpn', 'disable'] },
+  { name: 'leaver: cut off first (disable), then revokes', want: desired('ada', 'disabled'), have: observed('ada', 'present', ['eng', 'vpn']), steps: ['disable', 'revoke:eng', 'revoke:vpn'] },
   { name: 'delete: delete only', want: desired('ada', 'absent'), have: observed('ada', 'present', ['eng']), steps: ['delete'] },
   { name: 'delete of a disabled account', want: desired('ada', 'absent'), have: observed('ada', 'disabled'), steps: ['delete'] },
   { name: 'no desired entry: the account is not touched', want: undefined, have: observed('ada', 'present', ['eng']), steps: [] },
