@@ -1,8 +1,10 @@
 // A real company's size, in one process: 10,000 Users (ROLLCALL_SCALE_USERS to change it) over 10
 // departments converge into two embedded directories, then 100 leavers arrive in one burst. Every
-// account must end as declared (no leaver lost), and the event loop must never stall for 100 ms or
-// more while Rollcall works (monitorEventLoopDelay), so no remote call's timeout can fire while its
-// answer sits unread. Correctness only: speed is measured by `npm run bench -- --scale`.
+// account must end as declared (no leaver lost), and Rollcall must never hold the event loop for
+// 100 ms or more, so no remote call's timeout can fire while its answer sits unread.
+// A stall is measured as the CPU time the process spent between two turns of the loop (capped by
+// the wall time): on a busy machine the loop also waits while the OS runs other processes, which
+// monitorEventLoopDelay (reported too) cannot tell apart; on an idle one the two agree. Correctness only: speed is measured by `npm run bench -- --scale`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +38,26 @@ function manifests(withLeavers: boolean): string {
   return docs.join('---\n');
 }
 
+/** The most CPU time (ms) the process spent between two 5 ms ticks of the loop, at most the gap itself. */
+function ownStalls(): { stop(): number } {
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  let worst = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const cpu = process.cpuUsage(lastCpu);
+    worst = Math.max(worst, Math.min(now - last, (cpu.user + cpu.system) / 1000));
+    last = now;
+    lastCpu = process.cpuUsage();
+  }, 5);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return worst;
+    },
+  };
+}
+
 describe(`${USERS} Users, then ${LEAVERS} leavers at once`, () => {
   const logger = pino({ level: 'warn' });
   let manager: Manager | undefined;
@@ -50,6 +72,7 @@ describe(`${USERS} Users, then ${LEAVERS} leavers at once`, () => {
     manager = new Manager({ store, logger });
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
+    let stalls = ownStalls();
     await manager.start();
     await manager.idle();
     const expectGroups = (system: string, suffixes: [string, string], leavers: boolean) => {
@@ -68,18 +91,20 @@ describe(`${USERS} Users, then ${LEAVERS} leavers at once`, () => {
 
     // Re-reading a 10,000-document file is the test's input step, not Rollcall's work: not measured.
     delay.disable();
-    const converging = delay.max;
+    const converging = { own: stalls.stop(), loop: delay.max / 1e6 };
     writeFileSync(join(dir, 'company.yaml'), manifests(true));
     store.reload();
     delay.reset();
     delay.enable();
+    stalls = ownStalls();
     await manager.idle();
     delay.disable();
+    const leaving = { own: stalls.stop(), loop: delay.max / 1e6 };
     expectGroups('directory', ['a', 'b'], true);
     expectGroups('wiki', ['editors', 'readers'], true);
     const notReady = store.list('User').filter((u) => u.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True');
     expect(notReady.map((u) => u.metadata.name).slice(0, 10)).toEqual([]);
-    expect(converging / 1e6, 'the longest event-loop stall while converging, in ms').toBeLessThan(100);
-    expect(delay.max / 1e6, 'the longest event-loop stall while the leavers went, in ms').toBeLessThan(100);
+    expect(converging.own, `the longest stall of Rollcall's own while converging, in ms (event-loop delay: ${converging.loop.toFixed(0)} ms)`).toBeLessThan(100);
+    expect(leaving.own, `the longest stall of Rollcall's own while the leavers went, in ms (event-loop delay: ${leaving.loop.toFixed(0)} ms)`).toBeLessThan(100);
   }, 600_000);
 });
