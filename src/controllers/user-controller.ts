@@ -2,7 +2,7 @@
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
 import { RetryableError, type AccountStatus, type User, type UserStatus } from '../api/index.ts';
-import { accessWindow, desiredAccounts, isLeaving, withDeprovisionClock } from '../engine/index.ts';
+import { accessWindow, desiredAccounts, heldSystems, isLeaving, withDeprovisionClock } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -44,8 +44,12 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const accounts = mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name));
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
   const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
+  // A suspended system gets no changes, so a deleted User that holds an account there waits for it:
+  // releasing the finalizer now would leave the account behind with nobody to deprovision it.
+  const suspendedHolders = user.metadata.deletionTimestamp === undefined ? [] : world.systems.filter((s) => s.spec.suspend && heldSystems(user).has(s.metadata.name));
+  const waiting = suspendedHolders.map((s) => `${s.metadata.name}: spec.suspend is true; the account is deprovisioned once the system resumes`);
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now);
-  const status = buildStatus(user, accounts, desired.length, failed, held, deprovisionStartedAt, window.accessEndsAt, leaving, now);
+  const status = buildStatus(user, accounts, desired.length + waiting.length, failed, held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now);
 
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
@@ -53,7 +57,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   // A deleted User under disableThenDelete keeps its finalizer until the retention has deleted the
   // account: releasing it earlier would leave the disabled account behind as an orphan.
   const retained = user.metadata.deletionTimestamp !== undefined && desired.some((d) => d.state === 'disabled' && systemsByName.get(d.system)?.spec.deprovision.policy === 'disableThenDelete');
-  const done = failed.length === 0 && held.length === 0 && !retained;
+  const done = failed.length === 0 && held.length === 0 && waiting.length === 0 && !retained;
   if (leaving && done && deprovisionStartedAt) observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
   // A system that may recover is retried with backoff; a permanent failure waits for a change of input.
   const retryable = results.map((r) => r.error).filter((e) => e instanceof RetryableError);
@@ -87,13 +91,14 @@ function buildStatus(
   total: number,
   failed: string[],
   held: string[],
+  waiting: string[],
   deprovisionStartedAt: string | undefined,
   accessEndsAt: Date | undefined,
   leaving: boolean,
   now: Date,
 ): UserStatus {
-  const ready = total - failed.length - held.length;
-  const condition = readyCondition(failed, held, leaving, total);
+  const ready = total - failed.length - held.length - waiting.length;
+  const condition = readyCondition(failed, held, waiting, leaving, total);
   const status: UserStatus = {
     observedGeneration: user.metadata.generation,
     systems: `${ready}/${total}`,
@@ -117,9 +122,10 @@ function buildStatus(
   return status;
 }
 
-function readyCondition(failed: string[], held: string[], leaving: boolean, total: number) {
+function readyCondition(failed: string[], held: string[], waiting: string[], leaving: boolean, total: number) {
   if (failed.length) return { type: 'Ready', status: 'False' as const, reason: 'SystemUnavailable', message: failed.join('; ') };
   if (held.length) return { type: 'Ready', status: 'False' as const, reason: 'DeletionGuardTripped', message: held.join('; ') };
+  if (waiting.length) return { type: 'Ready', status: 'False' as const, reason: 'SystemSuspended', message: waiting.join('; ') };
   if (leaving) return { type: 'Ready', status: 'True' as const, reason: 'Deprovisioned', message: `access removed in ${total} system(s)` };
   return { type: 'Ready', status: 'True' as const, reason: 'InSync', message: `in sync with ${total} system(s)` };
 }

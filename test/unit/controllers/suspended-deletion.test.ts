@@ -1,0 +1,74 @@
+// Deleting a User while its system is suspended: nothing may change there, so the User stays behind
+// its finalizer (status says why) until the system resumes, and then its account is deprovisioned.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
+import { Manager } from '../../../src/controllers/manager.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+
+describe('deleting a User while its system is suspended', () => {
+  let dir: string;
+  let db: string;
+  let store: MemoryStore;
+  let manager: Manager;
+  const write = (suspend: boolean, withUser: boolean) =>
+    writeFileSync(
+      join(dir, 'all.yaml'),
+      `apiVersion: rollcall.dev/v1alpha1
+kind: ConnectedSystem
+metadata: {name: directory, namespace: acme}
+spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: delete}, suspend: ${suspend}}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessRole
+metadata: {name: staff, namespace: acme}
+spec: {grants: [{system: directory, entitlements: [staff]}]}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessBinding
+metadata: {name: staff, namespace: acme}
+spec: {role: staff, users: [alice]}
+${withUser ? '---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alice}\n' : ''}`,
+    );
+  const alice = () => store.get('User', { namespace: 'acme', name: 'alice' });
+  const settle = async () => {
+    store.reload();
+    await manager.idle();
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rollcall-suspended-'));
+    db = join(dir, 'directory.db');
+    write(false, true);
+    const logger = pino({ level: 'silent' });
+    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    manager = new Manager({ store, logger });
+    await manager.start();
+    await manager.idle();
+  });
+
+  afterAll(async () => {
+    await manager?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds the finalizer and says why, then deprovisions once the system resumes', async () => {
+    expect(describeDirectory(db).map((r) => r.userName)).toEqual(['alice']);
+    write(true, true);
+    await settle();
+    write(true, false); // kubectl delete user alice, while the system is suspended
+    await settle();
+    expect(alice()?.metadata.finalizers).toContain('rollcall.dev/deprovision');
+    expect(alice()?.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'SystemSuspended', message: expect.stringContaining('spec.suspend') });
+    expect(describeDirectory(db).map((r) => r.userName)).toEqual(['alice']);
+
+    write(false, false); // the system resumes
+    await settle();
+    await manager.idle();
+    expect(describeDirectory(db)).toEqual([]);
+    expect(alice()).toBeUndefined();
+  });
+});
