@@ -7,3 +7,4 @@ export * from './identity-source.ts';
 export * from './kinds.ts';
 export * from './accounts.ts';
 export * from './errors.ts';
+export { printable } from './printable.ts';

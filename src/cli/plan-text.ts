@@ -1,5 +1,5 @@
 // `rollcall plan` for a person: per system, one line per change, like `terraform plan`.
-import { changeUserName, type AccountChange } from '../api/index.ts';
+import { changeUserName, printable, type AccountChange } from '../api/index.ts';
 import { describeChange } from '../controllers/describe.ts';
 import type { SystemPass } from '../engine/index.ts';
 import { keyOf, keyString } from '../store/store.ts';
@@ -13,7 +13,7 @@ export function printPlan(results: readonly SystemPlanResult[], out: Output): vo
   for (const result of results) {
     out.line(`ConnectedSystem ${keyString(keyOf(result.system))} (${result.system.spec.type})`);
     if ('suspended' in result) out.line('  suspended: no changes planned\n');
-    else if ('error' in result) out.line(`  error: ${result.error}\n`);
+    else if ('error' in result) out.line(`  error: ${printable(result.error)}\n`);
     else {
       printPass(result.pass, out);
       pending += result.pass.changes.length + result.pass.held.length;
@@ -27,9 +27,9 @@ export function printPlan(results: readonly SystemPlanResult[], out: Output): vo
 function printPass(pass: SystemPass, out: Output): void {
   const { orphans } = pass.orphans;
   const width = Math.max(8, ...[...pass.changes, ...pass.held].map((c) => changeUserName(c).length), ...orphans.map((o) => o.userName.length));
-  for (const change of pass.changes) out.line(`  ${SYMBOL[change.op]} ${changeUserName(change).padEnd(width)}  ${describeChange(change)}`);
-  for (const change of pass.held) out.line(`  ${SYMBOL[change.op]} ${changeUserName(change).padEnd(width)}  ${describeChange(change)} (held by the deletion guard)`);
-  for (const orphan of orphans) out.line(`  ! ${orphan.userName.padEnd(width)}  orphan: no User declares it (policy: ${pass.system.spec.orphans})`);
+  for (const change of pass.changes) out.line(`  ${SYMBOL[change.op]} ${printable(changeUserName(change)).padEnd(width)}  ${describeChange(change)}`);
+  for (const change of pass.held) out.line(`  ${SYMBOL[change.op]} ${printable(changeUserName(change)).padEnd(width)}  ${describeChange(change)} (held by the deletion guard)`);
+  for (const orphan of orphans) out.line(`  ! ${printable(orphan.userName).padEnd(width)}  orphan: no User declares it (policy: ${pass.system.spec.orphans})`);
   if (pass.guard.verdict.tripped) out.line(`  deletion guard: ${pass.guard.verdict.message}`);
   const count = (ops: AccountChange['op'][]) => pass.changes.filter((c) => ops.includes(c.op)).length;
   out.line(

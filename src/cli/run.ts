@@ -2,7 +2,7 @@
 // from the files (watched for changes), seeded from the state file the previous run left.
 // Otherwise it runs against the cluster of a kubeconfig or the pod it runs in, with leader election.
 import type { Logger } from 'pino';
-import type { User } from '../api/index.ts';
+import { printable, type User } from '../api/index.ts';
 import { Manager } from '../controllers/manager.ts';
 import { startHealthServer } from '../process/health.ts';
 import { createLogger } from '../process/logger.ts';
@@ -41,7 +41,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     logger,
     metrics,
     kubeconfig,
-    onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${a.user.padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}${a.orphan ? ' (orphan)' : ''}`)) : undefined,
+    onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${printable(a.user).padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}${a.orphan ? ' (orphan)' : ''}`)) : undefined,
   });
 
   let started = false;
@@ -152,8 +152,8 @@ function passOutcome(store: Store): PassOutcome {
 }
 
 function printOutcome({ failed, held }: PassOutcome, out: Output): void {
-  if (held.length) out.line(`\n${held.length} deprovision(s) held by the deletion guard (see the ConnectedSystem's DeletionGuardTripped condition to approve):\n${held.map((h) => `  ${h}`).join('\n')}`);
-  if (failed.length) out.line(`\n${failed.length} failure(s); these accounts are not as declared:\n${failed.map((f) => `  ${f}`).join('\n')}`);
+  if (held.length) out.line(`\n${held.length} deprovision(s) held by the deletion guard (see the ConnectedSystem's DeletionGuardTripped condition to approve):\n${held.map((h) => `  ${printable(h)}`).join('\n')}`);
+  if (failed.length) out.line(`\n${failed.length} failure(s); these accounts are not as declared:\n${failed.map((f) => `  ${printable(f)}`).join('\n')}`);
 }
 
 function printSummary(users: User[], out: Output): void {
@@ -161,8 +161,8 @@ function printSummary(users: User[], out: Output): void {
   for (const user of [...users].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
     const ready = user.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown';
     const accounts = (user.status?.accounts ?? [])
-      .map((a) => `${a.system}: ${a.state}${a.entitlements?.length ? ` [${a.entitlements.join(', ')}]` : ''}${a.message ? ` (${a.message})` : ''}`)
+      .map((a) => `${a.system}: ${a.state}${a.entitlements?.length ? ` [${a.entitlements.map(printable).join(', ')}]` : ''}${a.message ? ` (${printable(a.message)})` : ''}`)
       .join('; ');
-    out.line(`${user.metadata.name.padEnd(12)} ${user.spec.state.padEnd(11)} ${ready.padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}`);
+    out.line(`${printable(user.metadata.name).padEnd(12)} ${user.spec.state.padEnd(11)} ${ready.padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}`);
   }
 }

@@ -1,18 +1,18 @@
-import type { AccountChange } from '../api/index.ts';
+import { printable, type AccountChange } from '../api/index.ts';
 
 /** One change in words, for plans, events and the CLI. */
 export function describeChange(change: AccountChange): string {
   switch (change.op) {
     case 'create':
-      return `create account${change.account.attributes.displayName ? ` (${change.account.attributes.displayName})` : ''}`;
+      return `create account${change.account.attributes.displayName ? ` (${printable(change.account.attributes.displayName)})` : ''}`;
     case 'update':
       return `update ${Object.entries(change.attributes)
-        .map(([k, v]) => (v === null ? `-${k}` : k))
+        .map(([k, v]) => (v === null ? `-${printable(k)}` : printable(k)))
         .join(', ')}`;
     case 'grant':
-      return `grant ${change.entitlement}`;
+      return `grant ${printable(change.entitlement)}`;
     case 'revoke':
-      return `revoke ${change.entitlement}`;
+      return `revoke ${printable(change.entitlement)}`;
     default:
       return `${change.op} account`;
   }
