@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import type { AccountChange } from '../api/index.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { Metrics } from '../process/metrics.ts';
-import type { Store } from '../store/store.ts';
+import type { ObjectKey, Store } from '../store/store.ts';
 import type { Connections } from './connections.ts';
 import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
-import type { Enqueue } from './reconciler.ts';
+import type { ControlledKind, Enqueue } from './reconciler.ts';
 
 /** The changes one sync applied to one account in one system, for the CLI to print. */
 export interface AppliedChanges {
@@ -32,6 +32,8 @@ export interface ControllerContext {
   clock: Clock;
   /** Asks for another object to be reconciled (the only cross-kind channel). */
   enqueue: Enqueue;
+  /** The object waits for, or is in, a reconcile: what its status says may be about to change. */
+  isQueued: (kind: ControlledKind, key: ObjectKey) => boolean;
   /** Called after each account sync that changed something, e.g. to print what `rollcall run` did. */
   onApplied?: (applied: AppliedChanges) => void;
 }

@@ -55,6 +55,7 @@ export class Manager {
       observed: new ObservedCache(),
       gate: new DeletionGate(),
       enqueue: (kind, key) => this.#queues[kind].add(keyString(key)),
+      isQueued: (kind, key) => this.#queues[kind].has(keyString(key)),
       onApplied: options.onApplied,
     };
     const queue = (name: string, kind: string, concurrency: number, reconcile: Reconciler) =>

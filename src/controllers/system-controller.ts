@@ -123,7 +123,10 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   schedule.listed(system, now, listing.capabilities);
   const users = ctx.store.list('User', key.namespace);
   const declared = new Set(users.map((u) => u.spec.userName));
-  const { drifted, failing } = compareWithStatus(system.metadata.name, users, listing.accounts);
+  // Compared after the write-throughs made during the listing, and only for Users not in a reconcile
+  // right now: a mover caught mid-change is not drift.
+  const settled = users.filter((user) => !ctx.isQueued('User', keyOf(user)));
+  const { drifted, failing } = compareWithStatus(system.metadata.name, settled, ctx.observed.accounts(name));
   const { orphans, changes } = planOrphans(listing.accounts, declared, system.spec.orphans, listing.capabilities);
   for (const orphan of orphans) {
     if (system.spec.orphans !== 'ignore') ctx.logger.info({ system: name, account: orphan.userName }, 'orphan account found');

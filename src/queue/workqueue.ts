@@ -107,6 +107,11 @@ export class WorkQueue {
     return this.#waiting.size;
   }
 
+  /** The key waits to run, runs, or will run again right after. */
+  has(key: string): boolean {
+    return this.#waiting.has(key) || this.#processing.has(key) || this.#dirty.has(key);
+  }
+
   /** No key waits or runs right now. */
   isIdle(): boolean {
     return this.#isIdle();

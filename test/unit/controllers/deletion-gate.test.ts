@@ -34,7 +34,7 @@ const capabilities = { disable: true, entitlements: true, attributes: [] };
 
 function context(users: ResourceInput[], clock: TestClock, status?: object): ControllerContext {
   const store = new MemoryStore([systemWith(status), role, binding, ...users], { logger });
-  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), clock, enqueue: () => undefined };
+  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), clock, enqueue: () => undefined, isQueued: () => false };
 }
 
 describe('DeletionGate', () => {
