@@ -14,6 +14,7 @@ import type { AppliedChanges, ControllerContext } from './context.ts';
 import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
 import type { ControlledKind, Reconciler } from './reconciler.ts';
+import { sourceReconciler } from './source-controller.ts';
 import { ListingSchedule, systemReconciler } from './system-controller.ts';
 import { userReconciler } from './user-controller.ts';
 import { WATCHES, isMeaningfulChange } from './watches.ts';
@@ -69,6 +70,7 @@ export class Manager {
       User: queue('user', 'User', options.userConcurrency ?? 8, userReconciler(this.context)),
       ConnectedSystem: queue('connectedsystem', 'ConnectedSystem', 2, systemReconciler(this.context, this.#schedule)),
       AccessBinding: queue('accessbinding', 'AccessBinding', 2, bindingReconciler(this.context)),
+      IdentitySource: queue('identitysource', 'IdentitySource', 1, sourceReconciler(this.context)),
     };
   }
 
@@ -91,6 +93,7 @@ export class Manager {
     this.#enqueueAll({ listAgain: false });
     this.#queues.User.start();
     this.#queues.AccessBinding.start();
+    this.#queues.IdentitySource.start();
   }
 
   /** Queues every object, and lists every system afresh, as a periodic resync would. */
