@@ -23,41 +23,37 @@ export const MAPPING_TARGET_PATTERN = `^(${MAPPABLE_USER_FIELDS.join('|')}|label
 
 const fieldName = (description: string) => z.string().min(1).max(128).describe(description);
 
-/** A small, closed set of value transforms: data, never code. */
+export const TRANSFORM_OPS = ['lower', 'upper', 'trim', 'default', 'concat', 'split', 'regexReplace', 'date', 'lookup'] as const;
+export const DATE_FORMATS = ['iso', 'yyyy-mm-dd', 'dd.mm.yyyy', 'dd/mm/yyyy', 'mm/dd/yyyy'] as const;
+
+/**
+ * A small, closed set of value transforms: data, never code. One flat object (a structural schema
+ * has no tagged unions); which fields an op needs is a CEL rule.
+ */
 export const sourceTransform = z
-  .discriminatedUnion('op', [
-    z.object({ op: z.literal('lower') }),
-    z.object({ op: z.literal('upper') }),
-    z.object({ op: z.literal('trim') }),
-    z.object({ op: z.literal('default'), value: z.string().max(256).describe('Used when the value is empty.') }),
-    z.object({
-      op: z.literal('concat'),
-      fields: z.array(fieldName('A record field.')).min(1).max(8).describe('Record fields appended to the value, empty ones skipped.'),
-      separator: z.string().max(8).default(' ').describe('Put between the parts.'),
-    }),
-    z.object({
-      op: z.literal('split'),
-      separator: z.string().min(1).max(8).describe('Where to split.'),
-      index: z.number().int().min(0).max(63).default(0).describe('Which part to keep (0 is the first).'),
-    }),
-    z.object({
-      op: z.literal('regexReplace'),
-      pattern: z.string().min(1).max(200).describe('A JavaScript regular expression (no backreferences to user code; at most 200 characters).'),
-      replacement: z.string().max(256).default('').describe('Replacement; $1 names a group.'),
-    }),
-    z.object({
-      op: z.literal('date'),
-      format: z.enum(['iso', 'yyyy-mm-dd', 'dd.mm.yyyy', 'dd/mm/yyyy', 'mm/dd/yyyy']).default('iso').describe('How the record writes the date.'),
-      timeZone: z.string().min(1).max(64).default('UTC').describe('IANA time zone of a date without an offset, e.g. Europe/Berlin.'),
-      endOfDay: z.boolean().default(false).describe('A date without a time means the end of that day (a last working day), not its start.'),
-    }),
-    z.object({
-      op: z.literal('lookup'),
-      table: z.record(z.string(), z.string()).describe('Value to replacement.'),
-      default: z.string().max(256).optional().describe('For a value not in the table; without it such a record is rejected.'),
-    }),
-  ])
-  .describe('One step applied to the value: lower, upper, trim, default, concat, split, regexReplace, date or lookup.');
+  .object({
+    op: z.enum(TRANSFORM_OPS).describe('lower, upper, trim, default, concat, split, regexReplace, date or lookup.'),
+    value: z.string().max(256).optional().describe('default: used when the value is empty.'),
+    fields: z.array(fieldName('A record field.')).min(1).max(8).optional().describe('concat: record fields appended to the value, empty ones skipped.'),
+    separator: z.string().max(8).optional().describe('concat: put between the parts (default a space); split: where to split.'),
+    index: z.number().int().min(0).max(63).optional().describe('split: which part to keep (default 0, the first).'),
+    pattern: z.string().max(200).optional().describe('regexReplace: a regular expression (JavaScript syntax, at most 200 characters).'),
+    replacement: z.string().max(256).optional().describe('regexReplace: the replacement (default empty); $1 names a group.'),
+    format: z.enum(DATE_FORMATS).optional().describe('date: how the record writes the date (default iso).'),
+    timeZone: z.string().min(1).max(64).optional().describe('date: IANA time zone of a date without an offset, e.g. Europe/Berlin (default UTC).'),
+    endOfDay: z.boolean().optional().describe('date: a date without a time means the end of that day (a last working day), not its start.'),
+    table: z.record(z.string(), z.string()).optional().describe('lookup: value to replacement.'),
+    default: z.string().max(256).optional().describe('lookup: for a value not in the table; without it such a record is rejected.'),
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: "(self.op != 'default' || has(self.value)) && (self.op != 'concat' || has(self.fields)) && (self.op != 'split' || has(self.separator)) && (self.op != 'regexReplace' || has(self.pattern)) && (self.op != 'lookup' || has(self.table))",
+        message: 'default needs value, concat needs fields, split needs separator, regexReplace needs pattern, lookup needs table',
+      },
+    ],
+  })
+  .describe('One step applied to the value.');
 export type SourceTransform = z.infer<typeof sourceTransform>;
 
 export const sourceMapping = z
@@ -107,7 +103,7 @@ export const identitySourceSpec = z
     terminationDate: z
       .object({
         field: fieldName('The record field.'),
-        format: z.enum(['iso', 'yyyy-mm-dd', 'dd.mm.yyyy', 'dd/mm/yyyy', 'mm/dd/yyyy']).default('iso').describe('How the record writes the date.'),
+        format: z.enum(DATE_FORMATS).default('iso').describe('How the record writes the date.'),
         timeZone: z.string().min(1).max(64).default('UTC').describe('IANA time zone of a date without an offset.'),
       })
       .optional()

@@ -40,12 +40,12 @@ export function specProblems(spec: IdentitySourceSpec): string[] {
       const at = `spec.mapping[${i}].transforms[${j}]`;
       if (t.op === 'regexReplace') {
         try {
-          new RegExp(t.pattern, 'gu');
+          new RegExp(t.pattern ?? '', 'gu');
         } catch (error) {
           problems.push(`${at}.pattern: ${(error as Error).message}`);
         }
       }
-      if (t.op === 'date' && !isValidTimeZone(t.timeZone)) problems.push(`${at}.timeZone: unknown time zone ${t.timeZone}`);
+      if (t.op === 'date' && t.timeZone !== undefined && !isValidTimeZone(t.timeZone)) problems.push(`${at}.timeZone: unknown time zone ${t.timeZone}`);
     }),
   );
   if (spec.terminationDate && !isValidTimeZone(spec.terminationDate.timeZone)) problems.push(`spec.terminationDate.timeZone: unknown time zone ${spec.terminationDate.timeZone}`);

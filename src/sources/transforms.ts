@@ -22,23 +22,23 @@ function applyTransform(value: string, t: SourceTransform, read: (field: string)
     case 'trim':
       return value.trim();
     case 'default':
-      return value === '' ? t.value : value;
+      return value === '' ? (t.value ?? '') : value;
     case 'concat':
-      return [value, ...t.fields.map(read)].filter((part) => part !== '').join(t.separator);
+      return [value, ...(t.fields ?? []).map(read)].filter((part) => part !== '').join(t.separator ?? ' ');
     case 'split':
-      return value.split(t.separator)[t.index] ?? '';
+      return value.split(t.separator ?? ' ')[t.index ?? 0] ?? '';
     case 'regexReplace':
-      return value.replace(compileRegex(t.pattern), t.replacement);
+      return value.replace(compileRegex(t.pattern ?? ''), t.replacement ?? '');
     case 'date':
       if (value === '') return '';
       try {
-        return parseDate(value, t.format, t.timeZone, t.endOfDay);
+        return parseDate(value, t.format ?? 'iso', t.timeZone ?? 'UTC', t.endOfDay ?? false);
       } catch (error) {
         throw new ValueError((error as Error).message);
       }
     case 'lookup':
       if (value === '') return '';
-      if (Object.hasOwn(t.table, value)) return t.table[value]!;
+      if (t.table && Object.hasOwn(t.table, value)) return t.table[value]!;
       if (t.default !== undefined) return t.default;
       throw new ValueError(`"${value}" is not in the lookup table`);
   }
