@@ -96,7 +96,7 @@ export const identitySourceSpec = z
     terminationField: z
       .object({
         field: fieldName('The record field.'),
-        values: z.array(z.string()).min(1).default(['true', 'yes', '1', 'terminated', 'inactive']).describe('Values (case-insensitive) that mean the person has left.'),
+        values: z.array(z.string()).min(1).default(['true', '1', 'terminated', 'inactive']).describe('Values (case-insensitive) that mean the person has left.'),
       })
       .optional()
       .describe('A record field that marks a leaver still present in the feed.'),
