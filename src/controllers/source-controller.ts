@@ -6,7 +6,7 @@ import { PermanentError, RetryableError } from '../api/index.ts';
 import { kubeTime, setCondition, statusEqual, type ConditionUpdate } from '../api/conditions.ts';
 import { parseDuration } from '../engine/index.ts';
 import { mapRecords, specProblems } from '../sources/map.ts';
-import { APPROVE_CHANGES_ANNOTATION, SOURCE_LABEL, planSourceSync, type SourcePlan } from '../sources/plan.ts';
+import { APPROVE_CHANGES_ANNOTATION, planSourceSync, type SourcePlan } from '../sources/plan.ts';
 import { FeedError, Rejections } from '../sources/records.ts';
 import { AlreadyExistsError, keyOf, keyString, type ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -55,7 +55,8 @@ export function sourceReconciler(ctx: ControllerContext, feeds: FeedReader = new
     const applied = await apply(ctx, source, plan);
     if (plan.guard.approved) await ctx.store.setAnnotations('IdentitySource', key, { [APPROVE_CHANGES_ANNOTATION]: null });
 
-    const ours = ctx.store.list('User', key.namespace).filter((u) => u.metadata.labels?.[SOURCE_LABEL] === key.name).length;
+    // Counted from the plan, not the cache: the cache may not have seen the Users just created.
+    const ours = plan.guard.managed + applied.created;
     const counts: Partial<Status> = {
       lastSyncTime: kubeTime(now),
       users: ours,
