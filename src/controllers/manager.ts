@@ -29,6 +29,8 @@ export interface ManagerOptions {
   onApplied?: (applied: AppliedChanges) => void;
   userConcurrency?: number;
   timeoutMs?: number;
+  /** This process serves inbound SCIM (rollcall run --scim-port), for IdentitySources of type scim. */
+  scimServed?: boolean;
 }
 
 function parseKey(key: string): ObjectKey {
@@ -70,7 +72,7 @@ export class Manager {
       User: queue('user', 'User', options.userConcurrency ?? 8, userReconciler(this.context)),
       ConnectedSystem: queue('connectedsystem', 'ConnectedSystem', 2, systemReconciler(this.context, this.#schedule)),
       AccessBinding: queue('accessbinding', 'AccessBinding', 2, bindingReconciler(this.context)),
-      IdentitySource: queue('identitysource', 'IdentitySource', 1, sourceReconciler(this.context)),
+      IdentitySource: queue('identitysource', 'IdentitySource', 1, sourceReconciler(this.context, { scimServed: options.scimServed ?? false })),
     };
   }
 

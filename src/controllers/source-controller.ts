@@ -6,7 +6,7 @@ import { PermanentError, RetryableError } from '../api/index.ts';
 import { kubeTime, setCondition, statusEqual, type ConditionUpdate } from '../api/conditions.ts';
 import { parseDuration } from '../engine/index.ts';
 import { mapRecords, specProblems } from '../sources/map.ts';
-import { APPROVE_CHANGES_ANNOTATION, planSourceSync, type SourcePlan } from '../sources/plan.ts';
+import { APPROVE_CHANGES_ANNOTATION, SOURCE_LABEL, planSourceSync, type SourcePlan } from '../sources/plan.ts';
 import { FeedError, Rejections } from '../sources/records.ts';
 import { AlreadyExistsError, keyOf, keyString, type ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -18,7 +18,14 @@ const REJECTED_IN_STATUS = 10;
 
 type Status = NonNullable<IdentitySource['status']>;
 
-export function sourceReconciler(ctx: ControllerContext, feeds: FeedReader = new FeedReader(ctx.store)): Reconciler {
+export interface SourceReconcilerOptions {
+  /** Inbound SCIM is served (rollcall run --scim-port): sources of type scim are Ready. */
+  scimServed?: boolean;
+  feeds?: FeedReader;
+}
+
+export function sourceReconciler(ctx: ControllerContext, options: SourceReconcilerOptions = {}): Reconciler {
+  const feeds = options.feeds ?? new FeedReader(ctx.store);
   return async (key, signal) => {
     const source = ctx.store.get('IdentitySource', key);
     if (!source || source.metadata.deletionTimestamp !== undefined) return {};
@@ -26,8 +33,13 @@ export function sourceReconciler(ctx: ControllerContext, feeds: FeedReader = new
     const next = { requeueAt: new Date(now.getTime() + parseDuration(source.spec.interval)) };
 
     if (source.spec.type === 'scim') {
-      await writeStatus(ctx, source, {}, [{ type: 'Ready', status: 'False', reason: 'NotServed', message: 'inbound SCIM is not served by this version of Rollcall yet' }]);
-      return {};
+      // The SCIM server (scim-server.ts) applies each request as it comes; here only the count and readiness.
+      const users = ctx.store.list('User', key.namespace).filter((u) => u.metadata.labels?.[SOURCE_LABEL] === key.name).length;
+      const ready: ConditionUpdate = options.scimServed
+        ? { type: 'Ready', status: 'True', reason: 'Served', message: 'inbound SCIM is served at /scim/v2; authenticate with the token in spec.credentialsSecretRef' }
+        : { type: 'Ready', status: 'False', reason: 'NotServed', message: 'start rollcall run with --scim-port to serve inbound SCIM' };
+      await writeStatus(ctx, source, { users }, [ready]);
+      return next;
     }
     const problems = specProblems(source.spec);
     if (problems.length > 0) {

@@ -1,0 +1,78 @@
+// Inbound SCIM driven by a client that is not ours (python-scim's scim2-client): what the client
+// sees, and the Users Rollcall holds afterwards. DELETE terminates, never deletes; a token of no
+// scim source is refused.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScimServer, type ScimServer } from '../../src/controllers/scim-server.ts';
+import { MemoryStore } from '../../src/store/memory-store.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const PYTHON = join(process.env.ROLLCALL_CACHE ?? join(homedir(), '.cache', 'rollcall'), 'venv-scim2-client', 'bin', 'python');
+
+describe('inbound SCIM with scim2-client', () => {
+  let store: MemoryStore;
+  let server: ScimServer;
+  let base: string;
+
+  beforeAll(async () => {
+    execFileSync('bash', [join(ROOT, 'scripts', 'install', 'scim2-client.sh')], { stdio: 'inherit' });
+    store = new MemoryStore(
+      [
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 'okta-t0ken' } } as never,
+        { apiVersion: 'rollcall.dev/v1alpha1', kind: 'IdentitySource', metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' }, spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } } } as never,
+        { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'mallory', namespace: 'acme' }, spec: { userName: 'mallory' } } as never,
+      ],
+      { logger: pino({ level: 'silent' }) },
+    );
+    server = await startScimServer({ store, logger: pino({ level: 'silent' }), port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${server.port}/scim/v2`;
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('create, read, filter, replace, patch, delete and a re-create, as the client sees them and as the Users are', async () => {
+    // Asynchronously: the server answers from this very process.
+    const { stdout } = await promisify(execFile)(PYTHON, ['-W', 'ignore', join(ROOT, 'test', 'servers', 'scim-inbound-client.py'), base, 'okta-t0ken'], { encoding: 'utf8' });
+    const out = JSON.parse(stdout);
+    expect(out).toEqual({
+      created: { id: 'alice.smith', userName: 'alice.smith' },
+      got: { userName: 'alice.smith', givenName: 'Alice', active: true },
+      filtered: ['bob'],
+      replaced: { title: 'Sales Manager' },
+      patched: { active: false },
+      duplicate: 409,
+      after_delete: 404,
+      rehired: { id: 'alice.smith', active: true },
+    });
+    const alice = store.get('User', { namespace: 'acme', name: 'alice.smith' })!;
+    expect(alice.spec).toMatchObject({ userName: 'alice.smith', givenName: 'Alice', familyName: 'Smith', state: 'active' });
+    expect(alice.metadata.labels).toEqual({ 'rollcall.dev/source': 'okta', 'app.kubernetes.io/managed-by': 'rollcall' });
+    expect(alice.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'IdentitySource', name: 'okta', uid: 'source-uid' })]);
+    expect(store.get('User', { namespace: 'acme', name: 'bob' })!.spec).toMatchObject({ givenName: 'Bob', familyName: 'Jones', state: 'active' });
+  });
+
+  it('DELETE terminates the User and keeps it; a User the source did not create is invisible and untouched', async () => {
+    const auth = { authorization: 'Bearer okta-t0ken' };
+    expect((await fetch(`${base}/Users/bob`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect(store.get('User', { namespace: 'acme', name: 'bob' })!.spec.state).toBe('terminated');
+    expect((await fetch(`${base}/Users/mallory`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${base}/Users/mallory`, { method: 'DELETE', headers: auth })).status).toBe(404);
+    const post = await fetch(`${base}/Users`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'mallory' }),
+    });
+    expect(post.status).toBe(409);
+    expect(store.get('User', { namespace: 'acme', name: 'mallory' })!.metadata.labels).toBeUndefined();
+  });
+
+  it('refuses a request without the token of a scim source', async () => {
+    expect((await fetch(`${base}/Users`)).status).toBe(401);
+    expect((await fetch(`${base}/Users`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+  });
+});
