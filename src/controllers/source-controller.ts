@@ -102,7 +102,8 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
     if (plan.guard.tripped && !wasTripped(source, plan.guard.count)) {
       await ctx.store.recordEvent('IdentitySource', source, 'Warning', 'GuardTripped', guard.message);
     }
-    if (rejections.count > 0) {
+    // Once per change in what is rejected, not at every read of the same feed.
+    if (rejections.count > 0 && (rejections.count !== source.status?.rejected || !statusEqual(rejections.first, source.status?.rejectedRecords ?? []))) {
       const first = rejections.first.slice(0, 3).map((r) => `${r.record}${r.field ? ` ${r.field}` : ''}: ${r.reason}`).join('; ');
       await ctx.store.recordEvent('IdentitySource', source, 'Warning', 'RecordsRejected', `${rejections.count} record(s) rejected, e.g. ${first}`);
     }

@@ -3,7 +3,9 @@
 // scim source is refused.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { homedir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,5 +76,29 @@ describe('inbound SCIM with scim2-client', () => {
   it('refuses a request without the token of a scim source', async () => {
     expect((await fetch(`${base}/Users`)).status).toBe(401);
     expect((await fetch(`${base}/Users`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+  });
+
+  it('serves HTTPS with the certificate given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollcall-scim-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      const tls = await startScimServer({ store, logger: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', tls: { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') } });
+      try {
+        const status = await new Promise<number | undefined>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port: tls.port, path: '/scim/v2/Users/alice.smith', ca: cert, headers: { authorization: 'Bearer okta-t0ken' } }, (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+        expect(status).toBe(200);
+      } finally {
+        await tls.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
