@@ -15,6 +15,7 @@ import type { IdentitySource, User } from '../api/index.ts';
 import { MANAGED_BY_LABEL, SOURCE_LABEL } from '../sources/plan.ts';
 import { ScimValueError, scimPatch, scimToFields, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
 import { AlreadyExistsError, keyOf, type Store } from '../store/store.ts';
+import { sourceCredentials } from './source-feed.ts';
 
 export interface ScimServerOptions {
   store: Store;
@@ -43,7 +44,10 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
   const sourceFor = async (token: string): Promise<IdentitySource | undefined> => {
     for (const source of store.list('IdentitySource')) {
       if (source.spec.type !== 'scim' || !source.spec.credentialsSecretRef || source.metadata.deletionTimestamp) continue;
-      const secret = await store.getSecret({ namespace: keyOf(source).namespace, name: source.spec.credentialsSecretRef.name });
+      const secret = await sourceCredentials(store, source).catch((error: unknown) => {
+        log.warn({ source: `${keyOf(source).namespace}/${source.metadata.name}`, err: (error as Error).message }, 'scim source has no usable token');
+        return undefined;
+      });
       const expected = secret?.token?.trim();
       if (expected && timingSafeEqual(digest(expected), digest(token))) return source;
     }

@@ -48,11 +48,7 @@ export class FeedReader {
   }
 
   async #credentials(source: IdentitySource): Promise<Record<string, string> | undefined> {
-    const ref = source.spec.credentialsSecretRef;
-    if (!ref) return undefined;
-    const data = await this.#store.getSecret({ namespace: keyOf(source).namespace, name: ref.name });
-    if (data === undefined) throw new RetryableError(`Secret ${ref.name} (spec.credentialsSecretRef) does not exist in namespace ${keyOf(source).namespace}`);
-    return data;
+    return sourceCredentials(this.#store, source);
   }
 
   async #http(source: IdentitySource, signal: AbortSignal): Promise<string> {
@@ -104,6 +100,24 @@ export class FeedReader {
       await client.unbind().catch(() => undefined);
     }
   }
+}
+
+export const CREDENTIALS_LABEL = 'rollcall.dev/credentials';
+
+/**
+ * The data of the source's credentials Secret. A Secret serves as credentials only when it opts in
+ * with the label rollcall.dev/credentials: "true": otherwise whoever may write an IdentitySource could
+ * send any Secret of the namespace to a URL of their choosing.
+ */
+export async function sourceCredentials(store: Store, source: IdentitySource): Promise<Record<string, string> | undefined> {
+  const ref = source.spec.credentialsSecretRef;
+  if (!ref) return undefined;
+  const key = { namespace: keyOf(source).namespace, name: ref.name };
+  const labels = await store.getSecretLabels(key);
+  const data = labels === undefined ? undefined : await store.getSecret(key);
+  if (labels === undefined || data === undefined) throw new RetryableError(`Secret ${ref.name} (spec.credentialsSecretRef) does not exist in namespace ${key.namespace}`);
+  if (labels[CREDENTIALS_LABEL] !== 'true') throw new RetryableError(`Secret ${ref.name} (spec.credentialsSecretRef) is not labelled ${CREDENTIALS_LABEL}: "true", so it may not serve as credentials`);
+  return data;
 }
 
 /** An entry as a record: the first value of each attribute, plus dn. */

@@ -201,6 +201,15 @@ export class KubeStore implements Store {
     return readSecret(this.#core, key);
   }
 
+  async getSecretLabels(key: ObjectKey): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.#core.readNamespacedSecret(key)).metadata?.labels ?? {};
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
   async getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined> {
     try {
       return (await this.#core.readNamespacedConfigMap(key)).data ?? {};

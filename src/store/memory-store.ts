@@ -53,6 +53,7 @@ export class MemoryStore implements Store {
    */
   readonly #appliedAnnotations = new Map<string, Record<string, string>>();
   #secrets = new Map<string, Record<string, string>>();
+  #secretLabels = new Map<string, Record<string, string>>();
   #configMaps = new Map<string, Record<string, string>>();
   #resourceVersion = 0;
   #started = false;
@@ -70,7 +71,7 @@ export class MemoryStore implements Store {
     this.#fallbackSecrets = options.fallbackSecrets;
     this.#handlers = new WatchHandlers(options.logger);
     for (const object of objects) {
-      if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
+      if (object.kind === 'Secret') this.#setSecret(object);
       else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
       else this.#create(object.kind, parseResource(object as AnyResource));
     }
@@ -198,6 +199,16 @@ export class MemoryStore implements Store {
     return { ...data };
   }
 
+  async getSecretLabels(key: ObjectKey): Promise<Record<string, string> | undefined> {
+    const labels = this.#secretLabels.get(keyString(key));
+    return labels === undefined ? undefined : { ...labels };
+  }
+
+  #setSecret(object: { metadata: { namespace?: string; name: string; labels?: Record<string, string> }; data?: Record<string, string> }): void {
+    this.#secrets.set(keyString(keyOf(object)), { ...object.data });
+    this.#secretLabels.set(keyString(keyOf(object)), { ...object.metadata.labels });
+  }
+
   async getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined> {
     const data = this.#configMaps.get(keyString(key));
     return data === undefined ? undefined : { ...data };
@@ -239,10 +250,11 @@ export class MemoryStore implements Store {
     if (problems.length > 0) throw new ApplyRefusedError(problems);
 
     this.#secrets = new Map();
+    this.#secretLabels = new Map();
     this.#configMaps = new Map();
     const seen = new Set<string>();
     for (const object of objects) {
-      if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
+      if (object.kind === 'Secret') this.#setSecret(object);
       else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
       else {
         seen.add(idOf(object.kind, object));

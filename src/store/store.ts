@@ -72,6 +72,11 @@ export interface Store {
 
   /** The decoded data of a Secret in the namespace, or undefined when it does not exist. Never log it. */
   getSecret(key: ObjectKey): Promise<Record<string, string> | undefined>;
+  /**
+   * The labels of a Secret, or undefined when it does not exist: a Secret serves as credentials only
+   * when labelled rollcall.dev/credentials: "true".
+   */
+  getSecretLabels(key: ObjectKey): Promise<Record<string, string> | undefined>;
   /** The data of a ConfigMap in the namespace, or undefined when it does not exist. */
   getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined>;
   /** A Kubernetes Event about the object (or a log line, for the in-memory store). */

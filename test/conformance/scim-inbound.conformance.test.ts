@@ -27,6 +27,8 @@ describe('inbound SCIM with scim2-client', () => {
         { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 'okta-t0ken' } } as never,
         { apiVersion: 'rollcall.dev/v1alpha1', kind: 'IdentitySource', metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' }, spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } } } as never,
         { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'mallory', namespace: 'acme' }, spec: { userName: 'mallory' } } as never,
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'not-opted-in', namespace: 'acme' }, data: { token: 'plain-t0ken' } } as never,
+        { apiVersion: 'rollcall.dev/v1alpha1', kind: 'IdentitySource', metadata: { name: 'other', namespace: 'acme' }, spec: { type: 'scim', credentialsSecretRef: { name: 'not-opted-in' } } } as never,
       ],
       { logger: pino({ level: 'silent' }) },
     );
@@ -73,9 +75,11 @@ describe('inbound SCIM with scim2-client', () => {
     expect(store.get('User', { namespace: 'acme', name: 'mallory' })!.metadata.labels).toBeUndefined();
   });
 
-  it('refuses a request without the token of a scim source', async () => {
+  it('refuses a request without the token of a scim source, or with one from a Secret that did not opt in', async () => {
     expect((await fetch(`${base}/Users`)).status).toBe(401);
     expect((await fetch(`${base}/Users`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    // The token of a Secret not labelled rollcall.dev/credentials: "true" opens nothing.
+    expect((await fetch(`${base}/Users`, { headers: { authorization: 'Bearer plain-t0ken' } })).status).toBe(401);
   });
 
   it('serves HTTPS with the certificate given', async () => {

@@ -31,8 +31,9 @@ describe('FeedReader over HTTP', () => {
 
   const store = new MemoryStore(
     [
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'acme' }, data: { token: 's3cret' } } as never,
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wrong', namespace: 'acme' }, data: { token: 'nope' } } as never,
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 's3cret' } } as never,
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wrong', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 'nope' } } as never,
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'unlabelled', namespace: 'acme' }, data: { token: 's3cret' } } as never,
     ],
     { logger: pino({ level: 'silent' }) },
   );
@@ -62,6 +63,10 @@ describe('FeedReader over HTTP', () => {
     await expect(reader.read(source('/people.csv', 'wrong'), new Rejections(), signal)).rejects.toThrow(/refused the credentials \(HTTP 401\); check Secret wrong/);
     await expect(reader.read(source('/missing'), new Rejections(), signal)).rejects.toThrow('answered HTTP 404');
     await expect(reader.read(source('/people.csv', 'absent'), new Rejections(), signal)).rejects.toBeInstanceOf(RetryableError);
+    // A Secret that did not opt in is never sent anywhere.
+    const before = seen.length;
+    await expect(reader.read(source('/people.csv', 'unlabelled'), new Rejections(), signal)).rejects.toThrow('is not labelled rollcall.dev/credentials: "true"');
+    expect(seen.length).toBe(before);
     const fromConfigMap = { ...source('/x'), spec: { ...source('/x').spec, url: undefined, configMapRef: { name: 'hr', key: 'people.csv' } } } as IdentitySource;
     await expect(reader.read(fromConfigMap, new Rejections(), signal)).rejects.toBeInstanceOf(FeedError);
   });
