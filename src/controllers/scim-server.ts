@@ -13,7 +13,7 @@ import SCIMMY from 'scimmy';
 import SCIMMYRouters from 'scimmy-routers';
 import type { IdentitySource, User } from '../api/index.ts';
 import { MANAGED_BY_LABEL, SOURCE_LABEL } from '../sources/plan.ts';
-import { ScimValueError, scimPatch, scimToFields, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
+import { GROUPS_ANNOTATION, GROUP_LABEL_PREFIX, ScimValueError, groupId, groupsOf, scimPatch, scimToFields, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
 import { AlreadyExistsError, keyOf, type Store } from '../store/store.ts';
 import { sourceCredentials } from './source-feed.ts';
 
@@ -125,6 +125,64 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
     log.info({ source: ctx.source.metadata.name, user: user.metadata.name }, 'terminated User (SCIM DELETE)');
   };
   SCIMMY.Resources.User.degress(degress as never);
+
+  // Groups as labels on their members; the list of groups lives on the source (GROUPS_ANNOTATION).
+  const groupsNow = (source: IdentitySource) => groupsOf(store.get('IdentitySource', keyOf(source))?.metadata.annotations);
+  const toScimGroup = (source: IdentitySource, id: string, displayName: string) => ({
+    id,
+    displayName,
+    members: ours(source)
+      .filter((u) => u.spec.state !== 'terminated' && u.metadata.labels?.[GROUP_LABEL_PREFIX + id] === 'true')
+      .map((u) => ({ value: u.metadata.name, display: u.spec.userName, type: 'User' })),
+  });
+  const groupEgress = async (resource: { id?: string; filter?: { match(values: unknown[]): unknown[] } }, ctx: Ctx) => {
+    const groups = groupsNow(ctx.source);
+    if (resource.id !== undefined) {
+      if (groups[resource.id] === undefined) throw notFound(resource.id);
+      return toScimGroup(ctx.source, resource.id, groups[resource.id]!);
+    }
+    const all = Object.entries(groups).map(([id, name]) => toScimGroup(ctx.source, id, name));
+    return resource.filter ? resource.filter.match(all) : all;
+  };
+  const setMembers = async (source: IdentitySource, id: string, members: Set<string>) => {
+    const label = GROUP_LABEL_PREFIX + id;
+    for (const user of ours(source)) {
+      const member = members.has(user.metadata.name);
+      if (member !== (user.metadata.labels?.[label] === 'true')) await store.patchUser(keyOf(user), { labels: { [label]: member ? 'true' : null } });
+    }
+  };
+  const groupIngress = async (resource: { id?: string }, instance: { displayName?: string; members?: Array<{ value?: string }> }, ctx: Ctx) => {
+    const { source } = ctx;
+    const groups = groupsNow(source);
+    let id: string;
+    try {
+      if (!instance.displayName) throw new ScimValueError('displayName is required');
+      id = resource.id ?? groupId(instance.displayName);
+    } catch (error) {
+      if (error instanceof ScimValueError) throw scimError(400, 'invalidValue', error.message);
+      throw error;
+    }
+    if (resource.id !== undefined && groups[id] === undefined) throw notFound(id);
+    if (resource.id === undefined && groups[id] !== undefined) throw scimError(409, 'uniqueness', `group ${instance.displayName} already exists`);
+    const members = new Set((instance.members ?? []).map((m) => m.value ?? ''));
+    const unknown = [...members].filter((m) => !ours(source).some((u) => u.metadata.name === m));
+    if (unknown.length) throw scimError(400, 'invalidValue', `members ${unknown.join(', ')} are not Users of this source`);
+    await store.setAnnotations('IdentitySource', keyOf(source), { [GROUPS_ANNOTATION]: JSON.stringify({ ...groups, [id]: instance.displayName }) });
+    await setMembers(source, id, members);
+    log.info({ source: source.metadata.name, group: id, members: members.size }, 'group written (SCIM)');
+    return { id, displayName: instance.displayName, members: [...members].map((value) => ({ value, type: 'User' })) };
+  };
+  const groupDegress = async (resource: { id?: string }, ctx: Ctx) => {
+    const groups = groupsNow(ctx.source);
+    if (groups[resource.id!] === undefined) throw notFound(resource.id!);
+    await setMembers(ctx.source, resource.id!, new Set());
+    const { [resource.id!]: _, ...rest } = groups;
+    await store.setAnnotations('IdentitySource', keyOf(ctx.source), { [GROUPS_ANNOTATION]: JSON.stringify(rest) });
+  };
+  if (!SCIMMY.Resources.declared(SCIMMY.Resources.Group)) SCIMMY.Resources.declare(SCIMMY.Resources.Group);
+  SCIMMY.Resources.Group.egress(groupEgress as never);
+  SCIMMY.Resources.Group.ingress(groupIngress as never);
+  SCIMMY.Resources.Group.degress(groupDegress as never);
 
   const app = express();
   app.disable('x-powered-by');

@@ -73,3 +73,30 @@ export function scimPatch(current: User, fields: ScimFields): Record<string, str
   }
   return patch;
 }
+
+/** Groups are labels: a member User carries `groups.rollcall.dev/<id>: "true"`, so AccessBindings select on it. */
+export const GROUP_LABEL_PREFIX = 'groups.rollcall.dev/';
+/** The groups of an scim source (id to displayName), kept on the source, so an empty group exists too. */
+export const GROUPS_ANNOTATION = 'rollcall.dev/scim-groups';
+
+/** A group's id (and label name) for its displayName: lowercase letters, digits and dashes, at most 63. */
+export function groupId(displayName: string): string {
+  const id = displayName
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  if (id === '') throw new ScimValueError(`displayName "${displayName}" has no letter or digit to name the group by`);
+  return id;
+}
+
+export function groupsOf(annotations: Record<string, string> | undefined): Record<string, string> {
+  try {
+    const parsed = JSON.parse(annotations?.[GROUPS_ANNOTATION] ?? '{}') as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}

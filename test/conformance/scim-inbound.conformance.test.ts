@@ -46,6 +46,7 @@ describe('inbound SCIM with scim2-client', () => {
     expect(out).toEqual({
       created: { id: 'alice.smith', userName: 'alice.smith' },
       got: { userName: 'alice.smith', givenName: 'Alice', active: true },
+      group: { id: 'sales-team', displayName: 'Sales Team', members: ['bob'] },
       filtered: ['bob'],
       replaced: { title: 'Sales Manager' },
       patched: { active: false },
@@ -58,6 +59,9 @@ describe('inbound SCIM with scim2-client', () => {
     expect(alice.metadata.labels).toEqual({ 'rollcall.dev/source': 'okta', 'app.kubernetes.io/managed-by': 'rollcall' });
     expect(alice.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'IdentitySource', name: 'okta', uid: 'source-uid' })]);
     expect(store.get('User', { namespace: 'acme', name: 'bob' })!.spec).toMatchObject({ givenName: 'Bob', familyName: 'Jones', state: 'active' });
+    // The group is a label on its members, for AccessBindings to select on.
+    expect(store.get('User', { namespace: 'acme', name: 'bob' })!.metadata.labels).toMatchObject({ 'groups.rollcall.dev/sales-team': 'true' });
+    expect(alice.metadata.labels?.['groups.rollcall.dev/sales-team']).toBeUndefined();
   });
 
   it('DELETE terminates the User and keeps it; a User the source did not create is invisible and untouched', async () => {
@@ -73,6 +77,21 @@ describe('inbound SCIM with scim2-client', () => {
     });
     expect(post.status).toBe(409);
     expect(store.get('User', { namespace: 'acme', name: 'mallory' })!.metadata.labels).toBeUndefined();
+  });
+
+  it('a group changes its members\' labels: PUT replaces the members, DELETE removes the label from all', async () => {
+    const auth = { authorization: 'Bearer okta-t0ken', 'content-type': 'application/scim+json' };
+    const label = (name: string) => store.get('User', { namespace: 'acme', name })!.metadata.labels?.['groups.rollcall.dev/sales-team'];
+    const put = await fetch(`${base}/Groups/sales-team`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Sales Team', members: [{ value: 'alice.smith' }] }),
+    });
+    expect(put.status).toBe(200);
+    expect([label('alice.smith'), label('bob')]).toEqual(['true', undefined]);
+    expect((await fetch(`${base}/Groups/sales-team`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect(label('alice.smith')).toBeUndefined();
+    expect((await fetch(`${base}/Groups/sales-team`, { headers: auth })).status).toBe(404);
   });
 
   it('refuses a request without the token of a scim source, or with one from a Secret that did not opt in', async () => {

@@ -1,16 +1,16 @@
 # Drives Rollcall's inbound SCIM service with python-scim's scim2-client (a client that is not ours):
-# create, read, filter, replace, patch, delete, and a re-create of the deleted user. Prints one JSON
+# create, read, filter, replace, patch, delete, and a re-create of the deleted user; a group. Prints one JSON
 # object with what the client saw; the test asserts the Users Rollcall holds afterwards.
 import json
 import sys
 
 from httpx2 import Client
 from scim2_client.engines.httpx2 import SyncSCIMClient
-from scim2_models import Email, Name, PatchOp, PatchOperation, SearchRequest, User
+from scim2_models import Email, Group, GroupMember, Name, PatchOp, PatchOperation, SearchRequest, User
 
 base, token = sys.argv[1], sys.argv[2]
 http = Client(base_url=base, headers={"Authorization": f"Bearer {token}"})
-scim = SyncSCIMClient(http, resource_models=[User])
+scim = SyncSCIMClient(http, resource_models=[User, Group])
 out = {}
 
 created = scim.create(
@@ -22,7 +22,11 @@ created = scim.create(
     )
 )
 out["created"] = {"id": created.id, "userName": created.user_name}
-scim.create(User(user_name="bob", name=Name(given_name="Bob", family_name="Jones"), active=True))
+bob = scim.create(User(user_name="bob", name=Name(given_name="Bob", family_name="Jones"), active=True))
+
+group = scim.create(Group(display_name="Sales Team", members=[GroupMember(value=bob.id)]))
+read_group = scim.query(Group, group.id)
+out["group"] = {"id": group.id, "displayName": read_group.display_name, "members": [m.value for m in read_group.members or []]}
 
 got = scim.query(User, created.id)
 out["got"] = {"userName": got.user_name, "givenName": got.name.given_name, "active": got.active}

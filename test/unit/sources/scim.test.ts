@@ -1,7 +1,7 @@
 // SCIM resources to the User fields an scim source manages, and back.
 import { describe, expect, it } from 'vitest';
 import type { User } from '../../../src/api/index.ts';
-import { ScimValueError, scimPatch, scimToFields, userNameToObjectName, userToScim } from '../../../src/sources/scim.ts';
+import { ScimValueError, groupId, groupsOf, scimPatch, scimToFields, userNameToObjectName, userToScim } from '../../../src/sources/scim.ts';
 
 describe('inbound SCIM mapping', () => {
   it.each([
@@ -27,5 +27,14 @@ describe('inbound SCIM mapping', () => {
     const user = { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'bob' }, spec: { userName: 'bob', employeeType: 'employee', state: 'active', givenName: 'Bob', title: 'Rep', department: 'Kept' } } as User;
     expect(scimPatch(user, { userName: 'bob', givenName: 'Bob', title: 'Lead', state: 'suspended' })).toEqual({ title: 'Lead', state: 'suspended' });
     expect(userToScim(user)).toEqual({ id: 'bob', userName: 'bob', name: { givenName: 'Bob' }, title: 'Rep', active: true });
+  });
+
+  it('names groups as labels can, and reads the groups a source keeps', () => {
+    expect(groupId('Sales Team (EMEA)')).toBe('sales-team-emea');
+    expect(groupId('x'.repeat(70) + '!')).toHaveLength(63);
+    expect(() => groupId('!!!')).toThrow(ScimValueError);
+    expect(groupsOf({ 'rollcall.dev/scim-groups': '{"sales":"Sales"}' })).toEqual({ sales: 'Sales' });
+    expect(groupsOf({ 'rollcall.dev/scim-groups': 'not json' })).toEqual({});
+    expect(groupsOf(undefined)).toEqual({});
   });
 });
