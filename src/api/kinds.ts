@@ -110,7 +110,10 @@ export const KINDS = {
     printerColumns: [
       { name: 'Type', type: 'string', jsonPath: '.spec.type' },
       { name: 'Users', type: 'integer', jsonPath: '.status.users' },
+      { name: 'Rejected', type: 'integer', jsonPath: '.status.rejected' },
+      { name: 'Guard', type: 'string', jsonPath: '.status.conditions[?(@.type=="ChangeGuardTripped")].status' },
       readyColumn,
+      { name: 'Last-Sync', type: 'date', jsonPath: '.status.lastSyncTime' },
       ageColumn,
     ],
   },

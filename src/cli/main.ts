@@ -27,6 +27,8 @@ Options:
   --kubeconfig PATH   cluster to use (default: in-cluster, then KUBECONFIG, then ~/.kube/config)
   --namespace NS      watch one namespace only (default: all)
   --health-port N     serve /healthz, /readyz and /metrics on port N
+  --scim-port N       serve inbound SCIM 2.0 (IdentitySources of type scim) at /scim/v2 on port N
+  --scim-tls-cert FILE, --scim-tls-key FILE  PEM certificate and key: serve SCIM over HTTPS
   --no-leader-elect   run without a Lease (a single replica only)
   --lease-namespace NS  namespace of the leader-election Lease (default: --namespace or default)
   --log-level LEVEL   trace, debug, info (default), warn, error`,
@@ -85,6 +87,9 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         kubeconfig: { type: 'string' },
         namespace: { type: 'string' },
         'health-port': { type: 'string' },
+        'scim-port': { type: 'string' },
+        'scim-tls-cert': { type: 'string' },
+        'scim-tls-key': { type: 'string' },
         'no-leader-elect': { type: 'boolean' },
         'lease-namespace': { type: 'string' },
         'log-level': { type: 'string' },
@@ -130,6 +135,9 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             namespace: values.namespace as string | undefined,
             once: values.once === true,
             healthPort: values['health-port'] === undefined ? undefined : Number(values['health-port']),
+            scimPort: values['scim-port'] === undefined ? undefined : Number(values['scim-port']),
+            scimTlsCert: values['scim-tls-cert'] as string | undefined,
+            scimTlsKey: values['scim-tls-key'] as string | undefined,
             leaderElect: values['no-leader-elect'] !== true,
             leaseNamespace: values['lease-namespace'] as string | undefined,
             logLevel: (values['log-level'] as string | undefined) ?? 'info',

@@ -21,6 +21,10 @@ export interface RunOptions {
   namespace?: string;
   once: boolean;
   healthPort?: number;
+  /** Serve inbound SCIM for IdentitySources of type scim on this port. */
+  scimPort?: number;
+  scimTlsCert?: string;
+  scimTlsKey?: string;
   leaderElect: boolean;
   leaseNamespace?: string;
   logLevel: string;
@@ -41,8 +45,22 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     logger,
     metrics,
     kubeconfig,
+    scimServed: options.scimPort !== undefined,
     onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${printable(a.user).padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}${a.orphan ? ' (orphan)' : ''}`)) : undefined,
   });
+
+  let scim: { close(): Promise<void> } | undefined;
+  const startScim = async () => {
+    if (options.scimPort === undefined || scim) return;
+    const { startScimServer } = await import('../controllers/scim-server.ts');
+    const { readFileSync } = await import('node:fs');
+    const tls = options.scimTlsCert && options.scimTlsKey ? { cert: readFileSync(options.scimTlsCert, 'utf8'), key: readFileSync(options.scimTlsKey, 'utf8') } : undefined;
+    scim = await startScimServer({ store, logger, port: options.scimPort, tls });
+  };
+  const stopScim = async () => {
+    await scim?.close();
+    scim = undefined;
+  };
 
   let started = false;
   const health = options.healthPort !== undefined ? await startHealthServer({ port: options.healthPort, metrics, isReady: () => started }) : undefined;
@@ -52,6 +70,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     const stop = async () => {
       embedded.directory.stop();
       try {
+        await stopScim();
         await manager.stop();
         await health?.close();
       } finally {
@@ -62,6 +81,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     try {
       embedded.state.start();
       await manager.start();
+      if (!options.once) await startScim();
       embedded.directory.start();
       started = true;
       await manager.idle();
@@ -85,6 +105,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
 
   const runManager = async () => {
     await manager.start();
+    await startScim();
     started = true;
     logger.info('controllers started');
   };
@@ -103,7 +124,10 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     });
     await elector.run({
       onStartedLeading: async () => runManager(),
-      onStoppedLeading: async () => manager.stop().catch(() => undefined),
+      onStoppedLeading: async () => {
+        await stopScim().catch(() => undefined);
+        await manager.stop().catch(() => undefined);
+      },
     });
     if (!shuttingDown) {
       logger.error('lost leadership; exiting so a fresh process can rejoin');
@@ -111,6 +135,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     }
   } else {
     onShutdown(async () => {
+      await stopScim();
       await manager.stop();
       await health?.close();
     });

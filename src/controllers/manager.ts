@@ -15,6 +15,7 @@ import type { AppliedChanges, ControllerContext } from './context.ts';
 import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
 import type { ControlledKind, Reconciler } from './reconciler.ts';
+import { sourceReconciler } from './source-controller.ts';
 import { ListingSchedule, systemReconciler } from './system-controller.ts';
 import { userReconciler } from './user-controller.ts';
 import { WATCHES, isMeaningfulChange } from './watches.ts';
@@ -29,6 +30,8 @@ export interface ManagerOptions {
   onApplied?: (applied: AppliedChanges) => void;
   userConcurrency?: number;
   timeoutMs?: number;
+  /** This process serves inbound SCIM (rollcall run --scim-port), for IdentitySources of type scim. */
+  scimServed?: boolean;
 }
 
 function parseKey(key: string): ObjectKey {
@@ -71,6 +74,7 @@ export class Manager {
       User: queue('user', 'User', options.userConcurrency ?? 8, userReconciler(this.context)),
       ConnectedSystem: queue('connectedsystem', 'ConnectedSystem', 2, systemReconciler(this.context, this.#schedule)),
       AccessBinding: queue('accessbinding', 'AccessBinding', 2, bindingReconciler(this.context)),
+      IdentitySource: queue('identitysource', 'IdentitySource', 1, sourceReconciler(this.context, { scimServed: options.scimServed ?? false })),
     };
   }
 
@@ -93,6 +97,7 @@ export class Manager {
     await this.#enqueueAll({ listAgain: false });
     this.#queues.User.start();
     this.#queues.AccessBinding.start();
+    this.#queues.IdentitySource.start();
   }
 
   /** Queues every object, and lists every system afresh, as a periodic resync would. */

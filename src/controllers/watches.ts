@@ -19,6 +19,7 @@ type Mapping = (object: AnyResource, old: AnyResource | undefined, store: Store)
 
 export const WATCHES: Partial<Record<KindName, Mapping>> = {
   ConnectedSystem: (system) => [{ kind: 'ConnectedSystem', key: keyOf(system) }],
+  IdentitySource: (source) => [{ kind: 'IdentitySource', key: keyOf(source) }],
   User: (user, old, store) => [{ kind: 'User', key: keyOf(user) }, ...bindingsWhoseSelectionChanged(user as User, old as User | undefined, store)],
   AccessBinding: (binding, old, store) => [{ kind: 'AccessBinding', key: keyOf(binding) }, ...usersOf(binding as AccessBinding, old as AccessBinding | undefined, store)],
   AccessRole: (role, _old, store) => {

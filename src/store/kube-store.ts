@@ -13,11 +13,11 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { GROUP, KINDS, RetryableError, VERSION, type KindName } from '../api/index.ts';
+import { GROUP, KINDS, RetryableError, VERSION, type KindName, type User } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { readSecret, statusCode } from './kube-read.ts';
-import { WATCHED_KINDS, keyString, type WatchedKind, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
 export { loadKubeConfig } from './kube-config.ts';
@@ -167,11 +167,49 @@ export class KubeStore implements Store {
     }
   }
 
+  async createUser(user: User): Promise<User> {
+    const key = keyOf(user);
+    const { status: _, ...body } = user;
+    try {
+      const stored = (await this.#custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: KINDS.User.plural, namespace: key.namespace, body })) as Raw;
+      const parsed = this.#parse('User', stored);
+      if (!parsed) throw new Error(`the API server returned a User ${keyString(key)} that does not match the schema`);
+      return parsed;
+    } catch (error) {
+      if (statusCode(error) === 409) throw new AlreadyExistsError(`User ${keyString(key)} already exists`, { cause: error });
+      throw error;
+    }
+  }
+
+  async patchUser(key: ObjectKey, patch: UserPatch, resourceVersion?: string): Promise<User | undefined> {
+    const metadata: Record<string, unknown> = {};
+    if (patch.labels) metadata.labels = patch.labels;
+    if (resourceVersion !== undefined) metadata.resourceVersion = resourceVersion;
+    const body: Record<string, unknown> = { metadata };
+    if (patch.spec) body.spec = patch.spec;
+    try {
+      const stored = (await this.#custom.patchNamespacedCustomObject({ ...this.#target('User', key), body }, MERGE_PATCH)) as Raw;
+      return this.#parse('User', stored);
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      if (statusCode(error) === 409) throw new RetryableError(`User ${keyString(key)} changed since it was read`, { cause: error });
+      throw error;
+    }
+  }
+
   async getSecret(key: ObjectKey): Promise<Record<string, string> | undefined> {
     return readSecret(this.#core, key);
   }
 
-  /** Not part of Store yet: the data of a ConfigMap, for identity sources. */
+  async getSecretLabels(key: ObjectKey): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.#core.readNamespacedSecret(key)).metadata?.labels ?? {};
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
   async getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined> {
     try {
       return (await this.#core.readNamespacedConfigMap(key)).data ?? {};

@@ -8,13 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { KINDS, KIND_NAMES, type KindName } from '../api/index.ts';
+import { KINDS, KIND_NAMES, RetryableError, type KindName, type User } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { ManifestDirectory, type ManifestDirectoryOptions } from '../manifests/directory.ts';
 import { ApplyRefusedError } from '../manifests/errors.ts';
 import type { LoadedObject } from '../manifests/load.ts';
-import { transitionViolations } from '../manifests/rules.ts';
-import { keyOf, keyString, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { ruleViolations, transitionViolations } from '../manifests/rules.ts';
+import { AlreadyExistsError, keyOf, keyString, type AnyResource, type UserPatch, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
 export interface MemoryStoreOptions {
@@ -53,6 +53,7 @@ export class MemoryStore implements Store {
    */
   readonly #appliedAnnotations = new Map<string, Record<string, string>>();
   #secrets = new Map<string, Record<string, string>>();
+  #secretLabels = new Map<string, Record<string, string>>();
   #configMaps = new Map<string, Record<string, string>>();
   #resourceVersion = 0;
   #started = false;
@@ -70,7 +71,7 @@ export class MemoryStore implements Store {
     this.#fallbackSecrets = options.fallbackSecrets;
     this.#handlers = new WatchHandlers(options.logger);
     for (const object of objects) {
-      if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
+      if (object.kind === 'Secret') this.#setSecret(object);
       else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
       else this.#create(object.kind, parseResource(object as AnyResource));
     }
@@ -168,13 +169,46 @@ export class MemoryStore implements Store {
     this.#replace(kind, { ...current, metadata: { ...current.metadata, annotations: next } });
   }
 
+  async createUser(user: User): Promise<User> {
+    const key = keyOf(user);
+    if (this.get('User', key)) throw new AlreadyExistsError(`User ${keyString(key)} already exists`);
+    const parsed = validUser(parseResource({ ...user, status: undefined } as AnyResource) as User);
+    this.#create('User', parsed);
+    return this.get('User', key)!;
+  }
+
+  async patchUser(key: ObjectKey, patch: UserPatch, resourceVersion?: string): Promise<User | undefined> {
+    const current = this.get('User', key);
+    if (!current) return undefined;
+    if (resourceVersion !== undefined && current.metadata.resourceVersion !== resourceVersion) {
+      throw new RetryableError(`User ${keyString(key)} changed since it was read (resourceVersion ${resourceVersion})`);
+    }
+    const spec = mergePatch(current.spec, patch.spec ?? {}) as User['spec'];
+    const labels = mergePatch(current.metadata.labels ?? {}, patch.labels ?? {}) as Record<string, string>;
+    const specChanged = !isDeepStrictEqual(spec, current.spec);
+    if (!specChanged && isDeepStrictEqual(labels, current.metadata.labels ?? {})) return current;
+    const next = validUser(parseResource({ ...current, spec, metadata: { ...current.metadata, labels } } as AnyResource) as User);
+    for (const v of transitionViolations('User', current, next)) throw new Error(`User ${keyString(key)}: ${v.field}: ${v.message}`);
+    const generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
+    return this.#replace('User', { ...next, metadata: { ...next.metadata, generation } });
+  }
+
   async getSecret(key: ObjectKey): Promise<Record<string, string> | undefined> {
     const data = this.#secrets.get(keyString(key));
     if (data === undefined) return this.#fallbackSecrets?.getSecret(key);
     return { ...data };
   }
 
-  /** Not part of Store yet: the data of a ConfigMap from the manifests, for identity sources. */
+  async getSecretLabels(key: ObjectKey): Promise<Record<string, string> | undefined> {
+    const labels = this.#secretLabels.get(keyString(key));
+    return labels === undefined ? undefined : { ...labels };
+  }
+
+  #setSecret(object: { metadata: { namespace?: string; name: string; labels?: Record<string, string> }; data?: Record<string, string> }): void {
+    this.#secrets.set(keyString(keyOf(object)), { ...object.data });
+    this.#secretLabels.set(keyString(keyOf(object)), { ...object.metadata.labels });
+  }
+
   async getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined> {
     const data = this.#configMaps.get(keyString(key));
     return data === undefined ? undefined : { ...data };
@@ -216,10 +250,11 @@ export class MemoryStore implements Store {
     if (problems.length > 0) throw new ApplyRefusedError(problems);
 
     this.#secrets = new Map();
+    this.#secretLabels = new Map();
     this.#configMaps = new Map();
     const seen = new Set<string>();
     for (const object of objects) {
-      if (object.kind === 'Secret') this.#secrets.set(keyString(keyOf(object)), { ...object.data });
+      if (object.kind === 'Secret') this.#setSecret(object);
       else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
       else {
         seen.add(idOf(object.kind, object));
@@ -228,7 +263,8 @@ export class MemoryStore implements Store {
     }
     for (const kind of KIND_NAMES) {
       for (const object of [...this.#objects.get(kind)!.values()]) {
-        if (!seen.has(idOf(kind, object))) this.#delete(kind, object);
+        // Users an identity source created are not declared in files: the source, not the directory, owns them.
+        if (!seen.has(idOf(kind, object)) && object.metadata.labels?.['rollcall.dev/source'] === undefined) this.#delete(kind, object);
       }
     }
   }
@@ -323,6 +359,24 @@ function parseResource(object: AnyResource): AnyResource {
     throw new Error(`invalid ${object.kind} ${object.metadata?.namespace ?? 'default'}/${object.metadata?.name}: ${problems}`);
   }
   return result.data as AnyResource;
+}
+
+/** What the API server's CEL rules refuse, refused here too. */
+function validUser(user: User): User {
+  const violations = ruleViolations('User', user);
+  if (violations.length > 0) throw new Error(`User ${keyString(keyOf(user))}: ${violations.map((v) => `${v.field}: ${v.message}`).join('; ')}`);
+  return user;
+}
+
+/** RFC 7386: null removes a key, an object merges into an object, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else if (value !== undefined) out[key] = mergePatch(out[key], value);
+  }
+  return out;
 }
 
 function mergeAnnotations(current: Record<string, string> | undefined, changes: Record<string, string | null>): Record<string, string> {

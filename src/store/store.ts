@@ -1,6 +1,6 @@
 // The store behind the controllers: the Kubernetes API in production (kube-store.ts), or an
 // in-memory store fed from manifest files (memory-store.ts) for `rollcall run --manifests DIR`.
-import type { AccessBinding, AccessRole, ConnectedSystem, IdentitySource, KindName, User } from '../api/index.ts';
+import type { AccessBinding, AccessRole, ConnectedSystem, IdentitySource, KindName, User, UserSpec } from '../api/index.ts';
 
 export interface ResourceByKind {
   ConnectedSystem: ConnectedSystem;
@@ -12,7 +12,7 @@ export interface ResourceByKind {
 export type AnyResource = ResourceByKind[KindName];
 
 /** The kinds a controller reads: a store against a cluster watches only these. */
-export const WATCHED_KINDS = ['ConnectedSystem', 'User', 'AccessRole', 'AccessBinding'] as const satisfies readonly KindName[];
+export const WATCHED_KINDS = ['ConnectedSystem', 'User', 'AccessRole', 'AccessBinding', 'IdentitySource'] as const satisfies readonly KindName[];
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
 export type WatchEvent = 'add' | 'update' | 'delete';
@@ -25,6 +25,18 @@ export interface ObjectKey {
 }
 
 export type EventType = 'Normal' | 'Warning';
+
+/**
+ * A JSON merge patch of one User, limited to what an identity source manages: the spec fields it
+ * maps (null removes one; attributes merge key by key) and its labels (null removes one).
+ */
+export interface UserPatch {
+  spec?: { [F in keyof UserSpec]?: F extends 'attributes' ? Record<string, string | null> : UserSpec[F] | null };
+  labels?: Record<string, string | null>;
+}
+
+/** create() found the name taken. */
+export class AlreadyExistsError extends Error {}
 
 export interface Store {
   /** Loads every kind and starts watching; resolves once the caches hold a full first listing. */
@@ -47,8 +59,26 @@ export interface Store {
   /** Sets (string) or removes (null) annotations. */
   setAnnotations<K extends KindName>(kind: K, key: ObjectKey, annotations: Record<string, string | null>): Promise<void>;
 
+  /**
+   * Creates a User (an identity source's joiner) with the metadata given (labels, ownerReferences);
+   * throws AlreadyExistsError when the name is taken. Returns the stored object.
+   */
+  createUser(user: User): Promise<User>;
+  /**
+   * Merge-patches a User's spec and labels; with `resourceVersion`, only if the object is still at
+   * that version (a conflict throws a RetryableError). Returns the stored object, or undefined when it is gone.
+   */
+  patchUser(key: ObjectKey, patch: UserPatch, resourceVersion?: string): Promise<User | undefined>;
+
   /** The decoded data of a Secret in the namespace, or undefined when it does not exist. Never log it. */
   getSecret(key: ObjectKey): Promise<Record<string, string> | undefined>;
+  /**
+   * The labels of a Secret, or undefined when it does not exist: a Secret serves as credentials only
+   * when labelled rollcall.dev/credentials: "true".
+   */
+  getSecretLabels(key: ObjectKey): Promise<Record<string, string> | undefined>;
+  /** The data of a ConfigMap in the namespace, or undefined when it does not exist. */
+  getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined>;
   /** A Kubernetes Event about the object (or a log line, for the in-memory store). */
   recordEvent(kind: KindName, object: AnyResource, type: EventType, reason: string, message: string): Promise<void>;
 }

@@ -1,0 +1,224 @@
+// Inbound SCIM 2.0: Rollcall as a service provider for Users, so an HR system or IdP pushes joiners,
+// movers and leavers instead of Rollcall reading a feed. One port for every IdentitySource of type
+// scim: the bearer token says which (each source's token is the key token of its credentials
+// Secret). SCIMMY parses filters and PATCH operations; DELETE terminates, never deletes, and a
+// terminated User created again by POST is the same User, reactivated.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { Logger } from 'pino';
+import SCIMMY from 'scimmy';
+import SCIMMYRouters from 'scimmy-routers';
+import type { IdentitySource, User } from '../api/index.ts';
+import { MANAGED_BY_LABEL, SOURCE_LABEL } from '../sources/plan.ts';
+import { GROUPS_ANNOTATION, GROUP_LABEL_PREFIX, ScimValueError, groupId, groupsOf, scimPatch, scimToFields, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
+import { AlreadyExistsError, keyOf, type Store } from '../store/store.ts';
+import { sourceCredentials } from './source-feed.ts';
+
+export interface ScimServerOptions {
+  store: Store;
+  logger: Logger;
+  port: number;
+  host?: string;
+  /** PEM certificate and key: HTTPS. Without them, plain HTTP (behind a TLS-terminating proxy). */
+  tls?: { cert: string; key: string };
+}
+
+export interface ScimServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+type Ctx = { source: IdentitySource };
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+export async function startScimServer(options: ScimServerOptions): Promise<ScimServer> {
+  const { store, logger } = options;
+  const log = logger.child({ component: 'scim' });
+  const authenticated = new WeakMap<object, IdentitySource>();
+
+  /** The scim source whose Secret holds this token. */
+  const sourceFor = async (token: string): Promise<IdentitySource | undefined> => {
+    for (const source of store.list('IdentitySource')) {
+      if (source.spec.type !== 'scim' || !source.spec.credentialsSecretRef || source.metadata.deletionTimestamp) continue;
+      const secret = await sourceCredentials(store, source).catch((error: unknown) => {
+        log.warn({ source: `${keyOf(source).namespace}/${source.metadata.name}`, err: (error as Error).message }, 'scim source has no usable token');
+        return undefined;
+      });
+      const expected = secret?.token?.trim();
+      if (expected && timingSafeEqual(digest(expected), digest(token))) return source;
+    }
+    return undefined;
+  };
+
+  const ours = (source: IdentitySource): User[] =>
+    store.list('User', keyOf(source).namespace).filter((u) => u.metadata.labels?.[SOURCE_LABEL] === source.metadata.name && u.metadata.deletionTimestamp === undefined);
+  const find = (source: IdentitySource, id: string) => ours(source).find((u) => u.metadata.name === id);
+  const notFound = (id: string) => scimError(404, undefined, `Resource ${id} not found`);
+
+  if (!SCIMMY.Resources.declared(SCIMMY.Resources.User)) SCIMMY.Resources.declare(SCIMMY.Resources.User);
+  const egress = async (resource: { id?: string; filter?: { match(values: unknown[]): unknown[] } }, ctx: Ctx) => {
+    // A terminated User is gone as far as SCIM is concerned (RFC 7644 3.6): it answers 404.
+    const live = ours(ctx.source).filter((u) => u.spec.state !== 'terminated');
+    if (resource.id !== undefined) {
+      const user = live.find((u) => u.metadata.name === resource.id);
+      if (!user) throw notFound(resource.id);
+      return userToScim(user);
+    }
+    const all = live.map(userToScim);
+    return resource.filter ? resource.filter.match(all) : all;
+  };
+  // SCIMMY's handler types describe its own schema classes; ours return plain SCIM objects.
+  SCIMMY.Resources.User.egress(egress as never);
+  const ingress = async (resource: { id?: string }, instance: ScimUser, ctx: Ctx) => {
+    const { source } = ctx;
+    const { namespace } = keyOf(source);
+    let fields;
+    try {
+      fields = scimToFields(instance);
+    } catch (error) {
+      if (error instanceof ScimValueError) throw scimError(400, 'invalidValue', error.message);
+      throw error;
+    }
+    const name = resource.id ?? userNameToObjectName(fields.userName);
+    const current = store.get('User', { namespace, name });
+    if (resource.id !== undefined) {
+      if (!current || current.metadata.labels?.[SOURCE_LABEL] !== source.metadata.name || current.spec.state === 'terminated') throw notFound(resource.id);
+      if (current.spec.userName !== fields.userName) throw scimError(400, 'mutability', 'userName is immutable');
+    } else if (current) {
+      if (current.metadata.labels?.[SOURCE_LABEL] !== source.metadata.name) throw scimError(409, 'uniqueness', `User ${name} exists and does not belong to this source`);
+      if (current.spec.state !== 'terminated') throw scimError(409, 'uniqueness', `userName ${fields.userName} already exists`);
+    }
+    if (current) {
+      // PUT, or POST of a leaver coming back (a rehire: the same User, reactivated).
+      const patch = scimPatch(current, fields);
+      const stored = Object.keys(patch).length ? await store.patchUser({ namespace, name }, { spec: patch }) : current;
+      if (!stored) throw notFound(name);
+      log.info({ source: source.metadata.name, user: name, fields: Object.keys(patch) }, resource.id === undefined ? 'rehired User (SCIM)' : 'updated User (SCIM)');
+      return userToScim(stored);
+    }
+    const owner = { apiVersion: source.apiVersion, kind: 'IdentitySource', name: source.metadata.name, uid: source.metadata.uid, controller: true, blockOwnerDeletion: false };
+    const spec = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as unknown as User['spec'];
+    try {
+      const created = await store.createUser({
+        apiVersion: source.apiVersion,
+        kind: 'User',
+        metadata: { name, namespace, labels: { [SOURCE_LABEL]: source.metadata.name, [MANAGED_BY_LABEL]: 'rollcall' }, ...(owner.uid !== undefined && { ownerReferences: [owner] }) },
+        spec,
+      } as User);
+      log.info({ source: source.metadata.name, user: name }, 'created User (SCIM)');
+      return userToScim(created);
+    } catch (error) {
+      if (error instanceof AlreadyExistsError) throw scimError(409, 'uniqueness', `userName ${fields.userName} already exists`);
+      throw scimError(400, 'invalidValue', error instanceof Error ? error.message : String(error));
+    }
+  };
+  SCIMMY.Resources.User.ingress(ingress as never);
+  const degress = async (resource: { id?: string }, ctx: Ctx) => {
+    const user = find(ctx.source, resource.id!);
+    if (!user || user.spec.state === 'terminated') throw notFound(resource.id!);
+    // Never a hard delete: the User is terminated, so every system deprovisions it by its policy.
+    await store.patchUser(keyOf(user), { spec: { state: 'terminated' } });
+    log.info({ source: ctx.source.metadata.name, user: user.metadata.name }, 'terminated User (SCIM DELETE)');
+  };
+  SCIMMY.Resources.User.degress(degress as never);
+
+  // Groups as labels on their members; the list of groups lives on the source (GROUPS_ANNOTATION).
+  const groupsNow = (source: IdentitySource) => groupsOf(store.get('IdentitySource', keyOf(source))?.metadata.annotations);
+  const toScimGroup = (source: IdentitySource, id: string, displayName: string) => ({
+    id,
+    displayName,
+    members: ours(source)
+      .filter((u) => u.spec.state !== 'terminated' && u.metadata.labels?.[GROUP_LABEL_PREFIX + id] === 'true')
+      .map((u) => ({ value: u.metadata.name, display: u.spec.userName, type: 'User' })),
+  });
+  const groupEgress = async (resource: { id?: string; filter?: { match(values: unknown[]): unknown[] } }, ctx: Ctx) => {
+    const groups = groupsNow(ctx.source);
+    if (resource.id !== undefined) {
+      if (groups[resource.id] === undefined) throw notFound(resource.id);
+      return toScimGroup(ctx.source, resource.id, groups[resource.id]!);
+    }
+    const all = Object.entries(groups).map(([id, name]) => toScimGroup(ctx.source, id, name));
+    return resource.filter ? resource.filter.match(all) : all;
+  };
+  const setMembers = async (source: IdentitySource, id: string, members: Set<string>) => {
+    const label = GROUP_LABEL_PREFIX + id;
+    for (const user of ours(source)) {
+      const member = members.has(user.metadata.name);
+      if (member !== (user.metadata.labels?.[label] === 'true')) await store.patchUser(keyOf(user), { labels: { [label]: member ? 'true' : null } });
+    }
+  };
+  const groupIngress = async (resource: { id?: string }, instance: { displayName?: string; members?: Array<{ value?: string }> }, ctx: Ctx) => {
+    const { source } = ctx;
+    const groups = groupsNow(source);
+    let id: string;
+    try {
+      if (!instance.displayName) throw new ScimValueError('displayName is required');
+      id = resource.id ?? groupId(instance.displayName);
+    } catch (error) {
+      if (error instanceof ScimValueError) throw scimError(400, 'invalidValue', error.message);
+      throw error;
+    }
+    if (resource.id !== undefined && groups[id] === undefined) throw notFound(id);
+    if (resource.id === undefined && groups[id] !== undefined) throw scimError(409, 'uniqueness', `group ${instance.displayName} already exists`);
+    const members = new Set((instance.members ?? []).map((m) => m.value ?? ''));
+    const unknown = [...members].filter((m) => !ours(source).some((u) => u.metadata.name === m));
+    if (unknown.length) throw scimError(400, 'invalidValue', `members ${unknown.join(', ')} are not Users of this source`);
+    await store.setAnnotations('IdentitySource', keyOf(source), { [GROUPS_ANNOTATION]: JSON.stringify({ ...groups, [id]: instance.displayName }) });
+    await setMembers(source, id, members);
+    log.info({ source: source.metadata.name, group: id, members: members.size }, 'group written (SCIM)');
+    return { id, displayName: instance.displayName, members: [...members].map((value) => ({ value, type: 'User' })) };
+  };
+  const groupDegress = async (resource: { id?: string }, ctx: Ctx) => {
+    const groups = groupsNow(ctx.source);
+    if (groups[resource.id!] === undefined) throw notFound(resource.id!);
+    await setMembers(ctx.source, resource.id!, new Set());
+    const { [resource.id!]: _, ...rest } = groups;
+    await store.setAnnotations('IdentitySource', keyOf(ctx.source), { [GROUPS_ANNOTATION]: JSON.stringify(rest) });
+  };
+  if (!SCIMMY.Resources.declared(SCIMMY.Resources.Group)) SCIMMY.Resources.declare(SCIMMY.Resources.Group);
+  SCIMMY.Resources.Group.egress(groupEgress as never);
+  SCIMMY.Resources.Group.ingress(groupIngress as never);
+  SCIMMY.Resources.Group.degress(groupDegress as never);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    '/scim/v2',
+    new SCIMMYRouters({
+      type: 'bearer',
+      handler: async (req) => {
+        const header = req.header('authorization') ?? '';
+        const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+        const source = token ? await sourceFor(token) : undefined;
+        if (!source) throw new Error('a bearer token of an IdentitySource of type scim is required');
+        authenticated.set(req, source);
+        return source.metadata.name;
+      },
+      context: (req) => ({ source: authenticated.get(req)! }) satisfies Ctx,
+    }) as unknown as express.Router,
+  );
+
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, app) : createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, tls: !!options.tls }, 'serving inbound SCIM at /scim/v2');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function scimError(status: number, scimType: string | undefined, message: string): Error {
+  return new SCIMMY.Types.Error(status, scimType as string, message);
+}
