@@ -1,5 +1,6 @@
 // When an AccessBinding gives its role to a User: who it selects, from when, until when, and whether approved.
 import type { AccessBinding, AccessRole, User } from '../api/index.ts';
+import { approvalState, approvedFor, type ApprovalState } from './approval.ts';
 import { instant, within } from './instant.ts';
 import { resolveRole, type ResolvedRole } from './roles.ts';
 import { matchesSelector } from './selector.ts';
@@ -14,6 +15,7 @@ export interface ApplicableBinding {
   /** Epoch ms, after the maxDuration cap; undefined means "no end". */
   endsAt: number | undefined;
   approved: boolean;
+  approval: ApprovalState;
 }
 
 /** Same namespace, and names the User (by metadata.name) or selects it by label. */
@@ -49,8 +51,8 @@ export function applicableBindings(user: User, bindings: readonly AccessBinding[
     if (!bindingSelectsUser(binding, user)) continue;
     const role = resolveRole(binding.spec.role, roles);
     if (role === undefined) continue;
-    const approved = !role.requiresApproval || Boolean(binding.spec.approval?.approvedBy);
-    result.push({ binding, role, ...bindingWindow(binding, role), approved });
+    const approval = approvalState(binding, role.requiresApproval);
+    result.push({ binding, role, ...bindingWindow(binding, role), approved: approvedFor(approval, user), approval });
   }
   return result;
 }

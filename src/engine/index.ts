@@ -3,6 +3,7 @@ export { parseDuration } from './duration.ts';
 export { matchesSelector } from './selector.ts';
 export { namespaceOf, sameTenant } from './tenant.ts';
 export { resolveRole, type ResolvedRole } from './roles.ts';
+export { approvalState, approvedFor, scopeChanges, scopeOf, type ApprovalState, type ApprovalStateName } from './approval.ts';
 export { applicableBindings, bindingSelectsUser, bindingWindow, inForce, type ApplicableBinding } from './binding.ts';
 export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
 export { accountAttributes } from './attributes.ts';
