@@ -36,3 +36,4 @@ export {
   type SystemPassInput,
   type World,
 } from './pass.ts';
+export { auditSystem, FINDING_KINDS, type AuditInput, type Finding, type FindingKind } from './audit.ts';

@@ -115,6 +115,8 @@ export interface SystemPassInput {
 
 export interface SystemPass {
   system: ConnectedSystem;
+  /** The listing the pass was planned from, for the audit (accounts of declared Users that nothing grants). */
+  listing: readonly ObservedAccount[];
   accounts: AccountPlan[];
   orphans: OrphanPlan;
   guard: GuardDecision;
@@ -143,7 +145,7 @@ export function planSystemPass({ system, users, world, listing, capabilities, re
   const held: AccountChange[] = [];
   for (const account of accounts) (guard.verdict.tripped && account.deprovisions ? held : changes).push(...account.changes);
   (guard.verdict.tripped ? held : changes).push(...orphans.changes);
-  return { system, accounts, orphans, guard, changes, held };
+  return { system, listing, accounts, orphans, guard, changes, held };
 }
 
 /** The system's status shows its deletion guard tripped: it holds until approved (GuardInput.latched). */
