@@ -37,3 +37,4 @@ export {
   type World,
 } from './pass.ts';
 export { auditSystem, FINDING_KINDS, type AuditInput, type Finding, type FindingKind } from './audit.ts';
+export { changeCause, type Cause, type CauseKind } from './cause.ts';
