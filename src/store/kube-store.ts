@@ -18,6 +18,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { readSecret, statusCode } from './kube-read.ts';
 import { WATCHED_KINDS, keyString, type WatchedKind, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { EventOutbox } from './event-outbox.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
 export { loadKubeConfig } from './kube-config.ts';
@@ -47,6 +48,7 @@ export class KubeStore implements Store {
   /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
   readonly #parsed = new WeakMap<object, AnyResource | null>();
   readonly #instance = hostname();
+  readonly #events: EventOutbox<CoreV1Event>;
 
   constructor(options: KubeStoreOptions) {
     this.#logger = options.logger;
@@ -54,6 +56,7 @@ export class KubeStore implements Store {
     this.#handlers = new WatchHandlers(options.logger);
     this.#custom = options.kubeconfig.makeApiClient(CustomObjectsApi);
     this.#core = options.kubeconfig.makeApiClient(CoreV1Api);
+    this.#events = new EventOutbox(async (event) => void (await this.#core.createNamespacedEvent({ namespace: event.metadata!.namespace!, body: event })), this.#clock, this.#logger);
     const namespace = options.namespace;
     for (const kind of WATCHED_KINDS) {
       const plural = KINDS[kind].plural;
@@ -81,6 +84,7 @@ export class KubeStore implements Store {
 
   async stop(): Promise<void> {
     await Promise.all([...this.#informers.values()].map((informer) => informer.stop()));
+    await this.#events.close();
   }
 
   /** Restart counts and last activity per kind, for /readyz and metrics. */
@@ -205,12 +209,8 @@ export class KubeStore implements Store {
       lastTimestamp: now,
       count: 1,
     };
-    try {
-      await this.#core.createNamespacedEvent({ namespace, body: event });
-    } catch (error) {
-      // An event is a courtesy to the reader of `kubectl describe`; losing one must not fail a reconcile.
-      this.#logger.warn({ err: error, kind, object: `${namespace}/${object.metadata.name}`, reason }, 'could not record event');
-    }
+    // An Event must not fail a reconcile: one the API server refuses now is retried by the outbox.
+    await this.#events.post(event, `${kind} ${namespace}/${object.metadata.name} ${reason}`);
   }
 
   #target(kind: KindName, key: ObjectKey) {
