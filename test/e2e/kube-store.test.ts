@@ -151,10 +151,10 @@ describe('KubeStore against the real API server', () => {
     expect(await store.getSecret({ namespace, name: 'missing' })).toBeUndefined();
   });
 
-  it('an event that cannot be recorded is logged, not thrown', async () => {
+  it('an event that cannot be recorded is logged and kept for a retry, not thrown', async () => {
     const ghost = { ...store.get('User', { namespace, name: 'preexisting' })!, metadata: { name: 'ghost', namespace: 'no-such-namespace' } };
     await expect(store.recordEvent('User', ghost, 'Warning', 'SyncFailed', 'x')).resolves.toBeUndefined();
-    expect(lines.some((line) => line.msg === 'could not record event')).toBe(true);
+    expect(lines.some((line) => line.msg === 'could not post an Event; it will be retried')).toBe(true);
   });
 
   it('the watchdog restarts a watch whose connection failed, and catches up on what happened meanwhile', async () => {
