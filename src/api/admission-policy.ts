@@ -94,16 +94,66 @@ export function approvalPolicyBinding(): Json {
   };
 }
 
+export const REVIEW_POLICY_NAME = 'accessreviews-decisions.rollcall.dev';
+
+/**
+ * Decisions of an AccessReview: appended only, each by the reviewer themself, who is listed in
+ * spec.reviewers, holds the verb approve on accessreviews, and is not deciding on their own access.
+ */
+export function reviewPolicy(): Json {
+  const isNew = "request.operation == 'CREATE' || !has(oldObject.spec.decisions) || !(d in oldObject.spec.decisions)";
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: REVIEW_POLICY_NAME, labels },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [{ apiGroups: [GROUP], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['accessreviews'] }],
+      },
+      variables: [{ name: 'newDecisions', expression: `has(object.spec.decisions) ? object.spec.decisions.filter(d, ${isNew}) : []` }],
+      validations: [
+        {
+          expression: "request.operation != 'UPDATE' || !has(oldObject.spec.decisions) || oldObject.spec.decisions.all(d, has(object.spec.decisions) && d in object.spec.decisions)",
+          message: 'spec.decisions are never changed or removed: append a decision instead',
+          reason: 'Forbidden',
+        },
+        {
+          expression: 'variables.newDecisions.all(d, d.decidedBy == request.userInfo.username)',
+          messageExpression: "'spec.decisions[].decidedBy must be your own user name, ' + request.userInfo.username",
+          reason: 'Forbidden',
+        },
+        {
+          expression: 'variables.newDecisions.all(d, d.decidedBy in object.spec.reviewers)',
+          message: 'only a reviewer listed in spec.reviewers can decide',
+          reason: 'Forbidden',
+        },
+        {
+          expression: 'variables.newDecisions.all(d, d.user != request.userInfo.username)',
+          message: 'a reviewer cannot decide on their own access',
+          reason: 'Forbidden',
+        },
+        {
+          expression: `size(variables.newDecisions) == 0 || authorizer.group('${GROUP}').resource('accessreviews').namespace(object.metadata.namespace).name(object.metadata.name).check('${APPROVE_VERB}').allowed()`,
+          messageExpression: `request.userInfo.username + ' may not decide: deciding needs the RBAC verb ${APPROVE_VERB} on accessreviews.${GROUP}'`,
+          reason: 'Forbidden',
+        },
+      ],
+    },
+  };
+}
+
 /** A ClusterRole to bind to approvers (with a RoleBinding per namespace, or cluster-wide). */
 export function approverClusterRole(): Json {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name: 'rollcall-approver', labels },
-    rules: [{ apiGroups: [GROUP], resources: ['accessbindings'], verbs: ['get', 'list', 'watch', 'patch', 'update', APPROVE_VERB] }],
+    rules: [{ apiGroups: [GROUP], resources: ['accessbindings', 'accessreviews'], verbs: ['get', 'list', 'watch', 'patch', 'update', APPROVE_VERB] }],
   };
 }
 
 export function admissionObjects(): Json[] {
-  return [approvalPolicy(), approvalPolicyBinding(), approverClusterRole()];
+  const bindingOf = (policyName: string) => ({ ...approvalPolicyBinding(), metadata: { name: policyName, labels }, spec: { policyName, validationActions: ['Deny'] } });
+  return [approvalPolicy(), bindingOf(APPROVAL_POLICY_NAME), reviewPolicy(), bindingOf(REVIEW_POLICY_NAME), approverClusterRole()];
 }

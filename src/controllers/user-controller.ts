@@ -32,7 +32,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const deprovisionStartedAt = withClock.status?.deprovisionStartedAt;
 
   const world = readWorld(ctx.store, key.namespace);
-  const desired = desiredAccounts(withClock, world.bindings, world.roles, world.systems, now);
+  const desired = desiredAccounts(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
   const previous = new Map((user.status?.accounts ?? []).map((a) => [a.system, a]));
   const systemsByName = new Map(world.systems.map((s) => [s.metadata.name, s]));
 
@@ -44,7 +44,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const accounts = mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name));
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
   const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
-  const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now);
+  const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
   const status = buildStatus(user, accounts, desired.length, failed, held, deprovisionStartedAt, window.accessEndsAt, leaving, now);
 
   if (!statusEqual(user.status ?? {}, status)) {

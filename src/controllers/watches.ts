@@ -29,6 +29,8 @@ export const WATCHES: Partial<Record<KindName, Mapping>> = {
       .filter((binding) => roles.has(binding.spec.role))
       .flatMap((binding) => [{ kind: 'AccessBinding' as const, key: keyOf(binding) }, ...usersOf(binding, undefined, store)]);
   },
+  // A decision or the scope of a review can end a grant of any User of the namespace.
+  AccessReview: (review, _old, store) => store.list('User', keyOf(review).namespace).map((user) => ({ kind: 'User' as const, key: keyOf(user) })),
 };
 
 /**

@@ -47,7 +47,7 @@ export function auditSystem({ pass, users, world, now, expiringWithinMs }: Audit
   const tenantUsers = sameTenant(pass.system, users);
   const planned = new Set(pass.accounts.map((a) => a.desired.userName));
   const byUserName = new Map(tenantUsers.map((user) => [user.spec.userName, user]));
-  const bindingsOf = (user: User) => applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles));
+  const bindingsOf = (user: User) => applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews);
 
   for (const account of pass.accounts) {
     const { desired, observed, user } = account;
@@ -107,6 +107,9 @@ export function auditSystem({ pass, users, world, now, expiringWithinMs }: Audit
 function extraEntitlement(user: User, applicable: ApplicableBinding[], system: string, entitlement: string, at: number): Finding {
   const granting = applicable.filter((a) => a.role.grants.get(system)?.has(entitlement));
   const ended = granting.find((a) => a.endsAt !== undefined && a.endsAt <= at);
+  if (ended?.revokedBy) {
+    return { kind: 'expired', userName: user.spec.userName, entitlement, binding: ended.binding.metadata.name, role: ended.binding.spec.role, detail: `revoked by access review ${ended.revokedBy.review} (${ended.revokedBy.decidedBy})` };
+  }
   if (ended) {
     return { kind: 'expired', userName: user.spec.userName, entitlement, binding: ended.binding.metadata.name, role: ended.binding.spec.role, at: new Date(ended.endsAt!).toISOString(), detail: 'granted by a binding that has ended' };
   }

@@ -19,7 +19,7 @@ export interface Cause {
 /** The cause of `change` to `user`'s account in `system`, judged at `now`. */
 export function changeCause(change: AccountChange, user: User, system: string, world: World, now: Date): Cause {
   const at = now.getTime();
-  const applicable = applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles)).filter((a) => a.role.grants.has(system));
+  const applicable = applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews).filter((a) => a.role.grants.has(system));
   const granting = (entitlement: string | undefined) =>
     applicable.filter((a) => entitlement === undefined || (a.role.grants.get(system)?.has(entitlement) ?? false));
   const userCause = (reason: string): Cause => ({ kind: 'User', name: user.metadata.name, reason });
@@ -42,6 +42,10 @@ export function changeCause(change: AccountChange, user: User, system: string, w
       if (left) return left;
       const entitlement = change.op === 'revoke' ? change.entitlement : undefined;
       const lapsed = granting(entitlement).find((a) => !inForce(a, at));
+      if (lapsed?.revokedBy && lapsed.endsAt !== undefined && at >= lapsed.endsAt) {
+        const { review, decidedBy } = lapsed.revokedBy;
+        return { kind: 'AccessReview', name: review, reason: decidedBy === 'default' ? 'revoked by default at the due date' : `revoked by ${decidedBy}` };
+      }
       if (lapsed) return bindingCause(lapsed.binding, lapsedReason(lapsed, at));
       const stillBound = applicable.find((a) => inForce(a, at));
       if (stillBound && entitlement !== undefined) return { kind: 'AccessRole', name: stillBound.binding.spec.role, reason: `no longer grants ${entitlement}` };

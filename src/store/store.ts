@@ -1,6 +1,6 @@
 // The store behind the controllers: the Kubernetes API in production (kube-store.ts), or an
 // in-memory store fed from manifest files (memory-store.ts) for `rollcall run --manifests DIR`.
-import type { AccessBinding, AccessRole, ConnectedSystem, IdentitySource, KindName, User } from '../api/index.ts';
+import type { AccessBinding, AccessReview, AccessRole, ConnectedSystem, IdentitySource, KindName, User } from '../api/index.ts';
 
 export interface ResourceByKind {
   ConnectedSystem: ConnectedSystem;
@@ -8,11 +8,12 @@ export interface ResourceByKind {
   AccessRole: AccessRole;
   AccessBinding: AccessBinding;
   IdentitySource: IdentitySource;
+  AccessReview: AccessReview;
 }
 export type AnyResource = ResourceByKind[KindName];
 
 /** The kinds a controller reads: a store against a cluster watches only these. */
-export const WATCHED_KINDS = ['ConnectedSystem', 'User', 'AccessRole', 'AccessBinding'] as const satisfies readonly KindName[];
+export const WATCHED_KINDS = ['ConnectedSystem', 'User', 'AccessRole', 'AccessBinding', 'AccessReview'] as const satisfies readonly KindName[];
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
 export type WatchEvent = 'add' | 'update' | 'delete';

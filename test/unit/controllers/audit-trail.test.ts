@@ -27,7 +27,7 @@ describe('the audit trail', () => {
   });
   const audit = () => lines.filter((line) => line.audit === true).map(({ audit, namespace, system, user, userName, op, entitlement, cause }) => ({ audit, namespace, system, user, userName, op, entitlement, cause }));
 
-  const write = (bindingUntil: string) => {
+  const write = (bindingUntil: string, review = '') => {
     const db = JSON.stringify(join(dir, 'directory.db'));
     writeFileSync(
       join(dir, 'all.yaml'),
@@ -38,6 +38,7 @@ describe('the audit trail', () => {
         'kind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [ann]}',
         `kind: AccessBinding\nmetadata: {name: ann-oncall, namespace: acme}\nspec: {role: oncall, users: [ann], validUntil: "${bindingUntil}", reason: incident, ticket: INC-7}`,
         'kind: User\nmetadata: {name: ann, namespace: acme}\nspec: {userName: ann}',
+        ...(review ? [review] : []),
       ]
         .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
         .join('---\n'),
@@ -82,6 +83,21 @@ describe('the audit trail', () => {
         entitlement: 'pager',
         cause: { kind: 'AccessBinding', name: 'ann-oncall', reason: 'incident; ended at 2026-11-30T10:00:00.000Z', ticket: 'INC-7' },
       },
+    ]);
+  });
+
+  it('an access review\'s revoke takes the access away through the normal lifecycle, with the review as cause', async () => {
+    lines.length = 0;
+    clock.advance(60_000);
+    write(
+      '2026-11-30T10:00:00Z',
+      'kind: AccessReview\nmetadata: {name: q4, namespace: acme}\nspec: {reviewers: [rita], dueDate: "2026-12-31T00:00:00Z", decisions: [{user: ann, binding: staff, decision: revoke, decidedBy: rita}]}',
+    );
+    store.reload();
+    await manager.idle();
+    expect(audit()).toEqual([
+      { audit: true, namespace: 'acme', system: 'directory', user: 'ann', userName: 'ann', op: 'revoke', entitlement: 'all-staff', cause: { kind: 'AccessReview', name: 'q4', reason: 'revoked by rita' } },
+      expect.objectContaining({ op: 'disable', cause: expect.objectContaining({ kind: 'AccessReview', name: 'q4' }) }),
     ]);
   });
 });
