@@ -9,6 +9,7 @@ import type { Metrics } from '../process/metrics.ts';
 import { WorkQueue } from '../queue/workqueue.ts';
 import { keyOf, keyString, type ObjectKey, type Store } from '../store/store.ts';
 import { bindingReconciler } from './binding-controller.ts';
+import { reviewReconciler } from './review-controller.ts';
 import { Connections } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
 import { DeletionGate } from './deletion-gate.ts';
@@ -69,6 +70,7 @@ export class Manager {
       User: queue('user', 'User', options.userConcurrency ?? 8, userReconciler(this.context)),
       ConnectedSystem: queue('connectedsystem', 'ConnectedSystem', 2, systemReconciler(this.context, this.#schedule)),
       AccessBinding: queue('accessbinding', 'AccessBinding', 2, bindingReconciler(this.context)),
+      AccessReview: queue('accessreview', 'AccessReview', 1, reviewReconciler(this.context)),
     };
   }
 
@@ -91,6 +93,7 @@ export class Manager {
     this.#enqueueAll({ listAgain: false });
     this.#queues.User.start();
     this.#queues.AccessBinding.start();
+    this.#queues.AccessReview.start();
   }
 
   /** Queues every object, and lists every system afresh, as a periodic resync would. */

@@ -38,3 +38,4 @@ export {
 } from './pass.ts';
 export { auditSystem, FINDING_KINDS, type AuditInput, type Finding, type FindingKind } from './audit.ts';
 export { changeCause, type Cause, type CauseKind } from './cause.ts';
+export { reviewCovers, reviewVerdict, reviewRevocation, type Decision, type ReviewVerdict } from './review.ts';
