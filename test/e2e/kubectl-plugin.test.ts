@@ -79,4 +79,12 @@ spec: {reviewers: [bob], dueDate: "2030-01-01T00:00:00Z"}
     expect(plugin(['review']).stdout).toMatch(/^q4\s/m);
     expect(plugin(['status', 'dave']).stdout).toMatch(/^User .*\/dave \(dave\): active/);
   });
+
+  it('plan and audit run rollcall against the same cluster and namespace', () => {
+    const audit = plugin(['audit', '-o', 'json']);
+    expect(audit.stderr).toBe('');
+    expect(JSON.parse(audit.stdout)).toMatchObject({ format: 'rollcall.dev/audit/v1', systems: [] });
+    const plan = plugin(['plan', '-o', 'json']);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ format: 'rollcall.dev/plan/v1', systems: [] });
+  });
 });
