@@ -5,7 +5,7 @@
 // A completed review keeps its items as the record.
 import type { AccessReview } from '../api/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
-import { applicableBindings, inForce, reviewCovers, reviewVerdict } from '../engine/index.ts';
+import { applicableBindings, inForce, parseDuration, reviewCovers, reviewVerdict } from '../engine/index.ts';
 import type { ControllerContext } from './context.ts';
 import type { Reconciler } from './reconciler.ts';
 
@@ -38,6 +38,7 @@ export function reviewReconciler(ctx: ControllerContext): Reconciler {
     };
     if (completed) status.completedAt = previous?.completedAt ?? now.toISOString();
     if (previous?.nextReview) status.nextReview = previous.nextReview;
+    else if (completed && review.spec.schedule) status.nextReview = await scheduleNext(ctx, review);
     if (!statusEqual(previous ?? {}, status)) {
       await ctx.store.updateStatus('AccessReview', key, status);
       for (const item of items) {
@@ -51,14 +52,36 @@ export function reviewReconciler(ctx: ControllerContext): Reconciler {
   };
 }
 
-/** The grants in force (this review's own effect left out) that the review covers, with their verdicts. */
+export const REVIEW_SERIES_LABEL = 'rollcall.dev/review-series';
+
+/**
+ * The next campaign of a scheduled review: the same scope, reviewers and default, due one schedule
+ * after this one, named after its series and due date (so a retry creates nothing twice).
+ */
+async function scheduleNext(ctx: ControllerContext, review: AccessReview): Promise<string> {
+  const series = review.metadata.labels?.[REVIEW_SERIES_LABEL] ?? review.metadata.name;
+  const dueDate = new Date(Date.parse(review.spec.dueDate) + parseDuration(review.spec.schedule!));
+  const name = `${series.slice(0, 240)}-${dueDate.toISOString().slice(0, 10).replaceAll('-', '')}`;
+  const { decisions: _decisions, ...spec } = review.spec;
+  await ctx.store.create('AccessReview', {
+    apiVersion: review.apiVersion,
+    kind: 'AccessReview',
+    metadata: { name, namespace: review.metadata.namespace, labels: { [REVIEW_SERIES_LABEL]: series, 'app.kubernetes.io/managed-by': 'rollcall' } },
+    spec: { ...spec, dueDate: dueDate.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+  });
+  return name;
+}
+
+/** The grants in force (this review's own revokes left out) that the review covers, with their verdicts. */
 function reviewItems(ctx: ControllerContext, review: AccessReview, now: Date, completed: boolean): Item[] {
   const namespace = review.metadata.namespace ?? 'default';
   const bindings = ctx.store.list('AccessBinding', namespace);
   const roles = ctx.store.list('AccessRole', namespace);
+  // Other reviews' revokes count (a grant they ended is not reviewed again); this one's own do not.
+  const others = ctx.store.list('AccessReview', namespace).filter((other) => other.metadata.name !== review.metadata.name);
   const items: Item[] = [];
   for (const user of ctx.store.list('User', namespace)) {
-    for (const grant of applicableBindings(user, bindings, roles)) {
+    for (const grant of applicableBindings(user, bindings, roles, others)) {
       if (!reviewCovers(review, grant.binding, grant.role, user)) continue;
       const verdict = reviewVerdict(review, grant.binding, grant.role, user);
       const decided = verdict && (verdict.decidedBy !== 'default' || completed);

@@ -121,6 +121,20 @@ export class KubeStore implements Store {
     return this.#handlers.add(kind, handler);
   }
 
+  async create<K extends KindName>(kind: K, object: ResourceByKind[K]): Promise<ResourceByKind[K] | undefined> {
+    const key = { namespace: object.metadata.namespace ?? 'default', name: object.metadata.name };
+    const { metadata, spec } = object;
+    const body = { apiVersion: object.apiVersion, kind, metadata: { name: metadata.name, namespace: key.namespace, labels: metadata.labels, annotations: metadata.annotations }, spec };
+    try {
+      const { name: _name, ...target } = this.#target(kind, key);
+      return this.#parse(kind, (await this.#custom.createNamespacedCustomObject({ ...target, body })) as Raw);
+    } catch (error) {
+      if (statusCode(error) !== 409) throw error;
+      const existing = await this.#read(kind, key);
+      return existing && this.#parse(kind, existing);
+    }
+  }
+
   async updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined> {
     let current = this.#informer(kind).get(key.name, key.namespace) ?? (await this.#read(kind, key));
     for (let attempt = 1; current && attempt <= CONFLICT_ATTEMPTS; attempt++) {

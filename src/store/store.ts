@@ -45,6 +45,8 @@ export interface Store {
   updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined>;
   /** Adds or removes a finalizer (idempotent); returns the stored object, or undefined once it is gone. */
   setFinalizer<K extends KindName>(kind: K, key: ObjectKey, finalizer: string, present: boolean): Promise<ResourceByKind[K] | undefined>;
+  /** Creates the object (spec, labels, annotations); one that already exists is left as it is and returned. */
+  create<K extends KindName>(kind: K, object: ResourceByKind[K]): Promise<ResourceByKind[K] | undefined>;
   /** Sets (string) or removes (null) annotations. */
   setAnnotations<K extends KindName>(kind: K, key: ObjectKey, annotations: Record<string, string | null>): Promise<void>;
 

@@ -35,7 +35,7 @@ describe('access review campaign', () => {
         'kind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [ann, ben, cid]}',
         'kind: AccessBinding\nmetadata: {name: admins, namespace: acme}\nspec: {role: admin, users: [ann, ben, cid], requestedBy: rita}',
         ...['ann', 'ben', 'cid'].map((name) => `kind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}`),
-        `kind: AccessReview\nmetadata: {name: q4, namespace: acme}\nspec: {scope: {roles: [admin]}, reviewers: [rita], dueDate: "2026-12-01T00:00:00Z", defaultDecision: revoke${decisions}}`,
+        `kind: AccessReview\nmetadata: {name: q4, namespace: acme}\nspec: {scope: {roles: [admin]}, reviewers: [rita], dueDate: "2026-12-01T00:00:00Z", defaultDecision: revoke, schedule: 90d${decisions}}`,
       ]
         .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
         .join('---\n'),
@@ -99,5 +99,16 @@ describe('access review campaign', () => {
     ]);
     expect(groups('cid')).toEqual(['all-staff']);
     expect(groups('ann')).toEqual(['admins', 'all-staff']);
+  });
+
+  it('schedule: the completed review creates the next campaign, with what is still granted under review', async () => {
+    await manager.idle();
+    expect(store.get('AccessReview', KEY)!.status!.nextReview).toBe('q4-20270301');
+    const next = store.get('AccessReview', { namespace: 'acme', name: 'q4-20270301' })!;
+    expect(next.spec).toMatchObject({ dueDate: '2027-03-01T00:00:00Z', reviewers: ['rita'], defaultDecision: 'revoke', schedule: '90d' });
+    expect(next.spec.decisions).toBeUndefined();
+    expect(next.metadata.labels).toMatchObject({ 'rollcall.dev/review-series': 'q4' });
+    expect(next.status).toMatchObject({ phase: 'Open' });
+    expect(next.status!.items!.map((i) => i.user)).toEqual(['ann']);
   });
 });
