@@ -46,6 +46,7 @@ export const accessReviewStatus = z.object({
         how: z.enum(['name', 'selector']).optional().describe('Whether the binding names the User or selects it by label.'),
         decision: reviewDecision.optional(),
         decidedBy: z.string().optional().describe('The reviewer, or "default" when the due date decided.'),
+        decidedAt: z.string().optional().describe('When Rollcall first saw the decision.'),
       }),
     )
     .optional()

@@ -99,6 +99,8 @@ function reviewItems(ctx: ControllerContext, review: AccessReview, now: Date, co
       if (decided) {
         item.decision = verdict.decision;
         item.decidedBy = verdict.decidedBy;
+        const seen = review.status?.items?.find((p) => p.user === item.user && p.binding === item.binding && p.decision === item.decision && p.decidedBy === item.decidedBy);
+        item.decidedAt = seen?.decidedAt ?? now.toISOString();
       }
       items.push(item);
     }

@@ -92,10 +92,10 @@ describe('access review campaign', () => {
     const status = store.get('AccessReview', KEY)!.status!;
     expect(status.phase).toBe('Completed');
     expect(status.completedAt).toBe('2026-12-01T00:00:01.000Z');
-    expect(status.items!.map((i) => [i.user, i.decision, i.decidedBy])).toEqual([
-      ['ann', 'keep', 'rita'],
-      ['ben', 'revoke', 'rita'],
-      ['cid', 'revoke', 'default'],
+    expect(status.items!.map((i) => [i.user, i.decision, i.decidedBy, i.decidedAt])).toEqual([
+      ['ann', 'keep', 'rita', '2026-11-30T09:00:00.000Z'],
+      ['ben', 'revoke', 'rita', '2026-11-30T09:00:00.000Z'],
+      ['cid', 'revoke', 'default', '2026-12-01T00:00:01.000Z'],
     ]);
     expect(groups('cid')).toEqual(['all-staff']);
     expect(groups('ann')).toEqual(['admins', 'all-staff']);
