@@ -20,6 +20,10 @@ export const accessRoleSpec = z
       .describe('For each ConnectedSystem, the entitlements this role grants.'),
     includes: z.array(objectName('Name of another AccessRole.')).optional().describe('Other AccessRoles whose grants this one includes.'),
     requiresApproval: z.boolean().default(false).describe('Bindings to this role grant nothing until spec.approval is filled in.'),
+    conflictsWith: z
+      .array(objectName('Name of another AccessRole.'))
+      .optional()
+      .describe('Separation of duties: AccessRoles a User must not hold together with this one. The audit reports a User bound to both.'),
     maxDuration: duration('Longest time a binding may grant this role; longer bindings are capped.').optional(),
   })
   .describe('A business role: the access it gives in each connected system.');

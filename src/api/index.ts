@@ -4,6 +4,7 @@ export * from './connected-system.ts';
 export * from './access-role.ts';
 export * from './access-binding.ts';
 export * from './identity-source.ts';
+export * from './access-review.ts';
 export * from './kinds.ts';
 export * from './accounts.ts';
 export * from './errors.ts';

@@ -1,7 +1,8 @@
-// The five kinds with everything the CRDs, the stores and the CLI need to know about each.
+// The six kinds with everything the CRDs, the stores and the CLI need to know about each.
 import type { z } from 'zod';
 import { accessBindingResource, accessBindingSpec, accessBindingStatus } from './access-binding.ts';
 import { accessRoleResource, accessRoleSpec, accessRoleStatus } from './access-role.ts';
+import { accessReviewResource, accessReviewSpec, accessReviewStatus } from './access-review.ts';
 import { connectedSystemResource, connectedSystemSpec, connectedSystemStatus } from './connected-system.ts';
 import { identitySourceResource, identitySourceSpec, identitySourceStatus } from './identity-source.ts';
 import { userResource, userSpec, userStatus } from './user.ts';
@@ -117,7 +118,23 @@ export const KINDS = {
       ageColumn,
     ],
   },
+  AccessReview: {
+    kind: 'AccessReview',
+    plural: 'accessreviews',
+    singular: 'accessreview',
+    shortNames: ['arev'],
+    description: 'An access-review campaign: reviewers keep or revoke the access in scope by a due date.',
+    spec: accessReviewSpec,
+    status: accessReviewStatus,
+    resource: accessReviewResource,
+    printerColumns: [
+      { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+      { name: 'Due', type: 'string', jsonPath: '.spec.dueDate' },
+      { name: 'Default', type: 'string', jsonPath: '.spec.defaultDecision' },
+      ageColumn,
+    ],
+  },
 } satisfies Record<string, KindInfo>;
 
-export type KindName = 'ConnectedSystem' | 'User' | 'AccessRole' | 'AccessBinding' | 'IdentitySource';
+export type KindName = 'ConnectedSystem' | 'User' | 'AccessRole' | 'AccessBinding' | 'IdentitySource' | 'AccessReview';
 export const KIND_NAMES = Object.keys(KINDS) as KindName[];

@@ -13,6 +13,7 @@ Usage: rollcall <command> [options]
 Commands:
   run       run the controller (in a cluster, from a kubeconfig, or --manifests DIR with no cluster)
   plan      show what would change in each connected system, from files or a cluster (exit 0: nothing, 2: changes, 1: error)
+  audit     report orphans, access creep, missing, expired and expiring access, separation-of-duties conflicts and pending approvals
   version   print the version
 
 Run "rollcall <command> --help" for a command's options.`,
@@ -60,6 +61,34 @@ Options:
 
 Exit status: 0 nothing to change, 2 changes pending (held ones included), 1 error (invalid manifest,
 unreachable system or cluster, missing Secret).`,
+  audit: `Usage: rollcall audit -f DIR [--state FILE] [options]
+       rollcall audit --kubeconfig PATH [-f DIR] [options]
+
+Observes every connected system (read only, like "rollcall plan") and reports, per system:
+  orphan           accounts no User declares
+  creep            access held beyond what is declared (entitlements or whole accounts)
+  missing          declared access the system does not hold
+  expired          access still held after the binding or the User ended
+  expiring         grants ending within --expiring-within
+  conflict         a User holding two roles that AccessRole.spec.conflictsWith forbids together
+  pendingApproval  bindings waiting for an approval, or whose approval was voided
+
+Options:
+  -f, --file DIR            the manifests (standalone, or laid over the cluster as in "rollcall plan")
+  --state FILE              without --kubeconfig: the state file of "rollcall run --manifests DIR"
+  --kubeconfig PATH         audit what this cluster holds
+  --namespace NS            this namespace only
+  --system NAME             this ConnectedSystem only (NAME or NAMESPACE/NAME)
+  --expiring-within DUR     how far ahead expiring looks, e.g. 7d, 12h (default 7d)
+  -o, --output FORMAT       table (default), json, csv or markdown
+  --fail-on N               exit 2 when there are more than N findings
+
+-o json prints one document (format rollcall.dev/audit/v1; fields are only ever added):
+  {"format", "generatedAt", "expiringWithinMs", "totals": {systems, errors, findings, <kind>: count},
+   "systems": [{namespace, name, type, status: "audited"|"suspended"|"error", error?,
+                findings: [{kind, userName?, entitlement?, role?, binding?, at?, detail}]}]}
+
+Exit status: 0 done (within --fail-on), 2 more findings than --fail-on, 1 error.`,
   version: 'Usage: rollcall version',
 };
 
@@ -95,6 +124,9 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         'log-level': { type: 'string' },
         file: { type: 'string', short: 'f' },
         output: { type: 'string', short: 'o' },
+        system: { type: 'string' },
+        'expiring-within': { type: 'string' },
+        'fail-on': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -120,6 +152,34 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         if (output !== 'text' && output !== 'json') return usage(`-o must be text or json, not "${output}"`);
         const { planCommand } = await import('./plan.ts');
         return await planCommand({ dir: values.file as string | undefined, kubeconfig, namespace: values.namespace as string | undefined, state: values.state as string | undefined, output }, out);
+      }
+      case 'audit': {
+        const usage = (problem: string) => (out.error(`rollcall audit: ${problem}\n\n${HELP.audit}`), 1);
+        const kubeconfig = values.kubeconfig as string | undefined;
+        if (typeof values.file !== 'string' && kubeconfig === undefined) return usage('-f DIR is required (or --kubeconfig PATH, to audit what a cluster holds)');
+        if (values.state !== undefined && kubeconfig !== undefined) return usage('--state FILE only goes without --kubeconfig');
+        const output = (values.output as string | undefined) ?? 'table';
+        const { AUDIT_OUTPUTS } = await import('./audit-report.ts');
+        if (!(AUDIT_OUTPUTS as readonly string[]).includes(output)) return usage(`-o must be one of ${AUDIT_OUTPUTS.join(', ')}, not "${output}"`);
+        const { parseDuration } = await import('../engine/index.ts');
+        const within = (values['expiring-within'] as string | undefined) ?? '7d';
+        if (!/^([0-9]+(ms|s|m|h|d))+$/.test(within)) return usage(`--expiring-within must be a duration such as 7d or 12h, not "${within}"`);
+        const failOnText = values['fail-on'] as string | undefined;
+        if (failOnText !== undefined && !/^[0-9]+$/.test(failOnText)) return usage(`--fail-on must be a whole number, not "${failOnText}"`);
+        const { auditCommand } = await import('./audit.ts');
+        return await auditCommand(
+          {
+            dir: values.file as string | undefined,
+            kubeconfig,
+            namespace: values.namespace as string | undefined,
+            system: values.system as string | undefined,
+            state: values.state as string | undefined,
+            expiringWithinMs: parseDuration(within),
+            output: output as import('./audit-report.ts').AuditOutput,
+            failOn: failOnText === undefined ? undefined : Number(failOnText),
+          },
+          out,
+        );
       }
       case 'run': {
         if (values.state !== undefined && values.manifests === undefined) {

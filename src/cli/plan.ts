@@ -2,7 +2,7 @@
 // Observes the real systems, changes nothing: neither the systems, nor the cluster, nor the state
 // file. Exit 0: nothing to do; 2: changes pending; 1: error. The plan is the engine's
 // planSystemPass, the same decision the controllers carry out.
-import { errorMessage } from '../api/index.ts';
+import { errorMessage, type ConnectedSystem } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../controllers/connections.ts';
 import { readWorld } from '../controllers/world.ts';
@@ -27,10 +27,10 @@ export interface PlanOptions {
   output: 'text' | 'json';
 }
 
-/** Observes every connected system in the store and plans its pass, in namespace/name order. Changes nothing. */
-export async function planAll(store: Store, connections: Connections, clock: Clock): Promise<SystemPlanResult[]> {
+/** Observes every connected system in the store (or those `include` selects) and plans its pass, in namespace/name order. Changes nothing. */
+export async function planAll(store: Store, connections: Connections, clock: Clock, include: (system: ConnectedSystem) => boolean = () => true): Promise<SystemPlanResult[]> {
   const results: SystemPlanResult[] = [];
-  const systems = store.list('ConnectedSystem').sort((a, b) => keyString(keyOf(a)).localeCompare(keyString(keyOf(b))));
+  const systems = store.list('ConnectedSystem').filter(include).sort((a, b) => keyString(keyOf(a)).localeCompare(keyString(keyOf(b))));
   for (const system of systems) {
     const { namespace } = keyOf(system);
     if (system.spec.suspend) {

@@ -2,7 +2,7 @@
 // when it ends, and why not (PendingApproval, Expired, missing role). Granting itself happens in
 // the User reconciler; this only keeps `kubectl get abind` and `kubectl describe` truthful.
 import type { AccessBinding, Condition } from '../api/index.ts';
-import { bindingSelectsUser, bindingWindow, resolveRole } from '../engine/index.ts';
+import { approvalState, bindingSelectsUser, bindingWindow, resolveRole, type ApprovalState } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import type { ControllerContext } from './context.ts';
 import type { Reconciler } from './reconciler.ts';
@@ -17,7 +17,8 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
     const role = resolveRole(binding.spec.role, ctx.store.list('AccessRole', key.namespace));
     const subjects = ctx.store.list('User', key.namespace).filter((user) => bindingSelectsUser(binding, user)).length;
     const window = role ? bindingWindow(binding, role) : { startsAt: undefined, endsAt: undefined };
-    const pendingApproval = !!role?.requiresApproval && !binding.spec.approval?.approvedBy;
+    const approval = approvalState(binding, !!role?.requiresApproval);
+    const pendingApproval = approval.state === 'Pending' || approval.state === 'Voided';
     const expired = window.endsAt !== undefined && now.getTime() >= window.endsAt;
     const notYet = window.startsAt !== undefined && now.getTime() < window.startsAt;
 
@@ -25,8 +26,8 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
       {
         type: 'PendingApproval',
         status: pendingApproval ? 'True' : 'False',
-        reason: pendingApproval ? 'ApprovalRequired' : 'NotRequired',
-        message: pendingApproval ? `role ${binding.spec.role} requires approval: set spec.approval.approvedBy` : 'no approval is pending',
+        reason: approval.state === 'Voided' ? 'ApprovalVoided' : pendingApproval ? 'ApprovalRequired' : approval.state === 'Granted' ? 'Approved' : 'NotRequired',
+        message: approval.message,
       },
       {
         type: 'Expired',
@@ -40,7 +41,11 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
     for (const update of updates) conditions = setCondition(conditions, update, binding.metadata.generation, now);
     const status: NonNullable<AccessBinding['status']> = { observedGeneration: binding.metadata.generation, subjects, conditions };
     if (window.endsAt !== undefined) status.accessEndsAt = new Date(window.endsAt).toISOString();
-    if (!statusEqual(binding.status ?? {}, status)) await ctx.store.updateStatus('AccessBinding', key, status);
+    if (role) status.approval = approvalStatus(approval, binding.status?.approval, now);
+    if (!statusEqual(binding.status ?? {}, status)) {
+      await ctx.store.updateStatus('AccessBinding', key, status);
+      await announceApproval(ctx, binding, status.approval, binding.status?.approval);
+    }
 
     // Wake at the next edge of the window so Ready and Expired flip on time.
     const edges = [window.startsAt, window.endsAt].filter((t): t is number => t !== undefined && t > now.getTime());
@@ -48,9 +53,32 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
   };
 }
 
+type ApprovalStatus = NonNullable<NonNullable<AccessBinding['status']>['approval']>;
+
+/** The approval in status; approvedAt is when Rollcall first saw this approver's approval in force. */
+function approvalStatus(approval: ApprovalState, previous: ApprovalStatus | undefined, now: Date): ApprovalStatus {
+  const status: ApprovalStatus = { state: approval.state, message: approval.message };
+  if (approval.approvedBy !== undefined) status.approvedBy = approval.approvedBy;
+  if (approval.state === 'Granted') {
+    const same = previous?.state === 'Granted' && previous.approvedBy === approval.approvedBy && previous.approvedAt;
+    status.approvedAt = same ? previous.approvedAt : now.toISOString();
+  }
+  return status;
+}
+
+/** ApprovalGranted when an approval comes into force, ApprovalVoided when one stops covering the binding. */
+async function announceApproval(ctx: ControllerContext, binding: AccessBinding, current: ApprovalStatus | undefined, previous: ApprovalStatus | undefined): Promise<void> {
+  if (!current || current.state === previous?.state) return;
+  if (current.state === 'Granted') {
+    await ctx.store.recordEvent('AccessBinding', binding, 'Normal', 'ApprovalGranted', `approved by ${current.approvedBy} at ${current.approvedAt}`);
+  } else if (current.state === 'Voided') {
+    await ctx.store.recordEvent('AccessBinding', binding, 'Warning', 'ApprovalVoided', current.message ?? 'the approval no longer covers the binding');
+  }
+}
+
 function ready(binding: AccessBinding, roleExists: boolean, pendingApproval: boolean, expired: boolean, notYet: boolean, startsAt: number | undefined): ConditionUpdate {
   if (!roleExists) return { type: 'Ready', status: 'False', reason: 'RoleNotFound', message: `AccessRole ${binding.spec.role} does not exist in this namespace` };
-  if (pendingApproval) return { type: 'Ready', status: 'False', reason: 'PendingApproval', message: 'waiting for spec.approval' };
+  if (pendingApproval) return { type: 'Ready', status: 'False', reason: 'PendingApproval', message: 'waiting for an approval (spec.approval)' };
   if (expired) return { type: 'Ready', status: 'False', reason: 'Expired', message: 'the grant has ended' };
   if (notYet) return { type: 'Ready', status: 'False', reason: 'NotYetValid', message: `the grant starts at ${new Date(startsAt!).toISOString()}` };
   return { type: 'Ready', status: 'True', reason: 'InForce', message: 'the grant is in force' };

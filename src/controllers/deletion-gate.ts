@@ -154,9 +154,9 @@ function answerFor(user: User, world: World, system: ConnectedSystem, cached: Ob
   // Nothing held there: nothing to deprovision, whatever the time.
   if (!observed) return { ...base, deprovisions: false, validUntil: Infinity };
   const seen = withDeprovisionClock(user, now);
-  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now)[0];
+  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
   const deprovisions = desired !== undefined && accountPlan(seen, desired, observed, capabilities).deprovisions;
-  const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now).nextWakeAt?.getTime() ?? Infinity;
+  const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now, world.reviews).nextWakeAt?.getTime() ?? Infinity;
   return { ...base, deprovisions, validUntil };
 }
 

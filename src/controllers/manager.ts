@@ -10,6 +10,7 @@ import { WorkQueue } from '../queue/workqueue.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString, type ObjectKey, type Store } from '../store/store.ts';
 import { bindingReconciler } from './binding-controller.ts';
+import { reviewReconciler } from './review-controller.ts';
 import { Connections } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
 import { DeletionGate } from './deletion-gate.ts';
@@ -75,6 +76,7 @@ export class Manager {
       ConnectedSystem: queue('connectedsystem', 'ConnectedSystem', 2, systemReconciler(this.context, this.#schedule)),
       AccessBinding: queue('accessbinding', 'AccessBinding', 2, bindingReconciler(this.context)),
       IdentitySource: queue('identitysource', 'IdentitySource', 1, sourceReconciler(this.context, { scimServed: options.scimServed ?? false })),
+      AccessReview: queue('accessreview', 'AccessReview', 1, reviewReconciler(this.context)),
     };
   }
 
@@ -98,6 +100,7 @@ export class Manager {
     this.#queues.User.start();
     this.#queues.AccessBinding.start();
     this.#queues.IdentitySource.start();
+    this.#queues.AccessReview.start();
   }
 
   /** Queues every object, and lists every system afresh, as a periodic resync would. */

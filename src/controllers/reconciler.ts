@@ -12,7 +12,7 @@ export interface Outcome {
 export type Reconciler = (key: ObjectKey, signal: AbortSignal) => Promise<Outcome>;
 
 /** The kinds that have a reconciler. */
-export type ControlledKind = 'User' | 'ConnectedSystem' | 'AccessBinding' | 'IdentitySource';
+export type ControlledKind = 'User' | 'ConnectedSystem' | 'AccessBinding' | 'IdentitySource' | 'AccessReview';
 
 /** The one port for cross-kind requeues: a reconciler asks for another object to be looked at. */
 export type Enqueue = (kind: ControlledKind, key: ObjectKey) => void;

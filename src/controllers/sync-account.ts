@@ -3,6 +3,7 @@
 import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import { accountPlan } from '../engine/index.ts';
 import { keyOf, keyString } from '../store/store.ts';
+import { logAudit } from './audit-trail.ts';
 import type { ControllerContext } from './context.ts';
 import { describeChange, eventReason } from './describe.ts';
 
@@ -131,6 +132,6 @@ function announce(ctx: ControllerContext, user: User, system: string, applied: A
 
 async function report(ctx: ControllerContext, user: User, system: string, change: AccountChange): Promise<void> {
   const description = describeChange(change);
-  ctx.logger.info({ user: user.metadata.name, system, op: change.op }, description);
+  logAudit(ctx, user, system, change, description);
   await ctx.store.recordEvent('User', user, 'Normal', eventReason(change), `${system}: ${description}`);
 }

@@ -21,7 +21,11 @@ export const WATCHES: Partial<Record<KindName, Mapping>> = {
   ConnectedSystem: (system) => [{ kind: 'ConnectedSystem', key: keyOf(system) }],
   IdentitySource: (source) => [{ kind: 'IdentitySource', key: keyOf(source) }],
   User: (user, old, store) => [{ kind: 'User', key: keyOf(user) }, ...bindingsWhoseSelectionChanged(user as User, old as User | undefined, store)],
-  AccessBinding: (binding, old, store) => [{ kind: 'AccessBinding', key: keyOf(binding) }, ...usersOf(binding as AccessBinding, old as AccessBinding | undefined, store)],
+  AccessBinding: (binding, old, store) => [
+    { kind: 'AccessBinding', key: keyOf(binding) },
+    ...usersOf(binding as AccessBinding, old as AccessBinding | undefined, store),
+    ...store.list('AccessReview', keyOf(binding).namespace).map((review) => ({ kind: 'AccessReview' as const, key: keyOf(review) })),
+  ],
   AccessRole: (role, _old, store) => {
     const { namespace } = keyOf(role);
     const roles = rolesIncluding((role as AccessRole).metadata.name, store.list('AccessRole', namespace));
@@ -30,6 +34,11 @@ export const WATCHES: Partial<Record<KindName, Mapping>> = {
       .filter((binding) => roles.has(binding.spec.role))
       .flatMap((binding) => [{ kind: 'AccessBinding' as const, key: keyOf(binding) }, ...usersOf(binding, undefined, store)]);
   },
+  // A decision or the scope of a review can end a grant of any User of the namespace.
+  AccessReview: (review, _old, store) => [
+    { kind: 'AccessReview', key: keyOf(review) },
+    ...store.list('User', keyOf(review).namespace).map((user) => ({ kind: 'User' as const, key: keyOf(user) })),
+  ],
 };
 
 /**

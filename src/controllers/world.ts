@@ -7,5 +7,6 @@ export function readWorld(store: Store, namespace: string): World {
     bindings: store.list('AccessBinding', namespace),
     roles: store.list('AccessRole', namespace),
     systems: store.list('ConnectedSystem', namespace),
+    reviews: store.list('AccessReview', namespace),
   };
 }

@@ -1,6 +1,8 @@
 // When an AccessBinding gives its role to a User: who it selects, from when, until when, and whether approved.
-import type { AccessBinding, AccessRole, User } from '../api/index.ts';
+import type { AccessBinding, AccessReview, AccessRole, User } from '../api/index.ts';
+import { approvalState, approvedFor, type ApprovalState } from './approval.ts';
 import { instant, within } from './instant.ts';
+import { reviewRevocation, type ReviewVerdict } from './review.ts';
 import { resolveRole, type ResolvedRole } from './roles.ts';
 import { matchesSelector } from './selector.ts';
 import { namespaceOf } from './tenant.ts';
@@ -14,6 +16,9 @@ export interface ApplicableBinding {
   /** Epoch ms, after the maxDuration cap; undefined means "no end". */
   endsAt: number | undefined;
   approved: boolean;
+  approval: ApprovalState;
+  /** An access review revoked this grant; endsAt is capped at the revocation. */
+  revokedBy?: ReviewVerdict;
 }
 
 /** Same namespace, and names the User (by metadata.name) or selects it by label. */
@@ -42,15 +47,27 @@ export function bindingWindow(binding: AccessBinding, role: ResolvedRole): { sta
   return { startsAt, endsAt };
 }
 
-/** Bindings (of the user's namespace) that select the user and whose role exists, in force or not. */
-export function applicableBindings(user: User, bindings: readonly AccessBinding[], roles: readonly AccessRole[]): ApplicableBinding[] {
+/**
+ * Bindings (of the user's namespace) that select the user and whose role exists, in force or not.
+ * A grant an access review revoked ends at the revocation (at once for a reviewer's decision, at the
+ * due date for the default).
+ */
+export function applicableBindings(user: User, bindings: readonly AccessBinding[], roles: readonly AccessRole[], reviews: readonly AccessReview[] = []): ApplicableBinding[] {
   const result: ApplicableBinding[] = [];
   for (const binding of bindings) {
     if (!bindingSelectsUser(binding, user)) continue;
     const role = resolveRole(binding.spec.role, roles);
     if (role === undefined) continue;
-    const approved = !role.requiresApproval || Boolean(binding.spec.approval?.approvedBy);
-    result.push({ binding, role, ...bindingWindow(binding, role), approved });
+    const approval = approvalState(binding, role.requiresApproval);
+    const window = bindingWindow(binding, role);
+    const revoked = reviewRevocation(reviews, binding, role, user);
+    const applicable: ApplicableBinding = { binding, role, ...window, approved: approvedFor(approval, user), approval };
+    if (revoked) {
+      const { endsAt, ...verdict } = revoked;
+      applicable.revokedBy = verdict;
+      applicable.endsAt = Math.min(window.endsAt ?? Number.POSITIVE_INFINITY, endsAt);
+    }
+    result.push(applicable);
   }
   return result;
 }

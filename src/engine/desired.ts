@@ -1,5 +1,5 @@
 // desiredAccounts(): which account each connected system should hold for one User, right now.
-import type { AccessBinding, AccessRole, ConnectedSystem, DesiredAccount, User } from '../api/index.ts';
+import type { AccessBinding, AccessReview, AccessRole, ConnectedSystem, DesiredAccount, User } from '../api/index.ts';
 import { accountAttributes } from './attributes.ts';
 import { applicableBindings, inForce } from './binding.ts';
 import { deprovisionedState } from './deprovision.ts';
@@ -12,9 +12,9 @@ export function activeSystems(user: User, systems: readonly ConnectedSystem[]): 
 }
 
 /** System name → entitlements granted by the bindings in force at `now`, ignoring the user's own state. */
-export function grantsInForce(user: User, bindings: readonly AccessBinding[], roles: readonly AccessRole[], now: number): Map<string, Set<string>> {
+export function grantsInForce(user: User, bindings: readonly AccessBinding[], roles: readonly AccessRole[], now: number, reviews: readonly AccessReview[] = []): Map<string, Set<string>> {
   const grants = new Map<string, Set<string>>();
-  for (const applicable of applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles))) {
+  for (const applicable of applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews)) {
     if (!inForce(applicable, now)) continue;
     for (const [system, entitlements] of applicable.role.grants) {
       const union = grants.get(system) ?? new Set<string>();
@@ -36,11 +36,12 @@ export function desiredAccounts(
   roles: readonly AccessRole[],
   systems: readonly ConnectedSystem[],
   now: Date,
+  reviews: readonly AccessReview[] = [],
 ): DesiredAccount[] {
   const at = now.getTime();
   const entitled = userEntitled(user, at);
   const notYetValid = userNotYetValid(user, at);
-  const grants = grantsInForce(user, bindings, roles, at);
+  const grants = grantsInForce(user, bindings, roles, at, reviews);
   const held = heldSystems(user);
   const attributes = accountAttributes(user);
 

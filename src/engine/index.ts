@@ -3,6 +3,7 @@ export { parseDuration } from './duration.ts';
 export { matchesSelector } from './selector.ts';
 export { namespaceOf, sameTenant } from './tenant.ts';
 export { resolveRole, type ResolvedRole } from './roles.ts';
+export { approvalState, approvedFor, scopeChanges, scopeOf, type ApprovalState, type ApprovalStateName } from './approval.ts';
 export { applicableBindings, bindingSelectsUser, bindingWindow, inForce, type ApplicableBinding } from './binding.ts';
 export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
 export { accountAttributes } from './attributes.ts';
@@ -35,3 +36,6 @@ export {
   type SystemPassInput,
   type World,
 } from './pass.ts';
+export { auditSystem, FINDING_KINDS, type AuditInput, type Finding, type FindingKind } from './audit.ts';
+export { changeCause, type Cause, type CauseKind } from './cause.ts';
+export { reviewCovers, reviewVerdict, reviewRevocation, type Decision, type ReviewVerdict } from './review.ts';

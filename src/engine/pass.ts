@@ -2,7 +2,7 @@
 // The reconcile loop applies it account by account (planAccountFor, decideGuard), `rollcall plan`
 // prints it whole (planSystemPass), and an audit reads it: all three call these functions, so
 // what `plan` predicts is what `run` does.
-import type { AccessBinding, AccessRole, AccountChange, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, User } from '../api/index.ts';
+import type { AccessBinding, AccessReview, AccessRole, AccountChange, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, User } from '../api/index.ts';
 import { desiredAccounts } from './desired.ts';
 import { parseDuration } from './duration.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionCount, type GuardVerdict } from './guard.ts';
@@ -15,6 +15,8 @@ export interface World {
   bindings: readonly AccessBinding[];
   roles: readonly AccessRole[];
   systems: readonly ConnectedSystem[];
+  /** Access reviews: a revoked grant ends like an expired one. */
+  reviews?: readonly AccessReview[];
 }
 
 /** One User's account in one system: what it should be, what it is, and the steps between. */
@@ -34,7 +36,7 @@ export interface AccountPlan {
  */
 export function planAccountFor(user: User, world: World, system: ConnectedSystem, observed: ObservedAccount | undefined, capabilities: Capabilities, now: Date): AccountPlan | undefined {
   const seen = withDeprovisionClock(user, now);
-  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now)[0];
+  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
   return desired && accountPlan(seen, desired, observed, capabilities);
 }
 
@@ -115,6 +117,8 @@ export interface SystemPassInput {
 
 export interface SystemPass {
   system: ConnectedSystem;
+  /** The listing the pass was planned from, for the audit (accounts of declared Users that nothing grants). */
+  listing: readonly ObservedAccount[];
   accounts: AccountPlan[];
   orphans: OrphanPlan;
   guard: GuardDecision;
@@ -143,7 +147,7 @@ export function planSystemPass({ system, users, world, listing, capabilities, re
   const held: AccountChange[] = [];
   for (const account of accounts) (guard.verdict.tripped && account.deprovisions ? held : changes).push(...account.changes);
   (guard.verdict.tripped ? held : changes).push(...orphans.changes);
-  return { system, accounts, orphans, guard, changes, held };
+  return { system, listing, accounts, orphans, guard, changes, held };
 }
 
 /** The system's status shows its deletion guard tripped: it holds until approved (GuardInput.latched). */

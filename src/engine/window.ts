@@ -1,5 +1,5 @@
 // accessWindow(): when a User's access ends, and when the controller must look at it again.
-import type { AccessBinding, AccessRole, ConnectedSystem, User } from '../api/index.ts';
+import type { AccessBinding, AccessReview, AccessRole, ConnectedSystem, User } from '../api/index.ts';
 import { applicableBindings, inForce, type ApplicableBinding } from './binding.ts';
 import { deleteAfterRetentionAt, disabledAt } from './deprovision.ts';
 import { activeSystems } from './desired.ts';
@@ -38,11 +38,12 @@ export function accessWindow(
   roles: readonly AccessRole[],
   systems: readonly ConnectedSystem[],
   now: Date,
+  reviews: readonly AccessReview[] = [],
 ): AccessWindow {
   const at = now.getTime();
   const active = activeSystems(user, systems);
   const systemNames = new Set(active.map((system) => system.metadata.name));
-  const applicable = applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles));
+  const applicable = applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews);
 
   const reaching = userEntitled(user, at)
     ? applicable.filter((binding) => inForce(binding, at) && reachesSystem(binding, systemNames))

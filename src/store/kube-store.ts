@@ -18,6 +18,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { readSecret, statusCode } from './kube-read.ts';
 import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { EventOutbox } from './event-outbox.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
 export { loadKubeConfig } from './kube-config.ts';
@@ -47,6 +48,7 @@ export class KubeStore implements Store {
   /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
   readonly #parsed = new WeakMap<object, AnyResource | null>();
   readonly #instance = hostname();
+  readonly #events: EventOutbox<CoreV1Event>;
 
   constructor(options: KubeStoreOptions) {
     this.#logger = options.logger;
@@ -54,6 +56,7 @@ export class KubeStore implements Store {
     this.#handlers = new WatchHandlers(options.logger);
     this.#custom = options.kubeconfig.makeApiClient(CustomObjectsApi);
     this.#core = options.kubeconfig.makeApiClient(CoreV1Api);
+    this.#events = new EventOutbox(async (event) => void (await this.#core.createNamespacedEvent({ namespace: event.metadata!.namespace!, body: event })), this.#clock, this.#logger);
     const namespace = options.namespace;
     for (const kind of WATCHED_KINDS) {
       const plural = KINDS[kind].plural;
@@ -81,6 +84,7 @@ export class KubeStore implements Store {
 
   async stop(): Promise<void> {
     await Promise.all([...this.#informers.values()].map((informer) => informer.stop()));
+    await this.#events.close();
   }
 
   /** Restart counts and last activity per kind, for /readyz and metrics. */
@@ -115,6 +119,20 @@ export class KubeStore implements Store {
 
   watch<K extends KindName>(kind: K, handler: WatchHandler<K>): () => void {
     return this.#handlers.add(kind, handler);
+  }
+
+  async create<K extends KindName>(kind: K, object: ResourceByKind[K]): Promise<ResourceByKind[K] | undefined> {
+    const key = { namespace: object.metadata.namespace ?? 'default', name: object.metadata.name };
+    const { metadata, spec } = object;
+    const body = { apiVersion: object.apiVersion, kind, metadata: { name: metadata.name, namespace: key.namespace, labels: metadata.labels, annotations: metadata.annotations }, spec };
+    try {
+      const { name: _name, ...target } = this.#target(kind, key);
+      return this.#parse(kind, (await this.#custom.createNamespacedCustomObject({ ...target, body })) as Raw);
+    } catch (error) {
+      if (statusCode(error) !== 409) throw error;
+      const existing = await this.#read(kind, key);
+      return existing && this.#parse(kind, existing);
+    }
   }
 
   async updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined> {
@@ -243,12 +261,8 @@ export class KubeStore implements Store {
       lastTimestamp: now,
       count: 1,
     };
-    try {
-      await this.#core.createNamespacedEvent({ namespace, body: event });
-    } catch (error) {
-      // An event is a courtesy to the reader of `kubectl describe`; losing one must not fail a reconcile.
-      this.#logger.warn({ err: error, kind, object: `${namespace}/${object.metadata.name}`, reason }, 'could not record event');
-    }
+    // An Event must not fail a reconcile: one the API server refuses now is retried by the outbox.
+    await this.#events.post(event, `${kind} ${namespace}/${object.metadata.name} ${reason}`);
   }
 
   #target(kind: KindName, key: ObjectKey) {

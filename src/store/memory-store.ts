@@ -132,6 +132,13 @@ export class MemoryStore implements Store {
     return this.#handlers.add(kind, handler);
   }
 
+  async create<K extends KindName>(kind: K, object: ResourceByKind[K]): Promise<ResourceByKind[K] | undefined> {
+    const existing = this.get(kind, keyOf(object));
+    if (existing) return existing;
+    this.#create(kind, parseResource({ ...object, metadata: { name: object.metadata.name, namespace: object.metadata.namespace, labels: object.metadata.labels, annotations: object.metadata.annotations } } as AnyResource));
+    return this.get(kind, keyOf(object));
+  }
+
   async updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined> {
     const current = this.get(kind, key);
     if (!current) return undefined;

@@ -1,6 +1,6 @@
 // The store behind the controllers: the Kubernetes API in production (kube-store.ts), or an
 // in-memory store fed from manifest files (memory-store.ts) for `rollcall run --manifests DIR`.
-import type { AccessBinding, AccessRole, ConnectedSystem, IdentitySource, KindName, User, UserSpec } from '../api/index.ts';
+import type { AccessBinding, AccessReview, AccessRole, ConnectedSystem, IdentitySource, KindName, User, UserSpec } from '../api/index.ts';
 
 export interface ResourceByKind {
   ConnectedSystem: ConnectedSystem;
@@ -8,11 +8,12 @@ export interface ResourceByKind {
   AccessRole: AccessRole;
   AccessBinding: AccessBinding;
   IdentitySource: IdentitySource;
+  AccessReview: AccessReview;
 }
 export type AnyResource = ResourceByKind[KindName];
 
 /** The kinds a controller reads: a store against a cluster watches only these. */
-export const WATCHED_KINDS = ['ConnectedSystem', 'User', 'AccessRole', 'AccessBinding', 'IdentitySource'] as const satisfies readonly KindName[];
+export const WATCHED_KINDS = ['ConnectedSystem', 'User', 'AccessRole', 'AccessBinding', 'IdentitySource', 'AccessReview'] as const satisfies readonly KindName[];
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
 export type WatchEvent = 'add' | 'update' | 'delete';
@@ -56,6 +57,8 @@ export interface Store {
   updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined>;
   /** Adds or removes a finalizer (idempotent); returns the stored object, or undefined once it is gone. */
   setFinalizer<K extends KindName>(kind: K, key: ObjectKey, finalizer: string, present: boolean): Promise<ResourceByKind[K] | undefined>;
+  /** Creates the object (spec, labels, annotations); one that already exists is left as it is and returned. */
+  create<K extends KindName>(kind: K, object: ResourceByKind[K]): Promise<ResourceByKind[K] | undefined>;
   /** Sets (string) or removes (null) annotations. */
   setAnnotations<K extends KindName>(kind: K, key: ObjectKey, annotations: Record<string, string | null>): Promise<void>;
 

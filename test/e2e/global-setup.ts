@@ -10,7 +10,7 @@ export default async function setup(project: TestProject) {
   const env = { ...process.env, KUBECONFIG: controlPlane.kubeconfig };
   const crds = join(import.meta.dirname, '..', '..', 'crds');
   execFileSync('kubectl', ['apply', '-f', crds], { env, stdio: 'inherit' });
-  execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', '-f', crds], { env, stdio: 'inherit' });
+  execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=rollcall'], { env, stdio: 'inherit' });
   project.provide('kubeconfig', controlPlane.kubeconfig);
   project.provide('helm', binaries.helm);
   return async () => {

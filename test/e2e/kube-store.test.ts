@@ -128,6 +128,21 @@ describe('KubeStore against the real API server', () => {
     expect(await store.setFinalizer('User', key, FINALIZER, false)).toBeUndefined();
   });
 
+  it('creates an object, and a second create returns the one that exists', async () => {
+    const review = {
+      apiVersion: 'rollcall.dev/v1alpha1' as const,
+      kind: 'AccessReview' as const,
+      metadata: { name: 'created', namespace, labels: { series: 'a' } },
+      spec: { scope: {}, reviewers: ['rita'], dueDate: '2030-01-01T00:00:00Z', defaultDecision: 'keep' as const },
+    };
+    const created = await store.create('AccessReview', review);
+    expect(created).toMatchObject({ metadata: { name: 'created', labels: { series: 'a' } }, spec: { reviewers: ['rita'] } });
+    expect(created!.metadata.uid).toBeTruthy();
+    const again = await store.create('AccessReview', { ...review, spec: { ...review.spec, reviewers: ['someone-else'] } });
+    expect(again!.metadata.uid).toBe(created!.metadata.uid);
+    expect(kubectlOk(['get', 'arev', 'created', '-n', namespace, '-o', 'jsonpath={.spec.reviewers[0]}'])).toBe('rita');
+  });
+
   it('records Events that kubectl shows, and reads Secrets decoded', async () => {
     const user = store.get('User', { namespace, name: 'preexisting' })!;
     await store.recordEvent('User', user, 'Normal', 'AccountCreated', 'created uid=preexisting in corp-ldap');
@@ -151,10 +166,10 @@ describe('KubeStore against the real API server', () => {
     expect(await store.getSecret({ namespace, name: 'missing' })).toBeUndefined();
   });
 
-  it('an event that cannot be recorded is logged, not thrown', async () => {
+  it('an event that cannot be recorded is logged and kept for a retry, not thrown', async () => {
     const ghost = { ...store.get('User', { namespace, name: 'preexisting' })!, metadata: { name: 'ghost', namespace: 'no-such-namespace' } };
     await expect(store.recordEvent('User', ghost, 'Warning', 'SyncFailed', 'x')).resolves.toBeUndefined();
-    expect(lines.some((line) => line.msg === 'could not record event')).toBe(true);
+    expect(lines.some((line) => line.msg === 'could not post an Event; it will be retried')).toBe(true);
   });
 
   it('the watchdog restarts a watch whose connection failed, and catches up on what happened meanwhile', async () => {

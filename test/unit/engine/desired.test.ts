@@ -128,8 +128,24 @@ const cases: Case[] = [
   { name: 'requiresApproval without approval grants nothing', bindings: [binding('b', { role: 'admin', users: ['alice'] })], want: {} },
   {
     name: 'requiresApproval with approval grants',
-    bindings: [binding('b', { role: 'admin', users: ['alice'], approval: { approvedBy: 'carol' } })],
+    bindings: [binding('b', { role: 'admin', users: ['alice'], requestedBy: 'dave', approval: { approvedBy: 'carol', scope: { role: 'admin', users: ['alice'] } } })],
     want: { ldap: 'present:admins' },
+  },
+  {
+    name: 'an approval is void once the binding changes after it',
+    bindings: [binding('b', { role: 'admin', users: ['alice', 'bob'], requestedBy: 'dave', approval: { approvedBy: 'carol', scope: { role: 'admin', users: ['alice'] } } })],
+    want: {},
+  },
+  {
+    name: 'a self-approval grants nothing',
+    bindings: [binding('b', { role: 'admin', users: ['alice'], requestedBy: 'carol', approval: { approvedBy: 'carol', scope: { role: 'admin', users: ['alice'] } } })],
+    want: {},
+  },
+  {
+    name: 'the approver cannot approve their own access, even through a selector',
+    user: user('alice', {}, { labels: { team: 'ops' } }),
+    bindings: [binding('b', { role: 'admin', userSelector: { matchLabels: { team: 'ops' } }, requestedBy: 'dave', approval: { approvedBy: 'alice', scope: { role: 'admin', userSelector: { matchLabels: { team: 'ops' } } } } })],
+    want: {},
   },
   { name: 'approval required by an included role blocks the including role', bindings: [binding('b', { role: 'oncall', users: ['alice'] })], want: {} },
   {

@@ -81,7 +81,7 @@ function crdRules(): CrdRule[] {
     if (node.items) walk(kind, node.items, `${path}[*]`);
     if (typeof node.additionalProperties === 'object') walk(kind, node.additionalProperties, `${path}[*]`);
   };
-  for (const file of readdirSync(CRD_DIR)) {
+  for (const file of readdirSync(CRD_DIR).filter((name) => name.endsWith('.rollcall.dev.yaml'))) {
     const crd = parse(readFileSync(join(CRD_DIR, file), 'utf8'));
     for (const version of crd.spec.versions) walk(crd.spec.names.kind, version.schema.openAPIV3Schema, '');
   }

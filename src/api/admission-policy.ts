@@ -1,0 +1,159 @@
+// The ValidatingAdmissionPolicy that makes approvals of AccessBindings the API server's business:
+// the requester is whoever created the binding, an approval is written only by the approver
+// themself, who holds the RBAC verb `approve` on accessbindings, is neither the requester nor a
+// subject, and approves exactly the binding as it stands (spec.approval.scope). The engine
+// (src/engine/approval.ts) voids an approval whose scope no longer matches, so an edit after
+// approval takes the access away until someone approves again.
+import { GROUP } from './common.ts';
+
+type Json = Record<string, unknown>;
+
+export const APPROVAL_POLICY_NAME = 'accessbindings-approval.rollcall.dev';
+/** The custom RBAC verb an approver needs on accessbindings (and, for decisions, on accessreviews). */
+export const APPROVE_VERB = 'approve';
+
+const labels = { 'app.kubernetes.io/name': 'rollcall', 'app.kubernetes.io/part-of': 'rollcall' };
+
+/** The same optional field in two objects: both absent, or both present and equal. */
+const sameOptional = (a: string, b: string, field: string) => `(has(${a}.${field}) == has(${b}.${field}) && (!has(${a}.${field}) || ${a}.${field} == ${b}.${field}))`;
+
+const scopeMatches = ['users', 'userSelector', 'validFrom', 'validUntil'].reduce(
+  (rule, field) => `${rule} && ${sameOptional('object.spec.approval.scope', 'object.spec', field)}`,
+  'object.spec.approval.scope.role == object.spec.role',
+);
+
+export function approvalPolicy(): Json {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: APPROVAL_POLICY_NAME, labels },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [{ apiGroups: [GROUP], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['accessbindings'] }],
+      },
+      variables: [
+        {
+          name: 'approvalWritten',
+          expression:
+            "has(object.spec.approval) && (request.operation == 'CREATE' || !has(oldObject.spec.approval) || object.spec.approval != oldObject.spec.approval)",
+        },
+      ],
+      validations: [
+        {
+          expression: "request.operation != 'CREATE' || !has(object.spec.requestedBy) || object.spec.requestedBy == request.userInfo.username",
+          messageExpression: "'spec.requestedBy must be your own user name, ' + request.userInfo.username",
+          reason: 'Forbidden',
+        },
+        {
+          expression: `request.operation != 'UPDATE' || ${sameOptional('object.spec', 'oldObject.spec', 'requestedBy')}`,
+          message: 'spec.requestedBy cannot change: it records who created the binding',
+          reason: 'Forbidden',
+        },
+        {
+          expression: '!variables.approvalWritten || object.spec.approval.approvedBy == request.userInfo.username',
+          messageExpression: "'spec.approval.approvedBy must be your own user name, ' + request.userInfo.username + ': an approval is given by the approver'",
+          reason: 'Forbidden',
+        },
+        {
+          expression: '!variables.approvalWritten || has(object.spec.requestedBy)',
+          message: 'a binding without spec.requestedBy cannot be approved: create it again with spec.requestedBy set to the requester',
+          reason: 'Forbidden',
+        },
+        {
+          expression: '!variables.approvalWritten || object.spec.approval.approvedBy != object.spec.requestedBy',
+          message: 'the requester cannot approve their own binding',
+          reason: 'Forbidden',
+        },
+        {
+          expression: '!variables.approvalWritten || !has(object.spec.users) || !(object.spec.approval.approvedBy in object.spec.users)',
+          message: 'a subject of the binding cannot approve their own access',
+          reason: 'Forbidden',
+        },
+        {
+          expression: `!variables.approvalWritten || authorizer.group('${GROUP}').resource('accessbindings').namespace(object.metadata.namespace).name(object.metadata.name).check('${APPROVE_VERB}').allowed()`,
+          messageExpression: `request.userInfo.username + ' may not approve: approving needs the RBAC verb ${APPROVE_VERB} on accessbindings.${GROUP}'`,
+          reason: 'Forbidden',
+        },
+        {
+          expression: `!variables.approvalWritten || (${scopeMatches})`,
+          message: 'spec.approval.scope must equal the binding as approved: role, users, userSelector, validFrom and validUntil',
+          reason: 'Invalid',
+        },
+      ],
+    },
+  };
+}
+
+export function approvalPolicyBinding(): Json {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: APPROVAL_POLICY_NAME, labels },
+    spec: { policyName: APPROVAL_POLICY_NAME, validationActions: ['Deny'] },
+  };
+}
+
+export const REVIEW_POLICY_NAME = 'accessreviews-decisions.rollcall.dev';
+
+/**
+ * Decisions of an AccessReview: appended only, each by the reviewer themself, who is listed in
+ * spec.reviewers, holds the verb approve on accessreviews, and is not deciding on their own access.
+ */
+export function reviewPolicy(): Json {
+  const isNew = "request.operation == 'CREATE' || !has(oldObject.spec.decisions) || !(d in oldObject.spec.decisions)";
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: REVIEW_POLICY_NAME, labels },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [{ apiGroups: [GROUP], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['accessreviews'] }],
+      },
+      variables: [{ name: 'newDecisions', expression: `has(object.spec.decisions) ? object.spec.decisions.filter(d, ${isNew}) : []` }],
+      validations: [
+        {
+          expression: "request.operation != 'UPDATE' || !has(oldObject.spec.decisions) || oldObject.spec.decisions.all(d, has(object.spec.decisions) && d in object.spec.decisions)",
+          message: 'spec.decisions are never changed or removed: append a decision instead',
+          reason: 'Forbidden',
+        },
+        {
+          expression: 'variables.newDecisions.all(d, d.decidedBy == request.userInfo.username)',
+          messageExpression: "'spec.decisions[].decidedBy must be your own user name, ' + request.userInfo.username",
+          reason: 'Forbidden',
+        },
+        {
+          expression: 'variables.newDecisions.all(d, d.decidedBy in object.spec.reviewers)',
+          message: 'only a reviewer listed in spec.reviewers can decide',
+          reason: 'Forbidden',
+        },
+        {
+          expression: 'variables.newDecisions.all(d, d.user != request.userInfo.username)',
+          message: 'a reviewer cannot decide on their own access',
+          reason: 'Forbidden',
+        },
+        {
+          expression: `size(variables.newDecisions) == 0 || authorizer.group('${GROUP}').resource('accessreviews').namespace(object.metadata.namespace).name(object.metadata.name).check('${APPROVE_VERB}').allowed()`,
+          messageExpression: `request.userInfo.username + ' may not decide: deciding needs the RBAC verb ${APPROVE_VERB} on accessreviews.${GROUP}'`,
+          reason: 'Forbidden',
+        },
+      ],
+    },
+  };
+}
+
+/** A ClusterRole to bind to approvers (with a RoleBinding per namespace, or cluster-wide). */
+export function approverClusterRole(): Json {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'rollcall-approver', labels },
+    rules: [{ apiGroups: [GROUP], resources: ['accessbindings', 'accessreviews'], verbs: ['get', 'list', 'watch', 'patch', 'update', APPROVE_VERB] }],
+  };
+}
+
+export function admissionObjects(): Json[] {
+  const bindingOf = (policyName: string) => ({ ...approvalPolicyBinding(), metadata: { name: policyName, labels }, spec: { policyName, validationActions: ['Deny'] } });
+  return [approvalPolicy(), bindingOf(APPROVAL_POLICY_NAME), reviewPolicy(), bindingOf(REVIEW_POLICY_NAME), approverClusterRole()];
+}

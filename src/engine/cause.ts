@@ -1,0 +1,81 @@
+// Why a change is made to an account: the declaration that caused it, for the audit line every
+// applied change logs (src/controllers/audit-trail.ts). Pure, and asked of the same inputs the
+// plan was made from, so the cause names what the plan acted on.
+import type { AccessBinding, AccountChange, User } from '../api/index.ts';
+import { applicableBindings, inForce, type ApplicableBinding } from './binding.ts';
+import type { World } from './pass.ts';
+import { sameTenant } from './tenant.ts';
+import { userEntitled } from './user.ts';
+
+export type CauseKind = 'AccessBinding' | 'AccessRole' | 'IdentitySource' | 'AccessReview' | 'Approval' | 'User';
+
+export interface Cause {
+  kind: CauseKind;
+  name: string;
+  reason?: string;
+  ticket?: string;
+}
+
+/** The cause of `change` to `user`'s account in `system`, judged at `now`. */
+export function changeCause(change: AccountChange, user: User, system: string, world: World, now: Date): Cause {
+  const at = now.getTime();
+  const applicable = applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews).filter((a) => a.role.grants.has(system));
+  const granting = (entitlement: string | undefined) =>
+    applicable.filter((a) => entitlement === undefined || (a.role.grants.get(system)?.has(entitlement) ?? false));
+  const userCause = (reason: string): Cause => ({ kind: 'User', name: user.metadata.name, reason });
+  const leaving = () => (userEntitled(user, at) ? undefined : userCause(leaverReason(user, at)));
+
+  switch (change.op) {
+    case 'grant':
+    case 'create':
+    case 'enable': {
+      const entitlement = change.op === 'grant' ? change.entitlement : undefined;
+      const first = granting(entitlement).find((a) => inForce(a, at));
+      return first ? bindingCause(first.binding, approvalReason(first)) : userCause('no binding in force grants it');
+    }
+    case 'update':
+      return userCause('the User\'s attributes changed');
+    case 'revoke':
+    case 'disable':
+    case 'delete': {
+      const left = leaving();
+      if (left) return left;
+      const entitlement = change.op === 'revoke' ? change.entitlement : undefined;
+      const lapsed = granting(entitlement).find((a) => !inForce(a, at));
+      if (lapsed?.revokedBy && lapsed.endsAt !== undefined && at >= lapsed.endsAt) {
+        const { review, decidedBy } = lapsed.revokedBy;
+        return { kind: 'AccessReview', name: review, reason: decidedBy === 'default' ? 'revoked by default at the due date' : `revoked by ${decidedBy}` };
+      }
+      if (lapsed) return bindingCause(lapsed.binding, lapsedReason(lapsed, at));
+      const stillBound = applicable.find((a) => inForce(a, at));
+      if (stillBound && entitlement !== undefined) return { kind: 'AccessRole', name: stillBound.binding.spec.role, reason: `no longer grants ${entitlement}` };
+      return userCause('no binding grants it');
+    }
+  }
+}
+
+function bindingCause(binding: AccessBinding, reason: string | undefined): Cause {
+  const cause: Cause = { kind: 'AccessBinding', name: binding.metadata.name };
+  const why = [binding.spec.reason, reason].filter(Boolean).join('; ');
+  if (why) cause.reason = why;
+  if (binding.spec.ticket) cause.ticket = binding.spec.ticket;
+  return cause;
+}
+
+function approvalReason(grant: ApplicableBinding): string | undefined {
+  return grant.approval.state === 'Granted' ? `approved by ${grant.approval.approvedBy}` : undefined;
+}
+
+function lapsedReason(grant: ApplicableBinding, at: number): string {
+  if (!grant.approved) return `approval ${grant.approval.state.toLowerCase()}: ${grant.approval.message}`;
+  if (grant.endsAt !== undefined && at >= grant.endsAt) return `ended at ${new Date(grant.endsAt).toISOString()}`;
+  return 'not yet in force';
+}
+
+function leaverReason(user: User, at: number): string {
+  if (user.metadata.deletionTimestamp !== undefined) return 'the User is being deleted';
+  if (user.spec.state !== 'active') return `the User is ${user.spec.state}`;
+  const until = user.spec.validUntil;
+  if (until !== undefined && Date.parse(until) <= at) return `the User's validUntil ${until} has passed`;
+  return 'the User is not yet valid';
+}

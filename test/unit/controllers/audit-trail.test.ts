@@ -1,0 +1,103 @@
+// Every change applied to a connected system logs one JSON line with audit: true and its cause.
+// The controllers run on the in-memory store against the embedded sqlite system.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { TestClock } from '../../../src/clock/clock.ts';
+import { Manager } from '../../../src/controllers/manager.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { Metrics } from '../../../src/process/metrics.ts';
+
+const T0 = new Date('2026-11-30T09:00:00Z');
+
+describe('the audit trail', () => {
+  let dir = '';
+  let store: MemoryStore;
+  let manager: Manager;
+  const clock = new TestClock(T0);
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const audit = () => lines.filter((line) => line.audit === true).map(({ audit, namespace, system, user, userName, op, entitlement, cause }) => ({ audit, namespace, system, user, userName, op, entitlement, cause }));
+
+  const write = (bindingUntil: string, review = '') => {
+    const db = JSON.stringify(join(dir, 'directory.db'));
+    writeFileSync(
+      join(dir, 'all.yaml'),
+      [
+        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${db}}, deprovision: {policy: disable}}`,
+        'kind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff]}]}',
+        'kind: AccessRole\nmetadata: {name: oncall, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [pager]}]}',
+        'kind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [ann]}',
+        `kind: AccessBinding\nmetadata: {name: ann-oncall, namespace: acme}\nspec: {role: oncall, users: [ann], validUntil: "${bindingUntil}", reason: incident, ticket: INC-7}`,
+        'kind: User\nmetadata: {name: ann, namespace: acme}\nspec: {userName: ann}',
+        ...(review ? [review] : []),
+      ]
+        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
+        .join('---\n'),
+    );
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rollcall-audit-trail-'));
+    write('2026-11-30T10:00:00Z');
+    const logger = pino({ level: 'info' }, sink);
+    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }), clock });
+    manager = new Manager({ store, logger, metrics: new Metrics({ defaultMetrics: false }), clock });
+    await manager.start();
+    await manager.idle();
+  });
+  afterAll(async () => {
+    await manager?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a joiner: create and each grant name the binding that caused them, with reason and ticket', () => {
+    expect(audit()).toEqual([
+      { audit: true, namespace: 'acme', system: 'directory', user: 'ann', userName: 'ann', op: 'create', entitlement: undefined, cause: { kind: 'AccessBinding', name: 'staff' } },
+      { audit: true, namespace: 'acme', system: 'directory', user: 'ann', userName: 'ann', op: 'grant', entitlement: 'all-staff', cause: { kind: 'AccessBinding', name: 'staff' } },
+      { audit: true, namespace: 'acme', system: 'directory', user: 'ann', userName: 'ann', op: 'grant', entitlement: 'pager', cause: { kind: 'AccessBinding', name: 'ann-oncall', reason: 'incident', ticket: 'INC-7' } },
+    ]);
+  });
+
+  it('temporary access ending: the revoke names the binding and when it ended', async () => {
+    lines.length = 0;
+    clock.set(new Date('2026-11-30T10:00:01Z'));
+    manager.requeueAll();
+    await manager.idle();
+    expect(audit()).toEqual([
+      {
+        audit: true,
+        namespace: 'acme',
+        system: 'directory',
+        user: 'ann',
+        userName: 'ann',
+        op: 'revoke',
+        entitlement: 'pager',
+        cause: { kind: 'AccessBinding', name: 'ann-oncall', reason: 'incident; ended at 2026-11-30T10:00:00.000Z', ticket: 'INC-7' },
+      },
+    ]);
+  });
+
+  it('an access review\'s revoke takes the access away through the normal lifecycle, with the review as cause', async () => {
+    lines.length = 0;
+    clock.advance(60_000);
+    write(
+      '2026-11-30T10:00:00Z',
+      'kind: AccessReview\nmetadata: {name: q4, namespace: acme}\nspec: {reviewers: [rita], dueDate: "2026-12-31T00:00:00Z", decisions: [{user: ann, binding: staff, decision: revoke, decidedBy: rita}]}',
+    );
+    store.reload();
+    await manager.idle();
+    expect(audit()).toEqual([
+      { audit: true, namespace: 'acme', system: 'directory', user: 'ann', userName: 'ann', op: 'revoke', entitlement: 'all-staff', cause: { kind: 'AccessReview', name: 'q4', reason: 'revoked by rita' } },
+      expect.objectContaining({ op: 'disable', cause: expect.objectContaining({ kind: 'AccessReview', name: 'q4' }) }),
+    ]);
+  });
+});

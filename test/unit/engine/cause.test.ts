@@ -1,0 +1,37 @@
+// changeCause: the declaration behind each change, for the audit line.
+import { describe, expect, it } from 'vitest';
+import type { AccountChange } from '../../../src/api/index.ts';
+import { changeCause, type Cause, type World } from '../../../src/engine/index.ts';
+import { HOUR, NOW, at, binding, grants, role, system, user } from './fixtures.ts';
+
+const roles = [role('staff', { grants: grants({ wiki: ['all'] }) }), role('admin', { requiresApproval: true, grants: grants({ wiki: ['admin'] }) })];
+const world = (...bindings: ReturnType<typeof binding>[]): World => ({ systems: [system('wiki')], roles, bindings });
+const ann = user('ann');
+const grant = (entitlement: string): AccountChange => ({ op: 'grant', userName: 'ann', entitlement });
+const revoke = (entitlement: string): AccountChange => ({ op: 'revoke', userName: 'ann', entitlement });
+
+const cases: Array<{ name: string; change: AccountChange; user?: ReturnType<typeof user>; world: World; want: Cause }> = [
+  { name: 'a grant names the binding, its reason and ticket', change: grant('all'), world: world(binding('b', { role: 'staff', users: ['ann'], reason: 'joiner', ticket: 'HR-1' })), want: { kind: 'AccessBinding', name: 'b', reason: 'joiner', ticket: 'HR-1' } },
+  {
+    name: 'an approved grant says who approved',
+    change: grant('admin'),
+    world: world(binding('b', { role: 'admin', users: ['ann'], requestedBy: 'dan', approval: { approvedBy: 'eve', scope: { role: 'admin', users: ['ann'] } } })),
+    want: { kind: 'AccessBinding', name: 'b', reason: 'approved by eve' },
+  },
+  { name: 'a revoke after the binding ended', change: revoke('all'), world: world(binding('b', { role: 'staff', users: ['ann'], validUntil: at(-HOUR) })), want: { kind: 'AccessBinding', name: 'b', reason: `ended at ${at(-HOUR)}` } },
+  {
+    name: 'a revoke after the approval was voided',
+    change: revoke('admin'),
+    world: world(binding('b', { role: 'admin', users: ['ann', 'bob'], requestedBy: 'dan', approval: { approvedBy: 'eve', scope: { role: 'admin', users: ['ann'] } } })),
+    want: { kind: 'AccessBinding', name: 'b', reason: 'approval voided: users changed after eve approved' },
+  },
+  { name: 'a revoke because the role no longer grants it', change: revoke('old'), world: world(binding('b', { role: 'staff', users: ['ann'] })), want: { kind: 'AccessRole', name: 'staff', reason: 'no longer grants old' } },
+  { name: 'a leaver', change: { op: 'disable', userName: 'ann' }, user: user('ann', { state: 'terminated' }), world: world(binding('b', { role: 'staff', users: ['ann'] })), want: { kind: 'User', name: 'ann', reason: 'the User is terminated' } },
+  { name: 'an attribute update', change: { op: 'update', userName: 'ann', attributes: { email: 'a@b' } }, world: world(), want: { kind: 'User', name: 'ann', reason: "the User's attributes changed" } },
+];
+
+describe('changeCause', () => {
+  it.each(cases)('$name', ({ change, user: subject, world: w, want }) => {
+    expect(changeCause(change, subject ?? ann, 'wiki', w, NOW)).toEqual(want);
+  });
+});
