@@ -145,9 +145,9 @@ describe('rollcall plan against the real API server', () => {
     expect(document.systems).toHaveLength(1);
     expect(document.systems[0]).toMatchObject({ namespace, name: 'directory', type: 'sqlite', status: 'planned', orphans: [], guard: { tripped: false, count: 1, limit: 5 } });
     expect(document.systems[0]!.changes).toEqual([
+      { op: 'disable', userName: 'bob' },
       { op: 'revoke', userName: 'bob', entitlement: 'engineering' },
       { op: 'revoke', userName: 'bob', entitlement: 'vpn-users' },
-      { op: 'disable', userName: 'bob' },
       { op: 'create', userName: 'carol', attributes: expect.objectContaining({ givenName: 'carol', familyName: 'Test' }) },
       { op: 'grant', userName: 'carol', entitlement: 'engineering' },
       { op: 'grant', userName: 'carol', entitlement: 'vpn-users' },
@@ -218,9 +218,9 @@ describe('rollcall plan against the real API server', () => {
     const system = (JSON.parse(plan.stdout) as PlanDocument).systems[0]!;
     expect(system.guard).toMatchObject({ tripped: true, count: 1, limit: 5, message: expect.stringContaining('approve-deprovision="1"') });
     expect(system.changes.filter((c) => c.userName === 'bob')).toEqual([
+      { op: 'disable', userName: 'bob', held: true },
       { op: 'revoke', userName: 'bob', entitlement: 'engineering', held: true },
       { op: 'revoke', userName: 'bob', entitlement: 'vpn-users', held: true },
-      { op: 'disable', userName: 'bob', held: true },
     ]);
     expect(system.changes.filter((c) => c.userName === 'carol').every((c) => c.held === undefined)).toBe(true);
 

@@ -112,7 +112,9 @@ describe('rollcall run against the real API server', () => {
   it('cuts off a leaver: terminated means disabled, with no groups left', async () => {
     kubectlOk(['patch', 'user', 'bob', '-n', namespace, '--type=merge', '-p', '{"spec":{"state":"terminated"}}']);
     const deadline = Date.now() + 30_000;
-    while (account(dbPath, 'bob')?.state !== 'disabled' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    // Cut off first (disabled), then the revokes: wait for both.
+    const done = () => account(dbPath, 'bob')?.state === 'disabled' && account(dbPath, 'bob')?.groups.length === 0;
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(account(dbPath, 'bob')).toMatchObject({ state: 'disabled', groups: [] });
     expect(account(dbPath, 'alice')?.state).toBe('present');
   });

@@ -1,5 +1,6 @@
 // The sqlite connector: Rollcall's embedded directory, one file, no server.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { CANONICAL_ATTRIBUTES, changeUserName, PermanentError, type AccountChange, type Capabilities, type ObservedAccount } from '../../api/index.ts';
@@ -68,8 +69,15 @@ export class SqliteConnector implements Connector {
     if (db?.isOpen) db.close();
   }
 
+  /**
+   * Observing a file a run would create (it is missing, its nearest existing ancestor a directory):
+   * it reads as empty. One a run could not create (a parent is a regular file) fails as a run would.
+   */
   #missingWhileObserving(): boolean {
-    return this.#options.observeOnly && !existsSync(this.#options.path);
+    if (!this.#options.observeOnly || existsSync(this.#options.path)) return false;
+    let ancestor = dirname(this.#options.path);
+    while (!existsSync(ancestor) && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor);
+    return statSync(ancestor).isDirectory();
   }
 
   /** One call: open if needed, then run `step`, waiting for locks until the connector's timeout. */
