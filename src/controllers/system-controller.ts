@@ -8,6 +8,7 @@ import { setCondition, statusEqual } from '../api/conditions.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { describeChange, eventReason } from './describe.ts';
+import { yieldIfBusy } from '../queue/yield.ts';
 import { withFinalizer } from './finalizer.ts';
 import type { Outcome, Reconciler } from './reconciler.ts';
 
@@ -166,7 +167,11 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       ...(await guardStatus(ctx, system, decision)),
     },
   );
-  for (const user of users) ctx.enqueue('User', keyOf(user));
+  // Thousands of Users: woken in slices, so the event loop keeps turning.
+  for (const user of users) {
+    await yieldIfBusy();
+    ctx.enqueue('User', keyOf(user));
+  }
   return { requeueAt: schedule.nextListingAt(system) };
 }
 
