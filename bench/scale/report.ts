@@ -65,7 +65,10 @@ export function rows(r: ScaleResults): Row[] {
 
   add('1 convergence', `apply ${r.users} Users through the API server (32 in flight)`, s(c?.applyMs));
   add('1 convergence', 'first User applied → every User Ready, SYSTEMS n/n', c ? (c.convergeMs === null ? `timed out (${c.ready}/${r.users} Ready)` : s(c.convergeMs)) : '-', '', c ? (c.convergeMs === null ? 'FAILED' : '') : 'not run');
-  for (const kind of r.systems) add('1 convergence', `${kind}: every account with its groups (polled)`, s(c?.perSystemMs[kind]));
+  for (const kind of r.systems) {
+    const done = c?.perSystemMs[kind];
+    add('1 convergence', `${kind}: every account with its groups (polled)`, c && done === null ? `timed out (${c.perSystemAccounts[kind] ?? 0}/${r.users})` : s(done));
+  }
   add('1 convergence', 'Rollcall / raw', x(ratio), '≤ 1.5×', verdict(ratio === undefined ? undefined : ratio <= 1.5));
   if (c) add('1 convergence', 'CPU seconds of rollcall / User reconciles', `${c.cpuSeconds.toFixed(1)} s / ${c.userReconciles}`);
   for (const kind of r.systems) {

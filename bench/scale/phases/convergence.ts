@@ -18,6 +18,8 @@ export interface ConvergenceResult {
   ready: number;
   /** First User applied → the system held every account with its groups (polled; resolution: one poll). */
   perSystemMs: Partial<Record<SystemKind, number | null>>;
+  /** Accounts each system held as declared at its last poll (N once converged). */
+  perSystemAccounts: Partial<Record<SystemKind, number>>;
   userReconciles: number;
   apiRequests: Record<string, number>;
   cpuSeconds: number;
@@ -32,6 +34,7 @@ export async function convergence(ctx: Context, timeoutMs: number): Promise<Conv
   const users = Array.from({ length: ctx.users }, (_, i) => userObject(ctx.scope, i));
 
   const perSystemMs: ConvergenceResult['perSystemMs'] = {};
+  const perSystemAccounts: ConvergenceResult['perSystemAccounts'] = {};
   let stop = false;
   let startedAt = now();
   const poll = async (kind: SystemKind) => {
@@ -39,6 +42,7 @@ export async function convergence(ctx: Context, timeoutMs: number): Promise<Conv
     while (!stop) {
       const at = now();
       const found = matching(expected, await ctx.probes.all[kind].accounts().catch(() => new Map()));
+      perSystemAccounts[kind] = found;
       if (found === ctx.users) {
         perSystemMs[kind] = now() - startedAt;
         ctx.log(`  ${kind}: every account with its groups after ${((now() - startedAt) / 1000).toFixed(1)} s`);
@@ -70,6 +74,7 @@ export async function convergence(ctx: Context, timeoutMs: number): Promise<Conv
     convergeMs: allReady ? lastReady - firstAt : null,
     ready: ctx.readiness.readyAt.size,
     perSystemMs,
+    perSystemAccounts,
     userReconciles: delta('controller_runtime_reconcile_total', { controller: 'user' }),
     apiRequests: requestDelta(requestsBefore, ctx.kube.requestCounts()),
     cpuSeconds: ctx.rollcall.stats().cpuSeconds - cpuBefore,

@@ -59,11 +59,17 @@ function perSystem(ctx: Context, samples: { seen: Map<SystemKind, Map<string, nu
   return out;
 }
 
-export async function sequentialLeavers(ctx: Context, names: string[]): Promise<LatencyResult> {
+/** At most `budgetMs` in all: leavers not started by then are left out (and counted as timed out). */
+export async function sequentialLeavers(ctx: Context, names: string[], budgetMs = 600_000): Promise<LatencyResult> {
   const ms: number[] = [];
   const samples: Parameters<typeof perSystem>[1] = [];
   let timedOut = 0;
+  const deadline = now() + budgetMs;
   for (const name of names) {
+    if (now() > deadline) {
+      timedOut++;
+      continue;
+    }
     const at = await terminate(ctx, name);
     const { done, seen } = await disabledEverywhere(ctx, [name], 60_000, 5);
     samples.push({ seen, started: new Map([[name, at]]) });
