@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark once, a table on the console, and the same table with the
 // machine and the command in bench/results/<date>.md. Kept under ~2 minutes on 2 shared cores.
+// `npm run bench -- --scale [--users N]`: the scale benchmark against real servers (bench/scale/).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -10,6 +11,12 @@ import { engineBenchmark } from './engine.bench.ts';
 import { leaverBenchmark } from './leaver.bench.ts';
 import type { Row } from './measure.ts';
 import { postgresBenchmark } from './postgres.bench.ts';
+
+const args = process.argv.slice(2);
+if (args.includes('--scale')) {
+  const { runScale } = await import('./scale/main.ts');
+  process.exit(await runScale(args));
+}
 
 const COMMAND = 'npm run bench';
 const started = performance.now();
