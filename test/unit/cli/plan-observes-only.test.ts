@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planCommand } from '../../../src/cli/plan.ts';
+import { aliceDirectory } from '../../helpers/alice-directory.ts';
 
 describe('rollcall plan on a system that does not exist yet', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-plan-observe-'));
@@ -15,29 +16,7 @@ describe('rollcall plan on a system that does not exist yet', () => {
     const manifests = join(dir, 'manifests');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(manifests);
-    writeFileSync(
-      join(manifests, 'all.yaml'),
-      `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: acme}
-spec: {role: staff, users: [alice]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: alice, namespace: acme}
-spec: {userName: alice}
-`,
-    );
+    writeFileSync(join(manifests, 'all.yaml'), aliceDirectory({ path: db, deprovision: '{policy: disable}', withUser: true }));
     const lines: string[] = [];
     const code = await planCommand({ dir: manifests, state: join(dir, 'state.json'), output: 'text' }, { line: (t) => lines.push(t), error: (t) => lines.push(t) });
     expect(lines.join('\n')).toMatch(/\+ alice\s+create account/);

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { TestClock } from '../../../src/clock/clock.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
+import { aliceDirectory } from '../../helpers/alice-directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 
 const HOUR = 3_600_000;
@@ -20,24 +21,7 @@ describe('deleting a User in a disableThenDelete system', () => {
   let manager: Manager;
   const clock = new TestClock(new Date('2030-05-01T08:00:00Z'));
   const write = (withUser: boolean) =>
-    writeFileSync(
-      join(dir, 'all.yaml'),
-      `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: disableThenDelete, retention: 24h}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: acme}
-spec: {role: staff, users: [alice]}
-${withUser ? '---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alice}\n' : ''}`,
-    );
+    writeFileSync(join(dir, 'all.yaml'), aliceDirectory({ path: db, deprovision: '{policy: disableThenDelete, retention: 24h}', withUser }));
   const alice = () => store.get('User', { namespace: 'acme', name: 'alice' });
   const settle = async () => {
     await new Promise((resolve) => setTimeout(resolve, 20));

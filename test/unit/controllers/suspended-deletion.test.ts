@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
+import { aliceDirectory } from '../../helpers/alice-directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 
 describe('deleting a User while its system is suspended', () => {
@@ -15,24 +16,7 @@ describe('deleting a User while its system is suspended', () => {
   let store: MemoryStore;
   let manager: Manager;
   const write = (suspend: boolean, withUser: boolean) =>
-    writeFileSync(
-      join(dir, 'all.yaml'),
-      `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: delete}, suspend: ${suspend}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: acme}
-spec: {role: staff, users: [alice]}
-${withUser ? '---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alice}\n' : ''}`,
-    );
+    writeFileSync(join(dir, 'all.yaml'), aliceDirectory({ path: db, deprovision: '{policy: delete}', suspend, withUser }));
   const alice = () => store.get('User', { namespace: 'acme', name: 'alice' });
   const settle = async () => {
     store.reload();

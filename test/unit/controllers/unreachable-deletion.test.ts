@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
+import { aliceDirectory } from '../../helpers/alice-directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 
@@ -17,24 +18,7 @@ describe('deleting a User whose system is unreachable', () => {
   const { logger, lines: logLines } = capturedLogger('info');
 
   const write = (path: string, withUser: boolean) => {
-    writeFileSync(
-      join(dir, 'manifests', 'all.yaml'),
-      `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(path)}}, deprovision: {policy: delete}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: acme}
-spec: {role: staff, users: [alice]}
-${withUser ? '---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alice}\n' : ''}`,
-    );
+    writeFileSync(join(dir, 'manifests', 'all.yaml'), aliceDirectory({ path: path, deprovision: '{policy: delete}', withUser }));
   };
   const settle = async () => {
     store.reload();
