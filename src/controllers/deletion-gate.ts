@@ -10,7 +10,7 @@
 // Admissions are serialized per system: the decision and the recording of the deprovision it lets
 // through happen together, so reconciles running side by side can never both slip under the limit.
 import type { Capabilities, ConnectedSystem, ObservedAccount, User } from '../api/index.ts';
-import { accessWindow, accountPlan, decideGuard, desiredAccounts, guardTripped, parseDuration, withDeprovisionClock, type GuardDecision, type RecentDeprovision, type World } from '../engine/index.ts';
+import { accessWindow, accountPlan, holdingUsers, decideGuard, desiredAccounts, guardTripped, parseDuration, withDeprovisionClock, type GuardDecision, type RecentDeprovision, type World } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -129,7 +129,7 @@ export class DeletionGate {
     const pending: string[] = [];
     let holders = 0;
     const seen = new Set<string>();
-    for (const user of ctx.store.list('User', namespace)) {
+    for (const user of holdingUsers(ctx.store.list('User', namespace))) {
       await yieldIfBusy();
       const userName = user.spec.userName;
       seen.add(userName);

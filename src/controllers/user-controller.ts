@@ -2,7 +2,7 @@
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
 import { RetryableError, type AccountStatus, type User, type UserStatus } from '../api/index.ts';
-import { accessWindow, desiredAccounts, heldSystems, isLeaving, withDeprovisionClock } from '../engine/index.ts';
+import { accessWindow, desiredAccounts, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -26,6 +26,12 @@ export function userReconciler(ctx: ControllerContext): Reconciler {
 /** Drives every system; `done` once nothing failed, nothing is held and nothing waits. */
 async function converge(ctx: ControllerContext, key: ObjectKey, user: User, signal: AbortSignal): Promise<{ done: boolean; outcome: Outcome }> {
   const now = ctx.clock.now();
+  const holder = userNameTakenBy(user, ctx.store.list('User', key.namespace));
+  if (holder) {
+    // Refused everywhere: the older User holds this userName, and its account is not ours to share.
+    await refuseConflict(ctx, key, user, holder, now);
+    return { done: true, outcome: {} };
+  }
   // The deprovision clock starts the first time the User is seen leaving, and stops if it returns.
   const leaving = isLeaving(user, now);
   const withClock = withDeprovisionClock(user, now);
@@ -51,6 +57,9 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
   const status = buildStatus(user, accounts, desired.length + waiting.length, failed, held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now);
 
+  if (user.status?.conditions?.some((c) => c.type === 'Conflict' && c.status === 'True')) {
+    status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'False', reason: 'UserNameHeld', message: `this User holds userName ${user.spec.userName}` }, user.metadata.generation, now);
+  }
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
   }
@@ -66,6 +75,15 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
     throw new RetryableError(failed.join('; '), { retryAfterMs: retryAfterMs || undefined });
   }
   return { done, outcome: requeueAtEarliest([window.nextWakeAt]) };
+}
+
+/** Status of a User whose userName an older User holds: Conflict, and not Ready. */
+async function refuseConflict(ctx: ControllerContext, key: ObjectKey, user: User, holder: User, now: Date): Promise<void> {
+  const message = `userName ${user.spec.userName} is already used by User ${holder.metadata.name}, which is older: this User gets no account until that one is gone or the userName is changed`;
+  let conditions = setCondition(user.status?.conditions, { type: 'Conflict', status: 'True', reason: 'UserNameTaken', message }, user.metadata.generation, now);
+  conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message }, user.metadata.generation, now);
+  const status: UserStatus = { ...user.status, observedGeneration: user.metadata.generation, systems: '0/0', accounts: [], conditions };
+  if (!statusEqual(user.status ?? {}, status)) await ctx.store.updateStatus('User', key, status);
 }
 
 /** Latency from "seen leaving" to "done everywhere", observed once per departure. */

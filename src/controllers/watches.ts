@@ -20,7 +20,15 @@ type Mapping = (object: AnyResource, old: AnyResource | undefined, store: Store)
 export const WATCHES: Partial<Record<KindName, Mapping>> = {
   ConnectedSystem: (system) => [{ kind: 'ConnectedSystem', key: keyOf(system) }],
   IdentitySource: (source) => [{ kind: 'IdentitySource', key: keyOf(source) }],
-  User: (user, old, store) => [{ kind: 'User', key: keyOf(user) }, ...bindingsWhoseSelectionChanged(user as User, old as User | undefined, store)],
+  User: (user, old, store) => [
+    { kind: 'User', key: keyOf(user) },
+    ...bindingsWhoseSelectionChanged(user as User, old as User | undefined, store),
+    // Another User with the same userName may hold it now, or no longer (oldest wins).
+    ...store
+      .list('User', keyOf(user).namespace)
+      .filter((other) => other.metadata.name !== user.metadata.name && (other.spec.userName === (user as User).spec.userName || other.spec.userName === (old as User | undefined)?.spec.userName))
+      .map((other) => ({ kind: 'User' as const, key: keyOf(other) })),
+  ],
   AccessBinding: (binding, old, store) => [
     { kind: 'AccessBinding', key: keyOf(binding) },
     ...usersOf(binding as AccessBinding, old as AccessBinding | undefined, store),

@@ -9,6 +9,7 @@ import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisio
 import { isRestoringDeprovision, withDeprovisionClock } from './leaving.ts';
 import { planOrphans, type OrphanPlan } from './orphans.ts';
 import { planAccount } from './plan.ts';
+import { holdingUsers } from './username-claims.ts';
 
 /** The declared objects of one namespace that decide access. */
 export interface World {
@@ -131,7 +132,8 @@ export interface SystemPass {
 /** The whole pass for one system, as `rollcall plan` shows it and the controllers carry it out. */
 export function planSystemPass({ system, users, world, listing, capabilities, recent, now }: SystemPassInput): SystemPass {
   const byName = new Map(listing.map((account) => [account.userName, account]));
-  const accounts = users.flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now) ?? []);
+  // A User whose userName an older User holds gets nothing (Conflict); the holder's plan stands.
+  const accounts = holdingUsers(users).flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now) ?? []);
   const declared = new Set(users.map((user) => user.spec.userName));
   const orphans = planOrphans([...listing], declared, system.spec.orphans, capabilities);
   const guard = decideGuard({

@@ -71,6 +71,14 @@ describe('planSystemPass', () => {
     expect(plan.held.filter((c) => c.op === 'delete')).toHaveLength(2);
   });
 
+  it('two Users naming one userName: only the oldest is planned, the other gets nothing', () => {
+    const older = user('a-old', { userName: 'a' }, { labels: { staff: 'yes' }, creationTimestamp: '2020-01-01T00:00:00Z' });
+    const newer = user('a-new', { userName: 'a', state: 'terminated' }, { labels: { staff: 'yes' }, creationTimestamp: '2025-01-01T00:00:00Z' });
+    const plan = pass(wiki(), [newer, older], holding('a'));
+    expect(plan.accounts.map((a) => a.user.metadata.name)).toEqual(['a-old']);
+    expect(plan.changes.filter((c) => c.op === 'disable')).toEqual([]);
+  });
+
   it('a system without a guard never holds', () => {
     const users = ['a', 'b', 'c', 'd'].map((n) => member(n, 'terminated'));
     const plan = pass(wiki({ deletionGuard: undefined }), users);

@@ -1,0 +1,67 @@
+// Two Users naming one userName: the oldest holds it and gets the account; the other is refused
+// with a Conflict and gets nothing; once the holder is gone, the other takes the name.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
+import { Manager } from '../../../src/controllers/manager.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+
+describe('two Users with one userName', () => {
+  let dir: string;
+  let db: string;
+  let store: MemoryStore;
+  let manager: Manager;
+  const user = (name: string, created: string, group: string) =>
+    `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme, creationTimestamp: "${created}", labels: {team: ${group}}}\nspec: {userName: alice}\n`;
+  const write = (users: string[]) =>
+    writeFileSync(
+      join(dir, 'all.yaml'),
+      [
+        `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: delete}}\n`,
+        ...['red', 'blue'].flatMap((team) => [
+          `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: ${team}, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [${team}]}]}\n`,
+          `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: ${team}, namespace: acme}\nspec: {role: ${team}, userSelector: {matchLabels: {team: ${team}}}}\n`,
+        ]),
+        ...users,
+      ].join('---\n'),
+    );
+  const first = user('alice-first', '2026-01-01T00:00:00Z', 'red');
+  const second = user('alice-second', '2026-06-01T00:00:00Z', 'blue');
+  const condition = (name: string, type: string) => store.get('User', { namespace: 'acme', name })?.status?.conditions?.find((c) => c.type === type);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rollcall-conflict-'));
+    db = join(dir, 'directory.db');
+    write([second, first]);
+    const logger = pino({ level: 'silent' });
+    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    manager = new Manager({ store, logger });
+    await manager.start();
+    await manager.idle();
+  });
+
+  afterAll(async () => {
+    await manager?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the oldest holds the account; the other is refused with a Conflict that names it', () => {
+    expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['red'] })]);
+    expect(condition('alice-second', 'Conflict')).toMatchObject({ status: 'True', reason: 'UserNameTaken', message: expect.stringContaining('alice-first') });
+    expect(condition('alice-second', 'Ready')).toMatchObject({ status: 'False', reason: 'Conflict' });
+    expect(condition('alice-first', 'Ready')).toMatchObject({ status: 'True' });
+  });
+
+  it('once the holder is gone, the other takes the name', async () => {
+    write([second]); // kubectl delete user alice-first: its account is deleted first
+    store.reload();
+    await manager.idle();
+    await manager.idle();
+    expect(store.get('User', { namespace: 'acme', name: 'alice-first' })).toBeUndefined();
+    expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['blue'] })]);
+    expect(condition('alice-second', 'Conflict')).toMatchObject({ status: 'False' });
+  });
+});
