@@ -6,6 +6,7 @@ import type { ObjectKey, Store } from '../store/store.ts';
 import type { Connections } from './connections.ts';
 import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
+import type { UserNameIndex } from './user-name-index.ts';
 import type { ControlledKind, Enqueue } from './reconciler.ts';
 
 /** The changes one sync applied to one account in one system, for the CLI to print. */
@@ -32,6 +33,8 @@ export interface ControllerContext {
   clock: Clock;
   /** Asks for another object to be reconciled (the only cross-kind channel). */
   enqueue: Enqueue;
+  /** The Users of each namespace by userName. */
+  userNames: UserNameIndex;
   /** The object waits for, or is in, a reconcile: what its status says may be about to change. */
   isQueued: (kind: ControlledKind, key: ObjectKey) => boolean;
   /** Called after each account sync that changed something, e.g. to print what `rollcall run` did. */

@@ -3,7 +3,7 @@
 // the one enqueue port.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { KindName } from '../api/index.ts';
+import type { KindName, User } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import type { Metrics } from '../process/metrics.ts';
 import { WorkQueue } from '../queue/workqueue.ts';
@@ -15,6 +15,7 @@ import { Connections } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
 import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
+import { UserNameIndex } from './user-name-index.ts';
 import type { ControlledKind, Reconciler } from './reconciler.ts';
 import { sourceReconciler } from './source-controller.ts';
 import { ListingSchedule, systemReconciler } from './system-controller.ts';
@@ -60,6 +61,7 @@ export class Manager {
       gate: new DeletionGate(),
       enqueue: (kind, key) => this.#queues[kind].add(keyString(key)),
       isQueued: (kind, key) => this.#queues[kind].has(keyString(key)),
+      userNames: new UserNameIndex(),
       onApplied: options.onApplied,
     };
     const queue = (name: string, kind: string, concurrency: number, reconcile: Reconciler) =>
@@ -83,11 +85,13 @@ export class Manager {
   async start(): Promise<void> {
     const { store } = this.context;
     await store.start();
+    this.context.userNames.seed(store);
     for (const [kind, mapping] of Object.entries(WATCHES) as [KindName, NonNullable<(typeof WATCHES)[KindName]>][]) {
       this.#unwatch.push(
-        store.watch(kind, (_event, object, old) => {
+        store.watch(kind, (event, object, old) => {
+          if (kind === 'User') this.context.userNames.update(keyOf(object), event === 'delete' ? undefined : (object as User));
           if (!isMeaningfulChange(old, object)) return;
-          for (const request of mapping(object, old, store)) this.context.enqueue(request.kind, request.key);
+          for (const request of mapping(object, old, store, this.context.userNames)) this.context.enqueue(request.kind, request.key);
         }),
       );
     }

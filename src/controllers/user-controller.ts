@@ -26,7 +26,7 @@ export function userReconciler(ctx: ControllerContext): Reconciler {
 /** Drives every system; `done` once nothing failed, nothing is held and nothing waits. */
 async function converge(ctx: ControllerContext, key: ObjectKey, user: User, signal: AbortSignal): Promise<{ done: boolean; outcome: Outcome }> {
   const now = ctx.clock.now();
-  const holder = userNameTakenBy(user, ctx.store.list('User', key.namespace));
+  const holder = userNameTakenBy(user, ctx.userNames.usersNaming(ctx.store, key.namespace, user.spec.userName));
   if (holder) {
     // Refused everywhere: the older User holds this userName, and its account is not ours to share.
     await refuseConflict(ctx, key, user, holder, now);

@@ -9,24 +9,25 @@ import { keyOf, type AnyResource, type ObjectKey, type Store } from '../store/st
 import { rolesIncluding } from './roles-including.ts';
 import { FINALIZER } from './finalizer.ts';
 import type { ControlledKind } from './reconciler.ts';
+import type { UserNameIndex } from './user-name-index.ts';
 
 export interface Request {
   kind: ControlledKind;
   key: ObjectKey;
 }
 
-type Mapping = (object: AnyResource, old: AnyResource | undefined, store: Store) => Request[];
+type Mapping = (object: AnyResource, old: AnyResource | undefined, store: Store, userNames: UserNameIndex) => Request[];
 
 export const WATCHES: Partial<Record<KindName, Mapping>> = {
   ConnectedSystem: (system) => [{ kind: 'ConnectedSystem', key: keyOf(system) }],
   IdentitySource: (source) => [{ kind: 'IdentitySource', key: keyOf(source) }],
-  User: (user, old, store) => [
+  User: (user, old, store, userNames) => [
     { kind: 'User', key: keyOf(user) },
     ...bindingsWhoseSelectionChanged(user as User, old as User | undefined, store),
     // Another User with the same userName may hold it now, or no longer (oldest wins).
-    ...store
-      .list('User', keyOf(user).namespace)
-      .filter((other) => other.metadata.name !== user.metadata.name && (other.spec.userName === (user as User).spec.userName || other.spec.userName === (old as User | undefined)?.spec.userName))
+    ...[...new Set([(user as User).spec.userName, (old as User | undefined)?.spec.userName])]
+      .flatMap((userName) => (userName === undefined ? [] : userNames.usersNaming(store, keyOf(user).namespace, userName)))
+      .filter((other) => other.metadata.name !== user.metadata.name)
       .map((other) => ({ kind: 'User' as const, key: keyOf(other) })),
   ],
   AccessBinding: (binding, old, store) => [

@@ -9,6 +9,7 @@ import { Connections } from '../../../src/controllers/connections.ts';
 import type { ControllerContext } from '../../../src/controllers/context.ts';
 import { DeletionGate } from '../../../src/controllers/deletion-gate.ts';
 import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
+import { UserNameIndex } from '../../../src/controllers/user-name-index.ts';
 import { MemoryStore, type ResourceInput } from '../../../src/store/memory-store.ts';
 
 const logger = pino({ level: 'silent' });
@@ -34,7 +35,7 @@ const capabilities = { disable: true, entitlements: true, attributes: [] };
 
 function context(users: ResourceInput[], clock: TestClock, status?: object): ControllerContext {
   const store = new MemoryStore([systemWith(status), role, binding, ...users], { logger });
-  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), clock, enqueue: () => undefined, isQueued: () => false };
+  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), clock, enqueue: () => undefined, isQueued: () => false, userNames: new UserNameIndex() };
 }
 
 describe('DeletionGate', () => {
