@@ -37,8 +37,6 @@ fi
 # One project after the other: the timing-sensitive end-to-end tests get the 2 cores to themselves.
 results=$(mktemp -d)
 declare -A limit=([unit]=600 [scale]=600 [conformance]=1200 [e2e]=1800)
-# The scale project runs 2,000 Users here; `npm run test:scale` is its documented long variant at 10,000.
-export ROLLCALL_SCALE_USERS="${ROLLCALL_SCALE_USERS:-2000}"
 for project in unit scale conformance e2e; do
   step "tests: $project (at most ${limit[$project]} s)"
   limited "project $project" "${limit[$project]}" \

@@ -2,6 +2,7 @@
 // accountPlan), ask the deletion guard when the plan takes access away, apply.
 import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import { accountPlan } from '../engine/index.ts';
+import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { logAudit } from './audit-trail.ts';
 import type { ControllerContext } from './context.ts';
@@ -50,6 +51,9 @@ export async function syncAccount(
         ctx.enqueue('ConnectedSystem', keyOf(system)); // keeps the window in its status
       }
       for (const change of plan.changes) {
+        // A connector that answers synchronously (the embedded sqlite file) would otherwise run a
+        // whole batch of Users' writes in one turn of the loop.
+        await yieldIfBusy();
         try {
           await connector.apply(change, signal);
           ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'success' });
@@ -62,6 +66,7 @@ export async function syncAccount(
       }
       if (plan.changes.length === 0) return before;
       // Read back once after writing: the cache must hold what the system really has (ids, defaults).
+      await yieldIfBusy();
       const after = await connector.getAccount(desired.userName, signal);
       ctx.observed.set(systemKey, desired.userName, after ?? null);
       return after;

@@ -126,8 +126,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   const declared = new Set(users.map((u) => u.spec.userName));
   // Compared after the write-throughs made during the listing, and only for Users not in a reconcile
   // right now: a mover caught mid-change is not drift.
-  const settled = users.filter((user) => !ctx.isQueued('User', keyOf(user)));
-  const { drifted, failing } = compareWithStatus(system.metadata.name, settled, ctx.observed.accounts(name));
+  const { drifted, failing } = await compareWithStatus(ctx, system.metadata.name, users, ctx.observed.accounts(name));
   const { orphans, changes } = planOrphans(listing.accounts, declared, system.spec.orphans, listing.capabilities);
   for (const orphan of orphans) {
     if (system.spec.orphans !== 'ignore') ctx.logger.info({ system: name, account: orphan.userName }, 'orphan account found');
@@ -215,13 +214,14 @@ type Extra = {
  * status recorded when Rollcall last synced them, i.e. changed by someone else. The Users are
  * re-queued right after, which reverts them. Failing: accounts whose last sync failed.
  */
-function compareWithStatus(system: string, users: User[], observed: ObservedAccount[]): { drifted: number; failing: number } {
+async function compareWithStatus(ctx: ControllerContext, system: string, users: User[], observed: ObservedAccount[]): Promise<{ drifted: number; failing: number }> {
   const byName = new Map(observed.map((a) => [a.userName, a]));
   let drifted = 0;
   let failing = 0;
   for (const user of users) {
+    await yieldIfBusy(); // tens of thousands of Users: in slices
     const recorded = user.status?.accounts?.find((a) => a.system === system);
-    if (!recorded) continue;
+    if (!recorded || ctx.isQueued('User', keyOf(user))) continue;
     if (recorded.state === 'error') {
       failing++;
       continue;

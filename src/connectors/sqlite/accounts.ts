@@ -2,6 +2,7 @@
 import { systemClock } from '../../clock/clock.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { PermanentError, type Attributes } from '../../api/index.ts';
+import { statement } from './database.ts';
 
 export interface AccountRow {
   userName: string;
@@ -20,13 +21,13 @@ const SELECT_ACCOUNTS = `
 
 /** Any account, managed or not: callers decide what a foreign account means to them. */
 export function readAccount(db: DatabaseSync, userName: string): AccountRow | undefined {
-  const row = db.prepare(`${SELECT_ACCOUNTS} WHERE a.user_name = ?`).get(userName);
+  const row = statement(db, `${SELECT_ACCOUNTS} WHERE a.user_name = ?`).get(userName);
   return row && toAccountRow(row);
 }
 
 export function readAccounts(db: DatabaseSync, scope: 'managed' | 'all'): AccountRow[] {
   const sql = scope === 'managed' ? `${SELECT_ACCOUNTS} WHERE a.managed = 1 ORDER BY a.user_name` : `${SELECT_ACCOUNTS} ORDER BY a.user_name`;
-  return db.prepare(sql).all().map(toAccountRow);
+  return statement(db, sql).all().map(toAccountRow);
 }
 
 function toAccountRow(row: Record<string, unknown>): AccountRow {
@@ -59,7 +60,7 @@ const now = () => systemClock.now().toISOString();
 
 export function insertAccount(db: DatabaseSync, account: { userName: string; managed: boolean; disabled: boolean; attributes: Attributes }): void {
   const at = now();
-  db.prepare('INSERT INTO accounts (user_name, managed, disabled, attributes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+  statement(db, 'INSERT INTO accounts (user_name, managed, disabled, attributes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(
     account.userName,
     account.managed ? 1 : 0,
     account.disabled ? 1 : 0,
@@ -71,33 +72,33 @@ export function insertAccount(db: DatabaseSync, account: { userName: string; man
 
 /** Every write below counts as a write to the account: version +1, updated_at now. */
 export function writeAttributes(db: DatabaseSync, userName: string, attributes: Attributes): void {
-  db.prepare('UPDATE accounts SET attributes = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(JSON.stringify(attributes), now(), userName);
+  statement(db, 'UPDATE accounts SET attributes = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(JSON.stringify(attributes), now(), userName);
 }
 
 export function writeDisabled(db: DatabaseSync, userName: string, disabled: boolean): void {
-  db.prepare('UPDATE accounts SET disabled = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(disabled ? 1 : 0, now(), userName);
+  statement(db, 'UPDATE accounts SET disabled = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(disabled ? 1 : 0, now(), userName);
 }
 
 export function writePasswordHash(db: DatabaseSync, userName: string, passwordHash: string): void {
-  db.prepare('UPDATE accounts SET password_hash = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(passwordHash, now(), userName);
+  statement(db, 'UPDATE accounts SET password_hash = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(passwordHash, now(), userName);
 }
 
 export function addMembership(db: DatabaseSync, userName: string, group: string): void {
-  db.prepare('INSERT OR IGNORE INTO groups (name) VALUES (?)').run(group);
-  db.prepare('INSERT INTO memberships (user_name, group_name) VALUES (?, ?)').run(userName, group);
+  statement(db, 'INSERT OR IGNORE INTO groups (name) VALUES (?)').run(group);
+  statement(db, 'INSERT INTO memberships (user_name, group_name) VALUES (?, ?)').run(userName, group);
   touch(db, userName);
 }
 
 export function removeMembership(db: DatabaseSync, userName: string, group: string): void {
-  db.prepare('DELETE FROM memberships WHERE user_name = ? AND group_name = ?').run(userName, group);
+  statement(db, 'DELETE FROM memberships WHERE user_name = ? AND group_name = ?').run(userName, group);
   touch(db, userName);
 }
 
 export function deleteAccount(db: DatabaseSync, userName: string): void {
-  db.prepare('DELETE FROM memberships WHERE user_name = ?').run(userName);
-  db.prepare('DELETE FROM accounts WHERE user_name = ?').run(userName);
+  statement(db, 'DELETE FROM memberships WHERE user_name = ?').run(userName);
+  statement(db, 'DELETE FROM accounts WHERE user_name = ?').run(userName);
 }
 
 function touch(db: DatabaseSync, userName: string): void {
-  db.prepare('UPDATE accounts SET version = version + 1, updated_at = ? WHERE user_name = ?').run(now(), userName);
+  statement(db, 'UPDATE accounts SET version = version + 1, updated_at = ? WHERE user_name = ?').run(now(), userName);
 }

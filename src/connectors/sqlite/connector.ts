@@ -100,9 +100,9 @@ export class SqliteConnector implements Connector {
   }
 
   async #connect(deadline: number, signal: AbortSignal): Promise<DatabaseSync> {
-    const { path, passphrase } = this.#options;
+    const { path, passphrase, observeOnly } = this.#options;
     const passphraseHash = passphrase === undefined ? undefined : await hashSecret(passphrase);
-    const db = await whileLocked(deadline, signal, () => openDirectory(path, { busyTimeoutMs: LOCK_WAIT_SLICE_MS, passphraseHash }));
+    const db = await whileLocked(deadline, signal, () => openDirectory(path, { busyTimeoutMs: LOCK_WAIT_SLICE_MS, passphraseHash, observeOnly }));
     try {
       await this.#checkPassphrase(await whileLocked(deadline, signal, () => readPassphraseHash(db)));
       return db;

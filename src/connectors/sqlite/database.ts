@@ -1,7 +1,7 @@
 // The embedded directory's file: its schema, how to open it, and how to write to it atomically.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { PermanentError } from '../../api/index.ts';
 
 /** Kept in SQLite's user_version: 0 is a new, empty file. */
@@ -39,6 +39,8 @@ export interface OpenOptions {
   busyTimeoutMs: number;
   /** Stored only when this call creates the file; from then on the file requires the passphrase. */
   passphraseHash?: string;
+  /** A plan's look: the file is not switched to write-ahead logging. */
+  observeOnly?: boolean;
 }
 
 /** Opens the file, creating it, its parent directory and its schema when missing. */
@@ -47,11 +49,27 @@ export function openDirectory(path: string, options: OpenOptions): DatabaseSync 
   const db = new DatabaseSync(path, { timeout: options.busyTimeoutMs });
   try {
     createSchemaIfMissing(db, options.passphraseHash);
+    // node:sqlite is synchronous: a commit that waits for fsync holds the whole process. With a
+    // write-ahead log, a commit appends and only checkpoints sync; a crash of Rollcall loses nothing.
+    // The log mode is kept in the file, so only a writer sets it: observing changes no byte.
+    if (!options.observeOnly) db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
     return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+
+/** A prepared statement, compiled once per open file: preparing per call is most of a small write's cost. */
+export function statement(db: DatabaseSync, sql: string): StatementSync {
+  let cache = statements.get(db);
+  if (cache === undefined) statements.set(db, (cache = new Map()));
+  let prepared = cache.get(sql);
+  if (prepared === undefined) cache.set(sql, (prepared = db.prepare(sql)));
+  return prepared;
 }
 
 function createSchemaIfMissing(db: DatabaseSync, passphraseHash: string | undefined): void {
