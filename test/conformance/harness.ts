@@ -31,6 +31,11 @@ export interface ConformanceTarget {
   /** Make the server unreachable (stop it) and bring it back. */
   stopServer(): Promise<void>;
   startServer(): Promise<void>;
+  /**
+   * Reads are served while another writer holds the store's lock (sqlite in write-ahead-log mode),
+   * so for this target "hung" shows on a write, which waits for the lock.
+   */
+  readsNeverWait?: boolean;
   /** Make the server hang without closing connections (SIGSTOP) and resume it. */
   freezeServer(): Promise<void>;
   thawServer(): Promise<void>;

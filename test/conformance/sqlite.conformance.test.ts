@@ -62,6 +62,7 @@ async function start(): Promise<ConformanceTarget> {
         return row !== undefined && row.managed === 0 && row.disabled === 0 && row.attributes === '{}' && row.version === 1 && memberships?.n === 0;
       });
     },
+    readsNeverWait: true,
     badCredentials: { passphrase: 'wrong' },
     secrets: [PASSPHRASE],
     stopServer: () => server.stop(),

@@ -181,7 +181,10 @@ export function describeConformance(type: string, start: () => Promise<Conforman
       const slow = await target.connect({ logger, timeoutMs: 2000 });
       await target.freezeServer();
       try {
-        const { error, ms } = await failure(slow.getAccount('alice', signal()));
+        const call = target.readsNeverWait
+          ? slow.apply({ op: 'grant', userName: 'alice', entitlement: target.entitlements[0] }, signal())
+          : slow.getAccount('alice', signal());
+        const { error, ms } = await failure(call);
         expect(error).toBeInstanceOf(RetryableError);
         expect(ms).toBeLessThan(15_000);
         errorsSeen.push((error as Error).message);

@@ -1,6 +1,6 @@
 // The sqlite "server" for tests: a directory file in a temp dir. Nothing runs, so "down" and "hung"
 // are made with the file itself: down = a directory where the file should be; hung = another
-// connection holding an exclusive lock.
+// connection holding the write lock.
 import { mkdir, mkdtemp, rename, rm, rmdir } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ export async function startSqliteServer(): Promise<SqliteServer> {
       await rename(aside, path);
     },
     freeze() {
+      // In write-ahead-log mode this stops writers only: readers go on reading the last commit.
       lock = new DatabaseSync(path);
       lock.exec('BEGIN EXCLUSIVE');
     },
