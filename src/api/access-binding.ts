@@ -27,7 +27,7 @@ export const accessBindingSpec = z
       .max(256)
       .optional()
       .describe(
-        'Who asked for the access: set on create to your own Kubernetes user name (the admission policy checks it against the request) and never changed. A binding without it cannot be approved.',
+        'Who asked for the access: set on create to your own Kubernetes user name (the admission policy checks it against the request) and never changed. Required on create when the role has requiresApproval; a binding without it cannot be approved.',
       ),
     approval: z
       .object({

@@ -3,8 +3,9 @@
 // themself, who holds the RBAC verb `approve` on accessbindings, is neither the requester nor a
 // subject, and approves exactly the binding as it stands (spec.approval.scope). The engine
 // (src/engine/approval.ts) voids an approval whose scope no longer matches, so an edit after
-// approval takes the access away until someone approves again.
-import { GROUP } from './common.ts';
+// approval takes the access away until someone approves again. A second policy makes a binding of a
+// role that requires approval record its requester.
+import { API_VERSION, GROUP } from './common.ts';
 
 type Json = Record<string, unknown>;
 
@@ -94,6 +95,58 @@ export function approvalPolicyBinding(): Json {
   };
 }
 
+export const REQUESTER_POLICY_NAME = 'accessbindings-requester.rollcall.dev';
+
+/**
+ * A binding of a role that requires approval records its requester: on create, spec.requestedBy
+ * must be there (the approval policy checks it is the requester's own name); an update that moves a
+ * binding without it onto such a role is refused too, as requestedBy cannot be added later. The
+ * binding's admission sees its role as a parameter: the policy binding selects every AccessRole of
+ * the binding's namespace, each one is evaluated, and only the one the binding names can refuse.
+ * A role that only inherits requiresApproval through `includes`, or gains it after the binding was
+ * made, is not seen here: such a binding stays unapprovable (the approval policy says why) until it
+ * is created again with spec.requestedBy.
+ */
+export function requesterPolicy(): Json {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: REQUESTER_POLICY_NAME, labels },
+    spec: {
+      failurePolicy: 'Fail',
+      paramKind: { apiVersion: API_VERSION, kind: 'AccessRole' },
+      matchConstraints: {
+        resourceRules: [{ apiGroups: [GROUP], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['accessbindings'] }],
+      },
+      variables: [
+        {
+          name: 'gated',
+          expression:
+            "params.metadata.name == object.spec.role && has(params.spec.requiresApproval) && params.spec.requiresApproval && (request.operation == 'CREATE' || object.spec.role != oldObject.spec.role)",
+        },
+      ],
+      validations: [
+        {
+          expression: '!variables.gated || has(object.spec.requestedBy)',
+          messageExpression:
+            "'AccessRole ' + params.metadata.name + ' requires approval, so a binding to it must record its requester: create it with spec.requestedBy set to your own user name, ' + request.userInfo.username",
+          reason: 'Forbidden',
+        },
+      ],
+    },
+  };
+}
+
+/** Every AccessRole of the binding's own namespace (paramRef.namespace unset); none at all admits the binding. */
+export function requesterPolicyBinding(): Json {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: REQUESTER_POLICY_NAME, labels },
+    spec: { policyName: REQUESTER_POLICY_NAME, validationActions: ['Deny'], paramRef: { selector: {}, parameterNotFoundAction: 'Allow' } },
+  };
+}
+
 export const REVIEW_POLICY_NAME = 'accessreviews-decisions.rollcall.dev';
 
 /**
@@ -155,5 +208,5 @@ export function approverClusterRole(): Json {
 
 export function admissionObjects(): Json[] {
   const bindingOf = (policyName: string) => ({ ...approvalPolicyBinding(), metadata: { name: policyName, labels }, spec: { policyName, validationActions: ['Deny'] } });
-  return [approvalPolicy(), bindingOf(APPROVAL_POLICY_NAME), reviewPolicy(), bindingOf(REVIEW_POLICY_NAME), approverClusterRole()];
+  return [approvalPolicy(), bindingOf(APPROVAL_POLICY_NAME), requesterPolicy(), requesterPolicyBinding(), reviewPolicy(), bindingOf(REVIEW_POLICY_NAME), approverClusterRole()];
 }

@@ -1,8 +1,8 @@
 // The audit trail: every change applied to a connected system logs exactly one JSON line with a
 // stable schema (documented in docs/governance.md; fields are only ever added), so a log pipeline
 // can select `audit: true` and answer "who got what, when, because of what".
-import type { AccountChange, User } from '../api/index.ts';
-import { changeCause, type Cause } from '../engine/index.ts';
+import { changeUserName, type AccountChange, type ConnectedSystem, type User } from '../api/index.ts';
+import { changeCause, orphanCause, type Cause } from '../engine/index.ts';
 import { keyOf } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { readWorld } from './world.ts';
@@ -12,8 +12,8 @@ export interface AuditLine {
   namespace: string;
   /** The ConnectedSystem's name. */
   system: string;
-  /** The User's name. */
-  user: string;
+  /** The User's name; absent for an orphan account, which no User declares. */
+  user?: string;
   /** The account's login name in the system. */
   userName: string;
   op: AccountChange['op'];
@@ -39,4 +39,21 @@ export function auditLine(ctx: Pick<ControllerContext, 'store' | 'clock'>, user:
 /** Logs the audit line of one applied change; `message` is the change in words. */
 export function logAudit(ctx: ControllerContext, user: User, system: string, change: AccountChange, message: string): void {
   ctx.logger.info(auditLine(ctx, user, system, change), message);
+}
+
+/**
+ * The audit line of a change the orphan policy made (spec.orphans disable or delete): the same
+ * schema, without `user` (no User declares the account), the ConnectedSystem as cause.
+ */
+export function orphanAuditLine(system: ConnectedSystem, change: AccountChange): AuditLine {
+  const line: AuditLine = {
+    audit: true,
+    namespace: keyOf(system).namespace,
+    system: system.metadata.name,
+    userName: changeUserName(change),
+    op: change.op,
+    cause: orphanCause(system.metadata.name, system.spec.orphans),
+  };
+  if (change.op === 'grant' || change.op === 'revoke') line.entitlement = change.entitlement;
+  return line;
 }

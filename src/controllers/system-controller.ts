@@ -6,6 +6,7 @@ import { changeUserName, errorMessage, type Capabilities, type ConnectedSystem, 
 import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, guardTripped, parseDuration, planOrphans, type GuardDecision } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import { keyOf, keyString } from '../store/store.ts';
+import { orphanAuditLine } from './audit-trail.ts';
 import type { ControllerContext } from './context.ts';
 import { describeChange, eventReason } from './describe.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
@@ -138,6 +139,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       for (const change of changes) {
         await connector.apply(change, signal);
         const userName = changeUserName(change);
+        ctx.logger.info(orphanAuditLine(system, change), `orphan ${userName}: ${describeChange(change)}`);
         ctx.onApplied?.({ namespace: key.namespace, user: userName, system: system.metadata.name, changes: [change], descriptions: [describeChange(change)], orphan: true });
         await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), `orphan ${userName}: ${describeChange(change)}`);
       }

@@ -3,11 +3,12 @@
 // plan was made from, so the cause names what the plan acted on.
 import type { AccessBinding, AccountChange, User } from '../api/index.ts';
 import { applicableBindings, inForce, type ApplicableBinding } from './binding.ts';
+import type { OrphanPolicy } from './orphans.ts';
 import type { World } from './pass.ts';
 import { sameTenant } from './tenant.ts';
 import { userEntitled } from './user.ts';
 
-export type CauseKind = 'AccessBinding' | 'AccessRole' | 'IdentitySource' | 'AccessReview' | 'Approval' | 'User';
+export type CauseKind = 'AccessBinding' | 'AccessRole' | 'IdentitySource' | 'AccessReview' | 'Approval' | 'User' | 'ConnectedSystem';
 
 export interface Cause {
   kind: CauseKind;
@@ -52,6 +53,14 @@ export function changeCause(change: AccountChange, user: User, system: string, w
       return userCause('no binding grants it');
     }
   }
+}
+
+/**
+ * The cause of a change the orphan policy makes to an account no User declares: the ConnectedSystem
+ * itself, whose spec.orphans asked for it (report and ignore change nothing, so never get here).
+ */
+export function orphanCause(system: string, policy: OrphanPolicy): Cause {
+  return { kind: 'ConnectedSystem', name: system, reason: `orphan: no User declares this account; spec.orphans is ${policy}` };
 }
 
 function bindingCause(binding: AccessBinding, reason: string | undefined): Cause {

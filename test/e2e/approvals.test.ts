@@ -1,5 +1,6 @@
-// Approvals are the API server's business: the shipped ValidatingAdmissionPolicy refuses forged,
-// self-granted and unauthorised approvals, and the engine voids an approval after an edit.
+// Approvals are the API server's business: the shipped ValidatingAdmissionPolicies make a binding of
+// a role that requires approval record its requester, refuse forged, self-granted and unauthorised
+// approvals, and the engine voids an approval after an edit.
 // Everyone acts through impersonation; RBAC Roles grant the custom verb `approve`.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accessBindingResource, type AccessBinding } from '../../src/api/index.ts';
@@ -47,15 +48,23 @@ apiVersion: rollcall.dev/v1alpha1
 kind: AccessRole
 metadata: {name: prod-admin, namespace: ${namespace}}
 spec: {requiresApproval: true, grants: [{system: prod, entitlements: [admins]}]}
+---
+apiVersion: rollcall.dev/v1alpha1
+kind: AccessRole
+metadata: {name: viewer, namespace: ${namespace}}
+spec: {grants: [{system: prod, entitlements: [viewers]}]}
 `;
     kubectlOk(['apply', '-f', '-'], rbac);
-    // A new policy takes a moment to be enforced: wait until a forged requester is refused.
-    for (let attempt = 0; ; attempt++) {
-      const probe = create('alice', 'probe', { requestedBy: 'someone-else' });
-      if (probe.code !== 0) break;
-      kubectlOk(['delete', 'abind', 'probe', '-n', namespace]);
-      if (attempt > 50) throw new Error('the approval admission policy is not enforced');
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    // A new policy takes a moment to be enforced: wait until a forged requester is refused, and (the
+    // requester policy reads AccessRoles as parameters) until a missing one is.
+    for (const [extra, policy] of [[{ requestedBy: 'someone-else' }, 'approval'], [{}, 'requester']] as const) {
+      for (let attempt = 0; ; attempt++) {
+        const probe = create('alice', 'probe', extra);
+        if (probe.code !== 0) break;
+        kubectlOk(['delete', 'abind', 'probe', '-n', namespace]);
+        if (attempt > 50) throw new Error(`the ${policy} admission policy is not enforced`);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      }
     }
   });
 
@@ -64,6 +73,9 @@ spec: {requiresApproval: true, grants: [{system: prod, entitlements: [admins]}]}
     // The API server type-checked every expression against the CRD's schema without a warning.
     expect(kubectlOk(['get', 'validatingadmissionpolicy', 'accessbindings-approval.rollcall.dev', '-o', 'jsonpath={.status.typeChecking}'])).not.toMatch(/warning/i);
     expect(kubectlOk(['get', 'validatingadmissionpolicybindings', '-o', 'name'])).toMatch(/accessbindings-approval\.rollcall\.dev/);
+    expect(kubectlOk(['get', 'validatingadmissionpolicy', 'accessbindings-requester.rollcall.dev', '-o', 'jsonpath={.spec.paramKind.kind}'])).toBe('AccessRole');
+    expect(kubectlOk(['get', 'validatingadmissionpolicy', 'accessbindings-requester.rollcall.dev', '-o', 'jsonpath={.status.typeChecking}'])).not.toMatch(/warning/i);
+    expect(kubectlOk(['get', 'validatingadmissionpolicybindings', '-o', 'name'])).toMatch(/accessbindings-requester\.rollcall\.dev/);
     expect(kubectlOk(['auth', 'can-i', 'approve', 'accessbindings.rollcall.dev', '-n', namespace, '--as', 'bob'])).toMatch(/yes/);
     expect(kubectl(['auth', 'can-i', 'approve', 'accessbindings.rollcall.dev', '-n', namespace, '--as', 'carol']).stdout).toMatch(/no/);
   });
@@ -103,11 +115,41 @@ spec: {requiresApproval: true, grants: [{system: prod, entitlements: [admins]}]}
     expect(get('refused').spec.approval).toBeUndefined();
   });
 
-  it('a binding created without requestedBy cannot be approved', () => {
-    expect(create('alice', 'anonymous').code).toBe(0);
-    const result = approve('bob', 'anonymous');
+  it('a binding of a role that requires approval must record its requester on create, whoever creates it', () => {
+    const refused = create('alice', 'anonymous');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/AccessRole prod-admin requires approval, so a binding to it must record its requester: create it with spec\.requestedBy set to your own user name, alice/);
+    // The cluster admin is held to it too: nobody creates an approvable binding without a requester.
+    const asAdmin = kubectl(['create', '-n', namespace, '-f', '-'], JSON.stringify({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessBinding', metadata: { name: 'anonymous' }, spec: { role: 'prod-admin', users: ['dave'] } }));
+    expect(asAdmin.code).not.toBe(0);
+    expect(asAdmin.stderr).toMatch(/must record its requester/);
+    expect(kubectl(['get', 'abind', 'anonymous', '-n', namespace]).code).not.toBe(0);
+  });
+
+  it('a role without requiresApproval needs no requester, but its binding cannot be moved onto one that has it', () => {
+    expect(create('alice', 'plain', { role: 'viewer' }).code).toBe(0);
+    expect(as('alice', ['patch', 'abind', 'plain', '--type', 'merge', '-p', '{"spec":{"reason":"read-only dashboards"}}']).code).toBe(0);
+    const moved = as('alice', ['patch', 'abind', 'plain', '--type', 'merge', '-p', '{"spec":{"role":"prod-admin"}}']);
+    expect(moved.code).not.toBe(0);
+    expect(moved.stderr).toMatch(/AccessRole prod-admin requires approval, so a binding to it must record its requester/);
+    expect(get('plain').spec.role).toBe('viewer');
+  });
+
+  it('only the AccessRole of the binding\'s own namespace counts', () => {
+    const other = createNamespace('approvals-other');
+    kubectlOk(['apply', '-n', other, '-f', '-'], `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: prod-admin}\nspec: {grants: [{system: prod, entitlements: [admins]}]}\n`);
+    const created = kubectl(['create', '-n', other, '-f', '-'], JSON.stringify({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessBinding', metadata: { name: 'no-approval-here' }, spec: { role: 'prod-admin', users: ['dave'] } }));
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+  });
+
+  it('a binding made before its role required approval has no requester and cannot be approved', () => {
+    expect(create('alice', 'early', { role: 'later-gated' }).code).toBe(0);
+    kubectlOk(['apply', '-n', namespace, '-f', '-'], 'apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: later-gated}\nspec: {requiresApproval: true, grants: [{system: prod, entitlements: [admins]}]}\n');
+    const result = approve('bob', 'early');
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/without spec\.requestedBy cannot be approved/);
+    expect(approvalState(get('early'), true).state).toBe('Pending');
   });
 
   it('an edit after approval voids it; the requester cannot re-approve it by touching the approval', () => {

@@ -1,12 +1,15 @@
 // Every change applied to a connected system logs one JSON line with audit: true and its cause.
-// The controllers run on the in-memory store against the embedded sqlite system.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// The controllers run on the in-memory store against the embedded sqlite system. Changes the orphan
+// policy makes log the same line, with the ConnectedSystem as cause.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { TestClock } from '../../../src/clock/clock.ts';
+import { openDirectory } from '../../../src/connectors/sqlite/database.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
@@ -100,5 +103,77 @@ describe('the audit trail', () => {
       expect.objectContaining({ op: 'disable', cause: expect.objectContaining({ kind: 'AccessReview', name: 'q4' }) }),
       { audit: true, namespace: 'acme', system: 'directory', user: 'ann', userName: 'ann', op: 'revoke', entitlement: 'all-staff', cause: { kind: 'AccessReview', name: 'q4', reason: 'revoked by rita' } },
     ]);
+  });
+});
+
+describe('the audit trail of the orphan policy', () => {
+  let dir = '';
+  let manager: Manager | undefined;
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rollcall-audit-orphans-'));
+  });
+  afterAll(async () => {
+    await manager?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['disable', 'delete'] as const)('orphans: %s logs one audit line per change, the ConnectedSystem and its policy as cause', async (policy) => {
+    lines.length = 0;
+    const path = join(dir, `${policy}.db`);
+    // Left behind by hand: a managed account (Rollcall's marker) that no User declares.
+    const db = openDirectory(path, { busyTimeoutMs: 1000 });
+    db.exec("INSERT INTO accounts (user_name, managed, created_at, updated_at) VALUES ('zed', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')");
+    db.close();
+    const world = join(dir, policy);
+    mkdirSync(world);
+    writeFileSync(
+      join(world, 'all.yaml'),
+      [
+        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(path)}}, deprovision: {policy: disable}, orphans: ${policy}}`,
+        'kind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff]}]}',
+        'kind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [ann]}',
+        'kind: User\nmetadata: {name: ann, namespace: acme}\nspec: {userName: ann}',
+      ]
+        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
+        .join('---\n'),
+    );
+    const clock = new TestClock(T0);
+    const store = MemoryStore.fromDirectory(world, { watch: false, logger: pino({ level: 'silent' }), clock });
+    manager = new Manager({ store, logger: pino({ level: 'info' }, sink), metrics: new Metrics({ defaultMetrics: false }), clock });
+    await manager.start();
+    await manager.idle();
+    await manager.stop();
+    manager = undefined;
+
+    const orphanLines = lines.filter((line) => line.audit === true && line.userName === 'zed');
+    expect(orphanLines.map(({ audit, namespace, system, user, userName, op, entitlement, cause }) => ({ audit, namespace, system, user, userName, op, entitlement, cause }))).toEqual([
+      {
+        audit: true,
+        namespace: 'acme',
+        system: 'directory',
+        user: undefined,
+        userName: 'zed',
+        op: policy,
+        entitlement: undefined,
+        cause: { kind: 'ConnectedSystem', name: 'directory', reason: `orphan: no User declares this account; spec.orphans is ${policy}` },
+      },
+    ]);
+    expect(orphanLines[0]!.msg).toBe(`orphan zed: ${policy} account`);
+    // The audit line follows the change the system really underwent.
+    const after = new DatabaseSync(path);
+    try {
+      const row = after.prepare("SELECT disabled FROM accounts WHERE user_name = 'zed'").get() as { disabled: number } | undefined;
+      expect(row === undefined ? 'deleted' : row.disabled === 1 ? 'disabled' : 'present').toBe(policy === 'disable' ? 'disabled' : 'deleted');
+    } finally {
+      after.close();
+    }
   });
 });
