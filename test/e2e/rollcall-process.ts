@@ -13,8 +13,8 @@ export interface RollcallProcess {
   stop(): Promise<void>;
 }
 
-export function startRollcall(namespace: string, extraArgs: string[] = []): RollcallProcess {
-  const args = [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn', ...extraArgs];
+export function startRollcall(namespace: string, extraArgs: string[] = [], options: { leaderElect?: boolean } = {}): RollcallProcess {
+  const args = [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--log-level', 'warn', ...(options.leaderElect ? [] : ['--no-leader-elect']), ...extraArgs];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   child.stdout!.on('data', (c: Buffer) => logs.push(c.toString()));
