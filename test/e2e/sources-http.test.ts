@@ -148,15 +148,22 @@ describe('a JSON feed over HTTP against the real API server', () => {
     const leaveAt = Math.ceil(systemClock.now().getTime() / 1000) * 1000 + 8000;
     const lastDay = new Date(leaveAt).toISOString().replace('.000Z', 'Z');
     feed.people = feed.people.map((p) => (p.login === 'dave' ? { ...p, lastDay } : p));
+    // Read now (a spec change triggers a read) and then not again for a minute: the next read would
+    // find the date passed and terminate dave, so only validUntil can end his access on time.
+    kubectlOk(['patch', 'idsrc', 'workday', '-n', namespace, '--type=merge', '-p', '{"spec": {"interval": "1m"}}']);
     await wait('validUntil on dave', () => (user('w4').spec.validUntil ? user('w4').spec.validUntil : undefined));
     expect(Date.parse(user('w4').spec.validUntil)).toBe(leaveAt);
     expect(systemClock.now().getTime()).toBeLessThan(leaveAt - 1000); // the test still has time to watch
 
     let lastSeenWorking = 0;
+    let pokes = 0;
     const disabledAt = await until(
       'dave disabled',
       () => {
         const now = systemClock.now().getTime();
+        // Changes to the User in the last seconds before the instant make Rollcall reconcile it
+        // then: access must still not end early (not only the wake-up at validUntil decides).
+        if (now > leaveAt - 2500 && now < leaveAt - 300) kubectlOk(['annotate', 'user', 'w4', '-n', namespace, '--overwrite', `e2e.rollcall.dev/poke=${++pokes}`]);
         const state = account('dave')?.state;
         if (state === 'present') lastSeenWorking = now;
         return state === 'disabled' ? now : undefined;
@@ -166,6 +173,8 @@ describe('a JSON feed over HTTP against the real API server', () => {
     expect(lastSeenWorking).toBeGreaterThan(leaveAt - 1000); // working until just before
     expect(disabledAt).toBeGreaterThanOrEqual(leaveAt); // never before the instant
     expect(disabledAt).toBeLessThan(leaveAt + 3000); // and promptly after it
+    expect(pokes).toBeGreaterThanOrEqual(2);
     expect(account('alice')).toMatchObject({ state: 'present' });
+    expect(user('w4').spec.state).toBe('active'); // ended by validUntil, not by a read of the feed
   });
 });
