@@ -32,6 +32,8 @@ Options:
   --scim-tls-cert FILE, --scim-tls-key FILE  PEM certificate and key: serve SCIM over HTTPS
   --no-leader-elect   run without a Lease (a single replica only)
   --lease-namespace NS  namespace of the leader-election Lease (default: --namespace or default)
+  --leader-pod NAME   label this pod (in the Lease's namespace) rollcall.dev/leader: "true" while it
+                      leads, so a Service selecting the label reaches the replica serving --scim-port
   --log-level LEVEL   trace, debug, info (default), warn, error`,
   plan: `Usage: rollcall plan -f DIR [--state FILE] [-o text|json]
        rollcall plan --kubeconfig PATH [-f DIR] [--namespace NS] [-o text|json]
@@ -121,6 +123,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         'scim-tls-key': { type: 'string' },
         'no-leader-elect': { type: 'boolean' },
         'lease-namespace': { type: 'string' },
+        'leader-pod': { type: 'string' },
         'log-level': { type: 'string' },
         file: { type: 'string', short: 'f' },
         output: { type: 'string', short: 'o' },
@@ -182,6 +185,10 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         );
       }
       case 'run': {
+        if (values['leader-pod'] !== undefined && values.manifests !== undefined) {
+          out.error(`rollcall run: --leader-pod only goes with a cluster, not with --manifests DIR\n\n${HELP.run}`);
+          return 1;
+        }
         if (values.state !== undefined && values.manifests === undefined) {
           out.error(`rollcall run: --state FILE only goes with --manifests DIR (in a cluster, the API server keeps the state)\n\n${HELP.run}`);
           return 1;
@@ -200,6 +207,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             scimTlsKey: values['scim-tls-key'] as string | undefined,
             leaderElect: values['no-leader-elect'] !== true,
             leaseNamespace: values['lease-namespace'] as string | undefined,
+            leaderPod: values['leader-pod'] as string | undefined,
             logLevel: (values['log-level'] as string | undefined) ?? 'info',
           },
           out,

@@ -27,6 +27,8 @@ export interface RunOptions {
   scimTlsKey?: string;
   leaderElect: boolean;
   leaseNamespace?: string;
+  /** This pod's name: labelled rollcall.dev/leader while it leads (src/process/leader-label.ts). */
+  leaderPod?: string;
   logLevel: string;
 }
 
@@ -103,16 +105,31 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     return 0;
   }
 
+  const leaseNamespace = options.leaseNamespace ?? options.namespace ?? 'default';
+  let leaderLabel: { set(leading: boolean): Promise<void> } | undefined;
+  if (options.leaderPod !== undefined) {
+    const { LeaderPodLabel } = await import('../process/leader-label.ts');
+    const { CoreV1Api } = await import('@kubernetes/client-node');
+    leaderLabel = new LeaderPodLabel({ api: kubeconfig!.makeApiClient(CoreV1Api), namespace: leaseNamespace, name: options.leaderPod, logger });
+    // A container restarted in the same pod may find the label its predecessor left; a failure to
+    // remove it fails the start, so a standby never receives SCIM requests.
+    await leaderLabel.set(false);
+  }
+  const unlabel = async () => leaderLabel?.set(false).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'could not remove the leader label'));
+
   const runManager = async () => {
     await manager.start();
     await startScim();
+    // Only once SCIM is served does the Service send requests here. Without the label the
+    // controllers still work; only inbound SCIM through the Service is cut off, hence an error.
+    await leaderLabel?.set(true).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'could not label this pod as the leader'));
     started = true;
     logger.info('controllers started');
   };
   if (options.leaderElect) {
     const { LeaderElector } = await import('../process/leader-election.ts');
     const { CoordinationV1Api } = await import('@kubernetes/client-node');
-    const elector = new LeaderElector({ api: kubeconfig!.makeApiClient(CoordinationV1Api), namespace: options.leaseNamespace ?? options.namespace ?? 'default', name: 'rollcall-leader', logger, metrics });
+    const elector = new LeaderElector({ api: kubeconfig!.makeApiClient(CoordinationV1Api), namespace: leaseNamespace, name: 'rollcall-leader', logger, metrics });
     let shuttingDown = false;
     // A standby replica is ready too (as in controller-runtime): otherwise a rollout of two replicas never completes.
     started = true;
@@ -125,6 +142,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     await elector.run({
       onStartedLeading: async () => runManager(),
       onStoppedLeading: async () => {
+        // First, so the Service stops sending requests before the SCIM server closes.
+        await unlabel();
         await stopScim().catch(() => undefined);
         await manager.stop().catch(() => undefined);
       },
@@ -135,6 +154,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     }
   } else {
     onShutdown(async () => {
+      await unlabel();
       await stopScim();
       await manager.stop();
       await health?.close();

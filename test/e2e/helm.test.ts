@@ -1,6 +1,7 @@
 // The Helm chart lints, renders, and what it renders is accepted by the real API server.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { helm, kubectl } from './kube.ts';
 
 const CHART = join(import.meta.dirname, '..', '..', 'charts', 'rollcall');
@@ -24,4 +25,67 @@ describe('charts/rollcall', () => {
       expect(applied.stdout).toMatch(/clusterrole\.rbac\.authorization\.k8s\.io\/rollcall created \(server dry run\)/);
     });
   }
+
+  describe('inbound SCIM', () => {
+    interface Rendered {
+      kind: string;
+      metadata: { name: string };
+      spec?: Record<string, unknown>;
+      rules?: unknown[];
+      roleRef?: { name: string };
+    }
+    const render = (...values: string[]) => {
+      const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
+      expect(rendered.code, rendered.stderr).toBe(0);
+      return { text: rendered.stdout, objects: parseAllDocuments(rendered.stdout).map((d) => d.toJS() as Rendered).filter(Boolean) };
+    };
+    const container = (objects: Rendered[]) => {
+      const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Array<{ args: string[]; env: Array<{ name: string }>; ports: Array<{ name: string; containerPort: number }>; volumeMounts?: unknown[] }>; volumes?: unknown[] } } } };
+      return { pod: deployment.spec.template.spec, container: deployment.spec.template.spec.containers[0]! };
+    };
+
+    it('is off by default: no SCIM port, argument, Service or pod permissions', () => {
+      const { objects } = render();
+      const { container: rollcall } = container(objects);
+      expect(rollcall.args.filter((a) => a.startsWith('--scim') || a.startsWith('--leader-pod'))).toEqual([]);
+      expect(rollcall.ports.map((p) => p.name)).toEqual(['metrics']);
+      expect(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).toEqual(['rollcall-metrics']);
+      expect(objects.filter((o) => o.kind === 'Role').map((o) => o.metadata.name)).toEqual(['rollcall-leader-election']);
+    });
+
+    it('enabled with a TLS Secret: the port, the arguments, the mounted Secret, a Service to the leader and the Role it needs; the API server accepts them', () => {
+      const { text, objects } = render('--set', 'scim.enabled=true', '--set', 'scim.port=9443', '--set', 'scim.tlsSecretName=rollcall-scim-tls', '--set', 'scim.service.port=8443');
+      const { pod, container: rollcall } = container(objects);
+      expect(rollcall.args).toEqual(expect.arrayContaining(['--scim-port=9443', '--leader-pod=$(POD_NAME)', '--scim-tls-cert=/etc/rollcall/scim-tls/tls.crt', '--scim-tls-key=/etc/rollcall/scim-tls/tls.key']));
+      expect(rollcall.env).toEqual(expect.arrayContaining([{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]));
+      expect(rollcall.ports).toEqual(expect.arrayContaining([{ name: 'scim', containerPort: 9443 }]));
+      expect(rollcall.volumeMounts).toEqual([{ name: 'scim-tls', mountPath: '/etc/rollcall/scim-tls', readOnly: true }]);
+      expect(pod.volumes).toEqual([{ name: 'scim-tls', secret: { secretName: 'rollcall-scim-tls' } }]);
+
+      const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'rollcall-scim')!;
+      expect(service.spec).toMatchObject({
+        type: 'ClusterIP',
+        selector: { 'app.kubernetes.io/name': 'rollcall', 'app.kubernetes.io/instance': 'rollcall', 'rollcall.dev/leader': 'true' },
+        ports: [{ name: 'https', port: 8443, targetPort: 'scim' }],
+      });
+      const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === 'rollcall-leader-pod')!;
+      expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] }]);
+      expect(objects.find((o) => o.kind === 'RoleBinding' && o.roleRef?.name === 'rollcall-leader-pod')).toBeDefined();
+
+      const applied = kubectl(['apply', '--dry-run=server', '-f', '-'], text);
+      expect(applied.stderr).toBe('');
+      expect(applied.stdout).toMatch(/service\/rollcall-scim created \(server dry run\)/);
+      expect(applied.stdout).toMatch(/role\.rbac\.authorization\.k8s\.io\/rollcall-leader-pod created \(server dry run\)/);
+    });
+
+    it('enabled without TLS: plain HTTP, no certificate arguments or volume', () => {
+      const { objects } = render('--set', 'scim.enabled=true');
+      const { pod, container: rollcall } = container(objects);
+      expect(rollcall.args).toContain('--scim-port=8443');
+      expect(rollcall.args.filter((a) => a.startsWith('--scim-tls'))).toEqual([]);
+      expect(pod.volumes).toBeUndefined();
+      const service = objects.find((o) => o.metadata.name === 'rollcall-scim')!;
+      expect(service.spec).toMatchObject({ ports: [{ name: 'http', port: 443, targetPort: 'scim' }] });
+    });
+  });
 });

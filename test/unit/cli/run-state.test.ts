@@ -123,4 +123,10 @@ spec: {grants: [{system: wiki, entitlements: [editors]}]}`,
     expect(await main(['run', '--state', 'x.json'], out)).toBe(1);
     expect(errors.join('\n')).toMatch(/--state FILE only goes with --manifests DIR/);
   });
+
+  it('--leader-pod goes only with a cluster', async () => {
+    const { out, errors } = capture();
+    expect(await main(['run', '--manifests', manifests, '--once', '--leader-pod', 'rollcall-0'], out)).toBe(1);
+    expect(errors.join('\n')).toMatch(/--leader-pod only goes with a cluster, not with --manifests DIR/);
+  });
 });
