@@ -33,7 +33,7 @@ export async function startControlPlaneWithCrds(): Promise<ControlPlane> {
     const env = { ...process.env, KUBECONFIG: controlPlane.kubeconfig };
     const crds = join(ROOT, 'crds');
     execFileSync('kubectl', ['apply', '-f', crds], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', '-f', crds], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=rollcall'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   } catch (error) {
     await controlPlane.stop();
     throw error;
