@@ -42,7 +42,7 @@ export function celValue(schema: SchemaNode | undefined, value: unknown): CelInp
 }
 
 export function childSchema(schema: SchemaNode | undefined, key: string): SchemaNode | undefined {
-  const declared = schema?.properties?.[key];
+  const declared = schema?.properties && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
   if (declared) return declared;
   return typeof schema?.additionalProperties === 'object' ? schema.additionalProperties : undefined;
 }

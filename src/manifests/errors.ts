@@ -4,8 +4,8 @@ import type { z } from 'zod';
 
 export interface ManifestError {
   file: string;
-  /** 1-based position of the YAML document in the file. */
-  document: number;
+  /** 1-based position of the YAML document in the file; absent when the whole file is refused. */
+  document?: number;
   /** 0-based index inside a `kind: List`, when the object came from one. */
   item?: number;
   kind?: string;
@@ -18,6 +18,7 @@ export interface ManifestError {
 export type ErrorContext = Omit<ManifestError, 'field' | 'message'>;
 
 export function formatManifestError(error: ManifestError): string {
+  if (error.document === undefined) return `${error.file}: ${error.message}`;
   const subject = error.kind ? (error.name ? `${error.kind} "${error.name}"` : error.kind) : 'object';
   const where = error.item === undefined ? `document ${error.document}` : `document ${error.document}, item ${error.item}`;
   const field = error.field ? `${error.field}: ` : '';

@@ -58,8 +58,8 @@ function walk(schema: SchemaNode, value: unknown, old: Old, path: string, mode: 
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
     const node = childSchema(schema, key);
     if (!node) continue;
-    const oldChild = isObject(old?.value) && key in old.value ? { value: old.value[key] } : undefined;
-    const childPath = schema.properties?.[key] ? (path ? `${path}.${key}` : key) : `${path}[${key}]`;
+    const oldChild = isObject(old?.value) && Object.hasOwn(old.value, key) ? { value: old.value[key] } : undefined;
+    const childPath = schema.properties && Object.hasOwn(schema.properties, key) ? (path ? `${path}.${key}` : key) : `${path}[${key}]`;
     walk(node, child, oldChild, childPath, mode, out);
   }
 }

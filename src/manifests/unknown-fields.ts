@@ -43,7 +43,8 @@ export function unknownFields(schema: z.ZodType, input: unknown, path: Array<str
       const open = def.catchall !== undefined && defOf(def.catchall).type !== 'never';
       const found: Array<Array<string | number>> = [];
       for (const [key, value] of Object.entries(input)) {
-        const child = def.shape[key];
+        // Own keys only: `constructor` or `__proto__` in a manifest is a field name, not the prototype's.
+        const child = Object.hasOwn(def.shape, key) ? def.shape[key] : undefined;
         if (child) found.push(...unknownFields(child, value, [...path, key]));
         else if (!open) found.push([...path, key]);
       }
