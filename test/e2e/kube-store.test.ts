@@ -1,7 +1,9 @@
 // KubeStore against the real API server (test/controlplane): the informer cache and its events,
 // writes that survive conflicts, finalizers, Events, and a watch that recovers after its connection
 // is cut (a TCP proxy in front of the API server that the test closes and reopens).
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KubeStore, loadKubeConfig } from '../../src/store/kube-store.ts';
 import type { WatchEvent } from '../../src/store/store.ts';
@@ -212,5 +214,20 @@ describe('KubeStore against the real API server', () => {
     } finally {
       await quiet.stop();
     }
+  });
+
+  it('reuses its connections to the API server instead of one TLS handshake per request', async () => {
+    let connections = 0;
+    const counted = () => void connections++;
+    subscribe('undici:client:connected', counted);
+    try {
+      const core = loadKubeConfig(inject('kubeconfig')).makeApiClient(CoreV1Api);
+      for (let i = 0; i < 30; i++) await core.readNamespace({ name: namespace });
+    } finally {
+      unsubscribe('undici:client:connected', counted);
+    }
+    // client-node alone opens one connection per request (30 here).
+    expect(connections).toBeGreaterThan(0);
+    expect(connections).toBeLessThanOrEqual(2);
   });
 });
