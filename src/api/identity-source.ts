@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseStatus, duration, objectName, resource, secretRef, timestamp } from './common.ts';
+import { MAX_URL_LENGTH, baseStatus, duration, noUserinfo, objectName, resource, secretRef, timestamp } from './common.ts';
 
 export const SOURCE_TYPES = ['csv', 'json', 'ldap', 'scim'] as const;
 export const MISSING_POLICIES = ['terminate', 'suspend', 'ignore'] as const;
@@ -75,14 +75,24 @@ export const identitySourceSpec = z
       .object({ name: objectName('ConfigMap name.'), key: z.string().min(1).describe('Key holding the feed.') })
       .optional()
       .describe('The feed in a ConfigMap of this namespace, for csv and json.'),
-    url: z.url({ protocol: /^https?$/ }).optional().describe('The feed over HTTP(S), for csv and json; read with a conditional GET (ETag, Last-Modified).'),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(MAX_URL_LENGTH)
+      .meta({ 'x-kubernetes-validations': [noUserinfo('spec.url')] })
+      .optional()
+      .describe('The feed over HTTP(S), for csv and json; read with a conditional GET (ETag, Last-Modified).'),
     jsonPath: z.string().max(128).optional().describe('For json: dot-separated path to the array of records (default: the document is the array).'),
     credentialsSecretRef: secretRef
       .optional()
       .describe('Secret labelled rollcall.dev/credentials: "true": token (bearer) or username/password for url; bindDN/password for ldap; token for scim.'),
     ldap: z
       .object({
-        url: z.string().regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://').describe('ldap:// or ldaps:// URL.'),
+        url: z
+          .string()
+          .max(MAX_URL_LENGTH)
+          .regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://')
+          .meta({ 'x-kubernetes-validations': [noUserinfo('spec.ldap.url')] })
+          .describe('ldap:// or ldaps:// URL.'),
         baseDN: z.string().min(1).describe('Where the search starts.'),
         filter: z.string().min(1).default('(objectClass=inetOrgPerson)').describe('Search filter for the people.'),
         insecure: z.boolean().default(false).describe('Allow plaintext ldap:// (credentials cross the network in clear).'),
