@@ -45,7 +45,7 @@ describe('rollcall audit against PostgreSQL', () => {
     mkdirSync(manifests);
     const documents = [
       `apiVersion: v1\nkind: Secret\nmetadata: {name: db-credentials, namespace: acme, labels: {rollcall.dev/credentials: "true"}}\nstringData: {username: ${postgres.adminUser}, password: ${JSON.stringify(postgres.adminPassword)}}`,
-      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: analytics, namespace: acme}\nspec: {type: postgres, postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres}, credentialsSecretRef: {name: db-credentials}, deprovision: {policy: delete}, orphans: report}`,
+      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: analytics, namespace: acme}\nspec: {type: postgres, insecure: true, postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}, credentialsSecretRef: {name: db-credentials}, deprovision: {policy: delete}, orphans: report}`,
       'apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: analyst, namespace: acme}\nspec: {grants: [{system: analytics, entitlements: [analysts]}]}',
       'apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: analysts, namespace: acme}\nspec: {role: analyst, users: [ann, ben]}',
       ...['ann', 'ben'].map((name) => `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}`),
