@@ -10,7 +10,6 @@ const ldapSettings = z
       .string()
       .max(MAX_URL_LENGTH)
       .regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://')
-      .meta({ 'x-kubernetes-validations': [noUserinfo('spec.ldap.url')] })
       .describe('ldaps://host:636, or ldap://host:389 with startTLS (plain ldap:// needs spec.insecure).'),
     startTLS: z.boolean().default(false).describe('Upgrade an ldap:// connection with StartTLS.'),
     caSecretRef: secretRef
@@ -26,6 +25,7 @@ const ldapSettings = z
       .optional()
       .describe('Rollcall attribute name to LDAP attribute name, overriding the defaults (email: mail, employeeId: employeeNumber, ...).'),
   })
+  .meta({ 'x-kubernetes-validations': [noUserinfo('url', 'spec.ldap.url')] })
   .describe('Settings for type ldap.');
 
 const postgresSettings = z
@@ -61,11 +61,11 @@ const scimSettings = z
     baseUrl: z
       .url()
       .max(MAX_URL_LENGTH)
-      .meta({ 'x-kubernetes-validations': [noUserinfo('spec.scim.baseUrl')] })
       .describe('SCIM 2.0 base URL, e.g. https://app.example.com/scim/v2 (http:// needs spec.insecure; CA: ca.crt in the credentials Secret).'),
     auth: z.enum(['bearer', 'basic']).default('bearer').describe('bearer (Secret key token) or basic (Secret keys username, password).'),
     pageSize: z.number().int().min(1).max(1000).default(100).describe('Page size when listing accounts.'),
   })
+  .meta({ 'x-kubernetes-validations': [noUserinfo('baseUrl', 'spec.scim.baseUrl')] })
   .describe('Settings for type scim.');
 
 const kubernetesSettings = z

@@ -78,7 +78,6 @@ export const identitySourceSpec = z
     url: z
       .url({ protocol: /^https?$/ })
       .max(MAX_URL_LENGTH)
-      .meta({ 'x-kubernetes-validations': [noUserinfo('spec.url')] })
       .optional()
       .describe('The feed over HTTP(S), for csv and json; read with a conditional GET (ETag, Last-Modified).'),
     jsonPath: z.string().max(128).optional().describe('For json: dot-separated path to the array of records (default: the document is the array).'),
@@ -91,13 +90,13 @@ export const identitySourceSpec = z
           .string()
           .max(MAX_URL_LENGTH)
           .regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://')
-          .meta({ 'x-kubernetes-validations': [noUserinfo('spec.ldap.url')] })
           .describe('ldap:// or ldaps:// URL.'),
         baseDN: z.string().min(1).describe('Where the search starts.'),
         filter: z.string().min(1).default('(objectClass=inetOrgPerson)').describe('Search filter for the people.'),
         insecure: z.boolean().default(false).describe('Allow plaintext ldap:// (credentials cross the network in clear).'),
         pageSize: z.number().int().min(1).max(5000).default(500).describe('Entries per page of the paged search.'),
       })
+      .meta({ 'x-kubernetes-validations': [noUserinfo('url', 'spec.ldap.url')] })
       .optional()
       .describe('The directory, for type ldap.'),
     idField: fieldName("The record's stable identifier; becomes the User's name (lowercased).").optional(),
@@ -137,6 +136,7 @@ export const identitySourceSpec = z
       { rule: "self.type != 'ldap' || has(self.ldap)", message: 'ldap settings are required when type is ldap', fieldPath: '.ldap' },
       { rule: "self.type != 'scim' || has(self.credentialsSecretRef)", message: 'credentialsSecretRef is required when type is scim', fieldPath: '.credentialsSecretRef' },
       { rule: "self.type == 'scim' || has(self.idField)", message: 'idField is required when type is csv, json or ldap', fieldPath: '.idField' },
+      noUserinfo('url', 'spec.url'),
     ],
   })
   .describe('An authoritative HR feed or directory mapped onto Users.');
