@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, connectedSystemSpec, type ConnectedSystemSpec } from '../../src/api/index.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import type { Connector } from '../../src/connectors/types.ts';
+import { Connections } from '../../src/controllers/connections.ts';
 import { Manager } from '../../src/controllers/manager.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
@@ -72,6 +73,31 @@ describe('ldap: TLS verified by default, plaintext only with spec.insecure', () 
   it('refuses a certificate no trusted CA signed', async () => {
     expect((await checkFails({ type: 'ldap', ldap: ldap(server.ldapsUrl!) }, bind()))?.message).toMatch(UNTRUSTED);
     expect((await checkFails({ type: 'ldap', ldap: ldap(server.ldapsUrl!) }, { ...bind(), 'ca.crt': certs.otherCa }))?.message).toMatch(UNTRUSTED);
+  });
+
+  it('takes only ca.crt from spec.ldap.caSecretRef: its other keys never join the credentials', async () => {
+    // The CA Secret needs no opt-in label, so nothing but the CA may come from it: here its
+    // password would override the credentials Secret's, and the bind would fail.
+    const store = new MemoryStore(
+      [
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bind', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: bind() } as never,
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ca', namespace: 'acme' }, data: { 'ca.crt': certs.ca, password: 'not-the-password' } } as never,
+        {
+          apiVersion: 'rollcall.dev/v1alpha1',
+          kind: 'ConnectedSystem',
+          metadata: { name: 'corp-ldap', namespace: 'acme' },
+          spec: { type: 'ldap', ldap: ldap(server.ldapsUrl!, { caSecretRef: { name: 'ca' } }), credentialsSecretRef: { name: 'bind' } },
+        },
+      ],
+      { logger },
+    );
+    const connections = new Connections({ store, logger });
+    try {
+      const system = store.get('ConnectedSystem', { namespace: 'acme', name: 'corp-ldap' })!;
+      await expect(connections.use(system, (connector) => connector.check(signal()))).resolves.toBeUndefined();
+    } finally {
+      await connections.closeAll();
+    }
   });
 
   it('refuses plain ldap:// without spec.insecure, naming the field, and binds with it', async () => {
