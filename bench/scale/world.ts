@@ -95,6 +95,7 @@ export function connectedSystems(scope: Scope, endpoints: Endpoints, policy: Sys
   const common = {
     deprovision: { policy: 'disable' },
     orphans: 'report',
+    insecure: true, // the local test servers speak plaintext
     resyncInterval: policy.resyncInterval,
     ...(policy.deletionGuard && { deletionGuard: policy.deletionGuard }),
   };
@@ -107,7 +108,7 @@ export function connectedSystems(scope: Scope, endpoints: Endpoints, policy: Sys
   const suffix = endpoints.ldap.suffix;
   const all: Record<SystemKind, Obj> = {
     ldap: system('ldap', { url: endpoints.ldap.url, flavour: 'openldap', peopleDN: `ou=${ldapPeopleOu(scope)},${suffix}`, groupsDN: `ou=${ldapGroupsOu(scope)},${suffix}` }),
-    postgres: system('postgres', { host: endpoints.postgres.host, port: endpoints.postgres.port, database: 'postgres', managedRole: pgMarker(scope) }),
+    postgres: system('postgres', { host: endpoints.postgres.host, port: endpoints.postgres.port, database: 'postgres', ssl: 'disable', managedRole: pgMarker(scope) }),
     scim: system('scim', { baseUrl: endpoints.scim.baseUrl, auth: 'bearer' }),
   };
   return scope.systems.map((kind) => all[kind]);

@@ -24,6 +24,14 @@ export interface DesiredAccount {
   attributes: Attributes;
   /** Sorted and unique. Empty when the account is disabled or absent. */
   entitlements: string[];
+  /** Entitlements granted by roles that the system refuses (never granted, revoked if held). */
+  refused?: RefusedEntitlement[];
+}
+
+export interface RefusedEntitlement {
+  entitlement: string;
+  /** Why, naming the field or the rule: "not matched by spec.allowedEntitlements". */
+  reason: string;
 }
 
 /** What one system actually holds for one user, inside the connector's managed scope. */

@@ -23,6 +23,21 @@ export const secretRef = z
   })
   .describe('Reference to a Secret in the same namespace. Credentials live only there.');
 
+/**
+ * CEL rule, on the object holding the URL field `key`: no `user:password@` in it. A URL is shown in
+ * status, Events and logs; credentials belong in a Secret. Attached to the object rather than the
+ * string, so the API server's refusal says `Invalid value: "object"` instead of echoing the
+ * password. `field` names the field in the message.
+ */
+export const noUserinfo = (key: string, field: string) => ({
+  rule: `!has(self.${key}) || !self.${key}.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')`,
+  message: `${field} must not contain user:password@: put credentials in the Secret named by credentialsSecretRef`,
+  fieldPath: `.${key}`,
+});
+
+/** Longest URL accepted: bounds the cost the API server estimates for the CEL rules on it. */
+export const MAX_URL_LENGTH = 2048;
+
 export const condition = z.object({
   type: z.string().describe('Condition type, e.g. Ready, Connected, DeletionGuardTripped.'),
   status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),

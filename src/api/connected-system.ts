@@ -1,14 +1,20 @@
 import { z } from 'zod';
-import { baseStatus, duration, resource, secretRef, timestamp } from './common.ts';
+import { MAX_URL_LENGTH, baseStatus, duration, noUserinfo, resource, secretRef, timestamp } from './common.ts';
 
 export const SYSTEM_TYPES = ['sqlite', 'ldap', 'postgres', 'scim', 'kubernetes'] as const;
 export type SystemType = (typeof SYSTEM_TYPES)[number];
 
 const ldapSettings = z
   .object({
-    url: z.string().regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://').describe('ldap://host:389 or ldaps://host:636.'),
+    url: z
+      .string()
+      .max(MAX_URL_LENGTH)
+      .regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://')
+      .describe('ldaps://host:636, or ldap://host:389 with startTLS (plain ldap:// needs spec.insecure).'),
     startTLS: z.boolean().default(false).describe('Upgrade an ldap:// connection with StartTLS.'),
-    caSecretRef: secretRef.optional().describe('Secret whose key ca.crt holds the CA that signed the server certificate.'),
+    caSecretRef: secretRef
+      .optional()
+      .describe('Secret (labelled rollcall.dev/credentials: "true") whose key ca.crt holds the CA; a ca.crt key in the credentials Secret works too.'),
     flavour: z.enum(['openldap', 'activeDirectory']).default('openldap').describe('openldap (ppolicy locking) or activeDirectory (userAccountControl).'),
     peopleDN: z.string().min(1).describe('Base DN under which Rollcall creates and manages user entries.'),
     groupsDN: z.string().min(1).describe('Base DN of the groups that entitlements name.'),
@@ -19,6 +25,7 @@ const ldapSettings = z
       .optional()
       .describe('Rollcall attribute name to LDAP attribute name, overriding the defaults (email: mail, employeeId: employeeNumber, ...).'),
   })
+  .meta({ 'x-kubernetes-validations': [noUserinfo('url', 'spec.ldap.url')] })
   .describe('Settings for type ldap.');
 
 const postgresSettings = z
@@ -26,29 +33,39 @@ const postgresSettings = z
     host: z.string().min(1).describe('Server host name or address.'),
     port: z.number().int().min(1).max(65535).default(5432).describe('Server port.'),
     database: z.string().min(1).default('postgres').describe('Database to connect to.'),
-    ssl: z.enum(['disable', 'require', 'verify-full']).default('disable').describe('TLS mode.'),
+    ssl: z
+      .enum(['disable', 'require', 'verify-full'])
+      .default('verify-full')
+      .describe('TLS mode: verify-full (default) and require both verify the certificate and host name (CA: ca.crt in the credentials Secret); disable needs spec.insecure.'),
     managedRole: z
       .string()
       .min(1)
       .max(63)
       .default('rollcall_managed')
       .describe('Marker role: Rollcall manages exactly the login roles that are members of it, nothing else.'),
-    onDelete: z.enum(['drop', 'reassign']).default('drop').describe('drop owned objects, or reassign them to reassignTo, before dropping a role.'),
-    reassignTo: z.string().max(63).optional().describe('Role that receives owned objects when onDelete is reassign.'),
-  })
-  .meta({
-    'x-kubernetes-validations': [
-      { rule: "self.onDelete != 'reassign' || has(self.reassignTo)", message: 'reassignTo is required when onDelete is reassign', fieldPath: '.reassignTo' },
-    ],
+    onDelete: z
+      .enum(['drop', 'reassign'])
+      .default('reassign')
+      .describe("Before a leaver's role is dropped: reassign (default) its objects to reassignTo, or drop them."),
+    reassignTo: z
+      .string()
+      .min(1)
+      .max(63)
+      .optional()
+      .describe("Role that receives a dropped leaver's objects (onDelete reassign); defaults to the role Rollcall connects as."),
   })
   .describe('Settings for type postgres.');
 
 const scimSettings = z
   .object({
-    baseUrl: z.url().describe('SCIM 2.0 base URL, e.g. https://app.example.com/scim/v2.'),
+    baseUrl: z
+      .url()
+      .max(MAX_URL_LENGTH)
+      .describe('SCIM 2.0 base URL, e.g. https://app.example.com/scim/v2 (http:// needs spec.insecure; CA: ca.crt in the credentials Secret).'),
     auth: z.enum(['bearer', 'basic']).default('bearer').describe('bearer (Secret key token) or basic (Secret keys username, password).'),
     pageSize: z.number().int().min(1).max(1000).default(100).describe('Page size when listing accounts.'),
   })
+  .meta({ 'x-kubernetes-validations': [noUserinfo('baseUrl', 'spec.scim.baseUrl')] })
   .describe('Settings for type scim.');
 
 const kubernetesSettings = z
@@ -74,7 +91,19 @@ export const connectedSystemSpec = z
     scim: scimSettings.optional(),
     kubernetes: kubernetesSettings.optional(),
     sqlite: sqliteSettings.optional(),
-    credentialsSecretRef: secretRef.optional().describe('Secret with the credentials Rollcall uses to connect.'),
+    credentialsSecretRef: secretRef
+      .optional()
+      .describe(
+        'Secret with the credentials Rollcall uses to connect (and optionally ca.crt); it must be labelled rollcall.dev/credentials: "true", and the annotation rollcall.dev/allowed-systems: "a,b" narrows it to those systems.',
+      ),
+    insecure: z
+      .boolean()
+      .default(false)
+      .describe('Allow a plaintext transport: ldap:// without startTLS, http:// for scim, ssl disable for postgres. Shown as the condition Insecure.'),
+    allowedEntitlements: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Glob patterns (* any run of characters, ? one character, whole name matched): only entitlements matching one are granted; others are refused.'),
     deprovision: z
       .object({
         policy: z.enum(DEPROVISION_POLICIES).default('disable').describe('disable, delete, or disableThenDelete after retention.'),
@@ -105,6 +134,21 @@ export const connectedSystemSpec = z
       { rule: "self.type != 'scim' || has(self.scim)", message: 'scim settings are required when type is scim', fieldPath: '.scim' },
       { rule: "self.type != 'sqlite' || has(self.sqlite)", message: 'sqlite settings are required when type is sqlite', fieldPath: '.sqlite' },
       { rule: 'self.type == oldSelf.type', message: 'type is immutable' },
+      {
+        rule: "!has(self.ldap) || self.ldap.url.startsWith('ldaps://') || (has(self.ldap.startTLS) && self.ldap.startTLS) || (has(self.insecure) && self.insecure)",
+        message: 'spec.ldap.url is plaintext ldap://: use ldaps://, set spec.ldap.startTLS, or set spec.insecure: true',
+        fieldPath: '.ldap.url',
+      },
+      {
+        rule: "!has(self.postgres) || !has(self.postgres.ssl) || self.postgres.ssl != 'disable' || (has(self.insecure) && self.insecure)",
+        message: 'spec.postgres.ssl disable is plaintext: use verify-full or set spec.insecure: true',
+        fieldPath: '.postgres.ssl',
+      },
+      {
+        rule: "!has(self.scim) || self.scim.baseUrl.matches('^[hH][tT][tT][pP][sS]://') || (has(self.insecure) && self.insecure)",
+        message: 'spec.scim.baseUrl is plaintext http://: use https:// or set spec.insecure: true',
+        fieldPath: '.scim.baseUrl',
+      },
     ],
   })
   .describe('One target system and its policies.');

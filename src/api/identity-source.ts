@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseStatus, duration, objectName, resource, secretRef, timestamp } from './common.ts';
+import { MAX_URL_LENGTH, baseStatus, duration, noUserinfo, objectName, resource, secretRef, timestamp } from './common.ts';
 
 export const SOURCE_TYPES = ['csv', 'json', 'ldap', 'scim'] as const;
 export const MISSING_POLICIES = ['terminate', 'suspend', 'ignore'] as const;
@@ -75,19 +75,28 @@ export const identitySourceSpec = z
       .object({ name: objectName('ConfigMap name.'), key: z.string().min(1).describe('Key holding the feed.') })
       .optional()
       .describe('The feed in a ConfigMap of this namespace, for csv and json.'),
-    url: z.url({ protocol: /^https?$/ }).optional().describe('The feed over HTTP(S), for csv and json; read with a conditional GET (ETag, Last-Modified).'),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(MAX_URL_LENGTH)
+      .optional()
+      .describe('The feed over HTTP(S), for csv and json; read with a conditional GET (ETag, Last-Modified).'),
     jsonPath: z.string().max(128).optional().describe('For json: dot-separated path to the array of records (default: the document is the array).'),
     credentialsSecretRef: secretRef
       .optional()
       .describe('Secret labelled rollcall.dev/credentials: "true": token (bearer) or username/password for url; bindDN/password for ldap; token for scim.'),
     ldap: z
       .object({
-        url: z.string().regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://').describe('ldap:// or ldaps:// URL.'),
+        url: z
+          .string()
+          .max(MAX_URL_LENGTH)
+          .regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://')
+          .describe('ldap:// or ldaps:// URL.'),
         baseDN: z.string().min(1).describe('Where the search starts.'),
         filter: z.string().min(1).default('(objectClass=inetOrgPerson)').describe('Search filter for the people.'),
         insecure: z.boolean().default(false).describe('Allow plaintext ldap:// (credentials cross the network in clear).'),
         pageSize: z.number().int().min(1).max(5000).default(500).describe('Entries per page of the paged search.'),
       })
+      .meta({ 'x-kubernetes-validations': [noUserinfo('url', 'spec.ldap.url')] })
       .optional()
       .describe('The directory, for type ldap.'),
     idField: fieldName("The record's stable identifier; becomes the User's name (lowercased).").optional(),
@@ -127,6 +136,7 @@ export const identitySourceSpec = z
       { rule: "self.type != 'ldap' || has(self.ldap)", message: 'ldap settings are required when type is ldap', fieldPath: '.ldap' },
       { rule: "self.type != 'scim' || has(self.credentialsSecretRef)", message: 'credentialsSecretRef is required when type is scim', fieldPath: '.credentialsSecretRef' },
       { rule: "self.type == 'scim' || has(self.idField)", message: 'idField is required when type is csv, json or ldap', fieldPath: '.idField' },
+      noUserinfo('url', 'spec.url'),
     ],
   })
   .describe('An authoritative HR feed or directory mapped onto Users.');

@@ -9,3 +9,4 @@ export * from './kinds.ts';
 export * from './accounts.ts';
 export * from './errors.ts';
 export { printable } from './printable.ts';
+export * from './transport.ts';

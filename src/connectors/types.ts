@@ -1,6 +1,6 @@
 // The connector contract: observe and apply, no policy. One folder per system type implements it.
 import type { Logger } from 'pino';
-import type { AccountChange, Capabilities, ConnectedSystemSpec, ObservedAccount } from '../api/index.ts';
+import type { AccountChange, Capabilities, ConnectedSystemSpec, ObservedAccount, RefusedEntitlement } from '../api/index.ts';
 
 export interface Connector {
   readonly capabilities: Capabilities;
@@ -9,6 +9,12 @@ export interface Connector {
   /** Every account in the managed scope, and nothing outside it. */
   listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount>;
   getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined>;
+  /**
+   * Optional: which of `entitlements` this system never grants whatever the roles say (PostgreSQL:
+   * predefined and elevated roles), each with its reason. The caller refuses them: never granted,
+   * revoked if held.
+   */
+  refusedEntitlements?(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]>;
   /** One idempotent step: applying it twice leaves the system as applying it once. */
   apply(change: AccountChange, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;

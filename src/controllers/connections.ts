@@ -9,6 +9,7 @@ import { connectorFactory } from '../connectors/registry.ts';
 import type { Connector } from '../connectors/types.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import { Circuit } from './circuit.ts';
+import { CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
 
 interface Entry {
   name: string;
@@ -122,14 +123,29 @@ export class Connections {
     return credentials;
   }
 
+  /**
+   * The credentials Secret's data, if it opts in for this system (controllers/credentials.ts), plus
+   * the key ca.crt of spec.ldap.caSecretRef: a CA is not a secret, and only that key is read.
+   */
   async #credentials(system: ConnectedSystem): Promise<Record<string, string>> {
     const { namespace } = keyOf(system);
     const out: Record<string, string> = {};
-    const refs = [system.spec.credentialsSecretRef?.name, system.spec.ldap?.caSecretRef?.name].filter((n): n is string => !!n);
-    for (const secretName of refs) {
-      const data = await this.#options.store.getSecret({ namespace, name: secretName });
-      if (!data) throw new RetryableError(`Secret ${namespace}/${secretName} named by ConnectedSystem ${system.metadata.name} does not exist yet`);
+    const ref = system.spec.credentialsSecretRef;
+    if (ref) {
+      const key = { namespace, name: ref.name };
+      const metadata = await this.#options.store.getSecretMetadata(key);
+      const data = metadata === undefined ? undefined : await this.#options.store.getSecret(key);
+      if (metadata === undefined || data === undefined) throw new RetryableError(`Secret ${namespace}/${ref.name} named by ConnectedSystem ${system.metadata.name} does not exist yet`);
+      const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, system.metadata.name);
+      if (refusal) throw new CredentialsRefusedError(`ConnectedSystem ${system.metadata.name}: ${refusal}`);
       Object.assign(out, data);
+    }
+    const caRef = system.spec.ldap?.caSecretRef;
+    if (caRef) {
+      const data = await this.#options.store.getSecret({ namespace, name: caRef.name });
+      if (!data) throw new RetryableError(`Secret ${namespace}/${caRef.name} named by ConnectedSystem ${system.metadata.name} (spec.ldap.caSecretRef) does not exist yet`);
+      if (data['ca.crt'] === undefined) throw new RetryableError(`Secret ${namespace}/${caRef.name} (spec.ldap.caSecretRef) has no key ca.crt`);
+      out['ca.crt'] = data['ca.crt'];
     }
     return out;
   }

@@ -6,6 +6,7 @@ import { PermanentError, RetryableError, type IdentitySource } from '../api/inde
 import { FeedError, type FeedRecord, type Rejections } from '../sources/records.ts';
 import { parseCsv, parseJson } from '../sources/parse.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
+import { CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
 
 const TIMEOUT_MS = 30_000;
 
@@ -102,21 +103,20 @@ export class FeedReader {
   }
 }
 
-export const CREDENTIALS_LABEL = 'rollcall.dev/credentials';
-
 /**
- * The data of the source's credentials Secret. A Secret serves as credentials only when it opts in
- * with the label rollcall.dev/credentials: "true": otherwise whoever may write an IdentitySource could
- * send any Secret of the namespace to a URL of their choosing.
+ * The data of the source's credentials Secret, if the Secret opts in (controllers/credentials.ts):
+ * otherwise whoever may write an IdentitySource could send any Secret of the namespace to a URL of
+ * their choosing.
  */
 export async function sourceCredentials(store: Store, source: IdentitySource): Promise<Record<string, string> | undefined> {
   const ref = source.spec.credentialsSecretRef;
   if (!ref) return undefined;
   const key = { namespace: keyOf(source).namespace, name: ref.name };
-  const labels = await store.getSecretLabels(key);
-  const data = labels === undefined ? undefined : await store.getSecret(key);
-  if (labels === undefined || data === undefined) throw new RetryableError(`Secret ${ref.name} (spec.credentialsSecretRef) does not exist in namespace ${key.namespace}`);
-  if (labels[CREDENTIALS_LABEL] !== 'true') throw new RetryableError(`Secret ${ref.name} (spec.credentialsSecretRef) is not labelled ${CREDENTIALS_LABEL}: "true", so it may not serve as credentials`);
+  const metadata = await store.getSecretMetadata(key);
+  const data = metadata === undefined ? undefined : await store.getSecret(key);
+  if (metadata === undefined || data === undefined) throw new RetryableError(`Secret ${ref.name} (spec.credentialsSecretRef) does not exist in namespace ${key.namespace}`);
+  const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, source.metadata.name);
+  if (refusal) throw new CredentialsRefusedError(refusal);
   return data;
 }
 

@@ -1,6 +1,7 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
 // accountPlan), ask the deletion guard when the plan takes access away, apply.
-import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
+import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type RefusedEntitlement, type User } from '../api/index.ts';
+import type { Connector } from '../connectors/types.ts';
 import { accountPlan } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
@@ -15,6 +16,8 @@ export interface AccountSyncResult {
   error?: unknown;
   /** Set when the system's deletion guard held this account's deprovision. */
   held?: string;
+  /** Entitlements the roles grant that this system refuses (spec.allowedEntitlements, or the system's own rules). */
+  refused?: RefusedEntitlement[];
 }
 
 /** Thrown inside the system's slot to skip the account's changes; never leaves this file. */
@@ -37,11 +40,13 @@ export async function syncAccount(
   const systemKey = keyString(keyOf(system));
   const now = ctx.clock.now();
   const applied: AccountChange[] = [];
+  let wanted = desired;
   try {
     const observed = await ctx.connections.use(system, async (connector) => {
+      wanted = await withSystemRefusals(connector, desired, signal);
       const cached = ctx.observed.get(systemKey, desired.userName);
       const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
-      const plan = accountPlan(user, desired, before, connector.capabilities);
+      const plan = accountPlan(user, wanted, before, connector.capabilities);
       if (plan.deprovisions) {
         const decision = await ctx.gate.admit(ctx, system, connector.capabilities, desired.userName);
         if (decision.verdict.tripped) {
@@ -72,11 +77,12 @@ export async function syncAccount(
       return after;
     });
     announce(ctx, user, system.metadata.name, applied);
-    if (applied.length > 0 && isDrift(previous, desired)) {
+    if (applied.length > 0 && isDrift(previous, wanted)) {
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);
     }
-    return { status: accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now), changes: applied };
+    const refused = wanted.refused?.length ? { refused: wanted.refused } : {};
+    return { status: accountStatus(system.metadata.name, wanted, observed, previous, applied.length > 0, now), changes: applied, ...refused };
   } catch (error) {
     announce(ctx, user, system.metadata.name, applied);
     if (error instanceof HeldByGuard) {
@@ -98,6 +104,18 @@ export async function syncAccount(
       error,
     };
   }
+}
+
+/**
+ * The desired account without the entitlements the system itself refuses (PostgreSQL: predefined
+ * and elevated roles), which join those spec.allowedEntitlements refused: never granted, revoked if held.
+ */
+async function withSystemRefusals(connector: Connector, desired: DesiredAccount, signal: AbortSignal): Promise<DesiredAccount> {
+  if (desired.state !== 'present' || desired.entitlements.length === 0 || !connector.refusedEntitlements) return desired;
+  const refused = await connector.refusedEntitlements(desired.entitlements, signal);
+  if (refused.length === 0) return desired;
+  const names = new Set(refused.map((r) => r.entitlement));
+  return { ...desired, entitlements: desired.entitlements.filter((e) => !names.has(e)), refused: [...(desired.refused ?? []), ...refused] };
 }
 
 /** The status already said this account was in the desired state, yet the system needed changes. */

@@ -2,9 +2,10 @@
 // accounts when a listing is due (once per resyncInterval, or when the system changed), applies the
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
-import { changeUserName, errorMessage, type Capabilities, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
+import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
 import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, guardTripped, parseDuration, planOrphans, type GuardDecision } from '../engine/index.ts';
-import { setCondition, statusEqual } from '../api/conditions.ts';
+import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
+import { CredentialsRefusedError } from './credentials.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { orphanAuditLine } from './audit-trail.ts';
 import type { ControllerContext } from './context.ts';
@@ -118,7 +119,14 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   } catch (error) {
     const message = errorMessage(error);
     ctx.observed.forget(name);
-    await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'Unreachable', message }, { connected: { status: 'False', reason: 'ConnectionFailed', message } });
+    // A Secret that does not opt in is not a connection failure: say which Secret and which label.
+    const refused = error instanceof CredentialsRefusedError;
+    await writeStatus(
+      ctx,
+      system,
+      { type: 'Ready', status: 'False', reason: refused ? 'CredentialsRefused' : 'Unreachable', message },
+      { connected: { status: 'False', reason: refused ? 'CredentialsRefused' : 'ConnectionFailed', message } },
+    );
     throw error;
   }
   ctx.observed.replace(name, listing.accounts, listingStarted);
@@ -248,6 +256,7 @@ async function writeStatus(
   if (ready) conditions = setCondition(conditions, ready, generation, now);
   if (extra.connected) conditions = setCondition(conditions, { type: 'Connected', ...extra.connected }, generation, now);
   if (extra.guard) conditions = setCondition(conditions, { type: 'DeletionGuardTripped', ...extra.guard }, generation, now);
+  conditions = insecureCondition(system, conditions, now);
   const status = { ...system.status, observedGeneration: generation, conditions };
   if (extra.managed !== undefined) status.managed = extra.managed;
   if (extra.orphaned !== undefined) status.orphaned = extra.orphaned;
@@ -258,4 +267,12 @@ async function writeStatus(
     else delete status.recentDeprovisions;
   }
   if (!statusEqual(system.status ?? {}, status)) await ctx.store.updateStatus('ConnectedSystem', keyOf(system), status);
+}
+
+/** A warning while the system talks plaintext because spec.insecure allows it; absent otherwise. */
+function insecureCondition(system: ConnectedSystem, conditions: Condition[] | undefined, now: Date): Condition[] | undefined {
+  const plaintext = system.spec.insecure ? plaintextTransport(system.spec) : undefined;
+  if (!plaintext) return conditions?.some((c) => c.type === 'Insecure') ? removeCondition(conditions, 'Insecure') : conditions;
+  const message = `${plaintext}: credentials and account data cross the network unencrypted (allowed by spec.insecure: true)`;
+  return setCondition(conditions, { type: 'Insecure', status: 'True', reason: 'PlaintextAllowed', message }, system.metadata.generation, now);
 }

@@ -1,14 +1,14 @@
 // The User reconciler: the unit of work. Reads the world, drives every system's account to the
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
-import { RetryableError, type AccountStatus, type User, type UserStatus } from '../api/index.ts';
+import { RetryableError, type AccountStatus, type Condition, type User, type UserStatus } from '../api/index.ts';
 import { accessWindow, desiredAccounts, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
-import { setCondition, statusEqual } from '../api/conditions.ts';
+import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
-import { syncAccount } from './sync-account.ts';
+import { syncAccount, type AccountSyncResult } from './sync-account.ts';
 import { readWorld } from './world.ts';
 
 export function userReconciler(ctx: ControllerContext): Reconciler {
@@ -57,6 +57,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
   const status = buildStatus(user, accounts, desired.length + waiting.length, failed, held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now);
 
+  status.conditions = await refusedCondition(ctx, user, results, status.conditions, now);
   if (user.status?.conditions?.some((c) => c.type === 'Conflict' && c.status === 'True')) {
     status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'False', reason: 'UserNameHeld', message: `this User holds userName ${user.spec.userName}` }, user.metadata.generation, now);
   }
@@ -84,6 +85,19 @@ async function refuseConflict(ctx: ControllerContext, key: ObjectKey, user: User
   conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message }, user.metadata.generation, now);
   const status: UserStatus = { ...user.status, observedGeneration: user.metadata.generation, systems: '0/0', accounts: [], conditions };
   if (!statusEqual(user.status ?? {}, status)) await ctx.store.updateStatus('User', key, status);
+}
+
+/**
+ * Refused: entitlements the User's roles grant that a system refuses (spec.allowedEntitlements, or
+ * the system's own rules such as PostgreSQL's predefined and elevated roles), each with its reason;
+ * a Warning Event when the set changes. Absent when nothing is refused.
+ */
+async function refusedCondition(ctx: ControllerContext, user: User, results: AccountSyncResult[], conditions: Condition[] | undefined, now: Date): Promise<Condition[] | undefined> {
+  const refused = results.flatMap((r) => (r.refused ?? []).map((x) => `${r.status.system}: ${x.entitlement} refused: ${x.reason}`));
+  if (refused.length === 0) return conditions?.some((c) => c.type === 'Refused') ? removeCondition(conditions, 'Refused') : conditions;
+  const message = refused.join('; ');
+  if (conditions?.find((c) => c.type === 'Refused')?.message !== message) await ctx.store.recordEvent('User', user, 'Warning', 'EntitlementRefused', message);
+  return setCondition(conditions, { type: 'Refused', status: 'True', reason: 'EntitlementRefused', message }, user.metadata.generation, now);
 }
 
 /** Latency from "seen leaving" to "done everywhere", observed once per departure. */

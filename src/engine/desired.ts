@@ -1,5 +1,6 @@
 // desiredAccounts(): which account each connected system should hold for one User, right now.
 import type { AccessBinding, AccessReview, AccessRole, ConnectedSystem, DesiredAccount, User } from '../api/index.ts';
+import { splitAllowed } from './allowed.ts';
 import { accountAttributes } from './attributes.ts';
 import { applicableBindings, inForce } from './binding.ts';
 import { deprovisionedState } from './deprovision.ts';
@@ -55,7 +56,9 @@ export function desiredAccounts(
 
     const base = { system: name, userName: user.spec.userName, attributes: { ...attributes } };
     if (entitled && granted !== undefined) {
-      desired.push({ ...base, state: 'present', entitlements: [...granted].sort() });
+      // Outside spec.allowedEntitlements: never granted, and revoked if held.
+      const { allowed, refused } = splitAllowed(system, [...granted].sort());
+      desired.push({ ...base, state: 'present', entitlements: allowed, ...(refused.length ? { refused } : {}) });
     } else {
       desired.push({ ...base, state: deprovisionedState(user, system, at), entitlements: [] });
     }

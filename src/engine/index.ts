@@ -9,6 +9,7 @@ export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
 export { accountAttributes } from './attributes.ts';
 export { deprovisionedState, deleteAfterRetentionAt } from './deprovision.ts';
 export { desiredAccounts, activeSystems, grantsInForce } from './desired.ts';
+export { globPattern, splitAllowed } from './allowed.ts';
 export { planChanges, planAccount, entitlementChanges, attributeChanges, revokeAll } from './plan.ts';
 export { planOrphans, type OrphanPolicy, type OrphanPlan } from './orphans.ts';
 export {

@@ -45,7 +45,8 @@ function planPresent(desired: DesiredAccount, observed: ObservedAccount | undefi
   const userName = desired.userName;
   if (observed === undefined) {
     // A create never carries entitlements: the grants that follow it are what the audit records.
-    const account = { ...desired, attributes: limitAttributes(desired, capabilities), entitlements: [] };
+    const { refused: _refused, ...wanted } = desired;
+    const account = { ...wanted, attributes: limitAttributes(desired, capabilities), entitlements: [] };
     return [{ op: 'create', account }, ...entitlementChanges(userName, desired.entitlements, [], capabilities)];
   }
   const changes: AccountChange[] = [];

@@ -2,7 +2,7 @@
 // reads the cluster once with plain list calls (no watch to keep open) and must never write to it.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { GROUP, KINDS, KIND_NAMES, VERSION } from '../api/index.ts';
-import type { AnyResource, ObjectKey, Store } from './store.ts';
+import type { AnyResource, ObjectKey, SecretMetadata, Store } from './store.ts';
 
 /** The HTTP status of a client-node error, if it has one. */
 export function statusCode(error: unknown): number | undefined {
@@ -23,11 +23,25 @@ export async function readSecret(core: CoreV1Api, key: ObjectKey): Promise<Recor
   }
 }
 
-/** The cluster's Secrets, read one at a time when asked for (a plan needs only its systems' credentials). */
-export function clusterSecrets(kubeconfig: KubeConfig): Pick<Store, 'getSecret'> {
-  const core = kubeconfig.makeApiClient(CoreV1Api);
-  return { getSecret: (key) => readSecret(core, key) };
+/** The labels and annotations of a Secret, or undefined when it does not exist. */
+export async function readSecretMetadata(core: CoreV1Api, key: ObjectKey): Promise<SecretMetadata | undefined> {
+  try {
+    const { metadata } = await core.readNamespacedSecret(key);
+    return { labels: metadata?.labels ?? {}, annotations: metadata?.annotations ?? {} };
+  } catch (error) {
+    if (statusCode(error) === 404) return undefined;
+    throw error;
+  }
 }
+
+/** The cluster's Secrets, read one at a time when asked for (a plan needs only its systems' credentials). */
+export function clusterSecrets(kubeconfig: KubeConfig): FallbackSecrets {
+  const core = kubeconfig.makeApiClient(CoreV1Api);
+  return { getSecret: (key) => readSecret(core, key), getSecretMetadata: (key) => readSecretMetadata(core, key) };
+}
+
+/** Where Secrets come from when a store does not hold them itself. */
+export type FallbackSecrets = Pick<Store, 'getSecret' | 'getSecretMetadata'>;
 
 export interface ClusterResources {
   /** Every Rollcall object, parsed with the same schema as the controllers' (defaults applied). */

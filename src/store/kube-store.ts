@@ -16,8 +16,8 @@ import type { Logger } from 'pino';
 import { GROUP, KINDS, RetryableError, VERSION, type KindName, type User } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
-import { readSecret, statusCode } from './kube-read.ts';
-import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { readSecret, readSecretMetadata, statusCode } from './kube-read.ts';
+import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { EventOutbox } from './event-outbox.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
@@ -219,13 +219,8 @@ export class KubeStore implements Store {
     return readSecret(this.#core, key);
   }
 
-  async getSecretLabels(key: ObjectKey): Promise<Record<string, string> | undefined> {
-    try {
-      return (await this.#core.readNamespacedSecret(key)).metadata?.labels ?? {};
-    } catch (error) {
-      if (statusCode(error) === 404) return undefined;
-      throw error;
-    }
+  async getSecretMetadata(key: ObjectKey): Promise<SecretMetadata | undefined> {
+    return readSecretMetadata(this.#core, key);
   }
 
   async getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined> {

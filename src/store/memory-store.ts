@@ -14,7 +14,7 @@ import { ManifestDirectory, type ManifestDirectoryOptions } from '../manifests/d
 import { ApplyRefusedError } from '../manifests/errors.ts';
 import type { LoadedObject } from '../manifests/load.ts';
 import { ruleViolations, transitionViolations } from '../manifests/rules.ts';
-import { AlreadyExistsError, keyOf, keyString, type AnyResource, type UserPatch, type EventType, type ObjectKey, type ResourceByKind, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { AlreadyExistsError, keyOf, keyString, type AnyResource, type UserPatch, type EventType, type ObjectKey, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
 export interface MemoryStoreOptions {
@@ -25,7 +25,7 @@ export interface MemoryStoreOptions {
    * Where a Secret the manifests do not hold is read from: `rollcall plan` over a cluster reads the
    * cluster's, so credentials need not be copied into the directory. A Secret in the manifests wins.
    */
-  fallbackSecrets?: Pick<Store, 'getSecret'>;
+  fallbackSecrets?: Pick<Store, 'getSecret' | 'getSecretMetadata'>;
 }
 export type DirectoryOptions = MemoryStoreOptions & ManifestDirectoryOptions;
 
@@ -44,7 +44,7 @@ export type ResourceInput = { [K in KindName]: z.input<(typeof KINDS)[K]['resour
 export class MemoryStore implements Store {
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #fallbackSecrets: Pick<Store, 'getSecret'> | undefined;
+  readonly #fallbackSecrets: Pick<Store, 'getSecret' | 'getSecretMetadata'> | undefined;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
   readonly #handlers: WatchHandlers;
   /**
@@ -53,7 +53,7 @@ export class MemoryStore implements Store {
    */
   readonly #appliedAnnotations = new Map<string, Record<string, string>>();
   #secrets = new Map<string, Record<string, string>>();
-  #secretLabels = new Map<string, Record<string, string>>();
+  #secretMetadata = new Map<string, SecretMetadata>();
   #configMaps = new Map<string, Record<string, string>>();
   #resourceVersion = 0;
   #started = false;
@@ -206,14 +206,18 @@ export class MemoryStore implements Store {
     return { ...data };
   }
 
-  async getSecretLabels(key: ObjectKey): Promise<Record<string, string> | undefined> {
-    const labels = this.#secretLabels.get(keyString(key));
-    return labels === undefined ? undefined : { ...labels };
+  async getSecretMetadata(key: ObjectKey): Promise<SecretMetadata | undefined> {
+    const metadata = this.#secretMetadata.get(keyString(key));
+    if (metadata === undefined) return this.#fallbackSecrets?.getSecretMetadata(key);
+    return { labels: { ...metadata.labels }, annotations: { ...metadata.annotations } };
   }
 
-  #setSecret(object: { metadata: { namespace?: string; name: string; labels?: Record<string, string> }; data?: Record<string, string> }): void {
+  #setSecret(object: {
+    metadata: { namespace?: string; name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    data?: Record<string, string>;
+  }): void {
     this.#secrets.set(keyString(keyOf(object)), { ...object.data });
-    this.#secretLabels.set(keyString(keyOf(object)), { ...object.metadata.labels });
+    this.#secretMetadata.set(keyString(keyOf(object)), { labels: { ...object.metadata.labels }, annotations: { ...object.metadata.annotations } });
   }
 
   async getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined> {
@@ -257,7 +261,7 @@ export class MemoryStore implements Store {
     if (problems.length > 0) throw new ApplyRefusedError(problems);
 
     this.#secrets = new Map();
-    this.#secretLabels = new Map();
+    this.#secretMetadata = new Map();
     this.#configMaps = new Map();
     const seen = new Set<string>();
     for (const object of objects) {

@@ -76,14 +76,19 @@ export interface Store {
   /** The decoded data of a Secret in the namespace, or undefined when it does not exist. Never log it. */
   getSecret(key: ObjectKey): Promise<Record<string, string> | undefined>;
   /**
-   * The labels of a Secret, or undefined when it does not exist: a Secret serves as credentials only
-   * when labelled rollcall.dev/credentials: "true".
+   * The labels and annotations of a Secret, or undefined when it does not exist: a Secret serves as
+   * credentials only when it opts in (controllers/credentials.ts).
    */
-  getSecretLabels(key: ObjectKey): Promise<Record<string, string> | undefined>;
+  getSecretMetadata(key: ObjectKey): Promise<SecretMetadata | undefined>;
   /** The data of a ConfigMap in the namespace, or undefined when it does not exist. */
   getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined>;
   /** A Kubernetes Event about the object (or a log line, for the in-memory store). */
   recordEvent(kind: KindName, object: AnyResource, type: EventType, reason: string, message: string): Promise<void>;
+}
+
+export interface SecretMetadata {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
 }
 
 export function keyOf(object: { metadata: { namespace?: string; name: string } }): ObjectKey {

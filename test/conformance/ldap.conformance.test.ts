@@ -36,6 +36,7 @@ async function startTarget(): Promise<ConformanceTarget> {
       const factory = await connectorFactory('ldap');
       const spec = connectedSystemSpec.parse({
         type: 'ldap',
+        insecure: true, // plaintext to the local slapd; TLS is proven in safe-defaults.conformance.test.ts
         ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN },
       });
       return factory({

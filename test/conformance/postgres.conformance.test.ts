@@ -116,13 +116,18 @@ describe('postgres connector specifics', () => {
     expect((await connector.getAccount(fits, signal()))?.userName).toBe(fits);
   });
 
-  it('drops what the role owns on delete', async () => {
-    await connector.apply({ op: 'create', account: account('frank') }, signal());
-    await target.admin('CREATE TABLE frank_notes (id int)');
-    await target.admin('ALTER TABLE frank_notes OWNER TO frank');
-    await connector.apply({ op: 'delete', userName: 'frank' }, signal());
-    expect(await role('frank')).toBeUndefined();
-    expect((await target.admin("SELECT to_regclass('frank_notes') AS t")).rows[0].t).toBeNull();
+  it('drops what the role owns on delete when onDelete is drop', async () => {
+    const dropping = await target.connectWith({ onDelete: 'drop' }, logger);
+    try {
+      await dropping.apply({ op: 'create', account: account('frank') }, signal());
+      await target.admin('CREATE TABLE frank_notes (id int)');
+      await target.admin('ALTER TABLE frank_notes OWNER TO frank');
+      await dropping.apply({ op: 'delete', userName: 'frank' }, signal());
+      expect(await role('frank')).toBeUndefined();
+      expect((await target.admin("SELECT to_regclass('frank_notes') AS t")).rows[0].t).toBeNull();
+    } finally {
+      await dropping.close();
+    }
   });
 
   it('reassigns what the role owns on delete when onDelete is reassign', async () => {

@@ -37,7 +37,9 @@ export async function startPostgresTarget(): Promise<PostgresTarget> {
   const connectWith = async (postgres: Record<string, unknown>, logger: Logger, credentials?: Record<string, string>, timeoutMs?: number) => {
     const spec = connectedSystemSpec.parse({
       type: 'postgres',
-      postgres: { host: server.host, port: server.port, ...postgres },
+      // Plaintext to the local test server; TLS is proven in safe-defaults.conformance.test.ts.
+      insecure: true,
+      postgres: { host: server.host, port: server.port, ssl: 'disable', ...postgres },
       credentialsSecretRef: { name: 'postgres-admin' },
     });
     const factory = await connectorFactory('postgres');

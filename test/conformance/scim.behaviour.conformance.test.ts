@@ -69,7 +69,7 @@ describe('scim connector behaviour', () => {
     createScimConnector({
       system: 'test/scim-front',
       namespace: 'test',
-      spec: connectedSystemSpec.parse({ type: 'scim', scim: { baseUrl: frontUrl, auth: 'basic' } }),
+      spec: connectedSystemSpec.parse({ type: 'scim', insecure: true, scim: { baseUrl: frontUrl, auth: 'basic' } }),
       credentials: basic,
       logger,
       timeoutMs,
@@ -78,7 +78,7 @@ describe('scim connector behaviour', () => {
   beforeAll(async () => {
     server = await start();
     await raw('/Groups', { method: 'POST', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'staff' }) });
-    const spec = connectedSystemSpec.parse({ type: 'scim', scim: { baseUrl: `${server.baseUrl}/`, auth: 'bearer' } });
+    const spec = connectedSystemSpec.parse({ type: 'scim', insecure: true, scim: { baseUrl: `${server.baseUrl}/`, auth: 'bearer' } });
     connector = await createScimConnector({ system: 'test/scim', namespace: 'test', spec, credentials: { token: server.token }, logger });
     ({ http: frontServer, injected, methods } = front(server, basic));
     await new Promise<void>((resolve) => frontServer.listen(0, '127.0.0.1', resolve));

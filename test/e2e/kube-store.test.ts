@@ -166,6 +166,15 @@ describe('KubeStore against the real API server', () => {
     kubectlOk(['create', 'secret', 'generic', 'creds', '-n', namespace, '--from-literal=password=s3cret: with colon']);
     expect(await store.getSecret({ namespace, name: 'creds' })).toEqual({ password: 's3cret: with colon' });
     expect(await store.getSecret({ namespace, name: 'missing' })).toBeUndefined();
+    // Whether it opts in as credentials: its labels and annotations, read from the API server.
+    expect(await store.getSecretMetadata({ namespace, name: 'creds' })).toEqual({ labels: {}, annotations: {} });
+    kubectlOk(['label', 'secret', 'creds', '-n', namespace, 'rollcall.dev/credentials=true']);
+    kubectlOk(['annotate', 'secret', 'creds', '-n', namespace, 'rollcall.dev/allowed-systems=corp-ldap']);
+    expect(await store.getSecretMetadata({ namespace, name: 'creds' })).toEqual({
+      labels: { 'rollcall.dev/credentials': 'true' },
+      annotations: { 'rollcall.dev/allowed-systems': 'corp-ldap' },
+    });
+    expect(await store.getSecretMetadata({ namespace, name: 'missing' })).toBeUndefined();
   });
 
   it('an event that cannot be recorded is logged and kept for a retry, not thrown', async () => {

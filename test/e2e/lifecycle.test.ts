@@ -266,8 +266,10 @@ spec: ${JSON.stringify(fields)}
     }
 
     namespace = createNamespace('lifecycle');
-    const secret = (name: string, data: Record<string, string>) =>
+    const secret = (name: string, data: Record<string, string>) => {
       kubectlOk(['create', 'secret', 'generic', name, '-n', namespace, ...Object.entries(data).map(([k, v]) => `--from-literal=${k}=${v}`)]);
+      kubectlOk(['label', 'secret', name, '-n', namespace, 'rollcall.dev/credentials=true']);
+    };
     secret('corp-ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword });
     secret('analytics-db-credentials', { username: postgres.adminUser, password: postgres.adminPassword });
     secret('wiki-credentials', { token: scim.token });
@@ -295,6 +297,7 @@ kind: ConnectedSystem
 metadata: {name: corp-ldap, namespace: ${namespace}}
 spec:
   type: ldap
+  insecure: true
   ldap: {url: "${slapd.url}", flavour: openldap, peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}
   credentialsSecretRef: {name: corp-ldap-credentials}
   deprovision: {policy: disable}
@@ -306,7 +309,8 @@ kind: ConnectedSystem
 metadata: {name: analytics-db, namespace: ${namespace}}
 spec:
   type: postgres
-  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres}
+  insecure: true
+  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
   credentialsSecretRef: {name: analytics-db-credentials}
   deprovision: {policy: delete}
   orphans: delete
@@ -317,6 +321,7 @@ kind: ConnectedSystem
 metadata: {name: wiki, namespace: ${namespace}}
 spec:
   type: scim
+  insecure: true
   scim: {baseUrl: "${scim.baseUrl}", auth: bearer}
   credentialsSecretRef: {name: wiki-credentials}
   deprovision: {policy: disable}

@@ -97,6 +97,7 @@ describe('rollcall plan against the real API server', () => {
     work = mkdtempSync(join(tmpdir(), 'rollcall-plan-'));
     dbPath = join(work, 'directory.db');
     kubectlOk(['create', 'secret', 'generic', 'directory-credentials', '-n', namespace, '--from-literal=passphrase=correct-horse']);
+    kubectlOk(['label', 'secret', 'directory-credentials', '-n', namespace, 'rollcall.dev/credentials=true']);
     kubectlOk(['apply', '-f', '-'], clusterManifests(namespace, dbPath));
     // Converge first: rollcall run against the cluster until both Users are Ready, then stop it.
     const logs: string[] = [];
@@ -182,7 +183,7 @@ describe('rollcall plan against the real API server', () => {
 
     // The directory's Secret replaces the cluster's: a wrong passphrase is refused by the file.
     const wrong = directory('wrong-secret', {
-      'secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata: {name: directory-credentials, namespace: ${namespace}}\nstringData: {passphrase: wrong}\n`,
+      'secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata: {name: directory-credentials, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}}\nstringData: {passphrase: wrong}\n`,
     });
     const refused = await rollcall(['plan', '-f', wrong, '--kubeconfig', kubeconfig(), '--namespace', namespace]);
     expect(refused.code).toBe(1);

@@ -71,13 +71,27 @@ async function waitUntilReady(port: number, child: ChildProcess, logFile: string
   }
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/** Files of a certificate (test/servers/tls.ts) for the server to offer TLS with; plain connections still work. */
+export interface PostgresTls {
+  certFile: string;
+  keyFile: string;
+}
+
+export async function startPostgres(tls?: PostgresTls): Promise<PostgresServer> {
   installPostgres();
   const template = await templateDir();
   const dir = await mkdtemp(join(tmpdir(), 'rollcall-pg-'));
   await chmod(dir, 0o755);
   const data = join(dir, 'data');
   await cp(template, data, { recursive: true });
+  const tlsArgs: string[] = [];
+  if (tls) {
+    // The server reads its key only when the postgres user owns it and nobody else may read it.
+    await cp(tls.certFile, join(dir, 'server.crt'));
+    await cp(tls.keyFile, join(dir, 'server.key'));
+    await chmod(join(dir, 'server.key'), 0o600);
+    tlsArgs.push('-c', 'ssl=on', '-c', `ssl_cert_file=${join(dir, 'server.crt')}`, '-c', `ssl_key_file=${join(dir, 'server.key')}`);
+  }
   execFileSync('chown', ['-R', 'postgres:postgres', dir]);
   const port = await freePort();
   const logFile = join(dir, 'postgres.log');
@@ -90,7 +104,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     const log = openSync(logFile, 'a');
     const [cmd, args] = asPostgres(`${BIN}/postgres`, [
       ...['-D', data, '-h', '127.0.0.1', '-p', String(port), '-k', dir],
-      ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50'],
+      ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50', ...tlsArgs],
     ]);
     // detached: its own process group, so freeze() stops the backends too, not just the postmaster.
     child = spawn(cmd, args, { detached: true, stdio: ['ignore', log, log] });

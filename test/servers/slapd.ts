@@ -18,6 +18,8 @@ const SLAPD = '/usr/sbin/slapd';
 
 export interface SlapdServer extends ServerControl {
   url: string;
+  /** ldaps:// on a second port, when started with TLS (StartTLS then works on url too). */
+  ldapsUrl?: string;
   adminDN: string;
   adminPassword: string;
   suffix: string;
@@ -31,8 +33,9 @@ export function installSlapd(): void {
 }
 
 
-function config(dir: string, adminPassword: string): string {
-  return `include /etc/ldap/schema/core.schema
+function config(dir: string, adminPassword: string, tls?: SlapdTls): string {
+  const tlsLines = tls ? `TLSCACertificateFile ${tls.caFile}\nTLSCertificateFile ${tls.certFile}\nTLSCertificateKeyFile ${tls.keyFile}\n` : '';
+  return `${tlsLines}include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 include /etc/ldap/schema/nis.schema
@@ -122,21 +125,29 @@ async function waitReady(url: string, adminDN: string, adminPassword: string, ch
   }
 }
 
-export async function start(): Promise<SlapdServer> {
+/** Files of a certificate (test/servers/tls.ts) for slapd to serve ldaps:// and StartTLS with. */
+export interface SlapdTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+export async function start(tls?: SlapdTls): Promise<SlapdServer> {
   installSlapd();
   const dir = await mkdtemp(join(tmpdir(), 'rollcall-slapd-'));
   const adminPassword = `admin-${crypto.randomUUID()}`;
   const adminDN = `cn=admin,${SUFFIX}`;
   await mkdir(join(dir, 'data'));
-  await writeFile(join(dir, 'slapd.conf'), config(dir, adminPassword), { mode: 0o600 });
+  await writeFile(join(dir, 'slapd.conf'), config(dir, adminPassword, tls), { mode: 0o600 });
   await writeFile(join(dir, 'base.ldif'), BASE_LDIF);
   execFileSync('/usr/sbin/slapadd', ['-q', '-f', join(dir, 'slapd.conf'), '-l', join(dir, 'base.ldif')], { stdio: 'pipe' });
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = tls ? `ldaps://127.0.0.1:${await freePort()}` : undefined;
   let child: ChildProcess | undefined;
 
   const launch = async () => {
-    const proc = spawn(SLAPD, ['-d', '0', '-h', `${url}/`, '-f', join(dir, 'slapd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(SLAPD, ['-d', '0', '-h', ldapsUrl ? `${url}/ ${ldapsUrl}/` : `${url}/`, '-f', join(dir, 'slapd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr?.resume();
     child = proc;
     await waitReady(url, adminDN, adminPassword, proc);
@@ -156,6 +167,7 @@ export async function start(): Promise<SlapdServer> {
   await launch();
   return {
     url,
+    ...(ldapsUrl ? { ldapsUrl } : {}),
     adminDN,
     adminPassword,
     suffix: SUFFIX,

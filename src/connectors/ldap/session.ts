@@ -56,7 +56,9 @@ export class LdapSession {
   async #open(): Promise<Client> {
     this.#drop();
     const { url, startTLS, tlsOptions, bindDN, password, timeoutMs } = this.#options;
-    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, tlsOptions });
+    // ldapts opens TLS at once whenever it is given TLS options, even for ldap://: with StartTLS
+    // they go to startTLS only, or the server sees a TLS hello where it expects LDAP.
+    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, ...(startTLS ? {} : { tlsOptions }) });
     this.#client = client;
     if (startTLS) await client.startTLS(tlsOptions);
     await client.bind(bindDN, password);

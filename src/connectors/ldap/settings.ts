@@ -1,7 +1,7 @@
 // Turns a ConnectedSystem's spec.ldap and its credentials into the connector's resolved settings,
 // filling flavour defaults and failing early, with a clear message, on what cannot work.
 import type { ConnectionOptions } from 'node:tls';
-import { PermanentError } from '../../api/index.ts';
+import { PermanentError, plaintextRefusal } from '../../api/index.ts';
 import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
 import type { ConnectorContext } from '../types.ts';
 import { flavourOf, type Flavour } from './flavours.ts';
@@ -28,6 +28,8 @@ export function resolveSettings(context: ConnectorContext): LdapSettings {
   if (!bindDN || !password) {
     throw new PermanentError(`ConnectedSystem ${system}: the credentials Secret needs the keys bindDN and password`);
   }
+  const plaintext = plaintextRefusal(system, spec);
+  if (plaintext) throw new PermanentError(plaintext);
   const flavour = flavourOf(ldap.flavour ?? 'openldap');
   const ca = credentials['ca.crt'];
   const tlsOptions: ConnectionOptions = ca ? { ca: [ca] } : {};

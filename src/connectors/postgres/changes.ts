@@ -120,7 +120,7 @@ async function dropRole(target: ChangeTarget, userName: string): Promise<void> {
   // objects the role owns in other databases make DROP ROLE fail, with the server saying where.
   // One query of several statements is one transaction: all of them happen, or none.
   const statements = [`DROP OWNED BY ${name}`, `DROP ROLE ${name}`];
-  if (settings.onDelete === 'reassign') statements.unshift(`REASSIGN OWNED BY ${name} TO ${sql.escapeIdentifier(settings.reassignTo!)}`);
+  if (settings.onDelete === 'reassign') statements.unshift(`REASSIGN OWNED BY ${name} TO ${sql.escapeIdentifier(settings.reassignTo)}`);
   await sql.query(statements.join('; '));
   target.logger.debug({ system: settings.system, userName }, 'postgres: role dropped');
   // Sessions opened before the drop keep running as the vanished role until they are ended.

@@ -2,10 +2,11 @@
 // displayName as the role's comment. The managed scope is the non-superuser direct members of the
 // marker role; nothing else is listed, read or changed.
 import type { Logger } from 'pino';
-import { PermanentError, changeUserName, type AccountChange, type Capabilities, type ObservedAccount } from '../../api/index.ts';
+import { PermanentError, changeUserName, type AccountChange, type Capabilities, type ObservedAccount, type RefusedEntitlement } from '../../api/index.ts';
 import type { Connector } from '../types.ts';
 import { DISPLAY_NAME, findRole, managedRoles, toObservedAccount } from './catalog.ts';
 import { applyChange } from './changes.ts';
+import { elevatedEntitlements } from './elevated.ts';
 import { KnownRoles } from './known.ts';
 import { roleNameProblem } from './names.ts';
 import type { Session } from './session.ts';
@@ -52,6 +53,11 @@ export class PostgresConnector implements Connector {
     }
     this.#known.managed.set(userName, true);
     return toObservedAccount(row);
+  }
+
+  async refusedEntitlements(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]> {
+    if (entitlements.length === 0) return [];
+    return this.#session.run('check entitlements', signal, (sql) => elevatedEntitlements(sql, entitlements));
   }
 
   async apply(change: AccountChange, signal: AbortSignal): Promise<void> {

@@ -4,6 +4,7 @@
 // not held, writes nothing (the server only says so).
 import { PermanentError } from '../../api/index.ts';
 import { findRoles } from './catalog.ts';
+import { elevatedEntitlements, isPredefinedName } from './elevated.ts';
 import { sqlState } from './errors.ts';
 import { roleNameProblem } from './names.ts';
 import { checkName, managedRole, notManaged, shown, UNDEFINED_OBJECT, type ChangeTarget } from './target.ts';
@@ -35,6 +36,9 @@ async function checkGrant(target: ChangeTarget, userName: string, entitlement: s
   if (group.canLogin || group.superuser || group.managed) {
     throw new PermanentError(`${settings.system}: role ${shown(entitlement)} is a login or superuser role, not a group role; it cannot be an entitlement`);
   }
+  // Checked here as well as before planning: a role elevated since then is still never granted.
+  const [elevated] = await elevatedEntitlements(sql, [entitlement]);
+  if (elevated) throw new PermanentError(`${settings.system}: ${elevated.reason}`);
   known.grantable.set(entitlement, true);
   return true;
 }
@@ -44,6 +48,7 @@ export async function grant(target: ChangeTarget, userName: string, entitlement:
   checkName(target, 'user name', userName);
   checkName(target, 'entitlement', entitlement);
   refuseMarker(target, entitlement);
+  if (isPredefinedName(entitlement)) throw new PermanentError(`${target.settings.system}: ${shown(entitlement)} is a PostgreSQL predefined role (pg_*), never granted by Rollcall`);
   const statement = `GRANT ${sql.escapeIdentifier(entitlement)} TO ${sql.escapeIdentifier(userName)}`;
   // Both checked a moment ago: only the write. Granting a membership held already writes nothing.
   if (known.managed.get(userName) && known.grantable.get(entitlement)) {

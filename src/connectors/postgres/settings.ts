@@ -1,6 +1,6 @@
 // Everything the connector needs from the ConnectedSystem and its Secret, checked once up front so
 // a misconfiguration fails with a message about the resource, not later with a server error.
-import { PermanentError } from '../../api/index.ts';
+import { PermanentError, plaintextRefusal } from '../../api/index.ts';
 import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
 import type { ConnectorContext } from '../types.ts';
 import { roleNameProblem } from './names.ts';
@@ -10,11 +10,13 @@ export interface PostgresSettings {
   host: string;
   port: number;
   database: string;
-  ssl: false | { rejectUnauthorized: boolean };
+  /** false only with spec.insecure; otherwise the certificate and host name are always verified. */
+  ssl: false | { rejectUnauthorized: true; ca?: string };
   /** Marker role: its direct, non-superuser members are the managed scope. */
   managedRole: string;
   onDelete: 'drop' | 'reassign';
-  reassignTo: string | undefined;
+  /** Receives a dropped leaver's objects: spec.postgres.reassignTo, else the role Rollcall connects as. */
+  reassignTo: string;
   username: string;
   /** Never log it, never put it in a message. */
   password: string;
@@ -33,20 +35,24 @@ export function postgresSettings(context: ConnectorContext): PostgresSettings {
   const managedRole = pg.managedRole ?? 'rollcall_managed';
   const markerProblem = roleNameProblem(managedRole);
   if (markerProblem) throw new PermanentError(`${system}: spec.postgres.managedRole ${markerProblem}`);
-  const onDelete = pg.onDelete ?? 'drop';
-  if (onDelete === 'reassign' && !pg.reassignTo) {
-    throw new PermanentError(`${system}: spec.postgres.reassignTo is required when onDelete is reassign`);
-  }
-  const ssl = pg.ssl ?? 'disable';
+  const onDelete = pg.onDelete ?? 'reassign';
+  const reassignTo = pg.reassignTo ?? username;
+  const ownerProblem = roleNameProblem(reassignTo);
+  if (ownerProblem) throw new PermanentError(`${system}: spec.postgres.reassignTo ${ownerProblem}`);
+  const plaintext = plaintextRefusal(system, spec);
+  if (plaintext) throw new PermanentError(plaintext);
+  // require verifies as verify-full does: TLS without verification protects from nobody on the path.
+  const ca = credentials['ca.crt'];
+  const ssl = pg.ssl === 'disable' ? false : { rejectUnauthorized: true as const, ...(ca ? { ca } : {}) };
   return {
     system,
     host: pg.host,
     port: pg.port ?? 5432,
     database: pg.database ?? 'postgres',
-    ssl: ssl === 'disable' ? false : { rejectUnauthorized: ssl === 'verify-full' },
+    ssl,
     managedRole,
     onDelete,
-    reassignTo: pg.reassignTo,
+    reassignTo,
     username,
     password,
     timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,

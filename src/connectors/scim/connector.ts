@@ -103,7 +103,7 @@ export class ScimConnector implements Connector {
   }
 
   async close(): Promise<void> {
-    // fetch keeps no connection that needs closing; nothing is held.
+    await this.#http.close();
   }
 
   async #ready(signal: AbortSignal): Promise<ServerFeatures> {

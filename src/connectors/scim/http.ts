@@ -17,6 +17,8 @@ export interface ScimHttpOptions {
   /** The Authorization header value. Never logged, never put in a message. */
   authorization: string;
   timeoutMs: number;
+  /** PEM of the CA that signed the server's certificate (the Secret's ca.crt); else the system's CAs. */
+  ca?: string;
 }
 
 export interface ScimRequest {
@@ -73,15 +75,32 @@ export class ScimHttp {
   async #once(request: ScimRequest, signal: AbortSignal): Promise<ScimResponse & { retryAfterMs?: number }> {
     const headers: Record<string, string> = { authorization: this.#options.authorization, accept: SCIM_CONTENT_TYPE };
     if (request.body !== undefined) headers['content-type'] = SCIM_CONTENT_TYPE;
-    const response = await fetch(this.#url(request), {
+    const init = {
       method: request.method,
       headers,
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal,
-      redirect: 'error',
-    });
+      redirect: 'error' as const,
+    };
+    const response = this.#options.ca === undefined ? await fetch(this.#url(request), init) : await this.#fetchWithCa(this.#url(request), init);
     const text = await response.text();
     return { status: response.status, body: parseBody(text), retryAfterMs: retryAfterMs(response.headers.get('retry-after'), response.headers.get('date')) };
+  }
+
+  /** Closes the connections kept for a custom CA; the platform fetch holds nothing to close. */
+  async close(): Promise<void> {
+    const dispatcher = this.#dispatcher;
+    this.#dispatcher = undefined;
+    if (dispatcher) await (await dispatcher).agent.close();
+  }
+
+  #dispatcher: Promise<{ fetch: typeof import('undici').fetch; agent: import('undici').Agent }> | undefined;
+
+  /** undici's own fetch with an Agent that trusts ca.crt (the platform fetch takes no CA). */
+  async #fetchWithCa(url: string, init: RequestInit & { redirect: 'error' }): Promise<Response> {
+    this.#dispatcher ??= import('undici').then(({ Agent, fetch }) => ({ fetch, agent: new Agent({ connect: { ca: this.#options.ca } }) }));
+    const { fetch: undiciFetch, agent } = await this.#dispatcher;
+    return (await undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as Response;
   }
 
   #url(request: ScimRequest): string {

@@ -2,7 +2,7 @@
 // Settings: spec.scim (baseUrl, auth, pageSize). Credentials Secret keys: `token` for bearer auth,
 // `username` and `password` for basic auth. Managed scope: users whose externalId is
 // `rollcall:<userName>` (see schema.ts); entitlements are Group displayNames (see groups.ts).
-import { PermanentError } from '../../api/index.ts';
+import { PermanentError, plaintextRefusal } from '../../api/index.ts';
 import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
 import type { ConnectorContext, ConnectorFactory } from '../types.ts';
 import { ScimConnector } from './connector.ts';
@@ -16,8 +16,13 @@ export const createScimConnector: ConnectorFactory = async (context) => {
   if (!settings) throw new PermanentError(`ConnectedSystem ${context.system}: spec.scim is required for type scim`);
   const baseUrl = settings.baseUrl.replace(/\/+$/, '');
   if (!/^https?:\/\//i.test(baseUrl)) throw new PermanentError(`ConnectedSystem ${context.system}: spec.scim.baseUrl must be an http:// or https:// URL`);
+  // Never repeated in the message: the URL itself holds the secret.
+  if (hasUserinfo(baseUrl)) throw new PermanentError(`ConnectedSystem ${context.system}: spec.scim.baseUrl must not contain user:password@; put credentials in the credentials Secret`);
+  const plaintext = plaintextRefusal(context.system, context.spec);
+  if (plaintext) throw new PermanentError(plaintext);
   const timeoutMs = context.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const http = new ScimHttp({ system: context.system, baseUrl, authorization: authorization(context, settings.auth), timeoutMs });
+  const ca = context.credentials['ca.crt'];
+  const http = new ScimHttp({ system: context.system, baseUrl, authorization: authorization(context, settings.auth), timeoutMs, ...(ca ? { ca } : {}) });
   const connector = new ScimConnector(http, context.system, settings.pageSize, context.logger);
   await connector.tryDiscover(AbortSignal.timeout(timeoutMs));
   return connector;
@@ -34,4 +39,9 @@ function authorization(context: ConnectorContext, auth: 'bearer' | 'basic'): str
   if (!credentials['username']) throw missing('username');
   if (credentials['password'] === undefined) throw missing('password');
   return `Basic ${Buffer.from(`${credentials['username']}:${credentials['password']}`, 'utf8').toString('base64')}`;
+}
+
+/** A URL with user:password@ before its host. */
+function hasUserinfo(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
 }

@@ -34,6 +34,12 @@ describe('FeedReader over HTTP', () => {
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 's3cret' } } as never,
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wrong', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 'nope' } } as never,
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'unlabelled', namespace: 'acme' }, data: { token: 's3cret' } } as never,
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'for-ldap', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allowed-systems': 'corp-ldap' } },
+        data: { token: 's3cret' },
+      } as never,
     ],
     { logger: pino({ level: 'silent' }) },
   );
@@ -66,6 +72,10 @@ describe('FeedReader over HTTP', () => {
     // A Secret that did not opt in is never sent anywhere.
     const before = seen.length;
     await expect(reader.read(source('/people.csv', 'unlabelled'), new Rejections(), signal)).rejects.toThrow('is not labelled rollcall.dev/credentials: "true"');
+    // Nor is one whose rollcall.dev/allowed-systems names other objects.
+    await expect(reader.read(source('/people.csv', 'for-ldap'), new Rejections(), signal)).rejects.toThrow(
+      'Secret for-ldap (spec.credentialsSecretRef) is annotated rollcall.dev/allowed-systems: "corp-ldap", which does not name hr',
+    );
     expect(seen.length).toBe(before);
     const fromConfigMap = { ...source('/x'), spec: { ...source('/x').spec, url: undefined, configMapRef: { name: 'hr', key: 'people.csv' } } } as IdentitySource;
     await expect(reader.read(fromConfigMap, new Rejections(), signal)).rejects.toBeInstanceOf(FeedError);

@@ -27,7 +27,7 @@ kind: ConnectedSystem
 metadata: { name: corp-ldap, namespace: tenant-a }
 spec:
   type: ldap
-  ldap: { url: "ldap://ldap:389", peopleDN: "ou=people,dc=example,dc=org", groupsDN: "ou=groups,dc=example,dc=org" }
+  ldap: { url: "ldaps://ldap:636", peopleDN: "ou=people,dc=example,dc=org", groupsDN: "ou=groups,dc=example,dc=org" }
 ---
 apiVersion: v1
 kind: Namespace
@@ -43,6 +43,7 @@ metadata: { name: tenant-a }
     const ldap = objects[1] as ConnectedSystem;
     expect(ldap.metadata.namespace).toBe('tenant-a');
     expect(ldap.spec.deprovision).toEqual({ policy: 'disable' });
+    expect(ldap.spec.insecure).toBe(false);
     expect(ldap.spec.ldap).toMatchObject({ startTLS: false, flavour: 'openldap', groupType: 'groupOfNames' });
   });
 
