@@ -89,6 +89,7 @@ kind: ConnectedSystem
 metadata: {name: corp-ldap, namespace: ${namespace}}
 spec:
   type: ldap
+  insecure: true # the test's slapd speaks plain LDAP
   ldap: {url: "${slapd.url}", flavour: openldap, peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}
   credentialsSecretRef: {name: corp-ldap-credentials}
   deprovision: {policy: delete}

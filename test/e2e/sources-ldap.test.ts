@@ -89,6 +89,7 @@ kind: ConnectedSystem
 metadata: {name: cloud, namespace: ${namespace}}
 spec:
   type: scim
+  insecure: true # the test's SCIM server speaks plain HTTP
   scim: {baseUrl: "${scim.baseUrl}", auth: bearer}
   credentialsSecretRef: {name: cloud-token}
   deprovision: {policy: disable}
