@@ -15,6 +15,8 @@ export interface AccountSyncResult {
   error?: unknown;
   /** Set when the system's deletion guard held this account's deprovision. */
   held?: string;
+  /** Set when an account with this userName exists that is not this system's and may not be taken over. */
+  conflict?: string;
 }
 
 /** Thrown inside the system's slot to skip the account's changes; never leaves this file. */
@@ -37,11 +39,22 @@ export async function syncAccount(
   const systemKey = keyString(keyOf(system));
   const now = ctx.clock.now();
   const applied: AccountChange[] = [];
+  let conflict: string | undefined;
+  let adopted: AccountStatus['adopted'];
   try {
     const observed = await ctx.connections.use(system, async (connector) => {
       const cached = ctx.observed.get(systemKey, desired.userName);
-      const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
-      const plan = accountPlan(user, desired, before, connector.capabilities);
+      // A listing holds only this system's accounts: "absent" there may still be an account with this
+      // userName that is someone else's, legacy-marked or unmanaged. Read it when that matters: before
+      // a create, and for an account Rollcall held (a legacy-marked leaver must still be cut off).
+      const reread = cached === undefined || (cached === null && (desired.state === 'present' || (previous !== undefined && previous.state !== 'absent')));
+      const before = reread ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
+      const plan = accountPlan(user, desired, before, connector.capabilities, system.spec.adoption);
+      if (plan.conflict) {
+        conflict = plan.conflict;
+        return undefined;
+      }
+      adopted = plan.adopts;
       if (plan.deprovisions) {
         const decision = await ctx.gate.admit(ctx, system, connector.capabilities, desired.userName);
         if (decision.verdict.tripped) {
@@ -72,11 +85,23 @@ export async function syncAccount(
       return after;
     });
     announce(ctx, user, system.metadata.name, applied);
+    if (conflict !== undefined) {
+      const message = `${system.metadata.name}: ${conflict}`;
+      return { status: { system: system.metadata.name, state: 'error', message: conflict }, changes: applied, conflict: message };
+    }
     if (applied.length > 0 && isDrift(previous, desired)) {
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);
     }
-    return { status: accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now), changes: applied };
+    const status = accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now);
+    if (adopted && applied.some((c) => c.op === 'adopt')) {
+      status.adopted = adopted;
+      status.adoptedAt = now.toISOString();
+    } else if (previous?.adopted && observed) {
+      status.adopted = previous.adopted;
+      if (previous.adoptedAt) status.adoptedAt = previous.adoptedAt;
+    }
+    return { status, changes: applied };
   } catch (error) {
     announce(ctx, user, system.metadata.name, applied);
     if (error instanceof HeldByGuard) {

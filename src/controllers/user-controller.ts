@@ -50,14 +50,19 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const accounts = mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name));
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
   const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
+  const conflicts = results.flatMap((r) => (r.conflict ? [r.conflict] : []));
   // A suspended system gets no changes, so a deleted User that holds an account there waits for it:
   // releasing the finalizer now would leave the account behind with nobody to deprovision it.
   const suspendedHolders = user.metadata.deletionTimestamp === undefined ? [] : world.systems.filter((s) => s.spec.suspend && heldSystems(user).has(s.metadata.name));
   const waiting = suspendedHolders.map((s) => `${s.metadata.name}: spec.suspend is true; the account is deprovisioned once the system resumes`);
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
-  const status = buildStatus(user, accounts, desired.length + waiting.length, failed, held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now);
+  const status = buildStatus(user, accounts, desired.length + waiting.length, [...failed, ...conflicts], held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now);
 
-  if (user.status?.conditions?.some((c) => c.type === 'Conflict' && c.status === 'True')) {
+  if (conflicts.length) {
+    // An account with this userName that another owner holds: named per system, for a person to settle.
+    status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'True', reason: 'AccountNotManaged', message: conflicts.join('; ') }, user.metadata.generation, now);
+    status.conditions = setCondition(status.conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message: conflicts.join('; ') }, user.metadata.generation, now);
+  } else if (user.status?.conditions?.some((c) => c.type === 'Conflict' && c.status === 'True')) {
     status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'False', reason: 'UserNameHeld', message: `this User holds userName ${user.spec.userName}` }, user.metadata.generation, now);
   }
   if (!statusEqual(user.status ?? {}, status)) {
