@@ -132,6 +132,8 @@ export interface SystemPassInput {
   world: World;
   /** Every account in the system's managed scope (a full listing). */
   listing: readonly ObservedAccount[];
+  /** Accounts of declared userNames outside the managed scope (getAccount, `owner` set): adopted or in conflict. */
+  others?: readonly ObservedAccount[];
   capabilities: Capabilities;
   recent: readonly RecentDeprovision[];
   now: Date;
@@ -151,8 +153,8 @@ export interface SystemPass {
 }
 
 /** The whole pass for one system, as `rollcall plan` shows it and the controllers carry it out. */
-export function planSystemPass({ system, users, world, listing, capabilities, recent, now }: SystemPassInput): SystemPass {
-  const byName = new Map(listing.map((account) => [account.userName, account]));
+export function planSystemPass({ system, users, world, listing, others = [], capabilities, recent, now }: SystemPassInput): SystemPass {
+  const byName = new Map([...others, ...listing].map((account) => [account.userName, account]));
   // A User whose userName an older User holds gets nothing (Conflict); the holder's plan stands.
   const accounts = holdingUsers(users).flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now) ?? []);
   const declared = new Set(users.map((user) => user.spec.userName));

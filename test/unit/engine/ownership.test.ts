@@ -57,3 +57,16 @@ describe('accountPlan with ownership', () => {
     expect(plan.conflict).toContain('spec.adoption');
   });
 });
+
+describe('planSystemPass with accounts outside the scope', () => {
+  it('plans the adoption run would make, and no create over an account that is not ours', async () => {
+    const { planSystemPass } = await import('../../../src/engine/index.ts');
+    const { binding, grants, role, system, NOW } = await import('./fixtures.ts');
+    const csys = system('ldap', { adoption: 'never' });
+    const world = { bindings: [binding('all', { role: 'staff', users: ['alice', 'bob'] })], roles: [role('staff', { grants: grants({ ldap: ['staff'] }) })], systems: [csys] };
+    const others = [{ ...observed('alice', 'present', []), owner: 'legacy' as const }, { ...observed('bob', 'present', []), owner: 'unmanaged' as const }];
+    const pass = planSystemPass({ system: csys, users: [user('alice'), user('bob')], world, listing: [], others, capabilities: FULL, recent: [], now: NOW });
+    expect(pass.changes.map((c) => `${c.op} ${'userName' in c ? c.userName : ''}`)).toEqual(['adopt alice', 'update alice', 'grant alice']);
+    expect(pass.accounts.find((a) => a.desired.userName === 'bob')?.conflict).toContain('spec.adoption');
+  });
+});
