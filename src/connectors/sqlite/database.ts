@@ -119,7 +119,11 @@ export function inTransaction<T>(db: DatabaseSync, write: () => T): T {
   }
 }
 
-/** The owner column, or NULL on a version 1 file opened only to observe. */
+const ownerColumns = new WeakMap<DatabaseSync, string>();
+
+/** The owner column, or NULL on a version 1 file opened only to observe; looked up once per open file. */
 export function ownerColumn(db: DatabaseSync): string {
-  return schemaVersion(db) >= 2 ? 'a.owner' : 'NULL';
+  let column = ownerColumns.get(db);
+  if (column === undefined) ownerColumns.set(db, (column = schemaVersion(db) >= 2 ? 'a.owner' : 'NULL'));
+  return column;
 }
