@@ -63,7 +63,12 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
     status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'True', reason: 'AccountNotManaged', message: conflicts.join('; ') }, user.metadata.generation, now);
     status.conditions = setCondition(status.conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message: conflicts.join('; ') }, user.metadata.generation, now);
   } else if (user.status?.conditions?.some((c) => c.type === 'Conflict' && c.status === 'True')) {
-    status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'False', reason: 'UserNameHeld', message: `this User holds userName ${user.spec.userName}` }, user.metadata.generation, now);
+    status.conditions = setCondition(
+      status.conditions,
+      { type: 'Conflict', status: 'False', reason: 'UserNameHeld', message: `this User holds userName ${user.spec.userName}, and no system has an account of that name it may not manage` },
+      user.metadata.generation,
+      now,
+    );
   }
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
