@@ -97,6 +97,8 @@ export async function syncAccount(
     if (adopted && applied.some((c) => c.op === 'adopt')) {
       status.adopted = adopted;
       status.adoptedAt = now.toISOString();
+      // The system says what it took over too: a team bringing a directory under Rollcall watches there.
+      await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', 'AccountAdopted', `${desired.userName} adopted for User ${user.metadata.name} (${adopted})`);
     } else if (previous?.adopted && observed) {
       status.adopted = previous.adopted;
       if (previous.adoptedAt) status.adoptedAt = previous.adoptedAt;
@@ -117,8 +119,13 @@ export async function syncAccount(
     // the whole system if it could not be reached (its next listing refreshes it).
     if (error instanceof PermanentError) ctx.observed.invalidate(systemKey, desired.userName);
     else ctx.observed.forget(systemKey);
+    // An adoption that went through before the failure stays on record: the next pass finds the account already ours.
+    const adoptedNow = adopted !== undefined && applied.some((c) => c.op === 'adopt');
+    const adoption: Pick<AccountStatus, 'adopted' | 'adoptedAt'> = {};
+    if (adoptedNow) Object.assign(adoption, { adopted, adoptedAt: now.toISOString() });
+    else if (previous?.adopted) Object.assign(adoption, { adopted: previous.adopted }, previous.adoptedAt ? { adoptedAt: previous.adoptedAt } : {});
     return {
-      status: { system: system.metadata.name, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message },
+      status: { system: system.metadata.name, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message, ...adoption },
       changes: applied,
       error,
     };

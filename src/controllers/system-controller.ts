@@ -69,11 +69,15 @@ export function systemReconciler(ctx: ControllerContext, schedule: ListingSchedu
       cleanup: async (current) => {
         const done = await cleanupSystem(ctx, current, signal);
         if (done) await release(ctx, schedule, name);
-        return { done };
+        // Each leaver that goes wakes the system (watches.ts); the wake-up is the safety net for one
+        // whose last event arrived while this reconcile still saw it.
+        return { done, outcome: done ? {} : { requeueAt: new Date(ctx.clock.now().getTime() + WAITING_RECHECK_MS) } };
       },
     });
   };
 }
+
+const WAITING_RECHECK_MS = 5_000;
 
 /**
  * A deleted system goes only after the Users of its namespace that are being deleted have gone (so

@@ -70,6 +70,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
       now,
     );
   }
+  keepAdoptions(status, ctx.store.get('User', key));
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
   }
@@ -85,6 +86,21 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
     throw new RetryableError(failed.join('; '), { retryAfterMs: retryAfterMs || undefined });
   }
   return { done, outcome: requeueAtEarliest([window.nextWakeAt]) };
+}
+
+/**
+ * An adoption is recorded once, by the pass that made it; a pass that started from a cache that
+ * had not yet seen that status (status writes win over each other) must not erase it, so it is
+ * carried over from the freshest copy the store has when the status is written.
+ */
+function keepAdoptions(status: UserStatus, latest: User | undefined): void {
+  const recorded = new Map((latest?.status?.accounts ?? []).filter((a) => a.adopted).map((a) => [a.system, a]));
+  for (const account of status.accounts ?? []) {
+    const known = recorded.get(account.system);
+    if (account.adopted || !known || account.state === 'absent') continue;
+    account.adopted = known.adopted;
+    if (known.adoptedAt) account.adoptedAt = known.adoptedAt;
+  }
 }
 
 /** Status of a User whose userName an older User holds: Conflict, and not Ready. */

@@ -223,12 +223,15 @@ spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
       expect((await ldapMarkers())['legacy']).toEqual([marker(teamA, 'dir')]);
       expect((await pgMarkers())['legacy']).toEqual([marker(teamA, 'db')]);
     });
-    const accounts = status('user', teamA, 'legacy').accounts ?? [];
-    expect(accounts.map((a) => [a.system, a.adopted])).toEqual([
-      ['db', 'legacyMarker'],
-      ['dir', 'legacyMarker'],
-    ]);
-    expect(events(teamA, 'legacy', 'AccountAdopted').join('\n')).toMatch(/dir: adopt account/);
+    // The status follows the writes once the User's reconcile finishes.
+    await eventually(() =>
+      expect((status('user', teamA, 'legacy').accounts ?? []).map((a) => [a.system, a.adopted])).toEqual([
+        ['db', 'legacyMarker'],
+        ['dir', 'legacyMarker'],
+      ]),
+    );
+    await eventually(() => expect(events(teamA, 'legacy', 'AccountAdopted').join('\n')).toMatch(/dir: adopt account/));
+    expect(events(teamA, 'dir', 'AccountAdopted').join('\n')).toContain('legacy adopted for User legacy (legacyMarker)');
   });
 
   it('adoption: never leaves carol alone with a Conflict in team A; matchUserName takes her over in team B', async () => {
@@ -236,7 +239,7 @@ spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
       expect((await ldapMarkers())['carol']).toEqual([marker(teamB, 'dir')]);
       expect((await pgMarkers())['carol']).toEqual([marker(teamB, 'db')]);
     });
-    expect(status('user', teamB, 'carol').accounts?.map((a) => a.adopted)).toEqual(['matchUserName', 'matchUserName']);
+    await eventually(() => expect(status('user', teamB, 'carol').accounts?.map((a) => a.adopted)).toEqual(['matchUserName', 'matchUserName']));
     expect(events(teamB, 'carol', 'AccountAdopted').length).toBeGreaterThanOrEqual(2);
     await eventually(() => expect(condition('user', teamA, 'carol', 'Conflict')).toMatchObject({ status: 'True', message: expect.stringContaining('dir: ') }));
   });
