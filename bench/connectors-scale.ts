@@ -24,7 +24,9 @@ const ACCOUNTS = Number(process.argv[2] ?? 2000);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const COUNTED_USERS = 50;
 const CONCURRENCY = 4;
-const MARKER = 'rollcall_managed';
+// The marker Rollcall gives each bench system's accounts: its own, named after the system.
+const MARKER = 'rollcall:bench/postgres';
+const LDAP_MARKER = 'rollcall:bench/ldap';
 const signal = new AbortController().signal;
 const logger = pino({ level: 'silent' });
 
@@ -86,7 +88,7 @@ function ldapSide(server: SlapdServer, admin: Client): Side {
             cn: `User ${userName}`,
             sn: 'Bench',
             displayName: `User ${userName}`,
-            businessCategory: 'rollcall-managed',
+            businessCategory: LDAP_MARKER,
           });
           for (const group of groups) {
             await client.modify(groupDN(group), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [userDN(userName)] }) }));
@@ -259,7 +261,7 @@ const pgAdmin = new pg.Client({ host: postgres.host, port: postgres.port, user: 
 try {
   await ldapAdmin.bind(slapd.adminDN, slapd.adminPassword);
   await pgAdmin.connect();
-  await pgAdmin.query(`CREATE ROLE ${MARKER} NOLOGIN`);
+  await pgAdmin.query(`CREATE ROLE ${pg.escapeIdentifier(MARKER)} NOLOGIN; COMMENT ON ROLE ${pg.escapeIdentifier(MARKER)} IS 'rollcall.dev/marker-of=bench/postgres'`);
   console.log(`Node ${process.version}; ${ACCOUNTS} accounts with 2 groups each, ${CONCURRENCY} at a time, best of ${ROUNDS}; requests counted over ${COUNTED_USERS} users, one change at a time`);
   for (const side of [ldapSide(slapd, ldapAdmin), postgresSide(postgres, pgAdmin)]) {
     console.log(`${side.name}: requests`);

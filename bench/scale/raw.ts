@@ -7,7 +7,7 @@ import pg from 'pg';
 import { openProbes, mismatches } from './probes/index.ts';
 import { eachLimit, now } from './pool.ts';
 import { startSystems } from './servers.ts';
-import { allGroups, Declared, departmentGroups, departmentOf, ldapGroupsOu, ldapPeopleOu, pgMarker, userName, type Endpoints, type Scope, type SystemKind } from './world.ts';
+import { allGroups, Declared, departmentGroups, departmentOf, ldapGroupsOu, ldapMarker, ldapPeopleOu, pgMarker, scimMarker, userName, type Endpoints, type Scope, type SystemKind } from './world.ts';
 
 export const CONCURRENCY = 4;
 
@@ -43,7 +43,7 @@ export async function rawBaseline(users: number, kinds: SystemKind[]): Promise<R
     const writers: Record<SystemKind, () => Promise<void>> = {
       ldap: () => rawLdap(endpoints.ldap, scope, joiners),
       postgres: () => rawPostgres(endpoints.postgres, scope, joiners),
-      scim: () => rawScim(endpoints.scim, joiners),
+      scim: () => rawScim(endpoints.scim, scope, joiners),
     };
     await Promise.all(kinds.map((kind) => timed(kind, writers[kind])));
     const totalMs = now() - start;
@@ -93,7 +93,7 @@ async function rawLdap(endpoint: Endpoints['ldap'], scope: Scope, joiners: Joine
         mail: `${j.name}@bench.example`,
         departmentNumber: `d${departmentOf(j.index)}`,
         title: 'Engineer',
-        businessCategory: 'rollcall-managed',
+        businessCategory: ldapMarker(scope),
       });
       for (const group of j.groups) {
         await client.modify(`cn=${group},${groups}`, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }));
@@ -118,7 +118,7 @@ async function rawPostgres(endpoint: Endpoints['postgres'], scope: Scope, joiner
   }
 }
 
-async function rawScim(endpoint: Endpoints['scim'], joiners: Joiner[]): Promise<void> {
+async function rawScim(endpoint: Endpoints['scim'], scope: Scope, joiners: Joiner[]): Promise<void> {
   const send = async (method: string, path: string, body: unknown) => {
     const response = await fetch(`${endpoint.baseUrl}${path}`, {
       method,
@@ -136,7 +136,7 @@ async function rawScim(endpoint: Endpoints['scim'], joiners: Joiner[]): Promise<
     const { id } = await send('POST', '/Users', {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
       userName: j.name,
-      externalId: `rollcall:${j.name}`,
+      externalId: scimMarker(scope, j.name),
       name: { givenName: `Given${j.index}`, familyName: `Family${j.index}` },
       displayName: displayName(j),
       emails: [{ value: `${j.name}@bench.example`, primary: true, type: 'work' }],

@@ -21,6 +21,12 @@ export interface Scope {
 export const ldapPeopleOu = (scope: Scope) => `people-${scope.tag}`;
 export const ldapGroupsOu = (scope: Scope) => `groups-${scope.tag}`;
 export const pgMarker = (scope: Scope) => `rollcall_managed_${scope.tag}`;
+/** What Rollcall marks the scope's accounts with: its ConnectedSystems, as `<namespace>/<name>`. */
+export const ownerOf = (scope: Scope, kind: SystemKind) => `${scope.namespace}/${SYSTEM_NAMES[kind]}`;
+export const ldapMarker = (scope: Scope) => `rollcall:${ownerOf(scope, 'ldap')}`;
+export const scimMarker = (scope: Scope, userName: string) => `rollcall:${ownerOf(scope, 'scim')}:${userName}`;
+/** The tag Rollcall requires on a managedRole before it manages its members. */
+export const pgMarkerTag = (scope: Scope) => `rollcall.dev/marker-of=${ownerOf(scope, 'postgres')}`;
 export const userName = (scope: Scope, i: number) => `${scope.tag}${String(i).padStart(5, '0')}`;
 export const departmentOf = (i: number) => i % DEPARTMENTS;
 export const departmentGroups = (scope: Scope, d: number) => [`${scope.tag}-d${d}-a`, `${scope.tag}-d${d}-b`];

@@ -43,14 +43,25 @@ export interface ObservedAccount {
   attributes: Attributes;
   /** Sorted and unique. */
   entitlements: string[];
+  /**
+   * Set only when the account is outside this system's managed scope (getAccount returns such an
+   * account so the engine can decide; listAccounts never does): `legacy` carries the marker every
+   * system shared before markers named their ConnectedSystem, `unmanaged` carries no marker,
+   * `foreign` carries another ConnectedSystem's.
+   */
+  owner?: AccountOwner;
 }
+
+export type AccountOwner = 'legacy' | 'unmanaged' | 'foreign';
 
 /** One idempotent step against one system. A create never carries entitlements: grants follow it. */
 export type AccountChange =
   | { op: 'create'; account: DesiredAccount }
   | { op: 'update'; userName: string; attributes: Record<string, string | null> }
   | { op: 'grant' | 'revoke'; userName: string; entitlement: string }
-  | { op: 'disable' | 'enable' | 'delete'; userName: string };
+  | { op: 'disable' | 'enable' | 'delete'; userName: string }
+  /** Puts an account that carries the legacy marker or none into this system's managed scope; never takes another system's. */
+  | { op: 'adopt'; userName: string };
 
 export type ChangeOp = AccountChange['op'];
 

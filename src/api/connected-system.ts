@@ -41,8 +41,11 @@ const postgresSettings = z
       .string()
       .min(1)
       .max(63)
-      .default('rollcall_managed')
-      .describe('Marker role: Rollcall manages exactly the login roles that are members of it, nothing else.'),
+      .optional()
+      .describe(
+        'Marker role: Rollcall manages exactly the roles that are members of it, nothing else. Rollcall creates it and tags it with a comment naming this ConnectedSystem; ' +
+          'an existing role without that tag is refused. Default: rollcall:<namespace>/<name> (a hash when longer than 63 bytes).',
+      ),
     onDelete: z
       .enum(['drop', 'reassign'])
       .default('reassign')
@@ -82,6 +85,9 @@ const sqliteSettings = z
 
 export const DEPROVISION_POLICIES = ['disable', 'delete', 'disableThenDelete'] as const;
 export const ORPHAN_POLICIES = ['report', 'disable', 'delete', 'ignore'] as const;
+export const ADOPTION_POLICIES = ['never', 'matchUserName', 'matchEmail'] as const;
+export type AdoptionPolicy = (typeof ADOPTION_POLICIES)[number];
+export const DELETION_POLICIES = ['retain', 'deprovision'] as const;
 
 export const connectedSystemSpec = z
   .object({
@@ -126,6 +132,20 @@ export const connectedSystemSpec = z
       .describe('Stops a pass that would deprovision too much at once until a person approves it.'),
     resyncInterval: duration('How often the whole system is listed to correct drift and find orphans.').default('5m'),
     suspend: z.boolean().default(false).describe('Stop all changes to this system.'),
+    adoption: z
+      .enum(ADOPTION_POLICIES)
+      .default('never')
+      .describe(
+        'An account with a User\'s userName that this system does not manage: never (a Conflict on the User, the account is left alone), ' +
+          'matchUserName (take it over: mark it as this system\'s, then converge its attributes and entitlements), or matchEmail (take it over only when its email equals the User\'s).',
+      ),
+    deletionPolicy: z
+      .enum(DELETION_POLICIES)
+      .default('retain')
+      .describe(
+        'When this ConnectedSystem is deleted: retain (the default: its accounts stay as they are, so deleting or re-creating the object, or a pruning GitOps tool, never deprovisions a whole system by accident) ' +
+          'or deprovision (disable, or delete under deprovision.policy delete, every account it manages before the finalizer goes). Either way, deletion first waits for the Users of its namespace that are being deleted.',
+      ),
   })
   .meta({
     'x-kubernetes-validations': [

@@ -53,6 +53,11 @@ export const accountStatus = z.object({
   lastSyncTime: timestamp('When the account was last confirmed in sync.').optional(),
   disabledAt: timestamp('When Rollcall disabled the account; disableThenDelete counts its retention from here.').optional(),
   message: z.string().optional().describe('The last error, for a person.'),
+  adopted: z
+    .enum(['legacyMarker', 'matchUserName', 'matchEmail'])
+    .optional()
+    .describe('Rollcall took this existing account over, and why: it carried the marker shared before markers named their system, or spec.adoption matched it.'),
+  adoptedAt: timestamp('When Rollcall took the account over.').optional(),
 });
 export type AccountStatus = z.infer<typeof accountStatus>;
 

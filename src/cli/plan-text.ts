@@ -6,7 +6,7 @@ import { keyOf, keyString } from '../store/store.ts';
 import type { Output } from './output.ts';
 import { planExitCode, type SystemPlanResult } from './plan-document.ts';
 
-const SYMBOL: Record<AccountChange['op'], string> = { create: '+', grant: '+', enable: '+', update: '~', revoke: '-', disable: '-', delete: '-' };
+const SYMBOL: Record<AccountChange['op'], string> = { create: '+', grant: '+', enable: '+', update: '~', revoke: '-', disable: '-', delete: '-', adopt: '~' };
 
 export function printPlan(results: readonly SystemPlanResult[], out: Output): void {
   let pending = 0;

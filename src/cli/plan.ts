@@ -44,7 +44,16 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
         for await (const account of connector.listAccounts(signal)) listing.push(account);
         const users = store.list('User', namespace);
         const recent = system.status?.recentDeprovisions ?? [];
-        return planSystemPass({ system, users, world: readWorld(store, namespace), listing, capabilities: connector.capabilities, recent, now: clock.now() });
+        // A declared userName the listing lacks may still name an account outside the scope: run
+        // would adopt it or report a conflict, so plan reads it as run does.
+        const listed = new Set(listing.map((account) => account.userName));
+        const others = [];
+        for (const userName of new Set(users.map((user) => user.spec.userName))) {
+          if (listed.has(userName)) continue;
+          const other = await connector.getAccount(userName, signal);
+          if (other?.owner !== undefined) others.push(other);
+        }
+        return planSystemPass({ system, users, world: readWorld(store, namespace), listing, others, capabilities: connector.capabilities, recent, now: clock.now() });
       });
       results.push({ system, pass });
     } catch (error) {

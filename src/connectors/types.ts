@@ -8,6 +8,10 @@ export interface Connector {
   check(signal: AbortSignal): Promise<void>;
   /** Every account in the managed scope, and nothing outside it. */
   listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount>;
+  /**
+   * The account of `userName`. One outside the managed scope (legacy marker, no marker, another
+   * system's) comes back with `owner` set, so the engine can adopt it or report a conflict.
+   */
   getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined>;
   /**
    * Optional: which of `entitlements` this system never grants whatever the roles say (PostgreSQL:
@@ -15,13 +19,14 @@ export interface Connector {
    * revoked if held.
    */
   refusedEntitlements?(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]>;
+  /** `adopt` takes a legacy-marked or unmanaged account into the scope; never another system's. */
   /** One idempotent step: applying it twice leaves the system as applying it once. */
   apply(change: AccountChange, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface ConnectorContext {
-  /** `namespace/name` of the ConnectedSystem, for messages. */
+  /** `namespace/name` of the ConnectedSystem: in messages, and in the marker that draws its managed scope. */
   system: string;
   spec: ConnectedSystemSpec;
   /** The data of the Secret named by spec.credentialsSecretRef (decoded), or empty. Never log it. */

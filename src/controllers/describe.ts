@@ -28,6 +28,7 @@ export function eventReason(change: AccountChange): string {
     disable: 'AccountDisabled',
     enable: 'AccountEnabled',
     delete: 'AccountDeleted',
+    adopt: 'AccountAdopted',
   };
   return reasons[change.op];
 }

@@ -18,6 +18,8 @@ export interface AccountSyncResult {
   held?: string;
   /** Entitlements the roles grant that this system refuses (spec.allowedEntitlements, or the system's own rules). */
   refused?: RefusedEntitlement[];
+  /** Set when an account with this userName exists that is not this system's and may not be taken over. */
+  conflict?: string;
 }
 
 /** Thrown inside the system's slot to skip the account's changes; never leaves this file. */
@@ -41,12 +43,23 @@ export async function syncAccount(
   const now = ctx.clock.now();
   const applied: AccountChange[] = [];
   let wanted = desired;
+  let conflict: string | undefined;
+  let adopted: AccountStatus['adopted'];
   try {
     const observed = await ctx.connections.use(system, async (connector) => {
       wanted = await withSystemRefusals(connector, desired, signal);
       const cached = ctx.observed.get(systemKey, desired.userName);
-      const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
-      const plan = accountPlan(user, wanted, before, connector.capabilities);
+      // A listing holds only this system's accounts: "absent" there may still be an account with this
+      // userName that is someone else's, legacy-marked or unmanaged. Read it when that matters: before
+      // a create, and for an account Rollcall held (a legacy-marked leaver must still be cut off).
+      const reread = cached === undefined || (cached === null && (desired.state === 'present' || (previous !== undefined && previous.state !== 'absent')));
+      const before = reread ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
+      const plan = accountPlan(user, wanted, before, connector.capabilities, system.spec.adoption);
+      if (plan.conflict) {
+        conflict = plan.conflict;
+        return undefined;
+      }
+      adopted = plan.adopts;
       if (plan.deprovisions) {
         const decision = await ctx.gate.admit(ctx, system, connector.capabilities, desired.userName);
         if (decision.verdict.tripped) {
@@ -77,12 +90,26 @@ export async function syncAccount(
       return after;
     });
     announce(ctx, user, system.metadata.name, applied);
+    if (conflict !== undefined) {
+      const message = `${system.metadata.name}: ${conflict}`;
+      return { status: { system: system.metadata.name, state: 'error', message: conflict }, changes: applied, conflict: message };
+    }
     if (applied.length > 0 && isDrift(previous, wanted)) {
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);
     }
+    const status = accountStatus(system.metadata.name, wanted, observed, previous, applied.length > 0, now);
+    if (adopted && applied.some((c) => c.op === 'adopt')) {
+      status.adopted = adopted;
+      status.adoptedAt = now.toISOString();
+      // The system says what it took over too: a team bringing a directory under Rollcall watches there.
+      await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', 'AccountAdopted', `${desired.userName} adopted for User ${user.metadata.name} (${adopted})`);
+    } else if (previous?.adopted && observed) {
+      status.adopted = previous.adopted;
+      if (previous.adoptedAt) status.adoptedAt = previous.adoptedAt;
+    }
     const refused = wanted.refused?.length ? { refused: wanted.refused } : {};
-    return { status: accountStatus(system.metadata.name, wanted, observed, previous, applied.length > 0, now), changes: applied, ...refused };
+    return { status, changes: applied, ...refused };
   } catch (error) {
     announce(ctx, user, system.metadata.name, applied);
     if (error instanceof HeldByGuard) {
@@ -98,8 +125,13 @@ export async function syncAccount(
     // the whole system if it could not be reached (its next listing refreshes it).
     if (error instanceof PermanentError) ctx.observed.invalidate(systemKey, desired.userName);
     else ctx.observed.forget(systemKey);
+    // An adoption that went through before the failure stays on record: the next pass finds the account already ours.
+    const adoptedNow = adopted !== undefined && applied.some((c) => c.op === 'adopt');
+    const adoption: Pick<AccountStatus, 'adopted' | 'adoptedAt'> = {};
+    if (adoptedNow) Object.assign(adoption, { adopted, adoptedAt: now.toISOString() });
+    else if (previous?.adopted) Object.assign(adoption, { adopted: previous.adopted }, previous.adoptedAt ? { adoptedAt: previous.adoptedAt } : {});
     return {
-      status: { system: system.metadata.name, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message },
+      status: { system: system.metadata.name, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message, ...adoption },
       changes: applied,
       error,
     };

@@ -2,8 +2,8 @@
 // accounts when a listing is due (once per resyncInterval, or when the system changed), applies the
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
-import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
-import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, guardTripped, parseDuration, planOrphans, type GuardDecision } from '../engine/index.ts';
+import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
+import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, guardTripped, parseDuration, planAccount, planOrphans, type GuardDecision } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { CredentialsRefusedError } from './credentials.ts';
 import { keyOf, keyString } from '../store/store.ts';
@@ -11,7 +11,7 @@ import { orphanAuditLine } from './audit-trail.ts';
 import type { ControllerContext } from './context.ts';
 import { describeChange, eventReason } from './describe.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
-import { withFinalizer } from './finalizer.ts';
+import { FINALIZER, withFinalizer } from './finalizer.ts';
 import type { Outcome, Reconciler } from './reconciler.ts';
 
 /** What the reconciler remembers between runs: timing state only. */
@@ -68,13 +68,61 @@ export function systemReconciler(ctx: ControllerContext, schedule: ListingSchedu
     }
     return withFinalizer(ctx.store, 'ConnectedSystem', system, {
       apply: (current) => reconcileSystem(ctx, schedule, current, signal),
-      // Accounts stay as they are: removing a system from Rollcall is not a reason to deprovision.
-      cleanup: async () => {
-        await release(ctx, schedule, name);
-        return { done: true };
+      cleanup: async (current) => {
+        const done = await cleanupSystem(ctx, current, signal);
+        if (done) await release(ctx, schedule, name);
+        // Each leaver that goes wakes the system (watches.ts); the wake-up is the safety net for one
+        // whose last event arrived while this reconcile still saw it.
+        return { done, outcome: done ? {} : { requeueAt: new Date(ctx.clock.now().getTime() + WAITING_RECHECK_MS) } };
       },
     });
   };
+}
+
+const WAITING_RECHECK_MS = 5_000;
+
+/**
+ * A deleted system goes only after the Users of its namespace that are being deleted have gone (so
+ * deleting a system, or its namespace, never races their deprovisioning), and, under
+ * deletionPolicy deprovision, after every account it manages has been deprovisioned. Under retain
+ * (the default) its other accounts stay as they are.
+ */
+async function cleanupSystem(ctx: ControllerContext, system: ConnectedSystem, signal: AbortSignal): Promise<boolean> {
+  const { namespace } = keyOf(system);
+  const leavers = ctx.store.list('User', namespace).filter((u) => u.metadata.deletionTimestamp !== undefined && (u.metadata.finalizers ?? []).includes(FINALIZER));
+  if (leavers.length) {
+    const names = leavers.map((u) => u.metadata.name);
+    const message = `being deleted: waiting for ${names.length} User(s) being deleted to be deprovisioned first: ${names.slice(0, 10).join(', ')}`;
+    await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'WaitingForLeavers', message }, {});
+    return false;
+  }
+  if (system.spec.deletionPolicy !== 'deprovision') return true;
+  if (system.spec.suspend) {
+    await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'Suspended', message: 'being deleted with deletionPolicy deprovision, but spec.suspend is true: its accounts are deprovisioned once it resumes' }, {});
+    return false;
+  }
+  await deprovisionAll(ctx, system, signal);
+  return true;
+}
+
+/** deletionPolicy deprovision: every managed account disabled (or deleted under deprovision.policy delete). */
+async function deprovisionAll(ctx: ControllerContext, system: ConnectedSystem, signal: AbortSignal): Promise<void> {
+  const key = keyOf(system);
+  // Retention needs the system to outlive it: with the system gone, disableThenDelete stops at disable.
+  const state = system.spec.deprovision.policy === 'delete' ? 'absent' : 'disabled';
+  await ctx.connections.use(system, async (connector) => {
+    const accounts = [];
+    for await (const account of connector.listAccounts(signal)) accounts.push(account);
+    for (const account of accounts) {
+      const desired: DesiredAccount = { system: system.metadata.name, userName: account.userName, state, attributes: {}, entitlements: [] };
+      for (const change of planAccount(desired, account, connector.capabilities)) {
+        await yieldIfBusy();
+        await connector.apply(change, signal);
+        ctx.onApplied?.({ namespace: key.namespace, user: account.userName, system: system.metadata.name, changes: [change], descriptions: [describeChange(change)] });
+        await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), `system deleted (deletionPolicy deprovision) ${account.userName}: ${describeChange(change)}`);
+      }
+    }
+  });
 }
 
 async function release(ctx: ControllerContext, schedule: ListingSchedule, name: string): Promise<void> {

@@ -50,17 +50,28 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const accounts = mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name));
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
   const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
+  const conflicts = results.flatMap((r) => (r.conflict ? [r.conflict] : []));
   // A suspended system gets no changes, so a deleted User that holds an account there waits for it:
   // releasing the finalizer now would leave the account behind with nobody to deprovision it.
   const suspendedHolders = user.metadata.deletionTimestamp === undefined ? [] : world.systems.filter((s) => s.spec.suspend && heldSystems(user).has(s.metadata.name));
   const waiting = suspendedHolders.map((s) => `${s.metadata.name}: spec.suspend is true; the account is deprovisioned once the system resumes`);
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
-  const status = buildStatus(user, accounts, desired.length + waiting.length, failed, held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now);
+  const status = buildStatus(user, accounts, desired.length + waiting.length, [...failed, ...conflicts], held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now);
 
   status.conditions = await refusedCondition(ctx, user, results, status.conditions, now);
-  if (user.status?.conditions?.some((c) => c.type === 'Conflict' && c.status === 'True')) {
-    status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'False', reason: 'UserNameHeld', message: `this User holds userName ${user.spec.userName}` }, user.metadata.generation, now);
+  if (conflicts.length) {
+    // An account with this userName that another owner holds: named per system, for a person to settle.
+    status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'True', reason: 'AccountNotManaged', message: conflicts.join('; ') }, user.metadata.generation, now);
+    status.conditions = setCondition(status.conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message: conflicts.join('; ') }, user.metadata.generation, now);
+  } else if (user.status?.conditions?.some((c) => c.type === 'Conflict' && c.status === 'True')) {
+    status.conditions = setCondition(
+      status.conditions,
+      { type: 'Conflict', status: 'False', reason: 'UserNameHeld', message: `this User holds userName ${user.spec.userName}, and no system has an account of that name it may not manage` },
+      user.metadata.generation,
+      now,
+    );
   }
+  keepAdoptions(status, ctx.store.get('User', key));
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
   }
@@ -78,6 +89,21 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   return { done, outcome: requeueAtEarliest([window.nextWakeAt]) };
 }
 
+/**
+ * An adoption is recorded once, by the pass that made it; a pass that started from a cache that
+ * had not yet seen that status (status writes win over each other) must not erase it, so it is
+ * carried over from the freshest copy the store has when the status is written.
+ */
+function keepAdoptions(status: UserStatus, latest: User | undefined): void {
+  const recorded = new Map((latest?.status?.accounts ?? []).filter((a) => a.adopted).map((a) => [a.system, a]));
+  for (const account of status.accounts ?? []) {
+    const known = recorded.get(account.system);
+    if (account.adopted || !known || account.state === 'absent') continue;
+    account.adopted = known.adopted;
+    if (known.adoptedAt) account.adoptedAt = known.adoptedAt;
+  }
+}
+
 /** Status of a User whose userName an older User holds: Conflict, and not Ready. */
 async function refuseConflict(ctx: ControllerContext, key: ObjectKey, user: User, holder: User, now: Date): Promise<void> {
   const message = `userName ${user.spec.userName} is already used by User ${holder.metadata.name}, which is older: this User gets no account until that one is gone or the userName is changed`;
@@ -85,19 +111,6 @@ async function refuseConflict(ctx: ControllerContext, key: ObjectKey, user: User
   conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message }, user.metadata.generation, now);
   const status: UserStatus = { ...user.status, observedGeneration: user.metadata.generation, systems: '0/0', accounts: [], conditions };
   if (!statusEqual(user.status ?? {}, status)) await ctx.store.updateStatus('User', key, status);
-}
-
-/**
- * Refused: entitlements the User's roles grant that a system refuses (spec.allowedEntitlements, or
- * the system's own rules such as PostgreSQL's predefined and elevated roles), each with its reason;
- * a Warning Event when the set changes. Absent when nothing is refused.
- */
-async function refusedCondition(ctx: ControllerContext, user: User, results: AccountSyncResult[], conditions: Condition[] | undefined, now: Date): Promise<Condition[] | undefined> {
-  const refused = results.flatMap((r) => (r.refused ?? []).map((x) => `${r.status.system}: ${x.entitlement} refused: ${x.reason}`));
-  if (refused.length === 0) return conditions?.some((c) => c.type === 'Refused') ? removeCondition(conditions, 'Refused') : conditions;
-  const message = refused.join('; ');
-  if (conditions?.find((c) => c.type === 'Refused')?.message !== message) await ctx.store.recordEvent('User', user, 'Warning', 'EntitlementRefused', message);
-  return setCondition(conditions, { type: 'Refused', status: 'True', reason: 'EntitlementRefused', message }, user.metadata.generation, now);
 }
 
 /** Latency from "seen leaving" to "done everywhere", observed once per departure. */
@@ -160,4 +173,17 @@ function readyCondition(failed: string[], held: string[], waiting: string[], lea
   if (waiting.length) return { type: 'Ready', status: 'False' as const, reason: 'SystemSuspended', message: waiting.join('; ') };
   if (leaving) return { type: 'Ready', status: 'True' as const, reason: 'Deprovisioned', message: `access removed in ${total} system(s)` };
   return { type: 'Ready', status: 'True' as const, reason: 'InSync', message: `in sync with ${total} system(s)` };
+}
+
+/**
+ * Refused: entitlements the User's roles grant that a system refuses (spec.allowedEntitlements, or
+ * the system's own rules such as PostgreSQL's predefined and elevated roles), each with its reason;
+ * a Warning Event when the set changes. Absent when nothing is refused.
+ */
+async function refusedCondition(ctx: ControllerContext, user: User, results: AccountSyncResult[], conditions: Condition[] | undefined, now: Date): Promise<Condition[] | undefined> {
+  const refused = results.flatMap((r) => (r.refused ?? []).map((x) => `${r.status.system}: ${x.entitlement} refused: ${x.reason}`));
+  if (refused.length === 0) return conditions?.some((c) => c.type === 'Refused') ? removeCondition(conditions, 'Refused') : conditions;
+  const message = refused.join('; ');
+  if (conditions?.find((c) => c.type === 'Refused')?.message !== message) await ctx.store.recordEvent('User', user, 'Warning', 'EntitlementRefused', message);
+  return setCondition(conditions, { type: 'Refused', status: 'True', reason: 'EntitlementRefused', message }, user.metadata.generation, now);
 }

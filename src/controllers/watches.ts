@@ -29,6 +29,8 @@ export const WATCHES: Partial<Record<KindName, Mapping>> = {
       .flatMap((userName) => (userName === undefined ? [] : userNames.usersNaming(store, keyOf(user).namespace, userName)))
       .filter((other) => other.metadata.name !== user.metadata.name)
       .map((other) => ({ kind: 'User' as const, key: keyOf(other) })),
+    // A ConnectedSystem being deleted waits for the leavers of its namespace: each one done may release it.
+    ...systemsWaitingFor(user as User, store),
   ],
   AccessBinding: (binding, old, store) => [
     { kind: 'AccessBinding', key: keyOf(binding) },
@@ -74,4 +76,13 @@ function usersOf(binding: AccessBinding, old: AccessBinding | undefined, store: 
     .list('User', keyOf(binding).namespace)
     .filter((user) => bindingSelectsUser(binding, user) || (old !== undefined && bindingSelectsUser(old, user)))
     .map((user) => ({ kind: 'User', key: keyOf(user) }));
+}
+
+function systemsWaitingFor(user: User, store: Store): Request[] {
+  const leaving = user.metadata.deletionTimestamp !== undefined || store.get('User', keyOf(user)) === undefined;
+  if (!leaving) return [];
+  return store
+    .list('ConnectedSystem', keyOf(user).namespace)
+    .filter((system) => system.metadata.deletionTimestamp !== undefined)
+    .map((system) => ({ kind: 'ConnectedSystem', key: keyOf(system) }));
 }

@@ -36,6 +36,8 @@ export function changeCause(change: AccountChange, user: User, system: string, w
     }
     case 'update':
       return userCause('the User\'s attributes changed');
+    case 'adopt':
+      return userCause('an account with its userName exists that this system may take over (legacy marker or spec.adoption)');
     case 'revoke':
     case 'disable':
     case 'delete': {

@@ -11,6 +11,7 @@ export { deprovisionedState, deleteAfterRetentionAt } from './deprovision.ts';
 export { desiredAccounts, activeSystems, grantsInForce } from './desired.ts';
 export { globPattern, splitAllowed } from './allowed.ts';
 export { planChanges, planAccount, entitlementChanges, attributeChanges, revokeAll } from './plan.ts';
+export { decideOwnership, type OwnershipDecision } from './ownership.ts';
 export { planOrphans, type OrphanPolicy, type OrphanPlan } from './orphans.ts';
 export {
   APPROVE_DEPROVISION_ANNOTATION,

@@ -2,12 +2,13 @@
 // The reconcile loop applies it account by account (planAccountFor, decideGuard), `rollcall plan`
 // prints it whole (planSystemPass), and an audit reads it: all three call these functions, so
 // what `plan` predicts is what `run` does.
-import type { AccessBinding, AccessReview, AccessRole, AccountChange, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, User } from '../api/index.ts';
+import type { AccessBinding, AccessReview, AccessRole, AccountChange, AdoptionPolicy, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, User } from '../api/index.ts';
 import { desiredAccounts } from './desired.ts';
 import { parseDuration } from './duration.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionCount, type GuardVerdict } from './guard.ts';
 import { isRestoringDeprovision, withDeprovisionClock } from './leaving.ts';
 import { planOrphans, type OrphanPlan } from './orphans.ts';
+import { decideOwnership } from './ownership.ts';
 import { planAccount } from './plan.ts';
 import { holdingUsers } from './username-claims.ts';
 
@@ -29,6 +30,10 @@ export interface AccountPlan {
   changes: AccountChange[];
   /** The changes disable or delete the account as a new loss of access (not drift being restored): the guard counts it. */
   deprovisions: boolean;
+  /** The account is not this system's and may not be taken over: nothing is changed (the User shows a Conflict). */
+  conflict?: string;
+  /** The first change adopts the account into this system's managed scope, for this reason. */
+  adopts?: 'legacyMarker' | 'matchUserName' | 'matchEmail';
 }
 
 /**
@@ -38,15 +43,31 @@ export interface AccountPlan {
 export function planAccountFor(user: User, world: World, system: ConnectedSystem, observed: ObservedAccount | undefined, capabilities: Capabilities, now: Date): AccountPlan | undefined {
   const seen = withDeprovisionClock(user, now);
   const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
-  return desired && accountPlan(seen, desired, observed, capabilities);
+  return desired && accountPlan(seen, desired, observed, capabilities, system.spec.adoption);
 }
 
 /** The plan for an account whose desired state is known (the User reconcile computes all systems' at once). */
-export function accountPlan(user: User, desired: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities): AccountPlan {
-  const changes = planAccount(desired, observed, capabilities);
+export function accountPlan(
+  user: User,
+  desired: DesiredAccount,
+  observed: ObservedAccount | undefined,
+  capabilities: Capabilities,
+  adoption: AdoptionPolicy = 'never',
+): AccountPlan {
+  const ownership = decideOwnership(desired, observed, adoption);
+  if (ownership.kind === 'conflict') return { user, desired, observed, changes: [], deprovisions: false, conflict: ownership.message };
+  if (ownership.kind === 'notOurs') return { user, desired, observed: undefined, changes: [], deprovisions: false };
+  const adopted: ObservedAccount | undefined = observed && { ...observed };
+  if (adopted) delete adopted.owner;
+  const changes: AccountChange[] = ownership.kind === 'adopt' ? [{ op: 'adopt', userName: desired.userName }] : [];
+  changes.push(...planAccount(desired, adopted, capabilities));
   const recorded = user.status?.accounts?.find((a) => a.system === desired.system);
-  const deprovisions = deprovisionCount(changes) > 0 && !isRestoringDeprovision(recorded, desired);
-  return { user, desired, observed, changes, deprovisions };
+  // An adopted account's existing access is not a loss Rollcall caused before, so its revokes and
+  // disables count like any other; restoring a deprovision someone undid is drift only for our own.
+  const deprovisions = deprovisionCount(changes) > 0 && (ownership.kind === 'adopt' || !isRestoringDeprovision(recorded, desired));
+  const plan: AccountPlan = { user, desired, observed: adopted, changes, deprovisions };
+  if (ownership.kind === 'adopt') plan.adopts = ownership.reason;
+  return plan;
 }
 
 /** One deprovision the system made, kept in its status for the guard's window. */
@@ -111,6 +132,8 @@ export interface SystemPassInput {
   world: World;
   /** Every account in the system's managed scope (a full listing). */
   listing: readonly ObservedAccount[];
+  /** Accounts of declared userNames outside the managed scope (getAccount, `owner` set): adopted or in conflict. */
+  others?: readonly ObservedAccount[];
   capabilities: Capabilities;
   recent: readonly RecentDeprovision[];
   now: Date;
@@ -130,8 +153,8 @@ export interface SystemPass {
 }
 
 /** The whole pass for one system, as `rollcall plan` shows it and the controllers carry it out. */
-export function planSystemPass({ system, users, world, listing, capabilities, recent, now }: SystemPassInput): SystemPass {
-  const byName = new Map(listing.map((account) => [account.userName, account]));
+export function planSystemPass({ system, users, world, listing, others = [], capabilities, recent, now }: SystemPassInput): SystemPass {
+  const byName = new Map([...others, ...listing].map((account) => [account.userName, account]));
   // A User whose userName an older User holds gets nothing (Conflict); the holder's plan stands.
   const accounts = holdingUsers(users).flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now) ?? []);
   const declared = new Set(users.map((user) => user.spec.userName));

@@ -149,7 +149,7 @@ describe('ldap connector on Active Directory', () => {
       cn: 'hana',
       userAccountControl: '512',
       userPrincipalName: 'hana@example.test',
-      adminDescription: 'rollcall-managed',
+      adminDescription: 'rollcall:test/ad',
       employeeID: 'E-42',
     });
     await connector.apply({ op: 'disable', userName: 'hana' }, AbortSignal.timeout(30_000));

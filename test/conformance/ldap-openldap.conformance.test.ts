@@ -57,7 +57,7 @@ describe('ldap connector on OpenLDAP', () => {
   it('creates an inetOrgPerson with the marker, cn from displayName and sn from familyName', async () => {
     await connector.apply({ op: 'create', account: account('dana', { displayName: 'Dana Diaz', familyName: 'Diaz', email: 'dana@example.org' }) }, signal());
     const entry = await read(`uid=dana,${server.peopleDN}`, ['cn', 'sn', 'mail', 'businessCategory', 'objectClass']);
-    expect(entry).toMatchObject({ cn: 'Dana Diaz', sn: 'Diaz', mail: 'dana@example.org', businessCategory: 'rollcall-managed' });
+    expect(entry).toMatchObject({ cn: 'Dana Diaz', sn: 'Diaz', mail: 'dana@example.org', businessCategory: 'rollcall:test/openldap' });
     expect((await connector.getAccount('dana', signal()))?.attributes).toEqual({ displayName: 'Dana Diaz', familyName: 'Diaz', email: 'dana@example.org' });
   });
 

@@ -46,11 +46,32 @@ describe('postgres connector specifics', () => {
 
   const role = async (name: string) => (await target.admin('SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = $1', [name])).rows[0];
 
-  it('creates the marker role NOLOGIN on first use and keeps its membership out of the entitlements', async () => {
-    expect(await role('rollcall_managed')).toBeUndefined();
+  const MARKER = 'rollcall:conformance/postgres';
+  const tag = async (name: string) => (await target.admin("SELECT shobj_description(oid, 'pg_authid') AS tag FROM pg_roles WHERE rolname = $1", [name])).rows[0]?.tag;
+
+  it('creates the marker role NOLOGIN, tagged with its ConnectedSystem, on first use and keeps its membership out of the entitlements', async () => {
+    expect(await role(MARKER)).toBeUndefined();
     await connector.apply({ op: 'create', account: account('dora') }, signal());
-    expect(await role('rollcall_managed')).toEqual({ rolcanlogin: false, rolsuper: false });
+    expect(await role(MARKER)).toEqual({ rolcanlogin: false, rolsuper: false });
+    expect(await tag(MARKER)).toBe('rollcall.dev/marker-of=conformance/postgres');
     expect((await connector.getAccount('dora', signal()))?.entitlements).toEqual([]);
+  });
+
+  it('refuses an existing role it did not create for this system as managedRole, and manages none of its members', async () => {
+    await target.admin('CREATE ROLE app_users NOLOGIN; CREATE ROLE app_owner LOGIN IN ROLE app_users');
+    const untagged = await target.connectWith({ managedRole: 'app_users' }, logger);
+    try {
+      const error = await failure(untagged.check(signal()));
+      expect(error).toBeInstanceOf(PermanentError);
+      expect(error.message).toMatch(/exists but Rollcall did not create it for this ConnectedSystem/);
+      const names: string[] = [];
+      for await (const a of untagged.listAccounts(signal())) names.push(a.userName);
+      expect(names).toEqual([]);
+      await untagged.apply({ op: 'delete', userName: 'app_owner' }, signal()).catch(() => undefined);
+      expect(await role('app_owner')).toEqual({ rolcanlogin: true, rolsuper: false });
+    } finally {
+      await untagged.close();
+    }
   });
 
   it('ends the open sessions of a disabled user', async () => {
@@ -79,16 +100,17 @@ describe('postgres connector specifics', () => {
     }
     await connector.apply({ op: 'grant', userName: 'erin', entitlement: 'analysts' }, signal()).catch(() => undefined);
     expect(await target.fingerprint('erin')).toBe(before);
-    expect(await connector.getAccount('erin', signal())).toBeUndefined();
+    expect(await connector.getAccount('erin', signal())).toMatchObject({ owner: 'unmanaged' });
   });
 
   it('never lists, alters or drops a superuser, even one inside the marker role', async () => {
-    await target.admin('CREATE ROLE root_in_marker SUPERUSER LOGIN IN ROLE rollcall_managed');
+    await target.admin(`CREATE ROLE root_in_marker SUPERUSER LOGIN IN ROLE ${pg.escapeIdentifier(MARKER)}`);
     const before = await target.fingerprint('root_in_marker');
     const names: string[] = [];
     for await (const a of connector.listAccounts(signal())) names.push(a.userName);
     expect(names).not.toContain('root_in_marker');
-    expect(await connector.getAccount('root_in_marker', signal())).toBeUndefined();
+    expect(await connector.getAccount('root_in_marker', signal())).toMatchObject({ owner: 'foreign' });
+    await expect(connector.apply({ op: 'adopt', userName: 'root_in_marker' }, signal())).rejects.toBeInstanceOf(PermanentError);
     await expect(connector.apply({ op: 'disable', userName: 'root_in_marker' }, signal())).rejects.toBeInstanceOf(PermanentError);
     await expect(connector.apply({ op: 'delete', userName: 'root_in_marker' }, signal())).rejects.toBeInstanceOf(PermanentError);
     expect(await target.fingerprint('root_in_marker')).toBe(before);
@@ -102,6 +124,7 @@ describe('postgres connector specifics', () => {
     await expect(connector.apply({ op: 'grant', userName: 'dora', entitlement: 'postgres' }, signal())).rejects.toBeInstanceOf(PermanentError);
     await expect(connector.apply({ op: 'grant', userName: 'dora', entitlement: 'rollcall_managed' }, signal())).rejects.toBeInstanceOf(PermanentError);
     await expect(connector.apply({ op: 'revoke', userName: 'dora', entitlement: 'rollcall_managed' }, signal())).rejects.toBeInstanceOf(PermanentError);
+    await expect(connector.apply({ op: 'grant', userName: 'dora', entitlement: MARKER }, signal())).rejects.toBeInstanceOf(PermanentError);
     expect((await connector.getAccount('dora', signal()))?.state).toBe('disabled');
   });
 

@@ -67,7 +67,8 @@ describe('scim connector behaviour', () => {
     (await raw(`/Users?filter=${encodeURIComponent(`userName eq ${JSON.stringify(userName)}`)}`)).Resources?.find((u) => u['userName'] === userName);
   const viaFront = (timeoutMs = 3000) =>
     createScimConnector({
-      system: 'test/scim-front',
+      // The same ConnectedSystem reached through a front: it owns the same accounts.
+      system: 'test/scim',
       namespace: 'test',
       spec: connectedSystemSpec.parse({ type: 'scim', insecure: true, scim: { baseUrl: frontUrl, auth: 'basic' } }),
       credentials: basic,
@@ -110,7 +111,7 @@ describe('scim connector behaviour', () => {
 
     const stored = await rawUser('erin');
     const boss = await rawUser('boss');
-    expect(stored?.['externalId']).toBe('rollcall:erin');
+    expect(stored?.['externalId']).toBe('rollcall:test/scim:erin');
     expect(stored?.['userType']).toBe('contractor');
     expect(stored?.[ENTERPRISE]).toMatchObject({ employeeNumber: 'E-42', department: 'Platform', manager: { value: boss?.['id'] } });
     expect(stored?.['emails']).toEqual([{ value: 'erin@example.org', primary: true }]);
@@ -173,7 +174,7 @@ describe('scim connector behaviour', () => {
     const started = Date.now();
     await viaBasic.apply({ op: 'create', account: { system: 's', userName: 'gina', state: 'present', attributes: {}, entitlements: [] } }, signal());
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expect((await rawUser('gina'))?.['externalId']).toBe('rollcall:gina');
+    expect((await rawUser('gina'))?.['externalId']).toBe('rollcall:test/scim:gina');
   });
 
   it('gives a retryable error with retryAfterMs when the server stays busy', async () => {

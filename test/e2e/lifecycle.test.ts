@@ -8,6 +8,7 @@ import { Attribute, Change, Client } from 'ldapts';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
+import { escapeFilterValue } from '../../src/connectors/ldap/escape.ts';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
@@ -80,7 +81,7 @@ describe('a company\'s day: ldap, postgres and scim kept in step by rollcall run
     return withLdap(async (client) => {
       const { searchEntries: entries } = await client.search(slapd.peopleDN, {
         scope: 'one',
-        filter: '(businessCategory=rollcall-managed)',
+        filter: `(businessCategory=${escapeFilterValue(`rollcall:${namespace}/corp-ldap`)})`,
         attributes: ['uid', 'pwdAccountLockedTime'],
       });
       const { searchEntries: groups } = await client.search(slapd.groupsDN, { scope: 'one', filter: '(objectClass=groupOfNames)', attributes: ['cn', 'member'] });
@@ -118,16 +119,22 @@ describe('a company\'s day: ldap, postgres and scim kept in step by rollcall run
     }
   }
 
-  /** Login roles in the managed scope (members of rollcall_managed) → LOGIN and their group roles. */
+  /** The marker role of analytics-db: its ConnectedSystem's own. */
+  const pgMarker = () => `rollcall:${namespace}/analytics-db`;
+
+  /** Login roles in the managed scope (members of the system's marker role) → LOGIN and their group roles. */
   async function pgAccounts(): Promise<Record<string, { login: boolean; roles: string[] }>> {
-    const { rows } = await sql(`
+    const { rows } = await sql(
+      `
       SELECT r.rolname::text AS name, r.rolcanlogin AS login,
-             coalesce(array_agg(g.rolname::text ORDER BY g.rolname) FILTER (WHERE g.rolname <> 'rollcall_managed'), '{}') AS roles
+             coalesce(array_agg(g.rolname::text ORDER BY g.rolname) FILTER (WHERE g.rolname <> $1), '{}') AS roles
         FROM pg_roles r
-        JOIN pg_auth_members marker ON marker.member = r.oid AND marker.roleid = (SELECT oid FROM pg_roles WHERE rolname = 'rollcall_managed')
+        JOIN pg_auth_members marker ON marker.member = r.oid AND marker.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1)
         LEFT JOIN pg_auth_members m ON m.member = r.oid
         LEFT JOIN pg_roles g ON g.oid = m.roleid
-       GROUP BY r.rolname, r.rolcanlogin`);
+       GROUP BY r.rolname, r.rolcanlogin`,
+      [pgMarker()],
+    );
     return Object.fromEntries(rows.map((row: { name: string; login: boolean; roles: string[] }) => [row.name, { login: row.login, roles: row.roles }]));
   }
 
@@ -168,7 +175,7 @@ describe('a company\'s day: ldap, postgres and scim kept in step by rollcall run
     const [users, groups] = [await scimAll('Users'), await scimAll('Groups')];
     const out: Record<string, WikiAccount> = {};
     for (const user of users) {
-      if (!String(user['externalId'] ?? '').startsWith('rollcall:')) continue;
+      if (!String(user['externalId'] ?? '').startsWith(`rollcall:${namespace}/wiki:`)) continue;
       const memberOf = groups.filter((g) => ((g['members'] as { value: string }[] | undefined) ?? []).some((m) => m.value === user['id'])).map((g) => String(g['displayName']));
       const meta = (user['meta'] ?? {}) as { version?: string; lastModified?: string };
       out[String(user['userName'])] = { active: user['active'] !== false, groups: sorted(memberOf), version: String(meta.version ?? meta.lastModified) };
@@ -507,7 +514,7 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
 
   it('6. a login role created by hand in the managed scope of postgres is deleted as an orphan', async () => {
     await sql('CREATE ROLE intruder LOGIN');
-    await sql('GRANT rollcall_managed TO intruder');
+    await sql(`GRANT ${pg.escapeIdentifier(pgMarker())} TO intruder`);
     await eventually(async () => expect((await sql("SELECT 1 FROM pg_roles WHERE rolname = 'intruder'")).rows).toEqual([]), 15_000);
     await eventually(() => {
       expect(events('analytics-db', 'OrphanFound').join('\n')).toContain('intruder');

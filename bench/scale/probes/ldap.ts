@@ -1,7 +1,8 @@
 // slapd read and written as cn=admin: entries under the scope's people OU, memberships in its groups OU.
 import { Attribute, Change, Client, type Entry } from 'ldapts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../../src/connectors/ldap/index.ts';
-import { ldapGroupsOu, ldapPeopleOu, type AccountView, type Endpoints, type Scope } from '../world.ts';
+import { escapeFilterValue } from '../../../src/connectors/ldap/escape.ts';
+import { ldapGroupsOu, ldapMarker, ldapPeopleOu, type AccountView, type Endpoints, type Scope } from '../world.ts';
 import type { SystemProbe } from './types.ts';
 
 const PAGE = { pageSize: 1000 };
@@ -11,11 +12,13 @@ export class LdapProbe implements SystemProbe {
   readonly #endpoint: Endpoints['ldap'];
   readonly #peopleDN: string;
   readonly #groupsDN: string;
+  readonly #marker: string;
   #client: Promise<Client> | undefined;
 
   constructor(endpoint: Endpoints['ldap'], scope: Scope) {
     this.#endpoint = endpoint;
     this.#peopleDN = `ou=${ldapPeopleOu(scope)},${endpoint.suffix}`;
+    this.#marker = ldapMarker(scope);
     this.#groupsDN = `ou=${ldapGroupsOu(scope)},${endpoint.suffix}`;
   }
 
@@ -38,7 +41,7 @@ export class LdapProbe implements SystemProbe {
   async accounts(): Promise<Map<string, AccountView>> {
     const client = await this.#bound();
     const [{ searchEntries: people }, { searchEntries: groups }] = await Promise.all([
-      client.search(this.#peopleDN, { scope: 'one', filter: '(businessCategory=rollcall-managed)', attributes: ['uid', 'pwdAccountLockedTime'], paged: PAGE }),
+      client.search(this.#peopleDN, { scope: 'one', filter: `(businessCategory=${escapeFilterValue(this.#marker)})`, attributes: ['uid', 'pwdAccountLockedTime'], paged: PAGE }),
       client.search(this.#groupsDN, { scope: 'one', filter: '(objectClass=groupOfNames)', attributes: ['cn', 'member'] }),
     ]);
     const out = new Map<string, AccountView>();

@@ -1,24 +1,28 @@
 // PostgreSQL read and written as its superuser: login roles in the scope's marker role, and their
 // memberships in the scope's group roles.
 import pg from 'pg';
-import { allGroups, pgMarker, type AccountView, type Endpoints, type Scope } from '../world.ts';
+import { allGroups, pgMarker, pgMarkerTag, type AccountView, type Endpoints, type Scope } from '../world.ts';
 import type { SystemProbe } from './types.ts';
 
 export class PostgresProbe implements SystemProbe {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
   readonly #marker: string;
+  readonly #tag: string;
   readonly #groups: string[];
 
   constructor(endpoint: Endpoints['postgres'], scope: Scope) {
     this.#pool = new pg.Pool({ host: endpoint.host, port: endpoint.port, user: endpoint.adminUser, password: endpoint.adminPassword, database: 'postgres', max: 2 });
     this.#pool.on('error', () => undefined);
     this.#marker = pgMarker(scope);
+    this.#tag = pgMarkerTag(scope);
     this.#groups = allGroups(scope);
   }
 
   async prepare(groups: string[]): Promise<void> {
     for (const role of [this.#marker, ...groups]) await this.#pool.query(`CREATE ROLE ${pg.escapeIdentifier(role)} NOLOGIN`);
+    // Rollcall manages the members of a managedRole only once it carries this system's tag.
+    await this.#pool.query(`COMMENT ON ROLE ${pg.escapeIdentifier(this.#marker)} IS ${pg.escapeLiteral(this.#tag)}`);
   }
 
   async accounts(): Promise<Map<string, AccountView>> {

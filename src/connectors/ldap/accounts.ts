@@ -1,11 +1,11 @@
 // Finding Rollcall's user entries and reading them as ObservedAccounts. The managed scope is the
 // entries one level under peopleDN that carry the flavour's marker, and nothing else.
 import type { Client, Entry } from 'ldapts';
-import type { ObservedAccount } from '../../api/index.ts';
+import type { AccountOwner, ObservedAccount } from '../../api/index.ts';
 import { first, values } from './entry.ts';
 import { escapeDNValue, escapeFilterValue } from './escape.ts';
 import { entriesListGroups, type Member } from './groups.ts';
-import type { LdapSettings } from './settings.ts';
+import { MARKER_PREFIX, type LdapSettings } from './settings.ts';
 
 export function userDN(settings: LdapSettings, userName: string): string {
   return `${settings.flavour.rdnAttribute}=${escapeDNValue(userName)},${settings.peopleDN}`;
@@ -15,7 +15,26 @@ export function userDN(settings: LdapSettings, userName: string): string {
 export function managedFilter(settings: LdapSettings, userName?: string): string {
   const { marker, userNameAttribute } = settings.flavour;
   const name = userName === undefined ? '*' : escapeFilterValue(userName);
-  return `(&(${marker.attribute}=${escapeFilterValue(marker.value)})(${userNameAttribute}=${name}))`;
+  return `(&(${marker.attribute}=${escapeFilterValue(settings.marker)})(${userNameAttribute}=${name}))`;
+}
+
+/** Whose the entry is, seen from this system: undefined when it carries this system's marker. */
+export function ownerOf(settings: LdapSettings, entry: Entry): AccountOwner | undefined {
+  const markers = values(entry, settings.flavour.marker.attribute);
+  if (markers.includes(settings.marker)) return undefined;
+  if (markers.some((value) => value.startsWith(MARKER_PREFIX))) return 'foreign';
+  if (markers.includes(settings.flavour.marker.legacyValue)) return 'legacy';
+  return 'unmanaged';
+}
+
+/** The entry of `userName` under peopleDN, whoever's it is. */
+export async function findAny(client: Client, settings: LdapSettings, userName: string): Promise<Entry | undefined> {
+  const { searchEntries } = await client.search(settings.peopleDN, {
+    scope: 'one',
+    filter: `(${settings.flavour.userNameAttribute}=${escapeFilterValue(userName)})`,
+    attributes: [...attributesToRead(settings), settings.flavour.marker.attribute],
+  });
+  return searchEntries.find((entry) => userNameOf(settings, entry) === userName);
 }
 
 export function attributesToRead(settings: LdapSettings): string[] {

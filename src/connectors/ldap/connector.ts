@@ -1,10 +1,10 @@
 // The LDAP connector: observes and applies account changes under peopleDN and group memberships
 // under groupsDN, for OpenLDAP (ppolicy locking) and Active Directory (userAccountControl).
-import { AlreadyExistsError, NoSuchObjectError, ResultCodeError, type Change, type Client, type Entry } from 'ldapts';
+import { AlreadyExistsError, Attribute, Change, NoSuchObjectError, ResultCodeError, type Client, type Entry } from 'ldapts';
 import type { Logger } from 'pino';
 import { PermanentError, type AccountChange, type Capabilities, type DesiredAccount, type ObservedAccount } from '../../api/index.ts';
 import type { Connector } from '../types.ts';
-import { attributesToRead, findManaged, managedFilter, memberOf, toObservedAccount, userDN, userNameOf } from './accounts.ts';
+import { attributesToRead, findAny, findManaged, managedFilter, memberOf, ownerOf, toObservedAccount, userDN, userNameOf } from './accounts.ts';
 import { normalizeDN } from './dn.ts';
 import { GroupWrites } from './group-writes.ts';
 import { allMemberships, entriesListGroups, groupsFromMemberOf, groupsOf, groupTarget, memberValue, type Member } from './groups.ts';
@@ -74,7 +74,13 @@ export class LdapConnector implements Connector {
     const settings = this.#settings;
     return this.#session.run('read account', signal, async (client) => {
       const found = await this.#read(client, userName);
-      return found && toObservedAccount(settings, found.entry, found.groups);
+      if (found) return toObservedAccount(settings, found.entry, found.groups);
+      // Not ours: say whose it is, so the engine can adopt it or report a conflict.
+      const other = await findAny(client, settings, userName);
+      const owner = other && ownerOf(settings, other);
+      if (!other || !owner) return undefined;
+      const groups = entriesListGroups(settings) ? groupsFromMemberOf(settings, other) : await groupsOf(client, settings, memberOf(settings, other));
+      return { ...toObservedAccount(settings, other, groups), owner };
     });
   }
 
@@ -120,6 +126,7 @@ export class LdapConnector implements Connector {
     const settings = this.#settings;
     if (change.op === 'create') return this.#create(client, change.account);
     if (change.op === 'grant' || change.op === 'revoke') return this.#changeMembership(client, change);
+    if (change.op === 'adopt') return this.#adopt(client, change.userName);
     const entry = await this.#findManaged(client, change.userName);
     switch (change.op) {
       case 'update':
@@ -136,6 +143,26 @@ export class LdapConnector implements Connector {
         if (!entry) return;
         return this.#delete(client, entry, change.userName);
     }
+  }
+
+  /** Marks a legacy-marked or unmanaged entry as this system's; another system's is refused. */
+  async #adopt(client: Client, userName: string): Promise<void> {
+    const settings = this.#settings;
+    const entry = await findAny(client, settings, userName);
+    if (!entry) throw new PermanentError(`${settings.system}: no entry for "${userName}" under ${settings.peopleDN} to adopt`);
+    const owner = ownerOf(settings, entry);
+    if (owner === undefined) return;
+    if (owner === 'foreign') throw new PermanentError(`${settings.system}: ${entry.dn} belongs to another ConnectedSystem (${settings.flavour.marker.attribute}); it is not adopted`);
+    const { attribute, legacyValue, multiValued } = settings.flavour.marker;
+    const changes =
+      owner === 'legacy' && multiValued
+        ? [
+            new Change({ operation: 'delete', modification: new Attribute({ type: attribute, values: [legacyValue] }) }),
+            new Change({ operation: 'add', modification: new Attribute({ type: attribute, values: [settings.marker] }) }),
+          ]
+        : [new Change({ operation: multiValued ? 'add' : 'replace', modification: new Attribute({ type: attribute, values: [settings.marker] }) })];
+    await client.modify(entry.dn, changes);
+    this.#seen.set(userName, entry.dn);
   }
 
   /** Adds the entry in one operation; only when the server refuses is there anything to read. */

@@ -11,10 +11,12 @@ export interface Flavour {
   /** Naming attribute of a user's RDN under peopleDN. */
   rdnAttribute: string;
   /**
-   * Rollcall's marker: only entries carrying it are in the managed scope, so entries that people
-   * or other tools created under peopleDN are never listed or touched.
+   * Rollcall's marker: only entries whose `attribute` holds `rollcall:<namespace>/<name>` of the
+   * ConnectedSystem are in its managed scope, so entries that people, other tools or other systems
+   * created under peopleDN are never listed or touched. `legacyValue` is the one marker every system
+   * shared before; `multiValued` says whether a marker can be added beside an entry's own values.
    */
-  marker: { attribute: string; value: string };
+  marker: { attribute: string; legacyValue: string; multiValued: boolean };
   defaultObjectClasses: string[];
   defaultAttributeMap: Record<string, string>;
   /** cn is a required attribute outside the RDN (OpenLDAP), so it follows displayName or userName. */
@@ -46,7 +48,7 @@ const PERMANENTLY_LOCKED = '000001010000Z';
 export const openldap: Flavour = {
   userNameAttribute: 'uid',
   rdnAttribute: 'uid',
-  marker: { attribute: 'businessCategory', value: 'rollcall-managed' },
+  marker: { attribute: 'businessCategory', legacyValue: 'rollcall-managed', multiValued: true },
   defaultObjectClasses: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
   defaultAttributeMap: {
     givenName: 'givenName',
@@ -89,7 +91,7 @@ function unicodePwd(password: string): Buffer {
 export const activeDirectory: Flavour = {
   userNameAttribute: 'sAMAccountName',
   rdnAttribute: 'cn',
-  marker: { attribute: 'adminDescription', value: 'rollcall-managed' },
+  marker: { attribute: 'adminDescription', legacyValue: 'rollcall-managed', multiValued: false },
   defaultObjectClasses: ['top', 'person', 'organizationalPerson', 'user'],
   defaultAttributeMap: {
     givenName: 'givenName',

@@ -30,7 +30,7 @@ export function newEntryAttributes(settings: LdapSettings, userName: string, wan
   ]);
   const attributes = [
     new Attribute({ type: 'objectClass', values: objectClasses }),
-    new Attribute({ type: flavour.marker.attribute, values: [flavour.marker.value] }),
+    new Attribute({ type: flavour.marker.attribute, values: [settings.marker] }),
     ...flavour.creationAttributes(userName, peopleDN),
   ];
   for (const [type, value] of byType) if (value !== undefined) attributes.push(new Attribute({ type, values: [value] }));

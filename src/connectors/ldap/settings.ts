@@ -10,6 +10,8 @@ import type { SessionOptions } from './session.ts';
 export interface LdapSettings {
   system: string;
   flavour: Flavour;
+  /** This system's marker value, `rollcall:<namespace>/<name>`. */
+  marker: string;
   peopleDN: string;
   groupsDN: string;
   groupType: 'groupOfNames' | 'posixGroup';
@@ -36,6 +38,7 @@ export function resolveSettings(context: ConnectorContext): LdapSettings {
   return {
     system,
     flavour,
+    marker: markerValue(system),
     peopleDN: ldap.peopleDN,
     groupsDN: ldap.groupsDN,
     groupType: ldap.groupType ?? 'groupOfNames',
@@ -51,4 +54,10 @@ export function resolveSettings(context: ConnectorContext): LdapSettings {
       timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     },
   };
+}
+
+export const MARKER_PREFIX = 'rollcall:';
+
+export function markerValue(system: string): string {
+  return `${MARKER_PREFIX}${system}`;
 }

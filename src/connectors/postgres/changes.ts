@@ -3,14 +3,14 @@
 // change twice issues no second write. The common path sends only its writes: a create is one round
 // trip, and a grant to a role just created or read is one more (memberships.ts). DDL cannot take $n
 // parameters: identifiers and literals are quoted by the client's escaping instead.
-import type { AccountChange, DesiredAccount } from '../../api/index.ts';
-import { DISPLAY_NAME, findRole, type RoleRow } from './catalog.ts';
+import { PermanentError, type AccountChange, type DesiredAccount } from '../../api/index.ts';
+import { DISPLAY_NAME, findRole, LEGACY_MARKER, ownerOf, type RoleRow } from './catalog.ts';
 import { sqlState } from './errors.ts';
 import { ensureMarkerRole } from './marker.ts';
 import { grant, revoke } from './memberships.ts';
 import { roleNameProblem } from './names.ts';
 import type { Sql } from './session.ts';
-import { checkName, DUPLICATE_OBJECT, managedRole, notManaged, UNDEFINED_OBJECT, UNIQUE_VIOLATION, type ChangeTarget } from './target.ts';
+import { checkName, DUPLICATE_OBJECT, managedRole, notManaged, shown, UNDEFINED_OBJECT, UNIQUE_VIOLATION, type ChangeTarget } from './target.ts';
 
 export async function applyChange(target: ChangeTarget, change: AccountChange): Promise<void> {
   switch (change.op) {
@@ -28,7 +28,25 @@ export async function applyChange(target: ChangeTarget, change: AccountChange): 
       return setLogin(target, change.userName, true);
     case 'delete':
       return dropRole(target, change.userName);
+    case 'adopt':
+      return adoptRole(target, change.userName);
   }
+}
+
+/** Makes a legacy-marked or unmanaged role a member of this system's marker; another system's (or a superuser) is refused. */
+async function adoptRole(target: ChangeTarget, userName: string): Promise<void> {
+  const { sql, settings, known } = target;
+  checkName(target, 'user name', userName);
+  const role = await findRole(sql, settings, userName);
+  if (!role) throw new PermanentError(`${settings.system}: no role ${shown(userName)} to adopt`);
+  const owner = ownerOf(role);
+  if (owner === undefined) return;
+  if (owner === 'foreign') throw new PermanentError(`${settings.system}: role ${shown(userName)} belongs to another ConnectedSystem or is a superuser; it is not adopted`);
+  await ensureMarker(target);
+  const statements = [`GRANT ${sql.escapeIdentifier(settings.managedRole)} TO ${sql.escapeIdentifier(userName)}`];
+  if (owner === 'legacy' && settings.managedRole !== LEGACY_MARKER) statements.push(`REVOKE ${sql.escapeIdentifier(LEGACY_MARKER)} FROM ${sql.escapeIdentifier(userName)}`);
+  await sql.query(statements.join('; '));
+  known.managed.set(userName, true);
 }
 
 /** An empty comment is no comment in PostgreSQL: '' and null both mean "no displayName". */
@@ -47,7 +65,7 @@ async function alterLogin(sql: Sql, role: RoleRow, canLogin: boolean): Promise<v
 async function ensureMarker(target: ChangeTarget): Promise<void> {
   const { sql, settings, known } = target;
   if (known.marker.get(settings.managedRole)) return;
-  await ensureMarkerRole(sql, settings.system, settings.managedRole);
+  await ensureMarkerRole(sql, settings);
   known.marker.set(settings.managedRole, true);
 }
 
@@ -71,7 +89,7 @@ async function createRole(target: ChangeTarget, account: DesiredAccount): Promis
       const state = sqlState(error);
       if (state === DUPLICATE_OBJECT || state === UNIQUE_VIOLATION) {
         // There already, created earlier or by someone else: read it and decide.
-        const existing = await findRole(sql, settings.managedRole, userName);
+        const existing = await findRole(sql, settings, userName);
         if (existing && !existing.managed) throw notManaged(target, userName);
         if (existing) {
           known.managed.set(userName, true);
@@ -111,7 +129,7 @@ async function setLogin(target: ChangeTarget, userName: string, canLogin: boolea
 async function dropRole(target: ChangeTarget, userName: string): Promise<void> {
   const { sql, settings, known } = target;
   if (roleNameProblem(userName)) return; // no role can have this name: it is already gone
-  const role = await findRole(sql, settings.managedRole, userName);
+  const role = await findRole(sql, settings, userName);
   known.managed.delete(userName);
   if (!role) return;
   if (!role.managed) throw notManaged(target, userName);

@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import { PermanentError, changeUserName, type AccountChange, type Capabilities, type ObservedAccount, type RefusedEntitlement } from '../../api/index.ts';
 import type { Connector } from '../types.ts';
-import { DISPLAY_NAME, findRole, managedRoles, toObservedAccount } from './catalog.ts';
+import { DISPLAY_NAME, findRole, managedRoles, ownerOf, toObservedAccount } from './catalog.ts';
+import { checkMarkerRole } from './marker.ts';
 import { applyChange } from './changes.ts';
 import { elevatedEntitlements } from './elevated.ts';
 import { KnownRoles } from './known.ts';
@@ -32,11 +33,12 @@ export class PostgresConnector implements Connector {
       if (!rows[0]?.allowed) {
         throw new PermanentError(`${system}: role "${username}" needs CREATEROLE (and pg_signal_backend to end sessions of disabled users)`);
       }
+      await checkMarkerRole(sql, this.#settings);
     });
   }
 
   async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {
-    const rows = await this.#session.run('list roles', signal, (sql) => managedRoles(sql, this.#settings.managedRole));
+    const rows = await this.#session.run('list roles', signal, (sql) => managedRoles(sql, this.#settings));
     for (const row of rows) {
       this.#known.managed.set(row.name, true);
       yield toObservedAccount(row);
@@ -46,10 +48,16 @@ export class PostgresConnector implements Connector {
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
     // A name no role can have matches nothing; sent anyway, PostgreSQL would truncate it and match another.
     if (roleNameProblem(userName)) return undefined;
-    const row = await this.#session.run(`read role ${JSON.stringify(userName)}`, signal, (sql) => findRole(sql, this.#settings.managedRole, userName));
-    if (!row?.managed) {
+    const row = await this.#session.run(`read role ${JSON.stringify(userName)}`, signal, (sql) => findRole(sql, this.#settings, userName));
+    if (!row) {
       this.#known.managed.delete(userName);
       return undefined;
+    }
+    const owner = ownerOf(row);
+    if (owner !== undefined) {
+      // Not ours: say whose it is, so the engine can adopt it or report a conflict.
+      this.#known.managed.delete(userName);
+      return { ...toObservedAccount(row), owner };
     }
     this.#known.managed.set(userName, true);
     return toObservedAccount(row);

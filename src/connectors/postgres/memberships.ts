@@ -3,7 +3,7 @@
 // Otherwise one query reads both roles first. Granting a membership already held, or revoking one
 // not held, writes nothing (the server only says so).
 import { PermanentError } from '../../api/index.ts';
-import { findRoles } from './catalog.ts';
+import { findRoles, LEGACY_MARKER, MARKER_TAG_PREFIX } from './catalog.ts';
 import { elevatedEntitlements, isPredefinedName } from './elevated.ts';
 import { sqlState } from './errors.ts';
 import { roleNameProblem } from './names.ts';
@@ -11,7 +11,7 @@ import { checkName, managedRole, notManaged, shown, UNDEFINED_OBJECT, type Chang
 
 function refuseMarker(target: ChangeTarget, entitlement: string): void {
   const { settings } = target;
-  if (entitlement === settings.managedRole) {
+  if (entitlement === settings.managedRole || entitlement === LEGACY_MARKER) {
     throw new PermanentError(`${settings.system}: "${entitlement}" is Rollcall's marker role (spec.postgres.managedRole), not an entitlement`);
   }
 }
@@ -23,7 +23,7 @@ function refuseMarker(target: ChangeTarget, entitlement: string): void {
  */
 async function checkGrant(target: ChangeTarget, userName: string, entitlement: string): Promise<boolean> {
   const { sql, settings, known } = target;
-  const roles = await findRoles(sql, settings.managedRole, [userName, entitlement]);
+  const roles = await findRoles(sql, settings, [userName, entitlement]);
   const user = roles.find((role) => role.name === userName);
   const group = roles.find((role) => role.name === entitlement);
   if (!user) throw new PermanentError(`${settings.system}: no role ${shown(userName)}; create the account first`);
@@ -32,6 +32,10 @@ async function checkGrant(target: ChangeTarget, userName: string, entitlement: s
   if (user.groups.includes(entitlement)) return false;
   if (!group) {
     throw new PermanentError(`${settings.system}: group role ${shown(entitlement)} does not exist; Rollcall never creates group roles: create it, or correct the AccessRole`);
+  }
+  // Another system's marker role would move the account into that system's scope.
+  if (group.comment?.startsWith(MARKER_TAG_PREFIX)) {
+    throw new PermanentError(`${settings.system}: "${entitlement}" is the marker role of another ConnectedSystem, not an entitlement`);
   }
   if (group.canLogin || group.superuser || group.managed) {
     throw new PermanentError(`${settings.system}: role ${shown(entitlement)} is a login or superuser role, not a group role; it cannot be an entitlement`);

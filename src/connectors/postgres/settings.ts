@@ -1,8 +1,10 @@
 // Everything the connector needs from the ConnectedSystem and its Secret, checked once up front so
 // a misconfiguration fails with a message about the resource, not later with a server error.
+import { createHash } from 'node:crypto';
 import { PermanentError, plaintextRefusal } from '../../api/index.ts';
 import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
 import type { ConnectorContext } from '../types.ts';
+import { MARKER_TAG_PREFIX } from './catalog.ts';
 import { roleNameProblem } from './names.ts';
 
 export interface PostgresSettings {
@@ -14,6 +16,8 @@ export interface PostgresSettings {
   ssl: false | { rejectUnauthorized: true; ca?: string };
   /** Marker role: its direct, non-superuser members are the managed scope. */
   managedRole: string;
+  /** The comment the marker role must carry: Rollcall created it for this system. */
+  markerTag: string;
   onDelete: 'drop' | 'reassign';
   /** Receives a dropped leaver's objects: spec.postgres.reassignTo, else the role Rollcall connects as. */
   reassignTo: string;
@@ -32,7 +36,7 @@ export function postgresSettings(context: ConnectorContext): PostgresSettings {
   if (!username || password === undefined) {
     throw new PermanentError(`${system}: the credentials Secret needs the keys username and password`);
   }
-  const managedRole = pg.managedRole ?? 'rollcall_managed';
+  const managedRole = pg.managedRole ?? defaultMarkerRole(system);
   const markerProblem = roleNameProblem(managedRole);
   if (markerProblem) throw new PermanentError(`${system}: spec.postgres.managedRole ${markerProblem}`);
   const onDelete = pg.onDelete ?? 'reassign';
@@ -51,10 +55,18 @@ export function postgresSettings(context: ConnectorContext): PostgresSettings {
     database: pg.database ?? 'postgres',
     ssl,
     managedRole,
+    markerTag: `${MARKER_TAG_PREFIX}${system}`,
     onDelete,
     reassignTo,
     username,
     password,
     timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   };
+}
+
+/** `rollcall:<namespace>/<name>`, or a hash of it when that is longer than a role name may be (63 bytes). */
+export function defaultMarkerRole(system: string): string {
+  const name = `rollcall:${system}`;
+  if (Buffer.byteLength(name) <= 63) return name;
+  return `rollcall:${createHash('sha256').update(system).digest('hex').slice(0, 40)}`;
 }

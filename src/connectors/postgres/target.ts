@@ -36,7 +36,7 @@ export function notManaged(target: ChangeTarget, name: string): PermanentError {
 
 export async function managedRole(target: ChangeTarget, name: string): Promise<RoleRow> {
   checkName(target, 'user name', name);
-  const role = await findRole(target.sql, target.settings.managedRole, name);
+  const role = await findRole(target.sql, target.settings, name);
   if (!role) throw new PermanentError(`${target.settings.system}: no role ${shown(name)}; create the account first`);
   if (!role.managed) throw notManaged(target, name);
   target.known.managed.set(name, true);

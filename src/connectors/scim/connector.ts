@@ -9,7 +9,7 @@ import { attributeEdits, CORE_ATTRIBUTES, editedUser, ENTERPRISE_ATTRIBUTES, pat
 import { discoverFeatures, type ServerFeatures } from './discovery.ts';
 import { GroupDirectory } from './groups.ts';
 import type { ScimHttp } from './http.ts';
-import { isManaged, markerFor, USER_SCHEMA, type PatchOperation, type ScimUser } from './schema.ts';
+import { isManaged, markerFor, ownerOf, USER_SCHEMA, type PatchOperation, type ScimUser } from './schema.ts';
 import { UserDirectory } from './users.ts';
 
 export class ScimConnector implements Connector {
@@ -56,14 +56,17 @@ export class ScimConnector implements Connector {
   async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {
     await this.#ready(signal);
     const memberships = await this.#groups.membershipsByUser(signal);
-    for await (const user of this.#users.managed(signal)) yield await this.#observe(user, memberships.get(user.id) ?? [], signal);
+    for await (const user of this.#users.managed(this.#system, signal)) yield await this.#observe(user, memberships.get(user.id) ?? [], signal);
   }
 
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
     await this.#ready(signal);
     const user = await this.#users.find(userName, signal);
-    if (!user || !isManaged(user)) return undefined;
-    return this.#observe(user, await this.#groups.namesOf(user.id, signal), signal);
+    if (!user) return undefined;
+    const observed = await this.#observe(user, await this.#groups.namesOf(user.id, signal), signal);
+    // Not ours: say whose it is, so the engine can adopt it or report a conflict.
+    const owner = ownerOf(user, this.#system);
+    return owner === undefined ? observed : { ...observed, owner };
   }
 
   async apply(change: AccountChange, signal: AbortSignal): Promise<void> {
@@ -93,6 +96,8 @@ export class ScimConnector implements Connector {
         const operations: PatchOperation[] = [{ op: 'replace', path: 'active', value: active }];
         return this.#users.write(user, operations, { ...user, active }, features.patch, signal);
       }
+      case 'adopt':
+        return this.#adopt(change.userName, features, signal);
       case 'delete': {
         // Absent, or someone else's: either way there is no managed account to delete.
         const user = await this.#findManaged(change.userName, signal);
@@ -114,7 +119,7 @@ export class ScimConnector implements Connector {
   async #create(account: DesiredAccount, features: ServerFeatures, signal: AbortSignal): Promise<void> {
     const existing = await this.#users.find(account.userName, signal);
     if (existing) return this.#converge(existing, account, features, signal);
-    const base: ScimUser = { schemas: [USER_SCHEMA], id: '', userName: account.userName, externalId: markerFor(account.userName), active: account.state !== 'disabled' };
+    const base: ScimUser = { schemas: [USER_SCHEMA], id: '', userName: account.userName, externalId: markerFor(this.#system, account.userName), active: account.state !== 'disabled' };
     const wanted = await this.#toScimValues(account.attributes, signal);
     const { id: _id, ...body } = editedUser(base, attributeEdits(base, wanted, this.capabilities.attributes));
     const { conflict } = await this.#users.create(body, signal);
@@ -125,8 +130,19 @@ export class ScimConnector implements Connector {
     return this.#converge(raced, account, features, signal);
   }
 
+  /** Sets this system's marker on a legacy-marked or unmanaged user; another system's is refused. */
+  async #adopt(userName: string, features: ServerFeatures, signal: AbortSignal): Promise<void> {
+    const user = await this.#users.find(userName, signal);
+    if (!user) throw new PermanentError(`SCIM user "${userName}" does not exist in ${this.#system}: nothing to adopt`);
+    const owner = ownerOf(user, this.#system);
+    if (owner === undefined) return;
+    if (owner === 'foreign') throw new PermanentError(`SCIM user "${userName}" in ${this.#system} belongs to another ConnectedSystem (externalId ${JSON.stringify(user.externalId)}); it is not adopted`);
+    const externalId = markerFor(this.#system, userName);
+    await this.#users.write(user, [{ op: 'replace', path: 'externalId', value: externalId }], { ...user, externalId }, features.patch, signal);
+  }
+
   async #converge(user: ScimUser, account: DesiredAccount, features: ServerFeatures, signal: AbortSignal): Promise<void> {
-    if (!isManaged(user)) throw this.#taken(account.userName);
+    if (!isManaged(user, this.#system)) throw this.#taken(account.userName);
     await this.#updateAttributes(user, account.attributes, features, signal);
   }
 
@@ -158,19 +174,19 @@ export class ScimConnector implements Connector {
 
   async #findManaged(userName: string, signal: AbortSignal): Promise<ScimUser | undefined> {
     const user = await this.#users.find(userName, signal);
-    return user && isManaged(user) ? user : undefined;
+    return user && isManaged(user, this.#system) ? user : undefined;
   }
 
   async #requireManaged(userName: string, signal: AbortSignal): Promise<ScimUser> {
     const user = await this.#users.find(userName, signal);
     if (!user) throw new PermanentError(`SCIM user "${userName}" does not exist in ${this.#system}: create it first`);
-    if (!isManaged(user)) throw this.#taken(userName);
+    if (!isManaged(user, this.#system)) throw this.#taken(userName);
     return user;
   }
 
   #taken(userName: string): PermanentError {
     return new PermanentError(
-      `SCIM userName "${userName}" in ${this.#system} is taken by an account Rollcall does not manage (its externalId is not "${markerFor(userName)}"); Rollcall will not change it`,
+      `SCIM userName "${userName}" in ${this.#system} is taken by an account Rollcall does not manage (its externalId is not "${markerFor(this.#system, userName)}"); Rollcall will not change it`,
     );
   }
 }

@@ -9,7 +9,7 @@ import { ScimConnector } from './connector.ts';
 import { ScimHttp } from './http.ts';
 
 export { ScimConnector } from './connector.ts';
-export { MARKER_PREFIX, markerFor } from './schema.ts';
+export { MARKER_PREFIX, legacyMarkerFor, markerFor } from './schema.ts';
 
 export const createScimConnector: ConnectorFactory = async (context) => {
   const settings = context.spec.scim;

@@ -1,3 +1,4 @@
+import type { AccountOwner } from '../../api/index.ts';
 // The SCIM resource shapes Rollcall reads and writes (RFC 7643), and the managed-scope marker.
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -59,18 +60,36 @@ export interface PatchOperation {
 }
 
 /**
- * The managed-scope marker. Rollcall sets `externalId` to `rollcall:<userName>` on every user it
- * creates, and lists, changes and deletes only users that carry exactly that value. A user with
- * the same userName but another (or no) externalId belongs to someone else: Rollcall never
- * touches it. externalId is the attribute RFC 7643 §3.1 gives the provisioning client for its own
- * identifier, so no schema extension is needed.
+ * The managed-scope marker. Rollcall sets `externalId` to `rollcall:<namespace>/<name>:<userName>`
+ * (the owning ConnectedSystem, then the userName) on every user it creates, and lists, changes and
+ * deletes only users that carry exactly that value. A user with the same userName but another (or
+ * no) externalId belongs to someone else: to another system, to a person, or, as `rollcall:<userName>`,
+ * to the marker every system shared before markers named their system (claimed on first use). externalId
+ * is the attribute RFC 7643 §3.1 gives the provisioning client for its own identifier, so no schema
+ * extension is needed.
  */
 export const MARKER_PREFIX = 'rollcall:';
 
-export function markerFor(userName: string): string {
+export function markerPrefix(system: string): string {
+  return `${MARKER_PREFIX}${system}:`;
+}
+
+export function markerFor(system: string, userName: string): string {
+  return `${markerPrefix(system)}${userName}`;
+}
+
+export function legacyMarkerFor(userName: string): string {
   return `${MARKER_PREFIX}${userName}`;
 }
 
-export function isManaged(user: ScimUser): boolean {
-  return user.externalId === markerFor(user.userName);
+/** Whose the user is, seen from `system`: undefined when it is this system's own. */
+export function ownerOf(user: ScimUser, system: string): AccountOwner | undefined {
+  if (user.externalId === markerFor(system, user.userName)) return undefined;
+  if (user.externalId === legacyMarkerFor(user.userName)) return 'legacy';
+  if (user.externalId?.startsWith(MARKER_PREFIX)) return 'foreign';
+  return 'unmanaged';
+}
+
+export function isManaged(user: ScimUser, system: string): boolean {
+  return ownerOf(user, system) === undefined;
 }

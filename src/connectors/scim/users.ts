@@ -4,7 +4,7 @@
 import { equals } from './filter.ts';
 import type { ScimHttp } from './http.ts';
 import { pages } from './paging.ts';
-import { MARKER_PREFIX, PATCH_OP_SCHEMA, isManaged, type PatchOperation, type ScimUser } from './schema.ts';
+import { PATCH_OP_SCHEMA, isManaged, markerPrefix, type PatchOperation, type ScimUser } from './schema.ts';
 
 export class UserDirectory {
   readonly #http: ScimHttp;
@@ -26,12 +26,12 @@ export class UserDirectory {
     return undefined;
   }
 
-  /** The users carrying Rollcall's marker, and no others. */
-  async *managed(signal: AbortSignal): AsyncGenerator<ScimUser> {
-    const query = { filter: `externalId sw ${JSON.stringify(MARKER_PREFIX)}` };
+  /** The users carrying `system`'s marker, and no others. */
+  async *managed(system: string, signal: AbortSignal): AsyncGenerator<ScimUser> {
+    const query = { filter: `externalId sw ${JSON.stringify(markerPrefix(system))}` };
     for await (const user of pages<ScimUser>(this.#http, 'Users', query, this.#pageSize, 'list managed users', signal)) {
       // The server's filter narrows the search; the exact marker check decides.
-      if (isManaged(user)) yield this.#remember(user);
+      if (isManaged(user, system)) yield this.#remember(user);
     }
   }
 

@@ -2,11 +2,13 @@
 import { systemClock } from '../../clock/clock.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { PermanentError, type Attributes } from '../../api/index.ts';
-import { statement } from './database.ts';
+import { ownerColumn, statement } from './database.ts';
 
 export interface AccountRow {
   userName: string;
   managed: boolean;
+  /** namespace/name of the managing ConnectedSystem; undefined on a managed row: the legacy marker. */
+  owner?: string;
   disabled: boolean;
   attributes: Attributes;
   /** Sorted and unique. */
@@ -14,20 +16,21 @@ export interface AccountRow {
 }
 
 // One statement per read: it sees a single snapshot of the account and its memberships.
-const SELECT_ACCOUNTS = `
-  SELECT a.user_name, a.managed, a.disabled, a.attributes,
+const selectAccounts = (db: DatabaseSync) => `
+  SELECT a.user_name, a.managed, ${ownerColumn(db)} AS owner, a.disabled, a.attributes,
          (SELECT json_group_array(m.group_name) FROM memberships m WHERE m.user_name = a.user_name) AS groups
   FROM accounts a`;
 
 /** Any account, managed or not: callers decide what a foreign account means to them. */
 export function readAccount(db: DatabaseSync, userName: string): AccountRow | undefined {
-  const row = statement(db, `${SELECT_ACCOUNTS} WHERE a.user_name = ?`).get(userName);
+  const row = statement(db, `${selectAccounts(db)} WHERE a.user_name = ?`).get(userName);
   return row && toAccountRow(row);
 }
 
-export function readAccounts(db: DatabaseSync, scope: 'managed' | 'all'): AccountRow[] {
-  const sql = scope === 'managed' ? `${SELECT_ACCOUNTS} WHERE a.managed = 1 ORDER BY a.user_name` : `${SELECT_ACCOUNTS} ORDER BY a.user_name`;
-  return statement(db, sql).all().map(toAccountRow);
+/** `{ owner }`: the accounts that system manages; 'all': every row. */
+export function readAccounts(db: DatabaseSync, scope: { owner: string } | 'all'): AccountRow[] {
+  if (scope === 'all') return statement(db, `${selectAccounts(db)} ORDER BY a.user_name`).all().map(toAccountRow);
+  return statement(db, `${selectAccounts(db)} WHERE a.managed = 1 AND owner = ? ORDER BY a.user_name`).all(scope.owner).map(toAccountRow);
 }
 
 function toAccountRow(row: Record<string, unknown>): AccountRow {
@@ -35,6 +38,7 @@ function toAccountRow(row: Record<string, unknown>): AccountRow {
   return {
     userName,
     managed: row.managed === 1,
+    ...(typeof row.owner === 'string' && { owner: row.owner }),
     disabled: row.disabled === 1,
     attributes: parseAttributes(userName, String(row.attributes)),
     groups: (JSON.parse(String(row.groups)) as string[]).sort(),
@@ -58,11 +62,12 @@ function parseAttributes(userName: string, text: string): Attributes {
 // The embedded directory is a system of its own: its rows carry its own real time, as a server's would.
 const now = () => systemClock.now().toISOString();
 
-export function insertAccount(db: DatabaseSync, account: { userName: string; managed: boolean; disabled: boolean; attributes: Attributes }): void {
+export function insertAccount(db: DatabaseSync, account: { userName: string; managed: boolean; owner?: string; disabled: boolean; attributes: Attributes }): void {
   const at = now();
-  statement(db, 'INSERT INTO accounts (user_name, managed, disabled, attributes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+  statement(db, 'INSERT INTO accounts (user_name, managed, owner, disabled, attributes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
     account.userName,
     account.managed ? 1 : 0,
+    account.owner ?? null,
     account.disabled ? 1 : 0,
     JSON.stringify(account.attributes),
     at,
@@ -73,6 +78,11 @@ export function insertAccount(db: DatabaseSync, account: { userName: string; man
 /** Every write below counts as a write to the account: version +1, updated_at now. */
 export function writeAttributes(db: DatabaseSync, userName: string, attributes: Attributes): void {
   statement(db, 'UPDATE accounts SET attributes = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(JSON.stringify(attributes), now(), userName);
+}
+
+/** Puts the account in `owner`'s managed scope. */
+export function writeOwner(db: DatabaseSync, userName: string, owner: string): void {
+  statement(db, 'UPDATE accounts SET managed = 1, owner = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(owner, now(), userName);
 }
 
 export function writeDisabled(db: DatabaseSync, userName: string, disabled: boolean): void {

@@ -2,8 +2,8 @@
 // differs from what the change asks for: applying a change twice writes once.
 // Runs inside one transaction (see connector.ts), so the read and the write see the same state.
 import type { DatabaseSync } from 'node:sqlite';
-import { CANONICAL_ATTRIBUTES, PermanentError, type AccountChange, type Attributes, type DesiredAccount } from '../../api/index.ts';
-import { addMembership, deleteAccount, insertAccount, readAccount, removeMembership, writeAttributes, writeDisabled, type AccountRow } from './accounts.ts';
+import { CANONICAL_ATTRIBUTES, PermanentError, type AccountChange, type AccountOwner, type Attributes, type DesiredAccount } from '../../api/index.ts';
+import { addMembership, deleteAccount, insertAccount, readAccount, removeMembership, writeAttributes, writeDisabled, writeOwner, type AccountRow } from './accounts.ts';
 
 /** Returns whether anything was written. */
 export function applyChange(db: DatabaseSync, change: AccountChange, system: string): boolean {
@@ -15,12 +15,14 @@ export function applyChange(db: DatabaseSync, change: AccountChange, system: str
     case 'grant':
       return grant(db, managedAccount(db, change.userName, system), change.entitlement);
     case 'revoke':
-      return revoke(db, readManaged(db, change.userName), change.entitlement);
+      return revoke(db, readManaged(db, change.userName, system), change.entitlement);
     case 'disable':
     case 'enable':
       return setDisabled(db, managedAccount(db, change.userName, system), change.op === 'disable');
     case 'delete':
-      return remove(db, readManaged(db, change.userName));
+      return remove(db, readManaged(db, change.userName, system));
+    case 'adopt':
+      return adopt(db, change.userName, system);
   }
 }
 
@@ -31,10 +33,10 @@ function create(db: DatabaseSync, account: DesiredAccount, system: string): bool
   const existing = readAccount(db, account.userName);
   if (existing === undefined) {
     if (account.userName === '') throw new PermanentError(`sqlite system ${system}: a user name cannot be empty`);
-    insertAccount(db, { userName: account.userName, managed: true, disabled, attributes });
+    insertAccount(db, { userName: account.userName, managed: true, owner: system, disabled, attributes });
     return true;
   }
-  if (!existing.managed) {
+  if (ownerOf(existing, system) !== undefined) {
     throw new PermanentError(
       `sqlite system ${system}: the user name ${JSON.stringify(account.userName)} is taken by an account Rollcall does not manage; rename one of them or remove that account by hand`,
     );
@@ -87,13 +89,31 @@ function remove(db: DatabaseSync, account: AccountRow | undefined): boolean {
   return true;
 }
 
-function readManaged(db: DatabaseSync, userName: string): AccountRow | undefined {
+/** Whose the row is, seen from `system`: undefined when it is this system's own. */
+export function ownerOf(row: AccountRow, system: string): AccountOwner | undefined {
+  if (!row.managed) return 'unmanaged';
+  if (row.owner === undefined) return 'legacy';
+  return row.owner === system ? undefined : 'foreign';
+}
+
+/** Takes a legacy-marked or unmanaged account into this system's scope; another system's is refused. */
+function adopt(db: DatabaseSync, userName: string, system: string): boolean {
   const account = readAccount(db, userName);
-  return account?.managed ? account : undefined;
+  if (account === undefined) throw new PermanentError(`sqlite system ${system}: no account ${JSON.stringify(userName)} to adopt`);
+  const owner = ownerOf(account, system);
+  if (owner === undefined) return false;
+  if (owner === 'foreign') throw new PermanentError(`sqlite system ${system}: account ${JSON.stringify(userName)} belongs to ConnectedSystem ${account.owner}; it is not adopted`);
+  writeOwner(db, userName, system);
+  return true;
+}
+
+function readManaged(db: DatabaseSync, userName: string, system: string): AccountRow | undefined {
+  const account = readAccount(db, userName);
+  return account && ownerOf(account, system) === undefined ? account : undefined;
 }
 
 function managedAccount(db: DatabaseSync, userName: string, system: string): AccountRow {
-  const account = readManaged(db, userName);
+  const account = readManaged(db, userName, system);
   if (account === undefined) {
     throw new PermanentError(`sqlite system ${system} has no account ${JSON.stringify(userName)} that Rollcall manages; it must be created first`);
   }

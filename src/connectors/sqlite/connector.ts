@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { CANONICAL_ATTRIBUTES, changeUserName, PermanentError, type AccountChange, type Capabilities, type ObservedAccount } from '../../api/index.ts';
 import type { Connector } from '../types.ts';
 import { readAccount, readAccounts, type AccountRow } from './accounts.ts';
-import { applyChange } from './changes.ts';
+import { applyChange, ownerOf } from './changes.ts';
 import { inTransaction, openDirectory, readPassphraseHash } from './database.ts';
 import { connectorError } from './errors.ts';
 import { LOCK_WAIT_SLICE_MS, whileLocked } from './locking.ts';
@@ -43,14 +43,16 @@ export class SqliteConnector implements Connector {
   async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {
     if (this.#missingWhileObserving()) return;
     // Read in full before yielding: a consumer that awaits between items must not hold the file's lock.
-    const rows = await this.#run('list accounts', signal, (db) => readAccounts(db, 'managed'));
+    const rows = await this.#run('list accounts', signal, (db) => readAccounts(db, { owner: this.#options.system }));
     yield* rows.map(observed);
   }
 
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
     if (this.#missingWhileObserving()) return undefined;
     const row = await this.#run(`read account ${JSON.stringify(userName)}`, signal, (db) => readAccount(db, userName));
-    return row?.managed ? observed(row) : undefined;
+    if (row === undefined) return undefined;
+    const owner = ownerOf(row, this.#options.system);
+    return owner === undefined ? observed(row) : { ...observed(row), owner };
   }
 
   async apply(change: AccountChange, signal: AbortSignal): Promise<void> {

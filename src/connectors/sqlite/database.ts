@@ -5,7 +5,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { PermanentError } from '../../api/index.ts';
 
 /** Kept in SQLite's user_version: 0 is a new, empty file. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
   CREATE TABLE meta (
@@ -15,6 +15,7 @@ const SCHEMA = `
   CREATE TABLE accounts (
     user_name     TEXT PRIMARY KEY,
     managed       INTEGER NOT NULL DEFAULT 0,    -- 1: created by Rollcall; 0: created by hand, never touched by it
+    owner         TEXT,                           -- namespace/name of the ConnectedSystem that manages it; NULL on a managed row: the legacy marker
     disabled      INTEGER NOT NULL DEFAULT 0,
     attributes    TEXT NOT NULL DEFAULT '{}',    -- JSON object of canonical attributes
     password_hash TEXT,                           -- set out of band (directory.ts), never by the connector
@@ -48,7 +49,7 @@ export function openDirectory(path: string, options: OpenOptions): DatabaseSync 
   mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path, { timeout: options.busyTimeoutMs });
   try {
-    createSchemaIfMissing(db, options.passphraseHash);
+    createSchemaIfMissing(db, options.passphraseHash, options.observeOnly ?? false);
     // node:sqlite is synchronous: a commit that waits for fsync holds the whole process. With a
     // write-ahead log, a commit appends and only checkpoints sync; a crash of Rollcall loses nothing.
     // The log mode is kept in the file, so only a writer sets it: observing changes no byte.
@@ -72,11 +73,19 @@ export function statement(db: DatabaseSync, sql: string): StatementSync {
   return prepared;
 }
 
-function createSchemaIfMissing(db: DatabaseSync, passphraseHash: string | undefined): void {
+function createSchemaIfMissing(db: DatabaseSync, passphraseHash: string | undefined, observeOnly: boolean): void {
   if (schemaVersion(db) === SCHEMA_VERSION) return;
+  // Observing writes nothing: a version 1 file is read as it is (every managed row legacy-marked).
+  if (observeOnly && schemaVersion(db) === 1) return;
   inTransaction(db, () => {
     const version = schemaVersion(db); // read again under the write lock: another process may have just created it
     if (version === SCHEMA_VERSION) return;
+    if (version === 1) {
+      // Version 1 had one marker for every system (managed = 1); those rows keep owner NULL until a system claims them.
+      db.exec('ALTER TABLE accounts ADD COLUMN owner TEXT');
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      return;
+    }
     if (version !== 0) throw new PermanentError(`not a Rollcall directory: schema version ${version}, expected ${SCHEMA_VERSION}`);
     db.exec(SCHEMA);
     if (passphraseHash !== undefined) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(PASSPHRASE_KEY, passphraseHash);
@@ -108,4 +117,13 @@ export function inTransaction<T>(db: DatabaseSync, write: () => T): T {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw error;
   }
+}
+
+const ownerColumns = new WeakMap<DatabaseSync, string>();
+
+/** The owner column, or NULL on a version 1 file opened only to observe; looked up once per open file. */
+export function ownerColumn(db: DatabaseSync): string {
+  let column = ownerColumns.get(db);
+  if (column === undefined) ownerColumns.set(db, (column = schemaVersion(db) >= 2 ? 'a.owner' : 'NULL'));
+  return column;
 }
