@@ -128,9 +128,9 @@ describe('the audit trail of the orphan policy', () => {
   it.each(['disable', 'delete'] as const)('orphans: %s logs one audit line per change, the ConnectedSystem and its policy as cause', async (policy) => {
     lines.length = 0;
     const path = join(dir, `${policy}.db`);
-    // Left behind by hand: a managed account (Rollcall's marker) that no User declares.
+    // Left behind by hand: an account carrying this system's marker (owner acme/directory) that no User declares.
     const db = openDirectory(path, { busyTimeoutMs: 1000 });
-    db.exec("INSERT INTO accounts (user_name, managed, created_at, updated_at) VALUES ('zed', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')");
+    db.exec("INSERT INTO accounts (user_name, managed, owner, created_at, updated_at) VALUES ('zed', 1, 'acme/directory', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')");
     db.close();
     const world = join(dir, policy);
     mkdirSync(world);
