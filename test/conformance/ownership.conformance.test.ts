@@ -82,7 +82,7 @@ async function postgresBackend(): Promise<Backend> {
   await admin('CREATE ROLE analysts NOLOGIN; CREATE ROLE rollcall_managed NOLOGIN');
   return {
     type: 'postgres',
-    settings: { host: server.host, port: server.port },
+    settings: { host: server.host, port: server.port, ssl: 'disable' },
     credentials: { username: server.adminUser, password: server.adminPassword },
     group: 'analysts',
     addUnmanaged: async (userName) => {
@@ -203,7 +203,8 @@ describe.each(backends)('ownership on one shared %s', (_name, startBackend) => {
   let backend: Backend;
   const connectors: Connector[] = [];
   const connect = async (system: string, adoption: AdoptionPolicy = 'never') => {
-    const spec = connectedSystemSpec.parse({ type: backend.type, [backend.type]: backend.settings, adoption, credentialsSecretRef: { name: 'creds' } });
+    // The local test servers speak plaintext.
+    const spec = connectedSystemSpec.parse({ type: backend.type, insecure: backend.type !== 'sqlite', [backend.type]: backend.settings, adoption, credentialsSecretRef: { name: 'creds' } });
     const connector = await (await connectorFactory(backend.type))({ system, namespace: system.split('/')[0]!, spec, credentials: backend.credentials, logger });
     connectors.push(connector);
     return connector;

@@ -103,6 +103,7 @@ kind: ConnectedSystem
 metadata: {name: dir, namespace: ${namespace}}
 spec:
   type: ldap
+  insecure: true # the test's slapd speaks plain LDAP
   ldap: {url: "${slapd.url}", peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}
   credentialsSecretRef: {name: dir-credentials}
   orphans: ${options.orphans}
@@ -115,7 +116,8 @@ kind: ConnectedSystem
 metadata: {name: db, namespace: ${namespace}}
 spec:
   type: postgres
-  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres}
+  insecure: true # the test's PostgreSQL has no TLS
+  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
   credentialsSecretRef: {name: db-credentials}
   deprovision: {policy: delete}
   orphans: ${options.orphans}
