@@ -27,10 +27,10 @@ import { makeCertificates, type TestCertificates } from '../servers/tls.ts';
 const logger = pino({ level: 'silent' });
 const signal = () => AbortSignal.timeout(20_000);
 
-async function connect(spec: unknown, credentials: Record<string, string>): Promise<Connector> {
+async function connect(spec: unknown, credentials: Record<string, string>, system = 'acme/tls'): Promise<Connector> {
   const parsed: ConnectedSystemSpec = connectedSystemSpec.parse(spec);
   const create = await connectorFactory(parsed.type);
-  return create({ system: 'acme/tls', namespace: 'acme', spec: parsed, credentials, logger, timeoutMs: 5_000 });
+  return create({ system, namespace: 'acme', spec: parsed, credentials, logger, timeoutMs: 5_000 });
 }
 
 /** Connects and checks; the error when either fails. */
@@ -223,7 +223,8 @@ spec: {userName: alice}
   });
 
   it('refuses the grant in the connector too, whatever called it', async () => {
-    const connector = await connect({ type: 'postgres', postgres: { host: server.host, port: server.port } }, { username: server.adminUser, password: server.adminPassword, 'ca.crt': certs.ca });
+    // As the system that manages alice: any other system's connector refuses her as another's account first.
+    const connector = await connect({ type: 'postgres', postgres: { host: server.host, port: server.port } }, { username: server.adminUser, password: server.adminPassword, 'ca.crt': certs.ca }, 'acme/analytics');
     try {
       for (const entitlement of ['pg_execute_server_program', 'creators']) {
         const error = await connector.apply({ op: 'grant', userName: 'alice', entitlement }, signal()).then(() => undefined, (e: unknown) => e as Error);
