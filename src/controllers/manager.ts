@@ -5,6 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KindName, User } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
+import { isLeaving } from '../engine/index.ts';
 import type { Metrics } from '../process/metrics.ts';
 import { WorkQueue } from '../queue/workqueue.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
@@ -59,7 +60,7 @@ export class Manager {
       connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs }),
       observed: new ObservedCache(),
       gate: new DeletionGate(),
-      enqueue: (kind, key) => this.#queues[kind].add(keyString(key)),
+      enqueue: (kind, key, options) => this.#queues[kind].add(keyString(key), options),
       isQueued: (kind, key) => this.#queues[kind].has(keyString(key)),
       userNames: new UserNameIndex(),
       onApplied: options.onApplied,
@@ -91,7 +92,12 @@ export class Manager {
         store.watch(kind, (event, object, old) => {
           if (kind === 'User') this.context.userNames.update(keyOf(object), event === 'delete' ? undefined : (object as User));
           if (!isMeaningfulChange(old, object)) return;
-          for (const request of mapping(object, old, store, this.context.userNames)) this.context.enqueue(request.kind, request.key);
+          // A User who just started leaving goes ahead of every joiner and resync in the queue.
+          const leaving = kind === 'User' && event !== 'delete' && startedLeaving(object as User, old as User | undefined, this.context.clock.now());
+          for (const request of mapping(object, old, store, this.context.userNames)) {
+            const urgent = leaving && request.kind === 'User' && request.key.name === object.metadata.name;
+            this.context.enqueue(request.kind, request.key, { urgent });
+          }
         }),
       );
     }
@@ -143,4 +149,10 @@ export class Manager {
     await this.context.connections.closeAll();
     await this.context.store.stop();
   }
+}
+
+/** Leaving now (terminated, suspended, being deleted, past validUntil), and was not at the previous version. */
+function startedLeaving(user: User, old: User | undefined, now: Date): boolean {
+  const gone = (u: User) => u.metadata.deletionTimestamp !== undefined || isLeaving(u, now);
+  return gone(user) && (old === undefined || !gone(old));
 }

@@ -15,7 +15,8 @@ export type Reconciler = (key: ObjectKey, signal: AbortSignal) => Promise<Outcom
 export type ControlledKind = 'User' | 'ConnectedSystem' | 'AccessBinding' | 'IdentitySource' | 'AccessReview';
 
 /** The one port for cross-kind requeues: a reconciler asks for another object to be looked at. */
-export type Enqueue = (kind: ControlledKind, key: ObjectKey) => void;
+/** `urgent`: ahead of everything else queued for that kind (a leaver). */
+export type Enqueue = (kind: ControlledKind, key: ObjectKey, options?: { urgent?: boolean }) => void;
 
 /** The earliest of some instants, as an outcome. */
 export function requeueAtEarliest(instants: Array<Date | number | undefined>): Outcome {

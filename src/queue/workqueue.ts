@@ -38,6 +38,9 @@ export interface WorkQueueOptions {
   clock?: Clock;
 }
 
+/** p-queue priority of urgent keys (the others run at 0). */
+const URGENT = 1;
+
 export class WorkQueue {
   readonly name: string;
   readonly #options: WorkQueueOptions;
@@ -48,6 +51,8 @@ export class WorkQueue {
   readonly #processing = new Set<string>();
   /** Keys added while they were processing: they run once more when the current run ends. */
   readonly #dirty = new Set<string>();
+  /** Keys that go ahead of the others when they start: a leaver, a deadline. Cleared when they start. */
+  readonly #urgent = new Set<string>();
   readonly #failures = new Map<string, number>();
   /** At most one pending timer per key: a wake-up or a backoff retry. */
   readonly #delayed = new Map<string, { atMs: number; timer: Timer }>();
@@ -74,8 +79,16 @@ export class WorkQueue {
     this.#pool.start();
   }
 
-  add(key: string): void {
+  /**
+   * Queues the key (once: a key already waiting is not queued twice). An urgent key goes ahead of
+   * every key that is not: a leaver must not wait behind thousands of joiners or a resync.
+   */
+  add(key: string, options: { urgent?: boolean } = {}): void {
     if (this.#shuttingDown) return;
+    if (options.urgent && !this.#urgent.has(key)) {
+      this.#urgent.add(key);
+      if (this.#waiting.has(key)) this.#pool.setPriority(key, URGENT);
+    }
     // Already due to run: the run will see the latest state anyway.
     if (this.#waiting.has(key) || this.#dirty.has(key)) return;
     this.#options.metrics?.workqueueAdds.inc({ name: this.name });
@@ -131,6 +144,7 @@ export class WorkQueue {
     this.#pool.clear();
     this.#waiting.clear();
     this.#dirty.clear();
+    this.#urgent.clear();
     this.#updateDepth();
     this.#notifyIfIdle();
     await this.idle();
@@ -141,7 +155,7 @@ export class WorkQueue {
     this.#waiting.set(key, performance.now());
     this.#updateDepth();
     // The task never throws; the promise only rejects when shutdown() clears the pool.
-    this.#pool.add(() => this.#process(key)).catch(() => undefined);
+    this.#pool.add(() => this.#process(key), { id: key, priority: this.#urgent.has(key) ? URGENT : 0 }).catch(() => undefined);
   }
 
   async #process(key: string): Promise<void> {
@@ -149,6 +163,7 @@ export class WorkQueue {
     const enqueuedAt = this.#waiting.get(key);
     if (enqueuedAt === undefined) return; // dropped by shutdown()
     this.#waiting.delete(key);
+    this.#urgent.delete(key);
     this.#updateDepth();
     this.#processing.add(key);
     const startedAt = performance.now();
@@ -206,9 +221,11 @@ export class WorkQueue {
     const pending = this.#delayed.get(key);
     if (pending && mode === 'keepEarliest' && pending.atMs <= atMs) return;
     pending?.timer.cancel();
+    // A wake-up is a deadline (access ends, a start date, a retention): it goes ahead. A retry does not.
+    const urgent = mode === 'keepEarliest';
     const timer = this.#clock.setTimer(new Date(atMs), () => {
       this.#delayed.delete(key);
-      this.add(key);
+      this.add(key, { urgent });
     });
     this.#delayed.set(key, { atMs, timer });
   }

@@ -317,3 +317,42 @@ describe('WorkQueue', () => {
     await queue.shutdown();
   });
 });
+
+describe('WorkQueue urgency', () => {
+  it('an urgent key runs before every key queued ahead of it, and an urgent add lifts a waiting key', async () => {
+    const order: string[] = [];
+    const queue = new WorkQueue({ name: 'test', concurrency: 1, reconcile: async (key) => void order.push(key) });
+    for (let i = 0; i < 50; i++) queue.add(`ns/joiner-${i}`);
+    queue.add('ns/leaver', { urgent: true });
+    queue.add('ns/joiner-30', { urgent: true }); // already waiting: moved ahead
+    queue.start();
+    await queue.idle();
+    expect(order.slice(0, 2)).toEqual(['ns/leaver', 'ns/joiner-30']);
+    expect(order).toHaveLength(50 + 1);
+    expect(order.slice(2)).toEqual(Array.from({ length: 50 }, (_, i) => `ns/joiner-${i}`).filter((k) => k !== 'ns/joiner-30'));
+  });
+
+  it('a key made urgent while it runs runs again ahead of the waiting ones; its urgency ends when it starts', async () => {
+    const order: string[] = [];
+    const gate = deferred();
+    const queue = new WorkQueue({
+      name: 'test',
+      concurrency: 1,
+      reconcile: async (key) => {
+        order.push(key);
+        if (key === 'ns/first' && order.length === 1) await gate.promise;
+      },
+    });
+    queue.add('ns/first');
+    queue.start();
+    for (let i = 0; i < 5; i++) queue.add(`ns/other-${i}`);
+    queue.add('ns/first', { urgent: true });
+    gate.resolve();
+    await queue.idle();
+    expect(order.slice(0, 2)).toEqual(['ns/first', 'ns/first']);
+    queue.add('ns/first');
+    queue.add('ns/later', { urgent: true });
+    await queue.idle();
+    expect(order.slice(-2)).toEqual(['ns/later', 'ns/first']);
+  });
+});
