@@ -37,9 +37,10 @@ export class DeletionGate {
   /** The guard's decision for the system's current pass. `orphanDeprovisions`: what the orphan policy adds. */
   async decide(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, orphanDeprovisions = 0, candidate?: string): Promise<GuardDecision> {
     const now = ctx.clock.now();
-    const { pending, managed } = system.spec.deletionGuard ? await this.#pending(ctx, system, capabilities, now) : { pending: [], managed: 0 };
+    // Every system is guarded (spec.deletionGuard or the default), so every decision counts what is pending.
+    const { pending, managed } = await this.#pending(ctx, system, capabilities, now);
     // The account asking to be deprovisioned counts even if the store does not show it leaving yet.
-    if (candidate !== undefined && system.spec.deletionGuard) pending.push(candidate);
+    if (candidate !== undefined) pending.push(candidate);
     return decideGuard({ system, pending, orphanDeprovisions, recent: this.recent(system), managed, tripped: guardTripped(system), now });
   }
 
@@ -115,7 +116,7 @@ export class DeletionGate {
     this.#announced.delete(systemKey);
   }
 
-  /** Users of the system's namespace whose account the engine would disable or delete now, and the managed count. */
+  /** Users of the system's namespace whose account the engine would disable, delete or revoke from now, and the managed count. */
   async #pending(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, now: Date): Promise<{ pending: string[]; managed: number }> {
     const systemKey = keyString(keyOf(system));
     const { namespace } = keyOf(system);

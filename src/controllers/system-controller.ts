@@ -96,7 +96,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     // per leaver, so it must not cost a pass over every User otherwise.
     const capabilities = schedule.capabilities(name);
     const attention = ctx.gate.takeAttention(name);
-    if (capabilities && system.spec.deletionGuard && (attention || guardTripped(system))) {
+    if (capabilities && (attention || guardTripped(system))) {
       const declared = new Set(ctx.store.list('User', key.namespace).map((u) => u.spec.userName));
       const orphans = planOrphans(ctx.observed.accounts(name), declared, system.spec.orphans, capabilities);
       const decision = await ctx.gate.decide(ctx, system, capabilities, deprovisionCount(orphans.changes));
@@ -194,7 +194,7 @@ async function guardStatus(ctx: ControllerContext, system: ConnectedSystem, deci
   return {
     guard: verdict.tripped
       ? { status: 'True', reason: 'TooManyDeprovisions', message: verdict.message }
-      : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds spec.deletionGuard' },
+      : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds the deletion guard' },
     recentDeprovisions: ctx.gate.window(system, ctx.clock.now()),
   };
 }

@@ -6,7 +6,7 @@ import type { AccessBinding, AccessReview, AccessRole, AccountChange, Capabiliti
 import { desiredAccounts } from './desired.ts';
 import { parseDuration } from './duration.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionCount, type GuardVerdict } from './guard.ts';
-import { isRestoringDeprovision, withDeprovisionClock } from './leaving.ts';
+import { isRestoringDeprovision, isRevertingHandGrant, withDeprovisionClock } from './leaving.ts';
 import { planOrphans, type OrphanPlan } from './orphans.ts';
 import { planAccount } from './plan.ts';
 import { holdingUsers } from './username-claims.ts';
@@ -27,7 +27,10 @@ export interface AccountPlan {
   desired: DesiredAccount;
   observed: ObservedAccount | undefined;
   changes: AccountChange[];
-  /** The changes disable or delete the account as a new loss of access (not drift being restored): the guard counts it. */
+  /**
+   * The changes disable, delete or revoke an entitlement from the account as a new loss of access
+   * (not drift being restored): the guard counts it.
+   */
   deprovisions: boolean;
 }
 
@@ -45,11 +48,13 @@ export function planAccountFor(user: User, world: World, system: ConnectedSystem
 export function accountPlan(user: User, desired: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities): AccountPlan {
   const changes = planAccount(desired, observed, capabilities);
   const recorded = user.status?.accounts?.find((a) => a.system === desired.system);
-  const deprovisions = deprovisionCount(changes) > 0 && !isRestoringDeprovision(recorded, desired);
+  const deprovisions =
+    !isRestoringDeprovision(recorded, desired) &&
+    changes.some((change) => change.op === 'disable' || change.op === 'delete' || (change.op === 'revoke' && !isRevertingHandGrant(recorded, change.entitlement)));
   return { user, desired, observed, changes, deprovisions };
 }
 
-/** One deprovision the system made, kept in its status for the guard's window. */
+/** One deprovision (disable, delete or revoke) the system made, kept in its status for the guard's window. */
 export interface RecentDeprovision {
   userName: string;
   at: string;
@@ -57,9 +62,9 @@ export interface RecentDeprovision {
 
 export interface GuardInput {
   system: ConnectedSystem;
-  /** userNames this pass would deprovision (AccountPlan.deprovisions). */
+  /** userNames this pass would take access from (AccountPlan.deprovisions). */
   pending: Iterable<string>;
-  /** Orphans this pass would disable or delete. */
+  /** Orphans this pass would disable, delete or revoke from. */
   orphanDeprovisions: number;
   /** The system's deprovision record (status.recentDeprovisions and any made since). */
   recent: readonly RecentDeprovision[];
@@ -74,7 +79,7 @@ export interface GuardDecision {
   /** Distinct accounts pending or deprovisioned within the window, plus orphans. */
   count: number;
   managed: number;
-  limit: number | undefined;
+  limit: number;
   verdict: GuardVerdict;
   /** The pass is within the limit without any approval: an approval annotation has done its job. */
   withinLimit: boolean;

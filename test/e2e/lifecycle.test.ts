@@ -443,11 +443,11 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
     const guard = await eventually(() => {
       const condition = systemCondition('wiki', 'DeletionGuardTripped');
       expect(condition?.status).toBe('True');
-      expect(condition?.message).toContain('would disable or delete 5 accounts');
+      expect(condition?.message).toContain('would disable, delete or revoke entitlements of 5 accounts');
       return condition!;
     });
     expect(guard.reason).toBe('TooManyDeprovisions');
-    expect(guard.message).toContain('would disable or delete 5 accounts');
+    expect(guard.message).toContain('would disable, delete or revoke entitlements of 5 accounts');
     expect(guard.message).toContain('maxCount 3');
     const approval = /rollcall\.dev\/approve-deprovision="(\d+)"/.exec(guard.message)?.[1];
     expect(approval).toBe('5');
