@@ -11,7 +11,7 @@ import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString, type ObjectKey, type Store } from '../store/store.ts';
 import { bindingReconciler } from './binding-controller.ts';
 import { reviewReconciler } from './review-controller.ts';
-import { Connections } from './connections.ts';
+import { Connections, type ConnectionsOptions } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
 import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
@@ -34,6 +34,8 @@ export interface ManagerOptions {
   timeoutMs?: number;
   /** This process serves inbound SCIM (rollcall run --scim-port), for IdentitySources of type scim. */
   scimServed?: boolean;
+  /** How far kubernetes systems of a namespace may bind beyond it (rollcall run --kubernetes-allow). */
+  kubernetesReach?: ConnectionsOptions['kubernetesReach'];
 }
 
 function parseKey(key: string): ObjectKey {
@@ -56,7 +58,7 @@ export class Manager {
       logger,
       metrics,
       clock,
-      connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs }),
+      connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs, kubernetesReach: options.kubernetesReach }),
       observed: new ObservedCache(),
       gate: new DeletionGate(),
       enqueue: (kind, key) => this.#queues[kind].add(keyString(key)),

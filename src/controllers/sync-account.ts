@@ -1,7 +1,7 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
 // accountPlan), ask the deletion guard when the plan takes access away, apply.
 import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
-import { accountPlan } from '../engine/index.ts';
+import { accountPlan, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { logAudit } from './audit-trail.ts';
@@ -15,6 +15,8 @@ export interface AccountSyncResult {
   error?: unknown;
   /** Set when the system's deletion guard held this account's deprovision. */
   held?: string;
+  /** Entitlements the system would not grant (Connector.refusal): left out, each with why. */
+  refused: Refusal[];
 }
 
 /** Thrown inside the system's slot to skip the account's changes; never leaves this file. */
@@ -37,11 +39,13 @@ export async function syncAccount(
   const systemKey = keyString(keyOf(system));
   const now = ctx.clock.now();
   const applied: AccountChange[] = [];
+  let refused: Refusal[] = [];
   try {
     const observed = await ctx.connections.use(system, async (connector) => {
       const cached = ctx.observed.get(systemKey, desired.userName);
       const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
-      const plan = accountPlan(user, desired, before, connector.capabilities);
+      const plan = accountPlan(user, desired, before, connector.capabilities, connector.refusal?.bind(connector));
+      refused = plan.refused;
       if (plan.deprovisions) {
         const decision = await ctx.gate.admit(ctx, system, connector.capabilities, desired.userName);
         if (decision.verdict.tripped) {
@@ -76,12 +80,17 @@ export async function syncAccount(
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);
     }
-    return { status: accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now), changes: applied };
+    const status = accountStatus(system.metadata.name, desired, observed, previous, applied.length > 0, now);
+    if (refused.length) {
+      status.message = refusalMessage(refused);
+      if (previous?.message !== status.message) await ctx.store.recordEvent('User', user, 'Warning', 'Refused', `${system.metadata.name}: ${status.message}`);
+    }
+    return { status, changes: applied, refused };
   } catch (error) {
     announce(ctx, user, system.metadata.name, applied);
     if (error instanceof HeldByGuard) {
       const message = `deprovision held by the deletion guard: ${error.message}`;
-      return { status: { ...(previous ?? { system: system.metadata.name, state: 'present' }), message }, changes: applied, held: message };
+      return { status: { ...(previous ?? { system: system.metadata.name, state: 'present' }), message }, changes: applied, held: message, refused };
     }
     const message = errorMessage(error);
     ctx.logger.warn({ user: user.metadata.name, system: systemKey, err: message }, 'account sync failed');
@@ -96,8 +105,14 @@ export async function syncAccount(
       status: { system: system.metadata.name, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message },
       changes: applied,
       error,
+      refused,
     };
   }
+}
+
+/** What the User's status says of the entitlements the system refused. */
+export function refusalMessage(refused: readonly Refusal[]): string {
+  return `refused ${refused.map((r) => `${r.entitlement}: ${r.reason}`).join('; ')}`;
 }
 
 /** The status already said this account was in the desired state, yet the system needed changes. */

@@ -8,7 +8,7 @@ import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
-import { syncAccount } from './sync-account.ts';
+import { refusalMessage, syncAccount } from './sync-account.ts';
 import { readWorld } from './world.ts';
 
 export function userReconciler(ctx: ControllerContext): Reconciler {
@@ -50,12 +50,23 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const accounts = mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name));
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
   const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
+  const refused = results.filter((r) => r.refused.length > 0).map((r) => `${r.status.system}: ${refusalMessage(r.refused)}`);
   // A suspended system gets no changes, so a deleted User that holds an account there waits for it:
   // releasing the finalizer now would leave the account behind with nobody to deprovision it.
   const suspendedHolders = user.metadata.deletionTimestamp === undefined ? [] : world.systems.filter((s) => s.spec.suspend && heldSystems(user).has(s.metadata.name));
   const waiting = suspendedHolders.map((s) => `${s.metadata.name}: spec.suspend is true; the account is deprovisioned once the system resumes`);
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
   const status = buildStatus(user, accounts, desired.length + waiting.length, failed, held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now);
+  if (refused.length) {
+    const message = refused.join('; ');
+    status.conditions = setCondition(status.conditions, { type: 'Refused', status: 'True', reason: 'Refused', message }, user.metadata.generation, now);
+    // Nothing worse to say: the User is not what its roles declare, and why is the refusal.
+    if (status.conditions.some((c) => c.type === 'Ready' && c.reason === 'InSync')) {
+      status.conditions = setCondition(status.conditions, { type: 'Ready', status: 'False', reason: 'Refused', message }, user.metadata.generation, now);
+    }
+  } else if (user.status?.conditions?.some((c) => c.type === 'Refused' && c.status === 'True')) {
+    status.conditions = setCondition(status.conditions, { type: 'Refused', status: 'False', reason: 'NoneRefused', message: 'every declared entitlement is granted' }, user.metadata.generation, now);
+  }
 
   if (user.status?.conditions?.some((c) => c.type === 'Conflict' && c.status === 'True')) {
     status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'False', reason: 'UserNameHeld', message: `this User holds userName ${user.spec.userName}` }, user.metadata.generation, now);

@@ -27,6 +27,8 @@ export interface AccountPlan {
   desired: DesiredAccount;
   observed: ObservedAccount | undefined;
   changes: AccountChange[];
+  /** Entitlements the system will not grant (the connector's refusal), left out of `desired` and `changes`. */
+  refused: Refusal[];
   /**
    * The changes disable, delete or revoke an entitlement from the account as a new loss of access
    * (not drift being restored): the guard counts it.
@@ -34,24 +36,51 @@ export interface AccountPlan {
   deprovisions: boolean;
 }
 
+/** An entitlement a system will not grant, and why (reason `Refused` in the User's status). */
+export interface Refusal {
+  entitlement: string;
+  reason: string;
+}
+
+/** Why the system will not grant an entitlement (Connector.refusal), or undefined when it will. */
+export type EntitlementRefusal = (entitlement: string) => string | undefined;
+
 /**
  * The plan for one User in one system, or undefined when the system has nothing to do with it
  * (not bound, holds no account, or suspended). `observed`: the account as the system holds it.
  */
-export function planAccountFor(user: User, world: World, system: ConnectedSystem, observed: ObservedAccount | undefined, capabilities: Capabilities, now: Date): AccountPlan | undefined {
+export function planAccountFor(
+  user: User,
+  world: World,
+  system: ConnectedSystem,
+  observed: ObservedAccount | undefined,
+  capabilities: Capabilities,
+  now: Date,
+  refusal?: EntitlementRefusal,
+): AccountPlan | undefined {
   const seen = withDeprovisionClock(user, now);
   const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
-  return desired && accountPlan(seen, desired, observed, capabilities);
+  return desired && accountPlan(seen, desired, observed, capabilities, refusal);
 }
 
-/** The plan for an account whose desired state is known (the User reconcile computes all systems' at once). */
-export function accountPlan(user: User, desired: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities): AccountPlan {
+/**
+ * The plan for an account whose desired state is known (the User reconcile computes all systems' at once).
+ * A refused entitlement is not wanted: it is never granted, and one held from before is revoked.
+ */
+export function accountPlan(user: User, declared: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities, refusal?: EntitlementRefusal): AccountPlan {
+  const refused = refusal ? declared.entitlements.flatMap((entitlement) => refusedOne(entitlement, refusal)) : [];
+  const desired = refused.length === 0 ? declared : { ...declared, entitlements: declared.entitlements.filter((e) => !refused.some((r) => r.entitlement === e)) };
   const changes = planAccount(desired, observed, capabilities);
   const recorded = user.status?.accounts?.find((a) => a.system === desired.system);
   const deprovisions =
     !isRestoringDeprovision(recorded, desired) &&
     changes.some((change) => change.op === 'disable' || change.op === 'delete' || (change.op === 'revoke' && !isRevertingHandGrant(recorded, change.entitlement)));
-  return { user, desired, observed, changes, deprovisions };
+  return { user, desired, observed, changes, refused, deprovisions };
+}
+
+function refusedOne(entitlement: string, refusal: EntitlementRefusal): Refusal[] {
+  const reason = refusal(entitlement);
+  return reason === undefined ? [] : [{ entitlement, reason }];
 }
 
 /** One deprovision (disable, delete or revoke) the system made, kept in its status for the guard's window. */
@@ -117,6 +146,8 @@ export interface SystemPassInput {
   /** Every account in the system's managed scope (a full listing). */
   listing: readonly ObservedAccount[];
   capabilities: Capabilities;
+  /** The connector's refusal of entitlements it will not grant (Connector.refusal). */
+  refusal?: EntitlementRefusal;
   recent: readonly RecentDeprovision[];
   now: Date;
 }
@@ -135,10 +166,10 @@ export interface SystemPass {
 }
 
 /** The whole pass for one system, as `rollcall plan` shows it and the controllers carry it out. */
-export function planSystemPass({ system, users, world, listing, capabilities, recent, now }: SystemPassInput): SystemPass {
+export function planSystemPass({ system, users, world, listing, capabilities, refusal, recent, now }: SystemPassInput): SystemPass {
   const byName = new Map(listing.map((account) => [account.userName, account]));
   // A User whose userName an older User holds gets nothing (Conflict); the holder's plan stands.
-  const accounts = holdingUsers(users).flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now) ?? []);
+  const accounts = holdingUsers(users).flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now, refusal) ?? []);
   const declared = new Set(users.map((user) => user.spec.userName));
   const orphans = planOrphans([...listing], declared, system.spec.orphans, capabilities);
   const guard = decideGuard({

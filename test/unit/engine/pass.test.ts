@@ -133,6 +133,26 @@ describe('planSystemPass', () => {
   });
 });
 
+describe('refused entitlements', () => {
+  const refuseRoot = (entitlement: string) => (entitlement === 'root' ? 'root is out of reach' : undefined);
+  const admins = role('admins', { grants: grants({ wiki: ['all', 'root'] }) });
+  const all = binding('all', { role: 'admins', userSelector: { matchLabels: { staff: 'yes' } } });
+  const plan = (listing: ReturnType<typeof holding>) =>
+    planSystemPass({ system: wiki(), users: [member('a')], world: { bindings: [all], roles: [admins], systems: [wiki()] }, listing, capabilities: FULL, refusal: refuseRoot, recent: [], now: NOW });
+
+  it('are left out of the plan and named with the reason', () => {
+    const pass = plan([]);
+    expect(pass.changes.filter((c) => c.op === 'grant')).toEqual([{ op: 'grant', userName: 'a', entitlement: 'all' }]);
+    expect(pass.accounts[0]!.refused).toEqual([{ entitlement: 'root', reason: 'root is out of reach' }]);
+    expect(pass.accounts[0]!.desired.entitlements).toEqual(['all']);
+  });
+
+  it('one held from before (granted before the refusal existed) is revoked', () => {
+    const pass = plan([observed('a', 'present', ['all', 'root'])]);
+    expect(pass.changes.filter((c) => c.op === 'revoke' || c.op === 'grant')).toEqual([{ op: 'revoke', userName: 'a', entitlement: 'root' }]);
+  });
+});
+
 describe('decideGuard', () => {
   it('implicit accounts (RBAC) lose access by revokes, and the guard counts them', () => {
     const plan = planSystemPass({
