@@ -92,7 +92,9 @@ export class Manager {
       this.#unwatch.push(
         store.watch(kind, (event, object, old) => {
           if (kind === 'User') this.context.userNames.update(keyOf(object), event === 'delete' ? undefined : (object as User));
-          if (!isMeaningfulChange(old, object)) return;
+          // A delete is always meaningful: from an informer, an object deleted without finalizers
+          // arrives exactly as it was last seen (an AccessBinding removed with kubectl delete).
+          if (event !== 'delete' && !isMeaningfulChange(old, object)) return;
           for (const request of mapping(object, old, store, this.context.userNames)) this.context.enqueue(request.kind, request.key);
         }),
       );
