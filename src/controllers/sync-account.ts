@@ -44,7 +44,9 @@ export async function syncAccount(
     const observed = await ctx.connections.use(system, async (connector) => {
       const cached = ctx.observed.get(systemKey, desired.userName);
       const before = cached === undefined ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
-      const plan = accountPlan(user, desired, before, connector.capabilities, connector.refusal?.bind(connector));
+      const refusal = connector.refusal?.bind(connector);
+      ctx.gate.knowRefusal(system, refusal);
+      const plan = accountPlan(user, desired, before, connector.capabilities, refusal);
       refused = plan.refused;
       if (plan.deprovisions) {
         const decision = await ctx.gate.admit(ctx, system, connector.capabilities, desired.userName);

@@ -112,6 +112,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       await connector.check(signal);
       const accounts = [];
       for await (const account of connector.listAccounts(signal)) accounts.push(account);
+      ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
       return { accounts, capabilities: connector.capabilities };
     });
   } catch (error) {
