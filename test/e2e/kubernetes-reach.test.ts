@@ -99,6 +99,19 @@ spec: {userName: ada}
     expect(clusterBindings()).toMatch(/^clusterrolebinding\.rbac\.authorization\.k8s\.io\/rollcall-ada-/);
   });
 
+  it('withdrawing the allowance revokes what it had allowed (an upgrade from an unconfined version does the same)', async () => {
+    await rollcall!.stop();
+    rollcall = startRollcall(home);
+    await eventually(() => expect(condition('Refused')).toMatchObject({ status: 'True', reason: 'Refused' }), rollcall);
+    await eventually(() => {
+      expect(canGetPods(other)).toBe(false);
+      expect(canGetPods(elsewhere)).toBe(false);
+    }, rollcall);
+    expect(canGetPods(home)).toBe(true);
+    expect(clusterBindings()).toBe('');
+    expect(userStatus().accounts.find((a: { system: string }) => a.system === 'rbac').entitlements).toEqual([`ClusterRole/${role}@${home}`]);
+  });
+
   it('a malformed allowance stops the start with a message naming the flag', async () => {
     const bad = startRollcall(home, ['--kubernetes-allow', `${home}=everything`]);
     await eventually(() => expect(bad.logs.join('')).toContain('--kubernetes-allow'), bad, 30_000);
