@@ -3,9 +3,13 @@
 // binds inside the system's namespace, refuses a cluster-wide and a cross-namespace entitlement
 // (named in the User's status with why), and binds them once a cluster admin's --kubernetes-allow
 // permits it. What a user may do is asked of the API server's own authorizer (kubectl auth can-i).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
 import { eventually, startRollcall, type RollcallRun } from './rollcall-run.ts';
+
+const ROLLCALL = join(import.meta.dirname, '..', '..', 'bin', 'rollcall.js');
 
 describe('kubernetes ConnectedSystem confined to its namespace', () => {
   let home: string;
@@ -82,6 +86,19 @@ spec: {userName: ada}
     expect(kubectlOk(['get', 'rolebindings', '-n', other, '-l', 'app.kubernetes.io/managed-by=rollcall', '-o', 'name']).trim()).toBe('');
     const events = kubectlOk(['get', 'events', '-n', home, '--field-selector', 'reason=Refused', '-o', 'jsonpath={.items[*].message}']);
     expect(events).toContain(`ClusterRole/${role}@${other}`);
+  });
+
+  it('rollcall plan, given the same flags as run, shows what run does', () => {
+    const plan = (...flags: string[]) => spawnSync(process.execPath, [ROLLCALL, 'plan', '--kubeconfig', inject('kubeconfig'), '--namespace', home, ...flags], { encoding: 'utf8', timeout: 60_000 });
+    const confined = plan();
+    expect(confined.stdout).toMatch(new RegExp(`! ada\\s+refused ClusterRole/${role}: .*would bind cluster-wide`));
+    expect(confined.stdout).toContain(`refused ClusterRole/${role}@${other}`);
+    expect(confined.status, confined.stderr).toBe(0); // nothing else to do: the run already converged
+    const allowed = plan('--kubernetes-allow', `${home}=cluster`, '--kubernetes-allow', `${home}=namespaces:${other}`);
+    expect(allowed.stdout).toMatch(new RegExp(`\\+ ada\\s+grant ClusterRole/${role}\\n`));
+    expect(allowed.stdout).toMatch(new RegExp(`\\+ ada\\s+grant ClusterRole/${role}@${other}`));
+    expect(allowed.stdout).not.toContain('refused');
+    expect(allowed.status, allowed.stderr).toBe(2);
   });
 
   it("a cluster admin's --kubernetes-allow makes both work, and the refusal goes", async () => {
