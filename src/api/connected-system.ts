@@ -125,11 +125,21 @@ export const connectedSystemSpec = z
     orphans: z.enum(ORPHAN_POLICIES).default('report').describe('What happens to managed accounts that no User declares: report, disable, delete or ignore.'),
     deletionGuard: z
       .object({
-        maxCount: z.number().int().min(0).optional().describe('Most accounts one pass may disable or delete.'),
-        maxPercent: z.number().int().min(0).max(100).optional().describe('Most accounts one pass may disable or delete, as a percentage of managed accounts.'),
+        maxCount: z.number().int().min(0).optional().describe('Most accounts one pass may disable, delete or revoke entitlements from.'),
+        maxPercent: z
+          .number()
+          .int()
+          .min(0)
+          .max(100)
+          .optional()
+          .describe('Most accounts one pass may disable, delete or revoke entitlements from, as a percentage of managed accounts.'),
       })
       .optional()
-      .describe('Stops a pass that would deprovision too much at once until a person approves it.'),
+      .describe(
+        'Stops a pass that would take access from too many accounts at once (disables, deletes and revokes, counted per account over the last resyncInterval) until a person approves it. ' +
+          'When set, the strictest of maxCount and maxPercent applies. Always on: without maxCount and maxPercent the default is 10 accounts or 20% of managed accounts, whichever is larger. ' +
+          'maxPercent: 100 effectively turns it off.',
+      ),
     resyncInterval: duration('How often the whole system is listed to correct drift and find orphans.').default('5m'),
     suspend: z.boolean().default(false).describe('Stop all changes to this system.'),
     adoption: z
@@ -183,12 +193,12 @@ export const connectedSystemStatus = z.object({
   recentDeprovisions: z
     .array(
       z.object({
-        userName: z.string().describe('The account that was disabled or deleted.'),
+        userName: z.string().describe('The account that was disabled, deleted or had an entitlement revoked.'),
         at: timestamp('When.'),
       }),
     )
     .optional()
-    .describe('Deprovisions made within the last resyncInterval: the deletion guard counts them, so its window survives restarts and leader changes.'),
+    .describe('Deprovisions (disables, deletes, revokes) made within the last resyncInterval: the deletion guard counts them, so its window survives restarts and leader changes.'),
 });
 
 export const connectedSystemResource = resource('ConnectedSystem', connectedSystemSpec, connectedSystemStatus);

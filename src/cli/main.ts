@@ -30,6 +30,10 @@ Options:
   --health-port N     serve /healthz, /readyz and /metrics on port N
   --scim-port N       serve inbound SCIM 2.0 (IdentitySources of type scim) at /scim/v2 on port N
   --scim-tls-cert FILE, --scim-tls-key FILE  PEM certificate and key: serve SCIM over HTTPS
+  --kubernetes-allow NAMESPACE=GRANT  (repeatable) let kubernetes ConnectedSystems of NAMESPACE bind beyond
+                      it: GRANT is "cluster" (ClusterRoleBindings) or "namespaces:NS[,NS...]" ("*": any).
+                      Without it a kubernetes system binds only inside its own namespace; for cluster
+                      admins only (Helm value kubernetesConnector.allow)
   --no-leader-elect   run without a Lease (a single replica only)
   --lease-namespace NS  namespace of the leader-election Lease (default: --namespace or default)
   --leader-pod NAME   label this pod (in the Lease's namespace) rollcall.dev/leader: "true" while it
@@ -51,6 +55,7 @@ Options:
                        merged as kubectl apply merges them; objects only in the cluster kept). Secrets
                        not in DIR are read from the cluster. Only list and get calls are made.
   --namespace NS       with --kubeconfig: this namespace only
+  --kubernetes-allow NAMESPACE=GRANT  as for "rollcall run": plan what run, given the same flags, does
   -o, --output FORMAT  text (default) or json
 
 -o json prints one document (format rollcall.dev/plan/v1; fields are only ever added):
@@ -104,7 +109,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
     out.error(`rollcall: unknown command "${command}"\n\n${HELP.main}`);
     return 1;
   }
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: rest,
@@ -124,6 +129,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         'no-leader-elect': { type: 'boolean' },
         'lease-namespace': { type: 'string' },
         'leader-pod': { type: 'string' },
+        'kubernetes-allow': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         file: { type: 'string', short: 'f' },
         output: { type: 'string', short: 'o' },
@@ -154,7 +160,17 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         const output = (values.output as string | undefined) ?? 'text';
         if (output !== 'text' && output !== 'json') return usage(`-o must be text or json, not "${output}"`);
         const { planCommand } = await import('./plan.ts');
-        return await planCommand({ dir: values.file as string | undefined, kubeconfig, namespace: values.namespace as string | undefined, state: values.state as string | undefined, output }, out);
+        return await planCommand(
+          {
+            dir: values.file as string | undefined,
+            kubeconfig,
+            namespace: values.namespace as string | undefined,
+            state: values.state as string | undefined,
+            output,
+            kubernetesAllow: (values['kubernetes-allow'] as string[] | undefined) ?? [],
+          },
+          out,
+        );
       }
       case 'audit': {
         const usage = (problem: string) => (out.error(`rollcall audit: ${problem}\n\n${HELP.audit}`), 1);
@@ -209,6 +225,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             leaseNamespace: values['lease-namespace'] as string | undefined,
             leaderPod: values['leader-pod'] as string | undefined,
             logLevel: (values['log-level'] as string | undefined) ?? 'info',
+            kubernetesAllow: (values['kubernetes-allow'] as string[] | undefined) ?? [],
           },
           out,
         );

@@ -28,7 +28,7 @@ export interface SystemDocument {
   changes: ChangeDocument[];
   /** Managed accounts that no User declares; the system's orphan policy says what happens to them. */
   orphans: string[];
-  /** null unless status is planned. limit is null when the system sets no deletionGuard. */
+  /** null unless status is planned. limit: the deletion guard's (spec.deletionGuard or the default); null only in documents of older versions. */
   guard: { tripped: boolean; count: number; limit: number | null; message?: string } | null;
 }
 
@@ -78,7 +78,7 @@ function systemDocument(result: SystemPlanResult): SystemDocument {
     status: 'planned',
     changes: [...pass.changes.map((c) => changeDocument(c, false)), ...pass.held.map((c) => changeDocument(c, true))],
     orphans: pass.orphans.orphans.map((orphan) => orphan.userName),
-    guard: { tripped: verdict.tripped, count: pass.guard.count, limit: pass.guard.limit ?? null, ...(verdict.tripped && { message: verdict.message }) },
+    guard: { tripped: verdict.tripped, count: pass.guard.count, limit: pass.guard.limit, ...(verdict.tripped && { message: verdict.message }) },
   };
 }
 

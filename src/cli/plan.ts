@@ -12,6 +12,7 @@ import { keyOf, keyString, type Store } from '../store/store.ts';
 import type { Output } from './output.ts';
 import { planDocument, planExitCode, type SystemPlanResult } from './plan-document.ts';
 import { clusterPlanStore, standalonePlanStore, type PlanStore } from './plan-store.ts';
+import { kubernetesReachFrom } from './kubernetes-allow.ts';
 import { printPlan } from './plan-text.ts';
 
 export type { SystemPlanResult } from './plan-document.ts';
@@ -25,6 +26,8 @@ export interface PlanOptions {
   /** Standalone only: the state file of `rollcall run --manifests` (default: defaultStatePath(dir)). */
   state?: string;
   output: 'text' | 'json';
+  /** Values of --kubernetes-allow, as given to `rollcall run`. */
+  kubernetesAllow?: readonly string[];
 }
 
 /** Observes every connected system in the store (or those `include` selects) and plans its pass, in namespace/name order. Changes nothing. */
@@ -53,7 +56,17 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
           const other = await connector.getAccount(userName, signal);
           if (other?.owner !== undefined) others.push(other);
         }
-        return planSystemPass({ system, users, world: readWorld(store, namespace), listing, others, capabilities: connector.capabilities, recent, now: clock.now() });
+        return planSystemPass({
+          system,
+          users,
+          world: readWorld(store, namespace),
+          listing,
+          others,
+          capabilities: connector.capabilities,
+          refusal: connector.refusal?.bind(connector),
+          recent,
+          now: clock.now(),
+        });
       });
       results.push({ system, pass });
     } catch (error) {
@@ -64,6 +77,7 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
 }
 
 export async function planCommand(options: PlanOptions, out: Output, clock: Clock = systemClock): Promise<number> {
+  const kubernetesReach = await kubernetesReachFrom(options.kubernetesAllow ?? []);
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
   // The Kubernetes client is loaded only when a cluster is used.
   const kubeconfig = options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig);
@@ -73,7 +87,7 @@ export async function planCommand(options: PlanOptions, out: Output, clock: Cloc
   for (const skipped of input.skipped) out.error(`warning: skipped ${skipped} (it does not match the schema; the controllers skip it too)`);
   const { store } = input;
   await store.start();
-  const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000, observeOnly: true });
+  const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000, observeOnly: true, kubernetesReach });
   let results: SystemPlanResult[];
   try {
     results = await planAll(store, connections, clock);

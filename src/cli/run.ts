@@ -11,6 +11,7 @@ import { onShutdown } from '../process/shutdown.ts';
 import { defaultStatePath, StateFile } from '../store/state-file.ts';
 import type { Store } from '../store/store.ts';
 import { openEmbeddedStore } from './embedded-store.ts';
+import { kubernetesReachFrom } from './kubernetes-allow.ts';
 import type { Output } from './output.ts';
 
 export interface RunOptions {
@@ -30,9 +31,13 @@ export interface RunOptions {
   /** This pod's name: labelled rollcall.dev/leader while it leads (src/process/leader-label.ts). */
   leaderPod?: string;
   logLevel: string;
+  /** Values of --kubernetes-allow: how far kubernetes systems of a namespace may bind beyond it. */
+  kubernetesAllow?: readonly string[];
 }
 
 export async function runCommand(options: RunOptions, out: Output): Promise<number> {
+  // Parsed first: a mistyped allowance stops the start, it is not silently read as none.
+  const kubernetesReach = await kubernetesReachFrom(options.kubernetesAllow ?? []);
   // In manifests mode the console shows what was done; logs only say what went wrong.
   const logger = createLogger({ level: options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : options.logLevel });
   const metrics = new Metrics();
@@ -47,6 +52,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     logger,
     metrics,
     kubeconfig,
+    kubernetesReach,
     scimServed: options.scimPort !== undefined,
     onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${printable(a.user).padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}${a.orphan ? ' (orphan)' : ''}`)) : undefined,
   });

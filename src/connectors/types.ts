@@ -23,6 +23,24 @@ export interface Connector {
   /** One idempotent step: applying it twice leaves the system as applying it once. */
   apply(change: AccountChange, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Why this connector will not grant the entitlement (it reaches beyond what the operator allows
+   * this system), or undefined. The engine leaves a refused entitlement out of the plan, and a
+   * grant of it fails all the same.
+   */
+  refusal?(entitlement: string): string | undefined;
+}
+
+/**
+ * How far a kubernetes ConnectedSystem may bind beyond its own namespace, set by a cluster admin
+ * (`rollcall run --kubernetes-allow`, Helm value kubernetesConnector.allow). Without one it binds
+ * only inside its own namespace.
+ */
+export interface KubernetesReach {
+  /** ClusterRoleBindings (cluster-wide). */
+  cluster: boolean;
+  /** Other namespaces it may create RoleBindings in; '*' for any. */
+  namespaces: readonly string[];
 }
 
 export interface ConnectorContext {
@@ -36,6 +54,8 @@ export interface ConnectorContext {
   kubeconfig?: import('@kubernetes/client-node').KubeConfig;
   /** Namespace of the ConnectedSystem (the kubernetes type binds inside it by default). */
   namespace: string;
+  /** Only for the kubernetes type: what a cluster admin allows systems of this namespace beyond it. */
+  kubernetesReach?: KubernetesReach;
   /** Upper bound for one remote call; past it the call fails with a RetryableError. Default 10 s. */
   timeoutMs?: number;
   /**

@@ -6,7 +6,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { RetryableError, type ConnectedSystem } from '../api/index.ts';
 import { connectorFactory } from '../connectors/registry.ts';
-import type { Connector } from '../connectors/types.ts';
+import type { Connector, KubernetesReach } from '../connectors/types.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import { Circuit } from './circuit.ts';
 import { CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
@@ -28,6 +28,8 @@ export interface ConnectionsOptions {
   timeoutMs?: number;
   /** Connectors only observe (rollcall plan, audits): they create nothing, not even their storage. */
   observeOnly?: boolean;
+  /** What a cluster admin allows kubernetes systems of a namespace beyond it; default: nothing. */
+  kubernetesReach?: (namespace: string) => KubernetesReach;
 }
 
 /**
@@ -96,6 +98,7 @@ export class Connections {
         credentials,
         logger: logger.child({ system: name }),
         kubeconfig,
+        ...(system.spec.type === 'kubernetes' && this.#options.kubernetesReach ? { kubernetesReach: this.#options.kubernetesReach(keyOf(system).namespace) } : {}),
         timeoutMs,
         observeOnly: this.#options.observeOnly,
       }),

@@ -10,7 +10,20 @@
 // Admissions are serialized per system: the decision and the recording of the deprovision it lets
 // through happen together, so reconciles running side by side can never both slip under the limit.
 import type { Capabilities, ConnectedSystem, ObservedAccount, User } from '../api/index.ts';
-import { accessWindow, accountPlan, holdingUsers, decideGuard, desiredAccounts, guardTripped, parseDuration, withDeprovisionClock, type GuardDecision, type RecentDeprovision, type World } from '../engine/index.ts';
+import {
+  accessWindow,
+  accountPlan,
+  holdingUsers,
+  decideGuard,
+  desiredAccounts,
+  guardTripped,
+  parseDuration,
+  withDeprovisionClock,
+  type EntitlementRefusal,
+  type GuardDecision,
+  type RecentDeprovision,
+  type World,
+} from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -29,17 +42,29 @@ interface Answer {
 export class DeletionGate {
   readonly #answers = new Map<string, { world: string; byUser: Map<string, Answer> }>();
   readonly #recent = new Map<string, RecentDeprovision[]>();
+  /** Per system, what its connector refuses to grant: a refused entitlement held from before is a pending revoke. */
+  readonly #refusals = new Map<string, EntitlementRefusal>();
   readonly #announced = new Map<string, number>();
   readonly #locks = new Map<string, Promise<unknown>>();
   /** Systems whose guard status needs writing: a deprovision was admitted or held since. */
   readonly #attention = new Set<string>();
 
+  /** Whoever holds the system's connector tells the gate what it refuses, so its count matches the plan's. */
+  knowRefusal(system: ConnectedSystem, refusal: EntitlementRefusal | undefined): void {
+    const key = keyString(keyOf(system));
+    // The answers were computed with or without one: learning otherwise makes them stale.
+    if (this.#refusals.has(key) !== (refusal !== undefined)) this.#answers.delete(key);
+    if (refusal) this.#refusals.set(key, refusal);
+    else this.#refusals.delete(key);
+  }
+
   /** The guard's decision for the system's current pass. `orphanDeprovisions`: what the orphan policy adds. */
   async decide(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, orphanDeprovisions = 0, candidate?: string): Promise<GuardDecision> {
     const now = ctx.clock.now();
-    const { pending, managed } = system.spec.deletionGuard ? await this.#pending(ctx, system, capabilities, now) : { pending: [], managed: 0 };
+    // Every system is guarded (spec.deletionGuard or the default), so every decision counts what is pending.
+    const { pending, managed } = await this.#pending(ctx, system, capabilities, now);
     // The account asking to be deprovisioned counts even if the store does not show it leaving yet.
-    if (candidate !== undefined && system.spec.deletionGuard) pending.push(candidate);
+    if (candidate !== undefined) pending.push(candidate);
     return decideGuard({ system, pending, orphanDeprovisions, recent: this.recent(system), managed, tripped: guardTripped(system), now });
   }
 
@@ -113,9 +138,10 @@ export class DeletionGate {
     this.#attention.delete(systemKey);
     this.#recent.delete(systemKey);
     this.#announced.delete(systemKey);
+    this.#refusals.delete(systemKey);
   }
 
-  /** Users of the system's namespace whose account the engine would disable or delete now, and the managed count. */
+  /** Users of the system's namespace whose account the engine would disable, delete or revoke from now, and the managed count. */
   async #pending(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, now: Date): Promise<{ pending: string[]; managed: number }> {
     const systemKey = keyString(keyOf(system));
     const { namespace } = keyOf(system);
@@ -136,7 +162,7 @@ export class DeletionGate {
       const cached = ctx.observed.get(systemKey, userName);
       let answer = answers.byUser.get(userName);
       if (!answer || answer.resourceVersion !== user.metadata.resourceVersion || answer.cached !== cached || answer.validUntil <= now.getTime()) {
-        answer = answerFor(user, world, system, cached, capabilities, now);
+        answer = answerFor(user, world, system, cached, capabilities, now, this.#refusals.get(systemKey));
         answers.byUser.set(userName, answer);
       }
       if (answer.holds) holders++;
@@ -148,14 +174,22 @@ export class DeletionGate {
   }
 }
 
-function answerFor(user: User, world: World, system: ConnectedSystem, cached: ObservedAccount | null | undefined, capabilities: Capabilities, now: Date): Answer {
+function answerFor(
+  user: User,
+  world: World,
+  system: ConnectedSystem,
+  cached: ObservedAccount | null | undefined,
+  capabilities: Capabilities,
+  now: Date,
+  refusal: EntitlementRefusal | undefined,
+): Answer {
   const observed = cached === undefined ? recordedAccount(system, user) : (cached ?? undefined);
   const base = { resourceVersion: user.metadata.resourceVersion, cached, holds: observed !== undefined };
   // Nothing held there: nothing to deprovision, whatever the time.
   if (!observed) return { ...base, deprovisions: false, validUntil: Infinity };
   const seen = withDeprovisionClock(user, now);
   const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
-  const deprovisions = desired !== undefined && accountPlan(seen, desired, observed, capabilities).deprovisions;
+  const deprovisions = desired !== undefined && accountPlan(seen, desired, observed, capabilities, { adoption: system.spec.adoption, refusal }).deprovisions;
   const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now, world.reviews).nextWakeAt?.getTime() ?? Infinity;
   return { ...base, deprovisions, validUntil };
 }

@@ -12,7 +12,7 @@ import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString, type ObjectKey, type Store } from '../store/store.ts';
 import { bindingReconciler } from './binding-controller.ts';
 import { reviewReconciler } from './review-controller.ts';
-import { Connections } from './connections.ts';
+import { Connections, type ConnectionsOptions } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
 import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
@@ -35,6 +35,8 @@ export interface ManagerOptions {
   timeoutMs?: number;
   /** This process serves inbound SCIM (rollcall run --scim-port), for IdentitySources of type scim. */
   scimServed?: boolean;
+  /** How far kubernetes systems of a namespace may bind beyond it (rollcall run --kubernetes-allow). */
+  kubernetesReach?: ConnectionsOptions['kubernetesReach'];
 }
 
 function parseKey(key: string): ObjectKey {
@@ -57,7 +59,7 @@ export class Manager {
       logger,
       metrics,
       clock,
-      connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs }),
+      connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs, kubernetesReach: options.kubernetesReach }),
       observed: new ObservedCache(),
       gate: new DeletionGate(),
       enqueue: (kind, key, options) => this.#queues[kind].add(keyString(key), options),
@@ -91,7 +93,9 @@ export class Manager {
       this.#unwatch.push(
         store.watch(kind, (event, object, old) => {
           if (kind === 'User') this.context.userNames.update(keyOf(object), event === 'delete' ? undefined : (object as User));
-          if (!isMeaningfulChange(old, object)) return;
+          // A delete is always meaningful: from an informer, an object deleted without finalizers
+          // arrives exactly as it was last seen (an AccessBinding removed with kubectl delete).
+          if (event !== 'delete' && !isMeaningfulChange(old, object)) return;
           // A User who just started leaving goes ahead of every joiner and resync in the queue.
           const leaving = kind === 'User' && event !== 'delete' && startedLeaving(object as User, old as User | undefined, this.context.clock.now());
           for (const request of mapping(object, old, store, this.context.userNames)) {

@@ -1,8 +1,8 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
 // accountPlan), ask the deletion guard when the plan takes access away, apply.
-import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type RefusedEntitlement, type User } from '../api/index.ts';
+import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import type { Connector } from '../connectors/types.ts';
-import { accountPlan } from '../engine/index.ts';
+import { accountPlan, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { logAudit } from './audit-trail.ts';
@@ -16,8 +16,11 @@ export interface AccountSyncResult {
   error?: unknown;
   /** Set when the system's deletion guard held this account's deprovision. */
   held?: string;
-  /** Entitlements the roles grant that this system refuses (spec.allowedEntitlements, or the system's own rules). */
-  refused?: RefusedEntitlement[];
+  /**
+   * Entitlements the roles grant that this system refuses, each with why: spec.allowedEntitlements,
+   * the system's own rules (PostgreSQL's predefined and elevated roles), the connector's reach.
+   */
+  refused: Refusal[];
   /** Set when an account with this userName exists that is not this system's and may not be taken over. */
   conflict?: string;
 }
@@ -45,6 +48,7 @@ export async function syncAccount(
   let wanted = desired;
   let conflict: string | undefined;
   let adopted: AccountStatus['adopted'];
+  let refused: Refusal[] = [];
   try {
     const observed = await ctx.connections.use(system, async (connector) => {
       wanted = await withSystemRefusals(connector, desired, signal);
@@ -54,7 +58,10 @@ export async function syncAccount(
       // a create, and for an account Rollcall held (a legacy-marked leaver must still be cut off).
       const reread = cached === undefined || (cached === null && (desired.state === 'present' || (previous !== undefined && previous.state !== 'absent')));
       const before = reread ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
-      const plan = accountPlan(user, wanted, before, connector.capabilities, system.spec.adoption);
+      const refusal = connector.refusal?.bind(connector);
+      ctx.gate.knowRefusal(system, refusal);
+      const plan = accountPlan(user, wanted, before, connector.capabilities, { adoption: system.spec.adoption, refusal });
+      refused = [...(wanted.refused ?? []), ...plan.refused];
       if (plan.conflict) {
         conflict = plan.conflict;
         return undefined;
@@ -92,7 +99,7 @@ export async function syncAccount(
     announce(ctx, user, system.metadata.name, applied);
     if (conflict !== undefined) {
       const message = `${system.metadata.name}: ${conflict}`;
-      return { status: { system: system.metadata.name, state: 'error', message: conflict }, changes: applied, conflict: message };
+      return { status: { system: system.metadata.name, state: 'error', message: conflict }, changes: applied, conflict: message, refused };
     }
     if (applied.length > 0 && isDrift(previous, wanted)) {
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
@@ -108,13 +115,16 @@ export async function syncAccount(
       status.adopted = previous.adopted;
       if (previous.adoptedAt) status.adoptedAt = previous.adoptedAt;
     }
-    const refused = wanted.refused?.length ? { refused: wanted.refused } : {};
-    return { status, changes: applied, ...refused };
+    if (refused.length) {
+      status.message = refusalMessage(refused);
+      if (previous?.message !== status.message) await ctx.store.recordEvent('User', user, 'Warning', 'Refused', `${system.metadata.name}: ${status.message}`);
+    }
+    return { status, changes: applied, refused };
   } catch (error) {
     announce(ctx, user, system.metadata.name, applied);
     if (error instanceof HeldByGuard) {
       const message = `deprovision held by the deletion guard: ${error.message}`;
-      return { status: { ...(previous ?? { system: system.metadata.name, state: 'present' }), message }, changes: applied, held: message };
+      return { status: { ...(previous ?? { system: system.metadata.name, state: 'present' }), message }, changes: applied, held: message, refused };
     }
     const message = errorMessage(error);
     ctx.logger.warn({ user: user.metadata.name, system: systemKey, err: message }, 'account sync failed');
@@ -134,6 +144,7 @@ export async function syncAccount(
       status: { system: system.metadata.name, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message, ...adoption },
       changes: applied,
       error,
+      refused,
     };
   }
 }
@@ -148,6 +159,11 @@ async function withSystemRefusals(connector: Connector, desired: DesiredAccount,
   if (refused.length === 0) return desired;
   const names = new Set(refused.map((r) => r.entitlement));
   return { ...desired, entitlements: desired.entitlements.filter((e) => !names.has(e)), refused: [...(desired.refused ?? []), ...refused] };
+}
+
+/** What the User's status says of the entitlements the system refused. */
+export function refusalMessage(refused: readonly Refusal[]): string {
+  return `refused ${refused.map((r) => `${r.entitlement}: ${r.reason}`).join('; ')}`;
 }
 
 /** The status already said this account was in the desired state, yet the system needed changes. */

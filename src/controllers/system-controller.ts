@@ -146,7 +146,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     // per leaver, so it must not cost a pass over every User otherwise.
     const capabilities = schedule.capabilities(name);
     const attention = ctx.gate.takeAttention(name);
-    if (capabilities && system.spec.deletionGuard && (attention || guardTripped(system))) {
+    if (capabilities && (attention || guardTripped(system))) {
       const declared = new Set(ctx.store.list('User', key.namespace).map((u) => u.spec.userName));
       const orphans = planOrphans(ctx.observed.accounts(name), declared, system.spec.orphans, capabilities);
       const decision = await ctx.gate.decide(ctx, system, capabilities, deprovisionCount(orphans.changes));
@@ -162,6 +162,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       await connector.check(signal);
       const accounts = [];
       for await (const account of connector.listAccounts(signal)) accounts.push(account);
+      ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
       return { accounts, capabilities: connector.capabilities };
     });
   } catch (error) {
@@ -252,7 +253,7 @@ async function guardStatus(ctx: ControllerContext, system: ConnectedSystem, deci
   return {
     guard: verdict.tripped
       ? { status: 'True', reason: 'TooManyDeprovisions', message: verdict.message }
-      : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds spec.deletionGuard' },
+      : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds the deletion guard' },
     recentDeprovisions: ctx.gate.window(system, ctx.clock.now()),
   };
 }

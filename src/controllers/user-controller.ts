@@ -57,7 +57,6 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const waiting = suspendedHolders.map((s) => `${s.metadata.name}: spec.suspend is true; the account is deprovisioned once the system resumes`);
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
   const status = buildStatus(user, accounts, desired.length + waiting.length, [...failed, ...conflicts], held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now);
-
   status.conditions = await refusedCondition(ctx, user, results, status.conditions, now);
   if (conflicts.length) {
     // An account with this userName that another owner holds: named per system, for a person to settle.
@@ -176,14 +175,20 @@ function readyCondition(failed: string[], held: string[], waiting: string[], lea
 }
 
 /**
- * Refused: entitlements the User's roles grant that a system refuses (spec.allowedEntitlements, or
- * the system's own rules such as PostgreSQL's predefined and elevated roles), each with its reason;
- * a Warning Event when the set changes. Absent when nothing is refused.
+ * Refused: entitlements the User's roles grant that a system refuses (spec.allowedEntitlements, the
+ * system's own rules such as PostgreSQL's predefined and elevated roles, a kubernetes system's
+ * reach), each with its reason. With nothing worse to say, Ready is False for it too: the User is
+ * not what its roles declare. Once nothing is refused the condition turns False.
  */
 async function refusedCondition(ctx: ControllerContext, user: User, results: AccountSyncResult[], conditions: Condition[] | undefined, now: Date): Promise<Condition[] | undefined> {
-  const refused = results.flatMap((r) => (r.refused ?? []).map((x) => `${r.status.system}: ${x.entitlement} refused: ${x.reason}`));
-  if (refused.length === 0) return conditions?.some((c) => c.type === 'Refused') ? removeCondition(conditions, 'Refused') : conditions;
+  const refused = results.flatMap((r) => r.refused.map((x) => `${r.status.system}: ${x.entitlement} refused: ${x.reason}`));
+  const generation = user.metadata.generation;
+  if (refused.length === 0) {
+    const wasRefused = conditions?.some((c) => c.type === 'Refused' && c.status === 'True');
+    return wasRefused ? setCondition(conditions, { type: 'Refused', status: 'False', reason: 'NoneRefused', message: 'every declared entitlement is granted' }, generation, now) : conditions;
+  }
   const message = refused.join('; ');
-  if (conditions?.find((c) => c.type === 'Refused')?.message !== message) await ctx.store.recordEvent('User', user, 'Warning', 'EntitlementRefused', message);
-  return setCondition(conditions, { type: 'Refused', status: 'True', reason: 'EntitlementRefused', message }, user.metadata.generation, now);
+  let out = setCondition(conditions, { type: 'Refused', status: 'True', reason: 'EntitlementRefused', message }, generation, now);
+  if (out.some((c) => c.type === 'Ready' && c.reason === 'InSync')) out = setCondition(out, { type: 'Ready', status: 'False', reason: 'Refused', message }, generation, now);
+  return out;
 }

@@ -1,4 +1,5 @@
-// The deletion guard: a pass that would deprovision too many accounts at once waits for a person.
+// The deletion guard: a pass that would take access from too many accounts at once waits for a person.
+// It is always on: a system without spec.deletionGuard gets DEFAULT_DELETION_GUARD.
 import type { AccountChange, ConnectedSystemSpec } from '../api/index.ts';
 import { changeUserName } from '../api/index.ts';
 
@@ -9,11 +10,23 @@ export type DeletionGuard = ConnectedSystemSpec['deletionGuard'];
 
 export type GuardVerdict = { tripped: false } | { tripped: true; count: number; limit: number; message: string };
 
-/** Distinct users that the changes disable or delete. */
+/**
+ * Without spec.deletionGuard, a pass may take access from at most 10 accounts or 20 % of the managed
+ * accounts, whichever is larger: a single leaver (or a handful) is never held, a role deleted by
+ * mistake that revokes everyone's group is. Documented in the README and on the API field.
+ */
+export const DEFAULT_DELETION_GUARD = { maxCount: 10, maxPercent: 20 } as const;
+
+/** A change that takes access away: the guard counts the accounts it touches. */
+export function takesAccess(change: AccountChange): boolean {
+  return change.op === 'disable' || change.op === 'delete' || change.op === 'revoke';
+}
+
+/** Distinct users that the changes disable, delete or revoke an entitlement from. */
 export function deprovisionCount(changes: AccountChange[]): number {
   const users = new Set<string>();
   for (const change of changes) {
-    if (change.op === 'disable' || change.op === 'delete') users.add(changeUserName(change));
+    if (takesAccess(change)) users.add(changeUserName(change));
   }
   return users.size;
 }
@@ -25,7 +38,7 @@ export function approvedDeprovisionCount(annotations: Record<string, string> | u
 }
 
 export interface GuardInput {
-  /** Accounts this pass would deprovision (deprovisionCount). */
+  /** Accounts this pass would take access from (deprovisionCount). */
   count: number;
   /** Accounts in the managed scope, the base of maxPercent. */
   managed: number;
@@ -39,25 +52,47 @@ export interface GuardInput {
   latched?: boolean;
 }
 
-/** The strictest of maxCount and maxPercent of managed; undefined when neither is set. */
-export function deletionLimit(guard: DeletionGuard | undefined, managed: number): number | undefined {
+function percentOf(managed: number, percent: number): number {
+  return Math.floor((managed * percent) / 100);
+}
+
+/** The guard set in spec, or the default when spec sets neither maxCount nor maxPercent. */
+function configured(guard: DeletionGuard | undefined): guard is NonNullable<DeletionGuard> {
+  return guard?.maxCount !== undefined || guard?.maxPercent !== undefined;
+}
+
+/**
+ * The most accounts a pass may take access from: the strictest of the maxCount and maxPercent that
+ * spec sets, else the default's larger (DEFAULT_DELETION_GUARD).
+ */
+export function deletionLimit(guard: DeletionGuard | undefined, managed: number): number {
+  if (!configured(guard)) return Math.max(DEFAULT_DELETION_GUARD.maxCount, percentOf(managed, DEFAULT_DELETION_GUARD.maxPercent));
   const limits: number[] = [];
-  if (guard?.maxCount !== undefined) limits.push(guard.maxCount);
-  if (guard?.maxPercent !== undefined) limits.push(Math.floor((managed * guard.maxPercent) / 100));
-  return limits.length === 0 ? undefined : Math.min(...limits);
+  if (guard.maxCount !== undefined) limits.push(guard.maxCount);
+  if (guard.maxPercent !== undefined) limits.push(percentOf(managed, guard.maxPercent));
+  return Math.min(...limits);
+}
+
+function describeRules(guard: DeletionGuard | undefined, managed: number): string {
+  if (!configured(guard)) {
+    return `the default when spec.deletionGuard is not set: ${DEFAULT_DELETION_GUARD.maxCount} accounts or ${DEFAULT_DELETION_GUARD.maxPercent}% of ${managed} managed accounts, whichever is larger`;
+  }
+  return [
+    guard.maxCount !== undefined ? `maxCount ${guard.maxCount}` : undefined,
+    guard.maxPercent !== undefined ? `maxPercent ${guard.maxPercent}% of ${managed} managed accounts` : undefined,
+  ]
+    .filter((rule) => rule !== undefined)
+    .join(', ');
 }
 
 export function checkDeletionGuard({ count, managed, guard, approvedCount, latched = false }: GuardInput): GuardVerdict {
   const limit = deletionLimit(guard, managed);
-  if (limit === undefined || (count <= limit && !latched) || approvedCount === count) return { tripped: false };
-  const rules = [
-    guard?.maxCount !== undefined ? `maxCount ${guard.maxCount}` : undefined,
-    guard?.maxPercent !== undefined ? `maxPercent ${guard.maxPercent}% of ${managed} managed accounts` : undefined,
-  ].filter((rule) => rule !== undefined);
+  if ((count <= limit && !latched) || approvedCount === count) return { tripped: false };
+  const rules = describeRules(guard, managed);
   const what =
     count > limit
-      ? `This pass would disable or delete ${count} accounts, more than the deletion guard allows (${limit}: ${rules.join(', ')}). `
-      : `The deletion guard tripped on this pass (limit ${limit}: ${rules.join(', ')}) and still counts ${count} accounts disabled, deleted or pending. `;
+      ? `This pass would disable, delete or revoke entitlements of ${count} accounts, more than the deletion guard allows (${limit}: ${rules}). `
+      : `The deletion guard tripped on this pass (limit ${limit}: ${rules}) and still counts ${count} accounts disabled, deleted, revoked or pending. `;
   const message =
     what +
     `These deprovisions are held back. If they are intended, raise spec.deletionGuard, or annotate the ConnectedSystem with ` +

@@ -32,6 +32,8 @@ export {
   planSystemPass,
   guardTripped,
   type AccountPlan,
+  type EntitlementRefusal,
+  type Refusal,
   type GuardDecision,
   type RecentDeprovision,
   type SystemPass,

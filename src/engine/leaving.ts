@@ -27,3 +27,11 @@ export function withDeprovisionClock(user: User, now: Date): User {
 export function isRestoringDeprovision(recorded: AccountStatus | undefined, desired: DesiredAccount): boolean {
   return desired.state !== 'present' && recorded?.state === desired.state;
 }
+
+/**
+ * Someone granted this entitlement by hand after Rollcall last synced the account (its status does
+ * not list it): revoking it is drift correction, not a new loss of access, so the guard does not count it.
+ */
+export function isRevertingHandGrant(recorded: AccountStatus | undefined, entitlement: string): boolean {
+  return recorded?.state === 'present' && !(recorded.entitlements ?? []).includes(entitlement);
+}

@@ -6,7 +6,7 @@ import type { AccessBinding, AccessReview, AccessRole, AccountChange, AdoptionPo
 import { desiredAccounts } from './desired.ts';
 import { parseDuration } from './duration.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionCount, type GuardVerdict } from './guard.ts';
-import { isRestoringDeprovision, withDeprovisionClock } from './leaving.ts';
+import { isRestoringDeprovision, isRevertingHandGrant, withDeprovisionClock } from './leaving.ts';
 import { planOrphans, type OrphanPlan } from './orphans.ts';
 import { decideOwnership } from './ownership.ts';
 import { planAccount } from './plan.ts';
@@ -28,7 +28,12 @@ export interface AccountPlan {
   desired: DesiredAccount;
   observed: ObservedAccount | undefined;
   changes: AccountChange[];
-  /** The changes disable or delete the account as a new loss of access (not drift being restored): the guard counts it. */
+  /** Entitlements the system will not grant (the connector's refusal), left out of `desired` and `changes`. */
+  refused: Refusal[];
+  /**
+   * The changes disable, delete or revoke an entitlement from the account as a new loss of access
+   * (not drift being restored): the guard counts it.
+   */
   deprovisions: boolean;
   /** The account is not this system's and may not be taken over: nothing is changed (the User shows a Conflict). */
   conflict?: string;
@@ -36,41 +41,72 @@ export interface AccountPlan {
   adopts?: 'legacyMarker' | 'matchUserName' | 'matchEmail';
 }
 
+/** An entitlement a system will not grant, and why (reason `Refused` in the User's status). */
+export interface Refusal {
+  entitlement: string;
+  reason: string;
+}
+
+/** Why the system will not grant an entitlement (Connector.refusal), or undefined when it will. */
+export type EntitlementRefusal = (entitlement: string) => string | undefined;
+
 /**
  * The plan for one User in one system, or undefined when the system has nothing to do with it
  * (not bound, holds no account, or suspended). `observed`: the account as the system holds it.
  */
-export function planAccountFor(user: User, world: World, system: ConnectedSystem, observed: ObservedAccount | undefined, capabilities: Capabilities, now: Date): AccountPlan | undefined {
-  const seen = withDeprovisionClock(user, now);
-  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
-  return desired && accountPlan(seen, desired, observed, capabilities, system.spec.adoption);
-}
-
-/** The plan for an account whose desired state is known (the User reconcile computes all systems' at once). */
-export function accountPlan(
+export function planAccountFor(
   user: User,
-  desired: DesiredAccount,
+  world: World,
+  system: ConnectedSystem,
   observed: ObservedAccount | undefined,
   capabilities: Capabilities,
-  adoption: AdoptionPolicy = 'never',
-): AccountPlan {
+  now: Date,
+  refusal?: EntitlementRefusal,
+): AccountPlan | undefined {
+  const seen = withDeprovisionClock(user, now);
+  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
+  return desired && accountPlan(seen, desired, observed, capabilities, { adoption: system.spec.adoption, refusal });
+}
+
+export interface AccountPlanOptions {
+  /** What to do with an account of this userName that is not this system's (spec.adoption). */
+  adoption?: AdoptionPolicy;
+  /** Why the system would not grant an entitlement, if it would not. */
+  refusal?: EntitlementRefusal;
+}
+
+/**
+ * The plan for an account whose desired state is known (the User reconcile computes all systems' at once).
+ * A refused entitlement is not wanted: it is never granted, and one held from before is revoked.
+ * An account this system does not own is adopted, or is a conflict, as spec.adoption says.
+ */
+export function accountPlan(user: User, declared: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities, options: AccountPlanOptions = {}): AccountPlan {
+  const { adoption = 'never', refusal } = options;
+  const refused = refusal ? declared.entitlements.flatMap((entitlement) => refusedOne(entitlement, refusal)) : [];
+  const desired = refused.length === 0 ? declared : { ...declared, entitlements: declared.entitlements.filter((e) => !refused.some((r) => r.entitlement === e)) };
   const ownership = decideOwnership(desired, observed, adoption);
-  if (ownership.kind === 'conflict') return { user, desired, observed, changes: [], deprovisions: false, conflict: ownership.message };
-  if (ownership.kind === 'notOurs') return { user, desired, observed: undefined, changes: [], deprovisions: false };
+  if (ownership.kind === 'conflict') return { user, desired, observed, changes: [], refused, deprovisions: false, conflict: ownership.message };
+  if (ownership.kind === 'notOurs') return { user, desired, observed: undefined, changes: [], refused, deprovisions: false };
   const adopted: ObservedAccount | undefined = observed && { ...observed };
   if (adopted) delete adopted.owner;
   const changes: AccountChange[] = ownership.kind === 'adopt' ? [{ op: 'adopt', userName: desired.userName }] : [];
   changes.push(...planAccount(desired, adopted, capabilities));
   const recorded = user.status?.accounts?.find((a) => a.system === desired.system);
+  const takesAccess = changes.some((change) => change.op === 'disable' || change.op === 'delete' || (change.op === 'revoke' && !isRevertingHandGrant(recorded, change.entitlement)));
   // An adopted account's existing access is not a loss Rollcall caused before, so its revokes and
   // disables count like any other; restoring a deprovision someone undid is drift only for our own.
-  const deprovisions = deprovisionCount(changes) > 0 && (ownership.kind === 'adopt' || !isRestoringDeprovision(recorded, desired));
-  const plan: AccountPlan = { user, desired, observed: adopted, changes, deprovisions };
+  const deprovisions = takesAccess && (ownership.kind === 'adopt' || !isRestoringDeprovision(recorded, desired));
+  const plan: AccountPlan = { user, desired, observed: adopted, changes, refused, deprovisions };
   if (ownership.kind === 'adopt') plan.adopts = ownership.reason;
   return plan;
 }
 
-/** One deprovision the system made, kept in its status for the guard's window. */
+function refusedOne(entitlement: string, refusal: EntitlementRefusal): Refusal[] {
+  const reason = refusal(entitlement);
+  return reason === undefined ? [] : [{ entitlement, reason }];
+}
+
+/** One deprovision (disable, delete or revoke) the system made, kept in its status for the guard's window. */
 export interface RecentDeprovision {
   userName: string;
   at: string;
@@ -78,9 +114,9 @@ export interface RecentDeprovision {
 
 export interface GuardInput {
   system: ConnectedSystem;
-  /** userNames this pass would deprovision (AccountPlan.deprovisions). */
+  /** userNames this pass would take access from (AccountPlan.deprovisions). */
   pending: Iterable<string>;
-  /** Orphans this pass would disable or delete. */
+  /** Orphans this pass would disable, delete or revoke from. */
   orphanDeprovisions: number;
   /** The system's deprovision record (status.recentDeprovisions and any made since). */
   recent: readonly RecentDeprovision[];
@@ -95,7 +131,7 @@ export interface GuardDecision {
   /** Distinct accounts pending or deprovisioned within the window, plus orphans. */
   count: number;
   managed: number;
-  limit: number | undefined;
+  limit: number;
   verdict: GuardVerdict;
   /** The pass is within the limit without any approval: an approval annotation has done its job. */
   withinLimit: boolean;
@@ -135,6 +171,8 @@ export interface SystemPassInput {
   /** Accounts of declared userNames outside the managed scope (getAccount, `owner` set): adopted or in conflict. */
   others?: readonly ObservedAccount[];
   capabilities: Capabilities;
+  /** The connector's refusal of entitlements it will not grant (Connector.refusal). */
+  refusal?: EntitlementRefusal;
   recent: readonly RecentDeprovision[];
   now: Date;
 }
@@ -153,10 +191,10 @@ export interface SystemPass {
 }
 
 /** The whole pass for one system, as `rollcall plan` shows it and the controllers carry it out. */
-export function planSystemPass({ system, users, world, listing, others = [], capabilities, recent, now }: SystemPassInput): SystemPass {
+export function planSystemPass({ system, users, world, listing, others = [], capabilities, refusal, recent, now }: SystemPassInput): SystemPass {
   const byName = new Map([...others, ...listing].map((account) => [account.userName, account]));
   // A User whose userName an older User holds gets nothing (Conflict); the holder's plan stands.
-  const accounts = holdingUsers(users).flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now) ?? []);
+  const accounts = holdingUsers(users).flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now, refusal) ?? []);
   const declared = new Set(users.map((user) => user.spec.userName));
   const orphans = planOrphans([...listing], declared, system.spec.orphans, capabilities);
   const guard = decideGuard({

@@ -18,15 +18,13 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { connectedSystemSpec, PermanentError } from '../../src/api/index.ts';
-import type { Connector } from '../../src/connectors/types.ts';
+import type { Connector, KubernetesReach } from '../../src/connectors/types.ts';
 import { MANAGED_BY_LABEL, SYSTEM_LABEL, USER_ANNOTATION } from '../../src/connectors/kubernetes/names.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import { startKubeApiServer, type KubeApiServer } from '../servers/kube-apiserver.ts';
 import type { ConformanceTarget } from './harness.ts';
 import { describeConformance } from './suite.ts';
 
-const SYSTEM = 'conformance/kubernetes';
-const SYSTEM_LABEL_VALUE = 'conformance.kubernetes';
 const BAD_TOKEN = `wrong-${crypto.randomUUID()}`;
 
 /**
@@ -45,7 +43,7 @@ function kubeconfigFrom(admin: KubeConfig, credentials: Record<string, string>):
   return config;
 }
 
-async function managedBindingsOf(server: KubeApiServer, userName: string, systemLabel = SYSTEM_LABEL_VALUE): Promise<V1RoleBinding[]> {
+async function managedBindingsOf(server: KubeApiServer, userName: string, systemLabel: string): Promise<V1RoleBinding[]> {
   const rbac = server.admin().makeApiClient(RbacAuthorizationV1Api);
   const labelSelector = `${MANAGED_BY_LABEL}=rollcall,${SYSTEM_LABEL}=${systemLabel}`;
   const all = [...(await rbac.listClusterRoleBinding({ labelSelector })).items, ...(await rbac.listRoleBindingForAllNamespaces({ labelSelector })).items];
@@ -64,14 +62,17 @@ async function start(): Promise<ConformanceTarget> {
   await server.admin().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   const factory = await connectorFactory('kubernetes');
   const spec = connectedSystemSpec.parse({ type: 'kubernetes' });
+  // The system lives in the namespace it binds in: without an allowance that is all it may do.
+  const system = `${namespace}/kubernetes`;
+  const systemLabel = `${namespace}.kubernetes`;
   const foreign = new Map<string, string>(); // userName -> resourceVersion of the foreign binding
 
   return {
     connect: async ({ logger, credentials, timeoutMs }) => {
       const admin = server.admin(); // read again: the control plane issues new certificates at every start
       return factory({
-        system: SYSTEM,
-        namespace: 'conformance',
+        system,
+        namespace,
         spec,
         credentials: credentials ?? {},
         kubeconfig: credentials ? kubeconfigFrom(admin, credentials) : admin,
@@ -79,13 +80,13 @@ async function start(): Promise<ConformanceTarget> {
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       });
     },
-    entitlements: ['ClusterRole/view', `ClusterRole/edit@${namespace}`],
+    entitlements: [`ClusterRole/view@${namespace}`, `ClusterRole/edit@${namespace}`],
     attribute: undefined,
     async canLogin(userName) {
       return mayGetPods(server, userName, namespace);
     },
     async fingerprint(userName) {
-      const versions = (await managedBindingsOf(server, userName)).map((binding) => binding.metadata!.resourceVersion!).sort();
+      const versions = (await managedBindingsOf(server, userName, systemLabel)).map((binding) => binding.metadata!.resourceVersion!).sort();
       return versions.length === 0 ? undefined : versions.join(',');
     },
     async createForeignAccount(userName) {
@@ -155,11 +156,23 @@ describe('kubernetes connector scope', () => {
   let cluster: KubeApiServer;
   let namespace: string;
   const opened: Connector[] = [];
-  const connect = async (system: string, settings: Record<string, unknown> = {}, kubeconfig?: KubeConfig) => {
+  // These systems bind in a namespace not their own, and cluster-wide: as a cluster admin allowed
+  // (--kubernetes-allow NS=cluster, NS=namespaces:*) unless a test says otherwise.
+  const ANYWHERE: KubernetesReach = { cluster: true, namespaces: ['*'] };
+  const connect = async (system: string, settings: Record<string, unknown> = {}, kubeconfig?: KubeConfig, reach: KubernetesReach | null = ANYWHERE) => {
     const factory = await connectorFactory('kubernetes');
     const ns = system.slice(0, system.indexOf('/'));
     const spec = connectedSystemSpec.parse({ type: 'kubernetes', kubernetes: settings });
-    const connector = await factory({ system, namespace: ns, spec, credentials: {}, kubeconfig: kubeconfig ?? cluster.admin(), logger, timeoutMs: 10_000 });
+    const connector = await factory({
+      system,
+      namespace: ns,
+      spec,
+      credentials: {},
+      kubeconfig: kubeconfig ?? cluster.admin(),
+      logger,
+      timeoutMs: 10_000,
+      ...(reach === null ? {} : { kubernetesReach: reach }), // null: no allowance given
+    });
     opened.push(connector);
     return connector;
   };
@@ -247,6 +260,42 @@ describe('kubernetes connector scope', () => {
     expect(await mayGetPods(cluster, 'grace', namespace)).toBe(false);
     await expect(connector.apply({ op: 'grant', userName: 'nobody', entitlement: 'ClusterRole/view' }, signal())).rejects.toThrow(/no spec\.email/);
     await connector.apply({ op: 'delete', userName: 'grace' }, signal());
+  });
+
+  it('without an allowance, binds only inside its own namespace: cluster-wide and cross-namespace grants are refused and create nothing', async () => {
+    const home = `home-${crypto.randomUUID().slice(0, 8)}`;
+    await cluster.admin().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: home } } });
+    const connector = await connect(`${home}/cluster`, {}, undefined, null);
+    const label = `${home}.cluster`;
+    expect(connector.refusal?.(`ClusterRole/view@${home}`)).toBeUndefined();
+    expect(connector.refusal?.('ClusterRole/view')).toMatch(/ClusterRole\/view would bind cluster-wide/);
+
+    const clusterWide = await connector.apply({ op: 'grant', userName: 'ivan', entitlement: 'ClusterRole/view' }, signal()).catch((e: unknown) => e);
+    expect(clusterWide).toBeInstanceOf(PermanentError);
+    expect((clusterWide as Error).message).toContain(`ClusterRole/view would bind cluster-wide (a ClusterRoleBinding), and ConnectedSystem ${home}/cluster may bind only inside namespace ${home}`);
+    const elsewhere = await connector.apply({ op: 'grant', userName: 'ivan', entitlement: `ClusterRole/edit@${namespace}` }, signal()).catch((e: unknown) => e);
+    expect(elsewhere).toBeInstanceOf(PermanentError);
+    expect((elsewhere as Error).message).toContain(`would bind in namespace ${namespace}`);
+    expect(await managedBindingsOf(cluster, 'ivan', label)).toEqual([]);
+    expect(await mayGetPods(cluster, 'ivan', namespace)).toBe(false);
+
+    // Inside its own namespace, a ClusterRole bound by a RoleBinding is namespaced access: allowed.
+    await connector.apply({ op: 'grant', userName: 'ivan', entitlement: `ClusterRole/view@${home}` }, signal());
+    const [binding] = await managedBindingsOf(cluster, 'ivan', label);
+    expect(binding).toMatchObject({ metadata: { namespace: home }, roleRef: { kind: 'ClusterRole', name: 'view' } }); // a RoleBinding: it has a namespace
+    expect(await mayGetPods(cluster, 'ivan', home)).toBe(true);
+    expect(await mayGetPods(cluster, 'ivan', namespace)).toBe(false);
+    await connector.apply({ op: 'delete', userName: 'ivan' }, signal());
+  });
+
+  it('an allowance for one other namespace permits exactly that namespace', async () => {
+    const connector = await connect('team-e/cluster', {}, undefined, { cluster: false, namespaces: [namespace] });
+    await connector.apply({ op: 'grant', userName: 'judy', entitlement: `ClusterRole/view@${namespace}` }, signal());
+    expect(await mayGetPods(cluster, 'judy', namespace)).toBe(true);
+    await expect(connector.apply({ op: 'grant', userName: 'judy', entitlement: 'ClusterRole/view@kube-system' }, signal())).rejects.toThrow(/kube-system/);
+    await expect(connector.apply({ op: 'grant', userName: 'judy', entitlement: 'ClusterRole/view' }, signal())).rejects.toThrow(/cluster-wide/);
+    expect((await connector.getAccount('judy', signal()))?.entitlements).toEqual([`ClusterRole/view@${namespace}`]);
+    await connector.apply({ op: 'delete', userName: 'judy' }, signal());
   });
 
   it('names the missing permission when its identity may not list bindings', async () => {

@@ -224,7 +224,7 @@ describe.each(backends)('ownership on one shared %s', (_name, startBackend) => {
   /** Plans as the User reconcile does (getAccount, then accountPlan) and applies the plan. */
   const converge = async (connector: Connector, system: string, userName: string, entitlements: string[], adoption: AdoptionPolicy = 'never', email?: string) => {
     const want = desired(system, userName, entitlements, email);
-    const plan = accountPlan(user(userName), want, await connector.getAccount(userName, signal()), connector.capabilities, adoption);
+    const plan = accountPlan(user(userName), want, await connector.getAccount(userName, signal()), connector.capabilities, { adoption });
     for (const change of plan.changes) await connector.apply(change, signal());
     return plan;
   };

@@ -88,4 +88,33 @@ describe('charts/rollcall', () => {
       expect(service.spec).toMatchObject({ ports: [{ name: 'http', port: 443, targetPort: 'scim' }] });
     });
   });
+
+  it('the kubernetes connector may write ClusterRoleBindings only when kubernetesConnector.allow gives a namespace cluster: true', () => {
+    const render = (...values: string[]) => {
+      const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', '--set', 'kubernetesConnector.enabled=true', ...values]);
+      expect(rendered.code, rendered.stderr).toBe(0);
+      return rendered.stdout;
+    };
+    const clusterBindingVerbs = (rendered: string) => /resources: \[clusterrolebindings\]\n(?:\s*#.*\n)*\s*verbs: \[([^\]]*)\]/.exec(rendered)?.[1];
+
+    const confined = render();
+    expect(clusterBindingVerbs(confined)).toBe('get, list, watch');
+    expect(confined).not.toContain('--kubernetes-allow');
+
+    const allowed = render(
+      '--set', 'kubernetesConnector.allow[0].namespace=platform',
+      '--set', 'kubernetesConnector.allow[0].cluster=true',
+      '--set', 'kubernetesConnector.allow[1].namespace=web-team',
+      '--set', 'kubernetesConnector.allow[1].namespaces={web,db}',
+    );
+    expect(clusterBindingVerbs(allowed)).toBe('get, list, watch, create, update, patch, delete');
+    expect(allowed).toContain('- --kubernetes-allow=platform=cluster\n');
+    expect(allowed).toContain('- --kubernetes-allow=web-team=namespaces:web,db\n');
+
+    // Namespaces only: still no cluster-wide write.
+    const namespacesOnly = render('--set', 'kubernetesConnector.allow[0].namespace=web-team', '--set', 'kubernetesConnector.allow[0].namespaces={web}');
+    expect(clusterBindingVerbs(namespacesOnly)).toBe('get, list, watch');
+    const applied = kubectl(['apply', '--dry-run=server', '-f', '-'], allowed);
+    expect(applied.code, applied.stderr).toBe(0);
+  });
 });

@@ -399,6 +399,12 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
     // A full resync later, the bystander's entry, role and SCIM resource are still byte-for-byte unwritten,
     // and no User or ConnectedSystem got a status write: a resync with nothing to do makes no noise.
     const versions = () => kubectlOk(['get', 'users,connectedsystems', '-n', namespace, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}']);
+    // The movers' revokes count in the deletion guard's window (status.recentDeprovisions) for one
+    // resyncInterval; its expiry is a real status change. Quiet starts once it has expired.
+    await eventually(() => {
+      const windows = kubectlOk(['get', 'connectedsystems', '-n', namespace, '-o', 'jsonpath={range .items[*]}{.status.recentDeprovisions}{end}']);
+      expect(windows).toBe('');
+    }, 3 * RESYNC_MS);
     await sleep(1000);
     const quiet = versions();
     await sleep(RESYNC_MS + 1000);
@@ -455,11 +461,11 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
     const guard = await eventually(() => {
       const condition = systemCondition('wiki', 'DeletionGuardTripped');
       expect(condition?.status).toBe('True');
-      expect(condition?.message).toContain('would disable or delete 5 accounts');
+      expect(condition?.message).toContain('would disable, delete or revoke entitlements of 5 accounts');
       return condition!;
     });
     expect(guard.reason).toBe('TooManyDeprovisions');
-    expect(guard.message).toContain('would disable or delete 5 accounts');
+    expect(guard.message).toContain('would disable, delete or revoke entitlements of 5 accounts');
     expect(guard.message).toContain('maxCount 3');
     const approval = /rollcall\.dev\/approve-deprovision="(\d+)"/.exec(guard.message)?.[1];
     expect(approval).toBe('5');

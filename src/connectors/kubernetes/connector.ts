@@ -3,11 +3,12 @@
 // exactly while it holds at least one managed binding (capabilities.implicitAccounts).
 import type { Logger } from 'pino';
 import { changeUserName, PermanentError, type AccountChange, type Capabilities, type ObservedAccount } from '../../api/index.ts';
-import type { Connector } from '../types.ts';
+import type { Connector, KubernetesReach } from '../types.ts';
 import { desiredBinding, readBinding, sameContent, type ManagedBinding, type Scope } from './bindings.ts';
 import { parseEntitlement } from './entitlement.ts';
 import { managedSelector, SYSTEM_LABEL, USER_ANNOTATION, userKey } from './names.ts';
 import { describeRef, refOf, type RbacClient } from './rbac.ts';
+import { outOfReach } from './reach.ts';
 import type { SubjectLookup } from './subjects.ts';
 
 export interface KubernetesConnectorOptions {
@@ -15,6 +16,9 @@ export interface KubernetesConnectorOptions {
   rbac: RbacClient;
   subjectFor: SubjectLookup;
   logger: Logger;
+  /** The ConnectedSystem's namespace: it binds inside it, and beyond only as far as `reach` allows. */
+  home: string;
+  reach: KubernetesReach;
 }
 
 export class KubernetesConnector implements Connector {
@@ -72,6 +76,18 @@ export class KubernetesConnector implements Connector {
     this.#options.logger.debug({ system, op: change.op, userName, wrote }, wrote ? 'change applied' : 'change already in place');
   }
 
+  /** A binding outside the system's namespace that no allowance covers. A malformed string is the grant's to report. */
+  refusal(entitlement: string): string | undefined {
+    let target;
+    try {
+      target = parseEntitlement(entitlement);
+    } catch {
+      return undefined;
+    }
+    const { scope, home, reach } = this.#options;
+    return outOfReach(scope.system, home, reach, target);
+  }
+
   async close(): Promise<void> {
     // Each call is one HTTP request; there is no session to end.
   }
@@ -79,6 +95,9 @@ export class KubernetesConnector implements Connector {
   async #grant(userName: string, entitlement: string, signal: AbortSignal): Promise<boolean> {
     const { rbac, scope, subjectFor } = this.#options;
     const target = parseEntitlement(entitlement);
+    // Checked here as well as in the plan: no path through this connector binds out of reach.
+    const refused = outOfReach(scope.system, this.#options.home, this.#options.reach, target);
+    if (refused !== undefined) throw new PermanentError(`kubernetes system ${scope.system}: grant to ${JSON.stringify(userName)} refused: ${refused}`);
     const subject = await subjectFor(userName, () => this.#bindingsOf(userName, signal), signal);
     const want = desiredBinding(scope, userName, subject, target);
     if (await rbac.create(want, signal)) return true;

@@ -1,6 +1,7 @@
 // Kubernetes RBAC: grants are RoleBindings and ClusterRoleBindings to a User subject, in the
 // cluster Rollcall runs in (context.kubeconfig). Entitlements: ClusterRole/NAME,
-// ClusterRole/NAME@NAMESPACE, Role/NAME@NAMESPACE.
+// ClusterRole/NAME@NAMESPACE, Role/NAME@NAMESPACE. A system binds only inside its own namespace
+// unless context.kubernetesReach (a cluster admin's --kubernetes-allow) says more (reach.ts).
 import { PermanentError } from '../../api/index.ts';
 import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
 import type { ConnectorFactory } from '../types.ts';
@@ -11,6 +12,7 @@ import { subjectLookup } from './subjects.ts';
 
 export { ACCEPTED_FORMS, parseEntitlement, type BindingTarget } from './entitlement.ts';
 export { KubernetesConnector } from './connector.ts';
+export { ALLOW_FLAG, outOfReach, parseAllowances, reachOf, type KubernetesAllowances } from './reach.ts';
 
 export const createKubernetesConnector: ConnectorFactory = async (context) => {
   const kubeconfig = context.kubeconfig;
@@ -25,5 +27,7 @@ export const createKubernetesConnector: ConnectorFactory = async (context) => {
     rbac: new RbacClient(kubeconfig, settings),
     subjectFor: subjectLookup(subjectName, kubeconfig, context.namespace, settings),
     logger: context.logger,
+    home: context.namespace,
+    reach: context.kubernetesReach ?? { cluster: false, namespaces: [] },
   });
 };

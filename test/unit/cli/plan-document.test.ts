@@ -63,7 +63,8 @@ describe('planDocument', () => {
       { namespace: 'team-a', name: 'crm', type: 'sqlite', status: 'suspended', changes: [], orphans: [], guard: null },
       { namespace: 'team-a', name: 'hr', type: 'sqlite', status: 'error', error: 'Secret team-a/hr-credentials named by ConnectedSystem hr does not exist yet', changes: [], orphans: [], guard: null },
     ]);
-    expect(document.systems[2]!.guard).toEqual({ tripped: false, count: 0, limit: null });
+    // No spec.deletionGuard: the default guard (10 accounts or 20 %, whichever is larger) still stands.
+    expect(document.systems[2]!.guard).toEqual({ tripped: false, count: 0, limit: 10 });
     expect(document.totals).toMatchObject({ systems: 3, planned: 1, suspended: 1, errors: 1, changes: 2 });
     expect(document.exitCode).toBe(1);
   });

@@ -34,6 +34,8 @@ class Company {
     erin: { department: 'engineering' },
   };
   orphans: Orphans = 'report';
+  /** What the sales role grants in the wiki. */
+  salesWiki = '[readers]';
   wikiPath = join(this.dir, 'wiki.db');
   readonly directoryPath = join(this.dir, 'directory.db');
 
@@ -46,7 +48,7 @@ class Company {
       system('directory', this.directoryPath, `deprovision: {policy: disable}, deletionGuard: {maxCount: 2}, orphans: ${this.orphans}`),
       system('wiki', this.wikiPath, 'deprovision: {policy: delete}'),
       role('engineer', '[{system: directory, entitlements: [engineering, all-staff]}, {system: wiki, entitlements: [editors]}]'),
-      role('sales', '[{system: directory, entitlements: [sales, all-staff]}, {system: wiki, entitlements: [readers]}]'),
+      role('sales', `[{system: directory, entitlements: [sales, all-staff]}, {system: wiki, entitlements: ${this.salesWiki}}]`),
       role('prod-admin', '[{system: directory, entitlements: [prod-admins]}]'),
       binding('engineering', '{role: engineer, userSelector: {matchLabels: {department: engineering}}}'),
       binding('sales', '{role: sales, userSelector: {matchLabels: {department: sales}}}'),
@@ -120,6 +122,8 @@ const sorted = (values: readonly string[]) => [...values].sort();
 interface Scenario {
   name: string;
   orphans?: Orphans;
+  /** Before the first run: the company as it was. */
+  before?: (company: Company) => void;
   change: (company: Company) => void | Promise<void>;
   /** What the plan must contain, so each scenario is known to exercise what it names. */
   expects: (plans: Map<string, SystemPlanResult>) => void;
@@ -164,7 +168,20 @@ const scenarios: Scenario[] = [
       const directory = planned(p, 'directory');
       expect(directory.guard.verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
       expect(directory.held.map(show)).toEqual(expect.arrayContaining(['alice disable', 'bob disable', 'erin disable']));
-      expect(planned(p, 'wiki').changes).toHaveLength(3); // the wiki has no guard
+      expect(planned(p, 'wiki').changes).toHaveLength(3); // the wiki's guard is the default: 10 accounts or 20 %
+    },
+  },
+  {
+    name: 'a mass revoke (a role emptied by mistake) is held whole by the default guard',
+    before: (c) => {
+      for (let i = 1; i <= 12; i++) c.users[`sales${String(i).padStart(2, '0')}`] = { department: 'sales' };
+    },
+    change: (c) => void (c.salesWiki = '[]'),
+    expects: (p) => {
+      const wiki = planned(p, 'wiki');
+      expect(wiki.guard.verdict).toMatchObject({ tripped: true, count: 13, limit: 10 });
+      expect(wiki.held.filter((c) => c.op === 'revoke')).toHaveLength(13);
+      expect(wiki.changes).toEqual([]);
     },
   },
   ...(['report', 'ignore', 'disable', 'delete'] as const).map((policy) => ({
@@ -198,6 +215,7 @@ describe('rollcall plan predicts exactly what rollcall run does', () => {
   it.each(scenarios)('$name', async (scenario) => {
     company = new Company();
     company.orphans = scenario.orphans ?? 'report';
+    scenario.before?.(company);
     company.write();
     const base = await company.run();
     expect(base.applied.get('directory')?.length).toBeGreaterThan(0);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { connectedSystemResource } from '../../../src/api/index.ts';
-import { parseEntitlement } from '../../../src/connectors/kubernetes/index.ts';
+import { outOfReach, parseEntitlement } from '../../../src/connectors/kubernetes/index.ts';
 
 const file = join(import.meta.dirname, '../../../examples/systems/kubernetes.yaml');
 
@@ -20,7 +20,17 @@ describe('examples/systems/kubernetes.yaml', () => {
 
   it('documents entitlements the connector accepts', () => {
     const documented = [...text.matchAll(/^#\s+((?:Cluster)?Role\/\S+)/gm)].map((m) => m[1]!);
-    expect(documented).toHaveLength(3);
+    expect(documented).toHaveLength(4);
     for (const entitlement of documented) expect(parseEntitlement(entitlement).entitlement).toBe(entitlement);
+  });
+
+  it('says which entitlements are refused without an allowance, as the connector decides', () => {
+    const lines = [...text.matchAll(/^#\s+((?:Cluster)?Role\/\S+)\s+(.*)$/gm)].map((m) => ({ entitlement: m[1]!, said: m[2]! }));
+    const none = { cluster: false, namespaces: [] };
+    for (const { entitlement, said } of lines) {
+      const refused = outOfReach('default/cluster-rbac', 'default', none, parseEntitlement(entitlement)) !== undefined;
+      expect(refused, entitlement).toBe(said.includes('refused'));
+    }
+    expect(lines.filter((l) => l.said.includes('refused'))).toHaveLength(2);
   });
 });

@@ -93,4 +93,14 @@ describe('DeletionGate', () => {
     clock.set(new Date('2026-11-26T10:00:00Z')); // the contractor's validUntil: no watch event, only time
     expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).count).toBe(1);
   });
+
+  it("counts an entitlement the system's connector refuses, held from before, as a pending revoke: as rollcall plan does", async () => {
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+    const ctx = context(['a', 'b', 'c'].map((n) => user(n, 'active')), clock);
+    // What a listing put in the cache: each account holds 'all'.
+    for (const name of ['a', 'b', 'c']) ctx.observed.set('acme/wiki', name, { userName: name, id: name, state: 'present', attributes: {}, entitlements: ['all'] });
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).count).toBe(0);
+    ctx.gate.knowRefusal(wiki(ctx), (entitlement) => (entitlement === 'all' ? 'out of reach' : undefined));
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
+  });
 });

@@ -195,7 +195,7 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
     const tripped = csys().status?.conditions?.find((c) => c.type === 'DeletionGuardTripped');
     expect(tripped).toMatchObject({ status: 'True' });
     // Bob's leave a moment ago counts in the same pass (one resyncInterval): 3 pending + 1 recent.
-    const count = tripped?.message.match(/disable or delete (\d+) /)?.[1];
+    const count = tripped?.message.match(/revoke entitlements of (\d+) /)?.[1];
     expect(count).toBe('4');
     expect(user('alice')!.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'DeletionGuardTripped' });
 

@@ -122,7 +122,7 @@ describe('safe defaults in the controllers', () => {
     store.reload();
     await manager.idle();
     expect(describeDirectory(join(dir, 'directory.db'))[0]?.groups).toEqual(['admins', 'eng-backend', 'eng.ops']);
-    expect(alice()?.status?.conditions?.find((c) => c.type === 'Refused')).toBeUndefined();
+    expect(alice()?.status?.conditions?.find((c) => c.type === 'Refused')).toMatchObject({ status: 'False', reason: 'NoneRefused' });
   });
 
   it('shows a plaintext transport allowed by spec.insecure as the warning condition Insecure', () => {

@@ -4,7 +4,7 @@ import { approvedDeprovisionCount, checkDeletionGuard, deprovisionCount, type De
 import { desired } from './fixtures.ts';
 
 describe('deprovisionCount', () => {
-  it('counts distinct users with a disable or delete', () => {
+  it('counts distinct users with a disable, delete or revoke', () => {
     const changes: AccountChange[] = [
       { op: 'revoke', userName: 'a', entitlement: 'x' },
       { op: 'disable', userName: 'a' },
@@ -12,15 +12,22 @@ describe('deprovisionCount', () => {
       { op: 'delete', userName: 'b' },
       { op: 'create', account: desired('c', 'present') },
       { op: 'enable', userName: 'd' },
+      { op: 'revoke', userName: 'e', entitlement: 'x' },
+      { op: 'revoke', userName: 'e', entitlement: 'y' },
+      { op: 'grant', userName: 'f', entitlement: 'x' },
     ];
-    expect(deprovisionCount(changes)).toBe(2);
+    expect(deprovisionCount(changes)).toBe(3);
   });
 });
 
 describe('checkDeletionGuard', () => {
   const cases: Array<{ name: string; count: number; managed: number; guard: DeletionGuard; approvedCount?: number; limit?: number }> = [
-    { name: 'no guard never trips', count: 1000, managed: 1000, guard: undefined },
-    { name: 'empty guard never trips', count: 1000, managed: 1000, guard: {} },
+    { name: 'no guard: the default lets 10 through on a small system', count: 10, managed: 12, guard: undefined },
+    { name: 'no guard: the default holds the 11th on a small system', count: 11, managed: 12, guard: undefined, limit: 10 },
+    { name: 'no guard: the default allows 20% of a large system', count: 200, managed: 1000, guard: undefined },
+    { name: 'no guard: the default holds past 20% of a large system', count: 201, managed: 1000, guard: undefined, limit: 200 },
+    { name: 'an empty guard is the default', count: 1000, managed: 1000, guard: {}, limit: 200 },
+    { name: 'maxPercent 100 lets everything through', count: 1000, managed: 1000, guard: { maxPercent: 100 } },
     { name: 'at maxCount passes', count: 5, managed: 100, guard: { maxCount: 5 } },
     { name: 'over maxCount trips', count: 6, managed: 100, guard: { maxCount: 5 }, limit: 5 },
     { name: 'maxPercent is floored', count: 3, managed: 29, guard: { maxPercent: 10 }, limit: 2 },
@@ -40,6 +47,7 @@ describe('checkDeletionGuard', () => {
       expect(verdict.message).toContain(String(count));
       expect(verdict.message).toContain(String(limit));
       expect(verdict.message).toContain('spec.deletionGuard');
+      if (guard === undefined || Object.keys(guard).length === 0) expect(verdict.message).toContain('whichever is larger');
       expect(verdict.message).toContain(`rollcall.dev/approve-deprovision="${count}"`);
     }
   });

@@ -36,7 +36,7 @@ describe('decideOwnership', () => {
 describe('accountPlan with ownership', () => {
   const person = user('alice');
   it('adopts first, then converges: grants before revokes, and the revoke counts for the guard', () => {
-    const plan = accountPlan(person, alice, owned('unmanaged'), FULL, 'matchUserName');
+    const plan = accountPlan(person, alice, owned('unmanaged'), FULL, { adoption: 'matchUserName' });
     expect(plan.adopts).toBe('matchUserName');
     expect(plan.changes).toEqual([
       { op: 'adopt', userName: 'alice' },
@@ -46,7 +46,7 @@ describe('accountPlan with ownership', () => {
   });
 
   it('a legacy-marked leaver is claimed and cut off', () => {
-    const plan = accountPlan(person, leaver, owned('legacy'), FULL, 'never');
+    const plan = accountPlan(person, leaver, owned('legacy'), FULL, { adoption: 'never' });
     expect(plan.changes.map((c) => c.op)).toEqual(['adopt', 'disable', 'revoke']);
     expect(plan.deprovisions).toBe(true);
   });

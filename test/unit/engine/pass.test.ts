@@ -79,16 +79,82 @@ describe('planSystemPass', () => {
     expect(plan.changes.filter((c) => c.op === 'disable')).toEqual([]);
   });
 
-  it('a system without a guard never holds', () => {
+  it('a system without spec.deletionGuard gets the default: a handful of leavers goes through at once', () => {
     const users = ['a', 'b', 'c', 'd'].map((n) => member(n, 'terminated'));
     const plan = pass(wiki({ deletionGuard: undefined }), users);
-    expect(plan.guard.verdict.tripped).toBe(false);
+    expect(plan.guard).toMatchObject({ count: 4, limit: 10, verdict: { tripped: false } });
     expect(plan.changes.filter((c) => c.op === 'disable')).toHaveLength(4);
+  });
+
+  it('the default guard holds 11 leavers among 20 accounts (10 or 20 %, whichever is larger)', () => {
+    const names = Array.from({ length: 20 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+    const users = names.map((n, i) => member(n, i < 11 ? 'terminated' : 'active'));
+    const plan = pass(wiki({ deletionGuard: undefined }), users);
+    expect(plan.guard.verdict).toMatchObject({ tripped: true, count: 11, limit: 10 });
+    if (plan.guard.verdict.tripped) expect(plan.guard.verdict.message).toContain('10 accounts or 20% of 20 managed accounts, whichever is larger');
+    expect(plan.changes.filter((c) => c.op === 'disable')).toEqual([]);
+    expect(plan.held.filter((c) => c.op === 'disable')).toHaveLength(11);
+  });
+
+  it('the default guard scales with the system: 20 % of 100 accounts lets 20 leavers through, not 21', () => {
+    const names = Array.from({ length: 100 }, (_, i) => `u${String(i).padStart(3, '0')}`);
+    const leaving = (n: number) => names.map((name, i) => member(name, i < n ? 'terminated' : 'active'));
+    expect(pass(wiki({ deletionGuard: {} }), leaving(20)).guard).toMatchObject({ count: 20, limit: 20, verdict: { tripped: false } });
+    expect(pass(wiki({ deletionGuard: {} }), leaving(21)).guard.verdict).toMatchObject({ tripped: true, count: 21, limit: 20 });
+  });
+
+  it('a mass revoke (the role everyone held deleted by mistake) trips the default guard though nobody is disabled', () => {
+    const names = Array.from({ length: 30 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+    const users = names.map((n) => member(n));
+    const csys = wiki({ deletionGuard: undefined });
+    const recorded = users.map((u) => ({ ...u, status: { accounts: [{ system: 'wiki', state: 'present' as const, entitlements: ['all'] }] } }));
+    const plan = planSystemPass({ system: csys, users: recorded, world: { bindings: [everyone], roles: [], systems: [csys] }, listing: holding(...names), capabilities: FULL, recent: [], now: NOW });
+    expect(plan.changes.filter((c) => c.op === 'revoke')).toEqual([]);
+    expect(plan.held.filter((c) => c.op === 'revoke')).toHaveLength(30);
+    expect(plan.guard.verdict).toMatchObject({ tripped: true, count: 30, limit: 10 });
+  });
+
+  it('revoking an entitlement someone granted by hand since the last sync is drift, not counted', () => {
+    const csys = wiki({ deletionGuard: { maxCount: 0 } });
+    const drifted = { ...member('a'), status: { accounts: [{ system: 'wiki', state: 'present' as const, entitlements: ['all'] }] } };
+    const plan = pass(csys, [drifted], [observed('a', 'present', ['all', 'root'])]);
+    expect(plan.accounts[0]!.deprovisions).toBe(false);
+    expect(plan.changes.filter((c) => c.op === 'revoke')).toEqual([{ op: 'revoke', userName: 'a', entitlement: 'root' }]);
+    expect(plan.guard.verdict.tripped).toBe(false);
+  });
+
+  it("a revoke the User's status recorded as applied is a loss of access: a guard of 0 holds it", () => {
+    const csys = wiki({ deletionGuard: { maxCount: 0 } });
+    const mover = { ...member('a'), status: { accounts: [{ system: 'wiki', state: 'present' as const, entitlements: ['all', 'old'] }] } };
+    const plan = pass(csys, [mover], [observed('a', 'present', ['all', 'old'])]);
+    expect(plan.accounts[0]!.deprovisions).toBe(true);
+    expect(plan.held.filter((c) => c.op === 'revoke')).toEqual([{ op: 'revoke', userName: 'a', entitlement: 'old' }]);
+    expect(plan.changes.filter((c) => c.op === 'revoke')).toEqual([]);
+  });
+});
+
+describe('refused entitlements', () => {
+  const refuseRoot = (entitlement: string) => (entitlement === 'root' ? 'root is out of reach' : undefined);
+  const admins = role('admins', { grants: grants({ wiki: ['all', 'root'] }) });
+  const all = binding('all', { role: 'admins', userSelector: { matchLabels: { staff: 'yes' } } });
+  const plan = (listing: ReturnType<typeof holding>) =>
+    planSystemPass({ system: wiki(), users: [member('a')], world: { bindings: [all], roles: [admins], systems: [wiki()] }, listing, capabilities: FULL, refusal: refuseRoot, recent: [], now: NOW });
+
+  it('are left out of the plan and named with the reason', () => {
+    const pass = plan([]);
+    expect(pass.changes.filter((c) => c.op === 'grant')).toEqual([{ op: 'grant', userName: 'a', entitlement: 'all' }]);
+    expect(pass.accounts[0]!.refused).toEqual([{ entitlement: 'root', reason: 'root is out of reach' }]);
+    expect(pass.accounts[0]!.desired.entitlements).toEqual(['all']);
+  });
+
+  it('one held from before (granted before the refusal existed) is revoked', () => {
+    const pass = plan([observed('a', 'present', ['all', 'root'])]);
+    expect(pass.changes.filter((c) => c.op === 'revoke' || c.op === 'grant')).toEqual([{ op: 'revoke', userName: 'a', entitlement: 'root' }]);
   });
 });
 
 describe('decideGuard', () => {
-  it('implicit accounts (RBAC) lose access by revokes, which a disable-only count does not see', () => {
+  it('implicit accounts (RBAC) lose access by revokes, and the guard counts them', () => {
     const plan = planSystemPass({
       system: wiki(),
       users: ['a', 'b', 'c'].map((n) => member(n, 'terminated')),
@@ -98,8 +164,10 @@ describe('decideGuard', () => {
       recent: [],
       now: NOW,
     });
-    expect(plan.changes.every((c) => c.op === 'revoke')).toBe(true);
-    expect(plan.guard.count).toBe(0);
+    expect(plan.held.every((c) => c.op === 'revoke')).toBe(true);
+    expect(plan.held).toHaveLength(3);
+    expect(plan.changes).toEqual([]);
+    expect(plan.guard.verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
   });
 
   it('the window is resyncInterval back from now', () => {

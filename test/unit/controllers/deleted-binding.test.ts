@@ -1,0 +1,48 @@
+// An AccessBinding removed (a file deleted under `rollcall run --manifests`, or `kubectl delete` in a
+// cluster) arrives at the watch exactly as it was last seen: no new generation, no deletionTimestamp.
+// Its Users must still be reconciled at once, not at the next resync (which the frozen clock never
+// reaches here): the revoke lands in the real sqlite file.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestClock } from '../../../src/clock/clock.ts';
+import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
+import { Manager } from '../../../src/controllers/manager.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+
+const logger = pino({ level: 'silent' });
+
+describe('a deleted AccessBinding', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-deleted-binding-'));
+  let manager: Manager | undefined;
+  afterEach(async () => {
+    await manager?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('revokes what it granted right away', async () => {
+    const db = join(dir, 'directory.db');
+    const docs = (withOnCall: boolean) =>
+      [
+        `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, resyncInterval: 1h}\n`,
+        `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [staff]}]}\n`,
+        `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: on-call, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [prod-admins]}]}\n`,
+        `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [alice]}\n`,
+        ...(withOnCall ? [`apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: on-call, namespace: acme}\nspec: {role: on-call, users: [alice]}\n`] : []),
+        `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alice}\n`,
+      ].join('---\n');
+    writeFileSync(join(dir, 'company.yaml'), docs(true));
+    const store = MemoryStore.fromDirectory(dir, { watch: false, logger, clock: new TestClock(new Date('2031-03-02T09:00:00Z')) });
+    manager = new Manager({ store, logger, clock: new TestClock(new Date('2031-03-02T09:00:00Z')) });
+    await manager.start();
+    await manager.idle();
+    expect(describeDirectory(db).map((row) => row.groups)).toEqual([['prod-admins', 'staff']]);
+
+    writeFileSync(join(dir, 'company.yaml'), docs(false));
+    store.reload();
+    await manager.idle();
+    expect(describeDirectory(db).map((row) => row.groups)).toEqual([['staff']]);
+  });
+});
