@@ -3,7 +3,7 @@
 // User is deprovisioned everywhere.
 import { RetryableError, type AccountStatus, type Condition, type User, type UserStatus } from '../api/index.ts';
 import { accessWindow, desiredAccounts, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
-import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
+import { setCondition, statusEqual } from '../api/conditions.ts';
 import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { withFinalizer } from './finalizer.ts';
