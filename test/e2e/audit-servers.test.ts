@@ -63,8 +63,8 @@ async function postgresBackend(): Promise<Backend> {
     ],
     grant: (userName, group) => sql(`GRANT ${group} TO ${userName}`),
     revoke: (userName, group) => sql(`REVOKE ${group} FROM ${userName}`),
-    // The managed scope is membership in the marker role (spec.postgres.managedRole, by default rollcall_managed).
-    createOrphan: (userName) => sql(`CREATE ROLE ${userName} LOGIN IN ROLE rollcall_managed`),
+    // The managed scope is membership in the system's marker role (by default "rollcall:<namespace>/<name>").
+    createOrphan: (userName) => sql(`CREATE ROLE ${userName} LOGIN IN ROLE "rollcall:acme/${SYSTEM}"`),
     close: () => postgres.close(),
   };
 }
@@ -93,9 +93,9 @@ async function ldapBackend(): Promise<Backend> {
     ],
     grant: (userName, group) => member('add', userName, group),
     revoke: (userName, group) => member('delete', userName, group),
-    // OpenLDAP's managed-scope marker: businessCategory: rollcall-managed, one level under peopleDN.
+    // OpenLDAP's managed-scope marker: businessCategory: rollcall:<namespace>/<name>, one level under peopleDN.
     createOrphan: (userName) =>
-      asAdmin((client) => client.add(`uid=${userName},${slapd.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: userName, cn: userName, sn: userName, businessCategory: 'rollcall-managed' })),
+      asAdmin((client) => client.add(`uid=${userName},${slapd.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: userName, cn: userName, sn: userName, businessCategory: `rollcall:acme/${SYSTEM}` })),
     close: () => slapd.close(),
   };
 }
@@ -129,8 +129,8 @@ async function scimBackend(): Promise<Backend> {
     ],
     grant: async (userName, group) => void (await patchGroup(group, { op: 'add', path: 'members', value: [{ value: await idOf('Users', 'userName', userName) }] })),
     revoke: async (userName, group) => void (await patchGroup(group, { op: 'remove', path: `members[value eq ${JSON.stringify(await idOf('Users', 'userName', userName))}]` })),
-    // The SCIM managed-scope marker: externalId rollcall:<userName>.
-    createOrphan: async (userName) => void (await call('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, externalId: `rollcall:${userName}`, active: true })),
+    // The SCIM managed-scope marker: externalId rollcall:<namespace>/<name>:<userName>.
+    createOrphan: async (userName) => void (await call('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, externalId: `rollcall:acme/${SYSTEM}:${userName}`, active: true })),
     close: () => scim.close(),
   };
 }

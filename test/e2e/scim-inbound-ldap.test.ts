@@ -45,12 +45,12 @@ describe('inbound SCIM from scim2-client, provisioned into slapd', () => {
     throw new Error(`scim2-client ${args.join(' ')} failed: ${String((lastError as { stderr?: string }).stderr ?? lastError)}\n${rollcall.output().slice(-3000)}`);
   }
 
-  /** The entry Rollcall manages for this uid, read as slapd's administrator (undefined: no entry). */
+  /** The entry corp-ldap manages for this uid (its marker names the system), read as slapd's administrator (undefined: no entry). */
   async function ldapAccount(uid: string): Promise<LdapAccount | undefined> {
     const client = new Client({ url: slapd.url, timeout: 5000, connectTimeout: 2000 });
     await client.bind(slapd.adminDN, slapd.adminPassword);
     try {
-      const { searchEntries } = await client.search(slapd.peopleDN, { scope: 'one', filter: `(&(businessCategory=rollcall-managed)(uid=${uid}))`, attributes: ['sn', 'mail', 'pwdAccountLockedTime'] });
+      const { searchEntries } = await client.search(slapd.peopleDN, { scope: 'one', filter: `(&(businessCategory=rollcall:${namespace}/corp-ldap)(uid=${uid}))`, attributes: ['sn', 'mail', 'pwdAccountLockedTime'] });
       const entry = searchEntries[0];
       if (!entry) return undefined;
       const { searchEntries: groups } = await client.search(slapd.groupsDN, { scope: 'one', filter: `(member=${entry.dn})`, attributes: ['cn'] });
