@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, type ServerControl } from './test-server.ts';
+import { freePort, stopProcess, type ServerControl } from './test-server.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
@@ -67,7 +67,7 @@ export async function start(): Promise<ScimServer> {
       await stop();
       await launch();
     },
-    freeze: async () => void child?.kill('SIGSTOP'),
+    freeze: () => stopProcess(child?.pid),
     thaw: async () => void child?.kill('SIGCONT'),
     close: async () => {
       await stop();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
-import { freePort, type ServerControl } from './test-server.ts';
+import { freePort, stopProcess, type ServerControl } from './test-server.ts';
 
 export { freePort };
 
@@ -178,7 +178,7 @@ export async function start(tls?: SlapdTls): Promise<SlapdServer> {
       await stop();
       await launch();
     },
-    freeze: () => void child?.kill('SIGSTOP'),
+    freeze: () => stopProcess(child?.pid),
     thaw: () => void child?.kill('SIGCONT'),
     close: async () => {
       await stop();

@@ -1,4 +1,5 @@
 // What every real test server started by test/servers/* lets a test do with it.
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
 export interface ServerControl {
@@ -24,4 +25,21 @@ export function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
     });
   });
+}
+
+/**
+ * Stops a process with SIGSTOP and resolves once the kernel shows it stopped. kill() returns as soon
+ * as the signal is queued; on a busy machine the server's threads may still answer a request or two
+ * before they stop, and a test that expects a hung server would then see it answer.
+ */
+export async function stopProcess(pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  process.kill(pid, 'SIGSTOP');
+  const deadline = performance.now() + 5_000;
+  while (performance.now() < deadline) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // The state is the first field after the command name, which is in parentheses.
+    if (stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
