@@ -88,3 +88,23 @@ describe('file size limit', () => {
     expect(loadManifests(dir).errors).toEqual([]);
   });
 });
+
+describe('spec.attributes obeys the typed fields\' limits (one validation path)', () => {
+  const refused = (attributes: string) => errorsOf(userWith(`, attributes: ${attributes}`));
+  it('a value taken for a typed field has that field\'s limits and format', () => {
+    expect(refused(`{displayName: "${'x'.repeat(257)}"}`)).toEqual([expect.stringContaining("an attribute named like a typed field has that field's length limit: givenName 256")]);
+    expect(refused(`{manager: "${'x'.repeat(65)}", costCentre: "${'x'.repeat(300)}"}`)).toEqual([expect.stringContaining('manager 64')]);
+    expect(refused('{email: "not-an-email *)(x"}')).toEqual([expect.stringContaining('attributes.email must be an e-mail address')]);
+    expect(refused('{employeeType: admin}')).toEqual([expect.stringContaining('attributes.employeeType must be one of employee, contractor, vendor, service')]);
+  });
+  it('no control characters in any value or typed field, no over-long values, sane names', () => {
+    expect(refused('{phone: "+1 555\\r\\nmail: x"}')).toEqual([expect.stringMatching(/spec\.attributes\.phone: must not contain control characters/)]);
+    expect(refused('{note: "a\\u0000b"}')).toEqual([expect.stringMatching(/spec\.attributes\.note: must not contain control characters/)]);
+    expect(errorsOf(userWith(', displayName: "Ann\\nMallory"'))).toEqual([expect.stringMatching(/spec\.displayName: must not contain control characters/)]);
+    expect(refused(`{bio: "${'x'.repeat(1025)}"}`)).toEqual([expect.stringMatching(/spec\.attributes\.bio: .*1024/)]);
+    expect(refused('{"bad name": x}')).toEqual([expect.stringContaining('attribute names are letters, digits')]);
+  });
+  it('ordinary attributes pass', () => {
+    expect(refused('{displayName: "Ann Example", email: ann@example.org, employeeType: contractor, costCentre: "4711"}')).toEqual([]);
+  });
+});
