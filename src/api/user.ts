@@ -34,7 +34,7 @@ function attributeRules(): Array<{ rule: string; message: string; fieldPath: str
       fieldPath: '.attributes',
     },
     {
-      rule: `${has('email')} || self.attributes['email'].matches('^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$')`,
+      rule: `${has('email')} || self.attributes['email'].matches('^[^@ ]+@[^@ ]+[.][^@ ]+$')`,
       message: 'attributes.email must be an e-mail address, like spec.email',
       fieldPath: '.attributes',
     },
