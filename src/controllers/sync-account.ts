@@ -106,14 +106,21 @@ export async function syncAccount(
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);
     }
     const status = accountStatus(system.metadata.name, wanted, observed, previous, applied.length > 0, now);
+    const adoptionKey = `${systemKey}\u0000${desired.userName}`;
     if (adopted && applied.some((c) => c.op === 'adopt')) {
       status.adopted = adopted;
       status.adoptedAt = now.toISOString();
+      adoptionsOf(ctx).set(adoptionKey, { adopted, adoptedAt: status.adoptedAt });
       // The system says what it took over too: a team bringing a directory under Rollcall watches there.
       await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', 'AccountAdopted', `${desired.userName} adopted for User ${user.metadata.name} (${adopted})`);
-    } else if (previous?.adopted && observed) {
-      status.adopted = previous.adopted;
-      if (previous.adoptedAt) status.adoptedAt = previous.adoptedAt;
+    } else if (observed) {
+      const known = previous?.adopted ? { adopted: previous.adopted, adoptedAt: previous.adoptedAt } : adoptionsOf(ctx).get(adoptionKey);
+      if (known) {
+        status.adopted = known.adopted;
+        if (known.adoptedAt) status.adoptedAt = known.adoptedAt;
+      }
+    } else {
+      adoptionsOf(ctx).delete(adoptionKey);
     }
     if (refused.length) {
       status.message = refusalMessage(refused);
@@ -159,6 +166,19 @@ async function withSystemRefusals(connector: Connector, desired: DesiredAccount,
   if (refused.length === 0) return desired;
   const names = new Set(refused.map((r) => r.entitlement));
   return { ...desired, entitlements: desired.entitlements.filter((e) => !names.has(e)), refused: [...(desired.refused ?? []), ...refused] };
+}
+
+type Adoption = { adopted: NonNullable<AccountStatus['adopted']>; adoptedAt?: string };
+/**
+ * Adoptions this process made, per manager (keyed by its observed cache): a pass that started from a
+ * status read before the adopting pass's write (the informer lags our own writes) must not erase it.
+ */
+const adoptions = new WeakMap<object, Map<string, Adoption>>();
+
+function adoptionsOf(ctx: ControllerContext): Map<string, Adoption> {
+  let made = adoptions.get(ctx.observed);
+  if (made === undefined) adoptions.set(ctx.observed, (made = new Map()));
+  return made;
 }
 
 /** What the User's status says of the entitlements the system refused. */
