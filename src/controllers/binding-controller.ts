@@ -35,7 +35,8 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
         reason: expired ? 'ValidUntilPassed' : 'InForceWindow',
         message: expired ? `ended at ${new Date(window.endsAt!).toISOString()}` : 'not expired',
       },
-      ready(binding, !!role, pendingApproval, expired, notYet, window.startsAt),
+      ready(binding, !!role, pendingApproval, expired, notYet, window.startsAt, role ? [] : namespacesWithRole(ctx, binding)),
+      ...selectsEveryUser(binding, key.namespace, subjects),
     ];
     let conditions = binding.status?.conditions;
     for (const update of updates) conditions = setCondition(conditions, update, binding.metadata.generation, now);
@@ -43,6 +44,9 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
     if (window.endsAt !== undefined) status.accessEndsAt = new Date(window.endsAt).toISOString();
     if (role) status.approval = approvalStatus(approval, binding.status?.approval, now);
     if (!statusEqual(binding.status ?? {}, status)) {
+      const everyone = conditions?.find((c) => c.type === 'SelectsEveryUser' && c.status === 'True');
+      const wasEveryone = binding.status?.conditions?.some((c) => c.type === 'SelectsEveryUser' && c.status === 'True');
+      if (everyone && !wasEveryone) await ctx.store.recordEvent('AccessBinding', binding, 'Warning', 'SelectsEveryUser', everyone.message);
       await ctx.store.updateStatus('AccessBinding', key, status);
       await announceApproval(ctx, binding, status.approval, binding.status?.approval);
     }
@@ -76,8 +80,32 @@ async function announceApproval(ctx: ControllerContext, binding: AccessBinding, 
   }
 }
 
-function ready(binding: AccessBinding, roleExists: boolean, pendingApproval: boolean, expired: boolean, notYet: boolean, startsAt: number | undefined): ConditionUpdate {
-  if (!roleExists) return { type: 'Ready', status: 'False', reason: 'RoleNotFound', message: `AccessRole ${binding.spec.role} does not exist in this namespace` };
+/** Namespaces other than the binding's that hold an AccessRole of the name it asks for: a likely mix-up, worth saying. */
+function namespacesWithRole(ctx: ControllerContext, binding: AccessBinding): string[] {
+  const own = binding.metadata.namespace;
+  return [...new Set(ctx.store.list('AccessRole').filter((r) => r.metadata.name === binding.spec.role && r.metadata.namespace !== own).map((r) => r.metadata.namespace!))].sort();
+}
+
+/**
+ * An empty userSelector ({}, or no labels and no expressions) selects every User of the namespace,
+ * today's and tomorrow's: allowed, as in Kubernetes, but said, because it is rarely meant.
+ */
+function selectsEveryUser(binding: AccessBinding, namespace: string, subjects: number): ConditionUpdate[] {
+  const selector = binding.spec.userSelector;
+  const empty = selector !== undefined && Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+  if (empty) {
+    return [{ type: 'SelectsEveryUser', status: 'True', reason: 'EmptySelector', message: `spec.userSelector is empty: it selects every User in namespace ${namespace} (${subjects} now, and every User created later)` }];
+  }
+  // Shown only once it was true: most bindings never carry it.
+  const was = binding.status?.conditions?.some((c) => c.type === 'SelectsEveryUser' && c.status === 'True');
+  return was ? [{ type: 'SelectsEveryUser', status: 'False', reason: 'SelectorNarrowed', message: 'spec.userSelector names labels or expressions now' }] : [];
+}
+
+function ready(binding: AccessBinding, roleExists: boolean, pendingApproval: boolean, expired: boolean, notYet: boolean, startsAt: number | undefined, elsewhere: string[]): ConditionUpdate {
+  if (!roleExists) {
+    const hint = elsewhere.length ? `; an AccessRole of that name exists in namespace ${elsewhere.join(', ')}, but a binding uses only roles of its own namespace` : '';
+    return { type: 'Ready', status: 'False', reason: 'RoleNotFound', message: `AccessRole ${binding.spec.role} does not exist in this namespace${hint}` };
+  }
   if (pendingApproval) return { type: 'Ready', status: 'False', reason: 'PendingApproval', message: 'waiting for an approval (spec.approval)' };
   if (expired) return { type: 'Ready', status: 'False', reason: 'Expired', message: 'the grant has ended' };
   if (notYet) return { type: 'Ready', status: 'False', reason: 'NotYetValid', message: `the grant starts at ${new Date(startsAt!).toISOString()}` };
