@@ -5,7 +5,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // One module graph per worker instead of one per file: importing the tree for each of the 76 files
+      // took a third of the run (54 s -> 24 s). Files share no state; they pass in shuffled order.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
       // Alone on the machine: it measures event-loop stalls, which other tests' CPU would distort.
       { test: { name: 'scale', include: ['test/scale/**/*.test.ts'], testTimeout: 600_000, fileParallelism: false } },
       { test: { name: 'conformance', include: ['test/conformance/**/*.conformance.test.ts'], testTimeout: 60_000, hookTimeout: 300_000 } },
