@@ -2,7 +2,7 @@
 // from the files (watched for changes), seeded from the state file the previous run left.
 // Otherwise it runs against the cluster of a kubeconfig or the pod it runs in, with leader election.
 import type { Logger } from 'pino';
-import { printable, type User } from '../api/index.ts';
+import { printable, type Condition, type User } from '../api/index.ts';
 import { Manager } from '../controllers/manager.ts';
 import { startHealthServer } from '../process/health.ts';
 import { createLogger } from '../process/logger.ts';
@@ -182,13 +182,30 @@ interface PassOutcome {
   failed: string[];
   /** Accounts whose deprovision the deletion guard holds. */
   held: string[];
+  /** Declarations that work but are likely mistakes: the warnings their conditions carry. */
+  warnings: string[];
+}
+
+/** Conditions that warn a person while nothing fails: a selector taking everyone, a role not found, plaintext. */
+const WARNING_CONDITIONS: Record<string, (c: Condition) => boolean> = {
+  SelectsEveryUser: (c) => c.status === 'True',
+  Ready: (c) => c.status === 'False' && c.reason === 'RoleNotFound',
+  Insecure: (c) => c.status === 'True',
+};
+
+function warningsOf(kind: string, object: { metadata: { namespace?: string; name: string }; status?: { conditions?: Condition[] } }): string[] {
+  return (object.status?.conditions ?? [])
+    .filter((c) => WARNING_CONDITIONS[c.type]?.(c))
+    .map((c) => `${kind} ${object.metadata.namespace}/${object.metadata.name}: ${c.message}`);
 }
 
 /** What a converging pass left undone, read from the statuses the controllers wrote. */
 function passOutcome(store: Store): PassOutcome {
   const failed: string[] = [];
   const held: string[] = [];
+  const warnings = store.list('AccessBinding').flatMap((binding) => warningsOf('AccessBinding', binding));
   for (const system of store.list('ConnectedSystem')) {
+    warnings.push(...warningsOf('ConnectedSystem', system));
     const ready = system.status?.conditions?.find((c) => c.type === 'Ready');
     if (ready?.status === 'False' && ready.reason !== 'Suspended') failed.push(`ConnectedSystem ${system.metadata.namespace}/${system.metadata.name}: ${ready.message}`);
   }
@@ -199,10 +216,11 @@ function passOutcome(store: Store): PassOutcome {
       else if (account.message?.includes('held by the deletion guard')) held.push(what);
     }
   }
-  return { failed, held };
+  return { failed, held, warnings };
 }
 
-function printOutcome({ failed, held }: PassOutcome, out: Output): void {
+function printOutcome({ failed, held, warnings }: PassOutcome, out: Output): void {
+  if (warnings.length) out.line(`\n${warnings.length} warning(s):\n${warnings.map((w) => `  ${printable(w)}`).join('\n')}`);
   if (held.length) out.line(`\n${held.length} deprovision(s) held by the deletion guard (see the ConnectedSystem's DeletionGuardTripped condition to approve):\n${held.map((h) => `  ${printable(h)}`).join('\n')}`);
   if (failed.length) out.line(`\n${failed.length} failure(s); these accounts are not as declared:\n${failed.map((f) => `  ${printable(f)}`).join('\n')}`);
 }

@@ -47,6 +47,9 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
       const everyone = conditions?.find((c) => c.type === 'SelectsEveryUser' && c.status === 'True');
       const wasEveryone = binding.status?.conditions?.some((c) => c.type === 'SelectsEveryUser' && c.status === 'True');
       if (everyone && !wasEveryone) await ctx.store.recordEvent('AccessBinding', binding, 'Warning', 'SelectsEveryUser', everyone.message);
+      const missingRole = conditions?.find((c) => c.type === 'Ready' && c.reason === 'RoleNotFound');
+      const saidMissing = binding.status?.conditions?.find((c) => c.type === 'Ready' && c.reason === 'RoleNotFound');
+      if (missingRole && missingRole.message !== saidMissing?.message) await ctx.store.recordEvent('AccessBinding', binding, 'Warning', 'RoleNotFound', missingRole.message);
       await ctx.store.updateStatus('AccessBinding', key, status);
       await announceApproval(ctx, binding, status.approval, binding.status?.approval);
     }

@@ -4,12 +4,12 @@ import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { RetryableError, type ConnectedSystem } from '../api/index.ts';
+import type { ConnectedSystem } from '../api/index.ts';
 import { connectorFactory } from '../connectors/registry.ts';
 import type { Connector, KubernetesReach } from '../connectors/types.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import { Circuit } from './circuit.ts';
-import { CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
+import { CredentialsMissingError, CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
 
 interface Entry {
   name: string;
@@ -138,7 +138,7 @@ export class Connections {
       const key = { namespace, name: ref.name };
       const metadata = await this.#options.store.getSecretMetadata(key);
       const data = metadata === undefined ? undefined : await this.#options.store.getSecret(key);
-      if (metadata === undefined || data === undefined) throw new RetryableError(`Secret ${namespace}/${ref.name} named by ConnectedSystem ${system.metadata.name} does not exist yet`);
+      if (metadata === undefined || data === undefined) throw new CredentialsMissingError(`Secret ${namespace}/${ref.name} named by ConnectedSystem ${system.metadata.name} does not exist yet`);
       const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, system.metadata.name);
       if (refusal) throw new CredentialsRefusedError(`ConnectedSystem ${system.metadata.name}: ${refusal}`);
       Object.assign(out, data);
@@ -146,8 +146,8 @@ export class Connections {
     const caRef = system.spec.ldap?.caSecretRef;
     if (caRef) {
       const data = await this.#options.store.getSecret({ namespace, name: caRef.name });
-      if (!data) throw new RetryableError(`Secret ${namespace}/${caRef.name} named by ConnectedSystem ${system.metadata.name} (spec.ldap.caSecretRef) does not exist yet`);
-      if (data['ca.crt'] === undefined) throw new RetryableError(`Secret ${namespace}/${caRef.name} (spec.ldap.caSecretRef) has no key ca.crt`);
+      if (!data) throw new CredentialsMissingError(`Secret ${namespace}/${caRef.name} named by ConnectedSystem ${system.metadata.name} (spec.ldap.caSecretRef) does not exist yet`);
+      if (data['ca.crt'] === undefined) throw new CredentialsMissingError(`Secret ${namespace}/${caRef.name} (spec.ldap.caSecretRef) has no key ca.crt`);
       out['ca.crt'] = data['ca.crt'];
     }
     return out;

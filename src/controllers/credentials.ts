@@ -14,6 +14,18 @@ export class CredentialsRefusedError extends RetryableError {
   override name = 'CredentialsRefusedError';
 }
 
+/** A Secret named as credentials (or its CA) is not there, or lacks the key needed; clears once it is created. */
+export class CredentialsMissingError extends RetryableError {
+  override name = 'CredentialsMissingError';
+}
+
+/** The condition reason for a credentials problem, or undefined for any other failure. */
+export function credentialsReason(error: unknown): 'CredentialsRefused' | 'CredentialsMissing' | undefined {
+  if (error instanceof CredentialsRefusedError) return 'CredentialsRefused';
+  if (error instanceof CredentialsMissingError) return 'CredentialsMissing';
+  return undefined;
+}
+
 /**
  * Why the Secret may not serve as credentials for the object named `user` (a ConnectedSystem or an
  * IdentitySource of the Secret's namespace), or undefined when it may. `field` names the reference.

@@ -10,6 +10,7 @@ import { APPROVE_CHANGES_ANNOTATION, SOURCE_LABEL, planSourceSync, type SourcePl
 import { FeedError, Rejections } from '../sources/records.ts';
 import { AlreadyExistsError, keyOf, keyString, type ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
+import { credentialsReason } from './credentials.ts';
 import type { Reconciler } from './reconciler.ts';
 import { FeedReader } from './source-feed.ts';
 
@@ -55,7 +56,7 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
       plan = planSourceSync({ name: key.name, namespace: key.namespace, spec: source.spec, annotations: source.metadata.annotations }, mapped, ctx.store.list('User', key.namespace));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const reason = error instanceof FeedError ? 'FeedUnreadable' : 'FeedUnreachable';
+      const reason = credentialsReason(error) ?? (error instanceof FeedError ? 'FeedUnreadable' : 'FeedUnreachable');
       // Nobody is created, changed or terminated on a feed that could not be read.
       await writeStatus(ctx, source, {}, [{ type: 'Ready', status: 'False', reason, message }]);
       await ctx.store.recordEvent('IdentitySource', source, 'Warning', 'SyncFailed', message);

@@ -6,7 +6,7 @@ import { PermanentError, RetryableError, type IdentitySource } from '../api/inde
 import { FeedError, type FeedRecord, type Rejections } from '../sources/records.ts';
 import { parseCsv, parseJson } from '../sources/parse.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
-import { CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
+import { CredentialsMissingError, CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
 
 const TIMEOUT_MS = 30_000;
 
@@ -114,7 +114,7 @@ export async function sourceCredentials(store: Store, source: IdentitySource): P
   const key = { namespace: keyOf(source).namespace, name: ref.name };
   const metadata = await store.getSecretMetadata(key);
   const data = metadata === undefined ? undefined : await store.getSecret(key);
-  if (metadata === undefined || data === undefined) throw new RetryableError(`Secret ${ref.name} (spec.credentialsSecretRef) does not exist in namespace ${key.namespace}`);
+  if (metadata === undefined || data === undefined) throw new CredentialsMissingError(`Secret ${ref.name} (spec.credentialsSecretRef) does not exist in namespace ${key.namespace}`);
   const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, source.metadata.name);
   if (refusal) throw new CredentialsRefusedError(refusal);
   return data;

@@ -5,7 +5,7 @@
 import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, guardTripped, parseDuration, planAccount, planOrphans, type GuardDecision } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
-import { CredentialsRefusedError } from './credentials.ts';
+import { credentialsReason } from './credentials.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { orphanAuditLine } from './audit-trail.ts';
 import type { ControllerContext } from './context.ts';
@@ -168,13 +168,18 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   } catch (error) {
     const message = errorMessage(error);
     ctx.observed.forget(name);
-    // A Secret that does not opt in is not a connection failure: say which Secret and which label.
-    const refused = error instanceof CredentialsRefusedError;
+    // A missing Secret, or one that does not opt in, is not a connection failure: say which Secret
+    // and what it lacks, once as a Warning Event (a person has to act) and in the conditions.
+    const credentials = credentialsReason(error);
+    const said = system.status?.conditions?.find((c) => c.type === 'Ready');
+    if (credentials && (said?.reason !== credentials || said.message !== message)) {
+      await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', credentials, message);
+    }
     await writeStatus(
       ctx,
       system,
-      { type: 'Ready', status: 'False', reason: refused ? 'CredentialsRefused' : 'Unreachable', message },
-      { connected: { status: 'False', reason: refused ? 'CredentialsRefused' : 'ConnectionFailed', message } },
+      { type: 'Ready', status: 'False', reason: credentials ?? 'Unreachable', message },
+      { connected: { status: 'False', reason: credentials ?? 'ConnectionFailed', message } },
     );
     throw error;
   }

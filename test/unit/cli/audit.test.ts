@@ -1,24 +1,10 @@
 // `rollcall audit -f DIR` over what `rollcall run --manifests DIR` left: real sqlite system, real CLI.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditDocument } from '../../../src/cli/audit-report.ts';
-
-const ROLLCALL = join(import.meta.dirname, '..', '..', '..', 'bin', 'rollcall.js');
-
-function rollcall(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROLLCALL, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { rollcall } from '../../helpers/rollcall-cli.ts';
 
 describe('rollcall audit -f DIR', { timeout: 30_000 }, () => {
   let root = '';

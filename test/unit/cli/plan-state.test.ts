@@ -1,27 +1,13 @@
 // `rollcall plan -f DIR` in standalone mode reads the state file `rollcall run --manifests DIR` keeps
 // (by default .rollcall/<name of DIR>.state.json), so it plans what the next run will do: a User
 // removed from the files is a leaver to deprovision, not an orphan. It never writes the file.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanDocument } from '../../../src/cli/plan-document.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
-
-const ROLLCALL = join(import.meta.dirname, '..', '..', '..', 'bin', 'rollcall.js');
-
-function rollcall(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROLLCALL, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { rollcall } from '../../helpers/rollcall-cli.ts';
 
 describe('rollcall plan -f DIR reads the state rollcall run --manifests DIR keeps', { timeout: 30_000 }, () => {
   let root = '';

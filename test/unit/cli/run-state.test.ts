@@ -1,27 +1,13 @@
 // `rollcall run --manifests DIR --once`, run as a person would, several times with the files edited
 // in between: each run continues from the state file the previous one left, so what changed while
 // Rollcall was not running is acted on (a leaver, a lost system, a retention that ran out).
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
-
-const ROLLCALL = join(import.meta.dirname, '..', '..', '..', 'bin', 'rollcall.js');
-
-function rollcall(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROLLCALL, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { rollcall } from '../../helpers/rollcall-cli.ts';
 
 function capture() {
   const lines: string[] = [];

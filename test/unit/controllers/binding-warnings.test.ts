@@ -49,8 +49,11 @@ describe('binding warnings', () => {
   });
 
   it('a role that exists only in another namespace is named in RoleNotFound', async () => {
-    const { condition, reconcile } = harness([role('platform'), role('shared'), user('ann'), binding({ users: ['ann'] })]);
+    const { condition, events, reconcile } = harness([role('platform'), role('shared'), user('ann'), binding({ users: ['ann'] })]);
     await reconcile();
+    await reconcile();
+    // Said once as a Warning Event too: a person has to fix the name.
+    expect(events.filter((e) => e.reason === 'RoleNotFound')).toEqual([{ type: 'Warning', reason: 'RoleNotFound', message: expect.stringContaining('exists in namespace platform, shared') }]);
     expect(condition('Ready')).toMatchObject({
       status: 'False',
       reason: 'RoleNotFound',
