@@ -12,6 +12,8 @@ export interface ManifestError {
   name?: string;
   /** Path of the offending field, such as spec.validUntil or spec.grants[0].system; empty for the whole object. */
   field: string;
+  /** 1-based line in the file of the field (or of the document, when the field is not in the file). */
+  line?: number;
   message: string;
 }
 
@@ -20,7 +22,8 @@ export type ErrorContext = Omit<ManifestError, 'field' | 'message'>;
 export function formatManifestError(error: ManifestError): string {
   if (error.document === undefined) return `${error.file}: ${error.message}`;
   const subject = error.kind ? (error.name ? `${error.kind} "${error.name}"` : error.kind) : 'object';
-  const where = error.item === undefined ? `document ${error.document}` : `document ${error.document}, item ${error.item}`;
+  const line = error.line === undefined ? '' : `, line ${error.line}`;
+  const where = error.item === undefined ? `document ${error.document}${line}` : `document ${error.document}, item ${error.item}${line}`;
   const field = error.field ? `${error.field}: ` : '';
   return `${error.file}: ${subject} (${where}): ${field}${error.message}`;
 }

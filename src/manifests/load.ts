@@ -3,7 +3,8 @@
 // is collected, not just the first, so one run shows everything there is to fix.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { lineOfField } from './lines.ts';
 import { API_VERSION, KINDS, KIND_NAMES, type KindName } from '../api/index.ts';
 import { fieldPath, issueMessage, type ErrorContext, type ManifestError } from './errors.ts';
 import { unknownFields } from './unknown-fields.ts';
@@ -99,13 +100,15 @@ function manifestFiles(dir: string): string[] {
 function parseDocuments(text: string, file: string): { located: Located[]; errors: ManifestError[] } {
   const located: Located[] = [];
   const errors: ManifestError[] = [];
-  parseAllDocuments(text).forEach((doc, index) => {
+  const lineCounter = new LineCounter();
+  parseAllDocuments(text, { lineCounter }).forEach((doc, index) => {
     const where: ErrorContext = { file, document: index + 1 };
     const yamlError = doc.errors[0];
     if (yamlError) {
       errors.push({ ...where, field: '', message: `invalid YAML: ${yamlError.message.split('\n')[0]!.replace(/:$/, '')}` });
       return;
     }
+    const first = errors.length;
     let raw: unknown;
     try {
       raw = doc.toJS(); // refuses alias bombs ("Excessive alias count")
@@ -115,11 +118,9 @@ function parseDocuments(text: string, file: string): { located: Located[]; error
     }
     if (raw === null || raw === undefined) return;
     const prototypeKey = prototypeKeyPath(raw);
-    if (prototypeKey !== undefined) {
-      errors.push({ ...where, field: fieldPath(prototypeKey), message: 'the key "__proto__" is not allowed' });
-      return;
-    }
-    parseObject(raw, where, located, errors);
+    if (prototypeKey !== undefined) errors.push({ ...where, field: fieldPath(prototypeKey), message: 'the key "__proto__" is not allowed' });
+    else parseObject(raw, where, located, errors);
+    for (const error of errors.slice(first)) error.line = lineOfField(doc, lineCounter, error.item, error.field);
   });
   return { located, errors };
 }

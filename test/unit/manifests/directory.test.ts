@@ -60,7 +60,7 @@ describe('ManifestDirectory', () => {
     writeFileSync(join(dir, 'b.yaml'), userYaml('bob', { email: 'nope' }));
     writeFileSync(join(dir, 'c.yaml'), userYaml('carol', {}));
     expect(() => open({ watch: false }).load()).toThrow(
-      /a\.yaml: User "alice" \(document 1\): spec\.state: must be one of active, suspended, terminated\n.*b\.yaml: User "bob" \(document 1\): spec\.email: must be an e-mail address/,
+      /a\.yaml: User "alice" \(document 1, line 4\): spec\.state: must be one of active, suspended, terminated\n.*b\.yaml: User "bob" \(document 1, line 4\): spec\.email: must be an e-mail address/,
     );
     expect(store.list('User')).toEqual([]);
   });
@@ -108,7 +108,7 @@ describe('ManifestDirectory', () => {
 
     writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', { department: 'sales', state: 'retired' }));
     await until(() => lines.some((line) => String(line.msg).includes('keeping the previous state')));
-    expect(lines.map((line) => line.msg)).toContainEqual(expect.stringMatching(/alice\.yaml: User "alice" \(document 1\): spec\.state: must be one of active, suspended, terminated$/));
+    expect(lines.map((line) => line.msg)).toContainEqual(expect.stringMatching(/alice\.yaml: User "alice" \(document 1, line 4\): spec\.state: must be one of active, suspended, terminated$/));
     expect(store.get('User', alice)!.spec.department).toBe('eng');
 
     // Immutable fields are refused on change, like the CRD's transition rule.

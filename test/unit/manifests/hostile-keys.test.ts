@@ -1,5 +1,5 @@
 // The loader never crashes: keys that name JavaScript's own object machinery, alias bombs and
-// oversized files each give an error naming the file, the document and the field.
+// oversized files each give an error naming the file, the document, the line and the field.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ const errorsOf = (text: string) => parseManifests(text, 'hostile.yaml').errors.m
 describe('keys that name object machinery', () => {
   for (const key of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
     it(`"${key}" as an unknown spec field is an unknown field, named`, () => {
-      expect(errorsOf(userWith(`, ${key}: x`))).toEqual([`hostile.yaml: User "alice" (document 1): spec.${key}: unknown field`]);
+      expect(errorsOf(userWith(`, ${key}: x`))).toEqual([`hostile.yaml: User "alice" (document 1, line 4): spec.${key}: unknown field`]);
     });
     it(`"${key}" as an attribute name is an ordinary key`, () => {
       const { objects, errors } = parseManifests(userWith(`, attributes: {${key}: x}`), 'hostile.yaml');
@@ -27,17 +27,17 @@ describe('keys that name object machinery', () => {
 
   it('"__proto__" anywhere is refused by path, never becomes a prototype', () => {
     expect(errorsOf(userWith(', attributes: {__proto__: {polluted: yes}}'))).toEqual([
-      'hostile.yaml: object (document 1): spec.attributes.__proto__: the key "__proto__" is not allowed',
+      'hostile.yaml: object (document 1, line 4): spec.attributes.__proto__: the key "__proto__" is not allowed',
     ]);
-    expect(errorsOf(userWith('', ', labels: {__proto__: x}'))).toEqual(['hostile.yaml: object (document 1): metadata.labels.__proto__: the key "__proto__" is not allowed']);
+    expect(errorsOf(userWith('', ', labels: {__proto__: x}'))).toEqual(['hostile.yaml: object (document 1, line 3): metadata.labels.__proto__: the key "__proto__" is not allowed']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('one bad document does not hide the errors of the others', () => {
     const errors = errorsOf(`${userWith(', constructor: 1')}---\n${userWith(', attributes: {__proto__: x}').replace('alice,', 'bob,')}`);
     expect(errors).toHaveLength(2);
-    expect(errors[0]).toContain('(document 1): spec.constructor: unknown field');
-    expect(errors[1]).toContain('(document 2): spec.attributes.__proto__');
+    expect(errors[0]).toContain('(document 1, line 4): spec.constructor: unknown field');
+    expect(errors[1]).toContain('(document 2, line 9): spec.attributes.__proto__');
   });
 });
 
