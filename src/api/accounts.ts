@@ -81,4 +81,31 @@ export interface Capabilities {
    * while it holds entitlements, so create/delete/disable reduce to grants and revokes.
    */
   implicitAccounts?: boolean;
+  /**
+   * How the system compares names and values, when not exactly as strings (LDAP matching rules,
+   * PostgreSQL's 63-byte names, SCIM caseExact). The engine compares through it, so a spelling the
+   * system treats as the one it holds plans nothing, and two it treats as one are refused.
+   */
+  comparison?: Comparison;
+}
+
+/**
+ * The system's own notion of equality. Two spellings with one key are one name or value to the
+ * system. Pure functions of their arguments: the engine calls them and never sees the connector.
+ */
+export interface Comparison {
+  /** Why spellings are one, for messages: "LDAP cn matches ignoring case, width and extra spaces". */
+  rule: string;
+  /** The key under which the system finds an entitlement. Default: the name itself. */
+  entitlementKey?(entitlement: string): string;
+  /**
+   * The key of an attribute value as the system keeps it. Only for values the system does not keep
+   * as written: a value it keeps exactly is compared exactly, so a declared case fix is still made.
+   */
+  attributeKey?(attribute: string, value: string): string;
+  /**
+   * The value the system holds in an attribute the User does not declare, because its schema
+   * requires one (OpenLDAP's sn: the user name). Declared absence and this value compare equal.
+   */
+  attributeDefault?(attribute: string, userName: string): string | undefined;
 }

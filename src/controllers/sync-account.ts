@@ -1,8 +1,8 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
 // accountPlan), ask the deletion guard when the plan takes access away, apply.
-import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
+import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import type { Connector } from '../connectors/types.ts';
-import { accountPlan, type Refusal } from '../engine/index.ts';
+import { accountPlan, inDeclaredSpelling, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { logAudit } from './audit-trail.ts';
@@ -49,6 +49,7 @@ export async function syncAccount(
   let conflict: string | undefined;
   let adopted: AccountStatus['adopted'];
   let refused: Refusal[] = [];
+  let capabilities: Capabilities | undefined;
   try {
     const observed = await ctx.connections.use(system, async (connector) => {
       wanted = await withSystemRefusals(connector, desired, signal);
@@ -58,6 +59,7 @@ export async function syncAccount(
       // a create, and for an account Rollcall held (a legacy-marked leaver must still be cut off).
       const reread = cached === undefined || (cached === null && (desired.state === 'present' || (previous !== undefined && previous.state !== 'absent')));
       const before = reread ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
+      capabilities = connector.capabilities;
       const refusal = connector.refusal?.bind(connector);
       ctx.gate.knowRefusal(system, refusal);
       const plan = accountPlan(user, wanted, before, connector.capabilities, { adoption: system.spec.adoption, refusal });
@@ -105,7 +107,7 @@ export async function syncAccount(
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);
     }
-    const status = accountStatus(system.metadata.name, wanted, observed, previous, applied.length > 0, now);
+    const status = accountStatus(system.metadata.name, wanted, observed, previous, applied.length > 0, now, capabilities);
     const adoptionKey = `${systemKey}\u0000${desired.userName}`;
     if (adopted && applied.some((c) => c.op === 'adopt')) {
       status.adopted = adopted;
@@ -203,11 +205,14 @@ function accountStatus(
   previous: AccountStatus | undefined,
   changed: boolean,
   now: Date,
+  capabilities: Capabilities | undefined,
 ): AccountStatus {
+  const held = observed?.entitlements ?? [];
   const status: AccountStatus = {
     system,
     state: observed ? observed.state : 'absent',
-    entitlements: observed?.entitlements ?? [],
+    // As declared: the directory's `engineering` is the User's `Engineering` (Capabilities.comparison).
+    entitlements: capabilities ? inDeclaredSpelling(held, desired.entitlements, capabilities) : held,
     lastSyncTime: changed || !previous?.lastSyncTime ? now.toISOString() : previous.lastSyncTime,
   };
   if (observed?.id) status.id = observed.id;

@@ -3,7 +3,7 @@
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
 import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
-import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, guardTripped, parseDuration, planAccount, planOrphans, type GuardDecision } from '../engine/index.ts';
+import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, guardTripped, inDeclaredSpelling, parseDuration, planAccount, planOrphans, type GuardDecision } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { credentialsReason } from './credentials.ts';
 import { keyOf, keyString } from '../store/store.ts';
@@ -189,7 +189,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   const declared = new Set(users.map((u) => u.spec.userName));
   // Compared after the write-throughs made during the listing, and only for Users not in a reconcile
   // right now: a mover caught mid-change is not drift.
-  const { drifted, failing } = await compareWithStatus(ctx, system.metadata.name, users, ctx.observed.accounts(name));
+  const { drifted, failing } = await compareWithStatus(ctx, system.metadata.name, users, ctx.observed.accounts(name), listing.capabilities);
   const { orphans, changes } = planOrphans(listing.accounts, declared, system.spec.orphans, listing.capabilities);
   for (const orphan of orphans) {
     if (system.spec.orphans !== 'ignore') ctx.logger.info({ system: name, account: orphan.userName }, 'orphan account found');
@@ -278,7 +278,7 @@ type Extra = {
  * status recorded when Rollcall last synced them, i.e. changed by someone else. The Users are
  * re-queued right after, which reverts them. Failing: accounts whose last sync failed.
  */
-async function compareWithStatus(ctx: ControllerContext, system: string, users: User[], observed: ObservedAccount[]): Promise<{ drifted: number; failing: number }> {
+async function compareWithStatus(ctx: ControllerContext, system: string, users: User[], observed: ObservedAccount[], capabilities: Capabilities): Promise<{ drifted: number; failing: number }> {
   const byName = new Map(observed.map((a) => [a.userName, a]));
   let drifted = 0;
   let failing = 0;
@@ -292,7 +292,8 @@ async function compareWithStatus(ctx: ControllerContext, system: string, users: 
     }
     const actual = byName.get(user.spec.userName);
     const actualState = actual?.state ?? 'absent';
-    const sameEntitlements = (actual?.entitlements ?? []).join('\n') === (recorded.entitlements ?? []).join('\n');
+    // The status shows held entitlements in their declared spelling (inDeclaredSpelling).
+    const sameEntitlements = inDeclaredSpelling(actual?.entitlements ?? [], recorded.entitlements ?? [], capabilities).join('\n') === (recorded.entitlements ?? []).join('\n');
     if (actualState !== recorded.state || (actual && !sameEntitlements)) drifted++;
   }
   return { drifted, failing };

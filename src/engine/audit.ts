@@ -1,9 +1,10 @@
 // The access audit of one connected system, read off the engine's one plan (planSystemPass): what
 // the system holds against what is declared, plus the governance facts about the declarations
 // (expiring grants, separation-of-duties conflicts, approvals still pending). Pure: no I/O.
-import type { AccessBinding, AccessRole, User } from '../api/index.ts';
+import type { AccessBinding, AccessRole, Capabilities, User } from '../api/index.ts';
 import { approvalState } from './approval.ts';
 import { applicableBindings, inForce, type ApplicableBinding } from './binding.ts';
+import { holdsEntitlement } from './comparison.ts';
 import { resolveRole } from './roles.ts';
 import type { SystemPass, World } from './pass.ts';
 import { sameTenant } from './tenant.ts';
@@ -56,17 +57,15 @@ export function auditSystem({ pass, users, world, now, expiringWithinMs }: Audit
       findings.push({ kind: 'missing', userName: desired.userName, detail: 'declared account not present in the system' });
     }
     if (desired.state === 'present' && observed !== undefined) {
-      const held = new Set(observed.entitlements);
       for (const entitlement of desired.entitlements) {
-        if (!held.has(entitlement)) findings.push({ kind: 'missing', userName: desired.userName, entitlement, detail: 'declared entitlement not held' });
+        if (!holdsEntitlement(observed.entitlements, entitlement, pass.capabilities)) findings.push({ kind: 'missing', userName: desired.userName, entitlement, detail: 'declared entitlement not held' });
       }
       if (observed.state === 'disabled') findings.push({ kind: 'missing', userName: desired.userName, detail: 'declared account is disabled' });
     }
     if (observed === undefined) continue;
-    const wanted = new Set(desired.entitlements);
     for (const entitlement of observed.entitlements) {
-      if (wanted.has(entitlement)) continue;
-      findings.push(extraEntitlement(user, applicable, systemName, entitlement, at));
+      if (holdsEntitlement(desired.entitlements, entitlement, pass.capabilities)) continue;
+      findings.push(extraEntitlement(user, applicable, systemName, entitlement, at, pass.capabilities));
     }
     if (desired.state !== 'present' && observed.state === 'present' && observed.entitlements.length === 0) {
       findings.push({ kind: userEntitled(user, at) ? 'creep' : 'expired', userName: desired.userName, detail: `account present, declared ${desired.state}` });
@@ -104,8 +103,8 @@ export function auditSystem({ pass, users, world, now, expiringWithinMs }: Audit
 }
 
 /** An entitlement held that nothing declares: expired when a binding granted it and has ended (or the User has), else creep. */
-function extraEntitlement(user: User, applicable: ApplicableBinding[], system: string, entitlement: string, at: number): Finding {
-  const granting = applicable.filter((a) => a.role.grants.get(system)?.has(entitlement));
+function extraEntitlement(user: User, applicable: ApplicableBinding[], system: string, entitlement: string, at: number, capabilities: Capabilities): Finding {
+  const granting = applicable.filter((a) => holdsEntitlement([...(a.role.grants.get(system) ?? [])], entitlement, capabilities));
   const ended = granting.find((a) => a.endsAt !== undefined && a.endsAt <= at);
   if (ended?.revokedBy) {
     return { kind: 'expired', userName: user.spec.userName, entitlement, binding: ended.binding.metadata.name, role: ended.binding.spec.role, detail: `revoked by access review ${ended.revokedBy.review} (${ended.revokedBy.decidedBy})` };

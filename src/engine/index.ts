@@ -10,6 +10,7 @@ export { accountAttributes } from './attributes.ts';
 export { deprovisionedState, deleteAfterRetentionAt } from './deprovision.ts';
 export { desiredAccounts, activeSystems, grantsInForce } from './desired.ts';
 export { globPattern, splitAllowed } from './allowed.ts';
+export { ambiguousEntitlements, entitlementKeyOf, holdsEntitlement, inDeclaredSpelling, sameAttributeValue, type Ambiguity } from './comparison.ts';
 export { planChanges, planAccount, entitlementChanges, attributeChanges, revokeAll } from './plan.ts';
 export { decideOwnership, type OwnershipDecision } from './ownership.ts';
 export { planOrphans, type OrphanPolicy, type OrphanPlan } from './orphans.ts';

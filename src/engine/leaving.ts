@@ -1,5 +1,6 @@
 // When a User is on its way out, and how the engine sees it then.
-import type { AccountStatus, DesiredAccount, User } from '../api/index.ts';
+import type { AccountStatus, Capabilities, DesiredAccount, User } from '../api/index.ts';
+import { holdsEntitlement } from './comparison.ts';
 import { userEntitled, userNotYetValid } from './user.ts';
 
 /**
@@ -32,6 +33,7 @@ export function isRestoringDeprovision(recorded: AccountStatus | undefined, desi
  * Someone granted this entitlement by hand after Rollcall last synced the account (its status does
  * not list it): revoking it is drift correction, not a new loss of access, so the guard does not count it.
  */
-export function isRevertingHandGrant(recorded: AccountStatus | undefined, entitlement: string): boolean {
-  return recorded?.state === 'present' && !(recorded.entitlements ?? []).includes(entitlement);
+export function isRevertingHandGrant(recorded: AccountStatus | undefined, entitlement: string, capabilities: Capabilities): boolean {
+  // The status shows the declared spelling of what the system holds under another (comparison.ts).
+  return recorded?.state === 'present' && !holdsEntitlement(recorded.entitlements ?? [], entitlement, capabilities);
 }

@@ -3,6 +3,7 @@
 // prints it whole (planSystemPass), and an audit reads it: all three call these functions, so
 // what `plan` predicts is what `run` does.
 import type { AccessBinding, AccessReview, AccessRole, AccountChange, AdoptionPolicy, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, User } from '../api/index.ts';
+import { ambiguousEntitlements } from './comparison.ts';
 import { desiredAccounts } from './desired.ts';
 import { parseDuration } from './duration.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionCount, type GuardVerdict } from './guard.ts';
@@ -82,7 +83,10 @@ export interface AccountPlanOptions {
  */
 export function accountPlan(user: User, declared: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities, options: AccountPlanOptions = {}): AccountPlan {
   const { adoption = 'never', refusal } = options;
-  const refused = refusal ? declared.entitlements.flatMap((entitlement) => refusedOne(entitlement, refusal)) : [];
+  // Two names the system treats as one would be granted as one and seen as the other: refuse both.
+  const ambiguous = ambiguousEntitlements(declared.entitlements, capabilities).flatMap(({ entitlements, reason }) => entitlements.map((entitlement) => ({ entitlement, reason })));
+  const unambiguous = declared.entitlements.filter((e) => !ambiguous.some((r) => r.entitlement === e));
+  const refused = [...ambiguous, ...(refusal ? unambiguous.flatMap((entitlement) => refusedOne(entitlement, refusal)) : [])];
   const desired = refused.length === 0 ? declared : { ...declared, entitlements: declared.entitlements.filter((e) => !refused.some((r) => r.entitlement === e)) };
   const ownership = decideOwnership(desired, observed, adoption);
   if (ownership.kind === 'conflict') return { user, desired, observed, changes: [], refused, deprovisions: false, conflict: ownership.message };
@@ -92,7 +96,7 @@ export function accountPlan(user: User, declared: DesiredAccount, observed: Obse
   const changes: AccountChange[] = ownership.kind === 'adopt' ? [{ op: 'adopt', userName: desired.userName }] : [];
   changes.push(...planAccount(desired, adopted, capabilities));
   const recorded = user.status?.accounts?.find((a) => a.system === desired.system);
-  const takesAccess = changes.some((change) => change.op === 'disable' || change.op === 'delete' || (change.op === 'revoke' && !isRevertingHandGrant(recorded, change.entitlement)));
+  const takesAccess = changes.some((change) => change.op === 'disable' || change.op === 'delete' || (change.op === 'revoke' && !isRevertingHandGrant(recorded, change.entitlement, capabilities)));
   // An adopted account's existing access is not a loss Rollcall caused before, so its revokes and
   // disables count like any other; restoring a deprovision someone undid is drift only for our own.
   const deprovisions = takesAccess && (ownership.kind === 'adopt' || !isRestoringDeprovision(recorded, desired));
@@ -179,6 +183,8 @@ export interface SystemPassInput {
 
 export interface SystemPass {
   system: ConnectedSystem;
+  /** The connector's capabilities the pass was planned with: the audit compares in the system's terms too. */
+  capabilities: Capabilities;
   /** The listing the pass was planned from, for the audit (accounts of declared Users that nothing grants). */
   listing: readonly ObservedAccount[];
   accounts: AccountPlan[];
@@ -210,7 +216,7 @@ export function planSystemPass({ system, users, world, listing, others = [], cap
   const held: AccountChange[] = [];
   for (const account of accounts) (guard.verdict.tripped && account.deprovisions ? held : changes).push(...account.changes);
   (guard.verdict.tripped ? held : changes).push(...orphans.changes);
-  return { system, listing, accounts, orphans, guard, changes, held };
+  return { system, capabilities, listing, accounts, orphans, guard, changes, held };
 }
 
 /** The system's status shows its deletion guard tripped: it holds until approved (GuardInput.latched). */

@@ -1,13 +1,19 @@
 // planChanges(): the pure diff from observed accounts to desired ones, as ordered, idempotent steps.
 import type { AccountChange, Capabilities, DesiredAccount, ObservedAccount } from '../api/index.ts';
+import { entitlementKeyOf, sameAttributeValue } from './comparison.ts';
 
-/** Grants of what is wanted but missing, then revokes of what is held but unwanted: access never dips mid-move. */
+/**
+ * Grants of what is wanted but missing, then revokes of what is held but unwanted: access never dips
+ * mid-move. Compared in the system's terms: a held `engineering` is the declared `Engineering` when
+ * the system says so, and is neither granted again nor revoked.
+ */
 export function entitlementChanges(userName: string, want: readonly string[], have: readonly string[], capabilities: Capabilities): AccountChange[] {
   if (!capabilities.entitlements) return [];
-  const wanted = new Set(want);
-  const held = new Set(have);
-  const grants = [...wanted].filter((entitlement) => !held.has(entitlement)).sort();
-  const revokes = [...held].filter((entitlement) => !wanted.has(entitlement)).sort();
+  const key = entitlementKeyOf(capabilities);
+  const wanted = new Set(want.map(key));
+  const held = new Set(have.map(key));
+  const grants = [...new Set(want)].filter((entitlement) => !held.has(key(entitlement))).sort();
+  const revokes = [...new Set(have)].filter((entitlement) => !wanted.has(key(entitlement))).sort();
   return [
     ...grants.map((entitlement): AccountChange => ({ op: 'grant', userName, entitlement })),
     ...revokes.map((entitlement): AccountChange => ({ op: 'revoke', userName, entitlement })),
@@ -19,14 +25,15 @@ export function revokeAll(account: ObservedAccount, capabilities: Capabilities):
   return entitlementChanges(account.userName, [], account.entitlements, capabilities);
 }
 
-/** Only the attributes the system stores are compared; one it stores but the user no longer has becomes null. */
+/**
+ * Only the attributes the system stores are compared, in its terms (Capabilities.comparison); one it
+ * stores but the user no longer has becomes null.
+ */
 export function attributeChanges(desired: DesiredAccount, observed: ObservedAccount, capabilities: Capabilities): Record<string, string | null> {
   const changes: Record<string, string | null> = {};
   for (const name of capabilities.attributes) {
     const want = desired.attributes[name];
-    const have = observed.attributes[name];
-    if (want !== undefined && want !== have) changes[name] = want;
-    else if (want === undefined && have !== undefined) changes[name] = null;
+    if (!sameAttributeValue(name, want, observed.attributes[name], desired.userName, capabilities)) changes[name] = want ?? null;
   }
   return changes;
 }

@@ -36,8 +36,25 @@ export interface ConformanceTarget {
    * so for this target "hung" shows on a write, which waits for the lock.
    */
   readsNeverWait?: boolean;
+  /**
+   * Names as the server compares them (Capabilities.comparison): groups created out of band, and
+   * spellings of them. Absent for a system that compares names exactly.
+   */
+  spellings?: Spellings;
   /** Make the server hang without closing connections (SIGSTOP) and resume it. */
   freezeServer(): Promise<void>;
   thawServer(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface Spellings {
+  /** Creates an entitlement (group, group role) in the server out of band, named exactly so. */
+  createEntitlement(name: string): Promise<void>;
+  /** The name to create, and declared spellings the server treats as that very entitlement. */
+  held: string;
+  alike: readonly string[];
+  /** Two declarable names the server treats as one: refused together, the message naming both. */
+  ambiguous: readonly [string, string];
+  /** Two names that look alike but that the server keeps apart: both created, both granted. */
+  distinct?: readonly [string, string];
 }

@@ -2,6 +2,7 @@
 import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
 import { connectedSystemSpec } from '../../src/api/index.ts';
 import { escapeDNValue, escapeFilterValue } from '../../src/connectors/ldap/escape.ts';
+import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import { start, type SlapdServer } from '../servers/slapd.ts';
 import type { ConformanceTarget } from './harness.ts';
@@ -49,6 +50,15 @@ async function startTarget(): Promise<ConformanceTarget> {
       });
     },
     entitlements: ['engineering', 'vpn-users'],
+    // What slapd 2.5 really does with cn (caseIgnoreMatch): see src/connectors/ldap/matching.ts.
+    spellings: {
+      createEntitlement: (name) =>
+        asAdmin(server, (client) => client.add(`cn=${escapeDNValue(name)},${server.groupsDN}`, { objectClass: 'groupOfNames', cn: name, member: EMPTY_GROUP_PLACEHOLDER })),
+      held: '\u00c9quipe Platform',
+      alike: ['\u00e9quipe platform', 'E\u0301QUIPE   PLATFORM', ' \uff45\u0301quipe\u00a0platform ', '\u00e9quipe \uff50\uff4c\uff41\uff54\uff46\uff4f\uff52\uff4d'],
+      ambiguous: ['Engineering', 'engineering'],
+      distinct: ['stra\u00dfe', 'STRASSE'],
+    },
     attribute: 'displayName',
     canLogin: async (userName) => {
       // Set the password once only: slapd's ppolicy clears pwdAccountLockedTime whenever a

@@ -71,6 +71,14 @@ export async function startPostgresTarget(): Promise<PostgresTarget> {
     connectWith: (postgres, logger) => connectWith(postgres, logger),
     connect: ({ logger, credentials, timeoutMs }) => connectWith({}, logger, credentials, timeoutMs),
     entitlements: GROUP_ROLES,
+    // Quoted identifiers keep their case; PostgreSQL cuts every name to 63 bytes.
+    spellings: {
+      createEntitlement: async (name) => void (await admin(`CREATE ROLE ${pg.escapeIdentifier(name)} NOLOGIN`)),
+      held: 'auditors',
+      alike: [],
+      ambiguous: [`${'r'.repeat(63)}1`, `${'r'.repeat(63)}2`],
+      distinct: ['Reporting', 'reporting'],
+    },
     attribute: 'displayName',
     async canLogin(userName) {
       const { rows } = await admin('SELECT 1 FROM pg_roles WHERE rolname = $1', [userName]);

@@ -51,6 +51,13 @@ async function startTarget(): Promise<ConformanceTarget> {
       return factory({ system: 'conformance/scim', namespace: 'conformance', spec, credentials: credentials ?? { token: server.token }, logger, timeoutMs });
     },
     entitlements: GROUPS,
+    // RFC 7643: Group displayName is not caseExact.
+    spellings: {
+      createEntitlement: async (displayName) => void (await raw('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName })),
+      held: 'Design Team',
+      alike: ['design team', 'DESIGN TEAM'],
+      ambiguous: ['Design Team', 'design team'],
+    },
     attribute: 'displayName',
     // SCIM has no login of its own: the service provider lets a user in while `active` is true.
     canLogin: async (userName) => (await rawUser(userName))?.active === true,

@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError, type DesiredAccount, type ObservedAccount } from '../../src/api/index.ts';
 import type { Connector } from '../../src/connectors/types.ts';
+import { accountPlan, ambiguousEntitlements, entitlementChanges, inDeclaredSpelling } from '../../src/engine/index.ts';
+import { user } from '../unit/engine/fixtures.ts';
 import type { ConformanceTarget } from './harness.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
 
@@ -219,6 +221,73 @@ export function describeConformance(type: string, start: () => Promise<Conforman
         await again.close();
       }
     }, 60_000);
+
+    describe('compares names and values in the server terms (issue 11)', () => {
+      const dora = user('dora', { givenName: undefined, familyName: undefined, displayName: undefined, email: undefined });
+      const present = (entitlements: string[], attributes: Record<string, string> = {}): DesiredAccount => ({ ...account('dora', attributes), entitlements });
+      /** One pass as the User reconciler runs it: plan through the engine, apply every change, read back. */
+      const pass = async (desired: DesiredAccount) => {
+        const before = await connector.getAccount('dora', signal());
+        const plan = accountPlan(dora, desired, before, caps(), { refusal: connector.refusal?.bind(connector) });
+        for (const change of plan.changes) await connector.apply(change, signal());
+        return { plan, after: await connector.getAccount('dora', signal()) };
+      };
+      /** Converges, then proves a second pass plans nothing. */
+      const converge = async (desired: DesiredAccount) => {
+        const first = await pass(desired);
+        const second = await pass(desired);
+        expect(second.plan.changes).toEqual([]);
+        return first;
+      };
+
+      it('declared spellings the server treats as the held name converge, and a second pass plans nothing', async () => {
+        const spellings = target.spellings;
+        if (!spellings) return expect(entitlementChanges('dora', ['x'], ['x'], caps())).toEqual([]); // no spellings given for this server: a name is at least itself
+        await spellings.createEntitlement(spellings.held);
+        await converge(present([spellings.held]));
+        for (const spelling of spellings.alike) {
+          const { plan, after } = await converge(present([spelling]));
+          // The existing group is granted and kept: neither a grant of the spelling nor a revoke of the held name.
+          expect(plan.changes).toEqual([]);
+          expect(after?.entitlements).toEqual([spellings.held]);
+          expect(inDeclaredSpelling(after?.entitlements ?? [], [spelling], caps())).toEqual([spelling]);
+        }
+        // A spelling declared from the start, with nothing held yet: the grant finds the existing group.
+        await converge(present([]));
+        const [spelling = spellings.held] = spellings.alike;
+        const { plan, after } = await converge(present([spelling]));
+        expect(plan.changes).toEqual([{ op: 'grant', userName: 'dora', entitlement: spelling }]);
+        expect(after?.entitlements).toEqual([spellings.held]);
+      }, 60_000);
+
+      it('refuses two declared names the server treats as one, naming both, and stays put', async () => {
+        const spellings = target.spellings;
+        if (!spellings) return expect(entitlementChanges('dora', ['x'], ['x'], caps())).toEqual([]); // no spellings given for this server: a name is at least itself
+        const [a, b] = spellings.ambiguous;
+        const { plan, after } = await converge(present([a, b]));
+        expect(plan.refused.map((r) => r.entitlement).sort()).toEqual([a, b].sort());
+        for (const refusal of plan.refused) expect(refusal.reason).toContain(`${JSON.stringify([a, b].sort()[0])} and ${JSON.stringify([a, b].sort()[1])}`);
+        expect(after?.entitlements).toEqual([]);
+      }, 60_000);
+
+      it('keeps apart the names the server keeps apart', async () => {
+        const spellings = target.spellings;
+        if (!spellings?.distinct) return expect(ambiguousEntitlements(['x', 'x'], caps())).toEqual([]); // one name declared twice is not ambiguous
+        for (const name of spellings.distinct) await spellings.createEntitlement(name);
+        const { after } = await converge(present([...spellings.distinct]));
+        expect(after?.entitlements).toEqual([...spellings.distinct].sort());
+        await converge(present([]));
+      }, 60_000);
+
+      it('a declared familyName equal to the userName, or none, plans nothing on the second pass', async () => {
+        await converge(present([], { familyName: 'dora' }));
+        const { after } = await converge(present([]));
+        if (caps().attributes.includes('familyName')) expect(after).toBeDefined();
+        await converge(present([], { familyName: 'Explorer' }));
+        const { after: renamed } = await converge(present([], { familyName: 'dora' }));
+        if (caps().attributes.includes('familyName')) expect(renamed?.attributes['familyName']).toBe('dora');
+      }, 60_000);
+    });
 
     it('never puts a credential in an error message or a log line', async () => {
       const text = [...errorsSeen, ...logLines].join('\n');

@@ -63,11 +63,13 @@ export function memberOf(settings: LdapSettings, entry: Entry): Member {
 
 export function toObservedAccount(settings: LdapSettings, entry: Entry, entitlements: string[]): ObservedAccount {
   const userName = userNameOf(settings, entry) ?? '';
-  const fallbacks = settings.flavour.requiredFallbacks(userName);
   const attributes: Record<string, string> = {};
+  // Reported as held, a required fallback too (sn = the user name): dropping it made a declared
+  // familyName equal to the user name look missing on every pass. The engine counts the fallback
+  // equal to no declared value (Comparison.attributeDefault, matching.ts).
   for (const [canonical, ldapAttribute] of Object.entries(settings.attributeMap)) {
     const value = values(entry, ldapAttribute)[0];
-    if (value !== undefined && value !== fallbacks[ldapAttribute]) attributes[canonical] = value;
+    if (value !== undefined) attributes[canonical] = value;
   }
   return {
     userName,

@@ -12,6 +12,7 @@ import { attributeChanges, completeAttributes, newEntryAttributes } from './modi
 import { Recent } from '../recent.ts';
 import { LdapSession } from './session.ts';
 import type { LdapSettings } from './settings.ts';
+import { ldapComparison } from './matching.ts';
 
 const PAGE_SIZE = 500;
 
@@ -30,7 +31,7 @@ export class LdapConnector implements Connector {
     this.#settings = settings;
     this.#session = new LdapSession(settings.session);
     this.#logger = logger;
-    this.capabilities = { disable: true, entitlements: true, attributes: Object.keys(settings.attributeMap) };
+    this.capabilities = { disable: true, entitlements: true, attributes: Object.keys(settings.attributeMap), comparison: ldapComparison(settings) };
   }
 
   async check(signal: AbortSignal): Promise<void> {

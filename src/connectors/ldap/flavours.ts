@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Attribute, Change, type Entry } from 'ldapts';
 import { dnsDomainOf } from './dn.ts';
 import { first } from './entry.ts';
+import { caseIgnoreKey, caseOnlyKey } from './matching.ts';
 
 export interface Flavour {
   /** Attribute that holds Rollcall's userName. */
@@ -23,9 +24,12 @@ export interface Flavour {
   cnFollowsDisplayName: boolean;
   /**
    * Values for attributes the schema requires but the User may lack (OpenLDAP's person needs sn).
-   * Used instead of deleting the attribute, and not reported back as the canonical value.
+   * Used instead of deleting the attribute; reported back as it is, and the engine counts it equal to
+   * no value (Comparison.attributeDefault), so a familyName equal to the user name is stable too.
    */
   requiredFallbacks(userName: string): Record<string, string>;
+  /** How the server compares group names (cn), as a key and in words (matching.ts). */
+  groupNames: { rule: string; key(name: string): string };
   /** Active Directory groups may be empty; an OpenLDAP groupOfNames must keep one member. */
   groupsMayBeEmpty: boolean;
   /** The server keeps memberOf on every user entry (Active Directory); see groups.ts entriesListGroups. */
@@ -62,6 +66,7 @@ export const openldap: Flavour = {
   },
   cnFollowsDisplayName: true,
   requiredFallbacks: (userName) => ({ sn: userName }),
+  groupNames: { rule: 'LDAP cn matches ignoring case, character width, compatibility forms and extra spaces', key: caseIgnoreKey },
   groupsMayBeEmpty: false,
   memberOfOnEntries: false,
   stateAttributes: ['pwdAccountLockedTime'],
@@ -105,6 +110,7 @@ export const activeDirectory: Flavour = {
   },
   cnFollowsDisplayName: false,
   requiredFallbacks: () => ({}),
+  groupNames: { rule: 'Active Directory cn matches ignoring case', key: caseOnlyKey },
   groupsMayBeEmpty: true,
   memberOfOnEntries: true,
   stateAttributes: ['userAccountControl'],

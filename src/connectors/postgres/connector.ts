@@ -9,12 +9,17 @@ import { checkMarkerRole } from './marker.ts';
 import { applyChange } from './changes.ts';
 import { elevatedEntitlements } from './elevated.ts';
 import { KnownRoles } from './known.ts';
-import { roleNameProblem } from './names.ts';
+import { MAX_ROLE_NAME_BYTES, roleNameKey, roleNameProblem } from './names.ts';
 import type { Session } from './session.ts';
 import type { PostgresSettings } from './settings.ts';
 
 export class PostgresConnector implements Connector {
-  readonly capabilities: Capabilities = { disable: true, entitlements: true, attributes: [DISPLAY_NAME] };
+  readonly capabilities: Capabilities = {
+    disable: true,
+    entitlements: true,
+    attributes: [DISPLAY_NAME],
+    comparison: { rule: `PostgreSQL cuts role names to ${MAX_ROLE_NAME_BYTES} bytes`, entitlementKey: roleNameKey },
+  };
   readonly #settings: PostgresSettings;
   readonly #session: Session;
   readonly #logger: Logger;
@@ -66,6 +71,12 @@ export class PostgresConnector implements Connector {
   async refusedEntitlements(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]> {
     if (entitlements.length === 0) return [];
     return this.#session.run('check entitlements', signal, (sql) => elevatedEntitlements(sql, entitlements));
+  }
+
+  /** A name no role can have is never granted: sent anyway, PostgreSQL would cut it and grant another role. */
+  refusal(entitlement: string): string | undefined {
+    const problem = roleNameProblem(entitlement);
+    return problem && `the role name ${problem}`;
   }
 
   async apply(change: AccountChange, signal: AbortSignal): Promise<void> {

@@ -10,3 +10,18 @@ export function roleNameProblem(name: string): string | undefined {
   if (bytes > MAX_ROLE_NAME_BYTES) return `is ${bytes} bytes long; PostgreSQL role names have at most ${MAX_ROLE_NAME_BYTES}`;
   return undefined;
 }
+
+/**
+ * The role a name addresses: PostgreSQL cuts identifiers to their first 63 bytes, never inside a
+ * character, so two names alike in those bytes are one role. Quoted, as Rollcall sends them, case counts.
+ */
+export function roleNameKey(name: string): string {
+  let bytes = 0;
+  let kept = '';
+  for (const char of name) {
+    bytes += Buffer.byteLength(char, 'utf8');
+    if (bytes > MAX_ROLE_NAME_BYTES) break;
+    kept += char;
+  }
+  return kept;
+}

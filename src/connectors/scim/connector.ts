@@ -12,6 +12,11 @@ import type { ScimHttp } from './http.ts';
 import { isManaged, markerFor, ownerOf, USER_SCHEMA, type PatchOperation, type ScimUser } from './schema.ts';
 import { UserDirectory } from './users.ts';
 
+/** A displayName that is not caseExact, as the server compares it (RFC 7643 §2.2: case-insensitively). */
+function groupNameKey(displayName: string): string {
+  return displayName.toLowerCase();
+}
+
 export class ScimConnector implements Connector {
   readonly #http: ScimHttp;
   readonly #system: string;
@@ -35,7 +40,10 @@ export class ScimConnector implements Connector {
    */
   get capabilities(): Capabilities {
     const attributes = this.#features?.enterpriseUser ? [...CORE_ATTRIBUTES, ...ENTERPRISE_ATTRIBUTES] : [...CORE_ATTRIBUTES];
-    return { disable: true, entitlements: true, attributes };
+    // Until discovery says otherwise, RFC 7643's default for Group displayName: caseExact false.
+    const caseExact = this.#features?.groupNamesCaseExact ?? false;
+    const comparison = caseExact ? undefined : { rule: 'SCIM Group displayName is not caseExact', entitlementKey: groupNameKey };
+    return { disable: true, entitlements: true, attributes, ...(comparison ? { comparison } : {}) };
   }
 
   /** Discovery at construction is best effort: its failure resurfaces from the first real call. */
@@ -48,7 +56,7 @@ export class ScimConnector implements Connector {
   }
 
   async check(signal: AbortSignal): Promise<void> {
-    this.#features = await discoverFeatures(this.#http, signal);
+    this.#learn(await discoverFeatures(this.#http, signal));
     // Discovery endpoints may be public (RFC 7644 §4): prove the credentials on /Users too.
     await this.#http.send({ method: 'GET', path: ['Users'], query: { count: 1, attributes: 'id' }, what: 'check access' }, signal);
   }
@@ -80,7 +88,7 @@ export class ScimConnector implements Connector {
       }
       case 'grant': {
         const user = await this.#requireManaged(change.userName, signal);
-        if ((await this.#groups.namesOf(user.id, signal)).includes(change.entitlement)) return;
+        if ((await this.#groups.namesOf(user.id, signal)).some((name) => this.#groups.nameKey(name) === this.#groups.nameKey(change.entitlement))) return;
         return this.#groups.addMember(change.entitlement, user.id, features.patch, signal);
       }
       case 'revoke': {
@@ -112,8 +120,13 @@ export class ScimConnector implements Connector {
   }
 
   async #ready(signal: AbortSignal): Promise<ServerFeatures> {
-    this.#features ??= await discoverFeatures(this.#http, signal);
-    return this.#features;
+    return this.#features ?? this.#learn(await discoverFeatures(this.#http, signal));
+  }
+
+  #learn(features: ServerFeatures): ServerFeatures {
+    this.#features = features;
+    this.#groups.nameKey = features.groupNamesCaseExact ? (displayName) => displayName : groupNameKey;
+    return features;
   }
 
   async #create(account: DesiredAccount, features: ServerFeatures, signal: AbortSignal): Promise<void> {

@@ -1,11 +1,19 @@
 // What the server supports, from its discovery endpoints (RFC 7644 §4): whether its User type has
-// the enterprise extension, and whether it accepts PATCH (else Rollcall writes with PUT).
-import { ENTERPRISE_USER_SCHEMA, type ListResponse } from './schema.ts';
+// the enterprise extension, whether it accepts PATCH (else Rollcall writes with PUT), and whether it
+// compares group names with case (the Group schema's displayName caseExact).
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, type ListResponse } from './schema.ts';
 import type { ScimHttp } from './http.ts';
 
 export interface ServerFeatures {
   enterpriseUser: boolean;
   patch: boolean;
+  /** Group displayName is caseExact: `Engineering` and `engineering` are two groups. */
+  groupNamesCaseExact: boolean;
+}
+
+interface SchemaAttribute {
+  name?: string;
+  caseExact?: boolean;
 }
 
 interface ResourceType {
@@ -22,5 +30,13 @@ export async function discoverFeatures(http: ScimHttp, signal: AbortSignal): Pro
   const list = Array.isArray(body) ? body : (body?.Resources ?? []);
   const user = list.find((type) => type.name === 'User');
   const enterpriseUser = user?.schemaExtensions?.some((extension) => extension.schema === ENTERPRISE_USER_SCHEMA) ?? false;
-  return { enterpriseUser, patch };
+  return { enterpriseUser, patch, groupNamesCaseExact: await groupNamesCaseExact(http, signal) };
+}
+
+/** RFC 7643 §2.2: caseExact defaults to false, and §4.2 gives Group displayName none: without a schema to say otherwise, false. */
+async function groupNamesCaseExact(http: ScimHttp, signal: AbortSignal): Promise<boolean> {
+  const schema = await http.send({ method: 'GET', path: ['Schemas', GROUP_SCHEMA], what: 'read the Group schema' }, signal, [400, 404, 501]);
+  if (schema.status >= 300) return false;
+  const attributes = (schema.body as { attributes?: SchemaAttribute[] } | undefined)?.attributes ?? [];
+  return attributes.find((attribute) => attribute.name?.toLowerCase() === 'displayname')?.caseExact === true;
 }

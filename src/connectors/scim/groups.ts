@@ -12,6 +12,8 @@ export class GroupDirectory {
   readonly #system: string;
   readonly #pageSize: number;
   readonly #ids = new Map<string, string>();
+  /** How the server compares displayNames (ScimConnector sets it from discovery); exact until then. */
+  nameKey: (displayName: string) => string = (displayName) => displayName;
 
   constructor(http: ScimHttp, system: string, pageSize: number) {
     this.#http = http;
@@ -25,12 +27,22 @@ export class GroupDirectory {
     if (cached) return cached;
     const what = `look up group "${displayName}"`;
     const query = { filter: equals('displayName', displayName), attributes: 'displayName' };
+    const wanted = this.nameKey(displayName);
+    const alike: ScimGroup[] = [];
     for await (const group of pages<ScimGroup>(this.#http, 'Groups', query, this.#pageSize, what, signal)) {
-      // displayName compares case-insensitively on most servers: take only the exact name.
       if (group.displayName === displayName) {
         this.#ids.set(displayName, group.id);
         return group.id;
       }
+      if (this.nameKey(group.displayName) === wanted) alike.push(group);
+    }
+    // Not caseExact: the group the server holds under another spelling is the one declared.
+    if (alike.length === 1) {
+      this.#ids.set(displayName, alike[0]!.id);
+      return alike[0]!.id;
+    }
+    if (alike.length > 1) {
+      throw new PermanentError(`SCIM group "${displayName}" of ${this.#system} is ambiguous: ${alike.map((g) => JSON.stringify(g.displayName)).join(', ')} all match it; rename all but one there`);
     }
     throw new PermanentError(`SCIM group "${displayName}" does not exist in ${this.#system}: create it there, or correct the AccessRole that grants it`);
   }
