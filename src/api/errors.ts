@@ -12,6 +12,8 @@ export type FailureScope = 'system' | 'account';
 interface ErrorOptions {
   cause?: unknown;
   scope?: FailureScope;
+  /** The account attributes (Rollcall's names: email, displayName, ...) a refusal is about, when the connector can tell. */
+  attributes?: readonly string[];
 }
 
 /** Temporary: the system is down, slow, or busy. The work queue backs off and retries. */
@@ -19,10 +21,12 @@ export class RetryableError extends Error {
   override name = 'RetryableError';
   readonly retryAfterMs: number | undefined;
   readonly scope: FailureScope | undefined;
+  readonly attributes: readonly string[] | undefined;
   constructor(message: string, options?: ErrorOptions & { retryAfterMs?: number }) {
     super(message, options);
     this.retryAfterMs = options?.retryAfterMs;
     this.scope = options?.scope;
+    this.attributes = options?.attributes;
   }
 }
 
@@ -30,9 +34,11 @@ export class RetryableError extends Error {
 export class PermanentError extends Error {
   override name = 'PermanentError';
   readonly scope: FailureScope | undefined;
+  readonly attributes: readonly string[] | undefined;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.scope = options?.scope;
+    this.attributes = options?.attributes;
   }
 }
 
@@ -51,11 +57,16 @@ export function failureScope(error: unknown): FailureScope | undefined {
   return undefined;
 }
 
-/** The same failure with a more telling message (what it was about): kind, scope and timing kept. */
+/** The same failure with a more telling message (what it was about): kind, scope, attributes and timing kept. */
 export function withMessage(error: unknown, message: string): Error {
-  if (error instanceof RetryableError) return new RetryableError(message, { cause: error, scope: error.scope, retryAfterMs: error.retryAfterMs });
-  if (error instanceof PermanentError) return new PermanentError(message, { cause: error, scope: error.scope });
+  if (error instanceof RetryableError) return new RetryableError(message, { cause: error, scope: error.scope, attributes: error.attributes, retryAfterMs: error.retryAfterMs });
+  if (error instanceof PermanentError) return new PermanentError(message, { cause: error, scope: error.scope, attributes: error.attributes });
   return new Error(message, { cause: error });
+}
+
+/** The account attributes a failure is about, if the connector said. */
+export function failedAttributes(error: unknown): readonly string[] | undefined {
+  return error instanceof RetryableError || error instanceof PermanentError ? error.attributes : undefined;
 }
 
 export function errorMessage(error: unknown): string {

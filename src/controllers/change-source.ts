@@ -7,14 +7,22 @@ import { describeChange } from './describe.ts';
 import { readWorld } from './world.ts';
 import { keyOf } from '../store/store.ts';
 
-/** e.g. `User bob: grant db-admin (AccessRole dba, AccessBinding dba-team)`, `User bob: create account (spec.attributes.email, ...)`. */
-export function changeSource(ctx: Pick<ControllerContext, 'store' | 'clock'>, user: User, system: string, change: AccountChange): string {
-  return `User ${user.metadata.name}: ${describeChange(change)} (${declarationOf(ctx, user, system, change)})`;
+type Context = Pick<ControllerContext, 'store' | 'clock'>;
+
+/**
+ * e.g. `User bob: grant db-admin (AccessRole dba, AccessBinding dba-team)`, `User bob: create account
+ * (spec.attributes.email)`. `refused`: the attributes the system named in its refusal, if it did;
+ * otherwise every field the change sends is named.
+ */
+export function changeSource(ctx: Context, user: User, system: string, change: AccountChange, refused?: readonly string[]): string {
+  return `User ${user.metadata.name}: ${describeChange(change)} (${declarationOf(ctx, user, system, change, refused)})`;
 }
 
-function declarationOf(ctx: Pick<ControllerContext, 'store' | 'clock'>, user: User, system: string, change: AccountChange): string {
+function declarationOf(ctx: Context, user: User, system: string, change: AccountChange, refused: readonly string[] | undefined): string {
   if (change.op === 'create' || change.op === 'update') {
-    const attributes = Object.keys(change.op === 'create' ? change.account.attributes : change.attributes);
+    const sent = Object.keys(change.op === 'create' ? change.account.attributes : change.attributes);
+    const named = sent.filter((attribute) => refused?.includes(attribute));
+    const attributes = named.length ? named : sent;
     const fields = [...new Set(attributes.flatMap((attribute) => attributeFields(user, attribute)))];
     return fields.length ? fields.join(', ') : `spec.userName ${user.spec.userName}`;
   }

@@ -1,6 +1,6 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
 // accountPlan), ask the deletion guard when the plan takes access away, apply.
-import { errorMessage, failureScope, withMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
+import { errorMessage, failedAttributes, failureScope, withMessage, type AccountChange, type AccountStatus, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import type { Connector } from '../connectors/types.ts';
 import { accountPlan, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
@@ -89,7 +89,7 @@ export async function syncAccount(
         } catch (error) {
           ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'error' });
           // The system's own failure says nothing about this User; one of this change says where it came from.
-          throw failureScope(error) === 'system' ? error : withMessage(error, `${changeSource(ctx, user, system.metadata.name, change)} failed: ${errorMessage(error)}`);
+          throw failureScope(error) === 'system' ? error : withMessage(error, `${changeSource(ctx, user, system.metadata.name, change, failedAttributes(error))} failed: ${errorMessage(error)}`);
         }
         applied.push(change);
         await report(ctx, user, system.metadata.name, change);

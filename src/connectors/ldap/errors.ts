@@ -37,3 +37,16 @@ export function toConnectorError(error: unknown, system: string, what: string): 
   const scope = typeof code === 'string' && UNREACHABLE_CODES.has(code) ? 'system' : undefined;
   return new RetryableError(`LDAP ${what} on ${system} failed, will retry: ${detail}`, { cause: error, scope });
 }
+
+/**
+ * A refusal that names an LDAP attribute (slapd: "mail: value #0 invalid per syntax") says which of
+ * Rollcall's attributes it is about, through the system's attribute map, so the User's field is named.
+ */
+export function withRefusedAttributes(error: unknown, attributeMap: Record<string, string>): unknown {
+  if (!(error instanceof PermanentError)) return error;
+  const named = /refused: \w+ \(\d+\): ([\w;-]+): /.exec(error.message)?.[1]?.split(';')[0]?.toLowerCase();
+  const attributes = Object.entries(attributeMap)
+    .filter(([, ldap]) => ldap.toLowerCase() === named)
+    .map(([canonical]) => canonical);
+  return attributes.length ? new PermanentError(error.message, { cause: error.cause, scope: error.scope, attributes }) : error;
+}
