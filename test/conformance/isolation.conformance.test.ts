@@ -6,12 +6,13 @@
 // itself, the system and the field or declaration to fix, the circuits stay closed, and the run
 // exits 1. A system that is really down still opens its circuit.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Client } from 'ldapts';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { User } from '../../src/api/index.ts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
@@ -148,6 +149,13 @@ describe('one bad User beside 40 good ones, against slapd, PostgreSQL and scim2-
     expect(failure).toContain('only this account\'s request fails');
     // Its other systems are fine.
     expect(run.stdout).toMatch(/^bulky\s+active\s+False\s+2\/3\s/m);
+  });
+
+  it('the bad Users\' Ready condition blames their own sync, not an unavailable system', () => {
+    const state = JSON.parse(readFileSync(join(root, '.rollcall', `${basename(root)}.state.json`), 'utf8')) as { objects: { object: User }[] };
+    const ready = (name: string) => state.objects.find((o) => o.object.kind === 'User' && o.object.metadata.name === name)?.object.status?.conditions?.find((c) => c.type === 'Ready');
+    for (const name of ['umlaut', 'ghost', 'bulky']) expect(ready(name), name).toMatchObject({ status: 'False', reason: 'SyncFailed' });
+    expect(ready('good00')).toMatchObject({ status: 'True', reason: 'InSync' });
   });
 
   it('a system that is really down still opens its circuit', async () => {
