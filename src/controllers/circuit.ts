@@ -1,25 +1,30 @@
-// A per-system circuit breaker: after a system fails with a retryable error, calls to it fail
-// fast until a backoff delay has passed, so Users queued behind a dead system do not each wait
-// for a timeout and hold workers that other systems' Users need. The delay is measured on the
-// monotonic clock: it is about a real remote outage, not the domain date.
-import { RetryableError } from '../api/index.ts';
+// A per-system circuit breaker: after a system-level failure (see Connections.use for how one is
+// told from an account's), calls to it fail fast until a backoff delay has passed, so Users queued
+// behind a dead system do not each wait for a timeout and hold workers that other systems' Users
+// need. The delay is measured on the monotonic clock: it is about a real remote outage, not the
+// domain date.
+import { PermanentError, RetryableError } from '../api/index.ts';
 import { backoffDelay } from '../queue/backoff.ts';
 
 export class Circuit {
   #failures = 0;
   #openUntil = 0;
   #lastError = '';
+  /** Wrong credentials or a refused TLS certificate: fast failures say so as the permanent error they are. */
+  #permanent = false;
   readonly #now: () => number;
 
   constructor(now: () => number = () => performance.now()) {
     this.#now = now;
   }
 
-  /** Throws a RetryableError while the circuit is open. */
+  /** Throws while the circuit is open: a RetryableError, or a PermanentError if that is what opened it. */
   guard(system: string): void {
     const wait = this.#openUntil - this.#now();
+    if (wait <= 0) return;
     // The message stays the same while the circuit is open, so status is not rewritten on each retry.
-    if (wait > 0) throw new RetryableError(`${system} is unavailable: ${this.#lastError}`, { retryAfterMs: wait });
+    const message = `${system} is unavailable: ${this.#lastError}`;
+    throw this.#permanent ? new PermanentError(message, { scope: 'system' }) : new RetryableError(message, { retryAfterMs: wait, scope: 'system' });
   }
 
   succeeded(): void {
@@ -27,10 +32,11 @@ export class Circuit {
     this.#openUntil = 0;
   }
 
+  /** The system as a whole failed (the caller decided it was not one account's request): open. */
   failed(error: unknown): void {
-    if (!(error instanceof RetryableError)) return;
     this.#failures++;
-    this.#lastError = error.message.replace(/^\S+ is unavailable: /, '');
+    this.#permanent = error instanceof PermanentError;
+    this.#lastError = (error instanceof Error ? error.message : String(error)).replace(/^\S+ is unavailable: /, '');
     this.#openUntil = this.#now() + backoffDelay(this.#failures, { baseMs: 1000, maxMs: 60_000 });
   }
 }

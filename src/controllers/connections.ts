@@ -1,10 +1,11 @@
 // One live connector per ConnectedSystem, rebuilt when its spec or credentials change, with a
-// per-system concurrency limit so a slow or broken system never holds the others' workers.
+// per-system concurrency limit so a slow or broken system never holds the others' workers, and a
+// circuit that only a failure of the whole system opens, never one account's.
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import type { ConnectedSystem } from '../api/index.ts';
+import { RetryableError, failureScope, type ConnectedSystem } from '../api/index.ts';
 import { connectorFactory } from '../connectors/registry.ts';
 import type { Connector, KubernetesReach } from '../connectors/types.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
@@ -17,6 +18,16 @@ interface Entry {
   connector: Promise<Connector>;
   limit: PQueue;
   circuit: Circuit;
+  /** Retries of one account's ambiguous failure, one at a time, each with the system to itself. */
+  alone: PQueue;
+  /** The check in flight, shared by every call that asks whether the system answers. */
+  probe: Promise<unknown> | undefined;
+}
+
+/** A call made for one account's sake (a User's sync), so a failure can be blamed on that account. */
+export interface AccountUse {
+  /** The account's userName, for messages. */
+  account: string;
 }
 
 export interface ConnectionsOptions {
@@ -50,19 +61,75 @@ export class Connections {
   /**
    * Runs `fn` with the system's connector, within the system's concurrency limit. While the
    * system is failing, calls fail fast (see Circuit) instead of waiting for a timeout each.
+   *
+   * Only a failure of the system opens the circuit. The connector says which failures are whose
+   * (`FailureScope`); for an account's call it cannot tell about (a dropped connection, a timeout),
+   * the system is asked first (`check`): if it does not answer, the circuit opens; if it does, `fn`
+   * runs once more with the system to itself. Another account's request that killed a shared
+   * connection cannot hurt it there, so a bystander succeeds; a request that fails again on its own
+   * is this account's failure, retried later by the work queue without opening the circuit.
    */
-  async use<T>(system: ConnectedSystem, fn: (connector: Connector) => Promise<T>): Promise<T> {
+  async use<T>(system: ConnectedSystem, fn: (connector: Connector) => Promise<T>, forAccount?: AccountUse): Promise<T> {
     const entry = await this.#entry(system);
     entry.circuit.guard(entry.name);
-    return entry.limit.add(async () => {
-      entry.circuit.guard(entry.name);
+    try {
+      const result = (await entry.limit.add(async () => {
+        entry.circuit.guard(entry.name);
+        return fn(await entry.connector);
+      })) as T;
+      entry.circuit.succeeded();
+      return result;
+    } catch (error) {
+      if (forAccount && isAmbiguous(error)) return this.#isolate(entry, fn, error, forAccount);
+      throw this.#failed(entry, error, !forAccount);
+    }
+  }
+
+  /** After an account's ambiguous failure: is the system down, or was it this request? */
+  async #isolate<T>(entry: Entry, fn: (connector: Connector) => Promise<T>, first: unknown, { account }: AccountUse): Promise<T> {
+    if (!(await this.#answers(entry))) throw this.#failed(entry, first, true);
+    try {
+      const result = await this.#alone(entry, async () => fn(await entry.connector));
+      entry.circuit.succeeded();
+      return result;
+    } catch (error) {
+      if (!isAmbiguous(error)) throw this.#failed(entry, error, false);
+      if (!(await this.#answers(entry))) throw this.#failed(entry, error, true);
+      this.#options.logger.warn({ system: entry.name, account, reason: (error as Error).message }, 'one account\'s request fails while the system answers others; the circuit stays closed');
+      const message = `${(error as Error).message} (only this account's request fails: ${entry.name} answers others)`;
+      throw new RetryableError(message, { cause: error, scope: 'account' });
+    }
+  }
+
+  /** Opens the circuit if `error` is the system's (an ambiguous one counts as such when `ambiguousIsSystem`); returns it. */
+  #failed(entry: Entry, error: unknown, ambiguousIsSystem: boolean): unknown {
+    if (failureScope(error) === 'system' || (ambiguousIsSystem && isAmbiguous(error))) entry.circuit.failed(error);
+    return error;
+  }
+
+  /** Whether the system answers a check now. Calls that ask at the same time share one check. */
+  async #answers(entry: Entry): Promise<boolean> {
+    entry.probe ??= entry.connector
+      .then((connector) => connector.check(new AbortController().signal))
+      .finally(() => {
+        entry.probe = undefined;
+      });
+    return entry.probe.then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Runs `task` once every call in the system's limit has finished and while none starts. */
+  #alone<T>(entry: Entry, task: () => Promise<T>): Promise<T> {
+    return entry.alone.add(async () => {
+      entry.limit.pause();
       try {
-        const result = await fn(await entry.connector);
-        entry.circuit.succeeded();
-        return result;
-      } catch (error) {
-        entry.circuit.failed(error);
-        throw error;
+        await entry.limit.onPendingZero();
+        entry.circuit.guard(entry.name);
+        return await task();
+      } finally {
+        entry.limit.start();
       }
     }) as Promise<T>;
   }
@@ -107,7 +174,15 @@ export class Connections {
     connector.catch(() => {
       if (this.#entries.get(name)?.connector === connector) this.#entries.delete(name);
     });
-    const entry = { name, fingerprint, connector, limit: new PQueue({ concurrency: this.#options.perSystemConcurrency ?? 4 }), circuit: new Circuit() };
+    const entry: Entry = {
+      name,
+      fingerprint,
+      connector,
+      limit: new PQueue({ concurrency: this.#options.perSystemConcurrency ?? 4 }),
+      circuit: new Circuit(),
+      alone: new PQueue({ concurrency: 1 }),
+      probe: undefined,
+    };
     this.#entries.set(name, entry);
     return entry;
   }
@@ -152,4 +227,13 @@ export class Connections {
     }
     return out;
   }
+}
+
+/**
+ * A failure that does not say whose it is: a RetryableError without a scope (a dropped connection,
+ * a timeout, a 500). A call made for no account in particular (a listing, a check) counts it as the
+ * system's, as before scopes existed.
+ */
+function isAmbiguous(error: unknown): boolean {
+  return error instanceof RetryableError && error.scope === undefined;
 }

@@ -1,11 +1,12 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
 // accountPlan), ask the deletion guard when the plan takes access away, apply.
-import { PermanentError, errorMessage, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
+import { errorMessage, failedAttributes, failureScope, withMessage, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import type { Connector } from '../connectors/types.ts';
 import { accountPlan, inDeclaredSpelling, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { logAudit } from './audit-trail.ts';
+import { changeSource } from './change-source.ts';
 import type { ControllerContext } from './context.ts';
 import { describeChange, eventReason } from './describe.ts';
 
@@ -50,10 +51,13 @@ export async function syncAccount(
   let adopted: AccountStatus['adopted'];
   let refused: Refusal[] = [];
   let capabilities: Capabilities | undefined;
+  let attempts = 0;
   try {
     const observed = await ctx.connections.use(system, async (connector) => {
+      // Connections may run this once more after an ambiguous failure; what the first try wrote is
+      // not in the cache yet, so the second reads the account again.
+      const cached = attempts++ === 0 ? ctx.observed.get(systemKey, desired.userName) : undefined;
       wanted = await withSystemRefusals(connector, desired, signal);
-      const cached = ctx.observed.get(systemKey, desired.userName);
       // A listing holds only this system's accounts: "absent" there may still be an account with this
       // userName that is someone else's, legacy-marked or unmanaged. Read it when that matters: before
       // a create, and for an account Rollcall held (a legacy-marked leaver must still be cut off).
@@ -86,7 +90,8 @@ export async function syncAccount(
           ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'success' });
         } catch (error) {
           ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'error' });
-          throw error;
+          // The system's own failure says nothing about this User; one of this change says where it came from.
+          throw failureScope(error) === 'system' ? error : withMessage(error, `${changeSource(ctx, user, system.metadata.name, change, failedAttributes(error))} failed: ${errorMessage(error)}`);
         }
         applied.push(change);
         await report(ctx, user, system.metadata.name, change);
@@ -97,7 +102,7 @@ export async function syncAccount(
       const after = await connector.getAccount(desired.userName, signal);
       ctx.observed.set(systemKey, desired.userName, after ?? null);
       return after;
-    });
+    }, { account: desired.userName });
     announce(ctx, user, system.metadata.name, applied);
     if (conflict !== undefined) {
       const message = `${system.metadata.name}: ${conflict}`;
@@ -140,9 +145,9 @@ export async function syncAccount(
     if (previous?.message !== message) {
       await ctx.store.recordEvent('User', user, 'Warning', 'SyncFailed', `${system.metadata.name}: ${message}`);
     }
-    // What the cache holds may be stale now: this account if the system refused a change to it,
-    // the whole system if it could not be reached (its next listing refreshes it).
-    if (error instanceof PermanentError) ctx.observed.invalidate(systemKey, desired.userName);
+    // What the cache holds may be stale now: this account if the failure was its own (a change the
+    // system refused), the whole system if it could not be reached (its next listing refreshes it).
+    if (failureScope(error) === 'account') ctx.observed.invalidate(systemKey, desired.userName);
     else ctx.observed.forget(systemKey);
     // An adoption that went through before the failure stays on record: the next pass finds the account already ours.
     const adoptedNow = adopted !== undefined && applied.some((c) => c.op === 'adopt');

@@ -1,7 +1,7 @@
 // The User reconciler: the unit of work. Reads the world, drives every system's account to the
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
-import { RetryableError, type AccountStatus, type Condition, type User, type UserStatus } from '../api/index.ts';
+import { RetryableError, failureScope, type AccountStatus, type Condition, type User, type UserStatus } from '../api/index.ts';
 import { accessWindow, desiredAccounts, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import type { ObjectKey } from '../store/store.ts';
@@ -56,7 +56,9 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const suspendedHolders = user.metadata.deletionTimestamp === undefined ? [] : world.systems.filter((s) => s.spec.suspend && heldSystems(user).has(s.metadata.name));
   const waiting = suspendedHolders.map((s) => `${s.metadata.name}: spec.suspend is true; the account is deprovisioned once the system resumes`);
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
-  const status = buildStatus(user, accounts, desired.length + waiting.length, [...failed, ...conflicts], held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now);
+  // Ready names a system unavailable only if one is; failures that are all this User's own say so.
+  const onlyOwnFailures = results.every((r) => r.error === undefined || failureScope(r.error) === 'account');
+  const status = buildStatus(user, accounts, desired.length + waiting.length, [...failed, ...conflicts], held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now, onlyOwnFailures);
   status.conditions = await refusedCondition(ctx, user, results, status.conditions, now);
   if (conflicts.length) {
     // An account with this userName that another owner holds: named per system, for a person to settle.
@@ -140,9 +142,10 @@ function buildStatus(
   accessEndsAt: Date | undefined,
   leaving: boolean,
   now: Date,
+  onlyOwnFailures: boolean,
 ): UserStatus {
   const ready = total - failed.length - held.length - waiting.length;
-  const condition = readyCondition(failed, held, waiting, leaving, total);
+  const condition = readyCondition(failed, held, waiting, leaving, total, onlyOwnFailures);
   const status: UserStatus = {
     observedGeneration: user.metadata.generation,
     systems: `${ready}/${total}`,
@@ -166,8 +169,8 @@ function buildStatus(
   return status;
 }
 
-function readyCondition(failed: string[], held: string[], waiting: string[], leaving: boolean, total: number) {
-  if (failed.length) return { type: 'Ready', status: 'False' as const, reason: 'SystemUnavailable', message: failed.join('; ') };
+function readyCondition(failed: string[], held: string[], waiting: string[], leaving: boolean, total: number, onlyOwnFailures: boolean) {
+  if (failed.length) return { type: 'Ready', status: 'False' as const, reason: onlyOwnFailures ? 'SyncFailed' : 'SystemUnavailable', message: failed.join('; ') };
   if (held.length) return { type: 'Ready', status: 'False' as const, reason: 'DeletionGuardTripped', message: held.join('; ') };
   if (waiting.length) return { type: 'Ready', status: 'False' as const, reason: 'SystemSuspended', message: waiting.join('; ') };
   if (leaving) return { type: 'Ready', status: 'True' as const, reason: 'Deprovisioned', message: `access removed in ${total} system(s)` };

@@ -33,3 +33,19 @@ function defaultDisplayName(givenName: string | undefined, familyName: string | 
   if (givenName === undefined && familyName === undefined) return undefined;
   return `${givenName ?? ''} ${familyName ?? ''}`.trim();
 }
+
+/**
+ * The User's field(s) an account attribute comes from, as a person finds them in the manifest:
+ * `spec.email` for a typed field, `spec.attributes.mail` for a free one; a displayName made of the
+ * two names points at both. The same precedence as accountAttributes: a typed field wins. Empty
+ * when the User does not set it.
+ */
+export function attributeFields(user: User, attribute: string): string[] {
+  const spec = user.spec as Record<string, unknown>;
+  const set = (name: string) => typeof spec[name] === 'string' && spec[name] !== '';
+  if ((CANONICAL_ATTRIBUTES as readonly string[]).includes(attribute) && set(attribute)) return [`spec.${attribute}`];
+  if (attribute === 'displayName' && (spec['givenName'] !== undefined || spec['familyName'] !== undefined)) {
+    return ['givenName', 'familyName'].filter((name) => spec[name] !== undefined).map((name) => `spec.${name}`);
+  }
+  return user.spec.attributes?.[attribute] ? [`spec.attributes.${attribute}`] : [];
+}

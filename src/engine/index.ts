@@ -6,7 +6,7 @@ export { resolveRole, type ResolvedRole } from './roles.ts';
 export { approvalState, approvedFor, scopeChanges, scopeOf, type ApprovalState, type ApprovalStateName } from './approval.ts';
 export { applicableBindings, bindingSelectsUser, bindingWindow, inForce, type ApplicableBinding } from './binding.ts';
 export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
-export { accountAttributes } from './attributes.ts';
+export { accountAttributes, attributeFields } from './attributes.ts';
 export { deprovisionedState, deleteAfterRetentionAt } from './deprovision.ts';
 export { desiredAccounts, activeSystems, grantsInForce } from './desired.ts';
 export { globPattern, splitAllowed } from './allowed.ts';

@@ -33,9 +33,9 @@ export function installSlapd(): void {
 }
 
 
-function config(dir: string, adminPassword: string, tls?: SlapdTls): string {
+function config(dir: string, adminPassword: string, tls?: SlapdTls, globalLines = ''): string {
   const tlsLines = tls ? `TLSCACertificateFile ${tls.caFile}\nTLSCertificateFile ${tls.certFile}\nTLSCertificateKeyFile ${tls.keyFile}\n` : '';
-  return `${tlsLines}include /etc/ldap/schema/core.schema
+  return `${tlsLines}${globalLines}include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 include /etc/ldap/schema/nis.schema
@@ -132,13 +132,14 @@ export interface SlapdTls {
   keyFile: string;
 }
 
-export async function start(tls?: SlapdTls): Promise<SlapdServer> {
+/** `globalLines`: slapd.conf directives of the global section, e.g. a `sockbuf_max_incoming_auth` limit. */
+export async function start(tls?: SlapdTls, globalLines?: string): Promise<SlapdServer> {
   installSlapd();
   const dir = await mkdtemp(join(tmpdir(), 'rollcall-slapd-'));
   const adminPassword = `admin-${crypto.randomUUID()}`;
   const adminDN = `cn=admin,${SUFFIX}`;
   await mkdir(join(dir, 'data'));
-  await writeFile(join(dir, 'slapd.conf'), config(dir, adminPassword, tls), { mode: 0o600 });
+  await writeFile(join(dir, 'slapd.conf'), config(dir, adminPassword, tls, globalLines), { mode: 0o600 });
   await writeFile(join(dir, 'base.ldif'), BASE_LDIF);
   execFileSync('/usr/sbin/slapadd', ['-q', '-f', join(dir, 'slapd.conf'), '-l', join(dir, 'base.ldif')], { stdio: 'pipe' });
   const port = await freePort();

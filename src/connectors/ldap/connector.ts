@@ -11,6 +11,7 @@ import { allMemberships, entriesListGroups, groupsFromMemberOf, groupsOf, groupT
 import { attributeChanges, completeAttributes, newEntryAttributes } from './modifications.ts';
 import { Recent } from '../recent.ts';
 import { LdapSession } from './session.ts';
+import { withRefusedAttributes } from './errors.ts';
 import type { LdapSettings } from './settings.ts';
 import { ldapComparison } from './matching.ts';
 
@@ -86,7 +87,9 @@ export class LdapConnector implements Connector {
   }
 
   async apply(change: AccountChange, signal: AbortSignal): Promise<void> {
-    await this.#session.run(change.op, signal, (client) => this.#apply(client, change));
+    await this.#session.run(change.op, signal, (client) => this.#apply(client, change)).catch((error: unknown) => {
+      throw withRefusedAttributes(error, this.#settings.attributeMap);
+    });
     this.#logger.debug({ system: this.#settings.system, op: change.op, userName: 'account' in change ? change.account.userName : change.userName }, 'LDAP change applied');
   }
 

@@ -59,7 +59,9 @@ export class ScimHttp {
       } catch (error) {
         if (error instanceof PermanentError) throw error;
         const reason = deadline.aborted && !signal.aborted ? `no answer within ${timeoutMs} ms` : signal.aborted ? 'aborted' : networkReason(error);
-        throw new RetryableError(`SCIM ${request.what} on ${system} failed: ${reason}`, { cause: error });
+        // Nobody answering at that address is the system's; a reset or a timeout may be this request's.
+        const scope = UNREACHABLE_CODES.has(networkCode(error) ?? '') ? 'system' : undefined;
+        throw new RetryableError(`SCIM ${request.what} on ${system} failed: ${reason}`, { cause: error, scope });
       }
       if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) return response;
       const failure = scimFailure(system, request.what, response.status, response.body, response.retryAfterMs);
@@ -134,6 +136,13 @@ export function retryAfterMs(header: string | null, responseDate: string | null 
   const at = Date.parse(header);
   const sent = responseDate ? Date.parse(responseDate) : Number.NaN;
   return Number.isNaN(at) || Number.isNaN(sent) ? undefined : Math.max(0, at - sent);
+}
+
+/** Socket codes that say nobody answers at that address. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function networkCode(error: unknown): string | undefined {
+  return (error as { cause?: { code?: string } })?.cause?.code;
 }
 
 function networkReason(error: unknown): string {

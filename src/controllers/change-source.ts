@@ -1,0 +1,36 @@
+// Where a change to an account came from, in the words of the manifests: so a failed change names
+// the User, and the field or declaration a person would edit to fix it, beside the system's refusal.
+import type { AccountChange, User } from '../api/index.ts';
+import { attributeFields, changeCause } from '../engine/index.ts';
+import type { ControllerContext } from './context.ts';
+import { describeChange } from './describe.ts';
+import { readWorld } from './world.ts';
+import { keyOf } from '../store/store.ts';
+
+type Context = Pick<ControllerContext, 'store' | 'clock'>;
+
+/**
+ * e.g. `User bob: grant db-admin (AccessRole dba, AccessBinding dba-team)`, `User bob: create account
+ * (spec.attributes.email)`. `refused`: the attributes the system named in its refusal, if it did;
+ * otherwise every field the change sends is named.
+ */
+export function changeSource(ctx: Context, user: User, system: string, change: AccountChange, refused?: readonly string[]): string {
+  return `User ${user.metadata.name}: ${describeChange(change)} (${declarationOf(ctx, user, system, change, refused)})`;
+}
+
+function declarationOf(ctx: Context, user: User, system: string, change: AccountChange, refused: readonly string[] | undefined): string {
+  if (change.op === 'create' || change.op === 'update') {
+    const sent = Object.keys(change.op === 'create' ? change.account.attributes : change.attributes);
+    const named = sent.filter((attribute) => refused?.includes(attribute));
+    const attributes = named.length ? named : sent;
+    const fields = [...new Set(attributes.flatMap((attribute) => attributeFields(user, attribute)))];
+    return fields.length ? fields.join(', ') : `spec.userName ${user.spec.userName}`;
+  }
+  const world = readWorld(ctx.store, keyOf(user).namespace);
+  const cause = changeCause(change, user, system, world, ctx.clock.now());
+  if (cause.kind === 'AccessBinding') {
+    const role = world.bindings.find((b) => b.metadata.name === cause.name)?.spec.role;
+    return role === undefined ? `AccessBinding ${cause.name}` : `AccessRole ${role}, AccessBinding ${cause.name}`;
+  }
+  return `${cause.kind} ${cause.name}${cause.reason ? `: ${cause.reason}` : ''}`;
+}

@@ -1,0 +1,44 @@
+// The per-system circuit: opened by a system's failure, failing fast with that failure's kind until
+// its delay has passed, closed by a success.
+import { describe, expect, it } from 'vitest';
+import { PermanentError, RetryableError, failureScope } from '../../../src/api/index.ts';
+import { Circuit } from '../../../src/controllers/circuit.ts';
+
+describe('Circuit', () => {
+  it('fails fast after a failure, with a retry delay, until the delay has passed', () => {
+    let now = 0;
+    const circuit = new Circuit(() => now);
+    circuit.guard('acme/db');
+    circuit.failed(new RetryableError('acme/db: ECONNREFUSED'));
+    const fast = (() => {
+      try {
+        circuit.guard('acme/db');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(fast).toBeInstanceOf(RetryableError);
+    expect(fast).toMatchObject({ message: 'acme/db is unavailable: acme/db: ECONNREFUSED', scope: 'system' });
+    expect((fast as RetryableError).retryAfterMs).toBeGreaterThan(0);
+    now += 60_001;
+    expect(() => circuit.guard('acme/db')).not.toThrow();
+  });
+
+  it('opened by wrong credentials, it fails fast with a PermanentError, which the work queue does not retry', () => {
+    const circuit = new Circuit(() => 0);
+    circuit.failed(new PermanentError('LDAP bind failed for acme/directory: invalid credentials', { scope: 'system' }));
+    expect(() => circuit.guard('acme/directory')).toThrow(PermanentError);
+    try {
+      circuit.guard('acme/directory');
+    } catch (error) {
+      expect(failureScope(error)).toBe('system');
+    }
+  });
+
+  it('a success closes it', () => {
+    const circuit = new Circuit(() => 0);
+    circuit.failed(new RetryableError('down'));
+    circuit.succeeded();
+    expect(() => circuit.guard('acme/db')).not.toThrow();
+  });
+});
