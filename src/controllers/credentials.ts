@@ -12,11 +12,17 @@ export const ALLOWED_SYSTEMS_ANNOTATION = 'rollcall.dev/allowed-systems';
 /** A Secret exists but does not opt in for this user; clears once its label or annotation is fixed. */
 export class CredentialsRefusedError extends RetryableError {
   override name = 'CredentialsRefusedError';
+  constructor(message: string) {
+    super(message, { scope: 'system' }); // every account of the system waits for the same Secret
+  }
 }
 
 /** A Secret named as credentials (or its CA) is not there, or lacks the key needed; clears once it is created. */
 export class CredentialsMissingError extends RetryableError {
   override name = 'CredentialsMissingError';
+  constructor(message: string) {
+    super(message, { scope: 'system' });
+  }
 }
 
 /** The condition reason for a credentials problem, or undefined for any other failure. */
