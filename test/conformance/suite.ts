@@ -181,47 +181,7 @@ export function describeConformance(type: string, start: () => Promise<Conforman
       }
     });
 
-    it('gives a retryable error within a bounded time when the server hangs', async () => {
-      const slow = await target.connect({ logger, timeoutMs: 2000 });
-      await target.freezeServer();
-      try {
-        const call = target.readsNeverWait
-          ? slow.apply({ op: 'grant', userName: 'alice', entitlement: target.entitlements[0] }, signal())
-          : slow.getAccount('alice', signal());
-        const { error, ms } = await failure(call);
-        expect(error).toBeInstanceOf(RetryableError);
-        expect(ms).toBeLessThan(15_000);
-        errorsSeen.push((error as Error).message);
-      } finally {
-        await target.thawServer();
-        await slow.close();
-      }
-    }, 30_000);
-
-    it('gives a retryable error within a bounded time when the server is down, and recovers', async () => {
-      await target.stopServer();
-      try {
-        const down = await target.connect({ logger, timeoutMs: 2000 }).catch((e: unknown) => e);
-        if (down instanceof Error) {
-          expect(down).toBeInstanceOf(RetryableError);
-        } else {
-          const { error, ms } = await failure((down as Connector).check(signal()));
-          expect(error).toBeInstanceOf(RetryableError);
-          expect(ms).toBeLessThan(15_000);
-          errorsSeen.push((error as Error).message);
-          await (down as Connector).close();
-        }
-      } finally {
-        await target.startServer();
-      }
-      const again = await target.connect({ logger });
-      try {
-        expect((await again.getAccount('alice', signal()))?.userName).toBe('alice');
-      } finally {
-        await again.close();
-      }
-    }, 60_000);
-
+    // Before the fault tests: a restarted server (a new certificate for the control plane) leaves `connector` behind.
     describe('compares names and values in the server terms (issue 11)', () => {
       const dora = user('dora', { givenName: undefined, familyName: undefined, displayName: undefined, email: undefined });
       const present = (entitlements: string[], attributes: Record<string, string> = {}): DesiredAccount => ({ ...account('dora', attributes), entitlements });
@@ -288,6 +248,47 @@ export function describeConformance(type: string, start: () => Promise<Conforman
         if (caps().attributes.includes('familyName')) expect(renamed?.attributes['familyName']).toBe('dora');
       }, 60_000);
     });
+
+    it('gives a retryable error within a bounded time when the server hangs', async () => {
+      const slow = await target.connect({ logger, timeoutMs: 2000 });
+      await target.freezeServer();
+      try {
+        const call = target.readsNeverWait
+          ? slow.apply({ op: 'grant', userName: 'alice', entitlement: target.entitlements[0] }, signal())
+          : slow.getAccount('alice', signal());
+        const { error, ms } = await failure(call);
+        expect(error).toBeInstanceOf(RetryableError);
+        expect(ms).toBeLessThan(15_000);
+        errorsSeen.push((error as Error).message);
+      } finally {
+        await target.thawServer();
+        await slow.close();
+      }
+    }, 30_000);
+
+    it('gives a retryable error within a bounded time when the server is down, and recovers', async () => {
+      await target.stopServer();
+      try {
+        const down = await target.connect({ logger, timeoutMs: 2000 }).catch((e: unknown) => e);
+        if (down instanceof Error) {
+          expect(down).toBeInstanceOf(RetryableError);
+        } else {
+          const { error, ms } = await failure((down as Connector).check(signal()));
+          expect(error).toBeInstanceOf(RetryableError);
+          expect(ms).toBeLessThan(15_000);
+          errorsSeen.push((error as Error).message);
+          await (down as Connector).close();
+        }
+      } finally {
+        await target.startServer();
+      }
+      const again = await target.connect({ logger });
+      try {
+        expect((await again.getAccount('alice', signal()))?.userName).toBe('alice');
+      } finally {
+        await again.close();
+      }
+    }, 60_000);
 
     it('never puts a credential in an error message or a log line', async () => {
       const text = [...errorsSeen, ...logLines].join('\n');
