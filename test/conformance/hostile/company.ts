@@ -13,8 +13,8 @@ export const BYSTANDERS = Array.from({ length: 40 }, (_, i) => `by-${String(i + 
 export const STAFF_GROUPS: Record<SystemKind, string[]> = { ldap: ['engineering', 'vpn-users'], postgres: ['staff'], scim: ['engineering', 'staff'] };
 
 /** A hostile User's spec before the hostile value is laid over it. */
-export function hostileBase(userName: string): Record<string, string> {
-  return { userName, givenName: 'Mallory', familyName: 'Example', displayName: 'Mallory Example', email: `${userName}@example.org` };
+export function hostileBase(userName: string, mailbox: string): Record<string, string> {
+  return { userName, givenName: 'Mallory', familyName: 'Example', displayName: 'Mallory Example', email: `${mailbox}@example.org` };
 }
 
 export function bystanderSpec(name: string): Record<string, string> {

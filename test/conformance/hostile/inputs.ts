@@ -1,8 +1,8 @@
 // The hostile inputs: each one value in one field of mallory (or one entitlement an AccessRole grants
 // her) that reaches a system, and what must become of it. `rejected`: the loader refuses the
 // directory with a message matching it. Otherwise accepted: stored verbatim in every system that
-// holds the field, except where `refusedBy` says the server refuses it (mallory's account there is in
-// error with a message matching it, and nobody else is affected).
+// holds the field, except where `refusedBy` says the server refuses it (the account there is in error
+// with a message naming the field, and nobody else is affected).
 import type { SystemKind } from './systems.ts';
 
 export type Field =
@@ -23,7 +23,13 @@ export interface HostileInput {
   field: Field;
   value: string;
   rejected?: RegExp;
-  refusedBy?: Partial<Record<SystemKind, RegExp>>;
+  /** Per system, patterns the refusal's message must all match: what the server said, and the field or declaration to fix. */
+  refusedBy?: Partial<Record<SystemKind, RegExp[]>>;
+  /**
+   * A refusal that keeps the account: the entitlement is withheld (condition Refused) and the account
+   * is present, rather than in error.
+   */
+  withheld?: boolean;
   /** The User's userName when the input needs a particular one (default: one of its own). */
   userName?: string;
   /** mallory's groups where they are not the staff groups plus the entitlement (the server counts the name as an existing group's). */
@@ -105,13 +111,13 @@ export const INPUTS: HostileInput[] = [
   accepted('location-filter-specials', 'attributes.location', '(l=*)\\2a*'),
   accepted('location-1024', 'attributes.location', long(1024, 'l')),
   accepted('attribute-email-filter-specials', 'attributes.email', 'm*)(uid=*@example.org'),
-  accepted('attribute-email-lookalike', 'attributes.email', '\uff4dallory@ex\u0430mple.org', { refusedBy: { ldap: /mail|email/ } }),
+  accepted('attribute-email-lookalike', 'attributes.email', '\uff4dallory@ex\u0430mple.org', { refusedBy: { ldap: [/mail: value #0 invalid per syntax/, /spec\.attributes\.email/] } }),
   // userName forms the pattern allows.
   accepted('username-dots', 'userName', 'a..b'),
   accepted('username-63', 'userName', long(63, 'u')),
-  accepted('username-64', 'userName', long(64, 'u'), { refusedBy: { postgres: /64 bytes|63/ } }),
-  accepted('username-superuser', 'userName', 'postgres', { refusedBy: { postgres: /postgres/ } }),
-  accepted('username-group-role', 'userName', 'staff', { refusedBy: { postgres: /staff/ } }),
+  accepted('username-64', 'userName', long(64, 'u'), { refusedBy: { postgres: [/64 bytes long; PostgreSQL role names have at most 63/, /spec\.userName/] } }),
+  accepted('username-superuser', 'userName', 'postgres', { refusedBy: { postgres: [/\bpostgres\b.*left alone/, /spec\.userName/] } }),
+  accepted('username-group-role', 'userName', 'staff', { refusedBy: { postgres: [/an account named staff exists that Rollcall does not manage/, /spec\.userName/] } }),
 
   // Entitlements: a group of that exact name is made in each system first, where the server allows it.
   accepted('entitlement-dn-specials', 'entitlement', 'Eng,ineering+ops=x;"<>\\'),
@@ -125,15 +131,18 @@ export const INPUTS: HostileInput[] = [
   accepted('entitlement-case-variant', 'entitlement', 'Engineering', { groupsIn: { ldap: ['engineering', 'vpn-users'], scim: ['Engineering', 'engineering', 'staff'] } }),
   accepted('entitlement-trailing-space-variant', 'entitlement', 'engineering ', { groupsIn: { ldap: ['engineering', 'vpn-users'] } }),
   accepted('entitlement-fullwidth-variant', 'entitlement', '\uff45\uff4e\uff47\uff49\uff4e\uff45\uff45\uff52\uff49\uff4e\uff47', { groupsIn: { ldap: ['engineering', 'vpn-users'] } }),
-  accepted('entitlement-zero-width-variant', 'entitlement', 'engi\u200bneering', { groupsIn: { ldap: ['engineering', 'vpn-users'] } }),
+  accepted('entitlement-zero-width-variant', 'entitlement', 'engi\u200bneering'),
   accepted('entitlement-cyrillic', 'entitlement', '\u0435ngineering'),
   accepted('entitlement-nfd', 'entitlement', 'cafe\u0301'),
   accepted('entitlement-bidi', 'entitlement', '\u202enimda'),
   accepted('entitlement-astral', 'entitlement', '\u{1f680} launch'),
+  accepted('entitlement-line-break', 'entitlement', 'ops\r\ncn: admins'),
+  accepted('entitlement-tab-escape', 'entitlement', 'ops\t\u001b[2J'),
+  accepted('entitlement-nul', 'entitlement', 'ops\u0000admins', { refusedBy: { postgres: [/entitlement "ops\\u0000admins" contains a NUL character/, /AccessRole\W+entitlement-nul/] } }),
   accepted('entitlement-63-bytes', 'entitlement', long(63, 'g')),
-  accepted('entitlement-64-bytes', 'entitlement', long(64, 'g'), { refusedBy: { postgres: /64 bytes|63/ } }),
-  accepted('entitlement-512', 'entitlement', long(512, 'g'), { refusedBy: { postgres: /512 bytes|63/ } }),
-  accepted('entitlement-superuser', 'entitlement', 'postgres', { refusedBy: { postgres: /postgres/ } }),
+  accepted('entitlement-64-bytes', 'entitlement', long(64, 'g'), { refusedBy: { postgres: [/64 bytes long; PostgreSQL role names have at most 63/, /AccessRole\W+entitlement-64-bytes/] } }),
+  accepted('entitlement-512', 'entitlement', long(512, 'g'), { refusedBy: { postgres: [/512 bytes long; PostgreSQL role names have at most 63/, /AccessRole\W+entitlement-512/], ldap: [/does not exist/, /AccessRole\W+entitlement-512/] } }),
+  accepted('entitlement-superuser', 'entitlement', 'postgres', { refusedBy: { postgres: [/refused postgres: role "postgres" has SUPERUSER/] }, withheld: true }),
 ];
 
 export const REJECTED = INPUTS.filter((input) => input.rejected);
