@@ -67,6 +67,8 @@ export const INPUTS: HostileInput[] = [
   rejected('title-escape', 'title', '\u001b[31mroot\u001b[0m', /spec\.title: must not contain control characters/),
   rejected('location-del', 'attributes.location', 'Z\u007furich', /spec\.attributes\.location: must not contain control characters/),
   rejected('department-lf', 'department', 'Ops\n', CONTROL),
+  rejected('displayname-lone-surrogate', 'displayName', 'Mal\ud800lory', /spec\.displayName: must be well-formed Unicode/),
+  rejected('entitlement-lone-surrogate', 'entitlement', '\udfffops', /spec\.grants\[0\]\.entitlements\[0\]: must be well-formed Unicode/),
   rejected('givenname-257', 'givenName', long(257), /spec\.givenName: .*256/),
   rejected('displayname-257', 'displayName', long(257), /spec\.displayName: .*256/),
   rejected('employeeid-65', 'employeeId', long(65, '9'), /spec\.employeeId: .*64/),
