@@ -93,8 +93,9 @@ for (let i = 0; i < stored.length; i += 8) RUNS.push(stored.slice(i, i + 8));
 for (const input of ACCEPTED.filter((input) => input.refusedBy)) RUNS.push([input]);
 
 describe.each(RUNS.map((inputs) => [inputs.map((input) => input.id).join(', '), inputs] as const))('accepted, in one run beside 40 bystanders: %s', (_ids, inputs) => {
-  const dir = join(root, `run-${RUNS.indexOf(inputs)}`);
-  const state = `${dir}.state.json`;
+  // Under root, which exists only once the file's beforeAll has run.
+  let dir = '';
+  let state = '';
   let before: Snapshot;
   let after: Snapshot;
   let run: Outcome;
@@ -103,6 +104,8 @@ describe.each(RUNS.map((inputs) => [inputs.map((input) => input.id).join(', '), 
   const groupsMade = new Map<string, Record<SystemKind, boolean>>();
 
   beforeAll(async () => {
+    dir = join(root, `run-${RUNS.indexOf(inputs)}`);
+    state = `${dir}.state.json`;
     await systems.reset();
     for (const input of inputs.filter((input) => input.field === 'entitlement')) {
       const made = { ldap: false, postgres: false, scim: false };
