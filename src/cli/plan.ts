@@ -6,6 +6,8 @@ import { errorMessage, type ConnectedSystem } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../controllers/connections.ts';
 import { readWorld } from '../controllers/world.ts';
+import type { Connector } from '../connectors/types.ts';
+import type { World } from '../engine/index.ts';
 import { planSystemPass } from '../engine/index.ts';
 import { createLogger } from '../process/logger.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
@@ -56,14 +58,16 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
           const other = await connector.getAccount(userName, signal);
           if (other?.owner !== undefined) others.push(other);
         }
+        const world = readWorld(store, namespace);
+        const systemRefusals = await refusedBySystem(connector, world, system, signal);
         return planSystemPass({
           system,
           users,
-          world: readWorld(store, namespace),
+          world,
           listing,
           others,
           capabilities: connector.capabilities,
-          refusal: connector.refusal?.bind(connector),
+          refusal: (entitlement) => connector.refusal?.(entitlement) ?? systemRefusals.get(entitlement),
           recent,
           now: clock.now(),
         });
@@ -74,6 +78,18 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
     }
   }
   return results;
+}
+
+/**
+ * The entitlements the system itself refuses (PostgreSQL: predefined and elevated roles), asked once
+ * for every entitlement the namespace's AccessRoles grant in it: run withholds them, so plan must not
+ * show them as grants.
+ */
+async function refusedBySystem(connector: Connector, world: World, system: ConnectedSystem, signal: AbortSignal): Promise<Map<string, string>> {
+  if (!connector.refusedEntitlements) return new Map();
+  const granted = world.roles.flatMap((role) => role.spec.grants.filter((grant) => grant.system === system.metadata.name).flatMap((grant) => grant.entitlements));
+  const refused = await connector.refusedEntitlements([...new Set(granted)], signal);
+  return new Map(refused.map(({ entitlement, reason }) => [entitlement, reason]));
 }
 
 export async function planCommand(options: PlanOptions, out: Output, clock: Clock = systemClock): Promise<number> {

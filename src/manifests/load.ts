@@ -117,28 +117,35 @@ function parseDocuments(text: string, file: string): { located: Located[]; error
       return;
     }
     if (raw === null || raw === undefined) return;
-    const prototypeKey = prototypeKeyPath(raw);
-    if (prototypeKey !== undefined) errors.push({ ...where, field: fieldPath(prototypeKey), message: 'the key "__proto__" is not allowed' });
+    const refused = refusedKeyOrValue(raw);
+    if (refused !== undefined) errors.push({ ...where, field: fieldPath(refused.path), message: refused.message });
     else parseObject(raw, where, located, errors);
     for (const error of errors.slice(first)) error.line = lineOfField(doc, lineCounter, error.item, error.field);
   });
   return { located, errors };
 }
 
+const PROTOTYPE_KEY = 'the key "__proto__" is not allowed';
+// LDAP and PostgreSQL would store U+FFFD in its place, so the account would be rewritten on every pass.
+const ILL_FORMED = 'must be well-formed Unicode: it holds an unpaired surrogate (a "\\uD800"-style escape), which no system can store';
+
 /**
- * The path of a `__proto__` key, if any. YAML keeps it as a plain key, but a JavaScript object
- * built from it would change its prototype instead of gaining a field, so it is refused by name.
+ * The first key or value that is refused by path, and why. A `__proto__` key: YAML keeps it as a
+ * plain key, but a JavaScript object built from it would change its prototype instead of gaining a
+ * field. A string that is not well-formed UTF-16: only an escape in a quoted scalar can make one.
  */
-function prototypeKeyPath(value: unknown, path: Array<string | number> = []): Array<string | number> | undefined {
+function refusedKeyOrValue(value: unknown, path: Array<string | number> = []): { path: Array<string | number>; message: string } | undefined {
+  if (typeof value === 'string') return value.isWellFormed() ? undefined : { path, message: ILL_FORMED };
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
-      const found = prototypeKeyPath(item, [...path, index]);
+      const found = refusedKeyOrValue(item, [...path, index]);
       if (found) return found;
     }
   } else if (isRecord(value)) {
     for (const [key, item] of Object.entries(value)) {
-      if (key === '__proto__') return [...path, key];
-      const found = prototypeKeyPath(item, [...path, key]);
+      if (key === '__proto__') return { path: [...path, key], message: PROTOTYPE_KEY };
+      if (!key.isWellFormed()) return { path: [...path, key], message: ILL_FORMED };
+      const found = refusedKeyOrValue(item, [...path, key]);
       if (found) return found;
     }
   }

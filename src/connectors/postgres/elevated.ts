@@ -4,6 +4,7 @@
 // REPLICATION). Attributes are not inherited, but a member may SET ROLE to the role that has them,
 // so a group that is itself a member of such a role (at any depth) is refused as well.
 import type { RefusedEntitlement } from '../../api/index.ts';
+import { roleNameProblem } from './names.ts';
 import type { Sql } from './session.ts';
 
 export const ELEVATED_ATTRIBUTES = ['SUPERUSER', 'CREATEROLE', 'CREATEDB', 'BYPASSRLS', 'REPLICATION'] as const;
@@ -31,7 +32,9 @@ const REACHED_ELEVATED = `
 export async function elevatedEntitlements(sql: Sql, names: readonly string[]): Promise<RefusedEntitlement[]> {
   const refused = new Map<string, string>();
   for (const name of names) if (isPredefinedName(name)) refused.set(name, `${JSON.stringify(name)} is a PostgreSQL predefined role (pg_*), never granted by Rollcall`);
-  const rest = names.filter((name) => !refused.has(name));
+  // A name no role can have (a NUL, over 63 bytes) names no elevated role either; its grant reports
+  // the problem. Sent along, a NUL would fail the whole query, and with it every other entitlement's check.
+  const rest = names.filter((name) => !refused.has(name) && roleNameProblem(name) === undefined);
   if (rest.length > 0) {
     const { rows } = await sql.query<ReachedRole>(REACHED_ELEVATED, [rest]);
     for (const row of rows) {

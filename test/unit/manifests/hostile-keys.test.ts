@@ -41,6 +41,20 @@ describe('keys that name object machinery', () => {
   });
 });
 
+describe('strings that are not well-formed Unicode', () => {
+  it('an unpaired surrogate escape in a value or a key is refused by path', () => {
+    expect(errorsOf(userWith(', displayName: "Mal\\ud800lory"'))).toEqual([
+      expect.stringMatching(/^hostile\.yaml: object \(document 1, line 4\): spec\.displayName: must be well-formed Unicode: it holds an unpaired surrogate/),
+    ]);
+    expect(errorsOf(userWith(', attributes: {"x\\udfff": y}'))).toEqual([expect.stringContaining('spec.attributes.x\udfff: must be well-formed Unicode')]);
+  });
+  it('a pair of surrogate escapes is one character (an emoji) and passes', () => {
+    const { objects, errors } = parseManifests(userWith(', displayName: "Mal \\ud83e\\udd84"'), 'hostile.yaml');
+    expect(errors).toEqual([]);
+    expect((objects[0] as { spec: { displayName: string } }).spec.displayName).toBe('Mal \u{1f984}');
+  });
+});
+
 describe('YAML resource attacks', () => {
   it('an alias bomb is refused with the file and document', () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
