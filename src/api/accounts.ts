@@ -32,6 +32,8 @@ export interface RefusedEntitlement {
   entitlement: string;
   /** Why, naming the field or the rule: "not matched by spec.allowedEntitlements". */
   reason: string;
+  /** The declarations that grant it, for a person to find: "AccessRole dba, AccessBinding dba-team". */
+  declaredBy?: string;
 }
 
 /** What one system actually holds for one user, inside the connector's managed scope. */

@@ -186,9 +186,10 @@ interface PassOutcome {
   warnings: string[];
 }
 
-/** Conditions that warn a person while nothing fails: a selector taking everyone, a role not found, plaintext. */
+/** Conditions that warn a person while nothing fails: a selector taking everyone, a role not found, plaintext, a refused entitlement. */
 const WARNING_CONDITIONS: Record<string, (c: Condition) => boolean> = {
   SelectsEveryUser: (c) => c.status === 'True',
+  Refused: (c) => c.status === 'True',
   Ready: (c) => c.status === 'False' && c.reason === 'RoleNotFound',
   Insecure: (c) => c.status === 'True',
 };
@@ -210,6 +211,7 @@ function passOutcome(store: Store): PassOutcome {
     if (ready?.status === 'False' && ready.reason !== 'Suspended') failed.push(`ConnectedSystem ${system.metadata.namespace}/${system.metadata.name}: ${ready.message}`);
   }
   for (const user of store.list('User')) {
+    warnings.push(...warningsOf('User', user));
     for (const account of user.status?.accounts ?? []) {
       const what = `User ${user.metadata.namespace}/${user.metadata.name} in ${account.system}`;
       if (account.state === 'error') failed.push(`${what}: ${account.message ?? 'failed'}`);

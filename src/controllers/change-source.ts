@@ -11,14 +11,20 @@ type Context = Pick<ControllerContext, 'store' | 'clock'>;
 
 /**
  * e.g. `User bob: grant db-admin (AccessRole dba, AccessBinding dba-team)`, `User bob: create account
- * (spec.attributes.email)`. `refused`: the attributes the system named in its refusal, if it did;
- * otherwise every field the change sends is named.
+ * (spec.attributes.email)`. `refused`: the attributes the system named in its refusal, if it did
+ * (`userName` when it refused the name itself); otherwise every field the change sends is named.
  */
 export function changeSource(ctx: Context, user: User, system: string, change: AccountChange, refused?: readonly string[]): string {
   return `User ${user.metadata.name}: ${describeChange(change)} (${declarationOf(ctx, user, system, change, refused)})`;
 }
 
+/** The declarations that grant `entitlement` to the User in this system: `AccessRole dba, AccessBinding dba-team`. */
+export function entitlementSource(ctx: Context, user: User, system: string, entitlement: string): string {
+  return declarationOf(ctx, user, system, { op: 'grant', userName: user.spec.userName, entitlement }, undefined);
+}
+
 function declarationOf(ctx: Context, user: User, system: string, change: AccountChange, refused: readonly string[] | undefined): string {
+  if (refused?.includes('userName')) return 'spec.userName';
   if (change.op === 'create' || change.op === 'update') {
     const sent = Object.keys(change.op === 'create' ? change.account.attributes : change.attributes);
     const named = sent.filter((attribute) => refused?.includes(attribute));

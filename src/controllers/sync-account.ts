@@ -6,7 +6,7 @@ import { accountPlan, inDeclaredSpelling, type Refusal } from '../engine/index.t
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { logAudit } from './audit-trail.ts';
-import { changeSource } from './change-source.ts';
+import { changeSource, entitlementSource } from './change-source.ts';
 import type { ControllerContext } from './context.ts';
 import { describeChange, eventReason } from './describe.ts';
 
@@ -130,6 +130,7 @@ export async function syncAccount(
       adoptionsOf(ctx).delete(adoptionKey);
     }
     if (refused.length) {
+      refused = withDeclarations(ctx, user, system.metadata.name, refused);
       status.message = refusalMessage(refused);
       if (previous?.message !== status.message) await ctx.store.recordEvent('User', user, 'Warning', 'Refused', `${system.metadata.name}: ${status.message}`);
     }
@@ -190,7 +191,17 @@ function adoptionsOf(ctx: ControllerContext): Map<string, Adoption> {
 
 /** What the User's status says of the entitlements the system refused. */
 export function refusalMessage(refused: readonly Refusal[]): string {
-  return `refused ${refused.map((r) => `${r.entitlement}: ${r.reason}`).join('; ')}`;
+  return `refused ${refused.map(refusalText).join('; ')}`;
+}
+
+/** `db-admin (AccessRole dba, AccessBinding dba-team): why`: what was refused, where it was declared, and why. */
+export function refusalText(refusal: Refusal): string {
+  return `${refusal.entitlement}${refusal.declaredBy ? ` (${refusal.declaredBy})` : ''}: ${refusal.reason}`;
+}
+
+/** Each refusal with the declarations that grant the entitlement, so a person knows what to edit. */
+function withDeclarations(ctx: ControllerContext, user: User, system: string, refused: readonly Refusal[]): Refusal[] {
+  return refused.map((refusal) => ({ ...refusal, declaredBy: entitlementSource(ctx, user, system, refusal.entitlement) }));
 }
 
 /** The status already said this account was in the desired state, yet the system needed changes. */

@@ -8,7 +8,7 @@ import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
-import { syncAccount, type AccountSyncResult } from './sync-account.ts';
+import { refusalText, syncAccount, type AccountSyncResult } from './sync-account.ts';
 import { readWorld } from './world.ts';
 
 export function userReconciler(ctx: ControllerContext): Reconciler {
@@ -184,7 +184,7 @@ function readyCondition(failed: string[], held: string[], waiting: string[], lea
  * not what its roles declare. Once nothing is refused the condition turns False.
  */
 async function refusedCondition(ctx: ControllerContext, user: User, results: AccountSyncResult[], conditions: Condition[] | undefined, now: Date): Promise<Condition[] | undefined> {
-  const refused = results.flatMap((r) => r.refused.map((x) => `${r.status.system}: ${x.entitlement} refused: ${x.reason}`));
+  const refused = results.flatMap((r) => r.refused.map((x) => `${r.status.system}: refused ${refusalText(x)}`));
   const generation = user.metadata.generation;
   if (refused.length === 0) {
     const wasRefused = conditions?.some((c) => c.type === 'Refused' && c.status === 'True');

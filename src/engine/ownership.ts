@@ -24,15 +24,16 @@ export function decideOwnership(desired: DesiredAccount, observed: ObservedAccou
   if (observed.owner === 'legacy') return { kind: 'adopt', reason: 'legacyMarker' };
   const wanted = desired.state === 'present';
   if (observed.owner === 'foreign') {
-    return wanted ? { kind: 'conflict', message: `account ${desired.userName} belongs to another ConnectedSystem on the same backend; it is left alone` } : { kind: 'notOurs' };
+    // "foreign" is also the system's own account (a PostgreSQL superuser such as postgres).
+    return wanted ? { kind: 'conflict', message: `spec.userName ${desired.userName}: the account of that name belongs to another ConnectedSystem on the same backend, or to the system itself; it is left alone` } : { kind: 'notOurs' };
   }
   if (adoption === 'matchUserName') return { kind: 'adopt', reason: 'matchUserName' };
   if (adoption === 'matchEmail') {
     const want = desired.attributes['email']?.toLowerCase();
     if (want !== undefined && observed.attributes['email']?.toLowerCase() === want) return { kind: 'adopt', reason: 'matchEmail' };
     if (!wanted) return { kind: 'notOurs' };
-    return { kind: 'conflict', message: `an account named ${desired.userName} exists that Rollcall does not manage, and its email does not match the User's (spec.adoption is matchEmail); it is left alone` };
+    return { kind: 'conflict', message: `spec.userName ${desired.userName}: an account of that name exists that Rollcall does not manage, and its email does not match the User's (spec.adoption is matchEmail); it is left alone` };
   }
   if (!wanted) return { kind: 'notOurs' };
-  return { kind: 'conflict', message: `an account named ${desired.userName} exists that Rollcall does not manage; set spec.adoption to take it over, or rename one of them` };
+  return { kind: 'conflict', message: `spec.userName ${desired.userName}: an account of that name exists that Rollcall does not manage; set spec.adoption to take it over, or rename one of them` };
 }

@@ -2,7 +2,7 @@
 // The reconcile loop applies it account by account (planAccountFor, decideGuard), `rollcall plan`
 // prints it whole (planSystemPass), and an audit reads it: all three call these functions, so
 // what `plan` predicts is what `run` does.
-import type { AccessBinding, AccessReview, AccessRole, AccountChange, AdoptionPolicy, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, User } from '../api/index.ts';
+import type { AccessBinding, AccessReview, AccessRole, AccountChange, AdoptionPolicy, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, RefusedEntitlement, User } from '../api/index.ts';
 import { ambiguousEntitlements } from './comparison.ts';
 import { desiredAccounts } from './desired.ts';
 import { parseDuration } from './duration.ts';
@@ -43,10 +43,7 @@ export interface AccountPlan {
 }
 
 /** An entitlement a system will not grant, and why (reason `Refused` in the User's status). */
-export interface Refusal {
-  entitlement: string;
-  reason: string;
-}
+export type Refusal = RefusedEntitlement;
 
 /** Why the system will not grant an entitlement (Connector.refusal), or undefined when it will. */
 export type EntitlementRefusal = (entitlement: string) => string | undefined;

@@ -208,9 +208,9 @@ spec: {userName: alice}
     const alice = store.get('User', { namespace: 'acme', name: 'alice' });
     const refused = alice?.status?.conditions?.find((c) => c.type === 'Refused');
     expect(refused).toMatchObject({ status: 'True', reason: 'EntitlementRefused' });
-    expect(refused?.message).toContain('analytics: pg_execute_server_program refused: "pg_execute_server_program" is a PostgreSQL predefined role (pg_*), never granted by Rollcall');
-    expect(refused?.message).toContain('analytics: creators refused: role "creators" has CREATEROLE: never granted by Rollcall');
-    expect(refused?.message).toContain('analytics: via_creators refused: role "via_creators" is a member of "creators", which has CREATEROLE: never granted by Rollcall');
+    expect(refused?.message).toContain('analytics: refused pg_execute_server_program (AccessRole analyst, AccessBinding analyst): "pg_execute_server_program" is a PostgreSQL predefined role (pg_*), never granted by Rollcall');
+    expect(refused?.message).toContain('analytics: refused creators (AccessRole analyst, AccessBinding analyst): role "creators" has CREATEROLE: never granted by Rollcall');
+    expect(refused?.message).toContain('analytics: refused via_creators (AccessRole analyst, AccessBinding analyst): role "via_creators" is a member of "creators", which has CREATEROLE: never granted by Rollcall');
     expect(alice?.status?.accounts?.find((a) => a.system === 'analytics')).toMatchObject({ state: 'present', entitlements: ['analysts'] });
   });
 

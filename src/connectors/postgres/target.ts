@@ -22,9 +22,10 @@ export const UNIQUE_VIOLATION = '23505';
 
 export const shown = (name: string) => JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
 
-export function checkName(target: ChangeTarget, what: string, name: string): void {
+export function checkName(target: ChangeTarget, what: 'user name' | 'entitlement', name: string): void {
   const problem = roleNameProblem(name);
-  if (problem) throw new PermanentError(`${target.settings.system}: ${what} ${shown(name)} ${problem}`);
+  // A refused user name is the User's spec.userName: said so, the error names the field to fix.
+  if (problem) throw new PermanentError(`${target.settings.system}: ${what} ${shown(name)} ${problem}`, what === 'user name' ? { attributes: ['userName'] } : undefined);
 }
 
 export function notManaged(target: ChangeTarget, name: string): PermanentError {

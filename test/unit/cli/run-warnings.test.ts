@@ -46,6 +46,17 @@ spec: {type: sqlite, sqlite: {path: ${JSON.stringify(join(root, `${name}.db`))}}
     expect(describeDirectory(join(root, 'directory.db')).map((a) => [a.userName, a.groups])).toEqual([['ann', ['all-staff']], ['ben', ['all-staff']]]);
   });
 
+  it('an entitlement the system refuses: a warning line naming the User, the declarations and why, exit 0', async () => {
+    write([
+      ...base.map((d) => d.replace('entitlements: [all-staff]', 'entitlements: [all-staff, admins]')).map((d) => (d.startsWith('kind: ConnectedSystem') ? d.replace(/}}$/, '}, allowedEntitlements: [all-*]}') : d)),
+      'kind: AccessBinding\nmetadata: {name: staff-ann, namespace: acme}\nspec: {role: staff, users: [ann]}',
+    ]);
+    const run = await rollcall(['run', '--manifests', manifests, '--once', '--state', join(root, 'refused.state.json')], root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('User acme/ann: directory: refused admins (AccessRole staff, AccessBinding staff-ann): not matched by spec.allowedEntitlements (all-*)');
+    expect(describeDirectory(join(root, 'directory.db')).find((a) => a.userName === 'ann')?.groups).toEqual(['all-staff']);
+  });
+
   it('a missing Secret and one that did not opt in: each named, with its reason in the conditions and an Event, exit 1', async () => {
     write([
       ...base,

@@ -107,9 +107,9 @@ describe('safe defaults in the controllers', () => {
     expect(row?.groups).toEqual(['eng-backend']);
     const refused = alice()?.status?.conditions?.find((c) => c.type === 'Refused');
     expect(refused).toMatchObject({ status: 'True', reason: 'EntitlementRefused' });
-    expect(refused?.message).toContain('directory: admins refused: not matched by spec.allowedEntitlements (eng-*)');
+    expect(refused?.message).toContain('directory: refused admins (AccessRole directory, AccessBinding directory): not matched by spec.allowedEntitlements (eng-*)');
     // "eng-*" is a glob: the "." of eng.ops is no wildcard, and "-" must match literally.
-    expect(refused?.message).toContain('directory: eng.ops refused');
+    expect(refused?.message).toContain('directory: refused eng.ops (AccessRole directory, AccessBinding directory)');
   });
 
   it('revokes a held entitlement the list no longer admits, and lifts Refused once nothing is refused', async () => {
@@ -117,7 +117,7 @@ describe('safe defaults in the controllers', () => {
     store.reload();
     await manager.idle();
     expect(describeDirectory(join(dir, 'directory.db'))[0]?.groups).toEqual(['admins', 'eng.ops']);
-    expect(alice()?.status?.conditions?.find((c) => c.type === 'Refused')?.message).toContain('directory: eng-backend refused');
+    expect(alice()?.status?.conditions?.find((c) => c.type === 'Refused')?.message).toContain('directory: refused eng-backend (AccessRole directory, AccessBinding directory)');
     writeFileSync(join(dir, 'all.yaml'), world(dir, '["*"]'));
     store.reload();
     await manager.idle();
