@@ -6,8 +6,7 @@ import { errorMessage, type ConnectedSystem } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../controllers/connections.ts';
 import { readWorld } from '../controllers/world.ts';
-import type { Connector } from '../connectors/types.ts';
-import type { World } from '../engine/index.ts';
+import { systemRefusal } from '../controllers/refusal.ts';
 import { planSystemPass } from '../engine/index.ts';
 import { createLogger } from '../process/logger.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
@@ -59,7 +58,9 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
           if (other?.owner !== undefined) others.push(other);
         }
         const world = readWorld(store, namespace);
-        const systemRefusals = await refusedBySystem(connector, world, system, signal);
+        // Asked once for every entitlement the namespace's AccessRoles grant here: what run withholds, plan must not show as a grant.
+        const granted = world.roles.flatMap((role) => role.spec.grants.filter((grant) => grant.system === system.metadata.name).flatMap((grant) => grant.entitlements));
+        const refusal = await systemRefusal(connector, granted, signal);
         return planSystemPass({
           system,
           users,
@@ -67,7 +68,7 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
           listing,
           others,
           capabilities: connector.capabilities,
-          refusal: (entitlement) => connector.refusal?.(entitlement) ?? systemRefusals.get(entitlement),
+          refusal,
           recent,
           now: clock.now(),
         });
@@ -78,18 +79,6 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
     }
   }
   return results;
-}
-
-/**
- * The entitlements the system itself refuses (PostgreSQL: predefined and elevated roles), asked once
- * for every entitlement the namespace's AccessRoles grant in it: run withholds them, so plan must not
- * show them as grants.
- */
-async function refusedBySystem(connector: Connector, world: World, system: ConnectedSystem, signal: AbortSignal): Promise<Map<string, string>> {
-  if (!connector.refusedEntitlements) return new Map();
-  const granted = world.roles.flatMap((role) => role.spec.grants.filter((grant) => grant.system === system.metadata.name).flatMap((grant) => grant.entitlements));
-  const refused = await connector.refusedEntitlements([...new Set(granted)], signal);
-  return new Map(refused.map(({ entitlement, reason }) => [entitlement, reason]));
 }
 
 export async function planCommand(options: PlanOptions, out: Output, clock: Clock = systemClock): Promise<number> {

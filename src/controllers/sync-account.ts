@@ -1,7 +1,7 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
 // accountPlan), ask the deletion guard when the plan takes access away, apply.
 import { errorMessage, failedAttributes, failureScope, withMessage, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
-import type { Connector } from '../connectors/types.ts';
+import { systemRefusal } from './refusal.ts';
 import { accountPlan, inDeclaredSpelling, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
@@ -57,17 +57,18 @@ export async function syncAccount(
       // Connections may run this once more after an ambiguous failure; what the first try wrote is
       // not in the cache yet, so the second reads the account again.
       const cached = attempts++ === 0 ? ctx.observed.get(systemKey, desired.userName) : undefined;
-      wanted = await withSystemRefusals(connector, desired, signal);
       // A listing holds only this system's accounts: "absent" there may still be an account with this
       // userName that is someone else's, legacy-marked or unmanaged. Read it when that matters: before
       // a create, and for an account Rollcall held (a legacy-marked leaver must still be cut off).
       const reread = cached === undefined || (cached === null && (desired.state === 'present' || (previous !== undefined && previous.state !== 'absent')));
       const before = reread ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
       capabilities = connector.capabilities;
-      const refusal = connector.refusal?.bind(connector);
-      ctx.gate.knowRefusal(system, refusal);
-      const plan = accountPlan(user, wanted, before, connector.capabilities, { adoption: system.spec.adoption, refusal });
-      refused = [...(wanted.refused ?? []), ...plan.refused];
+      // The guard counts other Users' revokes too: it knows what the connector refuses on its own.
+      ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
+      const refusal = await systemRefusal(connector, desired.state === 'present' ? desired.entitlements : [], signal);
+      const plan = accountPlan(user, desired, before, connector.capabilities, { adoption: system.spec.adoption, refusal });
+      wanted = plan.desired;
+      refused = [...(desired.refused ?? []), ...plan.refused];
       if (plan.conflict) {
         conflict = plan.conflict;
         return undefined;
@@ -162,18 +163,6 @@ export async function syncAccount(
       refused,
     };
   }
-}
-
-/**
- * The desired account without the entitlements the system itself refuses (PostgreSQL: predefined
- * and elevated roles), which join those spec.allowedEntitlements refused: never granted, revoked if held.
- */
-async function withSystemRefusals(connector: Connector, desired: DesiredAccount, signal: AbortSignal): Promise<DesiredAccount> {
-  if (desired.state !== 'present' || desired.entitlements.length === 0 || !connector.refusedEntitlements) return desired;
-  const refused = await connector.refusedEntitlements(desired.entitlements, signal);
-  if (refused.length === 0) return desired;
-  const names = new Set(refused.map((r) => r.entitlement));
-  return { ...desired, entitlements: desired.entitlements.filter((e) => !names.has(e)), refused: [...(desired.refused ?? []), ...refused] };
 }
 
 type Adoption = { adopted: NonNullable<AccountStatus['adopted']>; adoptedAt?: string };
