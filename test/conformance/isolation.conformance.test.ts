@@ -5,7 +5,6 @@
 // request in flight there. All 40 converge in every system, each bad User is in error naming
 // itself, the system and the field or declaration to fix, the circuits stay closed, and the run
 // exits 1. A system that is really down still opens its circuit.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -17,23 +16,11 @@ import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
+import { rollcall } from '../helpers/rollcall-cli.ts';
 
-const ROLLCALL = join(import.meta.dirname, '..', '..', 'bin', 'rollcall.js');
 const GOOD = Array.from({ length: 40 }, (_, i) => `good${String(i).padStart(2, '0')}`);
 /** slapd drops a bound connection whose request is larger than this (sockbuf_max_incoming_auth). */
 const MAX_REQUEST_BYTES = 2048;
-
-function rollcall(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROLLCALL, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const yaml = (kind: string, name: string, spec: Record<string, unknown>) => `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
 const secret = (name: string, data: Record<string, string>) => `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: acme, labels: {rollcall.dev/credentials: "true"}}\nstringData: ${JSON.stringify(data)}`;

@@ -2,7 +2,6 @@
 // `rollcall run --once` provisioned, then changed by hand behind Rollcall's back, is reported as
 // orphan, creep, missing and expired, beside the declarations' own separation-of-duties conflicts
 // and pending approvals, in every output format, with --fail-on's exit code.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,22 +13,10 @@ import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
+import { rollcall } from '../helpers/rollcall-cli.ts';
 
-const ROLLCALL = join(import.meta.dirname, '..', '..', 'bin', 'rollcall.js');
 const SYSTEM = 'target';
 const GROUPS = ['staff', 'admins', 'contractors', 'submitters', 'approvers'];
-
-function rollcall(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROLLCALL, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** One real server, its groups made, and the changes a person makes there by hand as its administrator. */
 interface Backend {

@@ -9,21 +9,10 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PlanDocument } from '../../src/cli/plan-document.ts';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
+import { rollcall } from '../helpers/rollcall-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ROLLCALL = join(ROOT, 'bin', 'rollcall.js');
-
-function rollcall(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROLLCALL, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const user = (namespace: string, name: string, labels = '{department: engineering}') => `
 apiVersion: rollcall.dev/v1alpha1

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 
 export const ROLLCALL = join(import.meta.dirname, '..', '..', 'bin', 'rollcall.js');
 
-export function rollcall(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export interface RollcallOutcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `rollcall ARGS` in `cwd` (default: this process's) to its end. */
+export function rollcall(args: string[], cwd?: string): Promise<RollcallOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [ROLLCALL, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

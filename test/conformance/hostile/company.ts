@@ -1,12 +1,11 @@
 // The company of the hostile-input suite: 40 good bystander Users beside Users who
 // carry the hostile values, written as a manifest directory, and `rollcall run --once` /
 // `rollcall plan` over it as a person would run them (a process each, with a state file).
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NAMESPACE, SYSTEMS, type SystemKind } from './systems.ts';
+import { rollcall, type RollcallOutcome } from '../../helpers/rollcall-cli.ts';
 
-const ROLLCALL = join(import.meta.dirname, '..', '..', '..', 'bin', 'rollcall.js');
 
 export const BYSTANDERS = Array.from({ length: 40 }, (_, i) => `by-${String(i + 1).padStart(2, '0')}`);
 /** What the staff role, bound to every User here, grants in each system. */
@@ -65,23 +64,7 @@ export function writeCompany(dir: string, systems: string, hostiles: HostileUser
   writeFileSync(join(dir, 'hostile.yaml'), yaml(hostile));
 }
 
-export interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function rollcall(args: string[]): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROLLCALL, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+export type Outcome = RollcallOutcome;
 
 export const runOnce = (dir: string, state: string) => rollcall(['run', '--manifests', dir, '--once', '--state', state]);
 export const plan = (dir: string, state: string) => rollcall(['plan', '-f', dir, '--state', state, '-o', 'json']);
