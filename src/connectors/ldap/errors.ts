@@ -2,15 +2,13 @@
 // can act on. Never includes a credential: only the system, the operation and the server's reason.
 import { InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { PermanentError, RetryableError } from '../../api/index.ts';
+import { socketFailureScope } from '../unreachable.ts';
 
 /** Result codes that say "try again later": busy (51), unavailable (52), time or admin limit (3, 11), loop (54), other (80). */
 const RETRYABLE_CODES = new Set([3, 11, 51, 52, 54, 80]);
 
 /** Result codes about the session or server, which every account would meet: busy (51), unavailable (52), auth method (7, 8, 13, 48, 49). */
 const SYSTEM_CODES = new Set([7, 8, 13, 48, 49, 51, 52]);
-
-/** Node socket codes that say nobody answers at that address; a reset or a timeout may be one request's doing. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** Node TLS codes that mean a wrong CA or server certificate: configuration, not a passing fault. */
 const TLS_CONFIG_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/;
@@ -34,7 +32,7 @@ export function toConnectorError(error: unknown, system: string, what: string): 
   // Refused or reset connections, DNS failures, timeouts, closed sockets: the server may come back.
   // Only an unreachable address is surely the system's; a dropped connection may be one request's doing.
   const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
-  const scope = typeof code === 'string' && UNREACHABLE_CODES.has(code) ? 'system' : undefined;
+  const scope = socketFailureScope(code);
   return new RetryableError(`LDAP ${what} on ${system} failed, will retry: ${detail}`, { cause: error, scope });
 }
 

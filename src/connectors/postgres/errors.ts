@@ -1,11 +1,10 @@
 // Maps what pg throws onto the two errors the work queue understands. Messages name the system and
 // the step; they carry the server's own words but never a password (the server never has one to say).
 import { PermanentError, RetryableError, errorMessage, type FailureScope } from '../../api/index.ts';
+import { socketFailureScope } from '../unreachable.ts';
 
 /** Node socket errors: the server is down, restarting or unreachable right now. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-/** Of those, the ones no single request causes: nobody answers at that address. A reset or a timeout may be one request's doing. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** SQLSTATEs that a later attempt can outlive: shutdown, startup, too many connections, timeouts, conflicts. */
 function retryableSqlState(code: string): boolean {
@@ -56,7 +55,7 @@ export function toConnectorError(error: unknown, where: { system: string; userna
   }
   const nodeCode = (error as { code?: unknown } | null)?.code;
   if (typeof nodeCode === 'string' && NETWORK_CODES.has(nodeCode)) {
-    const scope = UNREACHABLE_CODES.has(nodeCode) ? 'system' : undefined;
+    const scope = socketFailureScope(nodeCode);
     return new RetryableError(`${prefix}: ${nodeCode} (${errorMessage(error)})`, { cause: error, scope });
   }
   // pg's own client errors (connection timeout, "Connection terminated", query read timeout) carry

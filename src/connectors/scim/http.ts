@@ -1,6 +1,7 @@
 // One SCIM request over the platform fetch: authentication, a deadline, bounded retries of busy
 // answers (429, 5xx), and the mapping of every failure onto RetryableError or PermanentError.
 import { PermanentError, RetryableError } from '../../api/index.ts';
+import { socketFailureScope } from '../unreachable.ts';
 import { scimFailure } from './errors.ts';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
@@ -60,7 +61,7 @@ export class ScimHttp {
         if (error instanceof PermanentError) throw error;
         const reason = deadline.aborted && !signal.aborted ? `no answer within ${timeoutMs} ms` : signal.aborted ? 'aborted' : networkReason(error);
         // Nobody answering at that address is the system's; a reset or a timeout may be this request's.
-        const scope = UNREACHABLE_CODES.has(networkCode(error) ?? '') ? 'system' : undefined;
+        const scope = socketFailureScope(networkCode(error));
         throw new RetryableError(`SCIM ${request.what} on ${system} failed: ${reason}`, { cause: error, scope });
       }
       if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) return response;
@@ -137,9 +138,6 @@ export function retryAfterMs(header: string | null, responseDate: string | null 
   const sent = responseDate ? Date.parse(responseDate) : Number.NaN;
   return Number.isNaN(at) || Number.isNaN(sent) ? undefined : Math.max(0, at - sent);
 }
-
-/** Socket codes that say nobody answers at that address. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 function networkCode(error: unknown): string | undefined {
   return (error as { cause?: { code?: string } })?.cause?.code;
