@@ -6,6 +6,8 @@ import { PermanentError, RetryableError, failedAttributes, failureScope, withMes
 import { toConnectorError as ldapError, withRefusedAttributes } from '../../../src/connectors/ldap/errors.ts';
 import { toConnectorError as postgresError } from '../../../src/connectors/postgres/errors.ts';
 import { scimFailure } from '../../../src/connectors/scim/errors.ts';
+import { connectorError as kubernetesError } from '../../../src/connectors/kubernetes/errors.ts';
+import { ApiException } from '@kubernetes/client-node';
 
 const socket = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code });
 const sqlError = (code: string) => Object.assign(new Error(`server says ${code}`), { code });
@@ -80,6 +82,27 @@ describe('SCIM failures', () => {
   ];
   it.each(cases)('HTTP %i', (status, kind, scope) => {
     const mapped = scimFailure('acme/app', 'create alice', status, { detail: 'no' });
+    expect(mapped).toBeInstanceOf(kind === 'retryable' ? RetryableError : PermanentError);
+    expect(failureScope(mapped)).toBe(scope);
+  });
+});
+
+describe('Kubernetes API failures', () => {
+  const api = (code: number) => new ApiException(code, `HTTP ${code}`, { message: 'no' }, {});
+  const fetchFailed = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) });
+  const cases: Array<[string, unknown, 'retryable' | 'permanent', FailureScope | undefined]> = [
+    ['401: the credentials', api(401), 'permanent', 'system'],
+    ['403: one namespace or role out of reach', api(403), 'permanent', 'account'],
+    ['404: a namespace that does not exist', api(404), 'permanent', 'account'],
+    ['422: a value the server refuses', api(422), 'permanent', 'account'],
+    ['429: throttled', api(429), 'retryable', 'system'],
+    ['503: unavailable', api(503), 'retryable', 'system'],
+    ['500: cannot tell', api(500), 'retryable', undefined],
+    ['a refused connection', fetchFailed('ECONNREFUSED'), 'retryable', 'system'],
+    ['a reset connection: cannot tell', fetchFailed('ECONNRESET'), 'retryable', undefined],
+  ];
+  it.each(cases)('%s', (_name, error, kind, scope) => {
+    const mapped = kubernetesError('acme/rbac', 'grant "alice" Role/view', 'create rolebindings', error);
     expect(mapped).toBeInstanceOf(kind === 'retryable' ? RetryableError : PermanentError);
     expect(failureScope(mapped)).toBe(scope);
   });
