@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { convergedManager } from '../../helpers/converged-manager.ts';
 
 function world(dir: string, allowed: string): string {
   const system = (name: string, secret: string) => `apiVersion: rollcall.dev/v1alpha1
@@ -67,11 +67,7 @@ describe('safe defaults in the controllers', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-safe-defaults-'));
     writeFileSync(join(dir, 'all.yaml'), world(dir, '["eng-*"]'));
-    const logger = pino({ level: 'silent' });
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
-    manager = new Manager({ store, logger });
-    await manager.start();
-    await manager.idle();
+    ({ store, manager } = await convergedManager(dir));
   });
 
   afterAll(async () => {

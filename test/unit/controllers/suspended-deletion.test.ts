@@ -3,12 +3,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { aliceDirectory } from '../../helpers/alice-directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { convergedManager } from '../../helpers/converged-manager.ts';
 
 describe('deleting a User while its system is suspended', () => {
   let dir: string;
@@ -27,11 +27,7 @@ describe('deleting a User while its system is suspended', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-suspended-'));
     db = join(dir, 'directory.db');
     write(false, true);
-    const logger = pino({ level: 'silent' });
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
-    manager = new Manager({ store, logger });
-    await manager.start();
-    await manager.idle();
+    ({ store, manager } = await convergedManager(dir));
   });
 
   afterAll(async () => {

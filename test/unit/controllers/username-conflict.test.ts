@@ -3,11 +3,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { convergedManager } from '../../helpers/converged-manager.ts';
 
 describe('two Users with one userName', () => {
   let dir: string;
@@ -36,11 +36,7 @@ describe('two Users with one userName', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-conflict-'));
     db = join(dir, 'directory.db');
     write([second, first]);
-    const logger = pino({ level: 'silent' });
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
-    manager = new Manager({ store, logger });
-    await manager.start();
-    await manager.idle();
+    ({ store, manager } = await convergedManager(dir));
   });
 
   afterAll(async () => {
