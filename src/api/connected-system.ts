@@ -106,6 +106,12 @@ export const connectedSystemSpec = z
       .boolean()
       .default(false)
       .describe('Allow a plaintext transport: ldap:// without startTLS, http:// for scim, ssl disable for postgres. Shown as the condition Insecure.'),
+    allowPrivateNetwork: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Allow connecting to a loopback, link-local or cluster-internal address (refused by default, so a tenant cannot aim Rollcall at internal services). Shown as the condition PrivateNetwork.',
+      ),
     allowedEntitlements: z
       .array(z.string().min(1))
       .optional()

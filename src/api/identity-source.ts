@@ -80,6 +80,16 @@ export const identitySourceSpec = z
       .max(MAX_URL_LENGTH)
       .optional()
       .describe('The feed over HTTP(S), for csv and json; read with a conditional GET (ETag, Last-Modified).'),
+    insecure: z
+      .boolean()
+      .default(false)
+      .describe('Allow a plaintext http:// url (with credentials, they cross the network in clear); the credentials Secret must consent with rollcall.dev/allow-insecure: "true".'),
+    allowPrivateNetwork: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Allow reading from a loopback, link-local or cluster-internal address (url, ldap.url; refused by default, redirects included). Shown as the condition PrivateNetwork.',
+      ),
     jsonPath: z.string().max(128).optional().describe('For json: dot-separated path to the array of records (default: the document is the array).'),
     credentialsSecretRef: secretRef
       .optional()

@@ -48,7 +48,7 @@ describe('FeedReader over HTTP', () => {
       apiVersion: 'rollcall.dev/v1alpha1',
       kind: 'IdentitySource',
       metadata: { name: 'hr', namespace: 'acme' },
-      spec: { type: 'csv', url: `${base}${path}`, credentialsSecretRef: { name: secret }, idField: 'id', mapping: [], missingPolicy: 'terminate', interval: '15m', changeGuard: { maxCount: 5, maxPercent: 10 } },
+      spec: { type: 'csv', url: `${base}${path}`, credentialsSecretRef: { name: secret }, idField: 'id', mapping: [], missingPolicy: 'terminate', interval: '15m', insecure: false, allowPrivateNetwork: false, changeGuard: { maxCount: 5, maxPercent: 10 } },
     }) as IdentitySource;
   const signal = new AbortController().signal;
 
