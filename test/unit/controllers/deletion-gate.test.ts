@@ -57,7 +57,7 @@ describe('DeletionGate', () => {
     expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'b')).verdict.tripped).toBe(false);
     expect(ctx.gate.recent(wiki(ctx)).map((r) => r.userName)).toEqual(['a', 'b']);
     // Orphans the policy would remove count on top.
-    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, 1)).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, { orphans: ['old-account'] })).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
   });
 
   it('admits side-by-side reconciles one at a time: never more than the limit slips through', async () => {
