@@ -2,7 +2,7 @@
 // accounts when a listing is due (once per resyncInterval, or when the system changed), applies the
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
-import { changeUserName, errorMessage, plaintextTransport, type AccountChange, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
+import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
 import { APPROVE_DEPROVISION_ANNOTATION, deprovisionedUserNames, guardTripped, inDeclaredSpelling, parseDuration, planOrphans, planSystemDeletion, takesAccess, type GuardDecision } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { credentialsReason } from './credentials.ts';
@@ -204,7 +204,8 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   const decision = await ctx.gate.decide(ctx, system, listing.capabilities, { orphans: orphanNames });
   if (!decision.verdict.tripped && changes.length) {
     await ctx.connections.use(system, async (connector) => {
-      for (const [userName, accountChanges] of byAccount(changes)) {
+      // One account at a time: the guard counts accounts, and an account's changes go together.
+      for (const [userName, accountChanges] of Map.groupBy(changes, changeUserName)) {
         const outcome = await applyChanges(ctx, { system, connector, userName, changes: accountChanges, deprovisions: accountChanges.some(takesAccess), pass: orphanNames, origin: { kind: 'orphan' }, applied: [] }, signal);
         if (outcome.held) break;
       }
@@ -264,16 +265,6 @@ async function guardStatus(ctx: ControllerContext, system: ConnectedSystem, deci
       : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds the deletion guard' },
     recentDeprovisions: ctx.gate.window(system, ctx.clock.now()),
   };
-}
-
-/** The changes grouped by account, in the order of each account's first change. */
-function byAccount(changes: readonly AccountChange[]): Map<string, AccountChange[]> {
-  const accounts = new Map<string, AccountChange[]>();
-  for (const change of changes) {
-    const userName = changeUserName(change);
-    accounts.set(userName, [...(accounts.get(userName) ?? []), change]);
-  }
-  return accounts;
 }
 
 type Extra = {
