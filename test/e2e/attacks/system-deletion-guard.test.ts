@@ -6,7 +6,8 @@
 // approved (rollcall.dev/approve-deprovision) every account is disabled, one audit line per change
 // in `rollcall run`'s output, and the object goes.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { rollcall as rollcallCli } from '../../helpers/rollcall-cli.ts';
 import { startPostgres, type PostgresServer } from '../../servers/postgres.ts';
 import { createNamespace, kubectl, kubectlOk } from '../kube.ts';
 import { eventually, startRollcall, type RollcallRun } from '../rollcall-run.ts';
@@ -121,6 +122,12 @@ ${users}`;
     expect(held.metadata.deletionTimestamp).toBeDefined();
     expect(held.metadata.finalizers).toContain('rollcall.dev/deprovision');
     expect((held.status.conditions as { type: string; status: string; reason: string }[]).find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'DeprovisionHeld' });
+    // `rollcall plan` agrees: the deletion is the pass, every disable held, the same count to approve.
+    const plan = await rollcallCli(['plan', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '-o', 'json']);
+    const db = (JSON.parse(plan.stdout).systems as { name: string; changes: { op: string; userName: string; held?: boolean }[]; guard: { tripped: boolean; count: number } }[]).find((s) => s.name === 'db');
+    expect(db?.guard, plan.stderr).toMatchObject({ tripped: true, count: 20 });
+    expect(db!.changes.filter((c) => c.op === 'disable' && c.held).map((c) => c.userName).sort()).toEqual(await loginRoles());
+    expect(db!.changes.filter((c) => !c.held)).toEqual([]);
     // What went (at most one account) was logged like any other change.
     expect(new Set(deletionAuditLines().map((line) => line.userName)).size).toBe(USERS.length - (await loginRoles()).length);
   });
