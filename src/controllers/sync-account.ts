@@ -74,7 +74,8 @@ export async function syncAccount(
         return undefined;
       }
       adopted = plan.adopts;
-      const outcome = await applyChanges(ctx, { system, connector, userName: desired.userName, changes: plan.changes, deprovisions: plan.deprovisions, origin: { kind: 'user', user }, applied }, signal);
+      const { changes, deprovisions } = plan;
+      const outcome = await applyChanges(ctx, { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied }, signal);
       if (outcome.held) throw new HeldByGuard(outcome.message);
       if (plan.changes.length === 0) return before;
       // Read back once after writing: the cache must hold what the system really has (ids, defaults).

@@ -123,7 +123,8 @@ async function deprovisionAll(ctx: ControllerContext, system: ConnectedSystem, s
     // The whole deletion is one pass for the guard: every account counts from the first admission.
     const pass = plans.filter((plan) => plan.deprovisions).map((plan) => plan.userName);
     for (const [index, plan] of plans.entries()) {
-      const outcome = await applyChanges(ctx, { system, connector, userName: plan.userName, changes: plan.changes, deprovisions: plan.deprovisions, pass, origin: { kind: 'systemDeletion' }, applied: [] }, signal);
+      const { userName, changes, deprovisions } = plan;
+      const outcome = await applyChanges(ctx, { system, connector, userName, changes, deprovisions, pass, origin: { kind: 'systemDeletion' }, applied: [] }, signal);
       if (outcome.held) return { decision: outcome.decision, remaining: plans.length - index };
     }
     return undefined;
@@ -206,7 +207,9 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     await ctx.connections.use(system, async (connector) => {
       // One account at a time: the guard counts accounts, and an account's changes go together.
       for (const [userName, accountChanges] of Map.groupBy(changes, changeUserName)) {
-        const outcome = await applyChanges(ctx, { system, connector, userName, changes: accountChanges, deprovisions: accountChanges.some(takesAccess), pass: orphanNames, origin: { kind: 'orphan' }, applied: [] }, signal);
+        const deprovisions = accountChanges.some(takesAccess);
+        const request = { system, connector, userName, changes: accountChanges, deprovisions, pass: orphanNames, origin: { kind: 'orphan' as const }, applied: [] };
+        const outcome = await applyChanges(ctx, request, signal);
         if (outcome.held) break;
       }
     });
