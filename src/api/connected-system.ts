@@ -144,6 +144,7 @@ export const connectedSystemSpec = z
       .describe(
         'Stops a pass that would take access from too many accounts at once (disables, deletes and revokes, counted per account over the last resyncInterval) until a person approves it. ' +
           'When set, the strictest of maxCount and maxPercent applies. Always on: without maxCount and maxPercent the default is 10 accounts or 20% of managed accounts, whichever is larger. ' +
+          'The percentage counts no account of a User created within the last resyncInterval (fillers cannot raise it). ' +
           'maxPercent: 100 effectively turns it off.',
       ),
     resyncInterval: duration('How often the whole system is listed to correct drift and find orphans.').default('5m'),
@@ -160,7 +161,7 @@ export const connectedSystemSpec = z
       .default('retain')
       .describe(
         'When this ConnectedSystem is deleted: retain (the default: its accounts stay as they are, so deleting or re-creating the object, or a pruning GitOps tool, never deprovisions a whole system by accident) ' +
-          'or deprovision (disable, or delete under deprovision.policy delete, every account it manages before the finalizer goes). Either way, deletion first waits for the Users of its namespace that are being deleted.',
+          'or deprovision (disable, or delete under deprovision.policy delete, every account it manages before the finalizer goes, behind deletionGuard like any pass). Either way, deletion first waits for the Users of its namespace that are being deleted.',
       ),
   })
   .meta({

@@ -65,6 +65,11 @@ export function orphanCause(system: string, policy: OrphanPolicy): Cause {
   return { kind: 'ConnectedSystem', name: system, reason: `orphan: no User declares this account; spec.orphans is ${policy}` };
 }
 
+/** The cause of a change made because the ConnectedSystem itself is deleted under deletionPolicy deprovision. */
+export function systemDeletionCause(system: string): Cause {
+  return { kind: 'ConnectedSystem', name: system, reason: 'the ConnectedSystem is being deleted; spec.deletionPolicy is deprovision' };
+}
+
 function bindingCause(binding: AccessBinding, reason: string | undefined): Cause {
   const cause: Cause = { kind: 'AccessBinding', name: binding.metadata.name };
   const why = [binding.spec.reason, reason].filter(Boolean).join('; ');

@@ -20,10 +20,14 @@ export {
   checkDeletionGuard,
   deletionLimit,
   deprovisionCount,
+  deprovisionedUserNames,
+  takesAccess,
   type DeletionGuard,
   type GuardInput,
   type GuardVerdict,
 } from './guard.ts';
+export { guardBase } from './guard-base.ts';
+export { deprovisionsOnDeletion, planSystemDeletion, type DeletionAccountPlan } from './system-deletion.ts';
 export { accessWindow, type AccessWindow } from './window.ts';
 export { isLeaving, withDeprovisionClock, isRestoringDeprovision } from './leaving.ts';
 export {
@@ -42,6 +46,6 @@ export {
   type World,
 } from './pass.ts';
 export { auditSystem, FINDING_KINDS, type AuditInput, type Finding, type FindingKind } from './audit.ts';
-export { changeCause, orphanCause, type Cause, type CauseKind } from './cause.ts';
+export { changeCause, orphanCause, systemDeletionCause, type Cause, type CauseKind } from './cause.ts';
 export { reviewCovers, reviewVerdict, reviewRevocation, type Decision, type ReviewVerdict } from './review.ts';
 export { holdingUsers, userNameHolders, userNameTakenBy } from './username-claims.ts';
