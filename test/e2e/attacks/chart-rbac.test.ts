@@ -5,7 +5,10 @@
 // writes RoleBindings only where the kubernetes connector is on, binds only the roles listed by name
 // (never its own) and impersonates nobody. No rule of any kind holds a wildcard.
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadKubeConfig } from '../../../src/store/kube-config.ts';
+import { KubeStore } from '../../../src/store/kube-store.ts';
 import { parseAllDocuments, stringify } from 'yaml';
 import { createNamespace, helm, kubectl, kubectlOk } from '../kube.ts';
 
@@ -100,6 +103,24 @@ describe('the chart grants Rollcall no more than the namespaces it serves', () =
     }
     expect(canI(sa, 'bind', `clusterroles/${release}`)).toBe('no');
     for (const kind of ['users', 'groups', 'serviceaccounts']) expect(canI(sa, 'impersonate', kind), kind).toBe('no');
+  });
+
+  it("Rollcall's store, as the chart's ServiceAccount, watches the watched namespaces with what the Roles grant", async () => {
+    for (const ns of [teamA, teamB, other]) kubectlOk(['apply', '-n', ns, '-f', '-'], `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: in-${ns}}\nspec: {userName: in-${ns}}\n`);
+    const store = new KubeStore({ kubeconfig: loadKubeConfig(inject('kubeconfig'), { as: sa }), namespaces: [teamA, teamB], logger: pino({ level: 'silent' }) });
+    await store.start();
+    try {
+      expect(store.list('User').map((u) => u.metadata.name).sort()).toEqual([`in-${teamA}`, `in-${teamB}`].sort());
+      expect(store.list('User', teamB).map((u) => u.metadata.name)).toEqual([`in-${teamB}`]);
+      expect(store.get('User', { namespace: other, name: `in-${other}` })).toBeUndefined();
+      kubectlOk(['apply', '-n', teamB, '-f', '-'], `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: joiner}\nspec: {userName: joiner}\n`);
+      await expect.poll(() => store.get('User', { namespace: teamB, name: 'joiner' })?.spec.userName, { timeout: 30_000 }).toBe('joiner');
+    } finally {
+      await store.stop();
+    }
+    // The same store over every namespace is refused: the ServiceAccount may not list cluster-wide.
+    const everywhere = new KubeStore({ kubeconfig: loadKubeConfig(inject('kubeconfig'), { as: sa }), logger: pino({ level: 'silent' }) });
+    await expect(everywhere.start()).rejects.toThrow(/403|forbidden/i);
   });
 
   it('renders no Role or ClusterRole with a wildcard, and each watched namespace its own Role', () => {
