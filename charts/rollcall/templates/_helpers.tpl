@@ -23,14 +23,13 @@ Empty: every namespace (cluster mode).
 {{- end -}}
 {{/*
 Where the kubernetes connector writes RoleBindings, as a JSON list: kubernetesConnector.namespaces
-(default: the watched namespaces), plus each allow entry's namespace and the namespaces it may reach.
-Empty with the connector on: every namespace (cluster mode without kubernetesConnector.namespaces);
-"*" in it (an allowance of namespaces: ["*"]) means every namespace too.
+(default: the watched namespaces; in cluster mode "*"), plus each allow entry's namespace and the
+namespaces it may reach. "*" in it means every namespace. Empty: the connector is off.
 */}}
 {{- define "rollcall.bindingNamespaces" -}}
 {{- $namespaces := list -}}
 {{- if .Values.kubernetesConnector.enabled -}}
-{{- $namespaces = .Values.kubernetesConnector.namespaces | default (include "rollcall.watchNamespaces" . | fromJsonArray) -}}
+{{- $namespaces = .Values.kubernetesConnector.namespaces | default (include "rollcall.watchNamespaces" . | fromJsonArray) | default (list "*") -}}
 {{- range .Values.kubernetesConnector.allow -}}
 {{- $namespaces = append $namespaces .namespace -}}
 {{- $namespaces = concat $namespaces (.namespaces | default list) -}}

@@ -31,14 +31,14 @@ function install(release: string, namespace: string, values: string[]): Rendered
   const rbac = parseAllDocuments(rendered.stdout)
     .map((d) => d.toJS() as Rendered | null)
     .filter((o): o is Rendered => o !== null && RBAC_KINDS.includes(o.kind) && o.metadata.name.startsWith(release));
-  kubectlOk(['apply', '-n', namespace, '-f', '-'], rbac.map((o) => stringify(o)).join('---\n'));
+  kubectlOk(['apply', '-f', '-'], rbac.map((o) => stringify(o)).join('---\n'));
   return rbac;
 }
 
 /** `kubectl auth can-i` as the chart's ServiceAccount: "yes" or "no". */
 function canI(serviceAccount: string, ...args: string[]): string {
   const result = kubectl(['auth', 'can-i', ...args, `--as=${serviceAccount}`]);
-  expect(result.stderr.replace(/^Warning: .*\n?/gm, ''), `can-i ${args.join(' ')}`).toBe('');
+  expect(result.stderr.replace(/^Warning: .*$/gm, '').trim(), `can-i ${args.join(' ')}`).toBe('');
   return result.stdout.trim();
 }
 
