@@ -57,12 +57,13 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
     out.line(USAGE);
     return command ? 0 : 1;
   }
-  const global = [
-    ...(typeof values.kubeconfig === 'string' ? ['--kubeconfig', values.kubeconfig] : []),
+  // Whom every call acts as: plan and audit read the cluster as the same identity kubectl would.
+  const identity = [
     ...(typeof values.context === 'string' ? ['--context', values.context] : []),
     ...(typeof values.as === 'string' ? ['--as', values.as] : []),
     ...((values['as-group'] as string[] | undefined) ?? []).flatMap((group) => ['--as-group', group]),
   ];
+  const global = [...(typeof values.kubeconfig === 'string' ? ['--kubeconfig', values.kubeconfig] : []), ...identity];
   const ns = typeof values.namespace === 'string' ? ['-n', values.namespace] : [];
   const k = (args: string[], input?: string) => kubectl([...global, ...ns, ...args], input);
   const fail = (what: string, result: { stderr: string }) => (out.error(`kubectl rollcall ${command}: ${what}: ${result.stderr.trim()}`), 1);
@@ -93,7 +94,7 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
     case 'audit': {
       const passThrough = withoutGlobalFlags(argv.slice(argv.indexOf(command) + 1));
       const kubeconfig = typeof values.kubeconfig === 'string' ? values.kubeconfig : (process.env.KUBECONFIG?.split(':')[0] || join(homedir(), '.kube', 'config'));
-      return rollcall([command, '--kubeconfig', kubeconfig, ...(typeof values.namespace === 'string' ? ['--namespace', values.namespace] : []), ...passThrough], out);
+      return rollcall([command, '--kubeconfig', kubeconfig, ...(typeof values.namespace === 'string' ? ['--namespace', values.namespace] : []), ...identity, ...passThrough], out);
     }
     case 'approve': {
       const [name] = rest;
