@@ -69,10 +69,11 @@ function unfitReason(row: ReachedRole): string {
   const subject = row.via === row.entitlement ? `role ${JSON.stringify(row.entitlement)}` : `role ${JSON.stringify(row.entitlement)} is a member of ${JSON.stringify(row.via)}, which`;
   if (row.marker) return `${subject} is a Rollcall marker role (it draws a ConnectedSystem's managed scope): ${GROUP_RULE}`;
   if (row.account) return `${subject} is an account a Rollcall ConnectedSystem manages (a member of a marker role), whether enabled or disabled: ${GROUP_RULE}`;
+  // What the role could do comes before whose it is: the superuser Rollcall connects as "has SUPERUSER".
+  const attributes = ELEVATED_ATTRIBUTES.filter((attribute) => row[attribute]);
+  if (attributes.length) return `${subject} has ${attributes.join(', ')}: never granted by Rollcall`;
+  if (row.predefined) return `${subject} is a PostgreSQL predefined role (pg_*): never granted by Rollcall`;
   if (row.connecting) return `${subject} is the role Rollcall connects as: ${GROUP_RULE}`;
   if (row.reassignTo) return `${subject} receives deleted leavers' objects (spec.postgres.reassignTo): ${GROUP_RULE}`;
-  if (row.login) return `${subject} can log in, so it is an account, not a group role: ${GROUP_RULE}`;
-  const attributes = ELEVATED_ATTRIBUTES.filter((attribute) => row[attribute]);
-  const what = attributes.length ? `has ${attributes.join(', ')}` : 'is a PostgreSQL predefined role (pg_*)';
-  return `${subject} ${what}: never granted by Rollcall`;
+  return `${subject} can log in, so it is an account, not a group role: ${GROUP_RULE}`;
 }
