@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AccessBinding, AccessReview, User } from '../api/index.ts';
+import type { AccessBinding, AccessReview, AccessRole, User } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
-import { scopeOf } from '../engine/index.ts';
+import { approvalContent, approvalOf, describeContent } from '../engine/index.ts';
 import { main as rollcall } from './main.ts';
 import type { Output } from './output.ts';
 
@@ -102,7 +102,15 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
       if ('error' in binding) return fail(`cannot read AccessBinding ${name}`, binding.error);
       const me = whoami();
       if (!me) return usage(out, 'cannot tell who you are (kubectl auth whoami failed)');
-      const approval = { approvedBy: me, approvedAt: clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), scope: scopeOf(binding) };
+      // The content approved (the role's entitlements and maxDuration, the Users selected) as read
+      // now: the digest pins it, and any change after this read voids the approval.
+      const roles = getJson<{ items: AccessRole[] }>(['get', 'accessroles.rollcall.dev']);
+      if ('error' in roles) return fail('cannot read the AccessRoles', roles.error);
+      const users = getJson<{ items: User[] }>(['get', 'users.rollcall.dev']);
+      if ('error' in users) return fail('cannot read the Users', users.error);
+      const content = approvalContent(binding, roles.items, users.items);
+      if (!content) return usage(out, `AccessRole ${binding.spec.role} does not exist: nothing to approve`);
+      const approval = approvalOf(binding, roles.items, users.items, me, clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z'));
       // A JSON patch with a test on resourceVersion: the approval covers exactly the binding shown.
       const patch = [
         { op: 'test', path: '/metadata/resourceVersion', value: binding.metadata.resourceVersion },
@@ -111,6 +119,7 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
       const result = k(['patch', 'accessbindings.rollcall.dev', name, '--type', 'json', '-p', JSON.stringify(patch)]);
       if (result.code !== 0) return fail(`approval of ${name} refused`, result);
       out.line(`accessbinding ${name} approved by ${me}: role ${binding.spec.role}, users ${(binding.spec.users ?? []).join(', ') || '-'}${binding.spec.userSelector ? ', by selector' : ''}${binding.spec.validUntil ? `, until ${binding.spec.validUntil}` : ''}`);
+      out.line(`content approved (${approval.digest}): ${describeContent(content)}`);
       return 0;
     }
     case 'review': {

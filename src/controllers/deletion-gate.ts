@@ -188,16 +188,18 @@ function answerFor(
   // Nothing held there: nothing to deprovision, whatever the time.
   if (!observed) return { ...base, deprovisions: false, validUntil: Infinity };
   const seen = withDeprovisionClock(user, now);
-  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
+  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews, world.users)[0];
   const deprovisions = desired !== undefined && accountPlan(seen, desired, observed, capabilities, { adoption: system.spec.adoption, refusal }).deprovisions;
-  const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now, world.reviews).nextWakeAt?.getTime() ?? Infinity;
+  const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now, world.reviews, world.users).nextWakeAt?.getTime() ?? Infinity;
   return { ...base, deprovisions, validUntil };
 }
 
 /** What every answer of a namespace depends on besides the User itself: specs, not status. */
 function worldFingerprint(world: World, capabilities: Capabilities): string {
   const versions = (objects: readonly { metadata: { uid?: string; generation?: number } }[]) => objects.map((o) => `${o.metadata.uid}@${o.metadata.generation}`).join(',');
-  return [versions(world.bindings), versions(world.roles), versions(world.systems), JSON.stringify(capabilities)].join('|');
+  // An approval covers the Users its binding selects (by labels, uid and userName): a User's change can void it for the others.
+  const users = (world.users ?? []).map((u) => `${u.metadata.uid}@${u.metadata.generation}:${JSON.stringify(u.metadata.labels ?? {})}`).join(',');
+  return [versions(world.bindings), versions(world.roles), versions(world.systems), users, JSON.stringify(capabilities)].join('|');
 }
 
 /** Without a cached observation, what the User's status recorded is enough to tell a deprovision. */

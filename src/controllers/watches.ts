@@ -24,6 +24,8 @@ export const WATCHES: Partial<Record<KindName, Mapping>> = {
   User: (user, old, store, userNames) => [
     { kind: 'User', key: keyOf(user) },
     ...bindingsWhoseSelectionChanged(user as User, old as User | undefined, store),
+    // An approval covers the Users its binding selects: one labelled in, recreated or renamed voids it for all of them.
+    ...bindingsWhoseSubjectsChanged(user as User, old as User | undefined, store).flatMap((binding) => usersOf(binding, undefined, store)),
     // Another User with the same userName may hold it now, or no longer (oldest wins).
     ...[...new Set([(user as User).spec.userName, (old as User | undefined)?.spec.userName])]
       .flatMap((userName) => (userName === undefined ? [] : userNames.usersNaming(store, keyOf(user).namespace, userName)))
@@ -69,6 +71,21 @@ function bindingsWhoseSelectionChanged(user: User, old: User | undefined, store:
     .list('AccessBinding', keyOf(user).namespace)
     .filter((binding) => (gone ? false : bindingSelectsUser(binding, user)) !== (old ? bindingSelectsUser(binding, old) : false))
     .map((binding) => ({ kind: 'AccessBinding', key: keyOf(binding) }));
+}
+
+/**
+ * Bindings whose approved content this User's change may alter: it entered or left the selection,
+ * or, selected, it changed its uid (recreated), userName or e-mail (approver checks compare it).
+ */
+function bindingsWhoseSubjectsChanged(user: User, old: User | undefined, store: Store): AccessBinding[] {
+  const gone = store.get('User', keyOf(user)) === undefined;
+  const identity = (u: User | undefined) => (u ? JSON.stringify([u.metadata.uid, u.spec.userName, u.spec.email, u.spec.attributes?.email]) : '');
+  const sameIdentity = identity(user) === identity(old);
+  return store.list('AccessBinding', keyOf(user).namespace).filter((binding) => {
+    const now = gone ? false : bindingSelectsUser(binding, user);
+    const before = old ? bindingSelectsUser(binding, old) : false;
+    return now !== before || (now && !sameIdentity);
+  });
 }
 
 function usersOf(binding: AccessBinding, old: AccessBinding | undefined, store: Store): Request[] {
