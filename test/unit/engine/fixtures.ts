@@ -38,6 +38,7 @@ export const DAY = 24 * HOUR;
 
 interface Meta {
   namespace?: string;
+  uid?: string;
   labels?: Record<string, string>;
   creationTimestamp?: string;
   deletionTimestamp?: string;
