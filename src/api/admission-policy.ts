@@ -263,13 +263,20 @@ export function reviewPolicy(): Json {
   };
 }
 
-/** A ClusterRole to bind to approvers (with a RoleBinding per namespace, or cluster-wide). */
+/**
+ * A ClusterRole to bind to approvers (with a RoleBinding per namespace, or cluster-wide). An
+ * approver reads the roles and Users too: an approval pins the content it saw (the role's
+ * entitlements, the Users selected), so kubectl rollcall approve must be able to show it.
+ */
 export function approverClusterRole(): Json {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name: 'rollcall-approver', labels },
-    rules: [{ apiGroups: [GROUP], resources: ['accessbindings', 'accessreviews'], verbs: ['get', 'list', 'watch', 'patch', 'update', APPROVE_VERB] }],
+    rules: [
+      { apiGroups: [GROUP], resources: ['accessbindings', 'accessreviews'], verbs: ['get', 'list', 'watch', 'patch', 'update', APPROVE_VERB] },
+      { apiGroups: [GROUP], resources: ['accessroles', 'users'], verbs: ['get', 'list', 'watch'] },
+    ],
   };
 }
 

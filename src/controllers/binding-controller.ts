@@ -89,8 +89,12 @@ function approvalStatus(approval: ApprovalState, binding: AccessBinding, now: Da
 /** ApprovalGranted when an approval comes into force, ApprovalVoided when one stops covering the binding. */
 async function announceApproval(ctx: ControllerContext, binding: AccessBinding, current: ApprovalStatus | undefined, previous: ApprovalStatus | undefined): Promise<void> {
   if (!current) return;
-  // Granted again with other content (a new approval) is announced too: it pins something else.
-  const changed = current.state !== previous?.state || (current.state === 'Granted' && current.digest !== previous?.digest);
+  // Granted again with other content (a new approval) is announced too: it pins something else; and
+  // a voided approval voided by another change (a User deleted, then recreated) says the new change.
+  const changed =
+    current.state !== previous?.state ||
+    (current.state === 'Granted' && current.digest !== previous?.digest) ||
+    (current.state === 'Voided' && current.message !== previous?.message);
   if (!changed) return;
   if (current.state === 'Granted') {
     const what = current.content ? `: ${describeContent(current.content)}` : '';
