@@ -26,8 +26,13 @@ export interface ApprovalState {
 type Approval = NonNullable<AccessBinding['spec']['approval']>;
 
 // One verdict per binding, whatever the number of Users asking: the store hands out frozen objects,
-// replaced on every change, and the same list for one pass.
+// replaced on every change, so the same objects (even in a list filtered anew) give the same verdict.
+// Comparing the lists element by element is far cheaper than the content and its digest.
 const memo = new WeakMap<AccessBinding, { roles: readonly AccessRole[]; users: readonly User[]; state: ApprovalState }>();
+
+function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a === b || (a.length === b.length && a.every((item, i) => item === b[i]));
+}
 
 /**
  * The binding-wide verdict on its approval. `roles` and `users`: the binding's namespace (the
@@ -35,7 +40,7 @@ const memo = new WeakMap<AccessBinding, { roles: readonly AccessRole[]; users: r
  */
 export function approvalState(binding: AccessBinding, roles: readonly AccessRole[], users: readonly User[]): ApprovalState {
   const cached = memo.get(binding);
-  if (cached && cached.roles === roles && cached.users === users) return cached.state;
+  if (cached && sameElements(cached.roles, roles) && sameElements(cached.users, users)) return cached.state;
   const state = decide(binding, roles, users);
   memo.set(binding, { roles, users, state });
   return state;
