@@ -75,7 +75,8 @@ export function approvalPolicy(): Json {
           reason: 'Forbidden',
         },
         {
-          expression: `!variables.approvalWritten || !has(object.spec.users) || object.spec.users.all(u, ${personKey('u')} != variables.approver)`,
+          // User names are DNS names (lower-case, no "@"): each is its own person key.
+          expression: '!variables.approvalWritten || !has(object.spec.users) || !(variables.approver in object.spec.users)',
           messageExpression: "'a subject of the binding cannot approve their own access: ' + request.userInfo.username + ' is named in spec.users'",
           reason: 'Forbidden',
         },
