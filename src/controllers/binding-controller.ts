@@ -64,6 +64,9 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
 
 type ApprovalStatus = NonNullable<NonNullable<AccessBinding['status']>['approval']>;
 
+/** The most selected Users whose names, uids and userNames status records (a few hundred bytes each at most). */
+const RECORDED_USERS_MAX = 1000;
+
 /**
  * The approval in status; approvedAt is when Rollcall first saw this approver's approval in force.
  * A granted approval records the content it pinned (digest and content), and a voided one keeps
@@ -78,7 +81,9 @@ function approvalStatus(approval: ApprovalState, binding: AccessBinding, now: Da
     const same = previous?.state === 'Granted' && previous.approvedBy === approval.approvedBy && previous.digest === approval.digest && previous.approvedAt;
     status.approvedAt = same ? previous.approvedAt : now.toISOString();
     if (approval.digest !== undefined) status.digest = approval.digest;
-    if (approval.content !== undefined) status.content = approval.content;
+    // A selector of thousands of Users would outgrow the object: then only the digest is kept, and a
+    // change is said without naming it.
+    if (approval.content !== undefined && approval.content.users.length <= RECORDED_USERS_MAX) status.content = approval.content;
   } else if (approval.state === 'Voided' && previous?.digest !== undefined && previous.digest === binding.spec.approval?.digest) {
     status.digest = previous.digest;
     if (previous.content) status.content = previous.content;
