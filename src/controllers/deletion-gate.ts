@@ -205,14 +205,16 @@ function answerFor(
   // The plan `rollcall plan` makes for this account (planSystemPass), so both count the same deprovisions.
   const deprovisions = planAccountFor(user, world, system, observed, capabilities, now, refusal)?.deprovisions ?? false;
   const seen = withDeprovisionClock(user, now);
-  const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now, world.reviews).nextWakeAt?.getTime() ?? Infinity;
+  const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now, world.reviews, world.users).nextWakeAt?.getTime() ?? Infinity;
   return { ...base, deprovisions, validUntil };
 }
 
 /** What every answer of a namespace depends on besides the User itself: specs, not status. */
 function worldFingerprint(world: World, capabilities: Capabilities): string {
   const versions = (objects: readonly { metadata: { uid?: string; generation?: number } }[]) => objects.map((o) => `${o.metadata.uid}@${o.metadata.generation}`).join(',');
-  return [versions(world.bindings), versions(world.roles), versions(world.systems), JSON.stringify(capabilities)].join('|');
+  // An approval covers the Users its binding selects (by labels, uid and userName): a User's change can void it for the others.
+  const users = (world.users ?? []).map((u) => `${u.metadata.uid}@${u.metadata.generation}:${JSON.stringify(u.metadata.labels ?? {})}`).join(',');
+  return [versions(world.bindings), versions(world.roles), versions(world.systems), users, JSON.stringify(capabilities)].join('|');
 }
 
 /** Without a cached observation, what the User's status recorded is enough to tell a deprovision. */

@@ -22,6 +22,8 @@ export interface World {
   systems: readonly ConnectedSystem[];
   /** Access reviews: a revoked grant ends like an expired one. */
   reviews?: readonly AccessReview[];
+  /** The namespace's Users: an approval covers the Users a binding selects (src/engine/approval-content.ts). */
+  users?: readonly User[];
 }
 
 /** One User's account in one system: what it should be, what it is, and the steps between. */
@@ -64,7 +66,7 @@ export function planAccountFor(
   refusal?: EntitlementRefusal,
 ): AccountPlan | undefined {
   const seen = withDeprovisionClock(user, now);
-  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
+  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews, world.users ?? [seen])[0];
   return desired && accountPlan(seen, desired, observed, capabilities, { adoption: system.spec.adoption, refusal });
 }
 
@@ -202,6 +204,8 @@ export interface SystemPass {
 /** The whole pass for one system, as `rollcall plan` shows it and the controllers carry it out. */
 export function planSystemPass({ system, users, world, listing, others = [], capabilities, refusal, recent, now }: SystemPassInput): SystemPass {
   const byName = new Map([...others, ...listing].map((account) => [account.userName, account]));
+  // Approvals cover the Users a binding selects: they are the namespace's Users of this pass.
+  if (world.users === undefined) world = { ...world, users };
   // A User whose userName an older User holds gets nothing (Conflict); the holder's plan stands.
   const accounts = holdingUsers(users).flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now, refusal) ?? []);
   const declared = new Set(users.map((user) => user.spec.userName));
