@@ -173,6 +173,35 @@ spec: {userName: alice, givenName: Alice, familyName: Smith}
     expect({ accepted, received }).toEqual({ accepted: 0, received: 0 });
   });
 
+  it('an IdentitySource reading the directory with the pinned Secret is held to the same hosts', async () => {
+    asWriter(
+      ['apply', '-f', '-'],
+      `apiVersion: rollcall.dev/v1alpha1
+kind: IdentitySource
+metadata: {name: hr, namespace: ${namespace}}
+spec:
+  type: ldap
+  allowPrivateNetwork: true
+  ldap: {url: "ldap://127.0.0.1:${listenerPort}", baseDN: "${slapd.peopleDN}", insecure: true}
+  credentialsSecretRef: {name: directory-pinned}
+  idField: uid
+  mapping: [{to: userName, from: uid}]
+  interval: 5m
+`,
+    );
+    const ready = () => (JSON.parse(kubectlOk(['get', 'identitysource', 'hr', '-n', namespace, '-o', 'json'])).status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
+    await eventually(
+      () =>
+        expect(ready()).toMatchObject({
+          status: 'False',
+          reason: 'CredentialsRefused',
+          message: `Secret directory-pinned is annotated rollcall.dev/allowed-hosts: "127.0.0.1:${slapdPort}", which does not include 127.0.0.1:${listenerPort}, where spec.ldap.url (ldap://127.0.0.1:${listenerPort}) would send its credentials`,
+        }),
+      rollcall,
+    );
+    expect({ accepted, received }).toEqual({ accepted: 0, received: 0 });
+  });
+
   it('pointed back at the host the Secret lists, the system connects again', async () => {
     asWriter(['patch', 'connectedsystem', 'corp-ldap', '--type', 'merge', '-p', JSON.stringify({ spec: { ldap: { url: slapd.url } } })]);
     await eventually(() => expect(condition('corp-ldap', 'Connected')).toMatchObject({ status: 'True' }), rollcall);
