@@ -6,7 +6,7 @@
 // transport needs the Secret's consent too, so `insecure: true` on the object alone sends nothing.
 import { RetryableError } from '../api/index.ts';
 import type { SecretMetadata } from '../store/store.ts';
-import { hostAllowed, parseAllowedHosts, urlDestination, type HostPort, canonicalHost } from './allowed-hosts.ts';
+import { canonicalHost, hostAllowed, parseAllowedHosts, urlDestination, type HostPort } from './allowed-hosts.ts';
 
 /** A Secret serves as credentials only with this label set to "true". */
 export const CREDENTIALS_LABEL = 'rollcall.dev/credentials';
@@ -88,8 +88,8 @@ export function destinationRefusal(secret: string, metadata: SecretMetadata, fie
   const hostPort: HostPort | undefined = 'url' in destination ? urlDestination(destination.url) : hostPortOf(destination);
   if (hostPort && hostAllowed(allowed, hostPort)) return undefined;
   const invalid = allowed.invalid.length ? ` (entries that are not a host, host:port or *.domain[:port] match nothing: ${allowed.invalid.map((e) => `"${e}"`).join(', ')})` : '';
-  const which = hostPort ? `${hostPort.host}:${hostPort.port}` : 'a host it can check';
-  return `Secret ${secret} is annotated ${ALLOWED_HOSTS_ANNOTATION}: "${value}", which does not include ${which}, where ${field} (${where}) would send its credentials${invalid}`;
+  if (!hostPort) return `Secret ${secret} is annotated ${ALLOWED_HOSTS_ANNOTATION}: "${value}", and ${field} (${where}) names no host and port that list could admit${invalid}`;
+  return `Secret ${secret} is annotated ${ALLOWED_HOSTS_ANNOTATION}: "${value}", which does not include ${hostPort.host}:${hostPort.port}, where ${field} (${where}) would send its credentials${invalid}`;
 }
 
 function hostPortOf({ host, port }: { host: string; port: number }): HostPort | undefined {

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedSystemResource, identitySourceResource, type ConnectedSystem, type IdentitySource } from '../../../src/api/index.ts';
 import { Connections } from '../../../src/controllers/connections.ts';
-import { CredentialsRefusedError } from '../../../src/controllers/credentials.ts';
+import { CredentialsRefusedError, credentialsRefusal } from '../../../src/controllers/credentials.ts';
 import { FeedReader } from '../../../src/controllers/source-feed.ts';
 import { Rejections } from '../../../src/sources/records.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
@@ -103,11 +103,35 @@ describe('ConnectedSystem credentials bound to a destination', () => {
     await expect(check(system({ type: 'postgres', insecure: true, postgres: { host: '127.0.0.1', port: attacker.port, ssl: 'disable' } }))).rejects.toThrow(
       `which does not include 127.0.0.1:${attacker.port}, where spec.postgres.host (127.0.0.1:${attacker.port})`,
     );
-    await expect(check(system({ type: 'postgres', postgres: { host: '/var/run/postgresql', port: allowedServer.port } }))).rejects.toThrow('which does not include a host it can check');
+    await expect(check(system({ type: 'postgres', postgres: { host: '/var/run/postgresql', port: allowedServer.port } }))).rejects.toThrow('and spec.postgres.host (/var/run/postgresql:' + allowedServer.port + ') names no host and port that list could admit');
     await expect(check(system({ type: 'scim', insecure: true, scim: { baseUrl: `http://127.0.0.1:${attacker.port}/scim/v2` } }))).rejects.toThrow(
       `where spec.scim.baseUrl (http://127.0.0.1:${attacker.port}/scim/v2) would send its credentials`,
     );
     expect(attacker.accepted()).toBe(before);
+  });
+});
+
+describe('credentialsRefusal', () => {
+  const metadata = (annotations: Record<string, string>) => ({ labels: { 'rollcall.dev/credentials': 'true' }, annotations });
+  const use = { field: 'spec.ldap.url', destination: { url: 'ldaps://ldap.example.org' } };
+
+  it('says which entries of a mistyped list match nothing, and admits a listed host', () => {
+    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'ldaps://ldap.example.org, *' }), 'corp-ldap', use)).toBe(
+      'Secret bind is annotated rollcall.dev/allowed-hosts: "ldaps://ldap.example.org, *", which does not include ldap.example.org:636, where spec.ldap.url (ldaps://ldap.example.org) would send its credentials ' +
+        '(entries that are not a host, host:port or *.domain[:port] match nothing: "ldaps://ldap.example.org", "*")',
+    );
+    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'LDAP.example.org.:636' }), 'corp-ldap', use)).toBeUndefined();
+  });
+
+  it('checks the object name first, then the host, then the plaintext consent; without a use, only the first', () => {
+    const all = metadata({ 'rollcall.dev/allowed-systems': 'other', 'rollcall.dev/allowed-hosts': 'elsewhere.example.org' });
+    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', all, 'corp-ldap', use)).toContain('does not name corp-ldap');
+    const plaintext = { ...use, plaintext: 'spec.ldap.url is ldap:// without startTLS' };
+    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'elsewhere.example.org' }), 'corp-ldap', plaintext)).toContain('allowed-hosts');
+    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({}), 'corp-ldap', plaintext)).toContain('is not annotated rollcall.dev/allow-insecure: "true"');
+    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allow-insecure': 'yes' }), 'corp-ldap', plaintext)).toContain('allow-insecure'); // only "true" consents
+    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allow-insecure': 'true' }), 'corp-ldap', plaintext)).toBeUndefined();
+    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'elsewhere.example.org' }), 'corp-ldap')).toBeUndefined();
   });
 });
 
