@@ -100,12 +100,15 @@ export const connectedSystemSpec = z
     credentialsSecretRef: secretRef
       .optional()
       .describe(
-        'Secret with the credentials Rollcall uses to connect (and optionally ca.crt); it must be labelled rollcall.dev/credentials: "true", and the annotation rollcall.dev/allowed-systems: "a,b" narrows it to those systems.',
+        'Secret with the credentials Rollcall uses to connect (and optionally ca.crt); it must be labelled rollcall.dev/credentials: "true". Its annotations rollcall.dev/allowed-systems: "a,b" narrow it to those systems, ' +
+          'rollcall.dev/allowed-hosts: "host,host:port,*.domain" to those destinations, and a plaintext transport needs rollcall.dev/allow-insecure: "true".',
       ),
     insecure: z
       .boolean()
       .default(false)
-      .describe('Allow a plaintext transport: ldap:// without startTLS, http:// for scim, ssl disable for postgres. Shown as the condition Insecure.'),
+      .describe(
+        'Allow a plaintext transport: ldap:// without startTLS, http:// for scim, ssl disable for postgres; the credentials Secret must consent with rollcall.dev/allow-insecure: "true". Shown as the condition Insecure.',
+      ),
     allowPrivateNetwork: z
       .boolean()
       .default(false)
