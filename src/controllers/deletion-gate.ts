@@ -18,6 +18,7 @@ import {
   desiredAccounts,
   guardTripped,
   parseDuration,
+  planOptions,
   withDeprovisionClock,
   type EntitlementRefusal,
   type GuardDecision,
@@ -189,7 +190,7 @@ function answerFor(
   if (!observed) return { ...base, deprovisions: false, validUntil: Infinity };
   const seen = withDeprovisionClock(user, now);
   const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
-  const deprovisions = desired !== undefined && accountPlan(seen, desired, observed, capabilities, { adoption: system.spec.adoption, refusal }).deprovisions;
+  const deprovisions = desired !== undefined && accountPlan(seen, desired, observed, capabilities, planOptions(system, refusal)).deprovisions;
   const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now, world.reviews).nextWakeAt?.getTime() ?? Infinity;
   return { ...base, deprovisions, validUntil };
 }

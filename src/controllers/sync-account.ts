@@ -2,7 +2,7 @@
 // accountPlan), ask the deletion guard when the plan takes access away, apply.
 import { errorMessage, failedAttributes, failureScope, withMessage, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import { systemRefusal } from './refusal.ts';
-import { accountPlan, inDeclaredSpelling, type Refusal } from '../engine/index.ts';
+import { accountPlan, inDeclaredSpelling, planOptions, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { logAudit } from './audit-trail.ts';
@@ -66,7 +66,7 @@ export async function syncAccount(
       // The guard counts other Users' revokes too: it knows what the connector refuses on its own.
       ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
       const refusal = await systemRefusal(connector, desired.state === 'present' ? desired.entitlements : [], signal);
-      const plan = accountPlan(user, desired, before, connector.capabilities, { adoption: system.spec.adoption, refusal });
+      const plan = accountPlan(user, desired, before, connector.capabilities, planOptions(system, refusal));
       wanted = plan.desired;
       refused = [...(desired.refused ?? []), ...plan.refused];
       if (plan.conflict) {
