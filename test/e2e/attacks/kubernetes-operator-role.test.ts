@@ -8,10 +8,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createNamespace, kubectl, kubectlOk } from '../kube.ts';
+import { createNamespace, helm, kubectl, kubectlOk } from '../kube.ts';
 import { eventually, startRollcall, type RollcallRun } from '../rollcall-run.ts';
 
 const ROLLCALL = join(import.meta.dirname, '..', '..', '..', 'bin', 'rollcall.js');
+const CHART = join(import.meta.dirname, '..', '..', '..', 'charts', 'rollcall');
 
 describe("a tenant cannot bind the operator's own ClusterRole, nor edit by default", () => {
   let namespace: string;
@@ -116,5 +117,21 @@ spec: {userName: ada}
     expect(condition).toMatchObject({ status: 'True', reason: 'EntitlementRefused' });
     expect(condition.message).toContain(`ClusterRole/${operatorRole}@${namespace} binds ClusterRole/${operatorRole}, the operator's own role`);
     expect(kubectl(['auth', 'can-i', 'get', 'secrets', '-n', namespace, '--as', 'ada']).stdout.trim()).toBe('no');
+  });
+
+  it("the chart passes the bindable list (view by default) and the operator's own roles, and never renders an empty bind rule", () => {
+    const render = (...values: string[]) => {
+      const rendered = helm(['template', 'rc', CHART, '--namespace', 'ops', '--set', 'kubernetesConnector.enabled=true', ...values]);
+      expect(rendered.code, rendered.stderr).toBe(0);
+      return rendered.stdout;
+    };
+    const byDefault = render();
+    expect(byDefault).toContain('- --kubernetes-bindable-cluster-roles=view\n');
+    expect(byDefault).toContain('- --kubernetes-operator-roles=ClusterRole/rc,Role/rc-leader-election@ops\n');
+    expect(byDefault).toMatch(/verbs: \[bind\]\n\s*resourceNames: \["view"\]/);
+    expect(render('--set', 'scim.enabled=true')).toContain(',Role/rc-leader-pod@ops\n');
+    const none = render('--set', 'kubernetesConnector.bindableClusterRoles=null');
+    expect(none).not.toContain('verbs: [bind]'); // resourceNames [] would allow every ClusterRole
+    expect(none).toContain('- --kubernetes-bindable-cluster-roles=\n');
   });
 });
