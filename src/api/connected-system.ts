@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_URL_LENGTH, baseStatus, duration, noUserinfo, resource, secretRef, timestamp } from './common.ts';
+import { writableLdapAttributeRule } from './ldap-attributes.ts';
 
 export const SYSTEM_TYPES = ['sqlite', 'ldap', 'postgres', 'scim', 'kubernetes'] as const;
 export type SystemType = (typeof SYSTEM_TYPES)[number];
@@ -21,9 +22,15 @@ const ldapSettings = z
     userObjectClasses: z.array(z.string()).optional().describe('Object classes of new user entries; defaults per flavour.'),
     groupType: z.enum(['groupOfNames', 'posixGroup']).default('groupOfNames').describe('groupOfNames (member DN) or posixGroup (memberUid).'),
     attributeMap: z
-      .record(z.string(), z.string())
+      // Each target is checked on its own, so the API server names the key: spec.ldap.attributeMap[KEY].
+      .record(z.string(), z.string().max(64).meta({ 'x-kubernetes-validations': [writableLdapAttributeRule()] }))
+      .meta({ maxProperties: 64 })
       .optional()
-      .describe('Rollcall attribute name to LDAP attribute name, overriding the defaults (email: mail, employeeId: employeeNumber, ...).'),
+      .describe(
+        'Rollcall attribute name to LDAP attribute name, overriding the defaults (email: mail, employeeId: employeeNumber, ...). ' +
+          'Only ordinary person attributes may be targets (mail, givenName, sn, displayName, title, telephoneNumber, ...; AD: employeeID, department, ...): ' +
+          'never a password, lock state, the naming attribute, objectClass, membership, the marker or an operational attribute.',
+      ),
   })
   .meta({ 'x-kubernetes-validations': [noUserinfo('url', 'spec.ldap.url')] })
   .describe('Settings for type ldap.');

@@ -10,3 +10,4 @@ export * from './accounts.ts';
 export * from './errors.ts';
 export { printable } from './printable.ts';
 export * from './transport.ts';
+export * from './ldap-attributes.ts';

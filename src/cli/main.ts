@@ -38,6 +38,10 @@ Options:
                       it: GRANT is "cluster" (ClusterRoleBindings) or "namespaces:NS[,NS...]" ("*": any).
                       Without it a kubernetes system binds only inside its own namespace; for cluster
                       admins only (Helm value kubernetesConnector.allow)
+  --kubernetes-bindable-cluster-roles NAME[,NAME...]  (repeatable) the ClusterRoles kubernetes systems may
+                      bind (default: view only); Helm value kubernetesConnector.bindableClusterRoles
+  --kubernetes-operator-roles ClusterRole/NAME,Role/NAME@NS  Rollcall's own roles: never bound, whatever
+                      the list says (the chart passes the roles it creates)
   --no-leader-elect   run without a Lease (a single replica only)
   --lease-namespace NS  namespace of the leader-election Lease (default: the first --namespace, or default)
   --leader-pod NAME   label this pod (in the Lease's namespace) rollcall.dev/leader: "true" while it
@@ -62,6 +66,7 @@ Options:
   --context NAME, --as USER, --as-group GROUP  with --kubeconfig: as kubectl's, the context to use and
                        whom to impersonate; the API server allows only what that identity may read
   --kubernetes-allow NAMESPACE=GRANT  as for "rollcall run": plan what run, given the same flags, does
+  --kubernetes-bindable-cluster-roles, --kubernetes-operator-roles  as for "rollcall run"
   -o, --output FORMAT  text (default) or json
 
 -o json prints one document (format rollcall.dev/plan/v1; fields are only ever added):
@@ -141,6 +146,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         'lease-namespace': { type: 'string' },
         'leader-pod': { type: 'string' },
         'kubernetes-allow': { type: 'string', multiple: true },
+        'kubernetes-bindable-cluster-roles': { type: 'string', multiple: true },
+        'kubernetes-operator-roles': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         file: { type: 'string', short: 'f' },
         output: { type: 'string', short: 'o' },
@@ -189,6 +196,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             state: values.state as string | undefined,
             output,
             kubernetesAllow: (values['kubernetes-allow'] as string[] | undefined) ?? [],
+            kubernetesBindableClusterRoles: values['kubernetes-bindable-cluster-roles'] as string[] | undefined,
+            kubernetesOperatorRoles: values['kubernetes-operator-roles'] as string[] | undefined,
           },
           out,
         );
@@ -255,6 +264,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             leaderPod: values['leader-pod'] as string | undefined,
             logLevel: (values['log-level'] as string | undefined) ?? 'info',
             kubernetesAllow: (values['kubernetes-allow'] as string[] | undefined) ?? [],
+            kubernetesBindableClusterRoles: values['kubernetes-bindable-cluster-roles'] as string[] | undefined,
+            kubernetesOperatorRoles: values['kubernetes-operator-roles'] as string[] | undefined,
           },
           out,
         );

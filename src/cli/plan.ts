@@ -32,6 +32,9 @@ export interface PlanOptions {
   output: 'text' | 'json';
   /** Values of --kubernetes-allow, as given to `rollcall run`. */
   kubernetesAllow?: readonly string[];
+  /** Values of --kubernetes-bindable-cluster-roles and --kubernetes-operator-roles (cli/kubernetes-allow.ts). */
+  kubernetesBindableClusterRoles?: readonly string[];
+  kubernetesOperatorRoles?: readonly string[];
 }
 
 /** Observes every connected system in the store (or those `include` selects) and plans its pass, in namespace/name order. Changes nothing. */
@@ -85,7 +88,7 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
 }
 
 export async function planCommand(options: PlanOptions, out: Output, clock: Clock = systemClock): Promise<number> {
-  const kubernetesReach = await kubernetesReachFrom(options.kubernetesAllow ?? []);
+  const kubernetesReach = await kubernetesReachFrom({ allow: options.kubernetesAllow, bindableClusterRoles: options.kubernetesBindableClusterRoles, operatorRoles: options.kubernetesOperatorRoles });
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
   // The Kubernetes client is loaded only when a cluster is used.
   const kubeconfig = options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig, options.identity);

@@ -36,11 +36,14 @@ export interface RunOptions {
   logLevel: string;
   /** Values of --kubernetes-allow: how far kubernetes systems of a namespace may bind beyond it. */
   kubernetesAllow?: readonly string[];
+  /** Values of --kubernetes-bindable-cluster-roles and --kubernetes-operator-roles (cli/kubernetes-allow.ts). */
+  kubernetesBindableClusterRoles?: readonly string[];
+  kubernetesOperatorRoles?: readonly string[];
 }
 
 export async function runCommand(options: RunOptions, out: Output): Promise<number> {
   // Parsed first: a mistyped allowance stops the start, it is not silently read as none.
-  const kubernetesReach = await kubernetesReachFrom(options.kubernetesAllow ?? []);
+  const kubernetesReach = await kubernetesReachFrom({ allow: options.kubernetesAllow, bindableClusterRoles: options.kubernetesBindableClusterRoles, operatorRoles: options.kubernetesOperatorRoles });
   // In manifests mode the console shows what was done; logs only say what went wrong.
   const logger = createLogger({ level: options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : options.logLevel });
   const metrics = new Metrics({ systemLabels: options.metricsSystemLabels ?? false });

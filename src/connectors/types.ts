@@ -42,6 +42,13 @@ export interface KubernetesReach {
   cluster: boolean;
   /** Other namespaces it may create RoleBindings in; '*' for any. */
   namespaces: readonly string[];
+  /**
+   * ClusterRoles it may bind, by name, wherever it binds (--kubernetes-bindable-cluster-roles, Helm
+   * value kubernetesConnector.bindableClusterRoles). Default: view only (kubernetes/bindable.ts).
+   */
+  bindableClusterRoles?: readonly string[];
+  /** The operator's own roles (ClusterRole/NAME, Role/NAME@NAMESPACE): never bound (--kubernetes-operator-roles). */
+  operatorRoles?: readonly string[];
 }
 
 export interface ConnectorContext {

@@ -13,7 +13,7 @@ import SCIMMY from 'scimmy';
 import SCIMMYRouters from 'scimmy-routers';
 import type { IdentitySource, User } from '../api/index.ts';
 import { MANAGED_BY_LABEL, SOURCE_LABEL } from '../sources/plan.ts';
-import { GROUPS_ANNOTATION, GROUP_LABEL_PREFIX, ScimValueError, groupId, groupsOf, scimPatch, scimToFields, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
+import { GROUPS_ANNOTATION, GROUP_LABEL_PREFIX, ScimValueError, groupId, groupsAnnotation, groupsOf, scimPatch, scimToFields, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
 import { AlreadyExistsError, keyOf, type Store } from '../store/store.ts';
 import { sourceCredentials } from './source-feed.ts';
 
@@ -138,10 +138,11 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
   const groupEgress = async (resource: { id?: string; filter?: { match(values: unknown[]): unknown[] } }, ctx: Ctx) => {
     const groups = groupsNow(ctx.source);
     if (resource.id !== undefined) {
-      if (groups[resource.id] === undefined) throw notFound(resource.id);
-      return toScimGroup(ctx.source, resource.id, groups[resource.id]!);
+      const displayName = groups.get(resource.id);
+      if (displayName === undefined) throw notFound(resource.id);
+      return toScimGroup(ctx.source, resource.id, displayName);
     }
-    const all = Object.entries(groups).map(([id, name]) => toScimGroup(ctx.source, id, name));
+    const all = [...groups].map(([id, name]) => toScimGroup(ctx.source, id, name));
     return resource.filter ? resource.filter.match(all) : all;
   };
   const setMembers = async (source: IdentitySource, id: string, members: Set<string>) => {
@@ -162,22 +163,23 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
       if (error instanceof ScimValueError) throw scimError(400, 'invalidValue', error.message);
       throw error;
     }
-    if (resource.id !== undefined && groups[id] === undefined) throw notFound(id);
-    if (resource.id === undefined && groups[id] !== undefined) throw scimError(409, 'uniqueness', `group ${instance.displayName} already exists`);
+    if (resource.id !== undefined && !groups.has(id)) throw notFound(id);
+    if (resource.id === undefined && groups.has(id)) throw scimError(409, 'uniqueness', `group ${instance.displayName} already exists`);
     const members = new Set((instance.members ?? []).map((m) => m.value ?? ''));
     const unknown = [...members].filter((m) => !ours(source).some((u) => u.metadata.name === m));
     if (unknown.length) throw scimError(400, 'invalidValue', `members ${unknown.join(', ')} are not Users of this source`);
-    await store.setAnnotations('IdentitySource', keyOf(source), { [GROUPS_ANNOTATION]: JSON.stringify({ ...groups, [id]: instance.displayName }) });
+    await store.setAnnotations('IdentitySource', keyOf(source), { [GROUPS_ANNOTATION]: groupsAnnotation(new Map(groups).set(id, instance.displayName)) });
     await setMembers(source, id, members);
     log.info({ source: source.metadata.name, group: id, members: members.size }, 'group written (SCIM)');
     return { id, displayName: instance.displayName, members: [...members].map((value) => ({ value, type: 'User' })) };
   };
   const groupDegress = async (resource: { id?: string }, ctx: Ctx) => {
     const groups = groupsNow(ctx.source);
-    if (groups[resource.id!] === undefined) throw notFound(resource.id!);
+    if (!groups.has(resource.id!)) throw notFound(resource.id!);
     await setMembers(ctx.source, resource.id!, new Set());
-    const { [resource.id!]: _, ...rest } = groups;
-    await store.setAnnotations('IdentitySource', keyOf(ctx.source), { [GROUPS_ANNOTATION]: JSON.stringify(rest) });
+    const rest = new Map(groups);
+    rest.delete(resource.id!);
+    await store.setAnnotations('IdentitySource', keyOf(ctx.source), { [GROUPS_ANNOTATION]: groupsAnnotation(rest) });
   };
   if (!SCIMMY.Resources.declared(SCIMMY.Resources.Group)) SCIMMY.Resources.declare(SCIMMY.Resources.Group);
   SCIMMY.Resources.Group.egress(groupEgress as never);

@@ -2,7 +2,7 @@
 // accountPlan), and apply through applyChanges (the deletion guard, the audit line, the Event).
 import { errorMessage, failureScope, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import { systemRefusal } from './refusal.ts';
-import { accountPlan, inDeclaredSpelling, type Refusal } from '../engine/index.ts';
+import { accountPlan, inDeclaredSpelling, planOptions, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { applyChanges } from './apply-change.ts';
 import { keyOf, keyString } from '../store/store.ts';
@@ -66,7 +66,7 @@ export async function syncAccount(
       // The guard counts other Users' revokes too: it knows what the connector refuses on its own.
       ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
       const refusal = await systemRefusal(connector, desired.state === 'present' ? desired.entitlements : [], signal);
-      const plan = accountPlan(user, desired, before, connector.capabilities, { adoption: system.spec.adoption, refusal });
+      const plan = accountPlan(user, desired, before, connector.capabilities, planOptions(system, refusal));
       wanted = plan.desired;
       refused = [...(desired.refused ?? []), ...plan.refused];
       if (plan.conflict) {

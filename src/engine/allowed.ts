@@ -1,29 +1,61 @@
 // spec.allowedEntitlements: glob patterns ("*" any run of characters, "?" exactly one, everything
 // else literal, the whole entitlement matched). A system with the list grants only what one of
 // them matches; without it, every entitlement its AccessRoles name.
-import type { ConnectedSystem, RefusedEntitlement } from '../api/index.ts';
+//
+// Matched in the system's own terms (Capabilities.comparison.entitlementKey): slapd finds the group
+// `admins` when asked for a fullwidth `ａdmins`, so the list must judge `ａdmins` as `admins`, or a
+// look-alike would reach a group the list refuses, and `team-*` would refuse a `ＴＥＡＭ-x` that slapd
+// grants as team-x. Both the name and the pattern's literal parts go through the key; "?" then stands
+// for one character of the keyed name.
+import type { RefusedEntitlement } from '../api/index.ts';
 
-const compiled = new Map<string, RegExp>();
+/** How the system finds an entitlement; identity when it compares exactly. */
+export type EntitlementKey = (entitlement: string) => string;
 
-/** The glob as an anchored regular expression, every other character escaped. */
-export function globPattern(glob: string): RegExp {
-  let pattern = compiled.get(glob);
+const exact: EntitlementKey = (entitlement) => entitlement;
+// Noncharacters stand in for the wildcards while the pattern is keyed: a key (NFKD, case folding,
+// space folding) leaves them alone, so "team *" keeps its space before the "*".
+const ANY_RUN = '\uFDD0';
+const ANY_ONE = '\uFDD1';
+const NOTHING = /(?!)/;
+
+const compiled = new WeakMap<EntitlementKey, Map<string, RegExp>>();
+
+/** The glob as an anchored regular expression over keyed names, every other character escaped. */
+export function globPattern(glob: string, key: EntitlementKey = exact): RegExp {
+  let byGlob = compiled.get(key);
+  if (!byGlob) compiled.set(key, (byGlob = new Map()));
+  let pattern = byGlob.get(glob);
   if (!pattern) {
-    const body = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'))).join('');
-    pattern = new RegExp(`^${body}$`, 'su');
-    compiled.set(glob, pattern);
+    pattern = build(glob, key);
+    byGlob.set(glob, pattern);
   }
   return pattern;
 }
 
-/** Splits entitlements into those the system's allowedEntitlements admit and those it refuses. */
-export function splitAllowed(system: Pick<ConnectedSystem, 'spec'>, entitlements: readonly string[]): { allowed: string[]; refused: RefusedEntitlement[] } {
-  const patterns = system.spec.allowedEntitlements;
+function build(glob: string, key: EntitlementKey): RegExp {
+  // A pattern holding a stand-in itself cannot be told apart from a wildcard: it matches nothing.
+  if (glob.includes(ANY_RUN) || glob.includes(ANY_ONE)) return NOTHING;
+  const keyed = key(glob.replaceAll('*', ANY_RUN).replaceAll('?', ANY_ONE));
+  const body = [...keyed].map((c) => (c === ANY_RUN ? '.*' : c === ANY_ONE ? '.' : c.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'))).join('');
+  return new RegExp(`^${body}$`, 'su');
+}
+
+/**
+ * Splits entitlements into those `patterns` (spec.allowedEntitlements) admit and those they refuse,
+ * comparing through the system's key. Without patterns, everything is admitted.
+ */
+export function splitAllowed(
+  patterns: readonly string[] | undefined,
+  entitlements: readonly string[],
+  key: EntitlementKey = exact,
+): { allowed: string[]; refused: RefusedEntitlement[] } {
   if (patterns === undefined) return { allowed: [...entitlements], refused: [] };
   const allowed: string[] = [];
   const refused: RefusedEntitlement[] = [];
   for (const entitlement of entitlements) {
-    if (patterns.some((glob) => globPattern(glob).test(entitlement))) allowed.push(entitlement);
+    const name = key(entitlement);
+    if (patterns.some((glob) => globPattern(glob, key).test(name))) allowed.push(entitlement);
     else refused.push({ entitlement, reason: `not matched by spec.allowedEntitlements (${patterns.join(', ')})` });
   }
   return { allowed, refused };

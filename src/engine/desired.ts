@@ -1,6 +1,5 @@
 // desiredAccounts(): which account each connected system should hold for one User, right now.
 import type { AccessBinding, AccessReview, AccessRole, ConnectedSystem, DesiredAccount, User } from '../api/index.ts';
-import { splitAllowed } from './allowed.ts';
 import { accountAttributes } from './attributes.ts';
 import { applicableBindings, inForce } from './binding.ts';
 import { deprovisionedState } from './deprovision.ts';
@@ -64,9 +63,8 @@ export function desiredAccounts(
 
     const base = { system: name, userName: user.spec.userName, attributes: { ...attributes } };
     if (entitled && granted !== undefined) {
-      // Outside spec.allowedEntitlements: never granted, and revoked if held.
-      const { allowed, refused } = splitAllowed(system, [...granted].sort());
-      desired.push({ ...base, state: 'present', entitlements: allowed, ...(refused.length ? { refused } : {}) });
+      // spec.allowedEntitlements is applied by accountPlan, which knows how the system compares names.
+      desired.push({ ...base, state: 'present', entitlements: [...granted].sort() });
     } else {
       desired.push({ ...base, state: deprovisionedState(user, system, at), entitlements: [] });
     }

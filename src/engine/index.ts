@@ -11,7 +11,7 @@ export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
 export { accountAttributes, attributeFields } from './attributes.ts';
 export { deprovisionedState, deleteAfterRetentionAt } from './deprovision.ts';
 export { desiredAccounts, activeSystems, grantsInForce } from './desired.ts';
-export { globPattern, splitAllowed } from './allowed.ts';
+export { globPattern, splitAllowed, type EntitlementKey } from './allowed.ts';
 export { ambiguousEntitlements, entitlementKeyOf, holdsEntitlement, inDeclaredSpelling, sameAttributeValue, type Ambiguity } from './comparison.ts';
 export { planChanges, planAccount, entitlementChanges, attributeChanges, revokeAll } from './plan.ts';
 export { decideOwnership, type OwnershipDecision } from './ownership.ts';
@@ -35,6 +35,7 @@ export { isLeaving, withDeprovisionClock, isRestoringDeprovision } from './leavi
 export {
   planAccountFor,
   accountPlan,
+  planOptions,
   decideGuard,
   planSystemPass,
   guardTripped,

@@ -3,6 +3,7 @@
 // prints it whole (planSystemPass), and an audit reads it: all three call these functions, so
 // what `plan` predicts is what `run` does.
 import type { AccessBinding, AccessReview, AccessRole, AccountChange, AdoptionPolicy, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, RefusedEntitlement, User } from '../api/index.ts';
+import { splitAllowed } from './allowed.ts';
 import { ambiguousEntitlements } from './comparison.ts';
 import { desiredAccounts } from './desired.ts';
 import { parseDuration } from './duration.ts';
@@ -67,7 +68,12 @@ export function planAccountFor(
 ): AccountPlan | undefined {
   const seen = withDeprovisionClock(user, now);
   const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews, world.users ?? [seen])[0];
-  return desired && accountPlan(seen, desired, observed, capabilities, { adoption: system.spec.adoption, refusal });
+  return desired && accountPlan(seen, desired, observed, capabilities, planOptions(system, refusal));
+}
+
+/** The options of accountPlan that come from the system's spec. */
+export function planOptions(system: ConnectedSystem, refusal: EntitlementRefusal | undefined): AccountPlanOptions {
+  return { adoption: system.spec.adoption, allowedEntitlements: system.spec.allowedEntitlements, refusal };
 }
 
 export interface AccountPlanOptions {
@@ -75,6 +81,8 @@ export interface AccountPlanOptions {
   adoption?: AdoptionPolicy;
   /** Why the system would not grant an entitlement, if it would not. */
   refusal?: EntitlementRefusal;
+  /** spec.allowedEntitlements: matched in the system's terms (capabilities.comparison.entitlementKey). */
+  allowedEntitlements?: readonly string[];
 }
 
 /**
@@ -84,11 +92,14 @@ export interface AccountPlanOptions {
  */
 export function accountPlan(user: User, declared: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities, options: AccountPlanOptions = {}): AccountPlan {
   const { adoption = 'never', refusal } = options;
+  // Outside spec.allowedEntitlements, in the system's terms: never granted, and revoked if held.
+  const listed = splitAllowed(options.allowedEntitlements, declared.entitlements, capabilities.comparison?.entitlementKey);
+  const inList = listed.refused.length ? { ...declared, entitlements: listed.allowed } : declared;
   // Two names the system treats as one would be granted as one and seen as the other: refuse both.
-  const ambiguous = ambiguousEntitlements(declared.entitlements, capabilities).flatMap(({ entitlements, reason }) => entitlements.map((entitlement) => ({ entitlement, reason })));
-  const unambiguous = declared.entitlements.filter((e) => !ambiguous.some((r) => r.entitlement === e));
-  const refused = [...ambiguous, ...(refusal ? unambiguous.flatMap((entitlement) => refusedOne(entitlement, refusal)) : [])];
-  const desired = refused.length === 0 ? declared : { ...declared, entitlements: declared.entitlements.filter((e) => !refused.some((r) => r.entitlement === e)) };
+  const ambiguous = ambiguousEntitlements(inList.entitlements, capabilities).flatMap(({ entitlements, reason }) => entitlements.map((entitlement) => ({ entitlement, reason })));
+  const unambiguous = inList.entitlements.filter((e) => !ambiguous.some((r) => r.entitlement === e));
+  const refused = [...listed.refused, ...ambiguous, ...(refusal ? unambiguous.flatMap((entitlement) => refusedOne(entitlement, refusal)) : [])];
+  const desired = refused.length === 0 ? inList : { ...inList, entitlements: inList.entitlements.filter((e) => !refused.some((r) => r.entitlement === e)) };
   const ownership = decideOwnership(desired, observed, adoption);
   if (ownership.kind === 'conflict') return { user, desired, observed, changes: [], refused, deprovisions: false, conflict: ownership.message };
   if (ownership.kind === 'notOurs') return { user, desired, observed: undefined, changes: [], refused, deprovisions: false };

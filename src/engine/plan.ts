@@ -32,8 +32,10 @@ export function revokeAll(account: ObservedAccount, capabilities: Capabilities):
 export function attributeChanges(desired: DesiredAccount, observed: ObservedAccount, capabilities: Capabilities): Record<string, string | null> {
   const changes: Record<string, string | null> = {};
   for (const name of capabilities.attributes) {
-    const want = desired.attributes[name];
-    if (!sameAttributeValue(name, want, observed.attributes[name], desired.userName, capabilities)) changes[name] = want ?? null;
+    // Names may be a tenant's (an LDAP attributeMap key): only own values, never Object.prototype's.
+    const want = Object.hasOwn(desired.attributes, name) ? desired.attributes[name] : undefined;
+    const have = Object.hasOwn(observed.attributes, name) ? observed.attributes[name] : undefined;
+    if (!sameAttributeValue(name, want, have, desired.userName, capabilities)) changes[name] = want ?? null;
   }
   return changes;
 }

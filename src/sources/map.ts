@@ -164,7 +164,8 @@ function mapRecord(record: FeedRecord, read: (field: string) => string, id: stri
 function reader(record: FeedRecord): (field: string) => string {
   return (field) => {
     if (record.columns && !record.columns.includes(field)) throw new RecordError(field, `the feed has no column "${field}"`);
-    const value = record.fields[field];
+    // The field name is the source's mapping (tenant input): `constructor` is no field of a record.
+    const value = Object.hasOwn(record.fields, field) ? record.fields[field] : undefined;
     if (value === undefined || value === null) return '';
     if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
     if (typeof value !== 'string') throw new RecordError(field, `${field} is ${Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not text`);

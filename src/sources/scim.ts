@@ -92,11 +92,23 @@ export function groupId(displayName: string): string {
   return id;
 }
 
-export function groupsOf(annotations: Record<string, string> | undefined): Record<string, string> {
+/**
+ * The groups kept on the source, id to displayName. A Map, because ids come from the request path:
+ * on a plain object `/Groups/constructor` or `/Groups/toString` found Object.prototype's and counted
+ * as an existing group. Only own entries with a string displayName count.
+ */
+export function groupsOf(annotations: Record<string, string> | undefined): Map<string, string> {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(annotations?.[GROUPS_ANNOTATION] ?? '{}') as unknown;
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, string>) : {};
+    parsed = JSON.parse(annotations?.[GROUPS_ANNOTATION] ?? '{}');
   } catch {
-    return {};
+    return new Map();
   }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return new Map();
+  return new Map(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+/** The annotation value that keeps `groups` (groupsOf reads it back). */
+export function groupsAnnotation(groups: ReadonlyMap<string, string>): string {
+  return JSON.stringify(Object.fromEntries(groups));
 }

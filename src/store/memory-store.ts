@@ -385,7 +385,8 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
-    else if (value !== undefined) out[key] = mergePatch(out[key], value);
+    // Defined, not assigned, and read only when own: a "__proto__" key is a key, not the prototype.
+    else if (value !== undefined) Object.defineProperty(out, key, { value: mergePatch(Object.hasOwn(out, key) ? out[key] : undefined, value), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

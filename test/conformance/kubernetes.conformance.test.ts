@@ -76,6 +76,8 @@ async function start(): Promise<ConformanceTarget> {
         spec,
         credentials: credentials ?? {},
         kubeconfig: credentials ? kubeconfigFrom(admin, credentials) : admin,
+        // edit is bound too, as a cluster admin's --kubernetes-bindable-cluster-roles view,edit allows.
+        kubernetesReach: { cluster: false, namespaces: [], bindableClusterRoles: ['view', 'edit'] },
         logger,
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       });
@@ -158,7 +160,8 @@ describe('kubernetes connector scope', () => {
   const opened: Connector[] = [];
   // These systems bind in a namespace not their own, and cluster-wide: as a cluster admin allowed
   // (--kubernetes-allow NS=cluster, NS=namespaces:*) unless a test says otherwise.
-  const ANYWHERE: KubernetesReach = { cluster: true, namespaces: ['*'] };
+  // edit is listed bindable too (--kubernetes-bindable-cluster-roles view,edit).
+  const ANYWHERE: KubernetesReach = { cluster: true, namespaces: ['*'], bindableClusterRoles: ['view', 'edit'] };
   const connect = async (system: string, settings: Record<string, unknown> = {}, kubeconfig?: KubeConfig, reach: KubernetesReach | null = ANYWHERE) => {
     const factory = await connectorFactory('kubernetes');
     const ns = system.slice(0, system.indexOf('/'));
@@ -273,7 +276,7 @@ describe('kubernetes connector scope', () => {
     const clusterWide = await connector.apply({ op: 'grant', userName: 'ivan', entitlement: 'ClusterRole/view' }, signal()).catch((e: unknown) => e);
     expect(clusterWide).toBeInstanceOf(PermanentError);
     expect((clusterWide as Error).message).toContain(`ClusterRole/view would bind cluster-wide (a ClusterRoleBinding), and ConnectedSystem ${home}/cluster may bind only inside namespace ${home}`);
-    const elsewhere = await connector.apply({ op: 'grant', userName: 'ivan', entitlement: `ClusterRole/edit@${namespace}` }, signal()).catch((e: unknown) => e);
+    const elsewhere = await connector.apply({ op: 'grant', userName: 'ivan', entitlement: `ClusterRole/view@${namespace}` }, signal()).catch((e: unknown) => e);
     expect(elsewhere).toBeInstanceOf(PermanentError);
     expect((elsewhere as Error).message).toContain(`would bind in namespace ${namespace}`);
     expect(await managedBindingsOf(cluster, 'ivan', label)).toEqual([]);

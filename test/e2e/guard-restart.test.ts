@@ -46,7 +46,7 @@ describe('the default deletion guard counts revokes and survives a restart', () 
   });
 
   it('six revokes within the default limit go at once and are kept in status.recentDeprovisions', async () => {
-    rollcall = startRollcall(namespace);
+    rollcall = startRollcall(namespace, ['--kubernetes-bindable-cluster-roles', role]);
     const ready = kubectl(['wait', '--for=condition=Ready', ...[...TEAM_A, ...TEAM_B].map((n) => `user/${n}`), '-n', namespace, '--timeout=90s']);
     expect(ready.code, ready.stderr + rollcall.logs.join('')).toBe(0);
     await eventually(() => expect([...TEAM_A, ...TEAM_B].every(canGetPods)).toBe(true), rollcall);
@@ -61,7 +61,7 @@ describe('the default deletion guard counts revokes and survives a restart', () 
 
   it('after kill -9 and a restart, a mass revoke counts the window from status and trips the guard', async () => {
     await rollcall!.kill();
-    rollcall = startRollcall(namespace);
+    rollcall = startRollcall(namespace, ['--kubernetes-bindable-cluster-roles', role]);
     kubectlOk(['delete', 'accessbinding', 'team-b', '-n', namespace]);
 
     const tripped = await eventually(() => {

@@ -21,6 +21,8 @@ describe('kubernetes ConnectedSystem confined to its namespace', () => {
   const canGetPods = (namespace: string) => kubectl(['auth', 'can-i', 'get', 'pods', '-n', namespace, '--as', 'ada']).stdout.trim() === 'yes';
   const userStatus = () => JSON.parse(kubectlOk(['get', 'user', 'ada', '-n', home, '-o', 'json'])).status ?? {};
   const condition = (type: string) => (userStatus().conditions ?? []).find((c: { type: string }) => c.type === type);
+  // Its own ClusterRole is listed bindable, as a cluster admin would list it (default: view only).
+  const bindable = () => ['--kubernetes-bindable-cluster-roles', role];
   const clusterBindings = () => kubectlOk(['get', 'clusterrolebindings', '-l', `rollcall.dev/system=${home}.rbac`, '-o', 'name']).trim();
 
   beforeAll(() => {
@@ -65,7 +67,7 @@ spec: {userName: ada}
   });
 
   it('binds in its own namespace and refuses cluster-wide and another namespace, saying why in the User status', async () => {
-    rollcall = startRollcall(home);
+    rollcall = startRollcall(home, bindable());
     const refused = await eventually(() => {
       const found = condition('Refused');
       expect(found).toMatchObject({ status: 'True', reason: 'EntitlementRefused' });
@@ -90,11 +92,11 @@ spec: {userName: ada}
 
   it('rollcall plan, given the same flags as run, shows what run does', () => {
     const plan = (...flags: string[]) => spawnSync(process.execPath, [ROLLCALL, 'plan', '--kubeconfig', inject('kubeconfig'), '--namespace', home, ...flags], { encoding: 'utf8', timeout: 60_000 });
-    const confined = plan();
+    const confined = plan(...bindable());
     expect(confined.stdout).toMatch(new RegExp(`! ada\\s+refused ClusterRole/${role}: .*would bind cluster-wide`));
     expect(confined.stdout).toContain(`refused ClusterRole/${role}@${other}`);
     expect(confined.status, confined.stderr).toBe(0); // nothing else to do: the run already converged
-    const allowed = plan('--kubernetes-allow', `${home}=cluster`, '--kubernetes-allow', `${home}=namespaces:${other}`);
+    const allowed = plan(...bindable(), '--kubernetes-allow', `${home}=cluster`, '--kubernetes-allow', `${home}=namespaces:${other}`);
     expect(allowed.stdout).toMatch(new RegExp(`\\+ ada\\s+grant ClusterRole/${role}\\n`));
     expect(allowed.stdout).toMatch(new RegExp(`\\+ ada\\s+grant ClusterRole/${role}@${other}`));
     expect(allowed.stdout).not.toContain('refused');
@@ -103,7 +105,7 @@ spec: {userName: ada}
 
   it("a cluster admin's --kubernetes-allow makes both work, and the refusal goes", async () => {
     await rollcall!.stop();
-    rollcall = startRollcall(home, ['--kubernetes-allow', `${home}=cluster`, '--kubernetes-allow', `${home}=namespaces:${other}`]);
+    rollcall = startRollcall(home, [...bindable(), '--kubernetes-allow', `${home}=cluster`, '--kubernetes-allow', `${home}=namespaces:${other}`]);
     await eventually(() => expect(condition('Refused')).toMatchObject({ status: 'False' }), rollcall);
     expect(condition('Ready')).toMatchObject({ status: 'True', reason: 'InSync' });
     expect(userStatus().accounts.find((a: { system: string }) => a.system === 'rbac').entitlements).toEqual(
@@ -118,7 +120,7 @@ spec: {userName: ada}
 
   it('withdrawing the allowance revokes what it had allowed (an upgrade from an unconfined version does the same)', async () => {
     await rollcall!.stop();
-    rollcall = startRollcall(home);
+    rollcall = startRollcall(home, bindable());
     await eventually(() => expect(condition('Refused')).toMatchObject({ status: 'True', reason: 'EntitlementRefused' }), rollcall);
     await eventually(() => {
       expect(canGetPods(other)).toBe(false);

@@ -30,7 +30,7 @@ describe('a User deleted while its system is suspended', () => {
         `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ann, namespace: ${namespace}}\nspec: {userName: ann}\n`,
       ].join('---\n'),
     );
-    rollcall = startRollcall(namespace);
+    rollcall = startRollcall(namespace, ['--kubernetes-bindable-cluster-roles', role]);
   });
 
   afterAll(async () => {

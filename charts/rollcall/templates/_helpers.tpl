@@ -60,8 +60,11 @@ namespaces it may reach. "*" in it means every namespace. Empty: the connector i
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [rolebindings]
   verbs: [create, update, patch, delete]
+{{- /* Only when the list is not empty: an empty resourceNames would mean every ClusterRole. */}}
+{{- with .Values.kubernetesConnector.bindableClusterRoles }}
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [clusterroles]
   verbs: [bind]
-  resourceNames: {{ toJson .Values.kubernetesConnector.bindableClusterRoles }}
+  resourceNames: {{ toJson . }}
+{{- end }}
 {{- end -}}

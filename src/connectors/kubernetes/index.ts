@@ -13,6 +13,7 @@ import { subjectLookup } from './subjects.ts';
 export { ACCEPTED_FORMS, parseEntitlement, type BindingTarget } from './entitlement.ts';
 export { KubernetesConnector } from './connector.ts';
 export { ALLOW_FLAG, outOfReach, parseAllowances, reachOf, type KubernetesAllowances } from './reach.ts';
+export { BINDABLE_FLAG, DEFAULT_BINDABLE_CLUSTER_ROLES, OPERATOR_ROLES_FLAG, parseBindableClusterRoles, parseOperatorRoles, roleRefusal } from './bindable.ts';
 
 export const createKubernetesConnector: ConnectorFactory = async (context) => {
   const kubeconfig = context.kubeconfig;

@@ -3,6 +3,7 @@
 // So a system binds only inside its own namespace, unless a cluster admin allows more for that
 // namespace on the command line (`--kubernetes-allow`, fed from the Helm chart).
 import type { KubernetesReach } from '../types.ts';
+import { roleRefusal } from './bindable.ts';
 import type { BindingTarget } from './entitlement.ts';
 
 export const ALLOW_FLAG = '--kubernetes-allow';
@@ -41,12 +42,14 @@ export function parseAllowances(values: readonly string[]): KubernetesAllowances
 }
 
 /** What systems of `namespace` may do beyond it: nothing unless allowed. */
-export function reachOf(allowances: KubernetesAllowances | undefined, namespace: string): KubernetesReach {
-  return allowances?.get(namespace) ?? { cluster: false, namespaces: [] };
+export function reachOf(allowances: KubernetesAllowances | undefined, namespace: string, roles: Pick<KubernetesReach, 'bindableClusterRoles' | 'operatorRoles'> = {}): KubernetesReach {
+  return { ...(allowances?.get(namespace) ?? { cluster: false, namespaces: [] }), ...roles };
 }
 
-/** Why a system of `home` may not create this binding, or undefined when it may. */
+/** Why a system of `home` may not create this binding (the role it binds, or where), or undefined when it may. */
 export function outOfReach(system: string, home: string, reach: KubernetesReach, target: BindingTarget): string | undefined {
+  const role = roleRefusal(reach, target);
+  if (role !== undefined) return role;
   const how = (grant: string) => `a cluster admin can allow it with ${ALLOW_FLAG} ${home}=${grant} (Helm value kubernetesConnector.allow)`;
   if (target.namespace === undefined) {
     if (reach.cluster) return undefined;

@@ -40,7 +40,7 @@ export async function findAny(client: Client, settings: LdapSettings, userName: 
 export function attributesToRead(settings: LdapSettings): string[] {
   const { flavour, attributeMap } = settings;
   const groups = entriesListGroups(settings) ? ['memberOf'] : [];
-  return [...new Set([flavour.userNameAttribute, 'cn', ...Object.values(attributeMap), ...flavour.stateAttributes, ...groups])];
+  return [...new Set([flavour.userNameAttribute, 'cn', ...attributeMap.values(), ...flavour.stateAttributes, ...groups])];
 }
 
 /** The managed entry of `userName`, compared exactly: LDAP matching ignores case, user names do not. */
@@ -67,7 +67,7 @@ export function toObservedAccount(settings: LdapSettings, entry: Entry, entitlem
   // Reported as held, a required fallback too (sn = the user name): dropping it made a declared
   // familyName equal to the user name look missing on every pass. The engine counts the fallback
   // equal to no declared value (Comparison.attributeDefault, matching.ts).
-  for (const [canonical, ldapAttribute] of Object.entries(settings.attributeMap)) {
+  for (const [canonical, ldapAttribute] of settings.attributeMap) {
     const value = values(entry, ldapAttribute)[0];
     if (value !== undefined) attributes[canonical] = value;
   }

@@ -32,7 +32,7 @@ export class LdapConnector implements Connector {
     this.#settings = settings;
     this.#session = new LdapSession(settings.session);
     this.#logger = logger;
-    this.capabilities = { disable: true, entitlements: true, attributes: Object.keys(settings.attributeMap), comparison: ldapComparison(settings) };
+    this.capabilities = { disable: true, entitlements: true, attributes: [...settings.attributeMap.keys()], comparison: ldapComparison(settings) };
   }
 
   async check(signal: AbortSignal): Promise<void> {

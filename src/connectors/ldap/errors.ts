@@ -40,10 +40,10 @@ export function toConnectorError(error: unknown, system: string, what: string): 
  * A refusal that names an LDAP attribute (slapd: "mail: value #0 invalid per syntax") says which of
  * Rollcall's attributes it is about, through the system's attribute map, so the User's field is named.
  */
-export function withRefusedAttributes(error: unknown, attributeMap: Record<string, string>): unknown {
+export function withRefusedAttributes(error: unknown, attributeMap: ReadonlyMap<string, string>): unknown {
   if (!(error instanceof PermanentError)) return error;
   const named = /refused: \w+ \(\d+\): ([\w;-]+): /.exec(error.message)?.[1]?.split(';')[0]?.toLowerCase();
-  const attributes = Object.entries(attributeMap)
+  const attributes = [...attributeMap]
     .filter(([, ldap]) => ldap.toLowerCase() === named)
     .map(([canonical]) => canonical);
   return attributes.length ? new PermanentError(error.message, { cause: error.cause, scope: error.scope, attributes }) : error;

@@ -34,8 +34,9 @@ export function ldapComparison(settings: LdapSettings): Comparison {
     entitlementKey: groupNames.key,
     // OpenLDAP's person requires sn: without a declared familyName the entry holds the user name.
     attributeDefault: (attribute, userName) => {
-      const ldapAttribute = settings.attributeMap[attribute];
-      return ldapAttribute === undefined ? undefined : requiredFallbacks(userName)[ldapAttribute];
+      const ldapAttribute = settings.attributeMap.get(attribute);
+      const fallbacks = requiredFallbacks(userName);
+      return ldapAttribute !== undefined && Object.hasOwn(fallbacks, ldapAttribute) ? fallbacks[ldapAttribute] : undefined;
     },
   };
 }

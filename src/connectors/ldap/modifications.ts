@@ -11,10 +11,10 @@ function ldapValues(settings: LdapSettings, userName: string, wanted: Wanted): M
   const fallbacks = settings.flavour.requiredFallbacks(userName);
   const out = new Map<string, string | undefined>();
   for (const [canonical, value] of Object.entries(wanted)) {
-    const ldapAttribute = settings.attributeMap[canonical];
+    const ldapAttribute = settings.attributeMap.get(canonical);
     if (!ldapAttribute) continue; // not stored by this system: capabilities.attributes says so
     // LDAP has no empty string values: an empty value means "no value".
-    out.set(ldapAttribute, value ? value : fallbacks[ldapAttribute]);
+    out.set(ldapAttribute, value ? value : Object.hasOwn(fallbacks, ldapAttribute) ? fallbacks[ldapAttribute] : undefined);
   }
   // OpenLDAP's cn is required and not the RDN: it shows the display name, or the user name.
   if (settings.flavour.cnFollowsDisplayName && 'displayName' in wanted) out.set('cn', wanted['displayName'] || userName);
@@ -52,6 +52,6 @@ export function attributeChanges(settings: LdapSettings, userName: string, entry
 
 /** Every mapped attribute: the given values, null for the rest, so a create converges an existing entry fully. */
 export function completeAttributes(settings: LdapSettings, given: Record<string, string>): Wanted {
-  const wanted: Wanted = Object.fromEntries(Object.keys(settings.attributeMap).map((canonical) => [canonical, null]));
+  const wanted: Wanted = Object.fromEntries([...settings.attributeMap.keys()].map((canonical) => [canonical, null]));
   return { ...wanted, ...given };
 }

@@ -1,7 +1,7 @@
 // Turns a ConnectedSystem's spec.ldap and its credentials into the connector's resolved settings,
 // filling flavour defaults and failing early, with a clear message, on what cannot work.
 import type { ConnectionOptions } from 'node:tls';
-import { PermanentError, plaintextRefusal } from '../../api/index.ts';
+import { PermanentError, plaintextRefusal, WRITABLE_LDAP_ATTRIBUTES_MESSAGE, writableLdapAttribute } from '../../api/index.ts';
 import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
 import type { ConnectorContext } from '../types.ts';
 import { flavourOf, type Flavour } from './flavours.ts';
@@ -16,8 +16,8 @@ export interface LdapSettings {
   groupsDN: string;
   groupType: 'groupOfNames' | 'posixGroup';
   objectClasses: string[];
-  /** Canonical attribute name → LDAP attribute name. */
-  attributeMap: Record<string, string>;
+  /** Canonical attribute name → LDAP attribute name, each one a mapping may write (attributeMapOf). */
+  attributeMap: ReadonlyMap<string, string>;
   session: SessionOptions;
 }
 
@@ -43,7 +43,7 @@ export function resolveSettings(context: ConnectorContext): LdapSettings {
     groupsDN: ldap.groupsDN,
     groupType: ldap.groupType ?? 'groupOfNames',
     objectClasses: ldap.userObjectClasses?.length ? ldap.userObjectClasses : flavour.defaultObjectClasses,
-    attributeMap: { ...flavour.defaultAttributeMap, ...ldap.attributeMap },
+    attributeMap: attributeMapOf(system, flavour, ldap.attributeMap),
     session: {
       system,
       url: ldap.url,
@@ -54,6 +54,24 @@ export function resolveSettings(context: ConnectorContext): LdapSettings {
       timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     },
   };
+}
+
+/**
+ * The flavour's defaults overridden by spec.ldap.attributeMap, every target checked against the
+ * allow-list again here (the API server checks it too): a ConnectedSystem that reached Rollcall some
+ * other way (standalone manifests, an older CRD) still never writes a password, lock state or marker.
+ * A Map, because keys are tenant input: `constructor` must not find Object.prototype's.
+ */
+export function attributeMapOf(system: string, flavour: Flavour, overrides: Record<string, string> | undefined): ReadonlyMap<string, string> {
+  const out = new Map<string, string>(Object.entries(flavour.defaultAttributeMap));
+  for (const [canonical, target] of Object.entries(overrides ?? {})) {
+    const writable = writableLdapAttribute(target);
+    if (writable === undefined) {
+      throw new PermanentError(`ConnectedSystem ${system}: spec.ldap.attributeMap[${canonical}]: ${JSON.stringify(target)} ${WRITABLE_LDAP_ATTRIBUTES_MESSAGE}`);
+    }
+    out.set(canonical, writable); // the list's spelling, so reading the entry back finds it
+  }
+  return out;
 }
 
 export const MARKER_PREFIX = 'rollcall:';

@@ -68,23 +68,24 @@ const email: AttributeMapping = {
   patchValue: (user) => user.emails,
 };
 
-const MAPPINGS: Record<string, AttributeMapping> = {
-  givenName: nameField('givenName'),
-  familyName: nameField('familyName'),
-  displayName: topLevel('displayName'),
-  email,
-  title: topLevel('title'),
-  employeeType: topLevel('userType'),
-  employeeId: enterpriseField('employeeNumber'),
-  department: enterpriseField('department'),
-  manager,
-};
+// A Map: attribute names are a User's (tenant input), and `constructor` must find nothing.
+const MAPPINGS = new Map<string, AttributeMapping>([
+  ['givenName', nameField('givenName')],
+  ['familyName', nameField('familyName')],
+  ['displayName', topLevel('displayName')],
+  ['email', email],
+  ['title', topLevel('title')],
+  ['employeeType', topLevel('userType')],
+  ['employeeId', enterpriseField('employeeNumber')],
+  ['department', enterpriseField('department')],
+  ['manager', manager],
+]);
 
 /** The canonical attributes among `names` that the user holds (manager as an id). */
 export function readAttributes(user: ScimUser, names: readonly string[]): Attributes {
   const attributes: Attributes = {};
   for (const name of names) {
-    const value = MAPPINGS[name]?.get(user);
+    const value = MAPPINGS.get(name)?.get(user);
     if (value !== undefined && value !== '') attributes[name] = value;
   }
   return attributes;
@@ -94,7 +95,7 @@ export function readAttributes(user: ScimUser, names: readonly string[]): Attrib
 export function attributeEdits(current: ScimUser, wanted: Record<string, string | null>, names: readonly string[]): Map<string, string | undefined> {
   const edits = new Map<string, string | undefined>();
   for (const [name, raw] of Object.entries(wanted)) {
-    const mapping = MAPPINGS[name];
+    const mapping = MAPPINGS.get(name);
     if (!mapping || !names.includes(name)) continue;
     const value = raw === null || raw === '' ? undefined : raw;
     if (mapping.get(current) !== value) edits.set(name, value);
@@ -105,7 +106,7 @@ export function attributeEdits(current: ScimUser, wanted: Record<string, string 
 /** Applies edits to a copy of the user: the body of a PUT, or the basis of a PATCH. */
 export function editedUser(current: ScimUser, edits: Map<string, string | undefined>): ScimUser {
   const next = structuredClone(current);
-  for (const [name, value] of edits) MAPPINGS[name]!.set(next, value);
+  for (const [name, value] of edits) MAPPINGS.get(name)!.set(next, value);
   return next;
 }
 
@@ -113,7 +114,10 @@ export function editedUser(current: ScimUser, edits: Map<string, string | undefi
 export function patchOperations(current: ScimUser, edits: Map<string, string | undefined>): PatchOperation[] {
   const next = editedUser(current, edits);
   const paths = new Map<string, AttributeMapping>();
-  for (const name of edits.keys()) paths.set(MAPPINGS[name]!.path, MAPPINGS[name]!);
+  for (const name of edits.keys()) {
+    const mapping = MAPPINGS.get(name)!;
+    paths.set(mapping.path, mapping);
+  }
   return [...paths].map(([path, mapping]) => {
     const value = mapping.patchValue(next);
     return value === undefined ? { op: 'remove', path } : { op: 'replace', path, value };

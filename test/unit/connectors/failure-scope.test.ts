@@ -61,11 +61,11 @@ describe('LDAP failures', () => {
 
   it('a refusal naming an LDAP attribute names the attribute of Rollcall it maps from', () => {
     const refusal = ldapError(new InvalidSyntaxError('mail: value #0 invalid per syntax'), 'acme/directory', 'create');
-    expect(failedAttributes(withRefusedAttributes(refusal, { email: 'mail', displayName: 'displayName' }))).toEqual(['email']);
+    expect(failedAttributes(withRefusedAttributes(refusal, new Map(Object.entries({ email: 'mail', displayName: 'displayName' }))))).toEqual(['email']);
     // An attribute the map does not hold, or a message naming none, names nothing.
-    expect(failedAttributes(withRefusedAttributes(refusal, { displayName: 'displayName' }))).toBeUndefined();
+    expect(failedAttributes(withRefusedAttributes(refusal, new Map([['displayName', 'displayName']])))).toBeUndefined();
     const other = ldapError(new ConstraintViolationError('entry too large'), 'acme/directory', 'create');
-    expect(failedAttributes(withRefusedAttributes(other, { email: 'mail' }))).toBeUndefined();
+    expect(failedAttributes(withRefusedAttributes(other, new Map([['email', 'mail']])))).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 // How far a kubernetes ConnectedSystem may bind: its own namespace, and beyond only as a cluster admin allows.
 import { describe, expect, it } from 'vitest';
-import { outOfReach, parseAllowances, parseEntitlement, reachOf } from '../../../src/connectors/kubernetes/index.ts';
+import { outOfReach, parseAllowances, parseBindableClusterRoles, parseEntitlement, parseOperatorRoles, reachOf } from '../../../src/connectors/kubernetes/index.ts';
 import type { KubernetesReach } from '../../../src/connectors/types.ts';
 
 const NONE: KubernetesReach = { cluster: false, namespaces: [] };
@@ -24,11 +24,11 @@ describe('outOfReach', () => {
     const why = refusal('Role/admin@kube-system');
     expect(why).toContain('Role/admin@kube-system would bind in namespace kube-system');
     expect(why).toContain('--kubernetes-allow team-a=namespaces:kube-system');
-    expect(refusal('ClusterRole/edit@team-b')).toContain('namespace team-b');
+    expect(refusal('ClusterRole/view@team-b')).toContain('namespace team-b');
   });
 
   it('an allowance permits exactly what it names', () => {
-    const reach = { cluster: true, namespaces: ['team-b'] };
+    const reach = { cluster: true, namespaces: ['team-b'], bindableClusterRoles: ['view', 'edit'] };
     expect(refusal('ClusterRole/view', reach)).toBeUndefined();
     expect(refusal('ClusterRole/edit@team-b', reach)).toBeUndefined();
     expect(refusal('ClusterRole/edit@team-c', reach)).toContain('team-c');
@@ -55,5 +55,43 @@ describe('parseAllowances', () => {
   ])('refuses %s: %s', (value, why) => {
     expect(() => parseAllowances([value])).toThrow(why);
     expect(() => parseAllowances([value])).toThrow('accepted forms are NAMESPACE=cluster');
+  });
+});
+
+describe('which roles may be bound at all', () => {
+  const OPERATOR = { cluster: true, namespaces: ['*'], bindableClusterRoles: ['view', 'rollcall'], operatorRoles: ['ClusterRole/rollcall', 'Role/rollcall-leader-election@rollcall-system'] };
+
+  it('binds a ClusterRole only when listed by name: view by default, edit not', () => {
+    expect(refusal('ClusterRole/view@team-a')).toBeUndefined();
+    const edit = refusal('ClusterRole/edit@team-a');
+    expect(edit).toContain('ClusterRole/edit@team-a binds ClusterRole edit, which is not among the ClusterRoles a cluster admin allowed binding (view)');
+    expect(edit).toContain('--kubernetes-bindable-cluster-roles');
+    expect(refusal('ClusterRole/admin@team-a')).toContain('not among');
+    expect(refusal('ClusterRole/cluster-admin', { cluster: true, namespaces: [] })).toContain('not among'); // reach does not make a role bindable
+    expect(refusal('ClusterRole/edit@team-a', { cluster: false, namespaces: [], bindableClusterRoles: ['edit'] })).toBeUndefined();
+    expect(refusal('ClusterRole/view@team-a', { cluster: false, namespaces: [], bindableClusterRoles: [] })).toContain('(none)');
+  });
+
+  it("never binds the operator's own roles, whatever the list says, wherever they would be bound", () => {
+    for (const entitlement of ['ClusterRole/rollcall@team-a', 'ClusterRole/rollcall', 'ClusterRole/rollcall@rollcall-system', 'Role/rollcall-leader-election@rollcall-system']) {
+      expect(refusal(entitlement, OPERATOR)).toContain("the operator's own role");
+    }
+    expect(refusal('ClusterRole/view@team-a', OPERATOR)).toBeUndefined();
+    expect(refusal('Role/rollcall-leader-election@team-a', OPERATOR)).toBeUndefined(); // a namespace's own Role of that name
+    expect(refusal('ClusterRole/Rollcall@team-a', OPERATOR)).toContain('not among'); // names are exact in RBAC: another role, not listed
+  });
+
+  it('a namespace Role stays bindable without any list', () => {
+    expect(refusal('Role/deployer@team-a', { cluster: false, namespaces: [], bindableClusterRoles: [] })).toBeUndefined();
+  });
+
+  it('parses the flags, refusing what is not a role', () => {
+    expect(parseBindableClusterRoles(undefined)).toEqual(['view']);
+    expect(parseBindableClusterRoles(['view,edit', 'edit'])).toEqual(['view', 'edit']);
+    expect(parseBindableClusterRoles([''])).toEqual([]); // the chart's empty list: none
+    expect(() => parseBindableClusterRoles(['view,a/b'])).toThrow('--kubernetes-bindable-cluster-roles: "a/b" is not a ClusterRole name');
+    expect(parseOperatorRoles(['ClusterRole/rollcall,Role/rollcall-leader-election@ops'])).toEqual(['ClusterRole/rollcall', 'Role/rollcall-leader-election@ops']);
+    expect(() => parseOperatorRoles(['rollcall'])).toThrow('--kubernetes-operator-roles');
+    expect(() => parseOperatorRoles(['ClusterRole/rollcall@ops'])).toThrow('without @NAMESPACE');
   });
 });

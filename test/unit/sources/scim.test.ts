@@ -33,8 +33,11 @@ describe('inbound SCIM mapping', () => {
     expect(groupId('Sales Team (EMEA)')).toBe('sales-team-emea');
     expect(groupId('x'.repeat(70) + '!')).toHaveLength(63);
     expect(() => groupId('!!!')).toThrow(ScimValueError);
-    expect(groupsOf({ 'rollcall.dev/scim-groups': '{"sales":"Sales"}' })).toEqual({ sales: 'Sales' });
-    expect(groupsOf({ 'rollcall.dev/scim-groups': 'not json' })).toEqual({});
-    expect(groupsOf(undefined)).toEqual({});
+    expect(groupsOf({ 'rollcall.dev/scim-groups': '{"sales":"Sales"}' })).toEqual(new Map([['sales', 'Sales']]));
+    expect(groupsOf({ 'rollcall.dev/scim-groups': 'not json' })).toEqual(new Map());
+    expect(groupsOf(undefined)).toEqual(new Map());
+    // Ids come from request paths: nothing of Object.prototype is a group, nor a value that is not a name.
+    const groups = groupsOf({ 'rollcall.dev/scim-groups': '{"sales":"Sales","odd":7}' });
+    for (const id of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'odd']) expect(groups.has(id)).toBe(false);
   });
 });
