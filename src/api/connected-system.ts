@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_URL_LENGTH, baseStatus, duration, noUserinfo, resource, secretRef, timestamp } from './common.ts';
+import { MAX_URL_LENGTH, baseStatus, duration, minDuration, noUserinfo, resource, secretRef, timestamp } from './common.ts';
 
 export const SYSTEM_TYPES = ['sqlite', 'ldap', 'postgres', 'scim', 'kubernetes'] as const;
 export type SystemType = (typeof SYSTEM_TYPES)[number];
@@ -146,7 +146,7 @@ export const connectedSystemSpec = z
           'When set, the strictest of maxCount and maxPercent applies. Always on: without maxCount and maxPercent the default is 10 accounts or 20% of managed accounts, whichever is larger. ' +
           'maxPercent: 100 effectively turns it off.',
       ),
-    resyncInterval: duration('How often the whole system is listed to correct drift and find orphans.').default('5m'),
+    resyncInterval: minDuration('How often the whole system is listed to correct drift and find orphans (at least 1s).', '1s', 'spec.resyncInterval').default('5m'),
     suspend: z.boolean().default(false).describe('Stop all changes to this system.'),
     adoption: z
       .enum(ADOPTION_POLICIES)

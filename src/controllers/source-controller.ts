@@ -4,7 +4,7 @@
 import type { IdentitySource, User } from '../api/index.ts';
 import { PermanentError, RetryableError } from '../api/index.ts';
 import { kubeTime, setCondition, statusEqual, type ConditionUpdate } from '../api/conditions.ts';
-import { parseDuration } from '../engine/index.ts';
+import { parsePeriod } from '../engine/index.ts';
 import { mapRecords, specProblems } from '../sources/map.ts';
 import { APPROVE_CHANGES_ANNOTATION, SOURCE_LABEL, planSourceSync, type SourcePlan } from '../sources/plan.ts';
 import { FeedError, Rejections } from '../sources/records.ts';
@@ -31,7 +31,7 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
     const source = ctx.store.get('IdentitySource', key);
     if (!source || source.metadata.deletionTimestamp !== undefined) return {};
     const now = ctx.clock.now();
-    const next = { requeueAt: new Date(now.getTime() + parseDuration(source.spec.interval)) };
+    const next = { requeueAt: new Date(now.getTime() + parsePeriod(source.spec.interval, '1s')) };
 
     if (source.spec.type === 'scim') {
       // The SCIM server (scim-server.ts) applies each request as it comes; here only the count and readiness.

@@ -3,17 +3,19 @@
 // them matches; without it, every entitlement its AccessRoles name.
 import type { ConnectedSystem, RefusedEntitlement } from '../api/index.ts';
 
-const compiled = new Map<string, RegExp>();
+import { matchesLinear } from './linear-regex.ts';
 
-/** The glob as an anchored regular expression, every other character escaped. */
-export function globPattern(glob: string): RegExp {
-  let pattern = compiled.get(glob);
-  if (!pattern) {
-    const body = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'))).join('');
-    pattern = new RegExp(`^${body}$`, 'su');
-    compiled.set(glob, pattern);
-  }
-  return pattern;
+/**
+ * The glob as an anchored RE2 pattern, every other character escaped. RE2, not RegExp: a glob such
+ * as `*a*a*a*a*a*b` backtracks polynomially in JavaScript's engine, and systems are tenants' objects.
+ */
+export function globPattern(glob: string): string {
+  return [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'))).join('');
+}
+
+/** The whole entitlement matches the glob. */
+export function globMatches(glob: string, entitlement: string): boolean {
+  return matchesLinear(entitlement, globPattern(glob));
 }
 
 /** Splits entitlements into those the system's allowedEntitlements admit and those it refuses. */
@@ -23,7 +25,7 @@ export function splitAllowed(system: Pick<ConnectedSystem, 'spec'>, entitlements
   const allowed: string[] = [];
   const refused: RefusedEntitlement[] = [];
   for (const entitlement of entitlements) {
-    if (patterns.some((glob) => globPattern(glob).test(entitlement))) allowed.push(entitlement);
+    if (patterns.some((glob) => globMatches(glob, entitlement))) allowed.push(entitlement);
     else refused.push({ entitlement, reason: `not matched by spec.allowedEntitlements (${patterns.join(', ')})` });
   }
   return { allowed, refused };
