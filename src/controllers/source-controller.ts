@@ -13,6 +13,7 @@ import type { ControllerContext } from './context.ts';
 import { credentialsReason } from './credentials.ts';
 import type { Reconciler } from './reconciler.ts';
 import { FeedReader } from './source-feed.ts';
+import { withTimeout } from '../connectors/timeout.ts';
 
 /** Rejected records kept in status; the count covers all of them. */
 const REJECTED_IN_STATUS = 10;
@@ -23,7 +24,12 @@ export interface SourceReconcilerOptions {
   /** Inbound SCIM is served (rollcall run --scim-port): sources of type scim are Ready. */
   scimServed?: boolean;
   feeds?: FeedReader;
+  /** Longest a feed read may take (default READ_TIMEOUT_MS). */
+  readTimeoutMs?: number;
 }
+
+/** Longest a whole feed read may take; each HTTP request has its own, shorter limit too. */
+export const READ_TIMEOUT_MS = 120_000;
 
 export function sourceReconciler(ctx: ControllerContext, options: SourceReconcilerOptions = {}): Reconciler {
   const feeds = options.feeds ?? new FeedReader(ctx.store);
@@ -51,7 +57,11 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
     const rejections = new Rejections(REJECTED_IN_STATUS);
     let plan: SourcePlan;
     try {
-      const records = await feeds.read(source, rejections, signal);
+      // A bound on the whole read (every page, every redirect): a feed that accepts and never
+      // answers holds one of its namespace's workers for this long at most.
+      const readTimeoutMs = options.readTimeoutMs ?? READ_TIMEOUT_MS;
+      const read = AbortSignal.any([signal, AbortSignal.timeout(readTimeoutMs)]);
+      const records = await withTimeout(`reading the feed of IdentitySource ${key.name}`, readTimeoutMs, read, () => feeds.read(source, rejections, read));
       const mapped = mapRecords(records, source.spec, now, rejections);
       plan = planSourceSync({ name: key.name, namespace: key.namespace, spec: source.spec, annotations: source.metadata.annotations }, mapped, ctx.store.list('User', key.namespace));
     } catch (error) {
