@@ -39,9 +39,13 @@ export interface ManagerOptions {
   kubernetesReach?: ConnectionsOptions['kubernetesReach'];
 }
 
-/** Identity source reads in flight at once, and at most this many of them for one namespace. */
+/**
+ * Identity source reads in flight at once, and at most this many of them for one namespace: one, so
+ * the sources of a namespace still sync one after another as before (two sources naming the same
+ * User never plan against each other's half-applied sync), while other namespaces go ahead.
+ */
 export const SOURCE_WORKERS = 8;
-export const SOURCE_WORKERS_PER_NAMESPACE = 2;
+export const SOURCE_WORKERS_PER_NAMESPACE = 1;
 
 function parseKey(key: string): ObjectKey {
   const slash = key.indexOf('/');
