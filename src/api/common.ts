@@ -17,16 +17,18 @@ export const MAX_DURATION_LENGTH = 32;
 export const DURATION_UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /**
- * A duration of at least `floor` (e.g. '1s'), checked by the API server (and the standalone loader,
- * which runs the same CEL): a loop that a tenant may set (a feed read, a system listing) must not
- * spin. CEL has no duration with days, so the rule is a regular expression: one part of the
- * duration alone reaches the floor (1m, 2h, 1500ms; "500ms500ms" does not, though it adds up).
- * `field` names the field in the message.
+ * CEL rule, on the object holding the duration field `key`: the duration is at least `floor` (e.g.
+ * '1s'), checked by the API server (and the standalone loader, which runs the same CEL): a loop a
+ * tenant may set (a feed read, a system listing) must not spin. CEL has no duration with days, so
+ * the rule is a regular expression: one part of the duration alone reaches the floor (1m, 2h,
+ * 1500ms; "500ms500ms" does not, though it adds up). On the object rather than the string, so the
+ * refusal reads `Invalid value: "object"` like the other rules; `field` names the field.
  */
-export const minDuration = (description: string, floor: keyof typeof DURATION_FLOORS, field: string) =>
-  duration(description).meta({
-    'x-kubernetes-validations': [{ rule: `self.matches('${reachesFloorPattern(DURATION_FLOORS[floor])}')`, message: `${field} must be at least ${floor}` }],
-  });
+export const minDuration = (key: string, floor: keyof typeof DURATION_FLOORS, field: string) => ({
+  rule: `!has(self.${key}) || self.${key}.matches('${reachesFloorPattern(DURATION_FLOORS[floor])}')`,
+  message: `${field} must be at least ${floor}`,
+  fieldPath: `.${key}`,
+});
 
 /** The floors in use, in milliseconds. */
 export const DURATION_FLOORS = { '1s': 1_000, '1h': 3_600_000 } as const;

@@ -146,7 +146,7 @@ export const connectedSystemSpec = z
           'When set, the strictest of maxCount and maxPercent applies. Always on: without maxCount and maxPercent the default is 10 accounts or 20% of managed accounts, whichever is larger. ' +
           'maxPercent: 100 effectively turns it off.',
       ),
-    resyncInterval: minDuration('How often the whole system is listed to correct drift and find orphans (at least 1s).', '1s', 'spec.resyncInterval').default('5m'),
+    resyncInterval: duration('How often the whole system is listed to correct drift and find orphans (at least 1s).').default('5m'),
     suspend: z.boolean().default(false).describe('Stop all changes to this system.'),
     adoption: z
       .enum(ADOPTION_POLICIES)
@@ -170,6 +170,7 @@ export const connectedSystemSpec = z
       { rule: "self.type != 'scim' || has(self.scim)", message: 'scim settings are required when type is scim', fieldPath: '.scim' },
       { rule: "self.type != 'sqlite' || has(self.sqlite)", message: 'sqlite settings are required when type is sqlite', fieldPath: '.sqlite' },
       { rule: 'self.type == oldSelf.type', message: 'type is immutable' },
+      minDuration('resyncInterval', '1s', 'spec.resyncInterval'),
       {
         rule: "!has(self.ldap) || self.ldap.url.startsWith('ldaps://') || (has(self.ldap.startTLS) && self.ldap.startTLS) || (has(self.insecure) && self.insecure)",
         message: 'spec.ldap.url is plaintext ldap://: use ldaps://, set spec.ldap.startTLS, or set spec.insecure: true',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_URL_LENGTH, baseStatus, minDuration, noUserinfo, objectName, resource, secretRef, timestamp } from './common.ts';
+import { MAX_URL_LENGTH, baseStatus, duration, minDuration, noUserinfo, objectName, resource, secretRef, timestamp } from './common.ts';
 
 export const SOURCE_TYPES = ['csv', 'json', 'ldap', 'scim'] as const;
 export const MISSING_POLICIES = ['terminate', 'suspend', 'ignore'] as const;
@@ -134,7 +134,7 @@ export const identitySourceSpec = z
       })
       .optional()
       .describe('A leaving date: in the future it becomes validUntil (honoured to the second); passed, the User is terminated.'),
-    interval: minDuration('How often the feed is read (at least 1s).', '1s', 'spec.interval').default('15m'),
+    interval: duration('How often the feed is read (at least 1s).').default('15m'),
     changeGuard: z
       .object({
         maxPercent: z.number().int().min(0).max(100).default(10).describe('Most Users of this source one read may terminate or suspend, as a percentage.'),
@@ -154,6 +154,7 @@ export const identitySourceSpec = z
       { rule: "self.type != 'scim' || has(self.credentialsSecretRef)", message: 'credentialsSecretRef is required when type is scim', fieldPath: '.credentialsSecretRef' },
       { rule: "self.type == 'scim' || has(self.idField)", message: 'idField is required when type is csv, json or ldap', fieldPath: '.idField' },
       noUserinfo('url', 'spec.url'),
+      minDuration('interval', '1s', 'spec.interval'),
     ],
   })
   .describe('An authoritative HR feed or directory mapped onto Users.');
