@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseStatus, duration, labelSelector, objectName, resource, timestamp } from './common.ts';
+import { baseStatus, duration, labelSelector, minDuration, objectName, resource, timestamp } from './common.ts';
 
 export const reviewDecision = z.enum(['keep', 'revoke']).describe('keep certifies the access; revoke removes it.');
 
@@ -16,7 +16,7 @@ export const accessReviewSpec = z
     reviewers: z.array(z.string().min(1).max(256)).min(1).describe('Kubernetes user names who may decide; each also needs the RBAC verb approve on accessreviews.'),
     dueDate: timestamp('When undecided items get defaultDecision.'),
     defaultDecision: reviewDecision.default('keep').describe('What happens at dueDate to an item nobody decided.'),
-    schedule: duration('Recurring campaigns: the next review is created this long after the due date of this one.').optional(),
+    schedule: duration('Recurring campaigns: the next review is due this long after this one (at least 1h); missed periods are skipped, not created.').optional(),
     decisions: z
       .array(
         z.object({
@@ -30,6 +30,7 @@ export const accessReviewSpec = z
       .optional()
       .describe('Decisions, appended by reviewers through the API server; never changed or removed.'),
   })
+  .meta({ 'x-kubernetes-validations': [minDuration('schedule', '1h', 'spec.schedule')] })
   .describe('An access-review campaign: reviewers certify or revoke access in scope by the due date.');
 
 export const accessReviewStatus = z.object({

@@ -8,7 +8,54 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 /** Go-style duration as Kubernetes users write it: 90s, 15m, 12h, 30d, 1h30m. */
 export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h|d))+$';
 export const duration = (description: string) =>
-  z.string().regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 30s, 15m, 12h or 7d').describe(description);
+  z.string().max(MAX_DURATION_LENGTH).regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 30s, 15m, 12h or 7d').describe(description);
+
+/** Longest duration text: bounds the cost the API server estimates for the CEL rule of minDuration. */
+export const MAX_DURATION_LENGTH = 32;
+
+/** Milliseconds per duration unit, as parseDuration (engine/duration.ts) reads them. */
+export const DURATION_UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * CEL rule, on the object holding the duration field `key`: the duration is at least `floor` (e.g.
+ * '1s'), checked by the API server (and the standalone loader, which runs the same CEL): a loop a
+ * tenant may set (a feed read, a system listing) must not spin. CEL has no duration with days, so
+ * the rule is a regular expression: one part of the duration alone reaches the floor (1m, 2h,
+ * 1500ms; "500ms500ms" does not, though it adds up). On the object rather than the string, so the
+ * refusal reads `Invalid value: "object"` like the other rules; `field` names the field.
+ */
+export const minDuration = (key: string, floor: keyof typeof DURATION_FLOORS, field: string) => ({
+  rule: `!has(self.${key}) || self.${key}.matches('${reachesFloorPattern(DURATION_FLOORS[floor])}')`,
+  message: `${field} must be at least ${floor}`,
+  fieldPath: `.${key}`,
+});
+
+/** The floors in use, in milliseconds. */
+export const DURATION_FLOORS = { '1s': 1_000, '1h': 3_600_000 } as const;
+
+/** RE2 pattern: some part of a duration is, alone, at least `floorMs`. */
+export function reachesFloorPattern(floorMs: number): string {
+  const parts = Object.entries(DURATION_UNIT_MS).map(([unit, ms]) => {
+    const number = atLeast(Math.ceil(floorMs / ms));
+    // "m" must not be the start of "ms": a minute part ends the text or is followed by a digit.
+    return unit === 'm' ? `${number}m([0-9]|$)` : `${number}${unit}`;
+  });
+  return `(^|[a-z])0*(${parts.join('|')})`;
+}
+
+/** RE2 alternatives for a decimal number without leading zeros that is at least n (n >= 1). */
+function atLeast(n: number): string {
+  const digits = String(n);
+  const k = digits.length;
+  const options = [`[1-9][0-9]{${k},}`, digits];
+  for (let i = 0; i < k; i++) {
+    const d = Number(digits[i]);
+    if (d === 9) continue;
+    const low = i === 0 ? Math.max(d + 1, 1) : d + 1;
+    options.push(`${digits.slice(0, i)}[${low}-9]${k - i - 1 > 0 ? `[0-9]{${k - i - 1}}` : ''}`);
+  }
+  return `(${options.join('|')})`;
+}
 
 /** RFC 3339 timestamp; the API server checks the format too. */
 export const timestamp = (description: string) => z.iso.datetime({ offset: true }).describe(description);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_URL_LENGTH, baseStatus, duration, noUserinfo, resource, secretRef, timestamp } from './common.ts';
+import { MAX_URL_LENGTH, baseStatus, duration, minDuration, noUserinfo, resource, secretRef, timestamp } from './common.ts';
 import { writableLdapAttributeRule } from './ldap-attributes.ts';
 
 export const SYSTEM_TYPES = ['sqlite', 'ldap', 'postgres', 'scim', 'kubernetes'] as const;
@@ -157,7 +157,7 @@ export const connectedSystemSpec = z
           'The percentage counts no account of a User created within the last resyncInterval (fillers cannot raise it). ' +
           'maxPercent: 100 effectively turns it off.',
       ),
-    resyncInterval: duration('How often the whole system is listed to correct drift and find orphans.').default('5m'),
+    resyncInterval: duration('How often the whole system is listed to correct drift and find orphans (at least 1s).').default('5m'),
     suspend: z.boolean().default(false).describe('Stop all changes to this system.'),
     adoption: z
       .enum(ADOPTION_POLICIES)
@@ -181,6 +181,7 @@ export const connectedSystemSpec = z
       { rule: "self.type != 'scim' || has(self.scim)", message: 'scim settings are required when type is scim', fieldPath: '.scim' },
       { rule: "self.type != 'sqlite' || has(self.sqlite)", message: 'sqlite settings are required when type is sqlite', fieldPath: '.sqlite' },
       { rule: 'self.type == oldSelf.type', message: 'type is immutable' },
+      minDuration('resyncInterval', '1s', 'spec.resyncInterval'),
       {
         rule: "!has(self.ldap) || self.ldap.url.startsWith('ldaps://') || (has(self.ldap.startTLS) && self.ldap.startTLS) || (has(self.insecure) && self.insecure)",
         message: 'spec.ldap.url is plaintext ldap://: use ldaps://, set spec.ldap.startTLS, or set spec.insecure: true',

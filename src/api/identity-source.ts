@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_URL_LENGTH, baseStatus, duration, noUserinfo, objectName, resource, secretRef, timestamp } from './common.ts';
+import { MAX_URL_LENGTH, baseStatus, duration, minDuration, noUserinfo, objectName, resource, secretRef, timestamp } from './common.ts';
 
 export const SOURCE_TYPES = ['csv', 'json', 'ldap', 'scim'] as const;
 export const MISSING_POLICIES = ['terminate', 'suspend', 'ignore'] as const;
@@ -37,7 +37,7 @@ export const sourceTransform = z
     fields: z.array(fieldName('A record field.')).min(1).max(8).optional().describe('concat: record fields appended to the value, empty ones skipped.'),
     separator: z.string().max(8).optional().describe('concat: put between the parts (default a space); split: where to split.'),
     index: z.number().int().min(0).max(63).optional().describe('split: which part to keep (default 0, the first).'),
-    pattern: z.string().max(200).optional().describe('regexReplace: a regular expression (JavaScript syntax, at most 200 characters).'),
+    pattern: z.string().max(200).optional().describe('regexReplace: a regular expression in RE2 syntax (linear time: no backreferences or lookaround), at most 200 characters; every match is replaced.'),
     replacement: z.string().max(256).optional().describe('regexReplace: the replacement (default empty); $1 names a group.'),
     format: z.enum(DATE_FORMATS).optional().describe('date: how the record writes the date (default iso).'),
     timeZone: z.string().min(1).max(64).optional().describe('date: IANA time zone of a date without an offset, e.g. Europe/Berlin (default UTC).'),
@@ -50,6 +50,13 @@ export const sourceTransform = z
       {
         rule: "(self.op != 'default' || has(self.value)) && (self.op != 'concat' || has(self.fields)) && (self.op != 'split' || has(self.separator)) && (self.op != 'regexReplace' || has(self.pattern)) && (self.op != 'lookup' || has(self.table))",
         message: 'default needs value, concat needs fields, split needs separator, regexReplace needs pattern, lookup needs table',
+      },
+      {
+        // What RE2 (the linear-time engine the pattern runs on) refuses, caught at admission; the
+        // controller compiles it again and names the field (sources/map.ts specProblems).
+        rule: String.raw`!has(self.pattern) || !self.pattern.matches(r'\\[1-9]|\\k<|[(][?]<?[=!]')`,
+        message: 'pattern uses RE2 syntax: no backreferences (\\1, \\k<name>) or lookaround ((?=, (?!, (?<=, (?<!)',
+        fieldPath: '.pattern',
       },
     ],
   })
@@ -133,7 +140,7 @@ export const identitySourceSpec = z
       })
       .optional()
       .describe('A leaving date: in the future it becomes validUntil (honoured to the second); passed, the User is terminated.'),
-    interval: duration('How often the feed is read.').default('15m'),
+    interval: duration('How often the feed is read (at least 1s).').default('15m'),
     changeGuard: z
       .object({
         maxPercent: z.number().int().min(0).max(100).default(10).describe('Most Users of this source one read may terminate or suspend, as a percentage.'),
@@ -153,6 +160,7 @@ export const identitySourceSpec = z
       { rule: "self.type != 'scim' || has(self.credentialsSecretRef)", message: 'credentialsSecretRef is required when type is scim', fieldPath: '.credentialsSecretRef' },
       { rule: "self.type == 'scim' || has(self.idField)", message: 'idField is required when type is csv, json or ldap', fieldPath: '.idField' },
       noUserinfo('url', 'spec.url'),
+      minDuration('interval', '1s', 'spec.interval'),
     ],
   })
   .describe('An authoritative HR feed or directory mapped onto Users.');

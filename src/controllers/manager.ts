@@ -39,6 +39,14 @@ export interface ManagerOptions {
   kubernetesReach?: ConnectionsOptions['kubernetesReach'];
 }
 
+/**
+ * Identity source reads in flight at once, and at most this many of them for one namespace: one, so
+ * the sources of a namespace still sync one after another as before (two sources naming the same
+ * User never plan against each other's half-applied sync), while other namespaces go ahead.
+ */
+export const SOURCE_WORKERS = 8;
+export const SOURCE_WORKERS_PER_NAMESPACE = 1;
+
 function parseKey(key: string): ObjectKey {
   const slash = key.indexOf('/');
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
@@ -67,10 +75,11 @@ export class Manager {
       userNames: new UserNameIndex(),
       onApplied: options.onApplied,
     };
-    const queue = (name: string, kind: string, concurrency: number, reconcile: Reconciler) =>
+    const queue = (name: string, kind: string, concurrency: number, reconcile: Reconciler, perGroup?: { of: (key: string) => string; max: number }) =>
       new WorkQueue({
         name,
         concurrency,
+        perGroup,
         clock,
         metrics,
         reconcile: (key) => reconcile(parseKey(key), this.#abort.signal),
@@ -80,7 +89,12 @@ export class Manager {
       User: queue('user', 'User', options.userConcurrency ?? 8, userReconciler(this.context)),
       ConnectedSystem: queue('connectedsystem', 'ConnectedSystem', 2, systemReconciler(this.context, this.#schedule)),
       AccessBinding: queue('accessbinding', 'AccessBinding', 2, bindingReconciler(this.context)),
-      IdentitySource: queue('identitysource', 'IdentitySource', 1, sourceReconciler(this.context, { scimServed: options.scimServed ?? false })),
+      // Feed reads wait on remote servers: several at once, and never all of them for one namespace,
+      // so one tenant's slow or stalled feeds (each bounded by the read timeout) delay no one else's.
+      IdentitySource: queue('identitysource', 'IdentitySource', SOURCE_WORKERS, sourceReconciler(this.context, { scimServed: options.scimServed ?? false }), {
+        of: (key) => parseKey(key).namespace,
+        max: SOURCE_WORKERS_PER_NAMESPACE,
+      }),
       AccessReview: queue('accessreview', 'AccessReview', 1, reviewReconciler(this.context)),
     };
   }

@@ -5,7 +5,7 @@
 // A completed review keeps its items as the record.
 import type { AccessReview } from '../api/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
-import { applicableBindings, inForce, parseDuration, reviewCovers, reviewVerdict } from '../engine/index.ts';
+import { applicableBindings, inForce, nextDue, parsePeriod, reviewCovers, reviewVerdict } from '../engine/index.ts';
 import type { ControllerContext } from './context.ts';
 import type { Reconciler } from './reconciler.ts';
 
@@ -38,7 +38,7 @@ export function reviewReconciler(ctx: ControllerContext): Reconciler {
     };
     if (completed) status.completedAt = previous?.completedAt ?? now.toISOString();
     if (previous?.nextReview) status.nextReview = previous.nextReview;
-    else if (completed && review.spec.schedule) status.nextReview = await scheduleNext(ctx, review);
+    else if (completed && review.spec.schedule) status.nextReview = await scheduleNext(ctx, review, now);
     if (!statusEqual(previous ?? {}, status)) {
       await ctx.store.updateStatus('AccessReview', key, status);
       for (const item of items) {
@@ -55,13 +55,17 @@ export function reviewReconciler(ctx: ControllerContext): Reconciler {
 export const REVIEW_SERIES_LABEL = 'rollcall.dev/review-series';
 
 /**
- * The next campaign of a scheduled review: the same scope, reviewers and default, due one schedule
- * after this one, named after its series and due date (so a retry creates nothing twice).
+ * The next campaign of a scheduled review: the same scope, reviewers and default, due at the first
+ * period of the schedule after now (counted from this one's due date), named after its series and
+ * due date (so a retry creates nothing twice). Periods missed while Rollcall was down, or because
+ * the due date lies far back (1970), are skipped: one overdue review, never one per missed period.
  */
-async function scheduleNext(ctx: ControllerContext, review: AccessReview): Promise<string> {
+async function scheduleNext(ctx: ControllerContext, review: AccessReview, now: Date): Promise<string> {
   const series = review.metadata.labels?.[REVIEW_SERIES_LABEL] ?? review.metadata.name;
-  const dueDate = new Date(Date.parse(review.spec.dueDate) + parseDuration(review.spec.schedule!));
-  const name = `${series.slice(0, 240)}-${dueDate.toISOString().slice(0, 10).replaceAll('-', '')}`;
+  const dueDate = nextDue(Date.parse(review.spec.dueDate), parsePeriod(review.spec.schedule!, '1h'), now.getTime());
+  const stamp = dueDate.toISOString().replace(/[-:]|\.\d{3}Z$/g, '').toLowerCase(); // 20270301t000000
+  // A schedule of whole days keeps the date alone in the name; a shorter one needs the time too.
+  const name = `${series.slice(0, 230)}-${stamp.endsWith('t000000') ? stamp.slice(0, 8) : stamp}`;
   const { decisions: _decisions, ...spec } = review.spec;
   await ctx.store.create('AccessReview', {
     apiVersion: review.apiVersion,

@@ -3,7 +3,6 @@
 // scim: the bearer token says which (each source's token is the key token of its credentials
 // Secret). SCIMMY parses filters and PATCH operations; DELETE terminates, never deletes, and a
 // terminated User created again by POST is the same User, reactivated.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +14,8 @@ import type { IdentitySource, User } from '../api/index.ts';
 import { MANAGED_BY_LABEL, SOURCE_LABEL } from '../sources/plan.ts';
 import { GROUPS_ANNOTATION, GROUP_LABEL_PREFIX, ScimValueError, groupId, groupsAnnotation, groupsOf, scimPatch, scimToFields, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
 import { AlreadyExistsError, keyOf, type Store } from '../store/store.ts';
-import { sourceCredentials } from './source-feed.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
+import { ScimTokenIndex } from './scim-tokens.ts';
 
 export interface ScimServerOptions {
   store: Store;
@@ -24,6 +24,8 @@ export interface ScimServerOptions {
   host?: string;
   /** PEM certificate and key: HTTPS. Without them, plain HTTP (behind a TLS-terminating proxy). */
   tls?: { cert: string; key: string };
+  /** When the token index is swept again (default: real time). */
+  clock?: Clock;
 }
 
 export interface ScimServer {
@@ -33,26 +35,15 @@ export interface ScimServer {
 
 type Ctx = { source: IdentitySource };
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
 export async function startScimServer(options: ScimServerOptions): Promise<ScimServer> {
   const { store, logger } = options;
   const log = logger.child({ component: 'scim' });
   const authenticated = new WeakMap<object, IdentitySource>();
 
-  /** The scim source whose Secret holds this token. */
-  const sourceFor = async (token: string): Promise<IdentitySource | undefined> => {
-    for (const source of store.list('IdentitySource')) {
-      if (source.spec.type !== 'scim' || !source.spec.credentialsSecretRef || source.metadata.deletionTimestamp) continue;
-      const secret = await sourceCredentials(store, source).catch((error: unknown) => {
-        log.warn({ source: `${keyOf(source).namespace}/${source.metadata.name}`, err: (error as Error).message }, 'scim source has no usable token');
-        return undefined;
-      });
-      const expected = secret?.token?.trim();
-      if (expected && timingSafeEqual(digest(expected), digest(token))) return source;
-    }
-    return undefined;
-  };
+  // O(1) Secret reads per request, whatever the number of scim sources (scim-tokens.ts).
+  const tokens = new ScimTokenIndex(store, log, options.clock ?? systemClock);
+  tokens.start();
+  const sourceFor = (token: string) => tokens.sourceFor(token);
 
   const ours = (source: IdentitySource): User[] =>
     store.list('User', keyOf(source).namespace).filter((u) => u.metadata.labels?.[SOURCE_LABEL] === source.metadata.name && u.metadata.deletionTimestamp === undefined);
@@ -186,23 +177,25 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
   SCIMMY.Resources.Group.ingress(groupIngress as never);
   SCIMMY.Resources.Group.degress(groupDegress as never);
 
+  const routers = new SCIMMYRouters({
+    type: 'bearer',
+    handler: async (req) => {
+      const header = req.header('authorization') ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+      const source = token ? await sourceFor(token) : undefined;
+      if (!source) throw new Error('a bearer token of an IdentitySource of type scim is required');
+      authenticated.set(req, source);
+      return source.metadata.name;
+    },
+    context: (req) => ({ source: authenticated.get(req)! }) satisfies Ctx,
+  }) as unknown as express.Router;
+  // SCIMMYRouters turns /Bulk on. Off: a bulk request is up to 1000 operations in one request, work
+  // no other tenant's request could get ahead of, and no client of ours needs it (RFC 7644 3.7: an
+  // unsupported /Bulk answers 501; /ServiceProviderConfig says bulk.supported false).
+  SCIMMY.Config.set({ bulk: false });
   const app = express();
   app.disable('x-powered-by');
-  app.use(
-    '/scim/v2',
-    new SCIMMYRouters({
-      type: 'bearer',
-      handler: async (req) => {
-        const header = req.header('authorization') ?? '';
-        const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-        const source = token ? await sourceFor(token) : undefined;
-        if (!source) throw new Error('a bearer token of an IdentitySource of type scim is required');
-        authenticated.set(req, source);
-        return source.metadata.name;
-      },
-      context: (req) => ({ source: authenticated.get(req)! }) satisfies Ctx,
-    }) as unknown as express.Router,
-  );
+  app.use('/scim/v2', routers);
 
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, app) : createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -215,6 +208,7 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        tokens.stop();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -4,7 +4,7 @@
 import type { IdentitySource, User } from '../api/index.ts';
 import { PermanentError, RetryableError } from '../api/index.ts';
 import { kubeTime, setCondition, statusEqual, type ConditionUpdate } from '../api/conditions.ts';
-import { parseDuration } from '../engine/index.ts';
+import { parsePeriod } from '../engine/index.ts';
 import { mapRecords, specProblems } from '../sources/map.ts';
 import { APPROVE_CHANGES_ANNOTATION, SOURCE_LABEL, planSourceSync, type SourcePlan } from '../sources/plan.ts';
 import { FeedError, Rejections } from '../sources/records.ts';
@@ -13,6 +13,7 @@ import type { ControllerContext } from './context.ts';
 import { credentialsReason } from './credentials.ts';
 import type { Reconciler } from './reconciler.ts';
 import { FeedReader } from './source-feed.ts';
+import { withTimeout } from '../connectors/timeout.ts';
 
 /** Rejected records kept in status; the count covers all of them. */
 const REJECTED_IN_STATUS = 10;
@@ -23,7 +24,12 @@ export interface SourceReconcilerOptions {
   /** Inbound SCIM is served (rollcall run --scim-port): sources of type scim are Ready. */
   scimServed?: boolean;
   feeds?: FeedReader;
+  /** Longest a feed read may take (default READ_TIMEOUT_MS). */
+  readTimeoutMs?: number;
 }
+
+/** Longest a whole feed read may take; each HTTP request has its own, shorter limit too. */
+export const READ_TIMEOUT_MS = 120_000;
 
 export function sourceReconciler(ctx: ControllerContext, options: SourceReconcilerOptions = {}): Reconciler {
   const feeds = options.feeds ?? new FeedReader(ctx.store);
@@ -31,7 +37,7 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
     const source = ctx.store.get('IdentitySource', key);
     if (!source || source.metadata.deletionTimestamp !== undefined) return {};
     const now = ctx.clock.now();
-    const next = { requeueAt: new Date(now.getTime() + parseDuration(source.spec.interval)) };
+    const next = { requeueAt: new Date(now.getTime() + parsePeriod(source.spec.interval, '1s')) };
 
     if (source.spec.type === 'scim') {
       // The SCIM server (scim-server.ts) applies each request as it comes; here only the count and readiness.
@@ -51,7 +57,11 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
     const rejections = new Rejections(REJECTED_IN_STATUS);
     let plan: SourcePlan;
     try {
-      const records = await feeds.read(source, rejections, signal);
+      // A bound on the whole read (every page, every redirect): a feed that accepts and never
+      // answers holds one of its namespace's workers for this long at most.
+      const readTimeoutMs = options.readTimeoutMs ?? READ_TIMEOUT_MS;
+      const read = AbortSignal.any([signal, AbortSignal.timeout(readTimeoutMs)]);
+      const records = await withTimeout(`reading the feed of IdentitySource ${key.name}`, readTimeoutMs, read, () => feeds.read(source, rejections, read));
       const mapped = mapRecords(records, source.spec, now, rejections);
       plan = planSourceSync({ name: key.name, namespace: key.namespace, spec: source.spec, annotations: source.metadata.annotations }, mapped, ctx.store.list('User', key.namespace));
     } catch (error) {

@@ -3,7 +3,7 @@
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
 import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
-import { APPROVE_DEPROVISION_ANNOTATION, deprovisionedUserNames, guardTripped, inDeclaredSpelling, parseDuration, planOrphans, planSystemDeletion, takesAccess, type GuardDecision } from '../engine/index.ts';
+import { APPROVE_DEPROVISION_ANNOTATION, deprovisionedUserNames, guardTripped, inDeclaredSpelling, parsePeriod, planOrphans, planSystemDeletion, takesAccess, type GuardDecision } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { credentialsReason } from './credentials.ts';
 import { keyOf, keyString } from '../store/store.ts';
@@ -28,7 +28,7 @@ export class ListingSchedule {
     const key = keyString(keyOf(system));
     const last = this.#last.get(key);
     if (!last || this.#forced.has(key) || !ctx.observed.has(key) || last.fingerprint !== fingerprint(system)) return true;
-    return now.getTime() >= last.atMs + parseDuration(system.spec.resyncInterval);
+    return now.getTime() >= last.atMs + parsePeriod(system.spec.resyncInterval, '1s');
   }
 
   listed(system: ConnectedSystem, now: Date, capabilities: Capabilities): void {
@@ -44,7 +44,7 @@ export class ListingSchedule {
 
   nextListingAt(system: ConnectedSystem): Date | undefined {
     const last = this.#last.get(keyString(keyOf(system)));
-    return last && new Date(last.atMs + parseDuration(system.spec.resyncInterval));
+    return last && new Date(last.atMs + parsePeriod(system.spec.resyncInterval, '1s'));
   }
 
   forget(systemKey: string): void {

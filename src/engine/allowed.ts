@@ -8,6 +8,7 @@
 // grants as team-x. Both the name and the pattern's literal parts go through the key; "?" then stands
 // for one character of the keyed name.
 import type { RefusedEntitlement } from '../api/index.ts';
+import { matchesLinear } from './linear-regex.ts';
 
 /** How the system finds an entitlement; identity when it compares exactly. */
 export type EntitlementKey = (entitlement: string) => string;
@@ -17,28 +18,23 @@ const exact: EntitlementKey = (entitlement) => entitlement;
 // space folding) leaves them alone, so "team *" keeps its space before the "*".
 const ANY_RUN = '\uFDD0';
 const ANY_ONE = '\uFDD1';
-const NOTHING = /(?!)/;
 
-const compiled = new WeakMap<EntitlementKey, Map<string, RegExp>>();
-
-/** The glob as an anchored regular expression over keyed names, every other character escaped. */
-export function globPattern(glob: string, key: EntitlementKey = exact): RegExp {
-  let byGlob = compiled.get(key);
-  if (!byGlob) compiled.set(key, (byGlob = new Map()));
-  let pattern = byGlob.get(glob);
-  if (!pattern) {
-    pattern = build(glob, key);
-    byGlob.set(glob, pattern);
-  }
-  return pattern;
+/**
+ * The glob as an anchored RE2 pattern over keyed names, every other character escaped; undefined for a
+ * glob that holds a stand-in itself (it cannot be told apart from a wildcard, so it matches nothing).
+ * RE2, not RegExp: a glob such as `*a*a*a*a*a*b` backtracks polynomially in JavaScript's engine, and
+ * systems are tenants' objects.
+ */
+export function globPattern(glob: string, key: EntitlementKey = exact): string | undefined {
+  if (glob.includes(ANY_RUN) || glob.includes(ANY_ONE)) return undefined;
+  const keyed = key(glob.replaceAll('*', ANY_RUN).replaceAll('?', ANY_ONE));
+  return [...keyed].map((c) => (c === ANY_RUN ? '.*' : c === ANY_ONE ? '.' : c.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'))).join('');
 }
 
-function build(glob: string, key: EntitlementKey): RegExp {
-  // A pattern holding a stand-in itself cannot be told apart from a wildcard: it matches nothing.
-  if (glob.includes(ANY_RUN) || glob.includes(ANY_ONE)) return NOTHING;
-  const keyed = key(glob.replaceAll('*', ANY_RUN).replaceAll('?', ANY_ONE));
-  const body = [...keyed].map((c) => (c === ANY_RUN ? '.*' : c === ANY_ONE ? '.' : c.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'))).join('');
-  return new RegExp(`^${body}$`, 'su');
+/** The whole entitlement matches the glob, both judged through the system's key. */
+export function globMatches(glob: string, entitlement: string, key: EntitlementKey = exact): boolean {
+  const pattern = globPattern(glob, key);
+  return pattern !== undefined && matchesLinear(key(entitlement), pattern);
 }
 
 /**
@@ -54,8 +50,7 @@ export function splitAllowed(
   const allowed: string[] = [];
   const refused: RefusedEntitlement[] = [];
   for (const entitlement of entitlements) {
-    const name = key(entitlement);
-    if (patterns.some((glob) => globPattern(glob, key).test(name))) allowed.push(entitlement);
+    if (patterns.some((glob) => globMatches(glob, entitlement, key))) allowed.push(entitlement);
     else refused.push({ entitlement, reason: `not matched by spec.allowedEntitlements (${patterns.join(', ')})` });
   }
   return { allowed, refused };

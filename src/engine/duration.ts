@@ -1,5 +1,5 @@
 // Durations as users write them in specs (90s, 15m, 1h30m, 7d), turned into milliseconds.
-import { DURATION_PATTERN } from '../api/index.ts';
+import { DURATION_FLOORS, DURATION_PATTERN } from '../api/index.ts';
 
 const UNIT_MS: Record<string, number> = {
   ms: 1,
@@ -23,4 +23,13 @@ export function parseDuration(text: string): number {
     total += Number(amount) * UNIT_MS[unit!]!;
   }
   return total;
+}
+
+/**
+ * A tenant's loop period (spec.interval, spec.resyncInterval, spec.schedule) in milliseconds, never
+ * below its floor. The schema refuses less; this holds for objects admitted before the floor (or
+ * loaded without the API server), so one tenant's object cannot make the controller spin.
+ */
+export function parsePeriod(text: string, floor: keyof typeof DURATION_FLOORS): number {
+  return Math.max(parseDuration(text), DURATION_FLOORS[floor]);
 }

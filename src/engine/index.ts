@@ -1,5 +1,5 @@
 // The pure engine: desired accounts, plans, orphans, guard and time windows. No I/O, no clock.
-export { parseDuration } from './duration.ts';
+export { parseDuration, parsePeriod } from './duration.ts';
 export { matchesSelector } from './selector.ts';
 export { namespaceOf, sameTenant } from './tenant.ts';
 export { resolveRole, type ResolvedRole } from './roles.ts';
@@ -11,7 +11,7 @@ export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
 export { accountAttributes, attributeFields } from './attributes.ts';
 export { deprovisionedState, deleteAfterRetentionAt } from './deprovision.ts';
 export { desiredAccounts, activeSystems, grantsInForce } from './desired.ts';
-export { globPattern, splitAllowed, type EntitlementKey } from './allowed.ts';
+export { globMatches, globPattern, splitAllowed, type EntitlementKey } from './allowed.ts';
 export { ambiguousEntitlements, entitlementKeyOf, holdsEntitlement, inDeclaredSpelling, sameAttributeValue, type Ambiguity } from './comparison.ts';
 export { planChanges, planAccount, entitlementChanges, attributeChanges, revokeAll } from './plan.ts';
 export { decideOwnership, type OwnershipDecision } from './ownership.ts';
@@ -50,5 +50,5 @@ export {
 } from './pass.ts';
 export { auditSystem, FINDING_KINDS, type AuditInput, type Finding, type FindingKind } from './audit.ts';
 export { changeCause, orphanCause, systemDeletionCause, type Cause, type CauseKind } from './cause.ts';
-export { reviewCovers, reviewVerdict, reviewRevocation, type Decision, type ReviewVerdict } from './review.ts';
+export { reviewCovers, reviewVerdict, reviewRevocation, nextDue, type Decision, type ReviewVerdict } from './review.ts';
 export { holdingUsers, userNameHolders, userNameTakenBy } from './username-claims.ts';

@@ -62,3 +62,9 @@ export function reviewRevocation(reviews: readonly AccessReview[], binding: Acce
   }
   return found;
 }
+
+/** The first due date `due + k × period` (k ≥ 1) after `now`: the next campaign, whatever was missed. */
+export function nextDue(dueMs: number, periodMs: number, nowMs: number): Date {
+  const missed = nowMs > dueMs ? Math.floor((nowMs - dueMs) / periodMs) : 0;
+  return new Date(dueMs + (missed + 1) * periodMs);
+}

@@ -4,7 +4,9 @@
 // - a key is never reconciled by two workers at once: added while running, it runs once more after;
 // - a failure retries with per-key exponential backoff, reset by a success;
 // - a PermanentError is reported and not retried (the next change to the input will add the key);
-// - a success may ask for one wake-up (`requeueAt`, e.g. the next `validUntil`); an error never does.
+// - a success may ask for one wake-up (`requeueAt`, e.g. the next `validUntil`); an error never does;
+// - with `perGroup`, at most `max` keys of one group (a namespace: a tenant) run at once, so one
+//   tenant's slow keys cannot hold every worker; the others of that group wait, parked, for a slot.
 // p-queue supplies the worker pool and the overall rate limit.
 import PQueue from 'p-queue';
 import { RetryableError, isPermanent } from '../api/errors.ts';
@@ -36,6 +38,8 @@ export interface WorkQueueOptions {
   random?: () => number;
   /** Wake-ups and retries are instants on this clock (default: real time). */
   clock?: Clock;
+  /** At most `max` keys of the same group (`of(key)`) run at once; must be below `concurrency` to leave room for others. */
+  perGroup?: { of: (key: string) => string; max: number };
 }
 
 /** p-queue priority of urgent keys (the others run at 0). */
@@ -54,6 +58,11 @@ export class WorkQueue {
   /** Keys that go ahead of the others when they start: a leaver, a deadline. Cleared when they start. */
   readonly #urgent = new Set<string>();
   readonly #failures = new Map<string, number>();
+  /** Running keys per group (perGroup). */
+  readonly #runningInGroup = new Map<string, number>();
+  /** Keys whose group was full when their turn came, per group, in order: they start as others of the group end. */
+  readonly #parked = new Map<string, string[]>();
+  readonly #parkedKeys = new Set<string>();
   /** At most one pending timer per key: a wake-up or a backoff retry. */
   readonly #delayed = new Map<string, { atMs: number; timer: Timer }>();
   readonly #clock: Clock;
@@ -90,7 +99,7 @@ export class WorkQueue {
       if (this.#waiting.has(key)) this.#pool.setPriority(key, URGENT);
     }
     // Already due to run: the run will see the latest state anyway.
-    if (this.#waiting.has(key) || this.#dirty.has(key)) return;
+    if (this.#waiting.has(key) || this.#dirty.has(key) || this.#parkedKeys.has(key)) return;
     this.#options.metrics?.workqueueAdds.inc({ name: this.name });
     if (this.#processing.has(key)) {
       this.#dirty.add(key);
@@ -117,12 +126,12 @@ export class WorkQueue {
 
   /** Keys waiting to start (not counting running ones or pending timers). */
   len(): number {
-    return this.#waiting.size;
+    return this.#waiting.size + this.#parkedKeys.size;
   }
 
   /** The key waits to run, runs, or will run again right after. */
   has(key: string): boolean {
-    return this.#waiting.has(key) || this.#processing.has(key) || this.#dirty.has(key);
+    return this.#waiting.has(key) || this.#processing.has(key) || this.#dirty.has(key) || this.#parkedKeys.has(key);
   }
 
   /** No key waits or runs right now. */
@@ -145,6 +154,8 @@ export class WorkQueue {
     this.#waiting.clear();
     this.#dirty.clear();
     this.#urgent.clear();
+    this.#parked.clear();
+    this.#parkedKeys.clear();
     this.#updateDepth();
     this.#notifyIfIdle();
     await this.idle();
@@ -163,6 +174,19 @@ export class WorkQueue {
     const enqueuedAt = this.#waiting.get(key);
     if (enqueuedAt === undefined) return; // dropped by shutdown()
     this.#waiting.delete(key);
+    const group = this.#options.perGroup;
+    const groupOf = group?.of(key);
+    if (group && groupOf !== undefined) {
+      const running = this.#runningInGroup.get(groupOf) ?? 0;
+      if (running >= group.max) {
+        // Its group holds its share of workers: give this worker to another group's key.
+        this.#parked.set(groupOf, [...(this.#parked.get(groupOf) ?? []), key]);
+        this.#parkedKeys.add(key);
+        this.#updateDepth();
+        return;
+      }
+      this.#runningInGroup.set(groupOf, running + 1);
+    }
     this.#urgent.delete(key);
     this.#updateDepth();
     this.#processing.add(key);
@@ -184,6 +208,7 @@ export class WorkQueue {
       metrics?.activeWorkers.dec({ controller: this.name });
       this.#processing.delete(key);
       if (this.#dirty.delete(key) && !this.#shuttingDown) this.#enqueue(key);
+      if (groupOf !== undefined) this.#releaseGroupSlot(groupOf);
       this.#notifyIfIdle();
     }
   }
@@ -230,6 +255,19 @@ export class WorkQueue {
     this.#delayed.set(key, { atMs, timer });
   }
 
+  /** One key of the group ended: the first key parked for it goes back in line. */
+  #releaseGroupSlot(group: string): void {
+    const running = (this.#runningInGroup.get(group) ?? 1) - 1;
+    if (running > 0) this.#runningInGroup.set(group, running);
+    else this.#runningInGroup.delete(group);
+    const parked = this.#parked.get(group);
+    const next = parked?.shift();
+    if (parked?.length === 0) this.#parked.delete(group);
+    if (next === undefined) return;
+    this.#parkedKeys.delete(next);
+    if (!this.#shuttingDown) this.#enqueue(next);
+  }
+
   #isIdle(): boolean {
     return this.#waiting.size === 0 && this.#processing.size === 0;
   }
@@ -242,7 +280,7 @@ export class WorkQueue {
   }
 
   #updateDepth(): void {
-    this.#options.metrics?.workqueueDepth.set({ name: this.name }, this.#waiting.size);
+    this.#options.metrics?.workqueueDepth.set({ name: this.name }, this.#waiting.size + this.#parkedKeys.size);
   }
 }
 

@@ -3,6 +3,7 @@
 // rejected with its field named and the rest proceed. A rejected record's id is remembered, so the
 // User it describes is left alone, never taken for a leaver.
 import { userSpec, type IdentitySourceSpec, type UserSpec } from '../api/index.ts';
+import { patternProblem } from '../engine/linear-regex.ts';
 import { isValidTimeZone, parseDate } from './dates.ts';
 import type { FeedRecord, Rejections } from './records.ts';
 import { ValueError, applyTransforms } from './transforms.ts';
@@ -39,11 +40,8 @@ export function specProblems(spec: IdentitySourceSpec): string[] {
     (m.transforms ?? []).forEach((t, j) => {
       const at = `spec.mapping[${i}].transforms[${j}]`;
       if (t.op === 'regexReplace') {
-        try {
-          new RegExp(t.pattern ?? '', 'gu');
-        } catch (error) {
-          problems.push(`${at}.pattern: ${(error as Error).message}`);
-        }
+        const problem = patternProblem(t.pattern ?? '');
+        if (problem !== undefined) problems.push(`${at}.pattern: ${problem}`);
       }
       if (t.op === 'date' && t.timeZone !== undefined && !isValidTimeZone(t.timeZone)) problems.push(`${at}.timeZone: unknown time zone ${t.timeZone}`);
     }),

@@ -1,6 +1,8 @@
 // The mapping's value transforms: a closed set of pure string functions, configured by data.
-// Nothing here evaluates code from a manifest; a regular expression is the most it accepts.
+// Nothing here evaluates code from a manifest; a regular expression is the most it accepts, and it
+// runs on the linear-time engine (engine/linear-regex.ts), never on JavaScript's backtracking one.
 import type { SourceTransform } from '../api/index.ts';
+import { PatternError, replaceAllLinear } from '../engine/linear-regex.ts';
 import { parseDate } from './dates.ts';
 
 /** A value the record cannot give: the record is rejected with this reason. */
@@ -28,7 +30,12 @@ function applyTransform(value: string, t: SourceTransform, read: (field: string)
     case 'split':
       return value.split(t.separator ?? ' ')[t.index ?? 0] ?? '';
     case 'regexReplace':
-      return value.replace(compileRegex(t.pattern ?? ''), t.replacement ?? '');
+      try {
+        return replaceAllLinear(value, t.pattern ?? '', t.replacement ?? '');
+      } catch (error) {
+        if (error instanceof PatternError) throw new ValueError(`the mapping's regexReplace pattern is invalid: ${error.message}`);
+        throw error;
+      }
     case 'date':
       if (value === '') return '';
       try {
@@ -42,18 +49,4 @@ function applyTransform(value: string, t: SourceTransform, read: (field: string)
       if (t.default !== undefined) return t.default;
       throw new ValueError(`"${value}" is not in the lookup table`);
   }
-}
-
-const regexes = new Map<string, RegExp>();
-function compileRegex(pattern: string): RegExp {
-  let re = regexes.get(pattern);
-  if (!re) {
-    try {
-      re = new RegExp(pattern, 'gu');
-    } catch (error) {
-      throw new ValueError(`the mapping's regexReplace pattern is invalid: ${(error as Error).message}`);
-    }
-    regexes.set(pattern, re);
-  }
-  return re;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../../src/engine/index.ts';
+import { parseDuration, parsePeriod } from '../../../src/engine/index.ts';
 
 describe('parseDuration', () => {
   it.each([
@@ -17,5 +17,14 @@ describe('parseDuration', () => {
 
   it.each(['', '5', '1w', '1.5h', '-1h', 'h', '1h 30m'])('rejects %j', (text) => {
     expect(() => parseDuration(text)).toThrow(/not a duration/);
+  });
+});
+
+describe('parsePeriod', () => {
+  it('never goes below the floor, whatever an object admitted before the floor says', () => {
+    expect(parsePeriod('1ms', '1s')).toBe(1_000);
+    expect(parsePeriod('0s', '1s')).toBe(1_000);
+    expect(parsePeriod('15m', '1s')).toBe(900_000);
+    expect(parsePeriod('1m', '1h')).toBe(3_600_000);
   });
 });
