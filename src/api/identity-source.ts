@@ -147,6 +147,11 @@ export const identitySourceSpec = z
       { rule: "self.type != 'scim' || has(self.credentialsSecretRef)", message: 'credentialsSecretRef is required when type is scim', fieldPath: '.credentialsSecretRef' },
       { rule: "self.type == 'scim' || has(self.idField)", message: 'idField is required when type is csv, json or ldap', fieldPath: '.idField' },
       noUserinfo('url', 'spec.url'),
+      {
+        rule: "!has(self.url) || !has(self.credentialsSecretRef) || self.url.matches('^[hH][tT][tT][pP][sS]://') || (has(self.insecure) && self.insecure)",
+        message: 'spec.url is plaintext http:// and spec.credentialsSecretRef sends credentials: use https:// or set spec.insecure: true',
+        fieldPath: '.url',
+      },
     ],
   })
   .describe('An authoritative HR feed or directory mapped onto Users.');

@@ -34,6 +34,11 @@ Options:
                       it: GRANT is "cluster" (ClusterRoleBindings) or "namespaces:NS[,NS...]" ("*": any).
                       Without it a kubernetes system binds only inside its own namespace; for cluster
                       admins only (Helm value kubernetesConnector.allow)
+  --cluster-cidr CIDR[,CIDR...]  (repeatable) the cluster's Service and Pod ranges, e.g. 10.96.0.0/12:
+                      ConnectedSystems and IdentitySources reach them (as loopback and link-local
+                      addresses, always refused) only with spec.allowPrivateNetwork: true
+                      (Helm value egress.clusterCIDRs)
+  --feed-max-bytes N  the largest feed body an IdentitySource reads over HTTP (default 33554432, 32 MiB)
   --no-leader-elect   run without a Lease (a single replica only)
   --lease-namespace NS  namespace of the leader-election Lease (default: --namespace or default)
   --leader-pod NAME   label this pod (in the Lease's namespace) rollcall.dev/leader: "true" while it
@@ -130,6 +135,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         'lease-namespace': { type: 'string' },
         'leader-pod': { type: 'string' },
         'kubernetes-allow': { type: 'string', multiple: true },
+        'cluster-cidr': { type: 'string', multiple: true },
+        'feed-max-bytes': { type: 'string' },
         'log-level': { type: 'string' },
         file: { type: 'string', short: 'f' },
         output: { type: 'string', short: 'o' },
@@ -209,6 +216,11 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
           out.error(`rollcall run: --state FILE only goes with --manifests DIR (in a cluster, the API server keeps the state)\n\n${HELP.run}`);
           return 1;
         }
+        const feedMaxBytes = values['feed-max-bytes'] === undefined ? undefined : Number(values['feed-max-bytes']);
+        if (feedMaxBytes !== undefined && !(Number.isSafeInteger(feedMaxBytes) && feedMaxBytes > 0)) {
+          out.error(`rollcall run: --feed-max-bytes must be a positive whole number of bytes, not "${String(values['feed-max-bytes'])}"\n\n${HELP.run}`);
+          return 1;
+        }
         const { runCommand } = await import('./run.ts');
         return await runCommand(
           {
@@ -226,6 +238,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             leaderPod: values['leader-pod'] as string | undefined,
             logLevel: (values['log-level'] as string | undefined) ?? 'info',
             kubernetesAllow: (values['kubernetes-allow'] as string[] | undefined) ?? [],
+            clusterCidrs: (values['cluster-cidr'] as string[] | undefined) ?? [],
+            feedMaxBytes,
           },
           out,
         );

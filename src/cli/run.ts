@@ -11,6 +11,7 @@ import { onShutdown } from '../process/shutdown.ts';
 import { defaultStatePath, StateFile } from '../store/state-file.ts';
 import type { Store } from '../store/store.ts';
 import { openEmbeddedStore } from './embedded-store.ts';
+import { clusterRanges } from '../connectors/egress/addresses.ts';
 import { kubernetesReachFrom } from './kubernetes-allow.ts';
 import type { Output } from './output.ts';
 
@@ -33,11 +34,16 @@ export interface RunOptions {
   logLevel: string;
   /** Values of --kubernetes-allow: how far kubernetes systems of a namespace may bind beyond it. */
   kubernetesAllow?: readonly string[];
+  /** Values of --cluster-cidr: cluster-internal ranges that systems and sources reach only with spec.allowPrivateNetwork. */
+  clusterCidrs?: readonly string[];
+  /** --feed-max-bytes: the largest feed body read over HTTP. */
+  feedMaxBytes?: number;
 }
 
 export async function runCommand(options: RunOptions, out: Output): Promise<number> {
   // Parsed first: a mistyped allowance stops the start, it is not silently read as none.
   const kubernetesReach = await kubernetesReachFrom(options.kubernetesAllow ?? []);
+  const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []) };
   // In manifests mode the console shows what was done; logs only say what went wrong.
   const logger = createLogger({ level: options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : options.logLevel });
   const metrics = new Metrics();
@@ -53,6 +59,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     metrics,
     kubeconfig,
     kubernetesReach,
+    egress,
+    feedMaxBytes: options.feedMaxBytes,
     scimServed: options.scimPort !== undefined,
     onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${printable(a.user).padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}${a.orphan ? ' (orphan)' : ''}`)) : undefined,
   });

@@ -18,7 +18,9 @@ import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
 import { UserNameIndex } from './user-name-index.ts';
 import type { ControlledKind, Reconciler } from './reconciler.ts';
+import type { EgressPolicy } from '../connectors/egress/guard.ts';
 import { sourceReconciler } from './source-controller.ts';
+import { FeedReader } from './source-feed.ts';
 import { ListingSchedule, systemReconciler } from './system-controller.ts';
 import { userReconciler } from './user-controller.ts';
 import { WATCHES, isMeaningfulChange } from './watches.ts';
@@ -37,6 +39,10 @@ export interface ManagerOptions {
   scimServed?: boolean;
   /** How far kubernetes systems of a namespace may bind beyond it (rollcall run --kubernetes-allow). */
   kubernetesReach?: ConnectionsOptions['kubernetesReach'];
+  /** Cluster-internal ranges (rollcall run --cluster-cidr) and the resolver, for every system and source. */
+  egress?: EgressPolicy;
+  /** Largest feed body an IdentitySource reads over HTTP (rollcall run --feed-max-bytes). */
+  feedMaxBytes?: number;
 }
 
 function parseKey(key: string): ObjectKey {
@@ -59,7 +65,7 @@ export class Manager {
       logger,
       metrics,
       clock,
-      connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs, kubernetesReach: options.kubernetesReach }),
+      connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs, kubernetesReach: options.kubernetesReach, egress: options.egress }),
       observed: new ObservedCache(),
       gate: new DeletionGate(),
       enqueue: (kind, key, options) => this.#queues[kind].add(keyString(key), options),
@@ -80,7 +86,7 @@ export class Manager {
       User: queue('user', 'User', options.userConcurrency ?? 8, userReconciler(this.context)),
       ConnectedSystem: queue('connectedsystem', 'ConnectedSystem', 2, systemReconciler(this.context, this.#schedule)),
       AccessBinding: queue('accessbinding', 'AccessBinding', 2, bindingReconciler(this.context)),
-      IdentitySource: queue('identitysource', 'IdentitySource', 1, sourceReconciler(this.context, { scimServed: options.scimServed ?? false })),
+      IdentitySource: queue('identitysource', 'IdentitySource', 1, sourceReconciler(this.context, { scimServed: options.scimServed ?? false, feeds: new FeedReader(store, { egress: options.egress, maxBytes: options.feedMaxBytes, logger }) })),
       AccessReview: queue('accessreview', 'AccessReview', 1, reviewReconciler(this.context)),
     };
   }
