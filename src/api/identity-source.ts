@@ -88,7 +88,7 @@ export const identitySourceSpec = z
       .boolean()
       .default(false)
       .describe(
-        'Allow reading from a loopback, link-local or cluster-internal address (url, ldap.url; refused by default, redirects included). Shown as the condition PrivateNetwork.',
+        'Allow reading from a loopback, link-local or cluster-internal address (url, ldap.url; refused by default, redirects included). Only the host named in the spec: a redirect to another host is refused such an address all the same. Shown as the condition PrivateNetwork.',
       ),
     jsonPath: z.string().max(128).optional().describe('For json: dot-separated path to the array of records (default: the document is the array).'),
     credentialsSecretRef: secretRef

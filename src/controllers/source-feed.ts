@@ -124,15 +124,20 @@ export class FeedReader {
    * GETs `url`, following at most MAX_REDIRECTS redirects. Each hop connects through a guard of its
    * own (so a redirect to a private address is refused like the URL itself), never goes from https
    * to http, and carries the credentials only while it stays at the URL's origin.
+   * spec.allowPrivateNetwork allows the host spec.url names, the one its owner declared and the
+   * PrivateNetwork condition shows: a redirect to another host gets no private address even then,
+   * or one allowed internal feed would lead anywhere inside.
    */
   async #follow(source: IdentitySource, first: URL, headers: Record<string, string>, signal: AbortSignal): Promise<{ response: Response; agent: Agent }> {
     const guard = new EgressGuard(this.#egress, { field: 'spec.url', allowPrivateNetwork: source.spec.allowPrivateNetwork === true });
+    const elsewhere = new EgressGuard(this.#egress, { field: 'spec.url', allowPrivateNetwork: false });
     const agents: Agent[] = [];
     let current = first;
     let hopHeaders = headers;
     try {
       for (let hop = 0; ; hop++) {
-        const agent = guardedAgent(hop === 0 ? guard : guard.forField(`spec.url (redirected to ${current.host})`));
+        const hopGuard = hop === 0 ? guard : current.hostname === first.hostname ? guard.forField(`spec.url (redirected to ${current.host})`) : elsewhere.forField(`spec.url (redirected to ${current.host})`);
+        const agent = guardedAgent(hopGuard);
         agents.push(agent);
         let response: Response;
         try {
