@@ -110,6 +110,9 @@ export class EgressGuard {
     const refusal = this.refusalFor(host);
     if (!refusal) return connect();
     const socket = new Socket();
+    // Still "connecting" to whoever checks (ldapts would otherwise take a fresh socket for an open
+    // one and write to it), until it fails with the refusal.
+    Object.defineProperty(socket, 'connecting', { value: true, configurable: true, writable: true });
     process.nextTick(() => socket.destroy(refusal));
     return socket;
   }
