@@ -28,7 +28,7 @@ const logger = pino({ level: 'silent' });
 const signal = () => AbortSignal.timeout(20_000);
 
 async function connect(spec: unknown, credentials: Record<string, string>, system = 'acme/tls'): Promise<Connector> {
-  const parsed: ConnectedSystemSpec = connectedSystemSpec.parse(spec);
+  const parsed: ConnectedSystemSpec = connectedSystemSpec.parse({ allowPrivateNetwork: true, ...(spec as object) }); // the servers listen on loopback
   const create = await connectorFactory(parsed.type);
   return create({ system, namespace: 'acme', spec: parsed, credentials, logger, timeoutMs: 5_000 });
 }

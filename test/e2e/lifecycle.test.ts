@@ -305,6 +305,7 @@ metadata: {name: corp-ldap, namespace: ${namespace}}
 spec:
   type: ldap
   insecure: true
+  allowPrivateNetwork: true # the test servers listen on loopback
   ldap: {url: "${slapd.url}", flavour: openldap, peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}
   credentialsSecretRef: {name: corp-ldap-credentials}
   deprovision: {policy: disable}
@@ -317,6 +318,7 @@ metadata: {name: analytics-db, namespace: ${namespace}}
 spec:
   type: postgres
   insecure: true
+  allowPrivateNetwork: true # the test servers listen on loopback
   postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
   credentialsSecretRef: {name: analytics-db-credentials}
   deprovision: {policy: delete}
@@ -329,6 +331,7 @@ metadata: {name: wiki, namespace: ${namespace}}
 spec:
   type: scim
   insecure: true
+  allowPrivateNetwork: true # the test servers listen on loopback
   scim: {baseUrl: "${scim.baseUrl}", auth: bearer}
   credentialsSecretRef: {name: wiki-credentials}
   deprovision: {policy: disable}
