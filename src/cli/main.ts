@@ -61,6 +61,7 @@ Options:
                        not in DIR are read from the cluster. Only list and get calls are made.
   --namespace NS       with --kubeconfig: this namespace only
   --kubernetes-allow NAMESPACE=GRANT  as for "rollcall run": plan what run, given the same flags, does
+  --cluster-cidr CIDR[,CIDR...]  as for "rollcall run"
   -o, --output FORMAT  text (default) or json
 
 -o json prints one document (format rollcall.dev/plan/v1; fields are only ever added):
@@ -175,6 +176,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             state: values.state as string | undefined,
             output,
             kubernetesAllow: (values['kubernetes-allow'] as string[] | undefined) ?? [],
+            clusterCidrs: (values['cluster-cidr'] as string[] | undefined) ?? [],
           },
           out,
         );

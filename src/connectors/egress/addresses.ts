@@ -21,8 +21,12 @@ const IPV4_MAPPED = blockList(['::ffff:0:0/96']);
  * Cluster-internal ranges (Service and Pod CIDRs), from `rollcall run --cluster-cidr`. Throws,
  * naming the value, on a range that is not `address/prefix`.
  */
-export function clusterRanges(cidrs: readonly string[]): BlockList {
-  return blockList(cidrs.flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== ''));
+export function clusterRanges(cidrs: readonly string[], flag = '--cluster-cidr'): BlockList {
+  try {
+    return blockList(cidrs.flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== ''));
+  } catch (error) {
+    throw new Error(`${flag}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** Which kind of private address `address` is, or undefined for an address any tenant may reach. */
