@@ -85,7 +85,7 @@ export function secrets(scope: Scope, endpoints: Endpoints): Obj[] {
   const secret = (name: string, stringData: Record<string, string>) => ({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name, namespace: scope.namespace, labels: CREDENTIALS_LABEL },
+    metadata: { name, namespace: scope.namespace, labels: CREDENTIALS_LABEL, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, // the local test servers speak plaintext
     type: 'Opaque',
     stringData,
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DIGEST_PATTERN } from './digest.ts';
 import { baseStatus, labelSelector, objectName, resource, timestamp } from './common.ts';
 
 /** What an approval approved: a copy of the binding's fields that decide who gets what, when. */
@@ -34,10 +35,17 @@ export const accessBindingSpec = z
         approvedBy: z.string().min(1).max(256).describe('Who approved: the approver\'s own Kubernetes user name, who holds the RBAC verb approve on accessbindings.'),
         approvedAt: timestamp('When it was approved.').optional(),
         scope: approvalScope,
+        digest: z
+          .string()
+          .regex(DIGEST_PATTERN, 'must be sha256: followed by 64 lower-case hex digits')
+          .optional()
+          .describe(
+            "sha256 of the content approved: the role's entitlements (includes flattened) and maxDuration, validFrom and validUntil, and the selected Users' names, uids and userNames (kubectl rollcall approve computes it from what it shows). Required: an approval whose digest differs from the content now is void.",
+          ),
       })
       .optional()
       .describe(
-        'Approval, required when the role has requiresApproval. It is void once role, users, userSelector, validFrom or validUntil differ from its scope.',
+        'Approval, required when the role has requiresApproval. It is void once role, users, userSelector, validFrom or validUntil differ from its scope, or the content (role entitlements, maxDuration, selected Users) differs from its digest.',
       ),
   })
   .meta({
@@ -52,16 +60,32 @@ export const accessBindingSpec = z
   })
   .describe('Grants one AccessRole to Users.');
 
+/** What Rollcall recorded as approved, to name what changed when the content no longer matches. */
+export const approvedContent = z
+  .object({
+    role: objectName('The role approved.'),
+    entitlements: z.array(z.string()).describe('system:entitlement, the role and its includes flattened, sorted.'),
+    maxDuration: z.string().optional().describe('The shortest maxDuration over the role and its includes.'),
+    validFrom: z.string().optional(),
+    validUntil: z.string().optional(),
+    users: z
+      .array(z.object({ name: z.string(), uid: z.string().optional(), userName: z.string() }))
+      .describe('The Users selected when approved, by name, uid and userName.'),
+  })
+  .describe('The content the approval pinned, as recorded when it came into force.');
+
 export const accessBindingStatus = z.object({
   ...baseStatus,
   subjects: z.number().int().optional().describe('Users this binding currently matches.'),
   accessEndsAt: timestamp('When the grant ends, after any maxDuration cap.').optional(),
   approval: z
     .object({
-      state: z.enum(['NotRequired', 'Pending', 'Granted', 'Voided']).describe('Granted: in force; Voided: the binding changed after it was approved.'),
+      state: z.enum(['NotRequired', 'Pending', 'Granted', 'Voided']).describe('Granted: in force; Voided: the binding or its content changed after it was approved.'),
       approvedBy: z.string().optional().describe('Who approved.'),
       approvedAt: timestamp('When Rollcall first saw the approval.').optional(),
       message: z.string().optional().describe('Why, in words.'),
+      digest: z.string().optional().describe('The digest of the content approved (spec.approval.digest), recorded when the approval came into force.'),
+      content: approvedContent.optional(),
     })
     .optional()
     .describe('Whether the approval the role requires is in force.'),

@@ -52,6 +52,12 @@ export interface ObservedAccount {
    * `foreign` carries another ConnectedSystem's.
    */
   owner?: AccountOwner;
+  /**
+   * Set only with `owner` legacy or unmanaged: why this account is never taken over, whatever
+   * spec.adoption says (PostgreSQL: a role that is more than a plain login: elevated, a group, a marker
+   * role). The engine reports it as a Conflict instead of adopting.
+   */
+  notAdoptable?: string;
 }
 
 export type AccountOwner = 'legacy' | 'unmanaged' | 'foreign';

@@ -4,7 +4,10 @@
 // subject, and approves exactly the binding as it stands (spec.approval.scope). The engine
 // (src/engine/approval.ts) voids an approval whose scope no longer matches, so an edit after
 // approval takes the access away until someone approves again. A second policy makes a binding of a
-// role that requires approval record its requester.
+// role that requires approval record its requester. Approver, requester and subjects are compared as
+// people, the rule of src/engine/identity.ts: lower-case, up to the first "@" (the API server may
+// authenticate carol as carol@example.org); a third policy reads the Users a binding names as
+// parameters to compare their userNames and e-mails too.
 import { API_VERSION, GROUP } from './common.ts';
 
 type Json = Record<string, unknown>;
@@ -17,6 +20,9 @@ const labels = { 'app.kubernetes.io/name': 'rollcall', 'app.kubernetes.io/part-o
 
 /** The same optional field in two objects: both absent, or both present and equal. */
 const sameOptional = (a: string, b: string, field: string) => `(has(${a}.${field}) == has(${b}.${field}) && (!has(${a}.${field}) || ${a}.${field} == ${b}.${field}))`;
+
+/** The CEL twin of personKey() (src/engine/identity.ts): lower-case, before the first "@". */
+const personKey = (expression: string) => `${expression}.lowerAscii().split('@')[0]`;
 
 const scopeMatches = ['users', 'userSelector', 'validFrom', 'validUntil'].reduce(
   (rule, field) => `${rule} && ${sameOptional('object.spec.approval.scope', 'object.spec', field)}`,
@@ -39,6 +45,7 @@ export function approvalPolicy(): Json {
           expression:
             "has(object.spec.approval) && (request.operation == 'CREATE' || !has(oldObject.spec.approval) || object.spec.approval != oldObject.spec.approval)",
         },
+        { name: 'approver', expression: personKey('request.userInfo.username') },
       ],
       validations: [
         {
@@ -62,14 +69,22 @@ export function approvalPolicy(): Json {
           reason: 'Forbidden',
         },
         {
-          expression: '!variables.approvalWritten || object.spec.approval.approvedBy != object.spec.requestedBy',
-          message: 'the requester cannot approve their own binding',
+          expression: `!variables.approvalWritten || variables.approver != ${personKey('object.spec.requestedBy')}`,
+          messageExpression:
+            "'the requester cannot approve their own binding: ' + request.userInfo.username + ' and spec.requestedBy ' + object.spec.requestedBy + ' are the same person (compared lower-case, up to the first @)'",
           reason: 'Forbidden',
         },
         {
-          expression: '!variables.approvalWritten || !has(object.spec.users) || !(object.spec.approval.approvedBy in object.spec.users)',
-          message: 'a subject of the binding cannot approve their own access',
+          // User names are DNS names (lower-case, no "@"): each is its own person key.
+          expression: '!variables.approvalWritten || !has(object.spec.users) || !(variables.approver in object.spec.users)',
+          messageExpression: "'a subject of the binding cannot approve their own access: ' + request.userInfo.username + ' is named in spec.users'",
           reason: 'Forbidden',
+        },
+        {
+          expression: '!variables.approvalWritten || has(object.spec.approval.digest)',
+          message:
+            "spec.approval.digest is required: the sha256 of the content approved (the role's entitlements and maxDuration, the Users selected); kubectl rollcall approve computes it from what it shows",
+          reason: 'Invalid',
         },
         {
           expression: `!variables.approvalWritten || authorizer.group('${GROUP}').resource('accessbindings').namespace(object.metadata.namespace).name(object.metadata.name).check('${APPROVE_VERB}').allowed()`,
@@ -92,6 +107,59 @@ export function approvalPolicyBinding(): Json {
     kind: 'ValidatingAdmissionPolicyBinding',
     metadata: { name: APPROVAL_POLICY_NAME, labels },
     spec: { policyName: APPROVAL_POLICY_NAME, validationActions: ['Deny'] },
+  };
+}
+
+export const SUBJECTS_POLICY_NAME = 'accessbindings-approver-subjects.rollcall.dev';
+
+/**
+ * An approver is not one of the Users the binding names, in any of their names: the User's object
+ * name (checked by the approval policy), its userName and its e-mail. The binding's admission sees
+ * the namespace's Users as parameters (each one evaluated; only a User the binding names can
+ * refuse). A User reached only through a userSelector is left to the engine, which gives an
+ * approver no access from their own approval.
+ */
+export function subjectsPolicy(): Json {
+  const names = ['params.spec.userName', 'params.spec.email', "params.spec.attributes['email']"];
+  const present = ['true', 'has(params.spec.email)', "has(params.spec.attributes) && 'email' in params.spec.attributes"];
+  const differs = names.map((name, i) => `(!(${present[i]}) || ${personKey(name)} != variables.approver)`).join(' && ');
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: SUBJECTS_POLICY_NAME, labels },
+    spec: {
+      failurePolicy: 'Fail',
+      paramKind: { apiVersion: API_VERSION, kind: 'User' },
+      matchConstraints: {
+        resourceRules: [{ apiGroups: [GROUP], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['accessbindings'] }],
+      },
+      variables: [
+        {
+          name: 'named',
+          expression:
+            "has(object.spec.approval) && (request.operation == 'CREATE' || !has(oldObject.spec.approval) || object.spec.approval != oldObject.spec.approval) && has(object.spec.users) && params.metadata.name in object.spec.users",
+        },
+        { name: 'approver', expression: personKey('request.userInfo.username') },
+      ],
+      validations: [
+        {
+          expression: `!variables.named || (${differs})`,
+          messageExpression:
+            "'a subject of the binding cannot approve their own access: ' + request.userInfo.username + ' is User ' + params.metadata.name + ' (userName ' + params.spec.userName + (has(params.spec.email) ? ', e-mail ' + params.spec.email : '') + '), named in spec.users; names are compared lower-case, up to the first @'",
+          reason: 'Forbidden',
+        },
+      ],
+    },
+  };
+}
+
+/** Every User of the binding's own namespace; none at all admits the binding. */
+export function subjectsPolicyBinding(): Json {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: SUBJECTS_POLICY_NAME, labels },
+    spec: { policyName: SUBJECTS_POLICY_NAME, validationActions: ['Deny'], paramRef: { selector: {}, parameterNotFoundAction: 'Allow' } },
   };
 }
 
@@ -196,17 +264,34 @@ export function reviewPolicy(): Json {
   };
 }
 
-/** A ClusterRole to bind to approvers (with a RoleBinding per namespace, or cluster-wide). */
+/**
+ * A ClusterRole to bind to approvers (with a RoleBinding per namespace, or cluster-wide). An
+ * approver reads the roles and Users too: an approval pins the content it saw (the role's
+ * entitlements, the Users selected), so kubectl rollcall approve must be able to show it.
+ */
 export function approverClusterRole(): Json {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name: 'rollcall-approver', labels },
-    rules: [{ apiGroups: [GROUP], resources: ['accessbindings', 'accessreviews'], verbs: ['get', 'list', 'watch', 'patch', 'update', APPROVE_VERB] }],
+    rules: [
+      { apiGroups: [GROUP], resources: ['accessbindings', 'accessreviews'], verbs: ['get', 'list', 'watch', 'patch', 'update', APPROVE_VERB] },
+      { apiGroups: [GROUP], resources: ['accessroles', 'users'], verbs: ['get', 'list', 'watch'] },
+    ],
   };
 }
 
 export function admissionObjects(): Json[] {
   const bindingOf = (policyName: string) => ({ ...approvalPolicyBinding(), metadata: { name: policyName, labels }, spec: { policyName, validationActions: ['Deny'] } });
-  return [approvalPolicy(), bindingOf(APPROVAL_POLICY_NAME), requesterPolicy(), requesterPolicyBinding(), reviewPolicy(), bindingOf(REVIEW_POLICY_NAME), approverClusterRole()];
+  return [
+    approvalPolicy(),
+    bindingOf(APPROVAL_POLICY_NAME),
+    requesterPolicy(),
+    requesterPolicyBinding(),
+    subjectsPolicy(),
+    subjectsPolicyBinding(),
+    reviewPolicy(),
+    bindingOf(REVIEW_POLICY_NAME),
+    approverClusterRole(),
+  ];
 }

@@ -100,12 +100,15 @@ export const connectedSystemSpec = z
     credentialsSecretRef: secretRef
       .optional()
       .describe(
-        'Secret with the credentials Rollcall uses to connect (and optionally ca.crt); it must be labelled rollcall.dev/credentials: "true", and the annotation rollcall.dev/allowed-systems: "a,b" narrows it to those systems.',
+        'Secret with the credentials Rollcall uses to connect (and optionally ca.crt); it must be labelled rollcall.dev/credentials: "true". Its annotations rollcall.dev/allowed-systems: "a,b" narrow it to those systems, ' +
+          'rollcall.dev/allowed-hosts: "host,host:port,*.domain" to those destinations, and a plaintext transport needs rollcall.dev/allow-insecure: "true".',
       ),
     insecure: z
       .boolean()
       .default(false)
-      .describe('Allow a plaintext transport: ldap:// without startTLS, http:// for scim, ssl disable for postgres. Shown as the condition Insecure.'),
+      .describe(
+        'Allow a plaintext transport: ldap:// without startTLS, http:// for scim, ssl disable for postgres; the credentials Secret must consent with rollcall.dev/allow-insecure: "true". Shown as the condition Insecure.',
+      ),
     allowPrivateNetwork: z
       .boolean()
       .default(false)
@@ -144,6 +147,7 @@ export const connectedSystemSpec = z
       .describe(
         'Stops a pass that would take access from too many accounts at once (disables, deletes and revokes, counted per account over the last resyncInterval) until a person approves it. ' +
           'When set, the strictest of maxCount and maxPercent applies. Always on: without maxCount and maxPercent the default is 10 accounts or 20% of managed accounts, whichever is larger. ' +
+          'The percentage counts no account of a User created within the last resyncInterval (fillers cannot raise it). ' +
           'maxPercent: 100 effectively turns it off.',
       ),
     resyncInterval: duration('How often the whole system is listed to correct drift and find orphans.').default('5m'),
@@ -160,7 +164,7 @@ export const connectedSystemSpec = z
       .default('retain')
       .describe(
         'When this ConnectedSystem is deleted: retain (the default: its accounts stay as they are, so deleting or re-creating the object, or a pruning GitOps tool, never deprovisions a whole system by accident) ' +
-          'or deprovision (disable, or delete under deprovision.policy delete, every account it manages before the finalizer goes). Either way, deletion first waits for the Users of its namespace that are being deleted.',
+          'or deprovision (disable, or delete under deprovision.policy delete, every account it manages before the finalizer goes, behind deletionGuard like any pass). Either way, deletion first waits for the Users of its namespace that are being deleted.',
       ),
   })
   .meta({

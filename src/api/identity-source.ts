@@ -93,7 +93,10 @@ export const identitySourceSpec = z
     jsonPath: z.string().max(128).optional().describe('For json: dot-separated path to the array of records (default: the document is the array).'),
     credentialsSecretRef: secretRef
       .optional()
-      .describe('Secret labelled rollcall.dev/credentials: "true": token (bearer) or username/password for url; bindDN/password for ldap; token for scim.'),
+      .describe(
+        'Secret labelled rollcall.dev/credentials: "true": token (bearer) or username/password for url; bindDN/password for ldap; token for scim. ' +
+          'Its annotation rollcall.dev/allowed-hosts: "host,host:port,*.domain" pins where url or ldap.url may send them.',
+      ),
     ldap: z
       .object({
         url: z
@@ -103,7 +106,10 @@ export const identitySourceSpec = z
           .describe('ldap:// or ldaps:// URL.'),
         baseDN: z.string().min(1).describe('Where the search starts.'),
         filter: z.string().min(1).default('(objectClass=inetOrgPerson)').describe('Search filter for the people.'),
-        insecure: z.boolean().default(false).describe('Allow plaintext ldap:// (credentials cross the network in clear).'),
+        insecure: z
+          .boolean()
+          .default(false)
+          .describe('Allow plaintext ldap:// (credentials cross the network in clear); the credentials Secret must consent with rollcall.dev/allow-insecure: "true".'),
         pageSize: z.number().int().min(1).max(5000).default(500).describe('Entries per page of the paged search.'),
       })
       .meta({ 'x-kubernetes-validations': [noUserinfo('url', 'spec.ldap.url')] })

@@ -29,6 +29,16 @@ export interface KindInfo {
 
 const readyColumn: PrinterColumn = { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
 const ageColumn: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+/**
+ * A moment that may lie ahead (an access end, a grant's end). kubectl renders a `date` column as the
+ * age since then, which is `<invalid>` for every future date, so it is shown as written instead.
+ */
+const instantColumn = (name: string, jsonPath: string, priority?: number): PrinterColumn => ({
+  name,
+  type: 'string',
+  jsonPath,
+  ...(priority === undefined ? {} : { priority }),
+});
 
 export const KINDS = {
   ConnectedSystem: {
@@ -63,7 +73,7 @@ export const KINDS = {
       { name: 'State', type: 'string', jsonPath: '.spec.state' },
       readyColumn,
       { name: 'Systems', type: 'string', jsonPath: '.status.systems' },
-      { name: 'Access-Ends', type: 'date', jsonPath: '.status.accessEndsAt', priority: 1 },
+      instantColumn('Access-Ends', '.status.accessEndsAt', 1),
       ageColumn,
     ],
   },
@@ -94,7 +104,7 @@ export const KINDS = {
     printerColumns: [
       { name: 'Role', type: 'string', jsonPath: '.spec.role' },
       { name: 'Subjects', type: 'integer', jsonPath: '.status.subjects' },
-      { name: 'Until', type: 'date', jsonPath: '.spec.validUntil' },
+      instantColumn('Until', '.spec.validUntil'),
       readyColumn,
       ageColumn,
     ],

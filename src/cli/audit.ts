@@ -2,6 +2,7 @@
 // missing, expired) and the governance facts about the declarations (expiring, separation-of-duties
 // conflicts, pending approvals). Reads like `rollcall plan`, from the same store and the same
 // planAll (the engine's planSystemPass), and changes nothing.
+import type { KubeIdentity } from '../store/kube-config.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../controllers/connections.ts';
 import { readWorld } from '../controllers/world.ts';
@@ -16,6 +17,8 @@ import { clusterPlanStore, standalonePlanStore, type PlanStore } from './plan-st
 export interface AuditOptions {
   dir?: string;
   kubeconfig?: string;
+  /** With kubeconfig: the context and whom to impersonate (kubectl's --context, --as, --as-group). */
+  identity?: KubeIdentity;
   namespace?: string;
   /** A system name, or namespace/name. */
   system?: string;
@@ -27,7 +30,7 @@ export interface AuditOptions {
 
 export async function auditCommand(options: AuditOptions, out: Output, clock: Clock = systemClock): Promise<number> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const kubeconfig = options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig);
+  const kubeconfig = options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig, options.identity);
   const input: PlanStore = kubeconfig
     ? await clusterPlanStore({ dir: options.dir, kubeconfig, namespace: options.namespace, logger, clock })
     : standalonePlanStore(options.dir!, options.state, { logger, clock });

@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AccessBinding, AccessReview, User } from '../api/index.ts';
+import type { AccessBinding, AccessReview, AccessRole, User } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
-import { scopeOf } from '../engine/index.ts';
+import { approvalContent, approvalOf, describeContent, scopeOf } from '../engine/index.ts';
 import { main as rollcall } from './main.ts';
 import type { Output } from './output.ts';
 
@@ -57,12 +57,13 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
     out.line(USAGE);
     return command ? 0 : 1;
   }
-  const global = [
-    ...(typeof values.kubeconfig === 'string' ? ['--kubeconfig', values.kubeconfig] : []),
+  // Whom every call acts as: plan and audit read the cluster as the same identity kubectl would.
+  const identity = [
     ...(typeof values.context === 'string' ? ['--context', values.context] : []),
     ...(typeof values.as === 'string' ? ['--as', values.as] : []),
     ...((values['as-group'] as string[] | undefined) ?? []).flatMap((group) => ['--as-group', group]),
   ];
+  const global = [...(typeof values.kubeconfig === 'string' ? ['--kubeconfig', values.kubeconfig] : []), ...identity];
   const ns = typeof values.namespace === 'string' ? ['-n', values.namespace] : [];
   const k = (args: string[], input?: string) => kubectl([...global, ...ns, ...args], input);
   const fail = (what: string, result: { stderr: string }) => (out.error(`kubectl rollcall ${command}: ${what}: ${result.stderr.trim()}`), 1);
@@ -93,7 +94,7 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
     case 'audit': {
       const passThrough = withoutGlobalFlags(argv.slice(argv.indexOf(command) + 1));
       const kubeconfig = typeof values.kubeconfig === 'string' ? values.kubeconfig : (process.env.KUBECONFIG?.split(':')[0] || join(homedir(), '.kube', 'config'));
-      return rollcall([command, '--kubeconfig', kubeconfig, ...(typeof values.namespace === 'string' ? ['--namespace', values.namespace] : []), ...passThrough], out);
+      return rollcall([command, '--kubeconfig', kubeconfig, ...(typeof values.namespace === 'string' ? ['--namespace', values.namespace] : []), ...identity, ...passThrough], out);
     }
     case 'approve': {
       const [name] = rest;
@@ -102,15 +103,30 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
       if ('error' in binding) return fail(`cannot read AccessBinding ${name}`, binding.error);
       const me = whoami();
       if (!me) return usage(out, 'cannot tell who you are (kubectl auth whoami failed)');
-      const approval = { approvedBy: me, approvedAt: clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), scope: scopeOf(binding) };
+      // The content approved (the role's entitlements and maxDuration, the Users selected) as read
+      // now: the digest pins it, and any change after this read voids the approval. Someone who may
+      // not read it gets no digest, and the API server's refusal says why (the requester, no verb,
+      // or the missing digest), with the read error beside it.
+      const roles = getJson<{ items: AccessRole[] }>(['get', 'accessroles.rollcall.dev']);
+      const users = getJson<{ items: User[] }>(['get', 'users.rollcall.dev']);
+      const unreadable = 'error' in roles ? roles.error : 'error' in users ? users.error : undefined;
+      const seen = 'error' in roles || 'error' in users ? undefined : { roles: roles.items, users: users.items };
+      const content = seen && approvalContent(binding, seen.roles, seen.users);
+      if (seen && !content) return usage(out, `AccessRole ${binding.spec.role} does not exist: nothing to approve`);
+      const approvedAt = clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const approval = seen ? approvalOf(binding, seen.roles, seen.users, me, approvedAt) : { approvedBy: me, approvedAt, scope: scopeOf(binding) };
       // A JSON patch with a test on resourceVersion: the approval covers exactly the binding shown.
       const patch = [
         { op: 'test', path: '/metadata/resourceVersion', value: binding.metadata.resourceVersion },
         { op: 'add', path: '/spec/approval', value: approval },
       ];
       const result = k(['patch', 'accessbindings.rollcall.dev', name, '--type', 'json', '-p', JSON.stringify(patch)]);
-      if (result.code !== 0) return fail(`approval of ${name} refused`, result);
+      if (result.code !== 0) {
+        const cause = unreadable ? ` (the content to approve could not be read: ${unreadable.stderr.trim()})` : '';
+        return fail(`approval of ${name} refused`, { stderr: `${result.stderr.trim()}${cause}` });
+      }
       out.line(`accessbinding ${name} approved by ${me}: role ${binding.spec.role}, users ${(binding.spec.users ?? []).join(', ') || '-'}${binding.spec.userSelector ? ', by selector' : ''}${binding.spec.validUntil ? `, until ${binding.spec.validUntil}` : ''}`);
+      if (content) out.line(`content approved (${approval.digest}): ${describeContent(content)}`);
       return 0;
     }
     case 'review': {

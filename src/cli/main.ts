@@ -17,7 +17,7 @@ Commands:
   version   print the version
 
 Run "rollcall <command> --help" for a command's options.`,
-  run: `Usage: rollcall run [--manifests DIR [--once] [--state FILE]] [--kubeconfig PATH] [--namespace NS]
+  run: `Usage: rollcall run [--manifests DIR [--once] [--state FILE]] [--kubeconfig PATH] [--namespace NS]...
 
 Options:
   --manifests DIR     no cluster: read Users, roles, bindings and systems from DIR (watched for changes)
@@ -26,8 +26,12 @@ Options:
                       so a User removed from DIR while Rollcall was stopped is still deprovisioned
                       (default: .rollcall/<name of DIR>.state.json in the working directory)
   --kubeconfig PATH   cluster to use (default: in-cluster, then KUBECONFIG, then ~/.kube/config)
-  --namespace NS      watch one namespace only (default: all)
-  --health-port N     serve /healthz, /readyz and /metrics on port N
+  --namespace NS      (repeatable) serve these namespaces only (default: all); with the Helm chart's
+                      watchNamespaces, the ServiceAccount may read Secrets and ConfigMaps only there
+  --health-port N     serve /healthz, /readyz and /metrics on port N (no authentication: per-system
+                      metrics are one sum, labelled system="all")
+  --metrics-system-labels  label per-system metrics with each system's NAMESPACE/NAME instead; whoever
+                      reaches the port then learns every tenant's systems (Helm value metrics.systemLabels)
   --scim-port N       serve inbound SCIM 2.0 (IdentitySources of type scim) at /scim/v2 on port N
   --scim-tls-cert FILE, --scim-tls-key FILE  PEM certificate and key: serve SCIM over HTTPS
   --kubernetes-allow NAMESPACE=GRANT  (repeatable) let kubernetes ConnectedSystems of NAMESPACE bind beyond
@@ -40,12 +44,12 @@ Options:
                       (Helm value egress.clusterCIDRs)
   --feed-max-bytes N  the largest feed body an IdentitySource reads over HTTP (default 33554432, 32 MiB)
   --no-leader-elect   run without a Lease (a single replica only)
-  --lease-namespace NS  namespace of the leader-election Lease (default: --namespace or default)
+  --lease-namespace NS  namespace of the leader-election Lease (default: the first --namespace, or default)
   --leader-pod NAME   label this pod (in the Lease's namespace) rollcall.dev/leader: "true" while it
                       leads, so a Service selecting the label reaches the replica serving --scim-port
   --log-level LEVEL   trace, debug, info (default), warn, error`,
   plan: `Usage: rollcall plan -f DIR [--state FILE] [-o text|json]
-       rollcall plan --kubeconfig PATH [-f DIR] [--namespace NS] [-o text|json]
+       rollcall plan --kubeconfig PATH [-f DIR] [--namespace NS] [--context NAME] [--as USER [--as-group GROUP]] [-o text|json]
 
 Observes every connected system and prints, per system, the changes Rollcall would make. Changes
 nothing: not the systems, not the cluster, not the state file.
@@ -60,6 +64,8 @@ Options:
                        merged as kubectl apply merges them; objects only in the cluster kept). Secrets
                        not in DIR are read from the cluster. Only list and get calls are made.
   --namespace NS       with --kubeconfig: this namespace only
+  --context NAME, --as USER, --as-group GROUP  with --kubeconfig: as kubectl's, the context to use and
+                       whom to impersonate; the API server allows only what that identity may read
   --kubernetes-allow NAMESPACE=GRANT  as for "rollcall run": plan what run, given the same flags, does
   --cluster-cidr CIDR[,CIDR...]  as for "rollcall run"
   -o, --output FORMAT  text (default) or json
@@ -91,6 +97,7 @@ Options:
   --state FILE              without --kubeconfig: the state file of "rollcall run --manifests DIR"
   --kubeconfig PATH         audit what this cluster holds
   --namespace NS            this namespace only
+  --context NAME, --as USER, --as-group GROUP  with --kubeconfig: as kubectl's (see "rollcall plan --help")
   --system NAME             this ConnectedSystem only (NAME or NAMESPACE/NAME)
   --expiring-within DUR     how far ahead expiring looks, e.g. 7d, 12h (default 7d)
   -o, --output FORMAT       table (default), json, csv or markdown
@@ -127,8 +134,12 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         once: { type: 'boolean' },
         state: { type: 'string' },
         kubeconfig: { type: 'string' },
-        namespace: { type: 'string' },
+        namespace: { type: 'string', multiple: true },
+        context: { type: 'string' },
+        as: { type: 'string' },
+        'as-group': { type: 'string', multiple: true },
         'health-port': { type: 'string' },
+        'metrics-system-labels': { type: 'boolean' },
         'scim-port': { type: 'string' },
         'scim-tls-cert': { type: 'string' },
         'scim-tls-key': { type: 'string' },
@@ -154,6 +165,13 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
     out.line(HELP[command]!);
     return 0;
   }
+  // Repeatable for run (several namespaces served); plan and audit read one namespace or all.
+  const namespaces = (values.namespace as string[] | undefined) ?? [];
+  if (namespaces.length > 1 && command !== 'run') {
+    out.error(`rollcall ${command}: --namespace can be given once, not ${namespaces.length} times\n\n${HELP[command]}`);
+    return 1;
+  }
+  values.namespace = namespaces[0];
   try {
     switch (command) {
       case 'version':
@@ -165,6 +183,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         if (typeof values.file !== 'string' && kubeconfig === undefined) return usage('-f DIR is required (or --kubeconfig PATH, to plan what a cluster holds)');
         if (values.state !== undefined && kubeconfig !== undefined) return usage('--state FILE only goes without --kubeconfig (in a cluster, the API server keeps the state)');
         if (values.namespace !== undefined && kubeconfig === undefined) return usage('--namespace NS only goes with --kubeconfig');
+        const identity = identityOf(values, kubeconfig);
+        if (typeof identity === 'string') return usage(identity);
         const output = (values.output as string | undefined) ?? 'text';
         if (output !== 'text' && output !== 'json') return usage(`-o must be text or json, not "${output}"`);
         const { planCommand } = await import('./plan.ts');
@@ -172,6 +192,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
           {
             dir: values.file as string | undefined,
             kubeconfig,
+            identity,
             namespace: values.namespace as string | undefined,
             state: values.state as string | undefined,
             output,
@@ -186,6 +207,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         const kubeconfig = values.kubeconfig as string | undefined;
         if (typeof values.file !== 'string' && kubeconfig === undefined) return usage('-f DIR is required (or --kubeconfig PATH, to audit what a cluster holds)');
         if (values.state !== undefined && kubeconfig !== undefined) return usage('--state FILE only goes without --kubeconfig');
+        const identity = identityOf(values, kubeconfig);
+        if (typeof identity === 'string') return usage(identity);
         const output = (values.output as string | undefined) ?? 'table';
         const { AUDIT_OUTPUTS } = await import('./audit-report.ts');
         if (!(AUDIT_OUTPUTS as readonly string[]).includes(output)) return usage(`-o must be one of ${AUDIT_OUTPUTS.join(', ')}, not "${output}"`);
@@ -199,6 +222,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
           {
             dir: values.file as string | undefined,
             kubeconfig,
+            identity,
             namespace: values.namespace as string | undefined,
             system: values.system as string | undefined,
             state: values.state as string | undefined,
@@ -210,6 +234,10 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         );
       }
       case 'run': {
+        if (values.context !== undefined || values.as !== undefined || values['as-group'] !== undefined) {
+          out.error(`rollcall run: --context, --as and --as-group go with plan and audit; run acts as the kubeconfig's own identity\n\n${HELP.run}`);
+          return 1;
+        }
         if (values['leader-pod'] !== undefined && values.manifests !== undefined) {
           out.error(`rollcall run: --leader-pod only goes with a cluster, not with --manifests DIR\n\n${HELP.run}`);
           return 1;
@@ -229,9 +257,10 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             manifests: values.manifests as string | undefined,
             state: values.state as string | undefined,
             kubeconfig: values.kubeconfig as string | undefined,
-            namespace: values.namespace as string | undefined,
+            namespaces,
             once: values.once === true,
             healthPort: values['health-port'] === undefined ? undefined : Number(values['health-port']),
+            metricsSystemLabels: values['metrics-system-labels'] === true,
             scimPort: values['scim-port'] === undefined ? undefined : Number(values['scim-port']),
             scimTlsCert: values['scim-tls-cert'] as string | undefined,
             scimTlsKey: values['scim-tls-key'] as string | undefined,
@@ -252,4 +281,16 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
     return 1;
   }
   return 1;
+}
+
+/** --context, --as and --as-group for a command that reads a cluster, or the problem with them. */
+function identityOf(values: Record<string, string | boolean | string[] | undefined>, kubeconfig: string | undefined): import('../store/kube-config.ts').KubeIdentity | string {
+  const context = values.context as string | undefined;
+  const as = values.as as string | undefined;
+  const groups = (values['as-group'] as string[] | undefined) ?? [];
+  if ((context !== undefined || as !== undefined || groups.length) && kubeconfig === undefined) return '--context, --as and --as-group only go with --kubeconfig';
+  // client-node sends one value per header name; two groups would reach the API server as one.
+  if (groups.length > 1) return `--as-group can be given once, not ${groups.length} times`;
+  if (groups.length && as === undefined) return '--as-group needs --as USER';
+  return { context, as, asGroup: groups[0] };
 }

@@ -27,6 +27,7 @@ export function printPlan(results: readonly SystemPlanResult[], out: Output): vo
 function printPass(pass: SystemPass, out: Output): void {
   const { orphans } = pass.orphans;
   const width = Math.max(8, ...[...pass.changes, ...pass.held].map((c) => changeUserName(c).length), ...orphans.map((o) => o.userName.length));
+  if (pass.deletion) out.line('  being deleted (deletionPolicy deprovision): every account it manages is deprovisioned before it goes');
   for (const change of pass.changes) out.line(`  ${SYMBOL[change.op]} ${printable(changeUserName(change)).padEnd(width)}  ${describeChange(change)}`);
   for (const change of pass.held) out.line(`  ${SYMBOL[change.op]} ${printable(changeUserName(change)).padEnd(width)}  ${describeChange(change)} (held by the deletion guard)`);
   for (const account of pass.accounts) {

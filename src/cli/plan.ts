@@ -2,6 +2,7 @@
 // Observes the real systems, changes nothing: neither the systems, nor the cluster, nor the state
 // file. Exit 0: nothing to do; 2: changes pending; 1: error. The plan is the engine's
 // planSystemPass, the same decision the controllers carry out.
+import type { KubeIdentity } from '../store/kube-config.ts';
 import { errorMessage, type ConnectedSystem } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../controllers/connections.ts';
@@ -24,6 +25,8 @@ export interface PlanOptions {
   dir?: string;
   /** Plan against this cluster: what it holds, with dir laid over it. */
   kubeconfig?: string;
+  /** With kubeconfig: the context and whom to impersonate (kubectl's --context, --as, --as-group). */
+  identity?: KubeIdentity;
   namespace?: string;
   /** Standalone only: the state file of `rollcall run --manifests` (default: defaultStatePath(dir)). */
   state?: string;
@@ -89,7 +92,7 @@ export async function planCommand(options: PlanOptions, out: Output, clock: Cloc
   const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []) };
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
   // The Kubernetes client is loaded only when a cluster is used.
-  const kubeconfig = options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig);
+  const kubeconfig = options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig, options.identity);
   const input: PlanStore = kubeconfig
     ? await clusterPlanStore({ dir: options.dir, kubeconfig, namespace: options.namespace, logger, clock })
     : standalonePlanStore(options.dir!, options.state, { logger, clock });

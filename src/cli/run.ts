@@ -20,9 +20,12 @@ export interface RunOptions {
   /** With manifests: where the controllers' writes are kept between runs (default: defaultStatePath). */
   state?: string;
   kubeconfig?: string;
-  namespace?: string;
+  /** Serve these namespaces only; all when empty or absent. */
+  namespaces?: readonly string[];
   once: boolean;
   healthPort?: number;
+  /** Label per-system metrics by system (opt-in: /metrics has no authentication). */
+  metricsSystemLabels?: boolean;
   /** Serve inbound SCIM for IdentitySources of type scim on this port. */
   scimPort?: number;
   scimTlsCert?: string;
@@ -46,12 +49,12 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []) };
   // In manifests mode the console shows what was done; logs only say what went wrong.
   const logger = createLogger({ level: options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : options.logLevel });
-  const metrics = new Metrics();
+  const metrics = new Metrics({ systemLabels: options.metricsSystemLabels ?? false });
   // The Kubernetes client is loaded only when a cluster is used.
   const kube = options.manifests ? undefined : await import('../store/kube-store.ts');
   const kubeconfig = kube?.loadKubeConfig(options.kubeconfig);
   const embedded = options.manifests ? openEmbedded(options.manifests, options.state ?? defaultStatePath(options.manifests), !options.once, logger) : undefined;
-  const store: Store = kube ? new kube.KubeStore({ kubeconfig: kubeconfig!, namespace: options.namespace, logger }) : embedded!.store;
+  const store: Store = kube ? new kube.KubeStore({ kubeconfig: kubeconfig!, namespaces: options.namespaces, logger }) : embedded!.store;
   let changedAccounts = 0;
   const manager = new Manager({
     store,
@@ -119,7 +122,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     return 0;
   }
 
-  const leaseNamespace = options.leaseNamespace ?? options.namespace ?? 'default';
+  const leaseNamespace = options.leaseNamespace ?? options.namespaces?.[0] ?? 'default';
   let leaderLabel: { set(leading: boolean): Promise<void> } | undefined;
   if (options.leaderPod !== undefined) {
     const { LeaderPodLabel } = await import('../process/leader-label.ts');

@@ -16,7 +16,8 @@ export interface Connector {
   getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined>;
   /**
    * Optional: which of `entitlements` this system never grants whatever the roles say (PostgreSQL:
-   * predefined and elevated roles), each with its reason. The caller refuses them: never granted,
+   * anything but a group role no system manages: accounts, markers, predefined and elevated roles),
+   * each with its reason. The caller refuses them: never granted,
    * revoked if held.
    */
   refusedEntitlements?(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]>;

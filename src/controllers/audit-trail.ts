@@ -2,7 +2,7 @@
 // stable schema (documented in docs/governance.md; fields are only ever added), so a log pipeline
 // can select `audit: true` and answer "who got what, when, because of what".
 import { changeUserName, type AccountChange, type ConnectedSystem, type User } from '../api/index.ts';
-import { changeCause, orphanCause, type Cause } from '../engine/index.ts';
+import { changeCause, orphanCause, systemDeletionCause, type Cause } from '../engine/index.ts';
 import { keyOf } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { readWorld } from './world.ts';
@@ -46,13 +46,23 @@ export function logAudit(ctx: ControllerContext, user: User, system: string, cha
  * schema, without `user` (no User declares the account), the ConnectedSystem as cause.
  */
 export function orphanAuditLine(system: ConnectedSystem, change: AccountChange): AuditLine {
+  return systemAuditLine(system, change, orphanCause(system.metadata.name, system.spec.orphans));
+}
+
+/** The audit line of a change made because the system is deleted under deletionPolicy deprovision. */
+export function systemDeletionAuditLine(system: ConnectedSystem, change: AccountChange): AuditLine {
+  return systemAuditLine(system, change, systemDeletionCause(system.metadata.name));
+}
+
+/** A change the ConnectedSystem itself caused: no `user`, the system as cause. */
+function systemAuditLine(system: ConnectedSystem, change: AccountChange, cause: Cause): AuditLine {
   const line: AuditLine = {
     audit: true,
     namespace: keyOf(system).namespace,
     system: system.metadata.name,
     userName: changeUserName(change),
     op: change.op,
-    cause: orphanCause(system.metadata.name, system.spec.orphans),
+    cause,
   };
   if (change.op === 'grant' || change.op === 'revoke') line.entitlement = change.entitlement;
   return line;

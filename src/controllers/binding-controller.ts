@@ -2,7 +2,7 @@
 // when it ends, and why not (PendingApproval, Expired, missing role). Granting itself happens in
 // the User reconciler; this only keeps `kubectl get abind` and `kubectl describe` truthful.
 import type { AccessBinding, Condition } from '../api/index.ts';
-import { approvalState, bindingSelectsUser, bindingWindow, resolveRole, type ApprovalState } from '../engine/index.ts';
+import { approvalState, bindingSelectsUser, bindingWindow, describeContent, resolveRole, type ApprovalState } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import type { ControllerContext } from './context.ts';
 import type { Reconciler } from './reconciler.ts';
@@ -14,10 +14,12 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
     const binding = ctx.store.get('AccessBinding', key);
     if (!binding) return {};
     const now = ctx.clock.now();
-    const role = resolveRole(binding.spec.role, ctx.store.list('AccessRole', key.namespace));
-    const subjects = ctx.store.list('User', key.namespace).filter((user) => bindingSelectsUser(binding, user)).length;
+    const roles = ctx.store.list('AccessRole', key.namespace);
+    const users = ctx.store.list('User', key.namespace);
+    const role = resolveRole(binding.spec.role, roles);
+    const subjects = users.filter((user) => bindingSelectsUser(binding, user)).length;
     const window = role ? bindingWindow(binding, role) : { startsAt: undefined, endsAt: undefined };
-    const approval = approvalState(binding, !!role?.requiresApproval);
+    const approval = approvalState(binding, roles, users);
     const pendingApproval = approval.state === 'Pending' || approval.state === 'Voided';
     const expired = window.endsAt !== undefined && now.getTime() >= window.endsAt;
     const notYet = window.startsAt !== undefined && now.getTime() < window.startsAt;
@@ -42,7 +44,7 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
     for (const update of updates) conditions = setCondition(conditions, update, binding.metadata.generation, now);
     const status: NonNullable<AccessBinding['status']> = { observedGeneration: binding.metadata.generation, subjects, conditions };
     if (window.endsAt !== undefined) status.accessEndsAt = new Date(window.endsAt).toISOString();
-    if (role) status.approval = approvalStatus(approval, binding.status?.approval, now);
+    if (role) status.approval = approvalStatus(approval, binding, now);
     if (!statusEqual(binding.status ?? {}, status)) {
       const everyone = conditions?.find((c) => c.type === 'SelectsEveryUser' && c.status === 'True');
       const wasEveryone = binding.status?.conditions?.some((c) => c.type === 'SelectsEveryUser' && c.status === 'True');
@@ -62,22 +64,46 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
 
 type ApprovalStatus = NonNullable<NonNullable<AccessBinding['status']>['approval']>;
 
-/** The approval in status; approvedAt is when Rollcall first saw this approver's approval in force. */
-function approvalStatus(approval: ApprovalState, previous: ApprovalStatus | undefined, now: Date): ApprovalStatus {
+/** The most selected Users whose names, uids and userNames status records (a few hundred bytes each at most). */
+const RECORDED_USERS_MAX = 1000;
+
+/**
+ * The approval in status; approvedAt is when Rollcall first saw this approver's approval in force.
+ * A granted approval records the content it pinned (digest and content), and a voided one keeps
+ * that record while the approval is the same: the engine names what changed from it. The record
+ * never decides anything (the digest in spec.approval does); it only says what differs.
+ */
+function approvalStatus(approval: ApprovalState, binding: AccessBinding, now: Date): ApprovalStatus {
+  const previous = binding.status?.approval;
   const status: ApprovalStatus = { state: approval.state, message: approval.message };
   if (approval.approvedBy !== undefined) status.approvedBy = approval.approvedBy;
   if (approval.state === 'Granted') {
-    const same = previous?.state === 'Granted' && previous.approvedBy === approval.approvedBy && previous.approvedAt;
+    const same = previous?.state === 'Granted' && previous.approvedBy === approval.approvedBy && previous.digest === approval.digest && previous.approvedAt;
     status.approvedAt = same ? previous.approvedAt : now.toISOString();
+    if (approval.digest !== undefined) status.digest = approval.digest;
+    // A selector of thousands of Users would outgrow the object: then only the digest is kept, and a
+    // change is said without naming it.
+    if (approval.content !== undefined && approval.content.users.length <= RECORDED_USERS_MAX) status.content = approval.content;
+  } else if (approval.state === 'Voided' && previous?.digest !== undefined && previous.digest === binding.spec.approval?.digest) {
+    status.digest = previous.digest;
+    if (previous.content) status.content = previous.content;
   }
   return status;
 }
 
 /** ApprovalGranted when an approval comes into force, ApprovalVoided when one stops covering the binding. */
 async function announceApproval(ctx: ControllerContext, binding: AccessBinding, current: ApprovalStatus | undefined, previous: ApprovalStatus | undefined): Promise<void> {
-  if (!current || current.state === previous?.state) return;
+  if (!current) return;
+  // Granted again with other content (a new approval) is announced too: it pins something else; and
+  // a voided approval voided by another change (a User deleted, then recreated) says the new change.
+  const changed =
+    current.state !== previous?.state ||
+    (current.state === 'Granted' && current.digest !== previous?.digest) ||
+    (current.state === 'Voided' && current.message !== previous?.message);
+  if (!changed) return;
   if (current.state === 'Granted') {
-    await ctx.store.recordEvent('AccessBinding', binding, 'Normal', 'ApprovalGranted', `approved by ${current.approvedBy} at ${current.approvedAt}`);
+    const what = current.content ? `: ${describeContent(current.content)}` : '';
+    await ctx.store.recordEvent('AccessBinding', binding, 'Normal', 'ApprovalGranted', `approved by ${current.approvedBy} at ${current.approvedAt}${what}`);
   } else if (current.state === 'Voided') {
     await ctx.store.recordEvent('AccessBinding', binding, 'Warning', 'ApprovalVoided', current.message ?? 'the approval no longer covers the binding');
   }

@@ -12,6 +12,7 @@ import type { Connector, KubernetesReach } from '../connectors/types.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import { Circuit } from './circuit.ts';
 import { CredentialsMissingError, CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
+import { systemCredentialsUse } from './credentials-use.ts';
 
 interface Entry {
   name: string;
@@ -193,7 +194,8 @@ export class Connections {
 
   /** The system's credentials, read again once CREDENTIALS_TTL_MS has passed or its references changed. */
   #cachedCredentials(name: string, system: ConnectedSystem): Promise<Record<string, string>> {
-    const refs = JSON.stringify([system.spec.credentialsSecretRef, system.spec.ldap?.caSecretRef]);
+    // The destination is part of the key: a system re-pointed elsewhere is checked again at once.
+    const refs = JSON.stringify([system.spec.credentialsSecretRef, system.spec.ldap?.caSecretRef, systemCredentialsUse(system.spec)]);
     const key = `${name}|${refs}`;
     const cached = this.#credentialsRead.get(key);
     if (cached && performance.now() - cached.atMs < CREDENTIALS_TTL_MS) return cached.credentials;
@@ -206,8 +208,10 @@ export class Connections {
   }
 
   /**
-   * The credentials Secret's data, if it opts in for this system (controllers/credentials.ts), plus
-   * the key ca.crt of spec.ldap.caSecretRef: a CA is not a secret, and only that key is read.
+   * The credentials Secret's data, if it opts in for this system and for where and how the system
+   * would send it (controllers/credentials.ts), plus the key ca.crt of spec.ldap.caSecretRef: a CA is
+   * not a secret, and only that key is read; it consents to nothing (a system without a credentials
+   * Secret binds anonymously, and sends nothing to protect).
    */
   async #credentials(system: ConnectedSystem): Promise<Record<string, string>> {
     const { namespace } = keyOf(system);
@@ -218,7 +222,7 @@ export class Connections {
       const metadata = await this.#options.store.getSecretMetadata(key);
       const data = metadata === undefined ? undefined : await this.#options.store.getSecret(key);
       if (metadata === undefined || data === undefined) throw new CredentialsMissingError(`Secret ${namespace}/${ref.name} named by ConnectedSystem ${system.metadata.name} does not exist yet`);
-      const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, system.metadata.name);
+      const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, system.metadata.name, systemCredentialsUse(system.spec));
       if (refusal) throw new CredentialsRefusedError(`ConnectedSystem ${system.metadata.name}: ${refusal}`);
       Object.assign(out, data);
     }

@@ -12,12 +12,12 @@
 import type { Capabilities, ConnectedSystem, ObservedAccount, User } from '../api/index.ts';
 import {
   accessWindow,
-  accountPlan,
   holdingUsers,
   decideGuard,
-  desiredAccounts,
+  guardBase,
   guardTripped,
   parseDuration,
+  planAccountFor,
   withDeprovisionClock,
   type EntitlementRefusal,
   type GuardDecision,
@@ -39,6 +39,17 @@ interface Answer {
   validUntil: number;
 }
 
+/** What the gate reads: the namespace's objects, the systems' listings and the clock. */
+export type GateContext = Pick<ControllerContext, 'store' | 'observed' | 'clock'>;
+
+/** What a pass adds to the Users' pending deprovisions, by userName (one already in the window counts once). */
+export interface PassDeprovisions {
+  /** Orphans the orphan policy would disable, delete or revoke from. */
+  orphans?: Iterable<string>;
+  /** Other accounts this pass deprovisions: the accounts of a system deleted under deletionPolicy deprovision. */
+  accounts?: Iterable<string>;
+}
+
 export class DeletionGate {
   readonly #answers = new Map<string, { world: string; byUser: Map<string, Answer> }>();
   readonly #recent = new Map<string, RecentDeprovision[]>();
@@ -58,25 +69,27 @@ export class DeletionGate {
     else this.#refusals.delete(key);
   }
 
-  /** The guard's decision for the system's current pass. `orphanDeprovisions`: what the orphan policy adds. */
-  async decide(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, orphanDeprovisions = 0, candidate?: string): Promise<GuardDecision> {
+  /** The guard's decision for the system's current pass: the Users' pending deprovisions, and what `pass` adds. */
+  async decide(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, pass: PassDeprovisions = {}, candidate?: string): Promise<GuardDecision> {
     const now = ctx.clock.now();
     // Every system is guarded (spec.deletionGuard or the default), so every decision counts what is pending.
     const { pending, managed } = await this.#pending(ctx, system, capabilities, now);
+    pending.push(...(pass.accounts ?? []));
     // The account asking to be deprovisioned counts even if the store does not show it leaving yet.
     if (candidate !== undefined) pending.push(candidate);
-    return decideGuard({ system, pending, orphanDeprovisions, recent: this.recent(system), managed, tripped: guardTripped(system), now });
+    return decideGuard({ system, pending, orphanUserNames: pass.orphans, recent: this.recent(system), managed, tripped: guardTripped(system), now });
   }
 
   /**
-   * May this User's account in the system be deprovisioned now? When the decision lets it through,
-   * the account joins the window at once, before the write, inside the same per-system turn.
+   * May this account in the system be deprovisioned now? When the decision lets it through, the
+   * account joins the window at once, before the write, inside the same per-system turn. `pass`:
+   * what the same pass deprovisions besides (the orphans, or a deleted system's other accounts).
    */
-  async admit(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, userName: string): Promise<GuardDecision> {
+  async admit(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, userName: string, pass: PassDeprovisions = {}): Promise<GuardDecision> {
     const key = keyString(keyOf(system));
     const previous = this.#locks.get(key) ?? Promise.resolve();
     const turn = previous.then(async () => {
-      const decision = await this.decide(ctx, system, capabilities, 0, userName);
+      const decision = await this.decide(ctx, system, capabilities, pass, userName);
       if (!decision.verdict.tripped) this.#record(system, userName, ctx.clock.now());
       this.#attention.add(key);
       return decision;
@@ -141,8 +154,8 @@ export class DeletionGate {
     this.#refusals.delete(systemKey);
   }
 
-  /** Users of the system's namespace whose account the engine would disable, delete or revoke from now, and the managed count. */
-  async #pending(ctx: ControllerContext, system: ConnectedSystem, capabilities: Capabilities, now: Date): Promise<{ pending: string[]; managed: number }> {
+  /** Users of the system's namespace whose account the engine would disable, delete or revoke from now, and the guard's base (guardBase). */
+  async #pending(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, now: Date): Promise<{ pending: string[]; managed: number }> {
     const systemKey = keyString(keyOf(system));
     const { namespace } = keyOf(system);
     const world = readWorld(ctx.store, namespace);
@@ -153,9 +166,10 @@ export class DeletionGate {
       this.#answers.set(systemKey, answers);
     }
     const pending: string[] = [];
-    let holders = 0;
+    const holders: string[] = [];
     const seen = new Set<string>();
-    for (const user of holdingUsers(ctx.store.list('User', namespace))) {
+    const users = ctx.store.list('User', namespace);
+    for (const user of holdingUsers(users)) {
       await yieldIfBusy();
       const userName = user.spec.userName;
       seen.add(userName);
@@ -165,12 +179,13 @@ export class DeletionGate {
         answer = answerFor(user, world, system, cached, capabilities, now, this.#refusals.get(systemKey));
         answers.byUser.set(userName, answer);
       }
-      if (answer.holds) holders++;
+      if (answer.holds) holders.push(userName);
       if (answer.deprovisions) pending.push(userName);
     }
     for (const userName of answers.byUser.keys()) if (!seen.has(userName)) answers.byUser.delete(userName);
-    const managed = ctx.observed.has(systemKey) ? ctx.observed.accounts(systemKey).length : holders;
-    return { pending, managed };
+    // The same base as `rollcall plan` (planSystemPass): the listing, else the accounts the Users hold.
+    const accounts = ctx.observed.has(systemKey) ? ctx.observed.accounts(systemKey).map((account) => account.userName) : holders;
+    return { pending, managed: guardBase(system, accounts, users, now) };
   }
 }
 
@@ -187,17 +202,19 @@ function answerFor(
   const base = { resourceVersion: user.metadata.resourceVersion, cached, holds: observed !== undefined };
   // Nothing held there: nothing to deprovision, whatever the time.
   if (!observed) return { ...base, deprovisions: false, validUntil: Infinity };
+  // The plan `rollcall plan` makes for this account (planSystemPass), so both count the same deprovisions.
+  const deprovisions = planAccountFor(user, world, system, observed, capabilities, now, refusal)?.deprovisions ?? false;
   const seen = withDeprovisionClock(user, now);
-  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
-  const deprovisions = desired !== undefined && accountPlan(seen, desired, observed, capabilities, { adoption: system.spec.adoption, refusal }).deprovisions;
-  const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now, world.reviews).nextWakeAt?.getTime() ?? Infinity;
+  const validUntil = accessWindow(seen, world.bindings, world.roles, [system], now, world.reviews, world.users).nextWakeAt?.getTime() ?? Infinity;
   return { ...base, deprovisions, validUntil };
 }
 
 /** What every answer of a namespace depends on besides the User itself: specs, not status. */
 function worldFingerprint(world: World, capabilities: Capabilities): string {
   const versions = (objects: readonly { metadata: { uid?: string; generation?: number } }[]) => objects.map((o) => `${o.metadata.uid}@${o.metadata.generation}`).join(',');
-  return [versions(world.bindings), versions(world.roles), versions(world.systems), JSON.stringify(capabilities)].join('|');
+  // An approval covers the Users its binding selects (by labels, uid and userName): a User's change can void it for the others.
+  const users = (world.users ?? []).map((u) => `${u.metadata.uid}@${u.metadata.generation}:${JSON.stringify(u.metadata.labels ?? {})}`).join(',');
+  return [versions(world.bindings), versions(world.roles), versions(world.systems), users, JSON.stringify(capabilities)].join('|');
 }
 
 /** Without a cached observation, what the User's status recorded is enough to tell a deprovision. */

@@ -1,6 +1,6 @@
 // "Will this system grant it?" answered in one place for run, plan and audit alike. A connector may
 // know on its own (the kubernetes reach, a PostgreSQL name longer than a role can have: `refusal`)
-// or have to ask its server (PostgreSQL's predefined and elevated roles: `refusedEntitlements`);
+// or have to ask its server (PostgreSQL: any role but a group role no system manages: `refusedEntitlements`);
 // the server is asked once, for the names that matter now, and both answers become one function the
 // engine applies: a refused entitlement is never granted, and revoked if held.
 import type { EntitlementRefusal } from '../engine/index.ts';

@@ -80,8 +80,9 @@ function reviewItems(ctx: ControllerContext, review: AccessReview, now: Date, co
   // Other reviews' revokes count (a grant they ended is not reviewed again); this one's own do not.
   const others = ctx.store.list('AccessReview', namespace).filter((other) => other.metadata.name !== review.metadata.name);
   const items: Item[] = [];
-  for (const user of ctx.store.list('User', namespace)) {
-    for (const grant of applicableBindings(user, bindings, roles, others)) {
+  const users = ctx.store.list('User', namespace);
+  for (const user of users) {
+    for (const grant of applicableBindings(user, bindings, roles, others, users)) {
       if (!reviewCovers(review, grant.binding, grant.role, user)) continue;
       const verdict = reviewVerdict(review, grant.binding, grant.role, user);
       const decided = verdict && (verdict.decidedBy !== 'default' || completed);

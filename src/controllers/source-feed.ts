@@ -14,6 +14,7 @@ import { FeedError, type FeedRecord, type Rejections } from '../sources/records.
 import { parseCsv, parseJson } from '../sources/parse.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import { CredentialsMissingError, CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
+import { sourceCredentialsUse } from './credentials-use.ts';
 import { SourceDataRefusedError, sourceDataRefusal } from './source-data.ts';
 
 const TIMEOUT_MS = 30_000;
@@ -241,9 +242,9 @@ export class FeedReader {
 }
 
 /**
- * The data of the source's credentials Secret, if the Secret opts in (controllers/credentials.ts):
- * otherwise whoever may write an IdentitySource could send any Secret of the namespace to a URL of
- * their choosing.
+ * The data of the source's credentials Secret, if the Secret opts in (controllers/credentials.ts) for
+ * this source, the host its url or ldap.url names, and a plaintext transport if it is one: otherwise
+ * whoever may write an IdentitySource could send any Secret of the namespace to a URL of their choosing.
  */
 export async function sourceCredentials(store: Store, source: IdentitySource): Promise<Record<string, string> | undefined> {
   const ref = source.spec.credentialsSecretRef;
@@ -252,7 +253,7 @@ export async function sourceCredentials(store: Store, source: IdentitySource): P
   const metadata = await store.getSecretMetadata(key);
   const data = metadata === undefined ? undefined : await store.getSecret(key);
   if (metadata === undefined || data === undefined) throw new CredentialsMissingError(`Secret ${ref.name} (spec.credentialsSecretRef) does not exist in namespace ${key.namespace}`);
-  const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, source.metadata.name);
+  const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, source.metadata.name, sourceCredentialsUse(source.spec));
   if (refusal) throw new CredentialsRefusedError(refusal);
   return data;
 }

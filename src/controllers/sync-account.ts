@@ -1,14 +1,14 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
-// accountPlan), ask the deletion guard when the plan takes access away, apply.
-import { errorMessage, failedAttributes, failureScope, withMessage, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
+// accountPlan), and apply through applyChanges (the deletion guard, the audit line, the Event).
+import { errorMessage, failureScope, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import { systemRefusal } from './refusal.ts';
 import { accountPlan, inDeclaredSpelling, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
+import { applyChanges } from './apply-change.ts';
 import { keyOf, keyString } from '../store/store.ts';
-import { logAudit } from './audit-trail.ts';
-import { changeSource, entitlementSource } from './change-source.ts';
+import { entitlementSource } from './change-source.ts';
 import type { ControllerContext } from './context.ts';
-import { describeChange, eventReason } from './describe.ts';
+import { describeChange } from './describe.ts';
 
 export interface AccountSyncResult {
   status: AccountStatus;
@@ -74,29 +74,9 @@ export async function syncAccount(
         return undefined;
       }
       adopted = plan.adopts;
-      if (plan.deprovisions) {
-        const decision = await ctx.gate.admit(ctx, system, connector.capabilities, desired.userName);
-        if (decision.verdict.tripped) {
-          if (!ctx.gate.isAnnounced(systemKey, decision.verdict.count)) ctx.enqueue('ConnectedSystem', keyOf(system));
-          throw new HeldByGuard(decision.verdict.message);
-        }
-        ctx.enqueue('ConnectedSystem', keyOf(system)); // keeps the window in its status
-      }
-      for (const change of plan.changes) {
-        // A connector that answers synchronously (the embedded sqlite file) would otherwise run a
-        // whole batch of Users' writes in one turn of the loop.
-        await yieldIfBusy();
-        try {
-          await connector.apply(change, signal);
-          ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'success' });
-        } catch (error) {
-          ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'error' });
-          // The system's own failure says nothing about this User; one of this change says where it came from.
-          throw failureScope(error) === 'system' ? error : withMessage(error, `${changeSource(ctx, user, system.metadata.name, change, failedAttributes(error))} failed: ${errorMessage(error)}`);
-        }
-        applied.push(change);
-        await report(ctx, user, system.metadata.name, change);
-      }
+      const { changes, deprovisions } = plan;
+      const outcome = await applyChanges(ctx, { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied }, signal);
+      if (outcome.held) throw new HeldByGuard(outcome.message);
       if (plan.changes.length === 0) return before;
       // Read back once after writing: the cache must hold what the system really has (ids, defaults).
       await yieldIfBusy();
@@ -104,7 +84,6 @@ export async function syncAccount(
       ctx.observed.set(systemKey, desired.userName, after ?? null);
       return after;
     }, { account: desired.userName });
-    announce(ctx, user, system.metadata.name, applied);
     if (conflict !== undefined) {
       const message = `${system.metadata.name}: ${conflict}`;
       return { status: { system: system.metadata.name, state: 'error', message: conflict }, changes: applied, conflict: message, refused };
@@ -137,7 +116,6 @@ export async function syncAccount(
     }
     return { status, changes: applied, refused };
   } catch (error) {
-    announce(ctx, user, system.metadata.name, applied);
     if (error instanceof HeldByGuard) {
       const message = `deprovision held by the deletion guard: ${error.message}`;
       return { status: { ...(previous ?? { system: system.metadata.name, state: 'present' }), message }, changes: applied, held: message, refused };
@@ -225,14 +203,4 @@ function accountStatus(
   // An implicit account (Kubernetes RBAC) exists only through its grants.
   if (!observed && desired.state === 'present' && desired.entitlements.length === 0) status.state = 'present';
   return status;
-}
-
-function announce(ctx: ControllerContext, user: User, system: string, applied: AccountChange[]): void {
-  if (applied.length) ctx.onApplied?.({ namespace: keyOf(user).namespace, user: user.metadata.name, system, changes: applied, descriptions: applied.map(describeChange) });
-}
-
-async function report(ctx: ControllerContext, user: User, system: string, change: AccountChange): Promise<void> {
-  const description = describeChange(change);
-  logAudit(ctx, user, system, change, description);
-  await ctx.store.recordEvent('User', user, 'Normal', eventReason(change), `${system}: ${description}`);
 }

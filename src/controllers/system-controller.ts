@@ -2,16 +2,15 @@
 // accounts when a listing is due (once per resyncInterval, or when the system changed), applies the
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
-import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
-import { APPROVE_DEPROVISION_ANNOTATION, deprovisionCount, guardTripped, inDeclaredSpelling, parseDuration, planAccount, planOrphans, type GuardDecision } from '../engine/index.ts';
+import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
+import { APPROVE_DEPROVISION_ANNOTATION, deprovisionedUserNames, guardTripped, inDeclaredSpelling, parseDuration, planOrphans, planSystemDeletion, takesAccess, type GuardDecision } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { credentialsReason } from './credentials.ts';
 import { privateNetworkRefusal } from '../connectors/egress/guard.ts';
 import { systemPrivateNetworkCondition } from './private-network.ts';
 import { keyOf, keyString } from '../store/store.ts';
-import { orphanAuditLine } from './audit-trail.ts';
+import { applyChanges } from './apply-change.ts';
 import type { ControllerContext } from './context.ts';
-import { describeChange, eventReason } from './describe.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { FINALIZER, withFinalizer } from './finalizer.ts';
 import type { Outcome, Reconciler } from './reconciler.ts';
@@ -103,27 +102,34 @@ async function cleanupSystem(ctx: ControllerContext, system: ConnectedSystem, si
     await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'Suspended', message: 'being deleted with deletionPolicy deprovision, but spec.suspend is true: its accounts are deprovisioned once it resumes' }, {});
     return false;
   }
-  await deprovisionAll(ctx, system, signal);
-  return true;
+  const held = await deprovisionAll(ctx, system, signal);
+  if (!held) return true;
+  // The finalizer stays until a person approves the count (rollcall.dev/approve-deprovision) or
+  // raises spec.deletionGuard; the annotation wakes this reconcile.
+  const message = `being deleted with deletionPolicy deprovision: ${held.remaining} account(s) wait for the deletion guard`;
+  await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'DeprovisionHeld', message }, await guardStatus(ctx, system, held.decision));
+  return false;
 }
 
-/** deletionPolicy deprovision: every managed account disabled (or deleted under deprovision.policy delete). */
-async function deprovisionAll(ctx: ControllerContext, system: ConnectedSystem, signal: AbortSignal): Promise<void> {
-  const key = keyOf(system);
-  // Retention needs the system to outlive it: with the system gone, disableThenDelete stops at disable.
-  const state = system.spec.deprovision.policy === 'delete' ? 'absent' : 'disabled';
-  await ctx.connections.use(system, async (connector) => {
-    const accounts = [];
-    for await (const account of connector.listAccounts(signal)) accounts.push(account);
-    for (const account of accounts) {
-      const desired: DesiredAccount = { system: system.metadata.name, userName: account.userName, state, attributes: {}, entitlements: [] };
-      for (const change of planAccount(desired, account, connector.capabilities)) {
-        await yieldIfBusy();
-        await connector.apply(change, signal);
-        ctx.onApplied?.({ namespace: key.namespace, user: account.userName, system: system.metadata.name, changes: [change], descriptions: [describeChange(change)] });
-        await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), `system deleted (deletionPolicy deprovision) ${account.userName}: ${describeChange(change)}`);
-      }
+/**
+ * deletionPolicy deprovision: every managed account disabled (or deleted under deprovision.policy
+ * delete), through applyChanges like any other change: past the deletion guard's limit the rest is
+ * held (undefined once every account has gone).
+ */
+async function deprovisionAll(ctx: ControllerContext, system: ConnectedSystem, signal: AbortSignal): Promise<{ decision: GuardDecision; remaining: number } | undefined> {
+  return ctx.connections.use(system, async (connector) => {
+    const listing = [];
+    for await (const account of connector.listAccounts(signal)) listing.push(account);
+    ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
+    const plans = planSystemDeletion(system, listing, connector.capabilities);
+    // The whole deletion is one pass for the guard: every account counts from the first admission.
+    const pass = plans.filter((plan) => plan.deprovisions).map((plan) => plan.userName);
+    for (const [index, plan] of plans.entries()) {
+      const { userName, changes, deprovisions } = plan;
+      const outcome = await applyChanges(ctx, { system, connector, userName, changes, deprovisions, pass, origin: { kind: 'systemDeletion' }, applied: [] }, signal);
+      if (outcome.held) return { decision: outcome.decision, remaining: plans.length - index };
     }
+    return undefined;
   });
 }
 
@@ -151,7 +157,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     if (capabilities && (attention || guardTripped(system))) {
       const declared = new Set(ctx.store.list('User', key.namespace).map((u) => u.spec.userName));
       const orphans = planOrphans(ctx.observed.accounts(name), declared, system.spec.orphans, capabilities);
-      const decision = await ctx.gate.decide(ctx, system, capabilities, deprovisionCount(orphans.changes));
+      const decision = await ctx.gate.decide(ctx, system, capabilities, { orphans: deprovisionedUserNames(orphans.changes) });
       await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, decision));
     }
     return { requeueAt: schedule.nextListingAt(system) };
@@ -198,15 +204,16 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     if (system.spec.orphans !== 'ignore') ctx.logger.info({ system: name, account: orphan.userName }, 'orphan account found');
   }
 
-  const decision = await ctx.gate.decide(ctx, system, listing.capabilities, deprovisionCount(changes));
+  const orphanNames = [...deprovisionedUserNames(changes)];
+  const decision = await ctx.gate.decide(ctx, system, listing.capabilities, { orphans: orphanNames });
   if (!decision.verdict.tripped && changes.length) {
     await ctx.connections.use(system, async (connector) => {
-      for (const change of changes) {
-        await connector.apply(change, signal);
-        const userName = changeUserName(change);
-        ctx.logger.info(orphanAuditLine(system, change), `orphan ${userName}: ${describeChange(change)}`);
-        ctx.onApplied?.({ namespace: key.namespace, user: userName, system: system.metadata.name, changes: [change], descriptions: [describeChange(change)], orphan: true });
-        await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), `orphan ${userName}: ${describeChange(change)}`);
+      // One account at a time: the guard counts accounts, and an account's changes go together.
+      for (const [userName, accountChanges] of Map.groupBy(changes, changeUserName)) {
+        const deprovisions = accountChanges.some(takesAccess);
+        const request = { system, connector, userName, changes: accountChanges, deprovisions, pass: orphanNames, origin: { kind: 'orphan' as const }, applied: [] };
+        const outcome = await applyChanges(ctx, request, signal);
+        if (outcome.held) break;
       }
     });
   }

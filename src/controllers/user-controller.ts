@@ -38,7 +38,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const deprovisionStartedAt = withClock.status?.deprovisionStartedAt;
 
   const world = readWorld(ctx.store, key.namespace);
-  const desired = desiredAccounts(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
+  const desired = desiredAccounts(withClock, world.bindings, world.roles, world.systems, now, world.reviews, world.users);
   const previous = new Map((user.status?.accounts ?? []).map((a) => [a.system, a]));
   const systemsByName = new Map(world.systems.map((s) => [s.metadata.name, s]));
 
@@ -55,7 +55,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   // releasing the finalizer now would leave the account behind with nobody to deprovision it.
   const suspendedHolders = user.metadata.deletionTimestamp === undefined ? [] : world.systems.filter((s) => s.spec.suspend && heldSystems(user).has(s.metadata.name));
   const waiting = suspendedHolders.map((s) => `${s.metadata.name}: spec.suspend is true; the account is deprovisioned once the system resumes`);
-  const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews);
+  const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews, world.users);
   // Ready names a system unavailable only if one is; failures that are all this User's own say so.
   const onlyOwnFailures = results.every((r) => r.error === undefined || failureScope(r.error) === 'account');
   const status = buildStatus(user, accounts, desired.length + waiting.length, [...failed, ...conflicts], held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now, onlyOwnFailures);

@@ -4,7 +4,7 @@
 // re-queue anything. Only the objects a change can affect are queued: a User's labels re-count
 // only the bindings whose selection of it changed, a binding queues the Users it selects(ed).
 import type { AccessBinding, AccessRole, KindName, User } from '../api/index.ts';
-import { bindingSelectsUser } from '../engine/index.ts';
+import { bindingSelectsUser, resolveRole } from '../engine/index.ts';
 import { keyOf, type AnyResource, type ObjectKey, type Store } from '../store/store.ts';
 import { rolesIncluding } from './roles-including.ts';
 import { FINALIZER } from './finalizer.ts';
@@ -24,6 +24,11 @@ export const WATCHES: Partial<Record<KindName, Mapping>> = {
   User: (user, old, store, userNames) => [
     { kind: 'User', key: keyOf(user) },
     ...bindingsWhoseSelectionChanged(user as User, old as User | undefined, store),
+    // An approval covers the Users its binding selects: one labelled in, recreated or renamed voids it for all of them.
+    ...bindingsWhoseSubjectsChanged(user as User, old as User | undefined, store).flatMap((binding) => [
+      { kind: 'AccessBinding' as const, key: keyOf(binding) },
+      ...usersOf(binding, undefined, store),
+    ]),
     // Another User with the same userName may hold it now, or no longer (oldest wins).
     ...[...new Set([(user as User).spec.userName, (old as User | undefined)?.spec.userName])]
       .flatMap((userName) => (userName === undefined ? [] : userNames.usersNaming(store, keyOf(user).namespace, userName)))
@@ -69,6 +74,24 @@ function bindingsWhoseSelectionChanged(user: User, old: User | undefined, store:
     .list('AccessBinding', keyOf(user).namespace)
     .filter((binding) => (gone ? false : bindingSelectsUser(binding, user)) !== (old ? bindingSelectsUser(binding, old) : false))
     .map((binding) => ({ kind: 'AccessBinding', key: keyOf(binding) }));
+}
+
+/**
+ * Bindings requiring approval whose approved content this User's change may alter: it entered or left the selection,
+ * or, selected, it changed its uid (recreated), userName or e-mail (approver checks compare it).
+ */
+function bindingsWhoseSubjectsChanged(user: User, old: User | undefined, store: Store): AccessBinding[] {
+  const gone = store.get('User', keyOf(user)) === undefined;
+  const identity = (u: User | undefined) => (u ? JSON.stringify([u.metadata.uid, u.spec.userName, u.spec.email, u.spec.attributes?.email]) : '');
+  const sameIdentity = identity(user) === identity(old);
+  const roles = store.list('AccessRole', keyOf(user).namespace);
+  // Only approvals cover the selection: a large selector binding without one does not fan out.
+  return store.list('AccessBinding', keyOf(user).namespace).filter((binding) => {
+    if (!resolveRole(binding.spec.role, roles)?.requiresApproval) return false;
+    const now = gone ? false : bindingSelectsUser(binding, user);
+    const before = old ? bindingSelectsUser(binding, old) : false;
+    return now !== before || (now && !sameIdentity);
+  });
 }
 
 function usersOf(binding: AccessBinding, old: AccessBinding | undefined, store: Store): Request[] {

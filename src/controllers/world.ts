@@ -8,5 +8,6 @@ export function readWorld(store: Store, namespace: string): World {
     roles: store.list('AccessRole', namespace),
     systems: store.list('ConnectedSystem', namespace),
     reviews: store.list('AccessReview', namespace),
+    users: store.list('User', namespace),
   };
 }

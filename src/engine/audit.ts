@@ -48,7 +48,7 @@ export function auditSystem({ pass, users, world, now, expiringWithinMs }: Audit
   const tenantUsers = sameTenant(pass.system, users);
   const planned = new Set(pass.accounts.map((a) => a.desired.userName));
   const byUserName = new Map(tenantUsers.map((user) => [user.spec.userName, user]));
-  const bindingsOf = (user: User) => applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews);
+  const bindingsOf = (user: User) => applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews, tenantUsers);
 
   for (const account of pass.accounts) {
     const { desired, observed, user } = account;
@@ -96,7 +96,7 @@ export function auditSystem({ pass, users, world, now, expiringWithinMs }: Audit
   }
 
   for (const binding of sameTenant(pass.system, world.bindings)) {
-    const pending = pendingApproval(binding, world.roles, systemName);
+    const pending = pendingApproval(binding, world.roles, users, systemName);
     if (pending) findings.push(pending);
   }
   return findings.sort(compareFindings);
@@ -147,10 +147,11 @@ function conflicts(user: User, applicable: ApplicableBinding[], roles: readonly 
   return found;
 }
 
-function pendingApproval(binding: AccessBinding, roles: readonly AccessRole[], system: string): Finding | undefined {
-  const role = resolveRole(binding.spec.role, sameTenant(binding, roles));
+function pendingApproval(binding: AccessBinding, roles: readonly AccessRole[], users: readonly User[], system: string): Finding | undefined {
+  const tenantRoles = sameTenant(binding, roles);
+  const role = resolveRole(binding.spec.role, tenantRoles);
   if (!role || !role.grants.has(system)) return undefined;
-  const { state, message } = approvalState(binding, role.requiresApproval);
+  const { state, message } = approvalState(binding, tenantRoles, sameTenant(binding, users));
   if (state !== 'Pending' && state !== 'Voided') return undefined;
   const requester = binding.spec.requestedBy ? `requested by ${binding.spec.requestedBy}; ` : '';
   return { kind: 'pendingApproval', binding: binding.metadata.name, role: binding.spec.role, detail: `${state === 'Voided' ? 'approval voided' : 'awaiting approval'}: ${requester}${message}` };

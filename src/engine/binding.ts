@@ -49,16 +49,25 @@ export function bindingWindow(binding: AccessBinding, role: ResolvedRole): { sta
 
 /**
  * Bindings (of the user's namespace) that select the user and whose role exists, in force or not.
+ * `users`: the namespace's Users, which decide whether an approval still covers what the binding
+ * selects (left out, only this User is seen, and an approval of several Users is void: never more
+ * access for a missing input).
  * A grant an access review revoked ends at the revocation (at once for a reviewer's decision, at the
  * due date for the default).
  */
-export function applicableBindings(user: User, bindings: readonly AccessBinding[], roles: readonly AccessRole[], reviews: readonly AccessReview[] = []): ApplicableBinding[] {
+export function applicableBindings(
+  user: User,
+  bindings: readonly AccessBinding[],
+  roles: readonly AccessRole[],
+  reviews: readonly AccessReview[] = [],
+  users: readonly User[] = [user],
+): ApplicableBinding[] {
   const result: ApplicableBinding[] = [];
   for (const binding of bindings) {
     if (!bindingSelectsUser(binding, user)) continue;
     const role = resolveRole(binding.spec.role, roles);
     if (role === undefined) continue;
-    const approval = approvalState(binding, role.requiresApproval);
+    const approval = approvalState(binding, roles, users);
     const window = bindingWindow(binding, role);
     const revoked = reviewRevocation(reviews, binding, role, user);
     const applicable: ApplicableBinding = { binding, role, ...window, approved: approvedFor(approval, user), approval };

@@ -20,7 +20,7 @@ export interface Cause {
 /** The cause of `change` to `user`'s account in `system`, judged at `now`. */
 export function changeCause(change: AccountChange, user: User, system: string, world: World, now: Date): Cause {
   const at = now.getTime();
-  const applicable = applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews).filter((a) => a.role.grants.has(system));
+  const applicable = applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews, sameTenant(user, world.users ?? [user])).filter((a) => a.role.grants.has(system));
   const granting = (entitlement: string | undefined) =>
     applicable.filter((a) => entitlement === undefined || (a.role.grants.get(system)?.has(entitlement) ?? false));
   const userCause = (reason: string): Cause => ({ kind: 'User', name: user.metadata.name, reason });
@@ -63,6 +63,11 @@ export function changeCause(change: AccountChange, user: User, system: string, w
  */
 export function orphanCause(system: string, policy: OrphanPolicy): Cause {
   return { kind: 'ConnectedSystem', name: system, reason: `orphan: no User declares this account; spec.orphans is ${policy}` };
+}
+
+/** The cause of a change made because the ConnectedSystem itself is deleted under deletionPolicy deprovision. */
+export function systemDeletionCause(system: string): Cause {
+  return { kind: 'ConnectedSystem', name: system, reason: 'the ConnectedSystem is being deleted; spec.deletionPolicy is deprovision' };
 }
 
 function bindingCause(binding: AccessBinding, reason: string | undefined): Cause {

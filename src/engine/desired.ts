@@ -13,9 +13,16 @@ export function activeSystems(user: User, systems: readonly ConnectedSystem[]): 
 }
 
 /** System name → entitlements granted by the bindings in force at `now`, ignoring the user's own state. */
-export function grantsInForce(user: User, bindings: readonly AccessBinding[], roles: readonly AccessRole[], now: number, reviews: readonly AccessReview[] = []): Map<string, Set<string>> {
+export function grantsInForce(
+  user: User,
+  bindings: readonly AccessBinding[],
+  roles: readonly AccessRole[],
+  now: number,
+  reviews: readonly AccessReview[] = [],
+  users: readonly User[] = [user],
+): Map<string, Set<string>> {
   const grants = new Map<string, Set<string>>();
-  for (const applicable of applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews)) {
+  for (const applicable of applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews, sameTenant(user, users))) {
     if (!inForce(applicable, now)) continue;
     for (const [system, entitlements] of applicable.role.grants) {
       const union = grants.get(system) ?? new Set<string>();
@@ -38,11 +45,12 @@ export function desiredAccounts(
   systems: readonly ConnectedSystem[],
   now: Date,
   reviews: readonly AccessReview[] = [],
+  users: readonly User[] = [user],
 ): DesiredAccount[] {
   const at = now.getTime();
   const entitled = userEntitled(user, at);
   const notYetValid = userNotYetValid(user, at);
-  const grants = grantsInForce(user, bindings, roles, at, reviews);
+  const grants = grantsInForce(user, bindings, roles, at, reviews, users);
   const held = heldSystems(user);
   const attributes = accountAttributes(user);
 

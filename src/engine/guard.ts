@@ -23,12 +23,17 @@ export function takesAccess(change: AccountChange): boolean {
 }
 
 /** Distinct users that the changes disable, delete or revoke an entitlement from. */
-export function deprovisionCount(changes: AccountChange[]): number {
+export function deprovisionCount(changes: readonly AccountChange[]): number {
+  return deprovisionedUserNames(changes).size;
+}
+
+/** The userNames that the changes disable, delete or revoke an entitlement from. */
+export function deprovisionedUserNames(changes: readonly AccountChange[]): Set<string> {
   const users = new Set<string>();
   for (const change of changes) {
     if (takesAccess(change)) users.add(changeUserName(change));
   }
-  return users.size;
+  return users;
 }
 
 /** The approved count in the annotation, or undefined when it is missing or not a whole number. */
@@ -40,7 +45,7 @@ export function approvedDeprovisionCount(annotations: Record<string, string> | u
 export interface GuardInput {
   /** Accounts this pass would take access from (deprovisionCount). */
   count: number;
-  /** Accounts in the managed scope, the base of maxPercent. */
+  /** Accounts in the managed scope that the percentage counts (guardBase), the base of maxPercent. */
   managed: number;
   guard: DeletionGuard | undefined;
   approvedCount: number | undefined;

@@ -3,7 +3,9 @@ export { parseDuration } from './duration.ts';
 export { matchesSelector } from './selector.ts';
 export { namespaceOf, sameTenant } from './tenant.ts';
 export { resolveRole, type ResolvedRole } from './roles.ts';
-export { approvalState, approvedFor, scopeChanges, scopeOf, type ApprovalState, type ApprovalStateName } from './approval.ts';
+export { approvalState, approvedFor, approvalOf, scopeChanges, scopeOf, type ApprovalState, type ApprovalStateName } from './approval.ts';
+export { approvalContent, contentChanges, contentDigest, describeContent, type ApprovalContent, type ApprovedUser } from './approval-content.ts';
+export { isPerson, personKey, samePerson } from './identity.ts';
 export { applicableBindings, bindingSelectsUser, bindingWindow, inForce, type ApplicableBinding } from './binding.ts';
 export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
 export { accountAttributes, attributeFields } from './attributes.ts';
@@ -20,10 +22,14 @@ export {
   checkDeletionGuard,
   deletionLimit,
   deprovisionCount,
+  deprovisionedUserNames,
+  takesAccess,
   type DeletionGuard,
   type GuardInput,
   type GuardVerdict,
 } from './guard.ts';
+export { guardBase } from './guard-base.ts';
+export { deprovisionsOnDeletion, planSystemDeletion, type DeletionAccountPlan } from './system-deletion.ts';
 export { accessWindow, type AccessWindow } from './window.ts';
 export { isLeaving, withDeprovisionClock, isRestoringDeprovision } from './leaving.ts';
 export {
@@ -42,6 +48,6 @@ export {
   type World,
 } from './pass.ts';
 export { auditSystem, FINDING_KINDS, type AuditInput, type Finding, type FindingKind } from './audit.ts';
-export { changeCause, orphanCause, type Cause, type CauseKind } from './cause.ts';
+export { changeCause, orphanCause, systemDeletionCause, type Cause, type CauseKind } from './cause.ts';
 export { reviewCovers, reviewVerdict, reviewRevocation, type Decision, type ReviewVerdict } from './review.ts';
 export { holdingUsers, userNameHolders, userNameTakenBy } from './username-claims.ts';

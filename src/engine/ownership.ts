@@ -21,12 +21,17 @@ export type OwnershipDecision =
  */
 export function decideOwnership(desired: DesiredAccount, observed: ObservedAccount | undefined, adoption: AdoptionPolicy): OwnershipDecision {
   if (observed?.owner === undefined) return { kind: 'owned' };
-  if (observed.owner === 'legacy') return { kind: 'adopt', reason: 'legacyMarker' };
   const wanted = desired.state === 'present';
   if (observed.owner === 'foreign') {
     // "foreign" is also the system's own account (a PostgreSQL superuser such as postgres).
     return wanted ? { kind: 'conflict', message: `spec.userName ${desired.userName}: the account of that name belongs to another ConnectedSystem on the same backend, or to the system itself; it is left alone` } : { kind: 'notOurs' };
   }
+  // The connector says the account is more than a login to take (an elevated role, a group, a
+  // marker): no policy adopts it, the legacy marker included.
+  if (observed.notAdoptable !== undefined) {
+    return wanted ? { kind: 'conflict', message: `spec.userName ${desired.userName}: an account of that name exists that Rollcall does not manage and never takes over (${observed.notAdoptable}); it is left alone` } : { kind: 'notOurs' };
+  }
+  if (observed.owner === 'legacy') return { kind: 'adopt', reason: 'legacyMarker' };
   if (adoption === 'matchUserName') return { kind: 'adopt', reason: 'matchUserName' };
   if (adoption === 'matchEmail') {
     const want = desired.attributes['email']?.toLowerCase();

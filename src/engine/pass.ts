@@ -6,11 +6,13 @@ import type { AccessBinding, AccessReview, AccessRole, AccountChange, AdoptionPo
 import { ambiguousEntitlements } from './comparison.ts';
 import { desiredAccounts } from './desired.ts';
 import { parseDuration } from './duration.ts';
-import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionCount, type GuardVerdict } from './guard.ts';
+import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionedUserNames, type GuardVerdict } from './guard.ts';
+import { guardBase } from './guard-base.ts';
 import { isRestoringDeprovision, isRevertingHandGrant, withDeprovisionClock } from './leaving.ts';
 import { planOrphans, type OrphanPlan } from './orphans.ts';
 import { decideOwnership } from './ownership.ts';
 import { planAccount } from './plan.ts';
+import { deprovisionsOnDeletion, planSystemDeletion, type DeletionAccountPlan } from './system-deletion.ts';
 import { holdingUsers } from './username-claims.ts';
 
 /** The declared objects of one namespace that decide access. */
@@ -20,6 +22,8 @@ export interface World {
   systems: readonly ConnectedSystem[];
   /** Access reviews: a revoked grant ends like an expired one. */
   reviews?: readonly AccessReview[];
+  /** The namespace's Users: an approval covers the Users a binding selects (src/engine/approval-content.ts). */
+  users?: readonly User[];
 }
 
 /** One User's account in one system: what it should be, what it is, and the steps between. */
@@ -62,7 +66,7 @@ export function planAccountFor(
   refusal?: EntitlementRefusal,
 ): AccountPlan | undefined {
   const seen = withDeprovisionClock(user, now);
-  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews)[0];
+  const desired = desiredAccounts(seen, world.bindings, world.roles, [system], now, world.reviews, world.users ?? [seen])[0];
   return desired && accountPlan(seen, desired, observed, capabilities, { adoption: system.spec.adoption, refusal });
 }
 
@@ -117,11 +121,13 @@ export interface GuardInput {
   system: ConnectedSystem;
   /** userNames this pass would take access from (AccountPlan.deprovisions). */
   pending: Iterable<string>;
-  /** Orphans this pass would disable, delete or revoke from. */
-  orphanDeprovisions: number;
+  /** Orphans this pass would disable, delete or revoke from, when only their number is known. */
+  orphanDeprovisions?: number;
+  /** Orphans this pass would disable, delete or revoke from, by userName: one already in the window counts once. */
+  orphanUserNames?: Iterable<string>;
   /** The system's deprovision record (status.recentDeprovisions and any made since). */
   recent: readonly RecentDeprovision[];
-  /** Accounts in the managed scope: the base of maxPercent. */
+  /** Accounts in the managed scope that the percentage counts (guardBase): the base of maxPercent. */
   managed: number;
   /** The system's status shows the guard tripped (DeletionGuardTripped=True). */
   tripped: boolean;
@@ -146,10 +152,10 @@ export interface GuardDecision {
  * time: once the total would exceed the limit, every further deprovision is held until a person
  * approves (`rollcall.dev/approve-deprovision: "<count>"`); those within the limit are never delayed.
  */
-export function decideGuard({ system, pending, orphanDeprovisions, recent, managed, tripped, now }: GuardInput): GuardDecision {
+export function decideGuard({ system, pending, orphanDeprovisions = 0, orphanUserNames = [], recent, managed, tripped, now }: GuardInput): GuardDecision {
   const since = now.getTime() - parseDuration(system.spec.resyncInterval);
   const inWindow = recent.filter((entry) => Date.parse(entry.at) >= since);
-  const pendingNow = new Set(pending);
+  const pendingNow = new Set([...pending, ...orphanUserNames]);
   const latched = tripped && pendingNow.size + orphanDeprovisions > 0;
   const accounts = new Set(pendingNow);
   for (const entry of inWindow) accounts.add(entry.userName);
@@ -191,29 +197,42 @@ export interface SystemPass {
   changes: AccountChange[];
   /** What the tripped guard holds back: every deprovisioning account's changes, and the orphans'. */
   held: AccountChange[];
+  /** Set while the system is deleted under deletionPolicy deprovision: its last pass, instead of the Users' and the orphans'. */
+  deletion?: DeletionAccountPlan[];
 }
 
 /** The whole pass for one system, as `rollcall plan` shows it and the controllers carry it out. */
 export function planSystemPass({ system, users, world, listing, others = [], capabilities, refusal, recent, now }: SystemPassInput): SystemPass {
   const byName = new Map([...others, ...listing].map((account) => [account.userName, account]));
+  // Approvals cover the Users a binding selects: they are the namespace's Users of this pass.
+  if (world.users === undefined) world = { ...world, users };
   // A User whose userName an older User holds gets nothing (Conflict); the holder's plan stands.
   const accounts = holdingUsers(users).flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now, refusal) ?? []);
   const declared = new Set(users.map((user) => user.spec.userName));
   const orphans = planOrphans([...listing], declared, system.spec.orphans, capabilities);
+  // A system deleted under deletionPolicy deprovision has one pass left: every account it manages
+  // goes, behind the same guard (the controller's finalizer runs it; orphans wait for no policy).
+  const deletion = deprovisionsOnDeletion(system) ? planSystemDeletion(system, listing, capabilities) : undefined;
+  const pending = accounts.filter((a) => a.deprovisions).map((a) => a.desired.userName);
   const guard = decideGuard({
     system,
-    pending: accounts.filter((a) => a.deprovisions).map((a) => a.desired.userName),
-    orphanDeprovisions: deprovisionCount(orphans.changes),
+    pending: deletion ? [...pending, ...deletion.filter((d) => d.deprovisions).map((d) => d.userName)] : pending,
+    orphanDeprovisions: 0,
+    orphanUserNames: deletion ? [] : deprovisionedUserNames(orphans.changes),
     recent,
-    managed: listing.length,
+    managed: guardBase(system, listing.map((account) => account.userName), users, now),
     tripped: guardTripped(system),
     now,
   });
   const changes: AccountChange[] = [];
   const held: AccountChange[] = [];
-  for (const account of accounts) (guard.verdict.tripped && account.deprovisions ? held : changes).push(...account.changes);
-  (guard.verdict.tripped ? held : changes).push(...orphans.changes);
-  return { system, capabilities, listing, accounts, orphans, guard, changes, held };
+  if (deletion) {
+    for (const account of deletion) (guard.verdict.tripped && account.deprovisions ? held : changes).push(...account.changes);
+  } else {
+    for (const account of accounts) (guard.verdict.tripped && account.deprovisions ? held : changes).push(...account.changes);
+    (guard.verdict.tripped ? held : changes).push(...orphans.changes);
+  }
+  return { system, capabilities, listing, accounts, orphans, guard, changes, held, ...(deletion && { deletion }) };
 }
 
 /** The system's status shows its deletion guard tripped: it holds until approved (GuardInput.latched). */

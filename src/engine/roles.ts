@@ -9,6 +9,8 @@ export interface ResolvedRole {
   requiresApproval: boolean;
   /** The shortest maxDuration in the closure: a role cannot lengthen the limit of a role it includes. */
   maxDurationMs: number | undefined;
+  /** That shortest maxDuration as written, for what an approval records and names. */
+  maxDuration?: string;
 }
 
 /**
@@ -38,7 +40,10 @@ export function resolveRole(name: string, roles: readonly AccessRole[]): Resolve
     resolved.requiresApproval ||= role.spec.requiresApproval;
     if (role.spec.maxDuration !== undefined) {
       const ms = parseDuration(role.spec.maxDuration);
-      resolved.maxDurationMs = Math.min(resolved.maxDurationMs ?? ms, ms);
+      if (resolved.maxDurationMs === undefined || ms < resolved.maxDurationMs) {
+        resolved.maxDurationMs = ms;
+        resolved.maxDuration = role.spec.maxDuration;
+      }
     }
     pending.push(...(role.spec.includes ?? []));
   }

@@ -39,11 +39,12 @@ export function accessWindow(
   systems: readonly ConnectedSystem[],
   now: Date,
   reviews: readonly AccessReview[] = [],
+  users: readonly User[] = [user],
 ): AccessWindow {
   const at = now.getTime();
   const active = activeSystems(user, systems);
   const systemNames = new Set(active.map((system) => system.metadata.name));
-  const applicable = applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews);
+  const applicable = applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews, sameTenant(user, users));
 
   const reaching = userEntitled(user, at)
     ? applicable.filter((binding) => inForce(binding, at) && reachesSystem(binding, systemNames))

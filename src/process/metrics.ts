@@ -1,6 +1,7 @@
 // Prometheus metrics for one Rollcall process. The runtime metrics reuse controller-runtime's and
 // client-go's names so that dashboards and alerts written for Go operators work unchanged.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SystemCounter, SystemGauge, type SystemLabelling } from './system-metrics.ts';
 
 // controller-runtime's reconcile_time_seconds buckets (pkg/internal/controller/metrics/metrics.go).
 const RECONCILE_BUCKETS = [
@@ -14,9 +15,18 @@ const DEPROVISION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 60
 
 export type ReconcileResult = 'success' | 'error' | 'requeue' | 'requeue_after';
 
+export interface MetricsOptions {
+  /** Node.js process metrics (default true). */
+  defaultMetrics?: boolean;
+  /** Label per-system metrics with the system's "NS/NAME" (default false: one sum, system="all"). */
+  systemLabels?: boolean;
+}
+
 export class Metrics {
   /** Its own registry, not prom-client's global one, so tests and several instances never collide. */
   readonly registry = new Registry();
+  /** Read by the per-system metrics on each use; the constructor sets it after the fields exist. */
+  readonly #labelling: SystemLabelling = { perSystem: false };
 
   readonly reconcileTotal = new Counter({
     name: 'controller_runtime_reconcile_total',
@@ -89,49 +99,68 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly connectorOperations = new Counter({
-    name: 'rollcall_connector_operations_total',
-    help: 'Operations sent to connected systems, by system, operation and result (success or error)',
-    labelNames: ['system', 'op', 'result'] as const,
-    registers: [this.registry],
-  });
-  readonly accounts = new Gauge({
-    name: 'rollcall_accounts',
-    help: 'Accounts Rollcall manages, by connected system and state (present, disabled, absent, error)',
-    labelNames: ['system', 'state'] as const,
-    registers: [this.registry],
-  });
-  readonly driftCorrections = new Counter({
-    name: 'rollcall_drift_corrections_total',
-    help: 'Changes applied because a connected system had drifted from the declared state',
-    labelNames: ['system'] as const,
-    registers: [this.registry],
-  });
-  readonly orphans = new Gauge({
-    name: 'rollcall_orphans',
-    help: 'Accounts found in the managed scope of a connected system that no User declares',
-    labelNames: ['system'] as const,
-    registers: [this.registry],
-  });
+  // Per connected system. /metrics is served without authentication, so by default these are summed
+  // over every system under system="all": the scrape names no tenant's namespace or system. With
+  // systemLabels (rollcall run --metrics-system-labels) each system is its own series, "NS/NAME".
+  readonly connectorOperations = new SystemCounter(
+    new Counter({
+      name: 'rollcall_connector_operations_total',
+      help: 'Operations sent to connected systems, by system, operation and result (success or error)',
+      labelNames: ['system', 'op', 'result'] as const,
+      registers: [this.registry],
+    }),
+    this.#labelling,
+  );
+  readonly accounts = new SystemGauge(
+    new Gauge({
+      name: 'rollcall_accounts',
+      help: 'Accounts Rollcall manages, by connected system and state (present, disabled, absent, error)',
+      labelNames: ['system', 'state'] as const,
+      registers: [this.registry],
+    }),
+    this.#labelling,
+  );
+  readonly driftCorrections = new SystemCounter(
+    new Counter({
+      name: 'rollcall_drift_corrections_total',
+      help: 'Changes applied because a connected system had drifted from the declared state',
+      labelNames: ['system'] as const,
+      registers: [this.registry],
+    }),
+    this.#labelling,
+  );
+  readonly orphans = new SystemGauge(
+    new Gauge({
+      name: 'rollcall_orphans',
+      help: 'Accounts found in the managed scope of a connected system that no User declares',
+      labelNames: ['system'] as const,
+      registers: [this.registry],
+    }),
+    this.#labelling,
+  );
   readonly deprovisionLatency = new Histogram({
     name: 'rollcall_deprovision_latency_seconds',
     help: 'Time from a User losing access (termination, expiry, deletion) to its accounts being disabled or deleted',
     buckets: DEPROVISION_BUCKETS,
     registers: [this.registry],
   });
-  readonly deletionGuardTripped = new Counter({
-    name: 'rollcall_deletion_guard_tripped_total',
-    help: 'Times a deletion guard stopped a sync that would have deprovisioned too many accounts',
-    labelNames: ['system'] as const,
-    registers: [this.registry],
-  });
+  readonly deletionGuardTripped = new SystemCounter(
+    new Counter({
+      name: 'rollcall_deletion_guard_tripped_total',
+      help: 'Times a deletion guard stopped a sync that would have deprovisioned too many accounts',
+      labelNames: ['system'] as const,
+      registers: [this.registry],
+    }),
+    this.#labelling,
+  );
   readonly leader = new Gauge({
     name: 'rollcall_leader',
     help: '1 while this replica holds the leader lease, else 0',
     registers: [this.registry],
   });
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  constructor(options: MetricsOptions = {}) {
+    this.#labelling.perSystem = options.systemLabels ?? false;
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.leader.set(0);
   }
@@ -145,3 +174,4 @@ export class Metrics {
     return this.registry.metrics();
   }
 }
+

@@ -3,10 +3,23 @@
 import { createHash } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 
-export function loadKubeConfig(path?: string): KubeConfig {
+/** Whom to act as, as kubectl's --context, --as and --as-group choose. */
+export interface KubeIdentity {
+  context?: string;
+  /** Impersonate this user (the Impersonate-User header): the API server checks `impersonate` first. */
+  as?: string;
+  /** With `as`: impersonate this group too. */
+  asGroup?: string;
+}
+
+export function loadKubeConfig(path?: string, identity: KubeIdentity = {}): KubeConfig {
   const kubeconfig = new KubeConfig();
   if (path) kubeconfig.loadFromFile(path);
   else kubeconfig.loadFromDefault();
+  if (identity.context !== undefined) {
+    if (!kubeconfig.getContextObject(identity.context)) throw new Error(`--context ${identity.context}: no such context in the kubeconfig`);
+    kubeconfig.setCurrentContext(identity.context);
+  }
   if (!kubeconfig.getCurrentCluster()) {
     throw new Error(
       path
@@ -14,8 +27,31 @@ export function loadKubeConfig(path?: string): KubeConfig {
         : 'no Kubernetes cluster configured: set KUBECONFIG, pass --kubeconfig, run inside a pod, or use --manifests DIR to run without a cluster',
     );
   }
+  impersonate(kubeconfig, identity);
   reuseDispatchers(kubeconfig);
   return kubeconfig;
+}
+
+/**
+ * Every request carries the impersonation headers kubectl would send, so a command run with --as
+ * reads no more than that user may. client-node sends Impersonate-User for a kubeconfig user's `as`;
+ * the group header it does not know is added where it builds each request's headers.
+ */
+function impersonate(kubeconfig: KubeConfig, { as, asGroup }: KubeIdentity): void {
+  if (asGroup !== undefined && as === undefined) throw new Error('--as-group needs --as: the API server impersonates a group only together with a user');
+  if (as === undefined) return;
+  const current = kubeconfig.getCurrentUser();
+  if (!current) throw new Error('--as: the kubeconfig\'s current context has no user to impersonate with');
+  kubeconfig.users = kubeconfig.users.map((user) => (user === current ? { ...user, impersonateUser: as } : user));
+  if (asGroup === undefined) return;
+  type HeaderOptions = { headers?: Record<string, string> };
+  const target = kubeconfig as unknown as { applyOptions?: (options: HeaderOptions) => Promise<void> };
+  const apply = target.applyOptions;
+  if (typeof apply !== 'function') throw new Error('--as-group: this @kubernetes/client-node cannot add the impersonation header');
+  target.applyOptions = async (options) => {
+    await apply.call(kubeconfig, options);
+    options.headers = { ...options.headers, 'Impersonate-Group': asGroup };
+  };
 }
 
 type DispatcherFactory = (cluster: unknown, agentOptions: Record<string, unknown>) => unknown;

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { GROUP, KINDS, RetryableError, VERSION, type KindName, type User } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
+import { InformerSet } from './kube-informer-set.ts';
 import { readSecret, readSecretMetadata, statusCode } from './kube-read.ts';
 import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type ConfigMapContent, type EventType, type ObjectKey, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { EventOutbox } from './event-outbox.ts';
@@ -25,8 +26,10 @@ export { loadKubeConfig } from './kube-config.ts';
 
 export interface KubeStoreOptions {
   kubeconfig: KubeConfig;
-  /** Watch only this namespace; all namespaces when absent. */
+  /** Watch only this namespace; all namespaces when neither this nor `namespaces` is given. */
   namespace?: string;
+  /** Watch only these namespaces (one informer per kind and namespace). */
+  namespaces?: readonly string[];
   logger: Logger;
   watchdog?: WatchdogOptions;
   /** Timestamps of Events (default: real time). */
@@ -43,7 +46,7 @@ export class KubeStore implements Store {
   readonly #clock: Clock;
   readonly #custom: CustomObjectsApi;
   readonly #core: CoreV1Api;
-  readonly #informers = new Map<KindName, WatchedInformer<Raw>>();
+  readonly #informers = new Map<KindName, InformerSet<Raw>>();
   readonly #handlers: WatchHandlers;
   /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
   readonly #parsed = new WeakMap<object, AnyResource | null>();
@@ -57,19 +60,23 @@ export class KubeStore implements Store {
     this.#custom = options.kubeconfig.makeApiClient(CustomObjectsApi);
     this.#core = options.kubeconfig.makeApiClient(CoreV1Api);
     this.#events = new EventOutbox(async (event) => void (await this.#core.createNamespacedEvent({ namespace: event.metadata!.namespace!, body: event })), this.#clock, this.#logger);
-    const namespace = options.namespace;
+    const namespaces = [...new Set([...(options.namespaces ?? []), ...(options.namespace ? [options.namespace] : [])])];
     for (const kind of WATCHED_KINDS) {
       const plural = KINDS[kind].plural;
-      const path = namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
-      const list = (): Promise<KubernetesListObject<Raw>> =>
-        namespace
-          ? this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
-          : this.#custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural });
-      const informer = new WatchedInformer<Raw>(kind, options.kubeconfig, path, list, options.logger, options.watchdog);
-      for (const event of ['add', 'update', 'delete'] as const) {
-        informer.on(event, (raw) => this.#dispatch(kind, event, raw));
+      const byNamespace = new Map<string | undefined, WatchedInformer<Raw>>();
+      for (const namespace of namespaces.length ? namespaces : [undefined]) {
+        const path = namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
+        const list = (): Promise<KubernetesListObject<Raw>> =>
+          namespace
+            ? this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
+            : this.#custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural });
+        byNamespace.set(namespace, new WatchedInformer<Raw>(namespaces.length > 1 ? `${kind} in ${namespace}` : kind, options.kubeconfig, path, list, options.logger, options.watchdog));
       }
-      this.#informers.set(kind, informer);
+      const informers = new InformerSet(byNamespace);
+      for (const event of ['add', 'update', 'delete'] as const) {
+        informers.on(event, (raw) => this.#dispatch(kind, event, raw));
+      }
+      this.#informers.set(kind, informers);
     }
   }
 
@@ -92,12 +99,12 @@ export class KubeStore implements Store {
     return Object.fromEntries(WATCHED_KINDS.map((kind) => [kind, this.#informers.get(kind)!.health()])) as Record<WatchedKind, InformerHealth>;
   }
 
-  /** The informer of one kind, so tests and diagnostics can restart it. */
-  informer(kind: KindName): WatchedInformer<KubernetesObject> {
+  /** The informers of one kind, so tests and diagnostics can restart them. */
+  informer(kind: KindName): InformerSet<KubernetesObject> {
     return this.#informer(kind);
   }
 
-  #informer(kind: KindName): WatchedInformer<Raw> {
+  #informer(kind: KindName): InformerSet<Raw> {
     const informer = this.#informers.get(kind);
     if (!informer) throw new Error(`${kind} is not watched: no controller reads it (see WATCHED_KINDS)`);
     return informer;

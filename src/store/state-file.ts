@@ -166,10 +166,13 @@ export class StateFile {
 
   async #write(): Promise<void> {
     const text = serialize(this.#store.snapshot(), this.#manifests);
-    await mkdir(dirname(this.path), { recursive: true });
+    // Statuses name every account and system: the file and a directory made for it are the owner's only.
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const temporary = `${this.path}.${process.pid}.tmp`;
-    const handle = await open(temporary, 'w');
+    const handle = await open(temporary, 'w', 0o600);
     try {
+      // A temporary file a crashed run left keeps its mode through open(): set it, the rename keeps it.
+      await handle.chmod(0o600);
       await handle.writeFile(text);
       // On disk before the rename makes it the state: otherwise a power cut could leave an empty file.
       await handle.sync();

@@ -23,7 +23,7 @@ const GOOD = Array.from({ length: 40 }, (_, i) => `good${String(i).padStart(2, '
 const MAX_REQUEST_BYTES = 2048;
 
 const yaml = (kind: string, name: string, spec: Record<string, unknown>) => `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
-const secret = (name: string, data: Record<string, string>) => `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: acme, labels: {rollcall.dev/credentials: "true"}}\nstringData: ${JSON.stringify(data)}`;
+const secret = (name: string, data: Record<string, string>) => `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: ${JSON.stringify(data)}`;
 
 function manifests(slapd: SlapdServer, postgres: PostgresServer, scim: ScimServer): string {
   const policy = { deprovision: { policy: 'delete' }, orphans: 'report', insecure: true, allowPrivateNetwork: true };

@@ -13,8 +13,10 @@ describe('charts/rollcall', () => {
     expect(result.code).toBe(0);
   });
 
-  for (const values of [[], ['--set', 'kubernetesConnector.enabled=true', '--set', 'watchNamespace=team-a']]) {
+  for (const values of [[], ['--set', 'kubernetesConnector.enabled=true', '--set', 'watchNamespace=team-a'], ['--set', 'watchNamespaces={team-a,team-b}', '--set', 'kubernetesConnector.enabled=true', '--set', 'kubernetesConnector.namespaces={team-a}']]) {
     it(`renders manifests the API server accepts (server-side dry run) ${values.join(' ')}`, () => {
+      // The Roles of watched namespaces go into them: they must exist (AlreadyExists is fine).
+      for (const namespace of ['team-a', 'team-b']) kubectl(['create', 'namespace', namespace]);
       const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
       expect(rendered.code, rendered.stderr).toBe(0);
       expect(rendered.stdout).toMatch(/kind: Deployment/);
@@ -87,6 +89,22 @@ describe('charts/rollcall', () => {
       const service = objects.find((o) => o.metadata.name === 'rollcall-scim')!;
       expect(service.spec).toMatchObject({ ports: [{ name: 'http', port: 443, targetPort: 'scim' }] });
     });
+  });
+
+  it('renders one --namespace per watched namespace, and --metrics-system-labels only when asked', () => {
+    const args = (...values: string[]) => {
+      const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
+      expect(rendered.code, rendered.stderr).toBe(0);
+      const deployment = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).find((o) => o?.kind === 'Deployment')!;
+      return deployment.spec.template.spec.containers[0]!.args;
+    };
+    expect(args().filter((a) => a.startsWith('--namespace') || a.startsWith('--metrics'))).toEqual([]);
+    expect(args('--set', 'watchNamespaces={team-a,team-b}', '--set', 'watchNamespace=team-c', '--set', 'metrics.systemLabels=true').filter((a) => a.startsWith('--namespace') || a.startsWith('--metrics'))).toEqual([
+      '--namespace=team-a',
+      '--namespace=team-b',
+      '--namespace=team-c',
+      '--metrics-system-labels',
+    ]);
   });
 
   it('the kubernetes connector may write ClusterRoleBindings only when kubernetesConnector.allow gives a namespace cluster: true', () => {

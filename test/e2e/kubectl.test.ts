@@ -25,6 +25,25 @@ describe('kubectl against the installed CRDs', () => {
     expect(out).toMatch(/erin\s+terminated/);
   });
 
+  it('dates ahead print as dates, not as an age (which kubectl shows as <invalid> for the future)', () => {
+    kubectlOk(
+      ['apply', '-f', '-'],
+      `apiVersion: rollcall.dev/v1alpha1
+kind: AccessBinding
+metadata: {name: far-future, namespace: ${namespace}}
+spec: {role: engineer, users: [alice], validUntil: "2999-01-31T17:00:00Z"}
+`,
+    );
+    const bindings = kubectlOk(['get', 'abind', 'far-future', '-n', namespace]);
+    expect(bindings.split('\n')[0]).toMatch(/\bUNTIL\b/);
+    expect(bindings).toMatch(/far-future\s+engineer\s+\S*\s*2999-01-31T17:00:00Z/);
+    kubectlOk(['patch', 'user', 'alice', '-n', namespace, '--subresource=status', '--type=merge', '-p', '{"status":{"accessEndsAt":"2999-01-31T17:00:00Z"}}']);
+    const users = kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'wide']);
+    expect(users.split('\n')[0]).toMatch(/\bACCESS-ENDS\b/);
+    expect(users).toMatch(/2999-01-31T17:00:00Z/);
+    expect(users).not.toMatch(/<invalid>/);
+  });
+
   it('short names work', () => {
     expect(kubectlOk(['get', 'usr', '-n', namespace])).toMatch(/alice/);
     expect(kubectlOk(['get', 'csys', '-n', namespace])).toMatch(/directory\s+sqlite/);

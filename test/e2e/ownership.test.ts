@@ -166,6 +166,7 @@ spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
       const secret = (name: string, data: Record<string, string>) => {
         kubectlOk(['create', 'secret', 'generic', name, '-n', namespace, ...Object.entries(data).map(([k, v]) => `--from-literal=${k}=${v}`)]);
         kubectlOk(['label', 'secret', name, '-n', namespace, 'rollcall.dev/credentials=true']);
+        kubectlOk(['annotate', 'secret', name, '-n', namespace, 'rollcall.dev/allow-insecure=true']); // the test's servers speak plaintext
       };
       secret('dir-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword });
       secret('db-credentials', { username: postgres.adminUser, password: postgres.adminPassword });

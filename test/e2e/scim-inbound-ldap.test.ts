@@ -76,7 +76,7 @@ stringData: {token: ${TOKEN}}
 ---
 apiVersion: v1
 kind: Secret
-metadata: {name: corp-ldap-credentials, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}}
+metadata: {name: corp-ldap-credentials, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}
 stringData: ${JSON.stringify({ bindDN: slapd.adminDN, password: slapd.adminPassword })}
 ---
 apiVersion: rollcall.dev/v1alpha1

@@ -78,7 +78,7 @@ describe('an ldap IdentitySource provisioning into a SCIM application', () => {
     const credentials = (name: string, data: Record<string, string>) => `---
 apiVersion: v1
 kind: Secret
-metadata: {name: ${name}, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}}
+metadata: {name: ${name}, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}
 stringData: ${JSON.stringify(data)}
 `;
     kubectlOk(

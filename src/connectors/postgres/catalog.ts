@@ -62,6 +62,12 @@ export async function findRole(sql: Sql, marker: MarkerRef, name: string): Promi
   return rows[0];
 }
 
+/** The role called `name` with `columns` read beside the usual ones (their parameters from $4 on, `values`). */
+export async function findRoleWith<T extends object>(sql: Sql, marker: MarkerRef, name: string, columns: string, values: unknown[]): Promise<(RoleRow & T) | undefined> {
+  const { rows } = await sql.query<RoleRow & T>(`SELECT ${ROLE_COLUMNS}, ${columns} FROM pg_roles r WHERE r.rolname = $3`, [marker.managedRole, marker.markerTag, name, ...values]);
+  return rows[0];
+}
+
 /** The roles called `names` that exist, managed or not, in one query. */
 export async function findRoles(sql: Sql, marker: MarkerRef, names: string[]): Promise<RoleRow[]> {
   const { rows } = await sql.query<RoleRow>(`SELECT ${ROLE_COLUMNS} FROM pg_roles r WHERE r.rolname = ANY($3::text[])`, [marker.managedRole, marker.markerTag, names]);

@@ -4,7 +4,8 @@
 // trip, and a grant to a role just created or read is one more (memberships.ts). DDL cannot take $n
 // parameters: identifiers and literals are quoted by the client's escaping instead.
 import { PermanentError, type AccountChange, type DesiredAccount } from '../../api/index.ts';
-import { DISPLAY_NAME, findRole, LEGACY_MARKER, ownerOf, type RoleRow } from './catalog.ts';
+import { adoptionRefusal, findShapedRole } from './adoptable.ts';
+import { DISPLAY_NAME, findRole, LEGACY_MARKER, MARKER_TAG_PREFIX, ownerOf, type RoleRow } from './catalog.ts';
 import { sqlState } from './errors.ts';
 import { ensureMarkerRole } from './marker.ts';
 import { grant, revoke } from './memberships.ts';
@@ -33,15 +34,21 @@ export async function applyChange(target: ChangeTarget, change: AccountChange): 
   }
 }
 
-/** Makes a legacy-marked or unmanaged role a member of this system's marker; another system's (or a superuser) is refused. */
+/**
+ * Makes a legacy-marked or unmanaged role a member of this system's marker; another system's (or a
+ * superuser), and one that is not a plain login (adoptable.ts), are refused: checked here again, so
+ * no path adopts what the engine was told not to.
+ */
 async function adoptRole(target: ChangeTarget, userName: string): Promise<void> {
   const { sql, settings, known } = target;
   checkName(target, 'user name', userName);
-  const role = await findRole(sql, settings, userName);
+  const role = await findShapedRole(sql, settings, userName);
   if (!role) throw new PermanentError(`${settings.system}: no role ${shown(userName)} to adopt`);
   const owner = ownerOf(role);
   if (owner === undefined) return;
   if (owner === 'foreign') throw new PermanentError(`${settings.system}: role ${shown(userName)} belongs to another ConnectedSystem or is a superuser; it is not adopted`);
+  const refusal = adoptionRefusal(role);
+  if (refusal !== undefined) throw new PermanentError(`${settings.system}: ${refusal}; Rollcall adopts only a plain login role`);
   await ensureMarker(target);
   const statements = [`GRANT ${sql.escapeIdentifier(settings.managedRole)} TO ${sql.escapeIdentifier(userName)}`];
   if (owner === 'legacy' && settings.managedRole !== LEGACY_MARKER) statements.push(`REVOKE ${sql.escapeIdentifier(LEGACY_MARKER)} FROM ${sql.escapeIdentifier(userName)}`);
@@ -54,6 +61,8 @@ async function setComment(target: ChangeTarget, role: RoleRow, value: string | n
   const wanted = value ? value : null;
   if (wanted === role.comment) return;
   const { sql } = target;
+  // A marker's tag is what makes it one: rewritten, its system's accounts would fall out of its scope.
+  if (role.comment?.startsWith(MARKER_TAG_PREFIX)) throw new PermanentError(`${target.settings.system}: role ${shown(role.name)} carries a marker tag; its comment is not a displayName to write`);
   await sql.query(`COMMENT ON ROLE ${sql.escapeIdentifier(role.name)} IS ${wanted === null ? 'NULL' : sql.escapeLiteral(wanted)}`);
 }
 

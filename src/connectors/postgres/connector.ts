@@ -4,10 +4,11 @@
 import type { Logger } from 'pino';
 import { PermanentError, changeUserName, type AccountChange, type Capabilities, type ObservedAccount, type RefusedEntitlement } from '../../api/index.ts';
 import type { Connector } from '../types.ts';
-import { DISPLAY_NAME, findRole, managedRoles, ownerOf, toObservedAccount } from './catalog.ts';
+import { DISPLAY_NAME, managedRoles, ownerOf, toObservedAccount } from './catalog.ts';
 import { checkMarkerRole } from './marker.ts';
 import { applyChange } from './changes.ts';
-import { elevatedEntitlements } from './elevated.ts';
+import { adoptionRefusal, findShapedRole } from './adoptable.ts';
+import { refusedGroupRoles } from './grantable.ts';
 import { KnownRoles } from './known.ts';
 import { MAX_ROLE_NAME_BYTES, roleNameKey, roleNameProblem } from './names.ts';
 import type { Session } from './session.ts';
@@ -53,16 +54,17 @@ export class PostgresConnector implements Connector {
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
     // A name no role can have matches nothing; sent anyway, PostgreSQL would truncate it and match another.
     if (roleNameProblem(userName)) return undefined;
-    const row = await this.#session.run(`read role ${JSON.stringify(userName)}`, signal, (sql) => findRole(sql, this.#settings, userName));
+    const row = await this.#session.run(`read role ${JSON.stringify(userName)}`, signal, (sql) => findShapedRole(sql, this.#settings, userName));
     if (!row) {
       this.#known.managed.delete(userName);
       return undefined;
     }
     const owner = ownerOf(row);
     if (owner !== undefined) {
-      // Not ours: say whose it is, so the engine can adopt it or report a conflict.
+      // Not ours: say whose it is, and whether its shape forbids taking it, so the engine can adopt it or report a conflict.
       this.#known.managed.delete(userName);
-      return { ...toObservedAccount(row), owner };
+      const refusal = owner === 'foreign' ? undefined : adoptionRefusal(row);
+      return { ...toObservedAccount(row), owner, ...(refusal !== undefined && { notAdoptable: refusal }) };
     }
     this.#known.managed.set(userName, true);
     return toObservedAccount(row);
@@ -70,7 +72,7 @@ export class PostgresConnector implements Connector {
 
   async refusedEntitlements(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]> {
     if (entitlements.length === 0) return [];
-    return this.#session.run('check entitlements', signal, (sql) => elevatedEntitlements(sql, entitlements));
+    return this.#session.run('check entitlements', signal, (sql) => refusedGroupRoles(sql, this.#settings, entitlements));
   }
 
   /** A name no role can have is never granted: sent anyway, PostgreSQL would cut it and grant another role. */

@@ -8,6 +8,6 @@ export class KnownRoles {
   readonly marker = new Recent<true>();
   /** Login roles inside the managed scope. */
   readonly managed = new Recent<true>();
-  /** Group roles that may be granted: they exist and are neither login, superuser nor managed roles. */
+  /** Group roles that may be granted: they exist and pass the rule of grantable.ts. */
   readonly grantable = new Recent<true>();
 }

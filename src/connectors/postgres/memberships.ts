@@ -3,8 +3,9 @@
 // Otherwise one query reads both roles first. Granting a membership already held, or revoking one
 // not held, writes nothing (the server only says so).
 import { PermanentError } from '../../api/index.ts';
-import { findRoles, LEGACY_MARKER, MARKER_TAG_PREFIX } from './catalog.ts';
-import { elevatedEntitlements, isPredefinedName } from './elevated.ts';
+import { findRoles, LEGACY_MARKER } from './catalog.ts';
+import { isPredefinedName, predefinedReason } from './elevated.ts';
+import { refusedGroupRoles } from './grantable.ts';
 import { sqlState } from './errors.ts';
 import { roleNameProblem } from './names.ts';
 import { checkName, managedRole, notManaged, shown, UNDEFINED_OBJECT, type ChangeTarget } from './target.ts';
@@ -17,9 +18,8 @@ function refuseMarker(target: ChangeTarget, entitlement: string): void {
 }
 
 /**
- * Reads both roles in one query and refuses what may not be granted; false when the membership is
- * there already. Membership in a login or superuser role would hand over that identity (SET ROLE),
- * not grant access.
+ * Reads both roles in one query, then refuses what is no group role this system may grant
+ * (grantable.ts); false when the membership is there already.
  */
 async function checkGrant(target: ChangeTarget, userName: string, entitlement: string): Promise<boolean> {
   const { sql, settings, known } = target;
@@ -33,16 +33,9 @@ async function checkGrant(target: ChangeTarget, userName: string, entitlement: s
   if (!group) {
     throw new PermanentError(`${settings.system}: group role ${shown(entitlement)} does not exist; Rollcall never creates group roles: create it, or correct the AccessRole`);
   }
-  // Another system's marker role would move the account into that system's scope.
-  if (group.comment?.startsWith(MARKER_TAG_PREFIX)) {
-    throw new PermanentError(`${settings.system}: "${entitlement}" is the marker role of another ConnectedSystem, not an entitlement`);
-  }
-  if (group.canLogin || group.superuser || group.managed) {
-    throw new PermanentError(`${settings.system}: role ${shown(entitlement)} is a login or superuser role, not a group role; it cannot be an entitlement`);
-  }
-  // Checked here as well as before planning: a role elevated since then is still never granted.
-  const [elevated] = await elevatedEntitlements(sql, [entitlement]);
-  if (elevated) throw new PermanentError(`${settings.system}: ${elevated.reason}`);
+  // Checked here as well as before planning: a role that became unfit since is still never granted.
+  const [unfit] = await refusedGroupRoles(sql, settings, [entitlement]);
+  if (unfit) throw new PermanentError(`${settings.system}: ${unfit.reason}`);
   known.grantable.set(entitlement, true);
   return true;
 }
@@ -52,7 +45,7 @@ export async function grant(target: ChangeTarget, userName: string, entitlement:
   checkName(target, 'user name', userName);
   checkName(target, 'entitlement', entitlement);
   refuseMarker(target, entitlement);
-  if (isPredefinedName(entitlement)) throw new PermanentError(`${target.settings.system}: ${shown(entitlement)} is a PostgreSQL predefined role (pg_*), never granted by Rollcall`);
+  if (isPredefinedName(entitlement)) throw new PermanentError(`${target.settings.system}: ${predefinedReason(entitlement)}`);
   const statement = `GRANT ${sql.escapeIdentifier(entitlement)} TO ${sql.escapeIdentifier(userName)}`;
   // Both checked a moment ago: only the write. Granting a membership held already writes nothing.
   if (known.managed.get(userName) && known.grantable.get(entitlement)) {

@@ -1,5 +1,5 @@
 // The embedded directory's file: its schema, how to open it, and how to write to it atomically.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { PermanentError } from '../../api/index.ts';
@@ -46,7 +46,7 @@ export interface OpenOptions {
 
 /** Opens the file, creating it, its parent directory and its schema when missing. */
 export function openDirectory(path: string, options: OpenOptions): DatabaseSync {
-  mkdirSync(dirname(path), { recursive: true });
+  keepPrivate(path, options.observeOnly ?? false);
   const db = new DatabaseSync(path, { timeout: options.busyTimeoutMs });
   try {
     createSchemaIfMissing(db, options.passphraseHash, options.observeOnly ?? false);
@@ -59,6 +59,21 @@ export function openDirectory(path: string, options: OpenOptions): DatabaseSync 
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/**
+ * The file holds password hashes and who has which access: readable by its owner only. SQLite gives
+ * the -wal and -shm files it creates the mode of the database file, so creating that file 0600
+ * (before SQLite does, with the umask's 0644) covers all three. A writer also narrows a file an
+ * older version left world-readable; observing (a plan) changes nothing, not even a mode.
+ */
+function keepPrivate(path: string, observeOnly: boolean): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  if (observeOnly) return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
   }
 }
 

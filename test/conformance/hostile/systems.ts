@@ -55,7 +55,7 @@ export class HostileSystems {
   /** The Secrets and ConnectedSystems of the three servers. */
   manifests(): string {
     const secret = (name: string, data: Record<string, string>) =>
-      ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NAMESPACE, labels: { 'rollcall.dev/credentials': 'true' } }, stringData: data });
+      ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NAMESPACE, labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, stringData: data });
     const system = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'ConnectedSystem', metadata: { name, namespace: NAMESPACE }, spec });
     const { slapd, postgres, scim } = this;
     return [

@@ -57,7 +57,7 @@ describe('DeletionGate', () => {
     expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'b')).verdict.tripped).toBe(false);
     expect(ctx.gate.recent(wiki(ctx)).map((r) => r.userName)).toEqual(['a', 'b']);
     // Orphans the policy would remove count on top.
-    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, 1)).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, { orphans: ['old-account'] })).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
   });
 
   it('admits side-by-side reconciles one at a time: never more than the limit slips through', async () => {
@@ -102,5 +102,24 @@ describe('DeletionGate', () => {
     expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).count).toBe(0);
     ctx.gate.knowRefusal(wiki(ctx), (entitlement) => (entitlement === 'all' ? 'out of reach' : undefined));
     expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
+  });
+
+  it('filler Users created just now do not inflate the percentage: 10 real Users losing their role are held among 200 fillers', async () => {
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+    const percent = { ...systemWith(), spec: { ...(systemWith() as { spec: object }).spec, deletionGuard: { maxPercent: 20 } } } as ResourceInput;
+    // The real people: Users for months, holding `ops` from an AccessRole that was just deleted.
+    const real = Array.from({ length: 10 }, (_, i) => {
+      const person = user(`person${i}`, 'active') as { metadata: object; status: object };
+      return { ...person, metadata: { ...person.metadata, creationTimestamp: '2026-06-01T00:00:00Z' }, status: { accounts: [{ system: 'wiki', state: 'present', entitlements: ['all', 'ops'] }] } } as ResourceInput;
+    });
+    // The fillers: created a minute ago (the store stamps them with the clock), each holding an account.
+    clock.set(new Date('2026-11-26T08:59:00Z'));
+    const store = new MemoryStore([percent, role, binding, ...real, ...Array.from({ length: 200 }, (_, i) => user(`filler${i}`, 'active'))], { logger, clock });
+    clock.set(new Date('2026-11-26T09:00:00Z'));
+    const ctx: ControllerContext = { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), clock, enqueue: () => undefined, isQueued: () => false, userNames: new UserNameIndex() };
+    const decision = await ctx.gate.decide(ctx, wiki(ctx), capabilities);
+    expect(decision).toMatchObject({ count: 10, managed: 10, limit: 2, verdict: { tripped: true } });
+    // A revoke asking to go through is held, as the next sync of any real person would be.
+    expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'person0')).verdict.tripped).toBe(true);
   });
 });

@@ -30,7 +30,7 @@ describe('controllers on the in-memory store with the sqlite system', () => {
   let db: string;
   let store: MemoryStore;
   let manager: Manager;
-  const metrics = new Metrics({ defaultMetrics: false });
+  const metrics = new Metrics({ defaultMetrics: false, systemLabels: true });
   const clock = new TestClock(T0);
   const users: Record<string, string> = {};
   let guardAnnotation = '';

@@ -31,8 +31,8 @@ describe('FeedReader over HTTP', () => {
 
   const store = new MemoryStore(
     [
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 's3cret' } } as never,
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wrong', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 'nope' } } as never,
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, data: { token: 's3cret' } } as never,
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wrong', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, data: { token: 'nope' } } as never,
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'unlabelled', namespace: 'acme' }, data: { token: 's3cret' } } as never,
       {
         apiVersion: 'v1',

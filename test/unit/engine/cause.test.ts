@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountChange } from '../../../src/api/index.ts';
 import { changeCause, type Cause, type World } from '../../../src/engine/index.ts';
-import { HOUR, NOW, at, binding, grants, role, system, user } from './fixtures.ts';
+import { HOUR, NOW, approved, at, binding, grants, role, system, user } from './fixtures.ts';
 
 const roles = [role('staff', { grants: grants({ wiki: ['all'] }) }), role('admin', { requiresApproval: true, grants: grants({ wiki: ['admin'] }) })];
 const world = (...bindings: ReturnType<typeof binding>[]): World => ({ systems: [system('wiki')], roles, bindings });
@@ -15,7 +15,7 @@ const cases: Array<{ name: string; change: AccountChange; user?: ReturnType<type
   {
     name: 'an approved grant says who approved',
     change: grant('admin'),
-    world: world(binding('b', { role: 'admin', users: ['ann'], requestedBy: 'dan', approval: { approvedBy: 'eve', scope: { role: 'admin', users: ['ann'] } } })),
+    world: world(approved(binding('b', { role: 'admin', users: ['ann'], requestedBy: 'dan' }), 'eve', roles, [ann])),
     want: { kind: 'AccessBinding', name: 'b', reason: 'approved by eve' },
   },
   { name: 'a revoke after the binding ended', change: revoke('all'), world: world(binding('b', { role: 'staff', users: ['ann'], validUntil: at(-HOUR) })), want: { kind: 'AccessBinding', name: 'b', reason: `ended at ${at(-HOUR)}` } },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessBinding, AccessRole, ConnectedSystem, User } from '../../../src/api/index.ts';
 import { accountAttributes, desiredAccounts } from '../../../src/engine/index.ts';
-import { DAY, HOUR, MS, NOW, at, binding, grants, role, system, user } from './fixtures.ts';
+import { DAY, HOUR, MS, NOW, approved, at, binding, grants, role, system, user } from './fixtures.ts';
 
 const SYSTEMS = [
   system('ldap', { deprovision: { policy: 'disable' } }),
@@ -128,7 +128,7 @@ const cases: Case[] = [
   { name: 'requiresApproval without approval grants nothing', bindings: [binding('b', { role: 'admin', users: ['alice'] })], want: {} },
   {
     name: 'requiresApproval with approval grants',
-    bindings: [binding('b', { role: 'admin', users: ['alice'], requestedBy: 'dave', approval: { approvedBy: 'carol', scope: { role: 'admin', users: ['alice'] } } })],
+    bindings: [approved(binding('b', { role: 'admin', users: ['alice'], requestedBy: 'dave' }), 'carol', ROLES, [ALICE])],
     want: { ldap: 'present:admins' },
   },
   {

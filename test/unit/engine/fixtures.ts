@@ -21,6 +21,7 @@ import {
   type ObservedAccount,
   type User,
 } from '../../../src/api/index.ts';
+import { approvalOf } from '../../../src/engine/index.ts';
 
 export const NAMESPACE = 'team-a';
 /** The clock every test reads unless it says otherwise. */
@@ -37,6 +38,7 @@ export const DAY = 24 * HOUR;
 
 interface Meta {
   namespace?: string;
+  uid?: string;
   labels?: Record<string, string>;
   creationTimestamp?: string;
   deletionTimestamp?: string;
@@ -73,6 +75,11 @@ export function grants(bySystem: Record<string, string[]>): z.input<typeof acces
 
 export function binding(name: string, spec: Partial<z.input<typeof accessBindingSpec>> & { role: string }, meta: Meta = {}): AccessBinding {
   return accessBindingResource.parse({ apiVersion: API_VERSION, kind: 'AccessBinding', metadata: metadata(name, meta), spec });
+}
+
+/** `subject` with an approval by `approvedBy` of it as it stands among `roles` and `users` (what kubectl rollcall approve writes). */
+export function approved(subject: AccessBinding, approvedBy: string, roles: readonly AccessRole[], users: readonly User[]): AccessBinding {
+  return { ...subject, spec: { ...subject.spec, approval: approvalOf(subject, roles, users, approvedBy) } };
 }
 
 export function system(name: string, spec: Partial<z.input<typeof connectedSystemSpec>> = {}, meta: Meta = {}): ConnectedSystem {

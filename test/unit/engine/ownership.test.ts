@@ -27,6 +27,19 @@ describe('decideOwnership', () => {
     expect(decideOwnership(state === 'present' ? alice : leaver, owned(owner), adoption).kind).toBe(kind);
   });
 
+  it('an account the connector calls not adoptable is a conflict naming why, whatever spec.adoption says; a leaver leaves it alone', () => {
+    for (const owner of ['unmanaged', 'legacy'] as const) {
+      for (const adoption of ['never', 'matchUserName', 'matchEmail'] as const) {
+        const account = { ...owned(owner), notAdoptable: 'role "alice" has CREATEROLE' };
+        expect(decideOwnership(alice, account, adoption)).toEqual({
+          kind: 'conflict',
+          message: 'spec.userName alice: an account of that name exists that Rollcall does not manage and never takes over (role "alice" has CREATEROLE); it is left alone',
+        });
+        expect(decideOwnership(leaver, account, adoption).kind).toBe('notOurs');
+      }
+    }
+  });
+
   it('matchEmail refuses an account whose email differs, and says so', () => {
     const decision = decideOwnership(alice, owned('unmanaged', 'mallory@example.org'), 'matchEmail');
     expect(decision).toMatchObject({ kind: 'conflict', message: expect.stringContaining('email does not match') });

@@ -60,15 +60,45 @@ describe('startHealthServer', () => {
       expect(body, name).toContain(`# TYPE ${name} `);
     }
     expect(body).toContain('controller_runtime_reconcile_total{controller="user",result="success"} 1');
-    expect(body).toContain('rollcall_accounts{system="corp-ldap",state="present"} 12');
+    expect(body).toContain('rollcall_accounts{system="all",state="present"} 12');
     expect(body).toContain('rollcall_deprovision_latency_seconds_bucket{le="0.1"} 0');
     expect(body).toContain('rollcall_deprovision_latency_seconds_bucket{le="3600"} 1');
     expect(body).toContain('rollcall_leader 1');
   });
 
+  it('names no tenant on the unauthenticated /metrics by default: per-system metrics are summed under system="all"', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const record = (m: Metrics) => {
+      m.connectorOperations.inc({ system: 'team-a/payroll-db', op: 'create', result: 'success' });
+      m.connectorOperations.inc({ system: 'team-b/secret-project', op: 'create', result: 'success' });
+      m.accounts.set({ system: 'team-a/payroll-db', state: 'present' }, 3);
+      m.accounts.set({ system: 'team-b/secret-project', state: 'present' }, 4);
+      m.accounts.set({ system: 'team-a/payroll-db', state: 'present' }, 5); // replaces team-a's share only
+      m.orphans.set({ system: 'team-b/secret-project' }, 2);
+      m.driftCorrections.inc({ system: 'team-a/payroll-db' });
+      m.deletionGuardTripped.inc({ system: 'team-b/secret-project' });
+    };
+    record(metrics);
+    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics, isReady: () => true });
+    const { body } = await get('/metrics');
+    for (const name of ['team-a', 'team-b', 'payroll-db', 'secret-project']) expect(body).not.toContain(name);
+    expect(body).toContain('rollcall_connector_operations_total{system="all",op="create",result="success"} 2');
+    expect(body).toContain('rollcall_accounts{system="all",state="present"} 9');
+    expect(body).toContain('rollcall_orphans{system="all"} 2');
+    expect(body).toContain('rollcall_drift_corrections_total{system="all"} 1');
+    expect(body).toContain('rollcall_deletion_guard_tripped_total{system="all"} 1');
+
+    const detailed = new Metrics({ defaultMetrics: false, systemLabels: true });
+    record(detailed);
+    const text = await detailed.text();
+    expect(text).toContain('rollcall_accounts{system="team-a/payroll-db",state="present"} 5');
+    expect(text).toContain('rollcall_accounts{system="team-b/secret-project",state="present"} 4');
+    expect(text).toContain('rollcall_connector_operations_total{system="team-b/secret-project",op="create",result="success"} 1');
+  });
+
   it('keeps separate registries per Metrics instance', async () => {
-    const a = new Metrics({ defaultMetrics: false });
-    const b = new Metrics({ defaultMetrics: false });
+    const a = new Metrics({ defaultMetrics: false, systemLabels: true });
+    const b = new Metrics({ defaultMetrics: false, systemLabels: true });
     a.driftCorrections.inc({ system: 'pg' });
     expect(await a.text()).toContain('rollcall_drift_corrections_total{system="pg"} 1');
     expect(await b.text()).not.toContain('system="pg"');

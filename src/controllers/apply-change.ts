@@ -1,0 +1,121 @@
+// The one way a change reaches a connected system, whoever asks for it: a User's sync, the orphan
+// policy, or the deletion of the system itself (deletionPolicy deprovision). Whatever the origin,
+// the same rules hold: a change that takes access away is admitted by the deletion guard first (and
+// joins its window before it is written), the event loop is yielded between writes, every write is
+// counted, logs exactly one audit line and records one Event, and a failure is scoped (the system's
+// own failure stays the system's; one change's failure names where the change came from).
+// Nothing else in src/ calls Connector.apply.
+import { changeUserName, errorMessage, failedAttributes, failureScope, withMessage, type AccountChange, type ConnectedSystem, type User } from '../api/index.ts';
+import type { Connector } from '../connectors/types.ts';
+import type { GuardDecision } from '../engine/index.ts';
+import { yieldIfBusy } from '../queue/yield.ts';
+import { keyOf, keyString } from '../store/store.ts';
+import { auditLine, orphanAuditLine, systemDeletionAuditLine, type AuditLine } from './audit-trail.ts';
+import { changeSource } from './change-source.ts';
+import type { ControllerContext } from './context.ts';
+import { describeChange, eventReason } from './describe.ts';
+
+/** What applying a change needs: the guard and its inputs, the store for Events, the logger and metrics. */
+export type ApplyContext = Pick<ControllerContext, 'store' | 'observed' | 'clock' | 'gate' | 'enqueue' | 'logger' | 'metrics' | 'onApplied'>;
+
+/** Who asks for the change: decides the audit line's cause and where the Event goes. */
+export type ChangeOrigin =
+  /** The User's sync: its bindings, roles and state are the cause; the Event goes on the User. */
+  | { kind: 'user'; user: User }
+  /** The system's orphan policy (spec.orphans) on an account no User declares. */
+  | { kind: 'orphan' }
+  /** The system is being deleted under deletionPolicy deprovision. */
+  | { kind: 'systemDeletion' };
+
+export interface AccountChanges {
+  system: ConnectedSystem;
+  /** The system's connector, held within Connections.use (its concurrency limit and circuit). */
+  connector: Connector;
+  /** The account the changes are made to. */
+  userName: string;
+  changes: readonly AccountChange[];
+  /** The changes take access away as a new loss (AccountPlan.deprovisions): the guard must admit them first. */
+  deprovisions: boolean;
+  /** Other accounts the same pass deprovisions, counted with this one (the orphans, or a deleted system's accounts). */
+  pass?: readonly string[];
+  origin: ChangeOrigin;
+  /** Each change is pushed here once written, so the caller knows what went through even when a later one fails. */
+  applied: AccountChange[];
+}
+
+/** Made, or held by the deletion guard with its decision (then nothing was written). */
+export type ApplyOutcome = { held: false } | { held: true; message: string; decision: GuardDecision };
+
+/**
+ * Applies one account's changes to the system. Held by the deletion guard: nothing is written.
+ * Throws the first failure, scoped (see the file's comment), after the writes before it were recorded.
+ */
+export async function applyChanges(ctx: ApplyContext, request: AccountChanges, signal: AbortSignal): Promise<ApplyOutcome> {
+  const { system, connector, userName, changes, origin, applied } = request;
+  const systemKey = keyString(keyOf(system));
+  if (request.deprovisions) {
+    const pass = origin.kind === 'orphan' ? { orphans: request.pass ?? [] } : { accounts: request.pass ?? [] };
+    const decision = await ctx.gate.admit(ctx, system, connector.capabilities, userName, pass);
+    if (decision.verdict.tripped) {
+      // The system shows the guard tripped (once per count): its reconcile writes the condition.
+      if (!ctx.gate.isAnnounced(systemKey, decision.verdict.count)) ctx.enqueue('ConnectedSystem', keyOf(system));
+      return { held: true, message: decision.verdict.message, decision };
+    }
+    ctx.enqueue('ConnectedSystem', keyOf(system)); // keeps the window in its status
+  }
+  const start = applied.length;
+  try {
+    for (const change of changes) {
+      // A connector that answers synchronously (the embedded sqlite file) would otherwise run a
+      // whole batch of writes in one turn of the loop.
+      await yieldIfBusy();
+      try {
+        await connector.apply(change, signal);
+        ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'success' });
+      } catch (error) {
+        ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'error' });
+        // The system's own failure says nothing about this account; one of this change says where it came from.
+        throw failureScope(error) === 'system' ? error : withMessage(error, `${source(ctx, request, change, failedAttributes(error))} failed: ${errorMessage(error)}`);
+      }
+      applied.push(change);
+      await report(ctx, request, change);
+    }
+  } finally {
+    const made = applied.slice(start);
+    if (made.length) {
+      const { namespace } = keyOf(system);
+      const user = origin.kind === 'user' ? origin.user.metadata.name : userName;
+      ctx.onApplied?.({ namespace, user, system: system.metadata.name, changes: made, descriptions: made.map(describeChange), ...(origin.kind === 'orphan' && { orphan: true }) });
+    }
+  }
+  return { held: false };
+}
+
+/** The change in the words of whoever asked: `User bob: grant db-admin (AccessRole dba, ...)`, `orphan old-bob: disable account`. */
+function source(ctx: ApplyContext, { system, origin }: AccountChanges, change: AccountChange, refused?: readonly string[]): string {
+  const description = describeChange(change);
+  switch (origin.kind) {
+    case 'user':
+      return changeSource(ctx, origin.user, system.metadata.name, change, refused);
+    case 'orphan':
+      return `orphan ${changeUserName(change)}: ${description}`;
+    case 'systemDeletion':
+      return `system deleted (deletionPolicy deprovision) ${changeUserName(change)}: ${description}`;
+  }
+}
+
+/** The one audit line and the one Event of a change that was written. */
+async function report(ctx: ApplyContext, request: AccountChanges, change: AccountChange): Promise<void> {
+  const { system, origin } = request;
+  const description = describeChange(change);
+  const line: AuditLine =
+    origin.kind === 'user' ? auditLine(ctx, origin.user, system.metadata.name, change) : origin.kind === 'orphan' ? orphanAuditLine(system, change) : systemDeletionAuditLine(system, change);
+  if (origin.kind === 'user') {
+    ctx.logger.info(line, description);
+    await ctx.store.recordEvent('User', origin.user, 'Normal', eventReason(change), `${system.metadata.name}: ${description}`);
+  } else {
+    const words = source(ctx, request, change);
+    ctx.logger.info(line, words);
+    await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), words);
+  }
+}
