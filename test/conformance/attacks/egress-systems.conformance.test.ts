@@ -31,7 +31,7 @@ describe('egress from connected systems', () => {
     callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
   };
   const store = new MemoryStore(
-    [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'team-a', labels: { 'rollcall.dev/credentials': 'true' } }, data: { bindDN: 'cn=admin', username: 'admin', password: 'pw', token: 't0ken' } } as never],
+    [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'team-a', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, data: { bindDN: 'cn=admin', username: 'admin', password: 'pw', token: 't0ken' } } as never],
     { logger },
   );
   const system = (name: string, spec: Record<string, unknown>): ConnectedSystem => ({
