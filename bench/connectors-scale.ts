@@ -68,7 +68,7 @@ function ldapSide(server: SlapdServer, admin: Client): Side {
       (await connectorFactory('ldap'))({
         system: 'bench/ldap',
         namespace: 'bench',
-        spec: connectedSystemSpec.parse({ type: 'ldap', insecure: true, ldap: { url: `ldap://127.0.0.1:${at}`, peopleDN: server.peopleDN, groupsDN: server.groupsDN } }),
+        spec: connectedSystemSpec.parse({ type: 'ldap', insecure: true, allowPrivateNetwork: true, ldap: { url: `ldap://127.0.0.1:${at}`, peopleDN: server.peopleDN, groupsDN: server.groupsDN } }),
         credentials: { bindDN: server.adminDN, password: server.adminPassword },
         logger,
       }),
@@ -118,7 +118,7 @@ function postgresSide(server: PostgresServer, admin: pg.Client): Side {
       (await connectorFactory('postgres'))({
         system: 'bench/postgres',
         namespace: 'bench',
-        spec: connectedSystemSpec.parse({ type: 'postgres', insecure: true, postgres: { host: server.host, port: at, ssl: 'disable' }, credentialsSecretRef: { name: 'pg' } }),
+        spec: connectedSystemSpec.parse({ type: 'postgres', insecure: true, allowPrivateNetwork: true, postgres: { host: server.host, port: at, ssl: 'disable' }, credentialsSecretRef: { name: 'pg' } }),
         credentials,
         logger,
       }),

@@ -25,7 +25,7 @@ export async function postgresBenchmark(roles: number, iterations: number): Prom
   try {
     await admin.connect();
     await admin.query(`CREATE ROLE ${pg.escapeIdentifier(GROUP)} NOLOGIN`);
-    const spec = connectedSystemSpec.parse({ type: 'postgres', insecure: true, postgres: { host: server.host, port: server.port, ssl: 'disable' }, credentialsSecretRef: { name: 'pg' } });
+    const spec = connectedSystemSpec.parse({ type: 'postgres', insecure: true, allowPrivateNetwork: true, postgres: { host: server.host, port: server.port, ssl: 'disable' }, credentialsSecretRef: { name: 'pg' } });
     const connector = await (await connectorFactory('postgres'))({
       system: 'bench/analytics-db',
       namespace: 'bench',

@@ -102,6 +102,7 @@ export function connectedSystems(scope: Scope, endpoints: Endpoints, policy: Sys
     deprovision: { policy: 'disable' },
     orphans: 'report',
     insecure: true, // the local test servers speak plaintext
+    allowPrivateNetwork: true, // and listen on loopback
     resyncInterval: policy.resyncInterval,
     ...(policy.deletionGuard && { deletionGuard: policy.deletionGuard }),
   };

@@ -95,7 +95,7 @@ export const identitySourceSpec = z
       .boolean()
       .default(false)
       .describe(
-        'Allow reading from a loopback, link-local or cluster-internal address (url, ldap.url; refused by default, redirects included). Shown as the condition PrivateNetwork.',
+        'Allow reading from a loopback, link-local or cluster-internal address (url, ldap.url; refused by default, redirects included). Only the host named in the spec: a redirect to another host is refused such an address all the same. Shown as the condition PrivateNetwork.',
       ),
     jsonPath: z.string().max(128).optional().describe('For json: dot-separated path to the array of records (default: the document is the array).'),
     credentialsSecretRef: secretRef
@@ -161,6 +161,11 @@ export const identitySourceSpec = z
       { rule: "self.type == 'scim' || has(self.idField)", message: 'idField is required when type is csv, json or ldap', fieldPath: '.idField' },
       noUserinfo('url', 'spec.url'),
       minDuration('interval', '1s', 'spec.interval'),
+      {
+        rule: "!has(self.url) || !has(self.credentialsSecretRef) || self.url.matches('^[hH][tT][tT][pP][sS]://') || (has(self.insecure) && self.insecure)",
+        message: 'spec.url is plaintext http:// and spec.credentialsSecretRef sends credentials: use https:// or set spec.insecure: true',
+        fieldPath: '.url',
+      },
     ],
   })
   .describe('An authoritative HR feed or directory mapped onto Users.');

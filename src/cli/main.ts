@@ -42,6 +42,11 @@ Options:
                       bind (default: view only); Helm value kubernetesConnector.bindableClusterRoles
   --kubernetes-operator-roles ClusterRole/NAME,Role/NAME@NS  Rollcall's own roles: never bound, whatever
                       the list says (the chart passes the roles it creates)
+  --cluster-cidr CIDR[,CIDR...]  (repeatable) the cluster's Service and Pod ranges, e.g. 10.96.0.0/12:
+                      ConnectedSystems and IdentitySources reach them (as loopback and link-local
+                      addresses, always refused) only with spec.allowPrivateNetwork: true
+                      (Helm value egress.clusterCIDRs)
+  --feed-max-bytes N  the largest feed body an IdentitySource reads over HTTP (default 33554432, 32 MiB)
   --no-leader-elect   run without a Lease (a single replica only)
   --lease-namespace NS  namespace of the leader-election Lease (default: the first --namespace, or default)
   --leader-pod NAME   label this pod (in the Lease's namespace) rollcall.dev/leader: "true" while it
@@ -67,6 +72,7 @@ Options:
                        whom to impersonate; the API server allows only what that identity may read
   --kubernetes-allow NAMESPACE=GRANT  as for "rollcall run": plan what run, given the same flags, does
   --kubernetes-bindable-cluster-roles, --kubernetes-operator-roles  as for "rollcall run"
+  --cluster-cidr CIDR[,CIDR...]  as for "rollcall run"
   -o, --output FORMAT  text (default) or json
 
 -o json prints one document (format rollcall.dev/plan/v1; fields are only ever added):
@@ -148,6 +154,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         'kubernetes-allow': { type: 'string', multiple: true },
         'kubernetes-bindable-cluster-roles': { type: 'string', multiple: true },
         'kubernetes-operator-roles': { type: 'string', multiple: true },
+        'cluster-cidr': { type: 'string', multiple: true },
+        'feed-max-bytes': { type: 'string' },
         'log-level': { type: 'string' },
         file: { type: 'string', short: 'f' },
         output: { type: 'string', short: 'o' },
@@ -198,6 +206,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             kubernetesAllow: (values['kubernetes-allow'] as string[] | undefined) ?? [],
             kubernetesBindableClusterRoles: values['kubernetes-bindable-cluster-roles'] as string[] | undefined,
             kubernetesOperatorRoles: values['kubernetes-operator-roles'] as string[] | undefined,
+            clusterCidrs: (values['cluster-cidr'] as string[] | undefined) ?? [],
           },
           out,
         );
@@ -246,6 +255,11 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
           out.error(`rollcall run: --state FILE only goes with --manifests DIR (in a cluster, the API server keeps the state)\n\n${HELP.run}`);
           return 1;
         }
+        const feedMaxBytes = values['feed-max-bytes'] === undefined ? undefined : Number(values['feed-max-bytes']);
+        if (feedMaxBytes !== undefined && !(Number.isSafeInteger(feedMaxBytes) && feedMaxBytes > 0)) {
+          out.error(`rollcall run: --feed-max-bytes must be a positive whole number of bytes, not "${String(values['feed-max-bytes'])}"\n\n${HELP.run}`);
+          return 1;
+        }
         const { runCommand } = await import('./run.ts');
         return await runCommand(
           {
@@ -266,6 +280,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             kubernetesAllow: (values['kubernetes-allow'] as string[] | undefined) ?? [],
             kubernetesBindableClusterRoles: values['kubernetes-bindable-cluster-roles'] as string[] | undefined,
             kubernetesOperatorRoles: values['kubernetes-operator-roles'] as string[] | undefined,
+            clusterCidrs: (values['cluster-cidr'] as string[] | undefined) ?? [],
+            feedMaxBytes,
           },
           out,
         );

@@ -14,6 +14,7 @@ import { keyOf, keyString, type Store } from '../store/store.ts';
 import type { Output } from './output.ts';
 import { planDocument, planExitCode, type SystemPlanResult } from './plan-document.ts';
 import { clusterPlanStore, standalonePlanStore, type PlanStore } from './plan-store.ts';
+import { clusterRanges } from '../connectors/egress/addresses.ts';
 import { kubernetesReachFrom } from './kubernetes-allow.ts';
 import { printPlan } from './plan-text.ts';
 
@@ -35,6 +36,8 @@ export interface PlanOptions {
   /** Values of --kubernetes-bindable-cluster-roles and --kubernetes-operator-roles (cli/kubernetes-allow.ts). */
   kubernetesBindableClusterRoles?: readonly string[];
   kubernetesOperatorRoles?: readonly string[];
+  /** As for run: cluster-internal ranges systems reach only with spec.allowPrivateNetwork. */
+  clusterCidrs?: readonly string[];
 }
 
 /** Observes every connected system in the store (or those `include` selects) and plans its pass, in namespace/name order. Changes nothing. */
@@ -89,6 +92,7 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
 
 export async function planCommand(options: PlanOptions, out: Output, clock: Clock = systemClock): Promise<number> {
   const kubernetesReach = await kubernetesReachFrom({ allow: options.kubernetesAllow, bindableClusterRoles: options.kubernetesBindableClusterRoles, operatorRoles: options.kubernetesOperatorRoles });
+  const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []) };
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
   // The Kubernetes client is loaded only when a cluster is used.
   const kubeconfig = options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig, options.identity);
@@ -98,7 +102,7 @@ export async function planCommand(options: PlanOptions, out: Output, clock: Cloc
   for (const skipped of input.skipped) out.error(`warning: skipped ${skipped} (it does not match the schema; the controllers skip it too)`);
   const { store } = input;
   await store.start();
-  const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000, observeOnly: true, kubernetesReach });
+  const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000, observeOnly: true, kubernetesReach, egress });
   let results: SystemPlanResult[];
   try {
     results = await planAll(store, connections, clock);

@@ -11,6 +11,7 @@ import { onShutdown } from '../process/shutdown.ts';
 import { defaultStatePath, StateFile } from '../store/state-file.ts';
 import type { Store } from '../store/store.ts';
 import { openEmbeddedStore } from './embedded-store.ts';
+import { clusterRanges } from '../connectors/egress/addresses.ts';
 import { kubernetesReachFrom } from './kubernetes-allow.ts';
 import type { Output } from './output.ts';
 
@@ -39,11 +40,16 @@ export interface RunOptions {
   /** Values of --kubernetes-bindable-cluster-roles and --kubernetes-operator-roles (cli/kubernetes-allow.ts). */
   kubernetesBindableClusterRoles?: readonly string[];
   kubernetesOperatorRoles?: readonly string[];
+  /** Values of --cluster-cidr: cluster-internal ranges that systems and sources reach only with spec.allowPrivateNetwork. */
+  clusterCidrs?: readonly string[];
+  /** --feed-max-bytes: the largest feed body read over HTTP. */
+  feedMaxBytes?: number;
 }
 
 export async function runCommand(options: RunOptions, out: Output): Promise<number> {
   // Parsed first: a mistyped allowance stops the start, it is not silently read as none.
   const kubernetesReach = await kubernetesReachFrom({ allow: options.kubernetesAllow, bindableClusterRoles: options.kubernetesBindableClusterRoles, operatorRoles: options.kubernetesOperatorRoles });
+  const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []) };
   // In manifests mode the console shows what was done; logs only say what went wrong.
   const logger = createLogger({ level: options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : options.logLevel });
   const metrics = new Metrics({ systemLabels: options.metricsSystemLabels ?? false });
@@ -59,6 +65,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     metrics,
     kubeconfig,
     kubernetesReach,
+    egress,
+    feedMaxBytes: options.feedMaxBytes,
     scimServed: options.scimPort !== undefined,
     onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${printable(a.user).padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}${a.orphan ? ' (orphan)' : ''}`)) : undefined,
   });

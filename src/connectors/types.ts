@@ -1,5 +1,6 @@
 // The connector contract: observe and apply, no policy. One folder per system type implements it.
 import type { Logger } from 'pino';
+import type { EgressPolicy } from './egress/guard.ts';
 import type { AccountChange, Capabilities, ConnectedSystemSpec, ObservedAccount, RefusedEntitlement } from '../api/index.ts';
 
 export interface Connector {
@@ -64,6 +65,12 @@ export interface ConnectorContext {
   namespace: string;
   /** Only for the kubernetes type: what a cluster admin allows systems of this namespace beyond it. */
   kubernetesReach?: KubernetesReach;
+  /**
+   * The operator's egress policy (cluster-internal ranges, the resolver): connectors refuse
+   * loopback, link-local and those addresses unless spec.allowPrivateNetwork (connectors/egress/).
+   * Absent: the same refusals, without cluster ranges.
+   */
+  egress?: EgressPolicy;
   /** Upper bound for one remote call; past it the call fails with a RetryableError. Default 10 s. */
   timeoutMs?: number;
   /**

@@ -7,6 +7,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { RetryableError, failureScope, type ConnectedSystem } from '../api/index.ts';
 import { connectorFactory } from '../connectors/registry.ts';
+import type { EgressPolicy } from '../connectors/egress/guard.ts';
 import type { Connector, KubernetesReach } from '../connectors/types.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import { Circuit } from './circuit.ts';
@@ -42,6 +43,8 @@ export interface ConnectionsOptions {
   observeOnly?: boolean;
   /** What a cluster admin allows kubernetes systems of a namespace beyond it; default: nothing. */
   kubernetesReach?: (namespace: string) => KubernetesReach;
+  /** Cluster-internal ranges and the resolver every connector's egress guard uses (connectors/egress/). */
+  egress?: EgressPolicy;
 }
 
 /**
@@ -168,6 +171,7 @@ export class Connections {
         kubeconfig,
         ...(system.spec.type === 'kubernetes' && this.#options.kubernetesReach ? { kubernetesReach: this.#options.kubernetesReach(keyOf(system).namespace) } : {}),
         timeoutMs,
+        egress: this.#options.egress,
         observeOnly: this.#options.observeOnly,
       }),
     );

@@ -18,7 +18,9 @@ import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
 import { UserNameIndex } from './user-name-index.ts';
 import type { ControlledKind, Reconciler } from './reconciler.ts';
+import type { EgressPolicy } from '../connectors/egress/guard.ts';
 import { sourceReconciler } from './source-controller.ts';
+import { FeedReader } from './source-feed.ts';
 import { ListingSchedule, systemReconciler } from './system-controller.ts';
 import { userReconciler } from './user-controller.ts';
 import { WATCHES, isMeaningfulChange } from './watches.ts';
@@ -37,6 +39,10 @@ export interface ManagerOptions {
   scimServed?: boolean;
   /** How far kubernetes systems of a namespace may bind beyond it (rollcall run --kubernetes-allow). */
   kubernetesReach?: ConnectionsOptions['kubernetesReach'];
+  /** Cluster-internal ranges (rollcall run --cluster-cidr) and the resolver, for every system and source. */
+  egress?: EgressPolicy;
+  /** Largest feed body an IdentitySource reads over HTTP (rollcall run --feed-max-bytes). */
+  feedMaxBytes?: number;
 }
 
 /**
@@ -67,7 +73,7 @@ export class Manager {
       logger,
       metrics,
       clock,
-      connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs, kubernetesReach: options.kubernetesReach }),
+      connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs, kubernetesReach: options.kubernetesReach, egress: options.egress }),
       observed: new ObservedCache(),
       gate: new DeletionGate(),
       enqueue: (kind, key, options) => this.#queues[kind].add(keyString(key), options),
@@ -91,10 +97,13 @@ export class Manager {
       AccessBinding: queue('accessbinding', 'AccessBinding', 2, bindingReconciler(this.context)),
       // Feed reads wait on remote servers: several at once, and never all of them for one namespace,
       // so one tenant's slow or stalled feeds (each bounded by the read timeout) delay no one else's.
-      IdentitySource: queue('identitysource', 'IdentitySource', SOURCE_WORKERS, sourceReconciler(this.context, { scimServed: options.scimServed ?? false }), {
-        of: (key) => parseKey(key).namespace,
-        max: SOURCE_WORKERS_PER_NAMESPACE,
-      }),
+      IdentitySource: queue(
+        'identitysource',
+        'IdentitySource',
+        SOURCE_WORKERS,
+        sourceReconciler(this.context, { scimServed: options.scimServed ?? false, feeds: new FeedReader(store, { egress: options.egress, maxBytes: options.feedMaxBytes, logger }) }),
+        { of: (key) => parseKey(key).namespace, max: SOURCE_WORKERS_PER_NAMESPACE },
+      ),
       AccessReview: queue('accessreview', 'AccessReview', 1, reviewReconciler(this.context)),
     };
   }

@@ -4,6 +4,7 @@
 import type { IdentitySource, User } from '../api/index.ts';
 import { PermanentError, RetryableError } from '../api/index.ts';
 import { kubeTime, setCondition, statusEqual, type ConditionUpdate } from '../api/conditions.ts';
+import { PrivateNetworkRefusedError } from '../connectors/egress/guard.ts';
 import { parsePeriod } from '../engine/index.ts';
 import { mapRecords, specProblems } from '../sources/map.ts';
 import { APPROVE_CHANGES_ANNOTATION, SOURCE_LABEL, planSourceSync, type SourcePlan } from '../sources/plan.ts';
@@ -12,6 +13,8 @@ import { AlreadyExistsError, keyOf, keyString, type ObjectKey } from '../store/s
 import type { ControllerContext } from './context.ts';
 import { credentialsReason } from './credentials.ts';
 import type { Reconciler } from './reconciler.ts';
+import { sourcePrivateNetworkCondition } from './private-network.ts';
+import { SourceDataRefusedError } from './source-data.ts';
 import { FeedReader } from './source-feed.ts';
 import { withTimeout } from '../connectors/timeout.ts';
 
@@ -31,8 +34,15 @@ export interface SourceReconcilerOptions {
 /** Longest a whole feed read may take; each HTTP request has its own, shorter limit too. */
 export const READ_TIMEOUT_MS = 120_000;
 
+/** The condition reason for a refusal the source's owner must fix, or undefined for another failure. */
+function refusalReason(error: unknown): string | undefined {
+  if (error instanceof PrivateNetworkRefusedError) return 'PrivateNetworkRefused';
+  if (error instanceof SourceDataRefusedError) return 'SourceDataRefused';
+  return credentialsReason(error);
+}
+
 export function sourceReconciler(ctx: ControllerContext, options: SourceReconcilerOptions = {}): Reconciler {
-  const feeds = options.feeds ?? new FeedReader(ctx.store);
+  const feeds = options.feeds ?? new FeedReader(ctx.store, { logger: ctx.logger });
   return async (key, signal) => {
     const source = ctx.store.get('IdentitySource', key);
     if (!source || source.metadata.deletionTimestamp !== undefined) return {};
@@ -66,7 +76,7 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
       plan = planSourceSync({ name: key.name, namespace: key.namespace, spec: source.spec, annotations: source.metadata.annotations }, mapped, ctx.store.list('User', key.namespace));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const reason = credentialsReason(error) ?? (error instanceof FeedError ? 'FeedUnreadable' : 'FeedUnreachable');
+      const reason = refusalReason(error) ?? (error instanceof FeedError ? 'FeedUnreadable' : 'FeedUnreachable');
       // Nobody is created, changed or terminated on a feed that could not be read.
       await writeStatus(ctx, source, {}, [{ type: 'Ready', status: 'False', reason, message }]);
       await ctx.store.recordEvent('IdentitySource', source, 'Warning', 'SyncFailed', message);
@@ -174,6 +184,7 @@ async function writeStatus(ctx: ControllerContext, source: IdentitySource, field
   const now = ctx.clock.now();
   let conditions = source.status?.conditions;
   for (const update of updates) conditions = setCondition(conditions, update, source.metadata.generation, now);
+  conditions = sourcePrivateNetworkCondition(source, conditions, now);
   // A failed read keeps the last sync's counts: they still describe the Users.
   const kept = Object.keys(fields).length === 0 ? { ...source.status } : {};
   const status: Status = { ...kept, ...fields, observedGeneration: source.metadata.generation, conditions };

@@ -1,15 +1,36 @@
 // Reading an identity source's feed: a ConfigMap through the store, a URL with a conditional GET
 // (the last body is kept per source, so a 304 costs nothing), or a paged LDAP search. What the
-// feed says is decided in src/sources; this only fetches it.
+// feed says is decided in src/sources; this only fetches it. Every connection passes the egress
+// guard (connectors/egress/), redirects are followed by hand so each hop is checked, and a body is
+// counted while it streams in, so no feed can fill the memory every tenant shares.
 import { Client, type Entry } from 'ldapts';
-import { PermanentError, RetryableError, type IdentitySource } from '../api/index.ts';
+import type { Logger } from 'pino';
+import { fetch as undiciFetch, type Agent, type Response } from 'undici';
+import { errorMessage, PermanentError, RetryableError, type IdentitySource } from '../api/index.ts';
+import { EgressGuard, privateNetworkRefusal, type EgressPolicy } from '../connectors/egress/guard.ts';
+import { guardedAgent } from '../connectors/egress/http.ts';
+import { guardedLdapConnections } from '../connectors/egress/ldap.ts';
 import { FeedError, type FeedRecord, type Rejections } from '../sources/records.ts';
 import { parseCsv, parseJson } from '../sources/parse.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import { CredentialsMissingError, CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
 import { sourceCredentialsUse } from './credentials-use.ts';
+import { SourceDataRefusedError, sourceDataRefusal } from './source-data.ts';
 
 const TIMEOUT_MS = 30_000;
+/** The default of rollcall run --feed-max-bytes. */
+export const DEFAULT_FEED_MAX_BYTES = 32 * 1024 * 1024;
+/** Redirects followed for one read; more is a loop or a maze. */
+export const MAX_REDIRECTS = 5;
+
+export interface FeedReaderOptions {
+  /** The operator's egress policy (cluster ranges, resolver); the source's spec.allowPrivateNetwork decides per source. */
+  egress?: EgressPolicy;
+  /** Largest feed body read over HTTP, in bytes. */
+  maxBytes?: number;
+  /** What went wrong below the generic status message goes here, at debug level. */
+  logger?: Logger;
+}
 
 interface CachedBody {
   url: string;
@@ -21,11 +42,15 @@ interface CachedBody {
 export class FeedReader {
   readonly #store: Store;
   readonly #bodies = new Map<string, CachedBody>();
-  readonly #fetch: typeof fetch;
+  readonly #egress: EgressPolicy;
+  readonly #maxBytes: number;
+  readonly #logger: Logger | undefined;
 
-  constructor(store: Store, fetchImpl: typeof fetch = fetch) {
+  constructor(store: Store, options: FeedReaderOptions = {}) {
     this.#store = store;
-    this.#fetch = fetchImpl;
+    this.#egress = options.egress ?? {};
+    this.#maxBytes = options.maxBytes ?? DEFAULT_FEED_MAX_BYTES;
+    this.#logger = options.logger;
   }
 
   /** The feed's records; rejected records go to `rejections`. Throws FeedError when the feed as a whole is unreadable. */
@@ -42,9 +67,11 @@ export class FeedReader {
 
   async #configMap(source: IdentitySource): Promise<string> {
     const ref = source.spec.configMapRef!;
-    const data = await this.#store.getConfigMap({ namespace: keyOf(source).namespace, name: ref.name });
-    if (data === undefined) throw new FeedError(`ConfigMap ${ref.name} does not exist in namespace ${keyOf(source).namespace}`);
-    const text = data[ref.key];
+    const content = await this.#store.getConfigMap({ namespace: keyOf(source).namespace, name: ref.name });
+    if (content === undefined) throw new FeedError(`ConfigMap ${ref.name} does not exist in namespace ${keyOf(source).namespace}`);
+    const refusal = sourceDataRefusal(ref.name, 'spec.configMapRef', content.labels);
+    if (refusal) throw new SourceDataRefusedError(refusal);
+    const text = content.data[ref.key];
     if (text === undefined) throw new FeedError(`ConfigMap ${ref.name} has no key ${ref.key}`);
     return text;
   }
@@ -54,28 +81,129 @@ export class FeedReader {
   }
 
   async #http(source: IdentitySource, signal: AbortSignal): Promise<string> {
-    const url = source.spec.url!;
+    const { spec } = source;
+    const url = spec.url!;
+    // Also a CEL rule on the IdentitySource; checked here for manifests no API server saw.
+    if (spec.credentialsSecretRef && /^http:/i.test(url) && !spec.insecure) {
+      throw new PermanentError('spec.url is plaintext http:// and spec.credentialsSecretRef sends credentials: use https:// or set spec.insecure: true');
+    }
     const id = keyString(keyOf(source));
     const cached = this.#bodies.get(id);
-    const headers: Record<string, string> = { accept: source.spec.type === 'json' ? 'application/json' : 'text/csv, text/plain;q=0.9, */*;q=0.1' };
+    const headers: Record<string, string> = { accept: spec.type === 'json' ? 'application/json' : 'text/csv, text/plain;q=0.9, */*;q=0.1' };
     const credentials = await this.#credentials(source);
     if (credentials?.token) headers.authorization = `Bearer ${credentials.token.trim()}`;
     else if (credentials?.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password ?? ''}`).toString('base64')}`;
     if (cached?.url === url && cached.etag) headers['if-none-match'] = cached.etag;
     if (cached?.url === url && cached.lastModified) headers['if-modified-since'] = cached.lastModified;
-    let response: Response;
+    const { response, agent } = await this.#follow(source, new URL(url), headers, AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]));
     try {
-      response = await this.#fetch(url, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]), redirect: 'follow' });
-    } catch (error) {
-      throw new RetryableError(`cannot reach ${url}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
+      return await this.#accept(source, response, cached);
+    } finally {
+      await agent.close().catch(() => undefined);
     }
+  }
+
+  async #accept(source: IdentitySource, response: Response, cached: CachedBody | undefined): Promise<string> {
+    const { spec } = source;
+    const url = spec.url!;
     if (response.status === 304 && cached) return cached.text;
-    if (response.status === 401 || response.status === 403) throw new RetryableError(`${url} refused the credentials (HTTP ${response.status}); check Secret ${source.spec.credentialsSecretRef?.name ?? '(none)'}`);
-    if (!response.ok) throw new RetryableError(`${url} answered HTTP ${response.status}`);
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw new RetryableError(`could not read spec.url: the server refused the credentials (HTTP ${response.status}); check Secret ${spec.credentialsSecretRef?.name ?? '(none)'}`);
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new RetryableError(`could not read spec.url: the server did not answer with a feed (HTTP ${response.status})`);
+    }
     // Not fatal: bytes that are not UTF-8 become U+FFFD, and the records holding them are rejected.
-    const text = new TextDecoder('utf-8').decode(await response.arrayBuffer());
-    this.#bodies.set(id, { url, etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined, text });
+    const text = new TextDecoder('utf-8').decode(await this.#body(response));
+    this.#bodies.set(keyString(keyOf(source)), { url, etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined, text });
     return text;
+  }
+
+  /**
+   * GETs `url`, following at most MAX_REDIRECTS redirects. Each hop connects through a guard of its
+   * own (so a redirect to a private address is refused like the URL itself), never goes from https
+   * to http, and carries the credentials only while it stays at the URL's origin.
+   * spec.allowPrivateNetwork allows the host spec.url names, the one its owner declared and the
+   * PrivateNetwork condition shows: a redirect to another host gets no private address even then,
+   * or one allowed internal feed would lead anywhere inside.
+   */
+  async #follow(source: IdentitySource, first: URL, headers: Record<string, string>, signal: AbortSignal): Promise<{ response: Response; agent: Agent }> {
+    const guard = new EgressGuard(this.#egress, { field: 'spec.url', allowPrivateNetwork: source.spec.allowPrivateNetwork === true });
+    const elsewhere = new EgressGuard(this.#egress, { field: 'spec.url', allowPrivateNetwork: false });
+    const agents: Agent[] = [];
+    let current = first;
+    let hopHeaders = headers;
+    try {
+      for (let hop = 0; ; hop++) {
+        const hopGuard = hop === 0 ? guard : current.hostname === first.hostname ? guard.forField(`spec.url (redirected to ${current.host})`) : elsewhere.forField(`spec.url (redirected to ${current.host})`);
+        const agent = guardedAgent(hopGuard);
+        agents.push(agent);
+        let response: Response;
+        try {
+          response = await undiciFetch(current, { headers: hopHeaders, signal, redirect: 'manual', dispatcher: agent });
+        } catch (error) {
+          throw this.#unreachable(source, current, error, signal);
+        }
+        if (![301, 302, 303, 307, 308].includes(response.status)) {
+          // The body is read after this returns: the caller closes this hop's agent once it has it.
+          agents.pop();
+          return { response, agent };
+        }
+        await response.body?.cancel();
+        const location = response.headers.get('location');
+        if (hop >= MAX_REDIRECTS) throw new RetryableError(`could not read spec.url: more than ${MAX_REDIRECTS} redirects`);
+        const next = location === null ? undefined : URL.parse(location, current);
+        if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) throw new RetryableError(`could not read spec.url: a redirect (HTTP ${response.status}) to no http(s) URL`);
+        if (current.protocol === 'https:' && next.protocol === 'http:') throw new RetryableError('could not read spec.url: it redirects from https:// to http://, which is refused');
+        if (next.origin !== first.origin) {
+          const { authorization: _credentials, ...rest } = hopHeaders;
+          hopHeaders = rest;
+        }
+        current = next;
+      }
+    } finally {
+      await Promise.all(agents.map((agent) => agent.close().catch(() => undefined)));
+    }
+  }
+
+  /**
+   * One wording for every failure to connect (refused, timed out, reset, a certificate not
+   * accepted, no such host): told apart, they would make Rollcall a port scanner for whoever may
+   * write an IdentitySource. The cause goes to the debug log for the operator; a private address
+   * refused by the egress guard is said as such, naming the field.
+   */
+  #unreachable(source: IdentitySource, url: URL, error: unknown, signal: AbortSignal): Error {
+    const refused = privateNetworkRefusal(error);
+    if (refused) return refused;
+    if (signal.aborted && !(signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError')) return new RetryableError('reading spec.url was aborted', { cause: error });
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    this.#logger?.debug({ source: keyString(keyOf(source)), host: url.host, reason: errorMessage(cause), code: (cause as { code?: unknown })?.code }, 'feed connection failed');
+    return new RetryableError('could not read spec.url: no answer from the server (it may be down, unreachable, or its certificate not accepted)');
+  }
+
+  /** The body, counted as it streams in: past the limit the read stops at once. */
+  async #body(response: Response): Promise<Uint8Array> {
+    const limit = this.#maxBytes;
+    const tooLarge = () => new FeedError(`spec.url's feed is larger than ${limit} bytes, the most Rollcall reads (rollcall run --feed-max-bytes); nothing was read from it`);
+    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (declared > limit) {
+      await response.body?.cancel();
+      throw tooLarge();
+    }
+    if (!response.body) return new Uint8Array();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of response.body) {
+      total += chunk.byteLength;
+      if (total > limit) {
+        await response.body.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, total);
   }
 
   async #ldap(source: IdentitySource, signal: AbortSignal): Promise<FeedRecord[]> {
@@ -84,7 +212,8 @@ export class FeedReader {
       throw new PermanentError(`spec.ldap.url ${settings.url} is plaintext: use ldaps:// or set spec.ldap.insecure: true`);
     }
     const credentials = await this.#credentials(source);
-    const client = new Client({ url: settings.url, timeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS });
+    const guard = new EgressGuard(this.#egress, { field: 'spec.ldap.url', allowPrivateNetwork: source.spec.allowPrivateNetwork === true });
+    const client = new Client({ url: settings.url, timeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS, ...guardedLdapConnections(guard) });
     const abort = () => void client.unbind().catch(() => undefined);
     signal.addEventListener('abort', abort, { once: true });
     try {
@@ -96,7 +225,15 @@ export class FeedReader {
       return records;
     } catch (error) {
       if (error instanceof PermanentError) throw error;
-      throw new RetryableError(`LDAP search of ${settings.baseDN} at ${settings.url} failed: ${error instanceof Error ? error.message : String(error)}`);
+      const refused = privateNetworkRefusal(error);
+      if (refused) throw refused;
+      // An LDAP result (a numeric result code: wrong bind, no such base DN) is the directory's
+      // answer; anything else is a connection that failed, said in one wording (see #unreachable).
+      if (typeof (error as { code?: unknown })?.code === 'number') {
+        throw new RetryableError(`LDAP search of ${settings.baseDN} at spec.ldap.url failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      this.#logger?.debug({ source: keyString(keyOf(source)), reason: errorMessage(error) }, 'LDAP feed connection failed');
+      throw new RetryableError('could not read spec.ldap.url: no answer from the server (it may be down, unreachable, or its certificate not accepted)');
     } finally {
       signal.removeEventListener('abort', abort);
       await client.unbind().catch(() => undefined);

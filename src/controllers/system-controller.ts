@@ -6,6 +6,8 @@ import { changeUserName, errorMessage, plaintextTransport, type Capabilities, ty
 import { APPROVE_DEPROVISION_ANNOTATION, deprovisionedUserNames, guardTripped, inDeclaredSpelling, parsePeriod, planOrphans, planSystemDeletion, takesAccess, type GuardDecision } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { credentialsReason } from './credentials.ts';
+import { privateNetworkRefusal } from '../connectors/egress/guard.ts';
+import { systemPrivateNetworkCondition } from './private-network.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { applyChanges } from './apply-change.ts';
 import type { ControllerContext } from './context.ts';
@@ -172,11 +174,12 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       return { accounts, capabilities: connector.capabilities };
     });
   } catch (error) {
-    const message = errorMessage(error);
+    const refused = privateNetworkRefusal(error);
+    const message = refused ? `ConnectedSystem ${system.metadata.name}: ${refused.message}` : errorMessage(error);
     ctx.observed.forget(name);
     // A missing Secret, or one that does not opt in, is not a connection failure: say which Secret
     // and what it lacks, once as a Warning Event (a person has to act) and in the conditions.
-    const credentials = credentialsReason(error);
+    const credentials = credentialsReason(error) ?? (refused ? 'PrivateNetworkRefused' : undefined);
     const said = system.status?.conditions?.find((c) => c.type === 'Ready');
     if (credentials && (said?.reason !== credentials || said.message !== message)) {
       await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', credentials, message);
@@ -319,6 +322,7 @@ async function writeStatus(
   if (extra.connected) conditions = setCondition(conditions, { type: 'Connected', ...extra.connected }, generation, now);
   if (extra.guard) conditions = setCondition(conditions, { type: 'DeletionGuardTripped', ...extra.guard }, generation, now);
   conditions = insecureCondition(system, conditions, now);
+  conditions = systemPrivateNetworkCondition(system, conditions, now);
   const status = { ...system.status, observedGeneration: generation, conditions };
   if (extra.managed !== undefined) status.managed = extra.managed;
   if (extra.orphaned !== undefined) status.orphaned = extra.orphaned;

@@ -18,7 +18,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { InformerSet } from './kube-informer-set.ts';
 import { readSecret, readSecretMetadata, statusCode } from './kube-read.ts';
-import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type EventType, type ObjectKey, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type ConfigMapContent, type EventType, type ObjectKey, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { EventOutbox } from './event-outbox.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
@@ -230,9 +230,10 @@ export class KubeStore implements Store {
     return readSecretMetadata(this.#core, key);
   }
 
-  async getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined> {
+  async getConfigMap(key: ObjectKey): Promise<ConfigMapContent | undefined> {
     try {
-      return (await this.#core.readNamespacedConfigMap(key)).data ?? {};
+      const configMap = await this.#core.readNamespacedConfigMap(key);
+      return { labels: configMap.metadata?.labels ?? {}, data: configMap.data ?? {} };
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       throw error;

@@ -14,7 +14,7 @@ import { ManifestDirectory, type ManifestDirectoryOptions } from '../manifests/d
 import { ApplyRefusedError } from '../manifests/errors.ts';
 import type { LoadedObject } from '../manifests/load.ts';
 import { ruleViolations, transitionViolations } from '../manifests/rules.ts';
-import { AlreadyExistsError, keyOf, keyString, type AnyResource, type UserPatch, type EventType, type ObjectKey, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { AlreadyExistsError, keyOf, keyString, type AnyResource, type ConfigMapContent, type UserPatch, type EventType, type ObjectKey, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
 export interface MemoryStoreOptions {
@@ -54,7 +54,7 @@ export class MemoryStore implements Store {
   readonly #appliedAnnotations = new Map<string, Record<string, string>>();
   #secrets = new Map<string, Record<string, string>>();
   #secretMetadata = new Map<string, SecretMetadata>();
-  #configMaps = new Map<string, Record<string, string>>();
+  #configMaps = new Map<string, ConfigMapContent>();
   #resourceVersion = 0;
   #started = false;
   /** Only for a store made by fromDirectory. */
@@ -72,7 +72,7 @@ export class MemoryStore implements Store {
     this.#handlers = new WatchHandlers(options.logger);
     for (const object of objects) {
       if (object.kind === 'Secret') this.#setSecret(object);
-      else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
+      else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { labels: { ...object.metadata.labels }, data: { ...object.data } });
       else this.#create(object.kind, parseResource(object as AnyResource));
     }
   }
@@ -220,9 +220,9 @@ export class MemoryStore implements Store {
     this.#secretMetadata.set(keyString(keyOf(object)), { labels: { ...object.metadata.labels }, annotations: { ...object.metadata.annotations } });
   }
 
-  async getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined> {
-    const data = this.#configMaps.get(keyString(key));
-    return data === undefined ? undefined : { ...data };
+  async getConfigMap(key: ObjectKey): Promise<ConfigMapContent | undefined> {
+    const content = this.#configMaps.get(keyString(key));
+    return content === undefined ? undefined : { labels: { ...content.labels }, data: { ...content.data } };
   }
 
   async recordEvent(kind: KindName, object: AnyResource, type: EventType, reason: string, message: string): Promise<void> {
@@ -266,7 +266,7 @@ export class MemoryStore implements Store {
     const seen = new Set<string>();
     for (const object of objects) {
       if (object.kind === 'Secret') this.#setSecret(object);
-      else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { ...object.data });
+      else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { labels: { ...object.metadata.labels }, data: { ...object.data } });
       else {
         seen.add(idOf(object.kind, object));
         this.#apply(object.kind, object);

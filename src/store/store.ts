@@ -39,6 +39,11 @@ export interface UserPatch {
 /** create() found the name taken. */
 export class AlreadyExistsError extends Error {}
 
+export interface ConfigMapContent {
+  labels: Record<string, string>;
+  data: Record<string, string>;
+}
+
 export interface Store {
   /** Loads every kind and starts watching; resolves once the caches hold a full first listing. */
   start(): Promise<void>;
@@ -80,8 +85,8 @@ export interface Store {
    * credentials only when it opts in (controllers/credentials.ts).
    */
   getSecretMetadata(key: ObjectKey): Promise<SecretMetadata | undefined>;
-  /** The data of a ConfigMap in the namespace, or undefined when it does not exist. */
-  getConfigMap(key: ObjectKey): Promise<Record<string, string> | undefined>;
+  /** A ConfigMap's data and labels (the labels say whether it opts in as a feed), or undefined when it does not exist. */
+  getConfigMap(key: ObjectKey): Promise<ConfigMapContent | undefined>;
   /** A Kubernetes Event about the object (or a log line, for the in-memory store). */
   recordEvent(kind: KindName, object: AnyResource, type: EventType, reason: string, message: string): Promise<void>;
 }

@@ -26,7 +26,7 @@ const yaml = (kind: string, name: string, spec: Record<string, unknown>) => `api
 const secret = (name: string, data: Record<string, string>) => `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: ${JSON.stringify(data)}`;
 
 function manifests(slapd: SlapdServer, postgres: PostgresServer, scim: ScimServer): string {
-  const policy = { deprovision: { policy: 'delete' }, orphans: 'report', insecure: true };
+  const policy = { deprovision: { policy: 'delete' }, orphans: 'report', insecure: true, allowPrivateNetwork: true };
   const user = (name: string, extra: Record<string, unknown> = {}) => yaml('User', name, { userName: name, givenName: name, familyName: 'Test', ...extra });
   return [
     secret('ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword }),

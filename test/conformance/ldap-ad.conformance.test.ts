@@ -44,6 +44,7 @@ async function startTarget(): Promise<ConformanceTarget> {
       const factory = await connectorFactory('ldap');
       const spec = connectedSystemSpec.parse({
         type: 'ldap',
+        allowPrivateNetwork: true,
         ldap: { url: server.url, flavour: 'activeDirectory', caSecretRef: { name: 'samba-ca' }, peopleDN: server.peopleDN, groupsDN: server.groupsDN },
       });
       return factory({
@@ -120,6 +121,7 @@ describe('ldap connector on Active Directory', () => {
       namespace: 'test',
       spec: connectedSystemSpec.parse({
         type: 'ldap',
+        allowPrivateNetwork: true,
         ldap: { url: server.url, flavour: 'activeDirectory', peopleDN: server.peopleDN, groupsDN: server.groupsDN },
       }),
       credentials: { bindDN: server.adminDN, password: server.adminPassword, 'ca.crt': server.caCert },

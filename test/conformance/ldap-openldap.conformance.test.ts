@@ -28,7 +28,7 @@ describe('ldap connector on OpenLDAP', () => {
     (await connectorFactory('ldap'))({
       system: 'test/openldap',
       namespace: 'test',
-      spec: connectedSystemSpec.parse({ type: 'ldap', insecure: true, ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, ...ldap } }),
+      spec: connectedSystemSpec.parse({ type: 'ldap', insecure: true, allowPrivateNetwork: true, ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, ...ldap } }),
       credentials: { bindDN: server.adminDN, password: server.adminPassword },
       logger: pino({ level: 'silent' }),
     });

@@ -55,6 +55,7 @@ describe('ldap identity source on OpenLDAP', () => {
     metadata: { name: 'directory', namespace: 'acme' },
     spec: identitySourceSpec.parse({
       type: 'ldap',
+      allowPrivateNetwork: true,
       ldap: { url: server.url, baseDN: server.peopleDN, filter: '(&(objectClass=inetOrgPerson)(employeeNumber=*))', insecure: true, pageSize: 2, ...ldap },
       credentialsSecretRef: { name: 'reader' },
       idField: 'employeeNumber',

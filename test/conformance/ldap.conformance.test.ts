@@ -38,6 +38,7 @@ async function startTarget(): Promise<ConformanceTarget> {
       const spec = connectedSystemSpec.parse({
         type: 'ldap',
         insecure: true, // plaintext to the local slapd; TLS is proven in safe-defaults.conformance.test.ts
+        allowPrivateNetwork: true,
         ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN },
       });
       return factory({

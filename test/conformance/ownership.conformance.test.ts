@@ -204,7 +204,7 @@ describe.each(backends)('ownership on one shared %s', (_name, startBackend) => {
   const connectors: Connector[] = [];
   const connect = async (system: string, adoption: AdoptionPolicy = 'never') => {
     // The local test servers speak plaintext.
-    const spec = connectedSystemSpec.parse({ type: backend.type, insecure: backend.type !== 'sqlite', [backend.type]: backend.settings, adoption, credentialsSecretRef: { name: 'creds' } });
+    const spec = connectedSystemSpec.parse({ type: backend.type, insecure: backend.type !== 'sqlite', allowPrivateNetwork: true, [backend.type]: backend.settings, adoption, credentialsSecretRef: { name: 'creds' } });
     const connector = await (await connectorFactory(backend.type))({ system, namespace: system.split('/')[0]!, spec, credentials: backend.credentials, logger });
     connectors.push(connector);
     return connector;

@@ -39,6 +39,7 @@ export async function startPostgresTarget(): Promise<PostgresTarget> {
       type: 'postgres',
       // Plaintext to the local test server; TLS is proven in safe-defaults.conformance.test.ts.
       insecure: true,
+      allowPrivateNetwork: true,
       postgres: { host: server.host, port: server.port, ssl: 'disable', ...postgres },
       credentialsSecretRef: { name: 'postgres-admin' },
     });

@@ -70,7 +70,7 @@ describe('scim connector behaviour', () => {
       // The same ConnectedSystem reached through a front: it owns the same accounts.
       system: 'test/scim',
       namespace: 'test',
-      spec: connectedSystemSpec.parse({ type: 'scim', insecure: true, scim: { baseUrl: frontUrl, auth: 'basic' } }),
+      spec: connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: frontUrl, auth: 'basic' } }),
       credentials: basic,
       logger,
       timeoutMs,
@@ -79,7 +79,7 @@ describe('scim connector behaviour', () => {
   beforeAll(async () => {
     server = await start();
     await raw('/Groups', { method: 'POST', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'staff' }) });
-    const spec = connectedSystemSpec.parse({ type: 'scim', insecure: true, scim: { baseUrl: `${server.baseUrl}/`, auth: 'bearer' } });
+    const spec = connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: `${server.baseUrl}/`, auth: 'bearer' } });
     connector = await createScimConnector({ system: 'test/scim', namespace: 'test', spec, credentials: { token: server.token }, logger });
     ({ http: frontServer, injected, methods } = front(server, basic));
     await new Promise<void>((resolve) => frontServer.listen(0, '127.0.0.1', resolve));

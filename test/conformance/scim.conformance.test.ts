@@ -46,7 +46,7 @@ async function startTarget(): Promise<ConformanceTarget> {
 
   return {
     connect: async ({ logger, credentials, timeoutMs }) => {
-      const spec = connectedSystemSpec.parse({ type: 'scim', insecure: true, scim: { baseUrl: server.baseUrl, auth: 'bearer', pageSize: 2 } });
+      const spec = connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: server.baseUrl, auth: 'bearer', pageSize: 2 } });
       const factory = await connectorFactory('scim');
       return factory({ system: 'conformance/scim', namespace: 'conformance', spec, credentials: credentials ?? { token: server.token }, logger, timeoutMs });
     },

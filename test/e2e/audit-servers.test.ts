@@ -46,7 +46,7 @@ async function postgresBackend(): Promise<Backend> {
     type: 'postgres',
     manifests: () => [
       `apiVersion: v1\nkind: Secret\nmetadata: {name: target-credentials, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: {username: ${postgres.adminUser}, password: ${JSON.stringify(postgres.adminPassword)}}`,
-      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${SYSTEM}, namespace: acme}\nspec: {type: postgres, insecure: true, postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}, credentialsSecretRef: {name: target-credentials}, deprovision: {policy: delete}, orphans: report}`,
+      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${SYSTEM}, namespace: acme}\nspec: {type: postgres, insecure: true, allowPrivateNetwork: true, postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}, credentialsSecretRef: {name: target-credentials}, deprovision: {policy: delete}, orphans: report}`,
     ],
     grant: (userName, group) => sql(`GRANT ${group} TO ${userName}`),
     revoke: (userName, group) => sql(`REVOKE ${group} FROM ${userName}`),
@@ -76,7 +76,7 @@ async function ldapBackend(): Promise<Backend> {
     type: 'ldap',
     manifests: () => [
       `apiVersion: v1\nkind: Secret\nmetadata: {name: target-credentials, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: {bindDN: "${slapd.adminDN}", password: ${JSON.stringify(slapd.adminPassword)}}`,
-      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${SYSTEM}, namespace: acme}\nspec: {type: ldap, insecure: true, ldap: {url: "${slapd.url}", flavour: openldap, peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}, credentialsSecretRef: {name: target-credentials}, deprovision: {policy: delete}, orphans: report}`,
+      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${SYSTEM}, namespace: acme}\nspec: {type: ldap, insecure: true, allowPrivateNetwork: true, ldap: {url: "${slapd.url}", flavour: openldap, peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}, credentialsSecretRef: {name: target-credentials}, deprovision: {policy: delete}, orphans: report}`,
     ],
     grant: (userName, group) => member('add', userName, group),
     revoke: (userName, group) => member('delete', userName, group),
@@ -112,7 +112,7 @@ async function scimBackend(): Promise<Backend> {
     type: 'scim',
     manifests: () => [
       `apiVersion: v1\nkind: Secret\nmetadata: {name: target-credentials, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: {token: ${JSON.stringify(scim.token)}}`,
-      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${SYSTEM}, namespace: acme}\nspec: {type: scim, insecure: true, scim: {baseUrl: "${scim.baseUrl}", auth: bearer}, credentialsSecretRef: {name: target-credentials}, deprovision: {policy: delete}, orphans: report}`,
+      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${SYSTEM}, namespace: acme}\nspec: {type: scim, insecure: true, allowPrivateNetwork: true, scim: {baseUrl: "${scim.baseUrl}", auth: bearer}, credentialsSecretRef: {name: target-credentials}, deprovision: {policy: delete}, orphans: report}`,
     ],
     grant: async (userName, group) => void (await patchGroup(group, { op: 'add', path: 'members', value: [{ value: await idOf('Users', 'userName', userName) }] })),
     revoke: async (userName, group) => void (await patchGroup(group, { op: 'remove', path: `members[value eq ${JSON.stringify(await idOf('Users', 'userName', userName))}]` })),

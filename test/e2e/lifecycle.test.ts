@@ -306,6 +306,7 @@ metadata: {name: corp-ldap, namespace: ${namespace}}
 spec:
   type: ldap
   insecure: true
+  allowPrivateNetwork: true # the test servers listen on loopback
   ldap: {url: "${slapd.url}", flavour: openldap, peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}
   credentialsSecretRef: {name: corp-ldap-credentials}
   deprovision: {policy: disable}
@@ -318,6 +319,7 @@ metadata: {name: analytics-db, namespace: ${namespace}}
 spec:
   type: postgres
   insecure: true
+  allowPrivateNetwork: true # the test servers listen on loopback
   postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
   credentialsSecretRef: {name: analytics-db-credentials}
   deprovision: {policy: delete}
@@ -330,6 +332,7 @@ metadata: {name: wiki, namespace: ${namespace}}
 spec:
   type: scim
   insecure: true
+  allowPrivateNetwork: true # the test servers listen on loopback
   scim: {baseUrl: "${scim.baseUrl}", auth: bearer}
   credentialsSecretRef: {name: wiki-credentials}
   deprovision: {policy: disable}

@@ -104,6 +104,7 @@ metadata: {name: dir, namespace: ${namespace}}
 spec:
   type: ldap
   insecure: true # the test's slapd speaks plain LDAP
+  allowPrivateNetwork: true # the test servers listen on loopback
   ldap: {url: "${slapd.url}", peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}
   credentialsSecretRef: {name: dir-credentials}
   orphans: ${options.orphans}
@@ -117,6 +118,7 @@ metadata: {name: db, namespace: ${namespace}}
 spec:
   type: postgres
   insecure: true # the test's PostgreSQL has no TLS
+  allowPrivateNetwork: true # the test servers listen on loopback
   postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
   credentialsSecretRef: {name: db-credentials}
   deprovision: {policy: delete}

@@ -49,7 +49,7 @@ spec: {type: sqlite, sqlite: {path: ${JSON.stringify(join(dir, 'directory.db'))}
 apiVersion: rollcall.dev/v1alpha1
 kind: ConnectedSystem
 metadata: {name: plain-ldap, namespace: ${namespace}}
-spec: {type: ldap, insecure: true, ldap: {url: "ldap://127.0.0.1:1", peopleDN: "ou=people,dc=acme", groupsDN: "ou=groups,dc=acme"}}
+spec: {type: ldap, insecure: true, allowPrivateNetwork: true, ldap: {url: "ldap://127.0.0.1:1", peopleDN: "ou=people,dc=acme", groupsDN: "ou=groups,dc=acme"}}
 ---
 apiVersion: rollcall.dev/v1alpha1
 kind: AccessRole

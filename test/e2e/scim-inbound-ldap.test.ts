@@ -90,6 +90,7 @@ metadata: {name: corp-ldap, namespace: ${namespace}}
 spec:
   type: ldap
   insecure: true # the test's slapd speaks plain LDAP
+  allowPrivateNetwork: true # the test servers listen on loopback
   ldap: {url: "${slapd.url}", flavour: openldap, peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}
   credentialsSecretRef: {name: corp-ldap-credentials}
   deprovision: {policy: delete}

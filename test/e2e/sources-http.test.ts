@@ -76,6 +76,7 @@ metadata: {name: workday, namespace: ${namespace}}
 spec:
   type: json
   url: ${JSON.stringify(url)}
+  allowPrivateNetwork: true # the test's feed server listens on loopback
   jsonPath: data.people
   idField: id
   interval: 1s

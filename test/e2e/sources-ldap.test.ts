@@ -90,6 +90,7 @@ metadata: {name: cloud, namespace: ${namespace}}
 spec:
   type: scim
   insecure: true # the test's SCIM server speaks plain HTTP
+  allowPrivateNetwork: true # the test servers listen on loopback
   scim: {baseUrl: "${scim.baseUrl}", auth: bearer}
   credentialsSecretRef: {name: cloud-token}
   deprovision: {policy: disable}
@@ -110,6 +111,7 @@ kind: IdentitySource
 metadata: {name: hr-directory, namespace: ${namespace}}
 spec:
   type: ldap
+  allowPrivateNetwork: true # the test's slapd listens on loopback
   ldap: {url: "${slapd.url}", baseDN: "${hrDN}", filter: "(&(objectClass=inetOrgPerson)(employeeNumber=*))", insecure: true, pageSize: 2}
   credentialsSecretRef: {name: directory-reader}
   idField: employeeNumber

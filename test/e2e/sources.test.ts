@@ -83,7 +83,7 @@ describe('an IdentitySource against the real API server', () => {
 
   const feed = () => {
     const data = JSON.stringify({ 'people.csv': [HEADER, ...rows].join('\n') + '\n' });
-    kubectlOk(['apply', '-f', '-'], `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "hr-feed", "namespace": "${namespace}"}, "data": ${data}}`);
+    kubectlOk(['apply', '-f', '-'], `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "hr-feed", "namespace": "${namespace}", "labels": {"rollcall.dev/source-data": "true"}}, "data": ${data}}`);
   };
   const account = (userName: string) => describeDirectory(dbPath).find((row) => row.userName === userName);
   const users = () => JSON.parse(kubectlOk(['get', 'users', '-n', namespace, '-o', 'json'])).items as Array<{ metadata: { name: string; labels?: Record<string, string>; ownerReferences?: unknown[] }; spec: { state: string } }>;

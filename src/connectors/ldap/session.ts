@@ -2,6 +2,8 @@
 // restarted or hung server costs one failed call rather than a broken connector.
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'ldapts';
+import type { EgressGuard } from '../egress/guard.ts';
+import { guardedLdapConnections } from '../egress/ldap.ts';
 import { RetryableError } from '../../api/index.ts';
 import { withTimeout } from '../timeout.ts';
 import { toConnectorError } from './errors.ts';
@@ -14,6 +16,8 @@ export interface SessionOptions {
   bindDN: string;
   password: string;
   timeoutMs: number;
+  /** Every connection to url passes it (spec.allowPrivateNetwork). */
+  egress: EgressGuard;
 }
 
 export class LdapSession {
@@ -55,10 +59,10 @@ export class LdapSession {
 
   async #open(): Promise<Client> {
     this.#drop();
-    const { url, startTLS, tlsOptions, bindDN, password, timeoutMs } = this.#options;
+    const { url, startTLS, tlsOptions, bindDN, password, timeoutMs, egress } = this.#options;
     // ldapts opens TLS at once whenever it is given TLS options, even for ldap://: with StartTLS
     // they go to startTLS only, or the server sees a TLS hello where it expects LDAP.
-    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, ...(startTLS ? {} : { tlsOptions }) });
+    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, ...guardedLdapConnections(egress), ...(startTLS ? {} : { tlsOptions }) });
     this.#client = client;
     if (startTLS) await client.startTLS(tlsOptions);
     await client.bind(bindDN, password);

@@ -2,6 +2,7 @@
 // filling flavour defaults and failing early, with a clear message, on what cannot work.
 import type { ConnectionOptions } from 'node:tls';
 import { PermanentError, plaintextRefusal, WRITABLE_LDAP_ATTRIBUTES_MESSAGE, writableLdapAttribute } from '../../api/index.ts';
+import { EgressGuard } from '../egress/guard.ts';
 import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
 import type { ConnectorContext } from '../types.ts';
 import { flavourOf, type Flavour } from './flavours.ts';
@@ -52,6 +53,7 @@ export function resolveSettings(context: ConnectorContext): LdapSettings {
       bindDN,
       password,
       timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      egress: new EgressGuard(context.egress ?? {}, { field: 'spec.ldap.url', allowPrivateNetwork: spec.allowPrivateNetwork === true }),
     },
   };
 }

@@ -25,6 +25,8 @@ export function openSession(settings: PostgresSettings, logger: Logger): Session
     password: settings.password,
     ssl: settings.ssl,
     application_name: 'rollcall',
+    // pg connects this socket itself and keeps host for TLS verification; the guard resolves and checks the address.
+    stream: () => settings.egress.socket(),
     max: 4,
     idleTimeoutMillis: 30_000,
     allowExitOnIdle: true,

@@ -2,6 +2,7 @@
 // a misconfiguration fails with a message about the resource, not later with a server error.
 import { createHash } from 'node:crypto';
 import { PermanentError, plaintextRefusal } from '../../api/index.ts';
+import { EgressGuard } from '../egress/guard.ts';
 import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
 import type { ConnectorContext } from '../types.ts';
 import { MARKER_TAG_PREFIX } from './catalog.ts';
@@ -25,6 +26,8 @@ export interface PostgresSettings {
   /** Never log it, never put it in a message. */
   password: string;
   timeoutMs: number;
+  /** Every connection to host passes it (spec.allowPrivateNetwork). */
+  egress: EgressGuard;
 }
 
 export function postgresSettings(context: ConnectorContext): PostgresSettings {
@@ -61,6 +64,7 @@ export function postgresSettings(context: ConnectorContext): PostgresSettings {
     username,
     password,
     timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    egress: new EgressGuard(context.egress ?? {}, { field: 'spec.postgres.host', allowPrivateNetwork: spec.allowPrivateNetwork === true }),
   };
 }
 

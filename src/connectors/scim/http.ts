@@ -1,6 +1,9 @@
-// One SCIM request over the platform fetch: authentication, a deadline, bounded retries of busy
+// One SCIM request over undici's fetch through the egress guard: authentication, a deadline, bounded retries of busy
 // answers (429, 5xx), and the mapping of every failure onto RetryableError or PermanentError.
+import { fetch as undiciFetch, type Agent } from 'undici';
 import { PermanentError, RetryableError } from '../../api/index.ts';
+import { privateNetworkRefusal, type EgressGuard } from '../egress/guard.ts';
+import { guardedAgent } from '../egress/http.ts';
 import { socketFailureScope } from '../unreachable.ts';
 import { scimFailure } from './errors.ts';
 
@@ -20,6 +23,8 @@ export interface ScimHttpOptions {
   timeoutMs: number;
   /** PEM of the CA that signed the server's certificate (the Secret's ca.crt); else the system's CAs. */
   ca?: string;
+  /** Every connection to baseUrl passes it (spec.allowPrivateNetwork). */
+  egress: EgressGuard;
 }
 
 export interface ScimRequest {
@@ -59,6 +64,8 @@ export class ScimHttp {
         response = await this.#once(request, deadline);
       } catch (error) {
         if (error instanceof PermanentError) throw error;
+        const refused = privateNetworkRefusal(error);
+        if (refused) throw refused;
         const reason = deadline.aborted && !signal.aborted ? `no answer within ${timeoutMs} ms` : signal.aborted ? 'aborted' : networkReason(error);
         // Nobody answering at that address is the system's; a reset or a timeout may be this request's.
         const scope = socketFailureScope(networkCode(error));
@@ -85,26 +92,21 @@ export class ScimHttp {
       signal,
       redirect: 'error' as const,
     };
-    const response = this.#options.ca === undefined ? await fetch(this.#url(request), init) : await this.#fetchWithCa(this.#url(request), init);
+    this.#agent ??= guardedAgent(this.#options.egress, this.#options.ca === undefined ? {} : { ca: this.#options.ca });
+    const response = await undiciFetch(this.#url(request), { ...init, dispatcher: this.#agent });
     const text = await response.text();
     return { status: response.status, body: parseBody(text), retryAfterMs: retryAfterMs(response.headers.get('retry-after'), response.headers.get('date')) };
   }
 
-  /** Closes the connections kept for a custom CA; the platform fetch holds nothing to close. */
+  /** Closes the connections the agent keeps. */
   async close(): Promise<void> {
-    const dispatcher = this.#dispatcher;
-    this.#dispatcher = undefined;
-    if (dispatcher) await (await dispatcher).agent.close();
+    const agent = this.#agent;
+    this.#agent = undefined;
+    await agent?.close();
   }
 
-  #dispatcher: Promise<{ fetch: typeof import('undici').fetch; agent: import('undici').Agent }> | undefined;
-
-  /** undici's own fetch with an Agent that trusts ca.crt (the platform fetch takes no CA). */
-  async #fetchWithCa(url: string, init: RequestInit & { redirect: 'error' }): Promise<Response> {
-    this.#dispatcher ??= import('undici').then(({ Agent, fetch }) => ({ fetch, agent: new Agent({ connect: { ca: this.#options.ca } }) }));
-    const { fetch: undiciFetch, agent } = await this.#dispatcher;
-    return (await undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as Response;
-  }
+  /** undici's own fetch and Agent: the platform fetch takes neither a CA nor a lookup. */
+  #agent: Agent | undefined;
 
   #url(request: ScimRequest): string {
     const path = request.path.map((segment) => encodeURIComponent(segment)).join('/');
@@ -121,8 +123,9 @@ function parseBody(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    // A proxy's HTML error page: keep a short excerpt for the message.
-    return text.slice(0, 200);
+    // A proxy's HTML error page, or whatever an internal service answers: never repeated in a
+    // message (status and Events are read by the tenant who chose the URL).
+    return undefined;
   }
 }
 

@@ -3,6 +3,7 @@
 // `username` and `password` for basic auth. Managed scope: users whose externalId is
 // `rollcall:<userName>` (see schema.ts); entitlements are Group displayNames (see groups.ts).
 import { PermanentError, plaintextRefusal } from '../../api/index.ts';
+import { EgressGuard } from '../egress/guard.ts';
 import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
 import type { ConnectorContext, ConnectorFactory } from '../types.ts';
 import { ScimConnector } from './connector.ts';
@@ -22,7 +23,8 @@ export const createScimConnector: ConnectorFactory = async (context) => {
   if (plaintext) throw new PermanentError(plaintext);
   const timeoutMs = context.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const ca = context.credentials['ca.crt'];
-  const http = new ScimHttp({ system: context.system, baseUrl, authorization: authorization(context, settings.auth), timeoutMs, ...(ca ? { ca } : {}) });
+  const egress = new EgressGuard(context.egress ?? {}, { field: 'spec.scim.baseUrl', allowPrivateNetwork: context.spec.allowPrivateNetwork === true });
+  const http = new ScimHttp({ system: context.system, baseUrl, authorization: authorization(context, settings.auth), timeoutMs, egress, ...(ca ? { ca } : {}) });
   const connector = new ScimConnector(http, context.system, settings.pageSize, context.logger);
   await connector.tryDiscover(AbortSignal.timeout(timeoutMs));
   return connector;

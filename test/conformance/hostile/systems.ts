@@ -63,6 +63,7 @@ export class HostileSystems {
       system(SYSTEMS.ldap, {
         type: 'ldap',
         insecure: true,
+        allowPrivateNetwork: true,
         credentialsSecretRef: { name: 'ldap-credentials' },
         // attributes.location reaches LDAP too, as l.
         ldap: { url: slapd.url, peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN, attributeMap: { location: 'l' } },
@@ -71,11 +72,12 @@ export class HostileSystems {
       system(SYSTEMS.postgres, {
         type: 'postgres',
         insecure: true,
+        allowPrivateNetwork: true,
         credentialsSecretRef: { name: 'postgres-credentials' },
         postgres: { host: postgres.host, port: postgres.port, database: 'postgres', ssl: 'disable' },
       }),
       secret('scim-credentials', { token: scim.token }),
-      system(SYSTEMS.scim, { type: 'scim', insecure: true, credentialsSecretRef: { name: 'scim-credentials' }, scim: { baseUrl: scim.baseUrl } }),
+      system(SYSTEMS.scim, { type: 'scim', insecure: true, allowPrivateNetwork: true, credentialsSecretRef: { name: 'scim-credentials' }, scim: { baseUrl: scim.baseUrl } }),
     ]
       .map((document) => JSON.stringify(document))
       .join('\n---\n');

@@ -70,7 +70,7 @@ spec:
 ---
 apiVersion: v1
 kind: ConfigMap
-metadata: {name: hr-feed, namespace: acme}
+metadata: {name: hr-feed, namespace: acme, labels: {rollcall.dev/source-data: "true"}}
 data:
   people.csv: ${JSON.stringify([HEADER, ...rows].join('\n') + '\n')}
 `;

@@ -48,7 +48,7 @@ describe('FeedReader over HTTP', () => {
       apiVersion: 'rollcall.dev/v1alpha1',
       kind: 'IdentitySource',
       metadata: { name: 'hr', namespace: 'acme' },
-      spec: { type: 'csv', url: `${base}${path}`, credentialsSecretRef: { name: secret }, idField: 'id', mapping: [], missingPolicy: 'terminate', interval: '15m', insecure: false, allowPrivateNetwork: false, changeGuard: { maxCount: 5, maxPercent: 10 } },
+      spec: { type: 'csv', url: `${base}${path}`, credentialsSecretRef: { name: secret }, idField: 'id', mapping: [], missingPolicy: 'terminate', interval: '15m', insecure: true, allowPrivateNetwork: true, changeGuard: { maxCount: 5, maxPercent: 10 } },
     }) as IdentitySource;
   const signal = new AbortController().signal;
 
@@ -67,7 +67,7 @@ describe('FeedReader over HTTP', () => {
   it('says what is wrong: refused credentials, an HTTP error, a missing Secret or ConfigMap', async () => {
     const reader = new FeedReader(store);
     await expect(reader.read(source('/people.csv', 'wrong'), new Rejections(), signal)).rejects.toThrow(/refused the credentials \(HTTP 401\); check Secret wrong/);
-    await expect(reader.read(source('/missing'), new Rejections(), signal)).rejects.toThrow('answered HTTP 404');
+    await expect(reader.read(source('/missing'), new Rejections(), signal)).rejects.toThrow('the server did not answer with a feed (HTTP 404)');
     await expect(reader.read(source('/people.csv', 'absent'), new Rejections(), signal)).rejects.toBeInstanceOf(RetryableError);
     // A Secret that did not opt in is never sent anywhere.
     const before = seen.length;

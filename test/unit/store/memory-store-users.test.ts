@@ -63,7 +63,7 @@ describe('MemoryStore: Users an identity source writes', () => {
 
   it('reads ConfigMaps', async () => {
     const store = newStore();
-    expect(await store.getConfigMap({ namespace: 'acme', name: 'hr' })).toEqual({ 'people.csv': 'id\n1\n' });
+    expect((await store.getConfigMap({ namespace: 'acme', name: 'hr' }))?.data).toEqual({ 'people.csv': 'id\n1\n' });
     expect(await store.getConfigMap({ namespace: 'acme', name: 'other' })).toBeUndefined();
   });
 });
