@@ -13,6 +13,7 @@ import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
+import { eventually as eventuallyLogging, lastLines } from '../helpers/eventually.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RESYNC_MS = 5_000;
@@ -48,20 +49,8 @@ describe('a company\'s day: ldap, postgres and scim kept in step by rollcall run
   const people = new Map<string, Person>();
 
   /** Retries `check` until it stops throwing; on timeout rethrows its last error with rollcall's recent log. */
-  async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000, intervalMs = 300): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await check();
-      } catch (error) {
-        if (Date.now() > deadline) {
-          const tail = logs.join('').split('\n').slice(-30).join('\n');
-          (error as Error).message += `\n(after ${timeoutMs} ms; rollcall's last log lines:)\n${tail}`;
-          throw error;
-        }
-        await sleep(intervalMs);
-      }
-    }
+  function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000, intervalMs = 300): Promise<T> {
+    return eventuallyLogging(check, { timeoutMs, intervalMs, logs: () => lastLines(logs) });
   }
 
   // ---- the real systems, read as their administrators ----

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
+import { eventually as eventuallyLogging, lastLines } from '../helpers/eventually.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -21,19 +22,8 @@ describe('two namespaces on one slapd and one PostgreSQL: ownership, adoption, m
   const processes: ChildProcess[] = [];
   const logs: string[] = [];
 
-  async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await check();
-      } catch (error) {
-        if (Date.now() > deadline) {
-          (error as Error).message += `\n(rollcall's last log lines:)\n${logs.join('').split('\n').slice(-30).join('\n')}`;
-          throw error;
-        }
-        await sleep(300);
-      }
-    }
+  function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
+    return eventuallyLogging(check, { timeoutMs, logs: () => lastLines(logs) });
   }
 
   async function withLdap<T>(use: (client: Client) => Promise<T>): Promise<T> {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../servers/test-server.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -18,18 +19,6 @@ interface Replica {
 async function isLeader(replica: Replica): Promise<boolean> {
   const text = await (await fetch(`http://127.0.0.1:${replica.port}/metrics`)).text();
   return /^rollcall_leader 1$/m.test(text);
-}
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 }
 
 describe('two replicas with leader election', () => {
@@ -83,7 +72,7 @@ spec: {role: staff, userSelector: {matchLabels: {team: a}}}
       const flags = await Promise.all(replicas.map(isLeader));
       expect(flags.filter(Boolean)).toHaveLength(1);
       return flags;
-    });
+    }, { timeoutMs: 30_000 });
     for (const replica of replicas) expect((await fetch(`http://127.0.0.1:${replica.port}/readyz`)).status).toBe(200);
     expect(kubectlOk(['get', 'lease', 'rollcall-leader', '-n', namespace, '-o', 'jsonpath={.spec.holderIdentity}'])).not.toBe('');
     leaderIndex = leaders.indexOf(true);
@@ -97,7 +86,7 @@ spec: {role: staff, userSelector: {matchLabels: {team: a}}}
     const stoppedAt = Date.now();
     leader.process.kill('SIGTERM');
     expect(await exited).toBe(0);
-    await eventually(async () => expect(await isLeader(standby)).toBe(true), 20_000);
+    await eventually(async () => expect(await isLeader(standby)).toBe(true), { timeoutMs: 20_000 });
     expect(Date.now() - stoppedAt).toBeLessThan(15_000);
 
     kubectlOk(['apply', '-f', '-'], user('bob'));

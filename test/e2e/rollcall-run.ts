@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { eventually as eventuallyLogging, lastLines } from '../helpers/eventually.ts';
 
 const ROLLCALL = join(import.meta.dirname, '..', '..', 'bin', 'rollcall.js');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,18 +34,6 @@ export function startRollcall(namespace: string, extra: string[] = []): Rollcall
 }
 
 /** Retries `check` until it stops throwing; on timeout rethrows its last error with the run's last log lines. */
-export async function eventually<T>(check: () => Promise<T> | T, run: RollcallRun | undefined, timeoutMs = 60_000, intervalMs = 300): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (performance.now() > deadline) {
-        const tail = (run?.logs ?? []).join('').split('\n').slice(-30).join('\n');
-        (error as Error).message += `\n(after ${timeoutMs} ms; rollcall's last log lines:)\n${tail}`;
-        throw error;
-      }
-      await sleep(intervalMs);
-    }
-  }
+export function eventually<T>(check: () => Promise<T> | T, run: RollcallRun | undefined, timeoutMs = 60_000, intervalMs = 300): Promise<T> {
+  return eventuallyLogging(check, { timeoutMs, intervalMs, logs: () => lastLines(run?.logs ?? []) });
 }

@@ -11,19 +11,7 @@ import { Manager } from '../../src/controllers/manager.ts';
 import { KubeStore, loadKubeConfig } from '../../src/store/kube-store.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
 import { createNamespace, kubectlOk } from './kube.ts';
-
-async function eventually(check: () => void, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
+import { eventually } from '../helpers/eventually.ts';
 
 describe('safe defaults on the real API server', () => {
   let namespace: string;

@@ -16,22 +16,13 @@ import { Manager } from '../../../src/controllers/manager.ts';
 import { KubeStore, loadKubeConfig } from '../../../src/store/kube-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 import { createNamespace, kubectl, kubectlOk } from '../kube.ts';
+import { eventually as eventuallyWithin } from '../../helpers/eventually.ts';
 
 const PLUGIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'kubectl-rollcall');
 const WRITERS = 'rollcall-e2e';
 
-async function eventually(check: () => void, timeoutMs = 90_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  }
-}
+/** Approvals pass through the approver's plugin, the binding controller and the directory: up to 90 s under load. */
+const eventually = (check: () => void) => eventuallyWithin(check, { timeoutMs: 90_000 });
 
 describe('an approval pins the content it saw (issue 17, hole 7)', () => {
   let namespace: string;

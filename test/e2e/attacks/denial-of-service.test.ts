@@ -22,23 +22,9 @@ import { KubeStore, loadKubeConfig } from '../../../src/store/kube-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 import { namespacesStore } from '../../helpers/namespaces-store.ts';
 import { createNamespace, kubectl, kubectlAsync, kubectlOk } from '../kube.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 const STALLED_FEEDS = 12;
-
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs: number, logs?: () => string): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (performance.now() > deadline) {
-        if (logs) (error as Error).message += `\nrollcall's last log lines:\n${logs()}`;
-        throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-}
 
 describe('denial of service: what team-a writes costs team-b nothing', () => {
   let teamA = '';
@@ -230,11 +216,11 @@ spec:
           ['ben', ['sales']],
           ['cid', ['sales']],
         ]);
-      }, 180_000, logs);
+      }, { timeoutMs: 180_000, intervalMs: 500, logs });
       // team-a's catastrophic pattern ran to the end: its source synced (the value did not match).
-      await eventually(async () => expect(ready(await get('identitysource', 'catastrophic', teamA))).toMatchObject({ status: 'True', reason: 'Synced' }), 60_000, logs);
+      await eventually(async () => expect(ready(await get('identitysource', 'catastrophic', teamA))).toMatchObject({ status: 'True', reason: 'Synced' }), { timeoutMs: 60_000, intervalMs: 500, logs });
       // The review due in 1970: completed, and one next review due after now, not one per missed day.
-      await eventually(async () => expect((await get('accessreview', 'forever', teamA)).status?.nextReview).toBeDefined(), 60_000, logs);
+      await eventually(async () => expect((await get('accessreview', 'forever', teamA)).status?.nextReview).toBeDefined(), { timeoutMs: 60_000, intervalMs: 500, logs });
       const reviews = (await kubectlAsync(['get', 'accessreviews', '-n', teamA, '-o', 'name'])).trim().split('\n');
       expect(reviews).toHaveLength(2);
 

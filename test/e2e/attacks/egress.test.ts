@@ -16,22 +16,10 @@ import { Manager } from '../../../src/controllers/manager.ts';
 import { KubeStore, loadKubeConfig } from '../../../src/store/kube-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 import { createNamespace, kubectl, kubectlOk } from '../kube.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 const INTERNAL: Record<string, string> = { 'hr.example.test': '10.0.0.1', 'metadata.example.test': '169.254.169.254' };
 const SECRET_BODY = 'internal-only: db-password-is-hunter2';
-
-async function eventually(check: () => void, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
 
 describe('egress of sources and systems, applied by a team-a writer', () => {
   let namespace: string;

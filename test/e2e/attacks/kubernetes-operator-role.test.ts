@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNamespace, helm, kubectl, kubectlOk } from '../kube.ts';
 import { eventually, startRollcall, type RollcallRun } from '../rollcall-run.ts';
+import { asTeamA as asTeamAIn, letTeamAWriteRollcall } from './team-a.ts';
 
 const ROLLCALL = join(import.meta.dirname, '..', '..', '..', 'bin', 'rollcall.js');
 const CHART = join(import.meta.dirname, '..', '..', '..', 'charts', 'rollcall');
@@ -19,7 +20,7 @@ describe("a tenant cannot bind the operator's own ClusterRole, nor edit by defau
   let operatorRole: string;
   let rollcall: RollcallRun | undefined;
   /** kubectl as a team-a writer: every Rollcall kind in its namespace, nothing else. */
-  const asTeamA = (args: string[], input?: string) => kubectl(['--as', 'mallory', '--as-group', 'team-a', '-n', namespace, ...args], input);
+  const asTeamA = (args: string[], input?: string) => asTeamAIn(namespace, args, input);
   const operatorFlag = () => ['--kubernetes-operator-roles', `ClusterRole/${operatorRole}`];
   const userStatus = () => JSON.parse(kubectlOk(['get', 'user', 'ada', '-n', namespace, '-o', 'json'])).status ?? {};
   const refused = () => (userStatus().conditions ?? []).find((c: { type: string }) => c.type === 'Refused');
@@ -34,20 +35,7 @@ describe("a tenant cannot bind the operator's own ClusterRole, nor edit by defau
     operatorRole = `rollcall-${namespace}`;
     // Stands for the chart's ClusterRole of the operator: what it may do, and a tenant must not get.
     kubectlOk(['create', 'clusterrole', operatorRole, '--verb=get,list,watch', '--resource=secrets,configmaps']);
-    kubectlOk(
-      ['apply', '-f', '-'],
-      `apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: rollcall-writer, namespace: ${namespace}}
-rules: [{apiGroups: [rollcall.dev], resources: ["*"], verbs: ["*"]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: team-a-writes-rollcall, namespace: ${namespace}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: rollcall-writer}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: team-a}]
-`,
-    );
+    letTeamAWriteRollcall(namespace);
     const applied = asTeamA(
       ['apply', '-f', '-'],
       `apiVersion: rollcall.dev/v1alpha1

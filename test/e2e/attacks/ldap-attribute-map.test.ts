@@ -6,6 +6,7 @@
 // case, is accepted. (The connector refuses the same maps again: test/conformance/attacks/ldap-attribute-map.)
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, kubectl, kubectlOk } from '../kube.ts';
+import { asTeamA as asTeamAIn, letTeamAWriteRollcall } from './team-a.ts';
 
 const FORBIDDEN = [
   'userPassword',
@@ -33,7 +34,7 @@ const FORBIDDEN = [
 describe('a tenant cannot map a User attribute onto a password, lock, naming or marker attribute', () => {
   let namespace: string;
   /** kubectl as a team-a writer: every Rollcall kind in its namespace, nothing else. */
-  const asTeamA = (args: string[], input?: string) => kubectl(['--as', 'mallory', '--as-group', 'team-a', '-n', namespace, ...args], input);
+  const asTeamA = (args: string[], input?: string) => asTeamAIn(namespace, args, input);
   const system = (name: string, attributeMap: Record<string, string>) => `apiVersion: rollcall.dev/v1alpha1
 kind: ConnectedSystem
 metadata: {name: ${name}}
@@ -50,20 +51,7 @@ spec:
 
   beforeAll(() => {
     namespace = createNamespace('attack-attrmap');
-    kubectlOk(
-      ['apply', '-f', '-'],
-      `apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: rollcall-writer, namespace: ${namespace}}
-rules: [{apiGroups: [rollcall.dev], resources: ["*"], verbs: ["*"]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: team-a-writes-rollcall, namespace: ${namespace}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: rollcall-writer}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: team-a}]
-`,
-    );
+    letTeamAWriteRollcall(namespace);
   });
 
   it.each(FORBIDDEN)('refuses a mapping onto %s, naming spec.ldap.attributeMap[secret]', (target) => {

@@ -11,6 +11,7 @@ import { rollcall as rollcallCli } from '../../helpers/rollcall-cli.ts';
 import { startPostgres, type PostgresServer } from '../../servers/postgres.ts';
 import { createNamespace, kubectl, kubectlOk } from '../kube.ts';
 import { eventually, startRollcall, type RollcallRun } from '../rollcall-run.ts';
+import { asTeamA as asTeamAIn, letTeamAWriteRollcall } from './team-a.ts';
 
 const USERS = Array.from({ length: 20 }, (_, i) => `acct${String(i + 1).padStart(2, '0')}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,7 +21,7 @@ describe('deleting a ConnectedSystem under deletionPolicy deprovision goes throu
   let namespace: string;
   let rollcall: RollcallRun | undefined;
   /** kubectl as a team-a writer: every Rollcall kind in its namespace, nothing else. */
-  const asTeamA = (args: string[], input?: string) => kubectl(['--as', 'mallory', '--as-group', 'team-a', '-n', namespace, ...args], input);
+  const asTeamA = (args: string[], input?: string) => asTeamAIn(namespace, args, input);
   const system = () => JSON.parse(kubectlOk(['get', 'csys', 'db', '-n', namespace, '-o', 'json']));
   const exists = () => kubectl(['get', 'csys', 'db', '-n', namespace]).code === 0;
 
@@ -55,20 +56,7 @@ describe('deleting a ConnectedSystem under deletionPolicy deprovision goes throu
     kubectlOk(['create', 'secret', 'generic', 'db-credentials', '-n', namespace, `--from-literal=username=${postgres.adminUser}`, `--from-literal=password=${postgres.adminPassword}`]);
     kubectlOk(['label', 'secret', 'db-credentials', '-n', namespace, 'rollcall.dev/credentials=true']);
     kubectlOk(['annotate', 'secret', 'db-credentials', '-n', namespace, 'rollcall.dev/allow-insecure=true']);
-    kubectlOk(
-      ['apply', '-f', '-'],
-      `apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: rollcall-writer, namespace: ${namespace}}
-rules: [{apiGroups: [rollcall.dev], resources: ["*"], verbs: ["*"]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: team-a-writes-rollcall, namespace: ${namespace}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: rollcall-writer}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: team-a}]
-`,
-    );
+    letTeamAWriteRollcall(namespace);
     const users = USERS.map((name) => `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, labels: {staff: "yes"}}\nspec: {userName: ${name}}\n`).join('');
     const manifests = `apiVersion: rollcall.dev/v1alpha1
 kind: ConnectedSystem
