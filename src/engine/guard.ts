@@ -74,7 +74,9 @@ export function deletionLimit(guard: DeletionGuard | undefined, managed: number)
   if (!configured(guard)) return Math.max(DEFAULT_DELETION_GUARD.maxCount, percentOf(managed, DEFAULT_DELETION_GUARD.maxPercent));
   const limits: number[] = [];
   if (guard.maxCount !== undefined) limits.push(guard.maxCount);
-  if (guard.maxPercent !== undefined) limits.push(percentOf(managed, guard.maxPercent));
+  // 100 % is the documented way to switch the percentage off: it must not become 0 when the base is
+  // empty (every User created within the window, which guardBase leaves out of the base).
+  if (guard.maxPercent !== undefined) limits.push(guard.maxPercent >= 100 ? Infinity : percentOf(managed, guard.maxPercent));
   return Math.min(...limits);
 }
 

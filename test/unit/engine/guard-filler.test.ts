@@ -47,6 +47,18 @@ describe('the deletion guard against filler accounts', () => {
     expect(plan.guard).toMatchObject({ count: 20, managed: 20, limit: 10, verdict: { tripped: true } });
   });
 
+  it('maxPercent 100 stays off when every User is new (an empty base must not make the limit 0)', () => {
+    const fresh = names('new', 5).map((n) => {
+      const made = user(n, {}, { labels: { staff: 'yes', ops: 'yes' }, creationTimestamp: at(-MINUTE) });
+      return { ...made, status: { accounts: [{ system: 'wiki', state: 'present' as const, entitlements: ['all', 'ops'] }] } };
+    });
+    const csys = system('wiki', { resyncInterval: '5m', deletionGuard: { maxPercent: 100 } });
+    const listing = fresh.map((u) => observed(u.spec.userName, 'present', ['all', 'ops']));
+    const plan = planSystemPass({ system: csys, users: fresh, world: { bindings: [everyone, opsBinding], roles: [staff], systems: [csys] }, listing, capabilities: FULL, recent: [], now: NOW });
+    expect(plan.guard).toMatchObject({ count: 5, managed: 0, verdict: { tripped: false } });
+    expect(plan.changes.filter((c) => c.op === 'revoke')).toHaveLength(5);
+  });
+
   it('accounts of Users older than the window count: the rule only delays fillers, it does not shrink a real system', () => {
     const plan = revokeOps(system('wiki', { resyncInterval: '5m', deletionGuard: { maxPercent: 20 } }), 10, 200, 6 * MINUTE);
     expect(plan.guard).toMatchObject({ managed: 210, limit: 42, verdict: { tripped: false } });
