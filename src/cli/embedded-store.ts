@@ -16,10 +16,10 @@ export interface EmbeddedStore {
 }
 
 /** Reads the state file (never writes it) and the manifests; throws, naming what to fix, when either cannot be used. */
-export function openEmbeddedStore(manifests: string, statePath: string, options: { watch: boolean; logger: Logger; clock?: Clock }): EmbeddedStore {
+export function openEmbeddedStore(manifests: string, statePath: string, options: { watch: boolean; logger: Logger; clock?: Clock; partial?: boolean }): EmbeddedStore {
   const stored = readStateFile(statePath, manifests);
   const store = MemoryStore.restore(stored ?? [], { logger: options.logger, clock: options.clock });
-  const directory = new ManifestDirectory(manifests, store, { watch: options.watch, logger: options.logger });
+  const directory = new ManifestDirectory(manifests, store, { watch: options.watch, logger: options.logger, partial: options.partial });
   try {
     directory.load();
   } catch (error) {
