@@ -3,6 +3,7 @@
 // Otherwise it runs against the cluster of a kubeconfig or the pod it runs in, with leader election.
 import type { Logger } from 'pino';
 import { printable, type Condition, type User } from '../api/index.ts';
+import { FINALIZER } from '../controllers/finalizer.ts';
 import { Manager } from '../controllers/manager.ts';
 import { startHealthServer } from '../process/health.ts';
 import { createLogger } from '../process/logger.ts';
@@ -179,10 +180,11 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
 /** The state the previous run left, then the files applied over it; and the file that keeps it from now on. */
 function openEmbedded(manifests: string, statePath: string, watch: boolean, logger: Logger) {
   // A bad object costs only itself, as in a cluster: the rest of the directory is applied.
-  const { store, directory } = openEmbeddedStore(manifests, statePath, { watch, logger, partial: true });
+  // Write-ahead: every declared User is claimed (the finalizer) before the controllers run, and a
+  // connector write waits until the state file holds every claim made so far: one write per batch.
+  const { store, directory } = openEmbeddedStore(manifests, statePath, { watch, logger, partial: true, claimDeclaredUsers: FINALIZER });
   const state = new StateFile(statePath, store, { logger, manifests });
-  // Write-ahead: a connector write waits for the state file to hold everything written before it.
-  store.persistWith(() => state.flush());
+  store.persistWith(() => state.ahead());
   return { store, directory, state };
 }
 

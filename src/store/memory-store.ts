@@ -26,6 +26,14 @@ export interface MemoryStoreOptions {
    * cluster's, so credentials need not be copied into the directory. A Secret in the manifests wins.
    */
   fallbackSecrets?: Pick<Store, 'getSecret' | 'getSecretMetadata'>;
+  /**
+   * A finalizer every User the manifests newly declare gets at once (`rollcall run --manifests`).
+   * Write-ahead in bulk: a batch of joiners is marked "Rollcall may create an account for this
+   * User" in the store together, so one state-file write makes all of them durable before the
+   * controllers create the first account, instead of one write per User (the controller would add
+   * the same finalizer itself, one User at a time).
+   */
+  claimDeclaredUsers?: string;
 }
 export type DirectoryOptions = MemoryStoreOptions & ManifestDirectoryOptions;
 
@@ -45,6 +53,7 @@ export class MemoryStore implements Store {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #fallbackSecrets: Pick<Store, 'getSecret' | 'getSecretMetadata'> | undefined;
+  readonly #claimDeclaredUsers: string | undefined;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
   readonly #handlers: WatchHandlers;
   /**
@@ -71,6 +80,7 @@ export class MemoryStore implements Store {
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
     this.#fallbackSecrets = options.fallbackSecrets;
+    this.#claimDeclaredUsers = options.claimDeclaredUsers;
     this.#handlers = new WatchHandlers(options.logger);
     for (const object of objects) {
       if (object.kind === 'Secret') this.#setSecret(object);
@@ -304,7 +314,8 @@ export class MemoryStore implements Store {
     const id = idOf(kind, incoming);
     const current = this.get(kind, keyOf(incoming));
     if (!current) {
-      this.#create(kind, incoming);
+      const claim = kind === 'User' && this.#claimDeclaredUsers !== undefined ? [this.#claimDeclaredUsers] : undefined;
+      this.#create(kind, claim ? ({ ...incoming, metadata: { ...incoming.metadata, finalizers: claim } } as AnyResource) : incoming);
       return;
     }
     // Only what the manifest changed since it was last applied: an annotation the controller
