@@ -27,7 +27,8 @@ export interface MemoryStoreOptions {
    */
   fallbackSecrets?: Pick<Store, 'getSecret' | 'getSecretMetadata'>;
   /**
-   * A finalizer every User the manifests newly declare gets at once (`rollcall run --manifests`).
+   * A finalizer every User the manifests newly declare (or an identity source creates) gets at
+   * once (`rollcall run --manifests`).
    * Write-ahead in bulk: a batch of joiners is marked "Rollcall may create an account for this
    * User" in the store together, so one state-file write makes all of them durable before the
    * controllers create the first account, instead of one write per User (the controller would add
@@ -192,7 +193,7 @@ export class MemoryStore implements Store {
     const key = keyOf(user);
     if (this.get('User', key)) throw new AlreadyExistsError(`User ${keyString(key)} already exists`);
     const parsed = validUser(parseResource({ ...user, status: undefined } as AnyResource) as User);
-    this.#create('User', parsed);
+    this.#create('User', this.#claimed(parsed));
     return this.get('User', key)!;
   }
 
@@ -314,8 +315,7 @@ export class MemoryStore implements Store {
     const id = idOf(kind, incoming);
     const current = this.get(kind, keyOf(incoming));
     if (!current) {
-      const claim = kind === 'User' && this.#claimDeclaredUsers !== undefined ? [this.#claimDeclaredUsers] : undefined;
-      this.#create(kind, claim ? ({ ...incoming, metadata: { ...incoming.metadata, finalizers: claim } } as AnyResource) : incoming);
+      this.#create(kind, kind === 'User' ? this.#claimed(incoming as User) : incoming);
       return;
     }
     // Only what the manifest changed since it was last applied: an annotation the controller
@@ -357,6 +357,13 @@ export class MemoryStore implements Store {
     const stored = this.#store(kind, { ...object, metadata } as AnyResource);
     this.#appliedAnnotations.set(idOf(kind, stored), { ...(object.metadata.annotations ?? {}) });
     this.#emit(kind, 'add', stored);
+  }
+
+  /** A new User with the claim finalizer, when this store claims Users (claimDeclaredUsers). */
+  #claimed(user: User): User {
+    const claim = this.#claimDeclaredUsers;
+    if (claim === undefined || user.metadata.finalizers?.includes(claim)) return user;
+    return { ...user, metadata: { ...user.metadata, finalizers: [...(user.metadata.finalizers ?? []), claim] } };
   }
 
   #replace<K extends KindName>(kind: K, object: ResourceByKind[K]): ResourceByKind[K] {
