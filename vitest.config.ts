@@ -10,7 +10,7 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
       // Alone on the machine: it measures event-loop stalls, which other tests' CPU would distort.
       { test: { name: 'scale', include: ['test/scale/**/*.test.ts'], testTimeout: 600_000, fileParallelism: false } },
-      { test: { name: 'conformance', include: ['test/conformance/**/*.conformance.test.ts'], testTimeout: 60_000, hookTimeout: 300_000 } },
+      { test: { name: 'conformance', include: ['test/conformance/**/*.conformance.test.ts', 'test/faults/**/*.conformance.test.ts'], testTimeout: 60_000, hookTimeout: 300_000 } },
       {
         test: {
           name: 'e2e',

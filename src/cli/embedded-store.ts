@@ -16,10 +16,20 @@ export interface EmbeddedStore {
 }
 
 /** Reads the state file (never writes it) and the manifests; throws, naming what to fix, when either cannot be used. */
-export function openEmbeddedStore(manifests: string, statePath: string, options: { watch: boolean; logger: Logger; clock?: Clock }): EmbeddedStore {
+export interface EmbeddedStoreOptions {
+  watch: boolean;
+  logger: Logger;
+  clock?: Clock;
+  /** `rollcall run`: apply the valid objects and report the invalid ones (ManifestDirectoryOptions.partial). */
+  partial?: boolean;
+  /** `rollcall run`: the finalizer a newly declared User gets at once (MemoryStoreOptions.claimDeclaredUsers). */
+  claimDeclaredUsers?: string;
+}
+
+export function openEmbeddedStore(manifests: string, statePath: string, options: EmbeddedStoreOptions): EmbeddedStore {
   const stored = readStateFile(statePath, manifests);
-  const store = MemoryStore.restore(stored ?? [], { logger: options.logger, clock: options.clock });
-  const directory = new ManifestDirectory(manifests, store, { watch: options.watch, logger: options.logger });
+  const store = MemoryStore.restore(stored ?? [], { logger: options.logger, clock: options.clock, claimDeclaredUsers: options.claimDeclaredUsers });
+  const directory = new ManifestDirectory(manifests, store, { watch: options.watch, logger: options.logger, partial: options.partial });
   try {
     directory.load();
   } catch (error) {

@@ -3,6 +3,7 @@
 // Otherwise it runs against the cluster of a kubeconfig or the pod it runs in, with leader election.
 import type { Logger } from 'pino';
 import { printable, type Condition, type User } from '../api/index.ts';
+import { FINALIZER } from '../controllers/finalizer.ts';
 import { Manager } from '../controllers/manager.ts';
 import { startHealthServer } from '../process/health.ts';
 import { createLogger } from '../process/logger.ts';
@@ -115,10 +116,12 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     if (changedAccounts === 0 && outcome.failed.length === 0 && outcome.held.length === 0) out.line('  nothing to change: every account already matches what is declared');
     printSummary(store.list('User'), out);
     printOutcome(outcome, out);
+    printInvalid(embedded.directory, out);
     if (options.once) {
       await stop();
-      // Like plan: 0 done, 2 waiting for a person (the deletion guard), 1 something failed.
-      return outcome.failed.length ? 1 : outcome.held.length ? 2 : 0;
+      // Like plan: 0 done, 2 waiting for a person (the deletion guard), 1 something failed
+      // (an account, a User not Ready, an invalid manifest).
+      return outcome.failed.length || embedded.directory.problems.length ? 1 : outcome.held.length ? 2 : 0;
     }
     out.line(`Watching ${options.manifests} for changes. Ctrl-C to stop.`);
     await new Promise<void>((resolve, reject) => onShutdown(() => stop().then(resolve, reject)));
@@ -187,8 +190,13 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
 
 /** The state the previous run left, then the files applied over it; and the file that keeps it from now on. */
 function openEmbedded(manifests: string, statePath: string, watch: boolean, logger: Logger) {
-  const { store, directory } = openEmbeddedStore(manifests, statePath, { watch, logger });
-  return { store, directory, state: new StateFile(statePath, store, { logger, manifests }) };
+  // A bad object costs only itself, as in a cluster: the rest of the directory is applied.
+  // Write-ahead: every declared User is claimed (the finalizer) before the controllers run, and a
+  // connector write waits until the state file holds every claim made so far: one write per batch.
+  const { store, directory } = openEmbeddedStore(manifests, statePath, { watch, logger, partial: true, claimDeclaredUsers: FINALIZER });
+  const state = new StateFile(statePath, store, { logger, manifests });
+  store.persistWith(() => state.ahead());
+  return { store, directory, state };
 }
 
 interface PassOutcome {
@@ -226,11 +234,21 @@ function passOutcome(store: Store): PassOutcome {
   }
   for (const user of store.list('User')) {
     warnings.push(...warningsOf('User', user));
+    let explained = false;
     for (const account of user.status?.accounts ?? []) {
       const what = `User ${user.metadata.namespace}/${user.metadata.name} in ${account.system}`;
       if (account.state === 'error') failed.push(`${what}: ${account.message ?? 'failed'}`);
       else if (account.message?.includes('held by the deletion guard')) held.push(what);
+      else continue;
+      explained = true;
     }
+    // Not Ready for another reason (a userName another User holds, a refused entitlement, a sync
+    // that never finished): a failure too, so the run cannot end in success while a User is not as declared.
+    const ready = readyOf(user);
+    if (explained || ready?.status === 'True') continue;
+    const what = `User ${user.metadata.namespace}/${user.metadata.name}`;
+    if (ready?.reason === 'SystemSuspended' || ready?.reason === 'DeletionGuardTripped') held.push(`${what}: ${ready.message}`);
+    else failed.push(`${what}: ${ready ? `${ready.reason}: ${ready.message}` : 'not reconciled'}`);
   }
   return { failed, held, warnings };
 }
@@ -241,13 +259,32 @@ function printOutcome({ failed, held, warnings }: PassOutcome, out: Output): voi
   if (failed.length) out.line(`\n${failed.length} failure(s); these accounts are not as declared:\n${failed.map((f) => `  ${printable(f)}`).join('\n')}`);
 }
 
+function readyOf(user: User): Condition | undefined {
+  return user.status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+/** The longest reason shown on a summary line; the whole message is in the failures below and in the status. */
+const REASON_CHARS = 160;
+
+export /** Invalid manifests: not applied; one declared before keeps its previous version (not deleted). */
+function printInvalid(directory: { problems: readonly string[]; kept: readonly string[] }, out: Output): void {
+  if (directory.problems.length) out.line(`\n${directory.problems.length} invalid manifest(s), not applied:\n${directory.problems.map((p) => `  ${printable(p)}`).join('\n')}`);
+  if (directory.kept.length) out.line(`\n${directory.kept.length} object(s) keep their previous version until their manifest is valid again:\n${directory.kept.map((k) => `  ${printable(k)}`).join('\n')}`);
+}
+
 function printSummary(users: User[], out: Output): void {
   out.line('\nUSER         STATE       READY  SYSTEMS  ACCOUNTS');
   for (const user of [...users].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
-    const ready = user.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown';
+    const ready = readyOf(user);
     const accounts = (user.status?.accounts ?? [])
       .map((a) => `${a.system}: ${a.state}${a.entitlements?.length ? ` [${a.entitlements.map(printable).join(', ')}]` : ''}${a.message ? ` (${printable(a.message)})` : ''}`)
       .join('; ');
-    out.line(`${printable(user.metadata.name).padEnd(12)} ${user.spec.state.padEnd(11)} ${ready.padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}`);
+    // A User that is not Ready says why on its own line, whatever its accounts show.
+    const why = ready?.status === 'True' ? '' : ` -- ${ready ? shorten(`${ready.reason}: ${ready.message}`) : 'not reconciled yet'}`;
+    out.line(`${printable(user.metadata.name).padEnd(12)} ${user.spec.state.padEnd(11)} ${(ready?.status ?? 'Unknown').padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}${printable(why)}`);
   }
+}
+
+function shorten(text: string): string {
+  return text.length <= REASON_CHARS ? text : `${text.slice(0, REASON_CHARS - 3)}...`;
 }

@@ -64,6 +64,9 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
     ctx.enqueue('ConnectedSystem', keyOf(system)); // keeps the window in its status
   }
   const start = applied.length;
+  // Write-ahead: the finalizer that lets a later run undo these changes is durable before they are
+  // made. Concurrent syncs share one write of the state file (StateFile.flush), not one each.
+  if (changes.length) await ctx.store.durable?.();
   try {
     for (const change of changes) {
       // A connector that answers synchronously (the embedded sqlite file) would otherwise run a

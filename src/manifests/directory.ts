@@ -12,11 +12,20 @@ export interface ManifestDirectoryOptions {
   watch: boolean;
   /** Quiet time after the last file change before re-reading; editors write in several steps. */
   debounceMs?: number;
+  /**
+   * A bad object costs only itself, as in a cluster (`rollcall run`): the valid objects are applied,
+   * each invalid one is reported (problems) and, if it was declared before, keeps its previous
+   * version. Without it (`rollcall plan`), one invalid manifest refuses the whole directory.
+   */
+  partial?: boolean;
 }
 
-/** Where the declared objects go: MemoryStore.applyDeclared (all or nothing; may throw ApplyRefusedError). */
+/**
+ * Where the declared objects go: MemoryStore.applyDeclared (all or nothing; may throw
+ * ApplyRefusedError). What `keep` names is not deleted when undeclared.
+ */
 export interface DeclaredObjectsTarget {
-  applyDeclared(objects: readonly LoadedObject[]): void;
+  applyDeclared(objects: readonly LoadedObject[], keep?: (kind: string, key: { namespace: string; name: string }) => boolean): void;
 }
 
 export class ManifestDirectory {
@@ -25,8 +34,13 @@ export class ManifestDirectory {
   readonly #logger: Logger;
   readonly #watch: boolean;
   readonly #debounceMs: number;
+  readonly #partial: boolean;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** "Kind/namespace/name" of the objects each file held when it was last read whole (partial mode). */
+  #fileObjects = new Map<string, string[]>();
+  #problems: string[] = [];
+  #kept: string[] = [];
 
   constructor(dir: string, target: DeclaredObjectsTarget, options: ManifestDirectoryOptions) {
     this.dir = dir;
@@ -34,6 +48,17 @@ export class ManifestDirectory {
     this.#logger = options.logger;
     this.#watch = options.watch;
     this.#debounceMs = options.debounceMs ?? 100;
+    this.#partial = options.partial ?? false;
+  }
+
+  /** Partial mode: every invalid document of the last reading, by file, document and line. */
+  get problems(): readonly string[] {
+    return this.#problems;
+  }
+
+  /** Partial mode: the objects that kept their previous version at the last reading ("Kind namespace/name"). */
+  get kept(): readonly string[] {
+    return this.#kept;
   }
 
   /**
@@ -41,6 +66,7 @@ export class ManifestDirectory {
    * anything `kubectl apply` would refuse, so nothing starts on a half-read directory.
    */
   load(): void {
+    if (this.#partial) return this.#applyPartial(loadManifests(this.dir));
     const { objects, errors } = loadManifests(this.dir);
     if (errors.length > 0) {
       throw new Error(`invalid manifests in ${this.dir}:\n${errors.map((error) => `  ${formatManifestError(error)}`).join('\n')}`);
@@ -74,6 +100,7 @@ export class ManifestDirectory {
       this.#logger.error({ err: error, dir: this.dir }, 'reading the manifest directory failed; keeping the previous state');
       return;
     }
+    if (this.#partial) return this.#applyPartial(loaded);
     let problems = loaded.errors.map(formatManifestError);
     if (problems.length === 0) {
       try {
@@ -86,6 +113,59 @@ export class ManifestDirectory {
     }
     for (const problem of problems) this.#logger.error({ dir: this.dir }, problem);
     this.#logger.error({ dir: this.dir, errors: problems.length }, 'manifests changed but are invalid; keeping the previous state');
+  }
+
+  /**
+   * Applies every valid object and reports each invalid one. An invalid object that was declared
+   * before is not taken as deleted: found by kind and name, or, for a file that cannot be read as a
+   * whole (not YAML, too large, a document without kind or name), every object the file held when
+   * last read; a file never read whole in this process holds back every deletion.
+   */
+  #applyPartial(loaded: ReturnType<typeof loadManifests>): void {
+    const named = new Set<string>();
+    const brokenFiles = new Set<string>();
+    for (const error of loaded.errors) {
+      if (error.kind !== undefined && error.name !== undefined && error.document !== undefined) named.add(`${error.kind}/${error.name}`);
+      else brokenFiles.add(error.file);
+    }
+    const unknownFile = [...brokenFiles].some((file) => !this.#fileObjects.has(file));
+    const fromBrokenFiles = new Set([...brokenFiles].flatMap((file) => this.#fileObjects.get(file) ?? []));
+    const refused = new Set<string>();
+    const kept = new Set<string>();
+    const keep = (kind: string, key: { namespace: string; name: string }) => {
+      const id = `${kind}/${key.namespace}/${key.name}`;
+      const yes = unknownFile || fromBrokenFiles.has(id) || named.has(`${kind}/${key.name}`) || refused.has(id);
+      if (yes) kept.add(`${kind} ${key.namespace}/${key.name}`);
+      return yes;
+    };
+    const problems = loaded.errors.map(formatManifestError);
+    let objects = loaded.objects;
+    try {
+      this.#target.applyDeclared(objects, keep);
+    } catch (error) {
+      if (!(error instanceof ApplyRefusedError)) throw error;
+      // A change a cluster would refuse (an immutable field) costs only its object too.
+      problems.push(...error.problems);
+      for (const id of error.refused) refused.add(id);
+      objects = objects.filter((object) => !refused.has(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`));
+      kept.clear();
+      this.#target.applyDeclared(objects, keep);
+    }
+    const byFile = new Map<string, string[]>();
+    loaded.objects.forEach((object, index) => {
+      const file = loaded.files[index]!;
+      byFile.set(file, [...(byFile.get(file) ?? []), `${object.kind}/${object.metadata.namespace}/${object.metadata.name}`]);
+    });
+    for (const file of new Set([...byFile.keys(), ...this.#fileObjects.keys()])) {
+      if (brokenFiles.has(file)) continue; // what it held last stays protected until it reads whole again
+      if (byFile.has(file)) this.#fileObjects.set(file, byFile.get(file)!);
+      else this.#fileObjects.delete(file);
+    }
+    this.#problems = problems;
+    const declared = new Set(objects.map((object) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`));
+    this.#kept = [...kept].filter((object) => !declared.has(object)).sort();
+    for (const problem of problems) this.#logger.error({ dir: this.dir }, `invalid manifest, not applied: ${problem}`);
+    for (const object of this.#kept) this.#logger.error({ dir: this.dir }, `${object} keeps its previous version: its manifest is invalid (not deleted until it is removed)`);
   }
 
   #schedule(): void {

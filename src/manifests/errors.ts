@@ -101,10 +101,13 @@ function article(expected: string): string {
  */
 export class ApplyRefusedError extends Error {
   readonly problems: string[];
+  /** The objects refused, as "Kind/namespace/name". */
+  readonly refused: string[];
 
-  constructor(problems: string[]) {
+  constructor(problems: string[], refused: string[] = []) {
     super(`the change was refused, nothing was applied:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
     this.name = 'ApplyRefusedError';
     this.problems = problems;
+    this.refused = refused;
   }
 }

@@ -36,6 +36,8 @@ export type LoadedObject = AnyResource | SecretObject | ConfigMapObject;
 
 export interface LoadResult {
   objects: LoadedObject[];
+  /** The file each object came from, index for index. */
+  files: string[];
   errors: ManifestError[];
 }
 
@@ -255,9 +257,11 @@ function finish(located: Located[], errors: ManifestError[]): LoadResult {
     byKey.set(key, [...(byKey.get(key) ?? []), entry]);
   }
   const objects: LoadedObject[] = [];
+  const files: string[] = [];
   for (const entries of byKey.values()) {
     if (entries.length === 1) {
       objects.push(entries[0]!.object);
+      files.push(entries[0]!.where.file);
       continue;
     }
     for (const entry of entries) {
@@ -266,7 +270,7 @@ function finish(located: Located[], errors: ManifestError[]): LoadResult {
       errors.push({ ...entry.where, field: 'metadata.name', message: `duplicate ${entry.object.kind} ${namespace}/${entry.object.metadata.name}, also in ${others.join(', ')}` });
     }
   }
-  return { objects, errors };
+  return { objects, files, errors };
 }
 
 function place(where: ErrorContext): string {

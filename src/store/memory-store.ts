@@ -26,6 +26,15 @@ export interface MemoryStoreOptions {
    * cluster's, so credentials need not be copied into the directory. A Secret in the manifests wins.
    */
   fallbackSecrets?: Pick<Store, 'getSecret' | 'getSecretMetadata'>;
+  /**
+   * A finalizer every User the manifests newly declare (or an identity source creates) gets at
+   * once (`rollcall run --manifests`).
+   * Write-ahead in bulk: a batch of joiners is marked "Rollcall may create an account for this
+   * User" in the store together, so one state-file write makes all of them durable before the
+   * controllers create the first account, instead of one write per User (the controller would add
+   * the same finalizer itself, one User at a time).
+   */
+  claimDeclaredUsers?: string;
 }
 export type DirectoryOptions = MemoryStoreOptions & ManifestDirectoryOptions;
 
@@ -45,6 +54,7 @@ export class MemoryStore implements Store {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #fallbackSecrets: Pick<Store, 'getSecret' | 'getSecretMetadata'> | undefined;
+  readonly #claimDeclaredUsers: string | undefined;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
   readonly #handlers: WatchHandlers;
   /**
@@ -59,6 +69,8 @@ export class MemoryStore implements Store {
   #started = false;
   /** Only for a store made by fromDirectory. */
   #directory: ManifestDirectory | undefined;
+  /** Makes every write so far durable (the state file's flush), when something keeps this store. */
+  #persist: (() => Promise<void>) | undefined;
 
   /** RFC 3339 with seconds, as the API server writes timestamps. */
   #kubeNow(): string {
@@ -69,6 +81,7 @@ export class MemoryStore implements Store {
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
     this.#fallbackSecrets = options.fallbackSecrets;
+    this.#claimDeclaredUsers = options.claimDeclaredUsers;
     this.#handlers = new WatchHandlers(options.logger);
     for (const object of objects) {
       if (object.kind === 'Secret') this.#setSecret(object);
@@ -180,7 +193,7 @@ export class MemoryStore implements Store {
     const key = keyOf(user);
     if (this.get('User', key)) throw new AlreadyExistsError(`User ${keyString(key)} already exists`);
     const parsed = validUser(parseResource({ ...user, status: undefined } as AnyResource) as User);
-    this.#create('User', parsed);
+    this.#create('User', this.#claimed(parsed));
     return this.get('User', key)!;
   }
 
@@ -231,6 +244,15 @@ export class MemoryStore implements Store {
     else this.#logger.info(fields, message);
   }
 
+  /** What durable() waits for: the state file's flush in `rollcall run --manifests DIR`. */
+  persistWith(persist: () => Promise<void>): void {
+    this.#persist = persist;
+  }
+
+  async durable(): Promise<void> {
+    await this.#persist?.();
+  }
+
   /** Every object with the annotations its manifest last set, for a state file; not Secrets or ConfigMaps. */
   snapshot(): StoredObject[] {
     const stored: StoredObject[] = [];
@@ -249,20 +271,27 @@ export class MemoryStore implements Store {
    * and the rest of metadata stay the controller's), and deletes what is no longer declared.
    * All or nothing: a change the API server would refuse (an immutable field) throws
    * ApplyRefusedError before anything is applied. Secrets and ConfigMaps are replaced whole.
+   * What `keep` names is not deleted when undeclared: its manifest is invalid, not gone.
    */
-  applyDeclared(objects: readonly LoadedObject[]): void {
+  applyDeclared(objects: readonly LoadedObject[], keep: (kind: string, key: ObjectKey) => boolean = () => false): void {
     const problems: string[] = [];
+    const refused: string[] = [];
     for (const object of objects) {
       if (object.kind === 'Secret' || object.kind === 'ConfigMap') continue;
       const current = this.get(object.kind, keyOf(object));
       if (!current) continue;
-      for (const v of transitionViolations(object.kind, current, object)) problems.push(`${object.kind} "${object.metadata.name}": ${v.field}: ${v.message}`);
+      const violations = transitionViolations(object.kind, current, object);
+      for (const v of violations) problems.push(`${object.kind} "${object.metadata.name}": ${v.field}: ${v.message}`);
+      if (violations.length) refused.push(idOf(object.kind, object));
     }
-    if (problems.length > 0) throw new ApplyRefusedError(problems);
+    if (problems.length > 0) throw new ApplyRefusedError(problems, refused);
 
-    this.#secrets = new Map();
-    this.#secretMetadata = new Map();
-    this.#configMaps = new Map();
+    // A Secret or ConfigMap not declared now but kept (its manifest is invalid) keeps its data.
+    const carried = <T>(previous: Map<string, T>, kind: string): Map<string, T> =>
+      new Map([...previous].filter(([key]) => keep(kind, { namespace: key.split('/')[0]!, name: key.split('/').slice(1).join('/') })));
+    this.#secrets = carried(this.#secrets, 'Secret');
+    this.#secretMetadata = carried(this.#secretMetadata, 'Secret');
+    this.#configMaps = carried(this.#configMaps, 'ConfigMap');
     const seen = new Set<string>();
     for (const object of objects) {
       if (object.kind === 'Secret') this.#setSecret(object);
@@ -275,7 +304,9 @@ export class MemoryStore implements Store {
     for (const kind of KIND_NAMES) {
       for (const object of [...this.#objects.get(kind)!.values()]) {
         // Users an identity source created are not declared in files: the source, not the directory, owns them.
-        if (!seen.has(idOf(kind, object)) && object.metadata.labels?.['rollcall.dev/source'] === undefined) this.#delete(kind, object);
+        if (seen.has(idOf(kind, object)) || object.metadata.labels?.['rollcall.dev/source'] !== undefined) continue;
+        // Kept: its manifest is there but invalid now; a typo must not read as a deletion.
+        if (!keep(kind, keyOf(object))) this.#delete(kind, object);
       }
     }
   }
@@ -284,7 +315,7 @@ export class MemoryStore implements Store {
     const id = idOf(kind, incoming);
     const current = this.get(kind, keyOf(incoming));
     if (!current) {
-      this.#create(kind, incoming);
+      this.#create(kind, kind === 'User' ? this.#claimed(incoming as User) : incoming);
       return;
     }
     // Only what the manifest changed since it was last applied: an annotation the controller
@@ -326,6 +357,13 @@ export class MemoryStore implements Store {
     const stored = this.#store(kind, { ...object, metadata } as AnyResource);
     this.#appliedAnnotations.set(idOf(kind, stored), { ...(object.metadata.annotations ?? {}) });
     this.#emit(kind, 'add', stored);
+  }
+
+  /** A new User with the claim finalizer, when this store claims Users (claimDeclaredUsers). */
+  #claimed(user: User): User {
+    const claim = this.#claimDeclaredUsers;
+    if (claim === undefined || user.metadata.finalizers?.includes(claim)) return user;
+    return { ...user, metadata: { ...user.metadata, finalizers: [...(user.metadata.finalizers ?? []), claim] } };
   }
 
   #replace<K extends KindName>(kind: K, object: ResourceByKind[K]): ResourceByKind[K] {

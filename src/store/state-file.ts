@@ -101,6 +101,8 @@ export class StateFile {
   readonly #intervalMs: number;
   readonly #unwatch: (() => void)[] = [];
   #dirty = false;
+  /** A change a connector write must not overtake is not on disk yet (see ahead()). */
+  #ahead = false;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
@@ -121,8 +123,20 @@ export class StateFile {
 
   /** Follows the store's changes. The store's state so far (uids, files applied) is written soon too. */
   start(): void {
-    for (const kind of KIND_NAMES) this.#unwatch.push(this.#store.watch(kind, () => this.#changed()));
-    this.#changed();
+    for (const kind of KIND_NAMES) this.#unwatch.push(this.#store.watch(kind, (event, object, old) => this.#changed(event !== 'update' || !sameFinalizers(object, old))));
+    this.#changed(true);
+  }
+
+  /**
+   * Resolves once every change a connector write must not overtake is on disk: an object added or
+   * gone, a finalizer added or removed (what tells the next run a User may hold accounts to
+   * deprovision). Statuses need not wait: they record what was done, after it was done. Writes in
+   * flight are waited for; then one write covers every such change made meanwhile, however many
+   * syncs ask at once.
+   */
+  async ahead(): Promise<void> {
+    while (this.#writing) await this.#writing.catch(() => undefined);
+    if (this.#ahead) await this.flush();
   }
 
   /** Writes now if anything changed since the last write; throws, naming the file, when it cannot. */
@@ -132,11 +146,14 @@ export class StateFile {
     while (this.#writing) await this.#writing.catch(() => undefined);
     if (!this.#dirty) return;
     this.#dirty = false;
+    const ahead = this.#ahead;
+    this.#ahead = false;
     this.#writing = this.#write();
     try {
       await this.#writing;
     } catch (error) {
       this.#dirty = true;
+      this.#ahead ||= ahead;
       throw new Error(`cannot write the state file ${this.path}: ${(error as Error).message}`, { cause: error });
     } finally {
       this.#writing = undefined;
@@ -150,14 +167,15 @@ export class StateFile {
     await this.flush();
   }
 
-  #changed(): void {
+  #changed(ahead: boolean): void {
     this.#dirty = true;
+    this.#ahead ||= ahead;
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.flush().catch((error: unknown) => {
         this.#logger.error({ err: error, file: this.path }, 'writing the state file failed; retrying');
-        this.#changed();
+        this.#changed(false);
       });
     }, this.#intervalMs);
     // Never what keeps the process alive: close() writes the rest.
@@ -189,6 +207,12 @@ function serialize(stored: StoredObject[], manifests: string): string {
   const order = (entry: StoredObject) => `${KIND_NAMES.indexOf(entry.object.kind)}/${keyString(keyOf(entry.object))}`;
   const lines = [...stored].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0)).map((entry) => JSON.stringify(entry));
   return `{"format":${JSON.stringify(STATE_FORMAT)},"manifests":${JSON.stringify(manifests)},"objects":[\n${lines.join(',\n')}\n]}\n`;
+}
+
+function sameFinalizers(object: AnyResource, old: AnyResource | undefined): boolean {
+  const a = object.metadata.finalizers ?? [];
+  const b = old?.metadata.finalizers ?? [];
+  return a.length === b.length && a.every((f, i) => f === b[i]);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

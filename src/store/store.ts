@@ -89,6 +89,12 @@ export interface Store {
   getConfigMap(key: ObjectKey): Promise<ConfigMapContent | undefined>;
   /** A Kubernetes Event about the object (or a log line, for the in-memory store). */
   recordEvent(kind: KindName, object: AnyResource, type: EventType, reason: string, message: string): Promise<void>;
+  /**
+   * Resolves once every write made so far would survive a crash of this process; called before a
+   * change is written to a connected system, so what is needed to undo it (the finalizer) is never
+   * behind it (write-ahead). Absent where a write is durable when it returns (the API server).
+   */
+  durable?(): Promise<void>;
 }
 
 export interface SecretMetadata {

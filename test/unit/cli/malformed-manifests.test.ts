@@ -1,10 +1,11 @@
-// Every malformed manifest gets an error naming the file, the resource, the field and the reason,
-// and nothing is applied: the embedded directory file is never created.
-import { existsSync, mkdtempSync, cpSync } from 'node:fs';
+// Every malformed manifest gets an error naming the file, the resource, the field and the reason.
+// plan refuses the whole directory; run applies the valid objects and fails at the end.
+import { mkdtempSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
+import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -44,12 +45,11 @@ describe('rollcall plan and run on malformed manifests', () => {
     expect(text).toMatch(reason);
   });
 
-  it('applies nothing from a directory where one manifest is invalid', async () => {
+  it('run applies the valid objects beside an invalid manifest, names it by file and line, and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rollcall-invalid-'));
     cpSync(join(import.meta.dirname, '..', '..', '..', 'examples', 'quickstart'), dir, { recursive: true });
-    cpSync(join(FIXTURES, 'bad-enum', 'manifest.yaml'), join(dir, 'zz-bad.yaml'));
-    const dbPath = join(dir, 'directory.db');
-    const { out, errors } = capture();
+    writeFileSync(join(dir, 'zz-bad.yaml'), readFileSync(join(FIXTURES, 'bad-enum', 'manifest.yaml'), 'utf8').replaceAll('alice', 'zed'));
+    const { out, lines } = capture();
     const cwd = process.cwd();
     process.chdir(dir);
     try {
@@ -57,9 +57,12 @@ describe('rollcall plan and run on malformed manifests', () => {
     } finally {
       process.chdir(cwd);
     }
-    expect(errors.join('\n')).toMatch(/zz-bad\.yaml: User "alice"/);
-    expect(existsSync(join(dir, '.rollcall', 'quickstart.db'))).toBe(false);
-    expect(existsSync(dbPath)).toBe(false);
+    expect(lines.join('\n')).toMatch(/1 invalid manifest\(s\), not applied:\n\s+\S*zz-bad\.yaml: User "zed" \(document 1, line 4\): spec\.state: must be one of active, suspended, terminated/);
+    // Its bystanders converge: the quick start's Users have their accounts; the invalid one has none.
+    const accounts = describeDirectory(join(dir, '.rollcall', 'quickstart.db')).map((a) => a.userName);
+    expect(accounts).toEqual(expect.arrayContaining(['alice', 'bob']));
+    expect(accounts).not.toContain('zed');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('explains usage errors', async () => {

@@ -46,13 +46,15 @@ spec: {type: sqlite, sqlite: {path: ${JSON.stringify(join(root, `${name}.db`))}}
     expect(describeDirectory(join(root, 'directory.db')).map((a) => [a.userName, a.groups])).toEqual([['ann', ['all-staff']], ['ben', ['all-staff']]]);
   });
 
-  it('an entitlement the system refuses: a warning line naming the User, the declarations and why, exit 0', async () => {
+  it('an entitlement the system refuses: a warning line naming the User, the declarations and why, the reason on its summary line, exit 1', async () => {
     write([
       ...base.map((d) => d.replace('entitlements: [all-staff]', 'entitlements: [all-staff, admins]')).map((d) => (d.startsWith('kind: ConnectedSystem') ? d.replace(/}}$/, '}, allowedEntitlements: [all-*]}') : d)),
       'kind: AccessBinding\nmetadata: {name: staff-ann, namespace: acme}\nspec: {role: staff, users: [ann]}',
     ]);
     const run = await rollcall(['run', '--manifests', manifests, '--once', '--state', join(root, 'refused.state.json')], root);
-    expect(run.code).toBe(0);
+    // Not Ready: the User is not what its roles declare, so the run does not end in success.
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^ann\s+active\s+False\s+.* -- Refused: directory: refused admins/m);
     expect(run.stdout).toContain('User acme/ann: directory: refused admins (AccessRole staff, AccessBinding staff-ann): not matched by spec.allowedEntitlements (all-*)');
     expect(describeDirectory(join(root, 'directory.db')).find((a) => a.userName === 'ann')?.groups).toEqual(['all-staff']);
   });
