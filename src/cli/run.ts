@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { printable, type Condition, type User } from '../api/index.ts';
 import { Manager } from '../controllers/manager.ts';
 import { startHealthServer } from '../process/health.ts';
-import { createLogger } from '../process/logger.ts';
+import { createLogger, type LogFormat } from '../process/logger.ts';
 import { Metrics } from '../process/metrics.ts';
 import { onShutdown } from '../process/shutdown.ts';
 import { defaultStatePath, StateFile } from '../store/state-file.ts';
@@ -13,6 +13,7 @@ import type { Store } from '../store/store.ts';
 import { openEmbeddedStore } from './embedded-store.ts';
 import { kubernetesReachFrom } from './kubernetes-allow.ts';
 import type { Output } from './output.ts';
+import { VERSION } from './version.ts';
 
 export interface RunOptions {
   manifests?: string;
@@ -33,7 +34,9 @@ export interface RunOptions {
   leaseNamespace?: string;
   /** This pod's name: labelled rollcall.dev/leader while it leads (src/process/leader-label.ts). */
   leaderPod?: string;
-  logLevel: string;
+  /** Default: info; warn with manifests, where the console shows what was done. */
+  logLevel?: string;
+  logFormat?: LogFormat;
   /** Values of --kubernetes-allow: how far kubernetes systems of a namespace may bind beyond it. */
   kubernetesAllow?: readonly string[];
 }
@@ -41,8 +44,10 @@ export interface RunOptions {
 export async function runCommand(options: RunOptions, out: Output): Promise<number> {
   // Parsed first: a mistyped allowance stops the start, it is not silently read as none.
   const kubernetesReach = await kubernetesReachFrom(options.kubernetesAllow ?? []);
-  // In manifests mode the console shows what was done; logs only say what went wrong.
-  const logger = createLogger({ level: options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : options.logLevel });
+  // In manifests mode the console shows what was done; logs only say what went wrong, unless asked.
+  const logger = createLogger({ level: options.logLevel ?? (options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : undefined), format: options.logFormat });
+  // One line that says what runs and how, through the logger so its redaction applies to every value.
+  logger.info({ version: VERSION, config: startupConfig(options) }, `rollcall ${VERSION} starting`);
   const metrics = new Metrics({ systemLabels: options.metricsSystemLabels ?? false });
   // The Kubernetes client is loaded only when a cluster is used.
   const kube = options.manifests ? undefined : await import('../store/kube-store.ts');
@@ -172,6 +177,23 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   }
   await new Promise(() => undefined);
   return 0;
+}
+
+/** The effective configuration, defaults filled in, as the start-up line shows it. */
+function startupConfig(options: RunOptions): Record<string, unknown> {
+  return {
+    mode: options.manifests ? 'manifests' : 'cluster',
+    ...(options.manifests ? { manifests: options.manifests, state: options.state ?? defaultStatePath(options.manifests), once: options.once } : { kubeconfig: options.kubeconfig ?? 'default' }),
+    namespaces: options.namespaces?.length ? options.namespaces : 'all',
+    healthPort: options.healthPort ?? null,
+    scimPort: options.scimPort ?? null,
+    scimTls: options.scimTlsCert !== undefined && options.scimTlsKey !== undefined,
+    metricsSystemLabels: options.metricsSystemLabels ?? false,
+    leaderElect: options.manifests ? false : options.leaderElect,
+    ...(options.manifests ? {} : { leaseNamespace: options.leaseNamespace ?? options.namespaces?.[0] ?? 'default', leaderPod: options.leaderPod ?? null }),
+    kubernetesAllow: options.kubernetesAllow ?? [],
+    logFormat: options.logFormat ?? 'json',
+  };
 }
 
 /** The state the previous run left, then the files applied over it; and the file that keeps it from now on. */
