@@ -53,10 +53,13 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
-  if (!command || values.help) {
+  // Asked for: usage on stdout, success. Not given a command: usage on stderr, a failure.
+  // plan and audit pass --help on to rollcall, whose own options it lists.
+  if (values.help && command !== 'plan' && command !== 'audit') {
     out.line(USAGE);
-    return command ? 0 : 1;
+    return 0;
   }
+  if (!command) return usage(out, 'a command is required');
   // Whom every call acts as: plan and audit read the cluster as the same identity kubectl would.
   const identity = [
     ...(typeof values.context === 'string' ? ['--context', values.context] : []),

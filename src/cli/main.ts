@@ -109,9 +109,13 @@ Exit status: 0 done (within --fail-on), 2 more findings than --fail-on, 1 error.
 
 export async function main(argv: string[], out: Output = consoleOutput): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  if (command === '--help' || command === '-h' || command === 'help') {
     out.line(HELP.main!);
-    return command ? 0 : 1;
+    return 0;
+  }
+  if (!command) {
+    out.error(`rollcall: a command is required\n\n${HELP.main}`);
+    return 1;
   }
   if (!(command in HELP) || command === 'main') {
     out.error(`rollcall: unknown command "${command}"\n\n${HELP.main}`);
