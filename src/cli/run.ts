@@ -97,6 +97,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     try {
       embedded.state.start();
       await manager.start();
+      // No Lease to hold: this process is the one doing the work.
+      metrics.leader.set(1);
       if (!options.once) await startScim();
       embedded.directory.start();
       started = true;
@@ -133,6 +135,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
 
   const runManager = async () => {
     await manager.start();
+    // Without election this replica does the work: it leads (the elector sets the gauge otherwise).
+    if (!options.leaderElect) metrics.leader.set(1);
     await startScim();
     // Only once SCIM is served does the Service send requests here. Without the label the
     // controllers still work; only inbound SCIM through the Service is cut off, hence an error.

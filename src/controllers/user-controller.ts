@@ -114,11 +114,20 @@ async function refuseConflict(ctx: ControllerContext, key: ObjectKey, user: User
   if (!statusEqual(user.status ?? {}, status)) await ctx.store.updateStatus('User', key, status);
 }
 
-/** Latency from "seen leaving" to "done everywhere", observed once per departure. */
-function observeDeprovisionLatency(ctx: ControllerContext, user: User, startedAt: string, now: Date): void {
+/**
+ * Latency from losing access to "done everywhere", observed once per departure. It starts at the
+ * instant access was lost when the User records one (deletion, a validUntil that passed), else when
+ * the controller first saw it leaving; it ends when the work is done, read from the clock after the
+ * systems answered: the pass's start instant, which the first sight of a leaver also is, would make it 0.
+ */
+function observeDeprovisionLatency(ctx: ControllerContext, user: User, seenLeavingAt: string, passStart: Date): void {
   const wasDone = user.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'Deprovisioned' && c.status === 'True');
   if (wasDone) return;
-  ctx.metrics?.deprovisionLatency.observe((now.getTime() - new Date(startedAt).getTime()) / 1000);
+  const validUntil = user.spec.validUntil === undefined ? undefined : Date.parse(user.spec.validUntil);
+  const lostAccessAt = [Date.parse(seenLeavingAt), user.metadata.deletionTimestamp === undefined ? NaN : Date.parse(user.metadata.deletionTimestamp), validUntil !== undefined && validUntil <= passStart.getTime() ? validUntil : NaN].filter(
+    (ms) => !Number.isNaN(ms),
+  );
+  ctx.metrics?.deprovisionLatency.observe(Math.max(0, ctx.clock.now().getTime() - Math.min(...lostAccessAt)) / 1000);
 }
 
 /** Keeps entries of systems that still exist; drops those that became absent and stayed so. */
