@@ -263,6 +263,6 @@ function printSummary(users: User[], out: Output): void {
     const accounts = (user.status?.accounts ?? [])
       .map((a) => `${a.system}: ${a.state}${a.entitlements?.length ? ` [${a.entitlements.map(printable).join(', ')}]` : ''}${a.message ? ` (${printable(a.message)})` : ''}`)
       .join('; ');
-    out.line(`${printable(user.metadata.name).padEnd(12)} ${user.spec.state.padEnd(11)} ${ready.padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}`);
+    out.line(`${printable(user.metadata.name).padEnd(12)} ${(user.status?.state ?? user.spec.state).padEnd(11)} ${ready.padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}`);
   }
 }

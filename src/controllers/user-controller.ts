@@ -2,7 +2,7 @@
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
 import { RetryableError, failureScope, type AccountStatus, type Condition, type User, type UserStatus } from '../api/index.ts';
-import { accessWindow, desiredAccounts, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
+import { accessWindow, desiredAccounts, effectiveState, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -110,7 +110,7 @@ async function refuseConflict(ctx: ControllerContext, key: ObjectKey, user: User
   const message = `userName ${user.spec.userName} is already used by User ${holder.metadata.name}, which is older: this User gets no account until that one is gone or the userName is changed`;
   let conditions = setCondition(user.status?.conditions, { type: 'Conflict', status: 'True', reason: 'UserNameTaken', message }, user.metadata.generation, now);
   conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message }, user.metadata.generation, now);
-  const status: UserStatus = { ...user.status, observedGeneration: user.metadata.generation, systems: '0/0', accounts: [], conditions };
+  const status: UserStatus = { ...user.status, observedGeneration: user.metadata.generation, state: effectiveState(user, now.getTime()), systems: '0/0', accounts: [], conditions };
   if (!statusEqual(user.status ?? {}, status)) await ctx.store.updateStatus('User', key, status);
 }
 
@@ -157,6 +157,7 @@ function buildStatus(
   const condition = readyCondition(failed, held, waiting, leaving, total, onlyOwnFailures);
   const status: UserStatus = {
     observedGeneration: user.metadata.generation,
+    state: effectiveState(user, now.getTime()),
     systems: `${ready}/${total}`,
     accounts,
     conditions: setCondition(user.status?.conditions, condition, user.metadata.generation, now),

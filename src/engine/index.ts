@@ -5,7 +5,7 @@ export { namespaceOf, sameTenant } from './tenant.ts';
 export { resolveRole, type ResolvedRole } from './roles.ts';
 export { approvalState, approvedFor, scopeChanges, scopeOf, type ApprovalState, type ApprovalStateName } from './approval.ts';
 export { applicableBindings, bindingSelectsUser, bindingWindow, inForce, type ApplicableBinding } from './binding.ts';
-export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
+export { userEntitled, userNotYetValid, heldSystems, effectiveState } from './user.ts';
 export { accountAttributes, attributeFields } from './attributes.ts';
 export { deprovisionedState, deleteAfterRetentionAt } from './deprovision.ts';
 export { desiredAccounts, activeSystems, grantsInForce } from './desired.ts';
