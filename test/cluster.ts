@@ -2,6 +2,7 @@
 // against, with the CRDs installed. Ctrl-C stops it.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { walkthrough } from './cluster-walkthrough.ts';
 import { buildControlPlane, startControlPlane } from './servers/controlplane.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -10,17 +11,7 @@ const controlPlane = await startControlPlane(binaries.controlPlane);
 const env = { ...process.env, KUBECONFIG: controlPlane.kubeconfig };
 execFileSync('kubectl', ['apply', '-f', join(root, 'crds')], { env, stdio: 'inherit' });
 
-console.log(`
-The control plane is up (no nodes: objects are stored and validated, pods never run).
-
-  export KUBECONFIG=${controlPlane.kubeconfig}
-  kubectl create namespace acme
-  kubectl apply -f examples/quickstart/
-  npx rollcall run --kubeconfig ${controlPlane.kubeconfig} --no-leader-elect
-  kubectl get users -n acme
-
-helm: ${binaries.helm}
-Ctrl-C stops it and removes its data.`);
+console.log(walkthrough(controlPlane.kubeconfig, binaries.helm));
 
 const stop = async () => {
   await controlPlane.stop();
