@@ -70,7 +70,9 @@ export const KINDS = {
     resource: userResource,
     printerColumns: [
       { name: 'UserName', type: 'string', jsonPath: '.spec.userName', priority: 1 },
-      { name: 'State', type: 'string', jsonPath: '.spec.state' },
+      // In effect (expired, pending, deleting included), not only as declared; the declared state in -o wide.
+      { name: 'State', type: 'string', jsonPath: '.status.state' },
+      { name: 'Declared', type: 'string', jsonPath: '.spec.state', priority: 1 },
       readyColumn,
       { name: 'Systems', type: 'string', jsonPath: '.status.systems' },
       instantColumn('Access-Ends', '.status.accessEndsAt', 1),

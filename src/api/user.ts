@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { baseStatus, resource, timestamp } from './common.ts';
 
 export const USER_STATES = ['active', 'suspended', 'terminated'] as const;
+/** What a User is now, spec and dates together: expired past validUntil, pending before validFrom, deleting once deleted. */
+export const EFFECTIVE_USER_STATES = [...USER_STATES, 'expired', 'pending', 'deleting'] as const;
+export type EffectiveUserState = (typeof EFFECTIVE_USER_STATES)[number];
 export const EMPLOYEE_TYPES = ['employee', 'contractor', 'vendor', 'service'] as const;
 export const ACCOUNT_STATES = ['present', 'disabled', 'absent', 'error'] as const;
 
@@ -108,6 +111,10 @@ export type AccountStatus = z.infer<typeof accountStatus>;
 
 export const userStatus = z.object({
   ...baseStatus,
+  state: z
+    .enum(EFFECTIVE_USER_STATES)
+    .optional()
+    .describe('The state in effect, as kubectl get shows it: spec.state, or expired once validUntil passed, pending before validFrom, deleting once deleted.'),
   systems: z.string().optional().describe('Systems in sync / systems that should hold an account, e.g. "2/3".'),
   accessEndsAt: timestamp('When this User\'s access ends, if it is time-boxed.').optional(),
   deprovisionStartedAt: timestamp('When the controller first saw this User suspended, terminated or deleted.').optional(),

@@ -53,10 +53,13 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
-  if (!command || values.help) {
+  // Asked for: usage on stdout, success. Not given a command: usage on stderr, a failure.
+  // plan and audit pass --help on to rollcall, whose own options it lists.
+  if (values.help && command !== 'plan' && command !== 'audit') {
     out.line(USAGE);
-    return command ? 0 : 1;
+    return 0;
   }
+  if (!command) return usage(out, 'a command is required');
   // Whom every call acts as: plan and audit read the cluster as the same identity kubectl would.
   const identity = [
     ...(typeof values.context === 'string' ? ['--context', values.context] : []),
@@ -83,7 +86,7 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
       const user = getJson<User>(['get', 'users.rollcall.dev', name]);
       if ('error' in user) return fail(`cannot read User ${name}`, user.error);
       const ready = user.status?.conditions?.find((c) => c.type === 'Ready');
-      out.line(`User ${user.metadata.namespace}/${user.metadata.name} (${user.spec.userName}): ${user.spec.state}, ready ${ready?.status ?? 'Unknown'}${ready ? ` (${ready.reason}: ${ready.message})` : ''}`);
+      out.line(`User ${user.metadata.namespace}/${user.metadata.name} (${user.spec.userName}): ${user.status?.state ?? user.spec.state}, ready ${ready?.status ?? 'Unknown'}${ready ? ` (${ready.reason}: ${ready.message})` : ''}`);
       if (user.status?.accessEndsAt) out.line(`access ends ${user.status.accessEndsAt}`);
       for (const account of user.status?.accounts ?? []) {
         out.line(`  ${account.system}: ${account.state}${account.entitlements?.length ? ` [${account.entitlements.join(', ')}]` : ''}${account.message ? ` — ${account.message}` : ''}`);

@@ -1,9 +1,8 @@
 // The `rollcall` command.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../process/logger.ts';
 import { consoleOutput, type Output } from './output.ts';
-
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { VERSION } from './version.ts';
 
 const HELP: Record<string, string> = {
   main: `rollcall ${VERSION} — keeps accounts in LDAP, PostgreSQL, SCIM and Kubernetes equal to what is declared
@@ -51,7 +50,9 @@ Options:
   --lease-namespace NS  namespace of the leader-election Lease (default: the first --namespace, or default)
   --leader-pod NAME   label this pod (in the Lease's namespace) rollcall.dev/leader: "true" while it
                       leads, so a Service selecting the label reaches the replica serving --scim-port
-  --log-level LEVEL   trace, debug, info (default), warn, error`,
+  --log-level LEVEL   trace, debug, info (default; warn with --manifests), warn, error, fatal or silent
+  --log-format FORMAT json (default: one JSON object a line) or text (one short line a record)
+                      Logs go to stderr; stdout carries only what the command prints.`,
   plan: `Usage: rollcall plan -f DIR [--state FILE] [-o text|json]
        rollcall plan --kubeconfig PATH [-f DIR] [--namespace NS] [--context NAME] [--as USER [--as-group GROUP]] [-o text|json]
 
@@ -119,9 +120,13 @@ Exit status: 0 done (within --fail-on), 2 more findings than --fail-on, 1 error.
 
 export async function main(argv: string[], out: Output = consoleOutput): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  if (command === '--help' || command === '-h' || command === 'help') {
     out.line(HELP.main!);
-    return command ? 0 : 1;
+    return 0;
+  }
+  if (!command) {
+    out.error(`rollcall: a command is required\n\n${HELP.main}`);
+    return 1;
   }
   if (!(command in HELP) || command === 'main') {
     out.error(`rollcall: unknown command "${command}"\n\n${HELP.main}`);
@@ -157,6 +162,7 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         'cluster-cidr': { type: 'string', multiple: true },
         'feed-max-bytes': { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         file: { type: 'string', short: 'f' },
         output: { type: 'string', short: 'o' },
         system: { type: 'string' },
@@ -171,6 +177,11 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
   if (values.help) {
     out.line(HELP[command]!);
     return 0;
+  }
+  const flagProblem = problemWithFlags(values);
+  if (flagProblem) {
+    out.error(`rollcall ${command}: ${flagProblem}\n\n${HELP[command]}`);
+    return 1;
   }
   // Repeatable for run (several namespaces served); plan and audit read one namespace or all.
   const namespaces = (values.namespace as string[] | undefined) ?? [];
@@ -276,7 +287,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             leaderElect: values['no-leader-elect'] !== true,
             leaseNamespace: values['lease-namespace'] as string | undefined,
             leaderPod: values['leader-pod'] as string | undefined,
-            logLevel: (values['log-level'] as string | undefined) ?? 'info',
+            logLevel: values['log-level'] as string | undefined,
+            logFormat: (values['log-format'] as LogFormat | undefined) ?? 'json',
             kubernetesAllow: (values['kubernetes-allow'] as string[] | undefined) ?? [],
             kubernetesBindableClusterRoles: values['kubernetes-bindable-cluster-roles'] as string[] | undefined,
             kubernetesOperatorRoles: values['kubernetes-operator-roles'] as string[] | undefined,
@@ -292,6 +304,19 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
     return 1;
   }
   return 1;
+}
+
+/** The first flag value no command can use (a level or format pino lacks, a port that is no port), named. */
+function problemWithFlags(values: Record<string, string | boolean | string[] | undefined>): string | undefined {
+  const level = values['log-level'] as string | undefined;
+  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) return `--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${level}"`;
+  const format = values['log-format'] as string | undefined;
+  if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) return `--log-format must be json or text, not "${format}"`;
+  for (const flag of ['health-port', 'scim-port']) {
+    const port = values[flag] as string | undefined;
+    if (port !== undefined && !(/^[0-9]{1,5}$/.test(port) && Number(port) <= 65535)) return `--${flag} must be a port number (0 to 65535), not "${port}"`;
+  }
+  return undefined;
 }
 
 /** --context, --as and --as-group for a command that reads a cluster, or the problem with them. */

@@ -6,7 +6,7 @@ import { printable, type Condition, type User } from '../api/index.ts';
 import { FINALIZER } from '../controllers/finalizer.ts';
 import { Manager } from '../controllers/manager.ts';
 import { startHealthServer } from '../process/health.ts';
-import { createLogger } from '../process/logger.ts';
+import { createLogger, type LogFormat } from '../process/logger.ts';
 import { Metrics } from '../process/metrics.ts';
 import { onShutdown } from '../process/shutdown.ts';
 import { defaultStatePath, StateFile } from '../store/state-file.ts';
@@ -15,6 +15,7 @@ import { openEmbeddedStore } from './embedded-store.ts';
 import { clusterRanges } from '../connectors/egress/addresses.ts';
 import { kubernetesReachFrom } from './kubernetes-allow.ts';
 import type { Output } from './output.ts';
+import { VERSION } from './version.ts';
 
 export interface RunOptions {
   manifests?: string;
@@ -35,7 +36,9 @@ export interface RunOptions {
   leaseNamespace?: string;
   /** This pod's name: labelled rollcall.dev/leader while it leads (src/process/leader-label.ts). */
   leaderPod?: string;
-  logLevel: string;
+  /** Default: info; warn with manifests, where the console shows what was done. */
+  logLevel?: string;
+  logFormat?: LogFormat;
   /** Values of --kubernetes-allow: how far kubernetes systems of a namespace may bind beyond it. */
   kubernetesAllow?: readonly string[];
   /** Values of --kubernetes-bindable-cluster-roles and --kubernetes-operator-roles (cli/kubernetes-allow.ts). */
@@ -51,8 +54,10 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   // Parsed first: a mistyped allowance stops the start, it is not silently read as none.
   const kubernetesReach = await kubernetesReachFrom({ allow: options.kubernetesAllow, bindableClusterRoles: options.kubernetesBindableClusterRoles, operatorRoles: options.kubernetesOperatorRoles });
   const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []) };
-  // In manifests mode the console shows what was done; logs only say what went wrong.
-  const logger = createLogger({ level: options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : options.logLevel });
+  // In manifests mode the console shows what was done; logs only say what went wrong, unless asked.
+  const logger = createLogger({ level: options.logLevel ?? (options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : undefined), format: options.logFormat });
+  // One line that says what runs and how, through the logger so its redaction applies to every value.
+  logger.info({ version: VERSION, config: startupConfig(options) }, `rollcall ${VERSION} starting`);
   const metrics = new Metrics({ systemLabels: options.metricsSystemLabels ?? false });
   // The Kubernetes client is loaded only when a cluster is used.
   const kube = options.manifests ? undefined : await import('../store/kube-store.ts');
@@ -104,6 +109,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     try {
       embedded.state.start();
       await manager.start();
+      // No Lease to hold: this process is the one doing the work.
+      metrics.leader.set(1);
       if (!options.once) await startScim();
       embedded.directory.start();
       started = true;
@@ -142,6 +149,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
 
   const runManager = async () => {
     await manager.start();
+    // Without election this replica does the work: it leads (the elector sets the gauge otherwise).
+    if (!options.leaderElect) metrics.leader.set(1);
     await startScim();
     // Only once SCIM is served does the Service send requests here. Without the label the
     // controllers still work; only inbound SCIM through the Service is cut off, hence an error.
@@ -186,6 +195,27 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   }
   await new Promise(() => undefined);
   return 0;
+}
+
+/** The effective configuration, defaults filled in, as the start-up line shows it. */
+function startupConfig(options: RunOptions): Record<string, unknown> {
+  return {
+    mode: options.manifests ? 'manifests' : 'cluster',
+    ...(options.manifests ? { manifests: options.manifests, state: options.state ?? defaultStatePath(options.manifests), once: options.once } : { kubeconfig: options.kubeconfig ?? 'default' }),
+    namespaces: options.namespaces?.length ? options.namespaces : 'all',
+    healthPort: options.healthPort ?? null,
+    scimPort: options.scimPort ?? null,
+    scimTls: options.scimTlsCert !== undefined && options.scimTlsKey !== undefined,
+    metricsSystemLabels: options.metricsSystemLabels ?? false,
+    leaderElect: options.manifests ? false : options.leaderElect,
+    ...(options.manifests ? {} : { leaseNamespace: options.leaseNamespace ?? options.namespaces?.[0] ?? 'default', leaderPod: options.leaderPod ?? null }),
+    kubernetesAllow: options.kubernetesAllow ?? [],
+    kubernetesBindableClusterRoles: options.kubernetesBindableClusterRoles ?? ['view'],
+    kubernetesOperatorRoles: options.kubernetesOperatorRoles ?? [],
+    clusterCidrs: options.clusterCidrs ?? [],
+    feedMaxBytes: options.feedMaxBytes ?? null,
+    logFormat: options.logFormat ?? 'json',
+  };
 }
 
 /** The state the previous run left, then the files applied over it; and the file that keeps it from now on. */
@@ -281,7 +311,7 @@ function printSummary(users: User[], out: Output): void {
       .join('; ');
     // A User that is not Ready says why on its own line, whatever its accounts show.
     const why = ready?.status === 'True' ? '' : ` -- ${ready ? shorten(`${ready.reason}: ${ready.message}`) : 'not reconciled yet'}`;
-    out.line(`${printable(user.metadata.name).padEnd(12)} ${user.spec.state.padEnd(11)} ${(ready?.status ?? 'Unknown').padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}${printable(why)}`);
+    out.line(`${printable(user.metadata.name).padEnd(12)} ${(user.status?.state ?? user.spec.state).padEnd(11)} ${(ready?.status ?? 'Unknown').padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}${printable(why)}`);
   }
 }
 

@@ -88,9 +88,10 @@ export async function syncAccount(
       const message = `${system.metadata.name}: ${conflict}`;
       return { status: { system: system.metadata.name, state: 'error', message: conflict }, changes: applied, conflict: message, refused };
     }
-    if (applied.length > 0 && isDrift(previous, wanted)) {
+    const drifted = driftCorrections(applied, previous, wanted, user);
+    if (drifted.length > 0) {
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
-      await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${applied.map(describeChange).join(', ')}`);
+      await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${drifted.map(describeChange).join(', ')}`);
     }
     const status = accountStatus(system.metadata.name, wanted, observed, previous, applied.length > 0, now, capabilities);
     const adoptionKey = `${systemKey}\u0000${desired.userName}`;
@@ -171,10 +172,18 @@ function withDeclarations(ctx: ControllerContext, user: User, system: string, re
   return refused.map((refusal) => ({ ...refusal, declaredBy: entitlementSource(ctx, user, system, refusal.entitlement) }));
 }
 
-/** The status already said this account was in the desired state, yet the system needed changes. */
-function isDrift(previous: AccountStatus | undefined, desired: DesiredAccount): boolean {
-  if (!previous || previous.state === 'error') return false;
-  return previous.state === desired.state && sameList(previous.entitlements ?? [], desired.entitlements);
+/**
+ * The applied changes that corrected drift: the system differed from what Rollcall last recorded
+ * while the declaration had not changed. A change the declaration asked for (a mover's new roles or
+ * department, a new e-mail address) is not drift. Access: the status already recorded the desired
+ * state and entitlements. Attributes (not kept in the status): the User's spec is the one the last
+ * pass saw (observedGeneration), so only the system can have changed.
+ */
+function driftCorrections(applied: readonly AccountChange[], previous: AccountStatus | undefined, desired: DesiredAccount, user: User): AccountChange[] {
+  if (!previous || previous.state === 'error') return [];
+  const accessRecorded = previous.state === desired.state && sameList(previous.entitlements ?? [], desired.entitlements);
+  const specSeen = user.metadata.generation !== undefined && user.status?.observedGeneration === user.metadata.generation;
+  return applied.filter((change) => (change.op === 'update' ? specSeen : accessRecorded));
 }
 
 function sameList(a: string[], b: string[]): boolean {

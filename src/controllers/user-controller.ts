@@ -2,7 +2,7 @@
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
 import { RetryableError, failureScope, type AccountStatus, type Condition, type User, type UserStatus } from '../api/index.ts';
-import { accessWindow, desiredAccounts, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
+import { accessWindow, desiredAccounts, effectiveState, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import type { ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -110,15 +110,24 @@ async function refuseConflict(ctx: ControllerContext, key: ObjectKey, user: User
   const message = `userName ${user.spec.userName} is already used by User ${holder.metadata.name}, which is older: this User gets no account until that one is gone or the userName is changed`;
   let conditions = setCondition(user.status?.conditions, { type: 'Conflict', status: 'True', reason: 'UserNameTaken', message }, user.metadata.generation, now);
   conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message }, user.metadata.generation, now);
-  const status: UserStatus = { ...user.status, observedGeneration: user.metadata.generation, systems: '0/0', accounts: [], conditions };
+  const status: UserStatus = { ...user.status, observedGeneration: user.metadata.generation, state: effectiveState(user, now.getTime()), systems: '0/0', accounts: [], conditions };
   if (!statusEqual(user.status ?? {}, status)) await ctx.store.updateStatus('User', key, status);
 }
 
-/** Latency from "seen leaving" to "done everywhere", observed once per departure. */
-function observeDeprovisionLatency(ctx: ControllerContext, user: User, startedAt: string, now: Date): void {
+/**
+ * Latency from losing access to "done everywhere", observed once per departure. It starts at the
+ * instant access was lost when the User records one (deletion, a validUntil that passed), else when
+ * the controller first saw it leaving; it ends when the work is done, read from the clock after the
+ * systems answered: the pass's start instant, which the first sight of a leaver also is, would make it 0.
+ */
+function observeDeprovisionLatency(ctx: ControllerContext, user: User, seenLeavingAt: string, passStart: Date): void {
   const wasDone = user.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'Deprovisioned' && c.status === 'True');
   if (wasDone) return;
-  ctx.metrics?.deprovisionLatency.observe((now.getTime() - new Date(startedAt).getTime()) / 1000);
+  const validUntil = user.spec.validUntil === undefined ? undefined : Date.parse(user.spec.validUntil);
+  const lostAccessAt = [Date.parse(seenLeavingAt), user.metadata.deletionTimestamp === undefined ? NaN : Date.parse(user.metadata.deletionTimestamp), validUntil !== undefined && validUntil <= passStart.getTime() ? validUntil : NaN].filter(
+    (ms) => !Number.isNaN(ms),
+  );
+  ctx.metrics?.deprovisionLatency.observe(Math.max(0, ctx.clock.now().getTime() - Math.min(...lostAccessAt)) / 1000);
 }
 
 /** Keeps entries of systems that still exist; drops those that became absent and stayed so. */
@@ -148,6 +157,7 @@ function buildStatus(
   const condition = readyCondition(failed, held, waiting, leaving, total, onlyOwnFailures);
   const status: UserStatus = {
     observedGeneration: user.metadata.generation,
+    state: effectiveState(user, now.getTime()),
     systems: `${ready}/${total}`,
     accounts,
     conditions: setCondition(user.status?.conditions, condition, user.metadata.generation, now),

@@ -2,9 +2,10 @@
 // applied change logs (src/controllers/audit-trail.ts). Pure, and asked of the same inputs the
 // plan was made from, so the cause names what the plan acted on.
 import type { AccessBinding, AccountChange, User } from '../api/index.ts';
-import { applicableBindings, inForce, type ApplicableBinding } from './binding.ts';
+import { applicableBindings, bindingSelectsUser, inForce, type ApplicableBinding } from './binding.ts';
 import type { OrphanPolicy } from './orphans.ts';
 import type { World } from './pass.ts';
+import { resolveRole } from './roles.ts';
 import { sameTenant } from './tenant.ts';
 import { userEntitled } from './user.ts';
 
@@ -50,9 +51,11 @@ export function changeCause(change: AccountChange, user: User, system: string, w
         return { kind: 'AccessReview', name: review, reason: decidedBy === 'default' ? 'revoked by default at the due date' : `revoked by ${decidedBy}` };
       }
       if (lapsed) return bindingCause(lapsed.binding, lapsedReason(lapsed, at));
-      const stillBound = applicable.find((a) => inForce(a, at));
-      if (stillBound && entitlement !== undefined) return { kind: 'AccessRole', name: stillBound.binding.spec.role, reason: `no longer grants ${entitlement}` };
-      return userCause('no binding grants it');
+      // What used to grant it: the one binding that would grant it but no longer applies to this User
+      // (a mover's old department). A role the User still holds grants something else: never the cause.
+      const former = formerGrantors(user, system, entitlement, world);
+      if (former.length === 1) return { kind: 'AccessBinding', name: former[0]!.metadata.name, reason: 'no longer applies to this User' };
+      return userCause('no longer granted by any binding');
     }
   }
 }
@@ -68,6 +71,16 @@ export function orphanCause(system: string, policy: OrphanPolicy): Cause {
 /** The cause of a change made because the ConnectedSystem itself is deleted under deletionPolicy deprovision. */
 export function systemDeletionCause(system: string): Cause {
   return { kind: 'ConnectedSystem', name: system, reason: 'the ConnectedSystem is being deleted; spec.deletionPolicy is deprovision' };
+}
+
+/** The bindings of the User's namespace whose role grants `entitlement` (or any access) in `system` but that no longer select the User. */
+function formerGrantors(user: User, system: string, entitlement: string | undefined, world: World): AccessBinding[] {
+  const roles = sameTenant(user, world.roles);
+  return sameTenant(user, world.bindings).filter((binding) => {
+    if (bindingSelectsUser(binding, user)) return false;
+    const grants = resolveRole(binding.spec.role, roles)?.grants.get(system);
+    return grants !== undefined && (entitlement === undefined || grants.has(entitlement));
+  });
 }
 
 function bindingCause(binding: AccessBinding, reason: string | undefined): Cause {

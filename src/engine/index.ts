@@ -7,7 +7,7 @@ export { approvalState, approvedFor, approvalOf, scopeChanges, scopeOf, type App
 export { approvalContent, contentChanges, contentDigest, describeContent, type ApprovalContent, type ApprovedUser } from './approval-content.ts';
 export { isPerson, personKey, samePerson } from './identity.ts';
 export { applicableBindings, bindingSelectsUser, bindingWindow, inForce, type ApplicableBinding } from './binding.ts';
-export { userEntitled, userNotYetValid, heldSystems } from './user.ts';
+export { userEntitled, userNotYetValid, heldSystems, effectiveState } from './user.ts';
 export { accountAttributes, attributeFields } from './attributes.ts';
 export { deprovisionedState, deleteAfterRetentionAt } from './deprovision.ts';
 export { desiredAccounts, activeSystems, grantsInForce } from './desired.ts';

@@ -1,5 +1,5 @@
 // Facts about a User on its own, before any binding is considered.
-import type { User } from '../api/index.ts';
+import type { EffectiveUserState, User } from '../api/index.ts';
 import { instant, within } from './instant.ts';
 
 /** Active, not being deleted, and inside its own validity window. */
@@ -15,6 +15,16 @@ export function userEntitled(user: User, now: number): boolean {
 export function userNotYetValid(user: User, now: number): boolean {
   const from = instant(user.spec.validFrom);
   return from !== undefined && now < from;
+}
+
+/** What the User is at `now`: being deleted, then its declared leave, then its dates. */
+export function effectiveState(user: User, now: number): EffectiveUserState {
+  if (user.metadata.deletionTimestamp !== undefined) return 'deleting';
+  if (user.spec.state !== 'active') return user.spec.state;
+  const until = instant(user.spec.validUntil);
+  if (until !== undefined && now >= until) return 'expired';
+  if (userNotYetValid(user, now)) return 'pending';
+  return 'active';
 }
 
 /** Systems where the status says the user holds an account (anything but absent, including error). */

@@ -155,7 +155,7 @@ export class Metrics {
   );
   readonly leader = new Gauge({
     name: 'rollcall_leader',
-    help: '1 while this replica holds the leader lease, else 0',
+    help: '1 while this replica runs the controllers (holds the leader lease, or runs with --no-leader-elect or --manifests), else 0',
     registers: [this.registry],
   });
 

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, kubectlOk } from './kube.ts';
+import { createNamespace, kubectl, kubectlOk } from './kube.ts';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
 
@@ -18,11 +18,23 @@ describe('kubectl against the installed CRDs', () => {
     }
   });
 
-  it('kubectl get users shows STATE, READY, SYSTEMS and AGE', () => {
+  it('kubectl get users shows STATE (in effect, from the status the controller writes), READY, SYSTEMS and AGE; -o wide the declared state', () => {
+    // What the User controller writes (test/unit/controllers/user-effective-state.test.ts): no controller runs here.
+    const setState = (name: string, state: string) => kubectlOk(['patch', 'user', name, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { state } })]);
+    setState('alice', 'active');
+    setState('erin', 'terminated');
+    setState('bob', 'expired');
     const out = kubectlOk(['get', 'users', '-n', namespace]);
     expect(out.split('\n')[0]).toMatch(/^NAME\s+STATE\s+READY\s+SYSTEMS\s+AGE/);
     expect(out).toMatch(/alice\s+active/);
     expect(out).toMatch(/erin\s+terminated/);
+    // Declared active, but past its validUntil: the list says expired, not active.
+    expect(out).toMatch(/bob\s+expired/);
+    const wide = kubectlOk(['get', 'user', 'bob', '-n', namespace, '-o', 'wide']);
+    expect(wide.split('\n')[0]).toMatch(/^NAME\s+USERNAME\s+STATE\s+DECLARED\s+READY/);
+    expect(wide).toMatch(/bob\s+bob\s+expired\s+active\s/);
+    // The schema takes only the states the controller writes.
+    expect(kubectl(['patch', 'user', 'bob', '-n', namespace, '--subresource=status', '--type=merge', '-p', '{"status":{"state":"retired"}}']).stderr).toMatch(/status\.state/);
   });
 
   it('dates ahead print as dates, not as an age (which kubectl shows as <invalid> for the future)', () => {

@@ -431,7 +431,8 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
       expect(status.conditions?.find((c) => c.type === 'Expired')).toMatchObject({ status: 'True', reason: 'ValidUntilPassed' });
       // The binding still reaches all three systems, so all three report the deprovision as done.
       expect(status.accounts?.map((a) => [a.system, a.state])).toEqual([['analytics-db', 'absent'], ['corp-ldap', 'disabled'], ['wiki', 'disabled']]);
-      expect(usersTable().get('con-temp')).toEqual({ state: 'active', ready: 'True', systems: '3/3' });
+      // Declared active, but past validUntil: STATE says so (status.state), not active.
+      expect(usersTable().get('con-temp')).toEqual({ state: 'expired', ready: 'True', systems: '3/3' });
     }, 15_000);
     expect(events('con-temp', 'AccountDeleted').join('\n')).toContain('analytics-db');
   });
@@ -558,7 +559,7 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
       const table = usersTable();
       for (const [name, person] of people) {
         if (person.gone === 'deleted') expect(table.has(name)).toBe(false);
-        else expect(table.get(name), name).toEqual({ state: person.gone === 'terminated' ? 'terminated' : 'active', ready: 'True', systems: '3/3' });
+        else expect(table.get(name), name).toEqual({ state: person.gone === 'terminated' || person.gone === 'expired' ? person.gone : 'active', ready: 'True', systems: '3/3' });
       }
     }, 30_000);
     expect(rollcall.exitCode).toBeNull();

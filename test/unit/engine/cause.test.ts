@@ -25,7 +25,14 @@ const cases: Array<{ name: string; change: AccountChange; user?: ReturnType<type
     world: world(binding('b', { role: 'admin', users: ['ann', 'bob'], requestedBy: 'dan', approval: { approvedBy: 'eve', scope: { role: 'admin', users: ['ann'] } } })),
     want: { kind: 'AccessBinding', name: 'b', reason: 'approval voided: users changed after eve approved' },
   },
-  { name: 'a revoke because the role no longer grants it', change: revoke('old'), world: world(binding('b', { role: 'staff', users: ['ann'] })), want: { kind: 'AccessRole', name: 'staff', reason: 'no longer grants old' } },
+  // The role ann still holds grants something else: it is not why "old" goes.
+  { name: 'a revoke no binding grants any more', change: revoke('old'), world: world(binding('b', { role: 'staff', users: ['ann'] })), want: { kind: 'User', name: 'ann', reason: 'no longer granted by any binding' } },
+  {
+    name: 'a mover\'s revoke names the binding that used to grant it, not the one still in force',
+    change: revoke('all'),
+    world: world(binding('admins', { role: 'admin', users: ['ann'] }), binding('staff', { role: 'staff', users: ['bob'] })),
+    want: { kind: 'AccessBinding', name: 'staff', reason: 'no longer applies to this User' },
+  },
   { name: 'a leaver', change: { op: 'disable', userName: 'ann' }, user: user('ann', { state: 'terminated' }), world: world(binding('b', { role: 'staff', users: ['ann'] })), want: { kind: 'User', name: 'ann', reason: 'the User is terminated' } },
   { name: 'an attribute update', change: { op: 'update', userName: 'ann', attributes: { email: 'a@b' } }, world: world(), want: { kind: 'User', name: 'ann', reason: "the User's attributes changed" } },
 ];

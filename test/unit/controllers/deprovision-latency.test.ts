@@ -1,0 +1,58 @@
+// rollcall_deprovision_latency_seconds measures the time from a User losing access to its accounts
+// being deprovisioned: with an injected clock, the sum is the time that passed since validUntil, not 0.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock } from '../../../src/clock/clock.ts';
+import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
+import { Manager } from '../../../src/controllers/manager.ts';
+import { Metrics } from '../../../src/process/metrics.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+
+const T0 = new Date('2026-11-26T09:00:00Z');
+
+describe('deprovision latency', () => {
+  let dir = '';
+  let db = '';
+  let store: MemoryStore;
+  let manager: Manager;
+  const metrics = new Metrics({ defaultMetrics: false });
+  const clock = new TestClock(T0);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rollcall-latency-'));
+    db = join(dir, 'directory.db');
+    writeFileSync(
+      join(dir, 'all.yaml'),
+      [
+        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: disable}}`,
+        'kind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff]}]}',
+        'kind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [cat]}',
+        'kind: User\nmetadata: {name: cat, namespace: acme}\nspec: {userName: cat, validUntil: "2026-11-26T10:00:00Z"}',
+      ]
+        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
+        .join('---\n'),
+    );
+    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
+    manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, clock });
+    await manager.start();
+    await manager.idle();
+  });
+  afterAll(async () => {
+    await manager?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a contractor seen 90 s after validUntil: count 1, sum 90', async () => {
+    expect(describeDirectory(db).find((a) => a.userName === 'cat')).toMatchObject({ state: 'present' });
+    clock.set(new Date('2026-11-26T10:01:30Z'));
+    await manager.requeueAll();
+    await manager.idle();
+    expect(describeDirectory(db).find((a) => a.userName === 'cat')).toMatchObject({ state: 'disabled' });
+    const text = await metrics.registry.getSingleMetricAsString('rollcall_deprovision_latency_seconds');
+    expect(text).toMatch(/rollcall_deprovision_latency_seconds_count 1\b/);
+    expect(text).toMatch(/rollcall_deprovision_latency_seconds_sum 90\b/);
+  });
+});

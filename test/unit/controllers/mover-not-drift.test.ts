@@ -1,0 +1,102 @@
+// A mover (a User whose department and bindings change) is a declared change, not drift: its Events
+// are AccountUpdated, EntitlementGranted and EntitlementRevoked, never DriftCorrected, and the
+// rollcall_drift_corrections_total counter stays put. The audit line of the revoke names what used
+// to grant it (the binding that no longer applies), never the role that still grants something else.
+// A hand-made change to the system is drift, and is reported so.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock } from '../../../src/clock/clock.ts';
+import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
+import { Manager } from '../../../src/controllers/manager.ts';
+import { Metrics } from '../../../src/process/metrics.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { capturedLogger } from '../../helpers/captured-logger.ts';
+
+const ROLES = [
+  'kind: AccessRole\nmetadata: {name: engineer, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff, engineering]}]}',
+  'kind: AccessRole\nmetadata: {name: sales, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff, sales]}]}',
+  'kind: AccessBinding\nmetadata: {name: engineering, namespace: acme}\nspec: {role: engineer, userSelector: {matchLabels: {department: engineering}}}',
+  'kind: AccessBinding\nmetadata: {name: sales, namespace: acme}\nspec: {role: sales, userSelector: {matchLabels: {department: sales}}}',
+];
+
+describe('a mover', () => {
+  let dir = '';
+  let db = '';
+  let store: MemoryStore;
+  let manager: Manager;
+  const captured = capturedLogger('info');
+  const metrics = new Metrics({ defaultMetrics: false });
+  const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+
+  const write = (department: string, email = 'carol@acme.example') =>
+    writeFileSync(
+      join(dir, 'all.yaml'),
+      [
+        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}}`,
+        ...ROLES,
+        `kind: User\nmetadata: {name: carol, namespace: acme, labels: {department: ${department}}}\nspec: {userName: carol, department: ${department}, email: ${email}}`,
+      ]
+        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
+        .join('---\n'),
+    );
+  const events = () => captured.records.filter((r) => r.event !== undefined).map((r) => (r.event as { reason: string }).reason);
+  const drift = async () => (await metrics.registry.getSingleMetricAsString('rollcall_drift_corrections_total')).match(/rollcall_drift_corrections_total\{[^}]*\} (\d+)/)?.[1] ?? '0';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rollcall-mover-'));
+    db = join(dir, 'directory.db');
+    write('sales');
+    store = MemoryStore.fromDirectory(dir, { watch: false, logger: captured.logger });
+    manager = new Manager({ store, logger: captured.logger, metrics, clock });
+    await manager.start();
+    await manager.idle();
+  });
+  afterAll(async () => {
+    await manager?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('moves from sales to engineering: updated, granted and revoked, not drift; the revoke names the sales binding', async () => {
+    expect(describeDirectory(db).find((a) => a.userName === 'carol')).toMatchObject({ groups: ['all-staff', 'sales'] });
+    captured.records.length = 0;
+    write('engineering');
+    store.reload();
+    await manager.idle();
+    expect(describeDirectory(db).find((a) => a.userName === 'carol')).toMatchObject({ groups: ['all-staff', 'engineering'] });
+    expect(events()).toEqual(expect.arrayContaining(['AccountUpdated', 'EntitlementGranted', 'EntitlementRevoked']));
+    expect(events()).not.toContain('DriftCorrected');
+    expect(await drift()).toBe('0');
+    const audit = captured.records.filter((r) => r.audit === true);
+    expect(audit.find((r) => r.op === 'grant')).toMatchObject({ entitlement: 'engineering', cause: { kind: 'AccessBinding', name: 'engineering' } });
+    expect(audit.find((r) => r.op === 'revoke')).toMatchObject({ entitlement: 'sales', cause: { kind: 'AccessBinding', name: 'sales', reason: 'no longer applies to this User' } });
+  });
+
+  it('a new e-mail address, the same roles: AccountUpdated only, not drift', async () => {
+    captured.records.length = 0;
+    write('engineering', 'carol.jones@acme.example');
+    store.reload();
+    await manager.idle();
+    expect(describeDirectory(db).find((a) => a.userName === 'carol')?.email).toBe('carol.jones@acme.example');
+    expect(events()).toContain('AccountUpdated');
+    expect(events()).not.toContain('DriftCorrected');
+    expect(await drift()).toBe('0');
+  });
+
+  it('a group added by hand is drift: revoked, DriftCorrected, counted', async () => {
+    const handle = new DatabaseSync(db);
+    try {
+      handle.prepare('INSERT INTO memberships (user_name, group_name) VALUES (?, ?)').run('carol', 'sales');
+    } finally {
+      handle.close();
+    }
+    captured.records.length = 0;
+    await manager.requeueAll();
+    await manager.idle();
+    expect(describeDirectory(db).find((a) => a.userName === 'carol')).toMatchObject({ groups: ['all-staff', 'engineering'] });
+    expect(events()).toEqual(expect.arrayContaining(['EntitlementRevoked', 'DriftCorrected']));
+    expect(await drift()).toBe('1');
+  });
+});
