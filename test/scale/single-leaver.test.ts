@@ -14,6 +14,10 @@ import { Manager } from '../../src/controllers/manager.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 
 const USERS = Number(process.env.ROLLCALL_SCALE_USERS ?? 10_000);
+// The company's people joined long before these leavers (as the API server would have recorded it):
+// the deletion guard's percentage counts no account of a User created within its window, so Users
+// created a moment before would all be left out of its base (engine/guard-base.ts).
+const JOINED = '"2020-01-01T00:00:00Z"';
 // At most 20 % of the Users, the default guard's share: none of them may be held.
 const LEAVERS = Math.min(100, Math.floor(USERS / 5));
 const dir = mkdtempSync(join(tmpdir(), 'rollcall-single-leaver-'));
@@ -26,7 +30,7 @@ function manifests(): string {
   }
   docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [staff]}, {system: wiki, entitlements: [readers]}]}\n`);
   docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}\n`);
-  for (let i = 0; i < USERS; i++) docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: u${i}, namespace: acme, labels: {staff: "yes"}}\nspec: {userName: u${i}}\n`);
+  for (let i = 0; i < USERS; i++) docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: u${i}, namespace: acme, labels: {staff: "yes"}, creationTimestamp: ${JOINED}}\nspec: {userName: u${i}}\n`);
   return docs.join('---\n');
 }
 

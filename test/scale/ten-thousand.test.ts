@@ -17,6 +17,10 @@ import { Manager } from '../../src/controllers/manager.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 
 const USERS = Number(process.env.ROLLCALL_SCALE_USERS ?? 10_000);
+// The company's people joined long before these leavers (as the API server would have recorded it):
+// the deletion guard's percentage counts no account of a User created within its window, so Users
+// created a moment before would all be left out of its base (engine/guard-base.ts).
+const JOINED = '"2020-01-01T00:00:00Z"';
 const LEAVERS = 100;
 const DEPARTMENTS = 10;
 const dir = mkdtempSync(join(tmpdir(), 'rollcall-scale-'));
@@ -34,7 +38,7 @@ function manifests(withLeavers: boolean): string {
   }
   for (let i = 0; i < USERS; i++) {
     const state = withLeavers && leaver(i) ? 'terminated' : 'active';
-    docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: u${i}, namespace: acme, labels: {department: dept${i % DEPARTMENTS}}}\nspec: {userName: u${i}, state: ${state}}\n`);
+    docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: u${i}, namespace: acme, labels: {department: dept${i % DEPARTMENTS}}, creationTimestamp: ${JOINED}}\nspec: {userName: u${i}, state: ${state}}\n`);
   }
   return docs.join('---\n');
 }
