@@ -10,7 +10,7 @@ import { approvalContent, contentChanges, contentDigest, type ApprovalContent } 
 import { instant } from './instant.ts';
 import { isPerson, samePerson } from './identity.ts';
 import { resolveRole } from './roles.ts';
-import { namespaceOf } from './tenant.ts';
+import { namespaceOf, sameTenant } from './tenant.ts';
 
 export type ApprovalStateName = 'NotRequired' | 'Pending' | 'Granted' | 'Voided';
 
@@ -39,16 +39,20 @@ function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
  * content is computed from them).
  */
 export function approvalState(binding: AccessBinding, roles: readonly AccessRole[], users: readonly User[]): ApprovalState {
+  // Most roles need no approval: decided without looking at the Users, which would cost O(Users) for
+  // every User's reconcile (O(Users²) for a namespace's pass) only to find nothing to approve.
+  if (!resolveRole(binding.spec.role, roles)?.requiresApproval) return NOT_REQUIRED;
   const cached = memo.get(binding);
   if (cached && sameElements(cached.roles, roles) && sameElements(cached.users, users)) return cached.state;
-  const state = decide(binding, roles, users);
+  const state = decide(binding, roles, sameTenant(binding, users));
   memo.set(binding, { roles, users, state });
   return state;
 }
 
+const NOT_REQUIRED: ApprovalState = { state: 'NotRequired', message: 'the role requires no approval' };
+
+/** The verdict for a binding whose role requires approval; `users`: the binding's namespace. */
 function decide(binding: AccessBinding, roles: readonly AccessRole[], users: readonly User[]): ApprovalState {
-  const role = resolveRole(binding.spec.role, roles);
-  if (!role?.requiresApproval) return { state: 'NotRequired', message: 'the role requires no approval' };
   const content = approvalContent(binding, roles, users)!;
   const digest = contentDigest(content);
   const approval = binding.spec.approval;

@@ -21,7 +21,7 @@ export interface Cause {
 /** The cause of `change` to `user`'s account in `system`, judged at `now`. */
 export function changeCause(change: AccountChange, user: User, system: string, world: World, now: Date): Cause {
   const at = now.getTime();
-  const applicable = applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews, sameTenant(user, world.users ?? [user])).filter((a) => a.role.grants.has(system));
+  const applicable = applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews, world.users ?? [user]).filter((a) => a.role.grants.has(system));
   const granting = (entitlement: string | undefined) =>
     applicable.filter((a) => entitlement === undefined || (a.role.grants.get(system)?.has(entitlement) ?? false));
   const userCause = (reason: string): Cause => ({ kind: 'User', name: user.metadata.name, reason });

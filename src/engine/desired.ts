@@ -21,7 +21,7 @@ export function grantsInForce(
   users: readonly User[] = [user],
 ): Map<string, Set<string>> {
   const grants = new Map<string, Set<string>>();
-  for (const applicable of applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews, sameTenant(user, users))) {
+  for (const applicable of applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews, users)) {
     if (!inForce(applicable, now)) continue;
     for (const [system, entitlements] of applicable.role.grants) {
       const union = grants.get(system) ?? new Set<string>();

@@ -44,7 +44,7 @@ export function accessWindow(
   const at = now.getTime();
   const active = activeSystems(user, systems);
   const systemNames = new Set(active.map((system) => system.metadata.name));
-  const applicable = applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews, sameTenant(user, users));
+  const applicable = applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews, users);
 
   const reaching = userEntitled(user, at)
     ? applicable.filter((binding) => inForce(binding, at) && reachesSystem(binding, systemNames))

@@ -56,6 +56,7 @@ export class MemoryStore implements Store {
   readonly #fallbackSecrets: Pick<Store, 'getSecret' | 'getSecretMetadata'> | undefined;
   readonly #claimDeclaredUsers: string | undefined;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
+  readonly #lists = new Map<string, readonly AnyResource[]>();
   readonly #handlers: WatchHandlers;
   /**
    * Annotations each object last got from its manifest (kubectl's last-applied), so an apply
@@ -133,8 +134,22 @@ export class MemoryStore implements Store {
   }
 
   list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][] {
-    const all = [...this.#objects.get(kind)!.values()] as ResourceByKind[K][];
-    return namespace === undefined ? all : all.filter((object) => object.metadata.namespace === namespace);
+    // Kept until the kind's next write: a reconcile reads its namespace's objects several times
+    // (its own pass, the guard, each change's audit cause), and filtering 10,000 Users every time
+    // made a namespace's convergence quadratic. A copy, so no caller can reorder the cache.
+    const key = `${kind}/${namespace ?? ''}`;
+    let listed = this.#lists.get(key);
+    if (!listed) {
+      const all = [...this.#objects.get(kind)!.values()];
+      listed = namespace === undefined ? all : all.filter((object) => object.metadata.namespace === namespace);
+      this.#lists.set(key, listed);
+    }
+    return listed.slice() as ResourceByKind[K][];
+  }
+
+  /** Forgets the cached lists of `kind` after a write to it. */
+  #listsChanged(kind: KindName): void {
+    for (const key of this.#lists.keys()) if (key.startsWith(`${kind}/`)) this.#lists.delete(key);
   }
 
   get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined {
@@ -375,6 +390,7 @@ export class MemoryStore implements Store {
   #remove(kind: KindName, object: AnyResource): void {
     const key = keyString(keyOf(object));
     this.#objects.get(kind)!.delete(key);
+    this.#listsChanged(kind);
     this.#appliedAnnotations.delete(idOf(kind, object));
     this.#emit(kind, 'delete', object);
   }
@@ -384,6 +400,7 @@ export class MemoryStore implements Store {
     const copy = structuredClone(object);
     copy.metadata.resourceVersion = String(++this.#resourceVersion);
     this.#objects.get(kind)!.set(keyString(keyOf(copy)), deepFreeze(copy));
+    this.#listsChanged(kind);
     return copy;
   }
 
