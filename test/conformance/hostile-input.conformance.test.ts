@@ -70,11 +70,27 @@ function outsideDeclared(snapshot: Snapshot, declaredIn: Record<SystemKind, Set<
   };
 }
 
-describe.concurrent('rejected at load: the directory is refused naming the file and field, and no system changes', () => {
+// A bad object costs only itself (the rest of the directory is applied, as test/faults/bad-manifest
+// proves with its bystanders); here the company has no other User and no staff role, so a valid
+// object beside the bad one (the User of a refused AccessRole) is granted nothing, and any change in
+// a system would be the input's.
+describe.concurrent('rejected at load: the object is refused naming the file and field, and nothing reaches any system', () => {
+  // The systems are loaded (only the bad object is refused), so a first run makes what a system
+  // makes when it first connects (PostgreSQL's marker role): the runs side by side then compare
+  // against a snapshot none of them changes.
+  beforeAll(async () => {
+    const dir = join(root, 'rejected-baseline');
+    writeCompany(dir, systems.manifests(), []);
+    for (const file of ['bystanders.yaml', 'staff.yaml']) rmSync(join(dir, file));
+    const run = await runOnce(dir, join(root, 'rejected-baseline.state.json'));
+    expect(run.code, failure(run)).toBe(0);
+  }, 180_000);
+
   it.each(REJECTED.map((input) => [input.id, input] as const))('%s', async (_id, input) => {
     const before = await systems.snapshot();
     const dir = join(root, input.id);
     writeCompany(dir, systems.manifests(), [hostileUser(input)]);
+    for (const file of ['bystanders.yaml', 'staff.yaml']) rmSync(join(dir, file));
     const run = await runOnce(dir, join(root, `${input.id}.state.json`));
     expect(run.code, failure(run)).toBe(1);
     expect(run.stderr).toMatch(input.rejected!);
@@ -94,6 +110,8 @@ for (const input of ACCEPTED.filter((input) => input.refusedBy)) RUNS.push([inpu
 
 /** A server refused the input with an error (not only withheld an entitlement): the run exits 1. */
 const inError = (input: HostileInput) => Object.keys(input.refusedBy ?? {}).some((kind) => !input.withheld?.includes(kind as SystemKind));
+/** A server refused or withheld the input: its User is not Ready (SyncFailed or Refused), so `--once` exits 1. */
+const notReady = (input: HostileInput) => Object.keys(input.refusedBy ?? {}).length > 0;
 
 describe.each(RUNS.map((inputs) => [inputs.map((input) => input.id).join(', '), inputs] as const))('accepted, in one run beside 40 bystanders: %s', (_ids, inputs) => {
   // Under root, which exists only once the file's beforeAll has run.
@@ -124,8 +142,8 @@ describe.each(RUNS.map((inputs) => [inputs.map((input) => input.id).join(', '), 
     second = await plan(dir, state);
   }, 180_000);
 
-  it('the run ends as expected: 0 when every system took every value, 1 when a server refused one', () => {
-    expect(run.code, failure(run)).toBe(inputs.some(inError) ? 1 : 0);
+  it('the run ends as expected: 0 when every system took every value, 1 when a server refused or withheld one', () => {
+    expect(run.code, failure(run)).toBe(inputs.some(notReady) ? 1 : 0);
   });
 
   it('all 40 bystanders converge fully in every system: account, attributes and groups exactly as declared', () => {
