@@ -128,7 +128,12 @@ export function subjectsPolicy(): Json {
     kind: 'ValidatingAdmissionPolicy',
     metadata: { name: SUBJECTS_POLICY_NAME, labels },
     spec: {
-      failurePolicy: 'Fail',
+      // Ignore, not Fail: this policy reads every User of the namespace as a parameter, and while the
+      // API server cannot resolve that kind (seen in the e2e run: "failed to find resource referenced
+      // by paramKind") Fail refused every AccessBinding of the cluster, approval or not. The engine
+      // refuses an approver who is a subject all the same (engine/identity.ts), so access never
+      // flows from such an approval; this policy only says it earlier.
+      failurePolicy: 'Ignore',
       paramKind: { apiVersion: API_VERSION, kind: 'User' },
       matchConstraints: {
         resourceRules: [{ apiGroups: [GROUP], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['accessbindings'] }],
