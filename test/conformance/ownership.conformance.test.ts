@@ -15,7 +15,7 @@ import { accountPlan, planOrphans } from '../../src/engine/index.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import type { Connector } from '../../src/connectors/types.ts';
 import { start as startSlapd } from '../servers/slapd.ts';
-import { startPostgres } from '../servers/postgres.ts';
+import { startPostgres, adminQuery } from '../servers/postgres.ts';
 import { start as startScim } from '../servers/scim.ts';
 import { user } from '../unit/engine/fixtures.ts';
 
@@ -70,15 +70,7 @@ async function slapdBackend(): Promise<Backend> {
 
 async function postgresBackend(): Promise<Backend> {
   const server = await startPostgres();
-  const admin = async (text: string, values?: unknown[]) => {
-    const client = new pg.Client({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, database: 'postgres' });
-    await client.connect();
-    try {
-      return await client.query(text, values);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (text: string, values?: unknown[]) => adminQuery(server, text, values);
   await admin('CREATE ROLE analysts NOLOGIN; CREATE ROLE rollcall_managed NOLOGIN');
   return {
     type: 'postgres',

@@ -5,7 +5,7 @@ import { connectedSystemSpec } from '../../src/api/index.ts';
 import { scramVerifier } from '../../src/connectors/postgres/scram.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import type { Connector } from '../../src/connectors/types.ts';
-import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
+import { startPostgres, type PostgresServer, adminQuery } from '../servers/postgres.ts';
 import type { ConformanceTarget } from './harness.ts';
 
 export const GROUP_ROLES = ['analysts', 'engineering'] as const;
@@ -23,15 +23,7 @@ export async function startPostgresTarget(): Promise<PostgresTarget> {
   const userPasswords = new Map<string, string>();
   const foreignFingerprints = new Map<string, string | undefined>();
   // Probes connect per call: a stopped and restarted server must not leave them a dead connection.
-  const admin = async (text: string, values?: unknown[]) => {
-    const client = new pg.Client({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, database: 'postgres' });
-    await client.connect();
-    try {
-      return await client.query(text, values);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (text: string, values?: unknown[]) => adminQuery(server, text, values);
   for (const group of GROUP_ROLES) await admin(`CREATE ROLE ${pg.escapeIdentifier(group)} NOLOGIN`);
 
   const connectWith = async (postgres: Record<string, unknown>, logger: Logger, credentials?: Record<string, string>, timeoutMs?: number) => {

@@ -151,3 +151,17 @@ export async function startPostgres(tls?: PostgresTls): Promise<PostgresServer> 
     },
   };
 }
+
+/**
+ * One statement as the server's administrator, on a connection of its own: a probe that a stopped and
+ * restarted server never leaves holding a dead connection.
+ */
+export async function adminQuery(server: PostgresServer, text: string, values?: unknown[]): Promise<pg.QueryResult> {
+  const client = new pg.Client({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, database: 'postgres' });
+  await client.connect();
+  try {
+    return await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}

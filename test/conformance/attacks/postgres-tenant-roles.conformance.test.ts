@@ -27,7 +27,7 @@ import type { Connector } from '../../../src/connectors/types.ts';
 import { Connections } from '../../../src/controllers/connections.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
-import { startPostgres, type PostgresServer } from '../../servers/postgres.ts';
+import { startPostgres, type PostgresServer, adminQuery } from '../../servers/postgres.ts';
 
 const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
 const signal = () => AbortSignal.timeout(20_000);
@@ -47,15 +47,7 @@ describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles'
   let dir: string;
   let store: MemoryStore;
   let manager: Manager;
-  const admin = async (text: string, values?: unknown[]) => {
-    const client = new pg.Client({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, database: 'postgres' });
-    await client.connect();
-    try {
-      return await client.query(text, values);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (text: string, values?: unknown[]) => adminQuery(server, text, values);
   const hasRole = async (member: string, role: string) =>
     (await admin("SELECT pg_has_role($1, $2, 'member') AS held", [member, role])).rows[0].held as boolean;
   const memberships = async (role: string) =>
