@@ -64,7 +64,8 @@ export type AccountOwner = 'legacy' | 'unmanaged' | 'foreign';
 
 /** One idempotent step against one system. A create never carries entitlements: grants follow it. */
 export type AccountChange =
-  | { op: 'create'; account: DesiredAccount }
+  /** `initialPassword`: only under spec.credentials.policy initialPassword, set with "must change at next login". Never log it. */
+  | { op: 'create'; account: DesiredAccount; initialPassword?: string }
   | { op: 'update'; userName: string; attributes: Record<string, string | null> }
   | { op: 'grant' | 'revoke'; userName: string; entitlement: string }
   | { op: 'disable' | 'enable' | 'delete'; userName: string }
@@ -95,6 +96,13 @@ export interface Capabilities {
    * system treats as the one it holds plans nothing, and two it treats as one are refused.
    */
   comparison?: Comparison;
+  /**
+   * Disabling or deleting an account ends its open sessions too (Keycloak: logout and offline tokens;
+   * PostgreSQL: its backends; LDAP/AD: the password scrambled), so a leaver is cut off at once.
+   */
+  endsSessions?: boolean;
+  /** A create can carry an initial password the person must change at first login (spec.credentials.policy initialPassword). */
+  initialPassword?: boolean;
 }
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MAX_URL_LENGTH, baseStatus, duration, minDuration, noUserinfo, resource, secretRef, timestamp } from './common.ts';
 import { writableLdapAttributeRule } from './ldap-attributes.ts';
 
-export const SYSTEM_TYPES = ['sqlite', 'ldap', 'postgres', 'scim', 'kubernetes'] as const;
+export const SYSTEM_TYPES = ['sqlite', 'ldap', 'postgres', 'scim', 'kubernetes', 'keycloak'] as const;
 export type SystemType = (typeof SYSTEM_TYPES)[number];
 
 const ldapSettings = z
@@ -74,9 +74,57 @@ const scimSettings = z
       .describe('SCIM 2.0 base URL, e.g. https://app.example.com/scim/v2 (http:// needs spec.insecure; CA: ca.crt in the credentials Secret).'),
     auth: z.enum(['bearer', 'basic']).default('bearer').describe('bearer (Secret key token) or basic (Secret keys username, password).'),
     pageSize: z.number().int().min(1).max(1000).default(100).describe('Page size when listing accounts.'),
+    compatibility: z
+      .object({
+        patch: z.boolean().optional().describe('Write with PATCH (true) or with GET + PUT of the whole resource (false).'),
+        filterOperators: z
+          .array(z.enum(['eq', 'ne', 'co', 'sw', 'ew', 'pr', 'gt', 'ge', 'lt', 'le']))
+          .max(10)
+          .optional()
+          .describe('Filter operators the server supports; listing and lookups use only these.'),
+        filteredPaths: z.boolean().optional().describe('PATCH paths with a filter (members[value eq "..."]) are supported.'),
+        etags: z.boolean().optional().describe('The server sends ETags and honours If-Match.'),
+        pageSize: z.number().int().min(1).max(1000).optional().describe('Largest page the server returns; overrides spec.scim.pageSize when smaller.'),
+        externalIdWritable: z.boolean().optional().describe('externalId can be written (Rollcall keeps its marker there); false keeps it elsewhere.'),
+      })
+      .optional()
+      .describe("What the server supports, overriding what its /ServiceProviderConfig, /ResourceTypes and /Schemas declare (each omitted key: the server's declaration)."),
   })
   .meta({ 'x-kubernetes-validations': [noUserinfo('baseUrl', 'spec.scim.baseUrl')] })
   .describe('Settings for type scim.');
+
+const keycloakSettings = z
+  .object({
+    url: z
+      .url()
+      .max(MAX_URL_LENGTH)
+      .describe('Base URL of Keycloak, e.g. https://sso.example.com (http:// needs spec.insecure; CA: ca.crt in the credentials Secret).'),
+    realm: z.string().min(1).max(255).describe('The realm whose users this system manages.'),
+    clientId: z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe('Client of a client-credentials grant (Secret key clientSecret); without it, a password grant with the Secret keys username and password.'),
+    authRealm: z.string().min(1).max(255).optional().describe('Realm the credentials belong to; default: realm.'),
+  })
+  .meta({ 'x-kubernetes-validations': [noUserinfo('url', 'spec.keycloak.url')] })
+  .describe('Settings for type keycloak.');
+
+export const CREDENTIAL_POLICIES = ['none', 'initialPassword'] as const;
+
+const credentialsPolicy = z
+  .object({
+    policy: z
+      .enum(CREDENTIAL_POLICIES)
+      .default('none')
+      .describe(
+        'none (the default: SSO only, no password set) or initialPassword: a joiner gets a random password that must be changed at first login, ' +
+          'delivered in a Secret labelled rollcall.dev/initial-password-for: <userName> in the User\'s namespace.',
+      ),
+    ttl: duration('How long the delivered password Secret is kept before it is deleted (default 72h).').optional(),
+  })
+  .describe("Joiners' first credentials, for systems with local passwords (keycloak, ldap, postgres).");
 
 const kubernetesSettings = z
   .object({
@@ -98,12 +146,14 @@ export const DELETION_POLICIES = ['retain', 'deprovision'] as const;
 
 export const connectedSystemSpec = z
   .object({
-    type: z.enum(SYSTEM_TYPES).describe('Kind of system: sqlite, ldap, postgres, scim or kubernetes.'),
+    type: z.enum(SYSTEM_TYPES).describe('Kind of system: sqlite, ldap, postgres, scim, kubernetes or keycloak.'),
     ldap: ldapSettings.optional(),
     postgres: postgresSettings.optional(),
     scim: scimSettings.optional(),
     kubernetes: kubernetesSettings.optional(),
     sqlite: sqliteSettings.optional(),
+    keycloak: keycloakSettings.optional(),
+    credentials: credentialsPolicy.optional(),
     credentialsSecretRef: secretRef
       .optional()
       .describe(
@@ -179,6 +229,7 @@ export const connectedSystemSpec = z
       { rule: "self.type != 'ldap' || has(self.ldap)", message: 'ldap settings are required when type is ldap', fieldPath: '.ldap' },
       { rule: "self.type != 'postgres' || has(self.postgres)", message: 'postgres settings are required when type is postgres', fieldPath: '.postgres' },
       { rule: "self.type != 'scim' || has(self.scim)", message: 'scim settings are required when type is scim', fieldPath: '.scim' },
+      { rule: "self.type != 'keycloak' || has(self.keycloak)", message: 'keycloak settings are required when type is keycloak', fieldPath: '.keycloak' },
       { rule: "self.type != 'sqlite' || has(self.sqlite)", message: 'sqlite settings are required when type is sqlite', fieldPath: '.sqlite' },
       { rule: 'self.type == oldSelf.type', message: 'type is immutable' },
       minDuration('resyncInterval', '1s', 'spec.resyncInterval'),
@@ -196,6 +247,11 @@ export const connectedSystemSpec = z
         rule: "!has(self.scim) || self.scim.baseUrl.matches('^[hH][tT][tT][pP][sS]://') || (has(self.insecure) && self.insecure)",
         message: 'spec.scim.baseUrl is plaintext http://: use https:// or set spec.insecure: true',
         fieldPath: '.scim.baseUrl',
+      },
+      {
+        rule: "!has(self.keycloak) || self.keycloak.url.matches('^[hH][tT][tT][pP][sS]://') || (has(self.insecure) && self.insecure)",
+        message: 'spec.keycloak.url is plaintext http://: use https:// or set spec.insecure: true',
+        fieldPath: '.keycloak.url',
       },
     ],
   })
