@@ -7,7 +7,8 @@ export const WALKTHROUGH_MANIFESTS = ['examples/quickstart/', 'examples/cluster/
 
 export function walkthrough(kubeconfig: string, helm: string): string {
   return `
-The control plane is up (no nodes: objects are stored and validated, pods never run).
+The control plane is up (no nodes: objects are stored and validated, pods never run). The chart is
+installed as release rollcall in rollcall-system with no replica: CRDs, admission policies, RBAC.
 
   export KUBECONFIG=${kubeconfig}
   kubectl create namespace acme

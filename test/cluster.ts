@@ -1,5 +1,7 @@
 // `npm run cluster`: a real control plane (etcd + kube-apiserver) for a person to try Rollcall
-// against, with the CRDs installed. Ctrl-C, SIGTERM or the end of whoever started it stops it.
+// against, with the chart installed as a user installs it (release rollcall in rollcall-system, no
+// replica: the walk-through runs Rollcall from the checkout). The chart owns the CRDs, the admission
+// policies and the approver ClusterRole; nothing else applies them. Ctrl-C, SIGTERM or the end of whoever started it stops it.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { walkthrough } from './cluster-walkthrough.ts';
@@ -9,7 +11,8 @@ const root = join(import.meta.dirname, '..');
 const binaries = buildControlPlane();
 const controlPlane = await startControlPlane(binaries.controlPlane);
 const env = { ...process.env, KUBECONFIG: controlPlane.kubeconfig };
-execFileSync('kubectl', ['apply', '-f', join(root, 'crds')], { env, stdio: 'inherit' });
+execFileSync(binaries.helm, ['install', 'rollcall', join(root, 'charts', 'rollcall'), '--namespace', 'rollcall-system', '--create-namespace', '--set', 'replicas=0'], { env, stdio: 'inherit' });
+execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=rollcall'], { env, stdio: 'inherit' });
 
 console.log(walkthrough(controlPlane.kubeconfig, binaries.helm));
 

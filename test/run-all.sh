@@ -12,10 +12,11 @@ for script in scripts/install/*.sh; do bash "$script"; done
 step "building the test control plane and helm (cached outside the repo)"
 bash test/controlplane/build.sh
 
-step "type check, lint, CRDs up to date"
+step "type check, lint, CRDs and the chart values doc up to date"
 npx tsc --noEmit
 npx eslint .
 node src/api/write-crds.ts --check
+node scripts/chart/values-doc.ts --check
 
 # Every vitest run has a wall-clock limit: a test that spins (vitest's own timeouts cannot stop a
 # loop that never yields) fails the run loudly, naming the project, instead of hanging CI.

@@ -72,13 +72,13 @@ spec: {grants: [{system: prod, entitlements: [viewers]}]}
     }
   });
 
-  it('the policy and its binding are installed with the CRDs', () => {
+  it('the policy and its binding are installed by the chart (release rollcall, test/e2e/global-setup.ts)', () => {
     expect(kubectlOk(['get', 'validatingadmissionpolicies', '-o', 'name'])).toMatch(/accessbindings-approval\.rollcall\.dev/);
     // The API server type-checked every expression against the CRD's schema without a warning.
-    expect(kubectlOk(['get', 'validatingadmissionpolicy', 'accessbindings-approval.rollcall.dev', '-o', 'jsonpath={.status.typeChecking}'])).not.toMatch(/warning/i);
+    expect(kubectlOk(['get', 'validatingadmissionpolicy', 'rollcall-accessbindings-approval.rollcall.dev', '-o', 'jsonpath={.status.typeChecking}'])).not.toMatch(/warning/i);
     expect(kubectlOk(['get', 'validatingadmissionpolicybindings', '-o', 'name'])).toMatch(/accessbindings-approval\.rollcall\.dev/);
-    expect(kubectlOk(['get', 'validatingadmissionpolicy', 'accessbindings-requester.rollcall.dev', '-o', 'jsonpath={.spec.paramKind.kind}'])).toBe('AccessRole');
-    expect(kubectlOk(['get', 'validatingadmissionpolicy', 'accessbindings-requester.rollcall.dev', '-o', 'jsonpath={.status.typeChecking}'])).not.toMatch(/warning/i);
+    expect(kubectlOk(['get', 'validatingadmissionpolicy', 'rollcall-accessbindings-requester.rollcall.dev', '-o', 'jsonpath={.spec.paramKind.kind}'])).toBe('AccessRole');
+    expect(kubectlOk(['get', 'validatingadmissionpolicy', 'rollcall-accessbindings-requester.rollcall.dev', '-o', 'jsonpath={.status.typeChecking}'])).not.toMatch(/warning/i);
     expect(kubectlOk(['get', 'validatingadmissionpolicybindings', '-o', 'name'])).toMatch(/accessbindings-requester\.rollcall\.dev/);
     expect(kubectlOk(['auth', 'can-i', 'approve', 'accessbindings.rollcall.dev', '-n', namespace, '--as', 'bob'])).toMatch(/yes/);
     expect(kubectl(['auth', 'can-i', 'approve', 'accessbindings.rollcall.dev', '-n', namespace, '--as', 'carol']).stdout).toMatch(/no/);

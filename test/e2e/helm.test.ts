@@ -17,16 +17,69 @@ describe('charts/rollcall', () => {
     it(`renders manifests the API server accepts (server-side dry run) ${values.join(' ')}`, () => {
       // The Roles of watched namespaces go into them: they must exist (AlreadyExists is fine).
       for (const namespace of ['team-a', 'team-b']) kubectl(['create', 'namespace', namespace]);
-      const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
+      // Not "rollcall": the e2e setup installed that release (its CRDs are the ones these update).
+      // A second release: the setup's owns the CRDs and the admission policies.
+      const rendered = helm(['template', 'dry', CHART, '--namespace', 'default', '--set', 'crds.install=false', '--set', 'admissionPolicies.install=false', ...values]);
       expect(rendered.code, rendered.stderr).toBe(0);
       expect(rendered.stdout).toMatch(/kind: Deployment/);
       const applied = kubectl(['apply', '--dry-run=server', '-f', '-'], rendered.stdout);
       expect(applied.stderr).toBe('');
       expect(applied.code).toBe(0);
-      expect(applied.stdout).toMatch(/deployment\.apps\/rollcall created \(server dry run\)/);
-      expect(applied.stdout).toMatch(/clusterrole\.rbac\.authorization\.k8s\.io\/rollcall created \(server dry run\)/);
+      expect(applied.stdout).toMatch(/deployment\.apps\/dry created \(server dry run\)/);
+      expect(applied.stdout).toMatch(/clusterrole\.rbac\.authorization\.k8s\.io\/dry created \(server dry run\)/);
+      expect(applied.stdout).not.toMatch(/customresourcedefinition|validatingadmissionpolic/);
     });
   }
+
+  describe('values.schema.json refuses bad values before anything is rendered', () => {
+    const refused: Array<[string[], RegExp]> = [
+      [['--set', 'replicas=two'], /at '\/replicas': got string, want integer/],
+      [['--set', 'replica=2'], /additional properties 'replica' not allowed/],
+      [['--set', 'crds.keeep=false'], /at '\/crds': additional properties 'keeep' not allowed/],
+      [['--set', 'logLevel=verbose'], /at '\/logLevel': value must be one of/],
+      [['--set', 'topologySpread.whenUnsatisfiable=Never'], /at '\/topologySpread\/whenUnsatisfiable': value must be one of/],
+      [['--set', 'watchNamespaces={Team_A}'], /at '\/watchNamespaces\/0': '.*' does not match pattern/],
+      [['--set', 'metrics.port=0'], /at '\/metrics\/port': minimum: got 0, want 1/],
+      [['--set', 'networkPolicy.egressTo[0].ipBlok.cidr=10.0.0.0/8'], /additional properties 'ipBlok' not allowed/],
+    ];
+    for (const [values, message] of refused) {
+      it(`refuses ${values.join(' ')}`, () => {
+        const rendered = helm(['template', 'bad', CHART, ...values]);
+        expect(rendered.code).not.toBe(0);
+        expect(rendered.stderr).toMatch(/values don't meet the specifications of the schema/);
+        expect(rendered.stderr).toMatch(message);
+      });
+    }
+
+    it('accepts every value documented, each feature on', () => {
+      const rendered = helm(['template', 'good', CHART, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true', '--set', 'networkPolicy.enabled=true', '--set', 'networkPolicy.egressTo[0].ipBlock.cidr=10.0.0.0/8', '--set', 'state.existingClaim=rollcall-state', '--set', 'logFormat=text']);
+      expect(rendered.code, rendered.stderr).toBe(0);
+      const kinds = parseAllDocuments(rendered.stdout).map((d) => (d.toJS() as { kind?: string } | null)?.kind);
+      expect(kinds).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'ConfigMap', 'PodDisruptionBudget']));
+      expect(rendered.stdout).toContain('claimName: "rollcall-state"');
+      expect(rendered.stdout).toContain('- --log-format=text');
+    });
+  });
+
+  it('runs with restricted pod security, probes on /healthz and /readyz, spread and a disruption budget for its two replicas', () => {
+    const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default']);
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const objects = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as { kind: string; spec: Record<string, unknown> } | null).filter((o) => o !== null);
+    const deployment = objects.find((o) => o.kind === 'Deployment')! as unknown as { spec: { replicas: number; template: { spec: Record<string, unknown> & { containers: Array<Record<string, unknown>>; securityContext: Record<string, unknown> } } } };
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0]!;
+    expect(deployment.spec.replicas).toBe(2);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(container.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'metrics' } });
+    expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'metrics' } });
+    expect(container.resources).toMatchObject({ requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } });
+    expect(container.volumeMounts).toContainEqual({ name: 'state', mountPath: '/var/lib/rollcall' });
+    expect(pod.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'rollcall', 'app.kubernetes.io/instance': 'rollcall' } } }]);
+    expect(objects.find((o) => o.kind === 'PodDisruptionBudget')?.spec).toMatchObject({ maxUnavailable: 1 });
+    // One replica: no budget (it would block every drain).
+    expect(helm(['template', 'rollcall', CHART, '--set', 'replicas=1']).stdout).not.toContain('kind: PodDisruptionBudget');
+  });
 
   describe('inbound SCIM', () => {
     interface Rendered {
@@ -61,8 +114,8 @@ describe('charts/rollcall', () => {
       expect(rollcall.args).toEqual(expect.arrayContaining(['--scim-port=9443', '--leader-pod=$(POD_NAME)', '--scim-tls-cert=/etc/rollcall/scim-tls/tls.crt', '--scim-tls-key=/etc/rollcall/scim-tls/tls.key']));
       expect(rollcall.env).toEqual(expect.arrayContaining([{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]));
       expect(rollcall.ports).toEqual(expect.arrayContaining([{ name: 'scim', containerPort: 9443 }]));
-      expect(rollcall.volumeMounts).toEqual([{ name: 'scim-tls', mountPath: '/etc/rollcall/scim-tls', readOnly: true }]);
-      expect(pod.volumes).toEqual([{ name: 'scim-tls', secret: { secretName: 'rollcall-scim-tls' } }]);
+      expect(rollcall.volumeMounts).toContainEqual({ name: 'scim-tls', mountPath: '/etc/rollcall/scim-tls', readOnly: true });
+      expect(pod.volumes).toContainEqual({ name: 'scim-tls', secret: { secretName: 'rollcall-scim-tls' } });
 
       const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'rollcall-scim')!;
       expect(service.spec).toMatchObject({
@@ -74,7 +127,9 @@ describe('charts/rollcall', () => {
       expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] }]);
       expect(objects.find((o) => o.kind === 'RoleBinding' && o.roleRef?.name === 'rollcall-leader-pod')).toBeDefined();
 
-      const applied = kubectl(['apply', '--dry-run=server', '-f', '-'], text);
+      // The objects of the release namespace: the cluster-wide ones are the e2e setup's release "rollcall".
+      const namespaced = parseAllDocuments(text).filter((d) => (d.toJS() as { metadata?: { namespace?: string } } | null)?.metadata?.namespace === 'default');
+      const applied = kubectl(['apply', '--dry-run=server', '-f', '-'], namespaced.map((d) => d.toString()).join('---\n'));
       expect(applied.stderr).toBe('');
       expect(applied.stdout).toMatch(/service\/rollcall-scim created \(server dry run\)/);
       expect(applied.stdout).toMatch(/role\.rbac\.authorization\.k8s\.io\/rollcall-leader-pod created \(server dry run\)/);
@@ -85,7 +140,7 @@ describe('charts/rollcall', () => {
       const { pod, container: rollcall } = container(objects);
       expect(rollcall.args).toContain('--scim-port=8443');
       expect(rollcall.args.filter((a) => a.startsWith('--scim-tls'))).toEqual([]);
-      expect(pod.volumes).toBeUndefined();
+      expect((pod.volumes as Array<{ name: string }>).map((v) => v.name)).toEqual(['state', 'tmp']);
       const service = objects.find((o) => o.metadata.name === 'rollcall-scim')!;
       expect(service.spec).toMatchObject({ ports: [{ name: 'http', port: 443, targetPort: 'scim' }] });
     });

@@ -133,7 +133,7 @@ describe('the chart grants Rollcall no more than the namespaces it serves', () =
       }
     }
     expect(objects.filter((o) => o.kind === 'Role' && o.metadata.name === release).map((o) => o.metadata.namespace).sort()).toEqual([teamA, teamB].sort());
-    const clusterRole = roles.find((o) => o.kind === 'ClusterRole')!;
+    const clusterRole = roles.find((o) => o.kind === 'ClusterRole' && o.metadata.name === release)!;
     expect(clusterRole.rules!.flatMap((r) => r.resources ?? [])).not.toContain('secrets');
   });
 
