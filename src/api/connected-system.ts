@@ -273,6 +273,17 @@ export const connectedSystemStatus = z.object({
     )
     .optional()
     .describe('Deprovisions (disables, deletes, revokes) made within the last resyncInterval: the deletion guard counts them, so its window survives restarts and leader changes.'),
+  retained: z.number().int().optional().describe('Accounts of deleted Users kept disabled until their retention ends (the length of retainedAccounts).'),
+  retainedAccounts: z
+    .array(
+      z.object({
+        userName: z.string().describe('The disabled account.'),
+        user: z.string().describe('The deleted User that held it (gone: its deletion ended once the account was disabled).'),
+        deleteAfter: timestamp('When the retention ends: Rollcall deletes the account then (deprovision.policy disableThenDelete).'),
+      }),
+    )
+    .optional()
+    .describe('Accounts of deleted Users under disableThenDelete: disabled at once, deleted by this system\'s controller when their retention ends, unless a User declares the userName again first.'),
 });
 
 export const connectedSystemResource = resource('ConnectedSystem', connectedSystemSpec, connectedSystemStatus);

@@ -118,6 +118,7 @@ export const userStatus = z.object({
   systems: z.string().optional().describe('Systems in sync / systems that should hold an account, e.g. "2/3".'),
   accessEndsAt: timestamp('When this User\'s access ends, if it is time-boxed.').optional(),
   deprovisionStartedAt: timestamp('When the controller first saw this User suspended, terminated or deleted.').optional(),
+  retainedUntil: timestamp('A deleted User under disableThenDelete: its accounts are disabled, and deleted at this instant (the latest retention end) by their systems, which keep the record (ConnectedSystem status.retainedAccounts) once the User is gone.').optional(),
   accounts: z.array(accountStatus).optional().describe('One entry per ConnectedSystem that holds or held an account.'),
 });
 

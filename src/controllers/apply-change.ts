@@ -10,7 +10,7 @@ import type { Connector } from '../connectors/types.ts';
 import type { GuardDecision } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
-import { auditLine, orphanAuditLine, systemDeletionAuditLine, type AuditLine } from './audit-trail.ts';
+import { auditLine, orphanAuditLine, retentionAuditLine, systemDeletionAuditLine, type AuditLine } from './audit-trail.ts';
 import { changeSource } from './change-source.ts';
 import type { ControllerContext } from './context.ts';
 import { describeChange, eventReason } from './describe.ts';
@@ -25,7 +25,9 @@ export type ChangeOrigin =
   /** The system's orphan policy (spec.orphans) on an account no User declares. */
   | { kind: 'orphan' }
   /** The system is being deleted under deletionPolicy deprovision. */
-  | { kind: 'systemDeletion' };
+  | { kind: 'systemDeletion' }
+  /** A deleted User's disabled account whose retention ended (the system's status.retainedAccounts). */
+  | { kind: 'retention'; user: string };
 
 export interface AccountChanges {
   system: ConnectedSystem;
@@ -104,6 +106,8 @@ function source(ctx: ApplyContext, { system, origin }: AccountChanges, change: A
       return `orphan ${changeUserName(change)}: ${description}`;
     case 'systemDeletion':
       return `system deleted (deletionPolicy deprovision) ${changeUserName(change)}: ${description}`;
+    case 'retention':
+      return `retention ended for deleted User ${origin.user} (${changeUserName(change)}): ${description}`;
   }
 }
 
@@ -112,7 +116,13 @@ async function report(ctx: ApplyContext, request: AccountChanges, change: Accoun
   const { system, origin } = request;
   const description = describeChange(change);
   const line: AuditLine =
-    origin.kind === 'user' ? auditLine(ctx, origin.user, system.metadata.name, change) : origin.kind === 'orphan' ? orphanAuditLine(system, change) : systemDeletionAuditLine(system, change);
+    origin.kind === 'user'
+      ? auditLine(ctx, origin.user, system.metadata.name, change)
+      : origin.kind === 'orphan'
+        ? orphanAuditLine(system, change)
+        : origin.kind === 'retention'
+          ? retentionAuditLine(system, change, origin.user)
+          : systemDeletionAuditLine(system, change);
   if (origin.kind === 'user') {
     ctx.logger.info(line, description);
     await ctx.store.recordEvent('User', origin.user, 'Normal', eventReason(change), `${system.metadata.name}: ${description}`);

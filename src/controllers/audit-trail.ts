@@ -2,7 +2,7 @@
 // stable schema (documented in docs/governance.md; fields are only ever added), so a log pipeline
 // can select `audit: true` and answer "who got what, when, because of what".
 import { changeUserName, type AccountChange, type ConnectedSystem, type User } from '../api/index.ts';
-import { changeCause, orphanCause, systemDeletionCause, type Cause } from '../engine/index.ts';
+import { changeCause, orphanCause, retentionCause, systemDeletionCause, type Cause } from '../engine/index.ts';
 import { keyOf } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { readWorld } from './world.ts';
@@ -52,6 +52,11 @@ export function orphanAuditLine(system: ConnectedSystem, change: AccountChange):
 /** The audit line of a change made because the system is deleted under deletionPolicy deprovision. */
 export function systemDeletionAuditLine(system: ConnectedSystem, change: AccountChange): AuditLine {
   return systemAuditLine(system, change, systemDeletionCause(system.metadata.name));
+}
+
+/** The audit line of a deleted User's account deleted once its retention ended. */
+export function retentionAuditLine(system: ConnectedSystem, change: AccountChange, user: string): AuditLine {
+  return systemAuditLine(system, change, retentionCause(user, system.spec.deprovision.retention));
 }
 
 /** A change the ConnectedSystem itself caused: no `user`, the system as cause. */

@@ -6,6 +6,7 @@ import type { ObjectKey, Store } from '../store/store.ts';
 import type { Connections } from './connections.ts';
 import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
+import type { RetainedRequests } from './retained-accounts.ts';
 import type { UserNameIndex } from './user-name-index.ts';
 import type { ControlledKind, Enqueue } from './reconciler.ts';
 
@@ -29,6 +30,8 @@ export interface ControllerContext {
   connections: Connections;
   observed: ObservedCache;
   gate: DeletionGate;
+  /** Deleted Users' disabled accounts, asked of their systems' status (retainedAccounts). */
+  retained: RetainedRequests;
   /** The one clock: every date read and every wake-up. */
   clock: Clock;
   /** Asks for another object to be reconciled (the only cross-kind channel). */

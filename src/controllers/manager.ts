@@ -14,6 +14,7 @@ import { bindingReconciler } from './binding-controller.ts';
 import { reviewReconciler } from './review-controller.ts';
 import { Connections, type ConnectionsOptions } from './connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
+import { RetainedRequests } from './retained-accounts.ts';
 import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
 import { UserNameIndex } from './user-name-index.ts';
@@ -76,6 +77,7 @@ export class Manager {
       connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs, kubernetesReach: options.kubernetesReach, egress: options.egress }),
       observed: new ObservedCache(),
       gate: new DeletionGate(),
+      retained: new RetainedRequests(),
       enqueue: (kind, key, options) => this.#queues[kind].add(keyString(key), options),
       isQueued: (kind, key) => this.#queues[kind].has(keyString(key)),
       userNames: new UserNameIndex(),

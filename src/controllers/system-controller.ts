@@ -13,7 +13,9 @@ import { applyChanges } from './apply-change.ts';
 import type { ControllerContext } from './context.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { FINALIZER, withFinalizer } from './finalizer.ts';
-import type { Outcome, Reconciler } from './reconciler.ts';
+import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
+import { mergeRetained } from './retained-accounts.ts';
+import { applyRetention, nextRetentionEnd, planRetention, retainedEntries } from './system-retention.ts';
 
 /** What the reconciler remembers between runs: timing state only. */
 export class ListingSchedule {
@@ -148,19 +150,23 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: no changes are made' }, {});
     return {};
   }
-  if (!schedule.due(ctx, system, now)) {
+  const retained = retainedEntries(ctx, system);
+  const retentionEnd = nextRetentionEnd(retained);
+  if (!schedule.due(ctx, system, now) && !(retentionEnd !== undefined && retentionEnd <= now.getTime())) {
     // Between listings (the counts in status are the last listing's) only the guard's condition and
     // window need keeping current, and only after a deprovision or while tripped: this path runs once
     // per leaver, so it must not cost a pass over every User otherwise.
     const capabilities = schedule.capabilities(name);
     const attention = ctx.gate.takeAttention(name);
     if (capabilities && (attention || guardTripped(system))) {
-      const declared = new Set(ctx.store.list('User', key.namespace).map((u) => u.spec.userName));
+      const declared = new Set([...ctx.store.list('User', key.namespace).map((u) => u.spec.userName), ...retained.map((e) => e.userName)]);
       const orphans = planOrphans(ctx.observed.accounts(name), declared, system.spec.orphans, capabilities);
       const decision = await ctx.gate.decide(ctx, system, capabilities, { orphans: deprovisionedUserNames(orphans.changes) });
       await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, decision));
     }
-    return { requeueAt: schedule.nextListingAt(system) };
+    // A deleted User waits for its retained account to show in this status.
+    if (ctx.retained.has(system)) await writeStatus(ctx, system, undefined, {});
+    return requeueAtEarliest([schedule.nextListingAt(system), nextRetentionEnd(retainedEntries(ctx, system))]);
   }
 
   let listing;
@@ -195,7 +201,9 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   ctx.observed.replace(name, listing.accounts, listingStarted);
   schedule.listed(system, now, listing.capabilities);
   const users = ctx.store.list('User', key.namespace);
-  const declared = new Set(users.map((u) => u.spec.userName));
+  // Accounts kept for deleted Users until their retention ends are not orphans.
+  const retention = planRetention(retained, listing.accounts, users, listing.capabilities, now.getTime());
+  const declared = new Set([...users.map((u) => u.spec.userName), ...retention.kept]);
   // Compared after the write-throughs made during the listing, and only for Users not in a reconcile
   // right now: a mover caught mid-change is not drift.
   const { drifted, failing } = await compareWithStatus(ctx, system.metadata.name, users, ctx.observed.accounts(name), listing.capabilities);
@@ -205,7 +213,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   }
 
   const orphanNames = [...deprovisionedUserNames(changes)];
-  const decision = await ctx.gate.decide(ctx, system, listing.capabilities, { orphans: orphanNames });
+  const decision = await ctx.gate.decide(ctx, system, listing.capabilities, { orphans: orphanNames, accounts: retention.due.map((d) => d.entry.userName) });
   if (!decision.verdict.tripped && changes.length) {
     await ctx.connections.use(system, async (connector) => {
       // One account at a time: the guard counts accounts, and an account's changes go together.
@@ -217,6 +225,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       }
     });
   }
+  if (!decision.verdict.tripped) await applyRetention(ctx, system, retention, signal);
   // Announce only orphans the previous listing did not have.
   const newOrphans = ctx.observed.updateOrphans(name, orphans.map((o) => o.userName));
   if (newOrphans.length && system.spec.orphans !== 'ignore') {
@@ -237,6 +246,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       orphaned: orphans.length,
       drifted,
       failing,
+      retainedGone: retention.gone,
       ...(await guardStatus(ctx, system, decision)),
     },
   );
@@ -245,7 +255,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     await yieldIfBusy();
     ctx.enqueue('User', keyOf(user));
   }
-  return { requeueAt: schedule.nextListingAt(system) };
+  return requeueAtEarliest([schedule.nextListingAt(system), nextRetentionEnd(retainedEntries(ctx, system))]);
 }
 
 /**
@@ -281,6 +291,8 @@ type Extra = {
   drifted?: number;
   failing?: number;
   recentDeprovisions?: NonNullable<ConnectedSystem['status']>['recentDeprovisions'];
+  /** Retained accounts to drop from status (deleted, or declared again). */
+  retainedGone?: ReadonlySet<string>;
 };
 
 /**
@@ -332,7 +344,17 @@ async function writeStatus(
     if (extra.recentDeprovisions.length) status.recentDeprovisions = extra.recentDeprovisions;
     else delete status.recentDeprovisions;
   }
+  // Every status write records what deleted Users asked to retain (the only writer of this field).
+  const asked = ctx.retained.take(system);
+  const retained = mergeRetained(retainedEntries(ctx, system), asked, extra.retainedGone ?? new Set());
+  if (retained.length) Object.assign(status, { retained: retained.length, retainedAccounts: retained });
+  else {
+    delete status.retained;
+    delete status.retainedAccounts;
+  }
   if (!statusEqual(system.status ?? {}, status)) await ctx.store.updateStatus('ConnectedSystem', keyOf(system), status);
+  // The deleted Users that asked see the record now, and let their finalizer go.
+  for (const entry of asked) ctx.enqueue('User', { namespace: keyOf(system).namespace, name: entry.user });
 }
 
 /** A warning while the system talks plaintext because spec.insecure allows it; absent otherwise. */

@@ -1,13 +1,14 @@
 // The User reconciler: the unit of work. Reads the world, drives every system's account to the
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
-import { RetryableError, failureScope, type AccountStatus, type Condition, type User, type UserStatus } from '../api/index.ts';
-import { accessWindow, desiredAccounts, effectiveState, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
+import { RetryableError, failureScope, type AccountStatus, type Condition, type ConnectedSystem, type User, type UserStatus } from '../api/index.ts';
+import { accessWindow, deleteAfterRetentionAt, desiredAccounts, effectiveState, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
-import type { ObjectKey } from '../store/store.ts';
+import { keyOf, type ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
+import { RetainedRequests } from './retained-accounts.ts';
 import { refusalText, syncAccount, type AccountSyncResult } from './sync-account.ts';
 import { readWorld } from './world.ts';
 
@@ -58,7 +59,13 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews, world.users);
   // Ready names a system unavailable only if one is; failures that are all this User's own say so.
   const onlyOwnFailures = results.every((r) => r.error === undefined || failureScope(r.error) === 'account');
+  // A deleted User under disableThenDelete does not wait for the retention: once its accounts are
+  // disabled, each system records the account in its status (retainedAccounts) and deletes it when
+  // the retention ends; the finalizer goes as soon as every system shows the record.
+  const retention = failed.length || held.length || waiting.length ? { unrecorded: [], until: undefined } : askRetention(ctx, withClock, desired, results, systemsByName, now);
+  const unrecorded = retention.unrecorded;
   const status = buildStatus(user, accounts, desired.length + waiting.length, [...failed, ...conflicts], held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now, onlyOwnFailures);
+  if (retention.until) status.retainedUntil = retention.until;
   status.conditions = await refusedCondition(ctx, user, results, status.conditions, now);
   if (conflicts.length) {
     // An account with this userName that another owner holds: named per system, for a person to settle.
@@ -76,10 +83,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
   }
-  // A deleted User under disableThenDelete keeps its finalizer until the retention has deleted the
-  // account: releasing it earlier would leave the disabled account behind as an orphan.
-  const retained = user.metadata.deletionTimestamp !== undefined && desired.some((d) => d.state === 'disabled' && systemsByName.get(d.system)?.spec.deprovision.policy === 'disableThenDelete');
-  const done = failed.length === 0 && held.length === 0 && waiting.length === 0 && !retained;
+  const done = failed.length === 0 && held.length === 0 && waiting.length === 0 && unrecorded.length === 0;
   if (leaving && done && deprovisionStartedAt) observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
   // A system that may recover is retried with backoff; a permanent failure waits for a change of input.
   const retryable = results.map((r) => r.error).filter((e) => e instanceof RetryableError);
@@ -87,7 +91,44 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
     const retryAfterMs = Math.min(...retryable.map((e) => e.retryAfterMs ?? 0));
     throw new RetryableError(failed.join('; '), { retryAfterMs: retryAfterMs || undefined });
   }
-  return { done, outcome: requeueAtEarliest([window.nextWakeAt]) };
+  // Asked systems write their status within a reconcile: look again shortly (their status change may not wake this User).
+  const askedAgainAt = unrecorded.length ? new Date(now.getTime() + RETENTION_RECORD_RETRY_MS) : undefined;
+  return { done, outcome: requeueAtEarliest([window.nextWakeAt, askedAgainAt]) };
+}
+
+const RETENTION_RECORD_RETRY_MS = 1_000;
+
+/**
+ * A deleted User's disabled accounts under disableThenDelete, each to be deleted at the end of its
+ * retention: asked of their systems' controllers. Returns the systems whose status does not show
+ * the record yet (the finalizer stays until it does), and the latest retention end.
+ */
+function askRetention(
+  ctx: ControllerContext,
+  user: User,
+  desired: ReturnType<typeof desiredAccounts>,
+  results: AccountSyncResult[],
+  systemsByName: Map<string, ConnectedSystem>,
+  now: Date,
+): { unrecorded: string[]; until: string | undefined } {
+  const unrecorded: string[] = [];
+  let until: string | undefined;
+  if (user.metadata.deletionTimestamp === undefined) return { unrecorded, until };
+  for (const account of desired) {
+    const system = systemsByName.get(account.system);
+    if (account.state !== 'disabled' || system?.spec.deprovision.policy !== 'disableThenDelete') continue;
+    const synced = results.find((r) => r.status.system === account.system)?.status;
+    const deleteAfter = deleteAfterRetentionAt({ ...user, status: { ...user.status, accounts: synced ? [synced] : [] } }, system, now.getTime());
+    if (deleteAfter === undefined) continue;
+    const entry = { userName: user.spec.userName, user: user.metadata.name, deleteAfter: new Date(deleteAfter).toISOString() };
+    if (until === undefined || entry.deleteAfter > until) until = entry.deleteAfter;
+    const current = ctx.store.get('ConnectedSystem', keyOf(system)) ?? system;
+    if (RetainedRequests.recorded(current, entry)) continue;
+    ctx.retained.ask(current, entry);
+    ctx.enqueue('ConnectedSystem', keyOf(system));
+    unrecorded.push(account.system);
+  }
+  return { unrecorded, until };
 }
 
 /**

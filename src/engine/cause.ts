@@ -73,6 +73,11 @@ export function systemDeletionCause(system: string): Cause {
   return { kind: 'ConnectedSystem', name: system, reason: 'the ConnectedSystem is being deleted; spec.deletionPolicy is deprovision' };
 }
 
+/** The cause of deleting a deleted User's account once its retention ended (deprovision.policy disableThenDelete). */
+export function retentionCause(user: string, retention: string | undefined): Cause {
+  return { kind: 'User', name: user, reason: `the User was deleted and the retention (${retention ?? 'unset'}) of its disabled account ended; deprovision.policy is disableThenDelete` };
+}
+
 /** The bindings of the User's namespace whose role grants `entitlement` (or any access) in `system` but that no longer select the User. */
 function formerGrantors(user: User, system: string, entitlement: string | undefined, world: World): AccessBinding[] {
   const roles = sameTenant(user, world.roles);

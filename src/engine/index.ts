@@ -49,6 +49,6 @@ export {
   type World,
 } from './pass.ts';
 export { auditSystem, FINDING_KINDS, type AuditInput, type Finding, type FindingKind } from './audit.ts';
-export { changeCause, orphanCause, systemDeletionCause, type Cause, type CauseKind } from './cause.ts';
+export { changeCause, orphanCause, retentionCause, systemDeletionCause, type Cause, type CauseKind } from './cause.ts';
 export { reviewCovers, reviewVerdict, reviewRevocation, nextDue, type Decision, type ReviewVerdict } from './review.ts';
 export { holdingUsers, userNameHolders, userNameTakenBy } from './username-claims.ts';

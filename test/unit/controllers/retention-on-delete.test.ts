@@ -1,6 +1,7 @@
-// A User deleted from a disableThenDelete system: its account is disabled at once, and the User
-// stays (Terminating, behind its finalizer) until the retention deletes the account — so no
-// disabled account is left behind as an orphan.
+// A User deleted from a disableThenDelete system: its account is disabled at once and the User goes
+// (kubectl delete returns) once the system's status records the account as retained until a date;
+// the system deletes it when the retention ends, so no disabled account is left behind as an
+// orphan. A rehire within the retention takes the account back.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,24 +45,57 @@ describe('deleting a User in a disableThenDelete system', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('disables at once, keeps the User until the retention, then deletes the account and lets the User go', async () => {
+  const system = () => store.get('ConnectedSystem', { namespace: 'acme', name: 'directory' });
+
+  it('disables at once, lets the User go, keeps the account until the retention (in the system status), then deletes it', async () => {
     expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['staff'] })]);
     write(false); // kubectl delete user alice
     store.reload();
     await settle();
+    await settle();
     expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'disabled', groups: [] })]);
-    expect(alice()?.metadata.deletionTimestamp).toBeDefined();
-    expect(alice()?.metadata.finalizers).toContain('rollcall.dev/deprovision');
+    // Not held for the retention: the finalizer went once the system recorded the account.
+    expect(alice()).toBeUndefined();
+    const deleteAfter = new Date(clock.now().getTime() + 24 * HOUR).toISOString();
+    expect(system()?.status?.retainedAccounts).toEqual([{ userName: 'alice', user: 'alice', deleteAfter }]);
+    expect(system()?.status?.retained).toBe(1);
+    expect(system()?.status?.orphaned).toBe(0);
 
     clock.advance(24 * HOUR - 1);
     await settle();
-    expect(alice()).toBeDefined();
     expect(describeDirectory(db)).toHaveLength(1);
+    expect(system()?.status?.retainedAccounts).toHaveLength(1);
 
-    clock.advance(1); // the retention ends: the wake-up deletes the account, then the finalizer goes
+    clock.advance(1); // the retention ends: the system's wake-up deletes the account and drops the record
     await settle();
     await settle();
     expect(describeDirectory(db)).toEqual([]);
+    expect(system()?.status?.retainedAccounts).toBeUndefined();
+    expect(system()?.status?.retained).toBeUndefined();
+  });
+
+  it('a rehire within the retention takes the disabled account back, and the system forgets the record', async () => {
+    write(true);
+    store.reload();
+    await settle();
+    expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['staff'] })]);
+    write(false);
+    store.reload();
+    await settle();
+    await settle();
     expect(alice()).toBeUndefined();
+    expect(system()?.status?.retainedAccounts).toHaveLength(1);
+
+    clock.advance(HOUR);
+    write(true); // rehired an hour later, as the same userName
+    store.reload();
+    await settle();
+    await settle();
+    expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['staff'] })]);
+    clock.advance(24 * HOUR); // past the old retention: nothing is deleted
+    await settle();
+    await settle();
+    expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present' })]);
+    expect(system()?.status?.retainedAccounts).toBeUndefined();
   });
 });
