@@ -64,7 +64,7 @@ export async function listResources(kubeconfig: KubeConfig, namespace?: string):
         : await custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural });
       items = (list as { items?: KubernetesObject[] }).items ?? [];
     } catch (error) {
-      const hint = statusCode(error) === 404 ? ' (are the CRDs in crds/ installed?)' : statusCode(error) === 403 ? ' (may this kubeconfig list them?)' : '';
+      const hint = statusCode(error) === 404 ? ' (are the CRDs installed? helm install charts/rollcall, or kubectl apply -f crds/)' : statusCode(error) === 403 ? ' (may this kubeconfig list them?)' : '';
       throw new Error(`cannot list ${plural}.${GROUP} from ${kubeconfig.getCurrentCluster()?.server ?? 'the cluster'}${hint}: ${firstLine(error)}`, { cause: error });
     }
     for (const item of items) {

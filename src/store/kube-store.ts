@@ -85,7 +85,7 @@ export class KubeStore implements Store {
       await Promise.all(WATCHED_KINDS.map((kind) => this.#informers.get(kind)!.start()));
     } catch (error) {
       await this.stop();
-      throw new Error(`cannot list Rollcall resources (are the CRDs in crds/ installed, and may Rollcall list them?): ${errorText(error)}`, { cause: error });
+      throw new Error(`cannot list Rollcall resources (are the CRDs installed, by the chart or from crds/, and may Rollcall list them?): ${errorText(error)}`, { cause: error });
     }
   }
 

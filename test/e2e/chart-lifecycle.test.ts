@@ -53,6 +53,16 @@ describe('the chart owns what it installs', () => {
     expect(names('validatingadmissionpolicies').sort()).toEqual(policies('rollcall').map((p) => `validatingadmissionpolicy.admissionregistration.k8s.io/${p}`).sort());
     expect(names('validatingadmissionpolicybindings').sort()).toEqual(policies('rollcall').map((p) => `validatingadmissionpolicybinding.admissionregistration.k8s.io/${p}`).sort());
     expect(names('clusterrole', 'rollcall-approver')).toEqual(['clusterrole.rbac.authorization.k8s.io/rollcall-approver']);
+    // The approver role, bound in one namespace, approves and reads there, and writes nothing else.
+    ok(kubectl(['create', 'rolebinding', 'approvers', '--clusterrole', 'rollcall-approver', '--user', 'bob', '-n', 'team-a']));
+    const can = (...args: string[]) => kubectl(['auth', 'can-i', ...args, '--as', 'bob']).stdout.trim();
+    expect(can('approve', 'accessbindings.rollcall.dev', '-n', 'team-a')).toBe('yes');
+    expect(can('approve', 'accessreviews.rollcall.dev', '-n', 'team-a')).toBe('yes');
+    expect(can('list', 'users.rollcall.dev', '-n', 'team-a')).toBe('yes');
+    for (const [verb, resource] of [['create', 'accessbindings.rollcall.dev'], ['delete', 'accessbindings.rollcall.dev'], ['patch', 'users.rollcall.dev'], ['patch', 'accessroles.rollcall.dev'], ['get', 'secrets']]) {
+      expect(can(verb!, resource!, '-n', 'team-a'), `${verb} ${resource}`).toBe('no');
+    }
+    expect(can('approve', 'accessbindings.rollcall.dev', '-n', 'second')).toBe('no');
     // In force: a binding naming another requester is refused by the API server.
     await eventually(() => {
       const forged = kubectl(['apply', '-n', 'team-a', '-f', '-'], 'apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: forged}\nspec: {role: admin, users: [alice], requestedBy: mallory}\n');
