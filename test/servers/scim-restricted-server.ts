@@ -144,7 +144,6 @@ SCIMMY.Resources.Group.degress((async (resource: { id?: string }) => {
   state.groups = state.groups.filter((g) => g.id !== resource.id);
   save();
 }) as never);
-SCIMMY.Config.set({ patch: false, bulk: false, sort: false, etag: false, changePassword: false, filter: { supported: true, maxResults: PAGE } });
 
 function run(action: Action): void {
   if ('deleteUser' in action) {
@@ -228,10 +227,10 @@ app.use('/v2', (req: Request, res: Response, next: NextFunction) => {
   }
   next();
 });
-app.use(
-  '/v2',
-  new SCIMMYRouters({ type: 'bearer', docUri: 'http://example.org/auth', handler: async () => 'rollcall-tests', context: () => ({}) }) as unknown as express.Router,
-);
+const routers = new SCIMMYRouters({ type: 'bearer', docUri: 'http://example.org/auth', handler: async () => 'rollcall-tests', context: () => ({}) }) as unknown as express.Router;
+// After the routers, which turn some features on themselves.
+SCIMMY.Config.set({ patch: false, bulk: false, sort: false, etag: false, changePassword: false, filter: { supported: true, maxResults: PAGE } });
+app.use('/v2', routers);
 
 const server = app.listen(Number(args.port), '127.0.0.1', () => console.log(`Serving SCIM on http://127.0.0.1:${args.port}/v2`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
