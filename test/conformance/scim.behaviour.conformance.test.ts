@@ -251,4 +251,18 @@ describe('scim connector behaviour', () => {
       for (const replica of replicas) await replica.close();
     }
   }, 120_000);
+
+  it('refuses a server where externalId, which holds the ownership marker, cannot be written, and says so', async () => {
+    const unmarkable = await viaFront(3000, { externalIdWritable: false });
+    try {
+      const error = await unmarkable.check(signal()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PermanentError);
+      expect((error as Error).message).toMatch(/externalId/);
+      const refused = await unmarkable.apply({ op: 'create', account: { system: 's', userName: 'hana', state: 'present', attributes: {}, entitlements: [] } }, signal()).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(PermanentError);
+      expect(await rawUser('hana')).toBeUndefined();
+    } finally {
+      await unmarkable.close();
+    }
+  });
 });
