@@ -24,7 +24,7 @@ export class GroupDirectory {
   readonly #features: () => ServerFeatures & { pageSize: number };
   readonly #filters: FilterChoice;
   readonly #ids = new Map<string, string>();
-  /** One queue of membership writes per group id. */
+  /** One queue of membership writes per group id (kept: a system has few groups, and an idle queue holds nothing). */
   readonly #queues = new Map<string, PQueue>();
   /** How the server compares displayNames (ScimConnector sets it from discovery); exact until then. */
   nameKey: (displayName: string) => string = (displayName) => displayName;
@@ -105,7 +105,8 @@ export class GroupDirectory {
     const id = await this.idOf(displayName, signal);
     let queue = this.#queues.get(id);
     if (!queue) this.#queues.set(id, (queue = new PQueue({ concurrency: 1 })));
-    const written = await queue.add(() => this.#write(id, displayName, operation, edit, signal), { signal });
+    // No signal for the queue itself: a write waiting its turn that is aborted fails in its own request, as a RetryableError.
+    const written = await queue.add(() => this.#write(id, displayName, operation, edit, signal));
     if (written === undefined) {
       // Deleted (and perhaps recreated) since it was cached: look it up afresh next time.
       this.#ids.delete(displayName);
