@@ -44,7 +44,7 @@ export interface AccountChanges {
 }
 
 /** A change the connector found already made: nothing was written, so nothing is reported as done. */
-export interface SkippedChange {
+interface SkippedChange {
   change: AccountChange;
   reason: string;
 }
