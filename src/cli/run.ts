@@ -74,7 +74,14 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     egress,
     feedMaxBytes: options.feedMaxBytes,
     scimServed: options.scimPort !== undefined,
-    onApplied: options.manifests ? (a) => (changedAccounts++, out.line(`  ${printable(a.user).padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}${a.orphan ? ' (orphan)' : ''}`)) : undefined,
+    // What was written, from the connector's results (not the plan), and what was found already done.
+    onApplied: options.manifests
+      ? (a) => {
+          if (a.descriptions.length) changedAccounts++;
+          const skipped = a.skipped?.length ? `${a.descriptions.length ? '; ' : ''}nothing written for ${a.skipped.join(', ')}` : '';
+          out.line(`  ${printable(a.user).padEnd(12)} ${a.system.padEnd(16)} ${a.descriptions.join(', ')}${skipped}${a.orphan ? ' (orphan)' : ''}`);
+        }
+      : undefined,
   });
 
   let scim: { close(): Promise<void> } | undefined;

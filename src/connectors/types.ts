@@ -22,8 +22,12 @@ export interface Connector {
    */
   refusedEntitlements?(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]>;
   /** `adopt` takes a legacy-marked or unmanaged account into the scope; never another system's. */
-  /** One idempotent step: applying it twice leaves the system as applying it once. */
-  apply(change: AccountChange, signal: AbortSignal): Promise<void>;
+  /**
+   * One idempotent step: applying it twice leaves the system as applying it once. A connector that
+   * finds the change already made (and writes nothing) may say so with `{ skipped: why }`; what is
+   * reported as done is then what was written, not what was planned.
+   */
+  apply(change: AccountChange, signal: AbortSignal): Promise<ApplyResult | void>;
   close(): Promise<void>;
   /**
    * Why this connector will not grant the entitlement (it reaches beyond what the operator allows
@@ -31,6 +35,11 @@ export interface Connector {
    * grant of it fails all the same.
    */
   refusal?(entitlement: string): string | undefined;
+}
+
+/** apply() found nothing to write: the system already held what the change asks for. */
+export interface ApplyResult {
+  skipped: string;
 }
 
 /**

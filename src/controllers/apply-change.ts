@@ -45,6 +45,12 @@ export interface AccountChanges {
   applied: AccountChange[];
 }
 
+/** A change the connector found already made: nothing was written, so nothing is reported as done. */
+interface SkippedChange {
+  change: AccountChange;
+  reason: string;
+}
+
 /** Made, or held by the deletion guard with its decision (then nothing was written). */
 export type ApplyOutcome = { held: false } | { held: true; message: string; decision: GuardDecision };
 
@@ -66,6 +72,7 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
     ctx.enqueue('ConnectedSystem', keyOf(system)); // keeps the window in its status
   }
   const start = applied.length;
+  const skipped: SkippedChange[] = [];
   // Write-ahead: the finalizer that lets a later run undo these changes is durable before they are
   // made. Concurrent syncs share one write of the state file (StateFile.flush), not one each.
   if (changes.length) await ctx.store.durable?.();
@@ -75,8 +82,13 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
       // whole batch of writes in one turn of the loop.
       await yieldIfBusy();
       try {
-        await connector.apply(change, signal);
+        const result = await connector.apply(change, signal);
         ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'success' });
+        // Someone made it between our read and our write: no audit line, no Event, not counted as applied.
+        if (result?.skipped !== undefined) {
+          skipped.push({ change, reason: result.skipped });
+          continue;
+        }
       } catch (error) {
         ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'error' });
         // The system's own failure says nothing about this account; one of this change says where it came from.
@@ -87,10 +99,18 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
     }
   } finally {
     const made = applied.slice(start);
-    if (made.length) {
+    if (made.length || skipped.length) {
       const { namespace } = keyOf(system);
       const user = origin.kind === 'user' ? origin.user.metadata.name : userName;
-      ctx.onApplied?.({ namespace, user, system: system.metadata.name, changes: made, descriptions: made.map(describeChange), ...(origin.kind === 'orphan' && { orphan: true }) });
+      ctx.onApplied?.({
+        namespace,
+        user,
+        system: system.metadata.name,
+        changes: made,
+        descriptions: made.map(describeChange),
+        ...(skipped.length && { skipped: skipped.map((s) => `${describeChange(s.change)} (${s.reason})`) }),
+        ...(origin.kind === 'orphan' && { orphan: true }),
+      });
     }
   }
   return { held: false };

@@ -16,8 +16,11 @@ export interface AppliedChanges {
   /** The User's name, or the account's userName for an orphan. */
   user: string;
   system: string;
+  /** The changes written, and each in words. */
   changes: AccountChange[];
   descriptions: string[];
+  /** Planned changes the system already held when they came to be written (nothing sent), each with why. */
+  skipped?: string[];
   /** An account no User declares, changed by the orphan policy. */
   orphan?: boolean;
 }

@@ -1,6 +1,6 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
 // accountPlan), and apply through applyChanges (the deletion guard, the audit line, the Event).
-import { errorMessage, failureScope, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
+import { errorMessage, failureScope, PermanentError, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
 import { systemRefusal } from './refusal.ts';
 import { accountPlan, inDeclaredSpelling, planOptions, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
@@ -66,7 +66,8 @@ export async function syncAccount(
       // The guard counts other Users' revokes too: it knows what the connector refuses on its own.
       ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
       const refusal = await systemRefusal(connector, desired.state === 'present' ? desired.entitlements : [], signal);
-      const plan = accountPlan(user, desired, before, connector.capabilities, planOptions(system, refusal));
+      const options = planOptions(system, refusal);
+      const plan = accountPlan(user, desired, before, connector.capabilities, options);
       wanted = plan.desired;
       refused = [...(desired.refused ?? []), ...plan.refused];
       if (plan.conflict) {
@@ -82,6 +83,12 @@ export async function syncAccount(
       await yieldIfBusy();
       const after = await connector.getAccount(desired.userName, signal);
       ctx.observed.set(systemKey, desired.userName, after ?? null);
+      // Ready means read back: what the system holds after the writes is what is declared, or the
+      // pass failed (a server that answers 2xx and keeps nothing, a write lost to a concurrent one).
+      const remaining = accountPlan(user, desired, after, connector.capabilities, options).changes;
+      if (remaining.length > 0) {
+        throw new PermanentError(`read back after writing, the account still differs from what is declared (${remaining.map(describeChange).join(', ')}): the system did not keep the write`, { scope: 'account' });
+      }
       return after;
     }, { account: desired.userName });
     if (conflict !== undefined) {

@@ -24,8 +24,10 @@ interface Injected {
 function front(server: ScimServer, basic: { username: string; password: string }) {
   const injected: Injected[] = [];
   const methods: string[] = [];
+  const received: { method: string; url: string; ifMatch?: string }[] = [];
   const http: Server = createServer(async (request, response) => {
     methods.push(request.method ?? '');
+    received.push({ method: request.method ?? '', url: decodeURIComponent(request.url ?? ''), ...(request.headers['if-match'] && { ifMatch: request.headers['if-match'] }) });
     const next = injected.shift();
     if (next) {
       response.writeHead(next.status, { 'content-type': 'application/scim+json', ...next.headers });
@@ -38,13 +40,14 @@ function front(server: ScimServer, basic: { username: string; password: string }
     const body = chunks.length ? Buffer.concat(chunks) : undefined;
     const upstream = await fetch(`${new URL(server.baseUrl).origin}${request.url}`, {
       method: request.method,
-      headers: { authorization, 'content-type': 'application/scim+json' },
+      headers: { authorization, 'content-type': 'application/scim+json', ...(request.headers['if-match'] && { 'if-match': request.headers['if-match'] }) },
       body,
     });
-    response.writeHead(upstream.status, { 'content-type': 'application/scim+json' });
+    const etag = upstream.headers.get('etag');
+    response.writeHead(upstream.status, { 'content-type': 'application/scim+json', ...(etag && { etag }) });
     response.end(Buffer.from(await upstream.arrayBuffer()));
   });
-  return { http, injected, methods };
+  return { http, injected, methods, received };
 }
 
 describe('scim connector behaviour', () => {
@@ -53,6 +56,7 @@ describe('scim connector behaviour', () => {
   let frontUrl: string;
   let injected: Injected[];
   let methods: string[];
+  let received: { method: string; url: string; ifMatch?: string }[];
   let frontServer: Server;
   const basic = { username: 'rollcall', password: 'front-door-password' };
 
@@ -65,12 +69,12 @@ describe('scim connector behaviour', () => {
   };
   const rawUser = async (userName: string) =>
     (await raw(`/Users?filter=${encodeURIComponent(`userName eq ${JSON.stringify(userName)}`)}`)).Resources?.find((u) => u['userName'] === userName);
-  const viaFront = (timeoutMs = 3000) =>
+  const viaFront = (timeoutMs = 3000, compatibility?: Record<string, unknown>) =>
     createScimConnector({
       // The same ConnectedSystem reached through a front: it owns the same accounts.
       system: 'test/scim',
       namespace: 'test',
-      spec: connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: frontUrl, auth: 'basic' } }),
+      spec: connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: frontUrl, auth: 'basic', ...(compatibility && { compatibility }) } }),
       credentials: basic,
       logger,
       timeoutMs,
@@ -81,7 +85,7 @@ describe('scim connector behaviour', () => {
     await raw('/Groups', { method: 'POST', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'staff' }) });
     const spec = connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: `${server.baseUrl}/`, auth: 'bearer' } });
     connector = await createScimConnector({ system: 'test/scim', namespace: 'test', spec, credentials: { token: server.token }, logger });
-    ({ http: frontServer, injected, methods } = front(server, basic));
+    ({ http: frontServer, injected, methods, received } = front(server, basic));
     await new Promise<void>((resolve) => frontServer.listen(0, '127.0.0.1', resolve));
     frontUrl = `http://127.0.0.1:${(frontServer.address() as { port: number }).port}/v2`;
   }, 120_000);
@@ -196,5 +200,69 @@ describe('scim connector behaviour', () => {
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as Error).message).toMatch(/HTTP 400 \(scimType invalidValue, title is too long\)/);
     expect((error as Error).message).not.toContain(basic.password);
+  });
+
+  it('reads what the server supports once per connection, and follows spec.scim.compatibility over it', async () => {
+    received.length = 0;
+    // scim2-server declares PATCH, filters and ETags; the setting says: eq only, no filtered paths, pages of 1.
+    const restricted = await viaFront(5000, { filterOperators: ['eq'], filteredPaths: false, pageSize: 1 });
+    for await (const _ of restricted.listAccounts(signal()));
+    await restricted.apply({ op: 'grant', userName: 'erin', entitlement: 'staff' }, signal());
+    await restricted.apply({ op: 'revoke', userName: 'erin', entitlement: 'staff' }, signal());
+    for (const endpoint of ['ServiceProviderConfig', 'ResourceTypes', 'Schemas']) expect(received.filter((r) => r.url === `/v2/${endpoint}`), endpoint).toHaveLength(1);
+    const urls = received.map((r) => r.url);
+    expect(urls.some((url) => / sw /.test(url))).toBe(false);
+    expect(urls.filter((url) => url.startsWith('/v2/Users?')).every((url) => url.includes('count=1'))).toBe(true);
+    // The grant is a PATCH add; the removal, without filtered paths, a GET + PUT of the member list made against the version read.
+    expect(received.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    const put = received.find((r) => r.method === 'PUT');
+    expect(put?.url).toMatch(/^\/v2\/Groups\//);
+    expect(put?.ifMatch).toBeTruthy();
+    expect(received.some((r) => r.url.includes('members['))).toBe(false);
+    expect((await connector.getAccount('erin', signal()))?.entitlements).toEqual([]);
+    await restricted.close();
+  });
+
+  it('two connectors granting one group at once without PATCH lose nothing: the PUT carries If-Match, and a 412 reads the group again', async () => {
+    await raw('/Groups', { method: 'POST', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'replicated' }) });
+    const spec = connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: server.baseUrl, auth: 'bearer', compatibility: { patch: false } } });
+    // Two replicas of the same system: each queues its own writes, only the server's ETags order the two.
+    const replicas = [
+      await createScimConnector({ system: 'test/scim', namespace: 'test', spec, credentials: { token: server.token }, logger }),
+      await createScimConnector({ system: 'test/scim', namespace: 'test', spec, credentials: { token: server.token }, logger }),
+    ];
+    const names = ['rep1', 'rep2', 'rep3', 'rep4', 'rep5', 'rep6'];
+    for (const userName of names) await connector.apply({ op: 'create', account: { system: 's', userName, state: 'present', attributes: {}, entitlements: [] } }, signal());
+    const members = async () => {
+      const group = (await raw(`/Groups?filter=${encodeURIComponent('displayName eq "replicated"')}`)).Resources?.[0] as { members?: { value: string }[] };
+      const ids = new Set((group.members ?? []).map((m) => m.value));
+      const held: string[] = [];
+      for (const name of names) if (ids.has(String((await rawUser(name))?.['id']))) held.push(name);
+      return held;
+    };
+    try {
+      for (let round = 1; round <= 5; round++) {
+        await Promise.all(names.map((userName, i) => replicas[i % 2]!.apply({ op: 'grant', userName, entitlement: 'replicated' }, signal())));
+        expect(await members(), `round ${round}, after the grants`).toEqual(names);
+        await Promise.all(names.map((userName, i) => replicas[i % 2]!.apply({ op: 'revoke', userName, entitlement: 'replicated' }, signal())));
+        expect(await members(), `round ${round}, after the revokes`).toEqual([]);
+      }
+    } finally {
+      for (const replica of replicas) await replica.close();
+    }
+  }, 120_000);
+
+  it('refuses a server where externalId, which holds the ownership marker, cannot be written, and says so', async () => {
+    const unmarkable = await viaFront(3000, { externalIdWritable: false });
+    try {
+      const error = await unmarkable.check(signal()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PermanentError);
+      expect((error as Error).message).toMatch(/externalId/);
+      const refused = await unmarkable.apply({ op: 'create', account: { system: 's', userName: 'hana', state: 'present', attributes: {}, entitlements: [] } }, signal()).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(PermanentError);
+      expect(await rawUser('hana')).toBeUndefined();
+    } finally {
+      await unmarkable.close();
+    }
   });
 });

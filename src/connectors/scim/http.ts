@@ -35,11 +35,15 @@ export interface ScimRequest {
   body?: unknown;
   /** What this request does, for messages: "look up user alice". */
   what: string;
+  /** The version the write is made against (RFC 7644 §3.14): a server with ETags answers 412 when it is stale. */
+  ifMatch?: string;
 }
 
 export interface ScimResponse {
   status: number;
   body: unknown;
+  /** The resource's version, from the ETag header or else meta.version. */
+  version?: string;
 }
 
 export class ScimHttp {
@@ -47,6 +51,11 @@ export class ScimHttp {
 
   constructor(options: ScimHttpOptions) {
     this.#options = options;
+  }
+
+  /** `namespace/name` of the ConnectedSystem, for messages. */
+  get system(): string {
+    return this.#options.system;
   }
 
   /**
@@ -85,6 +94,7 @@ export class ScimHttp {
   async #once(request: ScimRequest, signal: AbortSignal): Promise<ScimResponse & { retryAfterMs?: number }> {
     const headers: Record<string, string> = { authorization: this.#options.authorization, accept: SCIM_CONTENT_TYPE };
     if (request.body !== undefined) headers['content-type'] = SCIM_CONTENT_TYPE;
+    if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch;
     const init = {
       method: request.method,
       headers,
@@ -95,7 +105,14 @@ export class ScimHttp {
     this.#agent ??= guardedAgent(this.#options.egress, this.#options.ca === undefined ? {} : { ca: this.#options.ca });
     const response = await undiciFetch(this.#url(request), { ...init, dispatcher: this.#agent });
     const text = await response.text();
-    return { status: response.status, body: parseBody(text), retryAfterMs: retryAfterMs(response.headers.get('retry-after'), response.headers.get('date')) };
+    const body = parseBody(text);
+    const version = response.headers.get('etag') ?? (body as { meta?: { version?: unknown } } | undefined)?.meta?.version;
+    return {
+      status: response.status,
+      body,
+      ...(typeof version === 'string' && { version }),
+      retryAfterMs: retryAfterMs(response.headers.get('retry-after'), response.headers.get('date')),
+    };
   }
 
   /** Closes the connections the agent keeps. */

@@ -1,5 +1,5 @@
 // The `scim` ConnectedSystem type: SCIM 2.0 (RFC 7643, RFC 7644) over the platform fetch.
-// Settings: spec.scim (baseUrl, auth, pageSize). Credentials Secret keys: `token` for bearer auth,
+// Settings: spec.scim (baseUrl, auth, pageSize, compatibility). Credentials Secret keys: `token` for bearer auth,
 // `username` and `password` for basic auth. Managed scope: users whose externalId is
 // `rollcall:<userName>` (see schema.ts); entitlements are Group displayNames (see groups.ts).
 import { PermanentError, plaintextRefusal } from '../../api/index.ts';
@@ -25,7 +25,7 @@ export const createScimConnector: ConnectorFactory = async (context) => {
   const ca = context.credentials['ca.crt'];
   const egress = new EgressGuard(context.egress ?? {}, { field: 'spec.scim.baseUrl', allowPrivateNetwork: context.spec.allowPrivateNetwork === true });
   const http = new ScimHttp({ system: context.system, baseUrl, authorization: authorization(context, settings.auth), timeoutMs, egress, ...(ca ? { ca } : {}) });
-  const connector = new ScimConnector(http, context.system, settings.pageSize, context.logger);
+  const connector = new ScimConnector(http, context.system, { pageSize: settings.pageSize, ...(settings.compatibility && { compatibility: settings.compatibility }) }, context.logger);
   await connector.tryDiscover(AbortSignal.timeout(timeoutMs));
   return connector;
 };
