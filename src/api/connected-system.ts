@@ -85,7 +85,7 @@ const scimSettings = z
         filteredPaths: z.boolean().optional().describe('PATCH paths with a filter (members[value eq "..."]) are supported.'),
         etags: z.boolean().optional().describe('The server sends ETags and honours If-Match.'),
         pageSize: z.number().int().min(1).max(1000).optional().describe('Largest page the server returns; overrides spec.scim.pageSize when smaller.'),
-        externalIdWritable: z.boolean().optional().describe('externalId can be written (Rollcall keeps its marker there); false keeps it elsewhere.'),
+        externalIdWritable: z.boolean().optional().describe('externalId can be written (Rollcall keeps its marker there); a server where it cannot is refused, naming externalId.'),
       })
       .optional()
       .describe("What the server supports, overriding what its /ServiceProviderConfig, /ResourceTypes and /Schemas declare (each omitted key: the server's declaration)."),
