@@ -23,6 +23,9 @@ export function declareKeptSchemas(): void {
   keepOnly(SCIMMY.Schemas.User.definition, Object.keys(KEPT_USER_ATTRIBUTES), USER_MUTABILITY);
   keepOnly(SCIMMY.Schemas.Group.definition, Object.keys(KEPT_GROUP_ATTRIBUTES), GROUP_MUTABILITY);
   (SCIMMY.Schemas.User.definition.attribute('emails.type') as Attribute).config.canonicalValues = [...EMAIL_TYPES];
+  // A group's members are Users: a Group in a Group has no label to become.
+  (SCIMMY.Schemas.Group.definition.attribute('members.type') as Attribute).config.canonicalValues = ['User'];
+  (SCIMMY.Schemas.Group.definition.attribute('members.$ref') as Attribute).config.referenceTypes = ['User'];
 }
 
 function keepOnly(definition: Definition, kept: string[], mutability: Record<string, string>): void {

@@ -12,7 +12,7 @@ import SCIMMY from 'scimmy';
 import SCIMMYRouters from 'scimmy-routers';
 import type { IdentitySource, User } from '../api/index.ts';
 import { MANAGED_BY_LABEL, SOURCE_LABEL } from '../sources/plan.ts';
-import { GROUPS_ANNOTATION, GROUP_LABEL_PREFIX, SCIM_VALUES_ANNOTATION, ScimValueError, groupId, groupsAnnotation, groupsOf, scimPatch, scimToFields, scimUserName, scimValues, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
+import { GROUPS_ANNOTATION, GROUP_EXTERNAL_IDS_ANNOTATION, GROUP_LABEL_PREFIX, groupExternalIdsOf, SCIM_VALUES_ANNOTATION, ScimValueError, groupId, groupsAnnotation, groupsOf, scimPatch, scimToFields, scimUserName, scimValues, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
 import { AlreadyExistsError, keyOf, type Store } from '../store/store.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { declareKeptSchemas, matchFilter, undeclaredAttributes } from './scim-schema.ts';
@@ -141,12 +141,14 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
 
   // Groups as labels on their members; the list of groups lives on the source (GROUPS_ANNOTATION).
   const groupsNow = (source: IdentitySource) => groupsOf(store.get('IdentitySource', keyOf(source))?.metadata.annotations);
-  const toScimGroup = (source: IdentitySource, id: string, displayName: string) => ({
+  const externalIdsNow = (source: IdentitySource) => groupExternalIdsOf(store.get('IdentitySource', keyOf(source))?.metadata.annotations);
+  const toScimGroup = (source: IdentitySource, id: string, displayName: string, externalId = externalIdsNow(source).get(id)) => ({
     id,
+    ...(externalId !== undefined && { externalId }),
     displayName,
     members: ours(source)
       .filter((u) => u.spec.state !== 'terminated' && u.metadata.labels?.[GROUP_LABEL_PREFIX + id] === 'true')
-      .map((u) => ({ value: u.metadata.name, display: scimUserName(u), type: 'User' })),
+      .map((u) => ({ value: u.metadata.name, $ref: memberRef(u.metadata.name), type: 'User' })),
   });
   const groupEgress = async (resource: { id?: string; filter?: Filter }, ctx: Ctx) => {
     const groups = groupsNow(ctx.source);
@@ -165,7 +167,9 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
       if (member !== (user.metadata.labels?.[label] === 'true')) await store.patchUser(keyOf(user), { labels: { [label]: member ? 'true' : null } });
     }
   };
-  const groupIngress = async (resource: { id?: string }, instance: { displayName?: string; members?: Array<{ value?: string }> }, ctx: Ctx) => {
+  // Where a member User is, as SCIMMY gives each resource's meta.location.
+  const memberRef = (id: string) => `${SCIMMY.Resources.User.basepath()}/${id}`;
+  const groupIngress = async (resource: { id?: string }, instance: { externalId?: string; displayName?: string; members?: Array<{ value?: string; $ref?: string }> }, ctx: Ctx) => {
     const { source } = ctx;
     const groups = groupsNow(source);
     let id: string;
@@ -178,13 +182,28 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
     }
     if (resource.id !== undefined && !groups.has(id)) throw notFound(id);
     if (resource.id === undefined && groups.has(id)) throw scimError(409, 'uniqueness', `group ${instance.displayName} already exists`);
+    // $ref says the same as value, or the request contradicts itself: which member was meant?
+    const astray = (instance.members ?? []).filter((m) => m.$ref !== undefined && !m.$ref.endsWith(`/Users/${m.value}`));
+    if (astray.length) throw scimError(400, 'invalidValue', `members.$ref ${astray.map((m) => m.$ref).join(', ')}: not the location of the User the member's value names`);
     const members = new Set((instance.members ?? []).map((m) => m.value ?? ''));
     const unknown = [...members].filter((m) => !ours(source).some((u) => u.metadata.name === m));
     if (unknown.length) throw scimError(400, 'invalidValue', `members ${unknown.join(', ')} are not Users of this source`);
-    await store.setAnnotations('IdentitySource', keyOf(source), { [GROUPS_ANNOTATION]: groupsAnnotation(new Map(groups).set(id, instance.displayName)) });
+    const externalIds = externalIdsNow(source);
+    if (instance.externalId) externalIds.set(id, instance.externalId);
+    else externalIds.delete(id);
+    await store.setAnnotations('IdentitySource', keyOf(source), {
+      [GROUPS_ANNOTATION]: groupsAnnotation(new Map(groups).set(id, instance.displayName)),
+      [GROUP_EXTERNAL_IDS_ANNOTATION]: groupsAnnotation(externalIds),
+    });
     await setMembers(source, id, members);
     log.info({ source: source.metadata.name, group: id, members: members.size }, 'group written (SCIM)');
-    return { id, displayName: instance.displayName, members: [...members].map((value) => ({ value, type: 'User' })) };
+    // From what was written, not read back: the store's cache may not hold the new labels yet.
+    return {
+      id,
+      ...(instance.externalId && { externalId: instance.externalId }),
+      displayName: instance.displayName,
+      members: [...members].map((value) => ({ value, $ref: memberRef(value), type: 'User' })),
+    };
   };
   const groupDegress = async (resource: { id?: string }, ctx: Ctx) => {
     const groups = groupsNow(ctx.source);
@@ -192,7 +211,9 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
     await setMembers(ctx.source, resource.id!, new Set());
     const rest = new Map(groups);
     rest.delete(resource.id!);
-    await store.setAnnotations('IdentitySource', keyOf(ctx.source), { [GROUPS_ANNOTATION]: groupsAnnotation(rest) });
+    const externalIds = externalIdsNow(ctx.source);
+    externalIds.delete(resource.id!);
+    await store.setAnnotations('IdentitySource', keyOf(ctx.source), { [GROUPS_ANNOTATION]: groupsAnnotation(rest), [GROUP_EXTERNAL_IDS_ANNOTATION]: groupsAnnotation(externalIds) });
   };
   if (!SCIMMY.Resources.declared(SCIMMY.Resources.Group)) SCIMMY.Resources.declare(SCIMMY.Resources.Group);
   SCIMMY.Resources.Group.egress(groupEgress as never);

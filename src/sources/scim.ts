@@ -38,10 +38,17 @@ export const EMAIL_TYPES = ['work'] as const;
 
 /**
  * What a Group keeps (the group's id to displayName map on the source, its members as labels):
- * members are Users by id; `display` is each member's userName, read-only.
+ * members are Users by id, `$ref` their location, `type` "User". No member `display`: a copy of
+ * the member's userName that a client would send and read back changed.
  */
-export const KEPT_GROUP_ATTRIBUTES = { displayName: 'annotation rollcall.dev/scim-groups', 'members.value': 'label groups.rollcall.dev/<id> on the User', 'members.display': 'the member\'s userName', 'members.type': '"User"' } as const;
-export const GROUP_MUTABILITY: Record<string, 'immutable' | 'readOnly'> = { 'members.display': 'readOnly', 'members.type': 'readOnly' };
+export const KEPT_GROUP_ATTRIBUTES = {
+  externalId: 'annotation rollcall.dev/scim-group-external-ids',
+  displayName: 'annotation rollcall.dev/scim-groups',
+  'members.value': 'label groups.rollcall.dev/<id> on the User',
+  'members.$ref': 'the member User\'s location',
+  'members.type': '"User"',
+} as const;
+export const GROUP_MUTABILITY: Record<string, 'immutable' | 'readOnly'> = { 'members.type': 'readOnly' };
 
 /**
  * SCIM values a User spec cannot hold, kept on the User as one JSON annotation: the userName as the
@@ -54,6 +61,8 @@ export interface ScimValues {
   externalId?: string;
   emailType?: string;
   emailPrimary?: boolean;
+  /** The client sent no `active` (or removed it): the User is active, and is shown without it. */
+  activeUnset?: true;
 }
 
 /** The fields a SCIM client manages; the rest of the spec is left as it is. */
@@ -104,6 +113,7 @@ export function scimValues(scim: ScimUser): ScimValues {
     ...(scim.externalId !== undefined && scim.externalId !== '' && { externalId: scim.externalId }),
     ...(email?.value && email.type !== undefined && { emailType: email.type }),
     ...(email?.value && email.primary !== undefined && { emailPrimary: email.primary }),
+    ...(scim.active === undefined && { activeUnset: true as const }),
   };
 }
 
@@ -133,7 +143,8 @@ export function userToScim(user: User): ScimUser & { id: string; meta?: { create
     ...(spec.displayName && { displayName: spec.displayName }),
     ...(spec.title && { title: spec.title }),
     ...(spec.email && { emails: [{ value: spec.email, ...(values.emailType !== undefined && { type: values.emailType }), ...(values.emailPrimary !== undefined && { primary: values.emailPrimary }) }] }),
-    active: spec.state === 'active',
+    // Unset stays unset while the User is active; any other state is shown, whoever set it.
+    ...(!(values.activeUnset && spec.state === 'active') && { active: spec.state === 'active' }),
   };
 }
 
@@ -171,9 +182,19 @@ export function groupId(displayName: string): string {
  * as an existing group. Only own entries with a string displayName count.
  */
 export function groupsOf(annotations: Record<string, string> | undefined): Map<string, string> {
+  return stringMapOf(annotations, GROUPS_ANNOTATION);
+}
+
+/** The externalId of each group that has one (id to externalId), kept on the source beside GROUPS_ANNOTATION. */
+export const GROUP_EXTERNAL_IDS_ANNOTATION = 'rollcall.dev/scim-group-external-ids';
+export function groupExternalIdsOf(annotations: Record<string, string> | undefined): Map<string, string> {
+  return stringMapOf(annotations, GROUP_EXTERNAL_IDS_ANNOTATION);
+}
+
+function stringMapOf(annotations: Record<string, string> | undefined, key: string): Map<string, string> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(annotations?.[GROUPS_ANNOTATION] ?? '{}');
+    parsed = JSON.parse(annotations?.[key] ?? '{}');
   } catch {
     return new Map();
   }
@@ -181,7 +202,7 @@ export function groupsOf(annotations: Record<string, string> | undefined): Map<s
   return new Map(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
-/** The annotation value that keeps `groups` (groupsOf reads it back). */
+/** The annotation value that keeps `groups`, or the groups' external ids (groupsOf, groupExternalIdsOf read it back). */
 export function groupsAnnotation(groups: ReadonlyMap<string, string>): string {
   return JSON.stringify(Object.fromEntries(groups));
 }

@@ -89,6 +89,37 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
     expect((await filter('externalId eq "HR-0042"')).Resources?.map((r) => r.userName)).toEqual(['ext.user']);
   });
 
+  it('a Group keeps its externalId too', async () => {
+    const created = await fetch(`${base}/Groups`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Field Sales', externalId: 'grp-7' }) });
+    expect(created.status).toBe(201);
+    expect(await body(created)).toMatchObject({ id: 'field-sales', externalId: 'grp-7' });
+    const found = await body(await fetch(`${base}/Groups?filter=${encodeURIComponent('externalId eq "grp-7"')}`, { headers: auth }));
+    expect(found.Resources.map((g: { id: string }) => g.id)).toEqual(['field-sales']);
+  });
+
+  it("a member is a User by value, with its $ref; a $ref naming another resource than the value is refused", async () => {
+    const member = await body(await post({ userName: 'member.one' }));
+    const group = (members: object[]) => fetch(`${base}/Groups/field-sales`, { method: 'PUT', headers: auth, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Field Sales', members }) });
+    const written = await group([{ value: member.id }]);
+    expect(written.status).toBe(200);
+    expect((await body(written)).members).toEqual([{ value: member.id, $ref: `/scim/v2/Users/${member.id}`, type: 'User' }]);
+    const astray = await group([{ value: member.id, $ref: `/scim/v2/Users/someone-else` }]);
+    expect(astray.status).toBe(400);
+    expect(await body(astray)).toMatchObject({ scimType: 'invalidValue' });
+  });
+
+  it('active removed is unset (the User stays active), and a suspension always shows', async () => {
+    const created = await body(await post({ userName: 'toggle', active: true }));
+    const patch = (operation: object) =>
+      fetch(`${base}/Users/${created.id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ schemas: [PATCH_OP], Operations: [operation] }) });
+    const removed = await patch({ op: 'remove', path: 'active' });
+    expect(removed.status).toBe(200);
+    expect((await body(removed)).active).toBeUndefined();
+    expect(store.get('User', { namespace: 'acme', name: created.id })!.spec.state).toBe('active');
+    expect((await body(await patch({ op: 'replace', path: 'active', value: false }))).active).toBe(false);
+    expect(store.get('User', { namespace: 'acme', name: created.id })!.spec.state).toBe('suspended');
+  });
+
   it('an attribute not kept is refused with a SCIM error naming it, and nothing is written', async () => {
     for (const extra of [{ nickName: 'Nick' }, { phoneNumbers: [{ value: '+1 555 0100', type: 'work' }] }, { addresses: [{ locality: 'Paris' }] }, { name: { givenName: 'A', middleName: 'B' } }]) {
       const refused = await post({ userName: 'not.kept', ...extra });
