@@ -75,13 +75,20 @@ function declared(definition: Definition, path: string): Attribute | undefined {
 /**
  * The resources a filter matches, comparing every string attribute the schema marks caseExact: false
  * (userName, displayName, emails.value, ...) without regard to case, as RFC 7644 3.4.2.2 asks.
- * Both sides are folded to lower case and SCIMMY matches the folded copies.
+ * Both sides are folded to lower case and SCIMMY matches the folded copies, one resource at a time.
  */
 export function matchFilter<T extends object>(definition: Definition, filter: Filter, resources: T[]): T[] {
   const folded = new SCIMMY.Types.Filter(filter.map((expression: object) => foldExpression(definition, expression, '')));
-  const copies = resources.map((resource) => foldValue(definition, resource, ''));
-  const matched = new Set(folded.match(copies));
-  return resources.filter((_, index) => matched.has(copies[index]));
+  return resources.filter((resource) => {
+    try {
+      return folded.match([foldValue(definition, resource, '')]).length > 0;
+    } catch (error) {
+      // SCIMMY 1.3 throws on a complex filter (emails[...], members[...]) over a resource without
+      // that attribute; such a resource does not match, and the others are still answered (not a 500).
+      if (error instanceof TypeError) return false;
+      throw error;
+    }
+  });
 }
 
 function caseless(definition: Definition, path: string): boolean {

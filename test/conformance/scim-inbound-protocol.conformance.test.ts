@@ -108,6 +108,17 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
     expect(await body(astray)).toMatchObject({ scimType: 'invalidValue' });
   });
 
+  it('a filter into a multi-valued attribute some resources lack answers the others, not an error', async () => {
+    expect((await post({ userName: 'no.mail' })).status).toBe(201);
+    const withMail = await body(await post({ userName: 'has.mail', emails: [{ value: 'Has.Mail@example.org', type: 'work' }] }));
+    expect((await filter('emails[value eq "has.mail@EXAMPLE.org"]')).Resources?.map((r) => r.id)).toEqual([withMail.id]);
+    const empty = await fetch(`${base}/Groups`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Nobody Yet' }) });
+    expect(empty.status).toBe(201);
+    const groups = await fetch(`${base}/Groups?filter=${encodeURIComponent(`members[value eq "${withMail.id}"]`)}`, { headers: auth });
+    expect(groups.status).toBe(200);
+    expect((await body(groups)).totalResults).toBe(0);
+  });
+
   it('active removed is unset (the User stays active), and a suspension always shows', async () => {
     const created = await body(await post({ userName: 'toggle', active: true }));
     const patch = (operation: object) =>
