@@ -12,7 +12,7 @@ import SCIMMY from 'scimmy';
 import SCIMMYRouters from 'scimmy-routers';
 import type { IdentitySource, User } from '../api/index.ts';
 import { MANAGED_BY_LABEL, SOURCE_LABEL } from '../sources/plan.ts';
-import { GROUPS_ANNOTATION, GROUP_EXTERNAL_IDS_ANNOTATION, GROUP_LABEL_PREFIX, groupExternalIdsOf, SCIM_VALUES_ANNOTATION, ScimValueError, groupId, groupsAnnotation, groupsOf, scimPatch, scimToFields, scimUserName, scimValues, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
+import { GROUPS_ANNOTATION, GROUP_EXTERNAL_IDS_ANNOTATION, GROUP_LABEL_PREFIX, groupExternalIdsOf, SCIM_VALUES_ANNOTATION, ScimValueError, groupId, groupsAnnotation, groupsOf, scimPatch, scimToFields, scimUserName, scimValues, scimValuesOf, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
 import { AlreadyExistsError, keyOf, type Store } from '../store/store.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { declareKeptSchemas, matchFilter, undeclaredAttributes } from './scim-schema.ts';
@@ -89,7 +89,11 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
       values.userName = scimUserName(current);
     } else if (current) {
       if (current.metadata.labels?.[SOURCE_LABEL] !== source.metadata.name) throw scimError(409, 'uniqueness', `User ${name} exists and does not belong to this source`);
-      if (current.spec.state !== 'terminated') {
+      // A leaver comes back under the userName it had; another name that maps to the same login
+      // name is someone else, who must not take over the leaver's User. (A User kept from before
+      // the sent userName was recorded has none to compare: it is rehired as before.)
+      const recorded = scimValuesOf(current).userName !== undefined;
+      if (current.spec.state !== 'terminated' || (recorded && !sameUserName(current))) {
         const taken = sameUserName(current) ? `userName ${values.userName} already exists` : `userName ${values.userName} needs the login name ${fields.userName}, which "${scimUserName(current)}" has`;
         throw scimError(409, 'uniqueness', taken);
       }

@@ -80,6 +80,18 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
     expect(again.status).toBe(409);
     expect(await body(again)).toMatchObject({ scimType: 'uniqueness' });
     expect((await post({ userName: 'User1@EXAMPLE.org' })).status).toBe(409);
+    // Another userName with the same login name is someone else: 409, live or terminated.
+    const other = await post({ userName: 'user1@other.example' });
+    expect(other.status).toBe(409);
+    expect((await body(other)).detail).toContain('user1@example.org');
+    expect((await fetch(`${base}/Users/${user.id}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect((await post({ userName: 'user1@other.example' })).status).toBe(409);
+    expect(store.get('User', { namespace: 'acme', name: user.id })!.spec.state).toBe('terminated');
+    // The leaver back under its own name is a rehire of the same User.
+    const rehired = await post({ userName: 'User1@example.org' });
+    expect(rehired.status).toBe(201);
+    expect(await body(rehired)).toMatchObject({ id: user.id, userName: 'User1@example.org' });
+    expect(store.get('User', { namespace: 'acme', name: user.id })!.spec.state).toBe('active');
   });
 
   it('externalId is kept: a filter on it finds the User', async () => {
