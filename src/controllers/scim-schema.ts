@@ -63,6 +63,29 @@ export function undeclaredAttributes(definition: Definition, body: unknown): str
   return [...new Set(found)];
 }
 
+/**
+ * The same for a PatchOp body: SCIMMY refuses a path the schema lacks, but drops undeclared
+ * attributes inside a value (`add emails [{value, display}]`, or `add {name: {middleName}}` with no path).
+ */
+export function undeclaredInPatch(definition: Definition, body: unknown): string[] {
+  const operations = (body as { Operations?: unknown } | undefined)?.Operations;
+  if (!Array.isArray(operations)) return [];
+  return [
+    ...new Set(
+      operations.flatMap((operation: { path?: unknown; value?: unknown }) => {
+        if (operation?.value === undefined) return [];
+        if (typeof operation.path !== 'string' || operation.path === '') return undeclaredAttributes(definition, operation.value);
+        // "urn:...:User:emails[type eq \"work\"]" → "emails"; a path into a sub-attribute carries a simple value.
+        const path = operation.path.startsWith('urn:') ? operation.path.slice(operation.path.lastIndexOf(':') + 1) : operation.path;
+        const attribute = /^[^[.]+/.exec(path)?.[0] ?? path;
+        const intoSubAttribute = /^[^[.]+(\[[^\]]*\])?\./.test(path);
+        // A path to an undeclared attribute is SCIMMY's to refuse, as RFC 7644 3.5.2 says: invalidPath.
+        return intoSubAttribute || !declared(definition, attribute) ? [] : undeclaredAttributes(definition, { [attribute]: operation.value });
+      }),
+    ),
+  ];
+}
+
 function declared(definition: Definition, path: string): Attribute | undefined {
   try {
     const attribute = definition.attribute(path);

@@ -15,7 +15,7 @@ import { MANAGED_BY_LABEL, SOURCE_LABEL } from '../sources/plan.ts';
 import { GROUPS_ANNOTATION, GROUP_EXTERNAL_IDS_ANNOTATION, GROUP_LABEL_PREFIX, groupExternalIdsOf, SCIM_VALUES_ANNOTATION, ScimValueError, groupId, groupsAnnotation, groupsOf, scimPatch, scimToFields, scimUserName, scimValues, scimValuesOf, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
 import { AlreadyExistsError, keyOf, type Store } from '../store/store.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
-import { declareKeptSchemas, matchFilter, undeclaredAttributes } from './scim-schema.ts';
+import { declareKeptSchemas, matchFilter, undeclaredAttributes, undeclaredInPatch } from './scim-schema.ts';
 import { ScimTokenIndex } from './scim-tokens.ts';
 
 export interface ScimServerOptions {
@@ -304,13 +304,14 @@ const readOnlyDiscovery: express.RequestHandler = (req, res, next) => {
 
 /**
  * An attribute /Schemas does not declare is refused (SCIMMY would drop it and answer 201/200, and
- * the client believe it kept). PATCH needs no check: SCIMMY refuses a path the schema lacks (invalidPath).
+ * the client believe it kept), in a POST or PUT body and in a PATCH operation's value (a PATCH
+ * path the schema lacks SCIMMY refuses itself, with invalidPath).
  */
 const refuseUndeclared: express.RequestHandler = (req, res, next) => {
   const resource = /^\/(Users|Groups)(\/[^/.][^/]*)?$/.exec(req.path)?.[1];
-  if (resource === undefined || (req.method !== 'POST' && req.method !== 'PUT')) return next();
+  if (resource === undefined || !['POST', 'PUT', 'PATCH'].includes(req.method)) return next();
   const definition = resource === 'Users' ? SCIMMY.Schemas.User.definition : SCIMMY.Schemas.Group.definition;
-  const undeclared = undeclaredAttributes(definition, req.body);
+  const undeclared = req.method === 'PATCH' ? undeclaredInPatch(definition, req.body) : undeclaredAttributes(definition, req.body);
   if (undeclared.length === 0) return next();
   sendScimError(res, 400, 'invalidValue', `${undeclared.join(', ')}: not kept by Rollcall (GET /Schemas lists what is); send the ${resource === 'Users' ? 'User' : 'Group'} without ${undeclared.length > 1 ? 'them' : 'it'}`);
 };

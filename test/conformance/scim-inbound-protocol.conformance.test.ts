@@ -158,6 +158,13 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
     const patched = await fetch(`${base}/Users/${created.id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'nickName', value: 'Nick' }] }) });
     expect(patched.status).toBe(400);
     expect((await body(patched)).scimType).toBe('invalidPath');
+    // Inside a PATCH value too: a sub-attribute not kept, with a path or without one.
+    for (const operation of [{ op: 'add', path: 'emails', value: [{ value: 'k@example.org', display: 'K' }] }, { op: 'add', value: { name: { middleName: 'Q' } } }, { op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:name', value: { honorificPrefix: 'Dr' } }]) {
+      const refused = await fetch(`${base}/Users/${created.id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ schemas: [PATCH_OP], Operations: [operation] }) });
+      expect(refused.status, JSON.stringify(operation)).toBe(400);
+      expect(await body(refused)).toMatchObject({ scimType: 'invalidValue' });
+    }
+    expect(store.get('User', { namespace: 'acme', name: created.id })!.spec.email).toBeUndefined();
   });
 
   it('/Schemas lists exactly the kept attributes with their real mutability; roles and x509Certificates are not advertised', async () => {

@@ -4,7 +4,7 @@
 import SCIMMY from 'scimmy';
 import { describe, expect, it } from 'vitest';
 import type { User } from '../../../src/api/index.ts';
-import { declareKeptSchemas, matchFilter, undeclaredAttributes } from '../../../src/controllers/scim-schema.ts';
+import { declareKeptSchemas, matchFilter, undeclaredAttributes, undeclaredInPatch } from '../../../src/controllers/scim-schema.ts';
 import { KEPT_GROUP_ATTRIBUTES, KEPT_USER_ATTRIBUTES, SCIM_VALUES_ANNOTATION, scimToFields, scimValues, userToScim, type ScimUser } from '../../../src/sources/scim.ts';
 
 declareKeptSchemas();
@@ -52,6 +52,16 @@ describe('inbound SCIM schemas', () => {
     expect(undeclaredAttributes(users, { schemas: [], id: 'x', meta: {}, userName: 'a', externalId: 'e', emails: [{ value: 'a@b.c', type: 'work' }] })).toEqual([]);
     expect(undeclaredAttributes(users, { userName: 'a', nickName: 'n', name: { givenName: 'A', formatted: 'A B' }, emails: [{ value: 'a@b.c', display: 'A' }], roles: [{ value: 'r', type: 't' }] })).toEqual(['nickName', 'name.formatted', 'emails.display', 'roles']);
     expect(undeclaredAttributes(users, { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'x' } })).toEqual(['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']);
+  });
+
+  it('finds them in PATCH values, and leaves a path to an undeclared attribute to SCIMMY (invalidPath)', () => {
+    const patch = (...Operations: object[]) => undeclaredInPatch(users, { Operations });
+    expect(patch({ op: 'replace', path: 'name.givenName', value: 'A' }, { op: 'add', path: 'emails[type eq "work"]', value: { value: 'a@b.c' } }, { op: 'remove', path: 'title' })).toEqual([]);
+    expect(patch({ op: 'add', path: 'emails', value: [{ value: 'a@b.c', display: 'A' }] })).toEqual(['emails.display']);
+    expect(patch({ op: 'add', path: 'emails[type eq "work"]', value: { display: 'A' } })).toEqual(['emails.display']);
+    expect(patch({ op: 'add', value: { nickName: 'N', name: { middleName: 'M' } } })).toEqual(['nickName', 'name.middleName']);
+    expect(patch({ op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:name', value: { honorificPrefix: 'Dr' } })).toEqual(['name.honorificPrefix']);
+    expect(patch({ op: 'add', path: 'nickName', value: 'N' })).toEqual([]);
   });
 
   it('compares userName and e-mail without regard to case, externalId and id exactly', () => {
