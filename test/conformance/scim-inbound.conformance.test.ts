@@ -44,8 +44,9 @@ describe('inbound SCIM with scim2-client', () => {
     const { stdout } = await promisify(execFile)(PYTHON, ['-W', 'ignore', join(ROOT, 'test', 'servers', 'scim-inbound-client.py'), base, 'okta-t0ken'], { encoding: 'utf8' });
     const out = JSON.parse(stdout);
     expect(out).toEqual({
-      created: { id: 'alice.smith', userName: 'alice.smith' },
-      got: { userName: 'alice.smith', givenName: 'Alice', active: true },
+      // The userName as sent; the User's name and spec.userName are Rollcall's login name.
+      created: { id: 'alice.smith', userName: 'Alice.Smith@example.org' },
+      got: { userName: 'Alice.Smith@example.org', givenName: 'Alice', active: true },
       group: { id: 'sales-team', displayName: 'Sales Team', members: ['bob'] },
       filtered: ['bob'],
       replaced: { title: 'Sales Manager' },

@@ -121,7 +121,7 @@ spec: {role: remote-worker, userSelector: {matchLabels: {rollcall.dev/source: ok
 
   it('create: the IdP sees the User, and slapd gets the entry with its group', async () => {
     const created = await idp('create', 'Erin.Kim@example.org', 'Erin', 'Kim', 'erin.kim@example.org');
-    expect(created).toEqual({ id: 'erin.kim', userName: 'erin.kim', familyName: 'Kim', active: true });
+    expect(created).toEqual({ id: 'erin.kim', userName: 'Erin.Kim@example.org', familyName: 'Kim', active: true });
     const account = await wait('the LDAP entry', async () => ((await ldapAccount('erin.kim'))?.groups.length ? ldapAccount('erin.kim') : undefined));
     expect(account).toEqual({ sn: 'Kim', mail: 'erin.kim@example.org', locked: false, groups: ['vpn-users'] });
     expect(user('erin.kim').metadata.labels).toMatchObject({ 'rollcall.dev/source': 'okta' });

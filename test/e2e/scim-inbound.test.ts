@@ -56,7 +56,10 @@ spec: {type: scim, credentialsSecretRef: {name: scim-token}}
       body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'Dana@example.org', name: { givenName: 'Dana', familyName: 'Lee' }, emails: [{ value: 'dana@example.org', primary: true }] }),
     });
     expect(created.status, logs.join('')).toBe(201);
-    expect(await created.json()).toMatchObject({ id: 'dana', userName: 'dana', active: true });
+    // As sent: the userName as it came, and no `active`, which the client did not send (the User is active).
+    const seen = (await created.json()) as { id: string; userName: string; active?: boolean };
+    expect(seen).toMatchObject({ id: 'dana', userName: 'Dana@example.org' });
+    expect(seen.active).toBeUndefined();
     expect(user('dana').spec).toMatchObject({ userName: 'dana', givenName: 'Dana', email: 'dana@example.org', state: 'active' });
     expect(user('dana').metadata.labels).toMatchObject({ 'rollcall.dev/source': 'okta' });
     expect(user('dana').metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'IdentitySource', name: 'okta' })]);

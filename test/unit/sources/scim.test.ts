@@ -7,8 +7,8 @@ describe('inbound SCIM mapping', () => {
   it.each([
     [{ userName: 'Alice.Smith@Example.org', active: true }, { userName: 'alice.smith', state: 'active' }],
     [{ userName: 'bob', active: false, name: { givenName: 'Bob', familyName: 'Jones' } }, { userName: 'bob', givenName: 'Bob', familyName: 'Jones', state: 'suspended' }],
-    [{ userName: 'carol', emails: [{ value: 'c@x.io' }, { value: 'carol@x.io', primary: true }], title: 'CFO' }, { userName: 'carol', email: 'carol@x.io', title: 'CFO', state: 'active' }],
-    [{ userName: 'dave', name: { formatted: 'Dave D.' } }, { userName: 'dave', displayName: 'Dave D.', state: 'active' }],
+    [{ userName: 'carol', emails: [{ value: 'carol@x.io', primary: true }], title: 'CFO' }, { userName: 'carol', email: 'carol@x.io', title: 'CFO', state: 'active' }],
+    [{ userName: 'dave', displayName: 'Dave D.' }, { userName: 'dave', displayName: 'Dave D.', state: 'active' }],
   ])('%j', (scim, fields) => {
     expect(JSON.parse(JSON.stringify(scimToFields(scim)))).toEqual(fields);
   });
@@ -17,6 +17,8 @@ describe('inbound SCIM mapping', () => {
     [{}, 'userName is required'],
     [{ userName: 'Bob Smith' }, 'userName: must be lowercase'],
     [{ userName: 'bob', emails: [{ value: 'nope' }] }, 'emails:'],
+    // A User holds one address: a second is refused, not accepted and lost.
+    [{ userName: 'bob', emails: [{ value: 'b@x.io' }, { value: 'bob@x.io', primary: true }] }, 'emails: a User keeps one address'],
   ])('refuses %j', (scim, message) => {
     expect(() => scimToFields(scim)).toThrow(ScimValueError);
     expect(() => scimToFields(scim)).toThrow(message);
