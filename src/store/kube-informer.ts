@@ -29,7 +29,7 @@ export interface InformerHealth {
   /** Since the last proof that the cache was current: a watch event, a cleanly ended watch, or a listing. */
   silentForMs: number;
   running: boolean;
-  /** Why the cache may be stale (no proof for twice silentAfterMs, or stopped); absent while healthy. */
+  /** Why the cache may be stale (running, yet no proof for twice silentAfterMs); absent while healthy. */
   dead?: string;
 }
 
@@ -85,8 +85,9 @@ export class WatchedInformer<T extends KubernetesObject> {
 
   health(): InformerHealth {
     const silentFor = performance.now() - this.#lastActivity;
+    // A stopped informer is not dead: it was stopped on purpose (a standby, a shutdown).
     const dead = this.#stopped
-      ? 'not running'
+      ? undefined
       : silentFor > 2 * this.#silentAfterMs
         ? `no watch event and no successful listing for ${Math.round(silentFor / 1000)}s${this.#lastFailure ? ` (last failure: ${this.#lastFailure})` : ''}`
         : undefined;

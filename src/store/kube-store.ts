@@ -104,6 +104,11 @@ export class KubeStore implements Store {
     return Object.fromEntries(WATCHED_KINDS.map((kind) => [kind, this.#informers.get(kind)!.health()])) as Record<WatchedKind, InformerHealth>;
   }
 
+  /** Each watch that no longer follows the cluster, and why: for /healthz. */
+  watchProblems(): string[] {
+    return Object.entries(this.watchHealth()).flatMap(([kind, health]) => (health.dead ? [`watch of ${kind}: ${health.dead}`] : []));
+  }
+
   /** The informers of one kind, so tests and diagnostics can restart them. */
   informer(kind: KindName): InformerSet<KubernetesObject> {
     return this.#informer(kind);
