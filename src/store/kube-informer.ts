@@ -60,7 +60,8 @@ export class WatchedInformer<T extends KubernetesObject> {
     this.#silentAfterMs = options.silentAfterMs ?? 20_000;
     this.#watchSeconds = options.watchSeconds ?? 10;
     this.#restartDelayMs = options.restartDelayMs ?? 1000;
-    this.#maxRestartDelayMs = options.maxRestartDelayMs ?? 30_000;
+    // Short enough that an API server back from a restart is found again well within 30 s.
+    this.#maxRestartDelayMs = options.maxRestartDelayMs ?? 8_000;
     this.#startTimeoutMs = options.startTimeoutMs ?? 60_000;
     const listed = async () => {
       const result = await list();
