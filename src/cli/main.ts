@@ -46,6 +46,11 @@ Options:
                       addresses, always refused) only with spec.allowPrivateNetwork: true
                       (Helm value egress.clusterCIDRs)
   --feed-max-bytes N  the largest feed body an IdentitySource reads over HTTP (default 33554432, 32 MiB)
+  --request-timeout SECONDS  the deadline of each call to the API server (default 30); a call that
+                      takes longer fails and is retried
+  --watch-silent-after SECONDS  re-list a watch from which nothing arrived for this long (default 20;
+                      the API server ends each watch every 10 s, so a healthy one is never silent);
+                      /healthz and /readyz fail while nothing arrived for twice that
   --no-leader-elect   run without a Lease (a single replica only)
   --lease-namespace NS  namespace of the leader-election Lease (default: the first --namespace, or default)
   --leader-pod NAME   label this pod (in the Lease's namespace) rollcall.dev/leader: "true" while it
@@ -161,6 +166,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
         'kubernetes-operator-roles': { type: 'string', multiple: true },
         'cluster-cidr': { type: 'string', multiple: true },
         'feed-max-bytes': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'watch-silent-after': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         file: { type: 'string', short: 'f' },
@@ -271,6 +278,21 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
           out.error(`rollcall run: --feed-max-bytes must be a positive whole number of bytes, not "${String(values['feed-max-bytes'])}"\n\n${HELP.run}`);
           return 1;
         }
+        const seconds = (flag: 'request-timeout' | 'watch-silent-after'): number | undefined => {
+          if (values[flag] === undefined) return undefined;
+          const value = Number(values[flag]);
+          if (!(Number.isFinite(value) && value > 0)) throw new Error(`--${flag} must be a positive number of seconds, not "${String(values[flag])}"`);
+          return value * 1000;
+        };
+        let requestTimeoutMs: number | undefined;
+        let watchSilentAfterMs: number | undefined;
+        try {
+          requestTimeoutMs = seconds('request-timeout');
+          watchSilentAfterMs = seconds('watch-silent-after');
+        } catch (error) {
+          out.error(`rollcall run: ${(error as Error).message}\n\n${HELP.run}`);
+          return 1;
+        }
         const { runCommand } = await import('./run.ts');
         return await runCommand(
           {
@@ -294,6 +316,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             kubernetesOperatorRoles: values['kubernetes-operator-roles'] as string[] | undefined,
             clusterCidrs: (values['cluster-cidr'] as string[] | undefined) ?? [],
             feedMaxBytes,
+            requestTimeoutMs,
+            watchSilentAfterMs,
           },
           out,
         );

@@ -48,6 +48,10 @@ export interface RunOptions {
   clusterCidrs?: readonly string[];
   /** --feed-max-bytes: the largest feed body read over HTTP. */
   feedMaxBytes?: number;
+  /** --request-timeout: the deadline of each call to the API server. */
+  requestTimeoutMs?: number;
+  /** --watch-silent-after: re-list a watch that proved nothing for this long; /healthz fails after twice that. */
+  watchSilentAfterMs?: number;
 }
 
 export async function runCommand(options: RunOptions, out: Output): Promise<number> {
@@ -63,7 +67,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   const kube = options.manifests ? undefined : await import('../store/kube-store.ts');
   const kubeconfig = kube?.loadKubeConfig(options.kubeconfig);
   const embedded = options.manifests ? openEmbedded(options.manifests, options.state ?? defaultStatePath(options.manifests), !options.once, logger) : undefined;
-  const store: Store = kube ? new kube.KubeStore({ kubeconfig: kubeconfig!, namespaces: options.namespaces, logger }) : embedded!.store;
+  const kubeStore = kube ? new kube.KubeStore({ kubeconfig: kubeconfig!, namespaces: options.namespaces, logger, requestTimeoutMs: options.requestTimeoutMs, watchdog: options.watchSilentAfterMs === undefined ? undefined : { silentAfterMs: options.watchSilentAfterMs } }) : undefined;
+  const store: Store = kubeStore ?? embedded!.store;
   let changedAccounts = 0;
   const manager = new Manager({
     store,
@@ -98,7 +103,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   };
 
   let started = false;
-  const health = options.healthPort !== undefined ? await startHealthServer({ port: options.healthPort, metrics, isReady: () => started }) : undefined;
+  const health = options.healthPort !== undefined ? await startHealthServer({ port: options.healthPort, metrics, isReady: () => started, problems: () => kubeStore?.watchProblems() ?? [] }) : undefined;
 
   if (embedded) {
     out.line(`Rollcall: converging ${options.manifests} (no cluster; embedded store, state in ${embedded.state.path})\n`);
@@ -187,6 +192,12 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
         await manager.stop().catch(() => undefined);
       },
     });
+    if (elector.startFailure !== undefined) {
+      // The Lease is released already: another replica takes over now, not after the lease expires.
+      logger.error({ err: errorMessage(elector.startFailure) }, 'the controllers failed to start; released the lease and exiting');
+      await health?.close();
+      process.exit(1);
+    }
     if (!shuttingDown) {
       logger.error('lost leadership; exiting so a fresh process can rejoin');
       process.exit(1);
@@ -221,6 +232,7 @@ function startupConfig(options: RunOptions): Record<string, unknown> {
     kubernetesOperatorRoles: options.kubernetesOperatorRoles ?? [],
     clusterCidrs: options.clusterCidrs ?? [],
     feedMaxBytes: options.feedMaxBytes ?? null,
+    ...(options.manifests ? {} : { requestTimeoutMs: options.requestTimeoutMs ?? null, watchSilentAfterMs: options.watchSilentAfterMs ?? null }),
     logFormat: options.logFormat ?? 'json',
   };
 }
@@ -324,4 +336,8 @@ function printSummary(users: User[], out: Output): void {
 
 function shorten(text: string): string {
   return text.length <= REASON_CHARS ? text : `${text.slice(0, REASON_CHARS - 3)}...`;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,6 @@
 // The probes and the scrape endpoint Kubernetes and Prometheus expect: /healthz (the process
-// answers), /readyz (caches synced and, when elected, this replica may serve), /metrics.
+// answers and its watches are alive), /readyz (caches synced and, when elected, this replica may
+// serve), /metrics. A failing probe says why in its body.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.ts';
@@ -10,6 +11,11 @@ export interface HealthServerOptions {
   host?: string;
   metrics: Metrics;
   isReady: () => boolean;
+  /**
+   * What keeps this process from working that a restart may cure: a watch that delivers nothing and
+   * cannot be re-listed leaves a cache that no longer follows the cluster. Fails both probes.
+   */
+  problems?: () => readonly string[];
 }
 
 export interface HealthServer {
@@ -49,13 +55,19 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     return;
   }
   switch (path) {
-    case '/healthz':
-      reply(response, 200, 'ok\n');
+    case '/healthz': {
+      const problems = options.problems?.() ?? [];
+      if (problems.length) reply(response, 503, `unhealthy:\n${problems.map((p) => `  ${p}\n`).join('')}`);
+      else reply(response, 200, 'ok\n');
       return;
-    case '/readyz':
-      if (options.isReady()) reply(response, 200, 'ok\n');
-      else reply(response, 503, 'not ready\n');
+    }
+    case '/readyz': {
+      const problems = options.problems?.() ?? [];
+      if (problems.length) reply(response, 503, `not ready:\n${problems.map((p) => `  ${p}\n`).join('')}`);
+      else if (options.isReady()) reply(response, 200, 'ok\n');
+      else reply(response, 503, 'not ready: controllers not started\n');
       return;
+    }
     case '/metrics':
       reply(response, 200, await options.metrics.text(), options.metrics.contentType);
       return;

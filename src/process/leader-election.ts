@@ -53,6 +53,8 @@ export class LeaderElector {
   #running: Promise<void> | undefined;
   /** The Lease as we last read or wrote it: its resourceVersion guards our next write. */
   #lastSeen: V1Lease | undefined;
+  /** Why onStartedLeading failed, if it did: leadership was then given up. */
+  #startFailure: unknown;
 
   constructor(options: LeaderElectorOptions) {
     this.#options = options;
@@ -67,6 +69,11 @@ export class LeaderElector {
 
   get isLeader(): boolean {
     return this.#leading;
+  }
+
+  /** The error onStartedLeading failed with; run() then ended and the Lease was released. */
+  get startFailure(): unknown {
+    return this.#startFailure;
   }
 
   /**
@@ -118,7 +125,14 @@ export class LeaderElector {
   #startLeading(callbacks: LeaderCallbacks, signal: AbortSignal): void {
     Promise.resolve()
       .then(() => callbacks.onStartedLeading(signal))
-      .catch((error: unknown) => this.#options.logger?.error({ err: error }, 'onStartedLeading failed'));
+      .catch((error: unknown) => {
+        // A leader whose controllers did not start would hold the Lease doing nothing, renewing it
+        // for ever while the standby waits: give it up at once (stopped, then released) instead.
+        this.#options.logger?.error({ err: error, lease: this.#leaseName() }, 'onStartedLeading failed; releasing the lease');
+        this.#startFailure = error;
+        this.#stopRequested = true;
+        this.#wake.abort();
+      });
   }
 
   async #stopLeading(callbacks: LeaderCallbacks, work: AbortController | undefined): Promise<void> {

@@ -35,13 +35,15 @@ export class InformerSet<T extends KubernetesObject> {
     return [...this.#byNamespace.values()].flatMap((informer) => informer.list());
   }
 
-  /** Restarts summed, the least recent activity, running only while every informer runs. */
+  /** Restarts summed, the longest silence, running only while every informer runs, dead if any is. */
   health(): InformerHealth {
     const all = [...this.#byNamespace.values()].map((informer) => informer.health());
+    const dead = all.flatMap((h) => (h.dead ? [h.dead] : []));
     return {
       restarts: all.reduce((sum, h) => sum + h.restarts, 0),
-      lastActivity: all.reduce((oldest, h) => (h.lastActivity < oldest ? h.lastActivity : oldest), all[0]!.lastActivity),
+      silentForMs: Math.max(...all.map((h) => h.silentForMs)),
       running: all.every((h) => h.running),
+      ...(dead.length ? { dead: dead.join('; ') } : {}),
     };
   }
 

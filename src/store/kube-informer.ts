@@ -1,15 +1,22 @@
 // An informer (list, then watch, with a cache) that keeps itself alive. client-node's ListWatch
 // stops for good after a watch error it does not recognise, and a watch can also go silent without
-// any error (a dead connection behind a proxy): the store would then serve an ever older cache. The
-// watchdog restarts the informer in both cases; a restart resumes the watch from the last
-// resourceVersion, and a 410 Gone from the API server makes the informer relist.
+// any error (a dead connection behind a proxy that keeps it open): the store would then serve an
+// ever older cache. Freshness is proven only by what the API server sends: a watch event (bookmarks
+// too), a watch the server ended cleanly (each is asked to end after watchSeconds, so a quiet
+// healthy watch still proves itself that often), or a successful listing. A reconnect proves
+// nothing: it may go through the same dead path. When no proof came for silentAfterMs the watchdog
+// re-lists (which also replays every change the dead watch missed, deletions included) and
+// watches again; when none came for twice that, the informer reports itself dead (/healthz).
 import { setTimeout as delay } from 'node:timers/promises';
-import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
+
 export interface WatchdogOptions {
-  /** Restart a watch that has shown no sign of life for this long. Default 5 minutes. */
+  /** Re-list a watch that has proven nothing for this long (default 20 s); dead after twice that. */
   silentAfterMs?: number;
+  /** The API server ends each watch after this long (default 10 s); the informer resumes it from the last resourceVersion. */
+  watchSeconds?: number;
   /** First pause before a restart; doubles while restarts keep failing, up to maxRestartDelayMs. */
   restartDelayMs?: number;
   maxRestartDelayMs?: number;
@@ -19,17 +26,21 @@ export interface WatchdogOptions {
 
 export interface InformerHealth {
   restarts: number;
-  lastActivity: Date;
+  /** Since the last proof that the cache was current: a watch event, a cleanly ended watch, or a listing. */
+  silentForMs: number;
   running: boolean;
+  /** Why the cache may be stale (running, yet no proof for twice silentAfterMs); absent while healthy. */
+  dead?: string;
 }
 
 type ObjectHandler<T> = (object: T) => void;
 
 export class WatchedInformer<T extends KubernetesObject> {
   readonly #name: string;
-  readonly #informer: Informer<T> & ObjectCache<T>;
+  readonly #informer: ListWatch<T>;
   readonly #logger: Logger;
   readonly #silentAfterMs: number;
+  readonly #watchSeconds: number;
   readonly #restartDelayMs: number;
   readonly #maxRestartDelayMs: number;
   readonly #startTimeoutMs: number;
@@ -39,22 +50,25 @@ export class WatchedInformer<T extends KubernetesObject> {
   #restarting = false;
   /** The error seen while start() ran, if any: start() itself never rejects. */
   #startError: unknown;
+  /** Why the last restart or watch failed, for the health report. */
+  #lastFailure: string | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(name: string, kubeconfig: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, logger: Logger, options: WatchdogOptions = {}) {
     this.#name = name;
     this.#logger = logger;
-    this.#silentAfterMs = options.silentAfterMs ?? 5 * 60_000;
+    this.#silentAfterMs = options.silentAfterMs ?? 20_000;
+    this.#watchSeconds = options.watchSeconds ?? 10;
     this.#restartDelayMs = options.restartDelayMs ?? 1000;
-    this.#maxRestartDelayMs = options.maxRestartDelayMs ?? 30_000;
+    // Short enough that an API server back from a restart is found again well within 30 s.
+    this.#maxRestartDelayMs = options.maxRestartDelayMs ?? 8_000;
     this.#startTimeoutMs = options.startTimeoutMs ?? 60_000;
     const listed = async () => {
       const result = await list();
       this.#alive();
       return result;
     };
-    this.#informer = makeInformer(kubeconfig, path, listed);
-    for (const verb of ['add', 'update', 'delete', 'connect'] as const) this.#informer.on(verb as 'add', () => this.#alive());
+    this.#informer = new ListWatch(path, this.#provingWatch(new Watch(kubeconfig)), listed, false);
     this.#informer.on('error', (error: unknown) => this.#onError(error));
   }
 
@@ -71,7 +85,45 @@ export class WatchedInformer<T extends KubernetesObject> {
   }
 
   health(): InformerHealth {
-    return { restarts: this.#restarts, lastActivity: new Date(this.#lastActivity), running: !this.#stopped };
+    const silentFor = performance.now() - this.#lastActivity;
+    // A stopped informer is not dead: it was stopped on purpose (a standby, a shutdown).
+    const dead = this.#stopped
+      ? undefined
+      : silentFor > 2 * this.#silentAfterMs
+        ? `no watch event and no successful listing for ${Math.round(silentFor / 1000)}s${this.#lastFailure ? ` (last failure: ${this.#lastFailure})` : ''}`
+        : undefined;
+    return { restarts: this.#restarts, silentForMs: silentFor, running: !this.#stopped, ...(dead ? { dead } : {}) };
+  }
+
+  /**
+   * The watch client-node's ListWatch uses, with a server-side end (watchSeconds) and bookmarks
+   * asked for, and every proof of freshness noted: an event, or a watch the server ended cleanly.
+   */
+  #provingWatch(inner: Watch): Watch {
+    const proving: Pick<Watch, 'watch'> = {
+      watch: (path, queryParams, callback, done) =>
+        inner.watch(
+          path,
+          { ...queryParams, timeoutSeconds: this.#watchSeconds, allowWatchBookmarks: true },
+          (phase, object, raw) => {
+            this.#logger.trace({ informer: this.#name, phase }, 'watch event');
+            this.#alive();
+            callback(phase, object, raw);
+          },
+          (error: unknown) => {
+            this.#logger.trace({ informer: this.#name, err: error }, 'watch ended');
+            if (error === null || error === undefined) {
+              this.#alive();
+              // A clean end delivered everything up to the last resourceVersion, as a bookmark says;
+              // passed on as one, it also keeps ListWatch from backing off before the next watch
+              // (it doubles its pause after each watch that brought no event: 1, 2, 4... 30 s).
+              callback('BOOKMARK', { metadata: { resourceVersion: this.#informer.latestResourceVersion() } });
+            }
+            done(error);
+          },
+        ),
+    };
+    return proving as Watch;
   }
 
   /**
@@ -103,7 +155,7 @@ export class WatchedInformer<T extends KubernetesObject> {
       pause = Math.min(pause * 2, this.#maxRestartDelayMs);
     }
     this.#lastActivity = performance.now();
-    const checkEveryMs = Math.max(10, Math.min(this.#silentAfterMs / 4, 30_000));
+    const checkEveryMs = Math.max(10, Math.min(this.#silentAfterMs / 10, 2_000));
     this.#timer = setInterval(() => this.#checkSilence(), checkEveryMs);
     this.#timer.unref();
   }
@@ -114,8 +166,12 @@ export class WatchedInformer<T extends KubernetesObject> {
     await this.#informer.stop();
   }
 
-  /** Stops and starts the watch again, retrying with backoff until it is back or the informer is stopped. */
-  async restart(reason: string): Promise<void> {
+  /**
+   * Stops and starts the watch again, retrying with backoff until it is back or the informer is
+   * stopped. With `relist`, lists everything first instead of resuming from the last resourceVersion:
+   * a watch that went silent may have lost events a resumed watch would not replay.
+   */
+  async restart(reason: string, { relist = false }: { relist?: boolean } = {}): Promise<void> {
     if (this.#stopped || this.#restarting) return;
     this.#restarting = true;
     let pause = this.#restartDelayMs;
@@ -126,15 +182,19 @@ export class WatchedInformer<T extends KubernetesObject> {
         // The pause also lets the aborted request finish before a new one begins.
         await delay(pause);
         if (this.#stopped) return;
+        // client-node has no public way to ask for a listing; an empty resourceVersion is what its own
+        // 410 Gone handling sets to get one.
+        if (relist) (this.#informer as unknown as { resourceVersion: string }).resourceVersion = '';
         this.#startError = undefined;
         await this.#informer.start();
         this.#restarts++;
         if (this.#startError === undefined) {
-          this.#alive();
-          this.#logger.info({ informer: this.#name }, 'watch restarted');
+          // No #alive() here: a resumed watch proves nothing until an event or a clean end arrives.
+          this.#logger.info({ informer: this.#name, relisted: relist }, 'watch restarted');
           return;
         }
         reason = errorText(this.#startError);
+        this.#lastFailure = reason;
         pause = Math.min(pause * 2, this.#maxRestartDelayMs);
       }
     } finally {
@@ -154,13 +214,14 @@ export class WatchedInformer<T extends KubernetesObject> {
       return;
     }
     if (this.#stopped) return;
+    this.#lastFailure = errorText(error);
     this.#logger.warn({ informer: this.#name, err: error }, 'watch failed');
     void this.restart(errorText(error));
   }
 
   #checkSilence(): void {
     const silentFor = performance.now() - this.#lastActivity;
-    if (silentFor > this.#silentAfterMs) void this.restart(`no watch activity for ${Math.round(silentFor / 1000)}s`);
+    if (silentFor > this.#silentAfterMs) void this.restart(`no watch event and no listing for ${Math.round(silentFor / 1000)}s`, { relist: true });
   }
 }
 

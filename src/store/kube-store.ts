@@ -20,6 +20,7 @@ import { InformerSet } from './kube-informer-set.ts';
 import { readSecret, readSecretMetadata, statusCode } from './kube-read.ts';
 import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type ConfigMapContent, type EventType, type ObjectKey, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { EventOutbox } from './event-outbox.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, withRequestTimeout } from './request-timeout.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
 export { loadKubeConfig } from './kube-config.ts';
@@ -34,6 +35,8 @@ export interface KubeStoreOptions {
   watchdog?: WatchdogOptions;
   /** Timestamps of Events (default: real time). */
   clock?: Clock;
+  /** The deadline of each request to the API server (default DEFAULT_REQUEST_TIMEOUT_MS); a timed-out call is retryable. */
+  requestTimeoutMs?: number;
 }
 
 const CONFLICT_ATTEMPTS = 5;
@@ -57,8 +60,10 @@ export class KubeStore implements Store {
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
     this.#handlers = new WatchHandlers(options.logger);
-    this.#custom = options.kubeconfig.makeApiClient(CustomObjectsApi);
-    this.#core = options.kubeconfig.makeApiClient(CoreV1Api);
+    // Every call has a deadline, the informers' listings too: a hung one fails and is retried.
+    const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#custom = withRequestTimeout(options.kubeconfig.makeApiClient(CustomObjectsApi), timeoutMs);
+    this.#core = withRequestTimeout(options.kubeconfig.makeApiClient(CoreV1Api), timeoutMs);
     this.#events = new EventOutbox(async (event) => void (await this.#core.createNamespacedEvent({ namespace: event.metadata!.namespace!, body: event })), this.#clock, this.#logger);
     const namespaces = [...new Set([...(options.namespaces ?? []), ...(options.namespace ? [options.namespace] : [])])];
     for (const kind of WATCHED_KINDS) {
@@ -97,6 +102,11 @@ export class KubeStore implements Store {
   /** Restart counts and last activity per kind, for /readyz and metrics. */
   watchHealth(): Record<WatchedKind, InformerHealth> {
     return Object.fromEntries(WATCHED_KINDS.map((kind) => [kind, this.#informers.get(kind)!.health()])) as Record<WatchedKind, InformerHealth>;
+  }
+
+  /** Each watch that no longer follows the cluster, and why: for /healthz. */
+  watchProblems(): string[] {
+    return Object.entries(this.watchHealth()).flatMap(([kind, health]) => (health.dead ? [`watch of ${kind}: ${health.dead}`] : []));
   }
 
   /** The informers of one kind, so tests and diagnostics can restart them. */

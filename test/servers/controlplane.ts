@@ -30,11 +30,12 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startControlPlane(binary: string, options: { dir?: string; port?: number; timeoutMs?: number } = {}): Promise<ControlPlane> {
+export async function startControlPlane(binary: string, options: { dir?: string; port?: number; timeoutMs?: number; apiServerArgs?: readonly string[] } = {}): Promise<ControlPlane> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'rollcall-cp-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const args = ['--kubeconfig', kubeconfig, '--dir', join(dir, 'data')];
   if (options.port) args.push('--port', String(options.port));
+  if (options.apiServerArgs?.length) args.push('--', ...options.apiServerArgs);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => {

@@ -25,6 +25,21 @@ describe('startHealthServer', () => {
     expect((await get('/nope')).status).toBe(404);
   });
 
+  it('fails /healthz and /readyz, saying why, while a watch is dead', async () => {
+    let problems: string[] = [];
+    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics: new Metrics({ defaultMetrics: false }), isReady: () => true, problems: () => problems });
+    expect((await get('/healthz')).status).toBe(200);
+    problems = ['watch of User: no watch event and no successful listing for 41s'];
+    for (const path of ['/healthz', '/readyz']) {
+      const { status, body } = await get(path);
+      expect(status).toBe(503);
+      expect(body).toContain('watch of User: no watch event and no successful listing for 41s');
+    }
+    problems = [];
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/readyz')).status).toBe(200);
+  });
+
   it('serves every Rollcall and controller-runtime metric name on /metrics', async () => {
     const metrics = new Metrics();
     metrics.reconcileTotal.inc({ controller: 'user', result: 'success' });

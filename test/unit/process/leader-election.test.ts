@@ -62,6 +62,31 @@ afterEach(() => {
 });
 
 describe('LeaderElector', () => {
+  it('a leader whose controllers fail to start gives the lease up at once: stopped, released, run() ends', async () => {
+    vi.useFakeTimers();
+    const server = new LeaseServer();
+    const events: string[] = [];
+    const failing = new LeaderElector({ api: server.client(), namespace: 'rollcall-system', name: 'rollcall', identity: 'broken' });
+    const done = failing.run({
+      onStartedLeading: async () => {
+        events.push('started');
+        throw new Error('listen EADDRINUSE: address already in use 127.0.0.1:8443');
+      },
+      onStoppedLeading: () => void events.push('stopped'),
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    await done;
+    expect(events).toEqual(['started', 'stopped']);
+    expect(failing.isLeader).toBe(false);
+    expect((failing.startFailure as Error).message).toMatch(/EADDRINUSE/);
+    // Released, not left to expire: the standby acquires it on its first try.
+    expect(server.stored?.spec?.holderIdentity).toBe('');
+    const standby = candidate(server, 'standby');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(standby.elector.isLeader).toBe(true);
+    await standby.elector.release();
+  });
+
   it('lets exactly one of two replicas lead, and renews its lease', async () => {
     vi.useFakeTimers();
     const server = new LeaseServer();
