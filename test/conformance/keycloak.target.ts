@@ -55,7 +55,9 @@ export async function startKeycloakTarget(prefix = 'conformance'): Promise<Keycl
   const staff = await setup.groups.create({ name: 'staff' });
   await setup.groups.createChildGroup({ id: staff.id }, { name: 'engineering' });
   const probeSecret = `probe-${crypto.randomUUID()}`;
-  await setup.clients.create({ clientId: PROBE_CLIENT, publicClient: false, secret: probeSecret, directAccessGrantsEnabled: true, standardFlowEnabled: false, serviceAccountsEnabled: false });
+  // Keycloak 26 introspects a token only for a client in its audience: the probe puts itself there.
+  const audience = { name: 'probe-audience', protocol: 'openid-connect', protocolMapper: 'oidc-audience-mapper', config: { 'included.client.audience': PROBE_CLIENT, 'access.token.claim': 'true', 'introspection.token.claim': 'true' } };
+  await setup.clients.create({ clientId: PROBE_CLIENT, publicClient: false, secret: probeSecret, directAccessGrantsEnabled: true, standardFlowEnabled: false, serviceAccountsEnabled: false, protocolMappers: [audience] });
 
   const serviceAccount = async (clientId: string, roles: readonly string[]) => {
     const secret = `sa-${crypto.randomUUID()}`;
