@@ -136,6 +136,21 @@ describe('keycloak connector behaviour', () => {
     expect(connector.refusal?.(`realm:default-roles-${target.realm}`)).toMatch(/default role/);
   });
 
+  it('reports an unmarked user as unmanaged and adopts it, keeping its attributes; another system\'s is foreign and never adopted', async () => {
+    const admin = await target.admin();
+    await admin.users.create({ username: 'legacy-user', enabled: true, firstName: 'Leg', attributes: { department: ['Ops'] } });
+    await admin.users.create({ username: 'theirs', enabled: true, attributes: { [MARKER_ATTRIBUTE]: ['other/system'] } });
+    expect((await connector.getAccount('legacy-user', signal()))?.owner).toBe('unmanaged');
+    expect((await connector.getAccount('theirs', signal()))?.owner).toBe('foreign');
+    await connector.apply({ op: 'adopt', userName: 'legacy-user' }, signal());
+    const adopted = await connector.getAccount('legacy-user', signal());
+    expect(adopted?.owner).toBeUndefined();
+    expect(adopted?.attributes).toEqual({ givenName: 'Leg', department: 'Ops' });
+    await expect(connector.apply({ op: 'adopt', userName: 'theirs' }, signal())).rejects.toThrow('belongs to another ConnectedSystem');
+    const [theirs] = await admin.users.find({ username: 'theirs', exact: true, briefRepresentation: false });
+    expect(theirs?.attributes?.[MARKER_ATTRIBUTE]).toEqual(['other/system']);
+  });
+
   it('refuses a user name Keycloak would store in another case', async () => {
     const error = await connector.apply({ op: 'create', account: present('Upper') }, signal()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentError);

@@ -12,7 +12,7 @@ import { isManaged, MARKER_ATTRIBUTE, ownerOf } from './marker.ts';
 import { ensureProfile } from './profile.ts';
 import { endSessions } from './sessions.ts';
 import type { KeycloakSession } from './session.ts';
-import { editedUser, newUser, readAttributes, STORED_ATTRIBUTES, type KeycloakUser } from './user.ts';
+import { editedUser, newUser, readAttributes, STORED_ATTRIBUTES, withMarker, type KeycloakUser } from './user.ts';
 
 export interface KeycloakConnectorOptions {
   system: string;
@@ -176,9 +176,8 @@ export class KeycloakConnector implements Connector {
     const owner = ownerOf(user, this.#system);
     if (owner === undefined) return;
     if (owner === 'foreign') throw new PermanentError(`Keycloak user ${quoted(userName)} in ${this.#system} belongs to another ConnectedSystem (its ${MARKER_ATTRIBUTE} attribute); it is not adopted`, { scope: 'account' });
-    const edited = editedUser(user, {}) ?? editedUser(user, {}, { enabled: user.enabled });
-    const rep = { ...(edited ?? user), attributes: { ...user.attributes, [MARKER_ATTRIBUTE]: [this.#system] } };
-    await this.#session.run(`adopt user ${quoted(userName)}`, signal, (client) => client.users.update({ id: user.id }, rep));
+    const { id, ...rep } = withMarker(user, this.#system);
+    await this.#session.run(`adopt user ${quoted(userName)}`, signal, (client) => client.users.update({ id }, rep));
   }
 
   async #entitlement(op: 'grant' | 'revoke', userName: string, name: string, signal: AbortSignal): Promise<void> {

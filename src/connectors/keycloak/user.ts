@@ -57,6 +57,11 @@ export function newUser(userName: string, system: string, attributes: Attributes
   return rep;
 }
 
+/** `user` with this system's marker, to PUT when adopting it: its other attributes kept. */
+export function withMarker(user: KeycloakUser, system: string): KeycloakUser {
+  return { ...writable(user), attributes: { ...user.attributes, [MARKER_ATTRIBUTE]: [system] } };
+}
+
 /** The fields a PUT may carry: what the admin console sends back, without read-only metadata. */
 function writable(user: KeycloakUser): KeycloakUser {
   const { id, username, enabled, emailVerified, firstName, lastName, email } = user;
