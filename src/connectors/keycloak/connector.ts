@@ -61,8 +61,13 @@ export class KeycloakConnector implements Connector {
 
   /** Proves the credentials and the permissions to read users, and that the user profile keeps the marker. */
   async check(signal: AbortSignal): Promise<void> {
-    await this.#session.run('count users', signal, (client) => client.users.count({ username: 'rollcall-check' }));
-    await this.#ensureProfile(signal);
+    try {
+      await this.#session.run('count users', signal, (client) => client.users.count({ username: 'rollcall-check' }));
+      await this.#ensureProfile(signal);
+    } catch (error) {
+      // Whatever check() meets (a missing realm, a missing permission) every account would meet.
+      throw error instanceof PermanentError && error.scope !== 'system' ? new PermanentError(error.message, { cause: error, scope: 'system' }) : error;
+    }
   }
 
   async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {

@@ -1,6 +1,7 @@
 // What a failed Keycloak call means for the work queue, in words a person can act on. Only
 // Keycloak's own short error code or message goes into a message (never a request body, never a
 // token or a secret: the admin client's errors carry neither, and nothing else is repeated).
+// A refused token request is the credentials' or the settings' (a wrong realm): the system's.
 import { PermanentError, RetryableError } from '../../api/index.ts';
 import { privateNetworkRefusal } from '../egress/guard.ts';
 import { socketFailureScope } from '../unreachable.ts';
@@ -39,20 +40,28 @@ export function keycloakFailure(system: string, what: string, error: unknown, op
 /** A failed token request: wrong client secret or password (400 invalid_grant / 401 invalid_client) is permanent. */
 export function authenticationFailure(system: string, error: unknown, options: { timeoutMs: number; aborted: boolean }): Error {
   const status = httpStatus(error);
-  if (status === 400 || status === 401) {
-    return new PermanentError(`Keycloak authentication failed for ${system} (HTTP ${status}${describe(error)}): check the credentials Secret`, { scope: 'system' });
+  if (status !== undefined && status >= 400 && status < 500 && status !== 429) {
+    const hint = status === 404 ? 'check spec.keycloak.url and spec.keycloak.authRealm' : 'check the credentials Secret';
+    return new PermanentError(`Keycloak authentication failed for ${system} (HTTP ${status}${describe(error)}): ${hint}`, { scope: 'system' });
   }
   return keycloakFailure(system, 'authentication', error, options);
 }
 
 const MAX_DETAIL = 120;
+/** An OAuth 2.0 error code (RFC 6749 §5.2: invalid_grant, unauthorized_client, ...). */
+const OAUTH_ERROR = /^[a-z_]{1,40}$/;
 
-/** Keycloak's error code and message (`error`, `error_description`, `errorMessage`), one short printable line. */
+/**
+ * Keycloak's own error fields, one short printable line: an OAuth error code (and its description
+ * only beside one), or the admin API's `errorMessage`. Any other body is never repeated: a tenant
+ * who points spec.keycloak.url at an internal service must not read its answers in the status.
+ */
 function describe(error: unknown): string {
   const data = (error as { responseData?: unknown }).responseData;
   if (!data || typeof data !== 'object') return '';
   const fields = data as Record<string, unknown>;
-  const parts = [fields['error'], fields['error_description'], fields['errorMessage']].filter((part): part is string => typeof part === 'string');
+  const code = typeof fields['error'] === 'string' && OAUTH_ERROR.test(fields['error']) ? fields['error'] : undefined;
+  const parts = [code, code ? fields['error_description'] : undefined, fields['errorMessage']].filter((part): part is string => typeof part === 'string');
   const line = parts.join(': ').replace(/[\p{Cc}\p{Cf}]+/gu, ' ').replace(/\s+/g, ' ').trim();
   if (!line) return '';
   return ` (${line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}…` : line})`;
