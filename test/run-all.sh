@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "installing test servers (slapd, PostgreSQL, SCIM, ...)"
+step "installing test servers (slapd, PostgreSQL, SCIM, Keycloak, ...)"
 for script in scripts/install/*.sh; do bash "$script"; done
 
 step "building the test control plane and helm (cached outside the repo)"

@@ -3,7 +3,7 @@
 // did not check) and the Insecure condition.
 import type { ConnectedSystemSpec } from './connected-system.ts';
 
-type TransportSpec = Pick<ConnectedSystemSpec, 'type' | 'ldap' | 'postgres' | 'scim'>;
+type TransportSpec = Pick<ConnectedSystemSpec, 'type' | 'ldap' | 'postgres' | 'scim' | 'keycloak'>;
 
 /** The plaintext transport the spec asks for, in words naming the field, or undefined when it is TLS. */
 export function plaintextTransport(spec: TransportSpec): string | undefined {
@@ -12,6 +12,7 @@ export function plaintextTransport(spec: TransportSpec): string | undefined {
   }
   if (spec.type === 'postgres' && spec.postgres?.ssl === 'disable') return 'spec.postgres.ssl is disable';
   if (spec.type === 'scim' && spec.scim && !/^https:\/\//i.test(spec.scim.baseUrl)) return 'spec.scim.baseUrl is http://';
+  if (spec.type === 'keycloak' && spec.keycloak && !/^https:\/\//i.test(spec.keycloak.url)) return 'spec.keycloak.url is http://';
   return undefined;
 }
 

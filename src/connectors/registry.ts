@@ -9,6 +9,7 @@ const loaders: Readonly<Partial<Record<SystemType, () => Promise<ConnectorFactor
   scim: async () => (await import('./scim/index.ts')).createScimConnector,
   ldap: async () => (await import('./ldap/index.ts')).createLdapConnector,
   kubernetes: async () => (await import('./kubernetes/index.ts')).createKubernetesConnector,
+  keycloak: async () => (await import('./keycloak/index.ts')).createKeycloakConnector,
 };
 
 export async function connectorFactory(type: SystemType): Promise<ConnectorFactory> {

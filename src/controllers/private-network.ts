@@ -9,6 +9,7 @@ function systemRemoteField(spec: ConnectedSystem['spec']): string | undefined {
   if (spec.type === 'ldap') return 'spec.ldap.url';
   if (spec.type === 'postgres') return 'spec.postgres.host';
   if (spec.type === 'scim') return 'spec.scim.baseUrl';
+  if (spec.type === 'keycloak') return 'spec.keycloak.url';
   return undefined; // sqlite is a file, kubernetes the cluster Rollcall runs in
 }
 

@@ -15,7 +15,7 @@ import { Connections } from '../../../src/controllers/connections.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { recordConnectionAttempts, type ConnectionAttempts } from '../../helpers/connection-attempts.ts';
 
-const INTERNAL: Record<string, string> = { 'scim.example.test': '10.0.0.1', 'db.example.test': '169.254.169.254', 'ldap.example.test': '10.0.0.1' };
+const INTERNAL: Record<string, string> = { 'sso.example.test': '10.0.0.1', 'scim.example.test': '10.0.0.1', 'db.example.test': '169.254.169.254', 'ldap.example.test': '10.0.0.1' };
 const logger = pino({ level: 'silent' });
 
 describe('egress from connected systems', () => {
@@ -54,6 +54,7 @@ describe('egress from connected systems', () => {
   const ldap = (url: string) => ({ type: 'ldap', ldap: { url, peopleDN: 'ou=people,dc=acme', groupsDN: 'ou=groups,dc=acme' } });
   const postgres = (host: string) => ({ type: 'postgres', postgres: { host, port, ssl: 'disable' } });
   const scim = (baseUrl: string) => ({ type: 'scim', scim: { baseUrl } });
+  const keycloak = (url: string) => ({ type: 'keycloak', keycloak: { url, realm: 'acme' } });
 
   beforeAll(async () => {
     listener = createServer((socket) => {
@@ -77,6 +78,7 @@ describe('egress from connected systems', () => {
     ['postgres', postgres('127.0.0.1'), 'spec.postgres.host is 127.0.0.1, a loopback address'],
     ['postgres on a mapped address', postgres('::ffff:127.0.0.1'), 'spec.postgres.host is ::ffff:127.0.0.1, a loopback address'],
     ['scim', scim(`http://127.0.0.1:${0}/scim/v2`), 'spec.scim.baseUrl is 127.0.0.1, a loopback address'],
+    ['keycloak', keycloak(`http://127.0.0.1:${0}`), 'spec.keycloak.url is 127.0.0.1, a loopback address'],
   ])('refuses %s at a loopback address, naming the field, and sends nothing', async (_name, spec, message) => {
     const fixed = JSON.parse(JSON.stringify(spec).replaceAll(':0', `:${port}`)) as Record<string, unknown>;
     const error = await check(system('target', fixed));
@@ -89,6 +91,7 @@ describe('egress from connected systems', () => {
     ['scim', scim('https://scim.example.test/scim/v2'), 'spec.scim.baseUrl resolves to 10.0.0.1, a cluster-internal address'],
     ['postgres', postgres('db.example.test'), 'spec.postgres.host resolves to 169.254.169.254, a link-local address'],
     ['ldap', ldap('ldap://ldap.example.test:389'), 'spec.ldap.url resolves to 10.0.0.1, a cluster-internal address'],
+    ['keycloak', keycloak('https://sso.example.test'), 'spec.keycloak.url resolves to 10.0.0.1, a cluster-internal address'],
   ])('refuses a %s name that resolves to a private address before connecting', async (_name, spec, message) => {
     const error = await check(system('target', spec));
     expect(privateNetworkRefusal(error)?.message).toBe(`${message}; set spec.allowPrivateNetwork: true to allow it`);
@@ -100,6 +103,32 @@ describe('egress from connected systems', () => {
     const error = await check(system('target', { ...postgres('127.0.0.1'), allowPrivateNetwork: true }));
     expect(privateNetworkRefusal(error)).toBeUndefined();
     expect(connections).toBeGreaterThan(0);
+  });
+
+  it("never repeats an internal service's answer in a keycloak system's errors; Keycloak's own error code is kept", async () => {
+    const bodies = [
+      { type: 'text/html', body: '<html>internal: db-password-is-hunter2</html>' },
+      { type: 'application/json', body: JSON.stringify({ error: 'internal: db-password-is-hunter2', error_description: 'db-password-is-hunter2' }) },
+      { type: 'application/json', body: JSON.stringify('internal: db-password-is-hunter2') },
+      { type: 'application/json', body: JSON.stringify({ error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' }) },
+    ];
+    // /<i>/realms/...: the i-th body, whatever the request (the token request comes first).
+    const internal = createHttpServer((request, response) => {
+      const { type, body } = bodies[Number(request.url?.split('/')[1])]!;
+      response.writeHead(401, { 'content-type': type }).end(body);
+    });
+    await new Promise<void>((done) => internal.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(internal.address() as AddressInfo).port}`;
+      const messages: string[] = [];
+      for (let i = 0; i < bodies.length; i++) messages.push(errorMessage(await check(system(`internal-${i}`, { ...keycloak(`${url}/${i}`), allowPrivateNetwork: true }))));
+      for (const message of messages) expect(message).not.toContain('hunter2');
+      expect(messages.slice(0, 3).every((m) => m.includes('authentication failed for team-a/internal-') && m.includes('(HTTP 401)'))).toBe(true);
+      expect(messages[3]).toContain('(HTTP 401 (invalid_client: Invalid client or Invalid client credentials))');
+    } finally {
+      internal.closeAllConnections();
+      await new Promise<void>((done) => internal.close(() => done()));
+    }
   });
 
   it("never repeats an internal service's answer in a SCIM system's errors; a SCIM error document's detail is kept, short", async () => {

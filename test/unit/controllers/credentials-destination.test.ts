@@ -96,6 +96,20 @@ describe('ConnectedSystem credentials bound to a destination', () => {
     expect(attacker.accepted()).toBeGreaterThan(0);
   });
 
+  it('a keycloak url is held to the same list, and to the plaintext consent', async () => {
+    const system = (credentials: string) =>
+      connectedSystemResource.parse({
+        apiVersion: 'rollcall.dev/v1alpha1',
+        kind: 'ConnectedSystem',
+        metadata: { name: 'sso', namespace: 'acme' },
+        spec: { type: 'keycloak', insecure: true, allowPrivateNetwork: true, keycloak: { url: `http://127.0.0.1:${attacker.port}`, realm: 'acme' }, credentialsSecretRef: { name: credentials } },
+      });
+    const before = attacker.accepted();
+    await expect(check(system('pinned'))).rejects.toThrow(`where spec.keycloak.url (http://127.0.0.1:${attacker.port}) would send its credentials`);
+    await expect(check(system('no-consent'))).rejects.toThrow('spec.keycloak.url is http://, and Secret no-consent (spec.credentialsSecretRef) is not annotated rollcall.dev/allow-insecure');
+    expect(attacker.accepted()).toBe(before);
+  });
+
   it('a postgres host and a scim baseUrl are held to the same list', async () => {
     const system = (spec: Record<string, unknown>) =>
       connectedSystemResource.parse({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'ConnectedSystem', metadata: { name: 'other', namespace: 'acme' }, spec: { ...spec, credentialsSecretRef: { name: 'pinned' } } });
