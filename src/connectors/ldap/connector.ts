@@ -167,6 +167,7 @@ export class LdapConnector implements Connector {
   async #disable(client: Client, entry: Entry): Promise<void> {
     const { flavour } = this.#settings;
     await modify(client, entry, flavour.setPassword(unknownPassword(), false));
+    if (flavour.previousPasswordLingers) await modify(client, entry, flavour.setPassword(unknownPassword(), false));
     await modify(client, entry, flavour.disable(flavour.passwordChangeUnlocks ? { dn: entry.dn } : entry));
   }
 

@@ -52,6 +52,12 @@ export interface Flavour {
    * password change), so a disable that scrambles the password locks again after it.
    */
   passwordChangeUnlocks: boolean;
+  /**
+   * The password before the last change keeps working for a while (Active Directory's, and Samba's,
+   * "old password allowed period", 60 minutes by default), so a scramble is made twice: then both
+   * the current and the previous password are ones nobody knows.
+   */
+  previousPasswordLingers: boolean;
 }
 
 /**
@@ -108,6 +114,7 @@ export const openldap: Flavour = {
     ...(mustChange ? [new Change({ operation: 'replace', modification: text('pwdReset', 'TRUE') })] : []),
   ],
   passwordChangeUnlocks: true,
+  previousPasswordLingers: false,
 };
 
 const ACCOUNTDISABLE = 0x2;
@@ -167,6 +174,7 @@ export const activeDirectory: Flavour = {
     ...(mustChange ? [new Change({ operation: 'replace', modification: text('pwdLastSet', '0') })] : []),
   ],
   passwordChangeUnlocks: false,
+  previousPasswordLingers: true,
 };
 
 export function flavourOf(name: 'openldap' | 'activeDirectory'): Flavour {
