@@ -119,18 +119,44 @@ function isDeliveryOf(secret: OwnedSecret, user: User, system: string): boolean 
  * Each account's delivery as this pass leaves it: the one just made, else the one recorded before
  * (a pass that made no create keeps it until it is due).
  */
-export function carryDeliveries(accounts: AccountStatus[], previous: ReadonlyMap<string, AccountStatus>, made: ReadonlyMap<string, InitialPasswordDelivery>): AccountStatus[] {
+export function carryDeliveries(
+  ctx: Pick<ControllerContext, 'observed'>,
+  user: User,
+  accounts: AccountStatus[],
+  previous: ReadonlyMap<string, AccountStatus>,
+  made: ReadonlyMap<string, InitialPasswordDelivery>,
+): AccountStatus[] {
+  const known = deliveriesOf(ctx);
   return accounts.map((account) => {
-    const delivery = made.get(account.system) ?? previous.get(account.system)?.initialPassword;
+    const key = deliveryKey(user, account.system);
+    const delivery = made.get(account.system) ?? previous.get(account.system)?.initialPassword ?? known.get(key);
+    if (made.has(account.system)) known.set(key, made.get(account.system)!);
     return delivery ? { ...account, initialPassword: delivery } : account;
   });
+}
+
+/**
+ * Deliveries this process made, per manager (keyed by its observed cache, as sync-account.ts keeps
+ * adoptions): the next pass may start from a cached status that has not seen the delivering pass's
+ * write yet (a leaver suspended a moment after joining), and must not lose the Secret's record.
+ */
+const deliveries = new WeakMap<object, Map<string, InitialPasswordDelivery>>();
+
+function deliveriesOf(ctx: Pick<ControllerContext, 'observed'>): Map<string, InitialPasswordDelivery> {
+  let made = deliveries.get(ctx.observed);
+  if (made === undefined) deliveries.set(ctx.observed, (made = new Map()));
+  return made;
+}
+
+function deliveryKey(user: User, system: string): string {
+  return `${user.metadata.namespace ?? 'default'}/${user.metadata.name}\u0000${system}`;
 }
 
 /**
  * Deletes the delivery Secrets that are due (dueDeliveries) and drops them from the accounts; returns
  * when the next one is due. A delete that fails keeps its entry, so the next pass tries again.
  */
-export async function expireDeliveries(ctx: Pick<ControllerContext, 'store' | 'clock' | 'logger'>, user: User, accounts: AccountStatus[]): Promise<{ accounts: AccountStatus[]; nextAt?: Date }> {
+export async function expireDeliveries(ctx: Pick<ControllerContext, 'store' | 'clock' | 'logger' | 'observed'>, user: User, accounts: AccountStatus[]): Promise<{ accounts: AccountStatus[]; nextAt?: Date }> {
   const { due, nextAt } = dueDeliveries(accounts, ctx.clock.now());
   if (due.length === 0) return { accounts, nextAt };
   const namespace = user.metadata.namespace ?? 'default';
@@ -140,6 +166,7 @@ export async function expireDeliveries(ctx: Pick<ControllerContext, 'store' | 'c
     try {
       await ctx.store.deleteSecret({ namespace, name: account.initialPassword!.secretName });
       gone.add(account.system);
+      deliveriesOf(ctx).delete(deliveryKey(user, account.system));
     } catch (error) {
       retryAt = ctx.clock.now().getTime() + DELETE_RETRY_MS;
       ctx.logger.warn({ user: user.metadata.name, system: account.system, secret: account.initialPassword!.secretName, err: (error as Error).message }, 'could not delete a first-password Secret; retried on the next pass');

@@ -51,7 +51,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const made = new Map(results.flatMap((r) => (r.delivery ? [[r.status.system, r.delivery] as const] : [])));
   // Deliveries recorded by an earlier pass, also from the freshest copy (the cache may not have seen that pass's status yet).
   const recorded = new Map([...(ctx.store.get('User', key)?.status?.accounts ?? []), ...previous.values()].filter((a) => a.initialPassword).map((a) => [a.system, a]));
-  const merged = carryDeliveries(mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name)), recorded, made);
+  const merged = carryDeliveries(ctx, user, mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name)), recorded, made);
   // First-password Secrets whose ttl is up (or whose account no longer opens) go now; the next one wakes this User.
   const { accounts, nextAt: nextDeliveryExpiry } = await expireDeliveries(ctx, user, merged);
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
