@@ -1,5 +1,8 @@
 // The one conformance suite every connector passes, against a real server of its type.
 // Each `<type>.conformance.test.ts` calls `describeConformance` with a harness for its server.
+// A connector that declares Capabilities.endsSessions must give the target's `sessions` hook
+// (harness.ts: setPassword?(userName, password), open(userName, password) -> {alive(), close()}):
+// the suite opens a session as the user, disables, and expects it dead, and still dead after a re-enable.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError, type DesiredAccount, type ObservedAccount } from '../../src/api/index.ts';
 import type { Connector } from '../../src/connectors/types.ts';
