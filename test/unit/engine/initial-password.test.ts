@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountStatus, Capabilities } from '../../../src/api/index.ts';
 import { dueDeliveries, initialPasswordDecision } from '../../../src/engine/index.ts';
-import { generateInitialPassword, initialPasswordSecretKey } from '../../../src/controllers/initial-password.ts';
-import { user } from './fixtures.ts';
 
 const can: Capabilities = { disable: true, entitlements: true, attributes: [], initialPassword: true };
 const cannot: Capabilities = { disable: true, entitlements: true, attributes: [] };
@@ -46,35 +44,5 @@ describe('dueDeliveries', () => {
     const { due, nextAt } = dueDeliveries([account('a', 'disabled', '2030-02-01T00:00:00Z'), account('b', 'absent', '2030-02-01T00:00:00Z')], now);
     expect(due.map((a) => a.system)).toEqual(['a', 'b']);
     expect(nextAt).toBeUndefined();
-  });
-});
-
-describe('generateInitialPassword', () => {
-  it('is 24 characters with every class, and never repeats', () => {
-    const seen = new Set<string>();
-    for (let i = 0; i < 500; i++) {
-      const password = generateInitialPassword();
-      expect(password).toHaveLength(24);
-      for (const pattern of [/[A-Z]/, /[a-z]/, /[0-9]/, /[-_.+=#%]/]) expect(password).toMatch(pattern);
-      expect(password).not.toMatch(/[0O1lI]/);
-      seen.add(password);
-    }
-    expect(seen.size).toBe(500);
-  });
-});
-
-describe('initialPasswordSecretKey', () => {
-  it('names the User and the system, in the User namespace', () => {
-    expect(initialPasswordSecretKey(user('alice'), 'ldap')).toEqual({ namespace: 'team-a', name: 'initial-password-alice-ldap' });
-  });
-
-  it('stays a valid object name for long names, and two long pairs never share one', () => {
-    const long = 'x'.repeat(200);
-    const named = { ...user('alice'), metadata: { ...user('alice').metadata, name: long } };
-    const a = initialPasswordSecretKey(named, `${long}-a`).name;
-    const b = initialPasswordSecretKey(named, `${long}-b`).name;
-    expect(a.length).toBeLessThanOrEqual(253);
-    expect(a).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
-    expect(a).not.toBe(b);
   });
 });
