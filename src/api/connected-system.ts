@@ -124,7 +124,7 @@ const credentialsPolicy = z
       ),
     ttl: duration('How long the delivered password Secret is kept before it is deleted (default 72h).').optional(),
   })
-  .describe("Joiners' first credentials, for systems with local passwords (keycloak, ldap, postgres).");
+  .describe("Joiners' first credentials, for systems with local passwords (keycloak, ldap, postgres, sqlite).");
 
 const kubernetesSettings = z
   .object({
@@ -232,6 +232,12 @@ export const connectedSystemSpec = z
       { rule: "self.type != 'keycloak' || has(self.keycloak)", message: 'keycloak settings are required when type is keycloak', fieldPath: '.keycloak' },
       { rule: "self.type != 'sqlite' || has(self.sqlite)", message: 'sqlite settings are required when type is sqlite', fieldPath: '.sqlite' },
       { rule: 'self.type == oldSelf.type', message: 'type is immutable' },
+      {
+        // The controller refuses it again from the connector's capabilities (Capabilities.initialPassword).
+        rule: "!has(self.credentials) || !has(self.credentials.policy) || self.credentials.policy != 'initialPassword' || self.type in ['ldap', 'postgres', 'keycloak', 'sqlite']",
+        message: 'spec.credentials.policy initialPassword needs a system with local passwords: type ldap, postgres, keycloak or sqlite',
+        fieldPath: '.credentials.policy',
+      },
       minDuration('resyncInterval', '1s', 'spec.resyncInterval'),
       {
         rule: "!has(self.ldap) || self.ldap.url.startsWith('ldaps://') || (has(self.ldap.startTLS) && self.ldap.startTLS) || (has(self.insecure) && self.insecure)",

@@ -106,6 +106,13 @@ export const accountStatus = z.object({
     .optional()
     .describe('Rollcall took this existing account over, and why: it carried the marker shared before markers named their system, or spec.adoption matched it.'),
   adoptedAt: timestamp('When Rollcall took the account over.').optional(),
+  initialPassword: z
+    .object({
+      secretName: z.string().describe('The Secret in this namespace, labelled rollcall.dev/initial-password-for, that holds the first password.'),
+      expiresAt: timestamp('When the Secret is deleted (spec.credentials.ttl of the system).'),
+    })
+    .optional()
+    .describe('A first password was delivered for this account (spec.credentials.policy initialPassword): where, and until when. The password itself is never in status.'),
 });
 export type AccountStatus = z.infer<typeof accountStatus>;
 

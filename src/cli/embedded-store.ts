@@ -24,11 +24,13 @@ export interface EmbeddedStoreOptions {
   partial?: boolean;
   /** `rollcall run`: the finalizer a newly declared User gets at once (MemoryStoreOptions.claimDeclaredUsers). */
   claimDeclaredUsers?: string;
+  /** `rollcall run`: where first-password Secrets are written, one 0600 file each (MemoryStoreOptions.ownedSecretsDirectory). */
+  ownedSecretsDirectory?: string;
 }
 
 export function openEmbeddedStore(manifests: string, statePath: string, options: EmbeddedStoreOptions): EmbeddedStore {
   const stored = readStateFile(statePath, manifests);
-  const store = MemoryStore.restore(stored ?? [], { logger: options.logger, clock: options.clock, claimDeclaredUsers: options.claimDeclaredUsers });
+  const store = MemoryStore.restore(stored ?? [], { logger: options.logger, clock: options.clock, claimDeclaredUsers: options.claimDeclaredUsers, ownedSecretsDirectory: options.ownedSecretsDirectory });
   const directory = new ManifestDirectory(manifests, store, { watch: options.watch, logger: options.logger, partial: options.partial });
   try {
     directory.load();

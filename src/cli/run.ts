@@ -9,7 +9,7 @@ import { startHealthServer } from '../process/health.ts';
 import { createLogger, type LogFormat } from '../process/logger.ts';
 import { Metrics } from '../process/metrics.ts';
 import { onShutdown } from '../process/shutdown.ts';
-import { defaultStatePath, StateFile } from '../store/state-file.ts';
+import { defaultStatePath, initialPasswordsDirectory, StateFile } from '../store/state-file.ts';
 import type { Store } from '../store/store.ts';
 import { openEmbeddedStore } from './embedded-store.ts';
 import { clusterRanges } from '../connectors/egress/addresses.ts';
@@ -242,7 +242,10 @@ function openEmbedded(manifests: string, statePath: string, watch: boolean, logg
   // A bad object costs only itself, as in a cluster: the rest of the directory is applied.
   // Write-ahead: every declared User is claimed (the finalizer) before the controllers run, and a
   // connector write waits until the state file holds every claim made so far: one write per batch.
-  const { store, directory } = openEmbeddedStore(manifests, statePath, { watch, logger, partial: true, claimDeclaredUsers: FINALIZER });
+  // First passwords (spec.credentials.policy initialPassword) go beside the state file, one 0600 file
+  // each: with no cluster, that is where the person who runs Rollcall finds them.
+  const ownedSecretsDirectory = initialPasswordsDirectory(statePath);
+  const { store, directory } = openEmbeddedStore(manifests, statePath, { watch, logger, partial: true, claimDeclaredUsers: FINALIZER, ownedSecretsDirectory });
   const state = new StateFile(statePath, store, { logger, manifests });
   store.persistWith(() => state.ahead());
   return { store, directory, state };

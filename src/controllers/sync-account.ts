@@ -9,6 +9,7 @@ import { keyOf, keyString } from '../store/store.ts';
 import { entitlementSource } from './change-source.ts';
 import type { ControllerContext } from './context.ts';
 import { describeChange } from './describe.ts';
+import { withInitialPassword, type InitialPasswordDelivery } from './initial-password.ts';
 
 export interface AccountSyncResult {
   status: AccountStatus;
@@ -24,6 +25,8 @@ export interface AccountSyncResult {
   refused: Refusal[];
   /** Set when an account with this userName exists that is not this system's and may not be taken over. */
   conflict?: string;
+  /** Set when this sync delivered a first password (spec.credentials.policy initialPassword): its Secret and expiry. */
+  delivery?: InitialPasswordDelivery;
 }
 
 /** Thrown inside the system's slot to skip the account's changes; never leaves this file. */
@@ -52,6 +55,7 @@ export async function syncAccount(
   let refused: Refusal[] = [];
   let capabilities: Capabilities | undefined;
   let attempts = 0;
+  let delivery: InitialPasswordDelivery | undefined;
   try {
     const observed = await ctx.connections.use(system, async (connector) => {
       // Connections may run this once more after an ambiguous failure; what the first try wrote is
@@ -75,7 +79,11 @@ export async function syncAccount(
         return undefined;
       }
       adopted = plan.adopts;
-      const { changes, deprovisions } = plan;
+      const { deprovisions } = plan;
+      // Write-ahead: the Secret that delivers a first password exists before the create that sets it.
+      const prepared = await withInitialPassword(ctx, user, system, connector.capabilities, plan.changes);
+      const { changes } = prepared;
+      delivery = prepared.delivery ?? delivery;
       const outcome = await applyChanges(ctx, { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied }, signal);
       if (outcome.held) throw new HeldByGuard(outcome.message);
       if (plan.changes.length === 0) return before;
@@ -122,7 +130,7 @@ export async function syncAccount(
       status.message = refusalMessage(refused);
       if (previous?.message !== status.message) await ctx.store.recordEvent('User', user, 'Warning', 'Refused', `${system.metadata.name}: ${status.message}`);
     }
-    return { status, changes: applied, refused };
+    return { status, changes: applied, refused, ...(delivery && { delivery }) };
   } catch (error) {
     if (error instanceof HeldByGuard) {
       const message = `deprovision held by the deletion guard: ${error.message}`;
@@ -147,6 +155,8 @@ export async function syncAccount(
       changes: applied,
       error,
       refused,
+      // A Secret written for a create that then failed is still recorded, so its ttl deletes it.
+      ...(delivery && { delivery }),
     };
   }
 }

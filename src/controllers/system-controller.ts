@@ -3,7 +3,7 @@
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
 import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
-import { APPROVE_DEPROVISION_ANNOTATION, deprovisionedUserNames, guardTripped, inDeclaredSpelling, parsePeriod, planOrphans, planSystemDeletion, takesAccess, type GuardDecision } from '../engine/index.ts';
+import { APPROVE_DEPROVISION_ANNOTATION, deprovisionedUserNames, guardTripped, initialPasswordDecision, inDeclaredSpelling, parsePeriod, planOrphans, planSystemDeletion, takesAccess, type GuardDecision } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { credentialsReason } from './credentials.ts';
 import { privateNetworkRefusal } from '../connectors/egress/guard.ts';
@@ -236,10 +236,15 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     ctx.metrics?.accounts.set({ system: name, state }, listing.accounts.filter((a) => a.state === state).length);
   }
 
+  // A credentials policy this connector cannot honour blocks every joiner's create (sync-account.ts):
+  // the system says so too, naming the field, where an administrator looks first.
+  const policy = initialPasswordDecision({ name: system.metadata.name, spec: system.spec }, listing.capabilities);
   await writeStatus(
     ctx,
     system,
-    { type: 'Ready', status: 'True', reason: 'Synced', message: `${listing.accounts.length} managed account(s)` },
+    'refused' in policy
+      ? { type: 'Ready', status: 'False', reason: 'CredentialsPolicyUnsupported', message: policy.refused }
+      : { type: 'Ready', status: 'True', reason: 'Synced', message: `${listing.accounts.length} managed account(s)` },
     {
       connected: { status: 'True', reason: 'Connected', message: 'connection and credentials work' },
       managed: listing.accounts.length,

@@ -11,6 +11,7 @@ import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.t
 import { RetainedRequests } from './retained-accounts.ts';
 import { refusalText, syncAccount, type AccountSyncResult } from './sync-account.ts';
 import { readWorld } from './world.ts';
+import { carryDeliveries, expireDeliveries } from './initial-password.ts';
 
 export function userReconciler(ctx: ControllerContext): Reconciler {
   return async (key, signal) => {
@@ -48,7 +49,12 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
     desired.map((account) => syncAccount(ctx, withClock, systemsByName.get(account.system)!, account, previous.get(account.system), signal)),
   );
 
-  const accounts = mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name));
+  const made = new Map(results.flatMap((r) => (r.delivery ? [[r.status.system, r.delivery] as const] : [])));
+  // Deliveries recorded by an earlier pass, also from the freshest copy (the cache may not have seen that pass's status yet).
+  const recorded = new Map([...(ctx.store.get('User', key)?.status?.accounts ?? []), ...previous.values()].filter((a) => a.initialPassword).map((a) => [a.system, a]));
+  const merged = carryDeliveries(ctx, user, mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name)), recorded, made);
+  // First-password Secrets whose ttl is up (or whose account no longer opens) go now; the next one wakes this User.
+  const { accounts, nextAt: nextDeliveryExpiry } = await expireDeliveries(ctx, user, merged);
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
   const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
   const conflicts = results.flatMap((r) => (r.conflict ? [r.conflict] : []));
@@ -93,7 +99,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   }
   // Asked systems write their status within a reconcile: look again shortly (their status change may not wake this User).
   const askedAgainAt = unrecorded.length ? new Date(now.getTime() + RETENTION_RECORD_RETRY_MS) : undefined;
-  return { done, outcome: requeueAtEarliest([window.nextWakeAt, askedAgainAt]) };
+  return { done, outcome: requeueAtEarliest([window.nextWakeAt, askedAgainAt, nextDeliveryExpiry]) };
 }
 
 const RETENTION_RECORD_RETRY_MS = 1_000;

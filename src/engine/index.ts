@@ -30,6 +30,7 @@ export {
 } from './guard.ts';
 export { guardBase } from './guard-base.ts';
 export { deprovisionsOnDeletion, planSystemDeletion, type DeletionAccountPlan } from './system-deletion.ts';
+export { DEFAULT_INITIAL_PASSWORD_TTL, dueDeliveries, initialPasswordDecision, type InitialPasswordDecision } from './initial-password.ts';
 export { accessWindow, type AccessWindow } from './window.ts';
 export { isLeaving, withDeprovisionClock, isRestoringDeprovision } from './leaving.ts';
 export {

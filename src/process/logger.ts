@@ -21,6 +21,7 @@ export const CREDENTIAL_FIELDS = [
   'refreshToken',
   'clientSecret',
   'privateKey',
+  'initialPassword',
 ] as const;
 
 // pino's wildcards match one level each; three levels cover `{ config: { auth: { password } } }`.

@@ -18,7 +18,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { InformerSet } from './kube-informer-set.ts';
 import { readSecret, readSecretMetadata, statusCode } from './kube-read.ts';
-import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type ConfigMapContent, type EventType, type ObjectKey, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type ConfigMapContent, type EventType, type ObjectKey, type OwnedSecret, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
 import { EventOutbox } from './event-outbox.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, withRequestTimeout } from './request-timeout.ts';
 import { WatchHandlers } from './watch-handlers.ts';
@@ -238,6 +238,48 @@ export class KubeStore implements Store {
 
   async getSecretMetadata(key: ObjectKey): Promise<SecretMetadata | undefined> {
     return readSecretMetadata(this.#core, key);
+  }
+
+  async getOwnedSecret(key: ObjectKey): Promise<OwnedSecret | undefined> {
+    try {
+      const { metadata, data } = await this.#core.readNamespacedSecret(key);
+      const owner = metadata?.ownerReferences?.find((reference) => reference.controller) ?? metadata?.ownerReferences?.[0];
+      if (!owner) return undefined;
+      return {
+        key,
+        labels: metadata?.labels ?? {},
+        annotations: metadata?.annotations ?? {},
+        data: Object.fromEntries(Object.entries(data ?? {}).map(([name, value]) => [name, Buffer.from(value, 'base64').toString('utf8')])),
+        owner: { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid },
+      };
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async createOwnedSecret(secret: OwnedSecret): Promise<void> {
+    const { key, labels, annotations, data, owner } = secret;
+    const body = {
+      metadata: { name: key.name, namespace: key.namespace, labels, annotations, ownerReferences: [{ ...owner, controller: true }] },
+      type: 'Opaque',
+      // data, not stringData: the value the person reads back is exactly the one written.
+      data: Object.fromEntries(Object.entries(data).map(([name, value]) => [name, Buffer.from(value, 'utf8').toString('base64')])),
+    };
+    try {
+      await this.#core.createNamespacedSecret({ namespace: key.namespace, body });
+    } catch (error) {
+      if (statusCode(error) === 409) throw new AlreadyExistsError(`Secret ${keyString(key)} already exists`, { cause: error });
+      throw error;
+    }
+  }
+
+  async deleteSecret(key: ObjectKey): Promise<void> {
+    try {
+      await this.#core.deleteNamespacedSecret(key);
+    } catch (error) {
+      if (statusCode(error) !== 404) throw error;
+    }
   }
 
   async getConfigMap(key: ObjectKey): Promise<ConfigMapContent | undefined> {

@@ -14,7 +14,8 @@ import { ManifestDirectory, type ManifestDirectoryOptions } from '../manifests/d
 import { ApplyRefusedError } from '../manifests/errors.ts';
 import type { LoadedObject } from '../manifests/load.ts';
 import { ruleViolations, transitionViolations } from '../manifests/rules.ts';
-import { AlreadyExistsError, keyOf, keyString, type AnyResource, type ConfigMapContent, type UserPatch, type EventType, type ObjectKey, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { AlreadyExistsError, keyOf, keyString, type AnyResource, type ConfigMapContent, type UserPatch, type EventType, type ObjectKey, type OwnedSecret, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import { OwnedSecrets } from './owned-secrets.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
 export interface MemoryStoreOptions {
@@ -35,6 +36,11 @@ export interface MemoryStoreOptions {
    * the same finalizer itself, one User at a time).
    */
   claimDeclaredUsers?: string;
+  /**
+   * Where the Secrets Rollcall writes for people (a joiner's first password) are kept, one 0600 file
+   * each (owned-secrets.ts); in memory when absent.
+   */
+  ownedSecretsDirectory?: string;
 }
 export type DirectoryOptions = MemoryStoreOptions & ManifestDirectoryOptions;
 
@@ -66,6 +72,7 @@ export class MemoryStore implements Store {
   #secrets = new Map<string, Record<string, string>>();
   #secretMetadata = new Map<string, SecretMetadata>();
   #configMaps = new Map<string, ConfigMapContent>();
+  readonly #ownedSecrets: OwnedSecrets;
   #resourceVersion = 0;
   #started = false;
   /** Only for a store made by fromDirectory. */
@@ -84,6 +91,7 @@ export class MemoryStore implements Store {
     this.#fallbackSecrets = options.fallbackSecrets;
     this.#claimDeclaredUsers = options.claimDeclaredUsers;
     this.#handlers = new WatchHandlers(options.logger);
+    this.#ownedSecrets = new OwnedSecrets(options.ownedSecretsDirectory);
     for (const object of objects) {
       if (object.kind === 'Secret') this.#setSecret(object);
       else if (object.kind === 'ConfigMap') this.#configMaps.set(keyString(keyOf(object)), { labels: { ...object.metadata.labels }, data: { ...object.data } });
@@ -248,6 +256,19 @@ export class MemoryStore implements Store {
     this.#secretMetadata.set(keyString(keyOf(object)), { labels: { ...object.metadata.labels }, annotations: { ...object.metadata.annotations } });
   }
 
+  async getOwnedSecret(key: ObjectKey): Promise<OwnedSecret | undefined> {
+    return this.#ownedSecrets.get(key);
+  }
+
+  async createOwnedSecret(secret: OwnedSecret): Promise<void> {
+    if (this.#secrets.has(keyString(secret.key))) throw new AlreadyExistsError(`Secret ${keyString(secret.key)} already exists`);
+    this.#ownedSecrets.create(secret);
+  }
+
+  async deleteSecret(key: ObjectKey): Promise<void> {
+    this.#ownedSecrets.delete(key);
+  }
+
   async getConfigMap(key: ObjectKey): Promise<ConfigMapContent | undefined> {
     const content = this.#configMaps.get(keyString(key));
     return content === undefined ? undefined : { labels: { ...content.labels }, data: { ...content.data } };
@@ -392,6 +413,8 @@ export class MemoryStore implements Store {
     this.#objects.get(kind)!.delete(key);
     this.#listsChanged(kind);
     this.#appliedAnnotations.delete(idOf(kind, object));
+    // As Kubernetes' garbage collector: what the object owned goes with it.
+    if (object.metadata.uid) for (const owned of this.#ownedSecrets.ownedBy(keyOf(object).namespace, object.metadata.uid)) this.#ownedSecrets.delete(owned);
     this.#emit(kind, 'delete', object);
   }
 

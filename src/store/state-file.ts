@@ -21,6 +21,11 @@ export function defaultStatePath(manifests: string): string {
   return join('.rollcall', `${basename(resolve(manifests))}.state.json`);
 }
 
+/** Where `rollcall run --manifests` writes first-password Secrets: beside the state file, `<name>.initial-passwords/<namespace>/<secret>.yaml`. */
+export function initialPasswordsDirectory(statePath: string): string {
+  return `${statePath.replace(/\.json$/, '')}.initial-passwords`;
+}
+
 /**
  * The objects a previous run left, or undefined when there is no state file yet (a first run).
  * Anything else that keeps the file from being read throws, naming the file: silently starting

@@ -85,6 +85,15 @@ export interface Store {
    * credentials only when it opts in (controllers/credentials.ts).
    */
   getSecretMetadata(key: ObjectKey): Promise<SecretMetadata | undefined>;
+  /**
+   * A Secret Rollcall wrote and owns (a joiner's first password), with its owner, or undefined when
+   * it does not exist. Never log its data.
+   */
+  getOwnedSecret(key: ObjectKey): Promise<OwnedSecret | undefined>;
+  /** Creates a Secret owned by `owner` (it goes when the owner goes); AlreadyExistsError when the name is taken. */
+  createOwnedSecret(secret: OwnedSecret): Promise<void>;
+  /** Deletes a Secret; one already gone is success. */
+  deleteSecret(key: ObjectKey): Promise<void>;
   /** A ConfigMap's data and labels (the labels say whether it opts in as a feed), or undefined when it does not exist. */
   getConfigMap(key: ObjectKey): Promise<ConfigMapContent | undefined>;
   /** A Kubernetes Event about the object (or a log line, for the in-memory store). */
@@ -100,6 +109,17 @@ export interface Store {
 export interface SecretMetadata {
   labels: Record<string, string>;
   annotations: Record<string, string>;
+}
+
+/** A Secret Rollcall writes for a person to read, owned by the object it is about (a User). */
+export interface OwnedSecret {
+  key: ObjectKey;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Never log it. */
+  data: Record<string, string>;
+  /** The ownerReference: Kubernetes' garbage collector deletes the Secret with its owner. */
+  owner: { apiVersion: string; kind: string; name: string; uid: string };
 }
 
 export function keyOf(object: { metadata: { namespace?: string; name: string } }): ObjectKey {

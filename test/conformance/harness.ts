@@ -41,6 +41,14 @@ export interface ConformanceTarget {
    * spellings of them. Absent for a system that compares names exactly.
    */
   spellings?: Spellings;
+  /**
+   * Required when the connector's capabilities declare endsSessions: opens what a person holds that
+   * keeps working until the system ends it, so the suite can prove a disable ends it. What that is
+   * depends on the system: a database connection (PostgreSQL), a token (Keycloak: alive = it still
+   * introspects or refreshes), the password itself (LDAP, AD: a bound connection lives on, so alive =
+   * a new bind with that password, as a client that cached it or a colleague it was shared with would).
+   */
+  sessions?: Sessions;
   /** Make the server hang without closing connections (SIGSTOP) and resume it. */
   freezeServer(): Promise<void>;
   thawServer(): Promise<void>;
@@ -57,4 +65,18 @@ export interface Spellings {
   ambiguous: readonly [string, string];
   /** Two names that look alike but that the server keeps apart: both created, both granted. */
   distinct?: readonly [string, string];
+}
+
+/** See ConformanceTarget.sessions. */
+export interface Sessions {
+  /** Gives the user this password out of band, as an administrator would; absent when open() sets it itself. */
+  setPassword?(userName: string, password: string): Promise<void>;
+  /** Logs in as the user with the password. Throws if the login fails now. */
+  open(userName: string, password: string): Promise<OpenSession>;
+}
+
+export interface OpenSession {
+  /** Whether the session still works; false (never an error) once the system ended it. */
+  alive(): Promise<boolean>;
+  close(): Promise<void>;
 }

@@ -87,6 +87,14 @@ export async function startKeycloakTarget(prefix = 'conformance'): Promise<Keycl
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
+  const introspect = async (value: string) => {
+    const response = await fetch(`${keycloak.url}/realms/${realm}/protocol/openid-connect/token/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${PROBE_CLIENT}:${probeSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ token: value }),
+    });
+    return ((await response.json()) as { active?: boolean }).active === true;
+  };
   const setPassword = async (userName: string, password: string) => {
     const id = await userId(userName);
     if (!id) throw new Error(`no user ${userName}`);
@@ -116,14 +124,7 @@ export async function startKeycloakTarget(prefix = 'conformance'): Promise<Keycl
     token,
     setPassword,
     userId,
-    introspect: async (value) => {
-      const response = await fetch(`${keycloak.url}/realms/${realm}/protocol/openid-connect/token/introspect`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${PROBE_CLIENT}:${probeSecret}`).toString('base64')}` },
-        body: new URLSearchParams({ token: value }),
-      });
-      return ((await response.json()) as { active?: boolean }).active === true;
-    },
+    introspect,
     connect: ({ logger, credentials, timeoutMs }) => connectWith({ logger, ...(credentials ? { credentials } : {}), ...(timeoutMs ? { timeoutMs } : {}) }),
     entitlements: ['group:/staff/engineering', 'realm:vpn-users'],
     attribute: 'displayName',
@@ -133,6 +134,21 @@ export async function startKeycloakTarget(prefix = 'conformance'): Promise<Keycl
       if (!userPasswords.has(userName)) await setPassword(userName, `pw-${crypto.randomUUID()}`);
       const { status } = await token({ grant_type: 'password', username: userName, password: userPasswords.get(userName)! });
       return status === 200;
+    },
+    // A session is what a login hands out: alive while its access token introspects or its
+    // refresh token still refreshes (offline_access too, so a revoked offline token counts).
+    sessions: {
+      setPassword,
+      open: async (userName, password) => {
+        const login = await token({ grant_type: 'password', username: userName, password, scope: 'openid offline_access' });
+        if (login.status !== 200) throw new Error(`login as ${userName} failed: ${login.status}`);
+        const access = login.body['access_token'] as string;
+        const refresh = login.body['refresh_token'] as string;
+        return {
+          alive: async () => (await introspect(access)) || (await token({ grant_type: 'refresh_token', refresh_token: refresh })).status === 200,
+          close: async () => undefined,
+        };
+      },
     },
     // Every admin write to the user shows as an admin event on its resource path.
     fingerprint: async (userName) => {

@@ -78,6 +78,32 @@ async function startTarget(): Promise<ConformanceTarget> {
         await user.unbind().catch(() => undefined);
       }
     },
+    sessions: {
+      // An administrator's password reset, as for canLogin.
+      setPassword: (userName, password) =>
+        asAdmin(server, async (admin) => {
+          const entry = await find(admin, userName, ['1.1']);
+          await admin.modify(entry!.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(password)] }) }));
+        }),
+      // A bound connection outlives a disable; what a leaver keeps is the password: alive while it binds.
+      open: async (userName, password) => {
+        const dn = await asAdmin(server, async (admin) => (await find(admin, userName, ['1.1']))!.dn);
+        const binds = async () => {
+          const user = client(server);
+          try {
+            await user.bind(dn, password);
+            return true;
+          } catch (error) {
+            if (error instanceof InvalidCredentialsError) return false;
+            throw error;
+          } finally {
+            await user.unbind().catch(() => undefined);
+          }
+        };
+        if (!(await binds())) throw new Error(`${userName} cannot bind with the password just set`);
+        return { alive: binds, close: async () => undefined };
+      },
+    },
     fingerprint: (userName) =>
       asAdmin(server, async (admin) => {
         const entry = await find(admin, userName, ['uSNChanged']);
@@ -134,6 +160,9 @@ describe('ldap connector on Active Directory', () => {
     await server?.close();
   }, 60_000);
 
+  const find = (admin: Client, userName: string, attributes: string[]) =>
+    admin.search(server.peopleDN, { scope: 'one', filter: `(sAMAccountName=${escapeFilterValue(userName)})`, attributes }).then((r) => r.searchEntries[0]);
+
   const read = (userName: string) =>
     asAdmin(server, async (admin) => {
       const { searchEntries } = await admin.search(server.peopleDN, {
@@ -158,5 +187,28 @@ describe('ldap connector on Active Directory', () => {
     expect((await read('hana'))?.['userAccountControl']).toBe('514');
     await connector.apply({ op: 'enable', userName: 'hana' }, AbortSignal.timeout(30_000));
     expect((await read('hana'))?.['userAccountControl']).toBe('512');
+  });
+
+  it('sets a first password that must be changed at next logon: pwdLastSet 0, and the bind answers data 773', async () => {
+    const password = `Rc1!first-${crypto.randomUUID()}`;
+    const desired = { system: 'test', userName: 'ines', state: 'present' as const, attributes: {}, entitlements: [] };
+    await connector.apply({ op: 'create', account: desired, initialPassword: password }, AbortSignal.timeout(30_000));
+    const entry = await asAdmin(server, (admin) => find(admin, 'ines', ['pwdLastSet', 'userAccountControl']));
+    expect(entry).toMatchObject({ pwdLastSet: '0', userAccountControl: '512' });
+    const bindError = async (secret: string) => {
+      const user = client(server);
+      try {
+        await user.bind(entry!.dn, secret);
+        return 'bound';
+      } catch (error) {
+        return (error as Error).message;
+      } finally {
+        await user.unbind().catch(() => undefined);
+      }
+    };
+    // The right password, but it must be changed first (AcceptSecurityContext data 773); a wrong one is 52e.
+    expect(await bindError(password)).toMatch(/data 773/);
+    expect(await bindError(`${password}x`)).toMatch(/data 52e/);
+    await connector.apply({ op: 'delete', userName: 'ines' }, AbortSignal.timeout(30_000));
   });
 });

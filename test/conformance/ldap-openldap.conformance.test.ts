@@ -1,6 +1,6 @@
 // OpenLDAP specifics beyond the shared suite, asserted on the server's own entries: groupOfNames
 // never left empty, posixGroup memberUid, missing groups, ppolicy locking, foreign entries kept.
-import { Client, type Entry } from 'ldapts';
+import { Attribute, Change, Client, InsufficientAccessError, type Entry } from 'ldapts';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedSystemSpec, PermanentError } from '../../src/api/index.ts';
@@ -109,6 +109,59 @@ describe('ldap connector on OpenLDAP', () => {
     expect((await read(`uid=dana,${server.peopleDN}`, ['pwdAccountLockedTime']))?.['pwdAccountLockedTime']).toBe('000001010000Z');
     await connector.apply({ op: 'enable', userName: 'dana' }, signal());
     expect((await read(`uid=dana,${server.peopleDN}`, ['pwdAccountLockedTime']))?.['pwdAccountLockedTime']).toEqual([]);
+  });
+
+  it('sets a first password that binds once and must be changed before anything else (ppolicy pwdMustChange)', async () => {
+    // The site's password policy asks for the change: without pwdMustChange, pwdReset is only a marker.
+    await admin.modify(`cn=default,ou=policies,${server.suffix}`, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdMustChange', values: ['TRUE'] }) }));
+    try {
+      const password = 'First-Pass-2-only-once';
+      await connector.apply({ op: 'create', account: account('ivy'), initialPassword: password }, signal());
+      const dn = `uid=ivy,${server.peopleDN}`;
+      expect(await read(dn, ['pwdReset'])).toMatchObject({ pwdReset: 'TRUE' });
+      const ivy = new Client({ url: server.url });
+      try {
+        await ivy.bind(dn, password);
+        // Bound, but restricted to changing the password: ppolicy's changeAfterReset.
+        const refused = await ivy.search(server.peopleDN, { scope: 'one', attributes: ['uid'] }).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(InsufficientAccessError);
+        expect((refused as Error).message).toContain('Operations are restricted to bind/unbind/abandon/StartTLS/modify password');
+        await ivy.modify(dn, [
+          new Change({ operation: 'delete', modification: new Attribute({ type: 'userPassword', values: [password] }) }),
+          new Change({ operation: 'add', modification: new Attribute({ type: 'userPassword', values: ['Chosen-By-Ivy-4'] }) }),
+        ]);
+      } finally {
+        await ivy.unbind().catch(() => undefined);
+      }
+      // Changed by herself: no longer restricted, and the delivered password no longer binds.
+      const again = new Client({ url: server.url });
+      try {
+        await again.bind(dn, 'Chosen-By-Ivy-4');
+        expect((await again.search(server.peopleDN, { scope: 'one', filter: '(uid=ivy)', attributes: ['uid'] })).searchEntries).toHaveLength(1);
+      } finally {
+        await again.unbind().catch(() => undefined);
+      }
+      expect(await new Client({ url: server.url }).bind(dn, password).then(() => 'bound', (e: unknown) => (e as Error).constructor.name)).toBe('InvalidCredentialsError');
+      await connector.apply({ op: 'delete', userName: 'ivy' }, signal());
+    } finally {
+      await admin.modify(`cn=default,ou=policies,${server.suffix}`, new Change({ operation: 'delete', modification: new Attribute({ type: 'pwdMustChange' }) }));
+    }
+  });
+
+  it('scrambles the password on disable and locks after it: the old password binds neither while disabled nor after a re-enable', async () => {
+    await connector.apply({ op: 'create', account: account('jo') }, signal());
+    const dn = `uid=jo,${server.peopleDN}`;
+    await admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: ['Known-Pass-5'] }) }));
+    const binds = () => new Client({ url: server.url }).bind(dn, 'Known-Pass-5').then(() => true, () => false);
+    expect(await binds()).toBe(true);
+    await connector.apply({ op: 'disable', userName: 'jo' }, signal());
+    // Locked although the password changed (a change lifts ppolicy's lock: the lock is written after it).
+    expect(await read(dn, ['pwdAccountLockedTime', 'userPassword'])).toMatchObject({ pwdAccountLockedTime: '000001010000Z' });
+    expect(String((await read(dn, ['userPassword']))?.['userPassword'])).not.toBe('Known-Pass-5');
+    expect(await binds()).toBe(false);
+    await connector.apply({ op: 'enable', userName: 'jo' }, signal());
+    expect(await binds()).toBe(false);
+    await connector.apply({ op: 'delete', userName: 'jo' }, signal());
   });
 
   it('refuses to create over an entry it does not manage, and leaves it as it was', async () => {

@@ -18,6 +18,20 @@ async function asAdmin<T>(server: SlapdServer, run: (client: Client) => Promise<
   }
 }
 
+/** Whether a new simple bind as `dn` with `password` succeeds now. */
+export async function bindsWith(server: Pick<SlapdServer, 'url'>, dn: string, password: string): Promise<boolean> {
+  const client = new Client({ url: server.url, timeout: 5000, connectTimeout: 5000 });
+  try {
+    await client.bind(dn, password);
+    return true;
+  } catch (error) {
+    if (error instanceof InvalidCredentialsError) return false;
+    throw error;
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}
+
 async function startTarget(): Promise<ConformanceTarget> {
   const server = await start();
   const userDN = (userName: string) => `uid=${escapeDNValue(userName)},${server.peopleDN}`;
@@ -62,13 +76,16 @@ async function startTarget(): Promise<ConformanceTarget> {
     },
     attribute: 'displayName',
     canLogin: async (userName) => {
-      // Set the password once only: slapd's ppolicy clears pwdAccountLockedTime whenever a
-      // password is changed, so setting it before every probe would itself re-enable the account.
+      // Set the password only on an entry that is not locked: slapd's ppolicy clears
+      // pwdAccountLockedTime whenever a password is changed, so setting it on a locked entry would
+      // itself re-enable the account. A disable scrambles the password, so after a re-enable the
+      // probe's password is set again, as a helpdesk would.
       const exists = await asAdmin(server, async (client) => {
-        const { searchEntries } = await client.search(server.peopleDN, { scope: 'one', filter: `(uid=${escapeFilterValue(userName)})`, attributes: ['userPassword'] });
+        const { searchEntries } = await client.search(server.peopleDN, { scope: 'one', filter: `(uid=${escapeFilterValue(userName)})`, attributes: ['userPassword', 'pwdAccountLockedTime'] });
         const entry = searchEntries[0];
         if (!entry) return false;
-        if ([entry['userPassword'] ?? []].flat().length === 0) {
+        const locked = [entry['pwdAccountLockedTime'] ?? []].flat().length > 0;
+        if (!locked && String(entry['userPassword'] ?? '') !== userPassword) {
           await client.modify(entry.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [userPassword] }) }));
         }
         return true;
@@ -84,6 +101,16 @@ async function startTarget(): Promise<ConformanceTarget> {
       } finally {
         await client.unbind().catch(() => undefined);
       }
+    },
+    sessions: {
+      setPassword: (userName, password) =>
+        asAdmin(server, (client) => client.modify(userDN(userName), new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [password] }) }))),
+      // A bound connection outlives a lock; what a leaver keeps is the password: alive while it binds.
+      open: async (userName, password) => {
+        const binds = () => bindsWith(server, userDN(userName), password);
+        if (!(await binds())) throw new Error(`${userName} cannot bind with the password just set`);
+        return { alive: binds, close: async () => undefined };
+      },
     },
     fingerprint: (userName) =>
       asAdmin(server, async (client) => {

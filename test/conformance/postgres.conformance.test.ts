@@ -89,6 +89,33 @@ describe('postgres connector specifics', () => {
     await expect.poll(sessions, { timeout: 5000 }).toBe(0);
   });
 
+  it('sets a first password that logs in, as a SCRAM verifier, and sets it again when a retried create finds the role', async () => {
+    const password = 'First-Pass-2-only-once';
+    await connector.apply({ op: 'create', account: account('flo'), initialPassword: password }, signal());
+    const loginWith = async (secret: string) => {
+      const session = new pg.Client({ host: target.server.host, port: target.server.port, user: 'flo', password: secret, database: 'postgres' });
+      try {
+        await session.connect();
+        return (await session.query('SELECT current_user AS who')).rows[0].who as string;
+      } catch (error) {
+        return (error as { code?: string }).code;
+      } finally {
+        await session.end().catch(() => undefined);
+      }
+    };
+    expect(await loginWith(password)).toBe('flo');
+    expect(await loginWith(`${password}x`)).toBe('28P01');
+    // The server holds a verifier, never the clear text (PostgreSQL has no "must change": see the docs).
+    const stored = (await target.admin('SELECT rolpassword FROM pg_authid WHERE rolname = $1', ['flo'])).rows[0].rolpassword as string;
+    expect(stored).toMatch(/^SCRAM-SHA-256\$4096:/);
+    expect(stored).not.toContain(password);
+    // A retry of the create after its answer was lost: the role is there, the delivered password is (re)set.
+    await target.admin(`ALTER ROLE flo PASSWORD ${pg.escapeLiteral(scramVerifier('Something-Else-3'))}`);
+    await connector.apply({ op: 'create', account: account('flo'), initialPassword: password }, signal());
+    expect(await loginWith(password)).toBe('flo');
+    await connector.apply({ op: 'delete', userName: 'flo' }, signal());
+  });
+
   it('refuses to create over a role it does not manage, and never alters it', async () => {
     await target.createForeignAccount('erin');
     const before = await target.fingerprint('erin');

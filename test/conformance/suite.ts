@@ -1,5 +1,8 @@
 // The one conformance suite every connector passes, against a real server of its type.
 // Each `<type>.conformance.test.ts` calls `describeConformance` with a harness for its server.
+// A connector that declares Capabilities.endsSessions must give the target's `sessions` hook
+// (harness.ts: setPassword?(userName, password), open(userName, password) -> {alive(), close()}):
+// the suite opens a session as the user, disables, and expects it dead, and still dead after a re-enable.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError, type DesiredAccount, type ObservedAccount } from '../../src/api/index.ts';
 import type { Connector } from '../../src/connectors/types.ts';
@@ -39,6 +42,8 @@ export function describeConformance(type: string, start: () => Promise<Conforman
     let target: ConformanceTarget;
     let connector: Connector;
     const errorsSeen: string[] = [];
+    /** Passwords the session check gave users: never in a log line or an error either. */
+    const sessionPasswords: string[] = [];
     const { logger, lines: logLines } = capturingLogger();
 
     beforeAll(async () => {
@@ -115,6 +120,31 @@ export function describeConformance(type: string, start: () => Promise<Conforman
       await connector.apply({ op: 'revoke', userName: 'bob', entitlement: target.entitlements[0] }, signal()).catch((e: unknown) => {
         expect(e).toBeInstanceOf(PermanentError);
       });
+    });
+
+    // Capabilities.endsSessions: what the leaver holds stops working at the disable, not when it expires.
+    it('a session open before the disable is dead after it, and stays dead after a re-enable', async () => {
+      if (!caps().endsSessions) return expect(caps().endsSessions ?? false).toBe(false);
+      const sessions = target.sessions;
+      if (!sessions) throw new Error(`${type} declares endsSessions: its target must give the sessions hook (harness.ts)`);
+      const password = `Rc1!session-${crypto.randomUUID()}`;
+      sessionPasswords.push(password);
+      await connector.apply({ op: 'create', account: account('sid') }, signal());
+      try {
+        await sessions.setPassword?.('sid', password);
+        const before = await sessions.open('sid', password);
+        try {
+          expect(await before.alive()).toBe(true);
+          await connector.apply({ op: 'disable', userName: 'sid' }, signal());
+          expect(await before.alive()).toBe(false);
+          await connector.apply({ op: 'enable', userName: 'sid' }, signal());
+          expect(await before.alive()).toBe(false);
+        } finally {
+          await before.close();
+        }
+      } finally {
+        await connector.apply({ op: 'delete', userName: 'sid' }, signal());
+      }
     });
 
     it('lists exactly the managed scope, never system or foreign accounts', async () => {
@@ -293,7 +323,7 @@ export function describeConformance(type: string, start: () => Promise<Conforman
     it('never puts a credential in an error message or a log line', async () => {
       const text = [...errorsSeen, ...logLines].join('\n');
       expect(errorsSeen.length).toBeGreaterThan(0);
-      for (const secret of target.secrets) expect(text).not.toContain(secret);
+      for (const secret of [...target.secrets, ...sessionPasswords]) expect(text).not.toContain(secret);
     });
   });
 }

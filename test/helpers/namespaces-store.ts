@@ -26,6 +26,9 @@ export function namespacesStore(stores: Record<string, Store>): Store {
     patchUser: (key, patch, resourceVersion) => of(key.namespace).patchUser(key, patch, resourceVersion),
     getSecret: (key) => of(key.namespace).getSecret(key),
     getSecretMetadata: (key) => of(key.namespace).getSecretMetadata(key),
+    getOwnedSecret: (key) => of(key.namespace).getOwnedSecret(key),
+    createOwnedSecret: (secret) => of(secret.key.namespace).createOwnedSecret(secret),
+    deleteSecret: (key) => of(key.namespace).deleteSecret(key),
     getConfigMap: (key) => of(key.namespace).getConfigMap(key),
     recordEvent: (kind, object, type, reason, message) => of(object.metadata.namespace).recordEvent(kind, object, type, reason, message),
   };

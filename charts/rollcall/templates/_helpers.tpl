@@ -52,6 +52,9 @@ namespaces it may reach. "*" in it means every namespace. Empty: the connector i
   resources: [secrets, configmaps]
   verbs: [get]             # credentials and feeds, by name
 - apiGroups: [""]
+  resources: [secrets]
+  verbs: [create, delete]  # joiners' first passwords (spec.credentials.policy initialPassword), deleted after their ttl
+- apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
 {{- end -}}

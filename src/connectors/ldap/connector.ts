@@ -11,6 +11,7 @@ import { allMemberships, entriesListGroups, groupsFromMemberOf, groupsOf, groupT
 import { attributeChanges, completeAttributes, newEntryAttributes } from './modifications.ts';
 import { Recent } from '../recent.ts';
 import { LdapSession } from './session.ts';
+import { unknownPassword } from './flavours.ts';
 import { withRefusedAttributes } from './errors.ts';
 import type { LdapSettings } from './settings.ts';
 import { ldapComparison } from './matching.ts';
@@ -32,7 +33,15 @@ export class LdapConnector implements Connector {
     this.#settings = settings;
     this.#session = new LdapSession(settings.session);
     this.#logger = logger;
-    this.capabilities = { disable: true, entitlements: true, attributes: [...settings.attributeMap.keys()], comparison: ldapComparison(settings) };
+    this.capabilities = {
+      disable: true,
+      entitlements: true,
+      attributes: [...settings.attributeMap.keys()],
+      comparison: ldapComparison(settings),
+      // A disable scrambles the password (see #disable); a create sets a first one that must be changed.
+      endsSessions: true,
+      initialPassword: true,
+    };
   }
 
   async check(signal: AbortSignal): Promise<void> {
@@ -128,7 +137,7 @@ export class LdapConnector implements Connector {
 
   async #apply(client: Client, change: AccountChange): Promise<void> {
     const settings = this.#settings;
-    if (change.op === 'create') return this.#create(client, change.account);
+    if (change.op === 'create') return this.#create(client, change.account, change.initialPassword);
     if (change.op === 'grant' || change.op === 'revoke') return this.#changeMembership(client, change);
     if (change.op === 'adopt') return this.#adopt(client, change.userName);
     const entry = await this.#findManaged(client, change.userName);
@@ -139,7 +148,7 @@ export class LdapConnector implements Connector {
       case 'disable':
         // An account that is not ours is left alone; one that is gone is as disabled as it gets.
         if (!entry) return;
-        return modify(client, entry, settings.flavour.disable(entry));
+        return this.#disable(client, entry);
       case 'enable':
         if (!entry) throw this.#missing(change.userName);
         return modify(client, entry, settings.flavour.enable(entry));
@@ -147,6 +156,19 @@ export class LdapConnector implements Connector {
         if (!entry) return;
         return this.#delete(client, entry, change.userName);
     }
+  }
+
+  /**
+   * Locks the entry and scrambles its password, so a password cached in a client or shared with a
+   * colleague stops working at once, and still does not work after a re-enable. Scrambled on every
+   * disable, so a retry after a half-finished one still ends it; the lock is written after the
+   * scramble where a password change lifts it (OpenLDAP's ppolicy).
+   */
+  async #disable(client: Client, entry: Entry): Promise<void> {
+    const { flavour } = this.#settings;
+    await modify(client, entry, flavour.setPassword(unknownPassword(), false));
+    if (flavour.previousPasswordLingers) await modify(client, entry, flavour.setPassword(unknownPassword(), false));
+    await modify(client, entry, flavour.disable(flavour.passwordChangeUnlocks ? { dn: entry.dn } : entry));
   }
 
   /** Marks a legacy-marked or unmanaged entry as this system's; another system's is refused. */
@@ -170,14 +192,14 @@ export class LdapConnector implements Connector {
   }
 
   /** Adds the entry in one operation; only when the server refuses is there anything to read. */
-  async #create(client: Client, account: DesiredAccount): Promise<void> {
+  async #create(client: Client, account: DesiredAccount, initialPassword?: string): Promise<void> {
     const settings = this.#settings;
     const { userName } = account;
     if (account.state === 'absent') throw new PermanentError(`create of "${userName}" on ${settings.system} asks for an absent account`);
     const wanted = completeAttributes(settings, account.attributes);
     const dn = userDN(settings, userName);
     try {
-      await client.add(dn, newEntryAttributes(settings, userName, wanted));
+      await client.add(dn, newEntryAttributes(settings, userName, wanted, initialPassword));
     } catch (error) {
       if (!(error instanceof ResultCodeError)) throw error;
       // Most often the entry is there already: converge it if it is ours, writing only what differs.
@@ -187,6 +209,8 @@ export class LdapConnector implements Connector {
       }
       if (!entry) throw error;
       await modify(client, entry, attributeChanges(settings, userName, entry, wanted));
+      // The retry of a create whose answer was lost carries the same delivered password: set it again.
+      if (initialPassword !== undefined) await modify(client, entry, settings.flavour.setPassword(initialPassword, true));
       if (account.state === 'disabled') await modify(client, entry, settings.flavour.disable(entry));
       return;
     }

@@ -40,8 +40,33 @@ export interface Flavour {
   /** The modification that disables (or enables) the entry; none when it already is. */
   disable(entry: Entry): Change[];
   enable(entry: Entry): Change[];
-  /** Attributes besides objectClass, marker and mapped ones that a new entry needs. */
-  creationAttributes(userName: string, peopleDN: string): Attribute[];
+  /**
+   * Attributes besides objectClass, marker and mapped ones that a new entry needs. `initialPassword`:
+   * the entry's first password, to be changed at first login (spec.credentials.policy initialPassword).
+   */
+  creationAttributes(userName: string, peopleDN: string, initialPassword?: string): Attribute[];
+  /** The modification that sets a password; `mustChange`: the person must change it at the next login. */
+  setPassword(password: string, mustChange: boolean): Change[];
+  /**
+   * Setting a password lifts the disabling (OpenLDAP's ppolicy clears pwdAccountLockedTime on every
+   * password change), so a disable that scrambles the password locks again after it.
+   */
+  passwordChangeUnlocks: boolean;
+  /**
+   * The password before the last change keeps working for a while (Active Directory's, and Samba's,
+   * "old password allowed period", 60 minutes by default), so a scramble is made twice: then both
+   * the current and the previous password are ones nobody knows.
+   */
+  previousPasswordLingers: boolean;
+}
+
+/**
+ * A password nobody knows: what a disabled account gets, so a cached or shared password stops
+ * working (and stays stopped after a re-enable), and what a new AD account gets without a first
+ * password. Three character classes, for Active Directory's complexity rule.
+ */
+export function unknownPassword(): string {
+  return `Rc1!${randomBytes(24).toString('base64url')}`;
 }
 
 const text = (type: string, ...vals: string[]) => new Attribute({ type, values: vals });
@@ -78,7 +103,18 @@ export const openldap: Flavour = {
   // Also clears a lockout after failed binds: enabling means "may log in".
   enable: (entry) =>
     first(entry, 'pwdAccountLockedTime') === undefined ? [] : [new Change({ operation: 'delete', modification: text('pwdAccountLockedTime') })],
-  creationAttributes: (userName) => [text('uid', userName)],
+  // pwdReset makes ppolicy refuse everything but a password change after the first bind, where the
+  // directory's policy sets pwdMustChange: TRUE (without it, pwdReset is only a marker).
+  creationAttributes: (userName, _peopleDN, initialPassword) => [
+    text('uid', userName),
+    ...(initialPassword === undefined ? [] : [text('userPassword', initialPassword), text('pwdReset', 'TRUE')]),
+  ],
+  setPassword: (password, mustChange) => [
+    new Change({ operation: 'replace', modification: text('userPassword', password) }),
+    ...(mustChange ? [new Change({ operation: 'replace', modification: text('pwdReset', 'TRUE') })] : []),
+  ],
+  passwordChangeUnlocks: true,
+  previousPasswordLingers: false,
 };
 
 const ACCOUNTDISABLE = 0x2;
@@ -123,14 +159,22 @@ export const activeDirectory: Flavour = {
     const uac = userAccountControl(entry);
     return uac & ACCOUNTDISABLE ? [new Change({ operation: 'replace', modification: text('userAccountControl', String(uac & ~ACCOUNTDISABLE)) })] : [];
   },
-  // An enabled AD account must have a password. Rollcall does not manage passwords, so a new
-  // account gets a long random one that nobody knows, until the user's own reset flow sets theirs.
-  creationAttributes: (userName, peopleDN) => [
+  // An enabled AD account must have a password. Without a first password to deliver, a new account
+  // gets a long random one that nobody knows, until the user's own reset flow sets theirs. A first
+  // password comes with pwdLastSet=0: "must change password at next logon".
+  creationAttributes: (userName, peopleDN, initialPassword) => [
     text('sAMAccountName', userName),
     text('userPrincipalName', `${userName}@${dnsDomainOf(peopleDN)}`),
-    new Attribute({ type: 'unicodePwd', values: [unicodePwd(`Rc1!${randomBytes(24).toString('base64url')}`)] }),
+    new Attribute({ type: 'unicodePwd', values: [unicodePwd(initialPassword ?? unknownPassword())] }),
+    ...(initialPassword === undefined ? [] : [text('pwdLastSet', '0')]),
     text('userAccountControl', String(NORMAL_ACCOUNT)),
   ],
+  setPassword: (password, mustChange) => [
+    new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(password)] }) }),
+    ...(mustChange ? [new Change({ operation: 'replace', modification: text('pwdLastSet', '0') })] : []),
+  ],
+  passwordChangeUnlocks: false,
+  previousPasswordLingers: true,
 };
 
 export function flavourOf(name: 'openldap' | 'activeDirectory'): Flavour {

@@ -21,7 +21,7 @@ function ldapValues(settings: LdapSettings, userName: string, wanted: Wanted): M
   return out;
 }
 
-export function newEntryAttributes(settings: LdapSettings, userName: string, wanted: Wanted): Attribute[] {
+export function newEntryAttributes(settings: LdapSettings, userName: string, wanted: Wanted, initialPassword?: string): Attribute[] {
   const { flavour, objectClasses, peopleDN } = settings;
   const byType = new Map<string, string | undefined>([
     ['cn', userName],
@@ -31,7 +31,7 @@ export function newEntryAttributes(settings: LdapSettings, userName: string, wan
   const attributes = [
     new Attribute({ type: 'objectClass', values: objectClasses }),
     new Attribute({ type: flavour.marker.attribute, values: [settings.marker] }),
-    ...flavour.creationAttributes(userName, peopleDN),
+    ...flavour.creationAttributes(userName, peopleDN, initialPassword),
   ];
   for (const [type, value] of byType) if (value !== undefined) attributes.push(new Attribute({ type, values: [value] }));
   return attributes;

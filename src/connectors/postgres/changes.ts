@@ -9,6 +9,7 @@ import { DISPLAY_NAME, findRole, LEGACY_MARKER, MARKER_TAG_PREFIX, ownerOf, type
 import { sqlState } from './errors.ts';
 import { ensureMarkerRole } from './marker.ts';
 import { grant, revoke } from './memberships.ts';
+import { scramVerifier } from './scram.ts';
 import { roleNameProblem } from './names.ts';
 import type { Sql } from './session.ts';
 import { checkName, DUPLICATE_OBJECT, managedRole, notManaged, shown, UNDEFINED_OBJECT, UNIQUE_VIOLATION, type ChangeTarget } from './target.ts';
@@ -16,7 +17,7 @@ import { checkName, DUPLICATE_OBJECT, managedRole, notManaged, shown, UNDEFINED_
 export async function applyChange(target: ChangeTarget, change: AccountChange): Promise<void> {
   switch (change.op) {
     case 'create':
-      return createRole(target, change.account);
+      return createRole(target, change.account, change.initialPassword);
     case 'update':
       return updateAttributes(target, change.userName, change.attributes);
     case 'grant':
@@ -78,16 +79,20 @@ async function ensureMarker(target: ChangeTarget): Promise<void> {
   known.marker.set(settings.managedRole, true);
 }
 
-async function createRole(target: ChangeTarget, account: DesiredAccount): Promise<void> {
+async function createRole(target: ChangeTarget, account: DesiredAccount, initialPassword?: string): Promise<void> {
   const { sql, settings, known } = target;
   const { userName } = account;
   checkName(target, 'user name', userName);
   const canLogin = account.state !== 'disabled';
   const displayName = account.attributes[DISPLAY_NAME];
   const role = sql.escapeIdentifier(userName);
-  // No password: how users authenticate (certificates, LDAP, Kerberos, ...) is pg_hba.conf's business.
+  // No password unless spec.credentials.policy delivers a first one: how users authenticate
+  // (certificates, LDAP, Kerberos, ...) is otherwise pg_hba.conf's business. PostgreSQL has no
+  // "must change at next login": the delivered password stays valid until someone changes it.
+  // The SCRAM verifier, never the clear text, goes to the server (scram.ts): no statement log shows it.
+  const password = initialPassword === undefined ? '' : ` PASSWORD ${sql.escapeLiteral(scramVerifier(initialPassword))}`;
   // One query of several statements runs as one transaction: the role never exists without its comment.
-  const statements = [`CREATE ROLE ${role} ${canLogin ? 'LOGIN' : 'NOLOGIN'} IN ROLE ${sql.escapeIdentifier(settings.managedRole)}`];
+  const statements = [`CREATE ROLE ${role} ${canLogin ? 'LOGIN' : 'NOLOGIN'}${password} IN ROLE ${sql.escapeIdentifier(settings.managedRole)}`];
   if (displayName) statements.push(`COMMENT ON ROLE ${role} IS ${sql.escapeLiteral(displayName)}`);
   for (let attempt = 1; ; attempt++) {
     await ensureMarker(target);
@@ -104,6 +109,8 @@ async function createRole(target: ChangeTarget, account: DesiredAccount): Promis
           known.managed.set(userName, true);
           // Converge, writing only what differs.
           await setComment(target, existing, displayName);
+          // The retry of a create whose answer was lost carries the same delivered password: set it again.
+          if (initialPassword !== undefined) await sql.query(`ALTER ROLE ${role} PASSWORD ${sql.escapeLiteral(scramVerifier(initialPassword))}`);
           return alterLogin(sql, existing, canLogin);
         }
         // Dropped again in the meantime: try once more.

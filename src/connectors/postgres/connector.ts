@@ -20,6 +20,9 @@ export class PostgresConnector implements Connector {
     entitlements: true,
     attributes: [DISPLAY_NAME],
     comparison: { rule: `PostgreSQL cuts role names to ${MAX_ROLE_NAME_BYTES} bytes`, entitlementKey: roleNameKey },
+    // A disable or delete terminates the role's backends (changes.ts); a create can set a first password.
+    endsSessions: true,
+    initialPassword: true,
   };
   readonly #settings: PostgresSettings;
   readonly #session: Session;

@@ -3,13 +3,18 @@
 // Runs inside one transaction (see connector.ts), so the read and the write see the same state.
 import type { DatabaseSync } from 'node:sqlite';
 import { CANONICAL_ATTRIBUTES, PermanentError, type AccountChange, type AccountOwner, type Attributes, type DesiredAccount } from '../../api/index.ts';
-import { addMembership, deleteAccount, insertAccount, readAccount, removeMembership, writeAttributes, writeDisabled, writeOwner, type AccountRow } from './accounts.ts';
+import { addMembership, deleteAccount, insertAccount, readAccount, removeMembership, writeAttributes, writeDisabled, writeOwner, writePasswordHash, type AccountRow } from './accounts.ts';
 
-/** Returns whether anything was written. */
-export function applyChange(db: DatabaseSync, change: AccountChange, system: string): boolean {
+/** Returns whether anything was written. `passwordHash`: of the create's initialPassword. */
+export function applyChange(db: DatabaseSync, change: AccountChange, system: string, passwordHash?: string): boolean {
   switch (change.op) {
-    case 'create':
-      return create(db, change.account, system);
+    case 'create': {
+      const wrote = create(db, change.account, system);
+      // Set again when the create finds the account already there: the retry of a create whose
+      // answer was lost carries the same delivered password.
+      if (passwordHash !== undefined) writePasswordHash(db, change.account.userName, passwordHash);
+      return wrote || passwordHash !== undefined;
+    }
     case 'update':
       return update(db, managedAccount(db, change.userName, system), change.attributes);
     case 'grant':

@@ -26,7 +26,8 @@ export interface SqliteConnectorOptions {
 }
 
 export class SqliteConnector implements Connector {
-  readonly capabilities: Capabilities = { disable: true, entitlements: true, attributes: CANONICAL_ATTRIBUTES };
+  // A first password is stored as a hash; the embedded directory has no "must change" to set.
+  readonly capabilities: Capabilities = { disable: true, entitlements: true, attributes: CANONICAL_ATTRIBUTES, initialPassword: true };
   readonly #options: SqliteConnectorOptions;
   /** Opened on first use, so a connector built while the file is unavailable recovers once it is back. */
   #database: Promise<DatabaseSync> | undefined;
@@ -58,8 +59,10 @@ export class SqliteConnector implements Connector {
   async apply(change: AccountChange, signal: AbortSignal): Promise<void> {
     if (this.#options.observeOnly) throw new PermanentError(`sqlite system ${this.#options.system} is open to observe only`);
     const userName = changeUserName(change);
+    // scrypt is slow on purpose: hashed before the transaction, so the file's lock is not held meanwhile.
+    const passwordHash = change.op === 'create' && change.initialPassword ? await hashSecret(change.initialPassword) : undefined;
     const wrote = await this.#run(`${change.op} ${JSON.stringify(userName)}`, signal, (db) =>
-      inTransaction(db, () => applyChange(db, change, this.#options.system)),
+      inTransaction(db, () => applyChange(db, change, this.#options.system, passwordHash)),
     );
     this.#options.logger.debug({ system: this.#options.system, op: change.op, userName, wrote }, wrote ? 'change applied' : 'change already in place');
   }

@@ -18,7 +18,7 @@ const SCHEMA = `
     owner         TEXT,                           -- namespace/name of the ConnectedSystem that manages it; NULL on a managed row: the legacy marker
     disabled      INTEGER NOT NULL DEFAULT 0,
     attributes    TEXT NOT NULL DEFAULT '{}',    -- JSON object of canonical attributes
-    password_hash TEXT,                           -- set out of band (directory.ts), never by the connector
+    password_hash TEXT,                           -- a first password (spec.credentials.policy initialPassword), or set out of band (directory.ts)
     version       INTEGER NOT NULL DEFAULT 1,    -- +1 on every write, so a skipped write is provable
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL

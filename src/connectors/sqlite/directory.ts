@@ -32,7 +32,7 @@ export function describeDirectory(path: string): DirectoryRow[] {
   );
 }
 
-/** Sets the password the account logs in with. Rollcall never sets one: people (or tests) do. */
+/** Sets the password the account logs in with (Rollcall sets only a first one, under spec.credentials.policy initialPassword). */
 export async function setPassword(path: string, userName: string, password: string): Promise<void> {
   const passwordHash = await hashSecret(password);
   withDirectory(path, (db) =>

@@ -31,7 +31,7 @@ describe('createLogger', () => {
         system: { name: 'corp-ldap', bindPassword: 'top-secret-2', token: 'top-secret-3' },
         request: { headers: { Authorization: 'Bearer top-secret-4', authorization: 'Basic top-secret-5', accept: 'application/json' } },
         config: { auth: { credentials: { user: 'x' }, apiKey: 'top-secret-6', secret: 'top-secret-7' } },
-        change: { op: 'create', account: { unicodePwd: 'top-secret-8', passwd: 'top-secret-9' } },
+        change: { op: 'create', account: { unicodePwd: 'top-secret-8', passwd: 'top-secret-9' }, initialPassword: 'top-secret-10' },
       },
       'connecting',
     );
@@ -45,7 +45,7 @@ describe('createLogger', () => {
       system: { name: 'corp-ldap', bindPassword: '[REDACTED]', token: '[REDACTED]' },
       request: { headers: { Authorization: '[REDACTED]', authorization: '[REDACTED]', accept: 'application/json' } },
       config: { auth: { credentials: '[REDACTED]', apiKey: '[REDACTED]', secret: '[REDACTED]' } },
-      change: { op: 'create', account: { unicodePwd: '[REDACTED]', passwd: '[REDACTED]' } },
+      change: { op: 'create', account: { unicodePwd: '[REDACTED]', passwd: '[REDACTED]' }, initialPassword: '[REDACTED]' },
     });
   });
 
