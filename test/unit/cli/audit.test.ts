@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditDocument } from '../../../src/cli/audit-report.ts';
 import { rollcall } from '../../helpers/rollcall-cli.ts';
 
-describe('rollcall audit -f DIR', { timeout: 30_000 }, () => {
+describe('rollcall audit -f DIR', { timeout: 90_000 }, () => {
   let root = '';
   let manifests = '';
 
