@@ -11,6 +11,7 @@
 #                          `podman load`
 #   digest                 the manifest digest (sha256:...), the image's identity
 #   size                   the compressed size of the layers, in bytes
+#   complete               written last: the build finished
 #   rootfs/                the unpacked root filesystem (runc/chroot tests run it)
 # stdout: OUT_DIR's absolute path. With the default OUT_DIR, a second run with the same inputs returns
 # at once (ROLLCALL_IMAGE_REBUILD=1 forces a build).
@@ -43,22 +44,30 @@ app_files=(bin src examples package.json package-lock.json LICENSE)
 libs() { ldd "$node_bin" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u; }
 inputs_hash() {
   (cd "$repo" && find "${app_files[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-   sha256sum "${BASH_SOURCE[0]}" "$node_bin"
-   libs | xargs sha256sum
+   # Contents only: the hash must not depend on where the checkout is or how the script was called.
+   cat "$repo/scripts/image/build.sh" "$repo/scripts/image/oci-layout.sh" "$node_bin" | sha256sum
+   libs | while read -r lib; do sha256sum < "$lib"; done
    echo "$epoch") | sha256sum | cut -c1-16
 }
 
 out=${1:-}
 if [[ -z $out ]]; then
   out=$cache/image/$version-$(inputs_hash)
-  if [[ -z ${ROLLCALL_IMAGE_REBUILD:-} && -s $out/digest ]]; then
+  # One build at a time: a concurrent caller waits, then finds the image built.
+  mkdir -p "$cache/image"
+  exec 8>"$cache/image/.lock"
+  flock 8
+  if [[ -z ${ROLLCALL_IMAGE_REBUILD:-} && -e $out/complete ]]; then
     log "cached: $out ($(cat "$out/digest"))"
     printf '%s\n' "$out"
     exit 0
   fi
+  # One cached image at a time: earlier inputs' images are superseded.
+  find "$cache/image" -mindepth 1 -maxdepth 1 -type d ! -name "$(basename "$out")" -exec rm -rf {} + 2>/dev/null || true
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+rm -f "$out/complete"
 start=$SECONDS
 work=$(mktemp -d "$out/.build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -82,77 +91,21 @@ cp "$repo/package.json" "$repo/package-lock.json" "$deps/app/"
 rm -f "$deps/app/package.json" "$deps/app/package-lock.json"
 (cd "$repo" && cp -r "${app_files[@]}" "$app/app/")
 
-# ---- layers: reproducible tars, gzip without name or time ----
-blobs=$out/oci/blobs/sha256
-rm -rf "$out/oci"
-mkdir -p "$blobs"
-put_blob() { # FILE -> prints its digest, moves it into blobs/
-  local d
-  d=$(sha256sum "$1" | cut -d' ' -f1)
-  mv "$1" "$blobs/$d"
-  printf '%s' "$d"
-}
-layer_json=() diff_ids=()
-for tree in runtime deps app; do
-  tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=posix \
-    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
-    --mode='u+rwX,go+rX,go-w' -C "${!tree}" -cf "$work/$tree.tar" .
-  diff_ids+=("sha256:$(sha256sum "$work/$tree.tar" | cut -d' ' -f1)")
-  gzip -n -6 "$work/$tree.tar"
-  size=$(stat -c %s "$work/$tree.tar.gz")
-  digest=$(put_blob "$work/$tree.tar.gz")
-  layer_json+=("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:$digest\",\"size\":$size}")
-done
-
-# ---- config, manifest, index ----
+# ---- the OCI layout ----
 created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
-IFS=, 
-"$node_bin" -e '
-  const [created, version, diffIds] = process.argv.slice(1);
-  process.stdout.write(JSON.stringify({
-    created, architecture: "amd64", os: "linux",
-    config: {
-      User: "65532:65532", WorkingDir: "/app",
-      Env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production", "HOME=/tmp"],
-      Entrypoint: ["/usr/local/bin/node", "/app/bin/rollcall.js"], Cmd: ["run"],
-      Labels: {
-        "org.opencontainers.image.title": "rollcall",
-        "org.opencontainers.image.version": version,
-        "org.opencontainers.image.licenses": "Apache-2.0",
-      },
-    },
-    rootfs: { type: "layers", diff_ids: diffIds.split(",") },
-    history: ["runtime: node + shared libraries", "deps: npm ci --omit=dev", "app: bin, src, examples"]
-      .map((comment) => ({ created, created_by: "scripts/image/build.sh", comment })),
-  }));
-' "$created" "$version" "${diff_ids[*]}" > "$work/config.json"
-unset IFS
-config_size=$(stat -c %s "$work/config.json")
-config_digest=$(put_blob "$work/config.json")
-layers=$(IFS=,; printf '%s' "${layer_json[*]}")
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' \
-  "$config_digest" "$config_size" "$layers" > "$work/manifest.json"
-manifest_size=$(stat -c %s "$work/manifest.json")
-manifest_digest=$(put_blob "$work/manifest.json")
-ref=docker.io/rollcall/rollcall:$version
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"platform":{"architecture":"amd64","os":"linux"},"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"%s"}}]}' \
-  "$manifest_digest" "$manifest_size" "$ref" "$version" > "$out/oci/index.json"
-printf '{"imageLayoutVersion":"1.0.0"}' > "$out/oci/oci-layout"
-tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=posix \
-  --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
-  -C "$out/oci" -cf "$out/rollcall-image.oci.tar" .
+history=
+for comment in "runtime: node + shared libraries" "deps: npm ci --omit=dev" "app: bin, src, examples"; do
+  history+="${history:+,}{\"created\":\"$created\",\"created_by\":\"scripts/image/build.sh\",\"comment\":\"$comment\"}"
+done
+config='{"created":"'$created'","architecture":"amd64","os":"linux","config":{"User":"65532:65532","WorkingDir":"/app","Env":["PATH=/usr/local/bin:/usr/bin:/bin","NODE_ENV=production","HOME=/tmp"],"Entrypoint":["/usr/local/bin/node","/app/bin/rollcall.js"],"Cmd":["run"],"Labels":{"org.opencontainers.image.title":"rollcall","org.opencontainers.image.version":"'$version'","org.opencontainers.image.licenses":"Apache-2.0"}},"history":['$history']}'
+SOURCE_DATE_EPOCH=$epoch bash "$repo/scripts/image/oci-layout.sh" "$out" "docker.io/rollcall/rollcall:$version" "$config" \
+  "$runtime" "$deps" "$app"
+mv -f "$out/image.oci.tar" "$out/rollcall-image.oci.tar"
 
 # ---- the unpacked root filesystem, for runc/chroot ----
 rm -rf "$out/rootfs"
 mkdir -p "$out/rootfs"
-for l in "${layer_json[@]}"; do
-  d=${l#*sha256:}
-  tar -xzf "$blobs/${d%%\"*}" -C "$out/rootfs" --numeric-owner
-done
-
-total=0
-for l in "${layer_json[@]}"; do s=${l##*\"size\":}; total=$((total + ${s%\}})); done
-printf 'sha256:%s\n' "$manifest_digest" > "$out/digest"
-printf '%s\n' "$total" > "$out/size"
-log "built $ref sha256:$manifest_digest: $((total / 1048576)) MiB compressed, in $((SECONDS - start)) s"
+for tree in "$runtime" "$deps" "$app"; do cp -a "$tree/." "$out/rootfs/"; done
+touch "$out/complete"
+log "built docker.io/rollcall/rollcall:$version $(cat "$out/digest"): $(($(cat "$out/size") / 1048576)) MiB compressed, in $((SECONDS - start)) s"
 printf '%s\n' "$out"
