@@ -12,6 +12,10 @@ for script in scripts/install/*.sh; do bash "$script"; done
 step "building the test control plane and helm (cached outside the repo)"
 bash test/controlplane/build.sh
 
+step "building the test node (kubelet, containerd, runc, CNI plugins) and the image (cached outside the repo)"
+bash test/node/build.sh
+bash scripts/image/build.sh
+
 step "type check, lint, CRDs and the chart values doc up to date"
 npx tsc --noEmit
 npx eslint .

@@ -68,6 +68,7 @@ func run() error {
 	startTimeout := fs.Duration("start-timeout", 3*time.Minute, "give up if not ready within this time")
 	exitWithParent := fs.Bool("exit-with-parent", true, "shut down cleanly when the parent process dies (checked every second)")
 	runControllers := fs.Bool("controllers", true, "run the in-process controllers (clusterrole aggregation, namespace, garbage collector, serviceaccount)")
+	runWorkloads := fs.Bool("workloads", false, "for a cluster with a node (test/node): also run the scheduler, the deployment, replicaset and root CA publisher controllers, and the ServiceAccount admission plugin (token volumes in pods)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: rollcall-controlplane --kubeconfig OUT [--dir DIR] [--port N] [-- extra kube-apiserver flags]\n")
 		fs.PrintDefaults()
@@ -183,12 +184,15 @@ func run() error {
 		"--service-account-signing-key-file=" + pki.saKey,
 		"--service-cluster-ip-range=10.0.0.0/24",
 		"--authorization-mode=RBAC",
-		"--disable-admission-plugins=ServiceAccount",
 		"--allow-privileged=true",
 		// The "kubernetes" Service endpoint would be 127.0.0.1, which
 		// Endpoints validation rejects; there are no pods to use it anyway.
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
+	}
+	if !*runWorkloads {
+		// Without a node no pod runs, and without the plugin a pod needs no ServiceAccount.
+		args = append(args, "--disable-admission-plugins=ServiceAccount")
 	}
 	args = append(args, extraArgs...)
 
@@ -237,6 +241,17 @@ func run() error {
 			ctrlCancel()
 			stopAPIServer()
 			return fmt.Errorf("starting controllers: %w", err)
+		}
+		if *runWorkloads {
+			wl, err := startWorkloads(ctrlCtx, restCfg, kcPath, pki.servingCA)
+			if err != nil {
+				ctrlCancel()
+				w()
+				stopAPIServer()
+				return fmt.Errorf("starting the scheduler and workload controllers: %w", err)
+			}
+			controllersOnly := w
+			w = func() { controllersOnly(); wl() }
 		}
 		waitControllers = func() {
 			ctrlCancel()

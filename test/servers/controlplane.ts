@@ -30,11 +30,16 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startControlPlane(binary: string, options: { dir?: string; port?: number; timeoutMs?: number; apiServerArgs?: readonly string[] } = {}): Promise<ControlPlane> {
+/** `args`: more rollcall-controlplane flags, e.g. --workloads for a cluster with a node (test/node). */
+export async function startControlPlane(
+  binary: string,
+  options: { dir?: string; port?: number; timeoutMs?: number; args?: string[]; apiServerArgs?: readonly string[] } = {},
+): Promise<ControlPlane> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'rollcall-cp-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const args = ['--kubeconfig', kubeconfig, '--dir', join(dir, 'data')];
   if (options.port) args.push('--port', String(options.port));
+  args.push(...(options.args ?? []));
   if (options.apiServerArgs?.length) args.push('--', ...options.apiServerArgs);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
