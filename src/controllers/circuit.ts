@@ -37,6 +37,8 @@ export class Circuit {
     this.#failures++;
     this.#permanent = error instanceof PermanentError;
     this.#lastError = (error instanceof Error ? error.message : String(error)).replace(/^\S+ is unavailable: /, '');
-    this.#openUntil = this.#now() + backoffDelay(this.#failures, { baseMs: 1000, maxMs: 60_000 });
+    // A wait the system asked for (Retry-After) is kept even when the backoff is shorter.
+    const asked = error instanceof RetryableError ? (error.retryAfterMs ?? 0) : 0;
+    this.#openUntil = this.#now() + Math.max(backoffDelay(this.#failures, { baseMs: 1000, maxMs: 60_000 }), asked);
   }
 }

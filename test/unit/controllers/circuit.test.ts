@@ -35,6 +35,16 @@ describe('Circuit', () => {
     }
   });
 
+  it('stays open as long as the system asked (Retry-After), even when its backoff is shorter', () => {
+    let now = 0;
+    const circuit = new Circuit(() => now);
+    circuit.failed(new RetryableError('SCIM create user on acme/wiki failed: HTTP 429', { retryAfterMs: 30_000, scope: 'system' }));
+    now += 29_000; // the first failure's backoff is at most 1 s
+    expect(() => circuit.guard('acme/wiki')).toThrow(RetryableError);
+    now += 1_001;
+    expect(() => circuit.guard('acme/wiki')).not.toThrow();
+  });
+
   it('a success closes it', () => {
     const circuit = new Circuit(() => 0);
     circuit.failed(new RetryableError('down'));
