@@ -59,6 +59,7 @@ export class ScimHttp {
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     const giveUpAt = performance.now() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
+      await this.#quiet(request, giveUpAt, deadline);
       let response: ScimResponse & { retryAfterMs?: number };
       try {
         response = await this.#once(request, deadline);
@@ -74,6 +75,8 @@ export class ScimHttp {
       if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) return response;
       const failure = scimFailure(system, request.what, response.status, response.body, response.retryAfterMs);
       if (!(failure instanceof RetryableError)) throw failure;
+      // A rate limit or an outage the server announced is the whole system's: every request waits, not only this one.
+      if (response.retryAfterMs !== undefined && failure.scope === 'system') this.#quietUntil = Math.max(this.#quietUntil, performance.now() + response.retryAfterMs);
       const waitMs = response.retryAfterMs ?? FIRST_BACKOFF_MS * 2 ** (attempt - 1);
       if (attempt >= MAX_ATTEMPTS || performance.now() + waitMs >= giveUpAt) throw failure;
       await sleep(waitMs, deadline).catch(() => {
@@ -81,6 +84,23 @@ export class ScimHttp {
       });
     }
   }
+
+  /**
+   * Until the time a Retry-After asked for has passed, no request is sent: each waits it out if its
+   * deadline allows, or fails at once as the system's (the circuit then stays open that long).
+   */
+  async #quiet(request: ScimRequest, giveUpAt: number, deadline: AbortSignal): Promise<void> {
+    const waitMs = this.#quietUntil - performance.now();
+    if (waitMs <= 0) return;
+    const busy = () => new RetryableError(`SCIM ${request.what} on ${this.#options.system} not sent: the server asked for no requests for ${Math.ceil(waitMs / 1000)} s (Retry-After)`, { retryAfterMs: waitMs, scope: 'system' });
+    if (performance.now() + waitMs >= giveUpAt) throw busy();
+    await sleep(waitMs, deadline).catch(() => {
+      throw busy();
+    });
+  }
+
+  /** performance.now() before which no request is sent: a 429 or 503 answer's Retry-After. */
+  #quietUntil = 0;
 
   async #once(request: ScimRequest, signal: AbortSignal): Promise<ScimResponse & { retryAfterMs?: number }> {
     const headers: Record<string, string> = { authorization: this.#options.authorization, accept: SCIM_CONTENT_TYPE };
