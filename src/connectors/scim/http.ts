@@ -12,6 +12,8 @@ export const SCIM_CONTENT_TYPE = 'application/scim+json';
 /** Busy answers are retried this many times in all, while the deadline allows. */
 const MAX_ATTEMPTS = 3;
 const FIRST_BACKOFF_MS = 200;
+/** undici's codes for a connection the other side reset or closed before answering. */
+const DROPPED_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 export interface ScimHttpOptions {
   /** `namespace/name` of the ConnectedSystem, for messages. */
@@ -67,6 +69,9 @@ export class ScimHttp {
         if (error instanceof PermanentError) throw error;
         const refused = privateNetworkRefusal(error);
         if (refused) throw refused;
+        // A connection dropped before any answer: a read is safe to send again (RFC 9110 §9.2.2);
+        // a write is not, as the server may have applied it.
+        if (request.method === 'GET' && !deadline.aborted && attempt < MAX_ATTEMPTS && DROPPED_CODES.has(networkCode(error) ?? '')) continue;
         const reason = deadline.aborted && !signal.aborted ? `no answer within ${timeoutMs} ms` : signal.aborted ? 'aborted' : networkReason(error);
         // Nobody answering at that address is the system's; a reset or a timeout may be this request's.
         const scope = socketFailureScope(networkCode(error));
