@@ -24,8 +24,13 @@ export class Circuit {
     if (wait <= 0) return;
     // The message stays the same while the circuit is open, so status is not rewritten on each retry.
     const message = `${system} is unavailable: ${this.#lastError}`;
-    throw this.#permanent ? new PermanentError(message, { scope: 'system' }) : new RetryableError(message, { retryAfterMs: wait, scope: 'system' });
+    const error = this.#permanent ? new PermanentError(message, { scope: 'system' }) : new RetryableError(message, { retryAfterMs: wait, scope: 'system' });
+    this.#fastFailures.add(error);
+    throw error;
   }
+
+  /** What guard() threw: reported back by a caller, it says nothing new about the system. */
+  readonly #fastFailures = new WeakSet<Error>();
 
   succeeded(): void {
     this.#failures = 0;
@@ -34,6 +39,9 @@ export class Circuit {
 
   /** The system as a whole failed (the caller decided it was not one account's request): open. */
   failed(error: unknown): void {
+    // Counted, every call queued behind a dead system would double the wait again: after a few
+    // seconds' outage, a minute before the system is tried again.
+    if (error instanceof Error && this.#fastFailures.has(error)) return;
     this.#failures++;
     this.#permanent = error instanceof PermanentError;
     this.#lastError = (error instanceof Error ? error.message : String(error)).replace(/^\S+ is unavailable: /, '');

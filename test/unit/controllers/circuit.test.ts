@@ -45,6 +45,22 @@ describe('Circuit', () => {
     expect(() => circuit.guard('acme/wiki')).not.toThrow();
   });
 
+  it('its own fast failures are not new failures of the system: an 8 s outage does not cost a 60 s wait', () => {
+    let now = 0;
+    const circuit = new Circuit(() => now);
+    circuit.failed(new RetryableError('acme/db: ECONNREFUSED', { scope: 'system' }));
+    // Forty queued calls fail fast and are reported back, as Connections.use does with every failure.
+    for (let i = 0; i < 40; i++) {
+      try {
+        circuit.guard('acme/db');
+      } catch (error) {
+        circuit.failed(error);
+      }
+    }
+    now += 1_001; // the first failure's backoff
+    expect(() => circuit.guard('acme/db')).not.toThrow();
+  });
+
   it('a success closes it', () => {
     const circuit = new Circuit(() => 0);
     circuit.failed(new RetryableError('down'));
