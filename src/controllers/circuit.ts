@@ -24,13 +24,8 @@ export class Circuit {
     if (wait <= 0) return;
     // The message stays the same while the circuit is open, so status is not rewritten on each retry.
     const message = `${system} is unavailable: ${this.#lastError}`;
-    const error = this.#permanent ? new PermanentError(message, { scope: 'system' }) : new RetryableError(message, { retryAfterMs: wait, scope: 'system' });
-    this.#fastFailures.add(error);
-    throw error;
+    throw this.#permanent ? new PermanentError(message, { scope: 'system' }) : new RetryableError(message, { retryAfterMs: wait, scope: 'system' });
   }
-
-  /** What guard() threw: reported back by a caller, it says nothing new about the system. */
-  readonly #fastFailures = new WeakSet<Error>();
 
   succeeded(): void {
     this.#failures = 0;
@@ -39,14 +34,17 @@ export class Circuit {
 
   /** The system as a whole failed (the caller decided it was not one account's request): open. */
   failed(error: unknown): void {
-    // Counted, every call queued behind a dead system would double the wait again: after a few
-    // seconds' outage, a minute before the system is tried again.
-    if (error instanceof Error && this.#fastFailures.has(error)) return;
-    this.#failures++;
+    // Only a failure while the circuit is closed is a new try that failed. One reported while it is
+    // open is the same outage: a call already under way when it opened, or guard()'s own fast
+    // failure handed back. Counted, each would double the wait again, and a few seconds' outage
+    // with forty Users queued left the system untried for a minute.
+    const open = this.#openUntil > this.#now();
+    if (!open) this.#failures++;
     this.#permanent = error instanceof PermanentError;
     this.#lastError = (error instanceof Error ? error.message : String(error)).replace(/^\S+ is unavailable: /, '');
     // A wait the system asked for (Retry-After) is kept even when the backoff is shorter.
     const asked = error instanceof RetryableError ? (error.retryAfterMs ?? 0) : 0;
-    this.#openUntil = this.#now() + Math.max(backoffDelay(this.#failures, { baseMs: 1000, maxMs: 60_000 }), asked);
+    const backoff = open ? 0 : backoffDelay(this.#failures, { baseMs: 1000, maxMs: 60_000 });
+    this.#openUntil = Math.max(open ? this.#openUntil : 0, this.#now() + Math.max(backoff, asked));
   }
 }

@@ -26,6 +26,10 @@ interface Outage {
   othersSeconds: number;
   /** Seconds from the restart until the stopped system held every account as declared and all was Ready. */
   recoverySeconds: number;
+  /** Seconds from the restart to Rollcall's first connection attempt to it: the circuit's remaining wait. */
+  reconnectSeconds: number;
+  /** How long the server was really down: the outage, or longer if the others took longer to converge. */
+  downSeconds: number;
   /** Connection attempts to the stopped server during the outage, and the gaps between their bursts. */
   attempts: number;
   firstHalf: number;
@@ -106,6 +110,8 @@ describe(`dead systems: each of slapd, PostgreSQL and SCIM stopped for ${OUTAGE_
         system,
         othersSeconds,
         recoverySeconds: (nowMs() - backAt) / 1000,
+        downSeconds: (backAt - stoppedAt) / 1000,
+        reconnectSeconds: ((run.attempts(portOf(system), backAt)[0] ?? Number.NaN) - backAt) / 1000,
         attempts: during.length,
         firstHalf: during.filter((at) => at < middle).length,
         secondHalf: during.filter((at) => at >= middle).length,
@@ -114,7 +120,7 @@ describe(`dead systems: each of slapd, PostgreSQL and SCIM stopped for ${OUTAGE_
     }
     console.log(
       `dead systems (outage ${OUTAGE_MS / 1000} s, batch ${BATCH} joiners + ${BATCH / 5} movers + ${BATCH / 5} leavers): baseline batch ${baselineSeconds.toFixed(1)} s\n` +
-        outages.map((o) => `  ${o.system.padEnd(9)} down: others converged the batch in ${o.othersSeconds.toFixed(1)} s; recovered ${o.recoverySeconds.toFixed(1)} s after restart; ${o.attempts} connection attempts (${o.firstHalf} in the first half, ${o.secondHalf} in the second); ${o.retries} work-queue retries`).join('\n'),
+        outages.map((o) => `  ${o.system.padEnd(9)} down ${o.downSeconds.toFixed(1)} s: others converged the batch in ${o.othersSeconds.toFixed(1)} s; recovered ${o.recoverySeconds.toFixed(1)} s after restart (first connection after ${o.reconnectSeconds.toFixed(1)} s); ${o.attempts} connection attempts (${o.firstHalf} in the first half, ${o.secondHalf} in the second); ${o.retries} work-queue retries`).join('\n'),
     );
   }, LONG ? 1_200_000 : 600_000);
 
@@ -132,6 +138,12 @@ describe(`dead systems: each of slapd, PostgreSQL and SCIM stopped for ${OUTAGE_
   it('once back, the stopped system catches up: every account as declared, the system and every User Ready', () => {
     // Within the circuit's longest wait for an outage this long (it doubles from 1 s), plus a batch's work.
     for (const o of outages) expect(o.recoverySeconds, `${o.system} back`).toBeLessThan(OUTAGE_MS / 1000 + 3 * baselineSeconds + 30);
+  });
+
+  it('once back, the stopped system is tried again within about as long as it was down', () => {
+    // The circuit's wait doubles with each failed try, so what is left of it after the restart is at
+    // most about the outage; the calls that failed fast meanwhile must not have stretched it.
+    for (const o of outages) expect(o.reconnectSeconds, `${o.system}: first connection after the restart, down ${o.downSeconds.toFixed(1)} s`).toBeLessThan(o.downSeconds + 5);
   });
 
   it('the attempts to reach a dead system back off and stay bounded', () => {

@@ -61,6 +61,14 @@ describe('Circuit', () => {
     expect(() => circuit.guard('acme/db')).not.toThrow();
   });
 
+  it('calls failing together are one failed try: four at once do not wait 8 s', () => {
+    let now = 0;
+    const circuit = new Circuit(() => now);
+    for (let i = 0; i < 4; i++) circuit.failed(new RetryableError('acme/directory: ECONNREFUSED', { scope: 'system' }));
+    now += 1_001;
+    expect(() => circuit.guard('acme/directory')).not.toThrow();
+  });
+
   it('a success closes it', () => {
     const circuit = new Circuit(() => 0);
     circuit.failed(new RetryableError('down'));
