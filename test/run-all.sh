@@ -41,8 +41,8 @@ if [ "$#" -gt 0 ]; then
 fi
 # One project after the other: the timing-sensitive end-to-end tests get the 2 cores to themselves.
 results=$(mktemp -d)
-declare -A limit=([unit]=600 [scale]=600 [conformance]=1200 [e2e]=1800)
-for project in unit scale conformance e2e; do
+declare -A limit=([unit]=600 [scale]=600 [conformance]=1200 [faults]=1500 [e2e]=1800)
+for project in unit scale conformance faults e2e; do
   step "tests: $project (at most ${limit[$project]} s)"
   limited "project $project" "${limit[$project]}" \
     npx vitest run --project "$project" --reporter=default --reporter=json --outputFile.json="$results/$project.json"

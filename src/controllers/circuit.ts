@@ -34,9 +34,17 @@ export class Circuit {
 
   /** The system as a whole failed (the caller decided it was not one account's request): open. */
   failed(error: unknown): void {
-    this.#failures++;
+    // Only a failure while the circuit is closed is a new try that failed. One reported while it is
+    // open is the same outage: a call already under way when it opened, or guard()'s own fast
+    // failure handed back. Counted, each would double the wait again, and a few seconds' outage
+    // with forty Users queued left the system untried for a minute.
+    const open = this.#openUntil > this.#now();
+    if (!open) this.#failures++;
     this.#permanent = error instanceof PermanentError;
     this.#lastError = (error instanceof Error ? error.message : String(error)).replace(/^\S+ is unavailable: /, '');
-    this.#openUntil = this.#now() + backoffDelay(this.#failures, { baseMs: 1000, maxMs: 60_000 });
+    // A wait the system asked for (Retry-After) is kept even when the backoff is shorter.
+    const asked = error instanceof RetryableError ? (error.retryAfterMs ?? 0) : 0;
+    const backoff = open ? 0 : backoffDelay(this.#failures, { baseMs: 1000, maxMs: 60_000 });
+    this.#openUntil = Math.max(open ? this.#openUntil : 0, this.#now() + Math.max(backoff, asked));
   }
 }

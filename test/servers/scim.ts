@@ -31,7 +31,17 @@ export function ensureScim2Server(): void {
   if (result.status !== 0) throw new Error(`scripts/install/scim2-server.sh failed (exit ${result.status})`);
 }
 
-export async function start(): Promise<ScimServer> {
+export interface ScimOptions {
+  /**
+   * Keep every resource in a file, written after each write, so restart() keeps the accounts
+   * (default). Off, resources live in memory only and restart() starts empty: for a suite of a
+   * thousand accounts that never restarts the server, where rewriting the file on every write
+   * would make each write cost as much as all the accounts together.
+   */
+  durable?: boolean;
+}
+
+export async function start({ durable = true }: ScimOptions = {}): Promise<ScimServer> {
   ensureScim2Server();
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-scim-'));
   const port = await freePort();
@@ -41,7 +51,7 @@ export async function start(): Promise<ScimServer> {
 
   const launch = async () => {
     const log = openSync(join(dir, 'server.log'), 'a');
-    const args = [LAUNCHER, '--port', String(port), '--bearer-token', token, '--state', join(dir, 'resources.json')];
+    const args = [LAUNCHER, '--port', String(port), '--bearer-token', token, ...(durable ? ['--state', join(dir, 'resources.json')] : [])];
     child = spawn(PYTHON, args, { cwd: dir, stdio: ['ignore', log, log] });
     closeSync(log);
     killOnExit.add(child);

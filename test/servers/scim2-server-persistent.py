@@ -8,7 +8,10 @@ the bearer-token application of the `scim2-server` command, its in-memory storag
 storage durable: it saves every resource to a JSON file after each write and loads them at start.
 All of the protocol (routing, filters, PATCH, paging, errors) is still scim2-server's own code.
 
-Usage: python scim2-server-persistent.py --port PORT --bearer-token TOKEN --state FILE
+Usage: python scim2-server-persistent.py --port PORT --bearer-token TOKEN [--state FILE]
+Without --state the resources stay in memory only, as with the stock command: saving the whole file
+after each write costs O(resources), which a suite of a thousand accounts that never restarts the
+server does not need to pay a thousand times over.
 """
 
 import argparse
@@ -72,12 +75,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--bearer-token", required=True)
-    parser.add_argument("--state", required=True, help="JSON file holding the resources")
+    parser.add_argument("--state", help="JSON file holding the resources (default: memory only)")
     args = parser.parse_args()
 
     provider = load_default_provider()
     provider.config.authentication_schemes = [BEARER_TOKEN_SCHEME]
-    storage = DurableStorage(provider, os.path.abspath(args.state))
+    storage = DurableStorage(provider, os.path.abspath(args.state)) if args.state else InMemoryStorage()
     app = BearerTokenApplication(storage, provider, bearer_tokens=[args.bearer_token])
     with make_server("127.0.0.1", args.port, app, server_class=ThreadingWSGIServer) as server:
         print(f"Serving SCIM on http://127.0.0.1:{args.port}/v2", flush=True)

@@ -12,6 +12,8 @@ export const SCIM_CONTENT_TYPE = 'application/scim+json';
 /** Busy answers are retried this many times in all, while the deadline allows. */
 const MAX_ATTEMPTS = 3;
 const FIRST_BACKOFF_MS = 200;
+/** undici's codes for a connection the other side reset or closed before answering. */
+const DROPPED_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 export interface ScimHttpOptions {
   /** `namespace/name` of the ConnectedSystem, for messages. */
@@ -68,6 +70,7 @@ export class ScimHttp {
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     const giveUpAt = performance.now() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
+      await this.#quiet(request, giveUpAt, deadline);
       let response: ScimResponse & { retryAfterMs?: number };
       try {
         response = await this.#once(request, deadline);
@@ -75,6 +78,9 @@ export class ScimHttp {
         if (error instanceof PermanentError) throw error;
         const refused = privateNetworkRefusal(error);
         if (refused) throw refused;
+        // A connection dropped before any answer: a read is safe to send again (RFC 9110 §9.2.2);
+        // a write is not, as the server may have applied it.
+        if (request.method === 'GET' && !deadline.aborted && attempt < MAX_ATTEMPTS && DROPPED_CODES.has(networkCode(error) ?? '')) continue;
         const reason = deadline.aborted && !signal.aborted ? `no answer within ${timeoutMs} ms` : signal.aborted ? 'aborted' : networkReason(error);
         // Nobody answering at that address is the system's; a reset or a timeout may be this request's.
         const scope = socketFailureScope(networkCode(error));
@@ -83,6 +89,8 @@ export class ScimHttp {
       if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) return response;
       const failure = scimFailure(system, request.what, response.status, response.body, response.retryAfterMs);
       if (!(failure instanceof RetryableError)) throw failure;
+      // A rate limit or an outage the server announced is the whole system's: every request waits, not only this one.
+      if (response.retryAfterMs !== undefined && failure.scope === 'system') this.#quietUntil = Math.max(this.#quietUntil, performance.now() + response.retryAfterMs);
       const waitMs = response.retryAfterMs ?? FIRST_BACKOFF_MS * 2 ** (attempt - 1);
       if (attempt >= MAX_ATTEMPTS || performance.now() + waitMs >= giveUpAt) throw failure;
       await sleep(waitMs, deadline).catch(() => {
@@ -90,6 +98,23 @@ export class ScimHttp {
       });
     }
   }
+
+  /**
+   * Until the time a Retry-After asked for has passed, no request is sent: each waits it out if its
+   * deadline allows, or fails at once as the system's (the circuit then stays open that long).
+   */
+  async #quiet(request: ScimRequest, giveUpAt: number, deadline: AbortSignal): Promise<void> {
+    const waitMs = this.#quietUntil - performance.now();
+    if (waitMs <= 0) return;
+    const busy = () => new RetryableError(`SCIM ${request.what} on ${this.#options.system} not sent: the server asked for no requests for ${Math.ceil(waitMs / 1000)} s (Retry-After)`, { retryAfterMs: waitMs, scope: 'system' });
+    if (performance.now() + waitMs >= giveUpAt) throw busy();
+    await sleep(waitMs, deadline).catch(() => {
+      throw busy();
+    });
+  }
+
+  /** performance.now() before which no request is sent: a 429 or 503 answer's Retry-After. */
+  #quietUntil = 0;
 
   async #once(request: ScimRequest, signal: AbortSignal): Promise<ScimResponse & { retryAfterMs?: number }> {
     const headers: Record<string, string> = { authorization: this.#options.authorization, accept: SCIM_CONTENT_TYPE };

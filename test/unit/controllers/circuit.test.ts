@@ -35,6 +35,40 @@ describe('Circuit', () => {
     }
   });
 
+  it('stays open as long as the system asked (Retry-After), even when its backoff is shorter', () => {
+    let now = 0;
+    const circuit = new Circuit(() => now);
+    circuit.failed(new RetryableError('SCIM create user on acme/wiki failed: HTTP 429', { retryAfterMs: 30_000, scope: 'system' }));
+    now += 29_000; // the first failure's backoff is at most 1 s
+    expect(() => circuit.guard('acme/wiki')).toThrow(RetryableError);
+    now += 1_001;
+    expect(() => circuit.guard('acme/wiki')).not.toThrow();
+  });
+
+  it('its own fast failures are not new failures of the system: an 8 s outage does not cost a 60 s wait', () => {
+    let now = 0;
+    const circuit = new Circuit(() => now);
+    circuit.failed(new RetryableError('acme/db: ECONNREFUSED', { scope: 'system' }));
+    // Forty queued calls fail fast and are reported back, as Connections.use does with every failure.
+    for (let i = 0; i < 40; i++) {
+      try {
+        circuit.guard('acme/db');
+      } catch (error) {
+        circuit.failed(error);
+      }
+    }
+    now += 1_001; // the first failure's backoff
+    expect(() => circuit.guard('acme/db')).not.toThrow();
+  });
+
+  it('calls failing together are one failed try: four at once do not wait 8 s', () => {
+    let now = 0;
+    const circuit = new Circuit(() => now);
+    for (let i = 0; i < 4; i++) circuit.failed(new RetryableError('acme/directory: ECONNREFUSED', { scope: 'system' }));
+    now += 1_001;
+    expect(() => circuit.guard('acme/directory')).not.toThrow();
+  });
+
   it('a success closes it', () => {
     const circuit = new Circuit(() => 0);
     circuit.failed(new RetryableError('down'));

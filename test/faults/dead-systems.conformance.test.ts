@@ -1,0 +1,160 @@
+// Dead systems: while a watching standalone `rollcall run` serves slapd, PostgreSQL and scim2-server,
+// each server in turn is stopped for an outage (8 s; ROLLCALL_FAULTS_LONG=1: 60 s) and Users join,
+// move and leave meanwhile. The two systems still up must converge those Users in about the time a
+// batch takes with nothing down; the stopped one must catch up fully once it is back (its accounts as
+// declared, its ConnectedSystem and every User Ready again); and the connection attempts Rollcall makes
+// to the dead server (counted in its process, count-connections.ts) must back off and stay bounded.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.ts';
+import { seededRandom } from './seeded-random.ts';
+import { DEPARTMENTS, SYSTEMS, closeServers, holdingsOf, startServers, systemsManifest, unconverged, writeUsers, type Person, type Servers, type SystemName } from './three-systems.ts';
+import { nowMs, startWatchedRun, type WatchedRun } from './watched-run.ts';
+
+const LONG = process.env.ROLLCALL_FAULTS_LONG === '1';
+const OUTAGE_MS = LONG ? 60_000 : 8_000;
+const INITIAL = 60;
+/** Each batch: this many joiners, and a fifth as many movers and leavers. */
+const BATCH = 30;
+
+interface Outage {
+  system: SystemName;
+  /** Seconds until the two systems still up held the batch added during the outage. */
+  othersSeconds: number;
+  /** Seconds from the restart until the stopped system held every account as declared and all was Ready. */
+  recoverySeconds: number;
+  /** Seconds from the restart to Rollcall's first connection attempt to it: the circuit's remaining wait. */
+  reconnectSeconds: number;
+  /** How long the server was really down: the outage, or longer if the others took longer to converge. */
+  downSeconds: number;
+  /** Connection attempts to the stopped server during the outage, and the gaps between their bursts. */
+  attempts: number;
+  firstHalf: number;
+  secondHalf: number;
+  retries: number;
+}
+
+describe(`dead systems: each of slapd, PostgreSQL and SCIM stopped for ${OUTAGE_MS / 1000} s while Users come and go`, () => {
+  let servers: Servers;
+  let root = '';
+  let dir = '';
+  let run: WatchedRun;
+  const people = new Map<string, Person>();
+  const random = seededRandom('ROLLCALL_FAULTS_SEED');
+  let joined = 0;
+  let baselineSeconds = 0;
+  const outages: Outage[] = [];
+
+  /** A batch as a person makes it: joiners, movers to another department, leavers set to terminated. */
+  const changeUsers = () => {
+    const active = [...people].filter(([, p]) => !p.terminated).map(([name]) => name);
+    for (const name of random.pick(active, BATCH / 5)) {
+      const person = people.get(name)!;
+      person.department = DEPARTMENTS[(DEPARTMENTS.indexOf(person.department) + 1) % 3]!;
+    }
+    for (const name of random.pick(active, BATCH / 5)) people.get(name)!.terminated = true;
+    for (let i = 0; i < BATCH; i++) people.set(`p${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
+    writeUsers(dir, people, 4);
+  };
+
+  /** Seconds until `systems` hold every User as declared. */
+  const convergeSeconds = async (systems: readonly SystemName[], since: number, timeoutMs = 120_000) => {
+    await eventually(async () => expect(unconverged(await holdingsOf(servers, systems), people, systems)).toEqual([]), { timeoutMs, intervalMs: 200, logs: () => run.logs() });
+    return (nowMs() - since) / 1000;
+  };
+
+  const portOf = (system: SystemName) => (system === 'directory' ? Number(new URL(servers.slapd.url).port) : system === 'db' ? servers.postgres.port : Number(new URL(servers.scim.baseUrl).port));
+  const serverOf = (system: SystemName) => (system === 'directory' ? servers.slapd : system === 'db' ? servers.postgres : servers.scim);
+
+  beforeAll(async () => {
+    console.log(`dead systems: seed ${random.seed} (replay with ROLLCALL_FAULTS_SEED=${random.seed})`);
+    servers = await startServers();
+    root = mkdtempSync(join(tmpdir(), 'rollcall-dead-'));
+    dir = join(root, 'manifests');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'systems.yaml'), systemsManifest(servers));
+    for (let i = 0; i < INITIAL; i++) people.set(`p${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
+    writeUsers(dir, people, 4);
+    run = await startWatchedRun(root, dir);
+    await convergeSeconds(SYSTEMS, nowMs(), 240_000);
+
+    // Nothing down: how long one batch takes.
+    let since = nowMs();
+    changeUsers();
+    baselineSeconds = await convergeSeconds(SYSTEMS, since);
+
+    for (const system of SYSTEMS) {
+      const others = SYSTEMS.filter((s) => s !== system);
+      const retriesBefore = await run.metric('workqueue_retries_total');
+      await serverOf(system).stop();
+      const stoppedAt = nowMs();
+      since = nowMs();
+      changeUsers();
+      const othersSeconds = await convergeSeconds(others, since);
+      await sleep(Math.max(0, stoppedAt + OUTAGE_MS - nowMs()));
+      const backAt = nowMs();
+      const during = run.attempts(portOf(system), stoppedAt, backAt);
+      const retries = (await run.metric('workqueue_retries_total')) - retriesBefore;
+      await serverOf(system).restart();
+      await convergeSeconds(SYSTEMS, backAt, OUTAGE_MS + 120_000);
+      await eventually(() => {
+        const { systems, usersNotReady } = run.readiness();
+        expect(systems[system]).toBe('True');
+        expect(usersNotReady).toEqual([]);
+      }, { timeoutMs: OUTAGE_MS + 120_000, logs: () => run.logs() });
+      const middle = stoppedAt + (backAt - stoppedAt) / 2;
+      outages.push({
+        system,
+        othersSeconds,
+        recoverySeconds: (nowMs() - backAt) / 1000,
+        downSeconds: (backAt - stoppedAt) / 1000,
+        reconnectSeconds: ((run.attempts(portOf(system), backAt)[0] ?? Number.NaN) - backAt) / 1000,
+        attempts: during.length,
+        firstHalf: during.filter((at) => at < middle).length,
+        secondHalf: during.filter((at) => at >= middle).length,
+        retries,
+      });
+    }
+    console.log(
+      `dead systems (outage ${OUTAGE_MS / 1000} s, batch ${BATCH} joiners + ${BATCH / 5} movers + ${BATCH / 5} leavers): baseline batch ${baselineSeconds.toFixed(1)} s\n` +
+        outages.map((o) => `  ${o.system.padEnd(9)} down ${o.downSeconds.toFixed(1)} s: others converged the batch in ${o.othersSeconds.toFixed(1)} s; recovered ${o.recoverySeconds.toFixed(1)} s after restart (first connection after ${o.reconnectSeconds.toFixed(1)} s); ${o.attempts} connection attempts (${o.firstHalf} in the first half, ${o.secondHalf} in the second); ${o.retries} work-queue retries`).join('\n'),
+    );
+  }, LONG ? 1_200_000 : 600_000);
+
+  afterAll(async () => {
+    await run?.stop();
+    await closeServers(servers);
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('while one system is down, the others converge the Users changed meanwhile at about their normal speed', () => {
+    expect(outages.map((o) => o.system)).toEqual([...SYSTEMS]);
+    for (const o of outages) expect(o.othersSeconds, `${o.system} down`).toBeLessThan(3 * baselineSeconds + 10);
+  });
+
+  it('once back, the stopped system catches up: every account as declared, the system and every User Ready', () => {
+    // Within the circuit's longest wait for an outage this long (it doubles from 1 s), plus a batch's work.
+    for (const o of outages) expect(o.recoverySeconds, `${o.system} back`).toBeLessThan(OUTAGE_MS / 1000 + 3 * baselineSeconds + 30);
+  });
+
+  it('once back, the stopped system is tried again within about as long as it was down', () => {
+    // The circuit's wait doubles with each failed try, so what is left of it after the restart is at
+    // most about the outage; the calls that failed fast meanwhile must not have stretched it.
+    for (const o of outages) expect(o.reconnectSeconds, `${o.system}: first connection after the restart, down ${o.downSeconds.toFixed(1)} s`).toBeLessThan(o.downSeconds + 5);
+  });
+
+  it('the attempts to reach a dead system back off and stay bounded', () => {
+    for (const o of outages) {
+      expect(o.attempts, `${o.system}: tried at all`).toBeGreaterThan(0);
+      // The circuit waits 1, 2, 4, ... s between tries: a few bursts, not a stream.
+      expect(o.attempts, `${o.system}: attempts in ${OUTAGE_MS / 1000} s`).toBeLessThan(ATTEMPT_BOUND);
+      expect(o.secondHalf, `${o.system}: fewer in the second half of the outage than in the first`).toBeLessThanOrEqual(o.firstHalf);
+    }
+  });
+});
+
+/** Bursts of at most a few connections, one per doubling of the circuit's wait. */
+const ATTEMPT_BOUND = 10 * (2 + Math.ceil(Math.log2(OUTAGE_MS / 1000)));

@@ -1,0 +1,152 @@
+// A slow and flaky system: scim2-server is reached through a loopback HTTP proxy (http-fault-proxy.ts)
+// while a watching standalone `rollcall run` also serves slapd and PostgreSQL directly. Phase by phase
+// the proxy adds latency, resets connections, answers 500/503, and answers 429 with Retry-After, while
+// Users join, move and leave. In every phase LDAP and PostgreSQL must converge the batch in about the
+// time a batch takes with nothing wrong, SCIM must converge it too, the requests it took must stay
+// within a few times what a clean batch takes, and after a 429 with Retry-After no new request may
+// reach the server before that time has passed.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.ts';
+import { HttpFaultProxy, type FaultRules } from './http-fault-proxy.ts';
+import { seededRandom } from './seeded-random.ts';
+import { DEPARTMENTS, SYSTEMS, closeServers, holdingsOf, startServers, systemsManifest, unconverged, writeUsers, type Person, type Servers, type SystemName } from './three-systems.ts';
+import { nowMs, startWatchedRun, type WatchedRun } from './watched-run.ts';
+
+const LONG = process.env.ROLLCALL_FAULTS_LONG === '1';
+const INITIAL = 60;
+const BATCH = 30;
+const random = seededRandom('ROLLCALL_FAULTS_SEED');
+/**
+ * What the proxy does in each phase. Faults strike at random (seeded), as on a flaky network: one
+ * every N requests exactly would make every sync of N requests or more fail forever.
+ */
+const PHASES: Record<string, FaultRules> = {
+  clean: {},
+  latency: { latencyMs: LONG ? 1000 : 250 },
+  resets: { fault: () => (random.next() < 0.15 ? { kind: 'reset' } : { kind: 'forward' }) },
+  '5xx': { fault: () => (random.next() < 0.2 ? { kind: 'status', status: random.next() < 0.5 ? 503 : 500 } : { kind: 'forward' }) },
+};
+/** The 429 phase: the first request is answered 429 with this Retry-After (seconds), every later one forwarded. */
+const RETRY_AFTER_S = 6;
+/** Requests already on their way when the 429 came back may still arrive this long after it. */
+const IN_FLIGHT_MS = 1500;
+const PER_SYSTEM_CONCURRENCY = 4;
+
+interface Phase {
+  name: string;
+  /** Seconds until LDAP and PostgreSQL held the batch, and until SCIM did too. */
+  othersSeconds: number;
+  scimSeconds: number;
+  requests: number;
+  injected: number;
+}
+
+describe('a slow and flaky SCIM server behind a proxy: latency, resets, 5xx, 429 with Retry-After', () => {
+  let servers: Servers;
+  let proxy: HttpFaultProxy;
+  let root = '';
+  let dir = '';
+  let run: WatchedRun;
+  const people = new Map<string, Person>();
+  let joined = 0;
+  const phases: Phase[] = [];
+  let rateLimited: { at: number; sooner: number; requests: number; scimSeconds: number; othersSeconds: number };
+
+  const changeUsers = () => {
+    const active = [...people].filter(([, p]) => !p.terminated).map(([name]) => name);
+    for (const name of random.pick(active, BATCH / 5)) {
+      const person = people.get(name)!;
+      person.department = DEPARTMENTS[(DEPARTMENTS.indexOf(person.department) + 1) % 3]!;
+    }
+    for (const name of random.pick(active, BATCH / 5)) people.get(name)!.terminated = true;
+    for (let i = 0; i < BATCH; i++) people.set(`s${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
+    writeUsers(dir, people, 4);
+  };
+  const convergeSeconds = async (systems: readonly SystemName[], since: number, timeoutMs = 180_000) => {
+    await eventually(async () => expect(unconverged(await holdingsOf(servers, systems), people, systems)).toEqual([]), { timeoutMs, intervalMs: 200, logs: () => run.logs() });
+    return (nowMs() - since) / 1000;
+  };
+  /** Changes a batch under `rules`; seconds until LDAP and PostgreSQL, then all three, hold it. */
+  const batchUnder = async (rules: FaultRules) => {
+    proxy.set(rules);
+    const since = nowMs();
+    const before = proxy.requests.length;
+    changeUsers();
+    const othersSeconds = await convergeSeconds(['directory', 'db'], since);
+    const scimSeconds = await convergeSeconds(SYSTEMS, since);
+    const during = proxy.requests.slice(before);
+    return { since, othersSeconds, scimSeconds, during };
+  };
+
+  beforeAll(async () => {
+    console.log(`slow system: seed ${random.seed} (replay with ROLLCALL_FAULTS_SEED=${random.seed})`);
+    servers = await startServers({ durableScim: false }); // never restarted here
+    proxy = await HttpFaultProxy.start(servers.scim.baseUrl);
+    root = mkdtempSync(join(tmpdir(), 'rollcall-slow-'));
+    dir = join(root, 'manifests');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'systems.yaml'), systemsManifest(servers, { scimBaseUrl: proxy.via(servers.scim.baseUrl) }));
+    for (let i = 0; i < INITIAL; i++) people.set(`s${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
+    writeUsers(dir, people, 4);
+    run = await startWatchedRun(root, dir);
+    await convergeSeconds(SYSTEMS, nowMs(), 240_000);
+
+    for (const [name, rules] of Object.entries(PHASES)) {
+      const { othersSeconds, scimSeconds, during } = await batchUnder(rules);
+      phases.push({ name, othersSeconds, scimSeconds, requests: during.length, injected: during.filter((r) => r.fault !== 'forward').length });
+      const p = phases.at(-1)!;
+      console.log(`slow system, ${p.name.padEnd(8)} LDAP+PostgreSQL ${p.othersSeconds.toFixed(1)} s, SCIM ${p.scimSeconds.toFixed(1)} s, ${p.requests} SCIM requests (${p.injected} faults injected)`);
+    }
+
+    // Rate limited: the first request after this is answered 429, Retry-After 6 s.
+    const { since, othersSeconds, scimSeconds, during } = await batchUnder({ fault: (n) => (n === 1 ? { kind: 'status', status: 429, retryAfterSeconds: RETRY_AFTER_S } : { kind: 'forward' }) });
+    const at = during.find((r) => r.fault === 429)?.atMs ?? Number.NaN;
+    rateLimited = {
+      at: (at - since) / 1000,
+      sooner: during.filter((r) => r.atMs > at + IN_FLIGHT_MS && r.atMs < at + RETRY_AFTER_S * 1000 - 200).length,
+      requests: during.length,
+      scimSeconds,
+      othersSeconds,
+    };
+    console.log(
+      `slow system, 429      LDAP+PostgreSQL ${rateLimited.othersSeconds.toFixed(1)} s, SCIM ${rateLimited.scimSeconds.toFixed(1)} s, ${rateLimited.requests} SCIM requests; ${rateLimited.sooner} arrived within the ${RETRY_AFTER_S} s Retry-After (after ${IN_FLIGHT_MS} ms for those in flight)`,
+    );
+  }, LONG ? 1_200_000 : 600_000);
+
+  afterAll(async () => {
+    await run?.stop();
+    await proxy?.close();
+    await closeServers(servers);
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  const clean = () => phases.find((p) => p.name === 'clean')!;
+
+  it('LDAP and PostgreSQL converge each batch at about their normal speed while SCIM fails fast', () => {
+    expect(phases.map((p) => p.name)).toEqual(Object.keys(PHASES));
+    for (const p of phases.filter((p) => p.name === 'resets' || p.name === '5xx')) expect(p.othersSeconds, p.name).toBeLessThan(3 * clean().othersSeconds + 10);
+  });
+
+  it('while SCIM is slow (latency, a Retry-After wait), LDAP and PostgreSQL are never later than SCIM', () => {
+    // A known limit, not fixed (test/faults/README.md): a User's reconcile waits for all of its
+    // systems, so requests that take long hold the User workers and the other systems go at the slow
+    // one's pace (2.8 to 5.8 times their clean time measured). What holds: they are never behind it.
+    for (const p of [...phases.filter((p) => p.name === 'latency'), { name: '429', ...rateLimited }]) expect(p.othersSeconds, p.name).toBeLessThanOrEqual(p.scimSeconds + 1);
+  });
+
+  it('SCIM converges every batch, with its faults injected and its retries bounded', () => {
+    for (const p of phases.filter((p) => p.name !== 'clean')) {
+      if (p.name !== 'latency') expect(p.injected, `${p.name}: faults injected`).toBeGreaterThan(0);
+      expect(p.requests, `${p.name}: requests, against ${clean().requests} for a clean batch`).toBeLessThan(4 * clean().requests + 50);
+    }
+  });
+
+  it('after a 429 with Retry-After, no new request reaches the server before that time', () => {
+    expect(Number.isNaN(rateLimited.at)).toBe(false);
+    expect(rateLimited.sooner).toBeLessThanOrEqual(PER_SYSTEM_CONCURRENCY);
+    expect(rateLimited.scimSeconds).toBeGreaterThan(RETRY_AFTER_S);
+  });
+});
