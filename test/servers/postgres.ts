@@ -97,7 +97,15 @@ export async function startPostgres(tls?: PostgresTls): Promise<PostgresServer> 
   const logFile = join(dir, 'postgres.log');
   let child: ChildProcess | undefined;
 
-  const killOnExit = () => child?.pid && process.kill(child.pid, 'SIGKILL');
+  // Only a server still running: one stopped by a test (or gone on its own) has no pid to kill.
+  const killOnExit = () => {
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // It exited between the check and the kill.
+    }
+  };
   process.once('exit', killOnExit);
 
   async function launch(): Promise<void> {
