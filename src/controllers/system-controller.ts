@@ -14,7 +14,7 @@ import type { ControllerContext } from './context.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { FINALIZER, withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
-import { mergeRetained } from './retained-accounts.ts';
+import { mergeRetained, type RetainedAccount } from './retained-accounts.ts';
 import { applyRetention, nextRetentionEnd, planRetention, retainedEntries } from './system-retention.ts';
 
 /** What the reconciler remembers between runs: timing state only. */
@@ -164,9 +164,11 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       const decision = await ctx.gate.decide(ctx, system, capabilities, { orphans: deprovisionedUserNames(orphans.changes) });
       await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, decision));
     }
-    // A deleted User waits for its retained account to show in this status.
-    if (ctx.retained.has(system)) await writeStatus(ctx, system, undefined, {});
-    return requeueAtEarliest([schedule.nextListingAt(system), nextRetentionEnd(retainedEntries(ctx, system))]);
+    // A deleted User waits for its retained account to show in this status. The requeue counts the
+    // entries just written: the cache may not have seen that write yet, and a status-only change
+    // does not wake this controller, so a retention end read from the cache would be missed.
+    const written = ctx.retained.has(system) ? await writeStatus(ctx, system, undefined, {}) : retainedEntries(ctx, system);
+    return requeueAtEarliest([schedule.nextListingAt(system), nextRetentionEnd(written)]);
   }
 
   let listing;
@@ -239,7 +241,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   // A credentials policy this connector cannot honour blocks every joiner's create (sync-account.ts):
   // the system says so too, naming the field, where an administrator looks first.
   const policy = initialPasswordDecision({ name: system.metadata.name, spec: system.spec }, listing.capabilities);
-  await writeStatus(
+  const written = await writeStatus(
     ctx,
     system,
     'refused' in policy
@@ -260,7 +262,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     await yieldIfBusy();
     ctx.enqueue('User', keyOf(user));
   }
-  return requeueAtEarliest([schedule.nextListingAt(system), nextRetentionEnd(retainedEntries(ctx, system))]);
+  return requeueAtEarliest([schedule.nextListingAt(system), nextRetentionEnd(written)]);
 }
 
 /**
@@ -331,7 +333,7 @@ async function writeStatus(
   system: ConnectedSystem,
   ready: { type: string; status: 'True' | 'False'; reason: string; message: string } | undefined,
   extra: Extra,
-): Promise<void> {
+): Promise<RetainedAccount[]> {
   const now = ctx.clock.now();
   const generation = system.metadata.generation;
   let conditions = system.status?.conditions;
@@ -360,6 +362,7 @@ async function writeStatus(
   if (!statusEqual(system.status ?? {}, status)) await ctx.store.updateStatus('ConnectedSystem', keyOf(system), status);
   // The deleted Users that asked see the record now, and let their finalizer go.
   for (const entry of asked) ctx.enqueue('User', { namespace: keyOf(system).namespace, name: entry.user });
+  return retained;
 }
 
 /** A warning while the system talks plaintext because spec.insecure allows it; absent otherwise. */
