@@ -30,6 +30,8 @@ interface Entry {
 export interface AccountUse {
   /** The account's userName, for messages. */
   account: string;
+  /** A leaver's: it goes ahead of the other calls waiting for the system (a slow one may have many). */
+  urgent?: boolean;
 }
 
 export interface ConnectionsOptions {
@@ -77,10 +79,13 @@ export class Connections {
     const entry = await this.#entry(system);
     entry.circuit.guard(entry.name);
     try {
-      const result = (await entry.limit.add(async () => {
-        entry.circuit.guard(entry.name);
-        return fn(await entry.connector);
-      })) as T;
+      const result = (await entry.limit.add(
+        async () => {
+          entry.circuit.guard(entry.name);
+          return fn(await entry.connector);
+        },
+        { priority: forAccount?.urgent ? 1 : 0 },
+      )) as T;
       entry.circuit.succeeded();
       return result;
     } catch (error) {

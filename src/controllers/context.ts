@@ -3,6 +3,7 @@ import type { AccountChange } from '../api/index.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { Metrics } from '../process/metrics.ts';
 import type { ObjectKey, Store } from '../store/store.ts';
+import type { AccountSyncs } from './account-syncs.ts';
 import type { Connections } from './connections.ts';
 import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
@@ -41,6 +42,8 @@ export interface ControllerContext {
   enqueue: Enqueue;
   /** The Users of each namespace by userName. */
   userNames: UserNameIndex;
+  /** Each User's account syncs, which may outlive its reconcile when a system is slow. */
+  syncs: AccountSyncs;
   /** The object waits for, or is in, a reconcile: what its status says may be about to change. */
   isQueued: (kind: ControlledKind, key: ObjectKey) => boolean;
   /** Called after each account sync that changed something, e.g. to print what `rollcall run` did. */

@@ -24,6 +24,7 @@ import { sourceReconciler } from './source-controller.ts';
 import { FeedReader } from './source-feed.ts';
 import { ListingSchedule, systemReconciler } from './system-controller.ts';
 import { userReconciler } from './user-controller.ts';
+import { AccountSyncs } from './account-syncs.ts';
 import { WATCHES, isMeaningfulChange } from './watches.ts';
 
 export interface ManagerOptions {
@@ -35,6 +36,8 @@ export interface ManagerOptions {
   clock?: Clock;
   onApplied?: (applied: AppliedChanges) => void;
   userConcurrency?: number;
+  /** How long a User's reconcile waits for a slow system before that sync goes on by itself (AccountSyncs). */
+  syncPatienceMs?: number;
   timeoutMs?: number;
   /** This process serves inbound SCIM (rollcall run --scim-port), for IdentitySources of type scim. */
   scimServed?: boolean;
@@ -52,6 +55,12 @@ export interface ManagerOptions {
  * User never plan against each other's half-applied sync), while other namespaces go ahead.
  */
 export const SOURCE_WORKERS = 8;
+
+/** How long stop() waits for the syncs still running. */
+const STOP_SYNCS_MS = 5_000;
+
+/** A sync slower than this (a slow system, or one queued behind its Users) stops holding its User's worker. */
+export const SYNC_PATIENCE_MS = 1_000;
 export const SOURCE_WORKERS_PER_NAMESPACE = 1;
 
 function parseKey(key: string): ObjectKey {
@@ -79,7 +88,9 @@ export class Manager {
       gate: new DeletionGate(),
       retained: new RetainedRequests(),
       enqueue: (kind, key, options) => this.#queues[kind].add(keyString(key), options),
-      isQueued: (kind, key) => this.#queues[kind].has(keyString(key)),
+      // A User whose account sync outlived its reconcile is still in one, as far as its status goes.
+      isQueued: (kind, key) => this.#queues[kind].has(keyString(key)) || (kind === 'User' && this.context.syncs.busy(keyString(key))),
+      syncs: new AccountSyncs({ patienceMs: options.syncPatienceMs ?? SYNC_PATIENCE_MS, onDone: (user) => this.#queues.User.add(user) }),
       userNames: new UserNameIndex(),
       onApplied: options.onApplied,
     };
@@ -167,6 +178,8 @@ export class Manager {
       // Watch events are delivered asynchronously: let those already on their way arrive first.
       await tick();
       for (const queue of queues) await queue.idle();
+      // A sync that outlived its reconcile queues its User again when it ends.
+      await this.context.syncs.idle();
       await tick();
     } while (!queues.every((queue) => queue.isIdle()));
   }
@@ -175,6 +188,9 @@ export class Manager {
     for (const unwatch of this.#unwatch) unwatch();
     await Promise.all(Object.values(this.#queues).map((queue) => queue.shutdown()));
     this.#abort.abort();
+    // Aborted, the syncs still running end soon; their connections close after them (or after a
+    // few seconds, for a request that ignores the abort: closing its connection ends it).
+    await Promise.race([this.context.syncs.idle(), new Promise((resolve) => setTimeout(resolve, STOP_SYNCS_MS).unref())]);
     await this.context.connections.closeAll();
     await this.context.store.stop();
   }

@@ -98,7 +98,7 @@ export async function syncAccount(
         throw new PermanentError(`read back after writing, the account still differs from what is declared (${remaining.map(describeChange).join(', ')}): the system did not keep the write`, { scope: 'account' });
       }
       return after;
-    }, { account: desired.userName });
+    }, { account: desired.userName, urgent: desired.state !== 'present' });
     if (conflict !== undefined) {
       const message = `${system.metadata.name}: ${conflict}`;
       return { status: { system: system.metadata.name, state: 'error', message: conflict }, changes: applied, conflict: message, refused };

@@ -1,10 +1,10 @@
 // The User reconciler: the unit of work. Reads the world, drives every system's account to the
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
-import { RetryableError, failureScope, type AccountStatus, type Condition, type ConnectedSystem, type User, type UserStatus } from '../api/index.ts';
+import { RetryableError, errorMessage, failureScope, type AccountStatus, type Condition, type ConnectedSystem, type User, type UserStatus } from '../api/index.ts';
 import { accessWindow, deleteAfterRetentionAt, desiredAccounts, effectiveState, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
-import { keyOf, type ObjectKey } from '../store/store.ts';
+import { keyOf, keyString, type ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
@@ -16,7 +16,10 @@ import { carryDeliveries, expireDeliveries } from './initial-password.ts';
 export function userReconciler(ctx: ControllerContext): Reconciler {
   return async (key, signal) => {
     const user = ctx.store.get('User', key);
-    if (!user) return {};
+    if (!user) {
+      ctx.syncs.forget(keyString(key));
+      return {};
+    }
     // Apply and cleanup are the same convergence: a deleted User's desired accounts are its deprovisioned ones.
     return withFinalizer(ctx.store, 'User', user, {
       apply: async (current) => (await converge(ctx, key, current, signal)).outcome,
@@ -44,10 +47,19 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const previous = new Map((user.status?.accounts ?? []).map((a) => [a.system, a]));
   const systemsByName = new Map(world.systems.map((s) => [s.metadata.name, s]));
 
-  // Systems run side by side: one slow or broken system never delays the others.
-  const results = await Promise.all(
-    desired.map((account) => syncAccount(ctx, withClock, systemsByName.get(account.system)!, account, previous.get(account.system), signal)),
-  );
+  // Systems run side by side: one slow or broken system never delays the others. A sync still
+  // running after the patience goes on by itself (AccountSyncs): its system shows as in progress.
+  const userKey = keyString(key);
+  const syncs = desired.map((account) => {
+    const system = systemsByName.get(account.system)!;
+    const wants = JSON.stringify([user.metadata.generation, user.metadata.deletionTimestamp, system.metadata.generation, account]);
+    const start = () => syncAccount(ctx, withClock, system, account, previous.get(account.system), signal);
+    const thrown = (error: unknown) => unexpectedFailure(account.system, previous.get(account.system), error);
+    return { name: account.system, system: keyString(keyOf(system)), sync: ctx.syncs.sync(userKey, keyString(keyOf(system)), wants, start, thrown) };
+  });
+  const settled = await ctx.syncs.within(userKey, syncs);
+  const results = settled.filter((r) => r !== undefined);
+  const inProgress = syncs.filter((_, i) => settled[i] === undefined).map((s) => `${s.name}: in progress (the system answers slowly); this User is reconciled again when it is done`);
 
   const made = new Map(results.flatMap((r) => (r.delivery ? [[r.status.system, r.delivery] as const] : [])));
   // Deliveries recorded by an earlier pass, also from the freshest copy (the cache may not have seen that pass's status yet).
@@ -68,11 +80,12 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   // A deleted User under disableThenDelete does not wait for the retention: once its accounts are
   // disabled, each system records the account in its status (retainedAccounts) and deletes it when
   // the retention ends; the finalizer goes as soon as every system shows the record.
-  const retention = failed.length || held.length || waiting.length ? { unrecorded: [], until: undefined } : askRetention(ctx, withClock, desired, results, systemsByName, now);
+  const retention = failed.length || held.length || waiting.length || inProgress.length ? { unrecorded: [], until: undefined } : askRetention(ctx, withClock, desired, results, systemsByName, now);
   const unrecorded = retention.unrecorded;
-  const status = buildStatus(user, accounts, desired.length + waiting.length, [...failed, ...conflicts], held, waiting, deprovisionStartedAt, window.accessEndsAt, leaving, now, onlyOwnFailures);
+  const status = buildStatus(user, accounts, desired.length + waiting.length, { failed: [...failed, ...conflicts], held, waiting, inProgress }, deprovisionStartedAt, window.accessEndsAt, leaving, now, onlyOwnFailures);
   if (retention.until) status.retainedUntil = retention.until;
-  status.conditions = await refusedCondition(ctx, user, results, status.conditions, now);
+  // A system in progress may still refuse what it refused before: the condition waits for its result.
+  if (inProgress.length === 0 || results.some((r) => r.refused.length)) status.conditions = await refusedCondition(ctx, user, results, status.conditions, now);
   if (conflicts.length) {
     // An account with this userName that another owner holds: named per system, for a person to settle.
     status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'True', reason: 'AccountNotManaged', message: conflicts.join('; ') }, user.metadata.generation, now);
@@ -89,7 +102,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   if (!statusEqual(user.status ?? {}, status)) {
     await ctx.store.updateStatus('User', key, status);
   }
-  const done = failed.length === 0 && held.length === 0 && waiting.length === 0 && unrecorded.length === 0;
+  const done = failed.length === 0 && held.length === 0 && waiting.length === 0 && inProgress.length === 0 && unrecorded.length === 0;
   if (leaving && done && deprovisionStartedAt) observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
   // A system that may recover is retried with backoff; a permanent failure waits for a change of input.
   const retryable = results.map((r) => r.error).filter((e) => e instanceof RetryableError);
@@ -177,6 +190,12 @@ function observeDeprovisionLatency(ctx: ControllerContext, user: User, seenLeavi
   ctx.metrics?.deprovisionLatency.observe(Math.max(0, ctx.clock.now().getTime() - Math.min(...lostAccessAt)) / 1000);
 }
 
+/** A sync that threw instead of returning its failure (a bug, or an Event write that failed): that system's error. */
+function unexpectedFailure(system: string, previous: AccountStatus | undefined, error: unknown): AccountSyncResult {
+  const message = errorMessage(error);
+  return { status: { system, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message }, changes: [], error, refused: [] };
+}
+
 /** Keeps entries of systems that still exist; drops those that became absent and stayed so. */
 function mergeAccounts(previous: Map<string, AccountStatus>, current: AccountStatus[], existing: string[]): AccountStatus[] {
   const byName = new Map(previous);
@@ -191,17 +210,15 @@ function buildStatus(
   user: User,
   accounts: AccountStatus[],
   total: number,
-  failed: string[],
-  held: string[],
-  waiting: string[],
+  pending: NotReady,
   deprovisionStartedAt: string | undefined,
   accessEndsAt: Date | undefined,
   leaving: boolean,
   now: Date,
   onlyOwnFailures: boolean,
 ): UserStatus {
-  const ready = total - failed.length - held.length - waiting.length;
-  const condition = readyCondition(failed, held, waiting, leaving, total, onlyOwnFailures);
+  const ready = total - Object.values(pending).reduce((sum, list) => sum + list.length, 0);
+  const condition = readyCondition(pending, leaving, total, onlyOwnFailures);
   const status: UserStatus = {
     observedGeneration: user.metadata.generation,
     state: effectiveState(user, now.getTime()),
@@ -226,10 +243,21 @@ function buildStatus(
   return status;
 }
 
-function readyCondition(failed: string[], held: string[], waiting: string[], leaving: boolean, total: number, onlyOwnFailures: boolean) {
+/** The systems where the User is not as declared yet, each with why, one message per system. */
+interface NotReady {
+  failed: string[];
+  held: string[];
+  /** Suspended systems that hold an account of a deleted User. */
+  waiting: string[];
+  /** Syncs that outlived the reconcile (a slow system). */
+  inProgress: string[];
+}
+
+function readyCondition({ failed, held, waiting, inProgress }: NotReady, leaving: boolean, total: number, onlyOwnFailures: boolean) {
   if (failed.length) return { type: 'Ready', status: 'False' as const, reason: onlyOwnFailures ? 'SyncFailed' : 'SystemUnavailable', message: failed.join('; ') };
   if (held.length) return { type: 'Ready', status: 'False' as const, reason: 'DeletionGuardTripped', message: held.join('; ') };
   if (waiting.length) return { type: 'Ready', status: 'False' as const, reason: 'SystemSuspended', message: waiting.join('; ') };
+  if (inProgress.length) return { type: 'Ready', status: 'False' as const, reason: 'InProgress', message: inProgress.join('; ') };
   if (leaving) return { type: 'Ready', status: 'True' as const, reason: 'Deprovisioned', message: `access removed in ${total} system(s)` };
   return { type: 'Ready', status: 'True' as const, reason: 'InSync', message: `in sync with ${total} system(s)` };
 }

@@ -8,6 +8,7 @@ import type { ConnectedSystem } from '../../../src/api/index.ts';
 import { Connections } from '../../../src/controllers/connections.ts';
 import type { ControllerContext } from '../../../src/controllers/context.ts';
 import { RetainedRequests } from '../../../src/controllers/retained-accounts.ts';
+import { AccountSyncs } from '../../../src/controllers/account-syncs.ts';
 import { DeletionGate } from '../../../src/controllers/deletion-gate.ts';
 import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
 import { UserNameIndex } from '../../../src/controllers/user-name-index.ts';
@@ -36,7 +37,7 @@ const capabilities = { disable: true, entitlements: true, attributes: [] };
 
 function context(users: ResourceInput[], clock: TestClock, status?: object): ControllerContext {
   const store = new MemoryStore([systemWith(status), role, binding, ...users], { logger });
-  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), retained: new RetainedRequests(), clock, enqueue: () => undefined, isQueued: () => false, userNames: new UserNameIndex() };
+  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), retained: new RetainedRequests(), clock, enqueue: () => undefined, isQueued: () => false, userNames: new UserNameIndex(), syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }) };
 }
 
 describe('DeletionGate', () => {
@@ -117,7 +118,7 @@ describe('DeletionGate', () => {
     clock.set(new Date('2026-11-26T08:59:00Z'));
     const store = new MemoryStore([percent, role, binding, ...real, ...Array.from({ length: 200 }, (_, i) => user(`filler${i}`, 'active'))], { logger, clock });
     clock.set(new Date('2026-11-26T09:00:00Z'));
-    const ctx: ControllerContext = { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), retained: new RetainedRequests(), clock, enqueue: () => undefined, isQueued: () => false, userNames: new UserNameIndex() };
+    const ctx: ControllerContext = { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), retained: new RetainedRequests(), clock, enqueue: () => undefined, isQueued: () => false, userNames: new UserNameIndex(), syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }) };
     const decision = await ctx.gate.decide(ctx, wiki(ctx), capabilities);
     expect(decision).toMatchObject({ count: 10, managed: 10, limit: 2, verdict: { tripped: true } });
     // A revoke asking to go through is held, as the next sync of any real person would be.

@@ -1,0 +1,138 @@
+// A User's account syncs, one per system, may outlive the User's reconcile. A system that answers
+// slowly (latency, not failures: the circuit makes those fail fast) would otherwise hold a User
+// worker for each of its Users, and the other systems' work would queue behind it: with SCIM at a
+// few hundred milliseconds a request, LDAP and PostgreSQL converged 3-6x slower than on their own.
+// So a reconcile waits for its syncs only so long (`patienceMs`), and for a system known to be slow
+// (its last sync took over `slowMs`) only while its other systems' syncs run; one still running then
+// goes on by itself, the reconcile records that system as in progress, and the sync's end queues the
+// User again, whose next reconcile takes the result instead of syncing again.
+//
+// One account is never synced twice at once: a reconcile that wants something else of an account
+// whose sync is still running starts its own after that one ends.
+import type { AccountSyncResult } from './sync-account.ts';
+
+export interface AccountSync {
+  /** Settles with the sync's result; never rejects. */
+  readonly result: Promise<AccountSyncResult>;
+}
+
+interface Entry {
+  /** What the sync was asked (the desired account and the generations it came from). */
+  wants: string;
+  result: Promise<AccountSyncResult>;
+  settled?: AccountSyncResult;
+  /** A reconcile is waiting for it within its patience: its end need not queue the User. */
+  awaited: boolean;
+}
+
+export class AccountSyncs {
+  /** By User, then by system. */
+  readonly #entries = new Map<string, Map<string, Entry>>();
+  readonly #patienceMs: number;
+  readonly #slowMs: number;
+  /** Systems whose last sync took over slowMs. */
+  readonly #slow = new Set<string>();
+  readonly #onDone: (user: string) => void;
+  #running = 0;
+  #idle: Array<() => void> = [];
+
+  /** `onDone(user)` queues the User whose sync ended after its reconcile stopped waiting. */
+  constructor(options: { patienceMs: number; slowMs?: number; onDone: (user: string) => void }) {
+    this.#patienceMs = options.patienceMs;
+    this.#slowMs = options.slowMs ?? options.patienceMs / 4;
+    this.#onDone = options.onDone;
+  }
+
+  /**
+   * The sync of `user`'s account in `system` (its key, namespace/name) that delivers `wants`: a result already in for the same
+   * wants, the same sync still running, or a new one (`start`), after any running for other wants.
+   */
+  sync(user: string, system: string, wants: string, start: () => Promise<AccountSyncResult>, failed: (error: unknown) => AccountSyncResult): AccountSync {
+    const syncs = this.#entries.get(user) ?? new Map<string, Entry>();
+    this.#entries.set(user, syncs);
+    const current = syncs.get(system);
+    if (current?.wants === wants) {
+      current.awaited = true;
+      return { result: current.result };
+    }
+    this.#running++;
+    const entry: Entry = { wants, awaited: true, result: Promise.resolve(undefined as unknown as AccountSyncResult) };
+    // After the sync it replaces, if any; a first password that one delivered is kept on record.
+    const before = current?.result ?? Promise.resolve(undefined);
+    entry.result = before.then(async (earlier) => {
+      const started = performance.now();
+      const result = await start().catch(failed);
+      if (performance.now() - started > this.#slowMs) this.#slow.add(system);
+      else this.#slow.delete(system);
+      const delivery = result.delivery ?? earlier?.delivery;
+      return delivery ? { ...result, delivery } : result;
+    }).then((result) => {
+      entry.settled = result;
+      this.#ended();
+      // After the microtasks of a reconcile that was waiting for it: one that got it has taken it.
+      setImmediate(() => {
+        if (this.#entries.get(user)?.get(system) === entry && !entry.awaited) this.#onDone(user);
+      });
+      return result;
+    });
+    syncs.set(system, entry);
+    return { result: entry.result };
+  }
+
+  /**
+   * Waits for the syncs up to the patience, and returns each one's result, or undefined for one
+   * still running (it goes on alone). A result returned is taken: the next reconcile syncs again.
+   * Results of the User's other systems (no longer wanted there) are dropped.
+   */
+  async within(user: string, syncs: ReadonlyArray<{ system: string; sync: AccountSync }>): Promise<Array<AccountSyncResult | undefined>> {
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#patienceMs)));
+    const all = Promise.all(syncs.map((s) => s.sync.result));
+    // Waiting for a slow system would hold this worker from other Users' work on the fast ones.
+    const slow = syncs.filter((s) => this.#slow.has(s.system));
+    const others = slow.length ? Promise.all(syncs.filter((s) => !this.#slow.has(s.system)).map((s) => s.sync.result)) : all;
+    await Promise.race([all, others, patience]);
+    clearTimeout(timer);
+    const entries = this.#entries.get(user) ?? new Map<string, Entry>();
+    const asked = new Set(syncs.map((s) => s.system));
+    for (const [system, entry] of entries) if (!asked.has(system) && entry.settled) entries.delete(system);
+    const results = syncs.map(({ system }) => {
+      const entry = entries.get(system);
+      if (entry?.settled === undefined) {
+        if (entry) entry.awaited = false;
+        return undefined;
+      }
+      entries.delete(system);
+      return entry.settled;
+    });
+    if (entries.size === 0) this.#entries.delete(user);
+    return results;
+  }
+
+  /** Whether a sync of one of the User's accounts is running or has a result not yet taken. */
+  busy(user: string): boolean {
+    return (this.#entries.get(user)?.size ?? 0) > 0;
+  }
+
+  /** A User that is gone: results nobody will take are dropped (a running sync still ends on its own). */
+  forget(user: string): void {
+    const entries = this.#entries.get(user);
+    if (!entries) return;
+    for (const [system, entry] of entries) if (entry.settled) entries.delete(system);
+    if (entries.size === 0) this.#entries.delete(user);
+  }
+
+  /** Resolves once no sync is running. */
+  idle(): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #ended(): void {
+    this.#running--;
+    if (this.#running > 0) return;
+    const waiting = this.#idle;
+    this.#idle = [];
+    for (const resolve of waiting) resolve();
+  }
+}
