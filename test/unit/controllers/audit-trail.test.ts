@@ -73,7 +73,7 @@ describe('the audit trail', () => {
   it('temporary access ending: the revoke names the binding and when it ended', async () => {
     lines.length = 0;
     clock.set(new Date('2026-11-30T10:00:01Z'));
-    manager.requeueAll();
+    await manager.requeueAll();
     await manager.idle();
     expect(audit()).toEqual([
       {

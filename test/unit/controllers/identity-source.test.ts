@@ -78,7 +78,7 @@ data:
   async function sync(): Promise<void> {
     writeFileSync(join(dir, 'all.yaml'), manifests());
     store.reload();
-    manager.requeueAll();
+    await manager.requeueAll();
     await manager.idle();
   }
 
@@ -184,7 +184,7 @@ data:
     const handMade = `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: e60, namespace: acme}\nspec: {userName: mallory, department: Legal}\n`;
     writeFileSync(join(dir, 'all.yaml'), manifests() + handMade);
     store.reload();
-    manager.requeueAll();
+    await manager.requeueAll();
     await manager.idle();
     expect(user('e60')!.spec.department).toBe('Legal');
     expect(user('e60')!.metadata.labels ?? {}).toEqual({});

@@ -87,7 +87,7 @@ describe('access review campaign', () => {
   it('at the due date the review completes, the default revokes what nobody decided, and the review stays as the record', async () => {
     expect(groups('cid')).toEqual(['admins', 'all-staff']);
     clock.set(new Date('2026-12-01T00:00:01Z'));
-    manager.requeueAll();
+    await manager.requeueAll();
     await manager.idle();
     const status = store.get('AccessReview', KEY)!.status!;
     expect(status.phase).toBe('Completed');
