@@ -3,13 +3,17 @@
 // worker for each of its Users, and the other systems' work would queue behind it: with SCIM at a
 // few hundred milliseconds a request, LDAP and PostgreSQL converged 3-6x slower than on their own.
 // So a reconcile waits for its syncs only so long (`patienceMs`), and for a system known to be slow
-// (its last sync took over `slowMs`) only while its other systems' syncs run; one still running then
+// (its syncs take over `slowMs`, on a moving average, so one slow pass does not mark it) only while
+// its other systems' syncs run; one still running then
 // goes on by itself, the reconcile records that system as in progress, and the sync's end queues the
 // User again, whose next reconcile takes the result instead of syncing again.
 //
 // One account is never synced twice at once: a reconcile that wants something else of an account
 // whose sync is still running starts its own after that one ends.
 import type { AccountSyncResult } from './sync-account.ts';
+
+/** The weight of the latest sync in a system's moving average of durations. */
+const SMOOTHING = 0.2;
 
 export interface AccountSync {
   /** Settles with the sync's result; never rejects. */
@@ -30,8 +34,8 @@ export class AccountSyncs {
   readonly #entries = new Map<string, Map<string, Entry>>();
   readonly #patienceMs: number;
   readonly #slowMs: number;
-  /** Systems whose last sync took over slowMs. */
-  readonly #slow = new Set<string>();
+  /** Each system's moving average of a sync's duration (ms). */
+  readonly #duration = new Map<string, number>();
   readonly #onDone: (user: string) => void;
   #running = 0;
   #idle: Array<() => void> = [];
@@ -62,17 +66,16 @@ export class AccountSyncs {
     entry.result = before.then(async (earlier) => {
       const started = performance.now();
       const result = await start().catch(failed);
-      if (performance.now() - started > this.#slowMs) this.#slow.add(system);
-      else this.#slow.delete(system);
+      const took = performance.now() - started;
+      this.#duration.set(system, SMOOTHING * took + (1 - SMOOTHING) * (this.#duration.get(system) ?? 0));
       const delivery = result.delivery ?? earlier?.delivery;
       return delivery ? { ...result, delivery } : result;
     }).then((result) => {
       entry.settled = result;
+      // A reconcile waiting for it takes it; otherwise the User is queued, before this sync stops
+      // counting as running, so nothing ever looks idle in between (Manager.idle).
+      if (this.#entries.get(user)?.get(system) === entry && !entry.awaited) this.#onDone(user);
       this.#ended();
-      // After the microtasks of a reconcile that was waiting for it: one that got it has taken it.
-      setImmediate(() => {
-        if (this.#entries.get(user)?.get(system) === entry && !entry.awaited) this.#onDone(user);
-      });
       return result;
     });
     syncs.set(system, entry);
@@ -81,7 +84,10 @@ export class AccountSyncs {
 
   /**
    * Waits for the syncs up to the patience, and returns each one's result, or undefined for one
-   * still running (it goes on alone). A result returned is taken: the next reconcile syncs again.
+   * still running (it goes on alone). Once every one is in, the results are taken: the next
+   * reconcile syncs again. While one is still running, those in are kept for the reconcile its end
+   * queues, so that one has them all (taking them now would make it sync those systems again, and
+   * two slow systems would keep a User in progress, each end restarting the other's sync).
    * Results of the User's other systems (no longer wanted there) are dropped.
    */
   async within(user: string, syncs: ReadonlyArray<{ system: string; sync: AccountSync }>): Promise<Array<AccountSyncResult | undefined>> {
@@ -89,8 +95,8 @@ export class AccountSyncs {
     const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#patienceMs)));
     const all = Promise.all(syncs.map((s) => s.sync.result));
     // Waiting for a slow system would hold this worker from other Users' work on the fast ones.
-    const slow = syncs.filter((s) => this.#slow.has(s.system));
-    const others = slow.length ? Promise.all(syncs.filter((s) => !this.#slow.has(s.system)).map((s) => s.sync.result)) : all;
+    const slow = (s: { system: string }) => (this.#duration.get(s.system) ?? 0) > this.#slowMs;
+    const others = syncs.some(slow) ? Promise.all(syncs.filter((s) => !slow(s)).map((s) => s.sync.result)) : all;
     await Promise.race([all, others, patience]);
     clearTimeout(timer);
     const entries = this.#entries.get(user) ?? new Map<string, Entry>();
@@ -98,13 +104,10 @@ export class AccountSyncs {
     for (const [system, entry] of entries) if (!asked.has(system) && entry.settled) entries.delete(system);
     const results = syncs.map(({ system }) => {
       const entry = entries.get(system);
-      if (entry?.settled === undefined) {
-        if (entry) entry.awaited = false;
-        return undefined;
-      }
-      entries.delete(system);
-      return entry.settled;
+      if (entry?.settled === undefined && entry) entry.awaited = false;
+      return entry?.settled;
     });
+    if (results.every((r) => r !== undefined)) for (const { system } of syncs) entries.delete(system);
     if (entries.size === 0) this.#entries.delete(user);
     return results;
   }
@@ -120,6 +123,11 @@ export class AccountSyncs {
     if (!entries) return;
     for (const [system, entry] of entries) if (entry.settled) entries.delete(system);
     if (entries.size === 0) this.#entries.delete(user);
+  }
+
+  /** Syncs running now. */
+  get running(): number {
+    return this.#running;
   }
 
   /** Resolves once no sync is running. */

@@ -181,7 +181,8 @@ export class Manager {
       // A sync that outlived its reconcile queues its User again when it ends.
       await this.context.syncs.idle();
       await tick();
-    } while (!queues.every((queue) => queue.isIdle()));
+      // A reconcile may start a sync and end within one turn (an embedded system): look again.
+    } while (!queues.every((queue) => queue.isIdle()) || this.context.syncs.running > 0);
   }
 
   async stop(): Promise<void> {

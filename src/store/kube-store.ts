@@ -1,13 +1,11 @@
 // The store on the Kubernetes API: one self-healing informer per kind for reads and watches,
 // the status subresource for status, optimistic concurrency (resourceVersion) for every write.
 import { systemClock, type Clock } from '../clock/clock.ts';
-import { hostname } from 'node:os';
 import {
   CoreV1Api,
   CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
-  type CoreV1Event,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
@@ -19,7 +17,7 @@ import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './ku
 import { InformerSet } from './kube-informer-set.ts';
 import { readSecret, readSecretMetadata, statusCode } from './kube-read.ts';
 import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type ConfigMapContent, type EventType, type ObjectKey, type OwnedSecret, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
-import { EventOutbox } from './event-outbox.ts';
+import { KubeEvents } from './kube-events.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, withRequestTimeout } from './request-timeout.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
@@ -53,8 +51,7 @@ export class KubeStore implements Store {
   readonly #handlers: WatchHandlers;
   /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
   readonly #parsed = new WeakMap<object, AnyResource | null>();
-  readonly #instance = hostname();
-  readonly #events: EventOutbox<CoreV1Event>;
+  readonly #events: KubeEvents;
 
   constructor(options: KubeStoreOptions) {
     this.#logger = options.logger;
@@ -64,7 +61,7 @@ export class KubeStore implements Store {
     const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#custom = withRequestTimeout(options.kubeconfig.makeApiClient(CustomObjectsApi), timeoutMs);
     this.#core = withRequestTimeout(options.kubeconfig.makeApiClient(CoreV1Api), timeoutMs);
-    this.#events = new EventOutbox(async (event) => void (await this.#core.createNamespacedEvent({ namespace: event.metadata!.namespace!, body: event })), this.#clock, this.#logger);
+    this.#events = new KubeEvents(this.#core, this.#clock, this.#logger);
     const namespaces = [...new Set([...(options.namespaces ?? []), ...(options.namespace ? [options.namespace] : [])])];
     for (const kind of WATCHED_KINDS) {
       const plural = KINDS[kind].plural;
@@ -292,32 +289,14 @@ export class KubeStore implements Store {
     }
   }
 
+  /** Correlated and written after (kube-events.ts): resolves once decided, not once written. */
   async recordEvent(kind: KindName, object: AnyResource, type: EventType, reason: string, message: string): Promise<void> {
-    const namespace = object.metadata.namespace ?? 'default';
-    const now = this.#clock.now();
-    const event: CoreV1Event = {
-      metadata: { generateName: `${object.metadata.name}.`, namespace },
-      involvedObject: {
-        apiVersion: object.apiVersion,
-        kind,
-        name: object.metadata.name,
-        namespace,
-        uid: object.metadata.uid,
-        resourceVersion: object.metadata.resourceVersion,
-      },
-      reason,
-      // The API server refuses messages over 1 KiB.
-      message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
-      type,
-      source: { component: 'rollcall' },
-      reportingComponent: 'rollcall',
-      reportingInstance: this.#instance,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
-    // An Event must not fail a reconcile: one the API server refuses now is retried by the outbox.
-    await this.#events.post(event, `${kind} ${namespace}/${object.metadata.name} ${reason}`);
+    await this.#events.record(kind, object, type, reason, message);
+  }
+
+  /** Resolves once every Event recorded so far is written (or kept for a retry). */
+  async eventsWritten(): Promise<void> {
+    await this.#events.flushed();
   }
 
   #target(kind: KindName, key: ObjectKey) {

@@ -148,6 +148,7 @@ describe('KubeStore against the real API server', () => {
   it('records Events that kubectl shows, and reads Secrets decoded', async () => {
     const user = store.get('User', { namespace, name: 'preexisting' })!;
     await store.recordEvent('User', user, 'Normal', 'AccountCreated', 'created uid=preexisting in corp-ldap');
+    await store.eventsWritten();
     const listed = JSON.parse(kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=preexisting', '-o', 'json'])) as {
       items: Array<Record<string, unknown>>;
     };
@@ -177,9 +178,29 @@ describe('KubeStore against the real API server', () => {
     expect(await store.getSecretMetadata({ namespace, name: 'missing' })).toBeUndefined();
   });
 
+  it('correlates Events as client-go does: a repeat raises the count, similar ones combine past ten, and an object gets at most 25 Event objects at once', async () => {
+    const user = store.get('User', { namespace, name: 'preexisting' })!;
+    // 40 times the same, 30 different messages of one reason, then 30 more reasons.
+    for (let i = 0; i < 40; i++) await store.recordEvent('User', user, 'Normal', 'AccountUpdated', 'db: set mail');
+    for (let i = 0; i < 30; i++) await store.recordEvent('User', user, 'Normal', 'EntitlementGranted', `db: granted role${i}`);
+    for (let i = 0; i < 30; i++) await store.recordEvent('User', user, 'Warning', `Reason${i}`, 'x');
+    await store.eventsWritten();
+    const items = (JSON.parse(kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=preexisting', '-o', 'json'])) as { items: Array<{ reason: string; message: string; count: number }> }).items;
+    const of = (reason: string) => items.filter((e) => e.reason === reason);
+    expect(of('AccountUpdated')).toEqual([expect.objectContaining({ message: 'db: set mail', count: 40 })]);
+    const granted = of('EntitlementGranted');
+    expect(granted).toHaveLength(11);
+    expect(granted.filter((e) => e.message.startsWith('(combined from similar events): '))).toEqual([expect.objectContaining({ count: 20, message: '(combined from similar events): db: granted role29' })]);
+    expect(granted.reduce((sum, e) => sum + e.count, 0)).toBe(30);
+    // 25 Event objects at once for one object: AccountCreated (the test before), AccountUpdated, 11 grants, and 12 of the 30 reasons.
+    expect(items).toHaveLength(25);
+    expect(items.filter((e) => e.reason.startsWith('Reason'))).toHaveLength(12);
+  });
+
   it('an event that cannot be recorded is logged and kept for a retry, not thrown', async () => {
     const ghost = { ...store.get('User', { namespace, name: 'preexisting' })!, metadata: { name: 'ghost', namespace: 'no-such-namespace' } };
     await expect(store.recordEvent('User', ghost, 'Warning', 'SyncFailed', 'x')).resolves.toBeUndefined();
+    await store.eventsWritten();
     expect(lines.some((line) => line.msg === 'could not post an Event; it will be retried')).toBe(true);
   });
 

@@ -132,10 +132,11 @@ ${users}`;
     expect(new Set(changes).size).toBe(changes.length);
     expect(lines.filter((line) => line.op === 'disable').map((line) => line.userName).sort()).toEqual(USERS);
     for (const line of lines) expect(line.cause).toEqual({ kind: 'ConnectedSystem', name: 'db', reason: 'the ConnectedSystem is being deleted; spec.deletionPolicy is deprovision' });
-    // And one Event per change on the ConnectedSystem.
+    // And every change counted by the Events on the ConnectedSystem: ten of them each their own, the
+    // rest in one combined Event with its count (aggregated as client-go does).
     await eventually(() => {
       const events = JSON.parse(kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.kind=ConnectedSystem,involvedObject.name=db', '-o', 'json'])).items as { message: string; count?: number }[];
-      const deletionEvents = events.filter((e) => e.message.startsWith('system deleted (deletionPolicy deprovision)'));
+      const deletionEvents = events.filter((e) => e.message.replace('(combined from similar events): ', '').startsWith('system deleted (deletionPolicy deprovision)'));
       expect(deletionEvents.reduce((sum, e) => sum + (e.count ?? 1), 0)).toBe(lines.length);
     }, rollcall, 30_000);
   });

@@ -56,8 +56,8 @@ describe('AccountSyncs', () => {
     expect(syncs.busy('acme/alice')).toBe(false);
   });
 
-  it('once a system is known slow, a reconcile waits for it only while its other systems run', async () => {
-    const syncs = new AccountSyncs({ patienceMs: 60_000, slowMs: 5, onDone: () => undefined });
+  it('once a system is known slow (a moving average of its syncs), a reconcile waits for it only while its other systems run', async () => {
+    const syncs = new AccountSyncs({ patienceMs: 60_000, slowMs: 2, onDone: () => undefined });
     const first = manual('wiki');
     const pending = syncs.within('acme/frank', [{ system: 'acme/wiki', sync: syncs.sync('acme/frank', 'acme/wiki', 'v1', first.start, failed) }]);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -72,15 +72,43 @@ describe('AccountSyncs', () => {
     ]);
     expect(db?.status.system).toBe('db');
     expect(wiki).toBeUndefined();
-    // A fast sync clears the mark.
     second.end();
     await syncs.idle();
-    await syncs.within('acme/heidi', [{ system: 'acme/wiki', sync: syncs.sync('acme/heidi', 'acme/wiki', 'v1', async () => result('wiki'), failed) }]);
+    // Fast syncs bring the average down again: then a reconcile waits for it as for any other.
+    for (let i = 0; i < 20; i++) await syncs.within(`acme/u${i}`, [{ system: 'acme/wiki', sync: syncs.sync(`acme/u${i}`, 'acme/wiki', 'v1', async () => result('wiki'), failed) }]);
     const third = manual('wiki');
-    const waited = syncs.within('acme/ivan', [{ system: 'acme/wiki', sync: syncs.sync('acme/ivan', 'acme/wiki', 'v1', third.start, failed) }]);
+    const waited = syncs.within('acme/ivan', [
+      { system: 'acme/db', sync: syncs.sync('acme/ivan', 'acme/db', 'v1', async () => result('db'), failed) },
+      { system: 'acme/wiki', sync: syncs.sync('acme/ivan', 'acme/wiki', 'v1', third.start, failed) },
+    ]);
     await turn();
     third.end();
-    expect((await waited)[0]?.status.system).toBe('wiki');
+    expect((await waited)[1]?.status.system).toBe('wiki');
+  });
+
+  it('two slow systems ending at different times: the reconcile after the last end has both, with nothing synced again', async () => {
+    const done: string[] = [];
+    const syncs = new AccountSyncs({ patienceMs: 5, onDone: (user) => done.push(user) });
+    const db = manual('db');
+    const wiki = manual('wiki');
+    const reconcile = () =>
+      syncs.within('acme/kim', [
+        { system: 'acme/db', sync: syncs.sync('acme/kim', 'acme/db', 'v1', db.start, failed) },
+        { system: 'acme/wiki', sync: syncs.sync('acme/kim', 'acme/wiki', 'v1', wiki.start, failed) },
+      ]);
+    expect(await reconcile()).toEqual([undefined, undefined]);
+    db.end();
+    await turn();
+    expect(done).toEqual(['acme/kim']);
+    // The reconcile queued by db's end: db's result, wiki still running.
+    expect((await reconcile()).map((r) => r?.status.system)).toEqual(['db', undefined]);
+    wiki.end();
+    await turn();
+    expect(done).toEqual(['acme/kim', 'acme/kim']);
+    // The one queued by wiki's end has both: db was kept, not synced again.
+    expect((await reconcile()).map((r) => r?.status.system)).toEqual(['db', 'wiki']);
+    expect([db.started(), wiki.started()]).toEqual([1, 1]);
+    expect(syncs.busy('acme/kim')).toBe(false);
   });
 
   it('a reconcile that wants the same while the sync still runs waits for that sync; one that wants something else starts after it ends, never beside it', async () => {
