@@ -4,7 +4,7 @@
 // few hundred milliseconds a request, LDAP and PostgreSQL converged 3-6x slower than on their own.
 // So a reconcile waits for its syncs only so long (`patienceMs`), and for a system known to be slow
 // (its syncs take over `slowMs`, on a moving average, so one slow pass does not mark it) only while
-// its other systems' syncs run; one still running then
+// its other, fast systems' syncs run; one still running then
 // goes on by itself, the reconcile records that system as in progress, and the sync's end queues the
 // User again, whose next reconcile takes the result instead of syncing again.
 //
@@ -94,9 +94,11 @@ export class AccountSyncs {
     let timer: NodeJS.Timeout | undefined;
     const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#patienceMs)));
     const all = Promise.all(syncs.map((s) => s.sync.result));
-    // Waiting for a slow system would hold this worker from other Users' work on the fast ones.
-    const slow = (s: { system: string }) => (this.#duration.get(s.system) ?? 0) > this.#slowMs;
-    const others = syncs.some(slow) ? Promise.all(syncs.filter((s) => !slow(s)).map((s) => s.sync.result)) : all;
+    // Waiting for a slow system would hold this worker from other Users' work on the fast ones. A
+    // User whose systems are all slow (a backlog everywhere) waits as long as the patience allows:
+    // returning at once would only cost it a second reconcile and status write.
+    const fast = syncs.filter((s) => (this.#duration.get(s.system) ?? 0) <= this.#slowMs);
+    const others = fast.length > 0 && fast.length < syncs.length ? Promise.all(fast.map((s) => s.sync.result)) : all;
     await Promise.race([all, others, patience]);
     clearTimeout(timer);
     const entries = this.#entries.get(user) ?? new Map<string, Entry>();
