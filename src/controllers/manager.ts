@@ -56,6 +56,9 @@ export interface ManagerOptions {
  */
 export const SOURCE_WORKERS = 8;
 
+/** Workers of their own for leavers and deadlines, beside the User workers (WorkQueue urgentConcurrency). */
+export const URGENT_USER_WORKERS = 8;
+
 /** How long stop() waits for the syncs still running. */
 const STOP_SYNCS_MS = 5_000;
 
@@ -94,18 +97,19 @@ export class Manager {
       userNames: new UserNameIndex(),
       onApplied: options.onApplied,
     };
-    const queue = (name: string, kind: string, concurrency: number, reconcile: Reconciler, perGroup?: { of: (key: string) => string; max: number }) =>
+    const queue = (name: string, kind: string, concurrency: number, reconcile: Reconciler, perGroup?: { of: (key: string) => string; max: number }, urgentConcurrency?: number) =>
       new WorkQueue({
         name,
         concurrency,
         perGroup,
+        urgentConcurrency,
         clock,
         metrics,
         reconcile: (key) => reconcile(parseKey(key), this.#abort.signal),
         onError: (key, error, retryInMs) => logger.warn({ kind, key, err: error instanceof Error ? error.message : String(error), retryInMs }, 'reconcile failed'),
       });
     this.#queues = {
-      User: queue('user', 'User', options.userConcurrency ?? 8, userReconciler(this.context)),
+      User: queue('user', 'User', options.userConcurrency ?? 8, userReconciler(this.context), undefined, URGENT_USER_WORKERS),
       ConnectedSystem: queue('connectedsystem', 'ConnectedSystem', 2, systemReconciler(this.context, this.#schedule)),
       AccessBinding: queue('accessbinding', 'AccessBinding', 2, bindingReconciler(this.context)),
       // Feed reads wait on remote servers: several at once, and never all of them for one namespace,

@@ -40,6 +40,11 @@ export interface WorkQueueOptions {
   clock?: Clock;
   /** At most `max` keys of the same group (`of(key)`) run at once; must be below `concurrency` to leave room for others. */
   perGroup?: { of: (key: string) => string; max: number };
+  /**
+   * Workers of their own for urgent keys (a leaver, a deadline), beside `concurrency`: a burst of
+   * leavers does not wait for the joiners and resyncs running when it came. Default 0.
+   */
+  urgentConcurrency?: number;
 }
 
 /** p-queue priority of urgent keys (the others run at 0). */
@@ -50,6 +55,8 @@ export class WorkQueue {
   readonly #options: WorkQueueOptions;
   readonly #backoff: { baseMs: number; maxMs: number; jitter: number };
   readonly #pool: PQueue;
+  /** The urgent keys' own workers (urgentConcurrency); an urgent key is in both pools, and the first free worker takes it. */
+  readonly #urgentPool: PQueue | undefined;
   /** Keys handed to p-queue and not yet started, with the time they were enqueued (for queue_duration). */
   readonly #waiting = new Map<string, number>();
   readonly #processing = new Set<string>();
@@ -79,6 +86,7 @@ export class WorkQueue {
       autoStart: false,
       ...(options.rateLimit ? { interval: options.rateLimit.intervalMs, intervalCap: options.rateLimit.perInterval, strict: true } : {}),
     });
+    this.#urgentPool = options.urgentConcurrency ? new PQueue({ concurrency: options.urgentConcurrency, autoStart: false }) : undefined;
   }
 
   /** Starts the workers. Keys added before this wait, like controller-runtime queues events before its workers start. */
@@ -86,6 +94,7 @@ export class WorkQueue {
     if (this.#shuttingDown) return;
     this.#options.metrics?.maxConcurrentReconciles.set({ controller: this.name }, this.#options.concurrency);
     this.#pool.start();
+    this.#urgentPool?.start();
   }
 
   /**
@@ -96,7 +105,10 @@ export class WorkQueue {
     if (this.#shuttingDown) return;
     if (options.urgent && !this.#urgent.has(key)) {
       this.#urgent.add(key);
-      if (this.#waiting.has(key)) this.#pool.setPriority(key, URGENT);
+      if (this.#waiting.has(key)) {
+        this.#pool.setPriority(key, URGENT);
+        this.#addUrgent(key);
+      }
     }
     // Already due to run: the run will see the latest state anyway.
     if (this.#waiting.has(key) || this.#dirty.has(key) || this.#parkedKeys.has(key)) return;
@@ -151,6 +163,7 @@ export class WorkQueue {
     for (const { timer } of this.#delayed.values()) timer.cancel();
     this.#delayed.clear();
     this.#pool.clear();
+    this.#urgentPool?.clear();
     this.#waiting.clear();
     this.#dirty.clear();
     this.#urgent.clear();
@@ -160,6 +173,7 @@ export class WorkQueue {
     this.#notifyIfIdle();
     await this.idle();
     this.#pool.pause();
+    this.#urgentPool?.pause();
   }
 
   #enqueue(key: string): void {
@@ -167,6 +181,12 @@ export class WorkQueue {
     this.#updateDepth();
     // The task never throws; the promise only rejects when shutdown() clears the pool.
     this.#pool.add(() => this.#process(key), { id: key, priority: this.#urgent.has(key) ? URGENT : 0 }).catch(() => undefined);
+    if (this.#urgent.has(key)) this.#addUrgent(key);
+  }
+
+  /** Also in the urgent keys' own pool: whichever worker is free first runs it (#process runs a key only while it waits). */
+  #addUrgent(key: string): void {
+    this.#urgentPool?.add(() => this.#process(key)).catch(() => undefined);
   }
 
   async #process(key: string): Promise<void> {

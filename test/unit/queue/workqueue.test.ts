@@ -332,6 +332,43 @@ describe('WorkQueue urgency', () => {
     expect(order.slice(2)).toEqual(Array.from({ length: 50 }, (_, i) => `ns/joiner-${i}`).filter((k) => k !== 'ns/joiner-30'));
   });
 
+  it('urgent keys have workers of their own: a burst of leavers starts while every worker is busy, each runs once, and a key is never run twice at once', async () => {
+    const gate = deferred();
+    const running = new Set<string>();
+    const runs: string[] = [];
+    let overlap = false;
+    const queue = new WorkQueue({
+      name: 'test',
+      concurrency: 2,
+      urgentConcurrency: 3,
+      reconcile: async (key) => {
+        if (running.has(key)) overlap = true;
+        running.add(key);
+        runs.push(key);
+        if (key.startsWith('ns/joiner')) await gate.promise;
+        else await new Promise((resolve) => setImmediate(resolve));
+        running.delete(key);
+      },
+    });
+    for (let i = 0; i < 4; i++) queue.add(`ns/joiner-${i}`);
+    queue.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runs).toEqual(['ns/joiner-0', 'ns/joiner-1']); // both workers held
+    for (let i = 0; i < 5; i++) queue.add(`ns/leaver-${i}`, { urgent: true });
+    queue.add('ns/joiner-3', { urgent: true }); // waiting, now urgent: the urgent workers take it too
+    queue.add('ns/leaver-0', { urgent: true }); // again while waiting or running
+    for (let i = 0; i < 20 && runs.filter((k) => k.startsWith('ns/leaver')).length < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    // Every leaver ran while the two workers still held their joiners.
+    expect(new Set(runs.filter((k) => k.startsWith('ns/leaver')))).toEqual(new Set(Array.from({ length: 5 }, (_, i) => `ns/leaver-${i}`)));
+    expect(runs).toContain('ns/joiner-3');
+    gate.resolve();
+    await queue.idle();
+    expect(overlap).toBe(false);
+    // Each key as often as it was due: the joiners and the leavers once, leaver-0 at most twice (added again while it ran).
+    for (const key of ['ns/joiner-0', 'ns/joiner-1', 'ns/joiner-2', 'ns/joiner-3', 'ns/leaver-1']) expect(runs.filter((k) => k === key), key).toHaveLength(1);
+    expect(runs.filter((k) => k === 'ns/leaver-0').length).toBeLessThanOrEqual(2);
+  });
+
   it('a key made urgent while it runs runs again ahead of the waiting ones; its urgency ends when it starts', async () => {
     const order: string[] = [];
     const gate = deferred();
