@@ -162,6 +162,20 @@ describe('charts/rollcall', () => {
     ]);
   });
 
+  it('passes the API server deadlines on only when set, and refuses a deadline that is not a positive number', () => {
+    const args = (...values: string[]) => {
+      const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
+      expect(rendered.code, rendered.stderr).toBe(0);
+      const deployment = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).find((o) => o?.kind === 'Deployment')!;
+      return deployment.spec.template.spec.containers[0]!.args.filter((a) => a.startsWith('--request-timeout') || a.startsWith('--watch-silent-after'));
+    };
+    expect(args()).toEqual([]);
+    expect(args('--set', 'apiServer.requestTimeoutSeconds=45', '--set', 'apiServer.watchSilentAfterSeconds=60')).toEqual(['--request-timeout=45', '--watch-silent-after=60']);
+    const refused = helm(['template', 'bad', CHART, '--set', 'apiServer.requestTimeoutSeconds=0']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/at '\/apiServer\/requestTimeoutSeconds'/);
+  });
+
   it('the kubernetes connector may write ClusterRoleBindings only when kubernetesConnector.allow gives a namespace cluster: true', () => {
     const render = (...values: string[]) => {
       const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', '--set', 'kubernetesConnector.enabled=true', ...values]);
