@@ -36,10 +36,15 @@ export default tseslint.config(
   {
     // The platform layers (store, manifests, queue, process, clock) serve the controllers; they never reach up.
     files: ['src/{store,manifests,queue,process,clock}/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../controllers/*', '../cli/*', '../connectors/*', '../engine/*'], message: 'Imports point one way: cli → controllers → engine, connectors, platform → api.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../controllers/*', '../connections/*', '../cli/*', '../connectors/*', '../engine/*'], message: 'Imports point one way: cli → controllers → connections → engine, connectors, platform → api.' }] }] },
   },
   {
     files: ['src/connectors/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['../controllers/*', '../../controllers/*', '../cli/*', '../../cli/*', '../engine/*', '../../engine/*'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['../controllers/*', '../../controllers/*', '../connections/*', '../../connections/*', '../cli/*', '../../cli/*', '../engine/*', '../../engine/*'] }] },
+  },
+  {
+    // The connection layer (one connector per system, its circuit, its credentials) serves the controllers and the cli's plan and audit.
+    files: ['src/connections/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../controllers/*', '../cli/*'], message: 'The connection layer sits below the controllers: cli → controllers → connections.' }] }] },
   },
 );

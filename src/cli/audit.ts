@@ -4,7 +4,7 @@
 // planAll (the engine's planSystemPass), and changes nothing.
 import type { KubeIdentity } from '../store/kube-config.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
-import { Connections } from '../controllers/connections.ts';
+import { Connections } from '../connections/connections.ts';
 import { readWorld } from '../controllers/world.ts';
 import { auditSystem } from '../engine/index.ts';
 import { createLogger } from '../process/logger.ts';

@@ -5,9 +5,9 @@
 import type { KubeIdentity } from '../store/kube-config.ts';
 import { errorMessage, type ConnectedSystem } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
-import { Connections } from '../controllers/connections.ts';
+import { Connections } from '../connections/connections.ts';
 import { readWorld } from '../controllers/world.ts';
-import { systemRefusal } from '../controllers/refusal.ts';
+import { systemRefusal } from '../connections/refusal.ts';
 import { planSystemPass } from '../engine/index.ts';
 import { createLogger } from '../process/logger.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';

@@ -4,7 +4,7 @@ import type { Clock } from '../clock/clock.ts';
 import type { Metrics } from '../process/metrics.ts';
 import type { ObjectKey, Store } from '../store/store.ts';
 import type { AccountSyncs } from './account-syncs.ts';
-import type { Connections } from './connections.ts';
+import type { Connections } from '../connections/connections.ts';
 import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
 import type { RetainedRequests } from './retained-accounts.ts';

@@ -12,7 +12,7 @@ import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString, type ObjectKey, type Store } from '../store/store.ts';
 import { bindingReconciler } from './binding-controller.ts';
 import { reviewReconciler } from './review-controller.ts';
-import { Connections, type ConnectionsOptions } from './connections.ts';
+import { Connections, type ConnectionsOptions } from '../connections/connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
 import { RetainedRequests } from './retained-accounts.ts';
 import { DeletionGate } from './deletion-gate.ts';

@@ -11,7 +11,7 @@ import { APPROVE_CHANGES_ANNOTATION, SOURCE_LABEL, planSourceSync, type SourcePl
 import { FeedError, Rejections } from '../sources/records.ts';
 import { AlreadyExistsError, keyOf, keyString, type ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
-import { credentialsReason } from './credentials.ts';
+import { credentialsReason } from '../connections/credentials.ts';
 import type { Reconciler } from './reconciler.ts';
 import { sourcePrivateNetworkCondition } from './private-network.ts';
 import { SourceDataRefusedError } from './source-data.ts';

@@ -13,8 +13,8 @@ import { guardedLdapConnections } from '../connectors/egress/ldap.ts';
 import { FeedError, type FeedRecord, type Rejections } from '../sources/records.ts';
 import { parseCsv, parseJson } from '../sources/parse.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
-import { CredentialsMissingError, CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
-import { sourceCredentialsUse } from './credentials-use.ts';
+import { CredentialsMissingError, CredentialsRefusedError, credentialsRefusal } from '../connections/credentials.ts';
+import { sourceCredentialsUse } from '../connections/credentials-use.ts';
 import { SourceDataRefusedError, sourceDataRefusal } from './source-data.ts';
 
 const TIMEOUT_MS = 30_000;
@@ -242,7 +242,7 @@ export class FeedReader {
 }
 
 /**
- * The data of the source's credentials Secret, if the Secret opts in (controllers/credentials.ts) for
+ * The data of the source's credentials Secret, if the Secret opts in (connections/credentials.ts) for
  * this source, the host its url or ldap.url names, and a plaintext transport if it is one: otherwise
  * whoever may write an IdentitySource could send any Secret of the namespace to a URL of their choosing.
  */

@@ -1,7 +1,7 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
 // accountPlan), and apply through applyChanges (the deletion guard, the audit line, the Event).
 import { errorMessage, failureScope, PermanentError, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
-import { systemRefusal } from './refusal.ts';
+import { systemRefusal } from '../connections/refusal.ts';
 import { accountPlan, inDeclaredSpelling, planOptions, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { applyChanges } from './apply-change.ts';

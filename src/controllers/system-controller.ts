@@ -5,7 +5,7 @@
 import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
 import { APPROVE_DEPROVISION_ANNOTATION, deprovisionedUserNames, guardTripped, initialPasswordDecision, inDeclaredSpelling, parsePeriod, planOrphans, planSystemDeletion, takesAccess, type GuardDecision } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
-import { credentialsReason } from './credentials.ts';
+import { credentialsReason } from '../connections/credentials.ts';
 import { privateNetworkRefusal } from '../connectors/egress/guard.ts';
 import { systemPrivateNetworkCondition } from './private-network.ts';
 import { keyOf, keyString } from '../store/store.ts';

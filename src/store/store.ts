@@ -82,7 +82,7 @@ export interface Store {
   getSecret(key: ObjectKey): Promise<Record<string, string> | undefined>;
   /**
    * The labels and annotations of a Secret, or undefined when it does not exist: a Secret serves as
-   * credentials only when it opts in (controllers/credentials.ts).
+   * credentials only when it opts in (connections/credentials.ts).
    */
   getSecretMetadata(key: ObjectKey): Promise<SecretMetadata | undefined>;
   /**

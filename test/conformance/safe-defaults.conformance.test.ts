@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, connectedSystemSpec, type ConnectedSystemSpec } from '../../src/api/index.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import type { Connector } from '../../src/connectors/types.ts';
-import { Connections } from '../../src/controllers/connections.ts';
+import { Connections } from '../../src/connections/connections.ts';
 import { Manager } from '../../src/controllers/manager.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';

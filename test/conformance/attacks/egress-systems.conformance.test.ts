@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { connectedSystemSpec, errorMessage, type ConnectedSystem } from '../../../src/api/index.ts';
 import { clusterRanges } from '../../../src/connectors/egress/addresses.ts';
 import { privateNetworkRefusal, type Resolver } from '../../../src/connectors/egress/guard.ts';
-import { Connections } from '../../../src/controllers/connections.ts';
+import { Connections } from '../../../src/connections/connections.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { recordConnectionAttempts, type ConnectionAttempts } from '../../helpers/connection-attempts.ts';
 

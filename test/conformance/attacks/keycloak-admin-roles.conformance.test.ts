@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, type DesiredAccount } from '../../../src/api/index.ts';
 import type { Connector } from '../../../src/connectors/types.ts';
-import { systemRefusal } from '../../../src/controllers/refusal.ts';
+import { systemRefusal } from '../../../src/connections/refusal.ts';
 import { accountPlan } from '../../../src/engine/index.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 import { user } from '../../unit/engine/fixtures.ts';

@@ -24,7 +24,7 @@ import { systemClock } from '../../../src/clock/clock.ts';
 import { scramVerifier } from '../../../src/connectors/postgres/scram.ts';
 import { connectorFactory } from '../../../src/connectors/registry.ts';
 import type { Connector } from '../../../src/connectors/types.ts';
-import { Connections } from '../../../src/controllers/connections.ts';
+import { Connections } from '../../../src/connections/connections.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { startPostgres, type PostgresServer, adminQuery } from '../../servers/postgres.ts';

@@ -12,7 +12,7 @@ import { changeUserName, type AccountChange } from '../../../src/api/index.ts';
 import { planAll, type SystemPlanResult } from '../../../src/cli/plan.ts';
 import { TestClock } from '../../../src/clock/clock.ts';
 import { createSqliteConnector } from '../../../src/connectors/sqlite/index.ts';
-import { Connections } from '../../../src/controllers/connections.ts';
+import { Connections } from '../../../src/connections/connections.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { ManifestDirectory } from '../../../src/manifests/directory.ts';
 import { MemoryStore, type StoredObject } from '../../../src/store/memory-store.ts';

@@ -5,7 +5,7 @@ import { TestClock } from '../../../src/clock/clock.ts';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ConnectedSystem } from '../../../src/api/index.ts';
-import { Connections } from '../../../src/controllers/connections.ts';
+import { Connections } from '../../../src/connections/connections.ts';
 import type { ControllerContext } from '../../../src/controllers/context.ts';
 import { RetainedRequests } from '../../../src/controllers/retained-accounts.ts';
 import { AccountSyncs } from '../../../src/controllers/account-syncs.ts';

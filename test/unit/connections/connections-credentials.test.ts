@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConnectedSystem } from '../../../src/api/index.ts';
-import { Connections } from '../../../src/controllers/connections.ts';
+import { Connections } from '../../../src/connections/connections.ts';
 import { MemoryStore, type ResourceInput } from '../../../src/store/memory-store.ts';
 import type { ObjectKey } from '../../../src/store/store.ts';
 

@@ -214,7 +214,7 @@ export class Connections {
 
   /**
    * The credentials Secret's data, if it opts in for this system and for where and how the system
-   * would send it (controllers/credentials.ts), plus the key ca.crt of spec.ldap.caSecretRef: a CA is
+   * would send it (connections/credentials.ts), plus the key ca.crt of spec.ldap.caSecretRef: a CA is
    * not a secret, and only that key is read; it consents to nothing (a system without a credentials
    * Secret binds anonymously, and sends nothing to protect).
    */

@@ -2,7 +2,7 @@
 // its delay has passed, closed by a success.
 import { describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError, failureScope } from '../../../src/api/index.ts';
-import { Circuit } from '../../../src/controllers/circuit.ts';
+import { Circuit } from '../../../src/connections/circuit.ts';
 
 describe('Circuit', () => {
   it('fails fast after a failure, with a retry delay, until the delay has passed', () => {

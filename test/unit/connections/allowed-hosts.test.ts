@@ -2,7 +2,7 @@
 // admits, the spellings that must compare equal (case, IDN, trailing dot, IPv4 and IPv6 forms) and
 // the ones that must not (a wildcard never matches its own domain or an address; a port pins).
 import { describe, expect, it } from 'vitest';
-import { canonicalHost, hostAllowed, parseAllowedHosts, urlDestination } from '../../../src/controllers/allowed-hosts.ts';
+import { canonicalHost, hostAllowed, parseAllowedHosts, urlDestination } from '../../../src/connections/allowed-hosts.ts';
 
 describe('rollcall.dev/allowed-hosts', () => {
   const allows = (annotation: string, url: string) => {
