@@ -36,15 +36,15 @@ export default tseslint.config(
   {
     // The platform layers (store, manifests, queue, process, clock) serve the controllers; they never reach up.
     files: ['src/{store,manifests,queue,process,clock}/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../controllers/*', '../connections/*', '../cli/*', '../connectors/*', '../engine/*'], message: 'Imports point one way: cli → controllers → connections → engine, connectors, platform → api.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../controllers/*', '../connections/*', '../feeds/*', '../scim-inbound/*', '../cli/*', '../connectors/*', '../engine/*'], message: 'Imports point one way: cli → controllers → connections → engine, connectors, platform → api.' }] }] },
   },
   {
     files: ['src/connectors/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['../controllers/*', '../../controllers/*', '../connections/*', '../../connections/*', '../cli/*', '../../cli/*', '../engine/*', '../../engine/*'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['../controllers/*', '../../controllers/*', '../connections/*', '../../connections/*', '../feeds/*', '../../feeds/*', '../scim-inbound/*', '../../scim-inbound/*', '../cli/*', '../../cli/*', '../engine/*', '../../engine/*'] }] },
   },
   {
-    // The connection layer (one connector per system, its circuit, its credentials) serves the controllers and the cli's plan and audit.
-    files: ['src/connections/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../controllers/*', '../cli/*'], message: 'The connection layer sits below the controllers: cli → controllers → connections.' }] }] },
+    // The connection layer, the feed readers and the inbound SCIM server serve the controllers and the cli; they never reach up.
+    files: ['src/{connections,feeds,scim-inbound}/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../controllers/*', '../cli/*'], message: 'These sit below the controllers: cli → controllers → scim-inbound, feeds, connections.' }] }] },
   },
 );

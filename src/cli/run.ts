@@ -92,7 +92,7 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   let scim: { close(): Promise<void> } | undefined;
   const startScim = async () => {
     if (options.scimPort === undefined || scim) return;
-    const { startScimServer } = await import('../controllers/scim-server.ts');
+    const { startScimServer } = await import('../scim-inbound/scim-server.ts');
     const { readFileSync } = await import('node:fs');
     const tls = options.scimTlsCert && options.scimTlsKey ? { cert: readFileSync(options.scimTlsCert, 'utf8'), key: readFileSync(options.scimTlsKey, 'utf8') } : undefined;
     scim = await startScimServer({ store, logger, port: options.scimPort, tls });

@@ -21,7 +21,7 @@ import { UserNameIndex } from './user-name-index.ts';
 import type { ControlledKind, Reconciler } from './reconciler.ts';
 import type { EgressPolicy } from '../connectors/egress/guard.ts';
 import { sourceReconciler } from './source-controller.ts';
-import { FeedReader } from './source-feed.ts';
+import { FeedReader } from '../feeds/source-feed.ts';
 import { ListingSchedule, systemReconciler } from './system-controller.ts';
 import { userReconciler } from './user-controller.ts';
 import { AccountSyncs } from './account-syncs.ts';

@@ -14,8 +14,8 @@ import type { ControllerContext } from './context.ts';
 import { credentialsReason } from '../connections/credentials.ts';
 import type { Reconciler } from './reconciler.ts';
 import { sourcePrivateNetworkCondition } from './private-network.ts';
-import { SourceDataRefusedError } from './source-data.ts';
-import { FeedReader } from './source-feed.ts';
+import { SourceDataRefusedError } from '../feeds/source-data.ts';
+import { FeedReader } from '../feeds/source-feed.ts';
 import { withTimeout } from '../connectors/timeout.ts';
 
 /** Rejected records kept in status; the count covers all of them. */

@@ -1,5 +1,5 @@
 // Inbound SCIM 2.0 resources to and from the Users an scim IdentitySource owns. Pure: the server
-// (controllers/scim-server.ts) does the I/O. The SCIM id of a User is its metadata.name.
+// (scim-inbound/scim-server.ts) does the I/O. The SCIM id of a User is its metadata.name.
 import { userSpec, type User, type UserSpec } from '../api/index.ts';
 
 export interface ScimUser {
@@ -15,7 +15,7 @@ export interface ScimUser {
 
 /**
  * The SCIM attributes a User keeps, each with where it goes: /Schemas advertises these and no others
- * (controllers/scim-schema.ts truncates SCIMMY's RFC 7643 schema to them), and a request carrying
+ * (scim-inbound/scim-schema.ts truncates SCIMMY's RFC 7643 schema to them), and a request carrying
  * any other attribute is refused, never accepted and dropped. `externalId` is a common attribute
  * (RFC 7643 3.1), kept too. Sub-attributes are named with a dot.
  */

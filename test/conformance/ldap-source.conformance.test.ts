@@ -4,7 +4,7 @@ import { Client } from 'ldapts';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, identitySourceSpec, type IdentitySource } from '../../src/api/index.ts';
-import { FeedReader } from '../../src/controllers/source-feed.ts';
+import { FeedReader } from '../../src/feeds/source-feed.ts';
 import { mapRecords } from '../../src/sources/map.ts';
 import { Rejections } from '../../src/sources/records.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';

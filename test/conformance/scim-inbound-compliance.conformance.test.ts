@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScimServer, type ScimServer } from '../../src/controllers/scim-server.ts';
+import { startScimServer, type ScimServer } from '../../src/scim-inbound/scim-server.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

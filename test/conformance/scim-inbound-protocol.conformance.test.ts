@@ -4,7 +4,7 @@
 // Allow, WWW-Authenticate, a lower-case "bearer", schemas in an attributes= answer, no ETags).
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScimServer, type ScimServer } from '../../src/controllers/scim-server.ts';
+import { startScimServer, type ScimServer } from '../../src/scim-inbound/scim-server.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';

@@ -13,8 +13,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { PermanentError, identitySourceSpec, type IdentitySource } from '../../../src/api/index.ts';
 import { clusterRanges } from '../../../src/connectors/egress/addresses.ts';
 import { PrivateNetworkRefusedError, type Resolver } from '../../../src/connectors/egress/guard.ts';
-import { SourceDataRefusedError } from '../../../src/controllers/source-data.ts';
-import { FeedReader } from '../../../src/controllers/source-feed.ts';
+import { SourceDataRefusedError } from '../../../src/feeds/source-data.ts';
+import { FeedReader } from '../../../src/feeds/source-feed.ts';
 import { FeedError, Rejections } from '../../../src/sources/records.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { recordConnectionAttempts, type ConnectionAttempts } from '../../helpers/connection-attempts.ts';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedSystemSpec, PermanentError } from '../../../src/api/index.ts';
 import { connectorFactory } from '../../../src/connectors/registry.ts';
 import type { Connector } from '../../../src/connectors/types.ts';
-import { startScimServer, type ScimServer as InboundServer } from '../../../src/controllers/scim-server.ts';
+import { startScimServer, type ScimServer as InboundServer } from '../../../src/scim-inbound/scim-server.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { start as startScim2Server, type ScimServer } from '../../servers/scim.ts';
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedSystemResource, identitySourceResource, type ConnectedSystem, type IdentitySource } from '../../../src/api/index.ts';
 import { Connections } from '../../../src/connections/connections.ts';
 import { CredentialsRefusedError, credentialsRefusal } from '../../../src/connections/credentials.ts';
-import { FeedReader } from '../../../src/controllers/source-feed.ts';
+import { FeedReader } from '../../../src/feeds/source-feed.ts';
 import { Rejections } from '../../../src/sources/records.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { IdentitySource } from '../api/index.ts';
 import type { Clock, Timer } from '../clock/clock.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
-import { sourceCredentials } from './source-feed.ts';
+import { sourceCredentials } from '../feeds/source-feed.ts';
 
 /** How often every scim source's Secret is read again, to learn rotated tokens. */
 export const SWEEP_MS = 60_000;

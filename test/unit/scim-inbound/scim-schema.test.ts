@@ -4,7 +4,7 @@
 import SCIMMY from 'scimmy';
 import { describe, expect, it } from 'vitest';
 import type { User } from '../../../src/api/index.ts';
-import { declareKeptSchemas, matchFilter, undeclaredAttributes, undeclaredInPatch } from '../../../src/controllers/scim-schema.ts';
+import { declareKeptSchemas, matchFilter, undeclaredAttributes, undeclaredInPatch } from '../../../src/scim-inbound/scim-schema.ts';
 import { KEPT_GROUP_ATTRIBUTES, KEPT_USER_ATTRIBUTES, SCIM_VALUES_ANNOTATION, scimToFields, scimValues, userToScim, type ScimUser } from '../../../src/sources/scim.ts';
 
 declareKeptSchemas();

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetryableError, type IdentitySource } from '../../../src/api/index.ts';
-import { FeedReader } from '../../../src/controllers/source-feed.ts';
+import { FeedReader } from '../../../src/feeds/source-feed.ts';
 import { FeedError, Rejections } from '../../../src/sources/records.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 

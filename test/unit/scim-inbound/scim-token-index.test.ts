@@ -4,8 +4,8 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '../../../src/clock/clock.ts';
-import { startScimServer, type ScimServer } from '../../../src/controllers/scim-server.ts';
-import { SWEEP_MS } from '../../../src/controllers/scim-tokens.ts';
+import { startScimServer, type ScimServer } from '../../../src/scim-inbound/scim-server.ts';
+import { SWEEP_MS } from '../../../src/scim-inbound/scim-tokens.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import type { AnyResource, ObjectKey } from '../../../src/store/store.ts';
 
