@@ -5,6 +5,9 @@ export const GROUP = 'rollcall.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
+/** Held by a User (and a ConnectedSystem) until its accounts are deprovisioned (controllers/finalizer.ts). */
+export const FINALIZER = `${GROUP}/deprovision`;
+
 /** Go-style duration as Kubernetes users write it: 90s, 15m, 12h, 30d, 1h30m. */
 export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h|d))+$';
 export const duration = (description: string) =>

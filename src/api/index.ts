@@ -11,3 +11,5 @@ export * from './errors.ts';
 export { printable } from './printable.ts';
 export * from './transport.ts';
 export * from './ldap-attributes.ts';
+export type { World } from './world.ts';
+export { describeChange } from './describe-change.ts';

@@ -5,7 +5,7 @@
 import type { KubeIdentity } from '../store/kube-config.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../connections/connections.ts';
-import { readWorld } from '../controllers/world.ts';
+import { readWorld } from '../store/world.ts';
 import { auditSystem } from '../engine/index.ts';
 import { createLogger } from '../process/logger.ts';
 import { keyOf } from '../store/store.ts';

@@ -1,6 +1,6 @@
 // `rollcall plan` for a person: per system, one line per change, like `terraform plan`.
 import { changeUserName, printable, type AccountChange } from '../api/index.ts';
-import { describeChange } from '../controllers/describe.ts';
+import { describeChange } from '../api/describe-change.ts';
 import type { SystemPass } from '../engine/index.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { Output } from './output.ts';

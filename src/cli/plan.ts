@@ -6,7 +6,7 @@ import type { KubeIdentity } from '../store/kube-config.ts';
 import { errorMessage, type ConnectedSystem } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../connections/connections.ts';
-import { readWorld } from '../controllers/world.ts';
+import { readWorld } from '../store/world.ts';
 import { systemRefusal } from '../connections/refusal.ts';
 import { planSystemPass } from '../engine/index.ts';
 import { createLogger } from '../process/logger.ts';

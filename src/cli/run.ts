@@ -2,8 +2,7 @@
 // from the files (watched for changes), seeded from the state file the previous run left.
 // Otherwise it runs against the cluster of a kubeconfig or the pod it runs in, with leader election.
 import type { Logger } from 'pino';
-import { printable, type Condition, type User } from '../api/index.ts';
-import { FINALIZER } from '../controllers/finalizer.ts';
+import { FINALIZER, printable, type Condition, type User } from '../api/index.ts';
 import { Manager } from '../controllers/manager.ts';
 import { startHealthServer } from '../process/health.ts';
 import { createLogger, type LogFormat } from '../process/logger.ts';

@@ -13,7 +13,7 @@ import { keyOf, keyString } from '../store/store.ts';
 import { auditLine, orphanAuditLine, retentionAuditLine, systemDeletionAuditLine, type AuditLine } from './audit-trail.ts';
 import { changeSource } from './change-source.ts';
 import type { ControllerContext } from './context.ts';
-import { describeChange, eventReason } from './describe.ts';
+import { describeChange, eventReason } from '../api/describe-change.ts';
 
 /** What applying a change needs: the guard and its inputs, the store for Events, the logger and metrics. */
 export type ApplyContext = Pick<ControllerContext, 'store' | 'observed' | 'clock' | 'gate' | 'enqueue' | 'logger' | 'metrics' | 'onApplied'>;

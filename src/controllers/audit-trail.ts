@@ -5,7 +5,7 @@ import { changeUserName, type AccountChange, type ConnectedSystem, type User } f
 import { changeCause, orphanCause, retentionCause, systemDeletionCause, type Cause } from '../engine/index.ts';
 import { keyOf } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
-import { readWorld } from './world.ts';
+import { readWorld } from '../store/world.ts';
 
 export interface AuditLine {
   audit: true;

@@ -3,8 +3,8 @@
 import type { AccountChange, User } from '../api/index.ts';
 import { attributeFields, changeCause } from '../engine/index.ts';
 import type { ControllerContext } from './context.ts';
-import { describeChange } from './describe.ts';
-import { readWorld } from './world.ts';
+import { describeChange } from '../api/describe-change.ts';
+import { readWorld } from '../store/world.ts';
 import { keyOf } from '../store/store.ts';
 
 type Context = Pick<ControllerContext, 'store' | 'clock'>;

@@ -27,7 +27,7 @@ import {
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
-import { readWorld } from './world.ts';
+import { readWorld } from '../store/world.ts';
 
 interface Answer {
   resourceVersion: string | undefined;

@@ -3,12 +3,10 @@
 // only for an object being deleted, must tolerate apply never having run, and the finalizer is
 // released only when cleanup says it is done. Every step is idempotent, so a reconcile may stop
 // anywhere and the next one carries on.
-import type { KindName } from '../api/index.ts';
+import { FINALIZER, type KindName } from '../api/index.ts';
 import type { ResourceByKind, Store } from '../store/store.ts';
 import { keyOf } from '../store/store.ts';
 import type { Outcome } from './reconciler.ts';
-
-export const FINALIZER = 'rollcall.dev/deprovision';
 
 export interface FinalizerHandlers<T> {
   apply(object: T): Promise<Outcome>;

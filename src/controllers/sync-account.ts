@@ -8,7 +8,7 @@ import { applyChanges } from './apply-change.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { entitlementSource } from './change-source.ts';
 import type { ControllerContext } from './context.ts';
-import { describeChange } from './describe.ts';
+import { describeChange } from '../api/describe-change.ts';
 import { withInitialPassword, type InitialPasswordDelivery } from './initial-password.ts';
 
 export interface AccountSyncResult {

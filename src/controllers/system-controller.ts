@@ -2,7 +2,7 @@
 // accounts when a listing is due (once per resyncInterval, or when the system changed), applies the
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
-import { changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
+import { FINALIZER, changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
 import { APPROVE_DEPROVISION_ANNOTATION, deprovisionedUserNames, guardTripped, initialPasswordDecision, inDeclaredSpelling, parsePeriod, planOrphans, planSystemDeletion, takesAccess, type GuardDecision } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { credentialsReason } from '../connections/credentials.ts';
@@ -12,7 +12,7 @@ import { keyOf, keyString } from '../store/store.ts';
 import { applyChanges } from './apply-change.ts';
 import type { ControllerContext } from './context.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
-import { FINALIZER, withFinalizer } from './finalizer.ts';
+import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
 import { mergeRetained, type RetainedAccount } from './retained-accounts.ts';
 import { applyRetention, nextRetentionEnd, planRetention, retainedEntries } from './system-retention.ts';

@@ -10,7 +10,7 @@ import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
 import { RetainedRequests } from './retained-accounts.ts';
 import { refusalText, syncAccount, type AccountSyncResult } from './sync-account.ts';
-import { readWorld } from './world.ts';
+import { readWorld } from '../store/world.ts';
 import { carryDeliveries, expireDeliveries } from './initial-password.ts';
 
 export function userReconciler(ctx: ControllerContext): Reconciler {

@@ -3,11 +3,10 @@
 // Rollcall's own status writes come back as watch events and map to nothing, so they never
 // re-queue anything. Only the objects a change can affect are queued: a User's labels re-count
 // only the bindings whose selection of it changed, a binding queues the Users it selects(ed).
-import type { AccessBinding, AccessRole, KindName, User } from '../api/index.ts';
+import { FINALIZER, type AccessBinding, type AccessRole, type KindName, type User } from '../api/index.ts';
 import { bindingSelectsUser, resolveRole } from '../engine/index.ts';
 import { keyOf, type AnyResource, type ObjectKey, type Store } from '../store/store.ts';
 import { rolesIncluding } from './roles-including.ts';
-import { FINALIZER } from './finalizer.ts';
 import type { ControlledKind } from './reconciler.ts';
 import type { UserNameIndex } from './user-name-index.ts';
 

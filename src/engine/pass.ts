@@ -2,7 +2,9 @@
 // The reconcile loop applies it account by account (planAccountFor, decideGuard), `rollcall plan`
 // prints it whole (planSystemPass), and an audit reads it: all three call these functions, so
 // what `plan` predicts is what `run` does.
-import type { AccessBinding, AccessReview, AccessRole, AccountChange, AdoptionPolicy, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, RefusedEntitlement, User } from '../api/index.ts';
+import type { AccountChange, AdoptionPolicy, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, RefusedEntitlement, User, World } from '../api/index.ts';
+
+export type { World } from '../api/index.ts';
 import { splitAllowed } from './allowed.ts';
 import { ambiguousEntitlements } from './comparison.ts';
 import { desiredAccounts } from './desired.ts';
@@ -15,17 +17,6 @@ import { decideOwnership } from './ownership.ts';
 import { planAccount } from './plan.ts';
 import { deprovisionsOnDeletion, planSystemDeletion, type DeletionAccountPlan } from './system-deletion.ts';
 import { holdingUsers } from './username-claims.ts';
-
-/** The declared objects of one namespace that decide access. */
-export interface World {
-  bindings: readonly AccessBinding[];
-  roles: readonly AccessRole[];
-  systems: readonly ConnectedSystem[];
-  /** Access reviews: a revoked grant ends like an expired one. */
-  reviews?: readonly AccessReview[];
-  /** The namespace's Users: an approval covers the Users a binding selects (src/engine/approval-content.ts). */
-  users?: readonly User[];
-}
 
 /** One User's account in one system: what it should be, what it is, and the steps between. */
 export interface AccountPlan {

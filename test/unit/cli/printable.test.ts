@@ -1,7 +1,7 @@
 // Names from manifests and systems cannot forge or repaint console output.
 import { describe, expect, it } from 'vitest';
 import { printable } from '../../../src/api/index.ts';
-import { describeChange } from '../../../src/controllers/describe.ts';
+import { describeChange } from '../../../src/api/describe-change.ts';
 
 describe('printable', () => {
   it.each([

@@ -1,6 +1,6 @@
 // The declared objects one namespace's reconciles need, read from the store's cache.
-import type { World } from '../engine/index.ts';
-import type { Store } from '../store/store.ts';
+import type { World } from '../api/index.ts';
+import type { Store } from './store.ts';
 
 export function readWorld(store: Store, namespace: string): World {
   return {

@@ -1,4 +1,5 @@
-import { printable, type AccountChange } from '../api/index.ts';
+import type { AccountChange } from './accounts.ts';
+import { printable } from './printable.ts';
 
 /** One change in words, for plans, events and the CLI. */
 export function describeChange(change: AccountChange): string {
