@@ -13,3 +13,4 @@ export * from './transport.ts';
 export * from './ldap-attributes.ts';
 export type { World } from './world.ts';
 export { describeChange } from './describe-change.ts';
+export { keyOf, keyString, type AnyResource, type ObjectKey, type ResourceByKind, type UserPatch } from './objects.ts';

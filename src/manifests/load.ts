@@ -9,7 +9,7 @@ import { API_VERSION, KINDS, KIND_NAMES, type KindName } from '../api/index.ts';
 import { fieldPath, issueMessage, type ErrorContext, type ManifestError } from './errors.ts';
 import { unknownFields } from './unknown-fields.ts';
 import { ruleViolations } from './rules.ts';
-import type { AnyResource } from '../store/store.ts';
+import type { AnyResource } from '../api/index.ts';
 
 export { formatManifestError, type ManifestError } from './errors.ts';
 

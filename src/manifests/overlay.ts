@@ -10,7 +10,7 @@
 // removed from the file goes, one added by someone else (`kubectl annotate ... approve-deprovision`)
 // stays. An object only in the cluster stays (no prune); one only in the files is added.
 import { isDeepStrictEqual } from 'node:util';
-import type { AnyResource } from '../store/store.ts';
+import type { AnyResource } from '../api/index.ts';
 import type { LoadedObject } from './load.ts';
 import { transitionViolations } from './rules.ts';
 

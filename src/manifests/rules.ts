@@ -4,7 +4,7 @@
 // manifest that `rollcall run --manifests` accepts is one a cluster accepts, with the same messages.
 import { openApiSchema } from '../api/crd.ts';
 import { KINDS, type KindName } from '../api/index.ts';
-import type { AnyResource } from '../store/store.ts';
+import type { AnyResource } from '../api/index.ts';
 import { compile } from './cel.ts';
 import { celValue, childSchema, type SchemaNode, type ValidationRule } from './cel-value.ts';
 

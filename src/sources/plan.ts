@@ -3,7 +3,7 @@
 // A source changes only the Users it created (label rollcall.dev/source: <name>) and, on them,
 // only the fields its mapping names.
 import type { IdentitySourceSpec, User } from '../api/index.ts';
-import type { UserPatch } from '../store/store.ts';
+import type { UserPatch } from '../api/index.ts';
 import type { MappedFeed } from './map.ts';
 
 export const SOURCE_LABEL = 'rollcall.dev/source';

@@ -1,16 +1,10 @@
 // The store behind the controllers: the Kubernetes API in production (kube-store.ts), or an
 // in-memory store fed from manifest files (memory-store.ts) for `rollcall run --manifests DIR`.
-import type { AccessBinding, AccessReview, AccessRole, ConnectedSystem, IdentitySource, KindName, User, UserSpec } from '../api/index.ts';
+import type { KindName, User } from '../api/index.ts';
+import type { AnyResource, ObjectKey, ResourceByKind, UserPatch } from '../api/objects.ts';
 
-export interface ResourceByKind {
-  ConnectedSystem: ConnectedSystem;
-  User: User;
-  AccessRole: AccessRole;
-  AccessBinding: AccessBinding;
-  IdentitySource: IdentitySource;
-  AccessReview: AccessReview;
-}
-export type AnyResource = ResourceByKind[KindName];
+// The object words live in api/ (every layer names objects); the store hands them on to its users.
+export { keyOf, keyString, type AnyResource, type ObjectKey, type ResourceByKind, type UserPatch } from '../api/objects.ts';
 
 /** The kinds a controller reads: a store against a cluster watches only these. */
 export const WATCHED_KINDS = ['ConnectedSystem', 'User', 'AccessRole', 'AccessBinding', 'IdentitySource', 'AccessReview'] as const satisfies readonly KindName[];
@@ -20,21 +14,7 @@ export type WatchEvent = 'add' | 'update' | 'delete';
 /** `old`: the object as the previous event delivered it (undefined for an add), so a handler can tell what changed. */
 export type WatchHandler<K extends KindName> = (event: WatchEvent, object: ResourceByKind[K], old: ResourceByKind[K] | undefined) => void;
 
-export interface ObjectKey {
-  namespace: string;
-  name: string;
-}
-
 export type EventType = 'Normal' | 'Warning';
-
-/**
- * A JSON merge patch of one User, limited to what an identity source manages: the spec fields it
- * maps (null removes one; attributes merge key by key) and its labels (null removes one).
- */
-export interface UserPatch {
-  spec?: { [F in keyof UserSpec]?: F extends 'attributes' ? Record<string, string | null> : UserSpec[F] | null };
-  labels?: Record<string, string | null>;
-}
 
 /** create() found the name taken. */
 export class AlreadyExistsError extends Error {}
@@ -120,12 +100,4 @@ export interface OwnedSecret {
   data: Record<string, string>;
   /** The ownerReference: Kubernetes' garbage collector deletes the Secret with its owner. */
   owner: { apiVersion: string; kind: string; name: string; uid: string };
-}
-
-export function keyOf(object: { metadata: { namespace?: string; name: string } }): ObjectKey {
-  return { namespace: object.metadata.namespace ?? 'default', name: object.metadata.name };
-}
-
-export function keyString(key: ObjectKey): string {
-  return `${key.namespace}/${key.name}`;
 }
