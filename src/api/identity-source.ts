@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_URL_LENGTH, baseStatus, duration, minDuration, noUserinfo, objectName, resource, secretRef, timestamp } from './common.ts';
 
 export const SOURCE_TYPES = ['csv', 'json', 'ldap', 'scim'] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
 export const MISSING_POLICIES = ['terminate', 'suspend', 'ignore'] as const;
 
 /** The User fields a mapping may set; `labels/<key>` and `attributes/<key>` name one label or attribute. */

@@ -3,7 +3,8 @@
 import type { SystemType } from '../api/index.ts';
 import type { ConnectorFactory } from './types.ts';
 
-const loaders: Readonly<Partial<Record<SystemType, () => Promise<ConnectorFactory>>>> = {
+// A Record, not a Partial one: a new SystemType does not compile until it has its loader here.
+const loaders: Readonly<Record<SystemType, () => Promise<ConnectorFactory>>> = {
   sqlite: async () => (await import('./sqlite/index.ts')).createSqliteConnector,
   postgres: async () => (await import('./postgres/index.ts')).createPostgresConnector,
   scim: async () => (await import('./scim/index.ts')).createScimConnector,

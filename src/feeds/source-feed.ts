@@ -6,7 +6,7 @@
 import { Client, type Entry } from 'ldapts';
 import type { Logger } from 'pino';
 import { fetch as undiciFetch, type Agent, type Response } from 'undici';
-import { errorMessage, PermanentError, RetryableError, type IdentitySource } from '../api/index.ts';
+import { errorMessage, PermanentError, RetryableError, type IdentitySource, type SourceType } from '../api/index.ts';
 import { EgressGuard, privateNetworkRefusal, type EgressPolicy } from '../connectors/egress/guard.ts';
 import { guardedAgent } from '../connectors/egress/http.ts';
 import { guardedLdapConnections } from '../connectors/egress/ldap.ts';
@@ -56,9 +56,16 @@ export class FeedReader {
   /** The feed's records; rejected records go to `rejections`. Throws FeedError when the feed as a whole is unreadable. */
   async read(source: IdentitySource, rejections: Rejections, signal: AbortSignal): Promise<FeedRecord[]> {
     const { spec } = source;
-    if (spec.type === 'ldap') return this.#ldap(source, signal);
-    const text = spec.configMapRef ? await this.#configMap(source) : await this.#http(source, signal);
-    return spec.type === 'json' ? parseJson(text, spec.jsonPath, rejections) : parseCsv(text, rejections);
+    // One reader per type Rollcall pulls, in a Record: a new source type does not compile until it
+    // has one here (or is pushed to Rollcall, as scim is: the inbound SCIM server applies it).
+    const text = async () => (spec.configMapRef ? this.#configMap(source) : this.#http(source, signal));
+    const readers: Record<Exclude<SourceType, 'scim'>, () => Promise<FeedRecord[]>> = {
+      ldap: () => this.#ldap(source, signal),
+      csv: async () => parseCsv(await text(), rejections),
+      json: async () => parseJson(await text(), spec.jsonPath, rejections),
+    };
+    if (spec.type === 'scim') throw new FeedError(`IdentitySource ${source.metadata.name} is of type scim: its Users come from the inbound SCIM server, not from a feed`);
+    return readers[spec.type]();
   }
 
   forget(source: IdentitySource): void {
