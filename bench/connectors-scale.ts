@@ -68,7 +68,12 @@ function ldapSide(server: SlapdServer, admin: Client): Side {
       (await connectorFactory('ldap'))({
         system: 'bench/ldap',
         namespace: 'bench',
-        spec: connectedSystemSpec.parse({ type: 'ldap', insecure: true, allowPrivateNetwork: true, ldap: { url: `ldap://127.0.0.1:${at}`, peopleDN: server.peopleDN, groupsDN: server.groupsDN } }),
+        spec: connectedSystemSpec.parse({
+          type: 'ldap',
+          insecure: true,
+          allowPrivateNetwork: true,
+          ldap: { url: `ldap://127.0.0.1:${at}`, peopleDN: server.peopleDN, groupsDN: server.groupsDN },
+        }),
         credentials: { bindDN: server.adminDN, password: server.adminPassword },
         logger,
       }),
@@ -118,7 +123,13 @@ function postgresSide(server: PostgresServer, admin: pg.Client): Side {
       (await connectorFactory('postgres'))({
         system: 'bench/postgres',
         namespace: 'bench',
-        spec: connectedSystemSpec.parse({ type: 'postgres', insecure: true, allowPrivateNetwork: true, postgres: { host: server.host, port: at, ssl: 'disable' }, credentialsSecretRef: { name: 'pg' } }),
+        spec: connectedSystemSpec.parse({
+          type: 'postgres',
+          insecure: true,
+          allowPrivateNetwork: true,
+          postgres: { host: server.host, port: at, ssl: 'disable' },
+          credentialsSecretRef: { name: 'pg' },
+        }),
         credentials,
         logger,
       }),
@@ -128,7 +139,14 @@ function postgresSide(server: PostgresServer, admin: pg.Client): Side {
       return names;
     },
     raw: async (at) => {
-      const pool = new pg.Pool({ host: server.host, port: at, database: 'postgres', user: credentials.username, password: credentials.password, max: CONCURRENCY });
+      const pool = new pg.Pool({
+        host: server.host,
+        port: at,
+        database: 'postgres',
+        user: credentials.username,
+        password: credentials.password,
+        max: CONCURRENCY,
+      });
       return {
         async create(userName, groups) {
           const role = pg.escapeIdentifier(userName);
@@ -238,7 +256,9 @@ async function timeSide(side: Side): Promise<string[]> {
       const writeGroups = await side.groups(`timed-writes${round}`);
       samples.writes.push(await time(side, 'connector', names(`tw${round}-`, ACCOUNTS), (u) => firstSync(connector, u, writeGroups, false), writeGroups));
       const syncGroups = await side.groups(`timed-sync${round}`);
-      samples.withReadBack.push(await time(side, 'connector + read-back', names(`ts${round}-`, ACCOUNTS), (u) => firstSync(connector, u, syncGroups, true), syncGroups));
+      samples.withReadBack.push(
+        await time(side, 'connector + read-back', names(`ts${round}-`, ACCOUNTS), (u) => firstSync(connector, u, syncGroups, true), syncGroups),
+      );
     }
   } finally {
     await connector.close();
@@ -261,8 +281,12 @@ const pgAdmin = new pg.Client({ host: postgres.host, port: postgres.port, user: 
 try {
   await ldapAdmin.bind(slapd.adminDN, slapd.adminPassword);
   await pgAdmin.connect();
-  await pgAdmin.query(`CREATE ROLE ${pg.escapeIdentifier(MARKER)} NOLOGIN; COMMENT ON ROLE ${pg.escapeIdentifier(MARKER)} IS 'rollcall.dev/marker-of=bench/postgres'`);
-  console.log(`Node ${process.version}; ${ACCOUNTS} accounts with 2 groups each, ${CONCURRENCY} at a time, best of ${ROUNDS}; requests counted over ${COUNTED_USERS} users, one change at a time`);
+  await pgAdmin.query(
+    `CREATE ROLE ${pg.escapeIdentifier(MARKER)} NOLOGIN; COMMENT ON ROLE ${pg.escapeIdentifier(MARKER)} IS 'rollcall.dev/marker-of=bench/postgres'`,
+  );
+  console.log(
+    `Node ${process.version}; ${ACCOUNTS} accounts with 2 groups each, ${CONCURRENCY} at a time, best of ${ROUNDS}; requests counted over ${COUNTED_USERS} users, one change at a time`,
+  );
   for (const side of [ldapSide(slapd, ldapAdmin), postgresSide(postgres, pgAdmin)]) {
     console.log(`${side.name}: requests`);
     for (const line of await countRequests(side)) console.log(line);

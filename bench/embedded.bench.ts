@@ -4,10 +4,16 @@ import { formatMs, measure, type Row } from './measure.ts';
 import { benchDirectory, createWorkspace, fingerprint, removeDatabases, runOnce, sameFingerprint, startManager, type Workspace } from './embedded.ts';
 
 function expectConverged(result: Awaited<ReturnType<typeof runOnce>>, count: number): void {
-  if (result.ready !== count || result.users !== count) throw new Error(`embedded: ${result.ready}/${result.users} Users Ready after converging, expected ${count}`);
+  if (result.ready !== count || result.users !== count)
+    throw new Error(`embedded: ${result.ready}/${result.users} Users Ready after converging, expected ${count}`);
 }
 
-async function coldConverge(workspace: Workspace, count: number, iterations: number, warmup: number): Promise<{ median: number; changes: number; distinct: number }> {
+async function coldConverge(
+  workspace: Workspace,
+  count: number,
+  iterations: number,
+  warmup: number,
+): Promise<{ median: number; changes: number; distinct: number }> {
   let changes = 0;
   let distinct = 0;
   const samples = await measure(iterations, warmup, async () => {
@@ -53,7 +59,9 @@ export async function embeddedBenchmark(userCounts: number[]): Promise<Row[]> {
       });
       const afterRerun = fingerprint(workspace.databases);
       if (rerunChanges !== 0 || !sameFingerprint(converged, afterRerun)) {
-        throw new Error(`embedded: a re-run over systems in sync wrote (${rerunChanges} changes; ${JSON.stringify(converged)} → ${JSON.stringify(afterRerun)})`);
+        throw new Error(
+          `embedded: a re-run over systems in sync wrote (${rerunChanges} changes; ${JSON.stringify(converged)} → ${JSON.stringify(afterRerun)})`,
+        );
       }
       rows.push({
         benchmark: 'embedded',

@@ -51,7 +51,7 @@ export async function engineBenchmark(userCounts: number[]): Promise<Row[]> {
       benchmark: 'engine',
       case: `full resync, in sync (${shape})`,
       median: formatMs(resync.median),
-      detail: `${formatMs((resync.median / count))} per User; ${accounts.toLocaleString('en')} accounts, 0 changes planned; n=${iterations}`,
+      detail: `${formatMs(resync.median / count)} per User; ${accounts.toLocaleString('en')} accounts, 0 changes planned; n=${iterations}`,
     });
     rows.push({
       benchmark: 'engine',

@@ -32,7 +32,8 @@ export async function leaverBenchmark(count: number, leavers: number): Promise<L
     const before = fingerprint(workspace.databases);
     let storeUpdatedAt = 0;
     store.watch('User', (event, user) => {
-      if (event === 'update' && user.metadata.name === waiting?.user && user.spec.state === 'terminated' && storeUpdatedAt === 0) storeUpdatedAt = performance.now();
+      if (event === 'update' && user.metadata.name === waiting?.user && user.spec.state === 'terminated' && storeUpdatedAt === 0)
+        storeUpdatedAt = performance.now();
     });
 
     const fromEdit: number[] = [];

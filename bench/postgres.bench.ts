@@ -25,8 +25,16 @@ export async function postgresBenchmark(roles: number, iterations: number): Prom
   try {
     await admin.connect();
     await admin.query(`CREATE ROLE ${pg.escapeIdentifier(GROUP)} NOLOGIN`);
-    const spec = connectedSystemSpec.parse({ type: 'postgres', insecure: true, allowPrivateNetwork: true, postgres: { host: server.host, port: server.port, ssl: 'disable' }, credentialsSecretRef: { name: 'pg' } });
-    const connector = await (await connectorFactory('postgres'))({
+    const spec = connectedSystemSpec.parse({
+      type: 'postgres',
+      insecure: true,
+      allowPrivateNetwork: true,
+      postgres: { host: server.host, port: server.port, ssl: 'disable' },
+      credentialsSecretRef: { name: 'pg' },
+    });
+    const connector = await (
+      await connectorFactory('postgres')
+    )({
       system: 'bench/analytics-db',
       namespace: 'bench',
       spec,
@@ -42,7 +50,10 @@ export async function postgresBenchmark(roles: number, iterations: number): Prom
           const prefix = `bench${round++}_`;
           const names = Array.from({ length: roles }, (_, i) => `${prefix}${i}`);
           const changes = (userName: string): AccountChange[] => [
-            { op: 'create', account: { system: 'analytics-db', userName, state: 'present', attributes: { displayName: `User ${userName}` }, entitlements: [] } },
+            {
+              op: 'create',
+              account: { system: 'analytics-db', userName, state: 'present', attributes: { displayName: `User ${userName}` }, entitlements: [] },
+            },
             { op: 'grant', userName, entitlement: GROUP },
           ];
           const start = performance.now();

@@ -66,7 +66,9 @@ const machine = [
   `- command: \`${COMMAND}\` (all benchmarks: ${totalSeconds.toFixed(0)} s)`,
   `- sqlite files on ${existsSync('/dev/shm') ? 'tmpfs (/dev/shm)' : 'the temp directory'} unless the case says "on disk"`,
 ].join('\n');
-const headline = leaver ? `\nA leaver is cut off ${Math.round(leaver.cycleRatio).toLocaleString('en')}× faster than a 40-minute periodic cycle (${leaver.medianMs.toFixed(0)} ms from the manifest reload to the account disabled in 3 systems, 1,000 Users converged).\n` : '';
+const headline = leaver
+  ? `\nA leaver is cut off ${Math.round(leaver.cycleRatio).toLocaleString('en')}× faster than a 40-minute periodic cycle (${leaver.medianMs.toFixed(0)} ms from the manifest reload to the account disabled in 3 systems, 1,000 Users converged).\n`
+  : '';
 
 const report = `# Benchmarks, ${date}
 

@@ -55,7 +55,12 @@ function selector(j: number): Record<string, unknown> {
     case 3:
       return { matchLabels: { department: DEPARTMENTS[j % 10] }, matchExpressions: [{ key: 'level', operator: 'In', values: ['L4', 'L5'] }] };
     default:
-      return { matchExpressions: [{ key: 'oncall', operator: 'Exists' }, { key: 'location', operator: 'NotIn', values: [LOCATIONS[j % 5]] }] };
+      return {
+        matchExpressions: [
+          { key: 'oncall', operator: 'Exists' },
+          { key: 'location', operator: 'NotIn', values: [LOCATIONS[j % 5]] },
+        ],
+      };
   }
 }
 

@@ -11,7 +11,11 @@ const root = join(import.meta.dirname, '..');
 const binaries = buildControlPlane();
 const controlPlane = await startControlPlane(binaries.controlPlane);
 const env = { ...process.env, KUBECONFIG: controlPlane.kubeconfig };
-execFileSync(binaries.helm, ['install', 'rollcall', join(root, 'charts', 'rollcall'), '--namespace', 'rollcall-system', '--create-namespace', '--set', 'replicas=0'], { env, stdio: 'inherit' });
+execFileSync(
+  binaries.helm,
+  ['install', 'rollcall', join(root, 'charts', 'rollcall'), '--namespace', 'rollcall-system', '--create-namespace', '--set', 'replicas=0'],
+  { env, stdio: 'inherit' },
+);
 execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=rollcall'], { env, stdio: 'inherit' });
 
 console.log(walkthrough(controlPlane.kubeconfig, binaries.helm));

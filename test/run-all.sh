@@ -16,9 +16,11 @@ step "building the test node (kubelet, containerd, runc, CNI plugins) and the im
 bash test/node/build.sh
 bash scripts/image/build.sh
 
-step "type check, lint, CRDs and the chart values doc up to date"
+step "type check, lint, formatting, CRDs and the chart values doc up to date"
 npx tsc --noEmit
 npx eslint .
+# Prettier's layout (.prettierrc.json, 160 columns); `npm run format` writes it.
+npx prettier --check --log-level warn "src/**/*.ts" "test/**/*.ts" "bench/**/*.ts" "scripts/**/*.ts"
 node src/api/write-crds.ts --check
 node scripts/chart/values-doc.ts --check
 

@@ -47,7 +47,15 @@ export function parseScaleOptions(argv: string[]): ScaleOptions {
 
 export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResults> {
   const started = now();
-  const results: ScaleResults = { users: options.users, systems: options.systems, command: options.command, startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), failures: [], notes: [], loadAtStart: loadavg().map((l) => Number(l.toFixed(2))) };
+  const results: ScaleResults = {
+    users: options.users,
+    systems: options.systems,
+    command: options.command,
+    startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    failures: [],
+    notes: [],
+    loadAtStart: loadavg().map((l) => Number(l.toFixed(2))),
+  };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const cleanup: (() => Promise<unknown>)[] = [];
   const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
@@ -79,8 +87,13 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
       return { controlPlane, systems };
     });
     if (!setup) return results;
-    cleanup.push(() => setup.controlPlane.stop(), () => setup.systems.close());
-    const ctx = await phase('declaring the world and starting rollcall run', () => declareWorld(options, setup.controlPlane, setup.systems, cleanup, results.notes));
+    cleanup.push(
+      () => setup.controlPlane.stop(),
+      () => setup.systems.close(),
+    );
+    const ctx = await phase('declaring the world and starting rollcall run', () =>
+      declareWorld(options, setup.controlPlane, setup.systems, cleanup, results.notes),
+    );
     if (!ctx) return results;
 
     results.convergence = await phase('1 convergence', () => convergence(ctx, options.convergeTimeoutMs));
@@ -88,7 +101,12 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
     if (converged) {
       const size = phaseSize(options.users);
       const taken = new Set<string>();
-      const [sequential, burst, expiring, drifting] = [pickUsers(ctx, size, taken), pickUsers(ctx, size, taken), pickUsers(ctx, size, taken), pickUsers(ctx, size, taken)];
+      const [sequential, burst, expiring, drifting] = [
+        pickUsers(ctx, size, taken),
+        pickUsers(ctx, size, taken),
+        pickUsers(ctx, size, taken),
+        pickUsers(ctx, size, taken),
+      ];
       await ctx.probes.scim.accounts().catch(() => undefined); // learns the SCIM ids the tight polls use
       results.leaversSequential = await phase('3 leavers, one at a time', () => sequentialLeavers(ctx, sequential));
       results.leaversBurst = await phase('3 leavers, a burst', () => burstLeavers(ctx, burst));
@@ -132,7 +150,13 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
   }
 }
 
-async function declareWorld(options: ScaleOptions, controlPlane: ControlPlane, systems: Systems, cleanup: (() => Promise<unknown>)[], notes: string[]): Promise<Context> {
+async function declareWorld(
+  options: ScaleOptions,
+  controlPlane: ControlPlane,
+  systems: Systems,
+  cleanup: (() => Promise<unknown>)[],
+  notes: string[],
+): Promise<Context> {
   const scope: Scope = { tag: 'u', namespace: 'scale', systems: options.systems };
   const endpoints = endpointsOf(systems);
   const kube = new Kube(controlPlane.kubeconfig);
@@ -151,6 +175,9 @@ async function declareWorld(options: ScaleOptions, controlPlane: ControlPlane, s
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const ctx: Context = { users: options.users, scope, kube, rollcall, probes, declared: new Declared(scope, options.users), readiness, log };
   const lost = await waitConnected(ctx, 120_000);
-  if (lost.length) notes.push(`ConnectedSystem status without its Connected condition after the first reconcile: ${lost.join(', ')} (a second status write, computed from a stale cache, replaced the first)`);
+  if (lost.length)
+    notes.push(
+      `ConnectedSystem status without its Connected condition after the first reconcile: ${lost.join(', ')} (a second status write, computed from a stale cache, replaced the first)`,
+    );
   return ctx;
 }

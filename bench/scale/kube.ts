@@ -60,11 +60,16 @@ export class Kube {
   }
 
   async patch(kind: string, namespace: string, name: string, body: object): Promise<KubernetesObject> {
-    return (await this.#custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURALS[kind]!, name, body }, MERGE_PATCH)) as KubernetesObject;
+    return (await this.#custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural: PLURALS[kind]!, name, body },
+      MERGE_PATCH,
+    )) as KubernetesObject;
   }
 
   async list(kind: string, namespace: string): Promise<(KubernetesObject & Record<string, unknown>)[]> {
-    const list = (await this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURALS[kind]! })) as { items: (KubernetesObject & Record<string, unknown>)[] };
+    const list = (await this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURALS[kind]! })) as {
+      items: (KubernetesObject & Record<string, unknown>)[];
+    };
     return list.items;
   }
 
@@ -77,7 +82,12 @@ export class Kube {
 
   /** Watches the namespace's Users; `isReady` decides per object. */
   watchUsers(namespace: string, isReady: (user: UserObject) => boolean): ReadinessWatch {
-    return new ReadinessWatch(this.config, namespace, (ns) => this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'users' }), isReady);
+    return new ReadinessWatch(
+      this.config,
+      namespace,
+      (ns) => this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'users' }),
+      isReady,
+    );
   }
 
   /** apiserver_request_total summed by verb, resource and subresource (e.g. "GET secrets", "PUT users/status"). */

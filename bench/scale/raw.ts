@@ -7,7 +7,21 @@ import pg from 'pg';
 import { openProbes, mismatches } from './probes/index.ts';
 import { eachLimit, now } from './pool.ts';
 import { startSystems } from './servers.ts';
-import { allGroups, Declared, departmentGroups, departmentOf, ldapGroupsOu, ldapMarker, ldapPeopleOu, pgMarker, scimMarker, userName, type Endpoints, type Scope, type SystemKind } from './world.ts';
+import {
+  allGroups,
+  Declared,
+  departmentGroups,
+  departmentOf,
+  ldapGroupsOu,
+  ldapMarker,
+  ldapPeopleOu,
+  pgMarker,
+  scimMarker,
+  userName,
+  type Endpoints,
+  type Scope,
+  type SystemKind,
+} from './world.ts';
 
 export const CONCURRENCY = 4;
 
@@ -32,7 +46,11 @@ export async function rawBaseline(users: number, kinds: SystemKind[]): Promise<R
   const probes = openProbes(endpoints, scope);
   try {
     await Promise.all(kinds.map((kind) => probes.all[kind].prepare(allGroups(scope))));
-    const joiners: Joiner[] = Array.from({ length: users }, (_, i) => ({ name: userName(scope, i), index: i, groups: departmentGroups(scope, departmentOf(i)) }));
+    const joiners: Joiner[] = Array.from({ length: users }, (_, i) => ({
+      name: userName(scope, i),
+      index: i,
+      groups: departmentGroups(scope, departmentOf(i)),
+    }));
     const perSystemMs: Partial<Record<SystemKind, number>> = {};
     const timed = async (kind: SystemKind, run: () => Promise<void>) => {
       const start = now();
@@ -105,7 +123,14 @@ async function rawLdap(endpoint: Endpoints['ldap'], scope: Scope, joiners: Joine
 }
 
 async function rawPostgres(endpoint: Endpoints['postgres'], scope: Scope, joiners: Joiner[]): Promise<void> {
-  const pool = new pg.Pool({ host: endpoint.host, port: endpoint.port, user: endpoint.adminUser, password: endpoint.adminPassword, database: 'postgres', max: CONCURRENCY });
+  const pool = new pg.Pool({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.adminUser,
+    password: endpoint.adminPassword,
+    database: 'postgres',
+    max: CONCURRENCY,
+  });
   const id = pg.escapeIdentifier;
   try {
     await eachLimit(joiners, CONCURRENCY, async (j) => {

@@ -29,7 +29,15 @@ export interface ScaleResults {
   idle?: IdleResult & { settledMs: number; settled: boolean };
   drift?: DriftResult;
   /** The rollcall process at the end of the operator phases. */
-  process?: { peakRssBytes: number; rssBytes: number; cpuSeconds: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number; warnings: Record<string, number> };
+  process?: {
+    peakRssBytes: number;
+    rssBytes: number;
+    cpuSeconds: number;
+    heapUsedBytes: number;
+    heapTotalBytes: number;
+    externalBytes: number;
+    warnings: Record<string, number>;
+  };
   verification?: Partial<Record<SystemKind, { count: number; examples: string[] }>>;
   standalone?: StandaloneResult;
   /** Phases that could not run or finish, with why. */
@@ -47,13 +55,30 @@ export interface Row {
 }
 
 const MIB = 2 ** 20;
-const s = (ms: number | null | undefined) => (ms === null || ms === undefined || Number.isNaN(ms) ? '-' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const s = (ms: number | null | undefined) =>
+  ms === null || ms === undefined || Number.isNaN(ms)
+    ? '-'
+    : ms >= 10_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : ms >= 1000
+        ? `${(ms / 1000).toFixed(2)} s`
+        : `${ms.toFixed(0)} ms`;
 const x = (ratio: number | undefined) => (ratio === undefined || !Number.isFinite(ratio) ? '-' : `${ratio.toFixed(2)}×`);
 const per = (n: number, d: number) => (d > 0 ? (n / d).toFixed(2) : '-');
 const verdict = (ok: boolean | undefined): Row['verdict'] => (ok === undefined ? 'not run' : ok ? 'ok' : 'over target');
 
 /** The requests Rollcall makes to the API server (the benchmark only creates and patches Users and bindings, and watches Users). */
-export const ROLLCALL_REQUESTS = ['GET secrets', 'PUT users/status', 'PATCH users', 'GET users', 'POST events', 'PATCH events', 'PUT connectedsystems/status', 'PATCH connectedsystems', 'GET connectedsystems'];
+export const ROLLCALL_REQUESTS = [
+  'GET secrets',
+  'PUT users/status',
+  'PATCH users',
+  'GET users',
+  'POST events',
+  'PATCH events',
+  'PUT connectedsystems/status',
+  'PATCH connectedsystems',
+  'GET connectedsystems',
+];
 const rollcallRequests = (requests: Record<string, number>) => ROLLCALL_REQUESTS.reduce((sum, key) => sum + (requests[key] ?? 0), 0);
 
 export function rows(r: ScaleResults): Row[] {
@@ -64,10 +89,20 @@ export function rows(r: ScaleResults): Row[] {
   const ratio = c?.convergeMs && raw ? c.convergeMs / raw.totalMs : undefined;
 
   add('1 convergence', `apply ${r.users} Users through the API server (32 in flight)`, s(c?.applyMs));
-  add('1 convergence', 'first User applied → every User Ready, SYSTEMS n/n', c ? (c.convergeMs === null ? `timed out (${c.ready}/${r.users} Ready)` : s(c.convergeMs)) : '-', '', c ? (c.convergeMs === null ? 'FAILED' : '') : 'not run');
+  add(
+    '1 convergence',
+    'first User applied → every User Ready, SYSTEMS n/n',
+    c ? (c.convergeMs === null ? `timed out (${c.ready}/${r.users} Ready)` : s(c.convergeMs)) : '-',
+    '',
+    c ? (c.convergeMs === null ? 'FAILED' : '') : 'not run',
+  );
   for (const kind of r.systems) {
     const done = c?.perSystemMs[kind];
-    add('1 convergence', `${kind}: every account with its groups (polled)`, c && done === null ? `timed out (${c.perSystemAccounts[kind] ?? 0}/${r.users})` : s(done));
+    add(
+      '1 convergence',
+      `${kind}: every account with its groups (polled)`,
+      c && done === null ? `timed out (${c.perSystemAccounts[kind] ?? 0}/${r.users})` : s(done),
+    );
   }
   add('1 convergence', 'Rollcall / raw', x(ratio), '≤ 1.5×', verdict(ratio === undefined ? undefined : ratio <= 1.5));
   if (c) add('1 convergence', 'CPU seconds of rollcall / User reconciles', `${c.cpuSeconds.toFixed(1)} s / ${c.userReconciles}`);
@@ -80,37 +115,86 @@ export function rows(r: ScaleResults): Row[] {
   add('2 raw baseline', `create + 2 grants per User per system, 4 at a time per system, systems side by side`, s(raw?.totalMs));
   for (const kind of r.systems) add('2 raw baseline', `${kind}`, s(raw?.perSystemMs[kind]));
 
-  for (const [name, l] of [['one at a time', r.leaversSequential], ['burst', r.leaversBurst]] as const) {
+  for (const [name, l] of [
+    ['one at a time', r.leaversSequential],
+    ['burst', r.leaversBurst],
+  ] as const) {
     const count = l ? l.ms.length + l.timedOut : 0;
-    add('3 leavers', `${count} ${name}: p50 / p95 / p99`, l ? `${s(l.stats.p50)} / ${s(l.stats.p95)} / ${s(l.stats.p99)}` : '-', 'p99 ≤ 1 s', verdict(l && l.timedOut === 0 ? l.stats.p99 <= 1000 : l ? false : undefined));
+    add(
+      '3 leavers',
+      `${count} ${name}: p50 / p95 / p99`,
+      l ? `${s(l.stats.p50)} / ${s(l.stats.p95)} / ${s(l.stats.p99)}` : '-',
+      'p99 ≤ 1 s',
+      verdict(l && l.timedOut === 0 ? l.stats.p99 <= 1000 : l ? false : undefined),
+    );
     if (l) add('3 leavers', `${name}: p50 per system`, r.systems.map((k) => `${k} ${s(l.perSystem[k]?.p50)}`).join(', '));
     if (l?.timedOut) add('3 leavers', `${name}: not disabled everywhere in time`, String(l.timedOut), '0', 'FAILED');
   }
 
   const e = r.expiry;
-  add('4 expiry', `${e ? e.ms.length + e.timedOut : 0} bindings ending at one instant: p50 / p99 / max after validUntil`, e ? `${s(e.stats.p50)} / ${s(e.stats.p99)} / ${s(e.stats.max)}` : '-', 'within 1 s', verdict(e ? e.timedOut === 0 && e.stats.max <= 1000 : undefined));
-  if (e) add('4 expiry', 'grants in place before validUntil (margin)', `${e.ms.length + e.timedOut - e.notGranted}/${e.ms.length + e.timedOut} (${s(e.marginMs)} ahead)`, 'all', e.notGranted === 0 ? 'ok' : 'FAILED');
+  add(
+    '4 expiry',
+    `${e ? e.ms.length + e.timedOut : 0} bindings ending at one instant: p50 / p99 / max after validUntil`,
+    e ? `${s(e.stats.p50)} / ${s(e.stats.p99)} / ${s(e.stats.max)}` : '-',
+    'within 1 s',
+    verdict(e ? e.timedOut === 0 && e.stats.max <= 1000 : undefined),
+  );
+  if (e)
+    add(
+      '4 expiry',
+      'grants in place before validUntil (margin)',
+      `${e.ms.length + e.timedOut - e.notGranted}/${e.ms.length + e.timedOut} (${s(e.marginMs)} ahead)`,
+      'all',
+      e.notGranted === 0 ? 'ok' : 'FAILED',
+    );
 
   const i = r.idle;
   const idleWrites = i ? Object.values(i.systemWrites).reduce((a, b) => a + b, 0) + i.apiWrites : undefined;
-  add('5 idle resync', `writes over ${i ? s(i.windowMs) : '2 intervals'} (systems + API server)`, idleWrites === undefined ? '-' : String(idleWrites), '0', verdict(idleWrites === undefined ? undefined : idleWrites === 0));
+  add(
+    '5 idle resync',
+    `writes over ${i ? s(i.windowMs) : '2 intervals'} (systems + API server)`,
+    idleWrites === undefined ? '-' : String(idleWrites),
+    '0',
+    verdict(idleWrites === undefined ? undefined : idleWrites === 0),
+  );
   if (i) {
     add('5 idle resync', 'writes per system', r.systems.map((k) => `${k} ${i.systemWrites[k]}`).join(', '));
     add('5 idle resync', 'API server writes (resourceVersion of Users, ConnectedSystems)', String(i.apiWrites));
     add('5 idle resync', 'connector operations (rollcall_connector_operations_total)', String(i.connectorOps));
     add('5 idle resync', 'CPU seconds of rollcall', i.cpuSeconds.toFixed(1));
-    add('5 idle resync', 'User reconciles / API requests by Rollcall', `${i.userReconciles} / ${rollcallRequests(i.apiRequests)} (${i.apiRequests['GET secrets'] ?? 0} Secret GETs)`);
+    add(
+      '5 idle resync',
+      'User reconciles / API requests by Rollcall',
+      `${i.userReconciles} / ${rollcallRequests(i.apiRequests)} (${i.apiRequests['GET secrets'] ?? 0} Secret GETs)`,
+    );
     if (!i.settled) add('5 idle resync', 'work queue still busy when the window began', `after ${s(i.settledMs)}`, 'idle', 'over target');
   }
 
   const d = r.drift;
-  add('6 out-of-band', `${d?.changes ?? 0} changes: all corrected after`, d ? (d.allCorrectedMs === null ? `${d.notCorrected} not corrected` : s(d.allCorrectedMs)) : '-', '', d ? (d.notCorrected ? 'FAILED' : '') : 'not run');
+  add(
+    '6 out-of-band',
+    `${d?.changes ?? 0} changes: all corrected after`,
+    d ? (d.allCorrectedMs === null ? `${d.notCorrected} not corrected` : s(d.allCorrectedMs)) : '-',
+    '',
+    d ? (d.notCorrected ? 'FAILED' : '') : 'not run',
+  );
   if (d) add('6 out-of-band', 'per change p50 / max (resyncInterval 30 s)', `${s(d.stats.p50)} / ${s(d.stats.max)}`);
 
   const p = r.process;
   const rssOk = p && r.users >= 10_000 ? p.peakRssBytes <= 256 * MIB : undefined;
-  add('7 memory', 'peak RSS of rollcall (VmHWM)', p ? `${(p.peakRssBytes / MIB).toFixed(0)} MiB` : '-', '≤ 256 MiB at 10,000', p ? (rssOk === undefined ? '' : verdict(rssOk)) : 'not run');
-  if (p) add('7 memory', 'at the end: RSS / V8 heap used / heap total', `${(p.rssBytes / MIB).toFixed(0)} / ${(p.heapUsedBytes / MIB).toFixed(0)} / ${(p.heapTotalBytes / MIB).toFixed(0)} MiB`);
+  add(
+    '7 memory',
+    'peak RSS of rollcall (VmHWM)',
+    p ? `${(p.peakRssBytes / MIB).toFixed(0)} MiB` : '-',
+    '≤ 256 MiB at 10,000',
+    p ? (rssOk === undefined ? '' : verdict(rssOk)) : 'not run',
+  );
+  if (p)
+    add(
+      '7 memory',
+      'at the end: RSS / V8 heap used / heap total',
+      `${(p.rssBytes / MIB).toFixed(0)} / ${(p.heapUsedBytes / MIB).toFixed(0)} / ${(p.heapTotalBytes / MIB).toFixed(0)} MiB`,
+    );
 
   if (c) {
     const reconciles = c.userReconciles;
@@ -118,20 +202,41 @@ export function rows(r: ScaleResults): Row[] {
     add('8 API requests', 'Secret GETs per User reconcile', per(c.apiRequests['GET secrets'] ?? 0, reconciles), 'Secrets from an informer: ~0');
     add('8 API requests', 'status writes per User reconcile', per(c.apiRequests['PUT users/status'] ?? 0, reconciles));
     // Correlated Events (store/event-correlator.ts): a repeat is a PATCH of the count, not a new Event.
-    add('8 API requests', 'Events created / count writes per User reconcile', `${per(c.apiRequests['POST events'] ?? 0, reconciles)} / ${per(c.apiRequests['PATCH events'] ?? 0, reconciles)}`, '≤ 0.2, aggregated');
+    add(
+      '8 API requests',
+      'Events created / count writes per User reconcile',
+      `${per(c.apiRequests['POST events'] ?? 0, reconciles)} / ${per(c.apiRequests['PATCH events'] ?? 0, reconciles)}`,
+      '≤ 0.2, aggregated',
+    );
     add('8 API requests', 'all requests by Rollcall per User reconcile', per(rollcallRequests(c.apiRequests), reconciles));
   }
 
   const o = r.standalone;
   const onceRatio = o?.totalMs && raw ? o.totalMs / raw.totalMs : undefined;
-  add('9 standalone', '`rollcall run --manifests DIR --once`, same world, fresh scopes', o ? (o.totalMs === null ? `failed (exit ${o.exitCode})` : s(o.totalMs)) : '-', '', o ? (o.totalMs === null ? 'FAILED' : '') : 'not run');
+  add(
+    '9 standalone',
+    '`rollcall run --manifests DIR --once`, same world, fresh scopes',
+    o ? (o.totalMs === null ? `failed (exit ${o.exitCode})` : s(o.totalMs)) : '-',
+    '',
+    o ? (o.totalMs === null ? 'FAILED' : '') : 'not run',
+  );
   add('9 standalone', 'standalone / raw', x(onceRatio));
   if (o) add('9 standalone', 'CPU seconds / peak RSS', `${o.cpuSeconds.toFixed(1)} s / ${(o.peakRssBytes / MIB).toFixed(0)} MiB`);
 
-  for (const [name, found] of [['operator', r.verification], ['standalone', o?.mismatches], ['raw baseline', raw?.mismatches]] as const) {
+  for (const [name, found] of [
+    ['operator', r.verification],
+    ['standalone', o?.mismatches],
+    ['raw baseline', raw?.mismatches],
+  ] as const) {
     for (const kind of r.systems) {
       const m = found?.[kind];
-      add('check', `${name}: ${kind} holds exactly what is declared`, m ? (m.count === 0 ? '0 mismatches' : `${m.count} mismatches, e.g. ${m.examples.slice(0, 3).join('; ')}`) : '-', '0', m ? (m.count === 0 ? 'ok' : 'FAILED') : 'not run');
+      add(
+        'check',
+        `${name}: ${kind} holds exactly what is declared`,
+        m ? (m.count === 0 ? '0 mismatches' : `${m.count} mismatches, e.g. ${m.examples.slice(0, 3).join('; ')}`) : '-',
+        '0',
+        m ? (m.count === 0 ? 'ok' : 'FAILED') : 'not run',
+      );
     }
   }
   for (const failure of r.failures) add('failures', failure.phase, failure.reason.replaceAll('\n', ' ').slice(0, 300), '', 'FAILED');

@@ -52,7 +52,19 @@ export class RollcallProcess {
 
   static async start(kubeconfig: string, namespace: string): Promise<RollcallProcess> {
     const healthPort = await freePort();
-    const args = [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', kubeconfig, '--namespace', namespace, '--no-leader-elect', '--health-port', String(healthPort), '--log-level', 'warn'];
+    const args = [
+      join(ROOT, 'bin', 'rollcall.js'),
+      'run',
+      '--kubeconfig',
+      kubeconfig,
+      '--namespace',
+      namespace,
+      '--no-leader-elect',
+      '--health-port',
+      String(healthPort),
+      '--log-level',
+      'warn',
+    ];
     // ROLLCALL_SCALE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", goes to the rollcall process's node.
     const nodeArgs = (process.env.ROLLCALL_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(nodeBinary(), [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -33,7 +33,10 @@ export async function startControlPlaneWithCrds(): Promise<ControlPlane> {
     const env = { ...process.env, KUBECONFIG: controlPlane.kubeconfig };
     const crds = join(ROOT, 'crds');
     execFileSync('kubectl', ['apply', '-f', crds], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=rollcall'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=rollcall'], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   } catch (error) {
     await controlPlane.stop();
     throw error;
@@ -60,9 +63,13 @@ export async function startScimInMemory(): Promise<ScimMemoryServer> {
   const port = await freePort();
   const token = `bench-${randomBytes(16).toString('hex')}`;
   const baseUrl = `http://127.0.0.1:${port}/v2`;
-  const child: ChildProcess = spawn(join(venv, 'bin', 'python'), [join(import.meta.dirname, 'scim-memory.py'), '--port', String(port), '--bearer-token', token], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    join(venv, 'bin', 'python'),
+    [join(import.meta.dirname, 'scim-memory.py'), '--port', String(port), '--bearer-token', token],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const stderr: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr.push(chunk.toString());

@@ -114,8 +114,19 @@ export function connectedSystems(scope: Scope, endpoints: Endpoints, policy: Sys
   });
   const suffix = endpoints.ldap.suffix;
   const all: Record<SystemKind, Obj> = {
-    ldap: system('ldap', { url: endpoints.ldap.url, flavour: 'openldap', peopleDN: `ou=${ldapPeopleOu(scope)},${suffix}`, groupsDN: `ou=${ldapGroupsOu(scope)},${suffix}` }),
-    postgres: system('postgres', { host: endpoints.postgres.host, port: endpoints.postgres.port, database: 'postgres', ssl: 'disable', managedRole: pgMarker(scope) }),
+    ldap: system('ldap', {
+      url: endpoints.ldap.url,
+      flavour: 'openldap',
+      peopleDN: `ou=${ldapPeopleOu(scope)},${suffix}`,
+      groupsDN: `ou=${ldapGroupsOu(scope)},${suffix}`,
+    }),
+    postgres: system('postgres', {
+      host: endpoints.postgres.host,
+      port: endpoints.postgres.port,
+      database: 'postgres',
+      ssl: 'disable',
+      managedRole: pgMarker(scope),
+    }),
     scim: system('scim', { baseUrl: endpoints.scim.baseUrl, auth: 'bearer' }),
   };
   return scope.systems.map((kind) => all[kind]);
@@ -127,7 +138,12 @@ const grantsOf = (scope: Scope, groups: string[]) => scope.systems.map((kind) =>
 export function rolesAndBindings(scope: Scope): Obj[] {
   const out: Obj[] = [];
   for (let d = 0; d < DEPARTMENTS; d++) {
-    out.push({ apiVersion: API, kind: 'AccessRole', metadata: { name: `dept-${d}`, namespace: scope.namespace }, spec: { grants: grantsOf(scope, departmentGroups(scope, d)) } });
+    out.push({
+      apiVersion: API,
+      kind: 'AccessRole',
+      metadata: { name: `dept-${d}`, namespace: scope.namespace },
+      spec: { grants: grantsOf(scope, departmentGroups(scope, d)) },
+    });
     out.push({
       apiVersion: API,
       kind: 'AccessBinding',
@@ -135,7 +151,12 @@ export function rolesAndBindings(scope: Scope): Obj[] {
       spec: { role: `dept-${d}`, userSelector: { matchLabels: { department: `d${d}` } }, reason: 'department membership' },
     });
   }
-  out.push({ apiVersion: API, kind: 'AccessRole', metadata: { name: 'temporary', namespace: scope.namespace }, spec: { grants: grantsOf(scope, [temporaryGroup(scope)]) } });
+  out.push({
+    apiVersion: API,
+    kind: 'AccessRole',
+    metadata: { name: 'temporary', namespace: scope.namespace },
+    spec: { grants: grantsOf(scope, [temporaryGroup(scope)]) },
+  });
   return out;
 }
 

@@ -32,7 +32,11 @@ export const accessBindingSpec = z
       ),
     approval: z
       .object({
-        approvedBy: z.string().min(1).max(256).describe('Who approved: the approver\'s own Kubernetes user name, who holds the RBAC verb approve on accessbindings.'),
+        approvedBy: z
+          .string()
+          .min(1)
+          .max(256)
+          .describe("Who approved: the approver's own Kubernetes user name, who holds the RBAC verb approve on accessbindings."),
         approvedAt: timestamp('When it was approved.').optional(),
         scope: approvalScope,
         digest: z
@@ -80,7 +84,9 @@ export const accessBindingStatus = z.object({
   accessEndsAt: timestamp('When the grant ends, after any maxDuration cap.').optional(),
   approval: z
     .object({
-      state: z.enum(['NotRequired', 'Pending', 'Granted', 'Voided']).describe('Granted: in force; Voided: the binding or its content changed after it was approved.'),
+      state: z
+        .enum(['NotRequired', 'Pending', 'Granted', 'Voided'])
+        .describe('Granted: in force; Voided: the binding or its content changed after it was approved.'),
       approvedBy: z.string().optional().describe('Who approved.'),
       approvedAt: timestamp('When Rollcall first saw the approval.').optional(),
       message: z.string().optional().describe('Why, in words.'),

@@ -13,10 +13,15 @@ export const accessReviewSpec = z
       })
       .default({})
       .describe('Which access is reviewed: every grant in force when the review was created that matches all given fields.'),
-    reviewers: z.array(z.string().min(1).max(256)).min(1).describe('Kubernetes user names who may decide; each also needs the RBAC verb approve on accessreviews.'),
+    reviewers: z
+      .array(z.string().min(1).max(256))
+      .min(1)
+      .describe('Kubernetes user names who may decide; each also needs the RBAC verb approve on accessreviews.'),
     dueDate: timestamp('When undecided items get defaultDecision.'),
     defaultDecision: reviewDecision.default('keep').describe('What happens at dueDate to an item nobody decided.'),
-    schedule: duration('Recurring campaigns: the next review is due this long after this one (at least 1h); missed periods are skipped, not created.').optional(),
+    schedule: duration(
+      'Recurring campaigns: the next review is due this long after this one (at least 1h); missed periods are skipped, not created.',
+    ).optional(),
     decisions: z
       .array(
         z.object({

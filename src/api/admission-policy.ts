@@ -19,7 +19,8 @@ export const APPROVE_VERB = 'approve';
 const labels = { 'app.kubernetes.io/name': 'rollcall', 'app.kubernetes.io/part-of': 'rollcall' };
 
 /** The same optional field in two objects: both absent, or both present and equal. */
-const sameOptional = (a: string, b: string, field: string) => `(has(${a}.${field}) == has(${b}.${field}) && (!has(${a}.${field}) || ${a}.${field} == ${b}.${field}))`;
+const sameOptional = (a: string, b: string, field: string) =>
+  `(has(${a}.${field}) == has(${b}.${field}) && (!has(${a}.${field}) || ${a}.${field} == ${b}.${field}))`;
 
 /** The CEL twin of personKey() (src/engine/identity.ts): lower-case, before the first "@". */
 const personKey = (expression: string) => `${expression}.lowerAscii().split('@')[0]`;
@@ -240,7 +241,8 @@ export function reviewPolicy(): Json {
       variables: [{ name: 'newDecisions', expression: `has(object.spec.decisions) ? object.spec.decisions.filter(d, ${isNew}) : []` }],
       validations: [
         {
-          expression: "request.operation != 'UPDATE' || !has(oldObject.spec.decisions) || oldObject.spec.decisions.all(d, has(object.spec.decisions) && d in object.spec.decisions)",
+          expression:
+            "request.operation != 'UPDATE' || !has(oldObject.spec.decisions) || oldObject.spec.decisions.all(d, has(object.spec.decisions) && d in object.spec.decisions)",
           message: 'spec.decisions are never changed or removed: append a decision instead',
           reason: 'Forbidden',
         },
@@ -287,7 +289,11 @@ export function approverClusterRole(): Json {
 }
 
 export function admissionObjects(): Json[] {
-  const bindingOf = (policyName: string) => ({ ...approvalPolicyBinding(), metadata: { name: policyName, labels }, spec: { policyName, validationActions: ['Deny'] } });
+  const bindingOf = (policyName: string) => ({
+    ...approvalPolicyBinding(),
+    metadata: { name: policyName, labels },
+    spec: { policyName, validationActions: ['Deny'] },
+  });
   return [
     approvalPolicy(),
     bindingOf(APPROVAL_POLICY_NAME),

@@ -25,7 +25,10 @@ function templated(object: Json, condition: string): string {
   const text = stringify(object, { lineWidth: 0 });
   // A "{{" in a schema description or CEL rule would be read as a template action.
   if (text.includes('{{')) throw new Error(`generated object ${String((object.metadata as Json).name)} contains "{{": escape it for Helm`);
-  const body = text.replace(/^metadata:\n/m, KEEP).replaceAll(RELEASE, RELEASE_CALL).replaceAll(INSTANCE, '{{ .Release.Name }}');
+  const body = text
+    .replace(/^metadata:\n/m, KEEP)
+    .replaceAll(RELEASE, RELEASE_CALL)
+    .replaceAll(INSTANCE, '{{ .Release.Name }}');
   // The document separator inside the condition: an object left out leaves no empty document.
   return `{{- if ${condition} }}\n---\n${body}{{- end }}\n`;
 }

@@ -65,7 +65,12 @@ export const timestamp = (description: string) => z.iso.datetime({ offset: true 
 
 /** A DNS-1123 label: the names of Kubernetes objects that we refer to. */
 export const objectName = (description: string) =>
-  z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase DNS-1123 name').describe(description);
+  z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase DNS-1123 name')
+    .describe(description);
 
 export const secretRef = z
   .object({

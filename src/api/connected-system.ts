@@ -23,7 +23,13 @@ const ldapSettings = z
     groupType: z.enum(['groupOfNames', 'posixGroup']).default('groupOfNames').describe('groupOfNames (member DN) or posixGroup (memberUid).'),
     attributeMap: z
       // Each target is checked on its own, so the API server names the key: spec.ldap.attributeMap[KEY].
-      .record(z.string(), z.string().max(64).meta({ 'x-kubernetes-validations': [writableLdapAttributeRule()] }))
+      .record(
+        z.string(),
+        z
+          .string()
+          .max(64)
+          .meta({ 'x-kubernetes-validations': [writableLdapAttributeRule()] }),
+      )
       .meta({ maxProperties: 64 })
       .optional()
       .describe(
@@ -43,7 +49,9 @@ const postgresSettings = z
     ssl: z
       .enum(['disable', 'require', 'verify-full'])
       .default('verify-full')
-      .describe('TLS mode: verify-full (default) and require both verify the certificate and host name (CA: ca.crt in the credentials Secret); disable needs spec.insecure.'),
+      .describe(
+        'TLS mode: verify-full (default) and require both verify the certificate and host name (CA: ca.crt in the credentials Secret); disable needs spec.insecure.',
+      ),
     managedRole: z
       .string()
       .min(1)
@@ -85,10 +93,15 @@ const scimSettings = z
         filteredPaths: z.boolean().optional().describe('PATCH paths with a filter (members[value eq "..."]) are supported.'),
         etags: z.boolean().optional().describe('The server sends ETags and honours If-Match.'),
         pageSize: z.number().int().min(1).max(1000).optional().describe('Largest page the server returns; overrides spec.scim.pageSize when smaller.'),
-        externalIdWritable: z.boolean().optional().describe('externalId can be written (Rollcall keeps its marker there); a server where it cannot is refused, naming externalId.'),
+        externalIdWritable: z
+          .boolean()
+          .optional()
+          .describe('externalId can be written (Rollcall keeps its marker there); a server where it cannot is refused, naming externalId.'),
       })
       .optional()
-      .describe("What the server supports, overriding what its /ServiceProviderConfig, /ResourceTypes and /Schemas declare (each omitted key: the server's declaration)."),
+      .describe(
+        "What the server supports, overriding what its /ServiceProviderConfig, /ResourceTypes and /Schemas declare (each omitted key: the server's declaration).",
+      ),
   })
   .meta({ 'x-kubernetes-validations': [noUserinfo('baseUrl', 'spec.scim.baseUrl')] })
   .describe('Settings for type scim.');
@@ -120,7 +133,7 @@ const credentialsPolicy = z
       .default('none')
       .describe(
         'none (the default: SSO only, no password set) or initialPassword: a joiner gets a random password that must be changed at first login, ' +
-          'delivered in a Secret labelled rollcall.dev/initial-password-for: <userName> in the User\'s namespace.',
+          "delivered in a Secret labelled rollcall.dev/initial-password-for: <userName> in the User's namespace.",
       ),
     ttl: duration('How long the delivered password Secret is kept before it is deleted (default 72h).').optional(),
   })
@@ -175,7 +188,9 @@ export const connectedSystemSpec = z
     allowedEntitlements: z
       .array(z.string().min(1))
       .optional()
-      .describe('Glob patterns (* any run of characters, ? one character, whole name matched): only entitlements matching one are granted; others are refused.'),
+      .describe(
+        'Glob patterns (* any run of characters, ? one character, whole name matched): only entitlements matching one are granted; others are refused.',
+      ),
     deprovision: z
       .object({
         policy: z.enum(DEPROVISION_POLICIES).default('disable').describe('disable, delete, or disableThenDelete after retention.'),
@@ -183,7 +198,11 @@ export const connectedSystemSpec = z
       })
       .meta({
         'x-kubernetes-validations': [
-          { rule: "self.policy != 'disableThenDelete' || has(self.retention)", message: 'retention is required for disableThenDelete', fieldPath: '.retention' },
+          {
+            rule: "self.policy != 'disableThenDelete' || has(self.retention)",
+            message: 'retention is required for disableThenDelete',
+            fieldPath: '.retention',
+          },
         ],
       })
       .default({ policy: 'disable' })
@@ -213,8 +232,8 @@ export const connectedSystemSpec = z
       .enum(ADOPTION_POLICIES)
       .default('never')
       .describe(
-        'An account with a User\'s userName that this system does not manage: never (a Conflict on the User, the account is left alone), ' +
-          'matchUserName (take it over: mark it as this system\'s, then converge its attributes and entitlements), or matchEmail (take it over only when its email equals the User\'s).',
+        "An account with a User's userName that this system does not manage: never (a Conflict on the User, the account is left alone), " +
+          "matchUserName (take it over: mark it as this system's, then converge its attributes and entitlements), or matchEmail (take it over only when its email equals the User's).",
       ),
     deletionPolicy: z
       .enum(DELETION_POLICIES)
@@ -278,7 +297,9 @@ export const connectedSystemStatus = z.object({
       }),
     )
     .optional()
-    .describe('Deprovisions (disables, deletes, revokes) made within the last resyncInterval: the deletion guard counts them, so its window survives restarts and leader changes.'),
+    .describe(
+      'Deprovisions (disables, deletes, revokes) made within the last resyncInterval: the deletion guard counts them, so its window survives restarts and leader changes.',
+    ),
   retained: z.number().int().optional().describe('Accounts of deleted Users kept disabled until their retention ends (the length of retainedAccounts).'),
   retainedAccounts: z
     .array(
@@ -289,7 +310,9 @@ export const connectedSystemStatus = z.object({
       }),
     )
     .optional()
-    .describe('Accounts of deleted Users under disableThenDelete: disabled at once, deleted by this system\'s controller when their retention ends, unless a User declares the userName again first.'),
+    .describe(
+      "Accounts of deleted Users under disableThenDelete: disabled at once, deleted by this system's controller when their retention ends, unless a User declares the userName again first.",
+    ),
 });
 
 export const connectedSystemResource = resource('ConnectedSystem', connectedSystemSpec, connectedSystemStatus);

@@ -59,7 +59,8 @@ export function failureScope(error: unknown): FailureScope | undefined {
 
 /** The same failure with a more telling message (what it was about): kind, scope, attributes and timing kept. */
 export function withMessage(error: unknown, message: string): Error {
-  if (error instanceof RetryableError) return new RetryableError(message, { cause: error, scope: error.scope, attributes: error.attributes, retryAfterMs: error.retryAfterMs });
+  if (error instanceof RetryableError)
+    return new RetryableError(message, { cause: error, scope: error.scope, attributes: error.attributes, retryAfterMs: error.retryAfterMs });
   if (error instanceof PermanentError) return new PermanentError(message, { cause: error, scope: error.scope, attributes: error.attributes });
   return new Error(message, { cause: error });
 }

@@ -38,7 +38,13 @@ export const sourceTransform = z
     fields: z.array(fieldName('A record field.')).min(1).max(8).optional().describe('concat: record fields appended to the value, empty ones skipped.'),
     separator: z.string().max(8).optional().describe('concat: put between the parts (default a space); split: where to split.'),
     index: z.number().int().min(0).max(63).optional().describe('split: which part to keep (default 0, the first).'),
-    pattern: z.string().max(200).optional().describe('regexReplace: a regular expression in RE2 syntax (linear time: no backreferences or lookaround), at most 200 characters; every match is replaced.'),
+    pattern: z
+      .string()
+      .max(200)
+      .optional()
+      .describe(
+        'regexReplace: a regular expression in RE2 syntax (linear time: no backreferences or lookaround), at most 200 characters; every match is replaced.',
+      ),
     replacement: z.string().max(256).optional().describe('regexReplace: the replacement (default empty); $1 names a group.'),
     format: z.enum(DATE_FORMATS).optional().describe('date: how the record writes the date (default iso).'),
     timeZone: z.string().min(1).max(64).optional().describe('date: IANA time zone of a date without an offset, e.g. Europe/Berlin (default UTC).'),
@@ -66,7 +72,10 @@ export type SourceTransform = z.infer<typeof sourceTransform>;
 
 export const sourceMapping = z
   .object({
-    to: z.string().regex(new RegExp(MAPPING_TARGET_PATTERN), 'must be a User spec field, labels/<key> or attributes/<key>').describe('User field (userName, email, ...), labels/<key> or attributes/<key>.'),
+    to: z
+      .string()
+      .regex(new RegExp(MAPPING_TARGET_PATTERN), 'must be a User spec field, labels/<key> or attributes/<key>')
+      .describe('User field (userName, email, ...), labels/<key> or attributes/<key>.'),
     from: fieldName('The record field the value comes from.').optional(),
     value: z.string().max(256).optional().describe('A constant value instead of a record field.'),
     transforms: z.array(sourceTransform).max(8).optional().describe('Applied in order.'),
@@ -91,7 +100,9 @@ export const identitySourceSpec = z
     insecure: z
       .boolean()
       .default(false)
-      .describe('Allow a plaintext http:// url (with credentials, they cross the network in clear); the credentials Secret must consent with rollcall.dev/allow-insecure: "true".'),
+      .describe(
+        'Allow a plaintext http:// url (with credentials, they cross the network in clear); the credentials Secret must consent with rollcall.dev/allow-insecure: "true".',
+      ),
     allowPrivateNetwork: z
       .boolean()
       .default(false)
@@ -117,7 +128,9 @@ export const identitySourceSpec = z
         insecure: z
           .boolean()
           .default(false)
-          .describe('Allow plaintext ldap:// (credentials cross the network in clear); the credentials Secret must consent with rollcall.dev/allow-insecure: "true".'),
+          .describe(
+            'Allow plaintext ldap:// (credentials cross the network in clear); the credentials Secret must consent with rollcall.dev/allow-insecure: "true".',
+          ),
         pageSize: z.number().int().min(1).max(5000).default(500).describe('Entries per page of the paged search.'),
       })
       .meta({ 'x-kubernetes-validations': [noUserinfo('url', 'spec.ldap.url')] })
@@ -129,7 +142,11 @@ export const identitySourceSpec = z
     terminationField: z
       .object({
         field: fieldName('The record field.'),
-        values: z.array(z.string()).min(1).default(['true', '1', 'terminated', 'inactive']).describe('Values (case-insensitive) that mean the person has left.'),
+        values: z
+          .array(z.string())
+          .min(1)
+          .default(['true', '1', 'terminated', 'inactive'])
+          .describe('Values (case-insensitive) that mean the person has left.'),
       })
       .optional()
       .describe('A record field that marks a leaver still present in the feed.'),
@@ -158,7 +175,11 @@ export const identitySourceSpec = z
       },
       { rule: '!has(self.configMapRef) || !has(self.url)', message: 'configMapRef and url are mutually exclusive', fieldPath: '.url' },
       { rule: "self.type != 'ldap' || has(self.ldap)", message: 'ldap settings are required when type is ldap', fieldPath: '.ldap' },
-      { rule: "self.type != 'scim' || has(self.credentialsSecretRef)", message: 'credentialsSecretRef is required when type is scim', fieldPath: '.credentialsSecretRef' },
+      {
+        rule: "self.type != 'scim' || has(self.credentialsSecretRef)",
+        message: 'credentialsSecretRef is required when type is scim',
+        fieldPath: '.credentialsSecretRef',
+      },
       { rule: "self.type == 'scim' || has(self.idField)", message: 'idField is required when type is csv, json or ldap', fieldPath: '.idField' },
       noUserinfo('url', 'spec.url'),
       minDuration('interval', '1s', 'spec.interval'),

@@ -23,8 +23,12 @@ const ATTRIBUTES_MAX = 64;
 
 function attributeRules(): Array<{ rule: string; message: string; fieldPath: string }> {
   const has = (name: string) => `!has(self.attributes) || !('${name}' in self.attributes)`;
-  const limits = `{${Object.entries(TYPED_LIMITS).map(([name, max]) => `'${name}': ${max}`).join(', ')}}`;
-  const byLimit = Object.entries(TYPED_LIMITS).map(([name, max]) => `${name} ${max}`).join(', ');
+  const limits = `{${Object.entries(TYPED_LIMITS)
+    .map(([name, max]) => `'${name}': ${max}`)
+    .join(', ')}}`;
+  const byLimit = Object.entries(TYPED_LIMITS)
+    .map(([name, max]) => `${name} ${max}`)
+    .join(', ');
   return [
     {
       rule: "!has(self.attributes) || self.attributes.all(k, k.matches('^[A-Za-z][A-Za-z0-9._-]{0,63}$'))",
@@ -70,9 +74,9 @@ export const userSpec = z
     state: z
       .enum(USER_STATES)
       .default('active')
-      .describe('active gets access; suspended and terminated lose it everywhere, per each system\'s deprovision policy.'),
-    validFrom: timestamp('No access before this instant (a joiner\'s start date).').optional(),
-    validUntil: timestamp('All access ends at this instant (a contractor\'s end date).').optional(),
+      .describe("active gets access; suspended and terminated lose it everywhere, per each system's deprovision policy."),
+    validFrom: timestamp("No access before this instant (a joiner's start date).").optional(),
+    validUntil: timestamp("All access ends at this instant (a contractor's end date).").optional(),
     attributes: z
       .record(z.string(), text(ATTRIBUTE_VALUE_MAX))
       .meta({ maxProperties: ATTRIBUTES_MAX })
@@ -95,7 +99,7 @@ export const userSpec = z
 
 export const accountStatus = z.object({
   system: z.string().describe('Name of the ConnectedSystem.'),
-  id: z.string().optional().describe('The account\'s identifier in that system (DN, role name, SCIM id, ...).'),
+  id: z.string().optional().describe("The account's identifier in that system (DN, role name, SCIM id, ...)."),
   state: z.enum(ACCOUNT_STATES).describe('present, disabled, absent or error.'),
   entitlements: z.array(z.string()).optional().describe('Entitlements applied in that system.'),
   lastSyncTime: timestamp('When the account was last confirmed in sync.').optional(),
@@ -104,7 +108,9 @@ export const accountStatus = z.object({
   adopted: z
     .enum(['legacyMarker', 'matchUserName', 'matchEmail'])
     .optional()
-    .describe('Rollcall took this existing account over, and why: it carried the marker shared before markers named their system, or spec.adoption matched it.'),
+    .describe(
+      'Rollcall took this existing account over, and why: it carried the marker shared before markers named their system, or spec.adoption matched it.',
+    ),
   adoptedAt: timestamp('When Rollcall took the account over.').optional(),
   initialPassword: z
     .object({
@@ -112,7 +118,9 @@ export const accountStatus = z.object({
       expiresAt: timestamp('When the Secret is deleted (spec.credentials.ttl of the system).'),
     })
     .optional()
-    .describe('A first password was delivered for this account (spec.credentials.policy initialPassword): where, and until when. The password itself is never in status.'),
+    .describe(
+      'A first password was delivered for this account (spec.credentials.policy initialPassword): where, and until when. The password itself is never in status.',
+    ),
 });
 export type AccountStatus = z.infer<typeof accountStatus>;
 
@@ -123,9 +131,11 @@ export const userStatus = z.object({
     .optional()
     .describe('The state in effect, as kubectl get shows it: spec.state, or expired once validUntil passed, pending before validFrom, deleting once deleted.'),
   systems: z.string().optional().describe('Systems in sync / systems that should hold an account, e.g. "2/3".'),
-  accessEndsAt: timestamp('When this User\'s access ends, if it is time-boxed.').optional(),
+  accessEndsAt: timestamp("When this User's access ends, if it is time-boxed.").optional(),
   deprovisionStartedAt: timestamp('When the controller first saw this User suspended, terminated or deleted.').optional(),
-  retainedUntil: timestamp('A deleted User under disableThenDelete: its accounts are disabled, and deleted at this instant (the latest retention end) by their systems, which keep the record (ConnectedSystem status.retainedAccounts) once the User is gone.').optional(),
+  retainedUntil: timestamp(
+    'A deleted User under disableThenDelete: its accounts are disabled, and deleted at this instant (the latest retention end) by their systems, which keep the record (ConnectedSystem status.retainedAccounts) once the User is gone.',
+  ).optional(),
   accounts: z.array(accountStatus).optional().describe('One entry per ConnectedSystem that holds or held an account.'),
 });
 

@@ -33,7 +33,8 @@ export const CHART_CRD_TEMPLATE_DIR = join(CHART_TEMPLATE_DIR, 'crds');
 export function renderGenerated(): Map<string, string> {
   const out = new Map<string, string>();
   for (const [file, text] of renderCrdFiles()) out.set(join(CRD_DIR, file), text);
-  for (const crd of allCustomResourceDefinitions()) out.set(join(CHART_CRD_TEMPLATE_DIR, `${(crd.metadata as { name: string }).name}.yaml`), chartCrdTemplate(crd));
+  for (const crd of allCustomResourceDefinitions())
+    out.set(join(CHART_CRD_TEMPLATE_DIR, `${(crd.metadata as { name: string }).name}.yaml`), chartCrdTemplate(crd));
   out.set(join(CHART_TEMPLATE_DIR, ADMISSION_FILE), chartAdmissionTemplate());
   return out;
 }

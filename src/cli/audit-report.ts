@@ -8,9 +8,7 @@ export type AuditOutput = 'table' | 'json' | 'csv' | 'markdown';
 export const AUDIT_OUTPUTS: readonly AuditOutput[] = ['table', 'json', 'csv', 'markdown'];
 
 export type SystemAuditResult =
-  | { system: ConnectedSystem; findings: Finding[] }
-  | { system: ConnectedSystem; suspended: true }
-  | { system: ConnectedSystem; error: string };
+  { system: ConnectedSystem; findings: Finding[] } | { system: ConnectedSystem; suspended: true } | { system: ConnectedSystem; error: string };
 
 export interface SystemAuditDocument {
   namespace: string;
@@ -78,7 +76,12 @@ function csvField(value: string): string {
 function table(doc: AuditDocument): string {
   const all = [COLUMNS.map((c) => c.toUpperCase()), ...rows(doc)];
   const widths = COLUMNS.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
-  const lines = all.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  const lines = all.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   return [...lines, '', summary(doc)].join('\n');
 }
 
@@ -91,7 +94,8 @@ function markdown(doc: AuditDocument): string {
     else if (s.findings.length === 0) out.push('No findings.', '');
     else {
       out.push('| kind | user | entitlement | role | binding | at | detail |', '|---|---|---|---|---|---|---|');
-      for (const f of s.findings) out.push(`| ${[f.kind, f.userName ?? '', f.entitlement ?? '', f.role ?? '', f.binding ?? '', f.at ?? '', f.detail].map(cell).join(' | ')} |`);
+      for (const f of s.findings)
+        out.push(`| ${[f.kind, f.userName ?? '', f.entitlement ?? '', f.role ?? '', f.binding ?? '', f.at ?? '', f.detail].map(cell).join(' | ')} |`);
       out.push('');
     }
   }

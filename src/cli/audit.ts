@@ -30,7 +30,8 @@ export interface AuditOptions {
 
 export async function auditCommand(options: AuditOptions, out: Output, clock: Clock = systemClock): Promise<number> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const kubeconfig = options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig, options.identity);
+  const kubeconfig =
+    options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig, options.identity);
   const input: PlanStore = kubeconfig
     ? await clusterPlanStore({ dir: options.dir, kubeconfig, namespace: options.namespace, logger, clock })
     : standalonePlanStore(options.dir!, options.state, { logger, clock });
@@ -50,7 +51,13 @@ export async function auditCommand(options: AuditOptions, out: Output, clock: Cl
     results = plans.map((result): SystemAuditResult => {
       if (!('pass' in result)) return result;
       const namespace = keyOf(result.system).namespace;
-      const findings = auditSystem({ pass: result.pass, users: store.list('User', namespace), world: readWorld(store, namespace), now, expiringWithinMs: options.expiringWithinMs });
+      const findings = auditSystem({
+        pass: result.pass,
+        users: store.list('User', namespace),
+        world: readWorld(store, namespace),
+        now,
+        expiringWithinMs: options.expiringWithinMs,
+      });
       return { system: result.system, findings };
     });
   } finally {

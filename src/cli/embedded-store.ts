@@ -30,7 +30,12 @@ export interface EmbeddedStoreOptions {
 
 export function openEmbeddedStore(manifests: string, statePath: string, options: EmbeddedStoreOptions): EmbeddedStore {
   const stored = readStateFile(statePath, manifests);
-  const store = MemoryStore.restore(stored ?? [], { logger: options.logger, clock: options.clock, claimDeclaredUsers: options.claimDeclaredUsers, ownedSecretsDirectory: options.ownedSecretsDirectory });
+  const store = MemoryStore.restore(stored ?? [], {
+    logger: options.logger,
+    clock: options.clock,
+    claimDeclaredUsers: options.claimDeclaredUsers,
+    ownedSecretsDirectory: options.ownedSecretsDirectory,
+  });
   const directory = new ManifestDirectory(manifests, store, { watch: options.watch, logger: options.logger, partial: options.partial });
   try {
     directory.load();

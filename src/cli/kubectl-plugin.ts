@@ -27,7 +27,7 @@ export type Kubectl = (args: string[], input?: string) => { code: number; stdout
 
 const realKubectl: Kubectl = (args, input) => {
   const result = spawnSync('kubectl', args, { input, encoding: 'utf8' });
-  return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? (result.error?.message ?? '') };
+  return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? result.error?.message ?? '' };
 };
 
 export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl = realKubectl, clock: Clock = systemClock): Promise<number> {
@@ -86,18 +86,26 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
       const user = getJson<User>(['get', 'users.rollcall.dev', name]);
       if ('error' in user) return fail(`cannot read User ${name}`, user.error);
       const ready = user.status?.conditions?.find((c) => c.type === 'Ready');
-      out.line(`User ${user.metadata.namespace}/${user.metadata.name} (${user.spec.userName}): ${user.status?.state ?? user.spec.state}, ready ${ready?.status ?? 'Unknown'}${ready ? ` (${ready.reason}: ${ready.message})` : ''}`);
+      out.line(
+        `User ${user.metadata.namespace}/${user.metadata.name} (${user.spec.userName}): ${user.status?.state ?? user.spec.state}, ready ${ready?.status ?? 'Unknown'}${ready ? ` (${ready.reason}: ${ready.message})` : ''}`,
+      );
       if (user.status?.accessEndsAt) out.line(`access ends ${user.status.accessEndsAt}`);
       for (const account of user.status?.accounts ?? []) {
-        out.line(`  ${account.system}: ${account.state}${account.entitlements?.length ? ` [${account.entitlements.join(', ')}]` : ''}${account.message ? ` — ${account.message}` : ''}`);
+        out.line(
+          `  ${account.system}: ${account.state}${account.entitlements?.length ? ` [${account.entitlements.join(', ')}]` : ''}${account.message ? ` — ${account.message}` : ''}`,
+        );
       }
       return 0;
     }
     case 'plan':
     case 'audit': {
       const passThrough = withoutGlobalFlags(argv.slice(argv.indexOf(command) + 1));
-      const kubeconfig = typeof values.kubeconfig === 'string' ? values.kubeconfig : (process.env.KUBECONFIG?.split(':')[0] || join(homedir(), '.kube', 'config'));
-      return rollcall([command, '--kubeconfig', kubeconfig, ...(typeof values.namespace === 'string' ? ['--namespace', values.namespace] : []), ...identity, ...passThrough], out);
+      const kubeconfig =
+        typeof values.kubeconfig === 'string' ? values.kubeconfig : process.env.KUBECONFIG?.split(':')[0] || join(homedir(), '.kube', 'config');
+      return rollcall(
+        [command, '--kubeconfig', kubeconfig, ...(typeof values.namespace === 'string' ? ['--namespace', values.namespace] : []), ...identity, ...passThrough],
+        out,
+      );
     }
     case 'approve': {
       const [name] = rest;
@@ -116,7 +124,10 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
       const seen = 'error' in roles || 'error' in users ? undefined : { roles: roles.items, users: users.items };
       const content = seen && approvalContent(binding, seen.roles, seen.users);
       if (seen && !content) return usage(out, `AccessRole ${binding.spec.role} does not exist: nothing to approve`);
-      const approvedAt = clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const approvedAt = clock
+        .now()
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z');
       const approval = seen ? approvalOf(binding, seen.roles, seen.users, me, approvedAt) : { approvedBy: me, approvedAt, scope: scopeOf(binding) };
       // A JSON patch with a test on resourceVersion: the approval covers exactly the binding shown.
       const patch = [
@@ -128,7 +139,9 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
         const cause = unreadable ? ` (the content to approve could not be read: ${unreadable.stderr.trim()})` : '';
         return fail(`approval of ${name} refused`, { stderr: `${result.stderr.trim()}${cause}` });
       }
-      out.line(`accessbinding ${name} approved by ${me}: role ${binding.spec.role}, users ${(binding.spec.users ?? []).join(', ') || '-'}${binding.spec.userSelector ? ', by selector' : ''}${binding.spec.validUntil ? `, until ${binding.spec.validUntil}` : ''}`);
+      out.line(
+        `accessbinding ${name} approved by ${me}: role ${binding.spec.role}, users ${(binding.spec.users ?? []).join(', ') || '-'}${binding.spec.userSelector ? ', by selector' : ''}${binding.spec.validUntil ? `, until ${binding.spec.validUntil}` : ''}`,
+      );
       if (content) out.line(`content approved (${approval.digest}): ${describeContent(content)}`);
       return 0;
     }
@@ -143,9 +156,13 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
       const review = getJson<AccessReview>(['get', 'accessreviews.rollcall.dev', name]);
       if ('error' in review) return fail(`cannot read AccessReview ${name}`, review.error);
       if (!decision) {
-        out.line(`AccessReview ${review.metadata.namespace}/${name}: ${review.status?.phase ?? 'Pending'}, due ${review.spec.dueDate}, default ${review.spec.defaultDecision}`);
+        out.line(
+          `AccessReview ${review.metadata.namespace}/${name}: ${review.status?.phase ?? 'Pending'}, due ${review.spec.dueDate}, default ${review.spec.defaultDecision}`,
+        );
         for (const item of review.status?.items ?? []) {
-          out.line(`  ${item.user} ${item.binding} (${item.role}) granted ${item.grantedAt ?? '?'}${item.grantedBy ? ` by ${item.grantedBy}` : ''}: ${item.decision ? `${item.decision} by ${item.decidedBy}` : 'undecided'}`);
+          out.line(
+            `  ${item.user} ${item.binding} (${item.role}) granted ${item.grantedAt ?? '?'}${item.grantedBy ? ` by ${item.grantedBy}` : ''}: ${item.decision ? `${item.decision} by ${item.decidedBy}` : 'undecided'}`,
+          );
         }
         return 0;
       }
@@ -153,9 +170,7 @@ export async function pluginMain(argv: string[], out: Output, kubectl: Kubectl =
       const me = whoami();
       if (!me) return usage(out, 'cannot tell who you are (kubectl auth whoami failed)');
       const entry = { user, binding: bindingName, decision, decidedBy: me, ...(typeof values.comment === 'string' ? { comment: values.comment } : {}) };
-      const patch = review.spec.decisions
-        ? [{ op: 'add', path: '/spec/decisions/-', value: entry }]
-        : [{ op: 'add', path: '/spec/decisions', value: [entry] }];
+      const patch = review.spec.decisions ? [{ op: 'add', path: '/spec/decisions/-', value: entry }] : [{ op: 'add', path: '/spec/decisions', value: [entry] }];
       const result = k(['patch', 'accessreviews.rollcall.dev', name, '--type', 'json', '-p', JSON.stringify(patch)]);
       if (result.code !== 0) return fail(`decision refused`, result);
       out.line(`accessreview ${name}: ${me} decided ${decision} for ${user} (${bindingName})`);

@@ -205,8 +205,10 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
       case 'plan': {
         const usage = (problem: string) => (out.error(`rollcall plan: ${problem}\n\n${HELP.plan}`), 1);
         const kubeconfig = values.kubeconfig as string | undefined;
-        if (typeof values.file !== 'string' && kubeconfig === undefined) return usage('-f DIR is required (or --kubeconfig PATH, to plan what a cluster holds)');
-        if (values.state !== undefined && kubeconfig !== undefined) return usage('--state FILE only goes without --kubeconfig (in a cluster, the API server keeps the state)');
+        if (typeof values.file !== 'string' && kubeconfig === undefined)
+          return usage('-f DIR is required (or --kubeconfig PATH, to plan what a cluster holds)');
+        if (values.state !== undefined && kubeconfig !== undefined)
+          return usage('--state FILE only goes without --kubeconfig (in a cluster, the API server keeps the state)');
         if (values.namespace !== undefined && kubeconfig === undefined) return usage('--namespace NS only goes with --kubeconfig');
         const identity = identityOf(values, kubeconfig);
         if (typeof identity === 'string') return usage(identity);
@@ -232,7 +234,8 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
       case 'audit': {
         const usage = (problem: string) => (out.error(`rollcall audit: ${problem}\n\n${HELP.audit}`), 1);
         const kubeconfig = values.kubeconfig as string | undefined;
-        if (typeof values.file !== 'string' && kubeconfig === undefined) return usage('-f DIR is required (or --kubeconfig PATH, to audit what a cluster holds)');
+        if (typeof values.file !== 'string' && kubeconfig === undefined)
+          return usage('-f DIR is required (or --kubeconfig PATH, to audit what a cluster holds)');
         if (values.state !== undefined && kubeconfig !== undefined) return usage('--state FILE only goes without --kubeconfig');
         const identity = identityOf(values, kubeconfig);
         if (typeof identity === 'string') return usage(identity);
@@ -344,11 +347,15 @@ function problemWithFlags(values: Record<string, string | boolean | string[] | u
 }
 
 /** --context, --as and --as-group for a command that reads a cluster, or the problem with them. */
-function identityOf(values: Record<string, string | boolean | string[] | undefined>, kubeconfig: string | undefined): import('../store/kube-config.ts').KubeIdentity | string {
+function identityOf(
+  values: Record<string, string | boolean | string[] | undefined>,
+  kubeconfig: string | undefined,
+): import('../store/kube-config.ts').KubeIdentity | string {
   const context = values.context as string | undefined;
   const as = values.as as string | undefined;
   const groups = (values['as-group'] as string[] | undefined) ?? [];
-  if ((context !== undefined || as !== undefined || groups.length) && kubeconfig === undefined) return '--context, --as and --as-group only go with --kubeconfig';
+  if ((context !== undefined || as !== undefined || groups.length) && kubeconfig === undefined)
+    return '--context, --as and --as-group only go with --kubeconfig';
   // client-node sends one value per header name; two groups would reach the API server as one.
   if (groups.length > 1) return `--as-group can be given once, not ${groups.length} times`;
   if (groups.length && as === undefined) return '--as-group needs --as USER';

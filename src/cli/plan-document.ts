@@ -6,7 +6,8 @@ import { keyOf } from '../store/store.ts';
 
 export const PLAN_FORMAT = 'rollcall.dev/plan/v1';
 
-export type SystemPlanResult = { system: ConnectedSystem; suspended: true } | { system: ConnectedSystem; pass: SystemPass } | { system: ConnectedSystem; error: string };
+export type SystemPlanResult =
+  { system: ConnectedSystem; suspended: true } | { system: ConnectedSystem; pass: SystemPass } | { system: ConnectedSystem; error: string };
 
 export interface ChangeDocument {
   op: AccountChange['op'];

@@ -46,14 +46,18 @@ export async function clusterPlanStore({ dir, kubeconfig, namespace, logger, clo
     const elsewhere = declared.filter((object) => object.metadata.namespace !== namespace);
     if (elsewhere.length > 0) {
       const names = elsewhere.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`).join(', ');
-      throw new Error(`${dir} declares objects outside --namespace ${namespace}: ${names}. Set their metadata.namespace to ${namespace}, or leave out --namespace`);
+      throw new Error(
+        `${dir} declares objects outside --namespace ${namespace}: ${names}. Set their metadata.namespace to ${namespace}, or leave out --namespace`,
+      );
     }
   }
   const { listResources, clusterSecrets } = await import('../store/kube-read.ts');
   const { objects, skipped } = await listResources(kubeconfig, namespace);
   const overlay = overlayManifests(objects, declared);
   if (overlay.problems.length > 0) {
-    throw new Error(`the manifests in ${dir} change what the cluster holds in a way the API server would refuse:\n${overlay.problems.map((p) => `  ${p}`).join('\n')}`);
+    throw new Error(
+      `the manifests in ${dir} change what the cluster holds in a way the API server would refuse:\n${overlay.problems.map((p) => `  ${p}`).join('\n')}`,
+    );
   }
   const store = new MemoryStore(overlay.objects, { logger, clock, fallbackSecrets: clusterSecrets(kubeconfig) });
   const cluster = `${kubeconfig.getCurrentCluster()?.server ?? 'the cluster'}${namespace ? ` (namespace ${namespace})` : ''}`;

@@ -29,9 +29,11 @@ function printPass(pass: SystemPass, out: Output): void {
   const width = Math.max(8, ...[...pass.changes, ...pass.held].map((c) => changeUserName(c).length), ...orphans.map((o) => o.userName.length));
   if (pass.deletion) out.line('  being deleted (deletionPolicy deprovision): every account it manages is deprovisioned before it goes');
   for (const change of pass.changes) out.line(`  ${SYMBOL[change.op]} ${printable(changeUserName(change)).padEnd(width)}  ${describeChange(change)}`);
-  for (const change of pass.held) out.line(`  ${SYMBOL[change.op]} ${printable(changeUserName(change)).padEnd(width)}  ${describeChange(change)} (held by the deletion guard)`);
+  for (const change of pass.held)
+    out.line(`  ${SYMBOL[change.op]} ${printable(changeUserName(change)).padEnd(width)}  ${describeChange(change)} (held by the deletion guard)`);
   for (const account of pass.accounts) {
-    for (const refused of account.refused) out.line(`  ! ${printable(account.desired.userName).padEnd(width)}  refused ${printable(refused.entitlement)}: ${refused.reason}`);
+    for (const refused of account.refused)
+      out.line(`  ! ${printable(account.desired.userName).padEnd(width)}  refused ${printable(refused.entitlement)}: ${refused.reason}`);
   }
   for (const orphan of orphans) out.line(`  ! ${printable(orphan.userName).padEnd(width)}  orphan: no User declares it (policy: ${pass.system.spec.orphans})`);
   if (pass.guard.verdict.tripped) out.line(`  deletion guard: ${pass.guard.verdict.message}`);

@@ -41,9 +41,17 @@ export interface PlanOptions {
 }
 
 /** Observes every connected system in the store (or those `include` selects) and plans its pass, in namespace/name order. Changes nothing. */
-export async function planAll(store: Store, connections: Connections, clock: Clock, include: (system: ConnectedSystem) => boolean = () => true): Promise<SystemPlanResult[]> {
+export async function planAll(
+  store: Store,
+  connections: Connections,
+  clock: Clock,
+  include: (system: ConnectedSystem) => boolean = () => true,
+): Promise<SystemPlanResult[]> {
   const results: SystemPlanResult[] = [];
-  const systems = store.list('ConnectedSystem').filter(include).sort((a, b) => keyString(keyOf(a)).localeCompare(keyString(keyOf(b))));
+  const systems = store
+    .list('ConnectedSystem')
+    .filter(include)
+    .sort((a, b) => keyString(keyOf(a)).localeCompare(keyString(keyOf(b))));
   for (const system of systems) {
     const { namespace } = keyOf(system);
     if (system.spec.suspend) {
@@ -68,7 +76,9 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
         }
         const world = readWorld(store, namespace);
         // Asked once for every entitlement the namespace's AccessRoles grant here: what run withholds, plan must not show as a grant.
-        const granted = world.roles.flatMap((role) => role.spec.grants.filter((grant) => grant.system === system.metadata.name).flatMap((grant) => grant.entitlements));
+        const granted = world.roles.flatMap((role) =>
+          role.spec.grants.filter((grant) => grant.system === system.metadata.name).flatMap((grant) => grant.entitlements),
+        );
         const refusal = await systemRefusal(connector, granted, signal);
         return planSystemPass({
           system,
@@ -91,11 +101,16 @@ export async function planAll(store: Store, connections: Connections, clock: Clo
 }
 
 export async function planCommand(options: PlanOptions, out: Output, clock: Clock = systemClock): Promise<number> {
-  const kubernetesReach = await kubernetesReachFrom({ allow: options.kubernetesAllow, bindableClusterRoles: options.kubernetesBindableClusterRoles, operatorRoles: options.kubernetesOperatorRoles });
+  const kubernetesReach = await kubernetesReachFrom({
+    allow: options.kubernetesAllow,
+    bindableClusterRoles: options.kubernetesBindableClusterRoles,
+    operatorRoles: options.kubernetesOperatorRoles,
+  });
   const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []) };
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
   // The Kubernetes client is loaded only when a cluster is used.
-  const kubeconfig = options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig, options.identity);
+  const kubeconfig =
+    options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig, options.identity);
   const input: PlanStore = kubeconfig
     ? await clusterPlanStore({ dir: options.dir, kubeconfig, namespace: options.namespace, logger, clock })
     : standalonePlanStore(options.dir!, options.state, { logger, clock });

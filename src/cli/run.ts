@@ -55,7 +55,11 @@ export interface RunOptions {
 
 export async function runCommand(options: RunOptions, out: Output): Promise<number> {
   // Parsed first: a mistyped allowance stops the start, it is not silently read as none.
-  const kubernetesReach = await kubernetesReachFrom({ allow: options.kubernetesAllow, bindableClusterRoles: options.kubernetesBindableClusterRoles, operatorRoles: options.kubernetesOperatorRoles });
+  const kubernetesReach = await kubernetesReachFrom({
+    allow: options.kubernetesAllow,
+    bindableClusterRoles: options.kubernetesBindableClusterRoles,
+    operatorRoles: options.kubernetesOperatorRoles,
+  });
   const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []) };
   // In manifests mode the console shows what was done; logs only say what went wrong, unless asked.
   const logger = createLogger({ level: options.logLevel ?? (options.manifests ? (process.env.LOG_LEVEL ?? 'warn') : undefined), format: options.logFormat });
@@ -66,7 +70,15 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   const kube = options.manifests ? undefined : await import('../store/kube-store.ts');
   const kubeconfig = kube?.loadKubeConfig(options.kubeconfig);
   const embedded = options.manifests ? openEmbedded(options.manifests, options.state ?? defaultStatePath(options.manifests), !options.once, logger) : undefined;
-  const kubeStore = kube ? new kube.KubeStore({ kubeconfig: kubeconfig!, namespaces: options.namespaces, logger, requestTimeoutMs: options.requestTimeoutMs, watchdog: options.watchSilentAfterMs === undefined ? undefined : { silentAfterMs: options.watchSilentAfterMs } }) : undefined;
+  const kubeStore = kube
+    ? new kube.KubeStore({
+        kubeconfig: kubeconfig!,
+        namespaces: options.namespaces,
+        logger,
+        requestTimeoutMs: options.requestTimeoutMs,
+        watchdog: options.watchSilentAfterMs === undefined ? undefined : { silentAfterMs: options.watchSilentAfterMs },
+      })
+    : undefined;
   const store: Store = kubeStore ?? embedded!.store;
   let changedAccounts = 0;
   const manager = new Manager({
@@ -93,7 +105,10 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     if (options.scimPort === undefined || scim) return;
     const { startScimServer } = await import('../scim-inbound/scim-server.ts');
     const { readFileSync } = await import('node:fs');
-    const tls = options.scimTlsCert && options.scimTlsKey ? { cert: readFileSync(options.scimTlsCert, 'utf8'), key: readFileSync(options.scimTlsKey, 'utf8') } : undefined;
+    const tls =
+      options.scimTlsCert && options.scimTlsKey
+        ? { cert: readFileSync(options.scimTlsCert, 'utf8'), key: readFileSync(options.scimTlsKey, 'utf8') }
+        : undefined;
     scim = await startScimServer({ store, logger, port: options.scimPort, tls });
   };
   const stopScim = async () => {
@@ -102,7 +117,10 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   };
 
   let started = false;
-  const health = options.healthPort !== undefined ? await startHealthServer({ port: options.healthPort, metrics, isReady: () => started, problems: () => kubeStore?.watchProblems() ?? [] }) : undefined;
+  const health =
+    options.healthPort !== undefined
+      ? await startHealthServer({ port: options.healthPort, metrics, isReady: () => started, problems: () => kubeStore?.watchProblems() ?? [] })
+      : undefined;
 
   if (embedded) {
     out.line(`Rollcall: converging ${options.manifests} (no cluster; embedded store, state in ${embedded.state.path})\n`);
@@ -131,7 +149,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
       throw error;
     }
     const outcome = passOutcome(store);
-    if (changedAccounts === 0 && outcome.failed.length === 0 && outcome.held.length === 0) out.line('  nothing to change: every account already matches what is declared');
+    if (changedAccounts === 0 && outcome.failed.length === 0 && outcome.held.length === 0)
+      out.line('  nothing to change: every account already matches what is declared');
     printSummary(store.list('User'), out);
     printOutcome(outcome, out);
     printInvalid(embedded.directory, out);
@@ -156,7 +175,8 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
     // remove it fails the start, so a standby never receives SCIM requests.
     await leaderLabel.set(false);
   }
-  const unlabel = async () => leaderLabel?.set(false).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'could not remove the leader label'));
+  const unlabel = async () =>
+    leaderLabel?.set(false).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'could not remove the leader label'));
 
   const runManager = async () => {
     await manager.start();
@@ -172,7 +192,13 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
   if (options.leaderElect) {
     const { LeaderElector } = await import('../process/leader-election.ts');
     const { CoordinationV1Api } = await import('@kubernetes/client-node');
-    const elector = new LeaderElector({ api: kubeconfig!.makeApiClient(CoordinationV1Api), namespace: leaseNamespace, name: 'rollcall-leader', logger, metrics });
+    const elector = new LeaderElector({
+      api: kubeconfig!.makeApiClient(CoordinationV1Api),
+      namespace: leaseNamespace,
+      name: 'rollcall-leader',
+      logger,
+      metrics,
+    });
     let shuttingDown = false;
     // A standby replica is ready too (as in controller-runtime): otherwise a rollout of two replicas never completes.
     started = true;
@@ -218,7 +244,9 @@ export async function runCommand(options: RunOptions, out: Output): Promise<numb
 function startupConfig(options: RunOptions): Record<string, unknown> {
   return {
     mode: options.manifests ? 'manifests' : 'cluster',
-    ...(options.manifests ? { manifests: options.manifests, state: options.state ?? defaultStatePath(options.manifests), once: options.once } : { kubeconfig: options.kubeconfig ?? 'default' }),
+    ...(options.manifests
+      ? { manifests: options.manifests, state: options.state ?? defaultStatePath(options.manifests), once: options.once }
+      : { kubeconfig: options.kubeconfig ?? 'default' }),
     namespaces: options.namespaces?.length ? options.namespaces : 'all',
     healthPort: options.healthPort ?? null,
     scimPort: options.scimPort ?? null,
@@ -281,7 +309,8 @@ function passOutcome(store: Store): PassOutcome {
   for (const system of store.list('ConnectedSystem')) {
     warnings.push(...warningsOf('ConnectedSystem', system));
     const ready = system.status?.conditions?.find((c) => c.type === 'Ready');
-    if (ready?.status === 'False' && ready.reason !== 'Suspended') failed.push(`ConnectedSystem ${system.metadata.namespace}/${system.metadata.name}: ${ready.message}`);
+    if (ready?.status === 'False' && ready.reason !== 'Suspended')
+      failed.push(`ConnectedSystem ${system.metadata.namespace}/${system.metadata.name}: ${ready.message}`);
   }
   for (const user of store.list('User')) {
     warnings.push(...warningsOf('User', user));
@@ -306,7 +335,10 @@ function passOutcome(store: Store): PassOutcome {
 
 function printOutcome({ failed, held, warnings }: PassOutcome, out: Output): void {
   if (warnings.length) out.line(`\n${warnings.length} warning(s):\n${warnings.map((w) => `  ${printable(w)}`).join('\n')}`);
-  if (held.length) out.line(`\n${held.length} deprovision(s) held by the deletion guard (see the ConnectedSystem's DeletionGuardTripped condition to approve):\n${held.map((h) => `  ${printable(h)}`).join('\n')}`);
+  if (held.length)
+    out.line(
+      `\n${held.length} deprovision(s) held by the deletion guard (see the ConnectedSystem's DeletionGuardTripped condition to approve):\n${held.map((h) => `  ${printable(h)}`).join('\n')}`,
+    );
   if (failed.length) out.line(`\n${failed.length} failure(s); these accounts are not as declared:\n${failed.map((f) => `  ${printable(f)}`).join('\n')}`);
 }
 
@@ -319,8 +351,12 @@ const REASON_CHARS = 160;
 
 export /** Invalid manifests: not applied; one declared before keeps its previous version (not deleted). */
 function printInvalid(directory: { problems: readonly string[]; kept: readonly string[] }, out: Output): void {
-  if (directory.problems.length) out.line(`\n${directory.problems.length} invalid manifest(s), not applied:\n${directory.problems.map((p) => `  ${printable(p)}`).join('\n')}`);
-  if (directory.kept.length) out.line(`\n${directory.kept.length} object(s) keep their previous version until their manifest is valid again:\n${directory.kept.map((k) => `  ${printable(k)}`).join('\n')}`);
+  if (directory.problems.length)
+    out.line(`\n${directory.problems.length} invalid manifest(s), not applied:\n${directory.problems.map((p) => `  ${printable(p)}`).join('\n')}`);
+  if (directory.kept.length)
+    out.line(
+      `\n${directory.kept.length} object(s) keep their previous version until their manifest is valid again:\n${directory.kept.map((k) => `  ${printable(k)}`).join('\n')}`,
+    );
 }
 
 function printSummary(users: User[], out: Output): void {
@@ -328,11 +364,16 @@ function printSummary(users: User[], out: Output): void {
   for (const user of [...users].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
     const ready = readyOf(user);
     const accounts = (user.status?.accounts ?? [])
-      .map((a) => `${a.system}: ${a.state}${a.entitlements?.length ? ` [${a.entitlements.map(printable).join(', ')}]` : ''}${a.message ? ` (${printable(a.message)})` : ''}`)
+      .map(
+        (a) =>
+          `${a.system}: ${a.state}${a.entitlements?.length ? ` [${a.entitlements.map(printable).join(', ')}]` : ''}${a.message ? ` (${printable(a.message)})` : ''}`,
+      )
       .join('; ');
     // A User that is not Ready says why on its own line, whatever its accounts show.
     const why = ready?.status === 'True' ? '' : ` -- ${ready ? shorten(`${ready.reason}: ${ready.message}`) : 'not reconciled yet'}`;
-    out.line(`${printable(user.metadata.name).padEnd(12)} ${(user.status?.state ?? user.spec.state).padEnd(11)} ${(ready?.status ?? 'Unknown').padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}${printable(why)}`);
+    out.line(
+      `${printable(user.metadata.name).padEnd(12)} ${(user.status?.state ?? user.spec.state).padEnd(11)} ${(ready?.status ?? 'Unknown').padEnd(6)} ${(user.status?.systems ?? '-').padEnd(8)} ${accounts || '-'}${printable(why)}`,
+    );
   }
 }
 

@@ -64,7 +64,10 @@ export function urlDestination(url: string): HostPort | undefined {
 export function parseAllowedHosts(value: string): AllowedHosts {
   const patterns: HostPattern[] = [];
   const invalid: string[] = [];
-  for (const entry of value.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+  for (const entry of value
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')) {
     const pattern = parseEntry(entry);
     if (pattern) patterns.push(pattern);
     else invalid.push(entry);

@@ -104,7 +104,10 @@ export class Connections {
     } catch (error) {
       if (!isAmbiguous(error)) throw this.#failed(entry, error, false);
       if (!(await this.#answers(entry))) throw this.#failed(entry, error, true);
-      this.#options.logger.warn({ system: entry.name, account, reason: (error as Error).message }, 'one account\'s request fails while the system answers others; the circuit stays closed');
+      this.#options.logger.warn(
+        { system: entry.name, account, reason: (error as Error).message },
+        "one account's request fails while the system answers others; the circuit stays closed",
+      );
       const message = `${(error as Error).message} (only this account's request fails: ${entry.name} answers others)`;
       throw new RetryableError(message, { cause: error, scope: 'account' });
     }
@@ -174,7 +177,9 @@ export class Connections {
         credentials,
         logger: logger.child({ system: name }),
         kubeconfig,
-        ...(system.spec.type === 'kubernetes' && this.#options.kubernetesReach ? { kubernetesReach: this.#options.kubernetesReach(keyOf(system).namespace) } : {}),
+        ...(system.spec.type === 'kubernetes' && this.#options.kubernetesReach
+          ? { kubernetesReach: this.#options.kubernetesReach(keyOf(system).namespace) }
+          : {}),
         timeoutMs,
         egress: this.#options.egress,
         observeOnly: this.#options.observeOnly,
@@ -226,7 +231,8 @@ export class Connections {
       const key = { namespace, name: ref.name };
       const metadata = await this.#options.store.getSecretMetadata(key);
       const data = metadata === undefined ? undefined : await this.#options.store.getSecret(key);
-      if (metadata === undefined || data === undefined) throw new CredentialsMissingError(`Secret ${namespace}/${ref.name} named by ConnectedSystem ${system.metadata.name} does not exist yet`);
+      if (metadata === undefined || data === undefined)
+        throw new CredentialsMissingError(`Secret ${namespace}/${ref.name} named by ConnectedSystem ${system.metadata.name} does not exist yet`);
       const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, system.metadata.name, systemCredentialsUse(system.spec));
       if (refusal) throw new CredentialsRefusedError(`ConnectedSystem ${system.metadata.name}: ${refusal}`);
       Object.assign(out, data);
@@ -234,7 +240,10 @@ export class Connections {
     const caRef = system.spec.ldap?.caSecretRef;
     if (caRef) {
       const data = await this.#options.store.getSecret({ namespace, name: caRef.name });
-      if (!data) throw new CredentialsMissingError(`Secret ${namespace}/${caRef.name} named by ConnectedSystem ${system.metadata.name} (spec.ldap.caSecretRef) does not exist yet`);
+      if (!data)
+        throw new CredentialsMissingError(
+          `Secret ${namespace}/${caRef.name} named by ConnectedSystem ${system.metadata.name} (spec.ldap.caSecretRef) does not exist yet`,
+        );
       if (data['ca.crt'] === undefined) throw new CredentialsMissingError(`Secret ${namespace}/${caRef.name} (spec.ldap.caSecretRef) has no key ca.crt`);
       out['ca.crt'] = data['ca.crt'];
     }

@@ -9,7 +9,8 @@ export function systemCredentialsUse(spec: ConnectedSystemSpec): CredentialsUse 
   const plaintext = plaintextTransport(spec);
   const withPlaintext = plaintext === undefined ? {} : { plaintext };
   if (spec.type === 'ldap' && spec.ldap) return { field: 'spec.ldap.url', destination: { url: spec.ldap.url }, ...withPlaintext };
-  if (spec.type === 'postgres' && spec.postgres) return { field: 'spec.postgres.host', destination: { host: spec.postgres.host, port: spec.postgres.port ?? 5432 }, ...withPlaintext };
+  if (spec.type === 'postgres' && spec.postgres)
+    return { field: 'spec.postgres.host', destination: { host: spec.postgres.host, port: spec.postgres.port ?? 5432 }, ...withPlaintext };
   if (spec.type === 'scim' && spec.scim) return { field: 'spec.scim.baseUrl', destination: { url: spec.scim.baseUrl }, ...withPlaintext };
   if (spec.type === 'keycloak' && spec.keycloak) return { field: 'spec.keycloak.url', destination: { url: spec.keycloak.url }, ...withPlaintext };
   return undefined;

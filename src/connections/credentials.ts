@@ -63,7 +63,10 @@ export function credentialsRefusal(secret: string, field: string, metadata: Secr
   }
   const allowed = metadata.annotations[ALLOWED_SYSTEMS_ANNOTATION];
   if (allowed !== undefined) {
-    const names = allowed.split(',').map((name) => name.trim()).filter((name) => name !== '');
+    const names = allowed
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
     if (!names.includes(user)) return `Secret ${secret} (${field}) is annotated ${ALLOWED_SYSTEMS_ANNOTATION}: "${allowed}", which does not name ${user}`;
   }
   if (!use) return undefined;
@@ -80,15 +83,23 @@ export function credentialsRefusal(secret: string, field: string, metadata: Secr
  * them), or undefined when they may: the Secret has no rollcall.dev/allowed-hosts, or it lists the
  * destination. Call it for every hop that would carry the credentials (a redirect included).
  */
-export function destinationRefusal(secret: string, metadata: SecretMetadata, field: string, destination: { url: string } | { host: string; port: number }): string | undefined {
+export function destinationRefusal(
+  secret: string,
+  metadata: SecretMetadata,
+  field: string,
+  destination: { url: string } | { host: string; port: number },
+): string | undefined {
   const value = metadata.annotations[ALLOWED_HOSTS_ANNOTATION];
   if (value === undefined) return undefined;
   const allowed = parseAllowedHosts(value);
   const where = 'url' in destination ? destination.url : `${destination.host}:${destination.port}`;
   const hostPort: HostPort | undefined = 'url' in destination ? urlDestination(destination.url) : hostPortOf(destination);
   if (hostPort && hostAllowed(allowed, hostPort)) return undefined;
-  const invalid = allowed.invalid.length ? ` (entries that are not a host, host:port or *.domain[:port] match nothing: ${allowed.invalid.map((e) => `"${e}"`).join(', ')})` : '';
-  if (!hostPort) return `Secret ${secret} is annotated ${ALLOWED_HOSTS_ANNOTATION}: "${value}", and ${field} (${where}) names no host and port that list could admit${invalid}`;
+  const invalid = allowed.invalid.length
+    ? ` (entries that are not a host, host:port or *.domain[:port] match nothing: ${allowed.invalid.map((e) => `"${e}"`).join(', ')})`
+    : '';
+  if (!hostPort)
+    return `Secret ${secret} is annotated ${ALLOWED_HOSTS_ANNOTATION}: "${value}", and ${field} (${where}) names no host and port that list could admit${invalid}`;
   return `Secret ${secret} is annotated ${ALLOWED_HOSTS_ANNOTATION}: "${value}", which does not include ${hostPort.host}:${hostPort.port}, where ${field} (${where}) would send its credentials${invalid}`;
 }
 

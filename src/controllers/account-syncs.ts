@@ -63,21 +63,23 @@ export class AccountSyncs {
     const entry: Entry = { wants, awaited: true, result: Promise.resolve(undefined as unknown as AccountSyncResult) };
     // After the sync it replaces, if any; a first password that one delivered is kept on record.
     const before = current?.result ?? Promise.resolve(undefined);
-    entry.result = before.then(async (earlier) => {
-      const started = performance.now();
-      const result = await start().catch(failed);
-      const took = performance.now() - started;
-      this.#duration.set(system, SMOOTHING * took + (1 - SMOOTHING) * (this.#duration.get(system) ?? 0));
-      const delivery = result.delivery ?? earlier?.delivery;
-      return delivery ? { ...result, delivery } : result;
-    }).then((result) => {
-      entry.settled = result;
-      // A reconcile waiting for it takes it; otherwise the User is queued, before this sync stops
-      // counting as running, so nothing ever looks idle in between (Manager.idle).
-      if (this.#entries.get(user)?.get(system) === entry && !entry.awaited) this.#onDone(user);
-      this.#ended();
-      return result;
-    });
+    entry.result = before
+      .then(async (earlier) => {
+        const started = performance.now();
+        const result = await start().catch(failed);
+        const took = performance.now() - started;
+        this.#duration.set(system, SMOOTHING * took + (1 - SMOOTHING) * (this.#duration.get(system) ?? 0));
+        const delivery = result.delivery ?? earlier?.delivery;
+        return delivery ? { ...result, delivery } : result;
+      })
+      .then((result) => {
+        entry.settled = result;
+        // A reconcile waiting for it takes it; otherwise the User is queued, before this sync stops
+        // counting as running, so nothing ever looks idle in between (Manager.idle).
+        if (this.#entries.get(user)?.get(system) === entry && !entry.awaited) this.#onDone(user);
+        this.#ended();
+        return result;
+      });
     syncs.set(system, entry);
     return { result: entry.result };
   }

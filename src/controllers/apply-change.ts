@@ -5,7 +5,16 @@
 // counted, logs exactly one audit line and records one Event, and a failure is scoped (the system's
 // own failure stays the system's; one change's failure names where the change came from).
 // Nothing else in src/ calls Connector.apply.
-import { changeUserName, errorMessage, failedAttributes, failureScope, withMessage, type AccountChange, type ConnectedSystem, type User } from '../api/index.ts';
+import {
+  changeUserName,
+  errorMessage,
+  failedAttributes,
+  failureScope,
+  withMessage,
+  type AccountChange,
+  type ConnectedSystem,
+  type User,
+} from '../api/index.ts';
 import type { Connector } from '../connectors/types.ts';
 import type { GuardDecision } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
@@ -92,7 +101,9 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
       } catch (error) {
         ctx.metrics?.connectorOperations.inc({ system: systemKey, op: change.op, result: 'error' });
         // The system's own failure says nothing about this account; one of this change says where it came from.
-        throw failureScope(error) === 'system' ? error : withMessage(error, `${source(ctx, request, change, failedAttributes(error))} failed: ${errorMessage(error)}`);
+        throw failureScope(error) === 'system'
+          ? error
+          : withMessage(error, `${source(ctx, request, change, failedAttributes(error))} failed: ${errorMessage(error)}`);
       }
       applied.push(change);
       await report(ctx, request, change);

@@ -28,7 +28,8 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
       {
         type: 'PendingApproval',
         status: pendingApproval ? 'True' : 'False',
-        reason: approval.state === 'Voided' ? 'ApprovalVoided' : pendingApproval ? 'ApprovalRequired' : approval.state === 'Granted' ? 'Approved' : 'NotRequired',
+        reason:
+          approval.state === 'Voided' ? 'ApprovalVoided' : pendingApproval ? 'ApprovalRequired' : approval.state === 'Granted' ? 'Approved' : 'NotRequired',
         message: approval.message,
       },
       {
@@ -51,7 +52,8 @@ export function bindingReconciler(ctx: ControllerContext): Reconciler {
       if (everyone && !wasEveryone) await ctx.store.recordEvent('AccessBinding', binding, 'Warning', 'SelectsEveryUser', everyone.message);
       const missingRole = conditions?.find((c) => c.type === 'Ready' && c.reason === 'RoleNotFound');
       const saidMissing = binding.status?.conditions?.find((c) => c.type === 'Ready' && c.reason === 'RoleNotFound');
-      if (missingRole && missingRole.message !== saidMissing?.message) await ctx.store.recordEvent('AccessBinding', binding, 'Warning', 'RoleNotFound', missingRole.message);
+      if (missingRole && missingRole.message !== saidMissing?.message)
+        await ctx.store.recordEvent('AccessBinding', binding, 'Warning', 'RoleNotFound', missingRole.message);
       await ctx.store.updateStatus('AccessBinding', key, status);
       await announceApproval(ctx, binding, status.approval, binding.status?.approval);
     }
@@ -92,7 +94,12 @@ function approvalStatus(approval: ApprovalState, binding: AccessBinding, now: Da
 }
 
 /** ApprovalGranted when an approval comes into force, ApprovalVoided when one stops covering the binding. */
-async function announceApproval(ctx: ControllerContext, binding: AccessBinding, current: ApprovalStatus | undefined, previous: ApprovalStatus | undefined): Promise<void> {
+async function announceApproval(
+  ctx: ControllerContext,
+  binding: AccessBinding,
+  current: ApprovalStatus | undefined,
+  previous: ApprovalStatus | undefined,
+): Promise<void> {
   if (!current) return;
   // Granted again with other content (a new approval) is announced too: it pins something else; and
   // a voided approval voided by another change (a User deleted, then recreated) says the new change.
@@ -112,7 +119,14 @@ async function announceApproval(ctx: ControllerContext, binding: AccessBinding, 
 /** Namespaces other than the binding's that hold an AccessRole of the name it asks for: a likely mix-up, worth saying. */
 function namespacesWithRole(ctx: ControllerContext, binding: AccessBinding): string[] {
   const own = binding.metadata.namespace;
-  return [...new Set(ctx.store.list('AccessRole').filter((r) => r.metadata.name === binding.spec.role && r.metadata.namespace !== own).map((r) => r.metadata.namespace!))].sort();
+  return [
+    ...new Set(
+      ctx.store
+        .list('AccessRole')
+        .filter((r) => r.metadata.name === binding.spec.role && r.metadata.namespace !== own)
+        .map((r) => r.metadata.namespace!),
+    ),
+  ].sort();
 }
 
 /**
@@ -123,16 +137,33 @@ function selectsEveryUser(binding: AccessBinding, namespace: string, subjects: n
   const selector = binding.spec.userSelector;
   const empty = selector !== undefined && Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
   if (empty) {
-    return [{ type: 'SelectsEveryUser', status: 'True', reason: 'EmptySelector', message: `spec.userSelector is empty: it selects every User in namespace ${namespace} (${subjects} now, and every User created later)` }];
+    return [
+      {
+        type: 'SelectsEveryUser',
+        status: 'True',
+        reason: 'EmptySelector',
+        message: `spec.userSelector is empty: it selects every User in namespace ${namespace} (${subjects} now, and every User created later)`,
+      },
+    ];
   }
   // Shown only once it was true: most bindings never carry it.
   const was = binding.status?.conditions?.some((c) => c.type === 'SelectsEveryUser' && c.status === 'True');
   return was ? [{ type: 'SelectsEveryUser', status: 'False', reason: 'SelectorNarrowed', message: 'spec.userSelector names labels or expressions now' }] : [];
 }
 
-function ready(binding: AccessBinding, roleExists: boolean, pendingApproval: boolean, expired: boolean, notYet: boolean, startsAt: number | undefined, elsewhere: string[]): ConditionUpdate {
+function ready(
+  binding: AccessBinding,
+  roleExists: boolean,
+  pendingApproval: boolean,
+  expired: boolean,
+  notYet: boolean,
+  startsAt: number | undefined,
+  elsewhere: string[],
+): ConditionUpdate {
   if (!roleExists) {
-    const hint = elsewhere.length ? `; an AccessRole of that name exists in namespace ${elsewhere.join(', ')}, but a binding uses only roles of its own namespace` : '';
+    const hint = elsewhere.length
+      ? `; an AccessRole of that name exists in namespace ${elsewhere.join(', ')}, but a binding uses only roles of its own namespace`
+      : '';
     return { type: 'Ready', status: 'False', reason: 'RoleNotFound', message: `AccessRole ${binding.spec.role} does not exist in this namespace${hint}` };
   }
   if (pendingApproval) return { type: 'Ready', status: 'False', reason: 'PendingApproval', message: 'waiting for an approval (spec.approval)' };

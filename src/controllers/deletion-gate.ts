@@ -211,7 +211,8 @@ function answerFor(
 
 /** What every answer of a namespace depends on besides the User itself: specs, not status. */
 function worldFingerprint(world: World, capabilities: Capabilities): string {
-  const versions = (objects: readonly { metadata: { uid?: string; generation?: number } }[]) => objects.map((o) => `${o.metadata.uid}@${o.metadata.generation}`).join(',');
+  const versions = (objects: readonly { metadata: { uid?: string; generation?: number } }[]) =>
+    objects.map((o) => `${o.metadata.uid}@${o.metadata.generation}`).join(',');
   // An approval covers the Users its binding selects (by labels, uid and userName): a User's change can void it for the others.
   const users = (world.users ?? []).map((u) => `${u.metadata.uid}@${u.metadata.generation}:${JSON.stringify(u.metadata.labels ?? {})}`).join(',');
   return [versions(world.bindings), versions(world.roles), versions(world.systems), users, JSON.stringify(capabilities)].join('|');

@@ -14,7 +14,12 @@ export interface FinalizerHandlers<T> {
   cleanup(object: T): Promise<{ done: boolean; outcome?: Outcome }>;
 }
 
-export async function withFinalizer<K extends KindName>(store: Store, kind: K, object: ResourceByKind[K], handlers: FinalizerHandlers<ResourceByKind[K]>): Promise<Outcome> {
+export async function withFinalizer<K extends KindName>(
+  store: Store,
+  kind: K,
+  object: ResourceByKind[K],
+  handlers: FinalizerHandlers<ResourceByKind[K]>,
+): Promise<Outcome> {
   const key = keyOf(object);
   const held = object.metadata.finalizers?.includes(FINALIZER) ?? false;
   if (object.metadata.deletionTimestamp) {

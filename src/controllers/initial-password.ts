@@ -74,13 +74,20 @@ export async function withInitialPassword(
   return { changes: changes.map((c) => (c === create ? { ...create, initialPassword: password } : c)), delivery };
 }
 
-async function deliver(ctx: Pick<ControllerContext, 'store' | 'clock'>, user: User, system: string, ttlMs: number): Promise<{ password: string; delivery: InitialPasswordDelivery }> {
+async function deliver(
+  ctx: Pick<ControllerContext, 'store' | 'clock'>,
+  user: User,
+  system: string,
+  ttlMs: number,
+): Promise<{ password: string; delivery: InitialPasswordDelivery }> {
   const key = initialPasswordSecretKey(user, system);
   const existing = await ctx.store.getOwnedSecret(key);
   const reusable = existing && isDeliveryOf(existing, user, system) ? existing : undefined;
   if (existing && !reusable) {
     // Someone else's Secret under our name: never set a password another party chose, or overwrite theirs.
-    throw new PermanentError(`Secret ${keyString(key)} exists but is not Rollcall's delivery for User ${user.metadata.name} on ${system}; delete or rename it so the first password can be delivered`);
+    throw new PermanentError(
+      `Secret ${keyString(key)} exists but is not Rollcall's delivery for User ${user.metadata.name} on ${system}; delete or rename it so the first password can be delivered`,
+    );
   }
   if (reusable && Date.parse(reusable.annotations[EXPIRES_AT_ANNOTATION]!) <= ctx.clock.now().getTime()) {
     // Kept past its time (the create kept failing): a fresh one, so the person gets a full ttl to read it.
@@ -156,7 +163,11 @@ function deliveryKey(user: User, system: string): string {
  * Deletes the delivery Secrets that are due (dueDeliveries) and drops them from the accounts; returns
  * when the next one is due. A delete that fails keeps its entry, so the next pass tries again.
  */
-export async function expireDeliveries(ctx: Pick<ControllerContext, 'store' | 'clock' | 'logger' | 'observed'>, user: User, accounts: AccountStatus[]): Promise<{ accounts: AccountStatus[]; nextAt?: Date }> {
+export async function expireDeliveries(
+  ctx: Pick<ControllerContext, 'store' | 'clock' | 'logger' | 'observed'>,
+  user: User,
+  accounts: AccountStatus[],
+): Promise<{ accounts: AccountStatus[]; nextAt?: Date }> {
   const { due, nextAt } = dueDeliveries(accounts, ctx.clock.now());
   if (due.length === 0) return { accounts, nextAt };
   const namespace = user.metadata.namespace ?? 'default';
@@ -169,7 +180,10 @@ export async function expireDeliveries(ctx: Pick<ControllerContext, 'store' | 'c
       deliveriesOf(ctx).delete(deliveryKey(user, account.system));
     } catch (error) {
       retryAt = ctx.clock.now().getTime() + DELETE_RETRY_MS;
-      ctx.logger.warn({ user: user.metadata.name, system: account.system, secret: account.initialPassword!.secretName, err: (error as Error).message }, 'could not delete a first-password Secret; retried on the next pass');
+      ctx.logger.warn(
+        { user: user.metadata.name, system: account.system, secret: account.initialPassword!.secretName, err: (error as Error).message },
+        'could not delete a first-password Secret; retried on the next pass',
+      );
     }
   }
   return {

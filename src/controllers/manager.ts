@@ -86,7 +86,14 @@ export class Manager {
       logger,
       metrics,
       clock,
-      connections: new Connections({ store, logger, kubeconfig: options.kubeconfig, timeoutMs: options.timeoutMs, kubernetesReach: options.kubernetesReach, egress: options.egress }),
+      connections: new Connections({
+        store,
+        logger,
+        kubeconfig: options.kubeconfig,
+        timeoutMs: options.timeoutMs,
+        kubernetesReach: options.kubernetesReach,
+        egress: options.egress,
+      }),
       observed: new ObservedCache(),
       gate: new DeletionGate(),
       retained: new RetainedRequests(),
@@ -97,7 +104,14 @@ export class Manager {
       userNames: new UserNameIndex(),
       onApplied: options.onApplied,
     };
-    const queue = (name: string, kind: string, concurrency: number, reconcile: Reconciler, perGroup?: { of: (key: string) => string; max: number }, urgentConcurrency?: number) =>
+    const queue = (
+      name: string,
+      kind: string,
+      concurrency: number,
+      reconcile: Reconciler,
+      perGroup?: { of: (key: string) => string; max: number },
+      urgentConcurrency?: number,
+    ) =>
       new WorkQueue({
         name,
         concurrency,
@@ -106,7 +120,8 @@ export class Manager {
         clock,
         metrics,
         reconcile: (key) => reconcile(parseKey(key), this.#abort.signal),
-        onError: (key, error, retryInMs) => logger.warn({ kind, key, err: error instanceof Error ? error.message : String(error), retryInMs }, 'reconcile failed'),
+        onError: (key, error, retryInMs) =>
+          logger.warn({ kind, key, err: error instanceof Error ? error.message : String(error), retryInMs }, 'reconcile failed'),
       });
     this.#queues = {
       User: queue('user', 'User', options.userConcurrency ?? 8, userReconciler(this.context), undefined, URGENT_USER_WORKERS),
@@ -118,7 +133,10 @@ export class Manager {
         'identitysource',
         'IdentitySource',
         SOURCE_WORKERS,
-        sourceReconciler(this.context, { scimServed: options.scimServed ?? false, feeds: new FeedReader(store, { egress: options.egress, maxBytes: options.feedMaxBytes, logger }) }),
+        sourceReconciler(this.context, {
+          scimServed: options.scimServed ?? false,
+          feeds: new FeedReader(store, { egress: options.egress, maxBytes: options.feedMaxBytes, logger }),
+        }),
         { of: (key) => parseKey(key).namespace, max: SOURCE_WORKERS_PER_NAMESPACE },
       ),
       AccessReview: queue('accessreview', 'AccessReview', 1, reviewReconciler(this.context)),

@@ -27,7 +27,12 @@ export function sourcePrivateNetworkCondition(source: IdentitySource, conditions
   return privateNetworkCondition(source.spec.allowPrivateNetwork ? sourceRemoteField(source.spec) : undefined, source.metadata.generation, conditions, now);
 }
 
-function privateNetworkCondition(field: string | undefined, generation: number | undefined, conditions: Condition[] | undefined, now: Date): Condition[] | undefined {
+function privateNetworkCondition(
+  field: string | undefined,
+  generation: number | undefined,
+  conditions: Condition[] | undefined,
+  now: Date,
+): Condition[] | undefined {
   if (!field) return conditions?.some((c) => c.type === 'PrivateNetwork') ? removeCondition(conditions, 'PrivateNetwork') : conditions;
   const message = `${field} may reach loopback, link-local and cluster-internal addresses (allowed by spec.allowPrivateNetwork: true)`;
   return setCondition(conditions, { type: 'PrivateNetwork', status: 'True', reason: 'PrivateNetworkAllowed', message }, generation, now);

@@ -44,7 +44,13 @@ export function reviewReconciler(ctx: ControllerContext): Reconciler {
       for (const item of items) {
         const before = previous?.items?.find((p) => p.user === item.user && p.binding === item.binding);
         if (item.decision && (before?.decision !== item.decision || before?.decidedBy !== item.decidedBy)) {
-          await ctx.store.recordEvent('AccessReview', review, 'Normal', 'ReviewDecision', `${item.decidedBy} decided ${item.decision} for ${item.user} (binding ${item.binding}, role ${item.role})`);
+          await ctx.store.recordEvent(
+            'AccessReview',
+            review,
+            'Normal',
+            'ReviewDecision',
+            `${item.decidedBy} decided ${item.decision} for ${item.user} (binding ${item.binding}, role ${item.role})`,
+          );
         }
       }
     }
@@ -63,7 +69,10 @@ export const REVIEW_SERIES_LABEL = 'rollcall.dev/review-series';
 async function scheduleNext(ctx: ControllerContext, review: AccessReview, now: Date): Promise<string> {
   const series = review.metadata.labels?.[REVIEW_SERIES_LABEL] ?? review.metadata.name;
   const dueDate = nextDue(Date.parse(review.spec.dueDate), parsePeriod(review.spec.schedule!, '1h'), now.getTime());
-  const stamp = dueDate.toISOString().replace(/[-:]|\.\d{3}Z$/g, '').toLowerCase(); // 20270301t000000
+  const stamp = dueDate
+    .toISOString()
+    .replace(/[-:]|\.\d{3}Z$/g, '')
+    .toLowerCase(); // 20270301t000000
   // A schedule of whole days keeps the date alone in the name; a shorter one needs the time too.
   const name = `${series.slice(0, 230)}-${stamp.endsWith('t000000') ? stamp.slice(0, 8) : stamp}`;
   const { decisions: _decisions, ...spec } = review.spec;
@@ -104,7 +113,9 @@ function reviewItems(ctx: ControllerContext, review: AccessReview, now: Date, co
       if (decided) {
         item.decision = verdict.decision;
         item.decidedBy = verdict.decidedBy;
-        const seen = review.status?.items?.find((p) => p.user === item.user && p.binding === item.binding && p.decision === item.decision && p.decidedBy === item.decidedBy);
+        const seen = review.status?.items?.find(
+          (p) => p.user === item.user && p.binding === item.binding && p.decision === item.decision && p.decidedBy === item.decidedBy,
+        );
         item.decidedAt = seen?.decidedAt ?? now.toISOString();
       }
       items.push(item);

@@ -53,7 +53,12 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
       // The SCIM server (scim-server.ts) applies each request as it comes; here only the count and readiness.
       const users = ctx.store.list('User', key.namespace).filter((u) => u.metadata.labels?.[SOURCE_LABEL] === key.name).length;
       const ready: ConditionUpdate = options.scimServed
-        ? { type: 'Ready', status: 'True', reason: 'Served', message: 'inbound SCIM is served at /scim/v2; authenticate with the token in spec.credentialsSecretRef' }
+        ? {
+            type: 'Ready',
+            status: 'True',
+            reason: 'Served',
+            message: 'inbound SCIM is served at /scim/v2; authenticate with the token in spec.credentialsSecretRef',
+          }
         : { type: 'Ready', status: 'False', reason: 'NotServed', message: 'start rollcall run with --scim-port to serve inbound SCIM' };
       await writeStatus(ctx, source, { users }, [ready]);
       return next;
@@ -73,7 +78,11 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
       const read = AbortSignal.any([signal, AbortSignal.timeout(readTimeoutMs)]);
       const records = await withTimeout(`reading the feed of IdentitySource ${key.name}`, readTimeoutMs, read, () => feeds.read(source, rejections, read));
       const mapped = mapRecords(records, source.spec, now, rejections);
-      plan = planSourceSync({ name: key.name, namespace: key.namespace, spec: source.spec, annotations: source.metadata.annotations }, mapped, ctx.store.list('User', key.namespace));
+      plan = planSourceSync(
+        { name: key.name, namespace: key.namespace, spec: source.spec, annotations: source.metadata.annotations },
+        mapped,
+        ctx.store.list('User', key.namespace),
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const reason = refusalReason(error) ?? (error instanceof FeedError ? 'FeedUnreadable' : 'FeedUnreachable');
@@ -110,7 +119,16 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
         }
       : { type: 'ChangeGuardTripped', status: 'False', reason: 'WithinLimits', message: `${plan.guard.count} termination(s), limit ${plan.guard.limit}` };
     const conflict: ConditionUpdate = plan.collisions.length
-      ? { type: 'Conflict', status: 'True', reason: 'NameHeldByAnother', message: plan.collisions.slice(0, 5).map((c) => c.reason).join('; ') + (plan.collisions.length > 5 ? `; and ${plan.collisions.length - 5} more` : '') }
+      ? {
+          type: 'Conflict',
+          status: 'True',
+          reason: 'NameHeldByAnother',
+          message:
+            plan.collisions
+              .slice(0, 5)
+              .map((c) => c.reason)
+              .join('; ') + (plan.collisions.length > 5 ? `; and ${plan.collisions.length - 5} more` : ''),
+        }
       : { type: 'Conflict', status: 'False', reason: 'NoConflict', message: 'no record names a User this source does not own' };
     const ready: ConditionUpdate = {
       type: 'Ready',
@@ -125,7 +143,10 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
     }
     // Once per change in what is rejected, not at every read of the same feed.
     if (rejections.count > 0 && (rejections.count !== source.status?.rejected || !statusEqual(rejections.first, source.status?.rejectedRecords ?? []))) {
-      const first = rejections.first.slice(0, 3).map((r) => `${r.record}${r.field ? ` ${r.field}` : ''}: ${r.reason}`).join('; ');
+      const first = rejections.first
+        .slice(0, 3)
+        .map((r) => `${r.record}${r.field ? ` ${r.field}` : ''}: ${r.reason}`)
+        .join('; ');
       await ctx.store.recordEvent('IdentitySource', source, 'Warning', 'RecordsRejected', `${rejections.count} record(s) rejected, e.g. ${first}`);
     }
     if (applied.created + applied.updated + applied.terminated > 0) await ctx.store.recordEvent('IdentitySource', source, 'Normal', 'Synced', ready.message);
@@ -135,7 +156,14 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
 
 async function apply(ctx: ControllerContext, source: IdentitySource, plan: SourcePlan): Promise<{ created: number; updated: number; terminated: number }> {
   const { namespace } = keyOf(source);
-  const owner = { apiVersion: source.apiVersion, kind: 'IdentitySource', name: source.metadata.name, uid: source.metadata.uid, controller: true, blockOwnerDeletion: false };
+  const owner = {
+    apiVersion: source.apiVersion,
+    kind: 'IdentitySource',
+    name: source.metadata.name,
+    uid: source.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: false,
+  };
   const done = { created: 0, updated: 0, terminated: 0 };
   const log = ctx.logger.child({ source: keyString(keyOf(source)) });
   for (const create of plan.creates) {

@@ -1,6 +1,17 @@
 // Brings one user's account in one system to the desired state: observe, plan (the engine's
 // accountPlan), and apply through applyChanges (the deletion guard, the audit line, the Event).
-import { errorMessage, failureScope, PermanentError, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type DesiredAccount, type ObservedAccount, type User } from '../api/index.ts';
+import {
+  errorMessage,
+  failureScope,
+  PermanentError,
+  type AccountChange,
+  type AccountStatus,
+  type Capabilities,
+  type ConnectedSystem,
+  type DesiredAccount,
+  type ObservedAccount,
+  type User,
+} from '../api/index.ts';
 import { systemRefusal } from '../connections/refusal.ts';
 import { accountPlan, inDeclaredSpelling, planOptions, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
@@ -57,48 +68,59 @@ export async function syncAccount(
   let attempts = 0;
   let delivery: InitialPasswordDelivery | undefined;
   try {
-    const observed = await ctx.connections.use(system, async (connector) => {
-      // Connections may run this once more after an ambiguous failure; what the first try wrote is
-      // not in the cache yet, so the second reads the account again.
-      const cached = attempts++ === 0 ? ctx.observed.get(systemKey, desired.userName) : undefined;
-      // A listing holds only this system's accounts: "absent" there may still be an account with this
-      // userName that is someone else's, legacy-marked or unmanaged. Read it when that matters: before
-      // a create, and for an account Rollcall held (a legacy-marked leaver must still be cut off).
-      const reread = cached === undefined || (cached === null && (desired.state === 'present' || (previous !== undefined && previous.state !== 'absent')));
-      const before = reread ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
-      capabilities = connector.capabilities;
-      // The guard counts other Users' revokes too: it knows what the connector refuses on its own.
-      ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
-      const refusal = await systemRefusal(connector, desired.state === 'present' ? desired.entitlements : [], signal);
-      const options = planOptions(system, refusal);
-      const plan = accountPlan(user, desired, before, connector.capabilities, options);
-      wanted = plan.desired;
-      refused = [...(desired.refused ?? []), ...plan.refused];
-      if (plan.conflict) {
-        conflict = plan.conflict;
-        return undefined;
-      }
-      adopted = plan.adopts;
-      const { deprovisions } = plan;
-      // Write-ahead: the Secret that delivers a first password exists before the create that sets it.
-      const prepared = await withInitialPassword(ctx, user, system, connector.capabilities, plan.changes);
-      const { changes } = prepared;
-      delivery = prepared.delivery ?? delivery;
-      const outcome = await applyChanges(ctx, { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied }, signal);
-      if (outcome.held) throw new HeldByGuard(outcome.message);
-      if (plan.changes.length === 0) return before;
-      // Read back once after writing: the cache must hold what the system really has (ids, defaults).
-      await yieldIfBusy();
-      const after = await connector.getAccount(desired.userName, signal);
-      ctx.observed.set(systemKey, desired.userName, after ?? null);
-      // Ready means read back: what the system holds after the writes is what is declared, or the
-      // pass failed (a server that answers 2xx and keeps nothing, a write lost to a concurrent one).
-      const remaining = accountPlan(user, desired, after, connector.capabilities, options).changes;
-      if (remaining.length > 0) {
-        throw new PermanentError(`read back after writing, the account still differs from what is declared (${remaining.map(describeChange).join(', ')}): the system did not keep the write`, { scope: 'account' });
-      }
-      return after;
-    }, { account: desired.userName, urgent: desired.state !== 'present' });
+    const observed = await ctx.connections.use(
+      system,
+      async (connector) => {
+        // Connections may run this once more after an ambiguous failure; what the first try wrote is
+        // not in the cache yet, so the second reads the account again.
+        const cached = attempts++ === 0 ? ctx.observed.get(systemKey, desired.userName) : undefined;
+        // A listing holds only this system's accounts: "absent" there may still be an account with this
+        // userName that is someone else's, legacy-marked or unmanaged. Read it when that matters: before
+        // a create, and for an account Rollcall held (a legacy-marked leaver must still be cut off).
+        const reread = cached === undefined || (cached === null && (desired.state === 'present' || (previous !== undefined && previous.state !== 'absent')));
+        const before = reread ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
+        capabilities = connector.capabilities;
+        // The guard counts other Users' revokes too: it knows what the connector refuses on its own.
+        ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
+        const refusal = await systemRefusal(connector, desired.state === 'present' ? desired.entitlements : [], signal);
+        const options = planOptions(system, refusal);
+        const plan = accountPlan(user, desired, before, connector.capabilities, options);
+        wanted = plan.desired;
+        refused = [...(desired.refused ?? []), ...plan.refused];
+        if (plan.conflict) {
+          conflict = plan.conflict;
+          return undefined;
+        }
+        adopted = plan.adopts;
+        const { deprovisions } = plan;
+        // Write-ahead: the Secret that delivers a first password exists before the create that sets it.
+        const prepared = await withInitialPassword(ctx, user, system, connector.capabilities, plan.changes);
+        const { changes } = prepared;
+        delivery = prepared.delivery ?? delivery;
+        const outcome = await applyChanges(
+          ctx,
+          { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied },
+          signal,
+        );
+        if (outcome.held) throw new HeldByGuard(outcome.message);
+        if (plan.changes.length === 0) return before;
+        // Read back once after writing: the cache must hold what the system really has (ids, defaults).
+        await yieldIfBusy();
+        const after = await connector.getAccount(desired.userName, signal);
+        ctx.observed.set(systemKey, desired.userName, after ?? null);
+        // Ready means read back: what the system holds after the writes is what is declared, or the
+        // pass failed (a server that answers 2xx and keeps nothing, a write lost to a concurrent one).
+        const remaining = accountPlan(user, desired, after, connector.capabilities, options).changes;
+        if (remaining.length > 0) {
+          throw new PermanentError(
+            `read back after writing, the account still differs from what is declared (${remaining.map(describeChange).join(', ')}): the system did not keep the write`,
+            { scope: 'account' },
+          );
+        }
+        return after;
+      },
+      { account: desired.userName, urgent: desired.state !== 'present' },
+    );
     if (conflict !== undefined) {
       const message = `${system.metadata.name}: ${conflict}`;
       return { status: { system: system.metadata.name, state: 'error', message: conflict }, changes: applied, conflict: message, refused };
@@ -115,7 +137,13 @@ export async function syncAccount(
       status.adoptedAt = now.toISOString();
       adoptionsOf(ctx).set(adoptionKey, { adopted, adoptedAt: status.adoptedAt });
       // The system says what it took over too: a team bringing a directory under Rollcall watches there.
-      await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', 'AccountAdopted', `${desired.userName} adopted for User ${user.metadata.name} (${adopted})`);
+      await ctx.store.recordEvent(
+        'ConnectedSystem',
+        system,
+        'Normal',
+        'AccountAdopted',
+        `${desired.userName} adopted for User ${user.metadata.name} (${adopted})`,
+      );
     } else if (observed) {
       const known = previous?.adopted ? { adopted: previous.adopted, adoptedAt: previous.adoptedAt } : adoptionsOf(ctx).get(adoptionKey);
       if (known) {
@@ -151,7 +179,15 @@ export async function syncAccount(
     if (adoptedNow) Object.assign(adoption, { adopted, adoptedAt: now.toISOString() });
     else if (previous?.adopted) Object.assign(adoption, { adopted: previous.adopted }, previous.adoptedAt ? { adoptedAt: previous.adoptedAt } : {});
     return {
-      status: { system: system.metadata.name, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message, ...adoption },
+      status: {
+        system: system.metadata.name,
+        id: previous?.id,
+        state: 'error',
+        entitlements: previous?.entitlements,
+        lastSyncTime: previous?.lastSyncTime,
+        message,
+        ...adoption,
+      },
       changes: applied,
       error,
       refused,

@@ -2,8 +2,29 @@
 // accounts when a listing is due (once per resyncInterval, or when the system changed), applies the
 // orphan policy behind the deletion guard, keeps the guard's condition and window in status, and
 // wakes the system's Users after each listing so drift gets corrected.
-import { FINALIZER, changeUserName, errorMessage, plaintextTransport, type Capabilities, type Condition, type ConnectedSystem, type ObservedAccount, type User } from '../api/index.ts';
-import { APPROVE_DEPROVISION_ANNOTATION, deprovisionedUserNames, guardTripped, initialPasswordDecision, inDeclaredSpelling, parsePeriod, planOrphans, planSystemDeletion, takesAccess, type GuardDecision } from '../engine/index.ts';
+import {
+  FINALIZER,
+  changeUserName,
+  errorMessage,
+  plaintextTransport,
+  type Capabilities,
+  type Condition,
+  type ConnectedSystem,
+  type ObservedAccount,
+  type User,
+} from '../api/index.ts';
+import {
+  APPROVE_DEPROVISION_ANNOTATION,
+  deprovisionedUserNames,
+  guardTripped,
+  initialPasswordDecision,
+  inDeclaredSpelling,
+  parsePeriod,
+  planOrphans,
+  planSystemDeletion,
+  takesAccess,
+  type GuardDecision,
+} from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { credentialsReason } from '../connections/credentials.ts';
 import { privateNetworkRefusal } from '../connectors/egress/guard.ts';
@@ -92,7 +113,9 @@ const WAITING_RECHECK_MS = 5_000;
  */
 async function cleanupSystem(ctx: ControllerContext, system: ConnectedSystem, signal: AbortSignal): Promise<boolean> {
   const { namespace } = keyOf(system);
-  const leavers = ctx.store.list('User', namespace).filter((u) => u.metadata.deletionTimestamp !== undefined && (u.metadata.finalizers ?? []).includes(FINALIZER));
+  const leavers = ctx.store
+    .list('User', namespace)
+    .filter((u) => u.metadata.deletionTimestamp !== undefined && (u.metadata.finalizers ?? []).includes(FINALIZER));
   if (leavers.length) {
     const names = leavers.map((u) => u.metadata.name);
     const message = `being deleted: waiting for ${names.length} User(s) being deleted to be deprovisioned first: ${names.slice(0, 10).join(', ')}`;
@@ -101,7 +124,17 @@ async function cleanupSystem(ctx: ControllerContext, system: ConnectedSystem, si
   }
   if (system.spec.deletionPolicy !== 'deprovision') return true;
   if (system.spec.suspend) {
-    await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'Suspended', message: 'being deleted with deletionPolicy deprovision, but spec.suspend is true: its accounts are deprovisioned once it resumes' }, {});
+    await writeStatus(
+      ctx,
+      system,
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'Suspended',
+        message: 'being deleted with deletionPolicy deprovision, but spec.suspend is true: its accounts are deprovisioned once it resumes',
+      },
+      {},
+    );
     return false;
   }
   const held = await deprovisionAll(ctx, system, signal);
@@ -118,7 +151,11 @@ async function cleanupSystem(ctx: ControllerContext, system: ConnectedSystem, si
  * delete), through applyChanges like any other change: past the deletion guard's limit the rest is
  * held (undefined once every account has gone).
  */
-async function deprovisionAll(ctx: ControllerContext, system: ConnectedSystem, signal: AbortSignal): Promise<{ decision: GuardDecision; remaining: number } | undefined> {
+async function deprovisionAll(
+  ctx: ControllerContext,
+  system: ConnectedSystem,
+  signal: AbortSignal,
+): Promise<{ decision: GuardDecision; remaining: number } | undefined> {
   return ctx.connections.use(system, async (connector) => {
     const listing = [];
     for await (const account of connector.listAccounts(signal)) listing.push(account);
@@ -128,7 +165,11 @@ async function deprovisionAll(ctx: ControllerContext, system: ConnectedSystem, s
     const pass = plans.filter((plan) => plan.deprovisions).map((plan) => plan.userName);
     for (const [index, plan] of plans.entries()) {
       const { userName, changes, deprovisions } = plan;
-      const outcome = await applyChanges(ctx, { system, connector, userName, changes, deprovisions, pass, origin: { kind: 'systemDeletion' }, applied: [] }, signal);
+      const outcome = await applyChanges(
+        ctx,
+        { system, connector, userName, changes, deprovisions, pass, origin: { kind: 'systemDeletion' }, applied: [] },
+        signal,
+      );
       if (outcome.held) return { decision: outcome.decision, remaining: plans.length - index };
     }
     return undefined;
@@ -221,7 +262,16 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       // One account at a time: the guard counts accounts, and an account's changes go together.
       for (const [userName, accountChanges] of Map.groupBy(changes, changeUserName)) {
         const deprovisions = accountChanges.some(takesAccess);
-        const request = { system, connector, userName, changes: accountChanges, deprovisions, pass: orphanNames, origin: { kind: 'orphan' as const }, applied: [] };
+        const request = {
+          system,
+          connector,
+          userName,
+          changes: accountChanges,
+          deprovisions,
+          pass: orphanNames,
+          origin: { kind: 'orphan' as const },
+          applied: [],
+        };
         const outcome = await applyChanges(ctx, request, signal);
         if (outcome.held) break;
       }
@@ -229,9 +279,18 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   }
   if (!decision.verdict.tripped) await applyRetention(ctx, system, retention, signal);
   // Announce only orphans the previous listing did not have.
-  const newOrphans = ctx.observed.updateOrphans(name, orphans.map((o) => o.userName));
+  const newOrphans = ctx.observed.updateOrphans(
+    name,
+    orphans.map((o) => o.userName),
+  );
   if (newOrphans.length && system.spec.orphans !== 'ignore') {
-    await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'OrphanFound', `${newOrphans.length} managed account(s) that no User declares: ${newOrphans.slice(0, 10).join(', ')}`);
+    await ctx.store.recordEvent(
+      'ConnectedSystem',
+      system,
+      'Warning',
+      'OrphanFound',
+      `${newOrphans.length} managed account(s) that no User declares: ${newOrphans.slice(0, 10).join(', ')}`,
+    );
   }
   ctx.metrics?.orphans.set({ system: name }, orphans.length);
   for (const state of ['present', 'disabled'] as const) {
@@ -307,7 +366,13 @@ type Extra = {
  * status recorded when Rollcall last synced them, i.e. changed by someone else. The Users are
  * re-queued right after, which reverts them. Failing: accounts whose last sync failed.
  */
-async function compareWithStatus(ctx: ControllerContext, system: string, users: User[], observed: ObservedAccount[], capabilities: Capabilities): Promise<{ drifted: number; failing: number }> {
+async function compareWithStatus(
+  ctx: ControllerContext,
+  system: string,
+  users: User[],
+  observed: ObservedAccount[],
+  capabilities: Capabilities,
+): Promise<{ drifted: number; failing: number }> {
   const byName = new Map(observed.map((a) => [a.userName, a]));
   let drifted = 0;
   let failing = 0;
@@ -322,7 +387,8 @@ async function compareWithStatus(ctx: ControllerContext, system: string, users: 
     const actual = byName.get(user.spec.userName);
     const actualState = actual?.state ?? 'absent';
     // The status shows held entitlements in their declared spelling (inDeclaredSpelling).
-    const sameEntitlements = inDeclaredSpelling(actual?.entitlements ?? [], recorded.entitlements ?? [], capabilities).join('\n') === (recorded.entitlements ?? []).join('\n');
+    const sameEntitlements =
+      inDeclaredSpelling(actual?.entitlements ?? [], recorded.entitlements ?? [], capabilities).join('\n') === (recorded.entitlements ?? []).join('\n');
     if (actualState !== recorded.state || (actual && !sameEntitlements)) drifted++;
   }
   return { drifted, failing };

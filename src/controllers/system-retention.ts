@@ -31,7 +31,13 @@ export interface RetentionPlan {
   due: Array<{ entry: RetainedAccount; changes: AccountChange[] }>;
 }
 
-export function planRetention(entries: readonly RetainedAccount[], accounts: readonly ObservedAccount[], users: readonly User[], capabilities: Capabilities, now: number): RetentionPlan {
+export function planRetention(
+  entries: readonly RetainedAccount[],
+  accounts: readonly ObservedAccount[],
+  users: readonly User[],
+  capabilities: Capabilities,
+  now: number,
+): RetentionPlan {
   const listed = new Map(accounts.map((a) => [a.userName, a]));
   const declaredByLive = new Set(users.filter((u) => u.metadata.deletionTimestamp === undefined).map((u) => u.spec.userName));
   const plan: RetentionPlan = { kept: new Set(), gone: new Set(), due: [] };
@@ -56,7 +62,16 @@ export async function applyRetention(ctx: ControllerContext, system: ConnectedSy
   const pass = plan.due.map((d) => d.entry.userName);
   await ctx.connections.use(system, async (connector) => {
     for (const { entry, changes } of plan.due) {
-      const request = { system, connector, userName: entry.userName, changes, deprovisions: true, pass, origin: { kind: 'retention' as const, user: entry.user }, applied: [] };
+      const request = {
+        system,
+        connector,
+        userName: entry.userName,
+        changes,
+        deprovisions: true,
+        pass,
+        origin: { kind: 'retention' as const, user: entry.user },
+        applied: [],
+      };
       const outcome = await applyChanges(ctx, request, signal);
       if (outcome.held) return;
       plan.gone.add(entry.userName);

@@ -1,8 +1,26 @@
 // The User reconciler: the unit of work. Reads the world, drives every system's account to the
 // desired state, writes status only when it changed, and holds the finalizer until a deleted
 // User is deprovisioned everywhere.
-import { RetryableError, errorMessage, failureScope, type AccountStatus, type Condition, type ConnectedSystem, type User, type UserStatus } from '../api/index.ts';
-import { accessWindow, deleteAfterRetentionAt, desiredAccounts, effectiveState, heldSystems, isLeaving, userNameTakenBy, withDeprovisionClock } from '../engine/index.ts';
+import {
+  RetryableError,
+  errorMessage,
+  failureScope,
+  type AccountStatus,
+  type Condition,
+  type ConnectedSystem,
+  type User,
+  type UserStatus,
+} from '../api/index.ts';
+import {
+  accessWindow,
+  deleteAfterRetentionAt,
+  desiredAccounts,
+  effectiveState,
+  heldSystems,
+  isLeaving,
+  userNameTakenBy,
+  withDeprovisionClock,
+} from '../engine/index.ts';
 import { setCondition, statusEqual } from '../api/conditions.ts';
 import { keyOf, keyString, type ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -59,12 +77,26 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   });
   const settled = await ctx.syncs.within(userKey, syncs);
   const results = settled.filter((r) => r !== undefined);
-  const inProgress = syncs.filter((_, i) => settled[i] === undefined).map((s) => `${s.name}: in progress (the system answers slowly); this User is reconciled again when it is done`);
+  const inProgress = syncs
+    .filter((_, i) => settled[i] === undefined)
+    .map((s) => `${s.name}: in progress (the system answers slowly); this User is reconciled again when it is done`);
 
   const made = new Map(results.flatMap((r) => (r.delivery ? [[r.status.system, r.delivery] as const] : [])));
   // Deliveries recorded by an earlier pass, also from the freshest copy (the cache may not have seen that pass's status yet).
-  const recorded = new Map([...(ctx.store.get('User', key)?.status?.accounts ?? []), ...previous.values()].filter((a) => a.initialPassword).map((a) => [a.system, a]));
-  const merged = carryDeliveries(ctx, user, mergeAccounts(previous, results.map((r) => r.status), world.systems.map((s) => s.metadata.name)), recorded, made);
+  const recorded = new Map(
+    [...(ctx.store.get('User', key)?.status?.accounts ?? []), ...previous.values()].filter((a) => a.initialPassword).map((a) => [a.system, a]),
+  );
+  const merged = carryDeliveries(
+    ctx,
+    user,
+    mergeAccounts(
+      previous,
+      results.map((r) => r.status),
+      world.systems.map((s) => s.metadata.name),
+    ),
+    recorded,
+    made,
+  );
   // First-password Secrets whose ttl is up (or whose account no longer opens) go now; the next one wakes this User.
   const { accounts, nextAt: nextDeliveryExpiry } = await expireDeliveries(ctx, user, merged);
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
@@ -72,7 +104,8 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const conflicts = results.flatMap((r) => (r.conflict ? [r.conflict] : []));
   // A suspended system gets no changes, so a deleted User that holds an account there waits for it:
   // releasing the finalizer now would leave the account behind with nobody to deprovision it.
-  const suspendedHolders = user.metadata.deletionTimestamp === undefined ? [] : world.systems.filter((s) => s.spec.suspend && heldSystems(user).has(s.metadata.name));
+  const suspendedHolders =
+    user.metadata.deletionTimestamp === undefined ? [] : world.systems.filter((s) => s.spec.suspend && heldSystems(user).has(s.metadata.name));
   const waiting = suspendedHolders.map((s) => `${s.metadata.name}: spec.suspend is true; the account is deprovisioned once the system resumes`);
   const window = accessWindow(withClock, world.bindings, world.roles, world.systems, now, world.reviews, world.users);
   // Ready names a system unavailable only if one is; failures that are all this User's own say so.
@@ -80,20 +113,48 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   // A deleted User under disableThenDelete does not wait for the retention: once its accounts are
   // disabled, each system records the account in its status (retainedAccounts) and deletes it when
   // the retention ends; the finalizer goes as soon as every system shows the record.
-  const retention = failed.length || held.length || waiting.length || inProgress.length ? { unrecorded: [], until: undefined } : askRetention(ctx, withClock, desired, results, systemsByName, now);
+  const retention =
+    failed.length || held.length || waiting.length || inProgress.length
+      ? { unrecorded: [], until: undefined }
+      : askRetention(ctx, withClock, desired, results, systemsByName, now);
   const unrecorded = retention.unrecorded;
-  const status = buildStatus(user, accounts, desired.length + waiting.length, { failed: [...failed, ...conflicts], held, waiting, inProgress }, deprovisionStartedAt, window.accessEndsAt, leaving, now, onlyOwnFailures);
+  const status = buildStatus(
+    user,
+    accounts,
+    desired.length + waiting.length,
+    { failed: [...failed, ...conflicts], held, waiting, inProgress },
+    deprovisionStartedAt,
+    window.accessEndsAt,
+    leaving,
+    now,
+    onlyOwnFailures,
+  );
   if (retention.until) status.retainedUntil = retention.until;
   // A system in progress may still refuse what it refused before: the condition waits for its result.
   if (inProgress.length === 0 || results.some((r) => r.refused.length)) status.conditions = await refusedCondition(ctx, user, results, status.conditions, now);
   if (conflicts.length) {
     // An account with this userName that another owner holds: named per system, for a person to settle.
-    status.conditions = setCondition(status.conditions, { type: 'Conflict', status: 'True', reason: 'AccountNotManaged', message: conflicts.join('; ') }, user.metadata.generation, now);
-    status.conditions = setCondition(status.conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message: conflicts.join('; ') }, user.metadata.generation, now);
+    status.conditions = setCondition(
+      status.conditions,
+      { type: 'Conflict', status: 'True', reason: 'AccountNotManaged', message: conflicts.join('; ') },
+      user.metadata.generation,
+      now,
+    );
+    status.conditions = setCondition(
+      status.conditions,
+      { type: 'Ready', status: 'False', reason: 'Conflict', message: conflicts.join('; ') },
+      user.metadata.generation,
+      now,
+    );
   } else if (user.status?.conditions?.some((c) => c.type === 'Conflict' && c.status === 'True')) {
     status.conditions = setCondition(
       status.conditions,
-      { type: 'Conflict', status: 'False', reason: 'UserNameHeld', message: `this User holds userName ${user.spec.userName}, and no system has an account of that name it may not manage` },
+      {
+        type: 'Conflict',
+        status: 'False',
+        reason: 'UserNameHeld',
+        message: `this User holds userName ${user.spec.userName}, and no system has an account of that name it may not manage`,
+      },
       user.metadata.generation,
       now,
     );
@@ -170,7 +231,14 @@ async function refuseConflict(ctx: ControllerContext, key: ObjectKey, user: User
   const message = `userName ${user.spec.userName} is already used by User ${holder.metadata.name}, which is older: this User gets no account until that one is gone or the userName is changed`;
   let conditions = setCondition(user.status?.conditions, { type: 'Conflict', status: 'True', reason: 'UserNameTaken', message }, user.metadata.generation, now);
   conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message }, user.metadata.generation, now);
-  const status: UserStatus = { ...user.status, observedGeneration: user.metadata.generation, state: effectiveState(user, now.getTime()), systems: '0/0', accounts: [], conditions };
+  const status: UserStatus = {
+    ...user.status,
+    observedGeneration: user.metadata.generation,
+    state: effectiveState(user, now.getTime()),
+    systems: '0/0',
+    accounts: [],
+    conditions,
+  };
   if (!statusEqual(user.status ?? {}, status)) await ctx.store.updateStatus('User', key, status);
 }
 
@@ -184,16 +252,23 @@ function observeDeprovisionLatency(ctx: ControllerContext, user: User, seenLeavi
   const wasDone = user.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'Deprovisioned' && c.status === 'True');
   if (wasDone) return;
   const validUntil = user.spec.validUntil === undefined ? undefined : Date.parse(user.spec.validUntil);
-  const lostAccessAt = [Date.parse(seenLeavingAt), user.metadata.deletionTimestamp === undefined ? NaN : Date.parse(user.metadata.deletionTimestamp), validUntil !== undefined && validUntil <= passStart.getTime() ? validUntil : NaN].filter(
-    (ms) => !Number.isNaN(ms),
-  );
+  const lostAccessAt = [
+    Date.parse(seenLeavingAt),
+    user.metadata.deletionTimestamp === undefined ? NaN : Date.parse(user.metadata.deletionTimestamp),
+    validUntil !== undefined && validUntil <= passStart.getTime() ? validUntil : NaN,
+  ].filter((ms) => !Number.isNaN(ms));
   ctx.metrics?.deprovisionLatency.observe(Math.max(0, ctx.clock.now().getTime() - Math.min(...lostAccessAt)) / 1000);
 }
 
 /** A sync that threw instead of returning its failure (a bug, or an Event write that failed): that system's error. */
 function unexpectedFailure(system: string, previous: AccountStatus | undefined, error: unknown): AccountSyncResult {
   const message = errorMessage(error);
-  return { status: { system, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message }, changes: [], error, refused: [] };
+  return {
+    status: { system, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message },
+    changes: [],
+    error,
+    refused: [],
+  };
 }
 
 /** Keeps entries of systems that still exist; drops those that became absent and stayed so. */
@@ -254,7 +329,8 @@ interface NotReady {
 }
 
 function readyCondition({ failed, held, waiting, inProgress }: NotReady, leaving: boolean, total: number, onlyOwnFailures: boolean) {
-  if (failed.length) return { type: 'Ready', status: 'False' as const, reason: onlyOwnFailures ? 'SyncFailed' : 'SystemUnavailable', message: failed.join('; ') };
+  if (failed.length)
+    return { type: 'Ready', status: 'False' as const, reason: onlyOwnFailures ? 'SyncFailed' : 'SystemUnavailable', message: failed.join('; ') };
   if (held.length) return { type: 'Ready', status: 'False' as const, reason: 'DeletionGuardTripped', message: held.join('; ') };
   if (waiting.length) return { type: 'Ready', status: 'False' as const, reason: 'SystemSuspended', message: waiting.join('; ') };
   if (inProgress.length) return { type: 'Ready', status: 'False' as const, reason: 'InProgress', message: inProgress.join('; ') };
@@ -268,15 +344,24 @@ function readyCondition({ failed, held, waiting, inProgress }: NotReady, leaving
  * reach), each with its reason. With nothing worse to say, Ready is False for it too: the User is
  * not what its roles declare. Once nothing is refused the condition turns False.
  */
-async function refusedCondition(ctx: ControllerContext, user: User, results: AccountSyncResult[], conditions: Condition[] | undefined, now: Date): Promise<Condition[] | undefined> {
+async function refusedCondition(
+  ctx: ControllerContext,
+  user: User,
+  results: AccountSyncResult[],
+  conditions: Condition[] | undefined,
+  now: Date,
+): Promise<Condition[] | undefined> {
   const refused = results.flatMap((r) => r.refused.map((x) => `${r.status.system}: refused ${refusalText(x)}`));
   const generation = user.metadata.generation;
   if (refused.length === 0) {
     const wasRefused = conditions?.some((c) => c.type === 'Refused' && c.status === 'True');
-    return wasRefused ? setCondition(conditions, { type: 'Refused', status: 'False', reason: 'NoneRefused', message: 'every declared entitlement is granted' }, generation, now) : conditions;
+    return wasRefused
+      ? setCondition(conditions, { type: 'Refused', status: 'False', reason: 'NoneRefused', message: 'every declared entitlement is granted' }, generation, now)
+      : conditions;
   }
   const message = refused.join('; ');
   let out = setCondition(conditions, { type: 'Refused', status: 'True', reason: 'EntitlementRefused', message }, generation, now);
-  if (out.some((c) => c.type === 'Ready' && c.reason === 'InSync')) out = setCondition(out, { type: 'Ready', status: 'False', reason: 'Refused', message }, generation, now);
+  if (out.some((c) => c.type === 'Ready' && c.reason === 'InSync'))
+    out = setCondition(out, { type: 'Ready', status: 'False', reason: 'Refused', message }, generation, now);
   return out;
 }

@@ -63,7 +63,14 @@ export const WATCHES: Partial<Record<KindName, Mapping>> = {
 export function isMeaningfulChange(old: AnyResource | undefined, next: AnyResource): boolean {
   if (!old) return true;
   const pick = (o: AnyResource) =>
-    JSON.stringify([o.metadata.generation, o.spec, o.metadata.labels, o.metadata.annotations, o.metadata.finalizers?.filter((f) => f !== FINALIZER), o.metadata.deletionTimestamp]);
+    JSON.stringify([
+      o.metadata.generation,
+      o.spec,
+      o.metadata.labels,
+      o.metadata.annotations,
+      o.metadata.finalizers?.filter((f) => f !== FINALIZER),
+      o.metadata.deletionTimestamp,
+    ]);
   return pick(old) !== pick(next);
 }
 

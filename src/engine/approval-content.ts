@@ -93,7 +93,8 @@ export function contentChanges(approved: ApprovalContent, current: ApprovalConte
     else changes.push(`${role} changed maxDuration from ${approved.maxDuration} to ${current.maxDuration}`);
   }
   for (const field of ['validFrom', 'validUntil'] as const) {
-    if (normalInstant(approved[field]) !== normalInstant(current[field])) changes.push(`spec.${field} changed from ${approved[field] ?? 'none'} to ${current[field] ?? 'none'}`);
+    if (normalInstant(approved[field]) !== normalInstant(current[field]))
+      changes.push(`spec.${field} changed from ${approved[field] ?? 'none'} to ${current[field] ?? 'none'}`);
   }
   const approvedUsers = new Map(approved.users.map((user) => [user.name, user]));
   const currentUsers = new Map(current.users.map((user) => [user.name, user]));

@@ -57,7 +57,12 @@ function decide(binding: AccessBinding, roles: readonly AccessRole[], users: rea
   const digest = contentDigest(content);
   const approval = binding.spec.approval;
   if (!approval) {
-    return { state: 'Pending', content, digest, message: `role ${binding.spec.role} requires approval by someone holding the verb approve on accessbindings (the content to approve has digest ${digest})` };
+    return {
+      state: 'Pending',
+      content,
+      digest,
+      message: `role ${binding.spec.role} requires approval by someone holding the verb approve on accessbindings (the content to approve has digest ${digest})`,
+    };
   }
   const approvedBy = approval.approvedBy;
   const voided = (message: string): ApprovalState => ({ state: 'Voided', approvedBy, content, digest, message });
@@ -65,7 +70,10 @@ function decide(binding: AccessBinding, roles: readonly AccessRole[], users: rea
   if (refusal) return voided(refusal);
   const changed = scopeChanges(binding);
   if (changed.length > 0) return voided(`${changed.join(', ')} changed after ${approvedBy} approved`);
-  if (!approval.digest) return voided(`the approval records no spec.approval.digest of the content ${approvedBy} approved: approve again with kubectl rollcall approve (the content now has digest ${digest})`);
+  if (!approval.digest)
+    return voided(
+      `the approval records no spec.approval.digest of the content ${approvedBy} approved: approve again with kubectl rollcall approve (the content now has digest ${digest})`,
+    );
   if (approval.digest !== digest) return voided(`${contentChangesSince(binding, approval, content).join('; ')} since ${approvedBy} approved`);
   return { state: 'Granted', approvedBy, content, digest, message: `approved by ${approvedBy}` };
 }
@@ -78,7 +86,8 @@ function approverRefusal(binding: AccessBinding, approval: Approval, users: read
   if (samePerson(approvedBy, requester)) return `${approvedBy} requested this access (as ${requester}) and cannot approve it`;
   for (const name of binding.spec.users ?? []) {
     const user = users.find((u) => u.metadata.name === name && namespaceOf(u) === namespaceOf(binding));
-    if (samePerson(approvedBy, name) || (user && isPerson(approvedBy, user))) return `${approvedBy} is a subject of this binding (User ${name}) and cannot approve it`;
+    if (samePerson(approvedBy, name) || (user && isPerson(approvedBy, user)))
+      return `${approvedBy} is a subject of this binding (User ${name}) and cannot approve it`;
   }
   return undefined;
 }
@@ -90,7 +99,9 @@ function contentChangesSince(binding: AccessBinding, approval: Approval, current
     const changes = contentChanges(recorded.content, current, namespaceOf(binding));
     if (changes.length > 0) return changes;
   }
-  return [`the role's entitlements or maxDuration, or the Users selected, differ from the content approved (digest ${approval.digest}, now ${contentDigest(current)})`];
+  return [
+    `the role's entitlements or maxDuration, or the Users selected, differ from the content approved (digest ${approval.digest}, now ${contentDigest(current)})`,
+  ];
 }
 
 /** The fields of the binding that differ from what its approval approved. */

@@ -42,7 +42,11 @@ export function auditSystem({ pass, users, world, now, expiringWithinMs }: Audit
   const systemName = pass.system.metadata.name;
   const findings: Finding[] = [];
   for (const orphan of pass.orphans.orphans) {
-    findings.push({ kind: 'orphan', userName: orphan.userName, detail: `${orphan.state} account that no User declares (orphan policy: ${pass.system.spec.orphans})` });
+    findings.push({
+      kind: 'orphan',
+      userName: orphan.userName,
+      detail: `${orphan.state} account that no User declares (orphan policy: ${pass.system.spec.orphans})`,
+    });
   }
 
   const tenantUsers = sameTenant(pass.system, users);
@@ -58,7 +62,8 @@ export function auditSystem({ pass, users, world, now, expiringWithinMs }: Audit
     }
     if (desired.state === 'present' && observed !== undefined) {
       for (const entitlement of desired.entitlements) {
-        if (!holdsEntitlement(observed.entitlements, entitlement, pass.capabilities)) findings.push({ kind: 'missing', userName: desired.userName, entitlement, detail: 'declared entitlement not held' });
+        if (!holdsEntitlement(observed.entitlements, entitlement, pass.capabilities))
+          findings.push({ kind: 'missing', userName: desired.userName, entitlement, detail: 'declared entitlement not held' });
       }
       if (observed.state === 'disabled') findings.push({ kind: 'missing', userName: desired.userName, detail: 'declared account is disabled' });
     }
@@ -75,7 +80,11 @@ export function auditSystem({ pass, users, world, now, expiringWithinMs }: Audit
   for (const observed of pass.listing) {
     const user = byUserName.get(observed.userName);
     if (!user || planned.has(observed.userName)) continue;
-    findings.push({ kind: 'creep', userName: observed.userName, detail: `account not granted by any binding${observed.entitlements.length ? ` (holds ${observed.entitlements.join(', ')})` : ''}` });
+    findings.push({
+      kind: 'creep',
+      userName: observed.userName,
+      detail: `account not granted by any binding${observed.entitlements.length ? ` (holds ${observed.entitlements.join(', ')})` : ''}`,
+    });
   }
 
   for (const user of tenantUsers) {
@@ -107,16 +116,38 @@ function extraEntitlement(user: User, applicable: ApplicableBinding[], system: s
   const granting = applicable.filter((a) => holdsEntitlement([...(a.role.grants.get(system) ?? [])], entitlement, capabilities));
   const ended = granting.find((a) => a.endsAt !== undefined && a.endsAt <= at);
   if (ended?.revokedBy) {
-    return { kind: 'expired', userName: user.spec.userName, entitlement, binding: ended.binding.metadata.name, role: ended.binding.spec.role, detail: `revoked by access review ${ended.revokedBy.review} (${ended.revokedBy.decidedBy})` };
+    return {
+      kind: 'expired',
+      userName: user.spec.userName,
+      entitlement,
+      binding: ended.binding.metadata.name,
+      role: ended.binding.spec.role,
+      detail: `revoked by access review ${ended.revokedBy.review} (${ended.revokedBy.decidedBy})`,
+    };
   }
   if (ended) {
-    return { kind: 'expired', userName: user.spec.userName, entitlement, binding: ended.binding.metadata.name, role: ended.binding.spec.role, at: new Date(ended.endsAt!).toISOString(), detail: 'granted by a binding that has ended' };
+    return {
+      kind: 'expired',
+      userName: user.spec.userName,
+      entitlement,
+      binding: ended.binding.metadata.name,
+      role: ended.binding.spec.role,
+      at: new Date(ended.endsAt!).toISOString(),
+      detail: 'granted by a binding that has ended',
+    };
   }
   if (granting.length > 0 && !userEntitled(user, at)) {
     return { kind: 'expired', userName: user.spec.userName, entitlement, detail: `the User is ${user.spec.state} or outside its validity` };
   }
   const unapproved = granting.find((a) => !a.approved);
-  if (unapproved) return { kind: 'creep', userName: user.spec.userName, entitlement, binding: unapproved.binding.metadata.name, detail: `held without the approval the binding needs (${unapproved.approval.state})` };
+  if (unapproved)
+    return {
+      kind: 'creep',
+      userName: user.spec.userName,
+      entitlement,
+      binding: unapproved.binding.metadata.name,
+      detail: `held without the approval the binding needs (${unapproved.approval.state})`,
+    };
   return { kind: 'creep', userName: user.spec.userName, entitlement, detail: 'held but not declared' };
 }
 
@@ -154,11 +185,20 @@ function pendingApproval(binding: AccessBinding, roles: readonly AccessRole[], u
   const { state, message } = approvalState(binding, tenantRoles, sameTenant(binding, users));
   if (state !== 'Pending' && state !== 'Voided') return undefined;
   const requester = binding.spec.requestedBy ? `requested by ${binding.spec.requestedBy}; ` : '';
-  return { kind: 'pendingApproval', binding: binding.metadata.name, role: binding.spec.role, detail: `${state === 'Voided' ? 'approval voided' : 'awaiting approval'}: ${requester}${message}` };
+  return {
+    kind: 'pendingApproval',
+    binding: binding.metadata.name,
+    role: binding.spec.role,
+    detail: `${state === 'Voided' ? 'approval voided' : 'awaiting approval'}: ${requester}${message}`,
+  };
 }
 
 function compareFindings(a: Finding, b: Finding): number {
   const byKind = FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind);
   if (byKind !== 0) return byKind;
-  return (a.userName ?? '').localeCompare(b.userName ?? '') || (a.entitlement ?? '').localeCompare(b.entitlement ?? '') || (a.binding ?? '').localeCompare(b.binding ?? '');
+  return (
+    (a.userName ?? '').localeCompare(b.userName ?? '') ||
+    (a.entitlement ?? '').localeCompare(b.entitlement ?? '') ||
+    (a.binding ?? '').localeCompare(b.binding ?? '')
+  );
 }

@@ -21,7 +21,9 @@ export interface Cause {
 /** The cause of `change` to `user`'s account in `system`, judged at `now`. */
 export function changeCause(change: AccountChange, user: User, system: string, world: World, now: Date): Cause {
   const at = now.getTime();
-  const applicable = applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews, world.users ?? [user]).filter((a) => a.role.grants.has(system));
+  const applicable = applicableBindings(user, sameTenant(user, world.bindings), sameTenant(user, world.roles), world.reviews, world.users ?? [user]).filter(
+    (a) => a.role.grants.has(system),
+  );
   const granting = (entitlement: string | undefined) =>
     applicable.filter((a) => entitlement === undefined || (a.role.grants.get(system)?.has(entitlement) ?? false));
   const userCause = (reason: string): Cause => ({ kind: 'User', name: user.metadata.name, reason });
@@ -36,7 +38,7 @@ export function changeCause(change: AccountChange, user: User, system: string, w
       return first ? bindingCause(first.binding, approvalReason(first)) : userCause('no binding in force grants it');
     }
     case 'update':
-      return userCause('the User\'s attributes changed');
+      return userCause("the User's attributes changed");
     case 'adopt':
       return userCause('an account with its userName exists that this system may take over (legacy marker or spec.adoption)');
     case 'revoke':
@@ -75,7 +77,11 @@ export function systemDeletionCause(system: string): Cause {
 
 /** The cause of deleting a deleted User's account once its retention ended (deprovision.policy disableThenDelete). */
 export function retentionCause(user: string, retention: string | undefined): Cause {
-  return { kind: 'User', name: user, reason: `the User was deleted and the retention (${retention ?? 'unset'}) of its disabled account ended; deprovision.policy is disableThenDelete` };
+  return {
+    kind: 'User',
+    name: user,
+    reason: `the User was deleted and the retention (${retention ?? 'unset'}) of its disabled account ended; deprovision.policy is disableThenDelete`,
+  };
 }
 
 /** The bindings of the User's namespace whose role grants `entitlement` (or any access) in `system` but that no longer select the User. */

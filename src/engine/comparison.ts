@@ -56,7 +56,13 @@ export function inDeclaredSpelling(held: readonly string[], declared: readonly s
  * Whether the system's `have` is what `declared` asks for. An undeclared attribute the system
  * must fill (attributeDefault) is satisfied by that default; values compare by attributeKey.
  */
-export function sameAttributeValue(attribute: string, declared: string | undefined, have: string | undefined, userName: string, capabilities: Capabilities): boolean {
+export function sameAttributeValue(
+  attribute: string,
+  declared: string | undefined,
+  have: string | undefined,
+  userName: string,
+  capabilities: Capabilities,
+): boolean {
   const comparison = capabilities.comparison;
   const want = declared ?? comparison?.attributeDefault?.(attribute, userName);
   if (want === undefined || have === undefined) return want === have;

@@ -19,5 +19,7 @@ export function samePerson(a: string, b: string): boolean {
 
 /** Whether `identity` is the User: its object name, its userName or its e-mail (typed, or in attributes). */
 export function isPerson(identity: string, user: User): boolean {
-  return [user.metadata.name, user.spec.userName, user.spec.email, user.spec.attributes?.email].some((name) => name !== undefined && samePerson(identity, name));
+  return [user.metadata.name, user.spec.userName, user.spec.email, user.spec.attributes?.email].some(
+    (name) => name !== undefined && samePerson(identity, name),
+  );
 }

@@ -15,7 +15,10 @@ export type InitialPasswordDecision =
   /** The policy asks for what this system's connector cannot do: nothing is created, and why. */
   | { refused: string };
 
-export function initialPasswordDecision(system: { name: string; spec: Pick<ConnectedSystemSpec, 'type' | 'credentials'> }, capabilities: Capabilities): InitialPasswordDecision {
+export function initialPasswordDecision(
+  system: { name: string; spec: Pick<ConnectedSystemSpec, 'type' | 'credentials'> },
+  capabilities: Capabilities,
+): InitialPasswordDecision {
   const credentials = system.spec.credentials;
   if (credentials?.policy !== 'initialPassword') return { deliver: false };
   if (!capabilities.initialPassword) {

@@ -24,12 +24,22 @@ export function decideOwnership(desired: DesiredAccount, observed: ObservedAccou
   const wanted = desired.state === 'present';
   if (observed.owner === 'foreign') {
     // "foreign" is also the system's own account (a PostgreSQL superuser such as postgres).
-    return wanted ? { kind: 'conflict', message: `spec.userName ${desired.userName}: the account of that name belongs to another ConnectedSystem on the same backend, or to the system itself; it is left alone` } : { kind: 'notOurs' };
+    return wanted
+      ? {
+          kind: 'conflict',
+          message: `spec.userName ${desired.userName}: the account of that name belongs to another ConnectedSystem on the same backend, or to the system itself; it is left alone`,
+        }
+      : { kind: 'notOurs' };
   }
   // The connector says the account is more than a login to take (an elevated role, a group, a
   // marker): no policy adopts it, the legacy marker included.
   if (observed.notAdoptable !== undefined) {
-    return wanted ? { kind: 'conflict', message: `spec.userName ${desired.userName}: an account of that name exists that Rollcall does not manage and never takes over (${observed.notAdoptable}); it is left alone` } : { kind: 'notOurs' };
+    return wanted
+      ? {
+          kind: 'conflict',
+          message: `spec.userName ${desired.userName}: an account of that name exists that Rollcall does not manage and never takes over (${observed.notAdoptable}); it is left alone`,
+        }
+      : { kind: 'notOurs' };
   }
   if (observed.owner === 'legacy') return { kind: 'adopt', reason: 'legacyMarker' };
   if (adoption === 'matchUserName') return { kind: 'adopt', reason: 'matchUserName' };
@@ -37,8 +47,14 @@ export function decideOwnership(desired: DesiredAccount, observed: ObservedAccou
     const want = desired.attributes['email']?.toLowerCase();
     if (want !== undefined && observed.attributes['email']?.toLowerCase() === want) return { kind: 'adopt', reason: 'matchEmail' };
     if (!wanted) return { kind: 'notOurs' };
-    return { kind: 'conflict', message: `spec.userName ${desired.userName}: an account of that name exists that Rollcall does not manage, and its email does not match the User's (spec.adoption is matchEmail); it is left alone` };
+    return {
+      kind: 'conflict',
+      message: `spec.userName ${desired.userName}: an account of that name exists that Rollcall does not manage, and its email does not match the User's (spec.adoption is matchEmail); it is left alone`,
+    };
   }
   if (!wanted) return { kind: 'notOurs' };
-  return { kind: 'conflict', message: `spec.userName ${desired.userName}: an account of that name exists that Rollcall does not manage; set spec.adoption to take it over, or rename one of them` };
+  return {
+    kind: 'conflict',
+    message: `spec.userName ${desired.userName}: an account of that name exists that Rollcall does not manage; set spec.adoption to take it over, or rename one of them`,
+  };
 }

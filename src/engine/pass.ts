@@ -2,7 +2,17 @@
 // The reconcile loop applies it account by account (planAccountFor, decideGuard), `rollcall plan`
 // prints it whole (planSystemPass), and an audit reads it: all three call these functions, so
 // what `plan` predicts is what `run` does.
-import type { AccountChange, AdoptionPolicy, Capabilities, ConnectedSystem, DesiredAccount, ObservedAccount, RefusedEntitlement, User, World } from '../api/index.ts';
+import type {
+  AccountChange,
+  AdoptionPolicy,
+  Capabilities,
+  ConnectedSystem,
+  DesiredAccount,
+  ObservedAccount,
+  RefusedEntitlement,
+  User,
+  World,
+} from '../api/index.ts';
 
 export type { World } from '../api/index.ts';
 import { splitAllowed } from './allowed.ts';
@@ -81,13 +91,21 @@ export interface AccountPlanOptions {
  * A refused entitlement is not wanted: it is never granted, and one held from before is revoked.
  * An account this system does not own is adopted, or is a conflict, as spec.adoption says.
  */
-export function accountPlan(user: User, declared: DesiredAccount, observed: ObservedAccount | undefined, capabilities: Capabilities, options: AccountPlanOptions = {}): AccountPlan {
+export function accountPlan(
+  user: User,
+  declared: DesiredAccount,
+  observed: ObservedAccount | undefined,
+  capabilities: Capabilities,
+  options: AccountPlanOptions = {},
+): AccountPlan {
   const { adoption = 'never', refusal } = options;
   // Outside spec.allowedEntitlements, in the system's terms: never granted, and revoked if held.
   const listed = splitAllowed(options.allowedEntitlements, declared.entitlements, capabilities.comparison?.entitlementKey);
   const inList = listed.refused.length ? { ...declared, entitlements: listed.allowed } : declared;
   // Two names the system treats as one would be granted as one and seen as the other: refuse both.
-  const ambiguous = ambiguousEntitlements(inList.entitlements, capabilities).flatMap(({ entitlements, reason }) => entitlements.map((entitlement) => ({ entitlement, reason })));
+  const ambiguous = ambiguousEntitlements(inList.entitlements, capabilities).flatMap(({ entitlements, reason }) =>
+    entitlements.map((entitlement) => ({ entitlement, reason })),
+  );
   const unambiguous = inList.entitlements.filter((e) => !ambiguous.some((r) => r.entitlement === e));
   const refused = [...listed.refused, ...ambiguous, ...(refusal ? unambiguous.flatMap((entitlement) => refusedOne(entitlement, refusal)) : [])];
   const desired = refused.length === 0 ? inList : { ...inList, entitlements: inList.entitlements.filter((e) => !refused.some((r) => r.entitlement === e)) };
@@ -99,7 +117,10 @@ export function accountPlan(user: User, declared: DesiredAccount, observed: Obse
   const changes: AccountChange[] = ownership.kind === 'adopt' ? [{ op: 'adopt', userName: desired.userName }] : [];
   changes.push(...planAccount(desired, adopted, capabilities));
   const recorded = user.status?.accounts?.find((a) => a.system === desired.system);
-  const takesAccess = changes.some((change) => change.op === 'disable' || change.op === 'delete' || (change.op === 'revoke' && !isRevertingHandGrant(recorded, change.entitlement, capabilities)));
+  const takesAccess = changes.some(
+    (change) =>
+      change.op === 'disable' || change.op === 'delete' || (change.op === 'revoke' && !isRevertingHandGrant(recorded, change.entitlement, capabilities)),
+  );
   // An adopted account's existing access is not a loss Rollcall caused before, so its revokes and
   // disables count like any other; restoring a deprovision someone undid is drift only for our own.
   const deprovisions = takesAccess && (ownership.kind === 'adopt' || !isRestoringDeprovision(recorded, desired));
@@ -222,7 +243,12 @@ export function planSystemPass({ system, users, world, listing, others = [], cap
     orphanDeprovisions: 0,
     orphanUserNames: deletion ? [] : deprovisionedUserNames(orphans.changes),
     recent,
-    managed: guardBase(system, listing.map((account) => account.userName), users, now),
+    managed: guardBase(
+      system,
+      listing.map((account) => account.userName),
+      users,
+      now,
+    ),
     tripped: guardTripped(system),
     now,
   });

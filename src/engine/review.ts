@@ -52,7 +52,12 @@ export function reviewVerdict(review: AccessReview, binding: AccessBinding, role
 }
 
 /** The earliest revoke among the reviews, with the instant the grant ends (a reviewer's revoke: since the review started), or undefined. */
-export function reviewRevocation(reviews: readonly AccessReview[], binding: AccessBinding, role: ResolvedRole, user: User): (ReviewVerdict & { endsAt: number }) | undefined {
+export function reviewRevocation(
+  reviews: readonly AccessReview[],
+  binding: AccessBinding,
+  role: ResolvedRole,
+  user: User,
+): (ReviewVerdict & { endsAt: number }) | undefined {
   let found: (ReviewVerdict & { endsAt: number }) | undefined;
   for (const review of reviews) {
     const verdict = reviewVerdict(review, binding, role, user);

@@ -11,10 +11,13 @@ export function matchesSelector(selector: LabelSelector, labels: Record<string, 
     const present = Object.hasOwn(have, key);
     const value = have[key];
     const matched =
-      operator === 'In' ? present && values.includes(value!)
-      : operator === 'NotIn' ? !present || !values.includes(value!)
-      : operator === 'Exists' ? present
-      : !present;
+      operator === 'In'
+        ? present && values.includes(value!)
+        : operator === 'NotIn'
+          ? !present || !values.includes(value!)
+          : operator === 'Exists'
+            ? present
+            : !present;
     if (!matched) return false;
   }
   return true;

@@ -5,9 +5,7 @@ import { instant, within } from './instant.ts';
 /** Active, not being deleted, and inside its own validity window. */
 export function userEntitled(user: User, now: number): boolean {
   return (
-    user.spec.state === 'active' &&
-    user.metadata.deletionTimestamp === undefined &&
-    within(now, instant(user.spec.validFrom), instant(user.spec.validUntil))
+    user.spec.state === 'active' && user.metadata.deletionTimestamp === undefined && within(now, instant(user.spec.validFrom), instant(user.spec.validUntil))
   );
 }
 

@@ -26,9 +26,7 @@ function earliest(instants: Array<number | undefined>): number | undefined {
 /** The latest end among the bindings, undefined if any of them has none; the user's own end caps it. */
 function accessEnd(user: User, reaching: ApplicableBinding[]): number | undefined {
   if (reaching.length === 0) return undefined;
-  const bindingEnd = reaching.some((applicable) => applicable.endsAt === undefined)
-    ? undefined
-    : Math.max(...reaching.map((applicable) => applicable.endsAt!));
+  const bindingEnd = reaching.some((applicable) => applicable.endsAt === undefined) ? undefined : Math.max(...reaching.map((applicable) => applicable.endsAt!));
   return earliest([instant(user.spec.validUntil), bindingEnd]);
 }
 
@@ -46,9 +44,7 @@ export function accessWindow(
   const systemNames = new Set(active.map((system) => system.metadata.name));
   const applicable = applicableBindings(user, sameTenant(user, bindings), sameTenant(user, roles), reviews, users);
 
-  const reaching = userEntitled(user, at)
-    ? applicable.filter((binding) => inForce(binding, at) && reachesSystem(binding, systemNames))
-    : [];
+  const reaching = userEntitled(user, at) ? applicable.filter((binding) => inForce(binding, at) && reachesSystem(binding, systemNames)) : [];
   const endsAt = accessEnd(user, reaching);
 
   // Every instant at which an input of desiredAccounts flips. Extra wake-ups are harmless; missed ones are not.

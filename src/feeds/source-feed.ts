@@ -64,7 +64,8 @@ export class FeedReader {
       csv: async () => parseCsv(await text(), rejections),
       json: async () => parseJson(await text(), spec.jsonPath, rejections),
     };
-    if (spec.type === 'scim') throw new FeedError(`IdentitySource ${source.metadata.name} is of type scim: its Users come from the inbound SCIM server, not from a feed`);
+    if (spec.type === 'scim')
+      throw new FeedError(`IdentitySource ${source.metadata.name} is of type scim: its Users come from the inbound SCIM server, not from a feed`);
     return readers[spec.type]();
   }
 
@@ -99,7 +100,8 @@ export class FeedReader {
     const headers: Record<string, string> = { accept: spec.type === 'json' ? 'application/json' : 'text/csv, text/plain;q=0.9, */*;q=0.1' };
     const credentials = await this.#credentials(source);
     if (credentials?.token) headers.authorization = `Bearer ${credentials.token.trim()}`;
-    else if (credentials?.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password ?? ''}`).toString('base64')}`;
+    else if (credentials?.username !== undefined)
+      headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password ?? ''}`).toString('base64')}`;
     if (cached?.url === url && cached.etag) headers['if-none-match'] = cached.etag;
     if (cached?.url === url && cached.lastModified) headers['if-modified-since'] = cached.lastModified;
     const { response, agent } = await this.#follow(source, new URL(url), headers, AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]));
@@ -116,7 +118,9 @@ export class FeedReader {
     if (response.status === 304 && cached) return cached.text;
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
-      throw new RetryableError(`could not read spec.url: the server refused the credentials (HTTP ${response.status}); check Secret ${spec.credentialsSecretRef?.name ?? '(none)'}`);
+      throw new RetryableError(
+        `could not read spec.url: the server refused the credentials (HTTP ${response.status}); check Secret ${spec.credentialsSecretRef?.name ?? '(none)'}`,
+      );
     }
     if (!response.ok) {
       await response.body?.cancel();
@@ -124,7 +128,12 @@ export class FeedReader {
     }
     // Not fatal: bytes that are not UTF-8 become U+FFFD, and the records holding them are rejected.
     const text = new TextDecoder('utf-8').decode(await this.#body(response));
-    this.#bodies.set(keyString(keyOf(source)), { url, etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined, text });
+    this.#bodies.set(keyString(keyOf(source)), {
+      url,
+      etag: response.headers.get('etag') ?? undefined,
+      lastModified: response.headers.get('last-modified') ?? undefined,
+      text,
+    });
     return text;
   }
 
@@ -144,7 +153,12 @@ export class FeedReader {
     let hopHeaders = headers;
     try {
       for (let hop = 0; ; hop++) {
-        const hopGuard = hop === 0 ? guard : current.hostname === first.hostname ? guard.forField(`spec.url (redirected to ${current.host})`) : elsewhere.forField(`spec.url (redirected to ${current.host})`);
+        const hopGuard =
+          hop === 0
+            ? guard
+            : current.hostname === first.hostname
+              ? guard.forField(`spec.url (redirected to ${current.host})`)
+              : elsewhere.forField(`spec.url (redirected to ${current.host})`);
         const agent = guardedAgent(hopGuard);
         agents.push(agent);
         let response: Response;
@@ -162,8 +176,10 @@ export class FeedReader {
         const location = response.headers.get('location');
         if (hop >= MAX_REDIRECTS) throw new RetryableError(`could not read spec.url: more than ${MAX_REDIRECTS} redirects`);
         const next = location === null ? undefined : URL.parse(location, current);
-        if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) throw new RetryableError(`could not read spec.url: a redirect (HTTP ${response.status}) to no http(s) URL`);
-        if (current.protocol === 'https:' && next.protocol === 'http:') throw new RetryableError('could not read spec.url: it redirects from https:// to http://, which is refused');
+        if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:'))
+          throw new RetryableError(`could not read spec.url: a redirect (HTTP ${response.status}) to no http(s) URL`);
+        if (current.protocol === 'https:' && next.protocol === 'http:')
+          throw new RetryableError('could not read spec.url: it redirects from https:// to http://, which is refused');
         if (next.origin !== first.origin) {
           const { authorization: _credentials, ...rest } = hopHeaders;
           hopHeaders = rest;
@@ -184,16 +200,21 @@ export class FeedReader {
   #unreachable(source: IdentitySource, url: URL, error: unknown, signal: AbortSignal): Error {
     const refused = privateNetworkRefusal(error);
     if (refused) return refused;
-    if (signal.aborted && !(signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError')) return new RetryableError('reading spec.url was aborted', { cause: error });
+    if (signal.aborted && !(signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError'))
+      return new RetryableError('reading spec.url was aborted', { cause: error });
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-    this.#logger?.debug({ source: keyString(keyOf(source)), host: url.host, reason: errorMessage(cause), code: (cause as { code?: unknown })?.code }, 'feed connection failed');
+    this.#logger?.debug(
+      { source: keyString(keyOf(source)), host: url.host, reason: errorMessage(cause), code: (cause as { code?: unknown })?.code },
+      'feed connection failed',
+    );
     return new RetryableError('could not read spec.url: no answer from the server (it may be down, unreachable, or its certificate not accepted)');
   }
 
   /** The body, counted as it streams in: past the limit the read stops at once. */
   async #body(response: Response): Promise<Uint8Array> {
     const limit = this.#maxBytes;
-    const tooLarge = () => new FeedError(`spec.url's feed is larger than ${limit} bytes, the most Rollcall reads (rollcall run --feed-max-bytes); nothing was read from it`);
+    const tooLarge = () =>
+      new FeedError(`spec.url's feed is larger than ${limit} bytes, the most Rollcall reads (rollcall run --feed-max-bytes); nothing was read from it`);
     const declared = Number(response.headers.get('content-length') ?? Number.NaN);
     if (declared > limit) {
       await response.body?.cancel();
@@ -259,7 +280,8 @@ export async function sourceCredentials(store: Store, source: IdentitySource): P
   const key = { namespace: keyOf(source).namespace, name: ref.name };
   const metadata = await store.getSecretMetadata(key);
   const data = metadata === undefined ? undefined : await store.getSecret(key);
-  if (metadata === undefined || data === undefined) throw new CredentialsMissingError(`Secret ${ref.name} (spec.credentialsSecretRef) does not exist in namespace ${key.namespace}`);
+  if (metadata === undefined || data === undefined)
+    throw new CredentialsMissingError(`Secret ${ref.name} (spec.credentialsSecretRef) does not exist in namespace ${key.namespace}`);
   const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, source.metadata.name, sourceCredentialsUse(source.spec));
   if (refusal) throw new CredentialsRefusedError(refusal);
   return data;

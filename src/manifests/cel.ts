@@ -45,7 +45,7 @@ function build(expression: string): CelProgram {
 /** Whether the syntax tree names the variable anywhere; protobuf-es messages are plain objects. */
 function mentions(node: unknown, name: string): boolean {
   if (node === null || typeof node !== 'object') return false;
-  const kind = (node as { case?: unknown; value?: { name?: unknown } });
+  const kind = node as { case?: unknown; value?: { name?: unknown } };
   if (kind.case === 'identExpr' && kind.value?.name === name) return true;
   return Object.values(node).some((child) => mentions(child, name));
 }

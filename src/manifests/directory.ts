@@ -165,7 +165,8 @@ export class ManifestDirectory {
     const declared = new Set(objects.map((object) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`));
     this.#kept = [...kept].filter((object) => !declared.has(object)).sort();
     for (const problem of problems) this.#logger.error({ dir: this.dir }, `invalid manifest, not applied: ${problem}`);
-    for (const object of this.#kept) this.#logger.error({ dir: this.dir }, `${object} keeps its previous version: its manifest is invalid (not deleted until it is removed)`);
+    for (const object of this.#kept)
+      this.#logger.error({ dir: this.dir }, `${object} keeps its previous version: its manifest is invalid (not deleted until it is removed)`);
   }
 
   #schedule(): void {

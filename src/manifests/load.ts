@@ -74,7 +74,11 @@ export function loadManifests(dir: string): LoadResult {
   for (const file of manifestFiles(dir)) {
     const size = statSync(file).size;
     if (size > limit) {
-      errors.push({ file, field: '', message: `the file has ${size} bytes, over the limit of ${limit} (ROLLCALL_MAX_MANIFEST_BYTES): split it into several files` });
+      errors.push({
+        file,
+        field: '',
+        message: `the file has ${size} bytes, over the limit of ${limit} (ROLLCALL_MAX_MANIFEST_BYTES): split it into several files`,
+      });
       continue;
     }
     const parsed = parseDocuments(readFileSync(file, 'utf8'), file);
@@ -91,12 +95,20 @@ export function parseManifests(text: string, file: string): LoadResult {
 
 function manifestFiles(dir: string): string[] {
   const entries = readdirSync(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && MANIFEST_FILE.test(entry.name))
-    .map((entry) => join(entry.parentPath, entry.name))
-    // Editor lock and backup files (.#user.yaml) and hidden folders are not manifests.
-    .filter((file) => !file.slice(dir.length).split(/[\\/]/).some((part) => part.startsWith('.')))
-    .sort();
+  return (
+    entries
+      .filter((entry) => entry.isFile() && MANIFEST_FILE.test(entry.name))
+      .map((entry) => join(entry.parentPath, entry.name))
+      // Editor lock and backup files (.#user.yaml) and hidden folders are not manifests.
+      .filter(
+        (file) =>
+          !file
+            .slice(dir.length)
+            .split(/[\\/]/)
+            .some((part) => part.startsWith('.')),
+      )
+      .sort()
+  );
 }
 
 function parseDocuments(text: string, file: string): { located: Located[]; errors: ManifestError[] } {
@@ -236,7 +248,7 @@ function coreMetadata(metadata: Record<string, unknown>): CoreMetadata {
 
 function stringMap(value: unknown, field: string, report: (field: string, message: string) => void): Record<string, string> {
   if (value === undefined || value === null) return {};
-  if (!isRecord(value)) return report(field, 'must be a map of strings'), {};
+  if (!isRecord(value)) return (report(field, 'must be a map of strings'), {});
   const out: Record<string, string> = {};
   for (const [key, item] of Object.entries(value)) {
     if (typeof item === 'string') out[key] = item;
@@ -267,7 +279,11 @@ function finish(located: Located[], errors: ManifestError[]): LoadResult {
     for (const entry of entries) {
       const others = entries.filter((other) => other !== entry).map((other) => place(other.where));
       const namespace = entry.object.metadata.namespace;
-      errors.push({ ...entry.where, field: 'metadata.name', message: `duplicate ${entry.object.kind} ${namespace}/${entry.object.metadata.name}, also in ${others.join(', ')}` });
+      errors.push({
+        ...entry.where,
+        field: 'metadata.name',
+        message: `duplicate ${entry.object.kind} ${namespace}/${entry.object.metadata.name}, also in ${others.join(', ')}`,
+      });
     }
   }
   return { objects, files, errors };

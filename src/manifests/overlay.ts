@@ -54,7 +54,11 @@ function laidOver(current: AnyResource, incoming: AnyResource): AnyResource {
 }
 
 /** kubectl apply's three-way merge of one string map: `last` is what the files set before. */
-function merged(current: Record<string, string> | undefined, last: Record<string, string>, declared: Record<string, string> | undefined): Record<string, string> {
+function merged(
+  current: Record<string, string> | undefined,
+  last: Record<string, string>,
+  declared: Record<string, string> | undefined,
+): Record<string, string> {
   const out = { ...current };
   for (const key of Object.keys(last)) if (!Object.hasOwn(declared ?? {}, key)) delete out[key];
   return Object.assign(out, declared);

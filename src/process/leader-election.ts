@@ -156,7 +156,10 @@ export class LeaderElector {
           this.#lastSeen = current;
           return 'heldByOther';
         case 'create':
-          this.#lastSeen = await api.createNamespacedLease({ namespace, body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: decision.spec } });
+          this.#lastSeen = await api.createNamespacedLease({
+            namespace,
+            body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: decision.spec },
+          });
           return 'leading';
         case 'acquire':
         case 'renew':

@@ -29,12 +29,18 @@ export class LeaderPodLabel {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#api.patchNamespacedPod({ ...this.#pod, body }, MERGE_PATCH);
-        this.#logger?.info({ pod: `${this.#pod.namespace}/${this.#pod.name}`, leading }, leading ? 'labelled this pod as the leader' : 'removed the leader label from this pod');
+        this.#logger?.info(
+          { pod: `${this.#pod.namespace}/${this.#pod.name}`, leading },
+          leading ? 'labelled this pod as the leader' : 'removed the leader label from this pod',
+        );
         return;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (attempt >= ATTEMPTS) {
-          throw new Error(`cannot ${leading ? 'set' : 'remove'} the label ${LEADER_LABEL} on pod ${this.#pod.namespace}/${this.#pod.name} (it needs get and patch on pods in its namespace): ${message}`, { cause: error });
+          throw new Error(
+            `cannot ${leading ? 'set' : 'remove'} the label ${LEADER_LABEL} on pod ${this.#pod.namespace}/${this.#pod.name} (it needs get and patch on pods in its namespace): ${message}`,
+            { cause: error },
+          );
         }
         this.#logger?.warn({ pod: `${this.#pod.namespace}/${this.#pod.name}`, attempt, err: message }, 'labelling this pod failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs * attempt));

@@ -58,11 +58,7 @@ function handleSignal(signal: NodeJS.Signals): Promise<void> {
  * Runs `list` last-first, one after the other; a failing handler does not stop the rest.
  * Resolves ok=false when a handler failed or the deadline passed (the remaining ones are abandoned).
  */
-export async function runShutdownHandlers(
-  list: readonly ShutdownHandler[],
-  deadlineMs: number,
-  logger?: Logger,
-): Promise<{ ok: boolean; timedOut: boolean }> {
+export async function runShutdownHandlers(list: readonly ShutdownHandler[], deadlineMs: number, logger?: Logger): Promise<{ ok: boolean; timedOut: boolean }> {
   let ok = true;
   let timedOut = false;
   const all = (async () => {

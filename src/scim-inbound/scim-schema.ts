@@ -132,10 +132,12 @@ function foldExpression(definition: Definition, expression: object, prefix: stri
 }
 
 /** [comparator, value] or ["not", comparator, value]: the value is last. */
-const foldCondition = (condition: unknown[]) => condition.map((part, index) => (index === condition.length - 1 && typeof part === 'string' ? part.toLowerCase() : part));
+const foldCondition = (condition: unknown[]) =>
+  condition.map((part, index) => (index === condition.length - 1 && typeof part === 'string' ? part.toLowerCase() : part));
 
 function foldValue(definition: Definition, value: unknown, path: string): unknown {
   if (Array.isArray(value)) return value.map((item) => foldValue(definition, item, path));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, foldValue(definition, item, path ? `${path}.${key}` : key)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, foldValue(definition, item, path ? `${path}.${key}` : key)]));
   return typeof value === 'string' && caseless(definition, path) ? value.toLowerCase() : value;
 }

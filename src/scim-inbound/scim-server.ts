@@ -12,7 +12,25 @@ import SCIMMY from 'scimmy';
 import SCIMMYRouters from 'scimmy-routers';
 import type { IdentitySource, User } from '../api/index.ts';
 import { MANAGED_BY_LABEL, SOURCE_LABEL } from '../sources/plan.ts';
-import { GROUPS_ANNOTATION, GROUP_EXTERNAL_IDS_ANNOTATION, GROUP_LABEL_PREFIX, groupExternalIdsOf, SCIM_VALUES_ANNOTATION, ScimValueError, groupId, groupsAnnotation, groupsOf, scimPatch, scimToFields, scimUserName, scimValues, scimValuesOf, userNameToObjectName, userToScim, type ScimUser } from '../sources/scim.ts';
+import {
+  GROUPS_ANNOTATION,
+  GROUP_EXTERNAL_IDS_ANNOTATION,
+  GROUP_LABEL_PREFIX,
+  groupExternalIdsOf,
+  SCIM_VALUES_ANNOTATION,
+  ScimValueError,
+  groupId,
+  groupsAnnotation,
+  groupsOf,
+  scimPatch,
+  scimToFields,
+  scimUserName,
+  scimValues,
+  scimValuesOf,
+  userNameToObjectName,
+  userToScim,
+  type ScimUser,
+} from '../sources/scim.ts';
 import { AlreadyExistsError, keyOf, type Store } from '../store/store.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { declareKeptSchemas, matchFilter, undeclaredAttributes, undeclaredInPatch } from './scim-schema.ts';
@@ -47,7 +65,9 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
   const sourceFor = (token: string) => tokens.sourceFor(token);
 
   const ours = (source: IdentitySource): User[] =>
-    store.list('User', keyOf(source).namespace).filter((u) => u.metadata.labels?.[SOURCE_LABEL] === source.metadata.name && u.metadata.deletionTimestamp === undefined);
+    store
+      .list('User', keyOf(source).namespace)
+      .filter((u) => u.metadata.labels?.[SOURCE_LABEL] === source.metadata.name && u.metadata.deletionTimestamp === undefined);
   const find = (source: IdentitySource, id: string) => ours(source).find((u) => u.metadata.name === id);
   const notFound = (id: string) => scimError(404, undefined, `Resource ${id} not found`);
 
@@ -88,13 +108,16 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
       if (!sameUserName(current)) throw scimError(400, 'mutability', `userName is immutable: this User is "${scimUserName(current)}"`);
       values.userName = scimUserName(current);
     } else if (current) {
-      if (current.metadata.labels?.[SOURCE_LABEL] !== source.metadata.name) throw scimError(409, 'uniqueness', `User ${name} exists and does not belong to this source`);
+      if (current.metadata.labels?.[SOURCE_LABEL] !== source.metadata.name)
+        throw scimError(409, 'uniqueness', `User ${name} exists and does not belong to this source`);
       // A leaver comes back under the userName it had; another name that maps to the same login
       // name is someone else, who must not take over the leaver's User. (A User kept from before
       // the sent userName was recorded has none to compare: it is rehired as before.)
       const recorded = scimValuesOf(current).userName !== undefined;
       if (current.spec.state !== 'terminated' || (recorded && !sameUserName(current))) {
-        const taken = sameUserName(current) ? `userName ${values.userName} already exists` : `userName ${values.userName} needs the login name ${fields.userName}, which "${scimUserName(current)}" has`;
+        const taken = sameUserName(current)
+          ? `userName ${values.userName} already exists`
+          : `userName ${values.userName} needs the login name ${fields.userName}, which "${scimUserName(current)}" has`;
         throw scimError(409, 'uniqueness', taken);
       }
     }
@@ -108,10 +131,20 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
         await store.setAnnotations('User', { namespace, name }, { [SCIM_VALUES_ANNOTATION]: annotation });
         stored = { ...stored, metadata: { ...stored.metadata, annotations: { ...stored.metadata.annotations, [SCIM_VALUES_ANNOTATION]: annotation } } };
       }
-      log.info({ source: source.metadata.name, user: name, fields: Object.keys(patch) }, resource.id === undefined ? 'rehired User (SCIM)' : 'updated User (SCIM)');
+      log.info(
+        { source: source.metadata.name, user: name, fields: Object.keys(patch) },
+        resource.id === undefined ? 'rehired User (SCIM)' : 'updated User (SCIM)',
+      );
       return userToScim(stored);
     }
-    const owner = { apiVersion: source.apiVersion, kind: 'IdentitySource', name: source.metadata.name, uid: source.metadata.uid, controller: true, blockOwnerDeletion: false };
+    const owner = {
+      apiVersion: source.apiVersion,
+      kind: 'IdentitySource',
+      name: source.metadata.name,
+      uid: source.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: false,
+    };
     const spec = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as unknown as User['spec'];
     try {
       const created = await store.createUser({
@@ -173,7 +206,11 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
   };
   // Where a member User is, as SCIMMY gives each resource's meta.location.
   const memberRef = (id: string) => `${SCIMMY.Resources.User.basepath()}/${id}`;
-  const groupIngress = async (resource: { id?: string }, instance: { externalId?: string; displayName?: string; members?: Array<{ value?: string; $ref?: string }> }, ctx: Ctx) => {
+  const groupIngress = async (
+    resource: { id?: string },
+    instance: { externalId?: string; displayName?: string; members?: Array<{ value?: string; $ref?: string }> },
+    ctx: Ctx,
+  ) => {
     const { source } = ctx;
     const groups = groupsNow(source);
     let id: string;
@@ -188,7 +225,8 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
     if (resource.id === undefined && groups.has(id)) throw scimError(409, 'uniqueness', `group ${instance.displayName} already exists`);
     // $ref says the same as value, or the request contradicts itself: which member was meant?
     const astray = (instance.members ?? []).filter((m) => m.$ref !== undefined && !m.$ref.endsWith(`/Users/${m.value}`));
-    if (astray.length) throw scimError(400, 'invalidValue', `members.$ref ${astray.map((m) => m.$ref).join(', ')}: not the location of the User the member's value names`);
+    if (astray.length)
+      throw scimError(400, 'invalidValue', `members.$ref ${astray.map((m) => m.$ref).join(', ')}: not the location of the User the member's value names`);
     const members = new Set((instance.members ?? []).map((m) => m.value ?? ''));
     const unknown = [...members].filter((m) => !ours(source).some((u) => u.metadata.name === m));
     if (unknown.length) throw scimError(400, 'invalidValue', `members ${unknown.join(', ')} are not Users of this source`);
@@ -217,7 +255,10 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
     rest.delete(resource.id!);
     const externalIds = externalIdsNow(ctx.source);
     externalIds.delete(resource.id!);
-    await store.setAnnotations('IdentitySource', keyOf(ctx.source), { [GROUPS_ANNOTATION]: groupsAnnotation(rest), [GROUP_EXTERNAL_IDS_ANNOTATION]: groupsAnnotation(externalIds) });
+    await store.setAnnotations('IdentitySource', keyOf(ctx.source), {
+      [GROUPS_ANNOTATION]: groupsAnnotation(rest),
+      [GROUP_EXTERNAL_IDS_ANNOTATION]: groupsAnnotation(externalIds),
+    });
   };
   if (!SCIMMY.Resources.declared(SCIMMY.Resources.Group)) SCIMMY.Resources.declare(SCIMMY.Resources.Group);
   SCIMMY.Resources.Group.egress(groupEgress as never);
@@ -251,7 +292,15 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
     authenticated.set(req, source);
     next();
   };
-  app.use('/scim/v2', stableQuery, authenticate, readOnlyDiscovery, express.json({ type: ['application/scim+json', 'application/json'], limit: '1mb' }), refuseUndeclared, routers);
+  app.use(
+    '/scim/v2',
+    stableQuery,
+    authenticate,
+    readOnlyDiscovery,
+    express.json({ type: ['application/scim+json', 'application/json'], limit: '1mb' }),
+    refuseUndeclared,
+    routers,
+  );
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, app) : createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -313,5 +362,10 @@ const refuseUndeclared: express.RequestHandler = (req, res, next) => {
   const definition = resource === 'Users' ? SCIMMY.Schemas.User.definition : SCIMMY.Schemas.Group.definition;
   const undeclared = req.method === 'PATCH' ? undeclaredInPatch(definition, req.body) : undeclaredAttributes(definition, req.body);
   if (undeclared.length === 0) return next();
-  sendScimError(res, 400, 'invalidValue', `${undeclared.join(', ')}: not kept by Rollcall (GET /Schemas lists what is); send the ${resource === 'Users' ? 'User' : 'Group'} without ${undeclared.length > 1 ? 'them' : 'it'}`);
+  sendScimError(
+    res,
+    400,
+    'invalidValue',
+    `${undeclared.join(', ')}: not kept by Rollcall (GET /Schemas lists what is); send the ${resource === 'Users' ? 'User' : 'Group'} without ${undeclared.length > 1 ? 'them' : 'it'}`,
+  );
 };

@@ -46,7 +46,8 @@ export function specProblems(spec: IdentitySourceSpec): string[] {
       if (t.op === 'date' && t.timeZone !== undefined && !isValidTimeZone(t.timeZone)) problems.push(`${at}.timeZone: unknown time zone ${t.timeZone}`);
     }),
   );
-  if (spec.terminationDate && !isValidTimeZone(spec.terminationDate.timeZone)) problems.push(`spec.terminationDate.timeZone: unknown time zone ${spec.terminationDate.timeZone}`);
+  if (spec.terminationDate && !isValidTimeZone(spec.terminationDate.timeZone))
+    problems.push(`spec.terminationDate.timeZone: unknown time zone ${spec.terminationDate.timeZone}`);
   return problems;
 }
 
@@ -93,7 +94,14 @@ export function mapRecords(records: readonly FeedRecord[], spec: IdentitySourceS
     // Which of them is right is not ours to guess: all are rejected and the User stays as it is.
     protectedNames.add(name);
     for (const user of same) {
-      rejections.add({ record: `${user.id} (${user.ref})`, field: idField, reason: `duplicate id: also at ${same.filter((u) => u !== user).map((u) => u.ref).join(', ')}` });
+      rejections.add({
+        record: `${user.id} (${user.ref})`,
+        field: idField,
+        reason: `duplicate id: also at ${same
+          .filter((u) => u !== user)
+          .map((u) => u.ref)
+          .join(', ')}`,
+      });
     }
   }
   return { users, protectedNames, unidentified };

@@ -76,7 +76,14 @@ export function changeLimit(guard: IdentitySourceSpec['changeGuard'], managed: n
  * `existing`: every User in the source's namespace, those of other owners too, to find collisions.
  */
 export function planSourceSync(source: SourceRef, feed: MappedFeed, existing: readonly User[]): SourcePlan {
-  const plan: SourcePlan = { creates: [], updates: [], terminations: [], unchanged: [], collisions: [], guard: { tripped: false, count: 0, limit: 0, managed: 0, approved: false } };
+  const plan: SourcePlan = {
+    creates: [],
+    updates: [],
+    terminations: [],
+    unchanged: [],
+    collisions: [],
+    guard: { tripped: false, count: 0, limit: 0, managed: 0, approved: false },
+  };
   const byName = new Map(existing.map((u) => [u.metadata.name, u]));
   const ours = existing.filter((u) => u.metadata.labels?.[SOURCE_LABEL] === source.name);
   const userNames = new Map(existing.map((u) => [u.spec.userName, u.metadata.name]));
@@ -104,7 +111,10 @@ export function planSourceSync(source: SourceRef, feed: MappedFeed, existing: re
     }
     const owner = current.metadata.labels?.[SOURCE_LABEL];
     if (owner !== source.name) {
-      plan.collisions.push({ name: desired.name, reason: owner === undefined ? `User ${desired.name} exists and was not created by a source` : `User ${desired.name} belongs to source ${owner}` });
+      plan.collisions.push({
+        name: desired.name,
+        reason: owner === undefined ? `User ${desired.name} exists and was not created by a source` : `User ${desired.name} belongs to source ${owner}`,
+      });
       continue;
     }
     if (current.metadata.deletionTimestamp !== undefined) {
@@ -113,15 +123,30 @@ export function planSourceSync(source: SourceRef, feed: MappedFeed, existing: re
     }
     const patch = diff(current, desired.spec, desired.labels, managed);
     if (patch.spec?.userName !== undefined) {
-      plan.collisions.push({ name: desired.name, reason: `userName would change from ${current.spec.userName} to ${desired.spec.userName}, but it is immutable` });
+      plan.collisions.push({
+        name: desired.name,
+        reason: `userName would change from ${current.spec.userName} to ${desired.spec.userName}, but it is immutable`,
+      });
       continue;
     }
     const fields = [...Object.keys(patch.spec ?? {}), ...Object.keys(patch.labels ?? {}).map((l) => `labels/${l}`)];
     if (wantedState === 'terminated' && current.spec.state !== 'terminated') {
-      plan.terminations.push({ name: desired.name, resourceVersion: current.metadata.resourceVersion, state: 'terminated', reason: 'leaver', patch: withState(patch, 'terminated') });
+      plan.terminations.push({
+        name: desired.name,
+        resourceVersion: current.metadata.resourceVersion,
+        state: 'terminated',
+        reason: 'leaver',
+        patch: withState(patch, 'terminated'),
+      });
     } else if (wantedState === 'active' && current.spec.state !== 'active') {
       // A rehire: the same User comes back, with its history and labels.
-      plan.updates.push({ name: desired.name, resourceVersion: current.metadata.resourceVersion, patch: withState(patch, 'active'), fields: [...fields, 'state'], rehire: true });
+      plan.updates.push({
+        name: desired.name,
+        resourceVersion: current.metadata.resourceVersion,
+        patch: withState(patch, 'active'),
+        fields: [...fields, 'state'],
+        rehire: true,
+      });
     } else if (fields.length > 0) {
       plan.updates.push({ name: desired.name, resourceVersion: current.metadata.resourceVersion, patch, fields, rehire: false });
     } else {
@@ -130,7 +155,8 @@ export function planSourceSync(source: SourceRef, feed: MappedFeed, existing: re
   }
 
   const unseen = ours.filter((u) => !seen.has(u.metadata.name));
-  for (const user of unseen) if (feed.protectedNames.has(user.metadata.name) || user.metadata.deletionTimestamp !== undefined) plan.unchanged.push(user.metadata.name);
+  for (const user of unseen)
+    if (feed.protectedNames.has(user.metadata.name) || user.metadata.deletionTimestamp !== undefined) plan.unchanged.push(user.metadata.name);
   const missing = unseen.filter((u) => !feed.protectedNames.has(u.metadata.name) && u.metadata.deletionTimestamp === undefined);
   const policy = source.spec.missingPolicy;
   if (policy !== 'ignore' && missing.length > 0 && feed.unidentified > 0) {

@@ -45,7 +45,7 @@ export const KEPT_GROUP_ATTRIBUTES = {
   externalId: 'annotation rollcall.dev/scim-group-external-ids',
   displayName: 'annotation rollcall.dev/scim-groups',
   'members.value': 'label groups.rollcall.dev/<id> on the User',
-  'members.$ref': 'the member User\'s location',
+  'members.$ref': "the member User's location",
   'members.type': '"User"',
 } as const;
 export const GROUP_MUTABILITY: Record<string, 'immutable' | 'readOnly'> = { 'members.type': 'readOnly' };
@@ -99,7 +99,8 @@ export function scimToFields(scim: ScimUser): ScimFields {
   const checked = userSpec.safeParse(fields);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
-    const attribute = { userName: 'userName', email: 'emails', givenName: 'name.givenName', familyName: 'name.familyName' }[String(issue.path[0])] ?? String(issue.path[0]);
+    const attribute =
+      { userName: 'userName', email: 'emails', givenName: 'name.givenName', familyName: 'name.familyName' }[String(issue.path[0])] ?? String(issue.path[0]);
     throw new ScimValueError(`${attribute}: ${issue.message}`);
   }
   return fields;
@@ -139,10 +140,20 @@ export function userToScim(user: User): ScimUser & { id: string; meta?: { create
     id: user.metadata.name,
     ...(values.externalId !== undefined && { externalId: values.externalId }),
     userName: values.userName ?? spec.userName,
-    ...((spec.givenName || spec.familyName) && { name: { ...(spec.givenName && { givenName: spec.givenName }), ...(spec.familyName && { familyName: spec.familyName }) } }),
+    ...((spec.givenName || spec.familyName) && {
+      name: { ...(spec.givenName && { givenName: spec.givenName }), ...(spec.familyName && { familyName: spec.familyName }) },
+    }),
     ...(spec.displayName && { displayName: spec.displayName }),
     ...(spec.title && { title: spec.title }),
-    ...(spec.email && { emails: [{ value: spec.email, ...(values.emailType !== undefined && { type: values.emailType }), ...(values.emailPrimary !== undefined && { primary: values.emailPrimary }) }] }),
+    ...(spec.email && {
+      emails: [
+        {
+          value: spec.email,
+          ...(values.emailType !== undefined && { type: values.emailType }),
+          ...(values.emailPrimary !== undefined && { primary: values.emailPrimary }),
+        },
+      ],
+    }),
     // Unset stays unset while the User is active; any other state is shown, whoever set it.
     ...(!(values.activeUnset && spec.state === 'active') && { active: spec.state === 'active' }),
   };

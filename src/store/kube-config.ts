@@ -41,7 +41,7 @@ function impersonate(kubeconfig: KubeConfig, { as, asGroup }: KubeIdentity): voi
   if (asGroup !== undefined && as === undefined) throw new Error('--as-group needs --as: the API server impersonates a group only together with a user');
   if (as === undefined) return;
   const current = kubeconfig.getCurrentUser();
-  if (!current) throw new Error('--as: the kubeconfig\'s current context has no user to impersonate with');
+  if (!current) throw new Error("--as: the kubeconfig's current context has no user to impersonate with");
   kubeconfig.users = kubeconfig.users.map((user) => (user === current ? { ...user, impersonateUser: as } : user));
   if (asGroup === undefined) return;
   type HeaderOptions = { headers?: Record<string, string> };
@@ -71,7 +71,11 @@ function reuseDispatchers(kubeconfig: KubeConfig): void {
   const dispatchers = new Map<string, unknown>();
   target.createDispatcher = (cluster, agentOptions) => {
     const setup = JSON.stringify([cluster, agentOptions], (_key, value: unknown) =>
-      Buffer.isBuffer(value) || (value as { type?: string })?.type === 'Buffer' ? createHash('sha256').update(Buffer.from(value as Buffer)).digest('hex') : value,
+      Buffer.isBuffer(value) || (value as { type?: string })?.type === 'Buffer'
+        ? createHash('sha256')
+            .update(Buffer.from(value as Buffer))
+            .digest('hex')
+        : value,
     );
     const key = createHash('sha256').update(setup).digest('hex');
     if (!dispatchers.has(key)) dispatchers.set(key, build.call(kubeconfig, cluster, agentOptions));

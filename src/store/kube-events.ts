@@ -49,13 +49,23 @@ export class KubeEvents {
     const subject = { kind, namespace, name: object.metadata.name, uid: object.metadata.uid, type, reason };
     const decision = this.#correlator.decide(subject, message);
     if (decision.action === 'drop') {
-      this.#logger.debug({ event: `${kind} ${namespace}/${object.metadata.name} ${reason}` }, 'Event dropped by the spam filter (the audit log has the change)');
+      this.#logger.debug(
+        { event: `${kind} ${namespace}/${object.metadata.name} ${reason}` },
+        'Event dropped by the spam filter (the audit log has the change)',
+      );
       return;
     }
     const now = this.#clock.now();
     const event: CoreV1Event = {
       metadata: { name: decision.name, namespace },
-      involvedObject: { apiVersion: object.apiVersion, kind, name: object.metadata.name, namespace, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion },
+      involvedObject: {
+        apiVersion: object.apiVersion,
+        kind,
+        name: object.metadata.name,
+        namespace,
+        uid: object.metadata.uid,
+        resourceVersion: object.metadata.resourceVersion,
+      },
       reason,
       message: decision.message.length > MAX_MESSAGE ? `${decision.message.slice(0, MAX_MESSAGE - 3)}...` : decision.message,
       type,
@@ -92,7 +102,11 @@ export class KubeEvents {
     this.#flushTimer = undefined;
     const counts = this.#counts;
     this.#counts = new Map();
-    for (const event of counts.values()) this.#post({ op: 'count', event }, `${event.involvedObject.kind} ${event.metadata!.namespace}/${event.involvedObject.name} ${event.reason} (count ${event.count})`);
+    for (const event of counts.values())
+      this.#post(
+        { op: 'count', event },
+        `${event.involvedObject.kind} ${event.metadata!.namespace}/${event.involvedObject.name} ${event.reason} (count ${event.count})`,
+      );
   }
 
   #post(write: Write, about: string): void {

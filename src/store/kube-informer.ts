@@ -11,7 +11,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
-
 export interface WatchdogOptions {
   /** Re-list a watch that has proven nothing for this long (default 20 s); dead after twice that. */
   silentAfterMs?: number;

@@ -64,14 +64,24 @@ export async function listResources(kubeconfig: KubeConfig, namespace?: string):
         : await custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural });
       items = (list as { items?: KubernetesObject[] }).items ?? [];
     } catch (error) {
-      const hint = statusCode(error) === 404 ? ' (are the CRDs installed? helm install charts/rollcall, or kubectl apply -f crds/)' : statusCode(error) === 403 ? ' (may this kubeconfig list them?)' : '';
-      throw new Error(`cannot list ${plural}.${GROUP} from ${kubeconfig.getCurrentCluster()?.server ?? 'the cluster'}${hint}: ${firstLine(error)}`, { cause: error });
+      const hint =
+        statusCode(error) === 404
+          ? ' (are the CRDs installed? helm install charts/rollcall, or kubectl apply -f crds/)'
+          : statusCode(error) === 403
+            ? ' (may this kubeconfig list them?)'
+            : '';
+      throw new Error(`cannot list ${plural}.${GROUP} from ${kubeconfig.getCurrentCluster()?.server ?? 'the cluster'}${hint}: ${firstLine(error)}`, {
+        cause: error,
+      });
     }
     for (const item of items) {
       // A list's items may leave out apiVersion and kind: they are the list's.
       const result = KINDS[kind].resource.safeParse({ apiVersion: `${GROUP}/${VERSION}`, kind, ...item });
       if (result.success) objects.push(result.data as AnyResource);
-      else skipped.push(`${kind} ${item.metadata?.namespace}/${item.metadata?.name}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      else
+        skipped.push(
+          `${kind} ${item.metadata?.namespace}/${item.metadata?.name}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
     }
   }
   return { objects, skipped };

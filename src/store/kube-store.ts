@@ -16,7 +16,24 @@ import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { InformerSet } from './kube-informer-set.ts';
 import { readSecret, readSecretMetadata, statusCode } from './kube-read.ts';
-import { AlreadyExistsError, WATCHED_KINDS, keyOf, keyString, type UserPatch, type WatchedKind, type AnyResource, type ConfigMapContent, type EventType, type ObjectKey, type OwnedSecret, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import {
+  AlreadyExistsError,
+  WATCHED_KINDS,
+  keyOf,
+  keyString,
+  type UserPatch,
+  type WatchedKind,
+  type AnyResource,
+  type ConfigMapContent,
+  type EventType,
+  type ObjectKey,
+  type OwnedSecret,
+  type ResourceByKind,
+  type SecretMetadata,
+  type Store,
+  type WatchEvent,
+  type WatchHandler,
+} from './store.ts';
 import { KubeEvents } from './kube-events.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, withRequestTimeout } from './request-timeout.ts';
 import { WatchHandlers } from './watch-handlers.ts';
@@ -72,7 +89,10 @@ export class KubeStore implements Store {
           namespace
             ? this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
             : this.#custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural });
-        byNamespace.set(namespace, new WatchedInformer<Raw>(namespaces.length > 1 ? `${kind} in ${namespace}` : kind, options.kubeconfig, path, list, options.logger, options.watchdog));
+        byNamespace.set(
+          namespace,
+          new WatchedInformer<Raw>(namespaces.length > 1 ? `${kind} in ${namespace}` : kind, options.kubeconfig, path, list, options.logger, options.watchdog),
+        );
       }
       const informers = new InformerSet(byNamespace);
       for (const event of ['add', 'update', 'delete'] as const) {
@@ -87,7 +107,9 @@ export class KubeStore implements Store {
       await Promise.all(WATCHED_KINDS.map((kind) => this.#informers.get(kind)!.start()));
     } catch (error) {
       await this.stop();
-      throw new Error(`cannot list Rollcall resources (are the CRDs installed, by the chart or from crds/, and may Rollcall list them?): ${errorText(error)}`, { cause: error });
+      throw new Error(`cannot list Rollcall resources (are the CRDs installed, by the chart or from crds/, and may Rollcall list them?): ${errorText(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -138,7 +160,12 @@ export class KubeStore implements Store {
   async create<K extends KindName>(kind: K, object: ResourceByKind[K]): Promise<ResourceByKind[K] | undefined> {
     const key = { namespace: object.metadata.namespace ?? 'default', name: object.metadata.name };
     const { metadata, spec } = object;
-    const body = { apiVersion: object.apiVersion, kind, metadata: { name: metadata.name, namespace: key.namespace, labels: metadata.labels, annotations: metadata.annotations }, spec };
+    const body = {
+      apiVersion: object.apiVersion,
+      kind,
+      metadata: { name: metadata.name, namespace: key.namespace, labels: metadata.labels, annotations: metadata.annotations },
+      spec,
+    };
     try {
       const { name: _name, ...target } = this.#target(kind, key);
       return this.#parse(kind, (await this.#custom.createNamespacedCustomObject({ ...target, body })) as Raw);
@@ -203,7 +230,13 @@ export class KubeStore implements Store {
     const key = keyOf(user);
     const { status: _, ...body } = user;
     try {
-      const stored = (await this.#custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: KINDS.User.plural, namespace: key.namespace, body })) as Raw;
+      const stored = (await this.#custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: KINDS.User.plural,
+        namespace: key.namespace,
+        body,
+      })) as Raw;
       const parsed = this.#parse('User', stored);
       if (!parsed) throw new Error(`the API server returned a User ${keyString(key)} that does not match the schema`);
       return parsed;

@@ -14,7 +14,22 @@ import { ManifestDirectory, type ManifestDirectoryOptions } from '../manifests/d
 import { ApplyRefusedError } from '../manifests/errors.ts';
 import type { LoadedObject } from '../manifests/load.ts';
 import { ruleViolations, transitionViolations } from '../manifests/rules.ts';
-import { AlreadyExistsError, keyOf, keyString, type AnyResource, type ConfigMapContent, type UserPatch, type EventType, type ObjectKey, type OwnedSecret, type ResourceByKind, type SecretMetadata, type Store, type WatchEvent, type WatchHandler } from './store.ts';
+import {
+  AlreadyExistsError,
+  keyOf,
+  keyString,
+  type AnyResource,
+  type ConfigMapContent,
+  type UserPatch,
+  type EventType,
+  type ObjectKey,
+  type OwnedSecret,
+  type ResourceByKind,
+  type SecretMetadata,
+  type Store,
+  type WatchEvent,
+  type WatchHandler,
+} from './store.ts';
 import { OwnedSecrets } from './owned-secrets.ts';
 import { WatchHandlers } from './watch-handlers.ts';
 
@@ -82,7 +97,10 @@ export class MemoryStore implements Store {
 
   /** RFC 3339 with seconds, as the API server writes timestamps. */
   #kubeNow(): string {
-    return this.#clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return this.#clock
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
   }
 
   constructor(objects: ReadonlyArray<LoadedObject | ResourceInput>, options: MemoryStoreOptions) {
@@ -106,7 +124,10 @@ export class MemoryStore implements Store {
   static restore(stored: readonly StoredObject[], options: MemoryStoreOptions): MemoryStore {
     // The API server would already have removed a deleted object that nothing holds.
     const kept = stored.filter(({ object }) => object.metadata.deletionTimestamp === undefined || (object.metadata.finalizers ?? []).length > 0);
-    const store = new MemoryStore(kept.map(({ object }) => object), options);
+    const store = new MemoryStore(
+      kept.map(({ object }) => object),
+      options,
+    );
     for (const { object, appliedAnnotations } of kept) store.#appliedAnnotations.set(idOf(object.kind, object), { ...appliedAnnotations });
     return store;
   }
@@ -171,7 +192,18 @@ export class MemoryStore implements Store {
   async create<K extends KindName>(kind: K, object: ResourceByKind[K]): Promise<ResourceByKind[K] | undefined> {
     const existing = this.get(kind, keyOf(object));
     if (existing) return existing;
-    this.#create(kind, parseResource({ ...object, metadata: { name: object.metadata.name, namespace: object.metadata.namespace, labels: object.metadata.labels, annotations: object.metadata.annotations } } as AnyResource));
+    this.#create(
+      kind,
+      parseResource({
+        ...object,
+        metadata: {
+          name: object.metadata.name,
+          namespace: object.metadata.namespace,
+          labels: object.metadata.labels,
+          annotations: object.metadata.annotations,
+        },
+      } as AnyResource),
+    );
     return this.get(kind, keyOf(object));
   }
 
@@ -378,7 +410,12 @@ export class MemoryStore implements Store {
       return;
     }
     // The API server bumps generation when deletion starts: the controller's behaviour must change.
-    const metadata = { ...object.metadata, deletionTimestamp: this.#kubeNow(), deletionGracePeriodSeconds: 0, generation: (object.metadata.generation ?? 1) + 1 };
+    const metadata = {
+      ...object.metadata,
+      deletionTimestamp: this.#kubeNow(),
+      deletionGracePeriodSeconds: 0,
+      generation: (object.metadata.generation ?? 1) + 1,
+    };
     this.#replace(kind, { ...object, metadata } as AnyResource);
   }
 
@@ -460,11 +497,18 @@ function validUser(user: User): User {
 /** RFC 7386: null removes a key, an object merges into an object, anything else replaces. */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
     // Defined, not assigned, and read only when own: a "__proto__" key is a key, not the prototype.
-    else if (value !== undefined) Object.defineProperty(out, key, { value: mergePatch(Object.hasOwn(out, key) ? out[key] : undefined, value), enumerable: true, writable: true, configurable: true });
+    else if (value !== undefined)
+      Object.defineProperty(out, key, {
+        value: mergePatch(Object.hasOwn(out, key) ? out[key] : undefined, value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   }
   return out;
 }

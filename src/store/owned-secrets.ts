@@ -82,7 +82,12 @@ interface Manifest {
 /** The file is a Secret manifest: a person reads stringData, and `kubectl apply -f` would take it as it is. */
 function toManifest(secret: OwnedSecret): Manifest {
   const { key, labels, annotations, data, owner } = secret;
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name: key.name, namespace: key.namespace, labels, annotations, ownerReferences: [owner] }, stringData: data };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: key.name, namespace: key.namespace, labels, annotations, ownerReferences: [owner] },
+    stringData: data,
+  };
 }
 
 function fromManifest(key: ObjectKey, manifest: Manifest): OwnedSecret | undefined {

@@ -128,7 +128,8 @@ export class StateFile {
 
   /** Follows the store's changes. The store's state so far (uids, files applied) is written soon too. */
   start(): void {
-    for (const kind of KIND_NAMES) this.#unwatch.push(this.#store.watch(kind, (event, object, old) => this.#changed(event !== 'update' || !sameFinalizers(object, old))));
+    for (const kind of KIND_NAMES)
+      this.#unwatch.push(this.#store.watch(kind, (event, object, old) => this.#changed(event !== 'update' || !sameFinalizers(object, old))));
     this.#changed(true);
   }
 

@@ -7,7 +7,14 @@ import type { AnyResource, ObjectKey, ResourceByKind, UserPatch } from '../api/o
 export { keyOf, keyString, type AnyResource, type ObjectKey, type ResourceByKind, type UserPatch } from '../api/objects.ts';
 
 /** The kinds a controller reads: a store against a cluster watches only these. */
-export const WATCHED_KINDS = ['ConnectedSystem', 'User', 'AccessRole', 'AccessBinding', 'IdentitySource', 'AccessReview'] as const satisfies readonly KindName[];
+export const WATCHED_KINDS = [
+  'ConnectedSystem',
+  'User',
+  'AccessRole',
+  'AccessBinding',
+  'IdentitySource',
+  'AccessReview',
+] as const satisfies readonly KindName[];
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
 export type WatchEvent = 'add' | 'update' | 'delete';

@@ -22,8 +22,10 @@ const GOOD = Array.from({ length: 40 }, (_, i) => `good${String(i).padStart(2, '
 /** slapd drops a bound connection whose request is larger than this (sockbuf_max_incoming_auth). */
 const MAX_REQUEST_BYTES = 2048;
 
-const yaml = (kind: string, name: string, spec: Record<string, unknown>) => `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
-const secret = (name: string, data: Record<string, string>) => `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: ${JSON.stringify(data)}`;
+const yaml = (kind: string, name: string, spec: Record<string, unknown>) =>
+  `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
+const secret = (name: string, data: Record<string, string>) =>
+  `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: ${JSON.stringify(data)}`;
 
 function manifests(slapd: SlapdServer, postgres: PostgresServer, scim: ScimServer): string {
   const policy = { deprovision: { policy: 'delete' }, orphans: 'report', insecure: true, allowPrivateNetwork: true };
@@ -38,10 +40,31 @@ function manifests(slapd: SlapdServer, postgres: PostgresServer, scim: ScimServe
       credentialsSecretRef: { name: 'ldap-credentials' },
       ...policy,
     }),
-    yaml('ConnectedSystem', 'db', { type: 'postgres', postgres: { host: postgres.host, port: postgres.port, database: 'postgres', ssl: 'disable' }, credentialsSecretRef: { name: 'db-credentials' }, ...policy }),
-    yaml('ConnectedSystem', 'app', { type: 'scim', scim: { baseUrl: scim.baseUrl, auth: 'bearer' }, credentialsSecretRef: { name: 'scim-credentials' }, ...policy }),
-    yaml('AccessRole', 'staff', { grants: [{ system: 'directory', entitlements: ['staff'] }, { system: 'db', entitlements: ['staff'] }, { system: 'app', entitlements: ['staff'] }] }),
-    yaml('AccessRole', 'ghost-reader', { grants: [{ system: 'db', entitlements: ['ghost_reader'] }, { system: 'app', entitlements: ['ghosts'] }] }),
+    yaml('ConnectedSystem', 'db', {
+      type: 'postgres',
+      postgres: { host: postgres.host, port: postgres.port, database: 'postgres', ssl: 'disable' },
+      credentialsSecretRef: { name: 'db-credentials' },
+      ...policy,
+    }),
+    yaml('ConnectedSystem', 'app', {
+      type: 'scim',
+      scim: { baseUrl: scim.baseUrl, auth: 'bearer' },
+      credentialsSecretRef: { name: 'scim-credentials' },
+      ...policy,
+    }),
+    yaml('AccessRole', 'staff', {
+      grants: [
+        { system: 'directory', entitlements: ['staff'] },
+        { system: 'db', entitlements: ['staff'] },
+        { system: 'app', entitlements: ['staff'] },
+      ],
+    }),
+    yaml('AccessRole', 'ghost-reader', {
+      grants: [
+        { system: 'db', entitlements: ['ghost_reader'] },
+        { system: 'app', entitlements: ['ghosts'] },
+      ],
+    }),
     yaml('AccessBinding', 'everyone', { role: 'staff', userSelector: { matchLabels: { team: 'acme' } } }),
     yaml('AccessBinding', 'ghost-grant', { role: 'ghost-reader', users: ['ghost'] }),
     ...GOOD.map((name) => user(name)),
@@ -98,11 +121,18 @@ describe('one bad User beside 40 good ones, against slapd, PostgreSQL and scim2-
     } finally {
       await ldap.unbind();
     }
-    const { rows } = await sql(postgres, "SELECT m.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member WHERE g.rolname = 'staff'");
+    const { rows } = await sql(
+      postgres,
+      "SELECT m.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member WHERE g.rolname = 'staff'",
+    );
     const staff = rows.map((r) => r.rolname as string);
     expect(GOOD.filter((name) => !staff.includes(name))).toEqual([]);
-    const groups = (await (await fetch(`${scim.baseUrl}/Groups`, { headers: { authorization: `Bearer ${scim.token}` } })).json()) as { Resources: { displayName: string; members?: { display?: string; value: string }[] }[] };
-    const users = (await (await fetch(`${scim.baseUrl}/Users?count=200`, { headers: { authorization: `Bearer ${scim.token}` } })).json()) as { Resources: { id: string; userName: string }[] };
+    const groups = (await (await fetch(`${scim.baseUrl}/Groups`, { headers: { authorization: `Bearer ${scim.token}` } })).json()) as {
+      Resources: { displayName: string; members?: { display?: string; value: string }[] }[];
+    };
+    const users = (await (await fetch(`${scim.baseUrl}/Users?count=200`, { headers: { authorization: `Bearer ${scim.token}` } })).json()) as {
+      Resources: { id: string; userName: string }[];
+    };
     const memberIds = new Set(groups.Resources.find((g) => g.displayName === 'staff')?.members?.map((m) => m.value));
     const inScim = users.Resources.filter((u) => memberIds.has(u.id)).map((u) => u.userName);
     expect(GOOD.filter((name) => !inScim.includes(name))).toEqual([]);
@@ -133,14 +163,15 @@ describe('one bad User beside 40 good ones, against slapd, PostgreSQL and scim2-
     const failure = failureLine(run.stdout, 'bulky', 'directory');
     expect(failure).toContain('User bulky');
     expect(failure).toContain('spec.attributes.bio');
-    expect(failure).toContain('only this account\'s request fails');
+    expect(failure).toContain("only this account's request fails");
     // Its other systems are fine.
     expect(run.stdout).toMatch(/^bulky\s+active\s+False\s+2\/3\s/m);
   });
 
-  it('the bad Users\' Ready condition blames their own sync, not an unavailable system', () => {
+  it("the bad Users' Ready condition blames their own sync, not an unavailable system", () => {
     const state = JSON.parse(readFileSync(join(root, '.rollcall', `${basename(root)}.state.json`), 'utf8')) as { objects: { object: User }[] };
-    const ready = (name: string) => state.objects.find((o) => o.object.kind === 'User' && o.object.metadata.name === name)?.object.status?.conditions?.find((c) => c.type === 'Ready');
+    const ready = (name: string) =>
+      state.objects.find((o) => o.object.kind === 'User' && o.object.metadata.name === name)?.object.status?.conditions?.find((c) => c.type === 'Ready');
     for (const name of ['umlaut', 'ghost', 'bulky']) expect(ready(name), name).toMatchObject({ status: 'False', reason: 'SyncFailed' });
     expect(ready('good00')).toMatchObject({ status: 'True', reason: 'InSync' });
   });
@@ -149,7 +180,10 @@ describe('one bad User beside 40 good ones, against slapd, PostgreSQL and scim2-
     await slapd.stop();
     try {
       // A new User, so the stopped directory has something to do.
-      writeFileSync(join(root, 'late.yaml'), yaml('User', 'late', { userName: 'late', givenName: 'late', familyName: 'Test' }).replace('namespace: acme}', 'namespace: acme, labels: {team: acme}}'));
+      writeFileSync(
+        join(root, 'late.yaml'),
+        yaml('User', 'late', { userName: 'late', givenName: 'late', familyName: 'Test' }).replace('namespace: acme}', 'namespace: acme, labels: {team: acme}}'),
+      );
       const down = await rollcall(['run', '--manifests', root, '--once'], root);
       expect(down.code).toBe(1);
       expect(down.stdout).toContain('acme/directory is unavailable');

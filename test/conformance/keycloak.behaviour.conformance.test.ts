@@ -11,7 +11,13 @@ import { createRealm, masterAdmin, sharedKeycloak } from '../servers/keycloak.ts
 import { ADMIN_CLIENT_ROLES, SYSTEM, startKeycloakTarget, type KeycloakTarget } from './keycloak.target.ts';
 
 const signal = () => AbortSignal.timeout(30_000);
-const present = (userName: string, attributes: Record<string, string> = {}) => ({ system: SYSTEM, userName, state: 'present' as const, attributes, entitlements: [] });
+const present = (userName: string, attributes: Record<string, string> = {}) => ({
+  system: SYSTEM,
+  userName,
+  state: 'present' as const,
+  attributes,
+  entitlements: [],
+});
 
 beforeAll(() => sharedKeycloak().then(() => undefined), 600_000);
 
@@ -136,7 +142,7 @@ describe('keycloak connector behaviour', () => {
     expect(connector.refusal?.(`realm:default-roles-${target.realm}`)).toMatch(/default role/);
   });
 
-  it('reports an unmarked user as unmanaged and adopts it, keeping its attributes; another system\'s is foreign and never adopted', async () => {
+  it("reports an unmarked user as unmanaged and adopts it, keeping its attributes; another system's is foreign and never adopted", async () => {
     const admin = await target.admin();
     await admin.users.create({ username: 'legacy-user', enabled: true, firstName: 'Leg', attributes: { department: ['Ops'] } });
     await admin.users.create({ username: 'theirs', enabled: true, attributes: { [MARKER_ATTRIBUTE]: ['other/system'] } });
@@ -165,7 +171,11 @@ describe('keycloak connector behaviour', () => {
       const master = await masterAdmin(keycloak, realm);
       try {
         const secret = await serviceAccountIn(master, realm, [...ADMIN_CLIENT_ROLES, 'manage-realm']);
-        const own = await target.connectWith({ logger, spec: { keycloak: { url: keycloak.url, realm, clientId: 'rollcall' } }, credentials: { clientSecret: secret } });
+        const own = await target.connectWith({
+          logger,
+          spec: { keycloak: { url: keycloak.url, realm, clientId: 'rollcall' } },
+          credentials: { clientSecret: secret },
+        });
         await own.check(signal());
         await own.close();
         const marker = (await master.users.getProfile({ realm })).attributes?.find((attribute) => attribute.name === MARKER_ATTRIBUTE);
@@ -181,7 +191,11 @@ describe('keycloak connector behaviour', () => {
       const master = await masterAdmin(keycloak, realm);
       try {
         const secret = await serviceAccountIn(master, realm, ADMIN_CLIENT_ROLES);
-        const own = await target.connectWith({ logger, spec: { keycloak: { url: keycloak.url, realm, clientId: 'rollcall' } }, credentials: { clientSecret: secret } });
+        const own = await target.connectWith({
+          logger,
+          spec: { keycloak: { url: keycloak.url, realm, clientId: 'rollcall' } },
+          credentials: { clientSecret: secret },
+        });
         const error = await own.check(signal()).catch((e: unknown) => e);
         await own.close();
         expect(error).toBeInstanceOf(PermanentError);
@@ -197,7 +211,14 @@ describe('keycloak connector behaviour', () => {
 /** A `rollcall` client in `realm` whose service account holds `roles` of realm-management; its secret. */
 async function serviceAccountIn(admin: Awaited<ReturnType<typeof masterAdmin>>, realm: string, roles: readonly string[]): Promise<string> {
   const secret = `sa-${crypto.randomUUID()}`;
-  const { id } = await admin.clients.create({ realm, clientId: 'rollcall', publicClient: false, secret, serviceAccountsEnabled: true, standardFlowEnabled: false });
+  const { id } = await admin.clients.create({
+    realm,
+    clientId: 'rollcall',
+    publicClient: false,
+    secret,
+    serviceAccountsEnabled: true,
+    standardFlowEnabled: false,
+  });
   const user = await admin.clients.getServiceAccountUser({ realm, id });
   const [management] = await admin.clients.find({ realm, clientId: 'realm-management' });
   const available = await admin.clients.listRoles({ realm, id: management!.id! });

@@ -27,7 +27,13 @@ export interface KeycloakTarget extends ConformanceTarget {
   /** The master admin, working in the target's realm. */
   admin(): Promise<KcAdminClient>;
   /** A connector for `system` with spec.keycloak and spec overrides. */
-  connectWith(options: { logger: Logger; system?: string; spec?: Record<string, unknown>; credentials?: Record<string, string>; timeoutMs?: number }): Promise<Connector>;
+  connectWith(options: {
+    logger: Logger;
+    system?: string;
+    spec?: Record<string, unknown>;
+    credentials?: Record<string, string>;
+    timeoutMs?: number;
+  }): Promise<Connector>;
   /** A client of the realm with a service account holding `roles` of realm-management; returns its secret. */
   serviceAccount(clientId: string, roles: readonly string[]): Promise<string>;
   /** The OpenID Connect token endpoint of the realm, through the probe client (confidential, direct grants on). */
@@ -49,19 +55,42 @@ export async function startKeycloakTarget(prefix = 'conformance'): Promise<Keycl
   // a fingerprint sees every write.
   const profile = await setup.users.getProfile({ realm });
   await setup.users.updateProfile({ ...profile, attributes: [...(profile.attributes ?? []), ...wantedDeclarations()], realm });
-  await setup.authenticationManagement.updateRequiredAction({ alias: 'VERIFY_PROFILE' }, { alias: 'VERIFY_PROFILE', name: 'Verify Profile', providerId: 'VERIFY_PROFILE', enabled: false });
+  await setup.authenticationManagement.updateRequiredAction(
+    { alias: 'VERIFY_PROFILE' },
+    { alias: 'VERIFY_PROFILE', name: 'Verify Profile', providerId: 'VERIFY_PROFILE', enabled: false },
+  );
   await setup.realms.update({ realm }, { adminEventsEnabled: true, adminEventsDetailsEnabled: false });
   for (const role of ['vpn-users', 'auditors']) await setup.roles.create({ name: role });
   const staff = await setup.groups.create({ name: 'staff' });
   await setup.groups.createChildGroup({ id: staff.id }, { name: 'engineering' });
   const probeSecret = `probe-${crypto.randomUUID()}`;
   // Keycloak 26 introspects a token only for a client in its audience: the probe puts itself there.
-  const audience = { name: 'probe-audience', protocol: 'openid-connect', protocolMapper: 'oidc-audience-mapper', config: { 'included.client.audience': PROBE_CLIENT, 'access.token.claim': 'true', 'introspection.token.claim': 'true' } };
-  await setup.clients.create({ clientId: PROBE_CLIENT, publicClient: false, secret: probeSecret, directAccessGrantsEnabled: true, standardFlowEnabled: false, serviceAccountsEnabled: false, protocolMappers: [audience] });
+  const audience = {
+    name: 'probe-audience',
+    protocol: 'openid-connect',
+    protocolMapper: 'oidc-audience-mapper',
+    config: { 'included.client.audience': PROBE_CLIENT, 'access.token.claim': 'true', 'introspection.token.claim': 'true' },
+  };
+  await setup.clients.create({
+    clientId: PROBE_CLIENT,
+    publicClient: false,
+    secret: probeSecret,
+    directAccessGrantsEnabled: true,
+    standardFlowEnabled: false,
+    serviceAccountsEnabled: false,
+    protocolMappers: [audience],
+  });
 
   const serviceAccount = async (clientId: string, roles: readonly string[]) => {
     const secret = `sa-${crypto.randomUUID()}`;
-    const { id } = await setup.clients.create({ clientId, publicClient: false, secret, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false });
+    const { id } = await setup.clients.create({
+      clientId,
+      publicClient: false,
+      secret,
+      serviceAccountsEnabled: true,
+      standardFlowEnabled: false,
+      directAccessGrantsEnabled: false,
+    });
     const user = await setup.clients.getServiceAccountUser({ id });
     const [management] = await setup.clients.find({ clientId: 'realm-management' });
     const available = await setup.clients.listRoles({ id: management!.id! });
@@ -82,7 +111,10 @@ export async function startKeycloakTarget(prefix = 'conformance'): Promise<Keycl
   const token = async (form: Record<string, string>) => {
     const response = await fetch(`${keycloak.url}/realms/${realm}/protocol/openid-connect/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${PROBE_CLIENT}:${probeSecret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${PROBE_CLIENT}:${probeSecret}`).toString('base64')}`,
+      },
       body: new URLSearchParams(form),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -90,7 +122,10 @@ export async function startKeycloakTarget(prefix = 'conformance'): Promise<Keycl
   const introspect = async (value: string) => {
     const response = await fetch(`${keycloak.url}/realms/${realm}/protocol/openid-connect/token/introspect`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${PROBE_CLIENT}:${probeSecret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${PROBE_CLIENT}:${probeSecret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ token: value }),
     });
     return ((await response.json()) as { active?: boolean }).active === true;

@@ -59,7 +59,10 @@ const sharedServer = () => (server ??= startKubeApiServer());
 async function start(): Promise<ConformanceTarget> {
   const server = await sharedServer();
   const namespace = `conformance-${crypto.randomUUID().slice(0, 8)}`;
-  await server.admin().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  await server
+    .admin()
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name: namespace } } });
   const factory = await connectorFactory('kubernetes');
   const spec = connectedSystemSpec.parse({ type: 'kubernetes' });
   // The system lives in the namespace it binds in: without an allowance that is all it may do.
@@ -184,7 +187,10 @@ describe('kubernetes connector scope', () => {
   beforeAll(async () => {
     cluster = await sharedServer();
     namespace = `scope-${crypto.randomUUID().slice(0, 8)}`;
-    await cluster.admin().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    await cluster
+      .admin()
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: namespace } } });
   }, 300_000);
 
   afterAll(async () => {
@@ -242,7 +248,10 @@ describe('kubernetes connector scope', () => {
 
   it('binds the e-mail address when subjectName is email, and maps it back to the userName', async () => {
     await installUserCrd(cluster);
-    await cluster.admin().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'team-c' } } });
+    await cluster
+      .admin()
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: 'team-c' } } });
     await cluster
       .admin()
       .makeApiClient(CustomObjectsApi)
@@ -267,7 +276,10 @@ describe('kubernetes connector scope', () => {
 
   it('without an allowance, binds only inside its own namespace: cluster-wide and cross-namespace grants are refused and create nothing', async () => {
     const home = `home-${crypto.randomUUID().slice(0, 8)}`;
-    await cluster.admin().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: home } } });
+    await cluster
+      .admin()
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: home } } });
     const connector = await connect(`${home}/cluster`, {}, undefined, null);
     const label = `${home}.cluster`;
     expect(connector.refusal?.(`ClusterRole/view@${home}`)).toBeUndefined();
@@ -275,7 +287,9 @@ describe('kubernetes connector scope', () => {
 
     const clusterWide = await connector.apply({ op: 'grant', userName: 'ivan', entitlement: 'ClusterRole/view' }, signal()).catch((e: unknown) => e);
     expect(clusterWide).toBeInstanceOf(PermanentError);
-    expect((clusterWide as Error).message).toContain(`ClusterRole/view would bind cluster-wide (a ClusterRoleBinding), and ConnectedSystem ${home}/cluster may bind only inside namespace ${home}`);
+    expect((clusterWide as Error).message).toContain(
+      `ClusterRole/view would bind cluster-wide (a ClusterRoleBinding), and ConnectedSystem ${home}/cluster may bind only inside namespace ${home}`,
+    );
     const elsewhere = await connector.apply({ op: 'grant', userName: 'ivan', entitlement: `ClusterRole/view@${namespace}` }, signal()).catch((e: unknown) => e);
     expect(elsewhere).toBeInstanceOf(PermanentError);
     expect((elsewhere as Error).message).toContain(`would bind in namespace ${namespace}`);

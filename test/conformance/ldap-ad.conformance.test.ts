@@ -63,7 +63,10 @@ async function startTarget(): Promise<ConformanceTarget> {
       const dn = await asAdmin(server, async (admin) => {
         const entry = await find(admin, userName, ['1.1']);
         if (!entry) return undefined;
-        await admin.modify(entry.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(userPassword)] }) }));
+        await admin.modify(
+          entry.dn,
+          new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(userPassword)] }) }),
+        );
         return entry.dn;
       });
       if (!dn) return false;
@@ -83,7 +86,10 @@ async function startTarget(): Promise<ConformanceTarget> {
       setPassword: (userName, password) =>
         asAdmin(server, async (admin) => {
           const entry = await find(admin, userName, ['1.1']);
-          await admin.modify(entry!.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(password)] }) }));
+          await admin.modify(
+            entry!.dn,
+            new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(password)] }) }),
+          );
         }),
       // A bound connection outlives a disable; what a leaver keeps is the password: alive while it binds.
       open: async (userName, password) => {
@@ -142,7 +148,9 @@ describe('ldap connector on Active Directory', () => {
 
   beforeAll(async () => {
     server = await start();
-    connector = await (await connectorFactory('ldap'))({
+    connector = await (
+      await connectorFactory('ldap')
+    )({
       system: 'test/ad',
       namespace: 'test',
       spec: connectedSystemSpec.parse({

@@ -28,7 +28,12 @@ describe('ldap connector on OpenLDAP', () => {
     (await connectorFactory('ldap'))({
       system: 'test/openldap',
       namespace: 'test',
-      spec: connectedSystemSpec.parse({ type: 'ldap', insecure: true, allowPrivateNetwork: true, ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, ...ldap } }),
+      spec: connectedSystemSpec.parse({
+        type: 'ldap',
+        insecure: true,
+        allowPrivateNetwork: true,
+        ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, ...ldap },
+      }),
       credentials: { bindDN: server.adminDN, password: server.adminPassword },
       logger: pino({ level: 'silent' }),
     });
@@ -93,7 +98,9 @@ describe('ldap connector on OpenLDAP', () => {
     expect((await connector.getAccount('crowd0', signal()))?.entitlements).toEqual([]);
     expect((await connector.getAccount('crowd39', signal()))?.entitlements).toEqual(['vpn-users']);
     // The rest leave at once, some twice: the group keeps exactly the placeholder.
-    await Promise.all([...staying, ...staying.slice(0, 5)].map((name) => connector.apply({ op: 'revoke', userName: name, entitlement: 'vpn-users' }, signal())));
+    await Promise.all(
+      [...staying, ...staying.slice(0, 5)].map((name) => connector.apply({ op: 'revoke', userName: name, entitlement: 'vpn-users' }, signal())),
+    );
     expect(await members('vpn-users')).toEqual([EMPTY_GROUP_PLACEHOLDER]);
     await Promise.all(names.map((name) => connector.apply({ op: 'delete', userName: name }, signal())));
   });
@@ -113,7 +120,10 @@ describe('ldap connector on OpenLDAP', () => {
 
   it('sets a first password that binds once and must be changed before anything else (ppolicy pwdMustChange)', async () => {
     // The site's password policy asks for the change: without pwdMustChange, pwdReset is only a marker.
-    await admin.modify(`cn=default,ou=policies,${server.suffix}`, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdMustChange', values: ['TRUE'] }) }));
+    await admin.modify(
+      `cn=default,ou=policies,${server.suffix}`,
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdMustChange', values: ['TRUE'] }) }),
+    );
     try {
       const password = 'First-Pass-2-only-once';
       await connector.apply({ op: 'create', account: account('ivy'), initialPassword: password }, signal());
@@ -141,10 +151,18 @@ describe('ldap connector on OpenLDAP', () => {
       } finally {
         await again.unbind().catch(() => undefined);
       }
-      expect(await new Client({ url: server.url }).bind(dn, password).then(() => 'bound', (e: unknown) => (e as Error).constructor.name)).toBe('InvalidCredentialsError');
+      expect(
+        await new Client({ url: server.url }).bind(dn, password).then(
+          () => 'bound',
+          (e: unknown) => (e as Error).constructor.name,
+        ),
+      ).toBe('InvalidCredentialsError');
       await connector.apply({ op: 'delete', userName: 'ivy' }, signal());
     } finally {
-      await admin.modify(`cn=default,ou=policies,${server.suffix}`, new Change({ operation: 'delete', modification: new Attribute({ type: 'pwdMustChange' }) }));
+      await admin.modify(
+        `cn=default,ou=policies,${server.suffix}`,
+        new Change({ operation: 'delete', modification: new Attribute({ type: 'pwdMustChange' }) }),
+      );
     }
   });
 
@@ -152,7 +170,11 @@ describe('ldap connector on OpenLDAP', () => {
     await connector.apply({ op: 'create', account: account('jo') }, signal());
     const dn = `uid=jo,${server.peopleDN}`;
     await admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: ['Known-Pass-5'] }) }));
-    const binds = () => new Client({ url: server.url }).bind(dn, 'Known-Pass-5').then(() => true, () => false);
+    const binds = () =>
+      new Client({ url: server.url }).bind(dn, 'Known-Pass-5').then(
+        () => true,
+        () => false,
+      );
     expect(await binds()).toBe(true);
     await connector.apply({ op: 'disable', userName: 'jo' }, signal());
     // Locked although the password changed (a change lifts ppolicy's lock: the lock is written after it).
@@ -168,7 +190,11 @@ describe('ldap connector on OpenLDAP', () => {
     await admin.add(`uid=frank,${server.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: 'frank', cn: 'Frank', sn: 'F' });
     const error = await connector.apply({ op: 'create', account: account('frank', { displayName: 'Not Frank' }) }, signal()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentError);
-    expect(await read(`uid=frank,${server.peopleDN}`, ['cn', 'displayName', 'businessCategory'])).toMatchObject({ cn: 'Frank', displayName: [], businessCategory: [] });
+    expect(await read(`uid=frank,${server.peopleDN}`, ['cn', 'displayName', 'businessCategory'])).toMatchObject({
+      cn: 'Frank',
+      displayName: [],
+      businessCategory: [],
+    });
   });
 
   it('grants posixGroup membership as memberUid and removes it on delete', async () => {

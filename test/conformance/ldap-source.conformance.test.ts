@@ -41,7 +41,19 @@ describe('ldap identity source on OpenLDAP', () => {
     await admin.add(`uid=svc-backup,${server.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: 'svc-backup', cn: 'backup', sn: 'backup' });
     await admin.unbind();
     store = new MemoryStore(
-      [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'reader', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, data: { bindDN: server.adminDN, password: server.adminPassword } } as never],
+      [
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: {
+            name: 'reader',
+            namespace: 'acme',
+            labels: { 'rollcall.dev/credentials': 'true' },
+            annotations: { 'rollcall.dev/allow-insecure': 'true' },
+          },
+          data: { bindDN: server.adminDN, password: server.adminPassword },
+        } as never,
+      ],
       { logger: pino({ level: 'silent' }) },
     );
   });
@@ -86,9 +98,24 @@ describe('ldap identity source on OpenLDAP', () => {
   });
 
   it('a bind the server refuses is an error, never an empty feed', async () => {
-    const wrong = new MemoryStore([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'reader', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, data: { bindDN: server.adminDN, password: 'wrong' } } as never], {
-      logger: pino({ level: 'silent' }),
-    });
+    const wrong = new MemoryStore(
+      [
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: {
+            name: 'reader',
+            namespace: 'acme',
+            labels: { 'rollcall.dev/credentials': 'true' },
+            annotations: { 'rollcall.dev/allow-insecure': 'true' },
+          },
+          data: { bindDN: server.adminDN, password: 'wrong' },
+        } as never,
+      ],
+      {
+        logger: pino({ level: 'silent' }),
+      },
+    );
     await expect(new FeedReader(wrong).read(source({}), new Rejections(), AbortSignal.timeout(10_000))).rejects.toThrow(/LDAP search .* failed/);
   });
 });

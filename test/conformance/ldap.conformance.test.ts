@@ -68,9 +68,16 @@ async function startTarget(): Promise<ConformanceTarget> {
     // What slapd 2.5 really does with cn (caseIgnoreMatch): see src/connectors/ldap/matching.ts.
     spellings: {
       createEntitlement: (name) =>
-        asAdmin(server, (client) => client.add(`cn=${escapeDNValue(name)},${server.groupsDN}`, { objectClass: 'groupOfNames', cn: name, member: EMPTY_GROUP_PLACEHOLDER })),
+        asAdmin(server, (client) =>
+          client.add(`cn=${escapeDNValue(name)},${server.groupsDN}`, { objectClass: 'groupOfNames', cn: name, member: EMPTY_GROUP_PLACEHOLDER }),
+        ),
       held: '\u00c9quipe Platform',
-      alike: ['\u00e9quipe platform', 'E\u0301QUIPE   PLATFORM', ' \uff45\u0301quipe\u00a0platform ', '\u00e9quipe \uff50\uff4c\uff41\uff54\uff46\uff4f\uff52\uff4d'],
+      alike: [
+        '\u00e9quipe platform',
+        'E\u0301QUIPE   PLATFORM',
+        ' \uff45\u0301quipe\u00a0platform ',
+        '\u00e9quipe \uff50\uff4c\uff41\uff54\uff46\uff4f\uff52\uff4d',
+      ],
       ambiguous: ['Engineering', 'engineering'],
       distinct: ['stra\u00dfe', 'STRASSE'],
     },
@@ -81,7 +88,11 @@ async function startTarget(): Promise<ConformanceTarget> {
       // itself re-enable the account. A disable scrambles the password, so after a re-enable the
       // probe's password is set again, as a helpdesk would.
       const exists = await asAdmin(server, async (client) => {
-        const { searchEntries } = await client.search(server.peopleDN, { scope: 'one', filter: `(uid=${escapeFilterValue(userName)})`, attributes: ['userPassword', 'pwdAccountLockedTime'] });
+        const { searchEntries } = await client.search(server.peopleDN, {
+          scope: 'one',
+          filter: `(uid=${escapeFilterValue(userName)})`,
+          attributes: ['userPassword', 'pwdAccountLockedTime'],
+        });
         const entry = searchEntries[0];
         if (!entry) return false;
         const locked = [entry['pwdAccountLockedTime'] ?? []].flat().length > 0;
@@ -104,7 +115,9 @@ async function startTarget(): Promise<ConformanceTarget> {
     },
     sessions: {
       setPassword: (userName, password) =>
-        asAdmin(server, (client) => client.modify(userDN(userName), new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [password] }) }))),
+        asAdmin(server, (client) =>
+          client.modify(userDN(userName), new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [password] }) })),
+        ),
       // A bound connection outlives a lock; what a leaver keeps is the password: alive while it binds.
       open: async (userName, password) => {
         const binds = () => bindsWith(server, userDN(userName), password);
@@ -114,7 +127,11 @@ async function startTarget(): Promise<ConformanceTarget> {
     },
     fingerprint: (userName) =>
       asAdmin(server, async (client) => {
-        const { searchEntries } = await client.search(server.peopleDN, { scope: 'one', filter: `(uid=${escapeFilterValue(userName)})`, attributes: ['entryCSN'] });
+        const { searchEntries } = await client.search(server.peopleDN, {
+          scope: 'one',
+          filter: `(uid=${escapeFilterValue(userName)})`,
+          attributes: ['entryCSN'],
+        });
         const entry = searchEntries[0];
         if (!entry) return undefined;
         const groups = await client.search(server.groupsDN, { scope: 'one', filter: `(member=${escapeFilterValue(entry.dn)})`, attributes: ['entryCSN'] });

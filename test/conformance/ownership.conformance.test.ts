@@ -47,7 +47,9 @@ async function slapdBackend(): Promise<Backend> {
   const dn = (userName: string) => `uid=${userName},${server.peopleDN}`;
   const add = async (userName: string, extra: Record<string, string>) => {
     await admin.add(dn(userName), { objectClass: ['inetOrgPerson'], uid: userName, cn: userName, sn: userName, ...extra });
-    await admin.modify(`cn=engineering,${server.groupsDN}`, [new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn(userName)] }) })]);
+    await admin.modify(`cn=engineering,${server.groupsDN}`, [
+      new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn(userName)] }) }),
+    ]);
   };
   return {
     type: 'ldap',
@@ -150,7 +152,11 @@ async function sqliteBackend(): Promise<Backend> {
   };
   const add = (userName: string, managed: number, attributes: Record<string, string>) =>
     withDb((db) => {
-      db.prepare("INSERT INTO accounts (user_name, managed, attributes, created_at, updated_at) VALUES (?, ?, ?, '2026-01-01', '2026-01-01')").run(userName, managed, JSON.stringify(attributes));
+      db.prepare("INSERT INTO accounts (user_name, managed, attributes, created_at, updated_at) VALUES (?, ?, ?, '2026-01-01', '2026-01-01')").run(
+        userName,
+        managed,
+        JSON.stringify(attributes),
+      );
       db.prepare('INSERT OR IGNORE INTO groups (name) VALUES (?)').run('staff');
       db.prepare('INSERT INTO memberships (user_name, group_name) VALUES (?, ?)').run(userName, 'staff');
     });
@@ -196,8 +202,17 @@ describe.each(backends)('ownership on one shared %s', (_name, startBackend) => {
   const connectors: Connector[] = [];
   const connect = async (system: string, adoption: AdoptionPolicy = 'never') => {
     // The local test servers speak plaintext.
-    const spec = connectedSystemSpec.parse({ type: backend.type, insecure: backend.type !== 'sqlite', allowPrivateNetwork: true, [backend.type]: backend.settings, adoption, credentialsSecretRef: { name: 'creds' } });
-    const connector = await (await connectorFactory(backend.type))({ system, namespace: system.split('/')[0]!, spec, credentials: backend.credentials, logger });
+    const spec = connectedSystemSpec.parse({
+      type: backend.type,
+      insecure: backend.type !== 'sqlite',
+      allowPrivateNetwork: true,
+      [backend.type]: backend.settings,
+      adoption,
+      credentialsSecretRef: { name: 'creds' },
+    });
+    const connector = await (
+      await connectorFactory(backend.type)
+    )({ system, namespace: system.split('/')[0]!, spec, credentials: backend.credentials, logger });
     connectors.push(connector);
     return connector;
   };
@@ -214,7 +229,14 @@ describe.each(backends)('ownership on one shared %s', (_name, startBackend) => {
     entitlements,
   });
   /** Plans as the User reconcile does (getAccount, then accountPlan) and applies the plan. */
-  const converge = async (connector: Connector, system: string, userName: string, entitlements: string[], adoption: AdoptionPolicy = 'never', email?: string) => {
+  const converge = async (
+    connector: Connector,
+    system: string,
+    userName: string,
+    entitlements: string[],
+    adoption: AdoptionPolicy = 'never',
+    email?: string,
+  ) => {
     const want = desired(system, userName, entitlements, email);
     const plan = accountPlan(user(userName), want, await connector.getAccount(userName, signal()), connector.capabilities, { adoption });
     for (const change of plan.changes) await connector.apply(change, signal());
@@ -229,7 +251,7 @@ describe.each(backends)('ownership on one shared %s', (_name, startBackend) => {
     await backend?.close();
   });
 
-  it('two systems in two namespaces see only their own accounts, and the same userName stays the first one\'s', async () => {
+  it("two systems in two namespaces see only their own accounts, and the same userName stays the first one's", async () => {
     const a = await connect(A);
     const b = await connect(B);
     await converge(a, A, 'alice', [backend.group]);
@@ -250,7 +272,7 @@ describe.each(backends)('ownership on one shared %s', (_name, startBackend) => {
     expect((await b.getAccount('alice', signal()))?.owner).toBe('foreign');
   });
 
-  it('orphans: delete in one system deletes its own orphans and leaves the other system\'s accounts alone', async () => {
+  it("orphans: delete in one system deletes its own orphans and leaves the other system's accounts alone", async () => {
     const a = await connect(A);
     const b = await connect(B);
     const listing: ObservedAccount[] = [];

@@ -47,7 +47,8 @@ describe('postgres connector specifics', () => {
   const role = async (name: string) => (await target.admin('SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = $1', [name])).rows[0];
 
   const MARKER = 'rollcall:conformance/postgres';
-  const tag = async (name: string) => (await target.admin("SELECT shobj_description(oid, 'pg_authid') AS tag FROM pg_roles WHERE rolname = $1", [name])).rows[0]?.tag;
+  const tag = async (name: string) =>
+    (await target.admin("SELECT shobj_description(oid, 'pg_authid') AS tag FROM pg_roles WHERE rolname = $1", [name])).rows[0]?.tag;
 
   it('creates the marker role NOLOGIN, tagged with its ConnectedSystem, on first use and keeps its membership out of the entitlements', async () => {
     expect(await role(MARKER)).toBeUndefined();
@@ -231,7 +232,12 @@ describe('postgres connector specifics', () => {
       await marked.apply({ op: 'create', account: account('jo', 'Jo') }, signal());
       await marked.apply({ op: 'grant', userName: 'jo', entitlement: 'analysts' }, signal());
       expect(await role(marker)).toEqual({ rolcanlogin: false, rolsuper: false });
-      expect(await marked.getAccount('jo', signal())).toMatchObject({ userName: 'jo', state: 'present', attributes: { displayName: 'Jo' }, entitlements: ['analysts'] });
+      expect(await marked.getAccount('jo', signal())).toMatchObject({
+        userName: 'jo',
+        state: 'present',
+        attributes: { displayName: 'Jo' },
+        entitlements: ['analysts'],
+      });
       await marked.apply({ op: 'delete', userName: 'jo' }, signal());
     } finally {
       await marked.close();

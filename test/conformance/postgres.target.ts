@@ -91,14 +91,19 @@ export async function startPostgresTarget(): Promise<PostgresTarget> {
       }
     },
     sessions: {
-      setPassword: async (userName, password) => void (await admin(`ALTER ROLE ${pg.escapeIdentifier(userName)} PASSWORD ${pg.escapeLiteral(scramVerifier(password))}`)),
+      setPassword: async (userName, password) =>
+        void (await admin(`ALTER ROLE ${pg.escapeIdentifier(userName)} PASSWORD ${pg.escapeLiteral(scramVerifier(password))}`)),
       // A connection as the user: alive while it still answers a query.
       open: async (userName, password) => {
         const client = new pg.Client({ host: server.host, port: server.port, user: userName, password, database: 'postgres' });
         client.on('error', () => undefined); // a terminated backend is reported here too; alive() says it
         await client.connect();
         return {
-          alive: () => client.query('SELECT 1').then(() => true, () => false),
+          alive: () =>
+            client.query('SELECT 1').then(
+              () => true,
+              () => false,
+            ),
           close: () => client.end().catch(() => undefined),
         };
       },

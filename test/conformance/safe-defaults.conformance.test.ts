@@ -65,7 +65,7 @@ describe('ldap: TLS verified by default, plaintext only with spec.insecure', () 
   }, 60_000);
   afterAll(async () => server?.close());
 
-  it('binds over ldaps:// and over StartTLS when ca.crt is the server\'s CA', async () => {
+  it("binds over ldaps:// and over StartTLS when ca.crt is the server's CA", async () => {
     expect(await checkFails({ type: 'ldap', ldap: ldap(server.ldapsUrl!) }, { ...bind(), 'ca.crt': certs.ca })).toBeUndefined();
     expect(await checkFails({ type: 'ldap', ldap: ldap(server.url, { startTLS: true }) }, { ...bind(), 'ca.crt': certs.ca })).toBeUndefined();
   });
@@ -80,13 +80,23 @@ describe('ldap: TLS verified by default, plaintext only with spec.insecure', () 
     // password would override the credentials Secret's, and the bind would fail.
     const store = new MemoryStore(
       [
-        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bind', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: bind() } as never,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'bind', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } },
+          data: bind(),
+        } as never,
         { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ca', namespace: 'acme' }, data: { 'ca.crt': certs.ca, password: 'not-the-password' } } as never,
         {
           apiVersion: 'rollcall.dev/v1alpha1',
           kind: 'ConnectedSystem',
           metadata: { name: 'corp-ldap', namespace: 'acme' },
-          spec: { type: 'ldap', allowPrivateNetwork: true, ldap: ldap(server.ldapsUrl!, { caSecretRef: { name: 'ca' } }), credentialsSecretRef: { name: 'bind' } },
+          spec: {
+            type: 'ldap',
+            allowPrivateNetwork: true,
+            ldap: ldap(server.ldapsUrl!, { caSecretRef: { name: 'ca' } }),
+            credentialsSecretRef: { name: 'bind' },
+          },
         },
       ],
       { logger },
@@ -103,7 +113,9 @@ describe('ldap: TLS verified by default, plaintext only with spec.insecure', () 
   it('refuses plain ldap:// without spec.insecure, naming the field, and binds with it', async () => {
     const refused = await checkFails({ type: 'ldap', ldap: ldap(server.url) }, bind());
     expect(refused).toBeInstanceOf(PermanentError);
-    expect(refused?.message).toBe('ConnectedSystem acme/tls: spec.ldap.url is ldap:// without startTLS, which sends credentials in clear; use TLS or set spec.insecure: true');
+    expect(refused?.message).toBe(
+      'ConnectedSystem acme/tls: spec.ldap.url is ldap:// without startTLS, which sends credentials in clear; use TLS or set spec.insecure: true',
+    );
     expect(await checkFails({ type: 'ldap', insecure: true, ldap: ldap(server.url) }, bind())).toBeUndefined();
   });
 });
@@ -118,7 +130,7 @@ describe('postgres: verify-full by default, require verifies too, disable only w
   }, 120_000);
   afterAll(async () => server?.close(), 60_000);
 
-  it('connects over TLS by default when ca.crt is the server\'s CA', async () => {
+  it("connects over TLS by default when ca.crt is the server's CA", async () => {
     expect(connectedSystemSpec.parse(postgres()).postgres?.ssl).toBe('verify-full');
     const connector = await connect(postgres(), { ...login(), 'ca.crt': certs.ca });
     try {
@@ -126,7 +138,9 @@ describe('postgres: verify-full by default, require verifies too, disable only w
       // The session really is encrypted: the server says so for its own backend.
       const admin = new pg.Client({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, database: 'postgres' });
       await admin.connect();
-      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'rollcall' AND s.ssl");
+      const { rows } = await admin.query(
+        "SELECT count(*)::int AS n FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'rollcall' AND s.ssl",
+      );
       await admin.end();
       expect(rows[0].n).toBeGreaterThan(0);
     } finally {
@@ -143,19 +157,26 @@ describe('postgres: verify-full by default, require verifies too, disable only w
   it('refuses ssl: disable without spec.insecure before connecting, and connects with it', async () => {
     const refused = await checkFails(postgres({ ssl: 'disable' }), login());
     expect(refused).toBeInstanceOf(PermanentError);
-    expect(refused?.message).toBe('ConnectedSystem acme/tls: spec.postgres.ssl is disable, which sends credentials in clear; use TLS or set spec.insecure: true');
+    expect(refused?.message).toBe(
+      'ConnectedSystem acme/tls: spec.postgres.ssl is disable, which sends credentials in clear; use TLS or set spec.insecure: true',
+    );
     expect(await checkFails({ ...postgres({ ssl: 'disable' }), insecure: true }, login())).toBeUndefined();
   });
 });
 
-describe('postgres: predefined and elevated roles are never granted; leavers\' objects are reassigned', () => {
+describe("postgres: predefined and elevated roles are never granted; leavers' objects are reassigned", () => {
   let server: PostgresServer;
   let admin: pg.Client;
   let dir: string;
   let store: MemoryStore;
   let manager: Manager;
   const memberships = async (role: string) =>
-    (await admin.query<{ name: string }>('SELECT pg_get_userbyid(m.roleid)::text AS name FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1 ORDER BY 1', [role])).rows
+    (
+      await admin.query<{ name: string }>(
+        'SELECT pg_get_userbyid(m.roleid)::text AS name FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1 ORDER BY 1',
+        [role],
+      )
+    ).rows
       .map((r) => r.name)
       .filter((name) => !name.startsWith('rollcall'));
   const manifests = (resync: string) => `apiVersion: v1
@@ -188,7 +209,9 @@ spec: {userName: alice}
     server = await startPostgres(certs);
     admin = new pg.Client({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, database: 'postgres' });
     await admin.connect();
-    await admin.query('CREATE ROLE analysts NOLOGIN; CREATE ROLE creators NOLOGIN CREATEROLE; CREATE ROLE via_creators NOLOGIN; GRANT creators TO via_creators');
+    await admin.query(
+      'CREATE ROLE analysts NOLOGIN; CREATE ROLE creators NOLOGIN CREATEROLE; CREATE ROLE via_creators NOLOGIN; GRANT creators TO via_creators',
+    );
     dir = mkdtempSync(join(tmpdir(), 'rollcall-pg-refusals-'));
     writeFileSync(join(dir, 'all.yaml'), manifests('5m'));
     store = MemoryStore.fromDirectory(dir, { watch: false, logger });
@@ -208,9 +231,15 @@ spec: {userName: alice}
     const alice = store.get('User', { namespace: 'acme', name: 'alice' });
     const refused = alice?.status?.conditions?.find((c) => c.type === 'Refused');
     expect(refused).toMatchObject({ status: 'True', reason: 'EntitlementRefused' });
-    expect(refused?.message).toContain('analytics: refused pg_execute_server_program (AccessRole analyst, AccessBinding analyst): "pg_execute_server_program" is a PostgreSQL predefined role (pg_*), never granted by Rollcall');
-    expect(refused?.message).toContain('analytics: refused creators (AccessRole analyst, AccessBinding analyst): role "creators" has CREATEROLE: never granted by Rollcall');
-    expect(refused?.message).toContain('analytics: refused via_creators (AccessRole analyst, AccessBinding analyst): role "via_creators" is a member of "creators", which has CREATEROLE: never granted by Rollcall');
+    expect(refused?.message).toContain(
+      'analytics: refused pg_execute_server_program (AccessRole analyst, AccessBinding analyst): "pg_execute_server_program" is a PostgreSQL predefined role (pg_*), never granted by Rollcall',
+    );
+    expect(refused?.message).toContain(
+      'analytics: refused creators (AccessRole analyst, AccessBinding analyst): role "creators" has CREATEROLE: never granted by Rollcall',
+    );
+    expect(refused?.message).toContain(
+      'analytics: refused via_creators (AccessRole analyst, AccessBinding analyst): role "via_creators" is a member of "creators", which has CREATEROLE: never granted by Rollcall',
+    );
     expect(alice?.status?.accounts?.find((a) => a.system === 'analytics')).toMatchObject({ state: 'present', entitlements: ['analysts'] });
   });
 
@@ -224,10 +253,17 @@ spec: {userName: alice}
 
   it('refuses the grant in the connector too, whatever called it', async () => {
     // As the system that manages alice: any other system's connector refuses her as another's account first.
-    const connector = await connect({ type: 'postgres', postgres: { host: server.host, port: server.port } }, { username: server.adminUser, password: server.adminPassword, 'ca.crt': certs.ca }, 'acme/analytics');
+    const connector = await connect(
+      { type: 'postgres', postgres: { host: server.host, port: server.port } },
+      { username: server.adminUser, password: server.adminPassword, 'ca.crt': certs.ca },
+      'acme/analytics',
+    );
     try {
       for (const entitlement of ['pg_execute_server_program', 'creators']) {
-        const error = await connector.apply({ op: 'grant', userName: 'alice', entitlement }, signal()).then(() => undefined, (e: unknown) => e as Error);
+        const error = await connector.apply({ op: 'grant', userName: 'alice', entitlement }, signal()).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
         expect(error).toBeInstanceOf(PermanentError);
         expect(error?.message).toMatch(/predefined role|has CREATEROLE/);
       }
@@ -237,10 +273,16 @@ spec: {userName: alice}
     }
   });
 
-  it('reassigns a deleted leaver\'s objects to the connecting role by default instead of dropping them', async () => {
-    const connector = await connect({ type: 'postgres', postgres: { host: server.host, port: server.port } }, { username: server.adminUser, password: server.adminPassword, 'ca.crt': certs.ca });
+  it("reassigns a deleted leaver's objects to the connecting role by default instead of dropping them", async () => {
+    const connector = await connect(
+      { type: 'postgres', postgres: { host: server.host, port: server.port } },
+      { username: server.adminUser, password: server.adminPassword, 'ca.crt': certs.ca },
+    );
     try {
-      await connector.apply({ op: 'create', account: { system: 'analytics', userName: 'leaver', state: 'present', attributes: {}, entitlements: [] } }, signal());
+      await connector.apply(
+        { op: 'create', account: { system: 'analytics', userName: 'leaver', state: 'present', attributes: {}, entitlements: [] } },
+        signal(),
+      );
       await admin.query('GRANT CREATE ON SCHEMA public TO leaver; SET ROLE leaver; CREATE TABLE leaver_notes (line text); RESET ROLE');
       await connector.apply({ op: 'delete', userName: 'leaver' }, signal());
       const { rows } = await admin.query<{ owner: string }>("SELECT tableowner::text AS owner FROM pg_tables WHERE tablename = 'leaver_notes'");
@@ -282,13 +324,17 @@ describe('scim: https verified by default, http:// only with spec.insecure', () 
   it('talks https with ca.crt from the credentials Secret, and refuses an untrusted certificate', async () => {
     expect(await checkFails({ type: 'scim', scim: { baseUrl: httpsBase } }, { token: server.token, 'ca.crt': certs.ca })).toBeUndefined();
     expect((await checkFails({ type: 'scim', scim: { baseUrl: httpsBase } }, { token: server.token }))?.message).toMatch(/SELF_SIGNED|UNABLE_TO|certificate/i);
-    expect((await checkFails({ type: 'scim', scim: { baseUrl: httpsBase } }, { token: server.token, 'ca.crt': certs.otherCa }))?.message).toMatch(/SELF_SIGNED|UNABLE_TO|certificate/i);
+    expect((await checkFails({ type: 'scim', scim: { baseUrl: httpsBase } }, { token: server.token, 'ca.crt': certs.otherCa }))?.message).toMatch(
+      /SELF_SIGNED|UNABLE_TO|certificate/i,
+    );
   });
 
   it('refuses http:// without spec.insecure, and talks it with', async () => {
     const refused = await checkFails({ type: 'scim', scim: { baseUrl: server.baseUrl } }, { token: server.token });
     expect(refused).toBeInstanceOf(PermanentError);
-    expect(refused?.message).toBe('ConnectedSystem acme/tls: spec.scim.baseUrl is http://, which sends credentials in clear; use TLS or set spec.insecure: true');
+    expect(refused?.message).toBe(
+      'ConnectedSystem acme/tls: spec.scim.baseUrl is http://, which sends credentials in clear; use TLS or set spec.insecure: true',
+    );
     expect(await checkFails({ type: 'scim', insecure: true, scim: { baseUrl: server.baseUrl } }, { token: server.token })).toBeUndefined();
   });
 

@@ -38,8 +38,18 @@ describe('inbound SCIM against the scim2-tester compliance checks', () => {
     execFileSync('bash', [join(ROOT, 'scripts', 'install', 'scim2-tester.sh')], { stdio: 'inherit' });
     const store = new MemoryStore(
       [
-        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 'tester-t0ken' } } as never,
-        { apiVersion: 'rollcall.dev/v1alpha1', kind: 'IdentitySource', metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' }, spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } } } as never,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } },
+          data: { token: 'tester-t0ken' },
+        } as never,
+        {
+          apiVersion: 'rollcall.dev/v1alpha1',
+          kind: 'IdentitySource',
+          metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' },
+          spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } },
+        } as never,
       ],
       { logger: pino({ level: 'silent' }) },
     );
@@ -52,7 +62,10 @@ describe('inbound SCIM against the scim2-tester compliance checks', () => {
 
   it('every check passes, none is skipped, and Users and Groups both went through create, read, update and delete', async () => {
     // Asynchronously: the server answers from this very process.
-    const { stdout } = await promisify(execFile)(PYTHON, ['-W', 'ignore', join(ROOT, 'test', 'servers', 'scim-compliance.py'), base, 'tester-t0ken'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(PYTHON, ['-W', 'ignore', join(ROOT, 'test', 'servers', 'scim-compliance.py'), base, 'tester-t0ken'], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const checks = JSON.parse(stdout) as Check[];
     const counts = Object.groupBy(checks, (check) => (PASSED.includes(check.status) ? 'passed' : check.status === 'SKIPPED' ? 'skipped' : 'failed'));
     expect(
@@ -62,7 +75,17 @@ describe('inbound SCIM against the scim2-tester compliance checks', () => {
     expect(counts.skipped ?? [], 'skipped checks').toEqual([]);
     for (const resourceType of ['User', 'Group']) {
       const titles = new Set(checks.filter((check) => check.resourceType === resourceType).map((check) => check.title));
-      for (const title of ['object_creation', 'object_query', 'object_list_with_attributes', 'search_with_attributes', 'object_replacement', 'check_add_attribute', 'check_replace_attribute', 'check_remove_attribute', 'object_deletion']) {
+      for (const title of [
+        'object_creation',
+        'object_query',
+        'object_list_with_attributes',
+        'search_with_attributes',
+        'object_replacement',
+        'check_add_attribute',
+        'check_replace_attribute',
+        'check_remove_attribute',
+        'object_deletion',
+      ]) {
         expect(titles, `${resourceType} ${title}`).toContain(title);
       }
     }

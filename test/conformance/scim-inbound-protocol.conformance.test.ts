@@ -29,8 +29,18 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
   beforeAll(async () => {
     store = new MemoryStore(
       [
-        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 'okta-t0ken' } } as never,
-        { apiVersion: 'rollcall.dev/v1alpha1', kind: 'IdentitySource', metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' }, spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } } } as never,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } },
+          data: { token: 'okta-t0ken' },
+        } as never,
+        {
+          apiVersion: 'rollcall.dev/v1alpha1',
+          kind: 'IdentitySource',
+          metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' },
+          spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } },
+        } as never,
       ],
       { logger: pino({ level: 'silent' }) },
     );
@@ -58,7 +68,11 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
   });
 
   it('a GET page is the page POST /.search gives for the same startIndex and count', async () => {
-    const search = await fetch(`${base}/Users/.search`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], startIndex: 21, count: 10 }) });
+    const search = await fetch(`${base}/Users/.search`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], startIndex: 21, count: 10 }),
+    });
     const byPost = await body(search);
     const byGet = await list('startIndex=21&count=10');
     expect(byGet.startIndex).toBe(21);
@@ -102,16 +116,25 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
   });
 
   it('a Group keeps its externalId too', async () => {
-    const created = await fetch(`${base}/Groups`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Field Sales', externalId: 'grp-7' }) });
+    const created = await fetch(`${base}/Groups`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Field Sales', externalId: 'grp-7' }),
+    });
     expect(created.status).toBe(201);
     expect(await body(created)).toMatchObject({ id: 'field-sales', externalId: 'grp-7' });
     const found = await body(await fetch(`${base}/Groups?filter=${encodeURIComponent('externalId eq "grp-7"')}`, { headers: auth }));
     expect(found.Resources.map((g: { id: string }) => g.id)).toEqual(['field-sales']);
   });
 
-  it("a member is a User by value, with its $ref; a $ref naming another resource than the value is refused", async () => {
+  it('a member is a User by value, with its $ref; a $ref naming another resource than the value is refused', async () => {
     const member = await body(await post({ userName: 'member.one' }));
-    const group = (members: object[]) => fetch(`${base}/Groups/field-sales`, { method: 'PUT', headers: auth, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Field Sales', members }) });
+    const group = (members: object[]) =>
+      fetch(`${base}/Groups/field-sales`, {
+        method: 'PUT',
+        headers: auth,
+        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Field Sales', members }),
+      });
     const written = await group([{ value: member.id }]);
     expect(written.status).toBe(200);
     expect((await body(written)).members).toEqual([{ value: member.id, $ref: `/scim/v2/Users/${member.id}`, type: 'User' }]);
@@ -124,7 +147,11 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
     expect((await post({ userName: 'no.mail' })).status).toBe(201);
     const withMail = await body(await post({ userName: 'has.mail', emails: [{ value: 'Has.Mail@example.org', type: 'work' }] }));
     expect((await filter('emails[value eq "has.mail@EXAMPLE.org"]')).Resources?.map((r) => r.id)).toEqual([withMail.id]);
-    const empty = await fetch(`${base}/Groups`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Nobody Yet' }) });
+    const empty = await fetch(`${base}/Groups`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Nobody Yet' }),
+    });
     expect(empty.status).toBe(201);
     const groups = await fetch(`${base}/Groups?filter=${encodeURIComponent(`members[value eq "${withMail.id}"]`)}`, { headers: auth });
     expect(groups.status).toBe(200);
@@ -144,7 +171,12 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
   });
 
   it('an attribute not kept is refused with a SCIM error naming it, and nothing is written', async () => {
-    for (const extra of [{ nickName: 'Nick' }, { phoneNumbers: [{ value: '+1 555 0100', type: 'work' }] }, { addresses: [{ locality: 'Paris' }] }, { name: { givenName: 'A', middleName: 'B' } }]) {
+    for (const extra of [
+      { nickName: 'Nick' },
+      { phoneNumbers: [{ value: '+1 555 0100', type: 'work' }] },
+      { addresses: [{ locality: 'Paris' }] },
+      { name: { givenName: 'A', middleName: 'B' } },
+    ]) {
       const refused = await post({ userName: 'not.kept', ...extra });
       expect(refused.status, JSON.stringify(extra)).toBe(400);
       const error = await body(refused);
@@ -153,14 +185,30 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
       expect(store.get('User', { namespace: 'acme', name: 'not.kept' })).toBeUndefined();
     }
     const created = await body(await post({ userName: 'kept.user' }));
-    const replaced = await fetch(`${base}/Users/${created.id}`, { method: 'PUT', headers: auth, body: JSON.stringify({ schemas: [USER_SCHEMA], userName: 'kept.user', entitlements: [{ value: 'x' }] }) });
+    const replaced = await fetch(`${base}/Users/${created.id}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ schemas: [USER_SCHEMA], userName: 'kept.user', entitlements: [{ value: 'x' }] }),
+    });
     expect(replaced.status).toBe(400);
-    const patched = await fetch(`${base}/Users/${created.id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'nickName', value: 'Nick' }] }) });
+    const patched = await fetch(`${base}/Users/${created.id}`, {
+      method: 'PATCH',
+      headers: auth,
+      body: JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'nickName', value: 'Nick' }] }),
+    });
     expect(patched.status).toBe(400);
     expect((await body(patched)).scimType).toBe('invalidPath');
     // Inside a PATCH value too: a sub-attribute not kept, with a path or without one.
-    for (const operation of [{ op: 'add', path: 'emails', value: [{ value: 'k@example.org', display: 'K' }] }, { op: 'add', value: { name: { middleName: 'Q' } } }, { op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:name', value: { honorificPrefix: 'Dr' } }]) {
-      const refused = await fetch(`${base}/Users/${created.id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ schemas: [PATCH_OP], Operations: [operation] }) });
+    for (const operation of [
+      { op: 'add', path: 'emails', value: [{ value: 'k@example.org', display: 'K' }] },
+      { op: 'add', value: { name: { middleName: 'Q' } } },
+      { op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:name', value: { honorificPrefix: 'Dr' } },
+    ]) {
+      const refused = await fetch(`${base}/Users/${created.id}`, {
+        method: 'PATCH',
+        headers: auth,
+        body: JSON.stringify({ schemas: [PATCH_OP], Operations: [operation] }),
+      });
       expect(refused.status, JSON.stringify(operation)).toBe(400);
       expect(await body(refused)).toMatchObject({ scimType: 'invalidValue' });
     }
@@ -174,15 +222,31 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
     expect(names).toEqual(['active', 'displayName', 'emails', 'name', 'title', 'userName'].sort());
     const attribute = (name: string) => schema.attributes.find((a: { name: string }) => a.name === name);
     expect(attribute('userName')).toMatchObject({ mutability: 'immutable', required: true, uniqueness: 'server', caseExact: false });
-    expect(attribute('name').subAttributes.map((a: { name: string }) => a.name).sort()).toEqual(['familyName', 'givenName']);
-    expect(attribute('emails').subAttributes.map((a: { name: string }) => a.name).sort()).toEqual(['primary', 'type', 'value']);
+    expect(
+      attribute('name')
+        .subAttributes.map((a: { name: string }) => a.name)
+        .sort(),
+    ).toEqual(['familyName', 'givenName']);
+    expect(
+      attribute('emails')
+        .subAttributes.map((a: { name: string }) => a.name)
+        .sort(),
+    ).toEqual(['primary', 'type', 'value']);
     // A userName change is refused as /Schemas says (immutable), with the SCIM error for it.
     const created = await body(await post({ userName: 'steady' }));
-    const renamed = await fetch(`${base}/Users/${created.id}`, { method: 'PUT', headers: auth, body: JSON.stringify({ schemas: [USER_SCHEMA], userName: 'moved' }) });
+    const renamed = await fetch(`${base}/Users/${created.id}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ schemas: [USER_SCHEMA], userName: 'moved' }),
+    });
     expect(renamed.status).toBe(400);
     expect((await body(renamed)).scimType).toBe('mutability');
     // The same name in another case is the same userName: no change, accepted.
-    const recased = await fetch(`${base}/Users/${created.id}`, { method: 'PUT', headers: auth, body: JSON.stringify({ schemas: [USER_SCHEMA], userName: 'STEADY', title: 'Clerk' }) });
+    const recased = await fetch(`${base}/Users/${created.id}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ schemas: [USER_SCHEMA], userName: 'STEADY', title: 'Clerk' }),
+    });
     expect(recased.status).toBe(200);
   });
 
@@ -201,7 +265,9 @@ describe('inbound SCIM: what a client sends, it finds; what is not kept, it is t
     const refused = await fetch(`${base}/Users`);
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer realm="[^"]+"/);
-    expect((await fetch(`${base}/Users`, { headers: { authorization: 'Bearer wrong' } })).headers.get('www-authenticate')).toMatch(/^Bearer realm=.*error="invalid_token"/);
+    expect((await fetch(`${base}/Users`, { headers: { authorization: 'Bearer wrong' } })).headers.get('www-authenticate')).toMatch(
+      /^Bearer realm=.*error="invalid_token"/,
+    );
     expect((await fetch(`${base}/Users`, { headers: { authorization: 'bearer okta-t0ken' } })).status).toBe(200);
     expect((await fetch(`${base}/Users`, { headers: { authorization: 'BEARER okta-t0ken' } })).status).toBe(200);
   });

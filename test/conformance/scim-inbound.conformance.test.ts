@@ -24,11 +24,26 @@ describe('inbound SCIM with scim2-client', () => {
     execFileSync('bash', [join(ROOT, 'scripts', 'install', 'scim2-client.sh')], { stdio: 'inherit' });
     store = new MemoryStore(
       [
-        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 'okta-t0ken' } } as never,
-        { apiVersion: 'rollcall.dev/v1alpha1', kind: 'IdentitySource', metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' }, spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } } } as never,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } },
+          data: { token: 'okta-t0ken' },
+        } as never,
+        {
+          apiVersion: 'rollcall.dev/v1alpha1',
+          kind: 'IdentitySource',
+          metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' },
+          spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } },
+        } as never,
         { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'mallory', namespace: 'acme' }, spec: { userName: 'mallory' } } as never,
         { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'not-opted-in', namespace: 'acme' }, data: { token: 'plain-t0ken' } } as never,
-        { apiVersion: 'rollcall.dev/v1alpha1', kind: 'IdentitySource', metadata: { name: 'other', namespace: 'acme' }, spec: { type: 'scim', credentialsSecretRef: { name: 'not-opted-in' } } } as never,
+        {
+          apiVersion: 'rollcall.dev/v1alpha1',
+          kind: 'IdentitySource',
+          metadata: { name: 'other', namespace: 'acme' },
+          spec: { type: 'scim', credentialsSecretRef: { name: 'not-opted-in' } },
+        } as never,
       ],
       { logger: pino({ level: 'silent' }) },
     );
@@ -41,7 +56,9 @@ describe('inbound SCIM with scim2-client', () => {
 
   it('create, read, filter, replace, patch, delete and a re-create, as the client sees them and as the Users are', async () => {
     // Asynchronously: the server answers from this very process.
-    const { stdout } = await promisify(execFile)(PYTHON, ['-W', 'ignore', join(ROOT, 'test', 'servers', 'scim-inbound-client.py'), base, 'okta-t0ken'], { encoding: 'utf8' });
+    const { stdout } = await promisify(execFile)(PYTHON, ['-W', 'ignore', join(ROOT, 'test', 'servers', 'scim-inbound-client.py'), base, 'okta-t0ken'], {
+      encoding: 'utf8',
+    });
     const out = JSON.parse(stdout);
     expect(out).toEqual({
       // The userName as sent; the User's name and spec.userName are Rollcall's login name.
@@ -80,7 +97,7 @@ describe('inbound SCIM with scim2-client', () => {
     expect(store.get('User', { namespace: 'acme', name: 'mallory' })!.metadata.labels).toBeUndefined();
   });
 
-  it('a group changes its members\' labels: PUT replaces the members, DELETE removes the label from all', async () => {
+  it("a group changes its members' labels: PUT replaces the members, DELETE removes the label from all", async () => {
     const auth = { authorization: 'Bearer okta-t0ken', 'content-type': 'application/scim+json' };
     const label = (name: string) => store.get('User', { namespace: 'acme', name })!.metadata.labels?.['groups.rollcall.dev/sales-team'];
     const put = await fetch(`${base}/Groups/sales-team`, {
@@ -105,15 +122,44 @@ describe('inbound SCIM with scim2-client', () => {
   it('serves HTTPS with the certificate given', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rollcall-scim-tls-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-      const tls = await startScimServer({ store, logger: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', tls: { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') } });
+      const tls = await startScimServer({
+        store,
+        logger: pino({ level: 'silent' }),
+        port: 0,
+        host: '127.0.0.1',
+        tls: { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') },
+      });
       try {
         const status = await new Promise<number | undefined>((resolve, reject) => {
-          const req = request({ host: '127.0.0.1', port: tls.port, path: '/scim/v2/Users/alice.smith', ca: cert, headers: { authorization: 'Bearer okta-t0ken' } }, (res) => {
-            res.resume();
-            resolve(res.statusCode);
-          });
+          const req = request(
+            { host: '127.0.0.1', port: tls.port, path: '/scim/v2/Users/alice.smith', ca: cert, headers: { authorization: 'Bearer okta-t0ken' } },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode);
+            },
+          );
           req.on('error', reject);
           req.end();
         });

@@ -21,13 +21,20 @@ describe('rollcall run --once against the restricted SCIM peer', { timeout: 120_
 
   /** The manifests, with `titles` per User; everyone is staff, ann and ben also engineering, ann also sales. */
   const declare = (titles: Record<string, string> = {}) => {
-    const doc = (kind: string, name: string, spec: unknown) => `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}\n`;
+    const doc = (kind: string, name: string, spec: unknown) =>
+      `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}\n`;
     const grants = (group: string) => [{ system: 'crm', entitlements: [group] }];
     writeFileSync(
       join(manifests, 'company.yaml'),
       [
         `apiVersion: v1\nkind: Secret\nmetadata: {name: crm-credentials, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: {token: ${JSON.stringify(target.server.token)}}\n`,
-        doc('ConnectedSystem', 'crm', { type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: target.server.baseUrl, auth: 'bearer' }, credentialsSecretRef: { name: 'crm-credentials' } }),
+        doc('ConnectedSystem', 'crm', {
+          type: 'scim',
+          insecure: true,
+          allowPrivateNetwork: true,
+          scim: { baseUrl: target.server.baseUrl, auth: 'bearer' },
+          credentialsSecretRef: { name: 'crm-credentials' },
+        }),
         doc('AccessRole', 'staff', { grants: grants('staff') }),
         doc('AccessRole', 'engineer', { grants: grants('engineering') }),
         doc('AccessRole', 'seller', { grants: grants('sales') }),

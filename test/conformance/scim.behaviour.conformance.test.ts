@@ -27,7 +27,11 @@ function front(server: ScimServer, basic: { username: string; password: string }
   const received: { method: string; url: string; ifMatch?: string }[] = [];
   const http: Server = createServer(async (request, response) => {
     methods.push(request.method ?? '');
-    received.push({ method: request.method ?? '', url: decodeURIComponent(request.url ?? ''), ...(request.headers['if-match'] && { ifMatch: request.headers['if-match'] }) });
+    received.push({
+      method: request.method ?? '',
+      url: decodeURIComponent(request.url ?? ''),
+      ...(request.headers['if-match'] && { ifMatch: request.headers['if-match'] }),
+    });
     const next = injected.shift();
     if (next) {
       response.writeHead(next.status, { 'content-type': 'application/scim+json', ...next.headers });
@@ -74,7 +78,12 @@ describe('scim connector behaviour', () => {
       // The same ConnectedSystem reached through a front: it owns the same accounts.
       system: 'test/scim',
       namespace: 'test',
-      spec: connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: frontUrl, auth: 'basic', ...(compatibility && { compatibility }) } }),
+      spec: connectedSystemSpec.parse({
+        type: 'scim',
+        insecure: true,
+        allowPrivateNetwork: true,
+        scim: { baseUrl: frontUrl, auth: 'basic', ...(compatibility && { compatibility }) },
+      }),
       credentials: basic,
       logger,
       timeoutMs,
@@ -83,7 +92,12 @@ describe('scim connector behaviour', () => {
   beforeAll(async () => {
     server = await start();
     await raw('/Groups', { method: 'POST', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'staff' }) });
-    const spec = connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: `${server.baseUrl}/`, auth: 'bearer' } });
+    const spec = connectedSystemSpec.parse({
+      type: 'scim',
+      insecure: true,
+      allowPrivateNetwork: true,
+      scim: { baseUrl: `${server.baseUrl}/`, auth: 'bearer' },
+    });
     connector = await createScimConnector({ system: 'test/scim', namespace: 'test', spec, credentials: { token: server.token }, logger });
     ({ http: frontServer, injected, methods, received } = front(server, basic));
     await new Promise<void>((resolve) => frontServer.listen(0, '127.0.0.1', resolve));
@@ -195,7 +209,10 @@ describe('scim connector behaviour', () => {
   it('gives a permanent error with the SCIM detail for a refused request', async () => {
     const viaBasic = await viaFront();
     await viaBasic.getAccount('gina', signal()); // discovery done, so the next answer is the update's look-up
-    injected.push({ status: 400, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '400', scimType: 'invalidValue', detail: 'title is too long' } });
+    injected.push({
+      status: 400,
+      body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '400', scimType: 'invalidValue', detail: 'title is too long' },
+    });
     const error = await viaBasic.apply({ op: 'update', userName: 'gina', attributes: { title: 'x' } }, signal()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as Error).message).toMatch(/HTTP 400 \(scimType invalidValue, title is too long\)/);
@@ -209,7 +226,11 @@ describe('scim connector behaviour', () => {
     for await (const _ of restricted.listAccounts(signal()));
     await restricted.apply({ op: 'grant', userName: 'erin', entitlement: 'staff' }, signal());
     await restricted.apply({ op: 'revoke', userName: 'erin', entitlement: 'staff' }, signal());
-    for (const endpoint of ['ServiceProviderConfig', 'ResourceTypes', 'Schemas']) expect(received.filter((r) => r.url === `/v2/${endpoint}`), endpoint).toHaveLength(1);
+    for (const endpoint of ['ServiceProviderConfig', 'ResourceTypes', 'Schemas'])
+      expect(
+        received.filter((r) => r.url === `/v2/${endpoint}`),
+        endpoint,
+      ).toHaveLength(1);
     const urls = received.map((r) => r.url);
     expect(urls.some((url) => / sw /.test(url))).toBe(false);
     expect(urls.filter((url) => url.startsWith('/v2/Users?')).every((url) => url.includes('count=1'))).toBe(true);
@@ -225,14 +246,20 @@ describe('scim connector behaviour', () => {
 
   it('two connectors granting one group at once without PATCH lose nothing: the PUT carries If-Match, and a 412 reads the group again', async () => {
     await raw('/Groups', { method: 'POST', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'replicated' }) });
-    const spec = connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: server.baseUrl, auth: 'bearer', compatibility: { patch: false } } });
+    const spec = connectedSystemSpec.parse({
+      type: 'scim',
+      insecure: true,
+      allowPrivateNetwork: true,
+      scim: { baseUrl: server.baseUrl, auth: 'bearer', compatibility: { patch: false } },
+    });
     // Two replicas of the same system: each queues its own writes, only the server's ETags order the two.
     const replicas = [
       await createScimConnector({ system: 'test/scim', namespace: 'test', spec, credentials: { token: server.token }, logger }),
       await createScimConnector({ system: 'test/scim', namespace: 'test', spec, credentials: { token: server.token }, logger }),
     ];
     const names = ['rep1', 'rep2', 'rep3', 'rep4', 'rep5', 'rep6'];
-    for (const userName of names) await connector.apply({ op: 'create', account: { system: 's', userName, state: 'present', attributes: {}, entitlements: [] } }, signal());
+    for (const userName of names)
+      await connector.apply({ op: 'create', account: { system: 's', userName, state: 'present', attributes: {}, entitlements: [] } }, signal());
     const members = async () => {
       const group = (await raw(`/Groups?filter=${encodeURIComponent('displayName eq "replicated"')}`)).Resources?.[0] as { members?: { value: string }[] };
       const ids = new Set((group.members ?? []).map((m) => m.value));
@@ -258,7 +285,9 @@ describe('scim connector behaviour', () => {
       const error = await unmarkable.check(signal()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PermanentError);
       expect((error as Error).message).toMatch(/externalId/);
-      const refused = await unmarkable.apply({ op: 'create', account: { system: 's', userName: 'hana', state: 'present', attributes: {}, entitlements: [] } }, signal()).catch((e: unknown) => e);
+      const refused = await unmarkable
+        .apply({ op: 'create', account: { system: 's', userName: 'hana', state: 'present', attributes: {}, entitlements: [] } }, signal())
+        .catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(PermanentError);
       expect(await rawUser('hana')).toBeUndefined();
     } finally {

@@ -56,7 +56,7 @@ export async function scimTarget<S extends ScimServer>(server: S, system = 'conf
   };
   const rawGroups = async (): Promise<RawGroup[]> => {
     const groups = new Map<string, RawGroup>();
-    for (let startIndex = 1; ; ) {
+    for (let startIndex = 1; ;) {
       const page = (await raw('GET', `/Groups?startIndex=${startIndex}&count=100`)) as { Resources?: RawGroup[]; totalResults?: number };
       const resources = page.Resources ?? [];
       for (const group of resources) groups.set(group.id, group);
@@ -73,7 +73,12 @@ export async function scimTarget<S extends ScimServer>(server: S, system = 'conf
     rawUser,
     rawGroups,
     connect: async ({ logger, credentials, timeoutMs }) => {
-      const spec = connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: server.baseUrl, auth: 'bearer', pageSize: 2 } });
+      const spec = connectedSystemSpec.parse({
+        type: 'scim',
+        insecure: true,
+        allowPrivateNetwork: true,
+        scim: { baseUrl: server.baseUrl, auth: 'bearer', pageSize: 2 },
+      });
       const factory = await connectorFactory('scim');
       return factory({ system, namespace: system.split('/')[0]!, spec, credentials: credentials ?? { token: server.token }, logger, timeoutMs });
     },

@@ -33,7 +33,13 @@ interface Backend {
 async function postgresBackend(): Promise<Backend> {
   const postgres: PostgresServer = await startPostgres();
   const sql = async (text: string) => {
-    const client = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.adminUser, password: postgres.adminPassword, database: 'postgres' });
+    const client = new pg.Client({
+      host: postgres.host,
+      port: postgres.port,
+      user: postgres.adminUser,
+      password: postgres.adminPassword,
+      database: 'postgres',
+    });
     await client.connect();
     try {
       await client.query(text);
@@ -68,10 +74,16 @@ async function ldapBackend(): Promise<Backend> {
     }
   };
   await asAdmin(async (client) => {
-    for (const group of GROUPS) await client.add(`cn=${group},${slapd.groupsDN}`, { objectClass: ['groupOfNames'], cn: group, member: [EMPTY_GROUP_PLACEHOLDER] });
+    for (const group of GROUPS)
+      await client.add(`cn=${group},${slapd.groupsDN}`, { objectClass: ['groupOfNames'], cn: group, member: [EMPTY_GROUP_PLACEHOLDER] });
   });
   const member = (operation: 'add' | 'delete', userName: string, group: string) =>
-    asAdmin((client) => client.modify(`cn=${group},${slapd.groupsDN}`, new Change({ operation, modification: new Attribute({ type: 'member', values: [`uid=${userName},${slapd.peopleDN}`] }) })));
+    asAdmin((client) =>
+      client.modify(
+        `cn=${group},${slapd.groupsDN}`,
+        new Change({ operation, modification: new Attribute({ type: 'member', values: [`uid=${userName},${slapd.peopleDN}`] }) }),
+      ),
+    );
   return {
     type: 'ldap',
     manifests: () => [
@@ -82,7 +94,15 @@ async function ldapBackend(): Promise<Backend> {
     revoke: (userName, group) => member('delete', userName, group),
     // OpenLDAP's managed-scope marker: businessCategory: rollcall:<namespace>/<name>, one level under peopleDN.
     createOrphan: (userName) =>
-      asAdmin((client) => client.add(`uid=${userName},${slapd.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: userName, cn: userName, sn: userName, businessCategory: `rollcall:acme/${SYSTEM}` })),
+      asAdmin((client) =>
+        client.add(`uid=${userName},${slapd.peopleDN}`, {
+          objectClass: ['inetOrgPerson'],
+          uid: userName,
+          cn: userName,
+          sn: userName,
+          businessCategory: `rollcall:acme/${SYSTEM}`,
+        }),
+      ),
     close: () => slapd.close(),
   };
 }
@@ -100,13 +120,18 @@ async function scimBackend(): Promise<Backend> {
     return text ? JSON.parse(text) : undefined;
   };
   const idOf = async (resource: 'Users' | 'Groups', attribute: string, value: string) => {
-    const list = (await call('GET', `/${resource}?filter=${encodeURIComponent(`${attribute} eq ${JSON.stringify(value)}`)}`)) as { Resources?: { id: string }[] };
+    const list = (await call('GET', `/${resource}?filter=${encodeURIComponent(`${attribute} eq ${JSON.stringify(value)}`)}`)) as {
+      Resources?: { id: string }[];
+    };
     const id = list.Resources?.[0]?.id;
     if (!id) throw new Error(`no SCIM ${resource} with ${attribute} ${value}`);
     return id;
   };
   const patchGroup = async (group: string, operation: Record<string, unknown>) =>
-    call('PATCH', `/Groups/${await idOf('Groups', 'displayName', group)}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [operation] });
+    call('PATCH', `/Groups/${await idOf('Groups', 'displayName', group)}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [operation],
+    });
   for (const displayName of GROUPS) await call('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName });
   return {
     type: 'scim',
@@ -114,16 +139,26 @@ async function scimBackend(): Promise<Backend> {
       `apiVersion: v1\nkind: Secret\nmetadata: {name: target-credentials, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: {token: ${JSON.stringify(scim.token)}}`,
       `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${SYSTEM}, namespace: acme}\nspec: {type: scim, insecure: true, allowPrivateNetwork: true, scim: {baseUrl: "${scim.baseUrl}", auth: bearer}, credentialsSecretRef: {name: target-credentials}, deprovision: {policy: delete}, orphans: report}`,
     ],
-    grant: async (userName, group) => void (await patchGroup(group, { op: 'add', path: 'members', value: [{ value: await idOf('Users', 'userName', userName) }] })),
-    revoke: async (userName, group) => void (await patchGroup(group, { op: 'remove', path: `members[value eq ${JSON.stringify(await idOf('Users', 'userName', userName))}]` })),
+    grant: async (userName, group) =>
+      void (await patchGroup(group, { op: 'add', path: 'members', value: [{ value: await idOf('Users', 'userName', userName) }] })),
+    revoke: async (userName, group) =>
+      void (await patchGroup(group, { op: 'remove', path: `members[value eq ${JSON.stringify(await idOf('Users', 'userName', userName))}]` })),
     // The SCIM managed-scope marker: externalId rollcall:<namespace>/<name>:<userName>.
-    createOrphan: async (userName) => void (await call('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, externalId: `rollcall:acme/${SYSTEM}:${userName}`, active: true })),
+    createOrphan: async (userName) =>
+      void (await call('POST', '/Users', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName,
+        externalId: `rollcall:acme/${SYSTEM}:${userName}`,
+        active: true,
+      })),
     close: () => scim.close(),
   };
 }
 
-const role = (name: string, spec: Record<string, unknown>) => `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
-const binding = (name: string, spec: Record<string, unknown>) => `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
+const role = (name: string, spec: Record<string, unknown>) =>
+  `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
+const binding = (name: string, spec: Record<string, unknown>) =>
+  `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
 
 /** The declarations: everyone is staff, cal a contractor, dee both submitter and approver (which conflict), eve waits for admin. */
 function declarations(contractEnds?: string): string[] {
@@ -139,7 +174,9 @@ function declarations(contractEnds?: string): string[] {
     binding('dee-submit', { role: 'submitter', users: ['dee'] }),
     binding('dee-approve', { role: 'approver', users: ['dee'] }),
     binding('eve-admin', { role: 'admin', users: ['eve'], requestedBy: 'rita', reason: 'on-call cover' }),
-    ...['ann', 'ben', 'cal', 'dee', 'eve'].map((name) => `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}`),
+    ...['ann', 'ben', 'cal', 'dee', 'eve'].map(
+      (name) => `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}`,
+    ),
   ];
 }
 
@@ -170,7 +207,8 @@ describe.each([
     root = mkdtempSync(join(tmpdir(), `rollcall-audit-${backend.type}-`));
     manifests = join(root, 'company');
     mkdirSync(manifests);
-    const write = (contractEnds?: string) => writeFileSync(join(manifests, 'all.yaml'), [...backend.manifests(), ...declarations(contractEnds)].join('\n---\n'));
+    const write = (contractEnds?: string) =>
+      writeFileSync(join(manifests, 'all.yaml'), [...backend.manifests(), ...declarations(contractEnds)].join('\n---\n'));
     write();
     const run = await rollcall(['run', '--manifests', manifests, '--once', '--no-leader-elect'], root);
     expect(run.code, run.stderr + run.stdout).toBe(0);
@@ -198,7 +236,18 @@ describe.each([
     expect(findings.find((f) => f.kind === 'expired')?.at).toBe('2001-01-01T00:00:00.000Z');
     expect(findings.find((f) => f.kind === 'pendingApproval')?.detail).toMatch(/^awaiting approval: requested by rita; /);
     expect(findings.find((f) => f.kind === 'conflict')?.detail).toMatch(/separation of duties/);
-    expect(doc.totals).toMatchObject({ systems: 1, errors: 0, findings: 6, orphan: 1, creep: 1, missing: 1, expired: 1, expiring: 0, conflict: 1, pendingApproval: 1 });
+    expect(doc.totals).toMatchObject({
+      systems: 1,
+      errors: 0,
+      findings: 6,
+      orphan: 1,
+      creep: 1,
+      missing: 1,
+      expired: 1,
+      expiring: 0,
+      conflict: 1,
+      pendingApproval: 1,
+    });
   });
 
   it('-o csv: a header and one row per finding; exit 0 at --fail-on 6', async () => {
@@ -208,7 +257,9 @@ describe.each([
     expect(header).toBe('namespace,system,kind,user,entitlement,role,binding,at,detail');
     // No field here holds a comma except the conflict's binding pair, which is quoted.
     const fields = (row: string) => [...row.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].map((m) => m[1]!.replace(/^"(.*)"$/, '$1').replaceAll('""', '"'));
-    expect(rows.map((row) => fields(row).slice(0, 7))).toEqual(EXPECTED.map(([kind, user, entitlement, roleName, bindingName]) => ['acme', SYSTEM, kind, user, entitlement, roleName, bindingName]));
+    expect(rows.map((row) => fields(row).slice(0, 7))).toEqual(
+      EXPECTED.map(([kind, user, entitlement, roleName, bindingName]) => ['acme', SYSTEM, kind, user, entitlement, roleName, bindingName]),
+    );
   });
 
   it('-o table: one line per finding and the summary; exit 0 without --fail-on', async () => {
@@ -217,10 +268,14 @@ describe.each([
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAMESPACE\s+SYSTEM\s+KIND\s+USER\s+ENTITLEMENT\s+ROLE\s+BINDING\s+AT\s+DETAIL$/);
     // Columns are padded to the header's widths: cut each line where the header's columns start.
-    const starts = ['NAMESPACE', 'SYSTEM', 'KIND', 'USER', 'ENTITLEMENT', 'ROLE', 'BINDING', 'AT'].map((column) => lines[0]!.search(new RegExp(`\\b${column}\\b`)));
+    const starts = ['NAMESPACE', 'SYSTEM', 'KIND', 'USER', 'ENTITLEMENT', 'ROLE', 'BINDING', 'AT'].map((column) =>
+      lines[0]!.search(new RegExp(`\\b${column}\\b`)),
+    );
     const cells = (line: string) => starts.slice(0, 7).map((start, i) => line.slice(start, starts[i + 1]).trim());
     const body = lines.slice(1, 1 + EXPECTED.length);
-    expect(body.map(cells)).toEqual(EXPECTED.map(([kind, user, entitlement, roleName, bindingName]) => ['acme', SYSTEM, kind, user, entitlement, roleName, bindingName]));
+    expect(body.map(cells)).toEqual(
+      EXPECTED.map(([kind, user, entitlement, roleName, bindingName]) => ['acme', SYSTEM, kind, user, entitlement, roleName, bindingName]),
+    );
     expect(body.find((line) => line.includes('expired'))).toMatch(/\bcal\s+contractors\s+contractor\s+cal-contract\s+2001-01-01T00:00:00\.000Z\s/);
     expect(lines.at(-1)).toBe('6 finding(s) in 1 system(s): 1 orphan, 1 creep, 1 missing, 1 expired, 1 conflict, 1 pendingApproval.');
   });
@@ -232,6 +287,8 @@ describe.each([
     expect(text).toMatch(/^# Access audit \(/);
     expect(text).toContain(`## acme/${SYSTEM} (${backend.type})`);
     const rows = text.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| kind '));
-    expect(rows.map((row) => row.slice(2, -2).split(' | ').slice(0, 5))).toEqual(EXPECTED.map(([kind, user, entitlement, roleName, bindingName]) => [kind, user, entitlement, roleName, bindingName]));
+    expect(rows.map((row) => row.slice(2, -2).split(' | ').slice(0, 5))).toEqual(
+      EXPECTED.map(([kind, user, entitlement, roleName, bindingName]) => [kind, user, entitlement, roleName, bindingName]),
+    );
   });
 });

@@ -32,7 +32,11 @@ function ok(result: Result): string {
   return result.stdout;
 }
 /** Names of the objects of these kinds that exist, as kubectl prints them (kind/name). */
-const names = (kinds: string, ...args: string[]) => ok(kubectl(['get', kinds, '-o', 'name', ...args])).trim().split('\n').filter(Boolean);
+const names = (kinds: string, ...args: string[]) =>
+  ok(kubectl(['get', kinds, '-o', 'name', ...args]))
+    .trim()
+    .split('\n')
+    .filter(Boolean);
 const crds = () => names('crd', '-l', 'app.kubernetes.io/part-of=rollcall');
 const policies = (release: string) => POLICIES.map((p) => `${release}-${p}.rollcall.dev`);
 
@@ -50,8 +54,16 @@ describe('the chart owns what it installs', () => {
     expect(crds()).toHaveLength(6);
     ok(kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=rollcall']));
     expect(ok(kubectl(['get', 'crd', 'users.rollcall.dev', '-o', 'jsonpath={.metadata.annotations.helm\\.sh/resource-policy}']))).toBe('keep');
-    expect(names('validatingadmissionpolicies').sort()).toEqual(policies('rollcall').map((p) => `validatingadmissionpolicy.admissionregistration.k8s.io/${p}`).sort());
-    expect(names('validatingadmissionpolicybindings').sort()).toEqual(policies('rollcall').map((p) => `validatingadmissionpolicybinding.admissionregistration.k8s.io/${p}`).sort());
+    expect(names('validatingadmissionpolicies').sort()).toEqual(
+      policies('rollcall')
+        .map((p) => `validatingadmissionpolicy.admissionregistration.k8s.io/${p}`)
+        .sort(),
+    );
+    expect(names('validatingadmissionpolicybindings').sort()).toEqual(
+      policies('rollcall')
+        .map((p) => `validatingadmissionpolicybinding.admissionregistration.k8s.io/${p}`)
+        .sort(),
+    );
     expect(names('clusterrole', 'rollcall-approver')).toEqual(['clusterrole.rbac.authorization.k8s.io/rollcall-approver']);
     // The approver role, bound in one namespace, approves and reads there, and writes nothing else.
     ok(kubectl(['create', 'rolebinding', 'approvers', '--clusterrole', 'rollcall-approver', '--user', 'bob', '-n', 'team-a']));
@@ -59,23 +71,49 @@ describe('the chart owns what it installs', () => {
     expect(can('approve', 'accessbindings.rollcall.dev', '-n', 'team-a')).toBe('yes');
     expect(can('approve', 'accessreviews.rollcall.dev', '-n', 'team-a')).toBe('yes');
     expect(can('list', 'users.rollcall.dev', '-n', 'team-a')).toBe('yes');
-    for (const [verb, resource] of [['create', 'accessbindings.rollcall.dev'], ['delete', 'accessbindings.rollcall.dev'], ['patch', 'users.rollcall.dev'], ['patch', 'accessroles.rollcall.dev'], ['get', 'secrets']]) {
+    for (const [verb, resource] of [
+      ['create', 'accessbindings.rollcall.dev'],
+      ['delete', 'accessbindings.rollcall.dev'],
+      ['patch', 'users.rollcall.dev'],
+      ['patch', 'accessroles.rollcall.dev'],
+      ['get', 'secrets'],
+    ]) {
       expect(can(verb!, resource!, '-n', 'team-a'), `${verb} ${resource}`).toBe('no');
     }
     expect(can('approve', 'accessbindings.rollcall.dev', '-n', 'second')).toBe('no');
     // In force: a binding naming another requester is refused by the API server.
-    await eventually(() => {
-      const forged = kubectl(['apply', '-n', 'team-a', '-f', '-'], 'apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: forged}\nspec: {role: admin, users: [alice], requestedBy: mallory}\n');
-      expect(forged.code).not.toBe(0);
-      expect(forged.stderr).toMatch(/spec\.requestedBy must be your own user name/);
-    }, { timeoutMs: 60_000 });
+    await eventually(
+      () => {
+        const forged = kubectl(
+          ['apply', '-n', 'team-a', '-f', '-'],
+          'apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: forged}\nspec: {role: admin, users: [alice], requestedBy: mallory}\n',
+        );
+        expect(forged.code).not.toBe(0);
+        expect(forged.stderr).toMatch(/spec\.requestedBy must be your own user name/);
+      },
+      { timeoutMs: 60_000 },
+    );
   });
 
   it('a second release without CRDs and policies installs beside it; one that would own them too is refused', () => {
     const refused = helm('install', 'other', CHART, '--namespace', 'second');
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/CustomResourceDefinition "\w+\.rollcall\.dev" in namespace "" exists and cannot be imported into the current release/);
-    ok(helm('install', 'second', CHART, '--namespace', 'second', '--set', 'crds.install=false', '--set', 'admissionPolicies.install=false', '--set', 'watchNamespaces={team-a}'));
+    ok(
+      helm(
+        'install',
+        'second',
+        CHART,
+        '--namespace',
+        'second',
+        '--set',
+        'crds.install=false',
+        '--set',
+        'admissionPolicies.install=false',
+        '--set',
+        'watchNamespaces={team-a}',
+      ),
+    );
     expect(names('deployment', '-n', 'second')).toEqual(['deployment.apps/second']);
     expect(names('validatingadmissionpolicies')).toHaveLength(4);
     ok(helm('uninstall', 'second', '--namespace', 'second'));
@@ -83,7 +121,9 @@ describe('the chart owns what it installs', () => {
 
   it('helm upgrade changes the Deployment and the CRDs with it', () => {
     ok(helm('upgrade', 'rollcall', CHART, '--namespace', 'rollcall-system', '--reuse-values', '--set', 'logLevel=debug', '--set', 'crds.keep=false'));
-    expect(ok(kubectl(['get', 'deployment', 'rollcall', '-n', 'rollcall-system', '-o', 'jsonpath={.spec.template.spec.containers[0].args}']))).toContain('--log-level=debug');
+    expect(ok(kubectl(['get', 'deployment', 'rollcall', '-n', 'rollcall-system', '-o', 'jsonpath={.spec.template.spec.containers[0].args}']))).toContain(
+      '--log-level=debug',
+    );
     // The CRDs are templates: an upgrade updates them (here, their resource policy goes).
     expect(ok(kubectl(['get', 'crd', 'users.rollcall.dev', '-o', 'jsonpath={.metadata.annotations}']))).not.toContain('resource-policy');
     ok(helm('upgrade', 'rollcall', CHART, '--namespace', 'rollcall-system', '--reuse-values', '--set', 'crds.keep=true'));
@@ -102,7 +142,10 @@ describe('the chart owns what it installs', () => {
     expect(names('validatingadmissionpolicybindings')).toHaveLength(4);
     expect(names('clusterrole', 'rollcall-approver')).toHaveLength(1);
     // Enforcement did not go with Rollcall.
-    const forged = kubectl(['apply', '-n', 'team-a', '-f', '-'], 'apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: forged}\nspec: {role: admin, users: [alice], requestedBy: mallory}\n');
+    const forged = kubectl(
+      ['apply', '-n', 'team-a', '-f', '-'],
+      'apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: forged}\nspec: {role: admin, users: [alice], requestedBy: mallory}\n',
+    );
     expect(forged.stderr).toMatch(/spec\.requestedBy must be your own user name/);
   });
 

@@ -17,7 +17,12 @@ import { createNamespace, kubectl, kubectlOk } from './kube.ts';
 const HOUR = 3_600_000;
 
 interface SecretJson {
-  metadata: { name: string; ownerReferences?: Array<{ kind: string; name: string; uid: string; controller?: boolean }>; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    ownerReferences?: Array<{ kind: string; name: string; uid: string; controller?: boolean }>;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   data: Record<string, string>;
 }
 
@@ -29,7 +34,8 @@ describe('first passwords delivered on a cluster', () => {
   const { logger, lines } = capturedLogger('debug');
   const logs = () => lines.slice(-30).join('');
 
-  const secrets = (): SecretJson[] => JSON.parse(kubectlOk(['get', 'secrets', '-n', namespace, '-l', 'rollcall.dev/initial-password-for=alice', '-o', 'json'])).items;
+  const secrets = (): SecretJson[] =>
+    JSON.parse(kubectlOk(['get', 'secrets', '-n', namespace, '-l', 'rollcall.dev/initial-password-for=alice', '-o', 'json'])).items;
   const user = () => JSON.parse(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'json']));
 
   beforeAll(async () => {
@@ -55,11 +61,14 @@ describe('first passwords delivered on a cluster', () => {
   });
 
   it('creates the Secret owned by the User and labelled, whose password logs in, never logged', async () => {
-    const [secret] = await eventually(() => {
-      const found = secrets();
-      expect(found).toHaveLength(1);
-      return found;
-    }, { logs });
+    const [secret] = await eventually(
+      () => {
+        const found = secrets();
+        expect(found).toHaveLength(1);
+        return found;
+      },
+      { logs },
+    );
     const alice = user();
     expect(secret!.metadata.name).toBe('initial-password-alice-directory');
     expect(secret!.metadata.labels).toMatchObject({ 'rollcall.dev/initial-password-for': 'alice', 'rollcall.dev/system': 'directory' });
@@ -67,7 +76,14 @@ describe('first passwords delivered on a cluster', () => {
     expect(secret!.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'User', name: 'alice', uid: alice.metadata.uid, controller: true })]);
     const password = Buffer.from(secret!.data['password']!, 'base64').toString('utf8');
     await eventually(async () => expect(await authenticate(join(dir, 'directory.db'), 'alice', password)).toBe(true), { logs });
-    await eventually(() => expect(user().status?.accounts?.[0]?.initialPassword).toEqual({ secretName: 'initial-password-alice-directory', expiresAt: '2031-03-01T10:00:00.000Z' }), { logs });
+    await eventually(
+      () =>
+        expect(user().status?.accounts?.[0]?.initialPassword).toEqual({
+          secretName: 'initial-password-alice-directory',
+          expiresAt: '2031-03-01T10:00:00.000Z',
+        }),
+      { logs },
+    );
     expect(lines.join('')).not.toContain(password);
     expect(kubectlOk(['get', 'events', '-n', namespace, '-o', 'json'])).not.toContain(password);
   });

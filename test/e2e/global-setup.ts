@@ -12,8 +12,14 @@ export default async function setup(project: TestProject) {
   const controlPlane = await startControlPlane(binaries.controlPlane);
   const env = { ...process.env, KUBECONFIG: controlPlane.kubeconfig };
   const chart = join(import.meta.dirname, '..', '..', 'charts', 'rollcall');
-  execFileSync(binaries.helm, ['install', 'rollcall', chart, '--namespace', 'rollcall-system', '--create-namespace', '--set', 'replicas=0'], { env, stdio: 'inherit' });
-  execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=rollcall'], { env, stdio: 'inherit' });
+  execFileSync(binaries.helm, ['install', 'rollcall', chart, '--namespace', 'rollcall-system', '--create-namespace', '--set', 'replicas=0'], {
+    env,
+    stdio: 'inherit',
+  });
+  execFileSync('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=rollcall'], {
+    env,
+    stdio: 'inherit',
+  });
   project.provide('kubeconfig', controlPlane.kubeconfig);
   project.provide('helm', binaries.helm);
   return async () => {

@@ -25,7 +25,8 @@ describe('the default deletion guard counts revokes and survives a restart', () 
     role = `${namespace}-pod-reader`;
     kubectlOk(['create', 'clusterrole', role, '--verb=get,list', '--resource=pods']);
     const users = [...TEAM_A.map((n) => [n, 'a']), ...TEAM_B.map((n) => [n, 'b'])].map(
-      ([name, team]) => `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: ${namespace}, labels: {team: ${team}}}\nspec: {userName: ${name}}\n`,
+      ([name, team]) =>
+        `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: ${namespace}, labels: {team: ${team}}}\nspec: {userName: ${name}}\n`,
     );
     kubectlOk(
       ['apply', '-f', '-'],
@@ -52,10 +53,24 @@ describe('the default deletion guard counts revokes and survives a restart', () 
     await eventually(() => expect([...TEAM_A, ...TEAM_B].every(canGetPods)).toBe(true), rollcall);
 
     kubectlOk(['delete', 'accessbinding', 'team-a', '-n', namespace]);
-    await eventually(() => expect(TEAM_A.filter(canGetPods), JSON.stringify(user('u01').status) + kubectl(['get', 'abind,rolebindings', '-n', namespace, '-o', 'yaml']).stdout).toEqual([]), rollcall);
-    await eventually(() => {
-      expect((system().status?.recentDeprovisions ?? []).map((r: { userName: string }) => r.userName).sort(), JSON.stringify(system().status) + JSON.stringify(user('u01').status)).toEqual(TEAM_A);
-    }, rollcall, 20_000);
+    await eventually(
+      () =>
+        expect(
+          TEAM_A.filter(canGetPods),
+          JSON.stringify(user('u01').status) + kubectl(['get', 'abind,rolebindings', '-n', namespace, '-o', 'yaml']).stdout,
+        ).toEqual([]),
+      rollcall,
+    );
+    await eventually(
+      () => {
+        expect(
+          (system().status?.recentDeprovisions ?? []).map((r: { userName: string }) => r.userName).sort(),
+          JSON.stringify(system().status) + JSON.stringify(user('u01').status),
+        ).toEqual(TEAM_A);
+      },
+      rollcall,
+      20_000,
+    );
     expect(guardCondition()).toMatchObject({ status: 'False' });
   });
 
@@ -72,7 +87,14 @@ describe('the default deletion guard counts revokes and survives a restart', () 
     // 6 revokes pending + 6 made before the restart: only the window kept in status gets it past 10.
     expect(tripped.message).toContain('would disable, delete or revoke entitlements of 12 accounts, more than the deletion guard allows (10: the default');
     expect(tripped.message).toContain('rollcall.dev/approve-deprovision="12"');
-    await eventually(() => expect(user('u07').status.conditions.find((c: { type: string }) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'DeletionGuardTripped' }), rollcall);
+    await eventually(
+      () =>
+        expect(user('u07').status.conditions.find((c: { type: string }) => c.type === 'Ready')).toMatchObject({
+          status: 'False',
+          reason: 'DeletionGuardTripped',
+        }),
+      rollcall,
+    );
     expect(TEAM_B.filter(canGetPods)).toEqual(TEAM_B); // held: nobody lost access
     const events = kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'reason=GuardTripped', '-o', 'jsonpath={.items[*].message}']);
     expect(events).toContain('12 accounts');

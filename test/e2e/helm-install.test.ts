@@ -43,14 +43,21 @@ describe('helm install on a real node', () => {
   };
   const helm = (args: string[]) => run(inject('helm'), ['--kubeconfig', controlPlane.kubeconfig, ...args]);
   const pods = (): Pod[] =>
-    JSON.parse(kubectl(['get', 'pods', '-n', NAMESPACE, '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'json'])).items.filter((p: Pod) => !p.metadata.deletionTimestamp);
+    JSON.parse(kubectl(['get', 'pods', '-n', NAMESPACE, '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'json'])).items.filter(
+      (p: Pod) => !p.metadata.deletionTimestamp,
+    );
   const runningPods = () => pods().filter((p) => p.status.phase === 'Running' && p.status.containerStatuses?.every((c) => c.ready));
   const leaseHolder = () => kubectl(['get', 'lease', LEASE, '-n', NAMESPACE, '-o', 'jsonpath={.spec.holderIdentity}']);
   /** The pod whose rollcall holds the Lease (its identity is the pod's hostname, then a suffix). */
   const leader = () => {
     const holder = leaseHolder();
     const pod = runningPods().find((p) => holder.startsWith(`${p.metadata.name}_`));
-    if (!pod) throw new Error(`the Lease is held by "${holder}", not by a running pod (${runningPods().map((p) => p.metadata.name).join(', ')})`);
+    if (!pod)
+      throw new Error(
+        `the Lease is held by "${holder}", not by a running pod (${runningPods()
+          .map((p) => p.metadata.name)
+          .join(', ')})`,
+      );
     return pod;
   };
   const diagnostics = () => `${run('kubectl', ['get', 'pods,events', '-n', NAMESPACE, '-o', 'wide']).stdout}\n${node?.logs() ?? ''}`;
@@ -72,11 +79,22 @@ describe('helm install on a real node', () => {
 
   it('helm install --wait: both replicas run on the node and one holds the Lease', async () => {
     const installed = helm([
-      'install', RELEASE, CHART, '--namespace', NAMESPACE, '--create-namespace', '--wait', '--timeout', '5m',
+      'install',
+      RELEASE,
+      CHART,
+      '--namespace',
+      NAMESPACE,
+      '--create-namespace',
+      '--wait',
+      '--timeout',
+      '5m',
       // The image is imported, never pulled (no registry is reachable).
-      '--set', 'image.pullPolicy=Never',
-      '--set', 'kubernetesConnector.enabled=true',
-      '--set', 'kubernetesConnector.bindableClusterRoles={pod-reader}',
+      '--set',
+      'image.pullPolicy=Never',
+      '--set',
+      'kubernetesConnector.enabled=true',
+      '--set',
+      'kubernetesConnector.bindableClusterRoles={pod-reader}',
     ]);
     expect(installed.code, `${installed.stderr}\n${diagnostics()}`).toBe(0);
     const running = runningPods();
@@ -149,9 +167,7 @@ spec: {userName: ada}
 
   it('helm upgrade with a changed value rolls the pods', async () => {
     const old = new Set(pods().map((p) => p.metadata.uid));
-    const upgraded = helm([
-      'upgrade', RELEASE, CHART, '--namespace', NAMESPACE, '--reuse-values', '--set', 'logLevel=debug', '--wait', '--timeout', '5m',
-    ]);
+    const upgraded = helm(['upgrade', RELEASE, CHART, '--namespace', NAMESPACE, '--reuse-values', '--set', 'logLevel=debug', '--wait', '--timeout', '5m']);
     expect(upgraded.code, `${upgraded.stderr}\n${diagnostics()}`).toBe(0);
     await eventually(
       () => {

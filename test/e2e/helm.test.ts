@@ -13,13 +13,28 @@ describe('charts/rollcall', () => {
     expect(result.code).toBe(0);
   });
 
-  for (const values of [[], ['--set', 'kubernetesConnector.enabled=true', '--set', 'watchNamespace=team-a'], ['--set', 'watchNamespaces={team-a,team-b}', '--set', 'kubernetesConnector.enabled=true', '--set', 'kubernetesConnector.namespaces={team-a}']]) {
+  for (const values of [
+    [],
+    ['--set', 'kubernetesConnector.enabled=true', '--set', 'watchNamespace=team-a'],
+    ['--set', 'watchNamespaces={team-a,team-b}', '--set', 'kubernetesConnector.enabled=true', '--set', 'kubernetesConnector.namespaces={team-a}'],
+  ]) {
     it(`renders manifests the API server accepts (server-side dry run) ${values.join(' ')}`, () => {
       // The Roles of watched namespaces go into them: they must exist (AlreadyExists is fine).
       for (const namespace of ['team-a', 'team-b']) kubectl(['create', 'namespace', namespace]);
       // Not "rollcall": the e2e setup installed that release (its CRDs are the ones these update).
       // A second release: the setup's owns the CRDs and the admission policies.
-      const rendered = helm(['template', 'dry', CHART, '--namespace', 'default', '--set', 'crds.install=false', '--set', 'admissionPolicies.install=false', ...values]);
+      const rendered = helm([
+        'template',
+        'dry',
+        CHART,
+        '--namespace',
+        'default',
+        '--set',
+        'crds.install=false',
+        '--set',
+        'admissionPolicies.install=false',
+        ...values,
+      ]);
       expect(rendered.code, rendered.stderr).toBe(0);
       expect(rendered.stdout).toMatch(/kind: Deployment/);
       const applied = kubectl(['apply', '--dry-run=server', '-f', '-'], rendered.stdout);
@@ -52,7 +67,25 @@ describe('charts/rollcall', () => {
     }
 
     it('accepts every value documented, each feature on', () => {
-      const rendered = helm(['template', 'good', CHART, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true', '--set', 'networkPolicy.enabled=true', '--set', 'networkPolicy.egressTo[0].ipBlock.cidr=10.0.0.0/8', '--set', 'state.existingClaim=rollcall-state', '--set', 'logFormat=text']);
+      const rendered = helm([
+        'template',
+        'good',
+        CHART,
+        '--set',
+        'metrics.serviceMonitor.enabled=true',
+        '--set',
+        'metrics.prometheusRule.enabled=true',
+        '--set',
+        'metrics.grafanaDashboard.enabled=true',
+        '--set',
+        'networkPolicy.enabled=true',
+        '--set',
+        'networkPolicy.egressTo[0].ipBlock.cidr=10.0.0.0/8',
+        '--set',
+        'state.existingClaim=rollcall-state',
+        '--set',
+        'logFormat=text',
+      ]);
       expect(rendered.code, rendered.stderr).toBe(0);
       const kinds = parseAllDocuments(rendered.stdout).map((d) => (d.toJS() as { kind?: string } | null)?.kind);
       expect(kinds).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'ConfigMap', 'PodDisruptionBudget']));
@@ -64,8 +97,15 @@ describe('charts/rollcall', () => {
   it('runs with restricted pod security, probes on /healthz and /readyz, spread and a disruption budget for its two replicas', () => {
     const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default']);
     expect(rendered.code, rendered.stderr).toBe(0);
-    const objects = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as { kind: string; spec: Record<string, unknown> } | null).filter((o) => o !== null);
-    const deployment = objects.find((o) => o.kind === 'Deployment')! as unknown as { spec: { replicas: number; template: { spec: Record<string, unknown> & { containers: Array<Record<string, unknown>>; securityContext: Record<string, unknown> } } } };
+    const objects = parseAllDocuments(rendered.stdout)
+      .map((d) => d.toJS() as { kind: string; spec: Record<string, unknown> } | null)
+      .filter((o) => o !== null);
+    const deployment = objects.find((o) => o.kind === 'Deployment')! as unknown as {
+      spec: {
+        replicas: number;
+        template: { spec: Record<string, unknown> & { containers: Array<Record<string, unknown>>; securityContext: Record<string, unknown> } };
+      };
+    };
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0]!;
     expect(deployment.spec.replicas).toBe(2);
@@ -75,7 +115,14 @@ describe('charts/rollcall', () => {
     expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'metrics' } });
     expect(container.resources).toMatchObject({ requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } });
     expect(container.volumeMounts).toContainEqual({ name: 'state', mountPath: '/var/lib/rollcall' });
-    expect(pod.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'rollcall', 'app.kubernetes.io/instance': 'rollcall' } } }]);
+    expect(pod.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'rollcall', 'app.kubernetes.io/instance': 'rollcall' } },
+      },
+    ]);
     expect(objects.find((o) => o.kind === 'PodDisruptionBudget')?.spec).toMatchObject({ maxUnavailable: 1 });
     // One replica: no budget (it would block every drain).
     expect(helm(['template', 'rollcall', CHART, '--set', 'replicas=1']).stdout).not.toContain('kind: PodDisruptionBudget');
@@ -92,10 +139,29 @@ describe('charts/rollcall', () => {
     const render = (...values: string[]) => {
       const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
       expect(rendered.code, rendered.stderr).toBe(0);
-      return { text: rendered.stdout, objects: parseAllDocuments(rendered.stdout).map((d) => d.toJS() as Rendered).filter(Boolean) };
+      return {
+        text: rendered.stdout,
+        objects: parseAllDocuments(rendered.stdout)
+          .map((d) => d.toJS() as Rendered)
+          .filter(Boolean),
+      };
     };
     const container = (objects: Rendered[]) => {
-      const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Array<{ args: string[]; env: Array<{ name: string }>; ports: Array<{ name: string; containerPort: number }>; volumeMounts?: unknown[] }>; volumes?: unknown[] } } } };
+      const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
+        spec: {
+          template: {
+            spec: {
+              containers: Array<{
+                args: string[];
+                env: Array<{ name: string }>;
+                ports: Array<{ name: string; containerPort: number }>;
+                volumeMounts?: unknown[];
+              }>;
+              volumes?: unknown[];
+            };
+          };
+        };
+      };
       return { pod: deployment.spec.template.spec, container: deployment.spec.template.spec.containers[0]! };
     };
 
@@ -109,9 +175,25 @@ describe('charts/rollcall', () => {
     });
 
     it('enabled with a TLS Secret: the port, the arguments, the mounted Secret, a Service to the leader and the Role it needs; the API server accepts them', () => {
-      const { text, objects } = render('--set', 'scim.enabled=true', '--set', 'scim.port=9443', '--set', 'scim.tlsSecretName=rollcall-scim-tls', '--set', 'scim.service.port=8443');
+      const { text, objects } = render(
+        '--set',
+        'scim.enabled=true',
+        '--set',
+        'scim.port=9443',
+        '--set',
+        'scim.tlsSecretName=rollcall-scim-tls',
+        '--set',
+        'scim.service.port=8443',
+      );
       const { pod, container: rollcall } = container(objects);
-      expect(rollcall.args).toEqual(expect.arrayContaining(['--scim-port=9443', '--leader-pod=$(POD_NAME)', '--scim-tls-cert=/etc/rollcall/scim-tls/tls.crt', '--scim-tls-key=/etc/rollcall/scim-tls/tls.key']));
+      expect(rollcall.args).toEqual(
+        expect.arrayContaining([
+          '--scim-port=9443',
+          '--leader-pod=$(POD_NAME)',
+          '--scim-tls-cert=/etc/rollcall/scim-tls/tls.crt',
+          '--scim-tls-key=/etc/rollcall/scim-tls/tls.key',
+        ]),
+      );
       expect(rollcall.env).toEqual(expect.arrayContaining([{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]));
       expect(rollcall.ports).toEqual(expect.arrayContaining([{ name: 'scim', containerPort: 9443 }]));
       expect(rollcall.volumeMounts).toContainEqual({ name: 'scim-tls', mountPath: '/etc/rollcall/scim-tls', readOnly: true });
@@ -150,27 +232,33 @@ describe('charts/rollcall', () => {
     const args = (...values: string[]) => {
       const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
       expect(rendered.code, rendered.stderr).toBe(0);
-      const deployment = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).find((o) => o?.kind === 'Deployment')!;
+      const deployment = parseAllDocuments(rendered.stdout)
+        .map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Array<{ args: string[] }> } } } })
+        .find((o) => o?.kind === 'Deployment')!;
       return deployment.spec.template.spec.containers[0]!.args;
     };
     expect(args().filter((a) => a.startsWith('--namespace') || a.startsWith('--metrics'))).toEqual([]);
-    expect(args('--set', 'watchNamespaces={team-a,team-b}', '--set', 'watchNamespace=team-c', '--set', 'metrics.systemLabels=true').filter((a) => a.startsWith('--namespace') || a.startsWith('--metrics'))).toEqual([
-      '--namespace=team-a',
-      '--namespace=team-b',
-      '--namespace=team-c',
-      '--metrics-system-labels',
-    ]);
+    expect(
+      args('--set', 'watchNamespaces={team-a,team-b}', '--set', 'watchNamespace=team-c', '--set', 'metrics.systemLabels=true').filter(
+        (a) => a.startsWith('--namespace') || a.startsWith('--metrics'),
+      ),
+    ).toEqual(['--namespace=team-a', '--namespace=team-b', '--namespace=team-c', '--metrics-system-labels']);
   });
 
   it('passes the API server deadlines on only when set, and refuses a deadline that is not a positive number', () => {
     const args = (...values: string[]) => {
       const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
       expect(rendered.code, rendered.stderr).toBe(0);
-      const deployment = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).find((o) => o?.kind === 'Deployment')!;
+      const deployment = parseAllDocuments(rendered.stdout)
+        .map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Array<{ args: string[] }> } } } })
+        .find((o) => o?.kind === 'Deployment')!;
       return deployment.spec.template.spec.containers[0]!.args.filter((a) => a.startsWith('--request-timeout') || a.startsWith('--watch-silent-after'));
     };
     expect(args()).toEqual([]);
-    expect(args('--set', 'apiServer.requestTimeoutSeconds=45', '--set', 'apiServer.watchSilentAfterSeconds=60')).toEqual(['--request-timeout=45', '--watch-silent-after=60']);
+    expect(args('--set', 'apiServer.requestTimeoutSeconds=45', '--set', 'apiServer.watchSilentAfterSeconds=60')).toEqual([
+      '--request-timeout=45',
+      '--watch-silent-after=60',
+    ]);
     const refused = helm(['template', 'bad', CHART, '--set', 'apiServer.requestTimeoutSeconds=0']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/at '\/apiServer\/requestTimeoutSeconds'/);
@@ -189,10 +277,14 @@ describe('charts/rollcall', () => {
     expect(confined).not.toContain('--kubernetes-allow');
 
     const allowed = render(
-      '--set', 'kubernetesConnector.allow[0].namespace=platform',
-      '--set', 'kubernetesConnector.allow[0].cluster=true',
-      '--set', 'kubernetesConnector.allow[1].namespace=web-team',
-      '--set', 'kubernetesConnector.allow[1].namespaces={web,db}',
+      '--set',
+      'kubernetesConnector.allow[0].namespace=platform',
+      '--set',
+      'kubernetesConnector.allow[0].cluster=true',
+      '--set',
+      'kubernetesConnector.allow[1].namespace=web-team',
+      '--set',
+      'kubernetesConnector.allow[1].namespaces={web,db}',
     );
     expect(clusterBindingVerbs(allowed)).toBe('get, list, watch, create, update, patch, delete');
     expect(allowed).toContain('- --kubernetes-allow=platform=cluster\n');

@@ -40,7 +40,11 @@ describe('the Rollcall image (scripts/image/build.sh)', () => {
     for (const destination of ['/work', '/tmp']) spec.mounts.push({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
     const id = `rollcall-image-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const result = spawnSync(runc, ['--root', join(bundle, 'state'), 'run', '--bundle', bundle, id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    const result = spawnSync(runc, ['--root', join(bundle, 'state'), 'run', '--bundle', bundle, id], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   };
 

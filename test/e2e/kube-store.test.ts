@@ -12,7 +12,6 @@ import { capturedLogger } from '../helpers/captured-logger.ts';
 
 const FINALIZER = 'rollcall.dev/deprovision';
 
-
 async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -88,7 +87,12 @@ describe('KubeStore against the real API server', () => {
     await until(() => store.get('User', { namespace, name: 'alice' })?.spec.department === 'sales', 'the move to sales');
     expect(store.get('User', { namespace, name: 'alice' })!.metadata.generation).toBe(2);
     expect(events.filter((e) => e.name === 'alice').map((e) => e.event)).toEqual(['add', 'update']);
-    expect(store.list('User', namespace).map((u) => u.metadata.name).sort()).toEqual(['alice', 'preexisting']);
+    expect(
+      store
+        .list('User', namespace)
+        .map((u) => u.metadata.name)
+        .sort(),
+    ).toEqual(['alice', 'preexisting']);
   });
 
   it('a status update survives a concurrent writer: 409 on the stale cache, re-read, retried', async () => {
@@ -185,12 +189,18 @@ describe('KubeStore against the real API server', () => {
     for (let i = 0; i < 30; i++) await store.recordEvent('User', user, 'Normal', 'EntitlementGranted', `db: granted role${i}`);
     for (let i = 0; i < 30; i++) await store.recordEvent('User', user, 'Warning', `Reason${i}`, 'x');
     await store.eventsWritten();
-    const items = (JSON.parse(kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=preexisting', '-o', 'json'])) as { items: Array<{ reason: string; message: string; count: number }> }).items;
+    const items = (
+      JSON.parse(kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=preexisting', '-o', 'json'])) as {
+        items: Array<{ reason: string; message: string; count: number }>;
+      }
+    ).items;
     const of = (reason: string) => items.filter((e) => e.reason === reason);
     expect(of('AccountUpdated')).toEqual([expect.objectContaining({ message: 'db: set mail', count: 40 })]);
     const granted = of('EntitlementGranted');
     expect(granted).toHaveLength(11);
-    expect(granted.filter((e) => e.message.startsWith('(combined from similar events): '))).toEqual([expect.objectContaining({ count: 20, message: '(combined from similar events): db: granted role29' })]);
+    expect(granted.filter((e) => e.message.startsWith('(combined from similar events): '))).toEqual([
+      expect.objectContaining({ count: 20, message: '(combined from similar events): db: granted role29' }),
+    ]);
     expect(granted.reduce((sum, e) => sum + e.count, 0)).toBe(30);
     // 25 Event objects at once for one object: AccountCreated (the test before), AccountUpdated, 11 grants, and 12 of the 30 reasons.
     expect(items).toHaveLength(25);
@@ -234,12 +244,22 @@ describe('KubeStore against the real API server', () => {
 
   it('the watchdog restarts a watch that went silent', async () => {
     const own = capturedLogger();
-    const quiet = new KubeStore({ kubeconfig: loadKubeConfig(inject('kubeconfig')), namespace, logger: own.logger, watchdog: { silentAfterMs: 300, restartDelayMs: 50 } });
+    const quiet = new KubeStore({
+      kubeconfig: loadKubeConfig(inject('kubeconfig')),
+      namespace,
+      logger: own.logger,
+      watchdog: { silentAfterMs: 300, restartDelayMs: 50 },
+    });
     try {
       await quiet.start();
       await until(() => quiet.watchHealth().AccessRole.restarts > 0, 'a restart of the silent AccessRole watch', 10_000);
-      expect(own.records).toContainEqual(expect.objectContaining({ informer: 'AccessRole', msg: 'restarting the watch', reason: expect.stringMatching(/^no watch event and no listing for/) }));
-      kubectlOk(['apply', '-f', '-'], `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: after-restart, namespace: ${namespace}}\nspec: {}`);
+      expect(own.records).toContainEqual(
+        expect.objectContaining({ informer: 'AccessRole', msg: 'restarting the watch', reason: expect.stringMatching(/^no watch event and no listing for/) }),
+      );
+      kubectlOk(
+        ['apply', '-f', '-'],
+        `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: after-restart, namespace: ${namespace}}\nspec: {}`,
+      );
       await until(() => quiet.get('AccessRole', { namespace, name: 'after-restart' }) !== undefined, 'an AccessRole seen after the restart');
     } finally {
       await quiet.stop();

@@ -11,7 +11,10 @@ const PLUGIN = join(import.meta.dirname, '..', '..', 'bin', 'kubectl-rollcall');
 describe('kubectl rollcall', () => {
   let namespace: string;
   const plugin = (args: string[]) => {
-    const result = spawnSync(process.execPath, [PLUGIN, ...args, '-n', namespace], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: inject('kubeconfig') } });
+    const result = spawnSync(process.execPath, [PLUGIN, ...args, '-n', namespace], {
+      encoding: 'utf8',
+      env: { ...process.env, KUBECONFIG: inject('kubeconfig') },
+    });
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   };
   const as = (user: string) => ['--as', user, '--as-group', 'rollcall-e2e'];
@@ -54,7 +57,15 @@ metadata: {name: q4, namespace: ${namespace}}
 spec: {reviewers: [bob], dueDate: "2030-01-01T00:00:00Z"}
 `,
     );
-    kubectlOk(['--as', 'alice', '--as-group', 'rollcall-e2e', '-n', namespace, 'create', '-f', '-'], JSON.stringify({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessBinding', metadata: { name: 'dave-prod' }, spec: { role: 'prod-admin', users: ['dave'], requestedBy: 'alice' } }));
+    kubectlOk(
+      ['--as', 'alice', '--as-group', 'rollcall-e2e', '-n', namespace, 'create', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'rollcall.dev/v1alpha1',
+        kind: 'AccessBinding',
+        metadata: { name: 'dave-prod' },
+        spec: { role: 'prod-admin', users: ['dave'], requestedBy: 'alice' },
+      }),
+    );
   });
 
   it('approve: refused for the requester, accepted for an approver, recorded as them', () => {

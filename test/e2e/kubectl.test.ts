@@ -20,7 +20,8 @@ describe('kubectl against the installed CRDs', () => {
 
   it('kubectl get users shows STATE (in effect, from the status the controller writes), READY, SYSTEMS and AGE; -o wide the declared state', () => {
     // What the User controller writes (test/unit/controllers/user-effective-state.test.ts): no controller runs here.
-    const setState = (name: string, state: string) => kubectlOk(['patch', 'user', name, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { state } })]);
+    const setState = (name: string, state: string) =>
+      kubectlOk(['patch', 'user', name, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { state } })]);
     setState('alice', 'active');
     setState('erin', 'terminated');
     setState('bob', 'expired');
@@ -34,7 +35,9 @@ describe('kubectl against the installed CRDs', () => {
     expect(wide.split('\n')[0]).toMatch(/^NAME\s+USERNAME\s+STATE\s+DECLARED\s+READY/);
     expect(wide).toMatch(/bob\s+bob\s+expired\s+active\s/);
     // The schema takes only the states the controller writes.
-    expect(kubectl(['patch', 'user', 'bob', '-n', namespace, '--subresource=status', '--type=merge', '-p', '{"status":{"state":"retired"}}']).stderr).toMatch(/status\.state/);
+    expect(kubectl(['patch', 'user', 'bob', '-n', namespace, '--subresource=status', '--type=merge', '-p', '{"status":{"state":"retired"}}']).stderr).toMatch(
+      /status\.state/,
+    );
   });
 
   it('dates ahead print as dates, not as an age (which kubectl shows as <invalid> for the future)', () => {

@@ -73,7 +73,9 @@ spec: {userName: ada}
       expect(found).toMatchObject({ status: 'True', reason: 'EntitlementRefused' });
       return found as { message: string };
     }, rollcall);
-    expect(refused.message).toContain(`ClusterRole/${role} would bind cluster-wide (a ClusterRoleBinding), and ConnectedSystem ${home}/rbac may bind only inside namespace ${home}`);
+    expect(refused.message).toContain(
+      `ClusterRole/${role} would bind cluster-wide (a ClusterRoleBinding), and ConnectedSystem ${home}/rbac may bind only inside namespace ${home}`,
+    );
     expect(refused.message).toContain(`ClusterRole/${role}@${other} would bind in namespace ${other}`);
     expect(refused.message).toContain(`--kubernetes-allow ${home}=cluster`);
     expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'Refused' });
@@ -91,7 +93,11 @@ spec: {userName: ada}
   });
 
   it('rollcall plan, given the same flags as run, shows what run does', () => {
-    const plan = (...flags: string[]) => spawnSync(process.execPath, [ROLLCALL, 'plan', '--kubeconfig', inject('kubeconfig'), '--namespace', home, ...flags], { encoding: 'utf8', timeout: 60_000 });
+    const plan = (...flags: string[]) =>
+      spawnSync(process.execPath, [ROLLCALL, 'plan', '--kubeconfig', inject('kubeconfig'), '--namespace', home, ...flags], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     const confined = plan(...bindable());
     expect(confined.stdout).toMatch(new RegExp(`! ada\\s+refused ClusterRole/${role}: .*would bind cluster-wide`));
     expect(confined.stdout).toContain(`refused ClusterRole/${role}@${other}`);

@@ -12,7 +12,8 @@ describe('the leader labels its own pod', () => {
   const ports: number[] = [];
 
   const leaderLabel = (pod: string) => kubectlOk(['get', 'pod', pod, '-n', namespace, '-o', 'jsonpath={.metadata.labels.rollcall\\.dev/leader}']);
-  const serves = async (port: number) => (await fetch(`http://127.0.0.1:${port}/scim/v2/ServiceProviderConfig`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined)) !== undefined;
+  const serves = async (port: number) =>
+    (await fetch(`http://127.0.0.1:${port}/scim/v2/ServiceProviderConfig`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined)) !== undefined;
   const replica = (pod: string, port: number) =>
     startRollcall(namespace, ['--lease-namespace', namespace, '--leader-pod', pod, '--scim-port', String(port)], { leaderElect: true });
 
@@ -20,8 +21,19 @@ describe('the leader labels its own pod', () => {
     namespace = createNamespace('leader-pod');
     // No controller-manager in the test control plane: the default ServiceAccount must be made by hand.
     kubectlOk(['apply', '-f', '-'], `{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "${namespace}"}}`);
-    for (const [pod, labels] of [['replica-a', {}], ['replica-b', { 'rollcall.dev/leader': 'true', app: 'rollcall' }]] as const) {
-      kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, namespace, labels }, spec: { containers: [{ name: 'rollcall', image: 'rollcall/rollcall:test' }] } }));
+    for (const [pod, labels] of [
+      ['replica-a', {}],
+      ['replica-b', { 'rollcall.dev/leader': 'true', app: 'rollcall' }],
+    ] as const) {
+      kubectlOk(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: pod, namespace, labels },
+          spec: { containers: [{ name: 'rollcall', image: 'rollcall/rollcall:test' }] },
+        }),
+      );
     }
     ports.push(await freePort(), await freePort());
   });

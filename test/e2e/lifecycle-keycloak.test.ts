@@ -39,7 +39,13 @@ describe('a joiner, a mover and a leaver in Keycloak, kept in step by rollcall r
     const mappings = await admin.users.listRoleMappings({ id: user.id! });
     const roles = (mappings.realmMappings ?? []).map((role) => `realm:${role.name}`).filter((name) => !name.startsWith('realm:default-roles-'));
     const groups = (await admin.users.listGroups({ id: user.id! })).map((group) => `group:${group.path}`);
-    return { enabled: user.enabled, firstName: user.firstName, email: user.email, marker: user.attributes?.[MARKER_ATTRIBUTE], entitlements: [...roles, ...groups].sort() };
+    return {
+      enabled: user.enabled,
+      firstName: user.firstName,
+      email: user.email,
+      marker: user.attributes?.[MARKER_ATTRIBUTE],
+      entitlements: [...roles, ...groups].sort(),
+    };
   }
 
   function userManifest(name: string, department: Department, state = 'active'): string {
@@ -75,7 +81,9 @@ kind: AccessBinding
 metadata: {name: ${name}, namespace: ${namespace}}
 spec: {role: ${name}, userSelector: {matchLabels: {department: ${name}}}, reason: department membership}
 `;
-    kubectlOk(['apply', '-f', '-'], `
+    kubectlOk(
+      ['apply', '-f', '-'],
+      `
 apiVersion: rollcall.dev/v1alpha1
 kind: ConnectedSystem
 metadata: {name: sso, namespace: ${namespace}}
@@ -88,11 +96,16 @@ spec:
   deprovision: {policy: disable}
   orphans: report
   resyncInterval: 5s
-${department('engineering')}${department('sales')}`);
+${department('engineering')}${department('sales')}`,
+    );
 
-    rollcall = spawn(process.execPath, [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    rollcall = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     rollcall.stdout!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
     rollcall.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
     await eventually(() => {
@@ -114,7 +127,13 @@ ${department('engineering')}${department('sales')}`);
   it('a joiner gets a marked, enabled user with the realm roles and groups of the department', async () => {
     kubectlOk(['apply', '-f', '-'], userManifest('ann-eng', 'engineering'));
     await eventually(async () => {
-      expect(await keycloakUser('ann-eng')).toEqual({ enabled: true, firstName: 'Ann', email: 'ann-eng@example.org', marker: [`${namespace}/sso`], entitlements: GRANTS.engineering });
+      expect(await keycloakUser('ann-eng')).toEqual({
+        enabled: true,
+        firstName: 'Ann',
+        email: 'ann-eng@example.org',
+        marker: [`${namespace}/sso`],
+        entitlements: GRANTS.engineering,
+      });
     });
     await eventually(() => {
       const status = JSON.parse(kubectlOk(['get', 'user', 'ann-eng', '-n', namespace, '-o', 'json'])).status ?? {};

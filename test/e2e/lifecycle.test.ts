@@ -39,7 +39,7 @@ interface Person {
 const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('a company\'s day: ldap, postgres and scim kept in step by rollcall run', () => {
+describe("a company's day: ldap, postgres and scim kept in step by rollcall run", () => {
   let namespace: string;
   let slapd: SlapdServer;
   let postgres: PostgresServer;
@@ -73,7 +73,11 @@ describe('a company\'s day: ldap, postgres and scim kept in step by rollcall run
         filter: `(businessCategory=${escapeFilterValue(`rollcall:${namespace}/corp-ldap`)})`,
         attributes: ['uid', 'pwdAccountLockedTime'],
       });
-      const { searchEntries: groups } = await client.search(slapd.groupsDN, { scope: 'one', filter: '(objectClass=groupOfNames)', attributes: ['cn', 'member'] });
+      const { searchEntries: groups } = await client.search(slapd.groupsDN, {
+        scope: 'one',
+        filter: '(objectClass=groupOfNames)',
+        attributes: ['cn', 'member'],
+      });
       const out: Record<string, { locked: boolean; groups: string[] }> = {};
       for (const entry of entries) {
         const dn = entry.dn.toLowerCase();
@@ -99,7 +103,13 @@ describe('a company\'s day: ldap, postgres and scim kept in step by rollcall run
   }
 
   async function sql(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    const client = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.adminUser, password: postgres.adminPassword, database: 'postgres' });
+    const client = new pg.Client({
+      host: postgres.host,
+      port: postgres.port,
+      user: postgres.adminUser,
+      password: postgres.adminPassword,
+      database: 'postgres',
+    });
     await client.connect();
     try {
       return await client.query(text, values);
@@ -165,7 +175,9 @@ describe('a company\'s day: ldap, postgres and scim kept in step by rollcall run
     const out: Record<string, WikiAccount> = {};
     for (const user of users) {
       if (!String(user['externalId'] ?? '').startsWith(`rollcall:${namespace}/wiki:`)) continue;
-      const memberOf = groups.filter((g) => ((g['members'] as { value: string }[] | undefined) ?? []).some((m) => m.value === user['id'])).map((g) => String(g['displayName']));
+      const memberOf = groups
+        .filter((g) => ((g['members'] as { value: string }[] | undefined) ?? []).some((m) => m.value === user['id']))
+        .map((g) => String(g['displayName']));
       const meta = (user['meta'] ?? {}) as { version?: string; lastModified?: string };
       out[String(user['userName'])] = { active: user['active'] !== false, groups: sorted(memberOf), version: String(meta.version ?? meta.lastModified) };
     }
@@ -179,7 +191,10 @@ describe('a company\'s day: ldap, postgres and scim kept in step by rollcall run
 
   function expectedLdap(): Record<string, { locked: boolean; groups: string[] }> {
     return Object.fromEntries(
-      [...people].map(([name, p]) => [name, p.gone ? { locked: true, groups: [] } : { locked: false, groups: sorted([...GRANTS[p.department].ldap, ...EMPLOYEE.ldap]) }]),
+      [...people].map(([name, p]) => [
+        name,
+        p.gone ? { locked: true, groups: [] } : { locked: false, groups: sorted([...GRANTS[p.department].ldap, ...EMPLOYEE.ldap]) },
+      ]),
     );
   }
 
@@ -208,13 +223,20 @@ describe('a company\'s day: ldap, postgres and scim kept in step by rollcall run
   /** `kubectl get users`: NAME → STATE, READY, SYSTEMS columns. */
   function usersTable(): Map<string, { state: string; ready: string; systems: string }> {
     const lines = kubectlOk(['get', 'users', '-n', namespace, '--no-headers']).trim().split('\n').filter(Boolean);
-    return new Map(lines.map((line) => {
-      const [name, state, ready, systems] = line.trim().split(/\s+/);
-      return [name!, { state: state!, ready: ready!, systems: systems! }];
-    }));
+    return new Map(
+      lines.map((line) => {
+        const [name, state, ready, systems] = line.trim().split(/\s+/);
+        return [name!, { state: state!, ready: ready!, systems: systems! }];
+      }),
+    );
   }
 
-  function userStatus(name: string): { conditions?: { type: string; status: string; reason: string; message: string }[]; accounts?: { system: string; state: string; entitlements?: string[]; message?: string }[]; systems?: string; accessEndsAt?: string } {
+  function userStatus(name: string): {
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+    accounts?: { system: string; state: string; entitlements?: string[]; message?: string }[];
+    systems?: string;
+    accessEndsAt?: string;
+  } {
     return JSON.parse(kubectlOk(['get', 'user', name, '-n', namespace, '-o', 'json'])).status ?? {};
   }
 
@@ -277,18 +299,27 @@ kind: AccessRole
 metadata: {name: ${name}, namespace: ${namespace}}
 spec: ${JSON.stringify({ grants, ...(includes ? { includes } : {}) })}
 `;
-    const departmentRoles = (Object.keys(GRANTS) as Department[]).map((department) =>
-      role(department, [
-        { system: 'corp-ldap', entitlements: GRANTS[department].ldap },
-        { system: 'analytics-db', entitlements: GRANTS[department].pg },
-        { system: 'wiki', entitlements: GRANTS[department].wiki },
-      ], ['employee']) + `---
+    const departmentRoles = (Object.keys(GRANTS) as Department[]).map(
+      (department) =>
+        role(
+          department,
+          [
+            { system: 'corp-ldap', entitlements: GRANTS[department].ldap },
+            { system: 'analytics-db', entitlements: GRANTS[department].pg },
+            { system: 'wiki', entitlements: GRANTS[department].wiki },
+          ],
+          ['employee'],
+        ) +
+        `---
 apiVersion: rollcall.dev/v1alpha1
 kind: AccessBinding
 metadata: {name: ${department}, namespace: ${namespace}}
 spec: {role: ${department}, userSelector: {matchLabels: {department: ${department}}}, reason: department membership}
-`);
-    kubectlOk(['apply', '-f', '-'], `
+`,
+    );
+    kubectlOk(
+      ['apply', '-f', '-'],
+      `
 apiVersion: rollcall.dev/v1alpha1
 kind: ConnectedSystem
 metadata: {name: corp-ldap, namespace: ${namespace}}
@@ -328,11 +359,19 @@ spec:
   orphans: report
   deletionGuard: {maxCount: 3}
   resyncInterval: 5s
-${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { system: 'wiki', entitlements: EMPLOYEE.wiki }])}${departmentRoles.join('')}`);
+${role('employee', [
+  { system: 'corp-ldap', entitlements: EMPLOYEE.ldap },
+  { system: 'wiki', entitlements: EMPLOYEE.wiki },
+])}${departmentRoles.join('')}`,
+    );
 
-    rollcall = spawn(process.execPath, [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    rollcall = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     rollcall.stdout!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
     rollcall.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
     await eventually(() => {
@@ -370,7 +409,12 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
     expect(kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'reason=SyncFailed', '-o', 'jsonpath={.items[*].message}'])).toBe('');
     expect(userStatus('eng01-hire').accounts).toEqual([
       expect.objectContaining({ system: 'analytics-db', state: 'present', entitlements: ['engineers'] }),
-      expect.objectContaining({ system: 'corp-ldap', state: 'present', id: `uid=eng01-hire,${slapd.peopleDN}`, entitlements: ['engineering', 'staff', 'vpn-users'] }),
+      expect.objectContaining({
+        system: 'corp-ldap',
+        state: 'present',
+        id: `uid=eng01-hire,${slapd.peopleDN}`,
+        entitlements: ['engineering', 'staff', 'vpn-users'],
+      }),
       expect.objectContaining({ system: 'wiki', state: 'present', entitlements: ['all-hands', 'engineering'] }),
     ]);
     // The foreign login role outside the managed scope is still there, untouched.
@@ -391,7 +435,8 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
     expect(events('eng01-hire', 'EntitlementRevoked').join('\n')).toContain('corp-ldap: revoke engineering');
     // A full resync later, the bystander's entry, role and SCIM resource are still byte-for-byte unwritten,
     // and no User or ConnectedSystem got a status write: a resync with nothing to do makes no noise.
-    const versions = () => kubectlOk(['get', 'users,connectedsystems', '-n', namespace, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}']);
+    const versions = () =>
+      kubectlOk(['get', 'users,connectedsystems', '-n', namespace, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}']);
     // The movers' revokes count in the deletion guard's window (status.recentDeprovisions) for one
     // resyncInterval; its expiry is a real status change. Quiet starts once it has expired.
     await eventually(() => {
@@ -408,7 +453,7 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
 
   let contractorGoneAt = 0;
 
-  it('3. a contractor\'s access ends at validUntil by itself: disabled in ldap and wiki, dropped in postgres', async () => {
+  it("3. a contractor's access ends at validUntil by itself: disabled in ldap and wiki, dropped in postgres", async () => {
     const validUntil = new Date(Date.now() + 12_000);
     people.set('con-temp', { department: 'sales' });
     kubectlOk(['apply', '-f', '-'], userManifest('con-temp', 'sales', { employeeType: 'contractor', validUntil: validUntil.toISOString() }));
@@ -430,7 +475,11 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
       expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Deprovisioned' });
       expect(status.conditions?.find((c) => c.type === 'Expired')).toMatchObject({ status: 'True', reason: 'ValidUntilPassed' });
       // The binding still reaches all three systems, so all three report the deprovision as done.
-      expect(status.accounts?.map((a) => [a.system, a.state])).toEqual([['analytics-db', 'absent'], ['corp-ldap', 'disabled'], ['wiki', 'disabled']]);
+      expect(status.accounts?.map((a) => [a.system, a.state])).toEqual([
+        ['analytics-db', 'absent'],
+        ['corp-ldap', 'disabled'],
+        ['wiki', 'disabled'],
+      ]);
       // Declared active, but past validUntil: STATE says so (status.state), not active.
       expect(usersTable().get('con-temp')).toEqual({ state: 'expired', ready: 'True', systems: '3/3' });
     }, 15_000);
@@ -505,7 +554,9 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
 
   it('5. a group membership added by hand in ldap is reverted at the next resync', async () => {
     const dn = `uid=eng04-hire,${slapd.peopleDN}`;
-    await withLdap((client) => client.modify(`cn=sales,${slapd.groupsDN}`, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) })));
+    await withLdap((client) =>
+      client.modify(`cn=sales,${slapd.groupsDN}`, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) })),
+    );
     expect(await ldapGroupMembers('sales')).toContain(dn);
     await eventually(async () => expect(await ldapGroupMembers('sales')).not.toContain(dn), 15_000);
     await expectSystems();
@@ -559,7 +610,12 @@ ${role('employee', [{ system: 'corp-ldap', entitlements: EMPLOYEE.ldap }, { syst
       const table = usersTable();
       for (const [name, person] of people) {
         if (person.gone === 'deleted') expect(table.has(name)).toBe(false);
-        else expect(table.get(name), name).toEqual({ state: person.gone === 'terminated' || person.gone === 'expired' ? person.gone : 'active', ready: 'True', systems: '3/3' });
+        else
+          expect(table.get(name), name).toEqual({
+            state: person.gone === 'terminated' || person.gone === 'expired' ? person.gone : 'active',
+            ready: 'True',
+            systems: '3/3',
+          });
       }
     }, 30_000);
     expect(rollcall.exitCode).toBeNull();

@@ -45,7 +45,13 @@ describe('two namespaces on one slapd and one PostgreSQL: ownership, adoption, m
   }
 
   async function sql(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    const client = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.adminUser, password: postgres.adminPassword, database: 'postgres' });
+    const client = new pg.Client({
+      host: postgres.host,
+      port: postgres.port,
+      user: postgres.adminUser,
+      password: postgres.adminPassword,
+      database: 'postgres',
+    });
     await client.connect();
     try {
       return await client.query(text, values);
@@ -66,7 +72,14 @@ describe('two namespaces on one slapd and one PostgreSQL: ownership, adoption, m
 
   const marker = (namespace: string, system: string) => `rollcall:${namespace}/${system}`;
 
-  function status(kind: string, namespace: string, name: string): { conditions?: { type: string; status: string; reason: string; message: string }[]; accounts?: { system: string; state: string; adopted?: string; message?: string }[] } {
+  function status(
+    kind: string,
+    namespace: string,
+    name: string,
+  ): {
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+    accounts?: { system: string; state: string; adopted?: string; message?: string }[];
+  } {
     return JSON.parse(kubectlOk(['get', kind, name, '-n', namespace, '-o', 'json'])).status ?? {};
   }
   const condition = (kind: string, namespace: string, name: string, type: string) => status(kind, namespace, name).conditions?.find((c) => c.type === type);
@@ -130,9 +143,13 @@ spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
   }
 
   function startRollcall(namespace: string): void {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stdout!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
     processes.push(child);
@@ -143,11 +160,19 @@ spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
     await sql('CREATE ROLE analysts NOLOGIN; CREATE ROLE rollcall_managed NOLOGIN');
     // Before ownership was per system: an entry and a role carrying the marker every system shared.
     await withLdap((client) =>
-      client.add(`uid=legacy,${slapd.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: 'legacy', cn: 'legacy', sn: 'legacy', businessCategory: 'rollcall-managed' }),
+      client.add(`uid=legacy,${slapd.peopleDN}`, {
+        objectClass: ['inetOrgPerson'],
+        uid: 'legacy',
+        cn: 'legacy',
+        sn: 'legacy',
+        businessCategory: 'rollcall-managed',
+      }),
     );
     await sql('CREATE ROLE legacy LOGIN IN ROLE rollcall_managed');
     // Someone's own entry and role named carol: no marker at all.
-    await withLdap((client) => client.add(`uid=carol,${slapd.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: 'carol', cn: 'carol', sn: 'carol', mail: 'carol@example.org' }));
+    await withLdap((client) =>
+      client.add(`uid=carol,${slapd.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: 'carol', cn: 'carol', sn: 'carol', mail: 'carol@example.org' }),
+    );
     await sql('CREATE ROLE carol LOGIN');
 
     teamA = createNamespace('own-a');
@@ -163,7 +188,10 @@ spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
     }
     // Team A deletes orphans and adopts nothing; its db deprovisions everything when deleted.
     // Its dir guard holds every deprovision, so a leaver there waits for approval.
-    kubectlOk(['apply', '-f', '-'], namespaceManifests(teamA, { orphans: 'delete', adoption: 'never', dbDeletionPolicy: 'deprovision', dirGuard: '  deletionGuard: {maxCount: 0}' }));
+    kubectlOk(
+      ['apply', '-f', '-'],
+      namespaceManifests(teamA, { orphans: 'delete', adoption: 'never', dbDeletionPolicy: 'deprovision', dirGuard: '  deletionGuard: {maxCount: 0}' }),
+    );
     // Team B only reports orphans and takes over same-named accounts; its systems are retained when deleted.
     kubectlOk(['apply', '-f', '-'], namespaceManifests(teamB, { orphans: 'report', adoption: 'matchUserName', dbDeletionPolicy: 'retain' }));
     // Team A starts first, so its alice is the older account on both backends.
@@ -186,7 +214,7 @@ spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
     await Promise.all([slapd?.close(), postgres?.close()]);
   });
 
-  it('each system holds only its own accounts: two alices never share one, and orphans: delete in one namespace leaves the other\'s alone', async () => {
+  it("each system holds only its own accounts: two alices never share one, and orphans: delete in one namespace leaves the other's alone", async () => {
     await eventually(async () => {
       const ldap = await ldapMarkers();
       expect(ldap['alice']).toEqual([marker(teamA, 'dir')]);
@@ -243,7 +271,9 @@ spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
     // dave leaves team A; team A's dir guard holds his deprovision, so his User (and its finalizer) stays.
     kubectlOk(['delete', 'user', 'dave', '-n', teamA, '--wait=false']);
     kubectlOk(['delete', 'csys', 'db', '-n', teamA, '--wait=false']);
-    await eventually(() => expect(condition('csys', teamA, 'db', 'Ready')).toMatchObject({ status: 'False', reason: 'WaitingForLeavers', message: expect.stringContaining('dave') }));
+    await eventually(() =>
+      expect(condition('csys', teamA, 'db', 'Ready')).toMatchObject({ status: 'False', reason: 'WaitingForLeavers', message: expect.stringContaining('dave') }),
+    );
     expect(exists('csys', teamA, 'db')).toBe(true);
     // Team A's roles are still there while it waits.
     expect((await pgMarkers())['alice']).toEqual([marker(teamA, 'db')]);
@@ -262,7 +292,7 @@ spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
     expect(roles['carol']).toEqual([marker(teamB, 'db')]);
   });
 
-  it('deletionPolicy retain (the default) leaves the system\'s accounts as they are', async () => {
+  it("deletionPolicy retain (the default) leaves the system's accounts as they are", async () => {
     kubectlOk(['delete', 'csys', 'dir', '-n', teamB, '--wait=false']);
     await eventually(() => expect(exists('csys', teamB, 'dir')).toBe(false));
     const ldap = await ldapMarkers();

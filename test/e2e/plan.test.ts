@@ -63,7 +63,8 @@ spec: {role: engineer, users: [alice, carol]}
 
 /** Every object in the namespace by kind, name and resourceVersion: equal means nothing was written. */
 function clusterVersions(namespace: string): string {
-  const kinds = 'users.rollcall.dev,accessroles.rollcall.dev,accessbindings.rollcall.dev,connectedsystems.rollcall.dev,identitysources.rollcall.dev,secrets,events';
+  const kinds =
+    'users.rollcall.dev,accessroles.rollcall.dev,accessbindings.rollcall.dev,connectedsystems.rollcall.dev,identitysources.rollcall.dev,secrets,events';
   return kubectlOk(['get', kinds, '-n', namespace, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}@{.metadata.resourceVersion}{"\\n"}{end}']);
 }
 
@@ -90,7 +91,9 @@ describe('rollcall plan against the real API server', () => {
     kubectlOk(['apply', '-f', '-'], clusterManifests(namespace, dbPath));
     // Converge first: rollcall run against the cluster until both Users are Ready, then stop it.
     const logs: string[] = [];
-    const run = spawn(process.execPath, [ROLLCALL, 'run', '--kubeconfig', kubeconfig(), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = spawn(process.execPath, [ROLLCALL, 'run', '--kubeconfig', kubeconfig(), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     run.stdout.on('data', (c: Buffer) => logs.push(c.toString()));
     run.stderr.on('data', (c: Buffer) => logs.push(c.toString()));
     try {
@@ -101,7 +104,10 @@ describe('rollcall plan against the real API server', () => {
       run.kill('SIGTERM');
       await exited;
     }
-    expect(describeDirectory(dbPath).map((row) => `${row.userName} ${row.state} ${row.groups.join(',')}`)).toEqual(['alice present engineering,vpn-users', 'bob present engineering,vpn-users']);
+    expect(describeDirectory(dbPath).map((row) => `${row.userName} ${row.state} ${row.groups.join(',')}`)).toEqual([
+      'alice present engineering,vpn-users',
+      'bob present engineering,vpn-users',
+    ]);
   });
 
   it('exit 0 when the cluster and the system already match, with the Secret read from the cluster', async () => {
@@ -133,7 +139,14 @@ describe('rollcall plan against the real API server', () => {
     const document = JSON.parse(json.stdout) as PlanDocument;
     expect(document.exitCode).toBe(2);
     expect(document.systems).toHaveLength(1);
-    expect(document.systems[0]).toMatchObject({ namespace, name: 'directory', type: 'sqlite', status: 'planned', orphans: [], guard: { tripped: false, count: 1, limit: 5 } });
+    expect(document.systems[0]).toMatchObject({
+      namespace,
+      name: 'directory',
+      type: 'sqlite',
+      status: 'planned',
+      orphans: [],
+      guard: { tripped: false, count: 1, limit: 5 },
+    });
     expect(document.systems[0]!.changes).toEqual([
       { op: 'disable', userName: 'bob' },
       { op: 'revoke', userName: 'bob', entitlement: 'engineering' },
@@ -160,7 +173,9 @@ describe('rollcall plan against the real API server', () => {
     const plan = await rollcall(['plan', '-f', dir, '--kubeconfig', kubeconfig(), '--namespace', namespace]);
     expect(plan.code).toBe(1);
     expect(plan.stdout).toMatch(new RegExp(`ConnectedSystem ${namespace}/unreachable \\(sqlite\\)\\n  error: .*not-a-directory`));
-    expect(plan.stdout).toMatch(new RegExp(`ConnectedSystem ${namespace}/locked \\(sqlite\\)\\n  error: Secret ${namespace}/nowhere named by ConnectedSystem locked does not exist`));
+    expect(plan.stdout).toMatch(
+      new RegExp(`ConnectedSystem ${namespace}/locked \\(sqlite\\)\\n  error: Secret ${namespace}/nowhere named by ConnectedSystem locked does not exist`),
+    );
     // The system that works is still planned, and shows it matches.
     expect(plan.stdout).toMatch(new RegExp(`ConnectedSystem ${namespace}/directory \\(sqlite\\)\\n  Plan: 0 to create`));
 
@@ -200,8 +215,24 @@ describe('rollcall plan against the real API server', () => {
   });
 
   it("plans with the cluster's status: a tripped deletion guard holds bob's deprovision until approved", async () => {
-    const condition = { type: 'DeletionGuardTripped', status: 'True', reason: 'TooManyDeprovisions', message: 'tripped earlier', lastTransitionTime: '2026-01-01T00:00:00Z' };
-    kubectlOk(['patch', 'csys', 'directory', '-n', namespace, '--subresource=status', '--type=json', '-p', JSON.stringify([{ op: 'add', path: '/status/conditions/-', value: condition }])]);
+    const condition = {
+      type: 'DeletionGuardTripped',
+      status: 'True',
+      reason: 'TooManyDeprovisions',
+      message: 'tripped earlier',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    };
+    kubectlOk([
+      'patch',
+      'csys',
+      'directory',
+      '-n',
+      namespace,
+      '--subresource=status',
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'add', path: '/status/conditions/-', value: condition }]),
+    ]);
     const dir = join(work, 'pull-request');
     const plan = await rollcall(['plan', '-f', dir, '--kubeconfig', kubeconfig(), '--namespace', namespace, '-o', 'json']);
     expect(plan.code).toBe(2);
@@ -217,8 +248,14 @@ describe('rollcall plan against the real API server', () => {
     // An approval given with kubectl annotate is not in the files: laid over them (the system's
     // manifest included, as kubectl applied it), it still counts, as it would after kubectl apply.
     kubectlOk(['annotate', 'csys', 'directory', '-n', namespace, 'rollcall.dev/approve-deprovision=1']);
-    const withSystem = directory('pull-request-with-system', { 'engineering.yaml': changedManifests(namespace), 'system.yaml': systemManifest(namespace, dbPath) });
+    const withSystem = directory('pull-request-with-system', {
+      'engineering.yaml': changedManifests(namespace),
+      'system.yaml': systemManifest(namespace, dbPath),
+    });
     const approved = await rollcall(['plan', '-f', withSystem, '--kubeconfig', kubeconfig(), '--namespace', namespace, '-o', 'json']);
-    expect((JSON.parse(approved.stdout) as PlanDocument).systems[0]).toMatchObject({ guard: { tripped: false }, changes: expect.not.arrayContaining([expect.objectContaining({ held: true })]) });
+    expect((JSON.parse(approved.stdout) as PlanDocument).systems[0]).toMatchObject({
+      guard: { tripped: false },
+      changes: expect.not.arrayContaining([expect.objectContaining({ held: true })]),
+    });
   });
 });

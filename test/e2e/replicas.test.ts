@@ -54,7 +54,20 @@ spec: {role: staff, userSelector: {matchLabels: {team: a}}}
       const port = await freePort();
       const child = spawn(
         process.execPath,
-        [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--lease-namespace', namespace, '--health-port', String(port), '--log-level', 'warn'],
+        [
+          join(ROOT, 'bin', 'rollcall.js'),
+          'run',
+          '--kubeconfig',
+          inject('kubeconfig'),
+          '--namespace',
+          namespace,
+          '--lease-namespace',
+          namespace,
+          '--health-port',
+          String(port),
+          '--log-level',
+          'warn',
+        ],
         { stdio: 'ignore' },
       );
       replicas.push({ process: child, port });
@@ -68,11 +81,14 @@ spec: {role: staff, userSelector: {matchLabels: {team: a}}}
   it('exactly one replica leads, and it does the work; both are ready', async () => {
     const result = kubectl(['wait', '--for=condition=Ready', 'user/alice', '-n', namespace, '--timeout=60s']);
     expect(result.code, result.stderr).toBe(0);
-    const leaders = await eventually(async () => {
-      const flags = await Promise.all(replicas.map(isLeader));
-      expect(flags.filter(Boolean)).toHaveLength(1);
-      return flags;
-    }, { timeoutMs: 30_000 });
+    const leaders = await eventually(
+      async () => {
+        const flags = await Promise.all(replicas.map(isLeader));
+        expect(flags.filter(Boolean)).toHaveLength(1);
+        return flags;
+      },
+      { timeoutMs: 30_000 },
+    );
     for (const replica of replicas) expect((await fetch(`http://127.0.0.1:${replica.port}/readyz`)).status).toBe(200);
     expect(kubectlOk(['get', 'lease', 'rollcall-leader', '-n', namespace, '-o', 'jsonpath={.spec.holderIdentity}'])).not.toBe('');
     leaderIndex = leaders.indexOf(true);

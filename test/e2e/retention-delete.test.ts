@@ -18,7 +18,10 @@ describe('kubectl delete user under disableThenDelete', () => {
   let rollcall: RollcallRun | undefined;
   const archive = () => join(dir, 'archive.db');
   const short = () => join(dir, 'short.db');
-  const system = (name: string) => JSON.parse(kubectlOk(['get', 'connectedsystem', name, '-n', namespace, '-o', 'json'])) as { status?: { retained?: number; retainedAccounts?: Array<{ userName: string; user: string; deleteAfter: string }> } };
+  const system = (name: string) =>
+    JSON.parse(kubectlOk(['get', 'connectedsystem', name, '-n', namespace, '-o', 'json'])) as {
+      status?: { retained?: number; retainedAccounts?: Array<{ userName: string; user: string; deleteAfter: string }> };
+    };
 
   beforeAll(() => {
     namespace = createNamespace('retention');

@@ -58,9 +58,21 @@ spec: {scope: {roles: [prod-admin]}, reviewers: [bob, carol, dave], dueDate: "20
   it('refuses a forged reviewer, a reviewer not listed, one without the verb, and a decision on their own access', () => {
     const cases: Array<[string, ReturnType<typeof kubectl>, RegExp]> = [
       ['bob writing carol', decide('bob', { user: 'ann', binding: 'b', decision: 'keep', decidedBy: 'carol' }), /decidedBy must be your own user name, bob/],
-      ['erin, not listed', decide('erin', { user: 'ann', binding: 'b', decision: 'keep', decidedBy: 'erin' }), /only a reviewer listed in spec\.reviewers can decide/],
-      ['dave, listed without the verb', decide('dave', { user: 'ann', binding: 'b', decision: 'keep', decidedBy: 'dave' }), /dave may not decide: deciding needs the RBAC verb approve/],
-      ['carol on her own access', decide('carol', { user: 'carol', binding: 'b', decision: 'keep', decidedBy: 'carol' }), /a reviewer cannot decide on their own access/],
+      [
+        'erin, not listed',
+        decide('erin', { user: 'ann', binding: 'b', decision: 'keep', decidedBy: 'erin' }),
+        /only a reviewer listed in spec\.reviewers can decide/,
+      ],
+      [
+        'dave, listed without the verb',
+        decide('dave', { user: 'ann', binding: 'b', decision: 'keep', decidedBy: 'dave' }),
+        /dave may not decide: deciding needs the RBAC verb approve/,
+      ],
+      [
+        'carol on her own access',
+        decide('carol', { user: 'carol', binding: 'b', decision: 'keep', decidedBy: 'carol' }),
+        /a reviewer cannot decide on their own access/,
+      ],
     ];
     for (const [who, result, message] of cases) {
       expect(result.code, who).not.toBe(0);
@@ -72,7 +84,15 @@ spec: {scope: {roles: [prod-admin]}, reviewers: [bob, carol, dave], dueDate: "20
     const ok = decide('bob', { user: 'ann', binding: 'b', decision: 'revoke', decidedBy: 'bob' });
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
-    const rewritten = as('carol', ['patch', 'arev', 'q4', '--type', 'merge', '-p', JSON.stringify({ spec: { decisions: [{ user: 'ann', binding: 'b', decision: 'keep', decidedBy: 'bob' }] } })]);
+    const rewritten = as('carol', [
+      'patch',
+      'arev',
+      'q4',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { decisions: [{ user: 'ann', binding: 'b', decision: 'keep', decidedBy: 'bob' }] } }),
+    ]);
     expect(rewritten.code).not.toBe(0);
     expect(rewritten.stderr).toMatch(/decisions are never changed or removed/);
   });

@@ -14,7 +14,18 @@ export interface RollcallProcess {
 }
 
 export function startRollcall(namespace: string, extraArgs: string[] = [], options: { leaderElect?: boolean } = {}): RollcallProcess {
-  const args = [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--log-level', 'warn', ...(options.leaderElect ? [] : ['--no-leader-elect']), ...extraArgs];
+  const args = [
+    join(ROOT, 'bin', 'rollcall.js'),
+    'run',
+    '--kubeconfig',
+    inject('kubeconfig'),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+    ...(options.leaderElect ? [] : ['--no-leader-elect']),
+    ...extraArgs,
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   child.stdout!.on('data', (c: Buffer) => logs.push(c.toString()));
@@ -34,7 +45,11 @@ export function startRollcall(namespace: string, extraArgs: string[] = [], optio
 }
 
 /** Polls `probe` until it returns a value other than undefined (errors count as not yet). */
-export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, options: { timeoutMs?: number; everyMs?: number; logs?: () => string } = {}): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  options: { timeoutMs?: number; everyMs?: number; logs?: () => string } = {},
+): Promise<T> {
   const deadline = performance.now() + (options.timeoutMs ?? 60_000);
   let last: unknown;
   for (;;) {
@@ -45,7 +60,9 @@ export async function until<T>(what: string, probe: () => T | undefined | Promis
       last = error;
     }
     if (performance.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}${options.logs ? `\nrollcall output:\n${options.logs().slice(-4000)}` : ''}`);
+      throw new Error(
+        `timed out waiting for ${what}${last ? `: ${String(last)}` : ''}${options.logs ? `\nrollcall output:\n${options.logs().slice(-4000)}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.everyMs ?? 250));
   }

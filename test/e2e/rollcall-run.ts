@@ -17,9 +17,13 @@ export interface RollcallRun {
 
 /** Starts `rollcall run` on one namespace, without leader election, with `extra` flags. */
 export function startRollcall(namespace: string, extra: string[] = []): RollcallRun {
-  const child: ChildProcess = spawn(process.execPath, [ROLLCALL, 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [ROLLCALL, 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn', ...extra],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const logs: string[] = [];
   child.stdout!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));

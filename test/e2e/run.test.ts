@@ -53,9 +53,26 @@ describe('rollcall run against the real API server', () => {
     dbPath = join(mkdtempSync(join(tmpdir(), 'rollcall-run-')), 'directory.db');
     kubectlOk(['apply', '-f', '-'], manifests(namespace, dbPath));
     healthPort = await freePort();
-    rollcall = spawn(process.execPath, [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn', '--health-port', String(healthPort), '--metrics-system-labels'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    rollcall = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'rollcall.js'),
+        'run',
+        '--kubeconfig',
+        inject('kubeconfig'),
+        '--namespace',
+        namespace,
+        '--no-leader-elect',
+        '--log-level',
+        'warn',
+        '--health-port',
+        String(healthPort),
+        '--metrics-system-labels',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     rollcall.stdout!.on('data', (c: Buffer) => logs.push(c.toString()));
     rollcall.stderr!.on('data', (c: Buffer) => logs.push(c.toString()));
   });

@@ -71,7 +71,8 @@ spec: {userName: alice}
       expect(condition('directory', 'Connected')).toMatchObject({
         status: 'False',
         reason: 'CredentialsRefused',
-        message: 'ConnectedSystem directory: Secret directory-credentials (spec.credentialsSecretRef) is not labelled rollcall.dev/credentials: "true", so it may not serve as credentials',
+        message:
+          'ConnectedSystem directory: Secret directory-credentials (spec.credentialsSecretRef) is not labelled rollcall.dev/credentials: "true", so it may not serve as credentials',
       }),
     );
     // The connector was never built: not even its storage exists.

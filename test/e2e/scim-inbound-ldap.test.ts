@@ -34,7 +34,9 @@ describe('inbound SCIM from scim2-client, provisioned into slapd', () => {
     let lastError: unknown;
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
-        const { stdout } = await promisify(execFile)(PYTHON, ['-W', 'ignore', join(ROOT, 'test', 'servers', 'scim-inbound-steps.py'), base, TOKEN, ...args], { encoding: 'utf8' });
+        const { stdout } = await promisify(execFile)(PYTHON, ['-W', 'ignore', join(ROOT, 'test', 'servers', 'scim-inbound-steps.py'), base, TOKEN, ...args], {
+          encoding: 'utf8',
+        });
         return JSON.parse(stdout) as Record<string, unknown>;
       } catch (error) {
         lastError = error;
@@ -42,7 +44,9 @@ describe('inbound SCIM from scim2-client, provisioned into slapd', () => {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
-    throw new Error(`scim2-client ${args.join(' ')} failed: ${String((lastError as { stderr?: string }).stderr ?? lastError)}\n${rollcall.output().slice(-3000)}`);
+    throw new Error(
+      `scim2-client ${args.join(' ')} failed: ${String((lastError as { stderr?: string }).stderr ?? lastError)}\n${rollcall.output().slice(-3000)}`,
+    );
   }
 
   /** The entry corp-ldap manages for this uid (its marker names the system), read as slapd's administrator (undefined: no entry). */
@@ -50,11 +54,20 @@ describe('inbound SCIM from scim2-client, provisioned into slapd', () => {
     const client = new Client({ url: slapd.url, timeout: 5000, connectTimeout: 2000 });
     await client.bind(slapd.adminDN, slapd.adminPassword);
     try {
-      const { searchEntries } = await client.search(slapd.peopleDN, { scope: 'one', filter: `(&(businessCategory=rollcall:${namespace}/corp-ldap)(uid=${uid}))`, attributes: ['sn', 'mail', 'pwdAccountLockedTime'] });
+      const { searchEntries } = await client.search(slapd.peopleDN, {
+        scope: 'one',
+        filter: `(&(businessCategory=rollcall:${namespace}/corp-ldap)(uid=${uid}))`,
+        attributes: ['sn', 'mail', 'pwdAccountLockedTime'],
+      });
       const entry = searchEntries[0];
       if (!entry) return undefined;
       const { searchEntries: groups } = await client.search(slapd.groupsDN, { scope: 'one', filter: `(member=${entry.dn})`, attributes: ['cn'] });
-      return { sn: String(entry['sn']), mail: String(entry['mail']), locked: [entry['pwdAccountLockedTime'] ?? []].flat().length > 0, groups: groups.map((g) => String(g['cn'])).sort() };
+      return {
+        sn: String(entry['sn']),
+        mail: String(entry['mail']),
+        locked: [entry['pwdAccountLockedTime'] ?? []].flat().length > 0,
+        groups: groups.map((g) => String(g['cn'])).sort(),
+      };
     } finally {
       await client.unbind().catch(() => undefined);
     }

@@ -33,9 +33,25 @@ spec: {type: scim, credentialsSecretRef: {name: scim-token}}
     );
     const port = await freePort();
     base = `http://127.0.0.1:${port}/scim/v2`;
-    rollcall = spawn(process.execPath, [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn', '--scim-port', String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    rollcall = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'rollcall.js'),
+        'run',
+        '--kubeconfig',
+        inject('kubeconfig'),
+        '--namespace',
+        namespace,
+        '--no-leader-elect',
+        '--log-level',
+        'warn',
+        '--scim-port',
+        String(port),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     rollcall.stdout!.on('data', (c: Buffer) => logs.push(c.toString()));
     rollcall.stderr!.on('data', (c: Buffer) => logs.push(c.toString()));
   });
@@ -53,7 +69,12 @@ spec: {type: scim, credentialsSecretRef: {name: scim-token}}
     const created = await fetch(`${base}/Users`, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'Dana@example.org', name: { givenName: 'Dana', familyName: 'Lee' }, emails: [{ value: 'dana@example.org', primary: true }] }),
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'Dana@example.org',
+        name: { givenName: 'Dana', familyName: 'Lee' },
+        emails: [{ value: 'dana@example.org', primary: true }],
+      }),
     });
     expect(created.status, logs.join('')).toBe(201);
     // As sent: the userName as it came, and no `active`, which the client did not send (the User is active).

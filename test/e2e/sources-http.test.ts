@@ -30,7 +30,9 @@ class FeedServer {
   constructor() {
     this.#server = createServer((request, response) => {
       if (request.url !== '/people.json') return void response.writeHead(404).end();
-      const body = JSON.stringify({ data: { people: this.people.map((p) => ({ ...p, email: `${p.login}@acme.example`, name: { first: p.login, last: 'Doe' } })) } });
+      const body = JSON.stringify({
+        data: { people: this.people.map((p) => ({ ...p, email: `${p.login}@acme.example`, name: { first: p.login, last: 'Doe' } })) },
+      });
       const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`;
       if (request.headers['if-none-match'] !== undefined) this.seen.conditional++;
       if (request.headers['if-none-match'] === etag) {
@@ -164,7 +166,8 @@ describe('a JSON feed over HTTP against the real API server', () => {
         const now = systemClock.now().getTime();
         // Changes to the User in the last seconds before the instant make Rollcall reconcile it
         // then: access must still not end early (not only the wake-up at validUntil decides).
-        if (now > leaveAt - 2500 && now < leaveAt - 300) kubectlOk(['annotate', 'user', 'w4', '-n', namespace, '--overwrite', `e2e.rollcall.dev/poke=${++pokes}`]);
+        if (now > leaveAt - 2500 && now < leaveAt - 300)
+          kubectlOk(['annotate', 'user', 'w4', '-n', namespace, '--overwrite', `e2e.rollcall.dev/poke=${++pokes}`]);
         const state = account('dave')?.state;
         if (state === 'present') lastSeenWorking = now;
         return state === 'disabled' ? now : undefined;

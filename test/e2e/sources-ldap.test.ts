@@ -33,7 +33,18 @@ describe('an ldap IdentitySource provisioning into a SCIM application', () => {
   }
 
   const hire = (uid: string, employeeNumber: string, givenName: string, sn: string) =>
-    withLdap((c) => c.add(`uid=${uid},${hrDN}`, { objectClass: ['inetOrgPerson'], uid, cn: `${givenName} ${sn}`, givenName, sn, mail: `${uid}@example.org`, employeeNumber, employeeType: 'active' }));
+    withLdap((c) =>
+      c.add(`uid=${uid},${hrDN}`, {
+        objectClass: ['inetOrgPerson'],
+        uid,
+        cn: `${givenName} ${sn}`,
+        givenName,
+        sn,
+        mail: `${uid}@example.org`,
+        employeeNumber,
+        employeeType: 'active',
+      }),
+    );
 
   async function scimRequest(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     const response = await fetch(`${scim.baseUrl}${path}`, {
@@ -53,9 +64,16 @@ describe('an ldap IdentitySource provisioning into a SCIM application', () => {
     const out: Record<string, CloudAccount> = {};
     for (const user of users) {
       if (!String(user['externalId'] ?? '').startsWith('rollcall:')) continue;
-      const memberOf = groups.filter((g) => ((g['members'] as { value: string }[] | undefined) ?? []).some((m) => m.value === user['id'])).map((g) => String(g['displayName']));
+      const memberOf = groups
+        .filter((g) => ((g['members'] as { value: string }[] | undefined) ?? []).some((m) => m.value === user['id']))
+        .map((g) => String(g['displayName']));
       const email = (user['emails'] as { value: string }[] | undefined)?.[0]?.value;
-      out[String(user['userName'])] = { active: user['active'] !== false, groups: memberOf.sort(), ...(user['displayName'] !== undefined && { displayName: String(user['displayName']) }), ...(email && { email }) };
+      out[String(user['userName'])] = {
+        active: user['active'] !== false,
+        groups: memberOf.sort(),
+        ...(user['displayName'] !== undefined && { displayName: String(user['displayName']) }),
+        ...(email && { email }),
+      };
     }
     return out;
   }
@@ -71,7 +89,9 @@ describe('an ldap IdentitySource provisioning into a SCIM application', () => {
     await hire('bob', '1002', 'Bob', 'Jones');
     await hire('carol', '1003', 'Carol', 'White');
     // Someone outside the search base: never a User.
-    await withLdap((c) => c.add(`uid=svc-backup,${slapd.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: 'svc-backup', cn: 'backup', sn: 'backup', employeeNumber: '9999' }));
+    await withLdap((c) =>
+      c.add(`uid=svc-backup,${slapd.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: 'svc-backup', cn: 'backup', sn: 'backup', employeeNumber: '9999' }),
+    );
     await scimRequest('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'staff' });
 
     namespace = createNamespace('sources-ldap');
@@ -145,11 +165,17 @@ spec:
       carol: { active: true, groups: ['staff'], displayName: 'Carol White', email: 'carol@example.org' },
     });
     expect(user('1001').spec).toMatchObject({ userName: 'alice', givenName: 'Alice', familyName: 'Smith', state: 'active' });
-    expect(kubectlOk(['get', 'users', '-n', namespace, '-o', 'name']).trim().split('\n').sort()).toEqual(['user.rollcall.dev/1001', 'user.rollcall.dev/1002', 'user.rollcall.dev/1003']);
+    expect(kubectlOk(['get', 'users', '-n', namespace, '-o', 'name']).trim().split('\n').sort()).toEqual([
+      'user.rollcall.dev/1001',
+      'user.rollcall.dev/1002',
+      'user.rollcall.dev/1003',
+    ]);
   });
 
   it('a change in the directory reaches the SCIM account', async () => {
-    await withLdap((c) => c.modify(`uid=alice,${hrDN}`, [new Change({ operation: 'replace', modification: new Attribute({ type: 'cn', values: ['Alice Brown'] }) })]));
+    await withLdap((c) =>
+      c.modify(`uid=alice,${hrDN}`, [new Change({ operation: 'replace', modification: new Attribute({ type: 'cn', values: ['Alice Brown'] }) })]),
+    );
     await wait('alice renamed', async () => ((await cloudAccounts()).alice?.displayName === 'Alice Brown' ? true : undefined));
   });
 
@@ -158,7 +184,9 @@ spec:
     await wait('bob deactivated', async () => ((await cloudAccounts()).bob?.active === false ? true : undefined));
     expect(user('1002').spec.state).toBe('terminated');
 
-    await withLdap((c) => c.modify(`uid=carol,${hrDN}`, [new Change({ operation: 'replace', modification: new Attribute({ type: 'employeeType', values: ['inactive'] }) })]));
+    await withLdap((c) =>
+      c.modify(`uid=carol,${hrDN}`, [new Change({ operation: 'replace', modification: new Attribute({ type: 'employeeType', values: ['inactive'] }) })]),
+    );
     await wait('carol deactivated', async () => ((await cloudAccounts()).carol?.active === false ? true : undefined));
     expect(user('1003').spec.state).toBe('terminated');
 

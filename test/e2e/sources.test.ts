@@ -83,22 +83,38 @@ describe('an IdentitySource against the real API server', () => {
 
   const feed = () => {
     const data = JSON.stringify({ 'people.csv': [HEADER, ...rows].join('\n') + '\n' });
-    kubectlOk(['apply', '-f', '-'], `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "hr-feed", "namespace": "${namespace}", "labels": {"rollcall.dev/source-data": "true"}}, "data": ${data}}`);
+    kubectlOk(
+      ['apply', '-f', '-'],
+      `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "hr-feed", "namespace": "${namespace}", "labels": {"rollcall.dev/source-data": "true"}}, "data": ${data}}`,
+    );
   };
   const account = (userName: string) => describeDirectory(dbPath).find((row) => row.userName === userName);
-  const users = () => JSON.parse(kubectlOk(['get', 'users', '-n', namespace, '-o', 'json'])).items as Array<{ metadata: { name: string; labels?: Record<string, string>; ownerReferences?: unknown[] }; spec: { state: string } }>;
+  const users = () =>
+    JSON.parse(kubectlOk(['get', 'users', '-n', namespace, '-o', 'json'])).items as Array<{
+      metadata: { name: string; labels?: Record<string, string>; ownerReferences?: unknown[] };
+      spec: { state: string };
+    }>;
   const source = () => JSON.parse(kubectlOk(['get', 'idsrc', 'hr', '-n', namespace, '-o', 'json']));
   const condition = (type: string) => source().status?.conditions?.find((c: { type: string }) => c.type === type);
 
   beforeAll(async () => {
     namespace = createNamespace('sources');
     dbPath = join(mkdtempSync(join(tmpdir(), 'rollcall-sources-')), 'directory.db');
-    rows = [person('E1', 'alice', 'Sales'), person('E2', 'bob', 'Sales'), person('E3', 'carol', 'Finance'), ...['dan', 'eve', 'fay', 'gus', 'hal'].map((n, i) => person(`E${i + 4}`, n, 'Sales'))];
+    rows = [
+      person('E1', 'alice', 'Sales'),
+      person('E2', 'bob', 'Sales'),
+      person('E3', 'carol', 'Finance'),
+      ...['dan', 'eve', 'fay', 'gus', 'hal'].map((n, i) => person(`E${i + 4}`, n, 'Sales')),
+    ];
     feed();
     kubectlOk(['apply', '-f', '-'], manifests(namespace, dbPath));
-    rollcall = spawn(process.execPath, [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    rollcall = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'rollcall.js'), 'run', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '--no-leader-elect', '--log-level', 'warn'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     rollcall.stdout!.on('data', (c: Buffer) => logs.push(c.toString()));
     rollcall.stderr!.on('data', (c: Buffer) => logs.push(c.toString()));
   });

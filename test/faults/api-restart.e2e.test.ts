@@ -96,10 +96,13 @@ current-context: restarted
     );
     healthPort = await freePort();
     rollcall = startRollcall(NAMESPACE, ['--kubeconfig', rollcallKubeconfig, '--health-port', String(healthPort), '--log-level', 'info']);
-    await eventually(async () => {
-      expect(await canLogIn(postgres, 'leaver')).toBe(true);
-      expect(await canLogIn(postgres, 'stays')).toBe(true);
-    }, { timeoutMs: 90_000, logs: rollcall.output });
+    await eventually(
+      async () => {
+        expect(await canLogIn(postgres, 'leaver')).toBe(true);
+        expect(await canLogIn(postgres, 'stays')).toBe(true);
+      },
+      { timeoutMs: 90_000, logs: rollcall.output },
+    );
   }, 300_000);
 
   afterAll(async () => {
@@ -115,19 +118,27 @@ current-context: restarted
     const backAt = performance.now();
     kubectl(['apply', '-f', '-'], user('leaver', 'terminated'));
     kubectl(['apply', '-f', '-'], user('newcomer'));
-    await eventually(async () => {
-      expect(await canLogIn(postgres, 'leaver')).toBe(false);
-      expect(await canLogIn(postgres, 'newcomer')).toBe(true);
-      expect(await canLogIn(postgres, 'stays')).toBe(true);
-    }, { timeoutMs: 30_000, intervalMs: 200, logs: rollcall.output });
+    await eventually(
+      async () => {
+        expect(await canLogIn(postgres, 'leaver')).toBe(false);
+        expect(await canLogIn(postgres, 'newcomer')).toBe(true);
+        expect(await canLogIn(postgres, 'stays')).toBe(true);
+      },
+      { timeoutMs: 30_000, intervalMs: 200, logs: rollcall.output },
+    );
     const caughtUpMs = performance.now() - backAt;
     expect((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).status).toBe(200);
     expect(rollcall.child.exitCode).toBeNull();
-    console.log(`[figures] API-server restart: down ${Math.round(backAt - stoppedAt)} ms (stop and start); a leaver and a newcomer made right after were done ${Math.round(caughtUpMs)} ms after it was back`);
+    console.log(
+      `[figures] API-server restart: down ${Math.round(backAt - stoppedAt)} ms (stop and start); a leaver and a newcomer made right after were done ${Math.round(caughtUpMs)} ms after it was back`,
+    );
   }, 300_000);
 
   it('no credential (the database password, the API token) appears in a log line, a status or an Event', () => {
-    const cluster = [kubectl(['get', 'users,connectedsystems,accessroles,accessbindings', '-n', NAMESPACE, '-o', 'json']), kubectl(['get', 'events', '-n', NAMESPACE, '-o', 'json'])].join('\n');
+    const cluster = [
+      kubectl(['get', 'users,connectedsystems,accessroles,accessbindings', '-n', NAMESPACE, '-o', 'json']),
+      kubectl(['get', 'events', '-n', NAMESPACE, '-o', 'json']),
+    ].join('\n');
     expectNoSecret([postgres.adminPassword, token], { 'rollcall output': rollcall.output(), 'statuses and Events': cluster });
   });
 });

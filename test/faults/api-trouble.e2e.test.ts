@@ -78,11 +78,24 @@ spec: {role: staff, userSelector: {matchLabels: {team: a}}}
     for (const name of ['leaver', 'stays']) kubectlOk(['apply', '-f', '-'], user(namespace, name));
     proxy = await startApiProxy(inject('kubeconfig'), mkdtempSync(join(tmpdir(), 'rollcall-faults-api-')));
     port = await freePort();
-    rollcall = startRollcall(namespace, ['--kubeconfig', proxy.kubeconfig, '--health-port', String(port), ...(LONG ? [] : ['--watch-silent-after', String(SILENT_AFTER_S)]), '--request-timeout', '3', '--log-level', 'info']);
-    await eventually(async () => {
-      expect(await canLogIn(postgres, 'leaver')).toBe(true);
-      expect(await canLogIn(postgres, 'stays')).toBe(true);
-    }, { timeoutMs: 90_000, logs: rollcall.output });
+    rollcall = startRollcall(namespace, [
+      '--kubeconfig',
+      proxy.kubeconfig,
+      '--health-port',
+      String(port),
+      ...(LONG ? [] : ['--watch-silent-after', String(SILENT_AFTER_S)]),
+      '--request-timeout',
+      '3',
+      '--log-level',
+      'info',
+    ]);
+    await eventually(
+      async () => {
+        expect(await canLogIn(postgres, 'leaver')).toBe(true);
+        expect(await canLogIn(postgres, 'stays')).toBe(true);
+      },
+      { timeoutMs: 90_000, logs: rollcall.output },
+    );
     expect((await probe(port, '/healthz')).status).toBe(200);
   });
 
@@ -97,16 +110,21 @@ spec: {role: staff, userSelector: {matchLabels: {team: a}}}
     const cutAt = performance.now();
     kubectlOk(['apply', '-f', '-'], user(namespace, 'leaver', 'terminated'));
     kubectlOk(['apply', '-f', '-'], user(namespace, 'newcomer'));
-    await eventually(async () => {
-      expect(await canLogIn(postgres, 'leaver')).toBe(false);
-      expect(await canLogIn(postgres, 'newcomer')).toBe(true);
-    }, { timeoutMs: 30_000, intervalMs: 200, logs: rollcall.output });
+    await eventually(
+      async () => {
+        expect(await canLogIn(postgres, 'leaver')).toBe(false);
+        expect(await canLogIn(postgres, 'newcomer')).toBe(true);
+      },
+      { timeoutMs: 30_000, intervalMs: 200, logs: rollcall.output },
+    );
     const caughtUpMs = performance.now() - cutAt;
     // The re-lists kept the caches current: the process stayed healthy throughout.
     expect((await probe(port, '/healthz')).status).toBe(200);
     expect(rollcall.output()).toMatch(/"reason":"no watch event and no listing for \d+s","retryInMs":\d+,"msg":"restarting the watch"/);
     proxy.thawWatches();
-    console.log(`[figures] frozen watches: leaver cut off and newcomer provisioned ${Math.round(caughtUpMs)} ms after the cut (--watch-silent-after ${SILENT_AFTER_S})`);
+    console.log(
+      `[figures] frozen watches: leaver cut off and newcomer provisioned ${Math.round(caughtUpMs)} ms after the cut (--watch-silent-after ${SILENT_AFTER_S})`,
+    );
   }, 60_000);
 
   it('watches frozen and every listing hanging: /healthz and /readyz fail and say why; when the path is back all is caught up', async () => {
@@ -114,12 +132,17 @@ spec: {role: staff, userSelector: {matchLabels: {team: a}}}
     proxy.hang((method, url) => method === 'GET' && COLLECTION.test(url.pathname) && url.searchParams.get('watch') === null);
     const cutAt = performance.now();
     kubectlOk(['delete', 'user', 'stays', '-n', namespace, '--wait=false']);
-    const unhealthy = await eventually(async () => {
-      const health = await probe(port, '/healthz');
-      expect(health.status).toBe(503);
-      expect(health.body).toMatch(/watch of User: no watch event and no successful listing for \d+s \(last failure: the API server did not answer list\w+ within 3s\)/);
-      return health.body;
-    }, { timeoutMs: 4 * SILENT_AFTER_S * 1000 + 20_000, intervalMs: 500, logs: rollcall.output });
+    const unhealthy = await eventually(
+      async () => {
+        const health = await probe(port, '/healthz');
+        expect(health.status).toBe(503);
+        expect(health.body).toMatch(
+          /watch of User: no watch event and no successful listing for \d+s \(last failure: the API server did not answer list\w+ within 3s\)/,
+        );
+        return health.body;
+      },
+      { timeoutMs: 4 * SILENT_AFTER_S * 1000 + 20_000, intervalMs: 500, logs: rollcall.output },
+    );
     const detectedMs = performance.now() - cutAt;
     const ready = await probe(port, '/readyz');
     expect(ready.status).toBe(503);
@@ -128,13 +151,18 @@ spec: {role: staff, userSelector: {matchLabels: {team: a}}}
     proxy.stopHanging();
     proxy.thawWatches();
     const backAt = performance.now();
-    await eventually(async () => {
-      expect(await canLogIn(postgres, 'stays')).toBe(false);
-      expect((await probe(port, '/healthz')).status).toBe(200);
-    }, { timeoutMs: 30_000, intervalMs: 200, logs: rollcall.output });
+    await eventually(
+      async () => {
+        expect(await canLogIn(postgres, 'stays')).toBe(false);
+        expect((await probe(port, '/healthz')).status).toBe(200);
+      },
+      { timeoutMs: 30_000, intervalMs: 200, logs: rollcall.output },
+    );
     const recoveredMs = performance.now() - backAt;
     expect(proxy.counts().held).toBeGreaterThan(0);
-    console.log(`[figures] dead watch: /healthz failed ${Math.round(detectedMs)} ms after the cut (bound 2 x ${SILENT_AFTER_S}s + request timeout 3s) with: ${unhealthy.trim().split('\n')[1]?.trim()}; the deletion made during the cut was done and /healthz was 200 ${Math.round(recoveredMs)} ms after the path came back; ${proxy.counts().held} requests held`);
+    console.log(
+      `[figures] dead watch: /healthz failed ${Math.round(detectedMs)} ms after the cut (bound 2 x ${SILENT_AFTER_S}s + request timeout 3s) with: ${unhealthy.trim().split('\n')[1]?.trim()}; the deletion made during the cut was done and /healthz was 200 ${Math.round(recoveredMs)} ms after the path came back; ${proxy.counts().held} requests held`,
+    );
   }, 240_000);
 
   it('no credential appears in a log line, a status or an Event', () => {

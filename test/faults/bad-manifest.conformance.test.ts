@@ -88,7 +88,9 @@ spec: {role: staff, userSelector: {}}
 
   it('--once: the bad one is named by file, document and line, and the run exits 1', () => {
     expect(once.code, once.stdout + once.stderr).toBe(1);
-    expect(once.stdout).toMatch(/1 invalid manifest\(s\), not applied:\n\s+\S*new-hires\.yaml: User "broken" \(document 2, line 16\): spec\.state: must be one of active, suspended, terminated/);
+    expect(once.stdout).toMatch(
+      /1 invalid manifest\(s\), not applied:\n\s+\S*new-hires\.yaml: User "broken" \(document 2, line 16\): spec\.state: must be one of active, suspended, terminated/,
+    );
     // And a log line says the same.
     expect(once.stdout + once.stderr).toMatch(/"msg":"invalid manifest, not applied: \S*new-hires\.yaml: User \\"broken\\" \(document 2, line 16\)/);
   });

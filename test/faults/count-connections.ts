@@ -11,7 +11,9 @@ if (file) {
   const original = Socket.prototype.connect;
   Socket.prototype.connect = function (this: Socket, ...args: unknown[]) {
     // Epoch milliseconds from the monotonic clock's origin: comparable with the test process's.
-    this.once('connectionAttempt', (_address: string, port: number) => appendFileSync(file, `${port} ${Math.round(performance.timeOrigin + performance.now())}\n`));
+    this.once('connectionAttempt', (_address: string, port: number) =>
+      appendFileSync(file, `${port} ${Math.round(performance.timeOrigin + performance.now())}\n`),
+    );
     return (original as (...a: unknown[]) => Socket).apply(this, args);
   } as typeof original;
 }

@@ -81,70 +81,84 @@ describe(`crash consistency: ${KILLS} SIGKILLs while ${USERS} Users converge int
   const convergedCount = (now: Record<SystemName, Holdings>) =>
     [...people].filter(([name, person]) => SYSTEMS.every((system) => matches(now[system].accounts.get(name), person, system))).length;
 
-  beforeAll(async () => {
-    console.log(`crash consistency: seed ${random.seed} (replay with ROLLCALL_FAULTS_SEED=${random.seed})`);
-    servers = await startServers({ durableScim: false }); // never restarted here
-    root = mkdtempSync(join(tmpdir(), 'rollcall-crash-'));
-    dir = join(root, 'manifests');
-    statePath = join(root, 'state.json');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'systems.yaml'), systemsManifest(servers));
-    for (let i = 0; i < USERS; i++) join_();
-    writeUsers(dir, people);
-    const log = openSync(join(root, 'runs.log'), 'a'); // stderr; stdout is appended after each run
-
-    for (let round = 0; round < KILLS; round++) {
-      // The kill point is counted in changes applied (one console line each), not in seconds: the
-      // same seed kills at the same point of the work however loaded the machine is. 0: before the
-      // first change (one run in five), a random moment after start-up.
-      const afterChanges = random.next() < 0.2 ? 0 : random.between(1, MAX_CHANGES_BEFORE_KILL);
-      const afterMs = random.between(0, 1500);
-      const child = spawn(process.execPath, [ROLLCALL, 'run', '--manifests', dir, '--state', statePath], { cwd: root, stdio: ['ignore', 'pipe', log] });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      let applied = 0;
-      let text = '';
-      await new Promise<void>((resolve) => {
-        child.stdout!.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-          applied = text.split('\n').filter((line) => CHANGE_LINE.test(line)).length;
-          if (afterChanges === 0 ? text.includes('Rollcall: converging') : applied >= afterChanges || text.includes('Watching')) resolve();
-        });
-        child.once('exit', () => resolve());
-      });
-      if (afterChanges === 0) await sleep(afterMs);
-      child.kill('SIGKILL');
-      await exited;
-      appendFileSync(join(root, 'runs.log'), text);
-      await sleep(100); // a request already on the wire may still land
-      kills.push({ afterChanges, afterMs: afterChanges === 0 ? afterMs : undefined, applied, converged: convergedCount(await holdings(servers)), declared: people.size });
-
-      // Between runs, the files change: joiners, movers, leavers (terminated in place or removed).
-      for (let i = 0; i < CHURN; i++) join_();
-      const active = [...people].filter(([, p]) => !p.terminated).map(([name]) => name);
-      const [movers, leavers] = [random.pick(active, CHURN * 2).slice(0, CHURN), random.pick(active, CHURN * 2).slice(CHURN)];
-      for (const name of movers) {
-        const person = people.get(name)!;
-        person.department = DEPARTMENTS[(DEPARTMENTS.indexOf(person.department) + random.between(1, 2)) % 3]!;
-      }
-      for (const [i, name] of leavers.entries()) {
-        if (i % 2 === 0) people.get(name)!.terminated = true;
-        else people.delete(name);
-      }
+  beforeAll(
+    async () => {
+      console.log(`crash consistency: seed ${random.seed} (replay with ROLLCALL_FAULTS_SEED=${random.seed})`);
+      servers = await startServers({ durableScim: false }); // never restarted here
+      root = mkdtempSync(join(tmpdir(), 'rollcall-crash-'));
+      dir = join(root, 'manifests');
+      statePath = join(root, 'state.json');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'systems.yaml'), systemsManifest(servers));
+      for (let i = 0; i < USERS; i++) join_();
       writeUsers(dir, people);
-    }
-    closeSync(log);
+      const log = openSync(join(root, 'runs.log'), 'a'); // stderr; stdout is appended after each run
 
-    const startedAt = performance.now();
-    final = await rollcall(['run', '--manifests', dir, '--state', statePath, '--once'], root);
-    finalSeconds = (performance.now() - startedAt) / 1000;
-    held = await holdings(servers);
-    again = await rollcall(['run', '--manifests', dir, '--state', statePath, '--once'], root);
+      for (let round = 0; round < KILLS; round++) {
+        // The kill point is counted in changes applied (one console line each), not in seconds: the
+        // same seed kills at the same point of the work however loaded the machine is. 0: before the
+        // first change (one run in five), a random moment after start-up.
+        const afterChanges = random.next() < 0.2 ? 0 : random.between(1, MAX_CHANGES_BEFORE_KILL);
+        const afterMs = random.between(0, 1500);
+        const child = spawn(process.execPath, [ROLLCALL, 'run', '--manifests', dir, '--state', statePath], { cwd: root, stdio: ['ignore', 'pipe', log] });
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        let applied = 0;
+        let text = '';
+        await new Promise<void>((resolve) => {
+          child.stdout!.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+            applied = text.split('\n').filter((line) => CHANGE_LINE.test(line)).length;
+            if (afterChanges === 0 ? text.includes('Rollcall: converging') : applied >= afterChanges || text.includes('Watching')) resolve();
+          });
+          child.once('exit', () => resolve());
+        });
+        if (afterChanges === 0) await sleep(afterMs);
+        child.kill('SIGKILL');
+        await exited;
+        appendFileSync(join(root, 'runs.log'), text);
+        await sleep(100); // a request already on the wire may still land
+        kills.push({
+          afterChanges,
+          afterMs: afterChanges === 0 ? afterMs : undefined,
+          applied,
+          converged: convergedCount(await holdings(servers)),
+          declared: people.size,
+        });
 
-    const table = kills
-      .map((k, i) => `  kill ${String(i + 1).padStart(2)} ${k.afterChanges ? `after ${k.afterChanges} changes` : `${k.afterMs} ms after start-up`}: ${k.applied} printed, ${k.converged}/${k.declared} Users converged in all three systems`)
-      .join('\n');
-    console.log(`crash consistency (seed ${random.seed}):\n${table}\n  final --once: ${finalSeconds.toFixed(1)} s, exit ${final.code}; declared ${people.size}, ever declared ${everDeclared.size}`);
-  }, LONG ? 3_600_000 : 1_200_000);
+        // Between runs, the files change: joiners, movers, leavers (terminated in place or removed).
+        for (let i = 0; i < CHURN; i++) join_();
+        const active = [...people].filter(([, p]) => !p.terminated).map(([name]) => name);
+        const [movers, leavers] = [random.pick(active, CHURN * 2).slice(0, CHURN), random.pick(active, CHURN * 2).slice(CHURN)];
+        for (const name of movers) {
+          const person = people.get(name)!;
+          person.department = DEPARTMENTS[(DEPARTMENTS.indexOf(person.department) + random.between(1, 2)) % 3]!;
+        }
+        for (const [i, name] of leavers.entries()) {
+          if (i % 2 === 0) people.get(name)!.terminated = true;
+          else people.delete(name);
+        }
+        writeUsers(dir, people);
+      }
+      closeSync(log);
+
+      const startedAt = performance.now();
+      final = await rollcall(['run', '--manifests', dir, '--state', statePath, '--once'], root);
+      finalSeconds = (performance.now() - startedAt) / 1000;
+      held = await holdings(servers);
+      again = await rollcall(['run', '--manifests', dir, '--state', statePath, '--once'], root);
+
+      const table = kills
+        .map(
+          (k, i) =>
+            `  kill ${String(i + 1).padStart(2)} ${k.afterChanges ? `after ${k.afterChanges} changes` : `${k.afterMs} ms after start-up`}: ${k.applied} printed, ${k.converged}/${k.declared} Users converged in all three systems`,
+        )
+        .join('\n');
+      console.log(
+        `crash consistency (seed ${random.seed}):\n${table}\n  final --once: ${finalSeconds.toFixed(1)} s, exit ${final.code}; declared ${people.size}, ever declared ${everDeclared.size}`,
+      );
+    },
+    LONG ? 3_600_000 : 1_200_000,
+  );
 
   afterAll(async () => {
     await closeServers(servers);
@@ -153,7 +167,10 @@ describe(`crash consistency: ${KILLS} SIGKILLs while ${USERS} Users converge int
 
   it(`the kills landed while accounts were being written (some runs died part-way)`, () => {
     expect(kills).toHaveLength(KILLS);
-    expect(kills.some((k) => k.converged > 0 && k.converged < k.declared), JSON.stringify(kills)).toBe(true);
+    expect(
+      kills.some((k) => k.converged > 0 && k.converged < k.declared),
+      JSON.stringify(kills),
+    ).toBe(true);
   });
 
   it('the run after the last kill converges and exits 0', () => {
@@ -166,7 +183,9 @@ describe(`crash consistency: ${KILLS} SIGKILLs while ${USERS} Users converge int
 
   it('no account is lost and none has an entitlement it is not declared to have', () => {
     for (const system of SYSTEMS) {
-      const wrong = [...people].filter(([name, person]) => !matches(held[system].accounts.get(name), person, system)).map(([name, person]) => ({ name, person, holds: held[system].accounts.get(name) }));
+      const wrong = [...people]
+        .filter(([name, person]) => !matches(held[system].accounts.get(name), person, system))
+        .map(([name, person]) => ({ name, person, holds: held[system].accounts.get(name) }));
       expect(wrong, system).toEqual([]);
     }
   });
@@ -190,7 +209,12 @@ describe(`crash consistency: ${KILLS} SIGKILLs while ${USERS} Users converge int
       for (const system of SYSTEMS) {
         const status = user.status?.accounts?.find((a) => a.system === system);
         const account = held[system].accounts.get(name);
-        const said = status?.state === 'present' ? { enabled: true, groups: [...(status.entitlements ?? [])].sort() } : status?.state === 'disabled' ? { enabled: false, groups: [] } : undefined;
+        const said =
+          status?.state === 'present'
+            ? { enabled: true, groups: [...(status.entitlements ?? [])].sort() }
+            : status?.state === 'disabled'
+              ? { enabled: false, groups: [] }
+              : undefined;
         expect(said, `${name} in ${system}: status ${JSON.stringify(status)}`).toEqual(account);
       }
     }

@@ -11,7 +11,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
 import { seededRandom } from './seeded-random.ts';
-import { DEPARTMENTS, SYSTEMS, closeServers, holdingsOf, startServers, systemsManifest, unconverged, writeUsers, type Person, type Servers, type SystemName } from './three-systems.ts';
+import {
+  DEPARTMENTS,
+  SYSTEMS,
+  closeServers,
+  holdingsOf,
+  startServers,
+  systemsManifest,
+  unconverged,
+  writeUsers,
+  type Person,
+  type Servers,
+  type SystemName,
+} from './three-systems.ts';
 import { nowMs, startWatchedRun, type WatchedRun } from './watched-run.ts';
 
 const LONG = process.env.ROLLCALL_FAULTS_LONG === '1';
@@ -63,67 +75,83 @@ describe(`dead systems: each of slapd, PostgreSQL and SCIM stopped for ${OUTAGE_
 
   /** Seconds until `systems` hold every User as declared. */
   const convergeSeconds = async (systems: readonly SystemName[], since: number, timeoutMs = 120_000) => {
-    await eventually(async () => expect(unconverged(await holdingsOf(servers, systems), people, systems)).toEqual([]), { timeoutMs, intervalMs: 200, logs: () => run.logs() });
+    await eventually(async () => expect(unconverged(await holdingsOf(servers, systems), people, systems)).toEqual([]), {
+      timeoutMs,
+      intervalMs: 200,
+      logs: () => run.logs(),
+    });
     return (nowMs() - since) / 1000;
   };
 
-  const portOf = (system: SystemName) => (system === 'directory' ? Number(new URL(servers.slapd.url).port) : system === 'db' ? servers.postgres.port : Number(new URL(servers.scim.baseUrl).port));
+  const portOf = (system: SystemName) =>
+    system === 'directory' ? Number(new URL(servers.slapd.url).port) : system === 'db' ? servers.postgres.port : Number(new URL(servers.scim.baseUrl).port);
   const serverOf = (system: SystemName) => (system === 'directory' ? servers.slapd : system === 'db' ? servers.postgres : servers.scim);
 
-  beforeAll(async () => {
-    console.log(`dead systems: seed ${random.seed} (replay with ROLLCALL_FAULTS_SEED=${random.seed})`);
-    servers = await startServers();
-    root = mkdtempSync(join(tmpdir(), 'rollcall-dead-'));
-    dir = join(root, 'manifests');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'systems.yaml'), systemsManifest(servers));
-    for (let i = 0; i < INITIAL; i++) people.set(`p${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
-    writeUsers(dir, people, 4);
-    run = await startWatchedRun(root, dir);
-    await convergeSeconds(SYSTEMS, nowMs(), 240_000);
+  beforeAll(
+    async () => {
+      console.log(`dead systems: seed ${random.seed} (replay with ROLLCALL_FAULTS_SEED=${random.seed})`);
+      servers = await startServers();
+      root = mkdtempSync(join(tmpdir(), 'rollcall-dead-'));
+      dir = join(root, 'manifests');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'systems.yaml'), systemsManifest(servers));
+      for (let i = 0; i < INITIAL; i++) people.set(`p${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
+      writeUsers(dir, people, 4);
+      run = await startWatchedRun(root, dir);
+      await convergeSeconds(SYSTEMS, nowMs(), 240_000);
 
-    // Nothing down: how long one batch takes.
-    let since = nowMs();
-    changeUsers();
-    baselineSeconds = await convergeSeconds(SYSTEMS, since);
-
-    for (const system of SYSTEMS) {
-      const others = SYSTEMS.filter((s) => s !== system);
-      const retriesBefore = await run.metric('workqueue_retries_total');
-      await serverOf(system).stop();
-      const stoppedAt = nowMs();
-      since = nowMs();
+      // Nothing down: how long one batch takes.
+      let since = nowMs();
       changeUsers();
-      const othersSeconds = await convergeSeconds(others, since);
-      await sleep(Math.max(0, stoppedAt + OUTAGE_MS - nowMs()));
-      const backAt = nowMs();
-      const during = run.attempts(portOf(system), stoppedAt, backAt);
-      const retries = (await run.metric('workqueue_retries_total')) - retriesBefore;
-      await serverOf(system).restart();
-      await convergeSeconds(SYSTEMS, backAt, OUTAGE_MS + 120_000);
-      await eventually(() => {
-        const { systems, usersNotReady } = run.readiness();
-        expect(systems[system]).toBe('True');
-        expect(usersNotReady).toEqual([]);
-      }, { timeoutMs: OUTAGE_MS + 120_000, logs: () => run.logs() });
-      const middle = stoppedAt + (backAt - stoppedAt) / 2;
-      outages.push({
-        system,
-        othersSeconds,
-        recoverySeconds: (nowMs() - backAt) / 1000,
-        downSeconds: (backAt - stoppedAt) / 1000,
-        reconnectSeconds: ((run.attempts(portOf(system), backAt)[0] ?? Number.NaN) - backAt) / 1000,
-        attempts: during.length,
-        firstHalf: burstsOf(during.filter((at) => at < middle)),
-        secondHalf: burstsOf(during.filter((at) => at >= middle)),
-        retries,
-      });
-    }
-    console.log(
-      `dead systems (outage ${OUTAGE_MS / 1000} s, batch ${BATCH} joiners + ${BATCH / 5} movers + ${BATCH / 5} leavers): baseline batch ${baselineSeconds.toFixed(1)} s\n` +
-        outages.map((o) => `  ${o.system.padEnd(9)} down ${o.downSeconds.toFixed(1)} s: others converged the batch in ${o.othersSeconds.toFixed(1)} s; recovered ${o.recoverySeconds.toFixed(1)} s after restart (first connection after ${o.reconnectSeconds.toFixed(1)} s); ${o.attempts} connection attempts in ${o.firstHalf} burst(s) in the first half, ${o.secondHalf} in the second; ${o.retries} work-queue retries`).join('\n'),
-    );
-  }, LONG ? 1_200_000 : 600_000);
+      baselineSeconds = await convergeSeconds(SYSTEMS, since);
+
+      for (const system of SYSTEMS) {
+        const others = SYSTEMS.filter((s) => s !== system);
+        const retriesBefore = await run.metric('workqueue_retries_total');
+        await serverOf(system).stop();
+        const stoppedAt = nowMs();
+        since = nowMs();
+        changeUsers();
+        const othersSeconds = await convergeSeconds(others, since);
+        await sleep(Math.max(0, stoppedAt + OUTAGE_MS - nowMs()));
+        const backAt = nowMs();
+        const during = run.attempts(portOf(system), stoppedAt, backAt);
+        const retries = (await run.metric('workqueue_retries_total')) - retriesBefore;
+        await serverOf(system).restart();
+        await convergeSeconds(SYSTEMS, backAt, OUTAGE_MS + 120_000);
+        await eventually(
+          () => {
+            const { systems, usersNotReady } = run.readiness();
+            expect(systems[system]).toBe('True');
+            expect(usersNotReady).toEqual([]);
+          },
+          { timeoutMs: OUTAGE_MS + 120_000, logs: () => run.logs() },
+        );
+        const middle = stoppedAt + (backAt - stoppedAt) / 2;
+        outages.push({
+          system,
+          othersSeconds,
+          recoverySeconds: (nowMs() - backAt) / 1000,
+          downSeconds: (backAt - stoppedAt) / 1000,
+          reconnectSeconds: ((run.attempts(portOf(system), backAt)[0] ?? Number.NaN) - backAt) / 1000,
+          attempts: during.length,
+          firstHalf: burstsOf(during.filter((at) => at < middle)),
+          secondHalf: burstsOf(during.filter((at) => at >= middle)),
+          retries,
+        });
+      }
+      console.log(
+        `dead systems (outage ${OUTAGE_MS / 1000} s, batch ${BATCH} joiners + ${BATCH / 5} movers + ${BATCH / 5} leavers): baseline batch ${baselineSeconds.toFixed(1)} s\n` +
+          outages
+            .map(
+              (o) =>
+                `  ${o.system.padEnd(9)} down ${o.downSeconds.toFixed(1)} s: others converged the batch in ${o.othersSeconds.toFixed(1)} s; recovered ${o.recoverySeconds.toFixed(1)} s after restart (first connection after ${o.reconnectSeconds.toFixed(1)} s); ${o.attempts} connection attempts in ${o.firstHalf} burst(s) in the first half, ${o.secondHalf} in the second; ${o.retries} work-queue retries`,
+            )
+            .join('\n'),
+      );
+    },
+    LONG ? 1_200_000 : 600_000,
+  );
 
   afterAll(async () => {
     await run?.stop();
@@ -144,7 +172,8 @@ describe(`dead systems: each of slapd, PostgreSQL and SCIM stopped for ${OUTAGE_
   it('once back, the stopped system is tried again within about as long as it was down', () => {
     // The circuit's wait doubles with each failed try, so what is left of it after the restart is at
     // most about the outage; the calls that failed fast meanwhile must not have stretched it.
-    for (const o of outages) expect(o.reconnectSeconds, `${o.system}: first connection after the restart, down ${o.downSeconds.toFixed(1)} s`).toBeLessThan(o.downSeconds + 5);
+    for (const o of outages)
+      expect(o.reconnectSeconds, `${o.system}: first connection after the restart, down ${o.downSeconds.toFixed(1)} s`).toBeLessThan(o.downSeconds + 5);
   });
 
   it('the attempts to reach a dead system back off and stay bounded', () => {

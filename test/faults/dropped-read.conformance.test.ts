@@ -22,7 +22,12 @@ describe('a dropped connection', () => {
     connector = await createScimConnector({
       system: 'acme/wiki',
       namespace: 'acme',
-      spec: connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: proxy.via(server.baseUrl), auth: 'bearer' } }),
+      spec: connectedSystemSpec.parse({
+        type: 'scim',
+        insecure: true,
+        allowPrivateNetwork: true,
+        scim: { baseUrl: proxy.via(server.baseUrl), auth: 'bearer' },
+      }),
       credentials: { token: server.token },
       logger: pino({ level: 'silent' }),
       timeoutMs: 10_000,
@@ -46,7 +51,9 @@ describe('a dropped connection', () => {
   it('under a write is not sent again: a retryable error for the work queue', async () => {
     proxy.set({ fault: (n, request) => (request.method === 'POST' ? { kind: 'reset' } : { kind: 'forward' }) });
     const before = proxy.requests.length;
-    const error = await connector.apply({ op: 'create', account: { system: 'wiki', userName: 'dora', state: 'present', attributes: {}, entitlements: [] } }, AbortSignal.timeout(30_000)).catch((e: unknown) => e);
+    const error = await connector
+      .apply({ op: 'create', account: { system: 'wiki', userName: 'dora', state: 'present', attributes: {}, entitlements: [] } }, AbortSignal.timeout(30_000))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RetryableError);
     expect(proxy.requests.slice(before).filter((r) => r.method === 'POST')).toHaveLength(1);
   });

@@ -67,7 +67,12 @@ export class HttpFaultProxy {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rules = this.#rules;
     const fault = rules.fault?.(++this.#count, req) ?? { kind: 'forward' };
-    this.requests.push({ atMs: performance.timeOrigin + performance.now(), method: req.method ?? '', path: req.url ?? '', fault: fault.kind === 'status' ? fault.status : fault.kind });
+    this.requests.push({
+      atMs: performance.timeOrigin + performance.now(),
+      method: req.method ?? '',
+      path: req.url ?? '',
+      fault: fault.kind === 'status' ? fault.status : fault.kind,
+    });
     if (rules.latencyMs) await sleep(rules.latencyMs);
     if (fault.kind === 'reset') {
       req.socket.resetAndDestroy();
@@ -77,7 +82,9 @@ export class HttpFaultProxy {
       req.resume();
       const headers: Record<string, string> = { 'content-type': 'application/scim+json' };
       if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-      res.writeHead(fault.status, headers).end(JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(fault.status), detail: 'injected by the test proxy' }));
+      res
+        .writeHead(fault.status, headers)
+        .end(JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(fault.status), detail: 'injected by the test proxy' }));
       return;
     }
     const upstream = httpRequest(

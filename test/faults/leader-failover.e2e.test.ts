@@ -24,7 +24,9 @@ interface Replica {
 
 async function startReplica(namespace: string, extra: string[] = []): Promise<Replica> {
   const port = await freePort();
-  const rollcall = startRollcall(namespace, ['--lease-namespace', namespace, '--health-port', String(port), '--log-level', 'info', ...extra], { leaderElect: true });
+  const rollcall = startRollcall(namespace, ['--lease-namespace', namespace, '--health-port', String(port), '--log-level', 'info', ...extra], {
+    leaderElect: true,
+  });
   return { rollcall, port };
 }
 
@@ -123,20 +125,26 @@ describe('leader failover', () => {
     kubectlOk(['apply', '-f', '-'], manifests(namespace, postgres));
     const pair = [await startReplica(namespace), await startReplica(namespace)];
     replicas.push(...pair);
-    const leader = await eventually(async () => {
-      const flags = await Promise.all(pair.map(leads));
-      expect(flags.filter(Boolean)).toHaveLength(1);
-      return pair[flags.indexOf(true)]!;
-    }, { timeoutMs: 60_000 });
+    const leader = await eventually(
+      async () => {
+        const flags = await Promise.all(pair.map(leads));
+        expect(flags.filter(Boolean)).toHaveLength(1);
+        return pair[flags.indexOf(true)]!;
+      },
+      { timeoutMs: 60_000 },
+    );
     const standby = pair.find((r) => r !== leader)!;
 
     kubectlOk(['apply', '-f', '-'], userList(namespace, 'u', USERS));
     // Kill as soon as the leader is visibly at work, well before it is done.
-    const atKill = await eventually(async () => {
-      const made = (await managedRoles(postgres, namespace, 'u')).length;
-      expect(made).toBeGreaterThanOrEqual(10);
-      return made;
-    }, { timeoutMs: 120_000, intervalMs: 50, logs: leader.rollcall.output });
+    const atKill = await eventually(
+      async () => {
+        const made = (await managedRoles(postgres, namespace, 'u')).length;
+        expect(made).toBeGreaterThanOrEqual(10);
+        return made;
+      },
+      { timeoutMs: 120_000, intervalMs: 50, logs: leader.rollcall.output },
+    );
     leader.rollcall.child.kill('SIGKILL');
     const killedAt = performance.now();
     await exited(leader);
@@ -148,18 +156,37 @@ describe('leader failover', () => {
     // that plus one retry period and the renew deadline's slack.
     expect(takeoverMs).toBeLessThan(LEASE_MS + 15_000);
 
-    await eventually(async () => expect((await managedRoles(postgres, namespace, 'u')).length).toBe(USERS), { timeoutMs: 240_000, intervalMs: 500, logs: standby.rollcall.output });
+    await eventually(async () => expect((await managedRoles(postgres, namespace, 'u')).length).toBe(USERS), {
+      timeoutMs: 240_000,
+      intervalMs: 500,
+      logs: standby.rollcall.output,
+    });
     const finishedMs = performance.now() - killedAt;
-    await eventually(() => {
-      const users = JSON.parse(kubectlOk(['get', 'users', '-n', namespace, '-o', 'json'])) as { items: Array<{ metadata: { name: string }; status?: { accounts?: Array<{ system: string; state: string }>; conditions?: Array<{ type: string; status: string }> } }> };
-      const notReady = users.items.filter((u) => u.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True');
-      expect(notReady.map((u) => u.metadata.name)).toEqual([]);
-      // One account per User in the one system: no duplicate from the two leaders.
-      for (const user of users.items) expect(user.status?.accounts?.filter((a) => a.system === 'db'), user.metadata.name).toHaveLength(1);
-    }, { timeoutMs: 120_000, intervalMs: 1_000 });
+    await eventually(
+      () => {
+        const users = JSON.parse(kubectlOk(['get', 'users', '-n', namespace, '-o', 'json'])) as {
+          items: Array<{
+            metadata: { name: string };
+            status?: { accounts?: Array<{ system: string; state: string }>; conditions?: Array<{ type: string; status: string }> };
+          }>;
+        };
+        const notReady = users.items.filter((u) => u.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True');
+        expect(notReady.map((u) => u.metadata.name)).toEqual([]);
+        // One account per User in the one system: no duplicate from the two leaders.
+        for (const user of users.items)
+          expect(
+            user.status?.accounts?.filter((a) => a.system === 'db'),
+            user.metadata.name,
+          ).toHaveLength(1);
+      },
+      { timeoutMs: 120_000, intervalMs: 1_000 },
+    );
 
     // Every role is a member of staff exactly once (PostgreSQL would refuse a second GRANT anyway).
-    const { rows: granted } = await adminQuery(postgres, `SELECT count(*)::int AS n FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member WHERE g.rolname = 'staff' AND r.rolname LIKE 'u%'`);
+    const { rows: granted } = await adminQuery(
+      postgres,
+      `SELECT count(*)::int AS n FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member WHERE g.rolname = 'staff' AND r.rolname LIKE 'u%'`,
+    );
     expect(granted[0].n).toBe(USERS);
 
     // The audit trail of both replicas together: no account created twice; the standby created only
@@ -174,8 +201,14 @@ describe('leader failover', () => {
     expect(standbyCreates).toBeLessThanOrEqual(USERS - atKill);
     expect(records(standby).some((r) => typeof r.msg === 'string' && /already exists/.test(r.msg))).toBe(false);
 
-    expectNoSecret([postgres.adminPassword], { 'the killed leader\'s output': leader.rollcall.output(), 'the new leader\'s output': standby.rollcall.output(), 'statuses and Events': clusterText(namespace) });
-    console.log(`[figures] failover: killed at ${atKill}/${USERS} roles; standby led ${Math.round(takeoverMs)} ms after the SIGKILL (lease ${LEASE_MS} ms); all ${USERS} done ${Math.round(finishedMs)} ms after it; audited creates: ${creates.length} (leader ${creates.length - standbyCreates}, standby ${standbyCreates}), none twice`);
+    expectNoSecret([postgres.adminPassword], {
+      "the killed leader's output": leader.rollcall.output(),
+      "the new leader's output": standby.rollcall.output(),
+      'statuses and Events': clusterText(namespace),
+    });
+    console.log(
+      `[figures] failover: killed at ${atKill}/${USERS} roles; standby led ${Math.round(takeoverMs)} ms after the SIGKILL (lease ${LEASE_MS} ms); all ${USERS} done ${Math.round(finishedMs)} ms after it; audited creates: ${creates.length} (leader ${creates.length - standbyCreates}, standby ${standbyCreates}), none twice`,
+    );
     await standby.rollcall.stop();
   }, 600_000);
 
@@ -190,7 +223,10 @@ describe('leader failover', () => {
       const broken = await startReplica(namespace, ['--scim-port', String(takenPort)]);
       replicas.push(broken);
       // The broken replica leads first (it is alone), then the healthy one stands by beside it.
-      await eventually(() => expect(kubectlOk(['get', 'lease', 'rollcall-leader', '-n', namespace, '-o', 'jsonpath={.spec.holderIdentity}'])).not.toBe(''), { timeoutMs: 60_000, intervalMs: 100 });
+      await eventually(() => expect(kubectlOk(['get', 'lease', 'rollcall-leader', '-n', namespace, '-o', 'jsonpath={.spec.holderIdentity}'])).not.toBe(''), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      });
       const healthy = await startReplica(namespace);
       replicas.push(healthy);
       kubectlOk(['apply', '-f', '-'], userList(namespace, 'b', 3));
@@ -204,8 +240,14 @@ describe('leader failover', () => {
       // At once: the Lease is free, not held until it expires (the broken replica had just renewed it).
       expect(takeoverMs).toBeLessThan(LEASE_MS);
       await eventually(async () => expect((await managedRoles(postgres, namespace, 'b')).sort()).toEqual(['b0', 'b1', 'b2']), { timeoutMs: 60_000 });
-      expectNoSecret([postgres.adminPassword], { 'the failed replica\'s output': broken.rollcall.output(), 'the new leader\'s output': healthy.rollcall.output(), 'statuses and Events': clusterText(namespace) });
-      console.log(`[figures] failed start: exit code ${code}; the next replica led ${Math.round(takeoverMs)} ms after the failed one exited (start-up included; lease ${LEASE_MS} ms)`);
+      expectNoSecret([postgres.adminPassword], {
+        "the failed replica's output": broken.rollcall.output(),
+        "the new leader's output": healthy.rollcall.output(),
+        'statuses and Events': clusterText(namespace),
+      });
+      console.log(
+        `[figures] failed start: exit code ${code}; the next replica led ${Math.round(takeoverMs)} ms after the failed one exited (start-up included; lease ${LEASE_MS} ms)`,
+      );
       await healthy.rollcall.stop();
     } finally {
       taken.close();

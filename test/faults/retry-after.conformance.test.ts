@@ -24,7 +24,12 @@ describe('a 429 with Retry-After holds back every request to that system', () =>
     connector = await createScimConnector({
       system: 'acme/wiki',
       namespace: 'acme',
-      spec: connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: proxy.via(server.baseUrl), auth: 'bearer' } }),
+      spec: connectedSystemSpec.parse({
+        type: 'scim',
+        insecure: true,
+        allowPrivateNetwork: true,
+        scim: { baseUrl: proxy.via(server.baseUrl), auth: 'bearer' },
+      }),
       credentials: { token: server.token },
       logger: pino({ level: 'silent' }),
       timeoutMs: 10_000,

@@ -12,7 +12,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
 import { HttpFaultProxy, type FaultRules } from './http-fault-proxy.ts';
 import { seededRandom } from './seeded-random.ts';
-import { DEPARTMENTS, SYSTEMS, closeServers, holdingsOf, startServers, systemsManifest, unconverged, writeUsers, type Person, type Servers, type SystemName } from './three-systems.ts';
+import {
+  DEPARTMENTS,
+  SYSTEMS,
+  closeServers,
+  holdingsOf,
+  startServers,
+  systemsManifest,
+  unconverged,
+  writeUsers,
+  type Person,
+  type Servers,
+  type SystemName,
+} from './three-systems.ts';
 import { nowMs, startWatchedRun, type WatchedRun } from './watched-run.ts';
 
 const LONG = process.env.ROLLCALL_FAULTS_LONG === '1';
@@ -66,7 +78,11 @@ describe('a slow and flaky SCIM server behind a proxy: latency, resets, 5xx, 429
     writeUsers(dir, people, 4);
   };
   const convergeSeconds = async (systems: readonly SystemName[], since: number, timeoutMs = 180_000) => {
-    await eventually(async () => expect(unconverged(await holdingsOf(servers, systems), people, systems)).toEqual([]), { timeoutMs, intervalMs: 200, logs: () => run.logs() });
+    await eventually(async () => expect(unconverged(await holdingsOf(servers, systems), people, systems)).toEqual([]), {
+      timeoutMs,
+      intervalMs: 200,
+      logs: () => run.logs(),
+    });
     return (nowMs() - since) / 1000;
   };
   /** Changes a batch under `rules`; seconds until LDAP and PostgreSQL, then all three, hold it. */
@@ -81,40 +97,47 @@ describe('a slow and flaky SCIM server behind a proxy: latency, resets, 5xx, 429
     return { since, othersSeconds, scimSeconds, during };
   };
 
-  beforeAll(async () => {
-    console.log(`slow system: seed ${random.seed} (replay with ROLLCALL_FAULTS_SEED=${random.seed})`);
-    servers = await startServers({ durableScim: false }); // never restarted here
-    proxy = await HttpFaultProxy.start(servers.scim.baseUrl);
-    root = mkdtempSync(join(tmpdir(), 'rollcall-slow-'));
-    dir = join(root, 'manifests');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'systems.yaml'), systemsManifest(servers, { scimBaseUrl: proxy.via(servers.scim.baseUrl) }));
-    for (let i = 0; i < INITIAL; i++) people.set(`s${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
-    writeUsers(dir, people, 4);
-    run = await startWatchedRun(root, dir);
-    await convergeSeconds(SYSTEMS, nowMs(), 240_000);
+  beforeAll(
+    async () => {
+      console.log(`slow system: seed ${random.seed} (replay with ROLLCALL_FAULTS_SEED=${random.seed})`);
+      servers = await startServers({ durableScim: false }); // never restarted here
+      proxy = await HttpFaultProxy.start(servers.scim.baseUrl);
+      root = mkdtempSync(join(tmpdir(), 'rollcall-slow-'));
+      dir = join(root, 'manifests');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'systems.yaml'), systemsManifest(servers, { scimBaseUrl: proxy.via(servers.scim.baseUrl) }));
+      for (let i = 0; i < INITIAL; i++) people.set(`s${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
+      writeUsers(dir, people, 4);
+      run = await startWatchedRun(root, dir);
+      await convergeSeconds(SYSTEMS, nowMs(), 240_000);
 
-    for (const [name, rules] of Object.entries(PHASES)) {
-      const { othersSeconds, scimSeconds, during } = await batchUnder(rules);
-      phases.push({ name, othersSeconds, scimSeconds, requests: during.length, injected: during.filter((r) => r.fault !== 'forward').length });
-      const p = phases.at(-1)!;
-      console.log(`slow system, ${p.name.padEnd(8)} LDAP+PostgreSQL ${p.othersSeconds.toFixed(1)} s, SCIM ${p.scimSeconds.toFixed(1)} s, ${p.requests} SCIM requests (${p.injected} faults injected)`);
-    }
+      for (const [name, rules] of Object.entries(PHASES)) {
+        const { othersSeconds, scimSeconds, during } = await batchUnder(rules);
+        phases.push({ name, othersSeconds, scimSeconds, requests: during.length, injected: during.filter((r) => r.fault !== 'forward').length });
+        const p = phases.at(-1)!;
+        console.log(
+          `slow system, ${p.name.padEnd(8)} LDAP+PostgreSQL ${p.othersSeconds.toFixed(1)} s, SCIM ${p.scimSeconds.toFixed(1)} s, ${p.requests} SCIM requests (${p.injected} faults injected)`,
+        );
+      }
 
-    // Rate limited: the first request after this is answered 429, Retry-After 6 s.
-    const { since, othersSeconds, scimSeconds, during } = await batchUnder({ fault: (n) => (n === 1 ? { kind: 'status', status: 429, retryAfterSeconds: RETRY_AFTER_S } : { kind: 'forward' }) });
-    const at = during.find((r) => r.fault === 429)?.atMs ?? Number.NaN;
-    rateLimited = {
-      at: (at - since) / 1000,
-      sooner: during.filter((r) => r.atMs > at + IN_FLIGHT_MS && r.atMs < at + RETRY_AFTER_S * 1000 - 200).length,
-      requests: during.length,
-      scimSeconds,
-      othersSeconds,
-    };
-    console.log(
-      `slow system, 429      LDAP+PostgreSQL ${rateLimited.othersSeconds.toFixed(1)} s, SCIM ${rateLimited.scimSeconds.toFixed(1)} s, ${rateLimited.requests} SCIM requests; ${rateLimited.sooner} arrived within the ${RETRY_AFTER_S} s Retry-After (after ${IN_FLIGHT_MS} ms for those in flight)`,
-    );
-  }, LONG ? 1_200_000 : 600_000);
+      // Rate limited: the first request after this is answered 429, Retry-After 6 s.
+      const { since, othersSeconds, scimSeconds, during } = await batchUnder({
+        fault: (n) => (n === 1 ? { kind: 'status', status: 429, retryAfterSeconds: RETRY_AFTER_S } : { kind: 'forward' }),
+      });
+      const at = during.find((r) => r.fault === 429)?.atMs ?? Number.NaN;
+      rateLimited = {
+        at: (at - since) / 1000,
+        sooner: during.filter((r) => r.atMs > at + IN_FLIGHT_MS && r.atMs < at + RETRY_AFTER_S * 1000 - 200).length,
+        requests: during.length,
+        scimSeconds,
+        othersSeconds,
+      };
+      console.log(
+        `slow system, 429      LDAP+PostgreSQL ${rateLimited.othersSeconds.toFixed(1)} s, SCIM ${rateLimited.scimSeconds.toFixed(1)} s, ${rateLimited.requests} SCIM requests; ${rateLimited.sooner} arrived within the ${RETRY_AFTER_S} s Retry-After (after ${IN_FLIGHT_MS} ms for those in flight)`,
+      );
+    },
+    LONG ? 1_200_000 : 600_000,
+  );
 
   afterAll(async () => {
     await run?.stop();

@@ -13,7 +13,8 @@ import { capturedLogger } from '../helpers/captured-logger.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startApiProxy, type ApiProxy } from './api-proxy.ts';
 
-const user = (namespace: string, name: string) => `{"apiVersion":"rollcall.dev/v1alpha1","kind":"User","metadata":{"name":"${name}","namespace":"${namespace}"},"spec":{"userName":"${name}"}}`;
+const user = (namespace: string, name: string) =>
+  `{"apiVersion":"rollcall.dev/v1alpha1","kind":"User","metadata":{"name":"${name}","namespace":"${namespace}"},"spec":{"userName":"${name}"}}`;
 const SILENT_AFTER_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 2_000;
 
@@ -27,7 +28,13 @@ describe('KubeStore when the API server path misbehaves', () => {
     namespace = createNamespace('faults-store');
     kubectlOk(['apply', '-f', '-'], user(namespace, 'first'));
     proxy = await startApiProxy(inject('kubeconfig'), mkdtempSync(join(tmpdir(), 'rollcall-faults-store-')));
-    store = new KubeStore({ kubeconfig: loadKubeConfig(proxy.kubeconfig), namespace, logger, requestTimeoutMs: REQUEST_TIMEOUT_MS, watchdog: { silentAfterMs: SILENT_AFTER_MS, watchSeconds: 2, restartDelayMs: 200, maxRestartDelayMs: 1_000 } });
+    store = new KubeStore({
+      kubeconfig: loadKubeConfig(proxy.kubeconfig),
+      namespace,
+      logger,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      watchdog: { silentAfterMs: SILENT_AFTER_MS, watchSeconds: 2, restartDelayMs: 200, maxRestartDelayMs: 1_000 },
+    });
     await store.start();
   });
 
@@ -65,7 +72,10 @@ describe('KubeStore when the API server path misbehaves', () => {
     const cutAt = performance.now();
     kubectlOk(['apply', '-f', '-'], user(namespace, 'during-hang'));
     kubectlOk(['delete', 'user', 'first', '-n', namespace]);
-    await eventually(() => expect(store.watchHealth().User.dead).toMatch(/no watch event and no successful listing .*did not answer listNamespacedCustomObject/), { timeoutMs: 60_000 });
+    await eventually(
+      () => expect(store.watchHealth().User.dead).toMatch(/no watch event and no successful listing .*did not answer listNamespacedCustomObject/),
+      { timeoutMs: 60_000 },
+    );
     expect(store.get('User', { namespace, name: 'during-hang' })).toBeUndefined();
     const heldListings = proxy.counts().held;
     expect(heldListings).toBeGreaterThanOrEqual(2);
@@ -73,13 +83,18 @@ describe('KubeStore when the API server path misbehaves', () => {
     proxy.stopHanging();
     proxy.thawWatches();
     const thawedAt = performance.now();
-    await eventually(() => {
-      expect(store.get('User', { namespace, name: 'during-hang' })).toBeDefined();
-      expect(store.get('User', { namespace, name: 'first' })).toBeUndefined();
-    }, { timeoutMs: 30_000 });
+    await eventually(
+      () => {
+        expect(store.get('User', { namespace, name: 'during-hang' })).toBeDefined();
+        expect(store.get('User', { namespace, name: 'first' })).toBeUndefined();
+      },
+      { timeoutMs: 30_000 },
+    );
     const caughtUpMs = performance.now() - thawedAt;
     await eventually(() => expect(store.watchHealth().User.dead).toBeUndefined(), { timeoutMs: 10_000 });
-    console.log(`[figures] hung re-lists: ${heldListings} held and retried; caught up ${Math.round(caughtUpMs)} ms after the API path came back (cut lasted ${Math.round(thawedAt - cutAt)} ms)`);
+    console.log(
+      `[figures] hung re-lists: ${heldListings} held and retried; caught up ${Math.round(caughtUpMs)} ms after the API path came back (cut lasted ${Math.round(thawedAt - cutAt)} ms)`,
+    );
     expect(records).toContainEqual(expect.objectContaining({ msg: 'restarting the watch' }));
   }, 120_000);
 
@@ -92,14 +107,21 @@ describe('KubeStore when the API server path misbehaves', () => {
     kubectlOk(['apply', '-f', '-'], user(namespace, 'made-during-cut'));
     kubectlOk(['delete', 'user', 'stays', '-n', namespace]);
     // Watches stay frozen throughout: only the watchdog's re-list can bring these.
-    await eventually(() => {
-      expect(store.get('User', { namespace, name: 'made-during-cut' })).toBeDefined();
-      expect(store.get('User', { namespace, name: 'stays' })).toBeUndefined();
-    }, { timeoutMs: 30_000 });
+    await eventually(
+      () => {
+        expect(store.get('User', { namespace, name: 'made-during-cut' })).toBeDefined();
+        expect(store.get('User', { namespace, name: 'stays' })).toBeUndefined();
+      },
+      { timeoutMs: 30_000 },
+    );
     const caughtUpMs = performance.now() - cutAt;
     proxy.thawWatches();
-    expect(records.slice(logsBefore)).toContainEqual(expect.objectContaining({ msg: 'restarting the watch', informer: 'User', reason: expect.stringMatching(/^no watch event and no listing/) }));
+    expect(records.slice(logsBefore)).toContainEqual(
+      expect.objectContaining({ msg: 'restarting the watch', informer: 'User', reason: expect.stringMatching(/^no watch event and no listing/) }),
+    );
     expect(proxy.counts().droppedWatchChunks).toBeGreaterThan(0);
-    console.log(`[figures] frozen watch: caught up ${Math.round(caughtUpMs)} ms after the cut (silence bound ${SILENT_AFTER_MS} ms); ${proxy.counts().droppedWatchChunks} watch chunks dropped by the proxy`);
+    console.log(
+      `[figures] frozen watch: caught up ${Math.round(caughtUpMs)} ms after the cut (silence bound ${SILENT_AFTER_MS} ms); ${proxy.counts().droppedWatchChunks} watch chunks dropped by the proxy`,
+    );
   }, 60_000);
 });

@@ -34,7 +34,12 @@ export async function startServers({ durableScim = true } = {}): Promise<Servers
   const [slapd, postgres, scim] = await Promise.all([startSlapd(), startPostgres(), startScim({ durable: durableScim })]);
   const servers = { slapd, postgres, scim };
   await withLdap(servers, async (client) => {
-    for (const d of DEPARTMENTS) await client.add(`cn=${GRANTS[d].directory},${slapd.groupsDN}`, { objectClass: 'groupOfNames', cn: GRANTS[d].directory, member: EMPTY_GROUP_PLACEHOLDER });
+    for (const d of DEPARTMENTS)
+      await client.add(`cn=${GRANTS[d].directory},${slapd.groupsDN}`, {
+        objectClass: 'groupOfNames',
+        cn: GRANTS[d].directory,
+        member: EMPTY_GROUP_PLACEHOLDER,
+      });
   });
   for (const d of DEPARTMENTS) await adminQuery(postgres, `CREATE ROLE ${GRANTS[d].db} NOLOGIN`);
   for (const d of DEPARTMENTS) {
@@ -73,14 +78,36 @@ const secret = (name: string, data: Record<string, string>) =>
 /** Systems, roles and bindings: the file that does not change while Users come and go. */
 export function systemsManifest({ slapd, postgres, scim }: Servers, at: SystemAddresses = {}, extra: Record<string, unknown> = {}): string {
   // Every leaver in one pass: the deletion guard is not what these suites are about.
-  const common = { deprovision: { policy: 'disable' }, orphans: 'report', insecure: true, allowPrivateNetwork: true, deletionGuard: { maxCount: 100_000 }, ...extra };
+  const common = {
+    deprovision: { policy: 'disable' },
+    orphans: 'report',
+    insecure: true,
+    allowPrivateNetwork: true,
+    deletionGuard: { maxCount: 100_000 },
+    ...extra,
+  };
   return [
     secret('ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword }),
     secret('db-credentials', { username: postgres.adminUser, password: postgres.adminPassword }),
     secret('wiki-credentials', { token: scim.token }),
-    doc('ConnectedSystem', 'directory', { type: 'ldap', ldap: { url: at.ldapUrl ?? slapd.url, flavour: 'openldap', peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN }, credentialsSecretRef: { name: 'ldap-credentials' }, ...common }),
-    doc('ConnectedSystem', 'db', { type: 'postgres', postgres: { host: postgres.host, port: at.postgresPort ?? postgres.port, database: 'postgres', ssl: 'disable' }, credentialsSecretRef: { name: 'db-credentials' }, ...common }),
-    doc('ConnectedSystem', 'wiki', { type: 'scim', scim: { baseUrl: at.scimBaseUrl ?? scim.baseUrl, auth: 'bearer' }, credentialsSecretRef: { name: 'wiki-credentials' }, ...common }),
+    doc('ConnectedSystem', 'directory', {
+      type: 'ldap',
+      ldap: { url: at.ldapUrl ?? slapd.url, flavour: 'openldap', peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN },
+      credentialsSecretRef: { name: 'ldap-credentials' },
+      ...common,
+    }),
+    doc('ConnectedSystem', 'db', {
+      type: 'postgres',
+      postgres: { host: postgres.host, port: at.postgresPort ?? postgres.port, database: 'postgres', ssl: 'disable' },
+      credentialsSecretRef: { name: 'db-credentials' },
+      ...common,
+    }),
+    doc('ConnectedSystem', 'wiki', {
+      type: 'scim',
+      scim: { baseUrl: at.scimBaseUrl ?? scim.baseUrl, auth: 'bearer' },
+      credentialsSecretRef: { name: 'wiki-credentials' },
+      ...common,
+    }),
     ...DEPARTMENTS.flatMap((d) => [
       doc('AccessRole', d, { grants: SYSTEMS.map((system) => ({ system, entitlements: [GRANTS[d][system]] })) }),
       doc('AccessBinding', d, { role: d, userSelector: { matchLabels: { department: d } } }),
@@ -97,7 +124,8 @@ export function userManifest(name: string, person: Person): string {
 export function writeUsers(dir: string, people: ReadonlyMap<string, Person>, files = 10): void {
   const buckets: string[][] = Array.from({ length: files }, () => []);
   let i = 0;
-  for (const [name, person] of [...people].sort(([a], [b]) => a.localeCompare(b))) buckets[Math.floor((i++ * files) / people.size)]!.push(userManifest(name, person));
+  for (const [name, person] of [...people].sort(([a], [b]) => a.localeCompare(b)))
+    buckets[Math.floor((i++ * files) / people.size)]!.push(userManifest(name, person));
   buckets.forEach((docs, n) => writeFileSync(join(dir, `users-${String(n).padStart(2, '0')}.yaml`), docs.join('---\n')));
 }
 
@@ -129,11 +157,20 @@ const sorted = (values: string[]) => [...values].sort();
 /** slapd: every entry under people; enabled = no ppolicy lock; groups = the cns of its memberOf. */
 export async function ldapHoldings(servers: Pick<Servers, 'slapd'>): Promise<Holdings> {
   return withLdap(servers, async (client) => {
-    const { searchEntries } = await client.search(servers.slapd.peopleDN, { scope: 'one', filter: '(uid=*)', attributes: ['uid', 'pwdAccountLockedTime', 'memberOf'], sizeLimit: 0, paged: { pageSize: 500 } });
+    const { searchEntries } = await client.search(servers.slapd.peopleDN, {
+      scope: 'one',
+      filter: '(uid=*)',
+      attributes: ['uid', 'pwdAccountLockedTime', 'memberOf'],
+      sizeLimit: 0,
+      paged: { pageSize: 500 },
+    });
     const names = searchEntries.map((e) => String(e.uid));
     const accounts = new Map<string, Held>();
     for (const e of searchEntries) {
-      const groups = [e.memberOf].flat().filter(Boolean).map((dn) => /^cn=([^,]+),/i.exec(String(dn))?.[1] ?? String(dn));
+      const groups = [e.memberOf]
+        .flat()
+        .filter(Boolean)
+        .map((dn) => /^cn=([^,]+),/i.exec(String(dn))?.[1] ?? String(dn));
       accounts.set(String(e.uid), { enabled: [e.pwdAccountLockedTime].flat().filter(Boolean).length === 0, groups: sorted(groups) });
     }
     return { accounts, duplicates: duplicatesOf(names) };
@@ -161,7 +198,10 @@ export async function pgHoldings({ postgres }: Pick<Servers, 'postgres'>): Promi
 async function scimAll({ scim }: Pick<Servers, 'scim'>, resource: 'Users' | 'Groups'): Promise<Record<string, unknown>[]> {
   const all: Record<string, unknown>[] = [];
   for (let start = 1; ; start += 200) {
-    const response = await fetch(`${scim.baseUrl}/${resource}?startIndex=${start}&count=200`, { headers: { authorization: `Bearer ${scim.token}` }, signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(`${scim.baseUrl}/${resource}?startIndex=${start}&count=200`, {
+      headers: { authorization: `Bearer ${scim.token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
     if (!response.ok) throw new Error(`GET /${resource}: HTTP ${response.status}`);
     const page = (await response.json()) as { Resources?: Record<string, unknown>[]; totalResults?: number };
     all.push(...(page.Resources ?? []));
@@ -173,7 +213,9 @@ async function scimAll({ scim }: Pick<Servers, 'scim'>, resource: 'Users' | 'Gro
 export async function scimHoldings(servers: Pick<Servers, 'scim'>): Promise<Holdings> {
   const [users, groups] = [await scimAll(servers, 'Users'), await scimAll(servers, 'Groups')];
   const memberOf = new Map<string, string[]>();
-  for (const group of groups) for (const m of (group.members as { value: string }[] | undefined) ?? []) memberOf.set(m.value, [...(memberOf.get(m.value) ?? []), String(group.displayName)]);
+  for (const group of groups)
+    for (const m of (group.members as { value: string }[] | undefined) ?? [])
+      memberOf.set(m.value, [...(memberOf.get(m.value) ?? []), String(group.displayName)]);
   const names = users.map((u) => String(u.userName));
   const accounts = new Map(users.map((u) => [String(u.userName), { enabled: u.active !== false, groups: sorted(memberOf.get(String(u.id)) ?? []) }]));
   return { accounts, duplicates: duplicatesOf(names) };

@@ -31,17 +31,24 @@ export async function startWatchedRun(root: string, manifests: string): Promise<
   writeFileSync(connections, '');
   const healthPort = await freePort();
   const output: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, ['--import', PRELOAD, ROLLCALL, 'run', '--manifests', manifests, '--state', statePath, '--health-port', String(healthPort), '--metrics-system-labels'], {
-    cwd: root,
-    env: { ...process.env, ROLLCALL_TEST_CONNECTIONS: connections },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', PRELOAD, ROLLCALL, 'run', '--manifests', manifests, '--state', statePath, '--health-port', String(healthPort), '--metrics-system-labels'],
+    {
+      cwd: root,
+      env: { ...process.env, ROLLCALL_TEST_CONNECTIONS: connections },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  await eventually(() => {
-    if (child.exitCode !== null) throw new Error(`rollcall exited ${child.exitCode}:\n${lastLines(output)}`);
-    if (!output.join('').includes('Watching')) throw new Error('not watching yet');
-  }, { timeoutMs: 240_000, logs: () => lastLines(output) });
+  await eventually(
+    () => {
+      if (child.exitCode !== null) throw new Error(`rollcall exited ${child.exitCode}:\n${lastLines(output)}`);
+      if (!output.join('').includes('Watching')) throw new Error('not watching yet');
+    },
+    { timeoutMs: 240_000, logs: () => lastLines(output) },
+  );
 
   return {
     statePath,
@@ -61,7 +68,9 @@ export async function startWatchedRun(root: string, manifests: string): Promise<
         .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
     },
     readiness: () => {
-      const state = JSON.parse(readFileSync(statePath, 'utf8')) as { objects: { object: { kind: string; metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } } }[] };
+      const state = JSON.parse(readFileSync(statePath, 'utf8')) as {
+        objects: { object: { kind: string; metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } } }[];
+      };
       const ready = (o: (typeof state.objects)[number]['object']) => o.status?.conditions?.find((c) => c.type === 'Ready')?.status;
       const objects = state.objects.map((o) => o.object);
       return {

@@ -29,9 +29,24 @@ function manifests(slapd: SlapdServer, postgres: PostgresServer, users: readonly
   return [
     secret('ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword }),
     secret('db-credentials', { username: postgres.adminUser, password: postgres.adminPassword }),
-    yaml('ConnectedSystem', 'directory', { type: 'ldap', ldap: { url: slapd.url, flavour: 'openldap', peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN }, credentialsSecretRef: { name: 'ldap-credentials' }, ...policy }),
-    yaml('ConnectedSystem', 'db', { type: 'postgres', postgres: { host: postgres.host, port: postgres.port, database: 'postgres', ssl: 'disable' }, credentialsSecretRef: { name: 'db-credentials' }, ...policy }),
-    yaml('AccessRole', 'staff', { grants: [{ system: 'directory', entitlements: [] }, { system: 'db', entitlements: [] }] }),
+    yaml('ConnectedSystem', 'directory', {
+      type: 'ldap',
+      ldap: { url: slapd.url, flavour: 'openldap', peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN },
+      credentialsSecretRef: { name: 'ldap-credentials' },
+      ...policy,
+    }),
+    yaml('ConnectedSystem', 'db', {
+      type: 'postgres',
+      postgres: { host: postgres.host, port: postgres.port, database: 'postgres', ssl: 'disable' },
+      credentialsSecretRef: { name: 'db-credentials' },
+      ...policy,
+    }),
+    yaml('AccessRole', 'staff', {
+      grants: [
+        { system: 'directory', entitlements: [] },
+        { system: 'db', entitlements: [] },
+      ],
+    }),
     yaml('AccessBinding', 'everyone', { role: 'staff', userSelector: { matchLabels: { team: 'acme' } } }),
     ...users.map((name) => yaml('User', name, { userName: name, givenName: name, familyName: 'Test' }, ', labels: {team: acme}')),
   ].join('\n---\n');
@@ -96,7 +111,14 @@ describe('standalone mode writes its state ahead of the accounts it creates', ()
     await exited;
     await sleep(200); // a request already sent may still land
     created = [...new Set([...(await ldapAccounts(slapd)).keys(), ...(await pgRoles(postgres)).keys()])].sort();
-    writeFileSync(join(dir, 'all.yaml'), manifests(slapd, postgres, USERS.filter((u) => !created.includes(u))));
+    writeFileSync(
+      join(dir, 'all.yaml'),
+      manifests(
+        slapd,
+        postgres,
+        USERS.filter((u) => !created.includes(u)),
+      ),
+    );
     second = await rollcall(['run', '--manifests', dir, '--once'], root);
   }, 300_000);
 

@@ -29,7 +29,9 @@ export interface NodeBinaries {
 
 /** Builds the node's binaries when missing (cached outside the repo) and returns their paths. */
 export function buildNode(): NodeBinaries {
-  const lines = execFileSync('bash', [join(HERE, 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n');
+  const lines = execFileSync('bash', [join(HERE, 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    .trim()
+    .split('\n');
   if (lines.length !== 5) throw new Error(`test/node/build.sh printed ${lines.length} lines, not 5:\n${lines.join('\n')}`);
   const [kubelet, containerdDir, runc, cniDir, pauseImage] = lines as [string, string, string, string, string];
   return { kubelet, containerdDir, runc, cniDir, pauseImage };
@@ -61,7 +63,10 @@ export async function startNode({ kubeconfig, binaries, name = 'rollcall-node' }
   let proxy: Server | undefined;
 
   const ctr = (...args: string[]) =>
-    execFileSync(join(binaries.containerdDir, 'ctr'), ['--address', socket, '--namespace', 'k8s.io', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(join(binaries.containerdDir, 'ctr'), ['--address', socket, '--namespace', 'k8s.io', ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   const start = (label: string, binary: string, args: string[]) => {
     const child = spawn(binary, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -76,7 +81,10 @@ export async function startNode({ kubeconfig, binaries, name = 'rollcall-node' }
     children.push(child);
     return child;
   };
-  const tail = () => Object.entries(logs).map(([label, lines]) => `--- ${label}\n${lines.slice(-40).join('\n')}`).join('\n');
+  const tail = () =>
+    Object.entries(logs)
+      .map(([label, lines]) => `--- ${label}\n${lines.slice(-40).join('\n')}`)
+      .join('\n');
 
   const stop = async () => {
     // The kubelet first (it would restart what is killed), then every container, then containerd.
@@ -221,16 +229,23 @@ registerNode: true
 `,
     );
     const kubelet = start('kubelet', binaries.kubelet, [
-      '--config', join(dir, 'kubelet.yaml'),
+      '--config',
+      join(dir, 'kubelet.yaml'),
       // The admin's client certificate: a static credential the control plane accepts, instead of
       // TLS bootstrapping (no CSR approver runs here).
-      '--kubeconfig', kubeconfig,
-      '--root-dir', kubeletDir,
-      '--cert-dir', join(dir, 'kubelet-pki'),
-      '--hostname-override', name,
-      '--v', '1',
+      '--kubeconfig',
+      kubeconfig,
+      '--root-dir',
+      kubeletDir,
+      '--cert-dir',
+      join(dir, 'kubelet-pki'),
+      '--hostname-override',
+      name,
+      '--v',
+      '1',
     ]);
-    const kubectl = (...args: string[]) => execFileSync('kubectl', args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const kubectl = (...args: string[]) =>
+      execFileSync('kubectl', args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
     await eventually(
       () => {
         if (kubelet.exitCode !== null) throw new Error(`kubelet exited with ${kubelet.exitCode}`);

@@ -26,11 +26,20 @@ const db = (name: string) => join(dir, `${name}.db`);
 function manifests(): string {
   const docs: string[] = [];
   for (const system of ['directory', 'wiki']) {
-    docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${system}, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db(system))}}}\n`);
+    docs.push(
+      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${system}, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db(system))}}}\n`,
+    );
   }
-  docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [staff]}, {system: wiki, entitlements: [readers]}]}\n`);
-  docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}\n`);
-  for (let i = 0; i < USERS; i++) docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: u${i}, namespace: acme, labels: {staff: "yes"}, creationTimestamp: ${JOINED}}\nspec: {userName: u${i}}\n`);
+  docs.push(
+    `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [staff]}, {system: wiki, entitlements: [readers]}]}\n`,
+  );
+  docs.push(
+    `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}\n`,
+  );
+  for (let i = 0; i < USERS; i++)
+    docs.push(
+      `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: u${i}, namespace: acme, labels: {staff: "yes"}, creationTimestamp: ${JOINED}}\nspec: {userName: u${i}}\n`,
+    );
   return docs.join('---\n');
 }
 
@@ -65,7 +74,10 @@ describe(`${USERS} Users under the default deletion guard, then ${LEAVERS} leave
       const gone = describeDirectory(db(system)).filter((row) => leavers.includes(row.userName));
       expect(gone.map((row) => `${row.userName} ${row.state} ${row.groups.join()}`)).toEqual(leavers.map((name) => `${name} disabled `).sort());
       const csys = store.get('ConnectedSystem', { namespace: 'acme', name: system });
-      expect(csys?.status?.conditions?.find((c) => c.type === 'DeletionGuardTripped'), system).toMatchObject({ status: 'False' });
+      expect(
+        csys?.status?.conditions?.find((c) => c.type === 'DeletionGuardTripped'),
+        system,
+      ).toMatchObject({ status: 'False' });
       expect(csys?.status?.recentDeprovisions?.map((r) => r.userName).sort(), system).toEqual([...leavers].sort());
     }
     const sorted = [...latencies].sort((a, b) => a - b);

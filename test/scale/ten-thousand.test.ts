@@ -30,15 +30,23 @@ const leaver = (i: number) => i % Math.floor(USERS / LEAVERS) === 0 && i / Math.
 function manifests(withLeavers: boolean): string {
   const docs: string[] = [];
   for (const system of ['directory', 'wiki']) {
-    docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${system}, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db(system))}}, deprovision: {policy: disable}}\n`);
+    docs.push(
+      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${system}, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db(system))}}, deprovision: {policy: disable}}\n`,
+    );
   }
   for (let d = 0; d < DEPARTMENTS; d++) {
-    docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: dept${d}, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [dept${d}-a, dept${d}-b]}, {system: wiki, entitlements: [dept${d}-readers, dept${d}-editors]}]}\n`);
-    docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: dept${d}, namespace: acme}\nspec: {role: dept${d}, userSelector: {matchLabels: {department: dept${d}}}}\n`);
+    docs.push(
+      `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: dept${d}, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [dept${d}-a, dept${d}-b]}, {system: wiki, entitlements: [dept${d}-readers, dept${d}-editors]}]}\n`,
+    );
+    docs.push(
+      `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: dept${d}, namespace: acme}\nspec: {role: dept${d}, userSelector: {matchLabels: {department: dept${d}}}}\n`,
+    );
   }
   for (let i = 0; i < USERS; i++) {
     const state = withLeavers && leaver(i) ? 'terminated' : 'active';
-    docs.push(`apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: u${i}, namespace: acme, labels: {department: dept${i % DEPARTMENTS}}, creationTimestamp: ${JOINED}}\nspec: {userName: u${i}, state: ${state}}\n`);
+    docs.push(
+      `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: u${i}, namespace: acme, labels: {department: dept${i % DEPARTMENTS}}, creationTimestamp: ${JOINED}}\nspec: {userName: u${i}, state: ${state}}\n`,
+    );
   }
   return docs.join('---\n');
 }
@@ -109,7 +117,11 @@ describe(`${USERS} Users, then ${LEAVERS} leavers at once`, () => {
     expectGroups('wiki', ['editors', 'readers'], true);
     const notReady = store.list('User').filter((u) => u.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True');
     expect(notReady.map((u) => u.metadata.name).slice(0, 10)).toEqual([]);
-    expect(converging.own, `the longest stall of Rollcall's own while converging, in ms (event-loop delay: ${converging.loop.toFixed(0)} ms)`).toBeLessThan(100);
-    expect(leaving.own, `the longest stall of Rollcall's own while the leavers went, in ms (event-loop delay: ${leaving.loop.toFixed(0)} ms)`).toBeLessThan(100);
+    expect(converging.own, `the longest stall of Rollcall's own while converging, in ms (event-loop delay: ${converging.loop.toFixed(0)} ms)`).toBeLessThan(
+      100,
+    );
+    expect(leaving.own, `the longest stall of Rollcall's own while the leavers went, in ms (event-loop delay: ${leaving.loop.toFixed(0)} ms)`).toBeLessThan(
+      100,
+    );
   }, 600_000);
 });

@@ -28,7 +28,6 @@ export function installPostgres(): void {
   execFileSync('bash', [join(import.meta.dirname, '../../scripts/install/postgres.sh')], { stdio: 'inherit' });
 }
 
-
 const asPostgres = (command: string, args: string[]) => ['setpriv', [...AS_POSTGRES, command, ...args]] as const;
 
 /** initdb costs ~0.8 s; copying its result costs ~0.15 s. Built once per machine, atomically. */

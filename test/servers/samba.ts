@@ -44,11 +44,9 @@ function makeCertificates(tls: string): void {
   const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', cwd: tls });
   run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=Rollcall test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
   run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=dc1.example.test', '-keyout', 'key.pem', '-out', 'server.csr');
-  execFileSync(
-    'bash',
-    ['-c', 'printf "subjectAltName=IP:127.0.0.1,DNS:dc1.example.test,DNS:localhost\\nextendedKeyUsage=serverAuth\\n" > ext.cnf'],
-    { cwd: tls },
-  );
+  execFileSync('bash', ['-c', 'printf "subjectAltName=IP:127.0.0.1,DNS:dc1.example.test,DNS:localhost\\nextendedKeyUsage=serverAuth\\n" > ext.cnf'], {
+    cwd: tls,
+  });
   run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '3650', '-extfile', 'ext.cnf', '-out', 'cert.pem');
   execFileSync('chmod', ['600', 'key.pem', 'ca.key'], { cwd: tls });
 }
@@ -62,9 +60,19 @@ async function provision(dir: string): Promise<void> {
   execFileSync(
     'samba-tool',
     [
-      'domain', 'provision', `--realm=${REALM}`, '--domain=EXAMPLE', '--server-role=dc', '--dns-backend=NONE',
-      `--adminpass=${adminPassword}`, '--use-rfc2307', `--targetdir=${dir}`, '--host-name=dc1', '--host-ip=127.0.0.1',
-      '--option=interfaces = lo', '--option=bind interfaces only = yes',
+      'domain',
+      'provision',
+      `--realm=${REALM}`,
+      '--domain=EXAMPLE',
+      '--server-role=dc',
+      '--dns-backend=NONE',
+      `--adminpass=${adminPassword}`,
+      '--use-rfc2307',
+      `--targetdir=${dir}`,
+      '--host-name=dc1',
+      '--host-ip=127.0.0.1',
+      '--option=interfaces = lo',
+      '--option=bind interfaces only = yes',
     ],
     { stdio: 'pipe' },
   );
@@ -140,9 +148,15 @@ export async function start(): Promise<SambaServer> {
 
   const launch = async () => {
     const options = [
-      `pid directory=${dir}/run`, `ncalrpc dir=${dir}/run/ncalrpc`, `log file=${dir}/log/log.%m`,
-      `winbindd socket directory=${dir}/run/winbindd`, 'server services=ldap,kdc,rpc,cldap,nbt',
-      'tls enabled=yes', `tls keyfile=${dir}/tls/key.pem`, `tls certfile=${dir}/tls/cert.pem`, `tls cafile=${dir}/tls/ca.pem`,
+      `pid directory=${dir}/run`,
+      `ncalrpc dir=${dir}/run/ncalrpc`,
+      `log file=${dir}/log/log.%m`,
+      `winbindd socket directory=${dir}/run/winbindd`,
+      'server services=ldap,kdc,rpc,cldap,nbt',
+      'tls enabled=yes',
+      `tls keyfile=${dir}/tls/key.pem`,
+      `tls certfile=${dir}/tls/cert.pem`,
+      `tls cafile=${dir}/tls/ca.pem`,
     ];
     // A process group of its own, so freeze/stop reach every worker process, not just the master.
     const proc = spawn('samba', ['-i', '-M', 'single', '-s', join(dir, 'etc', 'smb.conf'), ...options.map((o) => `--option=${o}`)], {

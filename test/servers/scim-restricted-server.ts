@@ -169,7 +169,10 @@ function refusedFilter(filter: string): boolean {
 }
 
 const scimError = (res: Response, status: number, scimType: string | undefined, detail: string) =>
-  res.status(status).type('application/scim+json').send(JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), ...(scimType && { scimType }), detail }));
+  res
+    .status(status)
+    .type('application/scim+json')
+    .send(JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), ...(scimType && { scimType }), detail }));
 
 const app = express();
 app.disable('x-powered-by');
@@ -209,7 +212,8 @@ app.use('/v2', (req: Request, res: Response, next: NextFunction) => {
   // Express 5 re-parses req.query on every access, so SCIMMY's conversion to numbers would be lost: one own, plain object.
   const query: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
   Object.defineProperty(req, 'query', { value: query, writable: true, configurable: true });
-  if (typeof query['filter'] === 'string' && refusedFilter(query['filter'])) return scimError(res, 400, 'invalidFilter', 'only "eq" on a plain attribute is supported');
+  if (typeof query['filter'] === 'string' && refusedFilter(query['filter']))
+    return scimError(res, 400, 'invalidFilter', 'only "eq" on a plain attribute is supported');
   if (req.method === 'GET' && /^\/(Users|Groups)\/?$/.test(req.path)) {
     // Quirks: pages of 2 whatever is asked, a startIndex below 1 read as 1, and no startIndex or itemsPerPage in the answer.
     query['count'] = String(Math.min(Number(query['count'] ?? PAGE) || PAGE, PAGE));
@@ -227,7 +231,12 @@ app.use('/v2', (req: Request, res: Response, next: NextFunction) => {
   }
   next();
 });
-const routers = new SCIMMYRouters({ type: 'bearer', docUri: 'http://example.org/auth', handler: async () => 'rollcall-tests', context: () => ({}) }) as unknown as express.Router;
+const routers = new SCIMMYRouters({
+  type: 'bearer',
+  docUri: 'http://example.org/auth',
+  handler: async () => 'rollcall-tests',
+  context: () => ({}),
+}) as unknown as express.Router;
 // After the routers, which turn some features on themselves.
 SCIMMY.Config.set({ patch: false, bulk: false, sort: false, etag: false, changePassword: false, filter: { supported: true, maxResults: PAGE } });
 app.use('/v2', routers);

@@ -59,7 +59,11 @@ export async function startRestricted(): Promise<RestrictedScimServer> {
     killOnExit.delete(running);
   };
   const control = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${origin}/_test/${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(`${origin}/_test/${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!response.ok) throw new Error(`${method} /_test/${path}: HTTP ${response.status}`);
     return response.json();
   };

@@ -101,7 +101,6 @@ async function waitUntilReady(baseUrl: string, token: string, child: ChildProces
   throw new Error(`scim2-server not ready within ${READY_TIMEOUT_MS} ms; see ${join(dir, 'server.log')}`);
 }
 
-
 /** A test run that dies must not leave servers behind. */
 const killOnExit = new Set<ChildProcess>();
 process.once('exit', () => {

@@ -32,7 +32,6 @@ export function installSlapd(): void {
   execFileSync('bash', [join(import.meta.dirname, '../../scripts/install/slapd.sh')], { stdio: 'inherit' });
 }
 
-
 function config(dir: string, adminPassword: string, tls?: SlapdTls, globalLines = ''): string {
   const tlsLines = tls ? `TLSCACertificateFile ${tls.caFile}\nTLSCertificateFile ${tls.certFile}\nTLSCertificateKeyFile ${tls.keyFile}\n` : '';
   return `${tlsLines}${globalLines}include /etc/ldap/schema/core.schema
@@ -148,7 +147,9 @@ export async function start(tls?: SlapdTls, globalLines?: string): Promise<Slapd
   let child: ChildProcess | undefined;
 
   const launch = async () => {
-    const proc = spawn(SLAPD, ['-d', '0', '-h', ldapsUrl ? `${url}/ ${ldapsUrl}/` : `${url}/`, '-f', join(dir, 'slapd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(SLAPD, ['-d', '0', '-h', ldapsUrl ? `${url}/ ${ldapsUrl}/` : `${url}/`, '-f', join(dir, 'slapd.conf')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     proc.stderr?.resume();
     child = proc;
     await waitReady(url, adminDN, adminPassword, proc);

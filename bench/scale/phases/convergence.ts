@@ -58,7 +58,10 @@ export async function convergence(ctx: Context, timeoutMs: number): Promise<Conv
   const { startedAt: firstAt, doneAt } = await apply;
   startedAt = firstAt;
   ctx.log(`  applied ${ctx.users} Users in ${((doneAt - firstAt) / 1000).toFixed(1)} s`);
-  const progress = setInterval(() => ctx.log(`  ... ${ctx.readiness.readyAt.size}/${ctx.users} Ready after ${((now() - firstAt) / 1000).toFixed(0)} s`), 30_000);
+  const progress = setInterval(
+    () => ctx.log(`  ... ${ctx.readiness.readyAt.size}/${ctx.users} Ready after ${((now() - firstAt) / 1000).toFixed(0)} s`),
+    30_000,
+  );
   const allReady = await ctx.readiness.until(() => ctx.readiness.readyAt.size >= ctx.users, Math.max(0, timeoutMs - (now() - firstAt)));
   clearInterval(progress);
   const lastReady = Math.max(...ctx.readiness.readyAt.values());

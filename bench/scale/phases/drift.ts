@@ -39,7 +39,9 @@ export async function outOfBand(ctx: Context, names: string[], timeoutMs: number
   while (correctedAt.size < injected.length && now() < deadline) {
     const pending = injected.filter((i) => !correctedAt.has(i));
     const pairs = [...new Set(pending.map((i) => `${i.kind} ${i.group}`))];
-    const members = new Map(await Promise.all(pairs.map(async (pair) => [pair, await ctx.probes.all[pair.split(' ')[0] as SystemKind].members(pair.split(' ')[1]!)] as const)));
+    const members = new Map(
+      await Promise.all(pairs.map(async (pair) => [pair, await ctx.probes.all[pair.split(' ')[0] as SystemKind].members(pair.split(' ')[1]!)] as const)),
+    );
     const at = now();
     for (const i of pending) if (!members.get(`${i.kind} ${i.group}`)!.has(i.user)) correctedAt.set(i, at);
     await sleep(200);

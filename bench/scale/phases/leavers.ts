@@ -25,7 +25,12 @@ async function terminate(ctx: Context, name: string): Promise<number> {
 }
 
 /** Polls every system until each name is disabled in all of them; returns when each was first seen so. */
-async function disabledEverywhere(ctx: Context, names: string[], timeoutMs: number, pauseMs: number): Promise<{ done: Map<string, number>; seen: Map<SystemKind, Map<string, number>> }> {
+async function disabledEverywhere(
+  ctx: Context,
+  names: string[],
+  timeoutMs: number,
+  pauseMs: number,
+): Promise<{ done: Map<string, number>; seen: Map<SystemKind, Map<string, number>> }> {
   const seen = new Map(ctx.scope.systems.map((kind) => [kind, new Map<string, number>()]));
   const deadline = now() + timeoutMs;
   const pending = () => names.filter((name) => [...seen.values()].some((bySystem) => !bySystem.has(name)));

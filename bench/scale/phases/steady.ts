@@ -31,7 +31,10 @@ export async function waitConnected(ctx: Context, timeoutMs: number): Promise<st
       }
     }
     if (ready === ctx.scope.systems.length) return lost;
-    if (now() > deadline) throw new Error(`ConnectedSystems not Connected within ${timeoutMs / 1000} s: ${JSON.stringify(systems.map((s) => [s.metadata!.name, s.status]))}\n${ctx.rollcall.tail()}`);
+    if (now() > deadline)
+      throw new Error(
+        `ConnectedSystems not Connected within ${timeoutMs / 1000} s: ${JSON.stringify(systems.map((s) => [s.metadata!.name, s.status]))}\n${ctx.rollcall.tail()}`,
+      );
     await sleep(500);
   }
 }

@@ -41,7 +41,12 @@ export class LdapProbe implements SystemProbe {
   async accounts(): Promise<Map<string, AccountView>> {
     const client = await this.#bound();
     const [{ searchEntries: people }, { searchEntries: groups }] = await Promise.all([
-      client.search(this.#peopleDN, { scope: 'one', filter: `(businessCategory=${escapeFilterValue(this.#marker)})`, attributes: ['uid', 'pwdAccountLockedTime'], paged: PAGE }),
+      client.search(this.#peopleDN, {
+        scope: 'one',
+        filter: `(businessCategory=${escapeFilterValue(this.#marker)})`,
+        attributes: ['uid', 'pwdAccountLockedTime'],
+        paged: PAGE,
+      }),
       client.search(this.#groupsDN, { scope: 'one', filter: '(objectClass=groupOfNames)', attributes: ['cn', 'member'] }),
     ]);
     const out = new Map<string, AccountView>();
@@ -59,7 +64,9 @@ export class LdapProbe implements SystemProbe {
   async disabled(userNames: string[]): Promise<Set<string>> {
     const client = await this.#bound();
     if (userNames.length === 1) {
-      const { searchEntries } = await client.search(this.userDN(userNames[0]!), { scope: 'base', attributes: ['pwdAccountLockedTime'] }).catch(() => ({ searchEntries: [] as Entry[] }));
+      const { searchEntries } = await client
+        .search(this.userDN(userNames[0]!), { scope: 'base', attributes: ['pwdAccountLockedTime'] })
+        .catch(() => ({ searchEntries: [] as Entry[] }));
       return searchEntries[0] && list(searchEntries[0], 'pwdAccountLockedTime').length === 0 ? new Set() : new Set(userNames);
     }
     const { searchEntries } = await client.search(this.#peopleDN, { scope: 'one', filter: '(pwdAccountLockedTime=*)', attributes: ['uid'], paged: PAGE });
@@ -70,7 +77,11 @@ export class LdapProbe implements SystemProbe {
   async members(group: string): Promise<Set<string>> {
     const client = await this.#bound();
     const { searchEntries } = await client.search(this.groupDN(group), { scope: 'base', attributes: ['member'] });
-    return new Set(list(searchEntries[0]!, 'member').map((dn) => this.#uidOf(dn)).filter((uid): uid is string => uid !== undefined));
+    return new Set(
+      list(searchEntries[0]!, 'member')
+        .map((dn) => this.#uidOf(dn))
+        .filter((uid): uid is string => uid !== undefined),
+    );
   }
 
   async versions(): Promise<Map<string, string>> {
@@ -85,7 +96,10 @@ export class LdapProbe implements SystemProbe {
 
   async grantByHand(userName: string, group: string): Promise<void> {
     const client = await this.#bound();
-    await client.modify(this.groupDN(group), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [this.userDN(userName)] }) }));
+    await client.modify(
+      this.groupDN(group),
+      new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [this.userDN(userName)] }) }),
+    );
   }
 
   async close(): Promise<void> {

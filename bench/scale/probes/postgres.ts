@@ -12,7 +12,14 @@ export class PostgresProbe implements SystemProbe {
   readonly #groups: string[];
 
   constructor(endpoint: Endpoints['postgres'], scope: Scope) {
-    this.#pool = new pg.Pool({ host: endpoint.host, port: endpoint.port, user: endpoint.adminUser, password: endpoint.adminPassword, database: 'postgres', max: 2 });
+    this.#pool = new pg.Pool({
+      host: endpoint.host,
+      port: endpoint.port,
+      user: endpoint.adminUser,
+      password: endpoint.adminPassword,
+      database: 'postgres',
+      max: 2,
+    });
     this.#pool.on('error', () => undefined);
     this.#marker = pgMarker(scope);
     this.#tag = pgMarkerTag(scope);

@@ -91,7 +91,9 @@ export class ScimProbe implements SystemProbe {
 
   async disabled(userNames: string[]): Promise<Set<string>> {
     if (userNames.length <= 3 && userNames.every((name) => this.#userIds.has(name))) {
-      const states = await Promise.all(userNames.map(async (name) => [name, (await this.request('GET', `/Users/${this.#userIds.get(name)}?attributes=active`)).active] as const));
+      const states = await Promise.all(
+        userNames.map(async (name) => [name, (await this.request('GET', `/Users/${this.#userIds.get(name)}?attributes=active`)).active] as const),
+      );
       return new Set(states.filter(([, active]) => active === false).map(([name]) => name));
     }
     const inactive = new Set((await this.#users('active', 'active eq false')).map((u) => u.userName!));

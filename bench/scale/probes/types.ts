@@ -31,7 +31,9 @@ export function mismatches(expected: Map<string, AccountView>, actual: Map<strin
     const got = actual.get(name);
     if (!got) show(`${name}: missing`);
     else if (got.enabled !== want.enabled || got.groups.join(',') !== want.groups.join(',')) {
-      show(`${name}: ${got.enabled ? 'enabled' : 'disabled'} [${got.groups.join(',')}], declared ${want.enabled ? 'enabled' : 'disabled'} [${want.groups.join(',')}]`);
+      show(
+        `${name}: ${got.enabled ? 'enabled' : 'disabled'} [${got.groups.join(',')}], declared ${want.enabled ? 'enabled' : 'disabled'} [${want.groups.join(',')}]`,
+      );
     }
   }
   for (const name of actual.keys()) if (!expected.has(name)) show(`${name}: not declared`);

@@ -23,7 +23,12 @@ const IPV4_MAPPED = blockList(['::ffff:0:0/96']);
  */
 export function clusterRanges(cidrs: readonly string[], flag = '--cluster-cidr'): BlockList {
   try {
-    return blockList(cidrs.flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== ''));
+    return blockList(
+      cidrs
+        .flatMap((value) => value.split(','))
+        .map((value) => value.trim())
+        .filter((value) => value !== ''),
+    );
   } catch (error) {
     throw new Error(`${flag}: ${(error as Error).message}`, { cause: error });
   }
@@ -49,7 +54,10 @@ function mappedIPv4(address: string): string[] {
   if (!isIPv6(address) || !IPV4_MAPPED.check(address, 'ipv6')) return [];
   // The WHATWG URL parser writes any spelling of it (::ffff:7f00:1, ::FFFF:127.0.0.1) as ::ffff:hhhh:hhhh.
   const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  const [high, low] = canonical.split(':').slice(-2).map((group) => Number.parseInt(group, 16));
+  const [high, low] = canonical
+    .split(':')
+    .slice(-2)
+    .map((group) => Number.parseInt(group, 16));
   if (high === undefined || low === undefined || Number.isNaN(high) || Number.isNaN(low)) return [];
   return [[high >> 8, high & 0xff, low >> 8, low & 0xff].join('.')];
 }

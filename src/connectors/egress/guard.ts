@@ -9,7 +9,11 @@ import { RetryableError } from '../../api/index.ts';
 import { privateAddressKind } from './addresses.ts';
 
 /** dns.lookup's shape, so a test can inject a resolver that maps a name to any address without sending a packet. */
-export type Resolver = (hostname: string, options: LookupOptions & { all: true }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type Resolver = (
+  hostname: string,
+  options: LookupOptions & { all: true },
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 /** What the operator configured for the whole process (rollcall run --cluster-cidr), and the resolver. */
 export interface EgressPolicy {

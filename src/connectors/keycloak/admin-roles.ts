@@ -29,7 +29,12 @@ interface Reached {
 }
 
 /** The entitlements among `names` that reach an administrative role and are not named in `allowed`. */
-export async function refusedAdminEntitlements(client: KcAdminClient, realm: string, names: readonly string[], allowed: readonly string[]): Promise<RefusedEntitlement[]> {
+export async function refusedAdminEntitlements(
+  client: KcAdminClient,
+  realm: string,
+  names: readonly string[],
+  allowed: readonly string[],
+): Promise<RefusedEntitlement[]> {
   const clientIds = new Map<string, string | undefined>();
   const clientIdOf = async (uuid: string) => {
     if (!clientIds.has(uuid)) clientIds.set(uuid, (await client.clients.findOne({ id: uuid }))?.clientId);
@@ -49,12 +54,19 @@ export async function refusedAdminEntitlements(client: KcAdminClient, realm: str
 }
 
 function reason(name: string, reached: Reached & { via?: string }): string {
-  const what = reached.via ? `reaches the Keycloak administrative role ${reached.label} (through ${reached.via})` : `is the Keycloak administrative role ${reached.label}`;
+  const what = reached.via
+    ? `reaches the Keycloak administrative role ${reached.label} (through ${reached.via})`
+    : `is the Keycloak administrative role ${reached.label}`;
   return `${JSON.stringify(name)} ${what}; never granted unless spec.allowedEntitlements names ${JSON.stringify(name)} exactly`;
 }
 
 /** The first administrative role `target` is or reaches, breadth first, with the role or group it came through. */
-async function firstAdminRole(client: KcAdminClient, realm: string, target: Target, clientIdOf: (uuid: string) => Promise<string | undefined>): Promise<(Reached & { via?: string }) | undefined> {
+async function firstAdminRole(
+  client: KcAdminClient,
+  realm: string,
+  target: Target,
+  clientIdOf: (uuid: string) => Promise<string | undefined>,
+): Promise<(Reached & { via?: string }) | undefined> {
   const queue: { role: RoleRepresentation; via?: string }[] = [];
   if (target.kind === 'group') {
     // A member holds the roles of the group and of every group above it.

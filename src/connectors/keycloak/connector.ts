@@ -53,7 +53,10 @@ export class KeycloakConnector implements Connector {
       entitlements: true,
       attributes: STORED_ATTRIBUTES,
       // Keycloak keeps e-mail addresses in lower case.
-      comparison: { rule: 'Keycloak keeps e-mail addresses in lower case', attributeKey: (attribute, value) => (attribute === 'email' ? value.toLowerCase() : value) },
+      comparison: {
+        rule: 'Keycloak keeps e-mail addresses in lower case',
+        attributeKey: (attribute, value) => (attribute === 'email' ? value.toLowerCase() : value),
+      },
       endsSessions: true,
       initialPassword: true,
     };
@@ -92,13 +95,16 @@ export class KeycloakConnector implements Connector {
   refusal(entitlement: string): string | undefined {
     const parsed = parseEntitlement(entitlement);
     if (typeof parsed === 'string') return parsed;
-    if (parsed.kind === 'realm' && parsed.role === defaultRoleName(this.#session.realm)) return `${JSON.stringify(entitlement)} is the realm's default role, which every user holds: not an entitlement`;
+    if (parsed.kind === 'realm' && parsed.role === defaultRoleName(this.#session.realm))
+      return `${JSON.stringify(entitlement)} is the realm's default role, which every user holds: not an entitlement`;
     return undefined;
   }
 
   async refusedEntitlements(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]> {
     if (entitlements.length === 0) return [];
-    return this.#session.run('check entitlements for administrative roles', signal, (client) => refusedAdminEntitlements(client, this.#session.realm, entitlements, this.#allowed));
+    return this.#session.run('check entitlements for administrative roles', signal, (client) =>
+      refusedAdminEntitlements(client, this.#session.realm, entitlements, this.#allowed),
+    );
   }
 
   async apply(change: AccountChange, signal: AbortSignal): Promise<void> {
@@ -151,7 +157,9 @@ export class KeycloakConnector implements Connector {
     const rep = {
       ...newUser(account.userName, this.#system, account.attributes, account.state !== 'disabled'),
       // Temporary: Keycloak adds the UPDATE_PASSWORD required action, so the first login must change it.
-      ...(initialPassword === undefined ? {} : { credentials: [{ type: 'password', value: initialPassword, temporary: true }], requiredActions: ['UPDATE_PASSWORD'] }),
+      ...(initialPassword === undefined
+        ? {}
+        : { credentials: [{ type: 'password', value: initialPassword, temporary: true }], requiredActions: ['UPDATE_PASSWORD'] }),
     };
     const created = await this.#session.run(`create user ${quoted(account.userName)}`, signal, async (client) => {
       try {
@@ -164,7 +172,11 @@ export class KeycloakConnector implements Connector {
     if (created) return;
     // Someone created it between our look-up and our POST (or a retry of our own POST won): converge on it.
     const raced = await this.#find(account.userName, signal);
-    if (!raced) throw new PermanentError(`Keycloak refused to create user ${quoted(account.userName)} in ${this.#system} as a conflict, but no user of that name exists: its e-mail address must be taken`, { scope: 'account' });
+    if (!raced)
+      throw new PermanentError(
+        `Keycloak refused to create user ${quoted(account.userName)} in ${this.#system} as a conflict, but no user of that name exists: its e-mail address must be taken`,
+        { scope: 'account' },
+      );
     return this.#converge(raced, account, signal);
   }
 
@@ -180,7 +192,11 @@ export class KeycloakConnector implements Connector {
     if (!user) throw new PermanentError(`Keycloak user ${quoted(userName)} does not exist in ${this.#system}: nothing to adopt`, { scope: 'account' });
     const owner = ownerOf(user, this.#system);
     if (owner === undefined) return;
-    if (owner === 'foreign') throw new PermanentError(`Keycloak user ${quoted(userName)} in ${this.#system} belongs to another ConnectedSystem (its ${MARKER_ATTRIBUTE} attribute); it is not adopted`, { scope: 'account' });
+    if (owner === 'foreign')
+      throw new PermanentError(
+        `Keycloak user ${quoted(userName)} in ${this.#system} belongs to another ConnectedSystem (its ${MARKER_ATTRIBUTE} attribute); it is not adopted`,
+        { scope: 'account' },
+      );
     const { id, ...rep } = withMarker(user, this.#system);
     await this.#session.run(`adopt user ${quoted(userName)}`, signal, (client) => client.users.update({ id }, rep));
   }
@@ -222,7 +238,9 @@ export class KeycloakConnector implements Connector {
   /** The user named exactly `userName` (Keycloak matches case-insensitively; Rollcall does not), or undefined. */
   async #find(userName: string, signal: AbortSignal): Promise<KeycloakUser | undefined> {
     if (userNameProblem(userName)) return undefined; // no Keycloak user has such a name
-    const found = await this.#session.run(`look up user ${quoted(userName)}`, signal, (client) => client.users.find({ username: userName, exact: true, briefRepresentation: false }));
+    const found = await this.#session.run(`look up user ${quoted(userName)}`, signal, (client) =>
+      client.users.find({ username: userName, exact: true, briefRepresentation: false }),
+    );
     return (found as KeycloakUser[]).find((user) => user.username === userName);
   }
 

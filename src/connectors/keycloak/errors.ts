@@ -28,11 +28,16 @@ export function keycloakFailure(system: string, what: string, error: unknown, op
   }
   const detail = describe(error);
   if (status === 401 || status === 403) {
-    const hint = status === 401 ? 'check the credentials Secret' : 'the admin client lacks a permission (it needs manage-users, view-realm, view-clients and query-groups in the realm)';
+    const hint =
+      status === 401
+        ? 'check the credentials Secret'
+        : 'the admin client lacks a permission (it needs manage-users, view-realm, view-clients and query-groups in the realm)';
     return new PermanentError(`Keycloak ${what} on ${system} was refused: HTTP ${status}${detail}; ${hint}`, { scope: 'system' });
   }
   if (status === 429 || status >= 500) {
-    return new RetryableError(`Keycloak ${what} on ${system} failed: HTTP ${status}${detail}`, { scope: status === 429 || status === 503 ? 'system' : undefined });
+    return new RetryableError(`Keycloak ${what} on ${system} failed: HTTP ${status}${detail}`, {
+      scope: status === 429 || status === 503 ? 'system' : undefined,
+    });
   }
   return new PermanentError(`Keycloak ${what} on ${system} was refused: HTTP ${status}${detail}`, { scope: 'account' });
 }
@@ -62,7 +67,11 @@ function describe(error: unknown): string {
   const fields = data as Record<string, unknown>;
   const code = typeof fields['error'] === 'string' && OAUTH_ERROR.test(fields['error']) ? fields['error'] : undefined;
   const parts = [code, code ? fields['error_description'] : undefined, fields['errorMessage']].filter((part): part is string => typeof part === 'string');
-  const line = parts.join(': ').replace(/[\p{Cc}\p{Cf}]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  const line = parts
+    .join(': ')
+    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (!line) return '';
   return ` (${line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}…` : line})`;
 }

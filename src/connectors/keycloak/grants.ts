@@ -34,7 +34,9 @@ export async function findTarget(client: KcAdminClient, entitlement: Entitlement
       const found = clients.find((candidate) => candidate.clientId === entitlement.clientId);
       if (!found?.id) return undefined;
       const role = await unless404(client.clients.findRole({ id: found.id, roleName: entitlement.role }));
-      return role?.id && role.name ? { kind: 'client', clientUuid: found.id, clientId: entitlement.clientId, role: { ...role, id: role.id, name: role.name } } : undefined;
+      return role?.id && role.name
+        ? { kind: 'client', clientUuid: found.id, clientId: entitlement.clientId, role: { ...role, id: role.id, name: role.name } }
+        : undefined;
     }
     case 'group': {
       const group = await unless404(client.realms.getGroupByPath({ realm: realmOf(client), path: entitlement.path.slice(1) }));
@@ -66,7 +68,10 @@ export async function revoke(client: KcAdminClient, userId: string, target: Targ
 }
 
 export function missingTarget(system: string, entitlement: string): PermanentError {
-  return new PermanentError(`Keycloak entitlement ${JSON.stringify(entitlement)} names no role or group in ${system}: create it in Keycloak, or fix the AccessRole`, { scope: 'account' });
+  return new PermanentError(
+    `Keycloak entitlement ${JSON.stringify(entitlement)} names no role or group in ${system}: create it in Keycloak, or fix the AccessRole`,
+    { scope: 'account' },
+  );
 }
 
 function realmOf(client: KcAdminClient): string {

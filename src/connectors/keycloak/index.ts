@@ -22,7 +22,8 @@ export const createKeycloakConnector: ConnectorFactory = async (context) => {
   if (!settings) throw new PermanentError(`ConnectedSystem ${system}: spec.keycloak is required for type keycloak`);
   const url = settings.url.replace(/\/+$/, '');
   if (!/^https?:\/\//i.test(url)) throw new PermanentError(`ConnectedSystem ${system}: spec.keycloak.url must be an http:// or https:// URL`);
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)) throw new PermanentError(`ConnectedSystem ${system}: spec.keycloak.url must not contain user:password@; put credentials in the credentials Secret`);
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url))
+    throw new PermanentError(`ConnectedSystem ${system}: spec.keycloak.url must not contain user:password@; put credentials in the credentials Secret`);
   const plaintext = plaintextRefusal(system, spec);
   if (plaintext) throw new PermanentError(plaintext);
   const timeoutMs = context.timeoutMs ?? DEFAULT_TIMEOUT_MS;

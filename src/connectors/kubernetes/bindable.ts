@@ -23,7 +23,10 @@ const ROLE_NAME = /^[A-Za-z0-9][-A-Za-z0-9._:]*$/;
 /** The values of repeated `--kubernetes-bindable-cluster-roles A,B` flags, or the default without any. */
 export function parseBindableClusterRoles(values: readonly string[] | undefined): readonly string[] {
   if (values === undefined || values.length === 0) return DEFAULT_BINDABLE_CLUSTER_ROLES;
-  const names = values.flatMap((value) => value.split(',')).map((name) => name.trim()).filter((name) => name !== '');
+  const names = values
+    .flatMap((value) => value.split(','))
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   for (const name of names) {
     if (name.length > 253 || !ROLE_NAME.test(name)) throw new Error(`${BINDABLE_FLAG}: ${JSON.stringify(name)} is not a ClusterRole name`);
   }
@@ -32,7 +35,10 @@ export function parseBindableClusterRoles(values: readonly string[] | undefined)
 
 /** The values of `--kubernetes-operator-roles ClusterRole/NAME,Role/NAME@NAMESPACE`: the operator's own roles. */
 export function parseOperatorRoles(values: readonly string[] | undefined): readonly string[] {
-  const refs = (values ?? []).flatMap((value) => value.split(',')).map((ref) => ref.trim()).filter((ref) => ref !== '');
+  const refs = (values ?? [])
+    .flatMap((value) => value.split(','))
+    .map((ref) => ref.trim())
+    .filter((ref) => ref !== '');
   for (const ref of refs) {
     let target: BindingTarget;
     try {
@@ -41,7 +47,9 @@ export function parseOperatorRoles(values: readonly string[] | undefined): reado
       throw new Error(`${OPERATOR_ROLES_FLAG}: ${(error as PermanentError).message}`, { cause: error });
     }
     if (target.roleKind === 'ClusterRole' && target.namespace !== undefined) {
-      throw new Error(`${OPERATOR_ROLES_FLAG}: ${JSON.stringify(ref)}: name a ClusterRole without @NAMESPACE (ClusterRole/NAME); it is refused wherever it would be bound`);
+      throw new Error(
+        `${OPERATOR_ROLES_FLAG}: ${JSON.stringify(ref)}: name a ClusterRole without @NAMESPACE (ClusterRole/NAME); it is refused wherever it would be bound`,
+      );
     }
   }
   return [...new Set(refs)];

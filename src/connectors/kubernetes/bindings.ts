@@ -3,16 +3,7 @@
 import type { RbacV1Subject, V1ClusterRoleBinding, V1RoleBinding, V1RoleRef } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import { parseEntitlement, type BindingTarget } from './entitlement.ts';
-import {
-  bindingName,
-  ENTITLEMENT_ANNOTATION,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  SYSTEM_LABEL,
-  USER_ANNOTATION,
-  USER_KEY_LABEL,
-  userKey,
-} from './names.ts';
+import { bindingName, ENTITLEMENT_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SYSTEM_LABEL, USER_ANNOTATION, USER_KEY_LABEL, userKey } from './names.ts';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 

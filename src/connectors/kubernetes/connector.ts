@@ -132,7 +132,11 @@ export class KubernetesConnector implements Connector {
     for (const binding of await rbac.list(selector, signal)) {
       const read = readBinding(scope, binding);
       if (read) out.push(read);
-      else logger.warn({ system: scope.system, binding: describeRef(refOf(binding)) }, 'binding has Rollcall labels but no rollcall.dev/user or rollcall.dev/entitlement annotation: ignored');
+      else
+        logger.warn(
+          { system: scope.system, binding: describeRef(refOf(binding)) },
+          'binding has Rollcall labels but no rollcall.dev/user or rollcall.dev/entitlement annotation: ignored',
+        );
     }
     return out;
   }

@@ -37,7 +37,10 @@ export function connectorError(system: string, what: string, permission: string,
   if (!(error instanceof ApiException)) {
     // No HTTP answer at all: refused, reset, DNS, TLS handshake cut short. The cluster may come back.
     const cause = (error as { cause?: { code?: unknown } }).cause;
-    return new RetryableError(`${context}: cannot reach the API server (${networkReason(error)}); will retry`, { cause: error, scope: socketFailureScope(cause?.code) });
+    return new RetryableError(`${context}: cannot reach the API server (${networkReason(error)}); will retry`, {
+      cause: error,
+      scope: socketFailureScope(cause?.code),
+    });
   }
   const code = error.code;
   if (code === 401) {
@@ -47,7 +50,10 @@ export function connectorError(system: string, what: string, permission: string,
     });
   }
   if (code === 403) {
-    return new PermanentError(`${context}: forbidden; Rollcall's identity needs permission to ${permission} (${serverMessage(error)})`, { cause: error, scope: 'account' });
+    return new PermanentError(`${context}: forbidden; Rollcall's identity needs permission to ${permission} (${serverMessage(error)})`, {
+      cause: error,
+      scope: 'account',
+    });
   }
   if (code === 429 || code >= 500) {
     const retryAfter = Number(error.headers?.['retry-after']);

@@ -39,9 +39,7 @@ export class RbacClient {
       do {
         const page = await this.#call(`list ${kind === 'cluster' ? 'ClusterRoleBindings' : 'RoleBindings'}`, permission, signal, (options) => {
           const query = { labelSelector, limit: limit ?? PAGE_SIZE, ...(token === undefined ? {} : { _continue: token }) };
-          return kind === 'cluster'
-            ? this.#api.listClusterRoleBinding(query, options)
-            : this.#api.listRoleBindingForAllNamespaces(query, options);
+          return kind === 'cluster' ? this.#api.listClusterRoleBinding(query, options) : this.#api.listRoleBindingForAllNamespaces(query, options);
         });
         out.push(...page.items);
         token = limit === undefined ? page.metadata?._continue || undefined : undefined;

@@ -30,7 +30,10 @@ export function parseAllowances(values: readonly string[]): KubernetesAllowances
     const reach = out.get(namespace) ?? { cluster: false, namespaces: [] };
     if (grant === 'cluster') reach.cluster = true;
     else if (grant.startsWith('namespaces:')) {
-      const names = grant.slice('namespaces:'.length).split(',').map((n) => n.trim());
+      const names = grant
+        .slice('namespaces:'.length)
+        .split(',')
+        .map((n) => n.trim());
       for (const name of names) {
         if (name !== '*' && !NAMESPACE.test(name)) throw fail(`${JSON.stringify(name)} is not a namespace name`);
         if (!reach.namespaces.includes(name)) reach.namespaces.push(name);
@@ -42,7 +45,11 @@ export function parseAllowances(values: readonly string[]): KubernetesAllowances
 }
 
 /** What systems of `namespace` may do beyond it: nothing unless allowed. */
-export function reachOf(allowances: KubernetesAllowances | undefined, namespace: string, roles: Pick<KubernetesReach, 'bindableClusterRoles' | 'operatorRoles'> = {}): KubernetesReach {
+export function reachOf(
+  allowances: KubernetesAllowances | undefined,
+  namespace: string,
+  roles: Pick<KubernetesReach, 'bindableClusterRoles' | 'operatorRoles'> = {},
+): KubernetesReach {
   return { ...(allowances?.get(namespace) ?? { cluster: false, namespaces: [] }), ...roles };
 }
 

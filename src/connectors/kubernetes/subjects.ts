@@ -19,8 +19,12 @@ export function subjectLookup(mode: 'userName' | 'email', kubeconfig: KubeConfig
   return async (userName, held, signal) => {
     const known = (await held()).find((binding) => binding.intact)?.subjectName;
     if (known) return known;
-    const list = await apiCall(settings, `look up the e-mail of User ${JSON.stringify(userName)}`, `list users.rollcall.dev in namespace ${namespace}`, signal, (options) =>
-      api.listNamespacedCustomObject({ group: 'rollcall.dev', version: 'v1alpha1', namespace, plural: 'users' }, options),
+    const list = await apiCall(
+      settings,
+      `look up the e-mail of User ${JSON.stringify(userName)}`,
+      `list users.rollcall.dev in namespace ${namespace}`,
+      signal,
+      (options) => api.listNamespacedCustomObject({ group: 'rollcall.dev', version: 'v1alpha1', namespace, plural: 'users' }, options),
     );
     const users = ((list as { items?: UserObject[] }).items ?? []).filter((user) => user.spec?.userName === userName);
     const email = users[0]?.spec?.email;

@@ -96,10 +96,15 @@ export class LdapConnector implements Connector {
   }
 
   async apply(change: AccountChange, signal: AbortSignal): Promise<void> {
-    await this.#session.run(change.op, signal, (client) => this.#apply(client, change)).catch((error: unknown) => {
-      throw withRefusedAttributes(error, this.#settings.attributeMap);
-    });
-    this.#logger.debug({ system: this.#settings.system, op: change.op, userName: 'account' in change ? change.account.userName : change.userName }, 'LDAP change applied');
+    await this.#session
+      .run(change.op, signal, (client) => this.#apply(client, change))
+      .catch((error: unknown) => {
+        throw withRefusedAttributes(error, this.#settings.attributeMap);
+      });
+    this.#logger.debug(
+      { system: this.#settings.system, op: change.op, userName: 'account' in change ? change.account.userName : change.userName },
+      'LDAP change applied',
+    );
   }
 
   async close(): Promise<void> {
@@ -178,7 +183,8 @@ export class LdapConnector implements Connector {
     if (!entry) throw new PermanentError(`${settings.system}: no entry for "${userName}" under ${settings.peopleDN} to adopt`);
     const owner = ownerOf(settings, entry);
     if (owner === undefined) return;
-    if (owner === 'foreign') throw new PermanentError(`${settings.system}: ${entry.dn} belongs to another ConnectedSystem (${settings.flavour.marker.attribute}); it is not adopted`);
+    if (owner === 'foreign')
+      throw new PermanentError(`${settings.system}: ${entry.dn} belongs to another ConnectedSystem (${settings.flavour.marker.attribute}); it is not adopted`);
     const { attribute, legacyValue, multiValued } = settings.flavour.marker;
     const changes =
       owner === 'legacy' && multiValued
@@ -205,7 +211,9 @@ export class LdapConnector implements Connector {
       // Most often the entry is there already: converge it if it is ours, writing only what differs.
       const entry = await this.#findManaged(client, userName);
       if (!entry && error instanceof AlreadyExistsError) {
-        throw new PermanentError(`${settings.system}: ${dn} already exists but is not managed by Rollcall (no ${settings.flavour.marker.attribute} marker); it is left alone`);
+        throw new PermanentError(
+          `${settings.system}: ${dn} already exists but is not managed by Rollcall (no ${settings.flavour.marker.attribute} marker); it is left alone`,
+        );
       }
       if (!entry) throw error;
       await modify(client, entry, attributeChanges(settings, userName, entry, wanted));

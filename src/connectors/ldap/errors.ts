@@ -22,7 +22,8 @@ export function toConnectorError(error: unknown, system: string, what: string): 
     const reason = `${error.constructor.name.replace(/Error$/, '')} (${error.code}): ${error.message}`;
     // Any other code refuses this request: invalidAttributeSyntax, constraintViolation, objectClassViolation, namingViolation, sizeLimit, ...
     const scope = SYSTEM_CODES.has(error.code) ? 'system' : 'account';
-    if (RETRYABLE_CODES.has(error.code)) return new RetryableError(`LDAP ${what} on ${system} failed, will retry: ${reason}`, { scope: scope === 'system' ? scope : undefined });
+    if (RETRYABLE_CODES.has(error.code))
+      return new RetryableError(`LDAP ${what} on ${system} failed, will retry: ${reason}`, { scope: scope === 'system' ? scope : undefined });
     return new PermanentError(`LDAP ${what} on ${system} refused: ${reason}`, { scope });
   }
   const code = (error as { code?: unknown })?.code;
@@ -43,8 +44,6 @@ export function toConnectorError(error: unknown, system: string, what: string): 
 export function withRefusedAttributes(error: unknown, attributeMap: ReadonlyMap<string, string>): unknown {
   if (!(error instanceof PermanentError)) return error;
   const named = /refused: \w+ \(\d+\): ([\w;-]+): /.exec(error.message)?.[1]?.split(';')[0]?.toLowerCase();
-  const attributes = [...attributeMap]
-    .filter(([, ldap]) => ldap.toLowerCase() === named)
-    .map(([canonical]) => canonical);
+  const attributes = [...attributeMap].filter(([, ldap]) => ldap.toLowerCase() === named).map(([canonical]) => canonical);
   return attributes.length ? new PermanentError(error.message, { cause: error.cause, scope: error.scope, attributes }) : error;
 }

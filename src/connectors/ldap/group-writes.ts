@@ -88,7 +88,12 @@ export class GroupWrites {
       return;
     }
     try {
-      await this.#write(client, group, operation, batch.map((request) => request.value));
+      await this.#write(
+        client,
+        group,
+        operation,
+        batch.map((request) => request.value),
+      );
       for (const request of batch) request.settle.resolve();
     } catch (error) {
       if (batch.length === 1) {

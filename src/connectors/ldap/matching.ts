@@ -11,12 +11,7 @@ import type { LdapSettings } from './settings.ts';
 
 /** One spelling per caseIgnoreMatch value: two values with one key are one to slapd. */
 export function caseIgnoreKey(value: string): string {
-  return value
-    .normalize('NFKD')
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/ {2,}/g, ' ')
-    .replace(/^ | $/g, '');
+  return value.normalize('NFKD').toLowerCase().normalize('NFKD').replace(/ {2,}/g, ' ').replace(/^ | $/g, '');
 }
 
 /**

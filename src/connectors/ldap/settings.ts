@@ -69,7 +69,9 @@ export function attributeMapOf(system: string, flavour: Flavour, overrides: Reco
   for (const [canonical, target] of Object.entries(overrides ?? {})) {
     const writable = writableLdapAttribute(target);
     if (writable === undefined) {
-      throw new PermanentError(`ConnectedSystem ${system}: spec.ldap.attributeMap[${canonical}]: ${JSON.stringify(target)} ${WRITABLE_LDAP_ATTRIBUTES_MESSAGE}`);
+      throw new PermanentError(
+        `ConnectedSystem ${system}: spec.ldap.attributeMap[${canonical}]: ${JSON.stringify(target)} ${WRITABLE_LDAP_ATTRIBUTES_MESSAGE}`,
+      );
     }
     out.set(canonical, writable); // the list's spelling, so reading the entry back finds it
   }

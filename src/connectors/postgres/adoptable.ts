@@ -53,7 +53,11 @@ const SHAPE_COLUMNS = `
   r.rolname = $4 AS "reassignTarget"`;
 
 /** The role called `name` and what adoption needs to know of its shape, in one query. */
-export function findShapedRole(sql: Sql, settings: Pick<PostgresSettings, 'managedRole' | 'markerTag' | 'reassignTo'>, name: string): Promise<ShapedRole | undefined> {
+export function findShapedRole(
+  sql: Sql,
+  settings: Pick<PostgresSettings, 'managedRole' | 'markerTag' | 'reassignTo'>,
+  name: string,
+): Promise<ShapedRole | undefined> {
   return findRoleWith<RoleShape>(sql, settings, name, SHAPE_COLUMNS, [settings.reassignTo, MARKER_TAG_PREFIX]);
 }
 
@@ -68,6 +72,7 @@ export function adoptionRefusal(role: ShapedRole): string | undefined {
   if (isPredefinedName(role.name)) return `role ${name} is a PostgreSQL predefined role (pg_*)`;
   if (role.elevatedVia !== null) return `role ${name} is a member of ${JSON.stringify(role.elevatedVia)}, a predefined role or one with elevated attributes`;
   if (role.hasMembers) return `role ${name} is a group role: other roles are members of it`;
-  if (!role.canLogin && !role.legacy) return `role ${name} cannot log in: a NOLOGIN role nobody marked is a group role or an account disabled on purpose, not a login to take over`;
+  if (!role.canLogin && !role.legacy)
+    return `role ${name} cannot log in: a NOLOGIN role nobody marked is a group role or an account disabled on purpose, not a login to take over`;
   return undefined;
 }

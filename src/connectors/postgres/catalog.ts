@@ -63,20 +63,38 @@ export async function findRole(sql: Sql, marker: MarkerRef, name: string): Promi
 }
 
 /** The role called `name` with `columns` read beside the usual ones (their parameters from $4 on, `values`). */
-export async function findRoleWith<T extends object>(sql: Sql, marker: MarkerRef, name: string, columns: string, values: unknown[]): Promise<(RoleRow & T) | undefined> {
-  const { rows } = await sql.query<RoleRow & T>(`SELECT ${ROLE_COLUMNS}, ${columns} FROM pg_roles r WHERE r.rolname = $3`, [marker.managedRole, marker.markerTag, name, ...values]);
+export async function findRoleWith<T extends object>(
+  sql: Sql,
+  marker: MarkerRef,
+  name: string,
+  columns: string,
+  values: unknown[],
+): Promise<(RoleRow & T) | undefined> {
+  const { rows } = await sql.query<RoleRow & T>(`SELECT ${ROLE_COLUMNS}, ${columns} FROM pg_roles r WHERE r.rolname = $3`, [
+    marker.managedRole,
+    marker.markerTag,
+    name,
+    ...values,
+  ]);
   return rows[0];
 }
 
 /** The roles called `names` that exist, managed or not, in one query. */
 export async function findRoles(sql: Sql, marker: MarkerRef, names: string[]): Promise<RoleRow[]> {
-  const { rows } = await sql.query<RoleRow>(`SELECT ${ROLE_COLUMNS} FROM pg_roles r WHERE r.rolname = ANY($3::text[])`, [marker.managedRole, marker.markerTag, names]);
+  const { rows } = await sql.query<RoleRow>(`SELECT ${ROLE_COLUMNS} FROM pg_roles r WHERE r.rolname = ANY($3::text[])`, [
+    marker.managedRole,
+    marker.markerTag,
+    names,
+  ]);
   return rows;
 }
 
 /** Every role in the managed scope. */
 export async function managedRoles(sql: Sql, marker: MarkerRef): Promise<RoleRow[]> {
-  const { rows } = await sql.query<RoleRow>(`SELECT * FROM (SELECT ${ROLE_COLUMNS} FROM pg_roles r) roles WHERE managed`, [marker.managedRole, marker.markerTag]);
+  const { rows } = await sql.query<RoleRow>(`SELECT * FROM (SELECT ${ROLE_COLUMNS} FROM pg_roles r) roles WHERE managed`, [
+    marker.managedRole,
+    marker.markerTag,
+  ]);
   return rows;
 }
 

@@ -47,12 +47,14 @@ async function adoptRole(target: ChangeTarget, userName: string): Promise<void> 
   if (!role) throw new PermanentError(`${settings.system}: no role ${shown(userName)} to adopt`);
   const owner = ownerOf(role);
   if (owner === undefined) return;
-  if (owner === 'foreign') throw new PermanentError(`${settings.system}: role ${shown(userName)} belongs to another ConnectedSystem or is a superuser; it is not adopted`);
+  if (owner === 'foreign')
+    throw new PermanentError(`${settings.system}: role ${shown(userName)} belongs to another ConnectedSystem or is a superuser; it is not adopted`);
   const refusal = adoptionRefusal(role);
   if (refusal !== undefined) throw new PermanentError(`${settings.system}: ${refusal}; Rollcall adopts only a plain login role`);
   await ensureMarker(target);
   const statements = [`GRANT ${sql.escapeIdentifier(settings.managedRole)} TO ${sql.escapeIdentifier(userName)}`];
-  if (owner === 'legacy' && settings.managedRole !== LEGACY_MARKER) statements.push(`REVOKE ${sql.escapeIdentifier(LEGACY_MARKER)} FROM ${sql.escapeIdentifier(userName)}`);
+  if (owner === 'legacy' && settings.managedRole !== LEGACY_MARKER)
+    statements.push(`REVOKE ${sql.escapeIdentifier(LEGACY_MARKER)} FROM ${sql.escapeIdentifier(userName)}`);
   await sql.query(statements.join('; '));
   known.managed.set(userName, true);
 }
@@ -63,7 +65,8 @@ async function setComment(target: ChangeTarget, role: RoleRow, value: string | n
   if (wanted === role.comment) return;
   const { sql } = target;
   // A marker's tag is what makes it one: rewritten, its system's accounts would fall out of its scope.
-  if (role.comment?.startsWith(MARKER_TAG_PREFIX)) throw new PermanentError(`${target.settings.system}: role ${shown(role.name)} carries a marker tag; its comment is not a displayName to write`);
+  if (role.comment?.startsWith(MARKER_TAG_PREFIX))
+    throw new PermanentError(`${target.settings.system}: role ${shown(role.name)} carries a marker tag; its comment is not a displayName to write`);
   await sql.query(`COMMENT ON ROLE ${sql.escapeIdentifier(role.name)} IS ${wanted === null ? 'NULL' : sql.escapeLiteral(wanted)}`);
 }
 

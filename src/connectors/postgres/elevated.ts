@@ -19,4 +19,3 @@ export const ELEVATED_COLUMNS: Record<(typeof ELEVATED_ATTRIBUTES)[number], stri
 export const isPredefinedName = (name: string) => name.startsWith('pg_');
 
 export const predefinedReason = (name: string) => `${JSON.stringify(name)} is a PostgreSQL predefined role (pg_*), never granted by Rollcall`;
-

@@ -51,7 +51,9 @@ export function toConnectorError(error: unknown, where: { system: string; userna
     const reason = `${errorMessage(error)} (SQLSTATE ${code})`;
     const scope = sqlStateScope(code);
     // A protocol violation is retryable by its class (08), but the same request violates it again.
-    return retryableSqlState(code) && code !== '08P01' ? new RetryableError(`${prefix}: ${reason}`, { cause: error, scope }) : new PermanentError(`${prefix}: ${reason}`, { scope });
+    return retryableSqlState(code) && code !== '08P01'
+      ? new RetryableError(`${prefix}: ${reason}`, { cause: error, scope })
+      : new PermanentError(`${prefix}: ${reason}`, { scope });
   }
   const nodeCode = (error as { code?: unknown } | null)?.code;
   if (typeof nodeCode === 'string' && NETWORK_CODES.has(nodeCode)) {

@@ -19,7 +19,16 @@ import type { Sql } from './session.ts';
 import type { PostgresSettings } from './settings.ts';
 
 type Attribute = (typeof ELEVATED_ATTRIBUTES)[number];
-type ReachedRole = { entitlement: string; via: string; marker: boolean; account: boolean; connecting: boolean; reassignTo: boolean; login: boolean; predefined: boolean } & Record<Attribute, boolean>;
+type ReachedRole = {
+  entitlement: string;
+  via: string;
+  marker: boolean;
+  account: boolean;
+  connecting: boolean;
+  reassignTo: boolean;
+  login: boolean;
+  predefined: boolean;
+} & Record<Attribute, boolean>;
 
 // $1 the entitlements, $2 this system's marker role (it may not exist yet), $3 reassignTo, $4 the
 // marker tag prefix. A marker role is a role tagged by any system, or the legacy marker. PostgreSQL
@@ -46,7 +55,11 @@ const REACHED_UNFIT = `
   ORDER BY depth`;
 
 /** The entitlements among `names` that are not group roles this system may grant, each with its reason. */
-export async function refusedGroupRoles(sql: Sql, settings: Pick<PostgresSettings, 'managedRole' | 'reassignTo'>, names: readonly string[]): Promise<RefusedEntitlement[]> {
+export async function refusedGroupRoles(
+  sql: Sql,
+  settings: Pick<PostgresSettings, 'managedRole' | 'reassignTo'>,
+  names: readonly string[],
+): Promise<RefusedEntitlement[]> {
   const refused = new Map<string, string>();
   for (const name of names) if (isPredefinedName(name)) refused.set(name, predefinedReason(name));
   // A name no role can have (a NUL, over 63 bytes) names no role to refuse either; its grant reports
@@ -66,7 +79,10 @@ export async function refusedGroupRoles(sql: Sql, settings: Pick<PostgresSetting
 const GROUP_RULE = 'an entitlement must be a group role (NOLOGIN) that no ConnectedSystem manages; never granted by Rollcall';
 
 function unfitReason(row: ReachedRole): string {
-  const subject = row.via === row.entitlement ? `role ${JSON.stringify(row.entitlement)}` : `role ${JSON.stringify(row.entitlement)} is a member of ${JSON.stringify(row.via)}, which`;
+  const subject =
+    row.via === row.entitlement
+      ? `role ${JSON.stringify(row.entitlement)}`
+      : `role ${JSON.stringify(row.entitlement)} is a member of ${JSON.stringify(row.via)}, which`;
   if (row.marker) return `${subject} is a Rollcall marker role (it draws a ConnectedSystem's managed scope): ${GROUP_RULE}`;
   if (row.account) return `${subject} is an account a Rollcall ConnectedSystem manages (a member of a marker role), whether enabled or disabled: ${GROUP_RULE}`;
   // What the role could do comes before whose it is: the superuser Rollcall connects as "has SUPERUSER".

@@ -49,7 +49,9 @@ export async function ensureMarkerRole(sql: Sql, settings: Pick<PostgresSettings
   if (!role) {
     try {
       // One query of two statements is one transaction: the role never exists without its tag.
-      await sql.query(`CREATE ROLE ${sql.escapeIdentifier(managedRole)} NOLOGIN; COMMENT ON ROLE ${sql.escapeIdentifier(managedRole)} IS ${sql.escapeLiteral(markerTag)}`);
+      await sql.query(
+        `CREATE ROLE ${sql.escapeIdentifier(managedRole)} NOLOGIN; COMMENT ON ROLE ${sql.escapeIdentifier(managedRole)} IS ${sql.escapeLiteral(markerTag)}`,
+      );
     } catch (error) {
       // Another replica created it at the same moment: that is just as good.
       if (!['42710', '23505'].includes(sqlState(error) ?? '')) throw error;

@@ -31,7 +31,9 @@ async function checkGrant(target: ChangeTarget, userName: string, entitlement: s
   known.managed.set(userName, true);
   if (user.groups.includes(entitlement)) return false;
   if (!group) {
-    throw new PermanentError(`${settings.system}: group role ${shown(entitlement)} does not exist; Rollcall never creates group roles: create it, or correct the AccessRole`);
+    throw new PermanentError(
+      `${settings.system}: group role ${shown(entitlement)} does not exist; Rollcall never creates group roles: create it, or correct the AccessRole`,
+    );
   }
   // Checked here as well as before planning: a role that became unfit since is still never granted.
   const [unfit] = await refusedGroupRoles(sql, settings, [entitlement]);

@@ -25,7 +25,8 @@ export const shown = (name: string) => JSON.stringify(name.length > 80 ? `${name
 export function checkName(target: ChangeTarget, what: 'user name' | 'entitlement', name: string): void {
   const problem = roleNameProblem(name);
   // A refused user name is the User's spec.userName: said so, the error names the field to fix.
-  if (problem) throw new PermanentError(`${target.settings.system}: ${what} ${shown(name)} ${problem}`, what === 'user name' ? { attributes: ['userName'] } : undefined);
+  if (problem)
+    throw new PermanentError(`${target.settings.system}: ${what} ${shown(name)} ${problem}`, what === 'user name' ? { attributes: ['userName'] } : undefined);
 }
 
 export function notManaged(target: ChangeTarget, name: string): PermanentError {

@@ -160,14 +160,23 @@ export class ScimConnector implements Connector {
   async #create(account: DesiredAccount, signal: AbortSignal): Promise<ApplyResult | void> {
     const existing = await this.#users.find(account.userName, signal);
     if (existing) return this.#converge(existing, account, signal);
-    const base: ScimUser = { schemas: [USER_SCHEMA], id: '', userName: account.userName, externalId: markerFor(this.#system, account.userName), active: account.state !== 'disabled' };
+    const base: ScimUser = {
+      schemas: [USER_SCHEMA],
+      id: '',
+      userName: account.userName,
+      externalId: markerFor(this.#system, account.userName),
+      active: account.state !== 'disabled',
+    };
     const wanted = await this.#toScimValues(account.attributes, signal);
     const { id: _id, ...body } = editedUser(base, attributeEdits(base, wanted, this.capabilities.attributes));
     const { conflict } = await this.#users.create(body, signal);
     if (!conflict) return;
     // Someone created it between our look-up and our POST (or a retry of our own POST won): converge on it.
     const raced = await this.#users.find(account.userName, signal);
-    if (!raced) throw new PermanentError(`SCIM create user "${account.userName}" on ${this.#system} was refused as a conflict, but no user of that name exists: another attribute must be unique`);
+    if (!raced)
+      throw new PermanentError(
+        `SCIM create user "${account.userName}" on ${this.#system} was refused as a conflict, but no user of that name exists: another attribute must be unique`,
+      );
     return this.#converge(raced, account, signal);
   }
 
@@ -177,7 +186,10 @@ export class ScimConnector implements Connector {
     if (!user) throw new PermanentError(`SCIM user "${userName}" does not exist in ${this.#system}: nothing to adopt`);
     const owner = ownerOf(user, this.#system);
     if (owner === undefined) return skipped('already managed by this system');
-    if (owner === 'foreign') throw new PermanentError(`SCIM user "${userName}" in ${this.#system} belongs to another ConnectedSystem (externalId ${JSON.stringify(user.externalId)}); it is not adopted`);
+    if (owner === 'foreign')
+      throw new PermanentError(
+        `SCIM user "${userName}" in ${this.#system} belongs to another ConnectedSystem (externalId ${JSON.stringify(user.externalId)}); it is not adopted`,
+      );
     const externalId = markerFor(this.#system, userName);
     await this.#users.write(user, [{ op: 'replace', path: 'externalId', value: externalId }], { ...user, externalId }, signal);
   }

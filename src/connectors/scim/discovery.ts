@@ -60,7 +60,8 @@ export async function discoverFeatures(http: ScimHttp, signal: AbortSignal, comp
   const declared = config.status === 404 ? {} : ((config.body ?? {}) as ProviderConfig);
   const typeList = listOf<ResourceType>(types.body);
   const schemaList = schemas.status >= 300 ? [] : listOf<Schema>(schemas.body);
-  const attribute = (schema: string, name: string) => schemaList.find((s) => s.id === schema)?.attributes?.find((a) => a.name?.toLowerCase() === name.toLowerCase());
+  const attribute = (schema: string, name: string) =>
+    schemaList.find((s) => s.id === schema)?.attributes?.find((a) => a.name?.toLowerCase() === name.toLowerCase());
   const patch = compatibility.patch ?? declared.patch?.supported !== false;
   const maxResults = declared.filter?.maxResults;
   const pageSize = compatibility.pageSize ?? (Number.isInteger(maxResults) && maxResults! > 0 ? maxResults : undefined);

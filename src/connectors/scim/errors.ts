@@ -40,7 +40,10 @@ function describeBody(body: unknown): string {
 
 /** One short line of printable text: no control characters, at most MAX_DETAIL characters. */
 function sanitized(text: string): string | undefined {
-  const line = text.replace(/[\p{Cc}\p{Cf}]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  const line = text
+    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (!line) return undefined;
   return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}…` : line;
 }

@@ -52,7 +52,9 @@ export class GroupDirectory {
       return found.id;
     }
     if (alike.length > 1) {
-      throw new PermanentError(`SCIM group "${displayName}" of ${this.#system} is ambiguous: ${alike.map((g) => JSON.stringify(g.displayName)).join(', ')} all match it; rename all but one there`);
+      throw new PermanentError(
+        `SCIM group "${displayName}" of ${this.#system} is ambiguous: ${alike.map((g) => JSON.stringify(g.displayName)).join(', ')} all match it; rename all but one there`,
+      );
     }
     throw new PermanentError(`SCIM group "${displayName}" does not exist in ${this.#system}: create it there, or correct the AccessRole that grants it`);
   }
@@ -61,7 +63,11 @@ export class GroupDirectory {
   async namesOf(userId: string, signal: AbortSignal): Promise<string[]> {
     if (this.#filters.usable('members.value eq')) {
       const query = { filter: equals('members.value', userId), attributes: 'displayName' };
-      const found = await listAll<ScimGroup>(this.#http, { endpoint: 'Groups', query, pageSize: this.#features().pageSize, what: 'read group memberships', refusable: true }, signal);
+      const found = await listAll<ScimGroup>(
+        this.#http,
+        { endpoint: 'Groups', query, pageSize: this.#features().pageSize, what: 'read group memberships', refusable: true },
+        signal,
+      );
       if (found !== 'refused') {
         for (const group of found) this.#ids.set(group.displayName, group.id);
         return sortedUnique(found.map((group) => group.displayName));
@@ -75,7 +81,11 @@ export class GroupDirectory {
   async membershipsByUser(signal: AbortSignal): Promise<Map<string, string[]>> {
     const byUser = new Map<string, string[]>();
     const query = { attributes: 'displayName,members' };
-    const groups = (await listAll<ScimGroup>(this.#http, { endpoint: 'Groups', query, pageSize: this.#features().pageSize, what: 'list groups' }, signal)) as ScimGroup[];
+    const groups = (await listAll<ScimGroup>(
+      this.#http,
+      { endpoint: 'Groups', query, pageSize: this.#features().pageSize, what: 'list groups' },
+      signal,
+    )) as ScimGroup[];
     for (const group of groups) {
       this.#ids.set(group.displayName, group.id);
       for (const member of group.members ?? []) byUser.set(member.value, [...(byUser.get(member.value) ?? []), group.displayName]);
@@ -94,14 +104,24 @@ export class GroupDirectory {
   async removeMember(displayName: string, userId: string, signal: AbortSignal): Promise<boolean> {
     // Without filtered paths, a PATCH remove of `members` would remove every member: GET + PUT instead.
     const op = this.#features().filteredPaths ? { op: 'remove' as const, path: `members[${equals('value', userId)}]` } : undefined;
-    return this.#change(displayName, op, (members) => (members.some((m) => m.value === userId) ? members.filter((m) => m.value !== userId) : undefined), signal);
+    return this.#change(
+      displayName,
+      op,
+      (members) => (members.some((m) => m.value === userId) ? members.filter((m) => m.value !== userId) : undefined),
+      signal,
+    );
   }
 
   /**
    * One membership change, queued behind the others to the same group: a PATCH `operation`, or a
    * GET + PUT of the members `edit` returns (undefined: already as wanted, nothing written).
    */
-  async #change(displayName: string, operation: { op: 'add' | 'remove'; path: string; value?: unknown } | undefined, edit: (members: Member[]) => Member[] | undefined, signal: AbortSignal): Promise<boolean> {
+  async #change(
+    displayName: string,
+    operation: { op: 'add' | 'remove'; path: string; value?: unknown } | undefined,
+    edit: (members: Member[]) => Member[] | undefined,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const id = await this.idOf(displayName, signal);
     let queue = this.#queues.get(id);
     if (!queue) this.#queues.set(id, (queue = new PQueue({ concurrency: 1 })));
@@ -116,7 +136,13 @@ export class GroupDirectory {
   }
 
   /** true: written; false: nothing to write; undefined: the group is gone (404). */
-  async #write(id: string, displayName: string, operation: { op: 'add' | 'remove'; path: string; value?: unknown } | undefined, edit: (members: Member[]) => Member[] | undefined, signal: AbortSignal): Promise<boolean | undefined> {
+  async #write(
+    id: string,
+    displayName: string,
+    operation: { op: 'add' | 'remove'; path: string; value?: unknown } | undefined,
+    edit: (members: Member[]) => Member[] | undefined,
+    signal: AbortSignal,
+  ): Promise<boolean | undefined> {
     const what = `change the members of group "${displayName}"`;
     const { patch, etags } = this.#features();
     if (patch && operation) {
@@ -137,7 +163,9 @@ export class GroupDirectory {
       if (status !== 412) return true;
       // Changed by someone else since the GET: read it again, so their change is kept too.
     }
-    throw new RetryableError(`SCIM ${what} on ${this.#system}: the group kept changing between reading and writing it (HTTP 412, ${MAX_STALE_WRITES} times); retrying later`);
+    throw new RetryableError(
+      `SCIM ${what} on ${this.#system}: the group kept changing between reading and writing it (HTTP 412, ${MAX_STALE_WRITES} times); retrying later`,
+    );
   }
 
   /**

@@ -90,7 +90,8 @@ export class ScimHttp {
       const failure = scimFailure(system, request.what, response.status, response.body, response.retryAfterMs);
       if (!(failure instanceof RetryableError)) throw failure;
       // A rate limit or an outage the server announced is the whole system's: every request waits, not only this one.
-      if (response.retryAfterMs !== undefined && failure.scope === 'system') this.#quietUntil = Math.max(this.#quietUntil, performance.now() + response.retryAfterMs);
+      if (response.retryAfterMs !== undefined && failure.scope === 'system')
+        this.#quietUntil = Math.max(this.#quietUntil, performance.now() + response.retryAfterMs);
       const waitMs = response.retryAfterMs ?? FIRST_BACKOFF_MS * 2 ** (attempt - 1);
       if (attempt >= MAX_ATTEMPTS || performance.now() + waitMs >= giveUpAt) throw failure;
       await sleep(waitMs, deadline).catch(() => {
@@ -106,7 +107,11 @@ export class ScimHttp {
   async #quiet(request: ScimRequest, giveUpAt: number, deadline: AbortSignal): Promise<void> {
     const waitMs = this.#quietUntil - performance.now();
     if (waitMs <= 0) return;
-    const busy = () => new RetryableError(`SCIM ${request.what} on ${this.#options.system} not sent: the server asked for no requests for ${Math.ceil(waitMs / 1000)} s (Retry-After)`, { retryAfterMs: waitMs, scope: 'system' });
+    const busy = () =>
+      new RetryableError(
+        `SCIM ${request.what} on ${this.#options.system} not sent: the server asked for no requests for ${Math.ceil(waitMs / 1000)} s (Retry-After)`,
+        { retryAfterMs: waitMs, scope: 'system' },
+      );
     if (performance.now() + waitMs >= giveUpAt) throw busy();
     await sleep(waitMs, deadline).catch(() => {
       throw busy();

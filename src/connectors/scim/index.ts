@@ -18,14 +18,27 @@ export const createScimConnector: ConnectorFactory = async (context) => {
   const baseUrl = settings.baseUrl.replace(/\/+$/, '');
   if (!/^https?:\/\//i.test(baseUrl)) throw new PermanentError(`ConnectedSystem ${context.system}: spec.scim.baseUrl must be an http:// or https:// URL`);
   // Never repeated in the message: the URL itself holds the secret.
-  if (hasUserinfo(baseUrl)) throw new PermanentError(`ConnectedSystem ${context.system}: spec.scim.baseUrl must not contain user:password@; put credentials in the credentials Secret`);
+  if (hasUserinfo(baseUrl))
+    throw new PermanentError(`ConnectedSystem ${context.system}: spec.scim.baseUrl must not contain user:password@; put credentials in the credentials Secret`);
   const plaintext = plaintextRefusal(context.system, context.spec);
   if (plaintext) throw new PermanentError(plaintext);
   const timeoutMs = context.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const ca = context.credentials['ca.crt'];
   const egress = new EgressGuard(context.egress ?? {}, { field: 'spec.scim.baseUrl', allowPrivateNetwork: context.spec.allowPrivateNetwork === true });
-  const http = new ScimHttp({ system: context.system, baseUrl, authorization: authorization(context, settings.auth), timeoutMs, egress, ...(ca ? { ca } : {}) });
-  const connector = new ScimConnector(http, context.system, { pageSize: settings.pageSize, ...(settings.compatibility && { compatibility: settings.compatibility }) }, context.logger);
+  const http = new ScimHttp({
+    system: context.system,
+    baseUrl,
+    authorization: authorization(context, settings.auth),
+    timeoutMs,
+    egress,
+    ...(ca ? { ca } : {}),
+  });
+  const connector = new ScimConnector(
+    http,
+    context.system,
+    { pageSize: settings.pageSize, ...(settings.compatibility && { compatibility: settings.compatibility }) },
+    context.logger,
+  );
   await connector.tryDiscover(AbortSignal.timeout(timeoutMs));
   return connector;
 };

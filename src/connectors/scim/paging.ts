@@ -27,14 +27,16 @@ export async function listAll<T extends { id: string }>(http: ScimHttp, listing:
     const result = await listOnce<T>(http, listing, signal);
     if (result !== 'changed') return result;
   }
-  throw new RetryableError(`SCIM ${listing.what} on ${http.system}: the listing changed while it was being read, ${MAX_LISTINGS} times in a row; trying again later`);
+  throw new RetryableError(
+    `SCIM ${listing.what} on ${http.system}: the listing changed while it was being read, ${MAX_LISTINGS} times in a row; trying again later`,
+  );
 }
 
 async function listOnce<T extends { id: string }>(http: ScimHttp, listing: Listing, signal: AbortSignal): Promise<T[] | 'refused' | 'changed'> {
   const { endpoint, query, pageSize, what } = listing;
   const byId = new Map<string, T>();
   let total: number | undefined;
-  for (let startIndex = 1; ; ) {
+  for (let startIndex = 1; ;) {
     const accept = listing.refusable && startIndex === 1 ? [400, 501] : [];
     const response = await http.send({ method: 'GET', path: [endpoint], query: { ...query, startIndex, count: pageSize }, what }, signal, accept);
     if (response.status >= 300) {
@@ -49,7 +51,10 @@ async function listOnce<T extends { id: string }>(http: ScimHttp, listing: Listi
     for (const resource of resources) byId.set(resource.id, resource);
     if (resources.length === 0 || (total !== undefined && startIndex + resources.length > total)) return [...byId.values()];
     // The same resources again for a new startIndex, with nothing deleted or added: the server does not page.
-    if (byId.size === before) throw new PermanentError(`SCIM ${what} on ${http.system}: the server answered startIndex ${startIndex} with resources it had already returned; it does not page by startIndex`);
+    if (byId.size === before)
+      throw new PermanentError(
+        `SCIM ${what} on ${http.system}: the server answered startIndex ${startIndex} with resources it had already returned; it does not page by startIndex`,
+      );
     startIndex += resources.length;
   }
 }

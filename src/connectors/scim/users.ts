@@ -68,7 +68,10 @@ export class UserDirectory {
     const { meta: _meta, groups: _groups, ...body } = next;
     const ifMatch = etags ? current.meta?.version : undefined;
     const response = await this.#http.send({ method: 'PUT', path: ['Users', current.id], body, what, ...(ifMatch && { ifMatch }) }, signal, [412]);
-    if (response.status === 412) throw new RetryableError(`SCIM ${what} on ${this.#http.system}: the user changed since it was read (HTTP 412); it is read again and retried`, { scope: 'account' });
+    if (response.status === 412)
+      throw new RetryableError(`SCIM ${what} on ${this.#http.system}: the user changed since it was read (HTTP 412); it is read again and retried`, {
+        scope: 'account',
+      });
   }
 
   /** Deletes the user; one already gone counts as deleted. */

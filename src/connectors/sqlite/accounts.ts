@@ -29,8 +29,13 @@ export function readAccount(db: DatabaseSync, userName: string): AccountRow | un
 
 /** `{ owner }`: the accounts that system manages; 'all': every row. */
 export function readAccounts(db: DatabaseSync, scope: { owner: string } | 'all'): AccountRow[] {
-  if (scope === 'all') return statement(db, `${selectAccounts(db)} ORDER BY a.user_name`).all().map(toAccountRow);
-  return statement(db, `${selectAccounts(db)} WHERE a.managed = 1 AND owner = ? ORDER BY a.user_name`).all(scope.owner).map(toAccountRow);
+  if (scope === 'all')
+    return statement(db, `${selectAccounts(db)} ORDER BY a.user_name`)
+      .all()
+      .map(toAccountRow);
+  return statement(db, `${selectAccounts(db)} WHERE a.managed = 1 AND owner = ? ORDER BY a.user_name`)
+    .all(scope.owner)
+    .map(toAccountRow);
 }
 
 function toAccountRow(row: Record<string, unknown>): AccountRow {
@@ -62,7 +67,10 @@ function parseAttributes(userName: string, text: string): Attributes {
 // The embedded directory is a system of its own: its rows carry its own real time, as a server's would.
 const now = () => systemClock.now().toISOString();
 
-export function insertAccount(db: DatabaseSync, account: { userName: string; managed: boolean; owner?: string; disabled: boolean; attributes: Attributes }): void {
+export function insertAccount(
+  db: DatabaseSync,
+  account: { userName: string; managed: boolean; owner?: string; disabled: boolean; attributes: Attributes },
+): void {
   const at = now();
   statement(db, 'INSERT INTO accounts (user_name, managed, owner, disabled, attributes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
     account.userName,
@@ -77,7 +85,11 @@ export function insertAccount(db: DatabaseSync, account: { userName: string; man
 
 /** Every write below counts as a write to the account: version +1, updated_at now. */
 export function writeAttributes(db: DatabaseSync, userName: string, attributes: Attributes): void {
-  statement(db, 'UPDATE accounts SET attributes = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(JSON.stringify(attributes), now(), userName);
+  statement(db, 'UPDATE accounts SET attributes = ?, version = version + 1, updated_at = ? WHERE user_name = ?').run(
+    JSON.stringify(attributes),
+    now(),
+    userName,
+  );
 }
 
 /** Puts the account in `owner`'s managed scope. */

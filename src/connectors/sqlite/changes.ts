@@ -3,7 +3,18 @@
 // Runs inside one transaction (see connector.ts), so the read and the write see the same state.
 import type { DatabaseSync } from 'node:sqlite';
 import { CANONICAL_ATTRIBUTES, PermanentError, type AccountChange, type AccountOwner, type Attributes, type DesiredAccount } from '../../api/index.ts';
-import { addMembership, deleteAccount, insertAccount, readAccount, removeMembership, writeAttributes, writeDisabled, writeOwner, writePasswordHash, type AccountRow } from './accounts.ts';
+import {
+  addMembership,
+  deleteAccount,
+  insertAccount,
+  readAccount,
+  removeMembership,
+  writeAttributes,
+  writeDisabled,
+  writeOwner,
+  writePasswordHash,
+  type AccountRow,
+} from './accounts.ts';
 
 /** Returns whether anything was written. `passwordHash`: of the create's initialPassword. */
 export function applyChange(db: DatabaseSync, change: AccountChange, system: string, passwordHash?: string): boolean {
@@ -107,7 +118,8 @@ function adopt(db: DatabaseSync, userName: string, system: string): boolean {
   if (account === undefined) throw new PermanentError(`sqlite system ${system}: no account ${JSON.stringify(userName)} to adopt`);
   const owner = ownerOf(account, system);
   if (owner === undefined) return false;
-  if (owner === 'foreign') throw new PermanentError(`sqlite system ${system}: account ${JSON.stringify(userName)} belongs to ConnectedSystem ${account.owner}; it is not adopted`);
+  if (owner === 'foreign')
+    throw new PermanentError(`sqlite system ${system}: account ${JSON.stringify(userName)} belongs to ConnectedSystem ${account.owner}; it is not adopted`);
   writeOwner(db, userName, system);
   return true;
 }

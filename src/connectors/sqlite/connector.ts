@@ -126,7 +126,9 @@ export class SqliteConnector implements Connector {
       return;
     }
     if (passphrase === undefined || !(await secretMatches(passphrase, stored))) {
-      throw new PermanentError(`wrong passphrase for sqlite system ${system}: set the passphrase key of its credentials Secret to the one the file was created with`);
+      throw new PermanentError(
+        `wrong passphrase for sqlite system ${system}: set the passphrase key of its credentials Secret to the one the file was created with`,
+      );
     }
   }
 }

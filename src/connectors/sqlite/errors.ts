@@ -15,7 +15,10 @@ export function connectorError(where: { system: string; path: string }, what: st
   const code = primaryCode(error);
   if (code !== undefined && REFUSED_VALUE.has(code)) return new PermanentError(`${context}: ${errorMessage(error)}`, { cause: error });
   if (code === SQLITE_CANTOPEN) {
-    return new RetryableError(`${context}: cannot open ${where.path}; check spec.sqlite.path and that the file can be read and written`, { cause: error, scope: 'system' });
+    return new RetryableError(`${context}: cannot open ${where.path}; check spec.sqlite.path and that the file can be read and written`, {
+      cause: error,
+      scope: 'system',
+    });
   }
   // Anything else (disk full, I/O error, no permission to create the directory) may pass: retry with backoff.
   return new RetryableError(`${context}: ${errorMessage(error)}`, { cause: error });

@@ -31,7 +31,12 @@ async function countingServer(host: string, handle: (url: string, res: import('n
     socket.on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  return { server, seen, port: (server.address() as AddressInfo).port, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+  return {
+    server,
+    seen,
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
 }
 
 const INTERNAL: Record<string, string> = { 'hr.example.test': '10.0.0.1', 'metadata.example.test': '169.254.169.254' };
@@ -51,9 +56,24 @@ describe('egress from identity sources', () => {
 
   const store = new MemoryStore(
     [
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 's3cret' } } as never,
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace: 'acme' }, data: { 'people.csv': 'id\ndb-password-is-hunter2\n' } } as never,
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hr-feed', namespace: 'acme', labels: { 'rollcall.dev/source-data': 'true' } }, data: { 'people.csv': 'id\nalice\n' } } as never,
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } },
+        data: { token: 's3cret' },
+      } as never,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'app-config', namespace: 'acme' },
+        data: { 'people.csv': 'id\ndb-password-is-hunter2\n' },
+      } as never,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'hr-feed', namespace: 'acme', labels: { 'rollcall.dev/source-data': 'true' } },
+        data: { 'people.csv': 'id\nalice\n' },
+      } as never,
     ],
     { logger: pino({ level: 'silent' }) },
   );
@@ -63,7 +83,8 @@ describe('egress from identity sources', () => {
     metadata: { name: 'hr', namespace: 'acme' },
     spec: identitySourceSpec.parse({ type: 'csv', idField: 'id', ...spec }),
   });
-  const reader = (maxBytes?: number) => new FeedReader(store, { egress: { clusterRanges: clusterRanges(['10.0.0.0/8']), resolve }, ...(maxBytes ? { maxBytes } : {}) });
+  const reader = (maxBytes?: number) =>
+    new FeedReader(store, { egress: { clusterRanges: clusterRanges(['10.0.0.0/8']), resolve }, ...(maxBytes ? { maxBytes } : {}) });
   const read = (spec: Record<string, unknown>, maxBytes?: number) => reader(maxBytes).read(source(spec), new Rejections(), AbortSignal.timeout(20_000));
 
   beforeAll(async () => {
@@ -116,8 +137,12 @@ describe('egress from identity sources', () => {
   });
 
   it('refuses a name that resolves to a cluster-internal or link-local address before any connection', async () => {
-    await expect(read({ url: 'http://hr.example.test/people.csv' })).rejects.toThrow('spec.url resolves to 10.0.0.1, a cluster-internal address; set spec.allowPrivateNetwork: true to allow it');
-    await expect(read({ url: 'https://metadata.example.test/latest/meta-data/' })).rejects.toThrow('spec.url resolves to 169.254.169.254, a link-local address');
+    await expect(read({ url: 'http://hr.example.test/people.csv' })).rejects.toThrow(
+      'spec.url resolves to 10.0.0.1, a cluster-internal address; set spec.allowPrivateNetwork: true to allow it',
+    );
+    await expect(read({ url: 'https://metadata.example.test/latest/meta-data/' })).rejects.toThrow(
+      'spec.url resolves to 169.254.169.254, a link-local address',
+    );
     await expect(read({ url: 'http://169.254.169.254/latest/meta-data/' })).rejects.toThrow('spec.url is 169.254.169.254, a link-local address');
     expect(resolved).toEqual(['hr.example.test', 'metadata.example.test']); // the literal address needs no resolver
     expect(attempts.attempts).toEqual([]);
@@ -137,7 +162,9 @@ describe('egress from identity sources', () => {
       'spec.url (redirected to metadata.example.test) resolves to 169.254.169.254, a link-local address',
     );
     expect(attempts.attempts.every((a) => a.address === '127.0.0.1')).toBe(true);
-    await expect(read({ url: `http://127.0.0.1:${feed.port}/loop`, allowPrivateNetwork: true })).rejects.toThrow('could not read spec.url: more than 5 redirects');
+    await expect(read({ url: `http://127.0.0.1:${feed.port}/loop`, allowPrivateNetwork: true })).rejects.toThrow(
+      'could not read spec.url: more than 5 redirects',
+    );
   });
 
   it('stops reading a body past the cap, while it streams, and says so', async () => {
@@ -166,14 +193,18 @@ describe('egress from identity sources', () => {
   it('refuses credentials over http:// without spec.insecure, before sending anything', async () => {
     const refused = read({ url: `http://127.0.0.1:${feed.port}/people.csv`, allowPrivateNetwork: true, credentialsSecretRef: { name: 'token' } });
     await expect(refused).rejects.toThrow(PermanentError);
-    await expect(refused).rejects.toThrow('spec.url is plaintext http:// and spec.credentialsSecretRef sends credentials: use https:// or set spec.insecure: true');
+    await expect(refused).rejects.toThrow(
+      'spec.url is plaintext http:// and spec.credentialsSecretRef sends credentials: use https:// or set spec.insecure: true',
+    );
     expect(feed.seen.connections).toBe(0);
   });
 
   it('reads only a ConfigMap labelled rollcall.dev/source-data: "true"', async () => {
     const refused = read({ configMapRef: { name: 'app-config', key: 'people.csv' } });
     await expect(refused).rejects.toThrow(SourceDataRefusedError);
-    await expect(refused).rejects.toThrow('ConfigMap app-config (spec.configMapRef) is not labelled rollcall.dev/source-data: "true", so it may not serve as a feed');
+    await expect(refused).rejects.toThrow(
+      'ConfigMap app-config (spec.configMapRef) is not labelled rollcall.dev/source-data: "true", so it may not serve as a feed',
+    );
     expect((await read({ configMapRef: { name: 'hr-feed', key: 'people.csv' } })).map((r) => r.fields.id)).toEqual(['alice']);
   });
 });

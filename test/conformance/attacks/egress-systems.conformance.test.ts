@@ -15,7 +15,12 @@ import { Connections } from '../../../src/connections/connections.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { recordConnectionAttempts, type ConnectionAttempts } from '../../helpers/connection-attempts.ts';
 
-const INTERNAL: Record<string, string> = { 'sso.example.test': '10.0.0.1', 'scim.example.test': '10.0.0.1', 'db.example.test': '169.254.169.254', 'ldap.example.test': '10.0.0.1' };
+const INTERNAL: Record<string, string> = {
+  'sso.example.test': '10.0.0.1',
+  'scim.example.test': '10.0.0.1',
+  'db.example.test': '169.254.169.254',
+  'ldap.example.test': '10.0.0.1',
+};
 const logger = pino({ level: 'silent' });
 
 describe('egress from connected systems', () => {
@@ -31,7 +36,19 @@ describe('egress from connected systems', () => {
     callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
   };
   const store = new MemoryStore(
-    [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'team-a', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, data: { bindDN: 'cn=admin', username: 'admin', password: 'pw', token: 't0ken' } } as never],
+    [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: 'creds',
+          namespace: 'team-a',
+          labels: { 'rollcall.dev/credentials': 'true' },
+          annotations: { 'rollcall.dev/allow-insecure': 'true' },
+        },
+        data: { bindDN: 'cn=admin', username: 'admin', password: 'pw', token: 't0ken' },
+      } as never,
+    ],
     { logger },
   );
   const system = (name: string, spec: Record<string, unknown>): ConnectedSystem => ({
@@ -121,7 +138,8 @@ describe('egress from connected systems', () => {
     try {
       const url = `http://127.0.0.1:${(internal.address() as AddressInfo).port}`;
       const messages: string[] = [];
-      for (let i = 0; i < bodies.length; i++) messages.push(errorMessage(await check(system(`internal-${i}`, { ...keycloak(`${url}/${i}`), allowPrivateNetwork: true }))));
+      for (let i = 0; i < bodies.length; i++)
+        messages.push(errorMessage(await check(system(`internal-${i}`, { ...keycloak(`${url}/${i}`), allowPrivateNetwork: true }))));
       for (const message of messages) expect(message).not.toContain('hunter2');
       expect(messages.slice(0, 3).every((m) => m.includes('authentication failed for team-a/internal-') && m.includes('(HTTP 401)'))).toBe(true);
       expect(messages[3]).toContain('(HTTP 401 (invalid_client: Invalid client or Invalid client credentials))');
@@ -138,7 +156,12 @@ describe('egress from connected systems', () => {
       { type: 'application/json', body: JSON.stringify('internal: db-password-is-hunter2') },
       {
         type: 'application/scim+json',
-        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '400', scimType: 'invalidValue', detail: `bad\u0000value ${'x'.repeat(500)}` }),
+        body: JSON.stringify({
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+          status: '400',
+          scimType: 'invalidValue',
+          detail: `bad\u0000value ${'x'.repeat(500)}`,
+        }),
       },
     ];
     // /scim/v2/<i>/...: the i-th body, whatever the request.
@@ -150,7 +173,8 @@ describe('egress from connected systems', () => {
     try {
       const url = `http://127.0.0.1:${(internal.address() as AddressInfo).port}/scim/v2`;
       const messages: string[] = [];
-      for (let i = 0; i < bodies.length; i++) messages.push(errorMessage(await check(system(`internal-${i}`, { ...scim(`${url}/${i}`), allowPrivateNetwork: true }))));
+      for (let i = 0; i < bodies.length; i++)
+        messages.push(errorMessage(await check(system(`internal-${i}`, { ...scim(`${url}/${i}`), allowPrivateNetwork: true }))));
       for (const message of messages) expect(message).not.toContain('hunter2');
       expect(messages.slice(0, 3).every((m) => m.endsWith('was refused: HTTP 400'))).toBe(true);
       expect(messages[3]).toMatch(/HTTP 400 \(scimType invalidValue, bad value x{100,}…\)$/);

@@ -55,7 +55,11 @@ describe('keycloak: administrative roles are never entitlements unless allowedEn
     await admin.groups.addClientRoleMappings({ id: support.id, clientUniqueId: management!.id!, roles: [await role('view-users')] });
     // An admin client that could grant every one of them: only Rollcall's refusal stands in the way.
     powerfulSecret = await target.serviceAccount('rollcall-powerful', ['realm-admin']);
-    connector = await target.connectWith({ logger, spec: { keycloak: { url: target.keycloak.url, realm: target.realm, clientId: 'rollcall-powerful' } }, credentials: { clientSecret: powerfulSecret } });
+    connector = await target.connectWith({
+      logger,
+      spec: { keycloak: { url: target.keycloak.url, realm: target.realm, clientId: 'rollcall-powerful' } },
+      credentials: { clientSecret: powerfulSecret },
+    });
     await connector.apply({ op: 'create', account: desired('mallory', []) }, signal());
   }, 180_000);
 
@@ -68,7 +72,10 @@ describe('keycloak: administrative roles are never entitlements unless allowedEn
   async function pass(entitlements: string[], allowedEntitlements?: string[]) {
     const refusal = await systemRefusal(connector, entitlements, signal());
     const observed = await connector.getAccount('mallory', signal());
-    const plan = accountPlan(user('mallory'), desired('mallory', entitlements), observed, connector.capabilities, { refusal, ...(allowedEntitlements ? { allowedEntitlements } : {}) });
+    const plan = accountPlan(user('mallory'), desired('mallory', entitlements), observed, connector.capabilities, {
+      refusal,
+      ...(allowedEntitlements ? { allowedEntitlements } : {}),
+    });
     for (const change of plan.changes) await connector.apply(change, signal());
     return plan;
   }
@@ -112,7 +119,10 @@ describe('keycloak: administrative roles are never entitlements unless allowedEn
 
     const own = await target.connectWith({
       logger,
-      spec: { keycloak: { url: target.keycloak.url, realm: target.realm, clientId: 'rollcall-powerful' }, allowedEntitlements: ['client:realm-management/manage-users', PLAIN] },
+      spec: {
+        keycloak: { url: target.keycloak.url, realm: target.realm, clientId: 'rollcall-powerful' },
+        allowedEntitlements: ['client:realm-management/manage-users', PLAIN],
+      },
       credentials: { clientSecret: powerfulSecret },
     });
     const previous = connector;
@@ -134,7 +144,9 @@ describe('keycloak: administrative roles are never entitlements unless allowedEn
     const mappings = await admin.users.listRoleMappings({ id });
     const held = [
       ...(mappings.realmMappings ?? []).map((role) => `realm:${role.name}`).filter((name) => !name.startsWith('realm:default-roles-')),
-      ...Object.entries(mappings.clientMappings ?? {}).flatMap(([clientId, client]) => ((client as { mappings?: { name?: string }[] }).mappings ?? []).map((role) => `client:${clientId}/${role.name}`)),
+      ...Object.entries(mappings.clientMappings ?? {}).flatMap(([clientId, client]) =>
+        ((client as { mappings?: { name?: string }[] }).mappings ?? []).map((role) => `client:${clientId}/${role.name}`),
+      ),
       ...(await admin.users.listGroups({ id })).map((group) => `group:${group.path}`),
     ];
     return held.sort();

@@ -91,11 +91,18 @@ describe('ldap attributeMap and allowedEntitlements, attacked as a tenant agains
 
   it.each(FORBIDDEN)('the connector refuses a mapping onto %s, naming spec.ldap.attributeMap[secret], and writes nothing', async (target) => {
     const attempt = async () => {
-      const connector = await (await connectorFactory('ldap'))({
+      const connector = await (
+        await connectorFactory('ldap')
+      )({
         system: SYSTEM,
         namespace: 'team-a',
         // What the API server would have checked is skipped: zod only, no CEL.
-        spec: connectedSystemSpec.parse({ type: 'ldap', insecure: true, allowPrivateNetwork: true, ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, attributeMap: { secret: target } } }),
+        spec: connectedSystemSpec.parse({
+          type: 'ldap',
+          insecure: true,
+          allowPrivateNetwork: true,
+          ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, attributeMap: { secret: target } },
+        }),
         credentials: { bindDN: server.adminDN, password: server.adminPassword },
         logger: pino({ level: 'silent' }),
       });
@@ -116,16 +123,26 @@ describe('ldap attributeMap and allowedEntitlements, attacked as a tenant agains
     expect((error as Error).message).toContain(`spec.ldap.attributeMap[secret]: ${JSON.stringify(target)} is not an LDAP attribute a mapping may write`);
     expect(await canBind(`uid=bob,${server.peopleDN}`, BOB_PASSWORD)).toBe(true);
     expect(await canBind(`uid=carol,${server.peopleDN}`, CAROL_PASSWORD)).toBe(true);
-    expect(await entry(`uid=bob,${server.peopleDN}`, ['businessCategory', 'uid', 'pwdAccountLockedTime'])).toMatchObject({ businessCategory: MARKER, uid: 'bob' });
+    expect(await entry(`uid=bob,${server.peopleDN}`, ['businessCategory', 'uid', 'pwdAccountLockedTime'])).toMatchObject({
+      businessCategory: MARKER,
+      uid: 'bob',
+    });
     expect(await values(`uid=bob,${server.peopleDN}`, 'pwdAccountLockedTime')).toEqual([]);
     expect(await values(`uid=carol,${server.peopleDN}`, 'businessCategory')).toEqual([]);
   });
 
   it('an ordinary person attribute in another case is accepted and written under its own name', async () => {
-    const connector = await (await connectorFactory('ldap'))({
+    const connector = await (
+      await connectorFactory('ldap')
+    )({
       system: SYSTEM,
       namespace: 'team-a',
-      spec: connectedSystemSpec.parse({ type: 'ldap', insecure: true, allowPrivateNetwork: true, ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, attributeMap: { room: 'ROOMNUMBER' } } }),
+      spec: connectedSystemSpec.parse({
+        type: 'ldap',
+        insecure: true,
+        allowPrivateNetwork: true,
+        ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, attributeMap: { room: 'ROOMNUMBER' } },
+      }),
       credentials: { bindDN: server.adminDN, password: server.adminPassword },
       logger: pino({ level: 'silent' }),
     });

@@ -42,16 +42,19 @@ const NOT_ADOPTED: [string, string][] = [
   ['reader-all', 'role "reader-all" is a member of "pg_read_all_data"'],
 ];
 
-describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles', () => {
+describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles", () => {
   let server: PostgresServer;
   let dir: string;
   let store: MemoryStore;
   let manager: Manager;
   const admin = (text: string, values?: unknown[]) => adminQuery(server, text, values);
-  const hasRole = async (member: string, role: string) =>
-    (await admin("SELECT pg_has_role($1, $2, 'member') AS held", [member, role])).rows[0].held as boolean;
+  const hasRole = async (member: string, role: string) => (await admin("SELECT pg_has_role($1, $2, 'member') AS held", [member, role])).rows[0].held as boolean;
   const memberships = async (role: string) =>
-    (await admin('SELECT pg_get_userbyid(m.roleid)::text AS name FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1 ORDER BY 1', [role])).rows.map((r) => r.name as string);
+    (
+      await admin('SELECT pg_get_userbyid(m.roleid)::text AS name FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1 ORDER BY 1', [
+        role,
+      ])
+    ).rows.map((r) => r.name as string);
   // Every attribute of the role's row, its memberships and its comment: any write shows.
   const fingerprint = async (role: string) =>
     (
@@ -66,7 +69,8 @@ describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles'
   const user = (namespace: string, name: string) => store.get('User', { namespace, name }) as User | undefined;
   const condition = (namespace: string, name: string, type: string) => user(namespace, name)?.status?.conditions?.find((c) => c.type === type);
 
-  const doc = (kind: string, namespace: string, name: string, spec: unknown) => `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${JSON.stringify(name)}, namespace: ${namespace}}\nspec: ${JSON.stringify(spec)}`;
+  const doc = (kind: string, namespace: string, name: string, spec: unknown) =>
+    `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${JSON.stringify(name)}, namespace: ${namespace}}\nspec: ${JSON.stringify(spec)}`;
   const secret = (namespace: string) =>
     `apiVersion: v1\nkind: Secret\nmetadata: {name: db-credentials, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\n` +
     `stringData: ${JSON.stringify({ username: server.adminUser, password: server.adminPassword })}`;
@@ -79,7 +83,8 @@ describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles'
       credentialsSecretRef: { name: 'db-credentials' },
       ...extra,
     });
-  const person = (namespace: string, userName: string, state = 'active') => doc('User', namespace, userName, { userName, givenName: userName, familyName: 'Test', state });
+  const person = (namespace: string, userName: string, state = 'active') =>
+    doc('User', namespace, userName, { userName, givenName: userName, familyName: 'Test', state });
   const teamB = (bobState: string) =>
     [
       secret('team-b'),
@@ -114,7 +119,9 @@ describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles'
     manager = new Manager({ store, logger });
     await manager.start();
     await manager.idle();
-    await admin('GRANT CREATE ON SCHEMA public TO bob; SET ROLE bob; CREATE TABLE bob_ledger (secret text); INSERT INTO bob_ledger VALUES (\'team-b only\'); RESET ROLE');
+    await admin(
+      "GRANT CREATE ON SCHEMA public TO bob; SET ROLE bob; CREATE TABLE bob_ledger (secret text); INSERT INTO bob_ledger VALUES ('team-b only'); RESET ROLE",
+    );
     // A group someone made a member of bob: through it, bob's privileges too.
     await admin('CREATE ROLE bob_proxy NOLOGIN; GRANT bob TO bob_proxy');
     // bob leaves: the default deprovision disables him (NOLOGIN), his table stays his.
@@ -142,7 +149,7 @@ describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles'
   }, 60_000);
 
   describe('1: an entitlement is a group role no system manages', () => {
-    it('refuses team-b\'s disabled leaver bob, naming him, the AccessRole and the AccessBinding; mallory is no member and cannot read his table', async () => {
+    it("refuses team-b's disabled leaver bob, naming him, the AccessRole and the AccessBinding; mallory is no member and cannot read his table", async () => {
       const refused = condition('team-a', 'mallory', 'Refused');
       expect(refused).toMatchObject({ status: 'True', reason: 'EntitlementRefused' });
       expect(refused?.message).toContain(
@@ -164,11 +171,15 @@ describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles'
       }
     });
 
-    it('refuses a LOGIN role of no system, team-b\'s marker role and a group that is a member of bob; still grants a plain group role', async () => {
+    it("refuses a LOGIN role of no system, team-b's marker role and a group that is a member of bob; still grants a plain group role", async () => {
       const message = condition('team-a', 'mallory', 'Refused')?.message ?? '';
-      expect(message).toContain('refused stray_login (AccessRole loot, AccessBinding loot): role "stray_login" can log in, so it is an account, not a group role');
+      expect(message).toContain(
+        'refused stray_login (AccessRole loot, AccessBinding loot): role "stray_login" can log in, so it is an account, not a group role',
+      );
       expect(message).toContain(`refused ${B_MARKER} (AccessRole loot, AccessBinding loot): role "${B_MARKER}" is a Rollcall marker role`);
-      expect(message).toContain('refused bob_proxy (AccessRole loot, AccessBinding loot): role "bob_proxy" is a member of "bob", which is an account a Rollcall ConnectedSystem manages');
+      expect(message).toContain(
+        'refused bob_proxy (AccessRole loot, AccessBinding loot): role "bob_proxy" is a member of "bob", which is an account a Rollcall ConnectedSystem manages',
+      );
       for (const role of ['stray_login', B_MARKER, 'bob_proxy']) expect(await hasRole('mallory', role), role).toBe(false);
       expect(message).not.toContain('readers');
       expect(await memberships('mallory')).toEqual(['readers', A_MARKER]);
@@ -179,7 +190,10 @@ describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles'
       const connector = await connect('team-a/db');
       try {
         for (const entitlement of ['bob', 'stray_login', B_MARKER, 'bob_proxy']) {
-          const error = await connector.apply({ op: 'grant', userName: 'mallory', entitlement }, signal()).then(() => undefined, (e: unknown) => e as Error);
+          const error = await connector.apply({ op: 'grant', userName: 'mallory', entitlement }, signal()).then(
+            () => undefined,
+            (e: unknown) => e as Error,
+          );
           expect(error, entitlement).toBeInstanceOf(PermanentError);
           expect(error?.message).toContain(`role "${entitlement}"`);
         }
@@ -207,8 +221,8 @@ describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles'
       expect(await hasRole(userName, A_MARKER)).toBe(false);
     });
 
-    it('team-b keeps its marker\'s tag, and carol her membership in it and her grant', async () => {
-      const { rows } = await admin('SELECT shobj_description(oid, \'pg_authid\') AS comment, rolcanlogin FROM pg_roles WHERE rolname = $1', [B_MARKER]);
+    it("team-b keeps its marker's tag, and carol her membership in it and her grant", async () => {
+      const { rows } = await admin("SELECT shobj_description(oid, 'pg_authid') AS comment, rolcanlogin FROM pg_roles WHERE rolname = $1", [B_MARKER]);
       expect(rows).toEqual([{ comment: 'rollcall.dev/marker-of=team-b/db', rolcanlogin: false }]);
       expect(await memberships('carol')).toEqual(['analysts', B_MARKER]);
       expect(user('team-b', 'carol')?.status?.accounts?.find((a) => a.system === 'db')).toMatchObject({ state: 'present', entitlements: ['analysts'] });
@@ -223,7 +237,10 @@ describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles'
       const connector = await connect('team-a/db', 'matchUserName');
       try {
         for (const [userName] of NOT_ADOPTED) {
-          const error = await connector.apply({ op: 'adopt', userName }, signal()).then(() => undefined, (e: unknown) => e as Error);
+          const error = await connector.apply({ op: 'adopt', userName }, signal()).then(
+            () => undefined,
+            (e: unknown) => e as Error,
+          );
           expect(error, userName).toBeInstanceOf(PermanentError);
           expect(await fingerprint(userName)).toBe(fingerprints.get(userName));
         }
@@ -243,7 +260,14 @@ describe('two tenants on one PostgreSQL: team-a reaches none of team-b\'s roles'
   });
 
   async function connect(system: string, adoption: 'never' | 'matchUserName' = 'never'): Promise<Connector> {
-    const spec = connectedSystemSpec.parse({ type: 'postgres', insecure: true, allowPrivateNetwork: true, adoption, postgres: { host: server.host, port: server.port, ssl: 'disable' }, credentialsSecretRef: { name: 'db-credentials' } });
+    const spec = connectedSystemSpec.parse({
+      type: 'postgres',
+      insecure: true,
+      allowPrivateNetwork: true,
+      adoption,
+      postgres: { host: server.host, port: server.port, ssl: 'disable' },
+      credentialsSecretRef: { name: 'db-credentials' },
+    });
     const create = await connectorFactory('postgres');
     return create({ system, namespace: system.split('/')[0]!, spec, credentials: { username: server.adminUser, password: server.adminPassword }, logger });
   }

@@ -28,14 +28,28 @@ describe("inbound SCIM: a group id that is a property of every object is nobody'
   beforeAll(async () => {
     store = new MemoryStore(
       [
-        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { token: 'okta-t0ken' } } as never,
-        { apiVersion: 'rollcall.dev/v1alpha1', kind: 'IdentitySource', metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' }, spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } } } as never,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } },
+          data: { token: 'okta-t0ken' },
+        } as never,
+        {
+          apiVersion: 'rollcall.dev/v1alpha1',
+          kind: 'IdentitySource',
+          metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' },
+          spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } },
+        } as never,
       ],
       { logger: pino({ level: 'silent' }) },
     );
     server = await startScimServer({ store, logger: pino({ level: 'silent' }), port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${server.port}/scim/v2`;
-    const created = await fetch(`${base}/Users`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ann' }) });
+    const created = await fetch(`${base}/Users`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ann' }),
+    });
     expect(created.status).toBe(201);
   });
   afterAll(async () => {
@@ -44,7 +58,11 @@ describe("inbound SCIM: a group id that is a property of every object is nobody'
 
   it.each(PROTOTYPE_NAMES)('/Groups/%s: GET, PUT and DELETE answer 404 and write nothing', async (id) => {
     expect((await fetch(`${base}/Groups/${id}`, { headers: auth })).status).toBe(404);
-    const put = await fetch(`${base}/Groups/${id}`, { method: 'PUT', headers: auth, body: JSON.stringify({ schemas: [GROUP_SCHEMA], displayName: id, members: [{ value: 'ann' }] }) });
+    const put = await fetch(`${base}/Groups/${id}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ schemas: [GROUP_SCHEMA], displayName: id, members: [{ value: 'ann' }] }),
+    });
     expect(put.status).toBe(404);
     expect((await fetch(`${base}/Groups/${id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
     expect(groupsAnnotation()).toBeUndefined();
@@ -54,7 +72,11 @@ describe("inbound SCIM: a group id that is a property of every object is nobody'
   });
 
   it('creating a group named constructor makes an ordinary group, not a "duplicate" of Object.prototype.constructor', async () => {
-    const post = await fetch(`${base}/Groups`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: [GROUP_SCHEMA], displayName: 'Constructor', members: [{ value: 'ann' }] }) });
+    const post = await fetch(`${base}/Groups`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ schemas: [GROUP_SCHEMA], displayName: 'Constructor', members: [{ value: 'ann' }] }),
+    });
     expect(post.status).toBe(201);
     expect(await post.json()).toMatchObject({ id: 'constructor', displayName: 'Constructor' });
     expect(labels()).toMatchObject({ 'groups.rollcall.dev/constructor': 'true' });
@@ -67,13 +89,22 @@ describe('outbound SCIM against scim2-server: an entitlement named like an objec
   let scim: ScimServer;
   let connector: Connector;
   const headers = () => ({ authorization: `Bearer ${scim.token}`, 'content-type': 'application/scim+json' });
-  const groupNames = async () => ((await (await fetch(`${scim.baseUrl}/Groups`, { headers: headers() })).json()) as { Resources?: { displayName: string }[] }).Resources?.map((g) => g.displayName).sort() ?? [];
+  const groupNames = async () =>
+    ((await (await fetch(`${scim.baseUrl}/Groups`, { headers: headers() })).json()) as { Resources?: { displayName: string }[] }).Resources?.map(
+      (g) => g.displayName,
+    ).sort() ?? [];
 
   beforeAll(async () => {
     scim = await startScim2Server();
-    const staff = await fetch(`${scim.baseUrl}/Groups`, { method: 'POST', headers: headers(), body: JSON.stringify({ schemas: [GROUP_SCHEMA], displayName: 'staff' }) });
+    const staff = await fetch(`${scim.baseUrl}/Groups`, {
+      method: 'POST',
+      headers: headers(),
+      body: JSON.stringify({ schemas: [GROUP_SCHEMA], displayName: 'staff' }),
+    });
     expect(staff.status).toBe(201);
-    connector = await (await connectorFactory('scim'))({
+    connector = await (
+      await connectorFactory('scim')
+    )({
       system: 'team-a/wiki',
       namespace: 'team-a',
       spec: connectedSystemSpec.parse({ type: 'scim', insecure: true, allowPrivateNetwork: true, scim: { baseUrl: scim.baseUrl } }),

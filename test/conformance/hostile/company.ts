@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { NAMESPACE, SYSTEMS, type SystemKind } from './systems.ts';
 import { rollcall, type RollcallOutcome } from '../../helpers/rollcall-cli.ts';
 
-
 export const BYSTANDERS = Array.from({ length: 40 }, (_, i) => `by-${String(i + 1).padStart(2, '0')}`);
 /** What the staff role, bound to every User here, grants in each system. */
 export const STAFF_GROUPS: Record<SystemKind, string[]> = { ldap: ['engineering', 'vpn-users'], postgres: ['staff'], scim: ['engineering', 'staff'] };
@@ -18,7 +17,14 @@ export function hostileBase(userName: string, mailbox: string): Record<string, s
 
 export function bystanderSpec(name: string): Record<string, string> {
   const number = name.slice(3);
-  return { userName: name, givenName: 'Bystander', familyName: `Number ${number}`, displayName: `Bystander ${number}`, email: `${name}@example.org`, title: 'Engineer' };
+  return {
+    userName: name,
+    givenName: 'Bystander',
+    familyName: `Number ${number}`,
+    displayName: `Bystander ${number}`,
+    email: `${name}@example.org`,
+    title: 'Engineer',
+  };
 }
 
 const object = (kind: string, name: string, spec: unknown, labels?: Record<string, string>) => ({
@@ -44,7 +50,9 @@ export interface HostileUser {
 export function writeCompany(dir: string, systems: string, hostiles: HostileUser[]): void {
   mkdirSync(dir, { recursive: true });
   const staff = [
-    object('AccessRole', 'staff', { grants: Object.entries(STAFF_GROUPS).map(([kind, groups]) => ({ system: SYSTEMS[kind as SystemKind], entitlements: groups })) }),
+    object('AccessRole', 'staff', {
+      grants: Object.entries(STAFF_GROUPS).map(([kind, groups]) => ({ system: SYSTEMS[kind as SystemKind], entitlements: groups })),
+    }),
     object('AccessBinding', 'staff', { role: 'staff', userSelector: { matchLabels: { team: 'staff' } } }),
   ];
   const bystanders = BYSTANDERS.map((name) => object('User', name, bystanderSpec(name), { team: 'staff' }));

@@ -121,13 +121,17 @@ export const INPUTS: HostileInput[] = [
   accepted('location-filter-specials', 'attributes.location', '(l=*)\\2a*'),
   accepted('location-1024', 'attributes.location', long(1024, 'l')),
   accepted('attribute-email-filter-specials', 'attributes.email', 'm*)(uid=*@example.org'),
-  accepted('attribute-email-lookalike', 'attributes.email', '\uff4dallory@ex\u0430mple.org', { refusedBy: { ldap: [/mail: value #0 invalid per syntax/, /spec\.attributes\.email/] } }),
+  accepted('attribute-email-lookalike', 'attributes.email', '\uff4dallory@ex\u0430mple.org', {
+    refusedBy: { ldap: [/mail: value #0 invalid per syntax/, /spec\.attributes\.email/] },
+  }),
   // userName forms the pattern allows.
   accepted('username-dots', 'userName', 'a..b'),
   accepted('username-63', 'userName', long(63, 'u')),
   accepted('username-64', 'userName', long(64, 'u'), { refusedBy: { postgres: [/64 bytes long; PostgreSQL role names have at most 63/, /spec\.userName/] } }),
   accepted('username-superuser', 'userName', 'postgres', { refusedBy: { postgres: [/\bpostgres\b.*left alone/, /spec\.userName/] } }),
-  accepted('username-group-role', 'userName', 'staff', { refusedBy: { postgres: [/spec\.userName staff: an account of that name exists that Rollcall does not manage/, /spec\.userName/] } }),
+  accepted('username-group-role', 'userName', 'staff', {
+    refusedBy: { postgres: [/spec\.userName staff: an account of that name exists that Rollcall does not manage/, /spec\.userName/] },
+  }),
 
   // Entitlements: a group of that exact name is made in each system first, where the server allows it.
   accepted('entitlement-dn-specials', 'entitlement', 'Eng,ineering+ops=x;"<>\\'),
@@ -141,9 +145,21 @@ export const INPUTS: HostileInput[] = [
   // The staff role grants engineering too: a spelling the server counts as the same group (slapd's
   // caseIgnoreMatch; SCIM's Group displayName, caseExact false) is an ambiguous declaration, refused
   // (both spellings) naming both. PostgreSQL keeps the names apart.
-  accepted('entitlement-case-variant', 'entitlement', 'Engineering', { refusedBy: { ldap: [AMBIGUOUS('Engineering', 'engineering')], scim: [AMBIGUOUS('Engineering', 'engineering')] }, withheld: ['ldap', 'scim'], groupsIn: { ldap: ['vpn-users'], scim: ['staff'] } }),
-  accepted('entitlement-trailing-space-variant', 'entitlement', 'engineering ', { refusedBy: { ldap: [AMBIGUOUS('engineering', 'engineering ')] }, withheld: ['ldap'], groupsIn: { ldap: ['vpn-users'] } }),
-  accepted('entitlement-fullwidth-variant', 'entitlement', '\uff45\uff4e\uff47\uff49\uff4e\uff45\uff45\uff52\uff49\uff4e\uff47', { refusedBy: { ldap: [AMBIGUOUS('engineering', '\uff45\uff4e\uff47\uff49\uff4e\uff45\uff45\uff52\uff49\uff4e\uff47')] }, withheld: ['ldap'], groupsIn: { ldap: ['vpn-users'] } }),
+  accepted('entitlement-case-variant', 'entitlement', 'Engineering', {
+    refusedBy: { ldap: [AMBIGUOUS('Engineering', 'engineering')], scim: [AMBIGUOUS('Engineering', 'engineering')] },
+    withheld: ['ldap', 'scim'],
+    groupsIn: { ldap: ['vpn-users'], scim: ['staff'] },
+  }),
+  accepted('entitlement-trailing-space-variant', 'entitlement', 'engineering ', {
+    refusedBy: { ldap: [AMBIGUOUS('engineering', 'engineering ')] },
+    withheld: ['ldap'],
+    groupsIn: { ldap: ['vpn-users'] },
+  }),
+  accepted('entitlement-fullwidth-variant', 'entitlement', '\uff45\uff4e\uff47\uff49\uff4e\uff45\uff45\uff52\uff49\uff4e\uff47', {
+    refusedBy: { ldap: [AMBIGUOUS('engineering', '\uff45\uff4e\uff47\uff49\uff4e\uff45\uff45\uff52\uff49\uff4e\uff47')] },
+    withheld: ['ldap'],
+    groupsIn: { ldap: ['vpn-users'] },
+  }),
   accepted('entitlement-zero-width-variant', 'entitlement', 'engi\u200bneering'),
   accepted('entitlement-cyrillic', 'entitlement', '\u0435ngineering'),
   accepted('entitlement-nfd', 'entitlement', 'cafe\u0301'),
@@ -151,11 +167,26 @@ export const INPUTS: HostileInput[] = [
   accepted('entitlement-astral', 'entitlement', '\u{1f680} launch'),
   accepted('entitlement-line-break', 'entitlement', 'ops\r\ncn: admins'),
   accepted('entitlement-tab-escape', 'entitlement', 'ops\t\u001b[2J'),
-  accepted('entitlement-nul', 'entitlement', 'ops\u0000admins', { refusedBy: { postgres: ['refused ops\u0000admins (AccessRole entitlement-nul, AccessBinding entitlement-nul): the role name contains a NUL character'] }, withheld: ['postgres'] }),
+  accepted('entitlement-nul', 'entitlement', 'ops\u0000admins', {
+    refusedBy: { postgres: ['refused ops\u0000admins (AccessRole entitlement-nul, AccessBinding entitlement-nul): the role name contains a NUL character'] },
+    withheld: ['postgres'],
+  }),
   accepted('entitlement-63-bytes', 'entitlement', long(63, 'g')),
-  accepted('entitlement-64-bytes', 'entitlement', long(64, 'g'), { refusedBy: { postgres: [/64 bytes long; PostgreSQL role names have at most 63/, /AccessRole\W+entitlement-64-bytes/] }, withheld: ['postgres'] }),
-  accepted('entitlement-512', 'entitlement', long(512, 'g'), { refusedBy: { postgres: [/512 bytes long; PostgreSQL role names have at most 63/, /AccessRole\W+entitlement-512/], ldap: [/does not exist/, /AccessRole\W+entitlement-512/] }, withheld: ['postgres'] }),
-  accepted('entitlement-superuser', 'entitlement', 'postgres', { refusedBy: { postgres: [/refused postgres \(AccessRole entitlement-superuser, AccessBinding entitlement-superuser\): role "postgres" has SUPERUSER/] }, withheld: ['postgres'] }),
+  accepted('entitlement-64-bytes', 'entitlement', long(64, 'g'), {
+    refusedBy: { postgres: [/64 bytes long; PostgreSQL role names have at most 63/, /AccessRole\W+entitlement-64-bytes/] },
+    withheld: ['postgres'],
+  }),
+  accepted('entitlement-512', 'entitlement', long(512, 'g'), {
+    refusedBy: {
+      postgres: [/512 bytes long; PostgreSQL role names have at most 63/, /AccessRole\W+entitlement-512/],
+      ldap: [/does not exist/, /AccessRole\W+entitlement-512/],
+    },
+    withheld: ['postgres'],
+  }),
+  accepted('entitlement-superuser', 'entitlement', 'postgres', {
+    refusedBy: { postgres: [/refused postgres \(AccessRole entitlement-superuser, AccessBinding entitlement-superuser\): role "postgres" has SUPERUSER/] },
+    withheld: ['postgres'],
+  }),
 ];
 
 export const REJECTED = INPUTS.filter((input) => input.rejected);

@@ -54,9 +54,18 @@ export class HostileSystems {
 
   /** The Secrets and ConnectedSystems of the three servers. */
   manifests(): string {
-    const secret = (name: string, data: Record<string, string>) =>
-      ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NAMESPACE, labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, stringData: data });
-    const system = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'ConnectedSystem', metadata: { name, namespace: NAMESPACE }, spec });
+    const secret = (name: string, data: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: NAMESPACE, labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } },
+      stringData: data,
+    });
+    const system = (name: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'rollcall.dev/v1alpha1',
+      kind: 'ConnectedSystem',
+      metadata: { name, namespace: NAMESPACE },
+      spec,
+    });
     const { slapd, postgres, scim } = this;
     return [
       secret('ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword }),
@@ -77,7 +86,13 @@ export class HostileSystems {
         postgres: { host: postgres.host, port: postgres.port, database: 'postgres', ssl: 'disable' },
       }),
       secret('scim-credentials', { token: scim.token }),
-      system(SYSTEMS.scim, { type: 'scim', insecure: true, allowPrivateNetwork: true, credentialsSecretRef: { name: 'scim-credentials' }, scim: { baseUrl: scim.baseUrl } }),
+      system(SYSTEMS.scim, {
+        type: 'scim',
+        insecure: true,
+        allowPrivateNetwork: true,
+        credentialsSecretRef: { name: 'scim-credentials' },
+        scim: { baseUrl: scim.baseUrl },
+      }),
     ]
       .map((document) => JSON.stringify(document))
       .join('\n---\n');
@@ -93,7 +108,10 @@ export class HostileSystems {
   /** Makes a group named exactly `name` in one system; false when the server refuses the name. */
   async createGroup(kind: SystemKind, name: string): Promise<boolean> {
     try {
-      if (kind === 'ldap') await this.ldap((client) => client.add(`cn=${escapeDNValue(name)},${this.slapd.groupsDN}`, { objectClass: ['groupOfNames'], cn: name, member: [EMPTY_GROUP_PLACEHOLDER] }));
+      if (kind === 'ldap')
+        await this.ldap((client) =>
+          client.add(`cn=${escapeDNValue(name)},${this.slapd.groupsDN}`, { objectClass: ['groupOfNames'], cn: name, member: [EMPTY_GROUP_PLACEHOLDER] }),
+        );
       else if (kind === 'postgres') await this.sql((client) => `CREATE ROLE ${client.escapeIdentifier(name)} NOLOGIN`);
       else await this.scimCall('POST', '/Groups', { schemas: [SCIM_GROUP], displayName: name });
       return true;
@@ -117,7 +135,9 @@ export class HostileSystems {
   async #resetPostgres(): Promise<void> {
     // Every role but the server's own, the canary and the marker roles Rollcall made (kept, so each
     // run starts like a later run, not a first one).
-    const roles = await this.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' AND rolname NOT IN ('postgres', 'canary') AND rolname NOT LIKE 'rollcall:%'");
+    const roles = await this.query<{ rolname: string }>(
+      "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' AND rolname NOT IN ('postgres', 'canary') AND rolname NOT LIKE 'rollcall:%'",
+    );
     await this.sql((client) => roles.map((row) => `DROP ROLE ${client.escapeIdentifier(row.rolname)}`).join('; '));
     await this.sql((client) => BASELINE_GROUPS.map((group) => `CREATE ROLE ${client.escapeIdentifier(group)} NOLOGIN`).join('; '));
   }
@@ -145,7 +165,9 @@ export class HostileSystems {
   }
 
   async #postgresSnapshot(): Promise<unknown> {
-    const roles = await this.query("SELECT rolname, rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolinherit, shobj_description(oid, 'pg_authid') AS comment FROM pg_roles ORDER BY rolname");
+    const roles = await this.query(
+      "SELECT rolname, rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolinherit, shobj_description(oid, 'pg_authid') AS comment FROM pg_roles ORDER BY rolname",
+    );
     const members = await this.query(
       'SELECT g.rolname AS role, m.rolname AS member, a.admin_option FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member ORDER BY 1, 2',
     );
@@ -188,7 +210,13 @@ export class HostileSystems {
       for (const role of roles) {
         const attributes: Record<string, string[]> = { rolname: [role.rolname], rolcanlogin: [String(role.rolcanlogin)] };
         if (role.comment !== null) attributes.comment = [role.comment];
-        accounts.set(role.rolname, { attributes, groups: members.filter((row) => row.member === role.rolname).map((row) => row.role).sort() });
+        accounts.set(role.rolname, {
+          attributes,
+          groups: members
+            .filter((row) => row.member === role.rolname)
+            .map((row) => row.role)
+            .sort(),
+        });
       }
     } else {
       const groups = await this.scimList('Groups');
@@ -249,7 +277,10 @@ export class HostileSystems {
   async scimList(resource: 'Users' | 'Groups'): Promise<Record<string, unknown>[]> {
     const all: Record<string, unknown>[] = [];
     for (let start = 1; ; start += 500) {
-      const page = (await this.scimCall('GET', `/${resource}?startIndex=${start}&count=500`)) as { Resources?: Record<string, unknown>[]; totalResults: number };
+      const page = (await this.scimCall('GET', `/${resource}?startIndex=${start}&count=500`)) as {
+        Resources?: Record<string, unknown>[];
+        totalResults: number;
+      };
       all.push(...(page.Resources ?? []));
       if (!page.Resources?.length || all.length >= page.totalResults) return all;
     }

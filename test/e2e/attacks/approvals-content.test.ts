@@ -32,13 +32,25 @@ describe('an approval pins the content it saw (issue 17, hole 7)', () => {
   /** A tenant writer (may write the Rollcall kinds of the namespace). */
   const writer = (user: string, args: string[], input?: string) => kubectl(['--as', user, '--as-group', WRITERS, '-n', namespace, ...args], input);
   const plugin = (args: string[]) => {
-    const result = spawnSync(process.execPath, [PLUGIN, ...args, '-n', namespace], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: inject('kubeconfig') } });
+    const result = spawnSync(process.execPath, [PLUGIN, ...args, '-n', namespace], {
+      encoding: 'utf8',
+      env: { ...process.env, KUBECONFIG: inject('kubeconfig') },
+    });
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   };
   const binding = (name: string): AccessBinding => accessBindingResource.parse(JSON.parse(kubectlOk(['get', 'abind', name, '-n', namespace, '-o', 'json'])));
   const pendingApproval = (name: string) => binding(name).status?.conditions?.find((c) => c.type === 'PendingApproval');
   const voidedEvents = (name: string) =>
-    kubectlOk(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name},reason=ApprovalVoided`, '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}'])
+    kubectlOk([
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      `involvedObject.name=${name},reason=ApprovalVoided`,
+      '-o',
+      'jsonpath={range .items[*]}{.message}{"\\n"}{end}',
+    ])
       .split('\n')
       .filter(Boolean);
   const uid = (user: string) => kubectlOk(['get', 'user.rollcall.dev', user, '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
@@ -48,12 +60,18 @@ describe('an approval pins the content it saw (issue 17, hole 7)', () => {
       .map((row) => row.userName)
       .sort();
   const requestAndApprove = async (name: string, spec: Record<string, unknown>, entitlement: string, holders: string[]) => {
-    const created = writer('alice', ['create', '-f', '-'], JSON.stringify({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessBinding', metadata: { name }, spec: { ...spec, requestedBy: 'alice' } }));
+    const created = writer(
+      'alice',
+      ['create', '-f', '-'],
+      JSON.stringify({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessBinding', metadata: { name }, spec: { ...spec, requestedBy: 'alice' } }),
+    );
     expect(created.stderr).toBe('');
     const approved = plugin(['approve', name, '--as', 'bob']);
     expect(approved.stderr).toBe('');
     expect(approved.stdout).toMatch(/content approved \(sha256:[0-9a-f]{64}\): role /);
-    await eventually(() => expect(binding(name).status?.approval).toMatchObject({ state: 'Granted', approvedBy: 'bob', digest: binding(name).spec.approval?.digest }));
+    await eventually(() =>
+      expect(binding(name).status?.approval).toMatchObject({ state: 'Granted', approvedBy: 'bob', digest: binding(name).spec.approval?.digest }),
+    );
     await eventually(() => expect(holding(entitlement)).toEqual(holders));
   };
   const expectVoided = async (name: string, change: RegExp) => {
@@ -67,7 +85,8 @@ describe('an approval pins the content it saw (issue 17, hole 7)', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-e2e-approvals-content-'));
     const role = (name: string, entitlement: string) =>
       `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: ${name}}\nspec: {requiresApproval: true, maxDuration: 30d, grants: [{system: analytics, entitlements: [${entitlement}]}]}\n---\n`;
-    const user = (name: string, extra = '') => `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}${extra}}\nspec: {userName: ${name}}\n---\n`;
+    const user = (name: string, extra = '') =>
+      `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}${extra}}\nspec: {userName: ${name}}\n---\n`;
     kubectlOk(
       ['apply', '-n', namespace, '-f', '-'],
       `apiVersion: rbac.authorization.k8s.io/v1
@@ -131,7 +150,15 @@ spec: {userName: cjones, email: cj@example.org}
 
   it('adding an entitlement to the approved role voids the approval and revokes what it granted', async () => {
     await requestAndApprove('b-gain', { role: 'r-gain', users: ['u-gain'] }, 'gain_read', ['u-gain']);
-    const patched = writer('mallory', ['patch', 'accessrole', 'r-gain', '--type', 'merge', '-p', '{"spec":{"grants":[{"system":"analytics","entitlements":["gain_read","gain_write"]}]}}']);
+    const patched = writer('mallory', [
+      'patch',
+      'accessrole',
+      'r-gain',
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"grants":[{"system":"analytics","entitlements":["gain_read","gain_write"]}]}}',
+    ]);
     expect(patched.stderr).toBe('');
     await expectVoided('b-gain', new RegExp(`^AccessRole ${namespace}/r-gain gained entitlement analytics:gain_write since bob approved$`));
     await eventually(() => expect(holding('gain_read')).toEqual([]));
@@ -159,20 +186,43 @@ spec: {userName: cjones, email: cj@example.org}
     expect(writer('mallory', ['delete', 'user.rollcall.dev', 'u-re', '--wait=false']).stderr).toBe('');
     // Rollcall deprovisions the leaver's account, then lets the User go.
     await eventually(() => expect(kubectl(['get', 'user.rollcall.dev', 'u-re', '-n', namespace, '-o', 'jsonpath={.status}']).stdout).toBe(''));
-    const recreated = writer('mallory', ['create', '-f', '-'], JSON.stringify({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'u-re' }, spec: { userName: 'mallory' } }));
+    const recreated = writer(
+      'mallory',
+      ['create', '-f', '-'],
+      JSON.stringify({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'u-re' }, spec: { userName: 'mallory' } }),
+    );
     expect(recreated.stderr).toBe('');
     const after = uid('u-re');
-    await expectVoided('b-re', new RegExp(`^User u-re was recreated \\(uid changed from ${before} to ${after}\\); User u-re's userName changed from u-re to mallory since bob approved$`));
+    await expectVoided(
+      'b-re',
+      new RegExp(
+        `^User u-re was recreated \\(uid changed from ${before} to ${after}\\); User u-re's userName changed from u-re to mallory since bob approved$`,
+      ),
+    );
     // mallory gets what the ordinary binding gives her, never what bob approved for u-re.
     await eventually(() => expect(describeDirectory(db()).find((row) => row.userName === 'mallory')).toMatchObject({ state: 'present', groups: ['staff'] }));
     expect(holding('re_read')).toEqual([]);
   });
 
   it('the API server refuses an approver who is a subject or the requester under another name', () => {
-    expect(writer('alice', ['create', '-f', '-'], JSON.stringify({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessBinding', metadata: { name: 'b-carol' }, spec: { role: 'r-carol', users: ['carol', 'c-jones'], requestedBy: 'alice' } })).stderr).toBe('');
+    expect(
+      writer(
+        'alice',
+        ['create', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'rollcall.dev/v1alpha1',
+          kind: 'AccessBinding',
+          metadata: { name: 'b-carol' },
+          spec: { role: 'r-carol', users: ['carol', 'c-jones'], requestedBy: 'alice' },
+        }),
+      ).stderr,
+    ).toBe('');
     const cases: Array<[string, RegExp]> = [
       ['carol@example.org', /a subject of the binding cannot approve their own access: carol@example\.org is /],
-      ['cj@corp.example', /a subject of the binding cannot approve their own access: cj@corp\.example is User c-jones \(userName cjones, e-mail cj@example\.org\), named in spec\.users/],
+      [
+        'cj@corp.example',
+        /a subject of the binding cannot approve their own access: cj@corp\.example is User c-jones \(userName cjones, e-mail cj@example\.org\), named in spec\.users/,
+      ],
       ['Alice@Example.org', /the requester cannot approve their own binding: Alice@Example\.org and spec\.requestedBy alice are the same person/],
     ];
     for (const [approver, message] of cases) {
@@ -181,7 +231,9 @@ spec: {userName: cjones, email: cj@example.org}
       expect(refused.stderr, approver).toMatch(message);
     }
     // Written by hand, without the plugin: the same refusal.
-    const patch = { spec: { approval: { approvedBy: 'carol@example.org', scope: { role: 'r-carol', users: ['carol', 'c-jones'] }, digest: `sha256:${'0'.repeat(64)}` } } };
+    const patch = {
+      spec: { approval: { approvedBy: 'carol@example.org', scope: { role: 'r-carol', users: ['carol', 'c-jones'] }, digest: `sha256:${'0'.repeat(64)}` } },
+    };
     const byHand = kubectl(['--as', 'carol@example.org', '-n', namespace, 'patch', 'abind', 'b-carol', '--type', 'merge', '-p', JSON.stringify(patch)]);
     expect(byHand.code).not.toBe(0);
     expect(byHand.stderr).toMatch(/a subject of the binding cannot approve their own access/);

@@ -58,9 +58,12 @@ describe('the chart grants Rollcall no more than the namespaces it serves', () =
     release = `rc-${Math.random().toString(36).slice(2, 8)}`;
     sa = `system:serviceaccount:${home}:${release}`;
     objects = install(release, home, [
-      '--set', `watchNamespaces={${teamA},${teamB}}`,
-      '--set', 'kubernetesConnector.enabled=true',
-      '--set', `kubernetesConnector.namespaces={${teamA}}`,
+      '--set',
+      `watchNamespaces={${teamA},${teamB}}`,
+      '--set',
+      'kubernetesConnector.enabled=true',
+      '--set',
+      `kubernetesConnector.namespaces={${teamA}}`,
     ]);
   });
 
@@ -106,11 +109,21 @@ describe('the chart grants Rollcall no more than the namespaces it serves', () =
   });
 
   it("Rollcall's store, as the chart's ServiceAccount, watches the watched namespaces with what the Roles grant", async () => {
-    for (const ns of [teamA, teamB, other]) kubectlOk(['apply', '-n', ns, '-f', '-'], `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: in-${ns}}\nspec: {userName: in-${ns}}\n`);
-    const store = new KubeStore({ kubeconfig: loadKubeConfig(inject('kubeconfig'), { as: sa }), namespaces: [teamA, teamB], logger: pino({ level: 'silent' }) });
+    for (const ns of [teamA, teamB, other])
+      kubectlOk(['apply', '-n', ns, '-f', '-'], `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: in-${ns}}\nspec: {userName: in-${ns}}\n`);
+    const store = new KubeStore({
+      kubeconfig: loadKubeConfig(inject('kubeconfig'), { as: sa }),
+      namespaces: [teamA, teamB],
+      logger: pino({ level: 'silent' }),
+    });
     await store.start();
     try {
-      expect(store.list('User').map((u) => u.metadata.name).sort()).toEqual([`in-${teamA}`, `in-${teamB}`].sort());
+      expect(
+        store
+          .list('User')
+          .map((u) => u.metadata.name)
+          .sort(),
+      ).toEqual([`in-${teamA}`, `in-${teamB}`].sort());
       expect(store.list('User', teamB).map((u) => u.metadata.name)).toEqual([`in-${teamB}`]);
       expect(store.get('User', { namespace: other, name: `in-${other}` })).toBeUndefined();
       kubectlOk(['apply', '-n', teamB, '-f', '-'], `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: joiner}\nspec: {userName: joiner}\n`);
@@ -128,11 +141,19 @@ describe('the chart grants Rollcall no more than the namespaces it serves', () =
     for (const role of roles) {
       for (const rule of role.rules ?? []) {
         for (const field of ['apiGroups', 'resources', 'verbs', 'resourceNames'] as const) {
-          expect((rule[field] ?? []).filter((v) => v.includes('*')), `${role.kind} ${role.metadata.name}: ${field}`).toEqual([]);
+          expect(
+            (rule[field] ?? []).filter((v) => v.includes('*')),
+            `${role.kind} ${role.metadata.name}: ${field}`,
+          ).toEqual([]);
         }
       }
     }
-    expect(objects.filter((o) => o.kind === 'Role' && o.metadata.name === release).map((o) => o.metadata.namespace).sort()).toEqual([teamA, teamB].sort());
+    expect(
+      objects
+        .filter((o) => o.kind === 'Role' && o.metadata.name === release)
+        .map((o) => o.metadata.namespace)
+        .sort(),
+    ).toEqual([teamA, teamB].sort());
     const clusterRole = roles.find((o) => o.kind === 'ClusterRole' && o.metadata.name === release)!;
     expect(clusterRole.rules!.flatMap((r) => r.resources ?? [])).not.toContain('secrets');
   });

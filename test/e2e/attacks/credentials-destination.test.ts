@@ -138,11 +138,22 @@ spec: {userName: alice, givenName: Alice, familyName: Smith}
   });
 
   it('(a) re-pointed by the writer at their own listener: refused, naming the Secret and the annotation, and nothing reaches it', async () => {
-    asWriter(['patch', 'connectedsystem', 'corp-ldap', '--type', 'merge', '-p', JSON.stringify({ spec: { ldap: { url: `ldap://127.0.0.1:${listenerPort}` } } })]);
+    asWriter([
+      'patch',
+      'connectedsystem',
+      'corp-ldap',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { ldap: { url: `ldap://127.0.0.1:${listenerPort}` } } }),
+    ]);
     const expected =
       `ConnectedSystem corp-ldap: Secret directory-pinned is annotated rollcall.dev/allowed-hosts: "127.0.0.1:${slapdPort}", which does not include 127.0.0.1:${listenerPort}, ` +
       `where spec.ldap.url (ldap://127.0.0.1:${listenerPort}) would send its credentials`;
-    await eventually(() => expect(condition('corp-ldap', 'Connected')).toMatchObject({ status: 'False', reason: 'CredentialsRefused', message: expected }), rollcall);
+    await eventually(
+      () => expect(condition('corp-ldap', 'Connected')).toMatchObject({ status: 'False', reason: 'CredentialsRefused', message: expected }),
+      rollcall,
+    );
     expect(condition('corp-ldap', 'Ready')).toMatchObject({ status: 'False', reason: 'CredentialsRefused' });
     // Said once as a Warning Event, which never carries the Secret's values.
     const events = kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'reason=CredentialsRefused,involvedObject.name=corp-ldap', '-o', 'json']);
@@ -156,19 +167,27 @@ spec: {userName: alice, givenName: Alice, familyName: Smith}
   });
 
   it('(a) rollcall plan reports the refusal as an error for that system and sends nothing either', () => {
-    const plan = spawnSync(process.execPath, [ROLLCALL, 'plan', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace], { encoding: 'utf8', timeout: 60_000 });
+    const plan = spawnSync(process.execPath, [ROLLCALL, 'plan', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(plan.status, plan.stderr).toBe(1);
-    expect(plan.stdout).toContain(`error: ConnectedSystem corp-ldap: Secret directory-pinned is annotated rollcall.dev/allowed-hosts: "127.0.0.1:${slapdPort}", which does not include 127.0.0.1:${listenerPort}`);
+    expect(plan.stdout).toContain(
+      `error: ConnectedSystem corp-ldap: Secret directory-pinned is annotated rollcall.dev/allowed-hosts: "127.0.0.1:${slapdPort}", which does not include 127.0.0.1:${listenerPort}`,
+    );
     expect(plan.stdout + plan.stderr).not.toContain(slapd.adminPassword);
     expect({ accepted, received }).toEqual({ accepted: 0, received: 0 });
   });
 
-  it('(b) insecure: true towards the writer\'s listener without the Secret\'s allow-insecure: refused before anything is sent', async () => {
+  it("(b) insecure: true towards the writer's listener without the Secret's allow-insecure: refused before anything is sent", async () => {
     asWriter(['apply', '-f', '-'], ldapSystem('side-ldap', `ldap://127.0.0.1:${listenerPort}`, 'directory-any-host'));
     const expected =
       'ConnectedSystem side-ldap: spec.ldap.url is ldap:// without startTLS, and Secret directory-any-host (spec.credentialsSecretRef) is not annotated rollcall.dev/allow-insecure: "true", ' +
       'so its credentials may not cross a plaintext connection';
-    await eventually(() => expect(condition('side-ldap', 'Connected')).toMatchObject({ status: 'False', reason: 'CredentialsRefused', message: expected }), rollcall);
+    await eventually(
+      () => expect(condition('side-ldap', 'Connected')).toMatchObject({ status: 'False', reason: 'CredentialsRefused', message: expected }),
+      rollcall,
+    );
     await new Promise((resolve) => setTimeout(resolve, 8_000));
     expect({ accepted, received }).toEqual({ accepted: 0, received: 0 });
   });
@@ -189,7 +208,10 @@ spec:
   interval: 5m
 `,
     );
-    const ready = () => (JSON.parse(kubectlOk(['get', 'identitysource', 'hr', '-n', namespace, '-o', 'json'])).status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
+    const ready = () =>
+      (JSON.parse(kubectlOk(['get', 'identitysource', 'hr', '-n', namespace, '-o', 'json'])).status?.conditions ?? []).find(
+        (c: { type: string }) => c.type === 'Ready',
+      );
     await eventually(
       () =>
         expect(ready()).toMatchObject({

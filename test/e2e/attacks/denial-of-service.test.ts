@@ -188,7 +188,10 @@ spec:
       const logs = () => lines.slice(-30).join('');
       const kubeconfig = loadKubeConfig(inject('kubeconfig'));
       // One process for both tenants, as in a cluster; each store watches only its own namespace.
-      const store = namespacesStore({ [teamA]: new KubeStore({ kubeconfig, namespace: teamA, logger }), [teamB]: new KubeStore({ kubeconfig, namespace: teamB, logger }) });
+      const store = namespacesStore({
+        [teamA]: new KubeStore({ kubeconfig, namespace: teamA, logger }),
+        [teamB]: new KubeStore({ kubeconfig, namespace: teamB, logger }),
+      });
       const metrics = new Metrics({ defaultMetrics: false });
       manager = new Manager({ store, logger, metrics });
       health = await startHealthServer({ port: 0, host: '127.0.0.1', metrics, isReady: () => true });
@@ -207,20 +210,32 @@ spec:
       await manager.start();
       // Read with the asynchronous kubectl: spawnSync would hold the very event loop under test.
       const get = async (kind: string, name: string, namespace: string) => JSON.parse(await kubectlAsync(['get', kind, name, '-n', namespace, '-o', 'json']));
-      const ready = (object: { status?: { conditions?: Array<{ type: string; status: string; reason: string }> } }) => object.status?.conditions?.find((c) => c.type === 'Ready');
-      await eventually(async () => {
-        expect(ready(await get('identitysource', 'hr', teamB))).toMatchObject({ status: 'True', reason: 'Synced' });
-        for (const name of ['1', '2', '3']) expect(ready(await get('user', name, teamB))).toMatchObject({ status: 'True' });
-        expect(describeDirectory(dbPath()).map((row) => [row.userName, row.groups])).toEqual([
-          ['ann', ['sales']],
-          ['ben', ['sales']],
-          ['cid', ['sales']],
-        ]);
-      }, { timeoutMs: 180_000, intervalMs: 500, logs });
+      const ready = (object: { status?: { conditions?: Array<{ type: string; status: string; reason: string }> } }) =>
+        object.status?.conditions?.find((c) => c.type === 'Ready');
+      await eventually(
+        async () => {
+          expect(ready(await get('identitysource', 'hr', teamB))).toMatchObject({ status: 'True', reason: 'Synced' });
+          for (const name of ['1', '2', '3']) expect(ready(await get('user', name, teamB))).toMatchObject({ status: 'True' });
+          expect(describeDirectory(dbPath()).map((row) => [row.userName, row.groups])).toEqual([
+            ['ann', ['sales']],
+            ['ben', ['sales']],
+            ['cid', ['sales']],
+          ]);
+        },
+        { timeoutMs: 180_000, intervalMs: 500, logs },
+      );
       // team-a's catastrophic pattern ran to the end: its source synced (the value did not match).
-      await eventually(async () => expect(ready(await get('identitysource', 'catastrophic', teamA))).toMatchObject({ status: 'True', reason: 'Synced' }), { timeoutMs: 60_000, intervalMs: 500, logs });
+      await eventually(async () => expect(ready(await get('identitysource', 'catastrophic', teamA))).toMatchObject({ status: 'True', reason: 'Synced' }), {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        logs,
+      });
       // The review due in 1970: completed, and one next review due after now, not one per missed day.
-      await eventually(async () => expect((await get('accessreview', 'forever', teamA)).status?.nextReview).toBeDefined(), { timeoutMs: 60_000, intervalMs: 500, logs });
+      await eventually(async () => expect((await get('accessreview', 'forever', teamA)).status?.nextReview).toBeDefined(), {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        logs,
+      });
       const reviews = (await kubectlAsync(['get', 'accessreviews', '-n', teamA, '-o', 'name'])).trim().split('\n');
       expect(reviews).toHaveLength(2);
 

@@ -85,7 +85,8 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: rollcall-writer
         socket.on('error', () => undefined);
       });
     feed = createHttpServer((request, response) => {
-      if (request.url === '/people.csv') return void response.writeHead(200, { 'content-type': 'text/csv' }).end(`id\n${SECRET_BODY.replace(/[^a-z0-9-]/g, '')}\n`);
+      if (request.url === '/people.csv')
+        return void response.writeHead(200, { 'content-type': 'text/csv' }).end(`id\n${SECRET_BODY.replace(/[^a-z0-9-]/g, '')}\n`);
       if (request.url === '/to-elsewhere') return void response.writeHead(302, { location: `http://127.0.0.2:${otherPort}/people.csv` }).end();
       if (request.url === '/huge') {
         // 8 MiB against a cap of 1 MiB.
@@ -142,8 +143,18 @@ stringData: {token: t0ken, username: admin, password: pw, bindDN: "cn=admin,dc=a
   it('refuses a public-looking name that resolves to a cluster-internal or link-local address', async () => {
     applyAsWriter(source('cluster-internal', 'url: "https://hr.example.test/people.csv"'));
     applyAsWriter(source('metadata', 'url: "http://metadata.example.test/latest/meta-data/"'));
-    await eventually(() => expect(conditionOf('idsrc', 'cluster-internal', 'Ready')).toMatchObject({ reason: 'PrivateNetworkRefused', message: 'spec.url resolves to 10.0.0.1, a cluster-internal address; set spec.allowPrivateNetwork: true to allow it' }));
-    await eventually(() => expect(conditionOf('idsrc', 'metadata', 'Ready')).toMatchObject({ reason: 'PrivateNetworkRefused', message: 'spec.url resolves to 169.254.169.254, a link-local address; set spec.allowPrivateNetwork: true to allow it' }));
+    await eventually(() =>
+      expect(conditionOf('idsrc', 'cluster-internal', 'Ready')).toMatchObject({
+        reason: 'PrivateNetworkRefused',
+        message: 'spec.url resolves to 10.0.0.1, a cluster-internal address; set spec.allowPrivateNetwork: true to allow it',
+      }),
+    );
+    await eventually(() =>
+      expect(conditionOf('idsrc', 'metadata', 'Ready')).toMatchObject({
+        reason: 'PrivateNetworkRefused',
+        message: 'spec.url resolves to 169.254.169.254, a link-local address; set spec.allowPrivateNetwork: true to allow it',
+      }),
+    );
     expect(users()).toBe('');
   });
 
@@ -176,7 +187,10 @@ stringData: {token: t0ken, username: admin, password: pw, bindDN: "cn=admin,dc=a
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('spec.url: Invalid value');
     expect(refused.stderr).toContain('spec.url is plaintext http:// and spec.credentialsSecretRef sends credentials: use https:// or set spec.insecure: true');
-    expect(asWriter(['apply', '--dry-run=server', '-f', '-'], source('plaintext', 'url: "https://hr.example.org/people.csv", credentialsSecretRef: {name: creds}')).code).toBe(0);
+    expect(
+      asWriter(['apply', '--dry-run=server', '-f', '-'], source('plaintext', 'url: "https://hr.example.org/people.csv", credentialsSecretRef: {name: creds}'))
+        .code,
+    ).toBe(0);
   });
 
   it('reads no ConfigMap that did not opt in with rollcall.dev/source-data', async () => {
@@ -199,7 +213,11 @@ data: {people.csv: "id\\nhunter2\\n"}
     applyAsWriter(system('dir', `type: ldap, ldap: {url: "ldap://127.0.0.1:${listenerPort}", peopleDN: "ou=people,dc=acme", groupsDN: "ou=groups,dc=acme"}`));
     applyAsWriter(system('db', `type: postgres, postgres: {host: "127.0.0.1", port: ${listenerPort}, ssl: disable}`));
     applyAsWriter(system('app', `type: scim, scim: {baseUrl: "http://127.0.0.1:${listenerPort}/scim/v2"}`));
-    for (const [name, field] of [['dir', 'spec.ldap.url'], ['db', 'spec.postgres.host'], ['app', 'spec.scim.baseUrl']] as const) {
+    for (const [name, field] of [
+      ['dir', 'spec.ldap.url'],
+      ['db', 'spec.postgres.host'],
+      ['app', 'spec.scim.baseUrl'],
+    ] as const) {
       await eventually(() =>
         expect(conditionOf('csys', name, 'Connected')).toMatchObject({
           status: 'False',
@@ -214,10 +232,17 @@ data: {people.csv: "id\\nhunter2\\n"}
 
   it("a SCIM system's status and Events never repeat what an internal service answered", async () => {
     applyAsWriter(system('internal', `type: scim, allowPrivateNetwork: true, scim: {baseUrl: "http://127.0.0.1:${feedPort}/scim/v2"}`));
-    await eventually(() => expect(conditionOf('csys', 'internal', 'Connected')).toMatchObject({ status: 'False', message: expect.stringContaining('HTTP 500') }));
-    expect(conditionOf('csys', 'internal', 'PrivateNetwork')).toMatchObject({ status: 'True', reason: 'PrivateNetworkAllowed', message: expect.stringContaining('spec.scim.baseUrl') });
+    await eventually(() =>
+      expect(conditionOf('csys', 'internal', 'Connected')).toMatchObject({ status: 'False', message: expect.stringContaining('HTTP 500') }),
+    );
+    expect(conditionOf('csys', 'internal', 'PrivateNetwork')).toMatchObject({
+      status: 'True',
+      reason: 'PrivateNetworkAllowed',
+      message: expect.stringContaining('spec.scim.baseUrl'),
+    });
     expect(kubectlOk(['get', 'csys', 'internal', '-n', namespace, '-o', 'json'])).not.toContain('hunter2');
     expect(events()).not.toContain('hunter2');
-    for (const name of ['loopback', 'cluster-internal', 'metadata', 'redirected', 'huge', 'from-config']) expect(kubectlOk(['get', 'idsrc', name, '-n', namespace, '-o', 'json'])).not.toContain('hunter2');
+    for (const name of ['loopback', 'cluster-internal', 'metadata', 'redirected', 'huge', 'from-config'])
+      expect(kubectlOk(['get', 'idsrc', name, '-n', namespace, '-o', 'json'])).not.toContain('hunter2');
   });
 });

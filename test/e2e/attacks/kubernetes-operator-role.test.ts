@@ -78,7 +78,9 @@ spec: {userName: ada}
       return found as { message: string };
     }, rollcall);
     expect(condition.message).toContain(`ClusterRole/${operatorRole}@${namespace} binds ClusterRole/${operatorRole}, the operator's own role`);
-    expect(condition.message).toContain(`ClusterRole/edit@${namespace} binds ClusterRole edit, which is not among the ClusterRoles a cluster admin allowed binding (view)`);
+    expect(condition.message).toContain(
+      `ClusterRole/edit@${namespace} binds ClusterRole edit, which is not among the ClusterRoles a cluster admin allowed binding (view)`,
+    );
     await eventually(() => expect(boundRoles()).toEqual(['view']), rollcall);
     expect(userStatus().accounts.find((a: { system: string }) => a.system === 'rbac').entitlements).toEqual([`ClusterRole/view@${namespace}`]);
     expect(kubectl(['auth', 'can-i', 'get', 'secrets', '-n', namespace, '--as', 'ada']).stdout.trim()).toBe('no');
@@ -86,7 +88,10 @@ spec: {userName: ada}
   });
 
   it('rollcall plan, given the same flags, refuses the same two', () => {
-    const plan = spawnSync(process.execPath, [ROLLCALL, 'plan', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, ...operatorFlag()], { encoding: 'utf8', timeout: 60_000 });
+    const plan = spawnSync(process.execPath, [ROLLCALL, 'plan', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, ...operatorFlag()], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(plan.stdout).toMatch(new RegExp(`! ada\\s+refused ClusterRole/${operatorRole}@${namespace}: .*the operator's own role`));
     expect(plan.stdout).toMatch(new RegExp(`! ada\\s+refused ClusterRole/edit@${namespace}: .*not among the ClusterRoles`));
     expect(plan.stdout).not.toContain('grant ClusterRole/');

@@ -26,7 +26,13 @@ describe('deleting a ConnectedSystem under deletionPolicy deprovision goes throu
   const exists = () => kubectl(['get', 'csys', 'db', '-n', namespace]).code === 0;
 
   async function sql(text: string): Promise<pg.QueryResult> {
-    const client = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.adminUser, password: postgres.adminPassword, database: 'postgres' });
+    const client = new pg.Client({
+      host: postgres.host,
+      port: postgres.port,
+      user: postgres.adminUser,
+      password: postgres.adminPassword,
+      database: 'postgres',
+    });
     await client.connect();
     try {
       return await client.query(text);
@@ -53,11 +59,22 @@ describe('deleting a ConnectedSystem under deletionPolicy deprovision goes throu
     postgres = await startPostgres();
     await sql('CREATE ROLE analysts NOLOGIN');
     namespace = createNamespace('attack-sysdel');
-    kubectlOk(['create', 'secret', 'generic', 'db-credentials', '-n', namespace, `--from-literal=username=${postgres.adminUser}`, `--from-literal=password=${postgres.adminPassword}`]);
+    kubectlOk([
+      'create',
+      'secret',
+      'generic',
+      'db-credentials',
+      '-n',
+      namespace,
+      `--from-literal=username=${postgres.adminUser}`,
+      `--from-literal=password=${postgres.adminPassword}`,
+    ]);
     kubectlOk(['label', 'secret', 'db-credentials', '-n', namespace, 'rollcall.dev/credentials=true']);
     kubectlOk(['annotate', 'secret', 'db-credentials', '-n', namespace, 'rollcall.dev/allow-insecure=true']);
     letTeamAWriteRollcall(namespace);
-    const users = USERS.map((name) => `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, labels: {staff: "yes"}}\nspec: {userName: ${name}}\n`).join('');
+    const users = USERS.map(
+      (name) => `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, labels: {staff: "yes"}}\nspec: {userName: ${name}}\n`,
+    ).join('');
     const manifests = `apiVersion: rollcall.dev/v1alpha1
 kind: ConnectedSystem
 metadata: {name: db}
@@ -109,12 +126,26 @@ ${users}`;
     const held = system();
     expect(held.metadata.deletionTimestamp).toBeDefined();
     expect(held.metadata.finalizers).toContain('rollcall.dev/deprovision');
-    expect((held.status.conditions as { type: string; status: string; reason: string }[]).find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'DeprovisionHeld' });
+    expect((held.status.conditions as { type: string; status: string; reason: string }[]).find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'DeprovisionHeld',
+    });
     // `rollcall plan` agrees: the deletion is the pass, every disable held, the same count to approve.
     const plan = await rollcallCli(['plan', '--kubeconfig', inject('kubeconfig'), '--namespace', namespace, '-o', 'json']);
-    const db = (JSON.parse(plan.stdout).systems as { name: string; changes: { op: string; userName: string; held?: boolean }[]; guard: { tripped: boolean; count: number } }[]).find((s) => s.name === 'db');
+    const db = (
+      JSON.parse(plan.stdout).systems as {
+        name: string;
+        changes: { op: string; userName: string; held?: boolean }[];
+        guard: { tripped: boolean; count: number };
+      }[]
+    ).find((s) => s.name === 'db');
     expect(db?.guard, plan.stderr).toMatchObject({ tripped: true, count: 20 });
-    expect(db!.changes.filter((c) => c.op === 'disable' && c.held).map((c) => c.userName).sort()).toEqual(await loginRoles());
+    expect(
+      db!.changes
+        .filter((c) => c.op === 'disable' && c.held)
+        .map((c) => c.userName)
+        .sort(),
+    ).toEqual(await loginRoles());
     expect(db!.changes.filter((c) => !c.held)).toEqual([]);
     // What went (at most one account) was logged like any other change.
     expect(new Set(deletionAuditLines().map((line) => line.userName)).size).toBe(USERS.length - (await loginRoles()).length);
@@ -130,14 +161,28 @@ ${users}`;
     // One line per change: never twice the same change, and every account's disable is there.
     const changes = lines.map((line) => `${line.userName} ${line.op}${line.entitlement ? ` ${line.entitlement}` : ''}`);
     expect(new Set(changes).size).toBe(changes.length);
-    expect(lines.filter((line) => line.op === 'disable').map((line) => line.userName).sort()).toEqual(USERS);
-    for (const line of lines) expect(line.cause).toEqual({ kind: 'ConnectedSystem', name: 'db', reason: 'the ConnectedSystem is being deleted; spec.deletionPolicy is deprovision' });
+    expect(
+      lines
+        .filter((line) => line.op === 'disable')
+        .map((line) => line.userName)
+        .sort(),
+    ).toEqual(USERS);
+    for (const line of lines)
+      expect(line.cause).toEqual({ kind: 'ConnectedSystem', name: 'db', reason: 'the ConnectedSystem is being deleted; spec.deletionPolicy is deprovision' });
     // And every change counted by the Events on the ConnectedSystem: ten of them each their own, the
     // rest in one combined Event with its count (aggregated as client-go does).
-    await eventually(() => {
-      const events = JSON.parse(kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.kind=ConnectedSystem,involvedObject.name=db', '-o', 'json'])).items as { message: string; count?: number }[];
-      const deletionEvents = events.filter((e) => e.message.replace('(combined from similar events): ', '').startsWith('system deleted (deletionPolicy deprovision)'));
-      expect(deletionEvents.reduce((sum, e) => sum + (e.count ?? 1), 0)).toBe(lines.length);
-    }, rollcall, 30_000);
+    await eventually(
+      () => {
+        const events = JSON.parse(
+          kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.kind=ConnectedSystem,involvedObject.name=db', '-o', 'json']),
+        ).items as { message: string; count?: number }[];
+        const deletionEvents = events.filter((e) =>
+          e.message.replace('(combined from similar events): ', '').startsWith('system deleted (deletionPolicy deprovision)'),
+        );
+        expect(deletionEvents.reduce((sum, e) => sum + (e.count ?? 1), 0)).toBe(lines.length);
+      },
+      rollcall,
+      30_000,
+    );
   });
 });

@@ -78,7 +78,10 @@ describe('statusEqual', () => {
 
   it('treats a condition set again with the same values as no change', () => {
     const before = { observedGeneration: 2, conditions: setCondition([], { type: 'Ready', status: 'True', reason: 'Synced', message: 'ok' }, 2, t0) };
-    const after = { conditions: setCondition(before.conditions, { type: 'Ready', status: 'True', reason: 'Synced', message: 'ok' }, 2, t1), observedGeneration: 2 };
+    const after = {
+      conditions: setCondition(before.conditions, { type: 'Ready', status: 'True', reason: 'Synced', message: 'ok' }, 2, t1),
+      observedGeneration: 2,
+    };
     expect(statusEqual(before, after)).toBe(true);
   });
 });

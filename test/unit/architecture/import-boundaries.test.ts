@@ -8,7 +8,22 @@ import { describe, expect, it } from 'vitest';
 const SRC = join(import.meta.dirname, '../../../src');
 
 /** From the top down: a folder may import only folders after it. */
-const LAYERS = ['cli', 'controllers', 'scim-inbound', 'feeds', 'connections', 'sources', 'engine', 'connectors', 'store', 'manifests', 'queue', 'process', 'clock', 'api'];
+const LAYERS = [
+  'cli',
+  'controllers',
+  'scim-inbound',
+  'feeds',
+  'connections',
+  'sources',
+  'engine',
+  'connectors',
+  'store',
+  'manifests',
+  'queue',
+  'process',
+  'clock',
+  'api',
+];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -38,8 +53,15 @@ describe('import boundaries of src/', () => {
   });
 
   it('every folder has its layer, and imports only folders below it: no two folders import each other', () => {
-    const folders = new Set(readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name));
-    expect([...folders].filter((f) => !LAYERS.includes(f)), 'folders without a layer in LAYERS').toEqual([]);
+    const folders = new Set(
+      readdirSync(SRC, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name),
+    );
+    expect(
+      [...folders].filter((f) => !LAYERS.includes(f)),
+      'folders without a layer in LAYERS',
+    ).toEqual([]);
     const upward = all
       .filter(([from, to]) => folderOf(from) !== folderOf(to) && folders.has(folderOf(to)))
       .filter(([from, to]) => LAYERS.indexOf(folderOf(from)) > LAYERS.indexOf(folderOf(to)))

@@ -30,7 +30,13 @@ describe('charts/rollcall', () => {
     const rule = metricNames(read(join(CHART, 'templates', 'prometheusrule.yaml')));
     const dashboard = metricNames(read(join(CHART, 'dashboards', 'rollcall.json')));
     // The five alerts the chart promises, each on its metric.
-    expect([...rule].sort()).toEqual(['controller_runtime_reconcile_errors_total', 'rollcall_connector_operations_total', 'rollcall_deletion_guard_tripped_total', 'rollcall_deprovision_latency_seconds', 'rollcall_leader']);
+    expect([...rule].sort()).toEqual([
+      'controller_runtime_reconcile_errors_total',
+      'rollcall_connector_operations_total',
+      'rollcall_deletion_guard_tripped_total',
+      'rollcall_deprovision_latency_seconds',
+      'rollcall_leader',
+    ]);
     for (const name of [...rule, ...dashboard]) expect(exported, name).toContain(name);
     expect(dashboard.size).toBeGreaterThan(5);
   });
@@ -40,7 +46,11 @@ describe('charts/rollcall', () => {
   });
 
   it('every key of values.yaml is declared by values.schema.json, which allows no other', () => {
-    interface Schema { type?: string; properties?: Record<string, Schema>; additionalProperties?: unknown }
+    interface Schema {
+      type?: string;
+      properties?: Record<string, Schema>;
+      additionalProperties?: unknown;
+    }
     const schema = JSON.parse(read(SCHEMA_FILE)) as Schema;
     const values = parse(read(VALUES_FILE)) as Record<string, unknown>;
     const undeclared: string[] = [];

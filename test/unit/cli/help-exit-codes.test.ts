@@ -17,7 +17,7 @@ describe('help and usage exit codes', { timeout: 30_000 }, () => {
     expect(result.stdout).toContain('Usage: kubectl rollcall <command>');
   });
 
-  it('kubectl-rollcall plan --help shows rollcall plan\'s options, exit 0', () => {
+  it("kubectl-rollcall plan --help shows rollcall plan's options, exit 0", () => {
     const result = run('kubectl-rollcall', ['plan', '--help']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Usage: rollcall plan');
@@ -30,11 +30,14 @@ describe('help and usage exit codes', { timeout: 30_000 }, () => {
     expect(result.stderr).toContain('Usage: kubectl rollcall <command>');
   });
 
-  it.each([['--help'], ['-h'], ['help'], ['run', '--help'], ['plan', '--help'], ['audit', '-h'], ['version', '--help']])('rollcall %s exits 0 with the usage on stdout', (...args) => {
-    const result = run('rollcall.js', args);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/Usage: rollcall/);
-  });
+  it.each([['--help'], ['-h'], ['help'], ['run', '--help'], ['plan', '--help'], ['audit', '-h'], ['version', '--help']])(
+    'rollcall %s exits 0 with the usage on stdout',
+    (...args) => {
+      const result = run('rollcall.js', args);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/Usage: rollcall/);
+    },
+  );
 
   it.each([[[]], [['frobnicate']]])('rollcall %j: usage on stderr, exit 1', (args) => {
     const result = run('rollcall.js', args);

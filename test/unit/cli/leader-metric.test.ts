@@ -25,7 +25,10 @@ describe('rollcall_leader', { timeout: 60_000 }, () => {
     mkdirSync(manifests);
     writeFileSync(join(manifests, 'u.yaml'), 'apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ann, namespace: acme}\nspec: {userName: ann}\n');
     const port = await freePort();
-    const child = spawn(process.execPath, [ROLLCALL, 'run', '--manifests', manifests, '--state', join(root, 'state.json'), '--health-port', String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [ROLLCALL, 'run', '--manifests', manifests, '--state', join(root, 'state.json'), '--health-port', String(port)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));

@@ -34,7 +34,10 @@ describe('rollcall run logs', { timeout: 30_000 }, () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('USER         STATE');
     expect(run.stdout.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
-    const records = run.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const records = run.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records.length).toBeGreaterThan(1);
     expect(records[0]).toMatchObject({
       msg: expect.stringMatching(/^rollcall \d+\.\d+\.\d+.* starting$/),
@@ -44,7 +47,10 @@ describe('rollcall run logs', { timeout: 30_000 }, () => {
   });
 
   it('--log-format text: one short line a record on stderr, no JSON', async () => {
-    const run = await rollcall(['run', '--manifests', manifests, '--once', '--state', join(root, 'text.state.json'), '--log-level', 'info', '--log-format', 'text'], root);
+    const run = await rollcall(
+      ['run', '--manifests', manifests, '--once', '--state', join(root, 'text.state.json'), '--log-level', 'info', '--log-format', 'text'],
+      root,
+    );
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stderr.split('\n').filter(Boolean);
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}rollcall \S+ starting version=\S+ config=\{"mode":"manifests"/);

@@ -57,7 +57,9 @@ describe('rollcall plan and run on malformed manifests', () => {
     } finally {
       process.chdir(cwd);
     }
-    expect(lines.join('\n')).toMatch(/1 invalid manifest\(s\), not applied:\n\s+\S*zz-bad\.yaml: User "zed" \(document 1, line 4\): spec\.state: must be one of active, suspended, terminated/);
+    expect(lines.join('\n')).toMatch(
+      /1 invalid manifest\(s\), not applied:\n\s+\S*zz-bad\.yaml: User "zed" \(document 1, line 4\): spec\.state: must be one of active, suspended, terminated/,
+    );
     // Its bystanders converge: the quick start's Users have their accounts; the invalid one has none.
     const accounts = describeDirectory(join(dir, '.rollcall', 'quickstart.db')).map((a) => a.userName);
     expect(accounts).toEqual(expect.arrayContaining(['alice', 'bob']));

@@ -11,7 +11,18 @@ const member = (name: string, spec: Partial<User['spec']> = {}): User => user(na
 const ada = { givenName: 'Ada', familyName: 'Lovelace', displayName: 'Ada Lovelace' };
 
 function planned(csys: ConnectedSystem, users: User[], listing: ReturnType<typeof observed>[]): SystemPlanResult {
-  return { system: csys, pass: planSystemPass({ system: csys, users, world: { bindings: [everyone], roles: [staff], systems: [csys] }, listing, capabilities: FULL, recent: [], now: NOW }) };
+  return {
+    system: csys,
+    pass: planSystemPass({
+      system: csys,
+      users,
+      world: { bindings: [everyone], roles: [staff], systems: [csys] },
+      listing,
+      capabilities: FULL,
+      recent: [],
+      now: NOW,
+    }),
+  };
 }
 
 describe('planDocument', () => {
@@ -61,7 +72,16 @@ describe('planDocument', () => {
     const document = planDocument(results);
     expect(document.systems.slice(0, 2)).toEqual([
       { namespace: 'team-a', name: 'crm', type: 'sqlite', status: 'suspended', changes: [], orphans: [], guard: null },
-      { namespace: 'team-a', name: 'hr', type: 'sqlite', status: 'error', error: 'Secret team-a/hr-credentials named by ConnectedSystem hr does not exist yet', changes: [], orphans: [], guard: null },
+      {
+        namespace: 'team-a',
+        name: 'hr',
+        type: 'sqlite',
+        status: 'error',
+        error: 'Secret team-a/hr-credentials named by ConnectedSystem hr does not exist yet',
+        changes: [],
+        orphans: [],
+        guard: null,
+      },
     ]);
     // No spec.deletionGuard: the default guard (10 accounts or 20 %, whichever is larger) still stands.
     expect(document.systems[2]!.guard).toEqual({ tripped: false, count: 0, limit: 10 });

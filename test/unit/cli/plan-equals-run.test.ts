@@ -42,8 +42,10 @@ class Company {
   write(): void {
     const system = (name: string, path: string, extra: string) =>
       `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${name}, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(path)}}, ${extra}}\n`;
-    const role = (name: string, grants: string) => `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: ${name}, namespace: acme}\nspec: {grants: ${grants}}\n`;
-    const binding = (name: string, spec: string) => `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: ${name}, namespace: acme}\nspec: ${spec}\n`;
+    const role = (name: string, grants: string) =>
+      `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: ${name}, namespace: acme}\nspec: {grants: ${grants}}\n`;
+    const binding = (name: string, spec: string) =>
+      `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: ${name}, namespace: acme}\nspec: ${spec}\n`;
     const docs = [
       system('directory', this.directoryPath, `deprovision: {policy: disable}, deletionGuard: {maxCount: 2}, orphans: ${this.orphans}`),
       system('wiki', this.wikiPath, 'deprovision: {policy: delete}'),
@@ -71,7 +73,13 @@ class Company {
   async run(state?: StoredObject[]): Promise<{ applied: Map<string, string[]>; state: StoredObject[] }> {
     const store = await this.load(state);
     const applied = new Map<string, string[]>();
-    const manager = new Manager({ store, logger, clock: this.clock, timeoutMs: 2000, onApplied: (a) => applied.set(a.system, [...(applied.get(a.system) ?? []), ...a.changes.map(show)]) });
+    const manager = new Manager({
+      store,
+      logger,
+      clock: this.clock,
+      timeoutMs: 2000,
+      onApplied: (a) => applied.set(a.system, [...(applied.get(a.system) ?? []), ...a.changes.map(show)]),
+    });
     await manager.start();
     await manager.idle();
     await manager.stop();
@@ -94,7 +102,13 @@ class Company {
   /** An account made in a system by hand, inside Rollcall's managed scope. */
   async createByHand(system: 'directory' | 'wiki', userName: string): Promise<void> {
     const path = system === 'directory' ? this.directoryPath : this.wikiPath;
-    const connector = await createSqliteConnector({ system: `acme/${system}`, namespace: 'acme', spec: { type: 'sqlite', sqlite: { path } } as never, credentials: {}, logger });
+    const connector = await createSqliteConnector({
+      system: `acme/${system}`,
+      namespace: 'acme',
+      spec: { type: 'sqlite', sqlite: { path } } as never,
+      credentials: {},
+      logger,
+    });
     await connector.apply({ op: 'create', account: { system, userName, state: 'present', attributes: {}, entitlements: [] } }, AbortSignal.timeout(5000));
     await connector.close();
   }

@@ -18,7 +18,10 @@ describe('rollcall plan on a system that does not exist yet', () => {
     mkdirSync(manifests);
     writeFileSync(join(manifests, 'all.yaml'), aliceDirectory({ path: db, deprovision: '{policy: disable}', withUser: true }));
     const lines: string[] = [];
-    const code = await planCommand({ dir: manifests, state: join(dir, 'state.json'), output: 'text' }, { line: (t) => lines.push(t), error: (t) => lines.push(t) });
+    const code = await planCommand(
+      { dir: manifests, state: join(dir, 'state.json'), output: 'text' },
+      { line: (t) => lines.push(t), error: (t) => lines.push(t) },
+    );
     expect(lines.join('\n')).toMatch(/\+ alice\s+create account/);
     expect(code).toBe(2);
     expect(existsSync(db)).toBe(false);

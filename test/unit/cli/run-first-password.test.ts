@@ -51,7 +51,11 @@ spec: {userName: alice}
     expect(mode(directory)).toBe(0o700);
     expect(mode(file)).toBe(0o600);
     const secret = parse(readFileSync(file, 'utf8'));
-    expect(secret).toMatchObject({ kind: 'Secret', metadata: { labels: { 'rollcall.dev/initial-password-for': 'alice' } }, stringData: { userName: 'alice', system: 'directory' } });
+    expect(secret).toMatchObject({
+      kind: 'Secret',
+      metadata: { labels: { 'rollcall.dev/initial-password-for': 'alice' } },
+      stringData: { userName: 'alice', system: 'directory' },
+    });
     const password = secret.stringData.password as string;
     expect(await authenticate(join(root, '.rollcall', 'directory.db'), 'alice', password)).toBe(true);
     expect(run.stdout + run.stderr).not.toContain(password);

@@ -38,7 +38,7 @@ describe('rollcall run --once with a User that is not Ready', { timeout: 60_000 
     expect(run.stdout).toMatch(/failure\(s\)[^\n]*\n(\s+.*\n)*\s+User acme\/mallory: Conflict: userName alice is already used by User alice/);
   });
 
-  it('shows the reason on the User\'s summary line, shortened', () => {
+  it("shows the reason on the User's summary line, shortened", () => {
     const line = run.stdout.split('\n').find((l) => l.startsWith('mallory '));
     expect(line).toMatch(/^mallory\s+active\s+False\s+0\/0\s+- -- Conflict: userName alice is already used by User alice/);
     expect(line!.length).toBeLessThan(260);

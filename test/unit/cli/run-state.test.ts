@@ -36,7 +36,9 @@ spec: {grants: [{system: directory, entitlements: [all-staff]}]}`,
       `kind: AccessRole
 metadata: {name: editor, namespace: acme}
 spec: {grants: [{system: wiki, entitlements: [editors]}]}`,
-      ...Object.entries(bindings).map(([role, names]) => `kind: AccessBinding\nmetadata: {name: ${role}, namespace: acme}\nspec: {role: ${role}, users: [${names.join(', ')}]}`),
+      ...Object.entries(bindings).map(
+        ([role, names]) => `kind: AccessBinding\nmetadata: {name: ${role}, namespace: acme}\nspec: {role: ${role}, users: [${names.join(', ')}]}`,
+      ),
       ...Object.entries(users).map(([name, extra]) => `kind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}${extra}}`),
     ];
     writeFileSync(join(manifests, 'all.yaml'), documents.map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`).join('---\n'));
@@ -82,7 +84,10 @@ spec: {grants: [{system: wiki, entitlements: [editors]}]}`,
     expect(account('directory', 'carol')?.state).toBe('disabled'); // disableThenDelete: disabled first
     expect(stateOf('ConnectedSystem', 'wiki')?.status?.orphaned ?? 0).toBe(0);
     expect(stateOf('User', 'bob')).toBeUndefined();
-    expect(stateOf('User', 'carol')?.status).toMatchObject({ deprovisionStartedAt: expect.any(String), accounts: [expect.objectContaining({ system: 'directory', state: 'disabled', disabledAt: expect.any(String) })] });
+    expect(stateOf('User', 'carol')?.status).toMatchObject({
+      deprovisionStartedAt: expect.any(String),
+      accounts: [expect.objectContaining({ system: 'directory', state: 'disabled', disabledAt: expect.any(String) })],
+    });
 
     // The retention (2s) runs out while Rollcall is not running; the next run deletes the account.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2_100 - (performance.now() - disabledBy))));

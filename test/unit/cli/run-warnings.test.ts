@@ -19,7 +19,10 @@ describe('rollcall run --once warns', { timeout: 30_000 }, () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   const write = (documents: string[]) =>
-    writeFileSync(join(manifests, 'company.yaml'), documents.map((d) => `apiVersion: ${d.startsWith('kind: Secret') ? 'v1' : 'rollcall.dev/v1alpha1'}\n${d}\n`).join('---\n'));
+    writeFileSync(
+      join(manifests, 'company.yaml'),
+      documents.map((d) => `apiVersion: ${d.startsWith('kind: Secret') ? 'v1' : 'rollcall.dev/v1alpha1'}\n${d}\n`).join('---\n'),
+    );
   const directory = (name: string, secret?: string) => `kind: ConnectedSystem
 metadata: {name: ${name}, namespace: acme}
 spec: {type: sqlite, sqlite: {path: ${JSON.stringify(join(root, `${name}.db`))}}${secret ? `, credentialsSecretRef: {name: ${secret}}` : ''}}`;
@@ -41,21 +44,30 @@ spec: {type: sqlite, sqlite: {path: ${JSON.stringify(join(root, `${name}.db`))}}
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('2 warning(s):');
     expect(run.stdout).toContain('AccessBinding acme/everyone: spec.userSelector is empty: it selects every User in namespace acme (2 now');
-    expect(run.stdout).toContain('AccessBinding acme/audit: AccessRole auditor does not exist in this namespace; an AccessRole of that name exists in namespace platform');
+    expect(run.stdout).toContain(
+      'AccessBinding acme/audit: AccessRole auditor does not exist in this namespace; an AccessRole of that name exists in namespace platform',
+    );
     // A warning, not a failure: the grant the selector makes is made.
-    expect(describeDirectory(join(root, 'directory.db')).map((a) => [a.userName, a.groups])).toEqual([['ann', ['all-staff']], ['ben', ['all-staff']]]);
+    expect(describeDirectory(join(root, 'directory.db')).map((a) => [a.userName, a.groups])).toEqual([
+      ['ann', ['all-staff']],
+      ['ben', ['all-staff']],
+    ]);
   });
 
   it('an entitlement the system refuses: a warning line naming the User, the declarations and why, the reason on its summary line, exit 1', async () => {
     write([
-      ...base.map((d) => d.replace('entitlements: [all-staff]', 'entitlements: [all-staff, admins]')).map((d) => (d.startsWith('kind: ConnectedSystem') ? d.replace(/}}$/, '}, allowedEntitlements: [all-*]}') : d)),
+      ...base
+        .map((d) => d.replace('entitlements: [all-staff]', 'entitlements: [all-staff, admins]'))
+        .map((d) => (d.startsWith('kind: ConnectedSystem') ? d.replace(/}}$/, '}, allowedEntitlements: [all-*]}') : d)),
       'kind: AccessBinding\nmetadata: {name: staff-ann, namespace: acme}\nspec: {role: staff, users: [ann]}',
     ]);
     const run = await rollcall(['run', '--manifests', manifests, '--once', '--state', join(root, 'refused.state.json')], root);
     // Not Ready: the User is not what its roles declare, so the run does not end in success.
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^ann\s+active\s+False\s+.* -- Refused: directory: refused admins/m);
-    expect(run.stdout).toContain('User acme/ann: directory: refused admins (AccessRole staff, AccessBinding staff-ann): not matched by spec.allowedEntitlements (all-*)');
+    expect(run.stdout).toContain(
+      'User acme/ann: directory: refused admins (AccessRole staff, AccessBinding staff-ann): not matched by spec.allowedEntitlements (all-*)',
+    );
     expect(describeDirectory(join(root, 'directory.db')).find((a) => a.userName === 'ann')?.groups).toEqual(['all-staff']);
   });
 
@@ -72,9 +84,14 @@ spec: {type: sqlite, sqlite: {path: ${JSON.stringify(join(root, `${name}.db`))}}
     expect(run.code).toBe(1);
     expect(run.stdout, run.stderr).toContain('Rollcall: converging');
     expect(run.stdout).toContain('ConnectedSystem acme/wiki: Secret acme/wiki-credentials named by ConnectedSystem wiki does not exist yet');
-    expect(run.stdout).toContain('ConnectedSystem acme/crm: ConnectedSystem crm: Secret crm-credentials (spec.credentialsSecretRef) is not labelled rollcall.dev/credentials: "true"');
+    expect(run.stdout).toContain(
+      'ConnectedSystem acme/crm: ConnectedSystem crm: Secret crm-credentials (spec.credentialsSecretRef) is not labelled rollcall.dev/credentials: "true"',
+    );
     // In standalone mode Events go to the log (JSON lines): one Warning of its own reason per Secret, not one per retry.
-    const events = (run.stdout + run.stderr).split('\n').filter((line) => line.includes('"event"')).map((line) => JSON.parse(line) as { event: { name: string; reason: string; type: string } });
+    const events = (run.stdout + run.stderr)
+      .split('\n')
+      .filter((line) => line.includes('"event"'))
+      .map((line) => JSON.parse(line) as { event: { name: string; reason: string; type: string } });
     expect(events.filter((e) => e.event.reason === 'CredentialsMissing').map((e) => [e.event.name, e.event.type])).toEqual([['wiki', 'Warning']]);
     expect(events.filter((e) => e.event.reason === 'CredentialsRefused').map((e) => [e.event.name, e.event.type])).toEqual([['crm', 'Warning']]);
     const saved = readFileSync(state, 'utf8');

@@ -53,9 +53,12 @@ describe('rollcall.dev/allowed-hosts', () => {
     expect(allows(annotation, url)).toBe(allowed);
   });
 
-  it.each(['*', '*.', 'a.*.org', 'host:0', 'host:65536', 'host:x', 'http://host', 'host/path', 'user@host', '[::1', '*.[::1]'])('%j is not a valid entry, and matches nothing', (entry) => {
-    expect(parseAllowedHosts(entry)).toEqual({ patterns: [], invalid: [entry] });
-  });
+  it.each(['*', '*.', 'a.*.org', 'host:0', 'host:65536', 'host:x', 'http://host', 'host/path', 'user@host', '[::1', '*.[::1]'])(
+    '%j is not a valid entry, and matches nothing',
+    (entry) => {
+      expect(parseAllowedHosts(entry)).toEqual({ patterns: [], invalid: [entry] });
+    },
+  );
 
   it.each([
     ['Example.ORG.', 'example.org'],

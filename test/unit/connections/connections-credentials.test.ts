@@ -22,7 +22,7 @@ describe('Connections', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-credentials-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads a system\'s credentials Secret once for many calls', async () => {
+  it("reads a system's credentials Secret once for many calls", async () => {
     const logger = pino({ level: 'silent' });
     const system = {
       apiVersion: 'rollcall.dev/v1alpha1',
@@ -30,7 +30,12 @@ describe('Connections', () => {
       metadata: { name: 'directory', namespace: 'acme' },
       spec: { type: 'sqlite', sqlite: { path: join(dir, 'd.db') }, credentialsSecretRef: { name: 'directory-credentials' } },
     } as ResourceInput;
-    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'directory-credentials', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } }, data: { passphrase: 'correct-horse' } };
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'directory-credentials', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } },
+      data: { passphrase: 'correct-horse' },
+    };
     const store = new CountingStore([system, secret as never], { logger });
     const connections = new Connections({ store, logger });
     const csys = store.get('ConnectedSystem', { namespace: 'acme', name: 'directory' }) as ConnectedSystem;

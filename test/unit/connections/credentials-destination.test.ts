@@ -64,7 +64,13 @@ describe('ConnectedSystem credentials bound to a destination', () => {
       apiVersion: 'rollcall.dev/v1alpha1',
       kind: 'ConnectedSystem',
       metadata: { name: 'corp-ldap', namespace: 'acme' },
-      spec: { type: 'ldap', insecure, allowPrivateNetwork: true, ldap: { url, peopleDN: 'ou=people,dc=example,dc=org', groupsDN: 'ou=groups,dc=example,dc=org' }, credentialsSecretRef: { name: credentials } },
+      spec: {
+        type: 'ldap',
+        insecure,
+        allowPrivateNetwork: true,
+        ldap: { url, peopleDN: 'ou=people,dc=example,dc=org', groupsDN: 'ou=groups,dc=example,dc=org' },
+        credentialsSecretRef: { name: credentials },
+      },
     });
   const check = (system: ConnectedSystem) => connections.use(system, (connector) => connector.check(AbortSignal.timeout(2_000)));
 
@@ -102,22 +108,37 @@ describe('ConnectedSystem credentials bound to a destination', () => {
         apiVersion: 'rollcall.dev/v1alpha1',
         kind: 'ConnectedSystem',
         metadata: { name: 'sso', namespace: 'acme' },
-        spec: { type: 'keycloak', insecure: true, allowPrivateNetwork: true, keycloak: { url: `http://127.0.0.1:${attacker.port}`, realm: 'acme' }, credentialsSecretRef: { name: credentials } },
+        spec: {
+          type: 'keycloak',
+          insecure: true,
+          allowPrivateNetwork: true,
+          keycloak: { url: `http://127.0.0.1:${attacker.port}`, realm: 'acme' },
+          credentialsSecretRef: { name: credentials },
+        },
       });
     const before = attacker.accepted();
     await expect(check(system('pinned'))).rejects.toThrow(`where spec.keycloak.url (http://127.0.0.1:${attacker.port}) would send its credentials`);
-    await expect(check(system('no-consent'))).rejects.toThrow('spec.keycloak.url is http://, and Secret no-consent (spec.credentialsSecretRef) is not annotated rollcall.dev/allow-insecure');
+    await expect(check(system('no-consent'))).rejects.toThrow(
+      'spec.keycloak.url is http://, and Secret no-consent (spec.credentialsSecretRef) is not annotated rollcall.dev/allow-insecure',
+    );
     expect(attacker.accepted()).toBe(before);
   });
 
   it('a postgres host and a scim baseUrl are held to the same list', async () => {
     const system = (spec: Record<string, unknown>) =>
-      connectedSystemResource.parse({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'ConnectedSystem', metadata: { name: 'other', namespace: 'acme' }, spec: { ...spec, credentialsSecretRef: { name: 'pinned' } } });
+      connectedSystemResource.parse({
+        apiVersion: 'rollcall.dev/v1alpha1',
+        kind: 'ConnectedSystem',
+        metadata: { name: 'other', namespace: 'acme' },
+        spec: { ...spec, credentialsSecretRef: { name: 'pinned' } },
+      });
     const before = attacker.accepted();
     await expect(check(system({ type: 'postgres', insecure: true, postgres: { host: '127.0.0.1', port: attacker.port, ssl: 'disable' } }))).rejects.toThrow(
       `which does not include 127.0.0.1:${attacker.port}, where spec.postgres.host (127.0.0.1:${attacker.port})`,
     );
-    await expect(check(system({ type: 'postgres', postgres: { host: '/var/run/postgresql', port: allowedServer.port } }))).rejects.toThrow('and spec.postgres.host (/var/run/postgresql:' + allowedServer.port + ') names no host and port that list could admit');
+    await expect(check(system({ type: 'postgres', postgres: { host: '/var/run/postgresql', port: allowedServer.port } }))).rejects.toThrow(
+      'and spec.postgres.host (/var/run/postgresql:' + allowedServer.port + ') names no host and port that list could admit',
+    );
     await expect(check(system({ type: 'scim', insecure: true, scim: { baseUrl: `http://127.0.0.1:${attacker.port}/scim/v2` } }))).rejects.toThrow(
       `where spec.scim.baseUrl (http://127.0.0.1:${attacker.port}/scim/v2) would send its credentials`,
     );
@@ -130,22 +151,36 @@ describe('credentialsRefusal', () => {
   const use = { field: 'spec.ldap.url', destination: { url: 'ldaps://ldap.example.org' } };
 
   it('says which entries of a mistyped list match nothing, and admits a listed host', () => {
-    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'ldaps://ldap.example.org, *' }), 'corp-ldap', use)).toBe(
+    expect(
+      credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'ldaps://ldap.example.org, *' }), 'corp-ldap', use),
+    ).toBe(
       'Secret bind is annotated rollcall.dev/allowed-hosts: "ldaps://ldap.example.org, *", which does not include ldap.example.org:636, where spec.ldap.url (ldaps://ldap.example.org) would send its credentials ' +
         '(entries that are not a host, host:port or *.domain[:port] match nothing: "ldaps://ldap.example.org", "*")',
     );
-    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'LDAP.example.org.:636' }), 'corp-ldap', use)).toBeUndefined();
+    expect(
+      credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'LDAP.example.org.:636' }), 'corp-ldap', use),
+    ).toBeUndefined();
   });
 
   it('checks the object name first, then the host, then the plaintext consent; without a use, only the first', () => {
     const all = metadata({ 'rollcall.dev/allowed-systems': 'other', 'rollcall.dev/allowed-hosts': 'elsewhere.example.org' });
     expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', all, 'corp-ldap', use)).toContain('does not name corp-ldap');
     const plaintext = { ...use, plaintext: 'spec.ldap.url is ldap:// without startTLS' };
-    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'elsewhere.example.org' }), 'corp-ldap', plaintext)).toContain('allowed-hosts');
-    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({}), 'corp-ldap', plaintext)).toContain('is not annotated rollcall.dev/allow-insecure: "true"');
-    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allow-insecure': 'yes' }), 'corp-ldap', plaintext)).toContain('allow-insecure'); // only "true" consents
-    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allow-insecure': 'true' }), 'corp-ldap', plaintext)).toBeUndefined();
-    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'elsewhere.example.org' }), 'corp-ldap')).toBeUndefined();
+    expect(
+      credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'elsewhere.example.org' }), 'corp-ldap', plaintext),
+    ).toContain('allowed-hosts');
+    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({}), 'corp-ldap', plaintext)).toContain(
+      'is not annotated rollcall.dev/allow-insecure: "true"',
+    );
+    expect(credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allow-insecure': 'yes' }), 'corp-ldap', plaintext)).toContain(
+      'allow-insecure',
+    ); // only "true" consents
+    expect(
+      credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allow-insecure': 'true' }), 'corp-ldap', plaintext),
+    ).toBeUndefined();
+    expect(
+      credentialsRefusal('bind', 'spec.credentialsSecretRef', metadata({ 'rollcall.dev/allowed-hosts': 'elsewhere.example.org' }), 'corp-ldap'),
+    ).toBeUndefined();
   });
 });
 
@@ -184,26 +219,43 @@ describe('IdentitySource credentials bound to a destination', () => {
       { logger },
     );
   const source = (spec: Record<string, unknown>): IdentitySource =>
-    identitySourceResource.parse({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'IdentitySource', metadata: { name: 'hr', namespace: 'acme' }, spec: { insecure: true, allowPrivateNetwork: true, ...spec } });
+    identitySourceResource.parse({
+      apiVersion: 'rollcall.dev/v1alpha1',
+      kind: 'IdentitySource',
+      metadata: { name: 'hr', namespace: 'acme' },
+      spec: { insecure: true, allowPrivateNetwork: true, ...spec },
+    });
 
   it('a redirect to another origin does not carry the token (fetch drops Authorization), so checking the url covers every hop that does', async () => {
-    const records = await new FeedReader(store()).read(source({ type: 'csv', url: `http://127.0.0.1:${originPort}/people.csv`, idField: 'id', credentialsSecretRef: { name: 'feed-token' } }), new Rejections(), signal);
+    const records = await new FeedReader(store()).read(
+      source({ type: 'csv', url: `http://127.0.0.1:${originPort}/people.csv`, idField: 'id', credentialsSecretRef: { name: 'feed-token' } }),
+      new Rejections(),
+      signal,
+    );
     expect(records.map((r) => r.fields)).toEqual([{ id: '1' }]);
     expect(seenElsewhere).toHaveLength(1);
     expect(seenElsewhere[0]!.authorization).toBeUndefined();
   });
 
   it('refuses a url on a host the Secret does not list, before any request', async () => {
-    const read = new FeedReader(store()).read(source({ type: 'csv', url: `http://127.0.0.1:${elsewherePort}/people.csv`, idField: 'id', credentialsSecretRef: { name: 'feed-token' } }), new Rejections(), signal);
+    const read = new FeedReader(store()).read(
+      source({ type: 'csv', url: `http://127.0.0.1:${elsewherePort}/people.csv`, idField: 'id', credentialsSecretRef: { name: 'feed-token' } }),
+      new Rejections(),
+      signal,
+    );
     await expect(read).rejects.toBeInstanceOf(CredentialsRefusedError);
-    await expect(read).rejects.toThrow(`Secret feed-token is annotated rollcall.dev/allowed-hosts: "127.0.0.1:${originPort}", which does not include 127.0.0.1:${elsewherePort}, where spec.url`);
+    await expect(read).rejects.toThrow(
+      `Secret feed-token is annotated rollcall.dev/allowed-hosts: "127.0.0.1:${originPort}", which does not include 127.0.0.1:${elsewherePort}, where spec.url`,
+    );
     expect(seenElsewhere).toHaveLength(1);
   });
 
   it('refuses a plaintext ldap:// source whose Secret did not consent, before connecting', async () => {
     const ldap = { url: `ldap://127.0.0.1:${ldapListener.port}`, baseDN: 'ou=people,dc=example,dc=org', insecure: true };
     const read = new FeedReader(store()).read(source({ type: 'ldap', ldap, credentialsSecretRef: { name: 'ldap-bind' } }), new Rejections(), signal);
-    await expect(read).rejects.toThrow('spec.ldap.url is ldap://, and Secret ldap-bind (spec.credentialsSecretRef) is not annotated rollcall.dev/allow-insecure: "true"');
+    await expect(read).rejects.toThrow(
+      'spec.ldap.url is ldap://, and Secret ldap-bind (spec.credentialsSecretRef) is not annotated rollcall.dev/allow-insecure: "true"',
+    );
     expect(ldapListener.accepted()).toBe(0);
   });
 });

@@ -1,6 +1,15 @@
 // Whom each connector's failures blame: the whole system (the circuit opens), one account's request
 // (only that User's account is in error), or nobody yet (the connections layer asks the system).
-import { BusyError, ConstraintViolationError, InvalidCredentialsError, InvalidSyntaxError, NamingViolationError, ObjectClassViolationError, SizeLimitExceededError, UnavailableError } from 'ldapts';
+import {
+  BusyError,
+  ConstraintViolationError,
+  InvalidCredentialsError,
+  InvalidSyntaxError,
+  NamingViolationError,
+  ObjectClassViolationError,
+  SizeLimitExceededError,
+  UnavailableError,
+} from 'ldapts';
 import { describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError, failedAttributes, failureScope, withMessage, type FailureScope } from '../../../src/api/index.ts';
 import { toConnectorError as ldapError, withRefusedAttributes } from '../../../src/connectors/ldap/errors.ts';

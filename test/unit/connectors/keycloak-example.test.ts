@@ -26,7 +26,13 @@ describe('examples/systems/keycloak.yaml', () => {
   });
 
   it('without the key, the connector names the missing key, never a value', async () => {
-    const error = await createKeycloakConnector({ system: 'default/sso', namespace: 'default', spec: system.spec, credentials: { password: 'hunter2-secret' }, logger }).catch((e: unknown) => e);
+    const error = await createKeycloakConnector({
+      system: 'default/sso',
+      namespace: 'default',
+      spec: system.spec,
+      credentials: { password: 'hunter2-secret' },
+      logger,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as Error).message).toContain('has no key "clientSecret"');
     expect((error as Error).message).not.toContain('hunter2-secret');
@@ -34,6 +40,8 @@ describe('examples/systems/keycloak.yaml', () => {
 
   it('refuses plaintext http:// without spec.insecure', async () => {
     const spec = { ...system.spec, keycloak: { ...system.spec.keycloak!, url: 'http://sso.example.com' } };
-    await expect(createKeycloakConnector({ system: 'default/sso', namespace: 'default', spec, credentials: secret.stringData, logger })).rejects.toThrow('spec.keycloak.url is http://');
+    await expect(createKeycloakConnector({ system: 'default/sso', namespace: 'default', spec, credentials: secret.stringData, logger })).rejects.toThrow(
+      'spec.keycloak.url is http://',
+    );
   });
 });

@@ -1,6 +1,13 @@
 // How far a kubernetes ConnectedSystem may bind: its own namespace, and beyond only as a cluster admin allows.
 import { describe, expect, it } from 'vitest';
-import { outOfReach, parseAllowances, parseBindableClusterRoles, parseEntitlement, parseOperatorRoles, reachOf } from '../../../src/connectors/kubernetes/index.ts';
+import {
+  outOfReach,
+  parseAllowances,
+  parseBindableClusterRoles,
+  parseEntitlement,
+  parseOperatorRoles,
+  reachOf,
+} from '../../../src/connectors/kubernetes/index.ts';
 import type { KubernetesReach } from '../../../src/connectors/types.ts';
 
 const NONE: KubernetesReach = { cluster: false, namespaces: [] };
@@ -59,7 +66,12 @@ describe('parseAllowances', () => {
 });
 
 describe('which roles may be bound at all', () => {
-  const OPERATOR = { cluster: true, namespaces: ['*'], bindableClusterRoles: ['view', 'rollcall'], operatorRoles: ['ClusterRole/rollcall', 'Role/rollcall-leader-election@rollcall-system'] };
+  const OPERATOR = {
+    cluster: true,
+    namespaces: ['*'],
+    bindableClusterRoles: ['view', 'rollcall'],
+    operatorRoles: ['ClusterRole/rollcall', 'Role/rollcall-leader-election@rollcall-system'],
+  };
 
   it('binds a ClusterRole only when listed by name: view by default, edit not', () => {
     expect(refusal('ClusterRole/view@team-a')).toBeUndefined();
@@ -73,7 +85,12 @@ describe('which roles may be bound at all', () => {
   });
 
   it("never binds the operator's own roles, whatever the list says, wherever they would be bound", () => {
-    for (const entitlement of ['ClusterRole/rollcall@team-a', 'ClusterRole/rollcall', 'ClusterRole/rollcall@rollcall-system', 'Role/rollcall-leader-election@rollcall-system']) {
+    for (const entitlement of [
+      'ClusterRole/rollcall@team-a',
+      'ClusterRole/rollcall',
+      'ClusterRole/rollcall@rollcall-system',
+      'Role/rollcall-leader-election@rollcall-system',
+    ]) {
       expect(refusal(entitlement, OPERATOR)).toContain("the operator's own role");
     }
     expect(refusal('ClusterRole/view@team-a', OPERATOR)).toBeUndefined();
@@ -90,7 +107,10 @@ describe('which roles may be bound at all', () => {
     expect(parseBindableClusterRoles(['view,edit', 'edit'])).toEqual(['view', 'edit']);
     expect(parseBindableClusterRoles([''])).toEqual([]); // the chart's empty list: none
     expect(() => parseBindableClusterRoles(['view,a/b'])).toThrow('--kubernetes-bindable-cluster-roles: "a/b" is not a ClusterRole name');
-    expect(parseOperatorRoles(['ClusterRole/rollcall,Role/rollcall-leader-election@ops'])).toEqual(['ClusterRole/rollcall', 'Role/rollcall-leader-election@ops']);
+    expect(parseOperatorRoles(['ClusterRole/rollcall,Role/rollcall-leader-election@ops'])).toEqual([
+      'ClusterRole/rollcall',
+      'Role/rollcall-leader-election@ops',
+    ]);
     expect(() => parseOperatorRoles(['rollcall'])).toThrow('--kubernetes-operator-roles');
     expect(() => parseOperatorRoles(['ClusterRole/rollcall@ops'])).toThrow('without @NAMESPACE');
   });

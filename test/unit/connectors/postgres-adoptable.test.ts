@@ -33,7 +33,11 @@ describe('adoptionRefusal', () => {
     ['reassignTo', { reassignTarget: true }, 'role "dora" receives deleted leavers\' objects (spec.postgres.reassignTo)'],
     ['elevated attributes', { elevated: ['BYPASSRLS', 'CREATEROLE'] }, 'role "dora" has CREATEROLE, BYPASSRLS'],
     ['a predefined role', { name: 'pg_monitor' }, 'role "pg_monitor" is a PostgreSQL predefined role (pg_*)'],
-    ['a member of an elevated role', { elevatedVia: 'pg_read_all_data' }, 'role "dora" is a member of "pg_read_all_data", a predefined role or one with elevated attributes'],
+    [
+      'a member of an elevated role',
+      { elevatedVia: 'pg_read_all_data' },
+      'role "dora" is a member of "pg_read_all_data", a predefined role or one with elevated attributes',
+    ],
     ['a group', { hasMembers: true }, 'role "dora" is a group role: other roles are members of it'],
     ['an unmarked NOLOGIN role', { canLogin: false }, 'role "dora" cannot log in'],
   ];

@@ -35,7 +35,10 @@ async function connect(credentials: Record<string, string> = {}): Promise<Connec
 function groupsInFile(): string[] {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
-    return db.prepare('SELECT name FROM groups ORDER BY name').all().map((row) => String(row.name));
+    return db
+      .prepare('SELECT name FROM groups ORDER BY name')
+      .all()
+      .map((row) => String(row.name));
   } finally {
     db.close();
   }
@@ -93,7 +96,9 @@ describe('sqlite connector', () => {
     for (const credentials of [{}, { passphrase: 'wrong' }] as Record<string, string>[]) {
       const error = await (await connect(credentials)).check(signal()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PermanentError);
-      expect((error as Error).message).toBe('wrong passphrase for sqlite system default/directory: set the passphrase key of its credentials Secret to the one the file was created with');
+      expect((error as Error).message).toBe(
+        'wrong passphrase for sqlite system default/directory: set the passphrase key of its credentials Secret to the one the file was created with',
+      );
     }
   });
 

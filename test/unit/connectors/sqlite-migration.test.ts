@@ -31,7 +31,14 @@ const open: Connector[] = [];
 
 async function connect(system: string, observeOnly = false): Promise<Connector> {
   const spec = connectedSystemSpec.parse({ type: 'sqlite', sqlite: { path } });
-  const connector = await createSqliteConnector({ system, namespace: system.split('/')[0]!, spec, credentials: {}, logger: pino({ level: 'silent' }), observeOnly });
+  const connector = await createSqliteConnector({
+    system,
+    namespace: system.split('/')[0]!,
+    spec,
+    credentials: {},
+    logger: pino({ level: 'silent' }),
+    observeOnly,
+  });
   open.push(connector);
   return connector;
 }
@@ -73,7 +80,7 @@ describe('sqlite directory from before per-system markers', () => {
     expect(fileVersion()).toBe(1);
   });
 
-  it('a writer migrates the file; the first system to adopt a legacy row owns it, the other sees it as another system\'s', async () => {
+  it("a writer migrates the file; the first system to adopt a legacy row owns it, the other sees it as another system's", async () => {
     const a = await connect('team-a/directory');
     const b = await connect('team-b/directory');
     expect(await a.getAccount('old', signal())).toMatchObject({ owner: 'legacy' });

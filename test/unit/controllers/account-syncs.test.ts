@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { AccountSyncResult } from '../../../src/controllers/sync-account.ts';
 import { AccountSyncs } from '../../../src/controllers/account-syncs.ts';
 
-const result = (system: string, extra: Partial<AccountSyncResult> = {}): AccountSyncResult => ({ status: { system, state: 'present' }, changes: [], refused: [], ...extra });
+const result = (system: string, extra: Partial<AccountSyncResult> = {}): AccountSyncResult => ({
+  status: { system, state: 'present' },
+  changes: [],
+  refused: [],
+  ...extra,
+});
 const failed = (error: unknown): AccountSyncResult => ({ status: { system: '?', state: 'error', message: String(error) }, changes: [], refused: [], error });
 
 /** A sync that ends when the test says so. */
@@ -75,7 +80,8 @@ describe('AccountSyncs', () => {
     second.end();
     await syncs.idle();
     // Fast syncs bring the average down again: then a reconcile waits for it as for any other.
-    for (let i = 0; i < 20; i++) await syncs.within(`acme/u${i}`, [{ system: 'acme/wiki', sync: syncs.sync(`acme/u${i}`, 'acme/wiki', 'v1', async () => result('wiki'), failed) }]);
+    for (let i = 0; i < 20; i++)
+      await syncs.within(`acme/u${i}`, [{ system: 'acme/wiki', sync: syncs.sync(`acme/u${i}`, 'acme/wiki', 'v1', async () => result('wiki'), failed) }]);
     const third = manual('wiki');
     const waited = syncs.within('acme/ivan', [
       { system: 'acme/db', sync: syncs.sync('acme/ivan', 'acme/db', 'v1', async () => result('db'), failed) },
@@ -120,10 +126,16 @@ describe('AccountSyncs', () => {
     expect(slow.started()).toBe(1);
     // Other wants (a mover): queued behind the running one, keeping the first password it delivered.
     let moverStarted = false;
-    const mover = syncs.sync('acme/bob', 'wiki', 'v2', async () => {
-      moverStarted = true;
-      return result('wiki');
-    }, failed);
+    const mover = syncs.sync(
+      'acme/bob',
+      'wiki',
+      'v2',
+      async () => {
+        moverStarted = true;
+        return result('wiki');
+      },
+      failed,
+    );
     await turn();
     expect(moverStarted).toBe(false);
     slow.end({ delivery: { secret: 'bob-wiki' } as never });
@@ -133,7 +145,7 @@ describe('AccountSyncs', () => {
     expect(moved.delivery).toEqual({ secret: 'bob-wiki' });
   });
 
-  it('a sync that throws becomes that system\'s failure; idle() waits for every running sync', async () => {
+  it("a sync that throws becomes that system's failure; idle() waits for every running sync", async () => {
     const syncs = new AccountSyncs({ patienceMs: 5, onDone: () => undefined });
     const slow = manual('db');
     const [thrown, running] = await syncs.within('acme/carol', [

@@ -28,7 +28,10 @@ describe('the audit trail', () => {
       done();
     },
   });
-  const audit = () => lines.filter((line) => line.audit === true).map(({ audit, namespace, system, user, userName, op, entitlement, cause }) => ({ audit, namespace, system, user, userName, op, entitlement, cause }));
+  const audit = () =>
+    lines
+      .filter((line) => line.audit === true)
+      .map(({ audit, namespace, system, user, userName, op, entitlement, cause }) => ({ audit, namespace, system, user, userName, op, entitlement, cause }));
 
   const write = (bindingUntil: string, review = '') => {
     const db = JSON.stringify(join(dir, 'directory.db'));
@@ -64,9 +67,36 @@ describe('the audit trail', () => {
 
   it('a joiner: create and each grant name the binding that caused them, with reason and ticket', () => {
     expect(audit()).toEqual([
-      { audit: true, namespace: 'acme', system: 'directory', user: 'ann', userName: 'ann', op: 'create', entitlement: undefined, cause: { kind: 'AccessBinding', name: 'staff' } },
-      { audit: true, namespace: 'acme', system: 'directory', user: 'ann', userName: 'ann', op: 'grant', entitlement: 'all-staff', cause: { kind: 'AccessBinding', name: 'staff' } },
-      { audit: true, namespace: 'acme', system: 'directory', user: 'ann', userName: 'ann', op: 'grant', entitlement: 'pager', cause: { kind: 'AccessBinding', name: 'ann-oncall', reason: 'incident', ticket: 'INC-7' } },
+      {
+        audit: true,
+        namespace: 'acme',
+        system: 'directory',
+        user: 'ann',
+        userName: 'ann',
+        op: 'create',
+        entitlement: undefined,
+        cause: { kind: 'AccessBinding', name: 'staff' },
+      },
+      {
+        audit: true,
+        namespace: 'acme',
+        system: 'directory',
+        user: 'ann',
+        userName: 'ann',
+        op: 'grant',
+        entitlement: 'all-staff',
+        cause: { kind: 'AccessBinding', name: 'staff' },
+      },
+      {
+        audit: true,
+        namespace: 'acme',
+        system: 'directory',
+        user: 'ann',
+        userName: 'ann',
+        op: 'grant',
+        entitlement: 'pager',
+        cause: { kind: 'AccessBinding', name: 'ann-oncall', reason: 'incident', ticket: 'INC-7' },
+      },
     ]);
   });
 
@@ -89,7 +119,7 @@ describe('the audit trail', () => {
     ]);
   });
 
-  it('an access review\'s revoke takes the access away through the normal lifecycle, with the review as cause', async () => {
+  it("an access review's revoke takes the access away through the normal lifecycle, with the review as cause", async () => {
     lines.length = 0;
     clock.advance(60_000);
     write(
@@ -101,7 +131,16 @@ describe('the audit trail', () => {
     // A leaver is cut off first: the disable, then the revokes.
     expect(audit()).toEqual([
       expect.objectContaining({ op: 'disable', cause: expect.objectContaining({ kind: 'AccessReview', name: 'q4' }) }),
-      { audit: true, namespace: 'acme', system: 'directory', user: 'ann', userName: 'ann', op: 'revoke', entitlement: 'all-staff', cause: { kind: 'AccessReview', name: 'q4', reason: 'revoked by rita' } },
+      {
+        audit: true,
+        namespace: 'acme',
+        system: 'directory',
+        user: 'ann',
+        userName: 'ann',
+        op: 'revoke',
+        entitlement: 'all-staff',
+        cause: { kind: 'AccessReview', name: 'q4', reason: 'revoked by rita' },
+      },
     ]);
   });
 });
@@ -130,7 +169,9 @@ describe('the audit trail of the orphan policy', () => {
     const path = join(dir, `${policy}.db`);
     // Left behind by hand: an account carrying this system's marker (owner acme/directory) that no User declares.
     const db = openDirectory(path, { busyTimeoutMs: 1000 });
-    db.exec("INSERT INTO accounts (user_name, managed, owner, created_at, updated_at) VALUES ('zed', 1, 'acme/directory', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')");
+    db.exec(
+      "INSERT INTO accounts (user_name, managed, owner, created_at, updated_at) VALUES ('zed', 1, 'acme/directory', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+    );
     db.close();
     const world = join(dir, policy);
     mkdirSync(world);
@@ -154,7 +195,18 @@ describe('the audit trail of the orphan policy', () => {
     manager = undefined;
 
     const orphanLines = lines.filter((line) => line.audit === true && line.userName === 'zed');
-    expect(orphanLines.map(({ audit, namespace, system, user, userName, op, entitlement, cause }) => ({ audit, namespace, system, user, userName, op, entitlement, cause }))).toEqual([
+    expect(
+      orphanLines.map(({ audit, namespace, system, user, userName, op, entitlement, cause }) => ({
+        audit,
+        namespace,
+        system,
+        user,
+        userName,
+        op,
+        entitlement,
+        cause,
+      })),
+    ).toEqual([
       {
         audit: true,
         namespace: 'acme',

@@ -22,9 +22,19 @@ const roleWith = (entitlements: string[], maxDuration?: string) =>
     spec: { requiresApproval: true, grants: [{ system: 'db', entitlements }], ...(maxDuration ? { maxDuration } : {}) },
   }) as const;
 const role = roleWith(['admins'], '8h');
-const dave = { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'dave', namespace: 'acme', labels: { team: 'ops' } }, spec: { userName: 'dave' } } as const;
+const dave = {
+  apiVersion: 'rollcall.dev/v1alpha1',
+  kind: 'User',
+  metadata: { name: 'dave', namespace: 'acme', labels: { team: 'ops' } },
+  spec: { userName: 'dave' },
+} as const;
 const binding = (spec: Partial<AccessBinding['spec']>) =>
-  ({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessBinding', metadata: { name: 'prod', namespace: 'acme' }, spec: { role: 'prod-admin', users: ['dave'], requestedBy: 'alice', ...spec } }) as unknown as LoadedObject;
+  ({
+    apiVersion: 'rollcall.dev/v1alpha1',
+    kind: 'AccessBinding',
+    metadata: { name: 'prod', namespace: 'acme' },
+    spec: { role: 'prod-admin', users: ['dave'], requestedBy: 'alice', ...spec },
+  }) as unknown as LoadedObject;
 
 function harness() {
   const clock = new TestClock(T0);
@@ -69,7 +79,11 @@ describe('binding status and Events for approvals', () => {
     });
     expect(granted.conditions!.find((c) => c.type === 'Ready')!.status).toBe('True');
     expect(events).toEqual([
-      { type: 'Normal', reason: 'ApprovalGranted', message: `approved by bob at 2026-11-30T09:01:00.000Z: role prod-admin: db:admins; maxDuration 8h; Users dave (userName dave, uid ${uid})` },
+      {
+        type: 'Normal',
+        reason: 'ApprovalGranted',
+        message: `approved by bob at 2026-11-30T09:01:00.000Z: role prod-admin: db:admins; maxDuration 8h; Users dave (userName dave, uid ${uid})`,
+      },
     ]);
 
     // Reconciling again changes nothing and announces nothing; the approval time stays.
@@ -87,15 +101,24 @@ describe('binding status and Events for approvals', () => {
   });
 
   it.each([
-    ['the role gains an entitlement', (_: MemoryStore) => [roleWith(['admins', 'pg_write'], '8h'), dave], () => 'AccessRole acme/prod-admin gained entitlement db:pg_write since bob approved'],
-    ['the role drops maxDuration', (_: MemoryStore) => [roleWith(['admins']), dave], () => 'AccessRole acme/prod-admin dropped maxDuration 8h since bob approved'],
+    [
+      'the role gains an entitlement',
+      (_: MemoryStore) => [roleWith(['admins', 'pg_write'], '8h'), dave],
+      () => 'AccessRole acme/prod-admin gained entitlement db:pg_write since bob approved',
+    ],
+    [
+      'the role drops maxDuration',
+      (_: MemoryStore) => [roleWith(['admins']), dave],
+      () => 'AccessRole acme/prod-admin dropped maxDuration 8h since bob approved',
+    ],
     [
       'the approved User is recreated with another userName',
       (store: MemoryStore) => {
         store.applyDeclared([role, binding({})] as LoadedObject[]);
         return [role, { ...dave, spec: { userName: 'mallory' } }];
       },
-      (old: string, now: string) => `User dave was recreated (uid changed from ${old} to ${now}); User dave's userName changed from dave to mallory since bob approved`,
+      (old: string, now: string) =>
+        `User dave was recreated (uid changed from ${old} to ${now}); User dave's userName changed from dave to mallory since bob approved`,
     ],
   ] as const)('voids a granted approval when %s, naming the change, and keeps the record', async (_name, change, message) => {
     const { store, events, approvedSpec, reconcile } = harness();

@@ -15,14 +15,20 @@ const API = 'rollcall.dev/v1alpha1';
 const KEY = { namespace: 'acme', name: 'all' };
 const role = (namespace: string) => ({ apiVersion: API, kind: 'AccessRole', metadata: { name: 'staff', namespace }, spec: { grants: [] } });
 const user = (name: string) => ({ apiVersion: API, kind: 'User', metadata: { name, namespace: 'acme', labels: { team: 'a' } }, spec: { userName: name } });
-const binding = (spec: Record<string, unknown>) => ({ apiVersion: API, kind: 'AccessBinding', metadata: { name: 'all', namespace: 'acme' }, spec: { role: 'staff', ...spec } });
+const binding = (spec: Record<string, unknown>) => ({
+  apiVersion: API,
+  kind: 'AccessBinding',
+  metadata: { name: 'all', namespace: 'acme' },
+  spec: { role: 'staff', ...spec },
+});
 
 function harness(objects: unknown[]) {
   const clock = new TestClock(new Date('2026-11-30T09:00:00Z'));
   const logger = pino({ level: 'silent' });
   const store = new MemoryStore(objects as LoadedObject[], { logger, clock });
   const events: Array<{ reason: string; type: EventType; message: string }> = [];
-  store.recordEvent = async (_kind: KindName, _object: AnyResource, type: EventType, reason: string, message: string) => void events.push({ type, reason, message });
+  store.recordEvent = async (_kind: KindName, _object: AnyResource, type: EventType, reason: string, message: string) =>
+    void events.push({ type, reason, message });
   const reconcile = bindingReconciler({ store, clock, logger } as unknown as ControllerContext);
   const condition = (type: string) => store.get('AccessBinding', KEY)?.status?.conditions?.find((c) => c.type === type);
   return { store, events, condition, reconcile: () => reconcile(KEY, new AbortController().signal) };
@@ -33,9 +39,15 @@ describe('binding warnings', () => {
     const world = [role('acme'), user('ann'), user('ben')];
     const { store, events, condition, reconcile } = harness([...world, binding({ userSelector: {} })]);
     await reconcile();
-    expect(condition('SelectsEveryUser')).toMatchObject({ status: 'True', reason: 'EmptySelector', message: expect.stringContaining('selects every User in namespace acme (2 now') });
+    expect(condition('SelectsEveryUser')).toMatchObject({
+      status: 'True',
+      reason: 'EmptySelector',
+      message: expect.stringContaining('selects every User in namespace acme (2 now'),
+    });
     await reconcile();
-    expect(events.filter((e) => e.reason === 'SelectsEveryUser')).toEqual([{ type: 'Warning', reason: 'SelectsEveryUser', message: expect.stringContaining('spec.userSelector is empty') }]);
+    expect(events.filter((e) => e.reason === 'SelectsEveryUser')).toEqual([
+      { type: 'Warning', reason: 'SelectsEveryUser', message: expect.stringContaining('spec.userSelector is empty') },
+    ]);
 
     store.applyDeclared([...world, binding({ userSelector: { matchLabels: { team: 'a' } } })] as LoadedObject[]);
     await reconcile();
@@ -53,11 +65,14 @@ describe('binding warnings', () => {
     await reconcile();
     await reconcile();
     // Said once as a Warning Event too: a person has to fix the name.
-    expect(events.filter((e) => e.reason === 'RoleNotFound')).toEqual([{ type: 'Warning', reason: 'RoleNotFound', message: expect.stringContaining('exists in namespace platform, shared') }]);
+    expect(events.filter((e) => e.reason === 'RoleNotFound')).toEqual([
+      { type: 'Warning', reason: 'RoleNotFound', message: expect.stringContaining('exists in namespace platform, shared') },
+    ]);
     expect(condition('Ready')).toMatchObject({
       status: 'False',
       reason: 'RoleNotFound',
-      message: 'AccessRole staff does not exist in this namespace; an AccessRole of that name exists in namespace platform, shared, but a binding uses only roles of its own namespace',
+      message:
+        'AccessRole staff does not exist in this namespace; an AccessRole of that name exists in namespace platform, shared, but a binding uses only roles of its own namespace',
     });
   });
 });

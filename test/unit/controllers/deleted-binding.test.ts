@@ -30,7 +30,9 @@ describe('a deleted AccessBinding', () => {
         `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [staff]}]}\n`,
         `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: on-call, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [prod-admins]}]}\n`,
         `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [alice]}\n`,
-        ...(withOnCall ? [`apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: on-call, namespace: acme}\nspec: {role: on-call, users: [alice]}\n`] : []),
+        ...(withOnCall
+          ? [`apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: on-call, namespace: acme}\nspec: {role: on-call, users: [alice]}\n`]
+          : []),
         `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alice}\n`,
       ].join('---\n');
     writeFileSync(join(dir, 'company.yaml'), docs(true));

@@ -15,15 +15,26 @@ import { UserNameIndex } from '../../../src/controllers/user-name-index.ts';
 import { MemoryStore, type ResourceInput } from '../../../src/store/memory-store.ts';
 
 const logger = pino({ level: 'silent' });
-const systemWith = (status?: object) => ({
+const systemWith = (status?: object) =>
+  ({
+    apiVersion: 'rollcall.dev/v1alpha1',
+    kind: 'ConnectedSystem',
+    metadata: { name: 'wiki', namespace: 'acme' },
+    spec: { type: 'sqlite', sqlite: { path: '/nonexistent/never-opened.db' }, deletionGuard: { maxCount: 2 }, resyncInterval: '5m' },
+    ...(status ? { status } : {}),
+  }) as ResourceInput;
+const role = {
   apiVersion: 'rollcall.dev/v1alpha1',
-  kind: 'ConnectedSystem',
-  metadata: { name: 'wiki', namespace: 'acme' },
-  spec: { type: 'sqlite', sqlite: { path: '/nonexistent/never-opened.db' }, deletionGuard: { maxCount: 2 }, resyncInterval: '5m' },
-  ...(status ? { status } : {}),
-}) as ResourceInput;
-const role = { apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessRole', metadata: { name: 'staff', namespace: 'acme' }, spec: { grants: [{ system: 'wiki', entitlements: ['all'] }] } } as ResourceInput;
-const binding = { apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessBinding', metadata: { name: 'staff', namespace: 'acme' }, spec: { role: 'staff', userSelector: { matchLabels: { staff: 'yes' } } } } as ResourceInput;
+  kind: 'AccessRole',
+  metadata: { name: 'staff', namespace: 'acme' },
+  spec: { grants: [{ system: 'wiki', entitlements: ['all'] }] },
+} as ResourceInput;
+const binding = {
+  apiVersion: 'rollcall.dev/v1alpha1',
+  kind: 'AccessBinding',
+  metadata: { name: 'staff', namespace: 'acme' },
+  spec: { role: 'staff', userSelector: { matchLabels: { staff: 'yes' } } },
+} as ResourceInput;
 const user = (name: string, state: string) =>
   ({
     apiVersion: 'rollcall.dev/v1alpha1',
@@ -37,7 +48,19 @@ const capabilities = { disable: true, entitlements: true, attributes: [] };
 
 function context(users: ResourceInput[], clock: TestClock, status?: object): ControllerContext {
   const store = new MemoryStore([systemWith(status), role, binding, ...users], { logger });
-  return { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), retained: new RetainedRequests(), clock, enqueue: () => undefined, isQueued: () => false, userNames: new UserNameIndex(), syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }) };
+  return {
+    store,
+    logger,
+    connections: new Connections({ store, logger }),
+    observed: new ObservedCache(),
+    gate: new DeletionGate(),
+    retained: new RetainedRequests(),
+    clock,
+    enqueue: () => undefined,
+    isQueued: () => false,
+    userNames: new UserNameIndex(),
+    syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }),
+  };
 }
 
 describe('DeletionGate', () => {
@@ -65,7 +88,10 @@ describe('DeletionGate', () => {
   it('admits side-by-side reconciles one at a time: never more than the limit slips through', async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const names = ['a', 'b', 'c', 'd', 'e'];
-    const ctx = context(names.map((n) => user(n, 'active')), clock);
+    const ctx = context(
+      names.map((n) => user(n, 'active')),
+      clock,
+    );
     // Each leaver is admitted while the others' terminations are not yet visible (a burst seen one event at a time).
     const decisions = await Promise.all(names.map((name) => ctx.gate.admit(ctx, wiki(ctx), capabilities, name)));
     expect(decisions.filter((d) => !d.verdict.tripped)).toHaveLength(2);
@@ -74,14 +100,24 @@ describe('DeletionGate', () => {
 
   it('seeds the window from status, so a restarted controller still counts what it did', async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
-    const status = { recentDeprovisions: [{ userName: 'x', at: '2026-11-26T08:58:00Z' }, { userName: 'y', at: '2026-11-26T08:59:00Z' }] };
+    const status = {
+      recentDeprovisions: [
+        { userName: 'x', at: '2026-11-26T08:58:00Z' },
+        { userName: 'y', at: '2026-11-26T08:59:00Z' },
+      ],
+    };
     const ctx = context([user('a', 'terminated')], clock, status);
     expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).verdict).toMatchObject({ tripped: true, count: 3 });
   });
 
   it('forgets deprovisions older than resyncInterval', async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
-    const status = { recentDeprovisions: [{ userName: 'x', at: '2026-11-26T08:54:59Z' }, { userName: 'y', at: '2026-11-26T08:59:00Z' }] };
+    const status = {
+      recentDeprovisions: [
+        { userName: 'x', at: '2026-11-26T08:54:59Z' },
+        { userName: 'y', at: '2026-11-26T08:59:00Z' },
+      ],
+    };
     const ctx = context([user('a', 'terminated')], clock, status);
     expect(await ctx.gate.decide(ctx, wiki(ctx), capabilities)).toMatchObject({ count: 2, verdict: { tripped: false } });
     expect(ctx.gate.window(wiki(ctx), clock.now()).map((e) => e.userName)).toEqual(['y']);
@@ -98,9 +134,13 @@ describe('DeletionGate', () => {
 
   it("counts an entitlement the system's connector refuses, held from before, as a pending revoke: as rollcall plan does", async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
-    const ctx = context(['a', 'b', 'c'].map((n) => user(n, 'active')), clock);
+    const ctx = context(
+      ['a', 'b', 'c'].map((n) => user(n, 'active')),
+      clock,
+    );
     // What a listing put in the cache: each account holds 'all'.
-    for (const name of ['a', 'b', 'c']) ctx.observed.set('acme/wiki', name, { userName: name, id: name, state: 'present', attributes: {}, entitlements: ['all'] });
+    for (const name of ['a', 'b', 'c'])
+      ctx.observed.set('acme/wiki', name, { userName: name, id: name, state: 'present', attributes: {}, entitlements: ['all'] });
     expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).count).toBe(0);
     ctx.gate.knowRefusal(wiki(ctx), (entitlement) => (entitlement === 'all' ? 'out of reach' : undefined));
     expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
@@ -112,13 +152,29 @@ describe('DeletionGate', () => {
     // The real people: Users for months, holding `ops` from an AccessRole that was just deleted.
     const real = Array.from({ length: 10 }, (_, i) => {
       const person = user(`person${i}`, 'active') as { metadata: object; status: object };
-      return { ...person, metadata: { ...person.metadata, creationTimestamp: '2026-06-01T00:00:00Z' }, status: { accounts: [{ system: 'wiki', state: 'present', entitlements: ['all', 'ops'] }] } } as ResourceInput;
+      return {
+        ...person,
+        metadata: { ...person.metadata, creationTimestamp: '2026-06-01T00:00:00Z' },
+        status: { accounts: [{ system: 'wiki', state: 'present', entitlements: ['all', 'ops'] }] },
+      } as ResourceInput;
     });
     // The fillers: created a minute ago (the store stamps them with the clock), each holding an account.
     clock.set(new Date('2026-11-26T08:59:00Z'));
     const store = new MemoryStore([percent, role, binding, ...real, ...Array.from({ length: 200 }, (_, i) => user(`filler${i}`, 'active'))], { logger, clock });
     clock.set(new Date('2026-11-26T09:00:00Z'));
-    const ctx: ControllerContext = { store, logger, connections: new Connections({ store, logger }), observed: new ObservedCache(), gate: new DeletionGate(), retained: new RetainedRequests(), clock, enqueue: () => undefined, isQueued: () => false, userNames: new UserNameIndex(), syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }) };
+    const ctx: ControllerContext = {
+      store,
+      logger,
+      connections: new Connections({ store, logger }),
+      observed: new ObservedCache(),
+      gate: new DeletionGate(),
+      retained: new RetainedRequests(),
+      clock,
+      enqueue: () => undefined,
+      isQueued: () => false,
+      userNames: new UserNameIndex(),
+      syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }),
+    };
     const decision = await ctx.gate.decide(ctx, wiki(ctx), capabilities);
     expect(decision).toMatchObject({ count: 10, managed: 10, limit: 2, verdict: { tripped: true } });
     // A revoke asking to go through is held, as the next sync of any real person would be.

@@ -15,7 +15,8 @@ import { MemoryStore } from '../../../src/store/memory-store.ts';
 
 const T0 = new Date('2026-11-30T09:00:00Z');
 const HEADER = 'employee_id,login,first,last,email,dept,status,end_date';
-const person = (id: string, login: string, dept: string, status = 'active', end = '') => `${id},${login},${login[0]!.toUpperCase()}${login.slice(1)},Doe,${login}@acme.example,${dept},${status},${end}`;
+const person = (id: string, login: string, dept: string, status = 'active', end = '') =>
+  `${id},${login},${login[0]!.toUpperCase()}${login.slice(1)},Doe,${login}@acme.example,${dept},${status},${end}`;
 
 describe('an IdentitySource drives joiners, movers and leavers', () => {
   let dir: string;
@@ -89,7 +90,12 @@ data:
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-source-'));
-    rows = [person('E1', 'alice', 'Sales'), person('E2', 'bob', 'Sales'), person('E3', 'carol', 'Finance'), ...['dan', 'eve', 'fay', 'gus', 'hal'].map((n, i) => person(`E${i + 4}`, n, 'Sales'))];
+    rows = [
+      person('E1', 'alice', 'Sales'),
+      person('E2', 'bob', 'Sales'),
+      person('E3', 'carol', 'Finance'),
+      ...['dan', 'eve', 'fay', 'gus', 'hal'].map((n, i) => person(`E${i + 4}`, n, 'Sales')),
+    ];
     writeFileSync(join(dir, 'all.yaml'), manifests());
     store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }), clock });
     manager = new Manager({ store, logger: pino({ level: 'silent' }), clock });
@@ -106,7 +112,9 @@ data:
     const alice = user('e1')!;
     expect(alice.spec).toMatchObject({ userName: 'alice', givenName: 'Alice', email: 'alice@acme.example', state: 'active' });
     expect(alice.metadata.labels).toEqual({ department: 'sales', 'rollcall.dev/source': 'hr', 'app.kubernetes.io/managed-by': 'rollcall' });
-    expect(alice.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'IdentitySource', name: 'hr', uid: source().metadata.uid, controller: true })]);
+    expect(alice.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'IdentitySource', name: 'hr', uid: source().metadata.uid, controller: true }),
+    ]);
     expect(account('alice')).toMatchObject({ state: 'present', groups: ['sales'] });
     expect(account('carol')).toMatchObject({ state: 'present', groups: ['finance'] });
     expect(source().status).toMatchObject({ users: 8, created: 8, updated: 0, terminated: 0, rejected: 0, lastSyncTime: '2026-11-30T09:00:00Z' });
@@ -169,7 +177,13 @@ data:
 
     approve = '5';
     await sync();
-    expect(store.list('User', 'acme').filter((u) => u.spec.state === 'terminated').map((u) => u.metadata.name).sort()).toEqual(['e4', 'e5', 'e6', 'e7', 'e8']);
+    expect(
+      store
+        .list('User', 'acme')
+        .filter((u) => u.spec.state === 'terminated')
+        .map((u) => u.metadata.name)
+        .sort(),
+    ).toEqual(['e4', 'e5', 'e6', 'e7', 'e8']);
     expect(account('hal')).toMatchObject({ state: 'disabled' });
     expect(condition('ChangeGuardTripped')).toMatchObject({ status: 'False' });
     rows = full;

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestClock } from '../../../src/clock/clock.ts';
 import { authenticate, describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
-import { EXPIRES_AT_ANNOTATION, INITIAL_PASSWORD_LABEL, INITIAL_PASSWORD_SYSTEM_LABEL, initialPasswordSecretKey } from '../../../src/controllers/initial-password.ts';
+import {
+  EXPIRES_AT_ANNOTATION,
+  INITIAL_PASSWORD_LABEL,
+  INITIAL_PASSWORD_SYSTEM_LABEL,
+  initialPasswordSecretKey,
+} from '../../../src/controllers/initial-password.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
@@ -86,7 +91,7 @@ describe('first passwords delivered to joiners', () => {
     expect(JSON.stringify(alice().status)).not.toContain(password);
   });
 
-  it('deletes the Secret when its ttl is up, by the injected clock, and the password stays the person\'s', async () => {
+  it("deletes the Secret when its ttl is up, by the injected clock, and the password stays the person's", async () => {
     await start(manifests(db));
     const password = (await store.getOwnedSecret(secretKey()))!.data['password']!;
     clock.advance(2 * HOUR - 1);

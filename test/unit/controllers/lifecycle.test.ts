@@ -207,7 +207,13 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
   });
 
   it('drift: a group added by hand is found at the next resync, counted, and reverted', async () => {
-    const connector = await createSqliteConnector({ system: 'acme/directory', namespace: 'acme', spec: csys().spec, credentials: {}, logger: pino({ level: 'silent' }) });
+    const connector = await createSqliteConnector({
+      system: 'acme/directory',
+      namespace: 'acme',
+      spec: csys().spec,
+      credentials: {},
+      logger: pino({ level: 'silent' }),
+    });
     await connector.apply({ op: 'grant', userName: 'erin', entitlement: 'prod-admins' }, AbortSignal.timeout(5000));
     await connector.close();
     expect(account('erin')?.groups).toContain('prod-admins');
@@ -215,12 +221,20 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
     await manager.idle();
     expect(csys().status?.drifted).toBe(1);
     expect(account('erin')?.groups).toEqual(['all-staff', 'engineering']);
-    expect(await metrics.registry.getSingleMetricAsString('rollcall_drift_corrections_total')).toMatch(/rollcall_drift_corrections_total\{system="acme\/directory"\} 1/);
+    expect(await metrics.registry.getSingleMetricAsString('rollcall_drift_corrections_total')).toMatch(
+      /rollcall_drift_corrections_total\{system="acme\/directory"\} 1/,
+    );
   });
 
   it('drift: an attribute edited, a leaver re-enabled and an account deleted by hand are all reverted', async () => {
     // Re-disabling bob restores what Rollcall already did: the guard (still counting this pass) does not hold it.
-    const byHand = await createSqliteConnector({ system: 'acme/directory', namespace: 'acme', spec: csys().spec, credentials: {}, logger: pino({ level: 'silent' }) });
+    const byHand = await createSqliteConnector({
+      system: 'acme/directory',
+      namespace: 'acme',
+      spec: csys().spec,
+      credentials: {},
+      logger: pino({ level: 'silent' }),
+    });
     const signal = AbortSignal.timeout(5000);
     await byHand.apply({ op: 'update', userName: 'erin', attributes: { displayName: 'Someone Else' } }, signal);
     await byHand.apply({ op: 'enable', userName: 'bob' }, signal);
@@ -240,8 +254,17 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
   });
 
   it('orphans: a managed account no User declares is reported, never touched', async () => {
-    const connector = await createSqliteConnector({ system: 'acme/directory', namespace: 'acme', spec: csys().spec, credentials: {}, logger: pino({ level: 'silent' }) });
-    await connector.apply({ op: 'create', account: { system: 'directory', userName: 'zed', state: 'present', attributes: {}, entitlements: [] } }, AbortSignal.timeout(5000));
+    const connector = await createSqliteConnector({
+      system: 'acme/directory',
+      namespace: 'acme',
+      spec: csys().spec,
+      credentials: {},
+      logger: pino({ level: 'silent' }),
+    });
+    await connector.apply(
+      { op: 'create', account: { system: 'directory', userName: 'zed', state: 'present', attributes: {}, entitlements: [] } },
+      AbortSignal.timeout(5000),
+    );
     await connector.close();
     await manager.requeueAll();
     await manager.idle();

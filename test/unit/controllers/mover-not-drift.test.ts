@@ -43,7 +43,8 @@ describe('a mover', () => {
         .join('---\n'),
     );
   const events = () => captured.records.filter((r) => r.event !== undefined).map((r) => (r.event as { reason: string }).reason);
-  const drift = async () => (await metrics.registry.getSingleMetricAsString('rollcall_drift_corrections_total')).match(/rollcall_drift_corrections_total\{[^}]*\} (\d+)/)?.[1] ?? '0';
+  const drift = async () =>
+    (await metrics.registry.getSingleMetricAsString('rollcall_drift_corrections_total')).match(/rollcall_drift_corrections_total\{[^}]*\} (\d+)/)?.[1] ?? '0';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-mover-'));
@@ -71,7 +72,10 @@ describe('a mover', () => {
     expect(await drift()).toBe('0');
     const audit = captured.records.filter((r) => r.audit === true);
     expect(audit.find((r) => r.op === 'grant')).toMatchObject({ entitlement: 'engineering', cause: { kind: 'AccessBinding', name: 'engineering' } });
-    expect(audit.find((r) => r.op === 'revoke')).toMatchObject({ entitlement: 'sales', cause: { kind: 'AccessBinding', name: 'sales', reason: 'no longer applies to this User' } });
+    expect(audit.find((r) => r.op === 'revoke')).toMatchObject({
+      entitlement: 'sales',
+      cause: { kind: 'AccessBinding', name: 'sales', reason: 'no longer applies to this User' },
+    });
   });
 
   it('a new e-mail address, the same roles: AccountUpdated only, not drift', async () => {

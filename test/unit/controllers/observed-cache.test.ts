@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { ObservedAccount } from '../../../src/api/index.ts';
 import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
 
-const account = (userName: string, entitlements: string[] = []): ObservedAccount => ({ userName, id: userName, state: 'present', attributes: {}, entitlements });
+const account = (userName: string, entitlements: string[] = []): ObservedAccount => ({
+  userName,
+  id: userName,
+  state: 'present',
+  attributes: {},
+  entitlements,
+});
 
 describe('ObservedCache', () => {
   it('knows nothing before a listing, and absence after one', () => {

@@ -46,7 +46,11 @@ describe('a review due in 1970 with a daily schedule', () => {
   });
 
   it('completes and creates one next review, due tomorrow; a day later, one more', async () => {
-    const names = () => store.list('AccessReview', 'team-a').map((r) => r.metadata.name).sort();
+    const names = () =>
+      store
+        .list('AccessReview', 'team-a')
+        .map((r) => r.metadata.name)
+        .sort();
     expect(names()).toEqual(['daily', 'daily-20261201']);
     expect(store.get('AccessReview', { namespace: 'team-a', name: 'daily' })!.status).toMatchObject({ phase: 'Completed', nextReview: 'daily-20261201' });
     expect(store.get('AccessReview', { namespace: 'team-a', name: 'daily-20261201' })!.status).toMatchObject({ phase: 'Open' });

@@ -45,7 +45,8 @@ describe('access review campaign', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-review-'));
     write();
     store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }), clock });
-    store.recordEvent = async (_kind: KindName, _object: AnyResource, _type: EventType, reason: string, message: string) => void events.push(`${reason}: ${message}`);
+    store.recordEvent = async (_kind: KindName, _object: AnyResource, _type: EventType, reason: string, message: string) =>
+      void events.push(`${reason}: ${message}`);
     manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaultMetrics: false }), clock });
     await manager.start();
     await manager.idle();

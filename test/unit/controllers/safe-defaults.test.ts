@@ -84,17 +84,23 @@ describe('safe defaults in the controllers', () => {
     expect(condition('unlabelled-user', 'Connected')).toMatchObject({
       status: 'False',
       reason: 'CredentialsRefused',
-      message: 'ConnectedSystem unlabelled-user: Secret unlabelled (spec.credentialsSecretRef) is not labelled rollcall.dev/credentials: "true", so it may not serve as credentials',
+      message:
+        'ConnectedSystem unlabelled-user: Secret unlabelled (spec.credentialsSecretRef) is not labelled rollcall.dev/credentials: "true", so it may not serve as credentials',
     });
     expect(condition('unlabelled-user', 'Ready')).toMatchObject({ status: 'False', reason: 'CredentialsRefused' });
-    expect(alice()?.status?.accounts?.find((a) => a.system === 'unlabelled-user')).toMatchObject({ state: 'error', message: expect.stringContaining('not labelled rollcall.dev/credentials') });
+    expect(alice()?.status?.accounts?.find((a) => a.system === 'unlabelled-user')).toMatchObject({
+      state: 'error',
+      message: expect.stringContaining('not labelled rollcall.dev/credentials'),
+    });
   });
 
   it('refuses a labelled Secret whose allowed-systems annotation does not name the system', () => {
     expect(condition('narrowed-user', 'Connected')).toMatchObject({
       status: 'False',
       reason: 'CredentialsRefused',
-      message: expect.stringContaining('Secret narrowed (spec.credentialsSecretRef) is annotated rollcall.dev/allowed-systems: "directory", which does not name narrowed-user'),
+      message: expect.stringContaining(
+        'Secret narrowed (spec.credentialsSecretRef) is annotated rollcall.dev/allowed-systems: "directory", which does not name narrowed-user',
+      ),
     });
   });
 
@@ -103,7 +109,9 @@ describe('safe defaults in the controllers', () => {
     expect(row?.groups).toEqual(['eng-backend']);
     const refused = alice()?.status?.conditions?.find((c) => c.type === 'Refused');
     expect(refused).toMatchObject({ status: 'True', reason: 'EntitlementRefused' });
-    expect(refused?.message).toContain('directory: refused admins (AccessRole directory, AccessBinding directory): not matched by spec.allowedEntitlements (eng-*)');
+    expect(refused?.message).toContain(
+      'directory: refused admins (AccessRole directory, AccessBinding directory): not matched by spec.allowedEntitlements (eng-*)',
+    );
     // "eng-*" is a glob: the "." of eng.ops is no wildcard, and "-" must match literally.
     expect(refused?.message).toContain('directory: refused eng.ops (AccessRole directory, AccessBinding directory)');
   });
@@ -113,7 +121,9 @@ describe('safe defaults in the controllers', () => {
     store.reload();
     await manager.idle();
     expect(describeDirectory(join(dir, 'directory.db'))[0]?.groups).toEqual(['admins', 'eng.ops']);
-    expect(alice()?.status?.conditions?.find((c) => c.type === 'Refused')?.message).toContain('directory: refused eng-backend (AccessRole directory, AccessBinding directory)');
+    expect(alice()?.status?.conditions?.find((c) => c.type === 'Refused')?.message).toContain(
+      'directory: refused eng-backend (AccessRole directory, AccessBinding directory)',
+    );
     writeFileSync(join(dir, 'all.yaml'), world(dir, '["*"]'));
     store.reload();
     await manager.idle();

@@ -42,7 +42,11 @@ describe('deleting a User while its system is suspended', () => {
     write(true, false); // kubectl delete user alice, while the system is suspended
     await settle();
     expect(alice()?.metadata.finalizers).toContain('rollcall.dev/deprovision');
-    expect(alice()?.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'SystemSuspended', message: expect.stringContaining('spec.suspend') });
+    expect(alice()?.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'SystemSuspended',
+      message: expect.stringContaining('spec.suspend'),
+    });
     expect(describeDirectory(db).map((r) => r.userName)).toEqual(['alice']);
 
     write(false, false); // the system resumes

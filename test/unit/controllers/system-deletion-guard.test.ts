@@ -22,7 +22,9 @@ metadata: {name: directory, namespace: acme}
 spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deletionPolicy: deprovision, deletionGuard: {maxCount: 1}}
 ---
 `;
-  const users = USERS.map((name) => `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}\n`).join('');
+  const users = USERS.map(
+    (name) => `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}\n`,
+  ).join('');
   return `${withSystem ? system : ''}apiVersion: rollcall.dev/v1alpha1
 kind: AccessRole
 metadata: {name: staff, namespace: acme}
@@ -45,7 +47,10 @@ describe('deleting a system under deletionPolicy deprovision', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await manager.idle();
   };
-  const present = () => describeDirectory(db).filter((row) => row.state === 'present').map((row) => row.userName);
+  const present = () =>
+    describeDirectory(db)
+      .filter((row) => row.state === 'present')
+      .map((row) => row.userName);
   const deletionLines = () => records.filter((r) => r['audit'] === true && (r['cause'] as { reason?: string } | undefined)?.reason?.includes('being deleted'));
 
   beforeAll(async () => {
@@ -70,7 +75,10 @@ describe('deleting a system under deletionPolicy deprovision', () => {
     await settle();
     const held = store.get('ConnectedSystem', KEY);
     expect(held?.metadata.finalizers).toContain('rollcall.dev/deprovision');
-    expect(held?.status?.conditions?.find((c) => c.type === 'DeletionGuardTripped')).toMatchObject({ status: 'True', message: expect.stringContaining('rollcall.dev/approve-deprovision="12"') });
+    expect(held?.status?.conditions?.find((c) => c.type === 'DeletionGuardTripped')).toMatchObject({
+      status: 'True',
+      message: expect.stringContaining('rollcall.dev/approve-deprovision="12"'),
+    });
     expect(USERS.length - present().length).toBeLessThanOrEqual(1);
     expect(deletionLines()).toEqual([]);
 
@@ -82,7 +90,12 @@ describe('deleting a system under deletionPolicy deprovision', () => {
     const lines = deletionLines();
     const changes = lines.map((r) => `${String(r['userName'])} ${String(r['op'])} ${String(r['entitlement'] ?? '')}`);
     expect(new Set(changes).size).toBe(changes.length);
-    expect(lines.filter((r) => r['op'] === 'disable').map((r) => r['userName']).sort()).toEqual(USERS);
+    expect(
+      lines
+        .filter((r) => r['op'] === 'disable')
+        .map((r) => r['userName'])
+        .sort(),
+    ).toEqual(USERS);
     expect(lines[0]).toMatchObject({ audit: true, namespace: 'acme', system: 'directory', cause: { kind: 'ConnectedSystem', name: 'directory' } });
     expect(lines[0]).not.toHaveProperty('user');
   });

@@ -58,7 +58,10 @@ describe('status.state', () => {
   });
 
   it('a User being deleted is deleting', () => {
-    const user = { metadata: { name: 'x', namespace: 'acme', deletionTimestamp: '2026-11-26T09:00:00Z' }, spec: { userName: 'x', state: 'active' } } as unknown as User;
+    const user = {
+      metadata: { name: 'x', namespace: 'acme', deletionTimestamp: '2026-11-26T09:00:00Z' },
+      spec: { userName: 'x', state: 'active' },
+    } as unknown as User;
     expect(effectiveState(user, T0.getTime())).toBe('deleting');
   });
 });

@@ -46,7 +46,10 @@ describe.each(SOURCE_TYPES)('IdentitySource type %s', (type) => {
 });
 
 it('a README block that breaks a rule is caught (the check above can fail)', () => {
-  const { errors } = parseManifests('apiVersion: rollcall.dev/v1alpha1\nkind: IdentitySource\nmetadata: {name: readme}\nspec: {type: ldap, idField: uid}\n', 'README.md');
+  const { errors } = parseManifests(
+    'apiVersion: rollcall.dev/v1alpha1\nkind: IdentitySource\nmetadata: {name: readme}\nspec: {type: ldap, idField: uid}\n',
+    'README.md',
+  );
   expect(errors.map(formatManifestError).join()).toMatch(/ldap settings are required/);
 });
 

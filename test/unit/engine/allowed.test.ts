@@ -27,7 +27,9 @@ describe('splitAllowed', () => {
 
   it('allows everything without the field, and names the field and patterns in a refusal', () => {
     expect(splitAllowed(undefined, ['a', 'b'])).toEqual({ allowed: ['a', 'b'], refused: [] });
-    expect(splitAllowed(['eng-*', 'vpn'], ['admins']).refused).toEqual([{ entitlement: 'admins', reason: 'not matched by spec.allowedEntitlements (eng-*, vpn)' }]);
+    expect(splitAllowed(['eng-*', 'vpn'], ['admins']).refused).toEqual([
+      { entitlement: 'admins', reason: 'not matched by spec.allowedEntitlements (eng-*, vpn)' },
+    ]);
   });
 
   // In the server's terms: slapd finds `admins` when asked for `ａdmins` (fullwidth a), `ADMINS` or

@@ -53,10 +53,11 @@ describe('approval content', () => {
 
   it('names every change', () => {
     const before = approvalContent(BY_SELECTOR, ROLES, [carol])!;
-    const after = approvalContent(BY_SELECTOR, withRole('db-admin', { requiresApproval: true, includes: ['db-read'], grants: grants({ analytics: ['pg_admin', 'pg_write'] }) }), [
-      user('carol', { userName: 'mallory' }, { uid: 'uid-new', labels: { team: 'dba' } }),
-      erin,
-    ])!;
+    const after = approvalContent(
+      BY_SELECTOR,
+      withRole('db-admin', { requiresApproval: true, includes: ['db-read'], grants: grants({ analytics: ['pg_admin', 'pg_write'] }) }),
+      [user('carol', { userName: 'mallory' }, { uid: 'uid-new', labels: { team: 'dba' } }), erin],
+    )!;
     expect(contentChanges(before, after, 'team-a')).toEqual([
       'AccessRole team-a/db-admin gained entitlement analytics:pg_write',
       'AccessRole team-a/db-admin dropped maxDuration 8h',
@@ -79,10 +80,30 @@ describe('approvalState over content', () => {
   });
 
   it.each([
-    ['the role gains an entitlement', withRole('db-admin', { requiresApproval: true, maxDuration: '8h', includes: ['db-read'], grants: grants({ analytics: ['pg_admin', 'pg_write'] }) }), users, 'AccessRole team-a/db-admin gained entitlement analytics:pg_write'],
-    ['an included role gains one', withRole('db-read', { grants: grants({ analytics: ['pg_read', 'pg_write'], wiki: ['readers'] }) }), users, 'AccessRole team-a/db-admin gained entitlement analytics:pg_write'],
-    ['the role drops maxDuration', withRole('db-admin', { requiresApproval: true, includes: ['db-read'], grants: grants({ analytics: ['pg_admin'] }) }), users, 'AccessRole team-a/db-admin dropped maxDuration 8h'],
-    ['the User is recreated with another userName', ROLES, [user('carol', { userName: 'mallory' }, { uid: 'uid-2' })], 'User carol was recreated (uid changed from uid-carol to uid-2); User carol\'s userName changed from carol to mallory'],
+    [
+      'the role gains an entitlement',
+      withRole('db-admin', { requiresApproval: true, maxDuration: '8h', includes: ['db-read'], grants: grants({ analytics: ['pg_admin', 'pg_write'] }) }),
+      users,
+      'AccessRole team-a/db-admin gained entitlement analytics:pg_write',
+    ],
+    [
+      'an included role gains one',
+      withRole('db-read', { grants: grants({ analytics: ['pg_read', 'pg_write'], wiki: ['readers'] }) }),
+      users,
+      'AccessRole team-a/db-admin gained entitlement analytics:pg_write',
+    ],
+    [
+      'the role drops maxDuration',
+      withRole('db-admin', { requiresApproval: true, includes: ['db-read'], grants: grants({ analytics: ['pg_admin'] }) }),
+      users,
+      'AccessRole team-a/db-admin dropped maxDuration 8h',
+    ],
+    [
+      'the User is recreated with another userName',
+      ROLES,
+      [user('carol', { userName: 'mallory' }, { uid: 'uid-2' })],
+      "User carol was recreated (uid changed from uid-carol to uid-2); User carol's userName changed from carol to mallory",
+    ],
   ])('voids it when %s, naming the change from the recorded content', (_name, roles, now, change) => {
     const subject = recorded(approved(BY_NAME, 'bob', ROLES, users), ROLES, users);
     const state = approvalState(subject, roles, now);
@@ -102,7 +123,9 @@ describe('approvalState over content', () => {
     expect(approvalState(subject, ROLES, [carol, user('carol-2')]).state).toBe('Granted');
     const state = approvalState(subject, ROLES, [user('carol', {}, { uid: 'uid-2' })]);
     expect(state.state).toBe('Voided');
-    expect(state.message).toMatch(/^the role's entitlements or maxDuration, or the Users selected, differ from the content approved \(digest sha256:[0-9a-f]{64}, now sha256:[0-9a-f]{64}\) since bob approved$/);
+    expect(state.message).toMatch(
+      /^the role's entitlements or maxDuration, or the Users selected, differ from the content approved \(digest sha256:[0-9a-f]{64}, now sha256:[0-9a-f]{64}\) since bob approved$/,
+    );
   });
 
   it('an approval without a digest grants nothing', () => {
@@ -129,10 +152,34 @@ describe('approver, requester and subjects compared as people', () => {
   });
 
   it.each([
-    ['carol@example.org approving the binding of User carol', BY_NAME, 'carol@example.org', [carol], /carol@example\.org is a subject of this binding \(User carol\)/],
-    ['an approver whose name is a named User\'s userName', binding('b', { role: 'db-admin', users: ['c1'], requestedBy: 'alice' }), 'Carol', [user('c1', { userName: 'carol' })], /Carol is a subject of this binding \(User c1\)/],
-    ['an approver whose name is a named User\'s e-mail', binding('b', { role: 'db-admin', users: ['c1'], requestedBy: 'alice' }), 'cj@corp.example', [user('c1', { userName: 'c1', email: 'cj@example.org' })], /is a subject of this binding \(User c1\)/],
-    ['the requester in their e-mail form', binding('b', { role: 'db-admin', users: ['carol'], requestedBy: 'alice' }), 'Alice@example.org', [carol], /Alice@example\.org requested this access \(as alice\)/],
+    [
+      'carol@example.org approving the binding of User carol',
+      BY_NAME,
+      'carol@example.org',
+      [carol],
+      /carol@example\.org is a subject of this binding \(User carol\)/,
+    ],
+    [
+      "an approver whose name is a named User's userName",
+      binding('b', { role: 'db-admin', users: ['c1'], requestedBy: 'alice' }),
+      'Carol',
+      [user('c1', { userName: 'carol' })],
+      /Carol is a subject of this binding \(User c1\)/,
+    ],
+    [
+      "an approver whose name is a named User's e-mail",
+      binding('b', { role: 'db-admin', users: ['c1'], requestedBy: 'alice' }),
+      'cj@corp.example',
+      [user('c1', { userName: 'c1', email: 'cj@example.org' })],
+      /is a subject of this binding \(User c1\)/,
+    ],
+    [
+      'the requester in their e-mail form',
+      binding('b', { role: 'db-admin', users: ['carol'], requestedBy: 'alice' }),
+      'Alice@example.org',
+      [carol],
+      /Alice@example\.org requested this access \(as alice\)/,
+    ],
   ])('%s is voided', (_name, subject, approver, users, message) => {
     const state = approvalState(approved(subject, approver, ROLES, users), ROLES, users);
     expect(state.state).toBe('Voided');

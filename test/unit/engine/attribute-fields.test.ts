@@ -10,7 +10,7 @@ describe('attributeFields', () => {
     expect(attributeFields(both, 'email')).toEqual(['spec.email']);
   });
 
-  it('a free attribute is named under spec.attributes, also when it carries a typed field\'s name the User leaves unset', () => {
+  it("a free attribute is named under spec.attributes, also when it carries a typed field's name the User leaves unset", () => {
     const ann = user('ann', { email: undefined, attributes: { email: 'jörg@example.org', bio: 'hi' } });
     expect(attributeFields(ann, 'email')).toEqual(['spec.attributes.email']);
     expect(attributeFields(ann, 'bio')).toEqual(['spec.attributes.bio']);

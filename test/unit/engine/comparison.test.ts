@@ -112,7 +112,11 @@ describe('status, guard and audit in the system terms', () => {
 
   it('the audit finds nothing missing or extra when the system holds the declared name in its own spelling', () => {
     const wiki = system('wiki');
-    const world: World = { systems: [wiki], roles: [role('staff', { grants: grants({ wiki: ['Engineering'] }) })], bindings: [binding('staff', { role: 'staff', users: ['ada'] })] };
+    const world: World = {
+      systems: [wiki],
+      roles: [role('staff', { grants: grants({ wiki: ['Engineering'] }) })],
+      bindings: [binding('staff', { role: 'staff', users: ['ada'] })],
+    };
     const users = [user('ada', { displayName: undefined, givenName: undefined, familyName: undefined, email: undefined })];
     const listing = [observed('ada', 'present', ['engineering'])];
     const pass = planSystemPass({ system: wiki, users, world, listing, capabilities: CASELESS, recent: [], now: NOW });

@@ -34,7 +34,11 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'active user bound to a role gets present accounts with sorted entitlements', bindings: [ENGINEER], want: { ldap: 'present:eng,vpn', pg: 'present:readers' } },
+  {
+    name: 'active user bound to a role gets present accounts with sorted entitlements',
+    bindings: [ENGINEER],
+    want: { ldap: 'present:eng,vpn', pg: 'present:readers' },
+  },
   {
     name: 'entitlements of two bindings are unioned without duplicates',
     bindings: [ENGINEER, binding('b2', { role: 'analyst', users: ['alice'] })],
@@ -56,7 +60,13 @@ const cases: Case[] = [
     want: {},
   },
   { name: 'cross-namespace system is ignored', bindings: [ENGINEER], systems: [system('ldap', {}, { namespace: 'team-b' })], want: {} },
-  { name: 'a suspended system is omitted entirely', bindings: [ENGINEER], systems: [system('ldap', { suspend: true }), SYSTEMS[1]!], user: user('alice', {}, {}, holds('ldap')), want: { pg: 'present:readers' } },
+  {
+    name: 'a suspended system is omitted entirely',
+    bindings: [ENGINEER],
+    systems: [system('ldap', { suspend: true }), SYSTEMS[1]!],
+    user: user('alice', {}, {}, holds('ldap')),
+    want: { pg: 'present:readers' },
+  },
   {
     name: 'selector matchLabels selects the user',
     bindings: [binding('b', { role: 'auditor', userSelector: { matchLabels: { team: 'data' } } })],
@@ -99,9 +109,17 @@ const cases: Case[] = [
     bindings: [binding('b', { role: 'auditor', userSelector: { matchExpressions: [{ key: 'site', operator: 'In', values: ['x'] }] } })],
     want: {},
   },
-  { name: 'binding exactly at validFrom has started', bindings: [binding('b', { role: 'analyst', users: ['alice'], validFrom: at(0) })], want: { pg: 'present:analysts,readers' } },
+  {
+    name: 'binding exactly at validFrom has started',
+    bindings: [binding('b', { role: 'analyst', users: ['alice'], validFrom: at(0) })],
+    want: { pg: 'present:analysts,readers' },
+  },
   { name: 'binding 1 ms before validFrom has not started', bindings: [binding('b', { role: 'analyst', users: ['alice'], validFrom: at(1 * MS) })], want: {} },
-  { name: 'binding 1 ms before validUntil is still in force', bindings: [binding('b', { role: 'analyst', users: ['alice'], validUntil: at(1 * MS) })], want: { pg: 'present:analysts,readers' } },
+  {
+    name: 'binding 1 ms before validUntil is still in force',
+    bindings: [binding('b', { role: 'analyst', users: ['alice'], validUntil: at(1 * MS) })],
+    want: { pg: 'present:analysts,readers' },
+  },
   {
     name: 'binding exactly at validUntil has ended: held account follows the delete policy',
     user: user('alice', {}, {}, holds('pg')),
@@ -133,18 +151,34 @@ const cases: Case[] = [
   },
   {
     name: 'an approval is void once the binding changes after it',
-    bindings: [binding('b', { role: 'admin', users: ['alice', 'bob'], requestedBy: 'dave', approval: { approvedBy: 'carol', scope: { role: 'admin', users: ['alice'] } } })],
+    bindings: [
+      binding('b', {
+        role: 'admin',
+        users: ['alice', 'bob'],
+        requestedBy: 'dave',
+        approval: { approvedBy: 'carol', scope: { role: 'admin', users: ['alice'] } },
+      }),
+    ],
     want: {},
   },
   {
     name: 'a self-approval grants nothing',
-    bindings: [binding('b', { role: 'admin', users: ['alice'], requestedBy: 'carol', approval: { approvedBy: 'carol', scope: { role: 'admin', users: ['alice'] } } })],
+    bindings: [
+      binding('b', { role: 'admin', users: ['alice'], requestedBy: 'carol', approval: { approvedBy: 'carol', scope: { role: 'admin', users: ['alice'] } } }),
+    ],
     want: {},
   },
   {
     name: 'the approver cannot approve their own access, even through a selector',
     user: user('alice', {}, { labels: { team: 'ops' } }),
-    bindings: [binding('b', { role: 'admin', userSelector: { matchLabels: { team: 'ops' } }, requestedBy: 'dave', approval: { approvedBy: 'alice', scope: { role: 'admin', userSelector: { matchLabels: { team: 'ops' } } } } })],
+    bindings: [
+      binding('b', {
+        role: 'admin',
+        userSelector: { matchLabels: { team: 'ops' } },
+        requestedBy: 'dave',
+        approval: { approvedBy: 'alice', scope: { role: 'admin', userSelector: { matchLabels: { team: 'ops' } } } },
+      }),
+    ],
     want: {},
   },
   { name: 'approval required by an included role blocks the including role', bindings: [binding('b', { role: 'oncall', users: ['alice'] })], want: {} },
@@ -159,8 +193,18 @@ const cases: Case[] = [
     bindings: [ENGINEER, binding('b2', { role: 'auditor', users: ['alice'] })],
     want: { ldap: 'disabled:', pg: 'absent:', scim: 'disabled:' },
   },
-  { name: 'user 1 ms before its validUntil still has access', user: user('alice', { validUntil: at(1 * MS) }), bindings: [ENGINEER], want: { ldap: 'present:eng,vpn', pg: 'present:readers' } },
-  { name: 'user exactly at its validFrom has started', user: user('alice', { validFrom: at(0) }), bindings: [ENGINEER], want: { ldap: 'present:eng,vpn', pg: 'present:readers' } },
+  {
+    name: 'user 1 ms before its validUntil still has access',
+    user: user('alice', { validUntil: at(1 * MS) }),
+    bindings: [ENGINEER],
+    want: { ldap: 'present:eng,vpn', pg: 'present:readers' },
+  },
+  {
+    name: 'user exactly at its validFrom has started',
+    user: user('alice', { validFrom: at(0) }),
+    bindings: [ENGINEER],
+    want: { ldap: 'present:eng,vpn', pg: 'present:readers' },
+  },
   { name: 'joiner 1 ms before validFrom holding nothing gets no entry', user: user('alice', { validFrom: at(1 * MS) }), bindings: [ENGINEER], want: {} },
   {
     name: 'joiner before validFrom who holds an account gets it deprovisioned',
@@ -281,7 +325,11 @@ describe('accountAttributes', () => {
     { name: 'no names → no displayName', spec: { givenName: undefined, familyName: undefined }, want: { displayName: undefined, givenName: undefined } },
     { name: 'explicit displayName wins', spec: { displayName: 'Countess' }, want: { displayName: 'Countess' } },
     { name: 'empty values are omitted', spec: { department: '', title: 'Analyst' }, want: { department: undefined, title: 'Analyst' } },
-    { name: 'free attributes are added, canonical fields win a clash', spec: { attributes: { shell: '/bin/zsh', email: 'x@y.z' } }, want: { shell: '/bin/zsh', email: 'alice@example.org' } },
+    {
+      name: 'free attributes are added, canonical fields win a clash',
+      spec: { attributes: { shell: '/bin/zsh', email: 'x@y.z' } },
+      want: { shell: '/bin/zsh', email: 'alice@example.org' },
+    },
   ])('$name', ({ spec, want }) => {
     const attributes = accountAttributes(user('alice', spec));
     for (const [name, value] of Object.entries(want)) expect(attributes[name]).toBe(value);

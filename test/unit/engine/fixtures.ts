@@ -49,12 +49,7 @@ function metadata(name: string, meta: Meta = {}): ObjectMeta {
   return { name, namespace: NAMESPACE, creationTimestamp: CREATED, ...meta };
 }
 
-export function user(
-  name: string,
-  spec: Partial<z.input<typeof userSpec>> = {},
-  meta: Meta = {},
-  status?: z.input<typeof userStatus>,
-): User {
+export function user(name: string, spec: Partial<z.input<typeof userSpec>> = {}, meta: Meta = {}, status?: z.input<typeof userStatus>): User {
   return userResource.parse({
     apiVersion: API_VERSION,
     kind: 'User',
@@ -96,10 +91,20 @@ export const NO_DISABLE: Capabilities = { ...FULL, disable: false };
 export const IMPLICIT: Capabilities = { disable: false, entitlements: true, attributes: [], implicitAccounts: true };
 export const NO_ENTITLEMENTS: Capabilities = { ...FULL, entitlements: false };
 
-export function desired(userName: string, state: DesiredAccount['state'], entitlements: string[] = [], attributes: Record<string, string> = {}): DesiredAccount {
+export function desired(
+  userName: string,
+  state: DesiredAccount['state'],
+  entitlements: string[] = [],
+  attributes: Record<string, string> = {},
+): DesiredAccount {
   return { system: 'ldap', userName, state, attributes, entitlements };
 }
 
-export function observed(userName: string, state: ObservedAccount['state'], entitlements: string[] = [], attributes: Record<string, string> = {}): ObservedAccount {
+export function observed(
+  userName: string,
+  state: ObservedAccount['state'],
+  entitlements: string[] = [],
+  attributes: Record<string, string> = {},
+): ObservedAccount {
   return { userName, id: `uid=${userName}`, state, attributes, entitlements };
 }

@@ -29,13 +29,24 @@ const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =>
 function revokeOps(csys: ConnectedSystem, realCount: number, fillerCount: number, fillerAgeMs: number) {
   const reals = names('person', realCount).map(real);
   const fillers = names('filler', fillerCount).map((n) => filler(n, fillerAgeMs));
-  const listing = [...reals.map((u) => observed(u.spec.userName, 'present', ['all', 'ops'])), ...fillers.map((u) => observed(u.spec.userName, 'present', ['all']))];
+  const listing = [
+    ...reals.map((u) => observed(u.spec.userName, 'present', ['all', 'ops'])),
+    ...fillers.map((u) => observed(u.spec.userName, 'present', ['all'])),
+  ];
   // The AccessRole `ops` is gone: every real person loses `ops`.
-  return planSystemPass({ system: csys, users: [...reals, ...fillers], world: { bindings: [everyone, opsBinding], roles: [staff], systems: [csys] }, listing, capabilities: FULL, recent: [], now: NOW });
+  return planSystemPass({
+    system: csys,
+    users: [...reals, ...fillers],
+    world: { bindings: [everyone, opsBinding], roles: [staff], systems: [csys] },
+    listing,
+    capabilities: FULL,
+    recent: [],
+    now: NOW,
+  });
 }
 
 describe('the deletion guard against filler accounts', () => {
-  it('10 real Users and 200 fillers created just now: revoking the real Users\' role is held (maxPercent 20 of 10, not of 210)', () => {
+  it("10 real Users and 200 fillers created just now: revoking the real Users' role is held (maxPercent 20 of 10, not of 210)", () => {
     const plan = revokeOps(system('wiki', { resyncInterval: '5m', deletionGuard: { maxPercent: 20 } }), 10, 200, MINUTE);
     expect(plan.guard).toMatchObject({ count: 10, managed: 10, limit: 2, verdict: { tripped: true } });
     expect(plan.held.filter((c) => c.op === 'revoke')).toHaveLength(10);
@@ -54,7 +65,15 @@ describe('the deletion guard against filler accounts', () => {
     });
     const csys = system('wiki', { resyncInterval: '5m', deletionGuard: { maxPercent: 100 } });
     const listing = fresh.map((u) => observed(u.spec.userName, 'present', ['all', 'ops']));
-    const plan = planSystemPass({ system: csys, users: fresh, world: { bindings: [everyone, opsBinding], roles: [staff], systems: [csys] }, listing, capabilities: FULL, recent: [], now: NOW });
+    const plan = planSystemPass({
+      system: csys,
+      users: fresh,
+      world: { bindings: [everyone, opsBinding], roles: [staff], systems: [csys] },
+      listing,
+      capabilities: FULL,
+      recent: [],
+      now: NOW,
+    });
     expect(plan.guard).toMatchObject({ count: 5, managed: 0, verdict: { tripped: false } });
     expect(plan.changes.filter((c) => c.op === 'revoke')).toHaveLength(5);
   });

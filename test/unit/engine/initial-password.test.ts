@@ -12,8 +12,14 @@ describe('initialPasswordDecision', () => {
   });
 
   it('delivers with the ttl given, 72h by default', () => {
-    expect(initialPasswordDecision({ name: 'db', spec: { type: 'postgres', credentials: { policy: 'initialPassword', ttl: '90m' } } }, can)).toEqual({ deliver: true, ttlMs: 90 * 60_000 });
-    expect(initialPasswordDecision({ name: 'db', spec: { type: 'postgres', credentials: { policy: 'initialPassword' } } }, can)).toEqual({ deliver: true, ttlMs: 72 * 3_600_000 });
+    expect(initialPasswordDecision({ name: 'db', spec: { type: 'postgres', credentials: { policy: 'initialPassword', ttl: '90m' } } }, can)).toEqual({
+      deliver: true,
+      ttlMs: 90 * 60_000,
+    });
+    expect(initialPasswordDecision({ name: 'db', spec: { type: 'postgres', credentials: { policy: 'initialPassword' } } }, can)).toEqual({
+      deliver: true,
+      ttlMs: 72 * 3_600_000,
+    });
   });
 
   it('refuses, naming spec.credentials.policy and the system, when the connector cannot set passwords', () => {
@@ -33,7 +39,12 @@ describe('dueDeliveries', () => {
 
   it('is due at its expiry, not a millisecond before, and wakes at the earliest one kept', () => {
     const { due, nextAt } = dueDeliveries(
-      [account('a', 'present', '2030-01-01T12:00:00.000Z'), account('b', 'present', '2030-01-01T12:00:00.001Z'), account('c', 'present', '2030-01-02T00:00:00Z'), account('d', 'present')],
+      [
+        account('a', 'present', '2030-01-01T12:00:00.000Z'),
+        account('b', 'present', '2030-01-01T12:00:00.001Z'),
+        account('c', 'present', '2030-01-02T00:00:00Z'),
+        account('d', 'present'),
+      ],
       now,
     );
     expect(due.map((a) => a.system)).toEqual(['a']);

@@ -31,7 +31,10 @@ describe('regexReplace on the linear-time engine', () => {
       type: 'csv',
       idField: 'id',
       configMapRef: { name: 'hr', key: 'people.csv' },
-      mapping: [{ to: 'title', from: 't' }, { to: 'department', from: 'd', transforms: [{ op: 'trim' }, { op: 'regexReplace', pattern: '(?<!x)y' }] }],
+      mapping: [
+        { to: 'title', from: 't' },
+        { to: 'department', from: 'd', transforms: [{ op: 'trim' }, { op: 'regexReplace', pattern: '(?<!x)y' }] },
+      ],
     });
     expect(specProblems(spec)).toEqual([expect.stringMatching(/^spec\.mapping\[1\]\.transforms\[1\]\.pattern: .*RE2 syntax/)]);
   });

@@ -33,7 +33,8 @@ describe('decideOwnership', () => {
         const account = { ...owned(owner), notAdoptable: 'role "alice" has CREATEROLE' };
         expect(decideOwnership(alice, account, adoption)).toEqual({
           kind: 'conflict',
-          message: 'spec.userName alice: an account of that name exists that Rollcall does not manage and never takes over (role "alice" has CREATEROLE); it is left alone',
+          message:
+            'spec.userName alice: an account of that name exists that Rollcall does not manage and never takes over (role "alice" has CREATEROLE); it is left alone',
         });
         expect(decideOwnership(leaver, account, adoption).kind).toBe('notOurs');
       }
@@ -76,8 +77,15 @@ describe('planSystemPass with accounts outside the scope', () => {
     const { planSystemPass } = await import('../../../src/engine/index.ts');
     const { binding, grants, role, system, NOW } = await import('./fixtures.ts');
     const csys = system('ldap', { adoption: 'never' });
-    const world = { bindings: [binding('all', { role: 'staff', users: ['alice', 'bob'] })], roles: [role('staff', { grants: grants({ ldap: ['staff'] }) })], systems: [csys] };
-    const others = [{ ...observed('alice', 'present', []), owner: 'legacy' as const }, { ...observed('bob', 'present', []), owner: 'unmanaged' as const }];
+    const world = {
+      bindings: [binding('all', { role: 'staff', users: ['alice', 'bob'] })],
+      roles: [role('staff', { grants: grants({ ldap: ['staff'] }) })],
+      systems: [csys],
+    };
+    const others = [
+      { ...observed('alice', 'present', []), owner: 'legacy' as const },
+      { ...observed('bob', 'present', []), owner: 'unmanaged' as const },
+    ];
     const pass = planSystemPass({ system: csys, users: [user('alice'), user('bob')], world, listing: [], others, capabilities: FULL, recent: [], now: NOW });
     expect(pass.changes.map((c) => `${c.op} ${'userName' in c ? c.userName : ''}`)).toEqual(['adopt alice', 'update alice', 'grant alice']);
     expect(pass.accounts.find((a) => a.desired.userName === 'bob')?.conflict).toContain('spec.adoption');

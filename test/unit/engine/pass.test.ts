@@ -13,10 +13,20 @@ const wiki = (extra: Partial<ConnectedSystem['spec']> = {}, status?: ConnectedSy
 };
 const member = (name: string, state: 'active' | 'terminated' = 'active'): User => user(name, { state }, { labels: { staff: 'yes' } });
 const holding = (...names: string[]) => names.map((name) => observed(name, 'present', ['all']));
-const tripped: ConnectedSystem['status'] = { conditions: [{ type: 'DeletionGuardTripped', status: 'True', reason: 'TooManyDeprovisions', message: '', lastTransitionTime: at(-MINUTE) }] };
+const tripped: ConnectedSystem['status'] = {
+  conditions: [{ type: 'DeletionGuardTripped', status: 'True', reason: 'TooManyDeprovisions', message: '', lastTransitionTime: at(-MINUTE) }],
+};
 
 function pass(csys: ConnectedSystem, users: User[], listing = holding(...users.map((u) => u.spec.userName)), recent: { userName: string; at: string }[] = []) {
-  return planSystemPass({ system: csys, users, world: { bindings: [everyone], roles: [staff], systems: [csys] }, listing, capabilities: FULL, recent, now: NOW });
+  return planSystemPass({
+    system: csys,
+    users,
+    world: { bindings: [everyone], roles: [staff], systems: [csys] },
+    listing,
+    capabilities: FULL,
+    recent,
+    now: NOW,
+  });
 }
 
 describe('planSystemPass', () => {
@@ -35,7 +45,10 @@ describe('planSystemPass', () => {
     const plan = pass(wiki(), users, holding('a', 'b', 'c'));
     expect(plan.guard.verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
     expect(plan.held.filter((c) => c.op === 'disable').map((c) => ('userName' in c ? c.userName : ''))).toEqual(['a', 'b', 'c']);
-    expect(plan.changes).toEqual([{ op: 'create', account: expect.objectContaining({ userName: 'd' }) }, { op: 'grant', userName: 'd', entitlement: 'all' }]);
+    expect(plan.changes).toEqual([
+      { op: 'create', account: expect.objectContaining({ userName: 'd' }) },
+      { op: 'grant', userName: 'd', entitlement: 'all' },
+    ]);
   });
 
   it('counts deprovisions within the window with the pending ones, each account once', () => {
@@ -108,7 +121,15 @@ describe('planSystemPass', () => {
     const users = names.map((n) => member(n));
     const csys = wiki({ deletionGuard: undefined });
     const recorded = users.map((u) => ({ ...u, status: { accounts: [{ system: 'wiki', state: 'present' as const, entitlements: ['all'] }] } }));
-    const plan = planSystemPass({ system: csys, users: recorded, world: { bindings: [everyone], roles: [], systems: [csys] }, listing: holding(...names), capabilities: FULL, recent: [], now: NOW });
+    const plan = planSystemPass({
+      system: csys,
+      users: recorded,
+      world: { bindings: [everyone], roles: [], systems: [csys] },
+      listing: holding(...names),
+      capabilities: FULL,
+      recent: [],
+      now: NOW,
+    });
     expect(plan.changes.filter((c) => c.op === 'revoke')).toEqual([]);
     expect(plan.held.filter((c) => c.op === 'revoke')).toHaveLength(30);
     expect(plan.guard.verdict).toMatchObject({ tripped: true, count: 30, limit: 10 });
@@ -138,7 +159,16 @@ describe('refused entitlements', () => {
   const admins = role('admins', { grants: grants({ wiki: ['all', 'root'] }) });
   const all = binding('all', { role: 'admins', userSelector: { matchLabels: { staff: 'yes' } } });
   const plan = (listing: ReturnType<typeof holding>) =>
-    planSystemPass({ system: wiki(), users: [member('a')], world: { bindings: [all], roles: [admins], systems: [wiki()] }, listing, capabilities: FULL, refusal: refuseRoot, recent: [], now: NOW });
+    planSystemPass({
+      system: wiki(),
+      users: [member('a')],
+      world: { bindings: [all], roles: [admins], systems: [wiki()] },
+      listing,
+      capabilities: FULL,
+      refusal: refuseRoot,
+      recent: [],
+      now: NOW,
+    });
 
   it('are left out of the plan and named with the reason', () => {
     const pass = plan([]);
@@ -171,7 +201,18 @@ describe('decideGuard', () => {
   });
 
   it('the window is resyncInterval back from now', () => {
-    const decision = decideGuard({ system: wiki({ resyncInterval: '1m' }), pending: [], orphanDeprovisions: 0, recent: [{ userName: 'a', at: at(-59_999) }, { userName: 'b', at: at(-60_001) }], managed: 10, tripped: false, now: NOW });
+    const decision = decideGuard({
+      system: wiki({ resyncInterval: '1m' }),
+      pending: [],
+      orphanDeprovisions: 0,
+      recent: [
+        { userName: 'a', at: at(-59_999) },
+        { userName: 'b', at: at(-60_001) },
+      ],
+      managed: 10,
+      tripped: false,
+      now: NOW,
+    });
     expect(decision.recent.map((r) => r.userName)).toEqual(['a']);
     expect(decision.count).toBe(1);
   });

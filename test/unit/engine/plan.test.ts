@@ -12,7 +12,9 @@ function brief(change: AccountChange): string {
     case 'create':
       return 'create';
     case 'update':
-      return `update:${Object.entries(change.attributes).map(([name, value]) => `${name}=${value}`).join(',')}`;
+      return `update:${Object.entries(change.attributes)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(',')}`;
     case 'grant':
     case 'revoke':
       return `${change.op}:${change.entitlement}`;
@@ -30,7 +32,12 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'new account: create then grants', want: desired('ada', 'present', ['eng', 'vpn'], ATTRS), have: undefined, steps: ['create', 'grant:eng', 'grant:vpn'] },
+  {
+    name: 'new account: create then grants',
+    want: desired('ada', 'present', ['eng', 'vpn'], ATTRS),
+    have: undefined,
+    steps: ['create', 'grant:eng', 'grant:vpn'],
+  },
   { name: 'never creates a disabled account', want: desired('ada', 'disabled'), have: undefined, steps: [] },
   { name: 'never creates an absent account', want: desired('ada', 'absent'), have: undefined, steps: [] },
   { name: 'in sync → nothing', want: desired('ada', 'present', ['eng'], ATTRS), have: observed('ada', 'present', ['eng'], STORED), steps: [] },
@@ -53,7 +60,12 @@ const cases: Case[] = [
     have: observed('ada', 'disabled', ['old'], { ...STORED, givenName: 'A.' }),
     steps: ['enable', 'update:givenName=Ada', 'grant:eng', 'revoke:old'],
   },
-  { name: 'leaver: cut off first (disable), then revokes', want: desired('ada', 'disabled'), have: observed('ada', 'present', ['eng', 'vpn']), steps: ['disable', 'revoke:eng', 'revoke:vpn'] },
+  {
+    name: 'leaver: cut off first (disable), then revokes',
+    want: desired('ada', 'disabled'),
+    have: observed('ada', 'present', ['eng', 'vpn']),
+    steps: ['disable', 'revoke:eng', 'revoke:vpn'],
+  },
   { name: 'delete: delete only', want: desired('ada', 'absent'), have: observed('ada', 'present', ['eng']), steps: ['delete'] },
   { name: 'delete of a disabled account', want: desired('ada', 'absent'), have: observed('ada', 'disabled'), steps: ['delete'] },
   { name: 'no desired entry: the account is not touched', want: undefined, have: observed('ada', 'present', ['eng']), steps: [] },
@@ -64,10 +76,34 @@ const cases: Case[] = [
     capabilities: NO_DISABLE,
     steps: ['revoke:eng', 'revoke:vpn'],
   },
-  { name: 'no disable capability, nothing left to revoke → nothing', want: desired('ada', 'disabled'), have: observed('ada', 'present'), capabilities: NO_DISABLE, steps: [] },
-  { name: 'no entitlements capability: create only', want: desired('ada', 'present', ['eng'], ATTRS), have: undefined, capabilities: NO_ENTITLEMENTS, steps: ['create'] },
-  { name: 'no entitlements capability: disable without revokes', want: desired('ada', 'disabled'), have: observed('ada', 'present', ['eng']), capabilities: NO_ENTITLEMENTS, steps: ['disable'] },
-  { name: 'implicit accounts: present → grants only', want: desired('ada', 'present', ['ClusterRole/view'], ATTRS), have: undefined, capabilities: IMPLICIT, steps: ['grant:ClusterRole/view'] },
+  {
+    name: 'no disable capability, nothing left to revoke → nothing',
+    want: desired('ada', 'disabled'),
+    have: observed('ada', 'present'),
+    capabilities: NO_DISABLE,
+    steps: [],
+  },
+  {
+    name: 'no entitlements capability: create only',
+    want: desired('ada', 'present', ['eng'], ATTRS),
+    have: undefined,
+    capabilities: NO_ENTITLEMENTS,
+    steps: ['create'],
+  },
+  {
+    name: 'no entitlements capability: disable without revokes',
+    want: desired('ada', 'disabled'),
+    have: observed('ada', 'present', ['eng']),
+    capabilities: NO_ENTITLEMENTS,
+    steps: ['disable'],
+  },
+  {
+    name: 'implicit accounts: present → grants only',
+    want: desired('ada', 'present', ['ClusterRole/view'], ATTRS),
+    have: undefined,
+    capabilities: IMPLICIT,
+    steps: ['grant:ClusterRole/view'],
+  },
   {
     name: 'implicit accounts: mover → grants and revokes',
     want: desired('ada', 'present', ['Role/edit@a'], ATTRS),
@@ -75,9 +111,27 @@ const cases: Case[] = [
     capabilities: IMPLICIT,
     steps: ['grant:Role/edit@a', 'revoke:ClusterRole/view'],
   },
-  { name: 'implicit accounts: disabled → revoke all', want: desired('ada', 'disabled'), have: observed('ada', 'present', ['ClusterRole/view']), capabilities: IMPLICIT, steps: ['revoke:ClusterRole/view'] },
-  { name: 'implicit accounts: absent → revoke all, never delete', want: desired('ada', 'absent'), have: observed('ada', 'present', ['a', 'b']), capabilities: IMPLICIT, steps: ['revoke:a', 'revoke:b'] },
-  { name: 'implicit accounts: in sync → nothing', want: desired('ada', 'present', ['a'], ATTRS), have: observed('ada', 'present', ['a']), capabilities: IMPLICIT, steps: [] },
+  {
+    name: 'implicit accounts: disabled → revoke all',
+    want: desired('ada', 'disabled'),
+    have: observed('ada', 'present', ['ClusterRole/view']),
+    capabilities: IMPLICIT,
+    steps: ['revoke:ClusterRole/view'],
+  },
+  {
+    name: 'implicit accounts: absent → revoke all, never delete',
+    want: desired('ada', 'absent'),
+    have: observed('ada', 'present', ['a', 'b']),
+    capabilities: IMPLICIT,
+    steps: ['revoke:a', 'revoke:b'],
+  },
+  {
+    name: 'implicit accounts: in sync → nothing',
+    want: desired('ada', 'present', ['a'], ATTRS),
+    have: observed('ada', 'present', ['a']),
+    capabilities: IMPLICIT,
+    steps: [],
+  },
 ];
 
 describe('planAccount', () => {

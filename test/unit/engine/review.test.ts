@@ -20,15 +20,17 @@ const ann = user('ann');
 const entitlements = (reviews: AccessReview[], now = NOW) => desiredAccounts(ann, bindings, roles, [wiki], now, reviews)[0]?.entitlements;
 
 describe('access reviews in the engine', () => {
-  it('a reviewer\'s revoke removes the grant at once; other grants stay', () => {
+  it("a reviewer's revoke removes the grant at once; other grants stay", () => {
     const q4 = review({ scope: { roles: ['admin'] }, decisions: [{ user: 'ann', binding: 'ann-admin', decision: 'revoke', decidedBy: 'rita' }] });
     expect(entitlements([])).toEqual(['admin', 'all']);
     expect(entitlements([q4])).toEqual(['all']);
-    expect(changeCause({ op: 'revoke', userName: 'ann', entitlement: 'admin' }, ann, 'wiki', { bindings, roles, systems: [wiki], reviews: [q4] }, NOW)).toEqual({
-      kind: 'AccessReview',
-      name: 'q4',
-      reason: 'revoked by rita',
-    });
+    expect(changeCause({ op: 'revoke', userName: 'ann', entitlement: 'admin' }, ann, 'wiki', { bindings, roles, systems: [wiki], reviews: [q4] }, NOW)).toEqual(
+      {
+        kind: 'AccessReview',
+        name: 'q4',
+        reason: 'revoked by rita',
+      },
+    );
   });
 
   it('the default revoke takes effect at the due date, and the engine wakes up for it', () => {
@@ -38,10 +40,16 @@ describe('access reviews in the engine', () => {
     expect(entitlements([q4], new Date(at(DAY)))).toEqual(['all']);
   });
 
-  it('keep certifies; a decision on one\'s own access or by someone not listed counts for nothing', () => {
+  it("keep certifies; a decision on one's own access or by someone not listed counts for nothing", () => {
     const kept = review({ defaultDecision: 'revoke', decisions: [{ user: 'ann', binding: 'ann-admin', decision: 'keep', decidedBy: 'rita' }] });
     expect(entitlements([kept], new Date(at(2 * DAY)))).toEqual(['admin']);
-    const own = review({ defaultDecision: 'keep', decisions: [{ user: 'ann', binding: 'ann-admin', decision: 'revoke', decidedBy: 'ann' }, { user: 'ann', binding: 'staff', decision: 'revoke', decidedBy: 'mallory' }] });
+    const own = review({
+      defaultDecision: 'keep',
+      decisions: [
+        { user: 'ann', binding: 'ann-admin', decision: 'revoke', decidedBy: 'ann' },
+        { user: 'ann', binding: 'staff', decision: 'revoke', decidedBy: 'mallory' },
+      ],
+    });
     expect(entitlements([own])).toEqual(['admin', 'all']);
   });
 

@@ -9,8 +9,21 @@ import { FULL, NOW, at, observed, system, user } from './fixtures.ts';
 const names = Array.from({ length: 20 }, (_, i) => `u${String(i).padStart(2, '0')}`);
 const listing = names.map((n) => observed(n, 'present', ['all']));
 const deleted = (spec: Partial<ConnectedSystem['spec']>, annotations?: Record<string, string>) =>
-  system('wiki', { resyncInterval: '5m', deletionPolicy: 'deprovision', deletionGuard: { maxCount: 1 }, ...spec }, { deletionTimestamp: at(-1000), ...(annotations && { annotations }) });
-const passOf = (csys: ConnectedSystem) => planSystemPass({ system: csys, users: [user('u00')], world: { bindings: [], roles: [], systems: [csys] }, listing, capabilities: FULL, recent: [], now: NOW });
+  system(
+    'wiki',
+    { resyncInterval: '5m', deletionPolicy: 'deprovision', deletionGuard: { maxCount: 1 }, ...spec },
+    { deletionTimestamp: at(-1000), ...(annotations && { annotations }) },
+  );
+const passOf = (csys: ConnectedSystem) =>
+  planSystemPass({
+    system: csys,
+    users: [user('u00')],
+    world: { bindings: [], roles: [], systems: [csys] },
+    listing,
+    capabilities: FULL,
+    recent: [],
+    now: NOW,
+  });
 
 describe('deleting a system under deletionPolicy deprovision', () => {
   it('plans a disable for every managed account (delete under deprovision.policy delete), nothing for one already disabled', () => {

@@ -24,7 +24,13 @@ interface Case {
 const cases: Case[] = [
   { name: 'unbounded access, nothing scheduled', bindings: [forAlice('b', { role: 'engineer' })] },
   { name: 'no bindings: no access, no end', bindings: [] },
-  { name: 'user validUntil ends access', user: user('alice', { validUntil: at(DAY) }), bindings: [forAlice('b', { role: 'engineer' })], accessEndsAt: at(DAY), nextWakeAt: at(DAY) },
+  {
+    name: 'user validUntil ends access',
+    user: user('alice', { validUntil: at(DAY) }),
+    bindings: [forAlice('b', { role: 'engineer' })],
+    accessEndsAt: at(DAY),
+    nextWakeAt: at(DAY),
+  },
   {
     name: 'the latest binding end wins when every binding ends',
     bindings: [forAlice('a', { role: 'engineer', validUntil: at(HOUR) }), forAlice('b', { role: 'engineer', validUntil: at(2 * HOUR) })],
@@ -46,12 +52,28 @@ const cases: Case[] = [
     nextWakeAt: at(HOUR),
   },
   { name: 'maxDuration capped end', bindings: [forAlice('a', { role: 'temp', validFrom: at(-HOUR) })], accessEndsAt: at(7 * HOUR), nextWakeAt: at(7 * HOUR) },
-  { name: 'a future binding is a wake-up but not access', bindings: [forAlice('a', { role: 'engineer', validFrom: at(HOUR), validUntil: at(DAY) })], nextWakeAt: at(HOUR) },
+  {
+    name: 'a future binding is a wake-up but not access',
+    bindings: [forAlice('a', { role: 'engineer', validFrom: at(HOUR), validUntil: at(DAY) })],
+    nextWakeAt: at(HOUR),
+  },
   { name: 'binding exactly ending now is not a wake-up', bindings: [forAlice('a', { role: 'engineer', validUntil: at(0) })] },
-  { name: 'a joiner wakes at its validFrom', user: user('alice', { validFrom: at(DAY) }), bindings: [forAlice('b', { role: 'engineer' })], nextWakeAt: at(DAY) },
-  { name: 'a binding reaching only a suspended system gives no access', bindings: [forAlice('a', { role: 'frozen-only', validUntil: at(HOUR) })], nextWakeAt: at(HOUR) },
+  {
+    name: 'a joiner wakes at its validFrom',
+    user: user('alice', { validFrom: at(DAY) }),
+    bindings: [forAlice('b', { role: 'engineer' })],
+    nextWakeAt: at(DAY),
+  },
+  {
+    name: 'a binding reaching only a suspended system gives no access',
+    bindings: [forAlice('a', { role: 'frozen-only', validUntil: at(HOUR) })],
+    nextWakeAt: at(HOUR),
+  },
   { name: 'an unapproved binding gives no access', bindings: [forAlice('a', { role: 'admin', validUntil: at(HOUR) })], nextWakeAt: at(HOUR) },
-  { name: 'cross-namespace binding is ignored', bindings: [binding('a', { role: 'engineer', users: ['alice'], validUntil: at(HOUR) }, { namespace: 'other' })] },
+  {
+    name: 'cross-namespace binding is ignored',
+    bindings: [binding('a', { role: 'engineer', users: ['alice'], validUntil: at(HOUR) }, { namespace: 'other' })],
+  },
   {
     name: 'terminated user wakes when retention ends',
     user: user('alice', { state: 'terminated' }, {}, { deprovisionStartedAt: at(-DAY), accounts: [{ system: 'scim', state: 'disabled' }] }),

@@ -15,7 +15,8 @@ function systemsAfter(dirs: readonly string[]): Map<string, ConnectedSystem> {
   for (const dir of dirs) {
     const { objects, errors } = loadManifests(join(ROOT, dir));
     expect(errors).toEqual([]);
-    for (const object of objects) if (object.kind === 'ConnectedSystem') systems.set(`${object.metadata.namespace}/${object.metadata.name}`, object as ConnectedSystem);
+    for (const object of objects)
+      if (object.kind === 'ConnectedSystem') systems.set(`${object.metadata.namespace}/${object.metadata.name}`, object as ConnectedSystem);
   }
   return systems;
 }

@@ -31,13 +31,28 @@ describe('FeedReader over HTTP', () => {
 
   const store = new MemoryStore(
     [
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, data: { token: 's3cret' } } as never,
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wrong', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } }, data: { token: 'nope' } } as never,
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } },
+        data: { token: 's3cret' },
+      } as never,
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'wrong', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } },
+        data: { token: 'nope' },
+      } as never,
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'unlabelled', namespace: 'acme' }, data: { token: 's3cret' } } as never,
       {
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: { name: 'for-ldap', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allowed-systems': 'corp-ldap' } },
+        metadata: {
+          name: 'for-ldap',
+          namespace: 'acme',
+          labels: { 'rollcall.dev/credentials': 'true' },
+          annotations: { 'rollcall.dev/allowed-systems': 'corp-ldap' },
+        },
         data: { token: 's3cret' },
       } as never,
     ],
@@ -48,7 +63,18 @@ describe('FeedReader over HTTP', () => {
       apiVersion: 'rollcall.dev/v1alpha1',
       kind: 'IdentitySource',
       metadata: { name: 'hr', namespace: 'acme' },
-      spec: { type: 'csv', url: `${base}${path}`, credentialsSecretRef: { name: secret }, idField: 'id', mapping: [], missingPolicy: 'terminate', interval: '15m', insecure: true, allowPrivateNetwork: true, changeGuard: { maxCount: 5, maxPercent: 10 } },
+      spec: {
+        type: 'csv',
+        url: `${base}${path}`,
+        credentialsSecretRef: { name: secret },
+        idField: 'id',
+        mapping: [],
+        missingPolicy: 'terminate',
+        interval: '15m',
+        insecure: true,
+        allowPrivateNetwork: true,
+        changeGuard: { maxCount: 5, maxPercent: 10 },
+      },
     }) as IdentitySource;
   const signal = new AbortController().signal;
 
@@ -66,18 +92,25 @@ describe('FeedReader over HTTP', () => {
 
   it('says what is wrong: refused credentials, an HTTP error, a missing Secret or ConfigMap', async () => {
     const reader = new FeedReader(store);
-    await expect(reader.read(source('/people.csv', 'wrong'), new Rejections(), signal)).rejects.toThrow(/refused the credentials \(HTTP 401\); check Secret wrong/);
+    await expect(reader.read(source('/people.csv', 'wrong'), new Rejections(), signal)).rejects.toThrow(
+      /refused the credentials \(HTTP 401\); check Secret wrong/,
+    );
     await expect(reader.read(source('/missing'), new Rejections(), signal)).rejects.toThrow('the server did not answer with a feed (HTTP 404)');
     await expect(reader.read(source('/people.csv', 'absent'), new Rejections(), signal)).rejects.toBeInstanceOf(RetryableError);
     // A Secret that did not opt in is never sent anywhere.
     const before = seen.length;
-    await expect(reader.read(source('/people.csv', 'unlabelled'), new Rejections(), signal)).rejects.toThrow('is not labelled rollcall.dev/credentials: "true"');
+    await expect(reader.read(source('/people.csv', 'unlabelled'), new Rejections(), signal)).rejects.toThrow(
+      'is not labelled rollcall.dev/credentials: "true"',
+    );
     // Nor is one whose rollcall.dev/allowed-systems names other objects.
     await expect(reader.read(source('/people.csv', 'for-ldap'), new Rejections(), signal)).rejects.toThrow(
       'Secret for-ldap (spec.credentialsSecretRef) is annotated rollcall.dev/allowed-systems: "corp-ldap", which does not name hr',
     );
     expect(seen.length).toBe(before);
-    const fromConfigMap = { ...source('/x'), spec: { ...source('/x').spec, url: undefined, configMapRef: { name: 'hr', key: 'people.csv' } } } as IdentitySource;
+    const fromConfigMap = {
+      ...source('/x'),
+      spec: { ...source('/x').spec, url: undefined, configMapRef: { name: 'hr', key: 'people.csv' } },
+    } as IdentitySource;
     await expect(reader.read(fromConfigMap, new Rejections(), signal)).rejects.toBeInstanceOf(FeedError);
   });
 });

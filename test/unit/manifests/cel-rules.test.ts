@@ -12,7 +12,7 @@ import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { CEL_EXPECTATIONS, beforeOf, manifestOf, type CelExpectation } from '../../fixtures/invalid/expectations.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 
-describe('standalone mode evaluates the CRDs\' CEL rules', () => {
+describe("standalone mode evaluates the CRDs' CEL rules", () => {
   let store: MemoryStore | undefined;
   let dir: string | undefined;
   afterEach(async () => {
@@ -71,7 +71,12 @@ interface CrdRule {
 /** Every x-kubernetes-validations rule in crds/*.yaml, where it is attached, plus its fieldPath. */
 function crdRules(): CrdRule[] {
   const out: CrdRule[] = [];
-  type Node = { properties?: Record<string, Node>; items?: Node; additionalProperties?: Node | boolean; 'x-kubernetes-validations'?: Array<{ rule: string; message?: string; fieldPath?: string }> };
+  type Node = {
+    properties?: Record<string, Node>;
+    items?: Node;
+    additionalProperties?: Node | boolean;
+    'x-kubernetes-validations'?: Array<{ rule: string; message?: string; fieldPath?: string }>;
+  };
   const walk = (kind: string, node: Node, path: string) => {
     for (const { rule, message, fieldPath } of node['x-kubernetes-validations'] ?? []) {
       const field = `${path}${fieldPath ?? ''}`.replace(/^\./, '').replace(/\['([^']*)'\]/g, '.$1');

@@ -25,7 +25,12 @@ describe('ManifestDirectory, partial', () => {
     const store = new MemoryStore([], { logger });
     return { store, records, directory: new ManifestDirectory(dir, store, { watch: false, logger, partial: true }) };
   }
-  const names = (store: MemoryStore) => store.list('User').filter((u) => u.metadata.deletionTimestamp === undefined).map((u) => u.metadata.name).sort();
+  const names = (store: MemoryStore) =>
+    store
+      .list('User')
+      .filter((u) => u.metadata.deletionTimestamp === undefined)
+      .map((u) => u.metadata.name)
+      .sort();
 
   it('applies the valid objects and reports each invalid one by file, document and line', () => {
     writeFileSync(join(dir, 'a.yaml'), user('alice'));
@@ -33,7 +38,9 @@ describe('ManifestDirectory, partial', () => {
     const { store, directory, records } = open();
     directory.load();
     expect(names(store)).toEqual(['alice', 'bob']);
-    expect(directory.problems).toEqual([expect.stringMatching(/b\.yaml: User "mallory" \(document 2, line 9\): spec\.state: must be one of active, suspended, terminated$/)]);
+    expect(directory.problems).toEqual([
+      expect.stringMatching(/b\.yaml: User "mallory" \(document 2, line 9\): spec\.state: must be one of active, suspended, terminated$/),
+    ]);
     expect(records.map((r) => r.msg)).toContainEqual(expect.stringMatching(/^invalid manifest, not applied: .*b\.yaml: User "mallory"/));
   });
 

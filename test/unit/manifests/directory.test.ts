@@ -108,7 +108,9 @@ describe('ManifestDirectory', () => {
 
     writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', { department: 'sales', state: 'retired' }));
     await until(() => lines.some((line) => String(line.msg).includes('keeping the previous state')));
-    expect(lines.map((line) => line.msg)).toContainEqual(expect.stringMatching(/alice\.yaml: User "alice" \(document 1, line 4\): spec\.state: must be one of active, suspended, terminated$/));
+    expect(lines.map((line) => line.msg)).toContainEqual(
+      expect.stringMatching(/alice\.yaml: User "alice" \(document 1, line 4\): spec\.state: must be one of active, suspended, terminated$/),
+    );
     expect(store.get('User', alice)!.spec.department).toBe('eng');
 
     // Immutable fields are refused on change, like the CRD's transition rule.
@@ -135,7 +137,12 @@ describe('ManifestDirectory', () => {
     await store.start();
     writeFileSync(join(dir, 'bob.yaml'), userYaml('bob', {}));
     store.reload();
-    expect(store.list('User').map((u) => u.metadata.name).sort()).toEqual(['alice', 'bob']);
+    expect(
+      store
+        .list('User')
+        .map((u) => u.metadata.name)
+        .sort(),
+    ).toEqual(['alice', 'bob']);
     expect(() => new MemoryStore([], { logger: capturedLogger().logger }).reload()).toThrow(/fromDirectory/);
   });
 });

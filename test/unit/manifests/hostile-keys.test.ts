@@ -29,7 +29,9 @@ describe('keys that name object machinery', () => {
     expect(errorsOf(userWith(', attributes: {__proto__: {polluted: yes}}'))).toEqual([
       'hostile.yaml: object (document 1, line 4): spec.attributes.__proto__: the key "__proto__" is not allowed',
     ]);
-    expect(errorsOf(userWith('', ', labels: {__proto__: x}'))).toEqual(['hostile.yaml: object (document 1, line 3): metadata.labels.__proto__: the key "__proto__" is not allowed']);
+    expect(errorsOf(userWith('', ', labels: {__proto__: x}'))).toEqual([
+      'hostile.yaml: object (document 1, line 3): metadata.labels.__proto__: the key "__proto__" is not allowed',
+    ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
@@ -103,10 +105,12 @@ describe('file size limit', () => {
   });
 });
 
-describe('spec.attributes obeys the typed fields\' limits (one validation path)', () => {
+describe("spec.attributes obeys the typed fields' limits (one validation path)", () => {
   const refused = (attributes: string) => errorsOf(userWith(`, attributes: ${attributes}`));
-  it('a value taken for a typed field has that field\'s limits and format', () => {
-    expect(refused(`{displayName: "${'x'.repeat(257)}"}`)).toEqual([expect.stringContaining("an attribute named like a typed field has that field's length limit: givenName 256")]);
+  it("a value taken for a typed field has that field's limits and format", () => {
+    expect(refused(`{displayName: "${'x'.repeat(257)}"}`)).toEqual([
+      expect.stringContaining("an attribute named like a typed field has that field's length limit: givenName 256"),
+    ]);
     expect(refused(`{manager: "${'x'.repeat(65)}", costCentre: "${'x'.repeat(300)}"}`)).toEqual([expect.stringContaining('manager 64')]);
     expect(refused('{email: "not-an-email *)(x"}')).toEqual([expect.stringContaining('attributes.email must be an e-mail address')]);
     expect(refused('{employeeType: admin}')).toEqual([expect.stringContaining('attributes.employeeType must be one of employee, contractor, vendor, service')]);

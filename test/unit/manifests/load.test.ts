@@ -52,7 +52,12 @@ metadata: { name: tenant-a }
       apiVersion: 'v1',
       kind: 'List',
       items: [
-        { apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessRole', metadata: { name: 'engineering' }, spec: { grants: [{ system: 'corp-ldap', entitlements: ['eng'] }] } },
+        {
+          apiVersion: 'rollcall.dev/v1alpha1',
+          kind: 'AccessRole',
+          metadata: { name: 'engineering' },
+          spec: { grants: [{ system: 'corp-ldap', entitlements: ['eng'] }] },
+        },
         { apiVersion: 'rollcall.dev/v1alpha1', kind: 'AccessBinding', metadata: { name: 'eng-alice' }, spec: { role: 'engineering', users: ['alice'] } },
       ],
     });
@@ -84,7 +89,11 @@ data:
     expect(errors).toEqual([]);
     const secret = objects[0] as SecretObject;
     expect(secret.data).toEqual({ bindDN: 'cn=admin,dc=example,dc=org', password: 's3cret: with colon' });
-    expect(objects[1]).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'hr-feed', namespace: 'default' }, data: { 'users.csv': 'login,mail\nalice,alice@example.org\n' } });
+    expect(objects[1]).toMatchObject({
+      kind: 'ConfigMap',
+      metadata: { name: 'hr-feed', namespace: 'default' },
+      data: { 'users.csv': 'login,mail\nalice,alice@example.org\n' },
+    });
   });
 });
 
@@ -92,33 +101,112 @@ describe('parseManifests: each malformed manifest gets one actionable line', () 
   // [what, manifest, the formatted error line expected among the errors: the line is the field's, or
   // for a field that is missing, the line of the object that should hold it]
   const cases: Array<[string, string, string]> = [
-    ['enum value', user('  userName: alice\n  state: gone'), 'examples/bad.yaml: User "alice" (document 1, line 7): spec.state: must be one of active, suspended, terminated'],
-    ['wrong type', user('  userName: alice\n  attributes: [a, b]'), 'examples/bad.yaml: User "alice" (document 1, line 7): spec.attributes: must be a map, not a list'],
+    [
+      'enum value',
+      user('  userName: alice\n  state: gone'),
+      'examples/bad.yaml: User "alice" (document 1, line 7): spec.state: must be one of active, suspended, terminated',
+    ],
+    [
+      'wrong type',
+      user('  userName: alice\n  attributes: [a, b]'),
+      'examples/bad.yaml: User "alice" (document 1, line 7): spec.attributes: must be a map, not a list',
+    ],
     ['pattern', user('  userName: Alice Smith'), 'examples/bad.yaml: User "alice" (document 1, line 6): spec.userName: must be lowercase letters'],
-    ['date-time format', user('  userName: alice\n  validUntil: next tuesday'), 'examples/bad.yaml: User "alice" (document 1, line 7): spec.validUntil: must be an RFC 3339 date-time such as 2026-12-31T17:00:00Z'],
-    ['e-mail format', user('  userName: alice\n  email: alice-at-example'), 'examples/bad.yaml: User "alice" (document 1, line 7): spec.email: must be an e-mail address'],
+    [
+      'date-time format',
+      user('  userName: alice\n  validUntil: next tuesday'),
+      'examples/bad.yaml: User "alice" (document 1, line 7): spec.validUntil: must be an RFC 3339 date-time such as 2026-12-31T17:00:00Z',
+    ],
+    [
+      'e-mail format',
+      user('  userName: alice\n  email: alice-at-example'),
+      'examples/bad.yaml: User "alice" (document 1, line 7): spec.email: must be an e-mail address',
+    ],
     ['missing required spec field', user('  givenName: Alice'), 'examples/bad.yaml: User "alice" (document 1, line 6): spec.userName: is required'],
-    ['unknown spec field', user('  userName: alice\n  validUtil: 2026-01-01T00:00:00Z'), 'examples/bad.yaml: User "alice" (document 1, line 7): spec.validUtil: unknown field'],
-    ['unknown nested field', `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: { name: eng }\nspec:\n  grants:\n    - system: corp-ldap\n      groups: [eng]`, 'examples/bad.yaml: AccessRole "eng" (document 1, line 7): spec.grants[0].groups: unknown field'],
-    ['unknown kind', 'apiVersion: rollcall.dev/v1alpha1\nkind: Person\nmetadata: { name: bob }\nspec: {}', 'examples/bad.yaml: Person "bob" (document 1, line 2): kind: unknown kind "Person"'],
-    ['missing apiVersion', 'kind: User\nmetadata: { name: bob }\nspec: { userName: bob }', 'examples/bad.yaml: User "bob" (document 1, line 1): apiVersion: is required'],
+    [
+      'unknown spec field',
+      user('  userName: alice\n  validUtil: 2026-01-01T00:00:00Z'),
+      'examples/bad.yaml: User "alice" (document 1, line 7): spec.validUtil: unknown field',
+    ],
+    [
+      'unknown nested field',
+      `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: { name: eng }\nspec:\n  grants:\n    - system: corp-ldap\n      groups: [eng]`,
+      'examples/bad.yaml: AccessRole "eng" (document 1, line 7): spec.grants[0].groups: unknown field',
+    ],
+    [
+      'unknown kind',
+      'apiVersion: rollcall.dev/v1alpha1\nkind: Person\nmetadata: { name: bob }\nspec: {}',
+      'examples/bad.yaml: Person "bob" (document 1, line 2): kind: unknown kind "Person"',
+    ],
+    [
+      'missing apiVersion',
+      'kind: User\nmetadata: { name: bob }\nspec: { userName: bob }',
+      'examples/bad.yaml: User "bob" (document 1, line 1): apiVersion: is required',
+    ],
     ['missing kind', 'apiVersion: rollcall.dev/v1alpha1\nmetadata: { name: bob }', 'examples/bad.yaml: object (document 1, line 1): kind: is required'],
-    ['missing metadata.name', 'apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {}\nspec: { userName: bob }', 'examples/bad.yaml: User (document 1, line 3): metadata.name: is required'],
-    ['wrong apiVersion', 'apiVersion: rollcall.dev/v1\nkind: User\nmetadata: { name: bob }\nspec: { userName: bob }', 'examples/bad.yaml: User "bob" (document 1, line 1): apiVersion: must be rollcall.dev/v1alpha1 for kind User'],
-    ['validFrom after validUntil', user('  userName: alice\n  validFrom: 2027-01-01T00:00:00Z\n  validUntil: 2026-01-01T00:00:00Z'), 'examples/bad.yaml: User "alice" (document 1, line 8): spec.validUntil: validFrom must be before validUntil'],
-    ['binding without subjects', 'apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: { name: eng-all }\nspec: { role: eng }', 'examples/bad.yaml: AccessBinding "eng-all" (document 1, line 4): spec: users or userSelector is required'],
-    ['system without its settings', 'apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: { name: pg }\nspec: { type: postgres }', 'examples/bad.yaml: ConnectedSystem "pg" (document 1, line 4): spec.postgres: postgres settings are required when type is postgres'],
-    ['disableThenDelete without retention', 'apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: { name: k8s }\nspec: { type: kubernetes, deprovision: { policy: disableThenDelete } }', 'examples/bad.yaml: ConnectedSystem "k8s" (document 1, line 4): spec.deprovision.retention: retention is required for disableThenDelete'],
-    ['duration pattern', 'apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: { name: k8s }\nspec: { type: kubernetes, resyncInterval: five minutes }', 'examples/bad.yaml: ConnectedSystem "k8s" (document 1, line 4): spec.resyncInterval: must be a duration such as 30s, 15m, 12h or 7d'],
-    ['number out of range', 'apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: { name: k8s }\nspec: { type: kubernetes, deletionGuard: { maxPercent: 150 } }', 'examples/bad.yaml: ConnectedSystem "k8s" (document 1, line 4): spec.deletionGuard.maxPercent: must be at most 100'],
-    ['invalid object name', user('  userName: alice', 'Alice'), 'examples/bad.yaml: User "Alice" (document 1, line 4): metadata.name: must be a lowercase DNS-1123 name'],
-    ['Secret data not base64', 'apiVersion: v1\nkind: Secret\nmetadata: { name: creds }\ndata: { password: "not base64!" }', 'examples/bad.yaml: Secret "creds" (document 1, line 4): data.password: must be base64-encoded'],
-    ['invalid YAML', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n', 'examples/bad.yaml: object (document 1): invalid YAML: Map keys must be unique at line 5, column 3'],
+    [
+      'missing metadata.name',
+      'apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {}\nspec: { userName: bob }',
+      'examples/bad.yaml: User (document 1, line 3): metadata.name: is required',
+    ],
+    [
+      'wrong apiVersion',
+      'apiVersion: rollcall.dev/v1\nkind: User\nmetadata: { name: bob }\nspec: { userName: bob }',
+      'examples/bad.yaml: User "bob" (document 1, line 1): apiVersion: must be rollcall.dev/v1alpha1 for kind User',
+    ],
+    [
+      'validFrom after validUntil',
+      user('  userName: alice\n  validFrom: 2027-01-01T00:00:00Z\n  validUntil: 2026-01-01T00:00:00Z'),
+      'examples/bad.yaml: User "alice" (document 1, line 8): spec.validUntil: validFrom must be before validUntil',
+    ],
+    [
+      'binding without subjects',
+      'apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: { name: eng-all }\nspec: { role: eng }',
+      'examples/bad.yaml: AccessBinding "eng-all" (document 1, line 4): spec: users or userSelector is required',
+    ],
+    [
+      'system without its settings',
+      'apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: { name: pg }\nspec: { type: postgres }',
+      'examples/bad.yaml: ConnectedSystem "pg" (document 1, line 4): spec.postgres: postgres settings are required when type is postgres',
+    ],
+    [
+      'disableThenDelete without retention',
+      'apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: { name: k8s }\nspec: { type: kubernetes, deprovision: { policy: disableThenDelete } }',
+      'examples/bad.yaml: ConnectedSystem "k8s" (document 1, line 4): spec.deprovision.retention: retention is required for disableThenDelete',
+    ],
+    [
+      'duration pattern',
+      'apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: { name: k8s }\nspec: { type: kubernetes, resyncInterval: five minutes }',
+      'examples/bad.yaml: ConnectedSystem "k8s" (document 1, line 4): spec.resyncInterval: must be a duration such as 30s, 15m, 12h or 7d',
+    ],
+    [
+      'number out of range',
+      'apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: { name: k8s }\nspec: { type: kubernetes, deletionGuard: { maxPercent: 150 } }',
+      'examples/bad.yaml: ConnectedSystem "k8s" (document 1, line 4): spec.deletionGuard.maxPercent: must be at most 100',
+    ],
+    [
+      'invalid object name',
+      user('  userName: alice', 'Alice'),
+      'examples/bad.yaml: User "Alice" (document 1, line 4): metadata.name: must be a lowercase DNS-1123 name',
+    ],
+    [
+      'Secret data not base64',
+      'apiVersion: v1\nkind: Secret\nmetadata: { name: creds }\ndata: { password: "not base64!" }',
+      'examples/bad.yaml: Secret "creds" (document 1, line 4): data.password: must be base64-encoded',
+    ],
+    [
+      'invalid YAML',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n',
+      'examples/bad.yaml: object (document 1): invalid YAML: Map keys must be unique at line 5, column 3',
+    ],
   ];
 
   it.each(cases)('%s', (_what, manifest, expected) => {
     const lines = errorsOf(manifest);
-    expect(lines.some((line) => line.startsWith(expected)), `expected a line starting with\n  ${expected}\ngot\n  ${lines.join('\n  ')}`).toBe(true);
+    expect(
+      lines.some((line) => line.startsWith(expected)),
+      `expected a line starting with\n  ${expected}\ngot\n  ${lines.join('\n  ')}`,
+    ).toBe(true);
   });
 
   it('numbers documents from 1, counting the position in the file', () => {
@@ -134,8 +222,11 @@ describe('parseManifests: each malformed manifest gets one actionable line', () 
   });
 
   it('names the item of a List that is wrong', () => {
-    const text = 'apiVersion: v1\nkind: List\nitems:\n  - { apiVersion: rollcall.dev/v1alpha1, kind: User, metadata: { name: carol }, spec: { userName: carol, employeeType: robot } }';
-    expect(errorsOf(text)).toEqual(['examples/bad.yaml: User "carol" (document 1, item 0, line 4): spec.employeeType: must be one of employee, contractor, vendor, service']);
+    const text =
+      'apiVersion: v1\nkind: List\nitems:\n  - { apiVersion: rollcall.dev/v1alpha1, kind: User, metadata: { name: carol }, spec: { userName: carol, employeeType: robot } }';
+    expect(errorsOf(text)).toEqual([
+      'examples/bad.yaml: User "carol" (document 1, item 0, line 4): spec.employeeType: must be one of employee, contractor, vendor, service',
+    ]);
   });
 });
 
@@ -149,7 +240,10 @@ describe('loadManifests', () => {
     mkdirSync(join(dir, '.git'));
     writeFileSync(join(dir, 'b-users', 'bob.yml'), user('  userName: bob', 'bob'));
     writeFileSync(join(dir, 'a.yaml'), user('  userName: alice'));
-    writeFileSync(join(dir, 'c.json'), JSON.stringify({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'carol' }, spec: { userName: 'carol' } }));
+    writeFileSync(
+      join(dir, 'c.json'),
+      JSON.stringify({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'carol' }, spec: { userName: 'carol' } }),
+    );
     writeFileSync(join(dir, 'README.md'), '# not a manifest');
     writeFileSync(join(dir, '.git', 'x.yaml'), 'not: [valid');
     const { objects, errors } = loadManifests(dir);

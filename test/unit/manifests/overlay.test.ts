@@ -33,7 +33,11 @@ const clusterAlice = {
   status: { observedGeneration: 3, accounts: [{ system: 'directory', state: 'present', entitlements: ['vpn'] }] },
 } as unknown as User;
 
-const clusterBob = { ...clusterAlice, metadata: { name: 'bob', namespace: 'acme', generation: 1 }, spec: { ...clusterAlice.spec, userName: 'bob' } } as unknown as User;
+const clusterBob = {
+  ...clusterAlice,
+  metadata: { name: 'bob', namespace: 'acme', generation: 1 },
+  spec: { ...clusterAlice.spec, userName: 'bob' },
+} as unknown as User;
 
 const byName = (objects: LoadedObject[], name: string) => objects.find((o) => o.metadata.name === name) as AnyResource;
 
@@ -41,20 +45,29 @@ describe('overlayManifests', () => {
   it("takes the file's spec and keeps the cluster's status, finalizers, uid and creation time", () => {
     const { objects, problems } = overlayManifests(
       [clusterAlice],
-      declared('apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme, labels: {department: sales}}\nspec: {userName: alice, department: sales}\n'),
+      declared(
+        'apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme, labels: {department: sales}}\nspec: {userName: alice, department: sales}\n',
+      ),
     );
     expect(problems).toEqual([]);
     const alice = byName(objects, 'alice') as User;
     expect(alice.spec).toMatchObject({ userName: 'alice', department: 'sales', state: 'active' });
     expect(alice.status).toEqual(clusterAlice.status);
-    expect(alice.metadata).toMatchObject({ uid: clusterAlice.metadata.uid, creationTimestamp: '2026-11-01T09:00:00Z', finalizers: ['rollcall.dev/deprovision'], generation: 4 });
+    expect(alice.metadata).toMatchObject({
+      uid: clusterAlice.metadata.uid,
+      creationTimestamp: '2026-11-01T09:00:00Z',
+      finalizers: ['rollcall.dev/deprovision'],
+      generation: 4,
+    });
   });
 
   it('merges labels and annotations as kubectl apply does: what the files dropped goes, what others added stays', () => {
     // The files no longer set annotation team; the label and the approval were never theirs.
     const { objects } = overlayManifests(
       [clusterAlice],
-      declared('apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme, labels: {department: engineering, level: senior}}\nspec: {userName: alice, department: engineering}\n'),
+      declared(
+        'apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme, labels: {department: engineering, level: senior}}\nspec: {userName: alice, department: engineering}\n',
+      ),
     );
     const { labels, annotations, generation } = byName(objects, 'alice').metadata;
     expect(labels).toEqual({ department: 'engineering', level: 'senior', 'added-by-hand': 'yes' });
@@ -75,7 +88,10 @@ describe('overlayManifests', () => {
   });
 
   it('refuses what the API server would refuse: an immutable field changed', () => {
-    const { problems } = overlayManifests([clusterAlice], declared('apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alicia}\n'));
+    const { problems } = overlayManifests(
+      [clusterAlice],
+      declared('apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alicia}\n'),
+    );
     expect(problems).toEqual(['User "alice": spec.userName: userName is immutable']);
   });
 });

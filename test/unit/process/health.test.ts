@@ -27,7 +27,13 @@ describe('startHealthServer', () => {
 
   it('fails /healthz and /readyz, saying why, while a watch is dead', async () => {
     let problems: string[] = [];
-    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics: new Metrics({ defaultMetrics: false }), isReady: () => true, problems: () => problems });
+    server = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      metrics: new Metrics({ defaultMetrics: false }),
+      isReady: () => true,
+      problems: () => problems,
+    });
     expect((await get('/healthz')).status).toBe(200);
     problems = ['watch of User: no watch event and no successful listing for 41s'];
     for (const path of ['/healthz', '/readyz']) {

@@ -54,7 +54,13 @@ describe('decideLease', () => {
 
   it('takes over an expired lease and counts a transition', () => {
     const decision = decideLease(
-      lease({ holderIdentity: 'other', leaseDurationSeconds: 15, acquireTime: secondsAgo(900) as never, renewTime: secondsAgo(16) as never, leaseTransitions: 2 }),
+      lease({
+        holderIdentity: 'other',
+        leaseDurationSeconds: 15,
+        acquireTime: secondsAgo(900) as never,
+        renewTime: secondsAgo(16) as never,
+        leaseTransitions: 2,
+      }),
       'me',
       now,
       options,
@@ -89,11 +95,18 @@ describe('decideLease', () => {
   });
 
   it('falls back to acquireTime when renewTime is missing', () => {
-    expect(decideLease(lease({ holderIdentity: 'other', leaseDurationSeconds: 15, acquireTime: secondsAgo(5) as never }), 'me', now, options).action).toBe('wait');
+    expect(decideLease(lease({ holderIdentity: 'other', leaseDurationSeconds: 15, acquireTime: secondsAgo(5) as never }), 'me', now, options).action).toBe(
+      'wait',
+    );
   });
 
   it('keeps the other fields of the spec', () => {
-    const decision = decideLease(lease({ holderIdentity: 'me', leaseDurationSeconds: 15, renewTime: secondsAgo(1) as never, strategy: 'OldestEmulationVersion' }), 'me', now, options);
+    const decision = decideLease(
+      lease({ holderIdentity: 'me', leaseDurationSeconds: 15, renewTime: secondsAgo(1) as never, strategy: 'OldestEmulationVersion' }),
+      'me',
+      now,
+      options,
+    );
     if (decision.action === 'renew') expect(decision.spec.strategy).toBe('OldestEmulationVersion');
     else expect.unreachable();
   });

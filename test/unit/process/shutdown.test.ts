@@ -54,7 +54,10 @@ describe('onShutdown', () => {
 
   function runChild(body: string): Promise<{ code: number | null; stdout: string; ms: number }> {
     const script = join(dir, `child-${Math.random().toString(36).slice(2)}.ts`);
-    writeFileSync(script, `import { onShutdown, configureShutdown } from ${JSON.stringify(module)};\n${body}\nsetInterval(() => {}, 1000);\nconsole.log('READY');\n`);
+    writeFileSync(
+      script,
+      `import { onShutdown, configureShutdown } from ${JSON.stringify(module)};\n${body}\nsetInterval(() => {}, 1000);\nconsole.log('READY');\n`,
+    );
     return new Promise((resolvePromise, reject) => {
       const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
       let stdout = '';

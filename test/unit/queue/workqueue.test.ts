@@ -365,7 +365,11 @@ describe('WorkQueue urgency', () => {
     await queue.idle();
     expect(overlap).toBe(false);
     // Each key as often as it was due: the joiners and the leavers once, leaver-0 at most twice (added again while it ran).
-    for (const key of ['ns/joiner-0', 'ns/joiner-1', 'ns/joiner-2', 'ns/joiner-3', 'ns/leaver-1']) expect(runs.filter((k) => k === key), key).toHaveLength(1);
+    for (const key of ['ns/joiner-0', 'ns/joiner-1', 'ns/joiner-2', 'ns/joiner-3', 'ns/leaver-1'])
+      expect(
+        runs.filter((k) => k === key),
+        key,
+      ).toHaveLength(1);
     expect(runs.filter((k) => k === 'ns/leaver-0').length).toBeLessThanOrEqual(2);
   });
 

@@ -5,7 +5,15 @@ import SCIMMY from 'scimmy';
 import { describe, expect, it } from 'vitest';
 import type { User } from '../../../src/api/index.ts';
 import { declareKeptSchemas, matchFilter, undeclaredAttributes, undeclaredInPatch } from '../../../src/scim-inbound/scim-schema.ts';
-import { KEPT_GROUP_ATTRIBUTES, KEPT_USER_ATTRIBUTES, SCIM_VALUES_ANNOTATION, scimToFields, scimValues, userToScim, type ScimUser } from '../../../src/sources/scim.ts';
+import {
+  KEPT_GROUP_ATTRIBUTES,
+  KEPT_USER_ATTRIBUTES,
+  SCIM_VALUES_ANNOTATION,
+  scimToFields,
+  scimValues,
+  userToScim,
+  type ScimUser,
+} from '../../../src/sources/scim.ts';
 
 declareKeptSchemas();
 const users = SCIMMY.Schemas.User.definition;
@@ -32,35 +40,70 @@ describe('inbound SCIM schemas', () => {
     };
     expect(paths(sent).sort()).toEqual(Object.keys(KEPT_USER_ATTRIBUTES).sort());
     const { state, ...fields } = scimToFields(sent);
-    const user = { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'ann.lee', annotations: { [SCIM_VALUES_ANNOTATION]: JSON.stringify(scimValues(sent)) } }, spec: { ...fields, state, employeeType: 'employee' } } as User;
+    const user = {
+      apiVersion: 'rollcall.dev/v1alpha1',
+      kind: 'User',
+      metadata: { name: 'ann.lee', annotations: { [SCIM_VALUES_ANNOTATION]: JSON.stringify(scimValues(sent)) } },
+      spec: { ...fields, state, employeeType: 'employee' },
+    } as User;
     expect(user.spec.userName).toBe('ann.lee');
     expect(userToScim(user)).toEqual({ id: 'ann.lee', ...sent });
   });
 
   it('declares exactly the kept attributes, with userName immutable', () => {
     const declared = (definition: typeof users) =>
-      (definition.describe().attributes as Array<{ name: string; subAttributes?: Array<{ name: string }> }>).flatMap((a) => (a.subAttributes ? a.subAttributes.map((s) => `${a.name}.${s.name}`) : [a.name]));
+      (definition.describe().attributes as Array<{ name: string; subAttributes?: Array<{ name: string }> }>).flatMap((a) =>
+        a.subAttributes ? a.subAttributes.map((s) => `${a.name}.${s.name}`) : [a.name],
+      );
     // externalId is common to every resource (RFC 7643 3.1): kept, and listed in no schema.
-    expect(declared(users).sort()).toEqual(Object.keys(KEPT_USER_ATTRIBUTES).filter((p) => p !== 'externalId').sort());
-    expect(declared(SCIMMY.Schemas.Group.definition).sort()).toEqual(Object.keys(KEPT_GROUP_ATTRIBUTES).filter((p) => p !== 'externalId').sort());
+    expect(declared(users).sort()).toEqual(
+      Object.keys(KEPT_USER_ATTRIBUTES)
+        .filter((p) => p !== 'externalId')
+        .sort(),
+    );
+    expect(declared(SCIMMY.Schemas.Group.definition).sort()).toEqual(
+      Object.keys(KEPT_GROUP_ATTRIBUTES)
+        .filter((p) => p !== 'externalId')
+        .sort(),
+    );
     expect(users.attribute('userName').toJSON()).toMatchObject({ mutability: 'immutable', caseExact: false });
     declareKeptSchemas(); // a second server in the same process
     expect(declared(users)).toContain('userName');
   });
 
   it('finds the attributes a body carries that the schema does not declare', () => {
-    expect(undeclaredAttributes(users, { schemas: [], id: 'x', meta: {}, userName: 'a', externalId: 'e', emails: [{ value: 'a@b.c', type: 'work' }] })).toEqual([]);
-    expect(undeclaredAttributes(users, { userName: 'a', nickName: 'n', name: { givenName: 'A', formatted: 'A B' }, emails: [{ value: 'a@b.c', display: 'A' }], roles: [{ value: 'r', type: 't' }] })).toEqual(['nickName', 'name.formatted', 'emails.display', 'roles']);
-    expect(undeclaredAttributes(users, { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'x' } })).toEqual(['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']);
+    expect(undeclaredAttributes(users, { schemas: [], id: 'x', meta: {}, userName: 'a', externalId: 'e', emails: [{ value: 'a@b.c', type: 'work' }] })).toEqual(
+      [],
+    );
+    expect(
+      undeclaredAttributes(users, {
+        userName: 'a',
+        nickName: 'n',
+        name: { givenName: 'A', formatted: 'A B' },
+        emails: [{ value: 'a@b.c', display: 'A' }],
+        roles: [{ value: 'r', type: 't' }],
+      }),
+    ).toEqual(['nickName', 'name.formatted', 'emails.display', 'roles']);
+    expect(undeclaredAttributes(users, { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'x' } })).toEqual([
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+    ]);
   });
 
   it('finds them in PATCH values, and leaves a path to an undeclared attribute to SCIMMY (invalidPath)', () => {
     const patch = (...Operations: object[]) => undeclaredInPatch(users, { Operations });
-    expect(patch({ op: 'replace', path: 'name.givenName', value: 'A' }, { op: 'add', path: 'emails[type eq "work"]', value: { value: 'a@b.c' } }, { op: 'remove', path: 'title' })).toEqual([]);
+    expect(
+      patch(
+        { op: 'replace', path: 'name.givenName', value: 'A' },
+        { op: 'add', path: 'emails[type eq "work"]', value: { value: 'a@b.c' } },
+        { op: 'remove', path: 'title' },
+      ),
+    ).toEqual([]);
     expect(patch({ op: 'add', path: 'emails', value: [{ value: 'a@b.c', display: 'A' }] })).toEqual(['emails.display']);
     expect(patch({ op: 'add', path: 'emails[type eq "work"]', value: { display: 'A' } })).toEqual(['emails.display']);
     expect(patch({ op: 'add', value: { nickName: 'N', name: { middleName: 'M' } } })).toEqual(['nickName', 'name.middleName']);
-    expect(patch({ op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:name', value: { honorificPrefix: 'Dr' } })).toEqual(['name.honorificPrefix']);
+    expect(patch({ op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:name', value: { honorificPrefix: 'Dr' } })).toEqual([
+      'name.honorificPrefix',
+    ]);
     expect(patch({ op: 'add', path: 'nickName', value: 'N' })).toEqual([]);
   });
 

@@ -11,9 +11,19 @@ import type { AnyResource, ObjectKey } from '../../../src/store/store.ts';
 
 const SOURCES = 300;
 const secret = (namespace: string, name: string, token: string) =>
-  ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels: { 'rollcall.dev/credentials': 'true' } }, data: { token } }) as unknown as AnyResource;
+  ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels: { 'rollcall.dev/credentials': 'true' } },
+    data: { token },
+  }) as unknown as AnyResource;
 const scimSource = (namespace: string, name: string, secretName: string) =>
-  ({ apiVersion: 'rollcall.dev/v1alpha1', kind: 'IdentitySource', metadata: { name, namespace }, spec: { type: 'scim', credentialsSecretRef: { name: secretName } } }) as unknown as AnyResource;
+  ({
+    apiVersion: 'rollcall.dev/v1alpha1',
+    kind: 'IdentitySource',
+    metadata: { name, namespace },
+    spec: { type: 'scim', credentialsSecretRef: { name: secretName } },
+  }) as unknown as AnyResource;
 
 describe('inbound SCIM with 300 scim sources', () => {
   let store: MemoryStore;

@@ -82,7 +82,13 @@ describe('mapping a CSV feed', () => {
   // At least ten kinds of bad record, each named, with the good records still mapped.
   it.each([
     ['a row with too few fields', 'E9,bad', 'line 3', undefined, 'malformed row: 2 fields where the header has 11'],
-    ['a row with an unterminated quote', 'E9,"bad,B,S,b@x.io,S,2026-01-01,1,,active,\nE3,carol,C,S,c@x.io,S,2026-01-01,1,,active,', 'line', undefined, 'malformed row'],
+    [
+      'a row with an unterminated quote',
+      'E9,"bad,B,S,b@x.io,S,2026-01-01,1,,active,\nE3,carol,C,S,c@x.io,S,2026-01-01,1,,active,',
+      'line',
+      undefined,
+      'malformed row',
+    ],
     ['an empty id', ',bob,B,S,b@x.io,S,2026-01-01,1,,active,', 'line 3', 'id', 'the id is empty'],
     ['an id that cannot name a User', 'E 9,bob,B,S,b@x.io,S,2026-01-01,1,,active,', 'E 9 (line 3)', 'id', 'cannot name a User'],
     ['an invalid e-mail', 'E9,bob,B,S,not-an-email,S,2026-01-01,1,,active,', 'E9 (line 3)', 'mail', 'email'],
@@ -105,7 +111,12 @@ describe('mapping a CSV feed', () => {
   });
 
   it('rejects a label value the API refuses and a missing column, naming the field', () => {
-    const s = spec({ mapping: [{ to: 'labels/team', from: 'first' }, { to: 'title', from: 'role' }] });
+    const s = spec({
+      mapping: [
+        { to: 'labels/team', from: 'first' },
+        { to: 'title', from: 'role' },
+      ],
+    });
     const { users, rejections } = mapCsv(['E1,alice,Not A Label,S,a@x.io,S,,1,,active,'], s);
     expect(users).toEqual([]);
     expect(rejections.first).toEqual([{ record: 'E1 (line 2)', field: 'first', reason: '"Not A Label" is not a valid label value for team' }]);
@@ -140,8 +151,22 @@ describe('mapping a CSV feed', () => {
   });
 
   it('finds problems in the spec that no record can fix', () => {
-    const s = spec({ mapping: [{ to: 'title', from: 'x', transforms: [{ op: 'regexReplace', pattern: '(' }, { op: 'date', timeZone: 'Nowhere/City' }] }] });
-    expect(specProblems(s)).toEqual([expect.stringContaining('spec.mapping[0].transforms[0].pattern'), 'spec.mapping[0].transforms[1].timeZone: unknown time zone Nowhere/City']);
+    const s = spec({
+      mapping: [
+        {
+          to: 'title',
+          from: 'x',
+          transforms: [
+            { op: 'regexReplace', pattern: '(' },
+            { op: 'date', timeZone: 'Nowhere/City' },
+          ],
+        },
+      ],
+    });
+    expect(specProblems(s)).toEqual([
+      expect.stringContaining('spec.mapping[0].transforms[0].pattern'),
+      'spec.mapping[0].transforms[1].timeZone: unknown time zone Nowhere/City',
+    ]);
   });
 });
 

@@ -129,12 +129,24 @@ describe('planSourceSync', () => {
       want: { unchanged: ['alice'] },
     },
   ])('$title', ({ feed: f, users, want, source: s }) => {
-    expect(summary(planSourceSync(s ?? source(), f, users))).toEqual({ create: [], update: [], terminate: [], unchanged: [], collisions: [], tripped: false, ...want });
+    expect(summary(planSourceSync(s ?? source(), f, users))).toEqual({
+      create: [],
+      update: [],
+      terminate: [],
+      unchanged: [],
+      collisions: [],
+      tripped: false,
+      ...want,
+    });
   });
 
   describe('the change guard', () => {
     const users = team(20).map((n) => existing(n));
-    const truncated = feed(team(20).slice(0, 8).map((n) => desired(n)));
+    const truncated = feed(
+      team(20)
+        .slice(0, 8)
+        .map((n) => desired(n)),
+    );
 
     it('holds every termination of a truncated feed, with the numbers', () => {
       const plan = planSourceSync(source(), truncated, users);
@@ -143,13 +155,29 @@ describe('planSourceSync', () => {
     });
 
     it('lets a single leaver through at once', () => {
-      const plan = planSourceSync(source(), feed(team(20).slice(1).map((n) => desired(n))), users);
+      const plan = planSourceSync(
+        source(),
+        feed(
+          team(20)
+            .slice(1)
+            .map((n) => desired(n)),
+        ),
+        users,
+      );
       expect(plan.guard).toMatchObject({ tripped: false, count: 1 });
     });
 
     it('takes the larger of maxCount and maxPercent', () => {
       const big = team(200).map((n) => existing(n));
-      const plan = planSourceSync(source(), feed(team(200).slice(0, 185).map((n) => desired(n))), big);
+      const plan = planSourceSync(
+        source(),
+        feed(
+          team(200)
+            .slice(0, 185)
+            .map((n) => desired(n)),
+        ),
+        big,
+      );
       expect(plan.guard).toMatchObject({ tripped: false, count: 15, limit: 20 });
     });
 

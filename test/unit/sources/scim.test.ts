@@ -5,10 +5,22 @@ import { ScimValueError, groupId, groupsOf, scimPatch, scimToFields, userNameToO
 
 describe('inbound SCIM mapping', () => {
   it.each([
-    [{ userName: 'Alice.Smith@Example.org', active: true }, { userName: 'alice.smith', state: 'active' }],
-    [{ userName: 'bob', active: false, name: { givenName: 'Bob', familyName: 'Jones' } }, { userName: 'bob', givenName: 'Bob', familyName: 'Jones', state: 'suspended' }],
-    [{ userName: 'carol', emails: [{ value: 'carol@x.io', primary: true }], title: 'CFO' }, { userName: 'carol', email: 'carol@x.io', title: 'CFO', state: 'active' }],
-    [{ userName: 'dave', displayName: 'Dave D.' }, { userName: 'dave', displayName: 'Dave D.', state: 'active' }],
+    [
+      { userName: 'Alice.Smith@Example.org', active: true },
+      { userName: 'alice.smith', state: 'active' },
+    ],
+    [
+      { userName: 'bob', active: false, name: { givenName: 'Bob', familyName: 'Jones' } },
+      { userName: 'bob', givenName: 'Bob', familyName: 'Jones', state: 'suspended' },
+    ],
+    [
+      { userName: 'carol', emails: [{ value: 'carol@x.io', primary: true }], title: 'CFO' },
+      { userName: 'carol', email: 'carol@x.io', title: 'CFO', state: 'active' },
+    ],
+    [
+      { userName: 'dave', displayName: 'Dave D.' },
+      { userName: 'dave', displayName: 'Dave D.', state: 'active' },
+    ],
   ])('%j', (scim, fields) => {
     expect(JSON.parse(JSON.stringify(scimToFields(scim)))).toEqual(fields);
   });
@@ -26,7 +38,12 @@ describe('inbound SCIM mapping', () => {
 
   it('names Users DNS-safely and patches only what changed', () => {
     expect(userNameToObjectName('ann_lee')).toBe('ann-lee');
-    const user = { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'bob' }, spec: { userName: 'bob', employeeType: 'employee', state: 'active', givenName: 'Bob', title: 'Rep', department: 'Kept' } } as User;
+    const user = {
+      apiVersion: 'rollcall.dev/v1alpha1',
+      kind: 'User',
+      metadata: { name: 'bob' },
+      spec: { userName: 'bob', employeeType: 'employee', state: 'active', givenName: 'Bob', title: 'Rep', department: 'Kept' },
+    } as User;
     expect(scimPatch(user, { userName: 'bob', givenName: 'Bob', title: 'Lead', state: 'suspended' })).toEqual({ title: 'Lead', state: 'suspended' });
     expect(userToScim(user)).toEqual({ id: 'bob', userName: 'bob', name: { givenName: 'Bob' }, title: 'Rep', active: true });
   });

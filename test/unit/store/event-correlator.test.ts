@@ -1,12 +1,23 @@
 // The Event correlator (client-go's, in small): repeats count, similar messages combine past ten,
 // new Event objects per object come from a token bucket.
 import { describe, expect, it } from 'vitest';
-import { COMBINED_PREFIX, EventCorrelator, MAX_SIMILAR, SPAM_BURST, SPAM_REFILL_MS, WINDOW_MS, type EventDecision } from '../../../src/store/event-correlator.ts';
+import {
+  COMBINED_PREFIX,
+  EventCorrelator,
+  MAX_SIMILAR,
+  SPAM_BURST,
+  SPAM_REFILL_MS,
+  WINDOW_MS,
+  type EventDecision,
+} from '../../../src/store/event-correlator.ts';
 
 function correlator() {
   let now = Date.parse('2026-03-01T00:00:00Z');
   let n = 0;
-  const events = new EventCorrelator(() => now, (name) => `${name}.${++n}`);
+  const events = new EventCorrelator(
+    () => now,
+    (name) => `${name}.${++n}`,
+  );
   return { events, advance: (ms: number) => (now += ms) };
 }
 

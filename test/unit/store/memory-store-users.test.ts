@@ -35,7 +35,9 @@ describe('MemoryStore: Users an identity source writes', () => {
 
   it('refuses what the CRD refuses', async () => {
     const store = newStore();
-    await expect(store.createUser(user({ validFrom: '2026-12-02T00:00:00Z', validUntil: '2026-12-01T00:00:00Z' }))).rejects.toThrow('validFrom must be before validUntil');
+    await expect(store.createUser(user({ validFrom: '2026-12-02T00:00:00Z', validUntil: '2026-12-01T00:00:00Z' }))).rejects.toThrow(
+      'validFrom must be before validUntil',
+    );
     await expect(store.createUser(user({ email: 'not-an-email' }))).rejects.toThrow();
   });
 

@@ -66,7 +66,9 @@ describe('MemoryStore', () => {
   });
 
   it('status writes bump resourceVersion, never generation, fire update, and refuse an invalid status', async () => {
-    store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice' }, spec: { userName: 'alice' } }], { logger: capturedLogger().logger });
+    store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice' }, spec: { userName: 'alice' } }], {
+      logger: capturedLogger().logger,
+    });
     const events = recordEvents(store, 'User');
     await store.start();
     const before = store.get('User', alice)!;
@@ -77,7 +79,9 @@ describe('MemoryStore', () => {
     // The same status again is a no-op, as on the API server: no new version, no event.
     const same = await store.updateStatus('User', alice, { observedGeneration: 1, systems: '1/1' });
     expect(same!.metadata.resourceVersion).toBe(after!.metadata.resourceVersion);
-    await expect(store.updateStatus('User', alice, { accounts: [{ system: 'x', state: 'lost' }] } as never)).rejects.toThrow(/invalid status for User default\/alice: accounts\.0\.state/);
+    await expect(store.updateStatus('User', alice, { accounts: [{ system: 'x', state: 'lost' }] } as never)).rejects.toThrow(
+      /invalid status for User default\/alice: accounts\.0\.state/,
+    );
     await tick();
     expect(events.map((e) => e.event)).toEqual(['add', 'update']);
     expect(() => {
@@ -87,7 +91,10 @@ describe('MemoryStore', () => {
   });
 
   it('annotations: set and remove, metadata-only update without a generation bump', async () => {
-    store = new MemoryStore([{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice', annotations: { keep: 'me' } }, spec: { userName: 'alice' } }], { logger: capturedLogger().logger });
+    store = new MemoryStore(
+      [{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice', annotations: { keep: 'me' } }, spec: { userName: 'alice' } }],
+      { logger: capturedLogger().logger },
+    );
     const events = recordEvents(store, 'User');
     await store.start();
     await store.setAnnotations('User', alice, { 'rollcall.dev/approve-deprovision': '3' });
@@ -126,7 +133,14 @@ describe('MemoryStore', () => {
     store.applyDeclared(declared(userYaml('alice', { department: 'sales' }, { team: 'emea' })));
     expect(store.get('User', bob)).toBeUndefined();
     await tick();
-    expect(events.map((e) => `${e.event} ${e.object.metadata.name}`)).toEqual(['add alice', 'update alice', 'add bob', 'update alice', 'update alice', 'delete bob']);
+    expect(events.map((e) => `${e.event} ${e.object.metadata.name}`)).toEqual([
+      'add alice',
+      'update alice',
+      'add bob',
+      'update alice',
+      'update alice',
+      'delete bob',
+    ]);
   });
 
   it('deletion waits for finalizers: deletionTimestamp first, gone when the last finalizer is removed', async () => {
@@ -218,7 +232,12 @@ describe('MemoryStore', () => {
   });
 
   it('restore drops a deleted object that no finalizer holds any more, as the API server would have', () => {
-    const gone = { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice', namespace: 'default', deletionTimestamp: '2026-11-26T09:00:00Z', finalizers: [] }, spec: { userName: 'alice' } };
+    const gone = {
+      apiVersion: 'rollcall.dev/v1alpha1',
+      kind: 'User',
+      metadata: { name: 'alice', namespace: 'default', deletionTimestamp: '2026-11-26T09:00:00Z', finalizers: [] },
+      spec: { userName: 'alice' },
+    };
     store = MemoryStore.restore([{ object: gone as never, appliedAnnotations: {} }], { logger: capturedLogger().logger });
     expect(store.list('User')).toEqual([]);
   });

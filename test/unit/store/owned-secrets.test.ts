@@ -27,7 +27,9 @@ describe('OwnedSecrets in a directory', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'passwords', 'acme')).mode & 0o777).toBe(0o700);
     expect(parse(readFileSync(file, 'utf8'))).toMatchObject({ apiVersion: 'v1', kind: 'Secret', stringData: { password: 'Pa55-word' } });
-    expect(new OwnedSecrets(join(dir, 'passwords')).get({ namespace: 'acme', name: 'initial-password-alice-ldap' })).toEqual(secret('initial-password-alice-ldap'));
+    expect(new OwnedSecrets(join(dir, 'passwords')).get({ namespace: 'acme', name: 'initial-password-alice-ldap' })).toEqual(
+      secret('initial-password-alice-ldap'),
+    );
     expect(() => secrets.create({ ...secret('initial-password-alice-ldap'), data: { password: 'other' } })).toThrow(AlreadyExistsError);
     expect(secrets.get({ namespace: 'acme', name: 'initial-password-alice-ldap' })?.data['password']).toBe('Pa55-word');
   });

@@ -152,4 +152,3 @@ spec: {userName: ${name}${extra}}`,
     expect(system(restored, 'directory').metadata.finalizers).toEqual(system(first, 'directory').metadata.finalizers);
   });
 });
-

@@ -14,7 +14,10 @@ import { capturedLogger } from '../../helpers/captured-logger.ts';
 const FINALIZER = 'rollcall.dev/deprovision';
 
 function users(names: string[]) {
-  const { objects, errors } = parseManifests(names.map((name) => `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}\n`).join('---\n'), 'users.yaml');
+  const { objects, errors } = parseManifests(
+    names.map((name) => `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}\n`).join('---\n'),
+    'users.yaml',
+  );
   expect(errors).toEqual([]);
   return objects;
 }

@@ -19,7 +19,9 @@ function declared(text: string) {
 }
 
 function users(names: string[]): string {
-  return names.map((name) => `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}\n`).join('---\n');
+  return names
+    .map((name) => `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}\n`)
+    .join('---\n');
 }
 
 const SECRET = 'apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: acme}\nstringData: {password: never-on-disk}\n';
@@ -105,11 +107,22 @@ describe('state file', () => {
     ['another format', '{"objects": []}', /the state file .*bad\.json is not a Rollcall state file/, startAfresh],
     [
       'an object the schema refuses',
-      JSON.stringify({ format: STATE_FORMAT, manifests: MANIFESTS, objects: [{ object: { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice', namespace: 'acme' }, spec: {} }, appliedAnnotations: {} }] }),
+      JSON.stringify({
+        format: STATE_FORMAT,
+        manifests: MANIFESTS,
+        objects: [
+          { object: { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice', namespace: 'acme' }, spec: {} }, appliedAnnotations: {} },
+        ],
+      }),
       /the state file .*bad\.json holds objects Rollcall cannot use:\n {2}objects\[0\]: User acme\/alice: spec\.userName/,
       startAfresh,
     ],
-    ['an unknown kind', JSON.stringify({ format: STATE_FORMAT, manifests: MANIFESTS, objects: [{ object: { kind: 'Person' } }] }), /objects\[0\]: unknown kind "Person"/, startAfresh],
+    [
+      'an unknown kind',
+      JSON.stringify({ format: STATE_FORMAT, manifests: MANIFESTS, objects: [{ object: { kind: 'Person' } }] }),
+      /objects\[0\]: unknown kind "Person"/,
+      startAfresh,
+    ],
     [
       'the state of another directory',
       JSON.stringify({ format: STATE_FORMAT, manifests: '/srv/other', objects: [] }),
