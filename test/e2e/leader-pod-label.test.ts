@@ -4,11 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../servers/test-server.ts';
 import { createNamespace, kubectlOk } from './kube.ts';
-import { startRollcall, until, type RollcallProcess } from './rollcall-process.ts';
+import { until } from '../helpers/eventually.ts';
+import { startRollcall, type RollcallRun } from './rollcall-run.ts';
 
 describe('the leader labels its own pod', () => {
   let namespace: string;
-  const replicas: RollcallProcess[] = [];
+  const replicas: RollcallRun[] = [];
   const ports: number[] = [];
 
   const leaderLabel = (pod: string) => kubectlOk(['get', 'pod', pod, '-n', namespace, '-o', 'jsonpath={.metadata.labels.rollcall\\.dev/leader}']);

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../servers/test-server.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
-import { startRollcall, until, type RollcallProcess } from './rollcall-process.ts';
+import { until } from '../helpers/eventually.ts';
+import { startRollcall, type RollcallRun } from './rollcall-run.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PYTHON = join(process.env.ROLLCALL_CACHE ?? join(homedir(), '.cache', 'rollcall'), 'venv-scim2-client', 'bin', 'python');
@@ -26,7 +27,7 @@ interface LdapAccount {
 describe('inbound SCIM from scim2-client, provisioned into slapd', () => {
   let slapd: SlapdServer;
   let namespace: string;
-  let rollcall: RollcallProcess;
+  let rollcall: RollcallRun;
   let base: string;
 
   /** One step of the IdP; a step on a User the server's cache has not seen yet is tried again. */

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock/clock.ts';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
 import { createNamespace, kubectlOk } from './kube.ts';
-import { startRollcall, until, type RollcallProcess } from './rollcall-process.ts';
+import { until } from '../helpers/eventually.ts';
+import { startRollcall, type RollcallRun } from './rollcall-run.ts';
 
 interface Person {
   id: string;
@@ -96,7 +97,7 @@ describe('a JSON feed over HTTP against the real API server', () => {
   const feed = new FeedServer();
   let namespace: string;
   let dbPath: string;
-  let rollcall: RollcallProcess;
+  let rollcall: RollcallRun;
 
   const account = (userName: string) => describeDirectory(dbPath).find((row) => row.userName === userName);
   const user = (name: string) => JSON.parse(kubectlOk(['get', 'user', name, '-n', namespace, '-o', 'json']));

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 import { createNamespace, kubectlOk } from './kube.ts';
-import { startRollcall, until, type RollcallProcess } from './rollcall-process.ts';
+import { until } from '../helpers/eventually.ts';
+import { startRollcall, type RollcallRun } from './rollcall-run.ts';
 
 interface CloudAccount {
   active: boolean;
@@ -19,7 +20,7 @@ describe('an ldap IdentitySource provisioning into a SCIM application', () => {
   let slapd: SlapdServer;
   let scim: ScimServer;
   let namespace: string;
-  let rollcall: RollcallProcess;
+  let rollcall: RollcallRun;
   let hrDN: string;
 
   async function withLdap<T>(fn: (client: Client) => Promise<T>): Promise<T> {

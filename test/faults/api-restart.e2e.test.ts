@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildControlPlane, startControlPlane, type ControlPlane } from '../servers/controlplane.ts';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { freePort } from '../servers/test-server.ts';
-import { startRollcall, type RollcallProcess } from '../e2e/rollcall-process.ts';
+import { startRollcall, type RollcallRun } from '../e2e/rollcall-run.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { expectNoSecret } from './secrets.ts';
 
@@ -34,7 +34,7 @@ describe('rollcall run across an API-server restart', () => {
   let port: number;
   let controlPlane: ControlPlane;
   let postgres: PostgresServer;
-  let rollcall: RollcallProcess;
+  let rollcall: RollcallRun;
   let healthPort: number;
 
   const start = async () => (controlPlane = await startControlPlane(binary, { dir, port, apiServerArgs: [`--token-auth-file=${join(dir, 'tokens.csv')}`] }));

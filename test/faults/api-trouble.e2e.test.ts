@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { freePort } from '../servers/test-server.ts';
 import { createNamespace, kubectlOk } from '../e2e/kube.ts';
-import { startRollcall, type RollcallProcess } from '../e2e/rollcall-process.ts';
+import { startRollcall, type RollcallRun } from '../e2e/rollcall-run.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startApiProxy, type ApiProxy } from './api-proxy.ts';
 import { clusterText, expectNoSecret } from './secrets.ts';
@@ -38,7 +38,7 @@ describe('rollcall run behind a misbehaving API-server path', () => {
   let namespace: string;
   let postgres: PostgresServer;
   let proxy: ApiProxy;
-  let rollcall: RollcallProcess;
+  let rollcall: RollcallRun;
   let port: number;
 
   beforeAll(async () => {

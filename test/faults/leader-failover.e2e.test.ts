@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { freePort } from '../servers/test-server.ts';
 import { createNamespace, kubectlOk } from '../e2e/kube.ts';
-import { startRollcall, type RollcallProcess } from '../e2e/rollcall-process.ts';
+import { startRollcall, type RollcallRun } from '../e2e/rollcall-run.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { clusterText, expectNoSecret } from './secrets.ts';
 
@@ -18,7 +18,7 @@ const USERS = process.env.ROLLCALL_FAULTS_LONG === '1' ? 1000 : 300;
 const LEASE_MS = 15_000;
 
 interface Replica {
-  rollcall: RollcallProcess;
+  rollcall: RollcallRun;
   port: number;
 }
 

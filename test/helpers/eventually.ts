@@ -28,6 +28,24 @@ export async function eventually<T>(check: () => T | Promise<T>, options: Eventu
   }
 }
 
+/** Polls `probe` until it returns a value other than undefined (an error counts as not yet), on `eventually`. */
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  options: { timeoutMs?: number; everyMs?: number; logs?: () => string } = {},
+): Promise<T> {
+  const check = async () => {
+    const value = await probe();
+    if (value === undefined) throw new Error(`timed out waiting for ${what}`);
+    return value;
+  };
+  return eventually(check, {
+    timeoutMs: options.timeoutMs,
+    intervalMs: options.everyMs ?? 250,
+    logs: options.logs && (() => `rollcall output:\n${options.logs!().slice(-4000)}`),
+  });
+}
+
 /** The last `count` lines of a process's captured output, for `logs`. */
 export function lastLines(chunks: readonly string[], count = 30): string {
   return chunks.join('').split('\n').slice(-count).join('\n');
