@@ -42,7 +42,8 @@ export function approvedDeprovisionCount(annotations: Record<string, string> | u
   return value !== undefined && /^[0-9]+$/.test(value) ? Number(value) : undefined;
 }
 
-export interface GuardInput {
+/** What checkDeletionGuard weighs: a count against the limit (decideGuard in pass.ts gathers it). */
+export interface LimitInput {
   /** Accounts this pass would take access from (deprovisionCount). */
   count: number;
   /** Accounts in the managed scope that the percentage counts (guardBase), the base of maxPercent. */
@@ -92,7 +93,7 @@ function describeRules(guard: DeletionGuard | undefined, managed: number): strin
     .join(', ');
 }
 
-export function checkDeletionGuard({ count, managed, guard, approvedCount, latched = false }: GuardInput): GuardVerdict {
+export function checkDeletionGuard({ count, managed, guard, approvedCount, latched = false }: LimitInput): GuardVerdict {
   const limit = deletionLimit(guard, managed);
   if ((count <= limit && !latched) || approvedCount === count) return { tripped: false };
   const rules = describeRules(guard, managed);

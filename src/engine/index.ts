@@ -25,7 +25,7 @@ export {
   deprovisionedUserNames,
   takesAccess,
   type DeletionGuard,
-  type GuardInput,
+  type LimitInput,
   type GuardVerdict,
 } from './guard.ts';
 export { guardBase } from './guard-base.ts';

@@ -19,7 +19,7 @@ import { splitAllowed } from './allowed.ts';
 import { ambiguousEntitlements } from './comparison.ts';
 import { desiredAccounts } from './desired.ts';
 import { parseDuration } from './duration.ts';
-import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionedUserNames, type GuardVerdict } from './guard.ts';
+import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionedUserNames, takesAccess, type GuardVerdict } from './guard.ts';
 import { guardBase } from './guard-base.ts';
 import { isRestoringDeprovision, isRevertingHandGrant, withDeprovisionClock } from './leaving.ts';
 import { planOrphans, type OrphanPlan } from './orphans.ts';
@@ -117,13 +117,13 @@ export function accountPlan(
   const changes: AccountChange[] = ownership.kind === 'adopt' ? [{ op: 'adopt', userName: desired.userName }] : [];
   changes.push(...planAccount(desired, adopted, capabilities));
   const recorded = user.status?.accounts?.find((a) => a.system === desired.system);
-  const takesAccess = changes.some(
-    (change) =>
-      change.op === 'disable' || change.op === 'delete' || (change.op === 'revoke' && !isRevertingHandGrant(recorded, change.entitlement, capabilities)),
+  // Revoking a grant someone made by hand since the last sync takes nothing Rollcall gave: drift.
+  const losesAccess = changes.some(
+    (change) => takesAccess(change) && !(change.op === 'revoke' && isRevertingHandGrant(recorded, change.entitlement, capabilities)),
   );
   // An adopted account's existing access is not a loss Rollcall caused before, so its revokes and
   // disables count like any other; restoring a deprovision someone undid is drift only for our own.
-  const deprovisions = takesAccess && (ownership.kind === 'adopt' || !isRestoringDeprovision(recorded, desired));
+  const deprovisions = losesAccess && (ownership.kind === 'adopt' || !isRestoringDeprovision(recorded, desired));
   const plan: AccountPlan = { user, desired, observed: adopted, changes, refused, deprovisions };
   if (ownership.kind === 'adopt') plan.adopts = ownership.reason;
   return plan;
