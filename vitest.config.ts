@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      // One module graph per worker instead of one per file: importing the tree for each of the 76 files
+      // One module graph per worker instead of one per file: importing the tree for each file
       // took a third of the run (54 s -> 24 s). Files share no state; they pass in shuffled order.
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
       // Alone on the machine: it measures event-loop stalls, which other tests' CPU would distort.

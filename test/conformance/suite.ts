@@ -212,7 +212,7 @@ export function describeConformance(type: string, start: () => Promise<Conforman
     });
 
     // Before the fault tests: a restarted server (a new certificate for the control plane) leaves `connector` behind.
-    describe('compares names and values in the server terms (issue 11)', () => {
+    describe('compares names and values in the server terms', () => {
       const dora = user('dora', { givenName: undefined, familyName: undefined, displayName: undefined, email: undefined });
       const present = (entitlements: string[], attributes: Record<string, string> = {}): DesiredAccount => ({ ...account('dora', attributes), entitlements });
       /** One pass as the User reconciler runs it: plan through the engine, apply every change, read back. */

@@ -24,7 +24,7 @@ const WRITERS = 'rollcall-e2e';
 /** Approvals pass through the approver's plugin, the binding controller and the directory: up to 90 s under load. */
 const eventually = (check: () => void) => eventuallyWithin(check, { timeoutMs: 90_000 });
 
-describe('an approval pins the content it saw (issue 17, hole 7)', () => {
+describe('an approval pins the content it saw', () => {
   let namespace: string;
   let dir: string;
   let manager: Manager;

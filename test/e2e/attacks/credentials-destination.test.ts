@@ -18,7 +18,7 @@ import { eventually, startRollcall, type RollcallRun } from '../rollcall-run.ts'
 const ROLLCALL = join(import.meta.dirname, '..', '..', '..', 'bin', 'rollcall.js');
 const WRITER = ['--as', 'mallory', '--as-group', 'team-a-writers'];
 
-describe('credentials bound to a destination (issue 17, hole 8)', () => {
+describe('credentials bound to a destination', () => {
   let slapd: SlapdServer;
   let slapdPort: number;
   let listener: Server;
