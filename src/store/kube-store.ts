@@ -348,6 +348,9 @@ export class KubeStore implements Store {
   #parse<K extends KindName>(kind: K, raw: Raw): ResourceByKind[K] | undefined {
     const cached = this.#parsed.get(raw);
     if (cached !== undefined) return (cached ?? undefined) as ResourceByKind[K] | undefined;
+    // The informer's copy need not keep managedFields (kilobytes per object, read by no one): a
+    // status PUT without them leaves the server's as they are.
+    delete (raw.metadata as { managedFields?: unknown } | undefined)?.managedFields;
     const result = KINDS[kind].resource.safeParse(raw);
     if (!result.success) {
       // The CRD schema makes this rare (an object from an older schema version): skip it, say why, once per version.

@@ -111,6 +111,25 @@ describe('KubeStore against the real API server', () => {
     expect(await store.updateStatus('User', { namespace, name: 'nobody' }, {})).toBeUndefined();
   });
 
+  it("keeps no managedFields in its cache, and its status writes leave the server's as they are", async () => {
+    const key = { namespace, name: 'alice' };
+    const before = JSON.parse(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'json', '--show-managed-fields'])).metadata.managedFields as Array<{
+      manager: string;
+    }>;
+    expect(before.length).toBeGreaterThan(0);
+    const written = await store.updateStatus('User', key, { observedGeneration: 2, systems: '2/2' });
+    // Once the watch brought the written version, the store reads it (get) and its cache copy has none.
+    await until(() => store.get('User', key)?.metadata.resourceVersion === written!.metadata.resourceVersion, 'the written version in the cache');
+    const raw = store.informer('User').get('alice', namespace) as { metadata: { managedFields?: unknown } } | undefined;
+    expect(raw?.metadata.managedFields).toBeUndefined();
+    const after = JSON.parse(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'json', '--show-managed-fields'])).metadata.managedFields as Array<{
+      manager: string;
+      subresource?: string;
+    }>;
+    expect(after.map((f) => f.manager)).toEqual(expect.arrayContaining(before.map((f) => f.manager)));
+    expect(after.some((f) => f.subresource === 'status')).toBe(true);
+  });
+
   it('annotations are set and removed with a merge patch', async () => {
     const key = { namespace, name: 'alice' };
     await store.setAnnotations('User', key, { 'rollcall.dev/approve-deprovision': '3' });
