@@ -34,6 +34,8 @@ export class KubeEvents {
   #counts = new Map<string, CoreV1Event>();
   #flushTimer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
+  /** The last write of each Event still under way. */
+  readonly #chains = new Map<string, Promise<void>>();
 
   constructor(core: CoreV1Api, clock: Clock, logger: Logger) {
     this.#core = core;
@@ -109,17 +111,32 @@ export class KubeEvents {
       );
   }
 
+  /** One Event's writes go one after another: a count written late must not undo a later one. */
   #post(write: Write, about: string): void {
-    const posted = this.#outbox.post(write, about).finally(() => this.#inFlight.delete(posted));
+    const name = write.event.metadata!.name!;
+    const previous = this.#chains.get(name) ?? Promise.resolve();
+    const posted: Promise<void> = previous.then(() => this.#outbox.post(write, about));
+    this.#chains.set(name, posted);
     this.#inFlight.add(posted);
+    void posted.finally(() => {
+      this.#inFlight.delete(posted);
+      if (this.#chains.get(name) === posted) this.#chains.delete(name);
+    });
+  }
+
+  async #patchCount(event: CoreV1Event): Promise<void> {
+    const { count, lastTimestamp, message } = event;
+    await this.#core.patchNamespacedEvent(
+      { name: event.metadata!.name!, namespace: event.metadata!.namespace!, body: { count, lastTimestamp, message } },
+      MERGE_PATCH,
+    );
   }
 
   async #send({ op, event }: Write): Promise<void> {
     const namespace = event.metadata!.namespace!;
     if (op === 'count') {
       try {
-        const { count, lastTimestamp, message } = event;
-        await this.#core.patchNamespacedEvent({ name: event.metadata!.name!, namespace, body: { count, lastTimestamp, message } }, MERGE_PATCH);
+        await this.#patchCount(event);
         return;
       } catch (error) {
         // Not there (its create is still to be retried, or the API server's TTL removed it): create it with its count.
@@ -129,8 +146,9 @@ export class KubeEvents {
     try {
       await this.#core.createNamespacedEvent({ namespace, body: event });
     } catch (error) {
-      // Created already: by a count write that found it missing, or by an earlier try that timed out.
+      // Created already: by an earlier try that timed out, or (for a count) meanwhile: write the count.
       if (statusCode(error) !== 409) throw error;
+      if (op === 'count') await this.#patchCount(event);
     }
   }
 }

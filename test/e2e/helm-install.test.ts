@@ -157,7 +157,12 @@ spec: {userName: ada}
       { timeoutMs: 120_000, intervalMs: 500, logs: diagnostics },
     );
     const seconds = (performance.now() - start) / 1000;
-    expect(after.metadata.name).toBe(standby.metadata.name);
+    // A clean shutdown releases the Lease and every candidate asks every 2 s: usually the standby
+    // wins, but the Deployment's replacement pod asks at once on start and may come first.
+    expect(after.metadata.name).not.toBe(before.metadata.name);
+    expect(runningPods().map((p) => p.metadata.name)).toContain(after.metadata.name);
+    if (after.metadata.name !== standby.metadata.name)
+      console.log(`the replacement pod ${after.metadata.name} took the Lease before the standby ${standby.metadata.name}`);
     // A clean shutdown releases the Lease; a crash leaves it to expire. Either way, within the
     // lease duration plus the standby's retry period and the test's polling.
     expect(seconds).toBeLessThan(LEASE_SECONDS + 10);
