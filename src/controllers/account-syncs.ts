@@ -60,10 +60,9 @@ export class AccountSyncs {
       return { result: current.result };
     }
     this.#running++;
-    const entry: Entry = { wants, awaited: true, result: Promise.resolve(undefined as unknown as AccountSyncResult) };
     // After the sync it replaces, if any; a first password that one delivered is kept on record.
     const before = current?.result ?? Promise.resolve(undefined);
-    entry.result = before
+    const outcome = before
       .then(async (earlier) => {
         const started = performance.now();
         const result = await start().catch(failed);
@@ -80,8 +79,9 @@ export class AccountSyncs {
         this.#ended();
         return result;
       });
+    const entry: Entry = { wants, awaited: true, result: outcome };
     syncs.set(system, entry);
-    return { result: entry.result };
+    return { result: outcome };
   }
 
   /**

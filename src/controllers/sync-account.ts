@@ -179,15 +179,7 @@ export async function syncAccount(
     if (adoptedNow) Object.assign(adoption, { adopted, adoptedAt: now.toISOString() });
     else if (previous?.adopted) Object.assign(adoption, { adopted: previous.adopted }, previous.adoptedAt ? { adoptedAt: previous.adoptedAt } : {});
     return {
-      status: {
-        system: system.metadata.name,
-        id: previous?.id,
-        state: 'error',
-        entitlements: previous?.entitlements,
-        lastSyncTime: previous?.lastSyncTime,
-        message,
-        ...adoption,
-      },
+      status: { ...errorStatus(system.metadata.name, previous, message), ...adoption },
       changes: applied,
       error,
       refused,
@@ -195,6 +187,11 @@ export async function syncAccount(
       ...(delivery && { delivery }),
     };
   }
+}
+
+/** The account in error: what the last successful sync recorded (id, entitlements, time), and why. */
+export function errorStatus(system: string, previous: AccountStatus | undefined, message: string): AccountStatus {
+  return { system, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message };
 }
 
 type Adoption = { adopted: NonNullable<AccountStatus['adopted']>; adoptedAt?: string };

@@ -27,7 +27,7 @@ import type { ControllerContext } from './context.ts';
 import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
 import { RetainedRequests } from './retained-accounts.ts';
-import { refusalText, syncAccount, type AccountSyncResult } from './sync-account.ts';
+import { errorStatus, refusalText, syncAccount, type AccountSyncResult } from './sync-account.ts';
 import { readWorld } from '../store/world.ts';
 import { carryDeliveries, expireDeliveries } from './initial-password.ts';
 
@@ -262,9 +262,8 @@ function observeDeprovisionLatency(ctx: ControllerContext, user: User, seenLeavi
 
 /** A sync that threw instead of returning its failure (a bug, or an Event write that failed): that system's error. */
 function unexpectedFailure(system: string, previous: AccountStatus | undefined, error: unknown): AccountSyncResult {
-  const message = errorMessage(error);
   return {
-    status: { system, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message },
+    status: errorStatus(system, previous, errorMessage(error)),
     changes: [],
     error,
     refused: [],

@@ -87,9 +87,7 @@ export class KubeEvents {
 
   /** Writes what is decided, waits for the writes under way, then closes the outbox (its last try). */
   async close(): Promise<void> {
-    clearTimeout(this.#flushTimer);
-    this.#flushCounts();
-    await Promise.all(this.#inFlight);
+    await this.flushed();
     await this.#outbox.close();
   }
 

@@ -6,6 +6,16 @@ import { helm, kubectl } from './kube.ts';
 
 const CHART = join(import.meta.dirname, '..', '..', 'charts', 'rollcall');
 
+/** The arguments of the rollcall container in the Deployment the chart renders with `values`. */
+function deploymentArgs(...values: string[]): string[] {
+  const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
+  expect(rendered.code, rendered.stderr).toBe(0);
+  const deployment = parseAllDocuments(rendered.stdout)
+    .map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Array<{ args: string[] }> } } } })
+    .find((o) => o?.kind === 'Deployment')!;
+  return deployment.spec.template.spec.containers[0]!.args;
+}
+
 describe('charts/rollcall', () => {
   it('passes helm lint', () => {
     const result = helm(['lint', CHART]);
@@ -229,31 +239,16 @@ describe('charts/rollcall', () => {
   });
 
   it('renders one --namespace per watched namespace, and --metrics-system-labels only when asked', () => {
-    const args = (...values: string[]) => {
-      const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
-      expect(rendered.code, rendered.stderr).toBe(0);
-      const deployment = parseAllDocuments(rendered.stdout)
-        .map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Array<{ args: string[] }> } } } })
-        .find((o) => o?.kind === 'Deployment')!;
-      return deployment.spec.template.spec.containers[0]!.args;
-    };
-    expect(args().filter((a) => a.startsWith('--namespace') || a.startsWith('--metrics'))).toEqual([]);
+    expect(deploymentArgs().filter((a) => a.startsWith('--namespace') || a.startsWith('--metrics'))).toEqual([]);
     expect(
-      args('--set', 'watchNamespaces={team-a,team-b}', '--set', 'watchNamespace=team-c', '--set', 'metrics.systemLabels=true').filter(
+      deploymentArgs('--set', 'watchNamespaces={team-a,team-b}', '--set', 'watchNamespace=team-c', '--set', 'metrics.systemLabels=true').filter(
         (a) => a.startsWith('--namespace') || a.startsWith('--metrics'),
       ),
     ).toEqual(['--namespace=team-a', '--namespace=team-b', '--namespace=team-c', '--metrics-system-labels']);
   });
 
   it('passes the API server deadlines on only when set, and refuses a deadline that is not a positive number', () => {
-    const args = (...values: string[]) => {
-      const rendered = helm(['template', 'rollcall', CHART, '--namespace', 'default', ...values]);
-      expect(rendered.code, rendered.stderr).toBe(0);
-      const deployment = parseAllDocuments(rendered.stdout)
-        .map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Array<{ args: string[] }> } } } })
-        .find((o) => o?.kind === 'Deployment')!;
-      return deployment.spec.template.spec.containers[0]!.args.filter((a) => a.startsWith('--request-timeout') || a.startsWith('--watch-silent-after'));
-    };
+    const args = (...values: string[]) => deploymentArgs(...values).filter((a) => a.startsWith('--request-timeout') || a.startsWith('--watch-silent-after'));
     expect(args()).toEqual([]);
     expect(args('--set', 'apiServer.requestTimeoutSeconds=45', '--set', 'apiServer.watchSilentAfterSeconds=60')).toEqual([
       '--request-timeout=45',
