@@ -30,11 +30,24 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-/** `args`: more rollcall-controlplane flags, e.g. --workloads for a cluster with a node (test/node). */
-export async function startControlPlane(
-  binary: string,
-  options: { dir?: string; port?: number; timeoutMs?: number; args?: string[]; apiServerArgs?: readonly string[] } = {},
-): Promise<ControlPlane> {
+type ControlPlaneOptions = { dir?: string; port?: number; timeoutMs?: number; args?: string[]; apiServerArgs?: readonly string[] };
+
+/**
+ * `args`: more rollcall-controlplane flags, e.g. --workloads for a cluster with a node (test/node).
+ * The binary picks free ports itself and binds them a moment later; another process can take one in
+ * between ("address already in use"), so such a start is tried again, at most twice.
+ */
+export async function startControlPlane(binary: string, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(binary, options);
+    } catch (error) {
+      if (attempt >= 3 || options.port !== undefined || !/address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnce(binary: string, options: ControlPlaneOptions): Promise<ControlPlane> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'rollcall-cp-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const args = ['--kubeconfig', kubeconfig, '--dir', join(dir, 'data')];
