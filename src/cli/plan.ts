@@ -88,6 +88,7 @@ export async function planAll(
           others,
           capabilities: connector.capabilities,
           refusal,
+          retained: system.status?.retainedAccounts,
           recent,
           now: clock.now(),
         });

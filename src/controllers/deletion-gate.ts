@@ -1,4 +1,4 @@
-// The deletion guard on the reconcile path. The decision is the engine's (decideGuard); this keeps
+// The deletion guard on the reconcile path. The decision is the engine's (decideSystemGuard, as `rollcall plan`'s); this keeps
 // what it needs between reconciles:
 // - per system and User, whether the engine would deprovision the User's account now. Each answer
 //   is kept with what it was computed from (the User's resourceVersion, the observed account, the
@@ -13,9 +13,7 @@ import type { Capabilities, ConnectedSystem, ObservedAccount, User } from '../ap
 import {
   accessWindow,
   holdingUsers,
-  decideGuard,
-  guardBase,
-  guardTripped,
+  decideSystemGuard,
   parseDuration,
   planAccountFor,
   withDeprovisionClock,
@@ -73,11 +71,18 @@ export class DeletionGate {
   async decide(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, pass: PassDeprovisions = {}, candidate?: string): Promise<GuardDecision> {
     const now = ctx.clock.now();
     // Every system is guarded (spec.deletionGuard or the default), so every decision counts what is pending.
-    const { pending, managed } = await this.#pending(ctx, system, capabilities, now);
-    pending.push(...(pass.accounts ?? []));
+    const { users, pending, accounts } = await this.#pending(ctx, system, capabilities, now);
     // The account asking to be deprovisioned counts even if the store does not show it leaving yet.
-    if (candidate !== undefined) pending.push(candidate);
-    return decideGuard({ system, pending, orphanUserNames: pass.orphans, recent: this.recent(system), managed, tripped: guardTripped(system), now });
+    const asking = candidate === undefined ? [] : [candidate];
+    return decideSystemGuard({
+      system,
+      users,
+      accounts,
+      pending: [...pending, ...(pass.accounts ?? []), ...asking],
+      orphans: pass.orphans,
+      recent: this.recent(system),
+      now,
+    });
   }
 
   /**
@@ -154,8 +159,16 @@ export class DeletionGate {
     this.#refusals.delete(systemKey);
   }
 
-  /** Users of the system's namespace whose account the engine would disable, delete or revoke from now, and the guard's base (guardBase). */
-  async #pending(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, now: Date): Promise<{ pending: string[]; managed: number }> {
+  /**
+   * The namespace's Users, those whose account the engine would disable, delete or revoke from now,
+   * and the accounts in the managed scope (the listing, else the accounts the Users hold).
+   */
+  async #pending(
+    ctx: GateContext,
+    system: ConnectedSystem,
+    capabilities: Capabilities,
+    now: Date,
+  ): Promise<{ users: User[]; pending: string[]; accounts: string[] }> {
     const systemKey = keyString(keyOf(system));
     const { namespace } = keyOf(system);
     const world = readWorld(ctx.store, namespace);
@@ -185,7 +198,7 @@ export class DeletionGate {
     for (const userName of answers.byUser.keys()) if (!seen.has(userName)) answers.byUser.delete(userName);
     // The same base as `rollcall plan` (planSystemPass): the listing, else the accounts the Users hold.
     const accounts = ctx.observed.has(systemKey) ? ctx.observed.accounts(systemKey).map((account) => account.userName) : holders;
-    return { pending, managed: guardBase(system, accounts, users, now) };
+    return { users, pending, accounts };
   }
 }
 

@@ -9,9 +9,8 @@
 //   orphans, deletes each once its deleteAfter has passed (behind the deletion guard), and drops an
 //   entry whose userName a User declares again (a rehire: that User's reconcile re-enables it).
 import type { ConnectedSystem } from '../api/index.ts';
+import type { RetainedAccount } from '../engine/index.ts';
 import { keyOf, keyString } from '../store/store.ts';
-
-export type RetainedAccount = NonNullable<NonNullable<ConnectedSystem['status']>['retainedAccounts']>[number];
 
 export class RetainedRequests {
   readonly #asked = new Map<string, Map<string, RetainedAccount>>();

@@ -19,11 +19,14 @@ import {
   guardTripped,
   initialPasswordDecision,
   inDeclaredSpelling,
+  nextRetentionEnd,
   parsePeriod,
-  planOrphans,
+  passOrphans,
+  planRetention,
   planSystemDeletion,
   takesAccess,
   type GuardDecision,
+  type RetainedAccount,
 } from '../engine/index.ts';
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { credentialsReason } from '../connections/credentials.ts';
@@ -35,8 +38,8 @@ import type { ControllerContext } from './context.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
-import { mergeRetained, type RetainedAccount } from './retained-accounts.ts';
-import { applyRetention, nextRetentionEnd, planRetention, retainedEntries } from './system-retention.ts';
+import { mergeRetained } from './retained-accounts.ts';
+import { applyRetention, retainedEntries } from './system-retention.ts';
 
 /** What the reconciler remembers between runs: timing state only. */
 export class ListingSchedule {
@@ -200,8 +203,14 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     const capabilities = schedule.capabilities(name);
     const attention = ctx.gate.takeAttention(name);
     if (capabilities && (attention || guardTripped(system))) {
-      const declared = new Set([...ctx.store.list('User', key.namespace).map((u) => u.spec.userName), ...retained.map((e) => e.userName)]);
-      const orphans = planOrphans(ctx.observed.accounts(name), declared, system.spec.orphans, capabilities);
+      const users = ctx.store.list('User', key.namespace);
+      const orphans = passOrphans(
+        system,
+        ctx.observed.accounts(name),
+        users,
+        retained.map((e) => e.userName),
+        capabilities,
+      );
       const decision = await ctx.gate.decide(ctx, system, capabilities, { orphans: deprovisionedUserNames(orphans.changes) });
       await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, decision));
     }
@@ -246,11 +255,10 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   const users = ctx.store.list('User', key.namespace);
   // Accounts kept for deleted Users until their retention ends are not orphans.
   const retention = planRetention(retained, listing.accounts, users, listing.capabilities, now.getTime());
-  const declared = new Set([...users.map((u) => u.spec.userName), ...retention.kept]);
   // Compared after the write-throughs made during the listing, and only for Users not in a reconcile
   // right now: a mover caught mid-change is not drift.
   const { drifted, failing } = await compareWithStatus(ctx, system.metadata.name, users, ctx.observed.accounts(name), listing.capabilities);
-  const { orphans, changes } = planOrphans(listing.accounts, declared, system.spec.orphans, listing.capabilities);
+  const { orphans, changes } = passOrphans(system, listing.accounts, users, retention.kept, listing.capabilities);
   for (const orphan of orphans) {
     if (system.spec.orphans !== 'ignore') ctx.logger.info({ system: name, account: orphan.userName }, 'orphan account found');
   }

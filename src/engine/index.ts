@@ -15,7 +15,8 @@ export { globMatches, globPattern, splitAllowed, type EntitlementKey } from './a
 export { ambiguousEntitlements, entitlementKeyOf, holdsEntitlement, inDeclaredSpelling, sameAttributeValue, type Ambiguity } from './comparison.ts';
 export { planChanges, planAccount, entitlementChanges, attributeChanges, revokeAll } from './plan.ts';
 export { decideOwnership, type OwnershipDecision } from './ownership.ts';
-export { planOrphans, type OrphanPolicy, type OrphanPlan } from './orphans.ts';
+export { passOrphans, planOrphans, type OrphanPolicy, type OrphanPlan } from './orphans.ts';
+export { nextRetentionEnd, planRetention, type RetainedAccount, type RetentionPlan } from './retention.ts';
 export {
   APPROVE_DEPROVISION_ANNOTATION,
   approvedDeprovisionCount,
@@ -29,6 +30,15 @@ export {
   type GuardVerdict,
 } from './guard.ts';
 export { guardBase } from './guard-base.ts';
+export {
+  decideGuard,
+  decideSystemGuard,
+  guardTripped,
+  type GuardDecision,
+  type GuardInput,
+  type RecentDeprovision,
+  type SystemGuardInput,
+} from './system-guard.ts';
 export { deprovisionsOnDeletion, planSystemDeletion, type DeletionAccountPlan } from './system-deletion.ts';
 export { DEFAULT_INITIAL_PASSWORD_TTL, dueDeliveries, initialPasswordDecision, type InitialPasswordDecision } from './initial-password.ts';
 export { accessWindow, type AccessWindow } from './window.ts';
@@ -37,14 +47,10 @@ export {
   planAccountFor,
   accountPlan,
   planOptions,
-  decideGuard,
   planSystemPass,
-  guardTripped,
   type AccountPlan,
   type EntitlementRefusal,
   type Refusal,
-  type GuardDecision,
-  type RecentDeprovision,
   type SystemPass,
   type SystemPassInput,
   type World,

@@ -1,5 +1,5 @@
 // Accounts in a system's managed scope that no User declares, and what the orphan policy does to them.
-import type { AccountChange, Capabilities, ObservedAccount } from '../api/index.ts';
+import type { AccountChange, Capabilities, ConnectedSystem, ObservedAccount, User } from '../api/index.ts';
 import { revokeAll } from './plan.ts';
 
 export type OrphanPolicy = 'report' | 'disable' | 'delete' | 'ignore';
@@ -22,9 +22,24 @@ function deleteOrphan(orphan: ObservedAccount, capabilities: Capabilities): Acco
 }
 
 /** `declared`: the userNames that some User of the namespace declares for this system. */
-export function planOrphans(observed: ObservedAccount[], declared: Set<string>, policy: OrphanPolicy, capabilities: Capabilities): OrphanPlan {
+export function planOrphans(observed: readonly ObservedAccount[], declared: Set<string>, policy: OrphanPolicy, capabilities: Capabilities): OrphanPlan {
   const orphans = observed.filter((account) => !declared.has(account.userName));
   const act = policy === 'disable' ? disableOrphan : policy === 'delete' ? deleteOrphan : undefined;
   const changes = act === undefined ? [] : orphans.flatMap((orphan) => act(orphan, capabilities));
   return { orphans, changes };
+}
+
+/**
+ * The orphans of one system's pass, as plan and run both find them: accounts in its listing that no
+ * User of the namespace declares and no deleted User retains (`retained`), under spec.orphans.
+ */
+export function passOrphans(
+  system: ConnectedSystem,
+  listing: readonly ObservedAccount[],
+  users: readonly User[],
+  retained: Iterable<string>,
+  capabilities: Capabilities,
+): OrphanPlan {
+  const declared = new Set([...users.map((user) => user.spec.userName), ...retained]);
+  return planOrphans(listing, declared, system.spec.orphans, capabilities);
 }

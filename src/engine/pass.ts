@@ -18,14 +18,14 @@ export type { World } from '../api/index.ts';
 import { splitAllowed } from './allowed.ts';
 import { ambiguousEntitlements } from './comparison.ts';
 import { desiredAccounts } from './desired.ts';
-import { parseDuration } from './duration.ts';
-import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, deprovisionedUserNames, takesAccess, type GuardVerdict } from './guard.ts';
-import { guardBase } from './guard-base.ts';
+import { deprovisionedUserNames, takesAccess } from './guard.ts';
 import { isRestoringDeprovision, isRevertingHandGrant, withDeprovisionClock } from './leaving.ts';
-import { planOrphans, type OrphanPlan } from './orphans.ts';
+import { passOrphans, type OrphanPlan } from './orphans.ts';
 import { decideOwnership } from './ownership.ts';
 import { planAccount } from './plan.ts';
+import { planRetention, type RetainedAccount } from './retention.ts';
 import { deprovisionsOnDeletion, planSystemDeletion, type DeletionAccountPlan } from './system-deletion.ts';
+import { decideSystemGuard, type GuardDecision, type RecentDeprovision } from './system-guard.ts';
 import { holdingUsers } from './username-claims.ts';
 
 /** One User's account in one system: what it should be, what it is, and the steps between. */
@@ -134,63 +134,6 @@ function refusedOne(entitlement: string, refusal: EntitlementRefusal): Refusal[]
   return reason === undefined ? [] : [{ entitlement, reason }];
 }
 
-/** One deprovision (disable, delete or revoke) the system made, kept in its status for the guard's window. */
-export interface RecentDeprovision {
-  userName: string;
-  at: string;
-}
-
-export interface GuardInput {
-  system: ConnectedSystem;
-  /** userNames this pass would take access from (AccountPlan.deprovisions). */
-  pending: Iterable<string>;
-  /** Orphans this pass would disable, delete or revoke from, when only their number is known. */
-  orphanDeprovisions?: number;
-  /** Orphans this pass would disable, delete or revoke from, by userName: one already in the window counts once. */
-  orphanUserNames?: Iterable<string>;
-  /** The system's deprovision record (status.recentDeprovisions and any made since). */
-  recent: readonly RecentDeprovision[];
-  /** Accounts in the managed scope that the percentage counts (guardBase): the base of maxPercent. */
-  managed: number;
-  /** The system's status shows the guard tripped (DeletionGuardTripped=True). */
-  tripped: boolean;
-  now: Date;
-}
-
-export interface GuardDecision {
-  /** Distinct accounts pending or deprovisioned within the window, plus orphans. */
-  count: number;
-  managed: number;
-  limit: number;
-  verdict: GuardVerdict;
-  /** The pass is within the limit without any approval: an approval annotation has done its job. */
-  withinLimit: boolean;
-  /** The record pruned to the window (resyncInterval back from now): what status should keep. */
-  recent: RecentDeprovision[];
-}
-
-/**
- * The deletion guard's verdict for one pass. An account deprovisioned a moment ago and one about
- * to be count alike, so a burst is judged as a whole whether it arrives at once or one event at a
- * time: once the total would exceed the limit, every further deprovision is held until a person
- * approves (`rollcall.dev/approve-deprovision: "<count>"`); those within the limit are never delayed.
- */
-export function decideGuard({ system, pending, orphanDeprovisions = 0, orphanUserNames = [], recent, managed, tripped, now }: GuardInput): GuardDecision {
-  const since = now.getTime() - parseDuration(system.spec.resyncInterval);
-  const inWindow = recent.filter((entry) => Date.parse(entry.at) >= since);
-  const pendingNow = new Set([...pending, ...orphanUserNames]);
-  const latched = tripped && pendingNow.size + orphanDeprovisions > 0;
-  const accounts = new Set(pendingNow);
-  for (const entry of inWindow) accounts.add(entry.userName);
-  const count = accounts.size + orphanDeprovisions;
-  const guard = system.spec.deletionGuard;
-  const approved = approvedDeprovisionCount(system.metadata.annotations);
-  // An approval covers the pass it was given for while that pass drains: its count only shrinks.
-  const verdict = checkDeletionGuard({ count, managed, guard, latched, approvedCount: approved !== undefined && count <= approved ? count : approved });
-  const withinLimit = !checkDeletionGuard({ count, managed, guard, approvedCount: undefined }).tripped;
-  return { count, managed, limit: deletionLimit(guard, managed), verdict, withinLimit, recent: inWindow };
-}
-
 export interface SystemPassInput {
   system: ConnectedSystem;
   /** The Users of the system's namespace. */
@@ -203,6 +146,8 @@ export interface SystemPassInput {
   capabilities: Capabilities;
   /** The connector's refusal of entitlements it will not grant (Connector.refusal). */
   refusal?: EntitlementRefusal;
+  /** status.retainedAccounts: accounts kept for deleted Users (not orphans), deleted once their retention ends. */
+  retained?: readonly RetainedAccount[];
   recent: readonly RecentDeprovision[];
   now: Date;
 }
@@ -216,40 +161,37 @@ export interface SystemPass {
   accounts: AccountPlan[];
   orphans: OrphanPlan;
   guard: GuardDecision;
-  /** What the pass applies, in order: every account's changes, then the orphan policy's. */
+  /** What the pass applies, in order: every account's changes, then the orphan policy's, then the retention ends'. */
   changes: AccountChange[];
-  /** What the tripped guard holds back: every deprovisioning account's changes, and the orphans'. */
+  /** What the tripped guard holds back: every deprovisioning account's changes, the orphans' and the retention ends'. */
   held: AccountChange[];
   /** Set while the system is deleted under deletionPolicy deprovision: its last pass, instead of the Users' and the orphans'. */
   deletion?: DeletionAccountPlan[];
 }
 
 /** The whole pass for one system, as `rollcall plan` shows it and the controllers carry it out. */
-export function planSystemPass({ system, users, world, listing, others = [], capabilities, refusal, recent, now }: SystemPassInput): SystemPass {
+export function planSystemPass(input: SystemPassInput): SystemPass {
+  const { system, users, listing, others = [], capabilities, refusal, retained = [], recent, now } = input;
   const byName = new Map([...others, ...listing].map((account) => [account.userName, account]));
   // Approvals cover the Users a binding selects: they are the namespace's Users of this pass.
-  if (world.users === undefined) world = { ...world, users };
+  const world = input.world.users === undefined ? { ...input.world, users } : input.world;
   // A User whose userName an older User holds gets nothing (Conflict); the holder's plan stands.
   const accounts = holdingUsers(users).flatMap((user) => planAccountFor(user, world, system, byName.get(user.spec.userName), capabilities, now, refusal) ?? []);
-  const declared = new Set(users.map((user) => user.spec.userName));
-  const orphans = planOrphans([...listing], declared, system.spec.orphans, capabilities);
+  // Accounts kept for deleted Users are not orphans; those whose retention ended are deleted now.
+  const retention = planRetention(retained, listing, users, capabilities, now.getTime());
+  const orphans = passOrphans(system, listing, users, retention.kept, capabilities);
   // A system deleted under deletionPolicy deprovision has one pass left: every account it manages
   // goes, behind the same guard (the controller's finalizer runs it; orphans wait for no policy).
   const deletion = deprovisionsOnDeletion(system) ? planSystemDeletion(system, listing, capabilities) : undefined;
   const pending = accounts.filter((a) => a.deprovisions).map((a) => a.desired.userName);
-  const guard = decideGuard({
+  const also = deletion ? deletion.filter((d) => d.deprovisions).map((d) => d.userName) : retention.due.map((d) => d.entry.userName);
+  const guard = decideSystemGuard({
     system,
-    pending: deletion ? [...pending, ...deletion.filter((d) => d.deprovisions).map((d) => d.userName)] : pending,
-    orphanDeprovisions: 0,
-    orphanUserNames: deletion ? [] : deprovisionedUserNames(orphans.changes),
+    users,
+    accounts: listing.map((account) => account.userName),
+    pending: [...pending, ...also],
+    orphans: deletion ? [] : deprovisionedUserNames(orphans.changes),
     recent,
-    managed: guardBase(
-      system,
-      listing.map((account) => account.userName),
-      users,
-      now,
-    ),
-    tripped: guardTripped(system),
     now,
   });
   const changes: AccountChange[] = [];
@@ -258,12 +200,7 @@ export function planSystemPass({ system, users, world, listing, others = [], cap
     for (const account of deletion) (guard.verdict.tripped && account.deprovisions ? held : changes).push(...account.changes);
   } else {
     for (const account of accounts) (guard.verdict.tripped && account.deprovisions ? held : changes).push(...account.changes);
-    (guard.verdict.tripped ? held : changes).push(...orphans.changes);
+    (guard.verdict.tripped ? held : changes).push(...orphans.changes, ...retention.due.flatMap((d) => d.changes));
   }
   return { system, capabilities, listing, accounts, orphans, guard, changes, held, ...(deletion && { deletion }) };
-}
-
-/** The system's status shows its deletion guard tripped: it holds until approved (GuardInput.latched). */
-export function guardTripped(system: ConnectedSystem): boolean {
-  return system.status?.conditions?.some((c) => c.type === 'DeletionGuardTripped' && c.status === 'True') ?? false;
 }

@@ -34,6 +34,7 @@ class Company {
     erin: { department: 'engineering' },
   };
   orphans: Orphans = 'report';
+  directoryDeprovision = '{policy: disable}';
   /** What the sales role grants in the wiki. */
   salesWiki = '[readers]';
   wikiPath = join(this.dir, 'wiki.db');
@@ -47,7 +48,7 @@ class Company {
     const binding = (name: string, spec: string) =>
       `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: ${name}, namespace: acme}\nspec: ${spec}\n`;
     const docs = [
-      system('directory', this.directoryPath, `deprovision: {policy: disable}, deletionGuard: {maxCount: 2}, orphans: ${this.orphans}`),
+      system('directory', this.directoryPath, `deprovision: ${this.directoryDeprovision}, deletionGuard: {maxCount: 2}, orphans: ${this.orphans}`),
       system('wiki', this.wikiPath, 'deprovision: {policy: delete}'),
       role('engineer', '[{system: directory, entitlements: [engineering, all-staff]}, {system: wiki, entitlements: [editors]}]'),
       role('sales', `[{system: directory, entitlements: [sales, all-staff]}, {system: wiki, entitlements: ${this.salesWiki}}]`),
@@ -138,6 +139,8 @@ interface Scenario {
   orphans?: Orphans;
   /** Before the first run: the company as it was. */
   before?: (company: Company) => void;
+  /** After the first run: a change a second run converges before the plan (a User deleted, so its account is retained). */
+  settle?: (company: Company) => void;
   change: (company: Company) => void | Promise<void>;
   /** What the plan must contain, so each scenario is known to exercise what it names. */
   expects: (plans: Map<string, SystemPlanResult>) => void;
@@ -208,6 +211,52 @@ const scenarios: Scenario[] = [
       expect(directory.changes.map(show)).toEqual(policy === 'disable' ? ['zed disable'] : policy === 'delete' ? ['zed delete'] : []);
     },
   })),
+  // The guard counts a leaver and the orphans of the same pass together (limit 2 on the directory).
+  {
+    name: 'an orphan next to a leaver, at the limit, both go',
+    orphans: 'disable',
+    change: async (c) => {
+      c.users.bob = { department: 'engineering', state: 'terminated' };
+      await c.createByHand('directory', 'zed');
+    },
+    expects: (p) => {
+      const directory = planned(p, 'directory');
+      expect(directory.guard.verdict.tripped).toBe(false);
+      expect(directory.guard.count).toBe(2);
+      expect(directory.changes.map(show)).toEqual(expect.arrayContaining(['bob disable', 'zed disable']));
+    },
+  },
+  {
+    name: 'two orphans next to a leaver, one over the limit, all are held',
+    orphans: 'disable',
+    change: async (c) => {
+      c.users.bob = { department: 'engineering', state: 'terminated' };
+      await c.createByHand('directory', 'zed');
+      await c.createByHand('directory', 'yan');
+    },
+    expects: (p) => {
+      const directory = planned(p, 'directory');
+      expect(directory.guard.verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
+      expect(directory.held.map(show)).toEqual(expect.arrayContaining(['bob disable', 'zed disable', 'yan disable']));
+      expect(directory.changes.filter((c) => c.op === 'disable')).toEqual([]);
+    },
+  },
+  {
+    name: 'a retention that ends next to an orphan: the kept account is no orphan, its delete counts',
+    orphans: 'disable',
+    before: (c) => void (c.directoryDeprovision = '{policy: disableThenDelete, retention: 30m}'),
+    settle: (c) => void delete c.users.bob,
+    change: async (c) => {
+      c.clock.advance(31 * 60_000);
+      await c.createByHand('directory', 'zed');
+    },
+    expects: (p) => {
+      const directory = planned(p, 'directory');
+      expect(directory.orphans.orphans.map((o) => o.userName)).toEqual(['zed']);
+      expect(directory.guard.count).toBe(2);
+      expect(sorted(directory.changes.map(show))).toEqual(['bob delete', 'zed disable']);
+    },
+  },
   {
     name: 'a system down, the other goes on',
     change: (c) => {
@@ -231,8 +280,13 @@ describe('rollcall plan predicts exactly what rollcall run does', () => {
     company.orphans = scenario.orphans ?? 'report';
     scenario.before?.(company);
     company.write();
-    const base = await company.run();
+    let base = await company.run();
     expect(base.applied.get('directory')?.length).toBeGreaterThan(0);
+    if (scenario.settle) {
+      scenario.settle(company);
+      company.write();
+      base = await company.run(base.state);
+    }
 
     await scenario.change(company);
     company.write();

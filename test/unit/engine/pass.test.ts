@@ -204,7 +204,6 @@ describe('decideGuard', () => {
     const decision = decideGuard({
       system: wiki({ resyncInterval: '1m' }),
       pending: [],
-      orphanDeprovisions: 0,
       recent: [
         { userName: 'a', at: at(-59_999) },
         { userName: 'b', at: at(-60_001) },
