@@ -74,8 +74,8 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
     const pass = origin.kind === 'orphan' ? { orphans: request.pass ?? [] } : { accounts: request.pass ?? [] };
     const decision = await ctx.gate.admit(ctx, system, connector.capabilities, userName, pass);
     if (decision.verdict.tripped) {
-      // The system shows the guard tripped (once per count): its reconcile writes the condition.
-      if (!ctx.gate.isAnnounced(systemKey, decision.verdict.count)) ctx.enqueue('ConnectedSystem', keyOf(system));
+      // The system's reconcile writes the condition, unless its status shows this verdict already.
+      if (!showsVerdict(ctx.store.get('ConnectedSystem', keyOf(system)) ?? system, decision.verdict.message)) ctx.enqueue('ConnectedSystem', keyOf(system));
       return { held: true, message: decision.verdict.message, decision };
     }
     ctx.enqueue('ConnectedSystem', keyOf(system)); // keeps the window in its status
@@ -162,4 +162,10 @@ async function report(ctx: ApplyContext, request: AccountChanges, change: Accoun
     ctx.logger.info(line, words);
     await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), words);
   }
+}
+
+/** The system's status shows the guard tripped with this message (the count a person is asked to approve). */
+function showsVerdict(system: ConnectedSystem, message: string): boolean {
+  const condition = system.status?.conditions?.find((c) => c.type === 'DeletionGuardTripped');
+  return condition?.status === 'True' && condition.message === message;
 }

@@ -5,8 +5,8 @@
 //   namespace's declarations) and the instant it stops holding (the User's next wake-up), so a
 //   decision at 10,000 Users re-plans only what changed, never the whole namespace per leaver;
 // - the system's record of recent deprovisions, seeded from and written back to its status, so it
-//   survives restarts and leader changes;
-// - which tripped count each system has already announced.
+//   survives restarts and leader changes. Whether the guard has tripped is the status's to say
+//   (its DeletionGuardTripped condition), not this object's.
 // Admissions are serialized per system: the decision and the recording of the deprovision it lets
 // through happen together, so reconciles running side by side can never both slip under the limit.
 import type { Capabilities, ConnectedSystem, ObservedAccount, User } from '../api/index.ts';
@@ -53,10 +53,7 @@ export class DeletionGate {
   readonly #recent = new Map<string, RecentDeprovision[]>();
   /** Per system, what its connector refuses to grant: a refused entitlement held from before is a pending revoke. */
   readonly #refusals = new Map<string, EntitlementRefusal>();
-  readonly #announced = new Map<string, number>();
   readonly #locks = new Map<string, Promise<unknown>>();
-  /** Systems whose guard status needs writing: a deprovision was admitted or held since. */
-  readonly #attention = new Set<string>();
 
   /** Whoever holds the system's connector tells the gate what it refuses, so its count matches the plan's. */
   knowRefusal(system: ConnectedSystem, refusal: EntitlementRefusal | undefined): void {
@@ -96,7 +93,6 @@ export class DeletionGate {
     const turn = previous.then(async () => {
       const decision = await this.decide(ctx, system, capabilities, pass, userName);
       if (!decision.verdict.tripped) this.#record(system, userName, ctx.clock.now());
-      this.#attention.add(key);
       return decision;
     });
     const settled = turn.catch(() => undefined);
@@ -111,11 +107,6 @@ export class DeletionGate {
     const recent = this.recent(system).filter((entry) => entry.userName !== userName);
     recent.push({ userName, at: now.toISOString() });
     this.#recent.set(keyString(keyOf(system)), recent);
-  }
-
-  /** Whether a deprovision was admitted or held since the last call (the system should write its guard status). */
-  takeAttention(systemKey: string): boolean {
-    return this.#attention.delete(systemKey);
   }
 
   /** The system's deprovision record: what this process made, else what its status kept. */
@@ -137,25 +128,10 @@ export class DeletionGate {
     return kept;
   }
 
-  /** Records the guard's state as announced; true only when it just tripped (emit the Event once). */
-  announce(systemKey: string, decision: GuardDecision): boolean {
-    const before = this.#announced.has(systemKey);
-    if (decision.verdict.tripped) this.#announced.set(systemKey, decision.verdict.count);
-    else this.#announced.delete(systemKey);
-    return decision.verdict.tripped && !before;
-  }
-
-  /** Whether the system's condition already shows this tripped count. */
-  isAnnounced(systemKey: string, count: number): boolean {
-    return this.#announced.get(systemKey) === count;
-  }
-
   /** A system that is gone takes its record with it. */
   forget(systemKey: string): void {
     this.#answers.delete(systemKey);
-    this.#attention.delete(systemKey);
     this.#recent.delete(systemKey);
-    this.#announced.delete(systemKey);
     this.#refusals.delete(systemKey);
   }
 

@@ -198,11 +198,10 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   const retentionEnd = nextRetentionEnd(retained);
   if (!schedule.due(ctx, system, now) && !(retentionEnd !== undefined && retentionEnd <= now.getTime())) {
     // Between listings (the counts in status are the last listing's) only the guard's condition and
-    // window need keeping current, and only after a deprovision or while tripped: this path runs once
-    // per leaver, so it must not cost a pass over every User otherwise.
+    // window need keeping current. A deprovision admitted or held wakes this (applyChanges); the
+    // decision re-plans only the Users that changed since the last one (DeletionGate).
     const capabilities = schedule.capabilities(name);
-    const attention = ctx.gate.takeAttention(name);
-    if (capabilities && (attention || guardTripped(system))) {
+    if (capabilities) {
       const users = ctx.store.list('User', key.namespace);
       const orphans = passOrphans(
         system,
@@ -333,7 +332,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
 }
 
 /**
- * The guard's part of the status (DeletionGuardTripped and the window); emits GuardTripped once and
+ * The guard's part of the status (DeletionGuardTripped and the window); emits GuardTripped once per trip and
  * removes the approval annotation once it is spent. One status write per reconcile: a second one
  * would start from a cache that has not seen the first yet.
  */
@@ -344,7 +343,8 @@ async function guardStatus(ctx: ControllerContext, system: ConnectedSystem, deci
   if (decision.withinLimit && system.metadata.annotations?.[APPROVE_DEPROVISION_ANNOTATION] !== undefined) {
     await ctx.store.setAnnotations('ConnectedSystem', keyOf(system), { [APPROVE_DEPROVISION_ANNOTATION]: null });
   }
-  if (ctx.gate.announce(name, decision) && verdict.tripped) {
+  // Announced once per trip: when the status (this reconcile's copy, or a newer one the store has) does not show it yet.
+  if (verdict.tripped && !guardTripped(system) && !guardTripped(ctx.store.get('ConnectedSystem', keyOf(system)) ?? system)) {
     ctx.metrics?.deletionGuardTripped.inc({ system: name });
     await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'GuardTripped', verdict.message);
     // Held Users show it in their status; they are looked at again when the guard is released.
