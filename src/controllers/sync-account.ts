@@ -131,11 +131,9 @@ export async function syncAccount(
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${drifted.map(describeChange).join(', ')}`);
     }
     const status = accountStatus(system.metadata.name, wanted, observed, previous, applied.length > 0, now, capabilities);
-    const adoptionKey = `${systemKey}\u0000${desired.userName}`;
     if (adopted && applied.some((c) => c.op === 'adopt')) {
       status.adopted = adopted;
       status.adoptedAt = now.toISOString();
-      adoptionsOf(ctx).set(adoptionKey, { adopted, adoptedAt: status.adoptedAt });
       // The system says what it took over too: a team bringing a directory under Rollcall watches there.
       await ctx.store.recordEvent(
         'ConnectedSystem',
@@ -144,14 +142,10 @@ export async function syncAccount(
         'AccountAdopted',
         `${desired.userName} adopted for User ${user.metadata.name} (${adopted})`,
       );
-    } else if (observed) {
-      const known = previous?.adopted ? { adopted: previous.adopted, adoptedAt: previous.adoptedAt } : adoptionsOf(ctx).get(adoptionKey);
-      if (known) {
-        status.adopted = known.adopted;
-        if (known.adoptedAt) status.adoptedAt = known.adoptedAt;
-      }
-    } else {
-      adoptionsOf(ctx).delete(adoptionKey);
+    } else if (observed && previous?.adopted) {
+      // One adopted by a pass whose status this one's cache has not seen yet is carried over when the status is written.
+      status.adopted = previous.adopted;
+      if (previous.adoptedAt) status.adoptedAt = previous.adoptedAt;
     }
     if (refused.length) {
       refused = withDeclarations(ctx, user, system.metadata.name, refused);
@@ -192,19 +186,6 @@ export async function syncAccount(
 /** The account in error: what the last successful sync recorded (id, entitlements, time), and why. */
 export function errorStatus(system: string, previous: AccountStatus | undefined, message: string): AccountStatus {
   return { system, id: previous?.id, state: 'error', entitlements: previous?.entitlements, lastSyncTime: previous?.lastSyncTime, message };
-}
-
-type Adoption = { adopted: NonNullable<AccountStatus['adopted']>; adoptedAt?: string };
-/**
- * Adoptions this process made, per manager (keyed by its observed cache): a pass that started from a
- * status read before the adopting pass's write (the informer lags our own writes) must not erase it.
- */
-const adoptions = new WeakMap<object, Map<string, Adoption>>();
-
-function adoptionsOf(ctx: ControllerContext): Map<string, Adoption> {
-  let made = adoptions.get(ctx.observed);
-  if (made === undefined) adoptions.set(ctx.observed, (made = new Map()));
-  return made;
 }
 
 /** What the User's status says of the entitlements the system refused. */

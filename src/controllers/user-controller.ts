@@ -159,9 +159,9 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
       now,
     );
   }
-  keepAdoptions(status, ctx.store.get('User', key));
-  if (!statusEqual(user.status ?? {}, status)) {
-    await ctx.store.updateStatus('User', key, status);
+  const kept = withAdoptionsKept(status, ctx.store.get('User', key)?.status);
+  if (!statusEqual(user.status ?? {}, kept)) {
+    await ctx.store.updateStatus('User', key, (latest) => withAdoptionsKept(status, latest));
   }
   const done = failed.length === 0 && held.length === 0 && waiting.length === 0 && inProgress.length === 0 && unrecorded.length === 0;
   if (leaving && done && deprovisionStartedAt) observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
@@ -213,17 +213,17 @@ function askRetention(
 
 /**
  * An adoption is recorded once, by the pass that made it; a pass that started from a cache that
- * had not yet seen that status (status writes win over each other) must not erase it, so it is
- * carried over from the freshest copy the store has when the status is written.
+ * had not yet seen that status must not erase it, so it is carried over from the freshest status
+ * stored: the cache's, and after a conflict the server's (Store.updateStatus applies this again).
  */
-function keepAdoptions(status: UserStatus, latest: User | undefined): void {
-  const recorded = new Map((latest?.status?.accounts ?? []).filter((a) => a.adopted).map((a) => [a.system, a]));
-  for (const account of status.accounts ?? []) {
+function withAdoptionsKept(status: UserStatus, latest: UserStatus | undefined): UserStatus {
+  const recorded = new Map((latest?.accounts ?? []).filter((a) => a.adopted).map((a) => [a.system, a]));
+  const accounts = status.accounts?.map((account) => {
     const known = recorded.get(account.system);
-    if (account.adopted || !known || account.state === 'absent') continue;
-    account.adopted = known.adopted;
-    if (known.adoptedAt) account.adoptedAt = known.adoptedAt;
-  }
+    if (account.adopted || !known || account.state === 'absent') return account;
+    return { ...account, adopted: known.adopted, ...(known.adoptedAt && { adoptedAt: known.adoptedAt }) };
+  });
+  return accounts === undefined ? status : { ...status, accounts };
 }
 
 /** Status of a User whose userName an older User holds: Conflict, and not Ready. */

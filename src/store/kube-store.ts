@@ -30,6 +30,7 @@ import {
   type OwnedSecret,
   type ResourceByKind,
   type SecretMetadata,
+  type StatusWrite,
   type Store,
   type WatchEvent,
   type WatchHandler,
@@ -176,11 +177,16 @@ export class KubeStore implements Store {
     }
   }
 
-  async updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined> {
+  async updateStatus<K extends KindName>(
+    kind: K,
+    key: ObjectKey,
+    status: StatusWrite<NonNullable<ResourceByKind[K]['status']>>,
+  ): Promise<ResourceByKind[K] | undefined> {
     let current = this.#informer(kind).get(key.name, key.namespace) ?? (await this.#read(kind, key));
     for (let attempt = 1; current && attempt <= CONFLICT_ATTEMPTS; attempt++) {
+      const body = { ...current, status: typeof status === 'function' ? status(this.#parse(kind, current)?.status ?? undefined) : status };
       try {
-        const stored = await this.#custom.replaceNamespacedCustomObjectStatus({ ...this.#target(kind, key), body: { ...current, status } });
+        const stored = await this.#custom.replaceNamespacedCustomObjectStatus({ ...this.#target(kind, key), body });
         return this.#parse(kind, stored as Raw);
       } catch (error) {
         if (statusCode(error) === 404) return undefined;

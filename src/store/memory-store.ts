@@ -26,6 +26,7 @@ import {
   type OwnedSecret,
   type ResourceByKind,
   type SecretMetadata,
+  type StatusWrite,
   type Store,
   type WatchEvent,
   type WatchHandler,
@@ -207,11 +208,15 @@ export class MemoryStore implements Store {
     return this.get(kind, keyOf(object));
   }
 
-  async updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined> {
+  async updateStatus<K extends KindName>(
+    kind: K,
+    key: ObjectKey,
+    status: StatusWrite<NonNullable<ResourceByKind[K]['status']>>,
+  ): Promise<ResourceByKind[K] | undefined> {
     const current = this.get(kind, key);
     if (!current) return undefined;
     // The API server validates status against the CRD schema too; a bad status is a controller bug.
-    const parsed = KINDS[kind].status.safeParse(status);
+    const parsed = KINDS[kind].status.safeParse(typeof status === 'function' ? status(current.status ?? undefined) : status);
     if (!parsed.success) {
       throw new Error(`invalid status for ${kind} ${keyString(key)}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }

@@ -23,6 +23,13 @@ export type WatchHandler<K extends KindName> = (event: WatchEvent, object: Resou
 
 export type EventType = 'Normal' | 'Warning';
 
+/**
+ * A status to write, or how to make it from the freshest status stored (undefined: none yet). The
+ * function form is applied again to the object read after a conflict, so what another pass wrote
+ * meanwhile (one this pass's cache had not seen) can be carried over rather than overwritten.
+ */
+export type StatusWrite<S> = S | ((latest: S | undefined) => S);
+
 /** create() found the name taken. */
 export class AlreadyExistsError extends Error {}
 
@@ -46,7 +53,11 @@ export interface Store {
    * Replaces the status subresource. Retries on 409 Conflict by re-reading the object, because
    * only the controller writes status. Returns the stored object.
    */
-  updateStatus<K extends KindName>(kind: K, key: ObjectKey, status: NonNullable<ResourceByKind[K]['status']>): Promise<ResourceByKind[K] | undefined>;
+  updateStatus<K extends KindName>(
+    kind: K,
+    key: ObjectKey,
+    status: StatusWrite<NonNullable<ResourceByKind[K]['status']>>,
+  ): Promise<ResourceByKind[K] | undefined>;
   /** Adds or removes a finalizer (idempotent); returns the stored object, or undefined once it is gone. */
   setFinalizer<K extends KindName>(kind: K, key: ObjectKey, finalizer: string, present: boolean): Promise<ResourceByKind[K] | undefined>;
   /** Creates the object (spec, labels, annotations); one that already exists is left as it is and returned. */

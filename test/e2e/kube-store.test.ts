@@ -130,6 +130,26 @@ describe('KubeStore against the real API server', () => {
     expect(after.some((f) => f.subresource === 'status')).toBe(true);
   });
 
+  it('a status made from the freshest one keeps what another writer stored meanwhile: applied to the cache, then to the re-read after the 409', async () => {
+    const key = { namespace, name: 'adoptee' };
+    kubectlOk(['apply', '-f', '-'], userManifest(namespace, 'adoptee'));
+    await until(() => store.get('User', key) !== undefined, 'adoptee in the cache');
+    const informer = store.informer('User');
+    await informer.stop();
+    // Another pass records an adoption this store's frozen cache has not seen.
+    const adopted = { system: 'wiki', state: 'present', adopted: 'matchUserName', adoptedAt: '2030-01-01T00:00:00Z' };
+    kubectlOk(['patch', 'user', 'adoptee', '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { accounts: [adopted] } })]);
+    const seen: Array<number | undefined> = [];
+    const written = await store.updateStatus('User', key, (latest) => {
+      seen.push(latest?.accounts?.length);
+      return { ...latest, observedGeneration: 1, systems: '2/2' };
+    });
+    await informer.start();
+    expect(seen).toEqual([undefined, 1]);
+    expect(written!.status).toMatchObject({ systems: '2/2', accounts: [adopted] });
+    expect(kubectlOk(['get', 'user', 'adoptee', '-n', namespace, '-o', 'jsonpath={.status.systems} {.status.accounts[0].adopted}'])).toBe('2/2 matchUserName');
+  });
+
   it('annotations are set and removed with a merge patch', async () => {
     const key = { namespace, name: 'alice' };
     await store.setAnnotations('User', key, { 'rollcall.dev/approve-deprovision': '3' });
