@@ -2,14 +2,14 @@ import type { Logger } from 'pino';
 import type { AccountChange } from '../api/index.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { Metrics } from '../process/metrics.ts';
-import type { ObjectKey, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { AccountSyncs } from './account-syncs.ts';
 import type { Connections } from '../connections/connections.ts';
 import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
 import type { RetainedRequests } from './retained-accounts.ts';
 import type { UserNameIndex } from './user-name-index.ts';
-import type { ControlledKind, Enqueue } from './reconciler.ts';
+import type { Enqueue } from './reconciler.ts';
 
 /** The changes one sync applied to one account in one system, for the CLI to print. */
 export interface AppliedChanges {
@@ -44,8 +44,6 @@ export interface ControllerContext {
   userNames: UserNameIndex;
   /** Each User's account syncs, which may outlive its reconcile when a system is slow. */
   syncs: AccountSyncs;
-  /** The object waits for, or is in, a reconcile: what its status says may be about to change. */
-  isQueued: (kind: ControlledKind, key: ObjectKey) => boolean;
   /** Called after each account sync that changed something, e.g. to print what `rollcall run` did. */
   onApplied?: (applied: AppliedChanges) => void;
 }

@@ -99,7 +99,6 @@ export class Manager {
       retained: new RetainedRequests(),
       enqueue: (kind, key, options) => this.#queues[kind].add(keyString(key), options),
       // A User whose account sync outlived its reconcile is still in one, as far as its status goes.
-      isQueued: (kind, key) => this.#queues[kind].has(keyString(key)) || (kind === 'User' && this.context.syncs.busy(keyString(key))),
       syncs: new AccountSyncs({ patienceMs: options.syncPatienceMs ?? SYNC_PATIENCE_MS, onDone: (user) => this.#queues.User.add(user) }),
       userNames: new UserNameIndex(),
       onApplied: options.onApplied,

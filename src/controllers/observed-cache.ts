@@ -73,6 +73,14 @@ export class ObservedCache {
     else accounts.delete(userName);
   }
 
+  /**
+   * The account was written through since the system's last listing began: its User's status may
+   * not show that write yet, so a difference between the two is this process's, not drift.
+   */
+  writtenSinceListing(system: string, userName: string): boolean {
+    return this.#written.get(system)?.has(userName) ?? false;
+  }
+
   accounts(system: string): ObservedAccount[] {
     return [...(this.#bySystem.get(system)?.values() ?? [])];
   }

@@ -10,7 +10,6 @@ import {
   type Capabilities,
   type Condition,
   type ConnectedSystem,
-  type ObservedAccount,
   type User,
 } from '../api/index.ts';
 import {
@@ -254,9 +253,9 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   const users = ctx.store.list('User', key.namespace);
   // Accounts kept for deleted Users until their retention ends are not orphans.
   const retention = planRetention(retained, listing.accounts, users, listing.capabilities, now.getTime());
-  // Compared after the write-throughs made during the listing, and only for Users not in a reconcile
-  // right now: a mover caught mid-change is not drift.
-  const { drifted, failing } = await compareWithStatus(ctx, system.metadata.name, users, ctx.observed.accounts(name), listing.capabilities);
+  // Compared after the write-throughs made during the listing, and not for the accounts written
+  // since it began: a mover caught mid-change is not drift.
+  const { drifted, failing } = await compareWithStatus(ctx, system, users, listing.capabilities);
   const { orphans, changes } = passOrphans(system, listing.accounts, users, retention.kept, listing.capabilities);
   for (const orphan of orphans) {
     if (system.spec.orphans !== 'ignore') ctx.logger.info({ system: name, account: orphan.userName }, 'orphan account found');
@@ -375,19 +374,19 @@ type Extra = {
  * re-queued right after, which reverts them. Failing: accounts whose last sync failed.
  */
 async function compareWithStatus(
-  ctx: ControllerContext,
-  system: string,
+  ctx: Pick<ControllerContext, 'observed'>,
+  system: ConnectedSystem,
   users: User[],
-  observed: ObservedAccount[],
   capabilities: Capabilities,
 ): Promise<{ drifted: number; failing: number }> {
-  const byName = new Map(observed.map((a) => [a.userName, a]));
+  const systemKey = keyString(keyOf(system));
+  const byName = new Map(ctx.observed.accounts(systemKey).map((a) => [a.userName, a]));
   let drifted = 0;
   let failing = 0;
   for (const user of users) {
     await yieldIfBusy(); // tens of thousands of Users: in slices
-    const recorded = user.status?.accounts?.find((a) => a.system === system);
-    if (!recorded || ctx.isQueued('User', keyOf(user))) continue;
+    const recorded = user.status?.accounts?.find((a) => a.system === system.metadata.name);
+    if (!recorded || ctx.observed.writtenSinceListing(systemKey, user.spec.userName)) continue;
     if (recorded.state === 'error') {
       failing++;
       continue;

@@ -57,7 +57,6 @@ function context(users: ResourceInput[], clock: TestClock, status?: object): Con
     retained: new RetainedRequests(),
     clock,
     enqueue: () => undefined,
-    isQueued: () => false,
     userNames: new UserNameIndex(),
     syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }),
   };
@@ -171,7 +170,6 @@ describe('DeletionGate', () => {
       retained: new RetainedRequests(),
       clock,
       enqueue: () => undefined,
-      isQueued: () => false,
       userNames: new UserNameIndex(),
       syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }),
     };

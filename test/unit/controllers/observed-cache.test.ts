@@ -63,4 +63,17 @@ describe('ObservedCache', () => {
     cache.replace('s', [account('alice', ['staff'])], later);
     expect(cache.get('s', 'alice')?.entitlements).toEqual(['staff']);
   });
+
+  it('knows which accounts this process wrote since the last listing began: a difference there is not drift', () => {
+    const cache = new ObservedCache();
+    cache.set('s', 'bob', account('bob', ['staff'])); // written before the listing: the listing has it
+    const started = cache.beginListing();
+    cache.set('s', 'alice', account('alice', ['staff', 'vpn'])); // a mover's grant, mid-listing
+    cache.replace('s', [account('alice', ['staff']), account('bob', ['staff'])], started);
+    expect(cache.writtenSinceListing('s', 'alice')).toBe(true);
+    expect(cache.writtenSinceListing('s', 'bob')).toBe(false);
+    expect(cache.writtenSinceListing('other', 'alice')).toBe(false);
+    cache.replace('s', [account('alice', ['staff', 'vpn'])], cache.beginListing());
+    expect(cache.writtenSinceListing('s', 'alice')).toBe(false);
+  });
 });
