@@ -41,7 +41,8 @@ export async function openLdapSession(endpoint: LdapEndpoint, bind: LdapBind | u
     if (bind) await client.bind(bind.bindDN, bind.password);
     return client;
   } catch (error) {
-    await closeLdapSession(client);
+    // Not awaited: an unbind on a frozen server may wait as long as a request would.
+    void closeLdapSession(client);
     throw error;
   } finally {
     signal?.removeEventListener('abort', abort);
