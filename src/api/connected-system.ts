@@ -1,21 +1,14 @@
 import { z } from 'zod';
 import { MAX_URL_LENGTH, baseStatus, duration, minDuration, noUserinfo, resource, secretRef, timestamp } from './common.ts';
 import { writableLdapAttributeRule } from './ldap-attributes.ts';
+import { ldapConnectionFields, ldapPlaintextRule, ldapUrlWithoutUserinfo } from './ldap-connection.ts';
 
 export const SYSTEM_TYPES = ['sqlite', 'ldap', 'postgres', 'scim', 'kubernetes', 'keycloak'] as const;
 export type SystemType = (typeof SYSTEM_TYPES)[number];
 
 const ldapSettings = z
   .object({
-    url: z
-      .string()
-      .max(MAX_URL_LENGTH)
-      .regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://')
-      .describe('ldaps://host:636, or ldap://host:389 with startTLS (plain ldap:// needs spec.insecure).'),
-    startTLS: z.boolean().default(false).describe('Upgrade an ldap:// connection with StartTLS.'),
-    caSecretRef: secretRef
-      .optional()
-      .describe('Secret (labelled rollcall.dev/credentials: "true") whose key ca.crt holds the CA; a ca.crt key in the credentials Secret works too.'),
+    ...ldapConnectionFields('spec.insecure'),
     flavour: z.enum(['openldap', 'activeDirectory']).default('openldap').describe('openldap (ppolicy locking) or activeDirectory (userAccountControl).'),
     peopleDN: z.string().min(1).describe('Base DN under which Rollcall creates and manages user entries.'),
     groupsDN: z.string().min(1).describe('Base DN of the groups that entitlements name.'),
@@ -38,7 +31,7 @@ const ldapSettings = z
           'never a password, lock state, the naming attribute, objectClass, membership, the marker or an operational attribute.',
       ),
   })
-  .meta({ 'x-kubernetes-validations': [noUserinfo('url', 'spec.ldap.url')] })
+  .meta({ 'x-kubernetes-validations': [ldapUrlWithoutUserinfo] })
   .describe('Settings for type ldap.');
 
 const postgresSettings = z
@@ -258,11 +251,7 @@ export const connectedSystemSpec = z
         fieldPath: '.credentials.policy',
       },
       minDuration('resyncInterval', '1s', 'spec.resyncInterval'),
-      {
-        rule: "!has(self.ldap) || self.ldap.url.startsWith('ldaps://') || (has(self.ldap.startTLS) && self.ldap.startTLS) || (has(self.insecure) && self.insecure)",
-        message: 'spec.ldap.url is plaintext ldap://: use ldaps://, set spec.ldap.startTLS, or set spec.insecure: true',
-        fieldPath: '.ldap.url',
-      },
+      ldapPlaintextRule('self.insecure'),
       {
         rule: "!has(self.postgres) || !has(self.postgres.ssl) || self.postgres.ssl != 'disable' || (has(self.insecure) && self.insecure)",
         message: 'spec.postgres.ssl disable is plaintext: use verify-full or set spec.insecure: true',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ldapConnectionFields, ldapPlaintextRule, ldapUrlWithoutUserinfo } from './ldap-connection.ts';
 import { MAX_URL_LENGTH, baseStatus, duration, minDuration, noUserinfo, objectName, resource, secretRef, timestamp } from './common.ts';
 
 export const SOURCE_TYPES = ['csv', 'json', 'ldap', 'scim'] as const;
@@ -118,22 +119,18 @@ export const identitySourceSpec = z
       ),
     ldap: z
       .object({
-        url: z
-          .string()
-          .max(MAX_URL_LENGTH)
-          .regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://')
-          .describe('ldap:// or ldaps:// URL.'),
+        ...ldapConnectionFields('spec.ldap.insecure'),
         baseDN: z.string().min(1).describe('Where the search starts.'),
         filter: z.string().min(1).default('(objectClass=inetOrgPerson)').describe('Search filter for the people.'),
         insecure: z
           .boolean()
           .default(false)
           .describe(
-            'Allow plaintext ldap:// (credentials cross the network in clear); the credentials Secret must consent with rollcall.dev/allow-insecure: "true".',
+            'Allow plaintext ldap:// without startTLS (credentials cross the network in clear); the credentials Secret must consent with rollcall.dev/allow-insecure: "true".',
           ),
         pageSize: z.number().int().min(1).max(5000).default(500).describe('Entries per page of the paged search.'),
       })
-      .meta({ 'x-kubernetes-validations': [noUserinfo('url', 'spec.ldap.url')] })
+      .meta({ 'x-kubernetes-validations': [ldapUrlWithoutUserinfo] })
       .optional()
       .describe('The directory, for type ldap.'),
     idField: fieldName("The record's stable identifier; becomes the User's name (lowercased).").optional(),
@@ -182,6 +179,7 @@ export const identitySourceSpec = z
       },
       { rule: "self.type == 'scim' || has(self.idField)", message: 'idField is required when type is csv, json or ldap', fieldPath: '.idField' },
       noUserinfo('url', 'spec.url'),
+      ldapPlaintextRule('self.ldap.insecure'),
       minDuration('interval', '1s', 'spec.interval'),
       {
         rule: "!has(self.url) || !has(self.credentialsSecretRef) || self.url.matches('^[hH][tT][tT][pP][sS]://') || (has(self.insecure) && self.insecure)",

@@ -11,6 +11,7 @@ export * from './errors.ts';
 export { printable } from './printable.ts';
 export * from './transport.ts';
 export * from './ldap-attributes.ts';
+export * from './ldap-connection.ts';
 export type { World } from './world.ts';
 export { describeChange } from './describe-change.ts';
 export { keyOf, keyString, type AnyResource, type ObjectKey, type ResourceByKind, type UserPatch } from './objects.ts';

@@ -2,14 +2,13 @@
 // the connectors (which refuse a plaintext transport without spec.insecure even when the API server
 // did not check) and the Insecure condition.
 import type { ConnectedSystemSpec } from './connected-system.ts';
+import { ldapPlaintext } from './ldap-connection.ts';
 
 type TransportSpec = Pick<ConnectedSystemSpec, 'type' | 'ldap' | 'postgres' | 'scim' | 'keycloak'>;
 
 /** The plaintext transport the spec asks for, in words naming the field, or undefined when it is TLS. */
 export function plaintextTransport(spec: TransportSpec): string | undefined {
-  if (spec.type === 'ldap' && spec.ldap && /^ldap:\/\//i.test(spec.ldap.url) && !spec.ldap.startTLS) {
-    return 'spec.ldap.url is ldap:// without startTLS';
-  }
+  if (spec.type === 'ldap' && spec.ldap) return ldapPlaintext(spec.ldap);
   if (spec.type === 'postgres' && spec.postgres?.ssl === 'disable') return 'spec.postgres.ssl is disable';
   if (spec.type === 'scim' && spec.scim && !/^https:\/\//i.test(spec.scim.baseUrl)) return 'spec.scim.baseUrl is http://';
   if (spec.type === 'keycloak' && spec.keycloak && !/^https:\/\//i.test(spec.keycloak.url)) return 'spec.keycloak.url is http://';

@@ -13,6 +13,7 @@ import { keyOf, keyString, type Store } from '../store/store.ts';
 import { Circuit } from './circuit.ts';
 import { CredentialsMissingError, CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
 import { systemCredentialsUse } from './credentials-use.ts';
+import { ldapCaFromSecret } from './ldap-ca.ts';
 
 interface Entry {
   name: string;
@@ -219,9 +220,8 @@ export class Connections {
 
   /**
    * The credentials Secret's data, if it opts in for this system and for where and how the system
-   * would send it (connections/credentials.ts), plus the key ca.crt of spec.ldap.caSecretRef: a CA is
-   * not a secret, and only that key is read; it consents to nothing (a system without a credentials
-   * Secret binds anonymously, and sends nothing to protect).
+   * would send it (connections/credentials.ts), plus the key ca.crt of spec.ldap.caSecretRef
+   * (ldap-ca.ts; a system without a credentials Secret binds anonymously, and sends nothing to protect).
    */
   async #credentials(system: ConnectedSystem): Promise<Record<string, string>> {
     const { namespace } = keyOf(system);
@@ -237,16 +237,8 @@ export class Connections {
       if (refusal) throw new CredentialsRefusedError(`ConnectedSystem ${system.metadata.name}: ${refusal}`);
       Object.assign(out, data);
     }
-    const caRef = system.spec.ldap?.caSecretRef;
-    if (caRef) {
-      const data = await this.#options.store.getSecret({ namespace, name: caRef.name });
-      if (!data)
-        throw new CredentialsMissingError(
-          `Secret ${namespace}/${caRef.name} named by ConnectedSystem ${system.metadata.name} (spec.ldap.caSecretRef) does not exist yet`,
-        );
-      if (data['ca.crt'] === undefined) throw new CredentialsMissingError(`Secret ${namespace}/${caRef.name} (spec.ldap.caSecretRef) has no key ca.crt`);
-      out['ca.crt'] = data['ca.crt'];
-    }
+    const ca = await ldapCaFromSecret(this.#options.store, namespace, `ConnectedSystem ${system.metadata.name}`, system.spec.ldap?.caSecretRef);
+    if (ca !== undefined) out['ca.crt'] = ca;
     return out;
   }
 }

@@ -1,7 +1,7 @@
 // Where each object sends its credentials: the destination its spec names and whether the transport
 // is plaintext, so credentialsRefusal can hold them to the Secret's allowed hosts and its consent to
 // plaintext before any connection is made. A new system type that connects somewhere belongs here.
-import { plaintextTransport, type ConnectedSystemSpec, type IdentitySourceSpec } from '../api/index.ts';
+import { ldapPlaintext, plaintextTransport, type ConnectedSystemSpec, type IdentitySourceSpec } from '../api/index.ts';
 import type { CredentialsUse } from './credentials.ts';
 
 /** Where a ConnectedSystem's connector sends its credentials; undefined for sqlite and kubernetes (no remote host). */
@@ -22,8 +22,8 @@ export function systemCredentialsUse(spec: ConnectedSystemSpec): CredentialsUse 
  */
 export function sourceCredentialsUse(spec: IdentitySourceSpec): CredentialsUse | undefined {
   if (spec.type === 'ldap' && spec.ldap) {
-    const plaintext = /^ldap:\/\//i.test(spec.ldap.url) ? { plaintext: 'spec.ldap.url is ldap://' } : {};
-    return { field: 'spec.ldap.url', destination: { url: spec.ldap.url }, ...plaintext };
+    const plaintext = ldapPlaintext(spec.ldap);
+    return { field: 'spec.ldap.url', destination: { url: spec.ldap.url }, ...(plaintext === undefined ? {} : { plaintext }) };
   }
   if ((spec.type === 'csv' || spec.type === 'json') && spec.url && !spec.configMapRef) {
     const plaintext = /^http:\/\//i.test(spec.url) ? { plaintext: 'spec.url is http://' } : {};

@@ -1,20 +1,19 @@
 // Reading an identity source's feed: a ConfigMap through the store, a URL with a conditional GET
-// (the last body is kept per source, so a 304 costs nothing), or a paged LDAP search. What the
-// feed says is decided in src/sources; this only fetches it. Every connection passes the egress
+// (the last body is kept per source, so a 304 costs nothing), or a paged LDAP search (ldap-feed.ts).
+// What the feed says is decided in src/sources; this only fetches it. Every connection passes the egress
 // guard (connectors/egress/), redirects are followed by hand so each hop is checked, and a body is
 // counted while it streams in, so no feed can fill the memory every tenant shares.
-import { Client, type Entry } from 'ldapts';
 import type { Logger } from 'pino';
 import { fetch as undiciFetch, type Agent, type Response } from 'undici';
 import { errorMessage, PermanentError, RetryableError, type IdentitySource, type SourceType } from '../api/index.ts';
 import { EgressGuard, privateNetworkRefusal, type EgressPolicy } from '../connectors/egress/guard.ts';
 import { guardedAgent } from '../connectors/egress/http.ts';
-import { guardedLdapConnections } from '../connectors/egress/ldap.ts';
 import { FeedError, type FeedRecord, type Rejections } from '../sources/records.ts';
 import { parseCsv, parseJson } from '../sources/parse.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import { CredentialsMissingError, CredentialsRefusedError, credentialsRefusal } from '../connections/credentials.ts';
 import { sourceCredentialsUse } from '../connections/credentials-use.ts';
+import { readLdapFeed } from './ldap-feed.ts';
 import { SourceDataRefusedError, sourceDataRefusal } from './source-data.ts';
 
 const TIMEOUT_MS = 30_000;
@@ -60,7 +59,8 @@ export class FeedReader {
     // has one here (or is pushed to Rollcall, as scim is: the inbound SCIM server applies it).
     const text = async () => (spec.configMapRef ? this.#configMap(source) : this.#http(source, signal));
     const readers: Record<Exclude<SourceType, 'scim'>, () => Promise<FeedRecord[]>> = {
-      ldap: () => this.#ldap(source, signal),
+      ldap: () =>
+        readLdapFeed(source, { store: this.#store, credentials: () => this.#credentials(source), egress: this.#egress, logger: this.#logger }, signal),
       csv: async () => parseCsv(await text(), rejections),
       json: async () => parseJson(await text(), spec.jsonPath, rejections),
     };
@@ -233,40 +233,6 @@ export class FeedReader {
     }
     return Buffer.concat(chunks, total);
   }
-
-  async #ldap(source: IdentitySource, signal: AbortSignal): Promise<FeedRecord[]> {
-    const settings = source.spec.ldap!;
-    if (settings.url.startsWith('ldap://') && !settings.insecure) {
-      throw new PermanentError(`spec.ldap.url ${settings.url} is plaintext: use ldaps:// or set spec.ldap.insecure: true`);
-    }
-    const credentials = await this.#credentials(source);
-    const guard = new EgressGuard(this.#egress, { field: 'spec.ldap.url', allowPrivateNetwork: source.spec.allowPrivateNetwork === true });
-    const client = new Client({ url: settings.url, timeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS, ...guardedLdapConnections(guard) });
-    const abort = () => void client.unbind().catch(() => undefined);
-    signal.addEventListener('abort', abort, { once: true });
-    try {
-      if (credentials?.bindDN) await client.bind(credentials.bindDN, credentials.password ?? '');
-      const records: FeedRecord[] = [];
-      for await (const page of client.searchPaginated(settings.baseDN, { scope: 'sub', filter: settings.filter, paged: { pageSize: settings.pageSize } })) {
-        for (const entry of page.searchEntries) records.push(entryRecord(entry));
-      }
-      return records;
-    } catch (error) {
-      if (error instanceof PermanentError) throw error;
-      const refused = privateNetworkRefusal(error);
-      if (refused) throw refused;
-      // An LDAP result (a numeric result code: wrong bind, no such base DN) is the directory's
-      // answer; anything else is a connection that failed, said in one wording (see #unreachable).
-      if (typeof (error as { code?: unknown })?.code === 'number') {
-        throw new RetryableError(`LDAP search of ${settings.baseDN} at spec.ldap.url failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      this.#logger?.debug({ source: keyString(keyOf(source)), reason: errorMessage(error) }, 'LDAP feed connection failed');
-      throw new RetryableError('could not read spec.ldap.url: no answer from the server (it may be down, unreachable, or its certificate not accepted)');
-    } finally {
-      signal.removeEventListener('abort', abort);
-      await client.unbind().catch(() => undefined);
-    }
-  }
 }
 
 /**
@@ -285,15 +251,4 @@ export async function sourceCredentials(store: Store, source: IdentitySource): P
   const refusal = credentialsRefusal(ref.name, 'spec.credentialsSecretRef', metadata, source.metadata.name, sourceCredentialsUse(source.spec));
   if (refusal) throw new CredentialsRefusedError(refusal);
   return data;
-}
-
-/** An entry as a record: the first value of each attribute, plus dn. */
-function entryRecord(entry: Entry): FeedRecord {
-  const fields: Record<string, unknown> = { dn: entry.dn };
-  for (const [name, value] of Object.entries(entry)) {
-    if (name === 'dn') continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    fields[name] = Buffer.isBuffer(first) ? new TextDecoder('utf-8').decode(first) : first;
-  }
-  return { ref: entry.dn, fields };
 }

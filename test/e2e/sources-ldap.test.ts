@@ -1,10 +1,12 @@
-// Directory to cloud: an `ldap` IdentitySource reads the people of a real slapd, and `rollcall run`
-// against the real API server provisions them into a real SCIM server (python-scim's scim2-server).
-// A person removed from the directory, and one marked inactive there, end deactivated in SCIM.
+// Directory to cloud: an `ldap` IdentitySource reads the people of a real slapd over StartTLS (the CA
+// from spec.ldap.caSecretRef), and `rollcall run` against the real API server provisions them into a
+// real SCIM server (python-scim's scim2-server). A person removed from the directory, and one marked
+// inactive there, end deactivated in SCIM. A second source trusting another CA reads nobody.
 import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
+import { makeCertificates, type TestCertificates } from '../servers/tls.ts';
 import { createNamespace, kubectlOk } from './kube.ts';
 import { until } from '../helpers/eventually.ts';
 import { startRollcall, type RollcallRun } from './rollcall-run.ts';
@@ -17,6 +19,7 @@ interface CloudAccount {
 }
 
 describe('an ldap IdentitySource provisioning into a SCIM application', () => {
+  let certs: TestCertificates;
   let slapd: SlapdServer;
   let scim: ScimServer;
   let namespace: string;
@@ -83,7 +86,8 @@ describe('an ldap IdentitySource provisioning into a SCIM application', () => {
   const user = (name: string) => JSON.parse(kubectlOk(['get', 'user', name, '-n', namespace, '-o', 'json']));
 
   beforeAll(async () => {
-    [slapd, scim] = await Promise.all([startSlapd(), startScim()]);
+    certs = makeCertificates();
+    [slapd, scim] = await Promise.all([startSlapd(certs), startScim()]);
     hrDN = `ou=hr,${slapd.suffix}`;
     await withLdap((c) => c.add(hrDN, { objectClass: 'organizationalUnit', ou: 'hr' }));
     await hire('alice', '1001', 'Alice', 'Smith');
@@ -102,9 +106,36 @@ kind: Secret
 metadata: {name: ${name}, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}
 stringData: ${JSON.stringify(data)}
 `;
+    // Over StartTLS: no consent to plaintext, and a CA Secret holds only ca.crt (it needs no label).
+    const secret = (name: string, labels: string, data: Record<string, string>) => `---
+apiVersion: v1
+kind: Secret
+metadata: {name: ${name}, namespace: ${namespace}, labels: {${labels}}}
+stringData: ${JSON.stringify(data)}
+`;
+    const source = (name: string, ca: string) => `---
+apiVersion: rollcall.dev/v1alpha1
+kind: IdentitySource
+metadata: {name: ${name}, namespace: ${namespace}}
+spec:
+  type: ldap
+  allowPrivateNetwork: true # the test's slapd listens on loopback
+  ldap: {url: "${slapd.url}", startTLS: true, caSecretRef: {name: ${ca}}, baseDN: "${hrDN}", filter: "(&(objectClass=inetOrgPerson)(employeeNumber=*))", pageSize: 2}
+  credentialsSecretRef: {name: directory-reader}
+  idField: employeeNumber
+  interval: 1s
+  mapping:
+    - {to: userName, from: uid}
+    - {to: givenName, from: givenName}
+    - {to: familyName, from: sn}
+    - {to: displayName, from: cn}
+    - {to: email, from: mail}
+  terminationField: {field: employeeType, values: [inactive]}
+  missingPolicy: terminate
+`;
     kubectlOk(
       ['apply', '-f', '-'],
-      `${credentials('directory-reader', { bindDN: slapd.adminDN, password: slapd.adminPassword })}${credentials('cloud-token', { token: scim.token })}---
+      `${secret('directory-reader', 'rollcall.dev/credentials: "true"', { bindDN: slapd.adminDN, password: slapd.adminPassword })}${secret('directory-ca', '', { 'ca.crt': certs.ca })}${secret('other-ca', '', { 'ca.crt': certs.otherCa })}${source('hr-directory', 'directory-ca')}${source('hr-other-ca', 'other-ca')}${credentials('cloud-token', { token: scim.token })}---
 apiVersion: rollcall.dev/v1alpha1
 kind: ConnectedSystem
 metadata: {name: cloud, namespace: ${namespace}}
@@ -126,25 +157,6 @@ apiVersion: rollcall.dev/v1alpha1
 kind: AccessBinding
 metadata: {name: everyone-in-the-directory, namespace: ${namespace}}
 spec: {role: staff, userSelector: {matchLabels: {rollcall.dev/source: hr-directory}}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: IdentitySource
-metadata: {name: hr-directory, namespace: ${namespace}}
-spec:
-  type: ldap
-  allowPrivateNetwork: true # the test's slapd listens on loopback
-  ldap: {url: "${slapd.url}", baseDN: "${hrDN}", filter: "(&(objectClass=inetOrgPerson)(employeeNumber=*))", insecure: true, pageSize: 2}
-  credentialsSecretRef: {name: directory-reader}
-  idField: employeeNumber
-  interval: 1s
-  mapping:
-    - {to: userName, from: uid}
-    - {to: givenName, from: givenName}
-    - {to: familyName, from: sn}
-    - {to: displayName, from: cn}
-    - {to: email, from: mail}
-  terminationField: {field: employeeType, values: [inactive]}
-  missingPolicy: terminate
 `,
     );
     rollcall = startRollcall(namespace);
@@ -153,6 +165,7 @@ spec:
   afterAll(async () => {
     await rollcall?.stop();
     await Promise.all([slapd?.close(), scim?.close()]);
+    certs?.close();
   });
 
   it('the people of the directory become Users, and active accounts in the SCIM application', async () => {
@@ -171,6 +184,16 @@ spec:
       'user.rollcall.dev/1002',
       'user.rollcall.dev/1003',
     ]);
+  });
+
+  it("a source trusting another CA is refused, saying the server's certificate was not verified, and reads nobody", async () => {
+    const ready = await wait('hr-other-ca not ready', async () => {
+      const source = JSON.parse(kubectlOk(['get', 'idsrc', 'hr-other-ca', '-n', namespace, '-o', 'json']));
+      return (source.status?.conditions ?? []).find((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'False');
+    });
+    expect(ready).toMatchObject({ reason: 'FeedUnreachable' });
+    expect(ready.message).toMatch(/^could not read spec\.ldap\.url: the server's certificate was not verified \(\w+\); check the host name in spec\.ldap\.url/);
+    expect(kubectlOk(['get', 'users', '-n', namespace, '-l', 'rollcall.dev/source=hr-other-ca', '-o', 'name']).trim()).toBe('');
   });
 
   it('a change in the directory reaches the SCIM account', async () => {

@@ -13,6 +13,12 @@ const SYSTEM_CODES = new Set([7, 8, 13, 48, 49, 51, 52]);
 /** Node TLS codes that mean a wrong CA or server certificate: configuration, not a passing fault. */
 const TLS_CONFIG_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/;
 
+/** Node's code for a server certificate that was not verified (wrong CA, wrong host name), or undefined for any other failure. */
+export function tlsVerificationFailure(error: unknown): string | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && TLS_CONFIG_CODES.test(code) ? code : undefined;
+}
+
 export function toConnectorError(error: unknown, system: string, what: string): Error {
   if (error instanceof PermanentError || error instanceof RetryableError) return error;
   if (error instanceof InvalidCredentialsError) {
@@ -26,10 +32,9 @@ export function toConnectorError(error: unknown, system: string, what: string): 
       return new RetryableError(`LDAP ${what} on ${system} failed, will retry: ${reason}`, { scope: scope === 'system' ? scope : undefined });
     return new PermanentError(`LDAP ${what} on ${system} refused: ${reason}`, { scope });
   }
+  const tls = tlsVerificationFailure(error);
+  if (tls) return new PermanentError(`LDAP ${what} on ${system}: TLS verification failed (${tls}); check url, startTLS and caSecretRef`, { scope: 'system' });
   const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && TLS_CONFIG_CODES.test(code)) {
-    return new PermanentError(`LDAP ${what} on ${system}: TLS verification failed (${code}); check url, startTLS and caSecretRef`, { scope: 'system' });
-  }
   // Refused or reset connections, DNS failures, timeouts, closed sockets: the server may come back.
   // Only an unreachable address is surely the system's; a dropped connection may be one request's doing.
   const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);

@@ -1,29 +1,21 @@
 // One bound LDAP connection, opened on first use and re-opened after any transport failure, so a
 // restarted or hung server costs one failed call rather than a broken connector.
-import type { ConnectionOptions } from 'node:tls';
-import { Client } from 'ldapts';
-import type { EgressGuard } from '../egress/guard.ts';
-import { guardedLdapConnections } from '../egress/ldap.ts';
+import type { Client } from 'ldapts';
 import { RetryableError } from '../../api/index.ts';
 import { withTimeout } from '../timeout.ts';
 import { toConnectorError } from './errors.ts';
+import { closeLdapSession, openLdapSession, type LdapBind, type LdapEndpoint } from './open-session.ts';
 
-export interface SessionOptions {
+export interface SessionOptions extends LdapEndpoint, LdapBind {
   system: string;
-  url: string;
-  startTLS: boolean;
-  tlsOptions: ConnectionOptions;
-  bindDN: string;
-  password: string;
-  timeoutMs: number;
-  /** Every connection to url passes it (spec.allowPrivateNetwork). */
-  egress: EgressGuard;
 }
 
 export class LdapSession {
   readonly #options: SessionOptions;
   #client: Client | undefined;
   #opening: Promise<Client> | undefined;
+  /** Aborts the connection being opened: a hung one must not hold the calls that follow. */
+  #abortOpening: AbortController | undefined;
 
   constructor(options: SessionOptions) {
     this.#options = options;
@@ -45,7 +37,7 @@ export class LdapSession {
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    await client?.unbind().catch(() => undefined);
+    if (client) await closeLdapSession(client);
   }
 
   #bound(): Promise<Client> {
@@ -59,20 +51,18 @@ export class LdapSession {
 
   async #open(): Promise<Client> {
     this.#drop();
-    const { url, startTLS, tlsOptions, bindDN, password, timeoutMs, egress } = this.#options;
-    // ldapts opens TLS at once whenever it is given TLS options, even for ldap://: with StartTLS
-    // they go to startTLS only, or the server sees a TLS hello where it expects LDAP.
-    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, ...guardedLdapConnections(egress), ...(startTLS ? {} : { tlsOptions }) });
-    this.#client = client;
-    if (startTLS) await client.startTLS(tlsOptions);
-    await client.bind(bindDN, password);
-    return client;
+    const opening = new AbortController();
+    this.#abortOpening = opening;
+    this.#client = await openLdapSession(this.#options, this.#options, opening.signal);
+    return this.#client;
   }
 
   #drop(): void {
+    this.#abortOpening?.abort();
+    this.#abortOpening = undefined;
     const client = this.#client;
     this.#client = undefined;
     // unbind destroys the socket; a frozen server never answers, so do not wait for it.
-    void client?.unbind().catch(() => undefined);
+    if (client) void closeLdapSession(client);
   }
 }

@@ -1,6 +1,5 @@
 // Turns a ConnectedSystem's spec.ldap and its credentials into the connector's resolved settings,
 // filling flavour defaults and failing early, with a clear message, on what cannot work.
-import type { ConnectionOptions } from 'node:tls';
 import { PermanentError, plaintextRefusal, WRITABLE_LDAP_ATTRIBUTES_MESSAGE, writableLdapAttribute } from '../../api/index.ts';
 import { EgressGuard } from '../egress/guard.ts';
 import { DEFAULT_TIMEOUT_MS } from '../timeout.ts';
@@ -34,8 +33,6 @@ export function resolveSettings(context: ConnectorContext): LdapSettings {
   const plaintext = plaintextRefusal(system, spec);
   if (plaintext) throw new PermanentError(plaintext);
   const flavour = flavourOf(ldap.flavour ?? 'openldap');
-  const ca = credentials['ca.crt'];
-  const tlsOptions: ConnectionOptions = ca ? { ca: [ca] } : {};
   return {
     system,
     flavour,
@@ -49,7 +46,7 @@ export function resolveSettings(context: ConnectorContext): LdapSettings {
       system,
       url: ldap.url,
       startTLS: ldap.startTLS ?? false,
-      tlsOptions,
+      ca: credentials['ca.crt'],
       bindDN,
       password,
       timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,

@@ -254,8 +254,20 @@ describe('IdentitySource credentials bound to a destination', () => {
     const ldap = { url: `ldap://127.0.0.1:${ldapListener.port}`, baseDN: 'ou=people,dc=example,dc=org', insecure: true };
     const read = new FeedReader(store()).read(source({ type: 'ldap', ldap, credentialsSecretRef: { name: 'ldap-bind' } }), new Rejections(), signal);
     await expect(read).rejects.toThrow(
-      'spec.ldap.url is ldap://, and Secret ldap-bind (spec.credentialsSecretRef) is not annotated rollcall.dev/allow-insecure: "true"',
+      'spec.ldap.url is ldap:// without startTLS, and Secret ldap-bind (spec.credentialsSecretRef) is not annotated rollcall.dev/allow-insecure: "true"',
     );
     expect(ldapListener.accepted()).toBe(0);
+  });
+
+  it('counts ldap:// with startTLS as encrypted, as for a ConnectedSystem: the same Secret needs no consent to plaintext', async () => {
+    const ldap = { url: `ldap://127.0.0.1:${ldapListener.port}`, baseDN: 'ou=people,dc=example,dc=org', startTLS: true };
+    // The listener never answers the StartTLS request: the read ends when its signal aborts.
+    const read = new FeedReader(store()).read(
+      source({ type: 'ldap', ldap, credentialsSecretRef: { name: 'ldap-bind' } }),
+      new Rejections(),
+      AbortSignal.timeout(300),
+    );
+    await expect(read).rejects.not.toBeInstanceOf(CredentialsRefusedError);
+    expect(ldapListener.accepted()).toBe(1);
   });
 });
