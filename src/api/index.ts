@@ -12,6 +12,6 @@ export { printable } from './printable.ts';
 export * from './transport.ts';
 export * from './ldap-attributes.ts';
 export * from './ldap-connection.ts';
-export type { World } from './world.ts';
+export type { Snapshot, World } from './world.ts';
 export { describeChange } from './describe-change.ts';
 export { keyOf, keyString, type AnyResource, type ObjectKey, type ResourceByKind, type UserPatch } from './objects.ts';

@@ -15,3 +15,14 @@ export interface World {
   /** The namespace's Users: an approval covers the Users a binding selects (src/engine/approval-content.ts). */
   users?: readonly User[];
 }
+
+/**
+ * What one reconcile reads once and hands down: the namespace's declared objects and the instant.
+ * Every decision of the pass (the plan, the guard, the audit line's cause) sees the same ones, so a
+ * pass cannot straddle a validUntil, nor plan from one set of objects and explain from another.
+ */
+export interface Snapshot {
+  /** As readWorld gives it: every field read. */
+  world: Required<World>;
+  now: Date;
+}

@@ -13,6 +13,7 @@ import {
   withMessage,
   type AccountChange,
   type ConnectedSystem,
+  type Snapshot,
   type User,
 } from '../api/index.ts';
 import type { Connector } from '../connectors/types.ts';
@@ -52,6 +53,8 @@ export interface AccountChanges {
   origin: ChangeOrigin;
   /** Each change is pushed here once written, so the caller knows what went through even when a later one fails. */
   applied: AccountChange[];
+  /** The asking reconcile's objects and instant: the guard decides, and the audit line explains, from these. */
+  snapshot: Snapshot;
 }
 
 /** A change the connector found already made: nothing was written, so nothing is reported as done. */
@@ -72,7 +75,7 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
   const systemKey = keyString(keyOf(system));
   if (request.deprovisions) {
     const pass = origin.kind === 'orphan' ? { orphans: request.pass ?? [] } : { accounts: request.pass ?? [] };
-    const decision = await ctx.gate.admit(ctx, system, connector.capabilities, userName, pass);
+    const decision = await ctx.gate.admit(ctx, system, connector.capabilities, userName, request.snapshot, pass);
     if (decision.verdict.tripped) {
       // The system's reconcile writes the condition, unless its status shows this verdict already.
       if (!showsVerdict(ctx.store.get('ConnectedSystem', keyOf(system)) ?? system, decision.verdict.message)) ctx.enqueue('ConnectedSystem', keyOf(system));
@@ -103,7 +106,7 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
         // The system's own failure says nothing about this account; one of this change says where it came from.
         throw failureScope(error) === 'system'
           ? error
-          : withMessage(error, `${source(ctx, request, change, failedAttributes(error))} failed: ${errorMessage(error)}`);
+          : withMessage(error, `${source(request, change, failedAttributes(error))} failed: ${errorMessage(error)}`);
       }
       applied.push(change);
       await report(ctx, request, change);
@@ -128,11 +131,11 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
 }
 
 /** The change in the words of whoever asked: `User bob: grant db-admin (AccessRole dba, ...)`, `orphan old-bob: disable account`. */
-function source(ctx: ApplyContext, { system, origin }: AccountChanges, change: AccountChange, refused?: readonly string[]): string {
+function source({ system, origin, snapshot }: AccountChanges, change: AccountChange, refused?: readonly string[]): string {
   const description = describeChange(change);
   switch (origin.kind) {
     case 'user':
-      return changeSource(ctx, origin.user, system.metadata.name, change, refused);
+      return changeSource(snapshot, origin.user, system.metadata.name, change, refused);
     case 'orphan':
       return `orphan ${changeUserName(change)}: ${description}`;
     case 'systemDeletion':
@@ -148,7 +151,7 @@ async function report(ctx: ApplyContext, request: AccountChanges, change: Accoun
   const description = describeChange(change);
   const line: AuditLine =
     origin.kind === 'user'
-      ? auditLine(ctx, origin.user, system.metadata.name, change)
+      ? auditLine(request.snapshot, origin.user, system.metadata.name, change)
       : origin.kind === 'orphan'
         ? orphanAuditLine(system, change)
         : origin.kind === 'retention'
@@ -158,7 +161,7 @@ async function report(ctx: ApplyContext, request: AccountChanges, change: Accoun
     ctx.logger.info(line, description);
     await ctx.store.recordEvent('User', origin.user, 'Normal', eventReason(change), `${system.metadata.name}: ${description}`);
   } else {
-    const words = source(ctx, request, change);
+    const words = source(request, change);
     ctx.logger.info(line, words);
     await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), words);
   }

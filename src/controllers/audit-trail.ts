@@ -1,11 +1,9 @@
 // The audit trail: every change applied to a connected system logs exactly one JSON line with a
 // stable schema (documented in docs/governance.md; fields are only ever added), so a log pipeline
 // can select `audit: true` and answer "who got what, when, because of what".
-import { changeUserName, type AccountChange, type ConnectedSystem, type User } from '../api/index.ts';
+import { changeUserName, type AccountChange, type ConnectedSystem, type Snapshot, type User } from '../api/index.ts';
 import { changeCause, orphanCause, retentionCause, systemDeletionCause, type Cause } from '../engine/index.ts';
 import { keyOf } from '../store/store.ts';
-import type { ControllerContext } from './context.ts';
-import { readWorld } from '../store/world.ts';
 
 export interface AuditLine {
   audit: true;
@@ -21,7 +19,8 @@ export interface AuditLine {
   cause: Cause;
 }
 
-export function auditLine(ctx: Pick<ControllerContext, 'store' | 'clock'>, user: User, system: string, change: AccountChange): AuditLine {
+/** The audit line of a change a User's sync made; its cause is read off the reconcile's snapshot. */
+export function auditLine({ world, now }: Snapshot, user: User, system: string, change: AccountChange): AuditLine {
   const { namespace } = keyOf(user);
   const line: AuditLine = {
     audit: true,
@@ -30,15 +29,10 @@ export function auditLine(ctx: Pick<ControllerContext, 'store' | 'clock'>, user:
     user: user.metadata.name,
     userName: user.spec.userName,
     op: change.op,
-    cause: changeCause(change, user, system, readWorld(ctx.store, namespace), ctx.clock.now()),
+    cause: changeCause(change, user, system, world, now),
   };
   if (change.op === 'grant' || change.op === 'revoke') line.entitlement = change.entitlement;
   return line;
-}
-
-/** Logs the audit line of one applied change; `message` is the change in words. */
-export function logAudit(ctx: ControllerContext, user: User, system: string, change: AccountChange, message: string): void {
-  ctx.logger.info(auditLine(ctx, user, system, change), message);
 }
 
 /**

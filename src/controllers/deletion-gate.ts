@@ -9,7 +9,7 @@
 //   (its DeletionGuardTripped condition), not this object's.
 // Admissions are serialized per system: the decision and the recording of the deprovision it lets
 // through happen together, so reconciles running side by side can never both slip under the limit.
-import type { Capabilities, ConnectedSystem, ObservedAccount, User } from '../api/index.ts';
+import type { Capabilities, ConnectedSystem, ObservedAccount, Snapshot, User } from '../api/index.ts';
 import {
   accessWindow,
   holdingUsers,
@@ -25,7 +25,6 @@ import {
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
-import { readWorld } from '../store/world.ts';
 
 interface Answer {
   resourceVersion: string | undefined;
@@ -37,8 +36,8 @@ interface Answer {
   validUntil: number;
 }
 
-/** What the gate reads: the namespace's objects, the systems' listings and the clock. */
-export type GateContext = Pick<ControllerContext, 'store' | 'observed' | 'clock'>;
+/** What the gate reads besides the reconcile's snapshot: the systems' listings. */
+export type GateContext = Pick<ControllerContext, 'observed'>;
 
 /** What a pass adds to the Users' pending deprovisions, by userName (one already in the window counts once). */
 export interface PassDeprovisions {
@@ -65,10 +64,17 @@ export class DeletionGate {
   }
 
   /** The guard's decision for the system's current pass: the Users' pending deprovisions, and what `pass` adds. */
-  async decide(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, pass: PassDeprovisions = {}, candidate?: string): Promise<GuardDecision> {
-    const now = ctx.clock.now();
+  async decide(
+    ctx: GateContext,
+    system: ConnectedSystem,
+    capabilities: Capabilities,
+    snapshot: Snapshot,
+    pass: PassDeprovisions = {},
+    candidate?: string,
+  ): Promise<GuardDecision> {
+    const { now } = snapshot;
     // Every system is guarded (spec.deletionGuard or the default), so every decision counts what is pending.
-    const { users, pending, accounts } = await this.#pending(ctx, system, capabilities, now);
+    const { users, pending, accounts } = await this.#pending(ctx, system, capabilities, snapshot);
     // The account asking to be deprovisioned counts even if the store does not show it leaving yet.
     const asking = candidate === undefined ? [] : [candidate];
     return decideSystemGuard({
@@ -87,12 +93,19 @@ export class DeletionGate {
    * account joins the window at once, before the write, inside the same per-system turn. `pass`:
    * what the same pass deprovisions besides (the orphans, or a deleted system's other accounts).
    */
-  async admit(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, userName: string, pass: PassDeprovisions = {}): Promise<GuardDecision> {
+  async admit(
+    ctx: GateContext,
+    system: ConnectedSystem,
+    capabilities: Capabilities,
+    userName: string,
+    snapshot: Snapshot,
+    pass: PassDeprovisions = {},
+  ): Promise<GuardDecision> {
     const key = keyString(keyOf(system));
     const previous = this.#locks.get(key) ?? Promise.resolve();
     const turn = previous.then(async () => {
-      const decision = await this.decide(ctx, system, capabilities, pass, userName);
-      if (!decision.verdict.tripped) this.#record(system, userName, ctx.clock.now());
+      const decision = await this.decide(ctx, system, capabilities, snapshot, pass, userName);
+      if (!decision.verdict.tripped) this.#record(system, userName, snapshot.now);
       return decision;
     });
     const settled = turn.catch(() => undefined);
@@ -143,11 +156,9 @@ export class DeletionGate {
     ctx: GateContext,
     system: ConnectedSystem,
     capabilities: Capabilities,
-    now: Date,
-  ): Promise<{ users: User[]; pending: string[]; accounts: string[] }> {
+    { world, now }: Snapshot,
+  ): Promise<{ users: readonly User[]; pending: string[]; accounts: string[] }> {
     const systemKey = keyString(keyOf(system));
-    const { namespace } = keyOf(system);
-    const world = readWorld(ctx.store, namespace);
     const fingerprint = worldFingerprint(world, capabilities);
     let answers = this.#answers.get(systemKey);
     if (!answers || answers.world !== fingerprint) {
@@ -157,7 +168,7 @@ export class DeletionGate {
     const pending: string[] = [];
     const holders: string[] = [];
     const seen = new Set<string>();
-    const users = ctx.store.list('User', namespace);
+    const { users } = world;
     for (const user of holdingUsers(users)) {
       await yieldIfBusy();
       const userName = user.spec.userName;

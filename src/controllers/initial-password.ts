@@ -59,26 +59,28 @@ export function initialPasswordSecretKey(user: User, system: string): ObjectKey 
  * Throws a PermanentError naming spec.credentials.policy when the connector cannot set passwords.
  */
 export async function withInitialPassword(
-  ctx: Pick<ControllerContext, 'store' | 'clock'>,
+  ctx: Pick<ControllerContext, 'store'>,
   user: User,
   system: ConnectedSystem,
   capabilities: Capabilities,
   changes: readonly AccountChange[],
+  now: Date,
 ): Promise<{ changes: readonly AccountChange[]; delivery?: InitialPasswordDelivery }> {
   const create = changes.find((c) => c.op === 'create');
   if (!create || create.account.state !== 'present') return { changes };
   const decision = initialPasswordDecision({ name: system.metadata.name, spec: system.spec }, capabilities);
   if ('refused' in decision) throw new PermanentError(decision.refused);
   if (!decision.deliver) return { changes };
-  const { password, delivery } = await deliver(ctx, user, system.metadata.name, decision.ttlMs);
+  const { password, delivery } = await deliver(ctx, user, system.metadata.name, decision.ttlMs, now);
   return { changes: changes.map((c) => (c === create ? { ...create, initialPassword: password } : c)), delivery };
 }
 
 async function deliver(
-  ctx: Pick<ControllerContext, 'store' | 'clock'>,
+  ctx: Pick<ControllerContext, 'store'>,
   user: User,
   system: string,
   ttlMs: number,
+  now: Date,
 ): Promise<{ password: string; delivery: InitialPasswordDelivery }> {
   const key = initialPasswordSecretKey(user, system);
   const existing = await ctx.store.getOwnedSecret(key);
@@ -89,7 +91,7 @@ async function deliver(
       `Secret ${keyString(key)} exists but is not Rollcall's delivery for User ${user.metadata.name} on ${system}; delete or rename it so the first password can be delivered`,
     );
   }
-  if (reusable && Date.parse(reusable.annotations[EXPIRES_AT_ANNOTATION]!) <= ctx.clock.now().getTime()) {
+  if (reusable && Date.parse(reusable.annotations[EXPIRES_AT_ANNOTATION]!) <= now.getTime()) {
     // Kept past its time (the create kept failing): a fresh one, so the person gets a full ttl to read it.
     // Should the account have been made with the old one after all, the create sets this one over it.
     await ctx.store.deleteSecret(key);
@@ -97,7 +99,7 @@ async function deliver(
     return { password: reusable.data['password']!, delivery: { secretName: key.name, expiresAt: reusable.annotations[EXPIRES_AT_ANNOTATION]! } };
   }
   const password = generateInitialPassword();
-  const expiresAt = new Date(ctx.clock.now().getTime() + ttlMs).toISOString();
+  const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
   const secret: OwnedSecret = {
     key,
     labels: { [INITIAL_PASSWORD_LABEL]: user.spec.userName, [INITIAL_PASSWORD_SYSTEM_LABEL]: system, 'app.kubernetes.io/managed-by': 'rollcall' },
@@ -164,11 +166,12 @@ function deliveryKey(user: User, system: string): string {
  * when the next one is due. A delete that fails keeps its entry, so the next pass tries again.
  */
 export async function expireDeliveries(
-  ctx: Pick<ControllerContext, 'store' | 'clock' | 'logger' | 'observed'>,
+  ctx: Pick<ControllerContext, 'store' | 'logger' | 'observed'>,
   user: User,
   accounts: AccountStatus[],
+  now: Date,
 ): Promise<{ accounts: AccountStatus[]; nextAt?: Date }> {
-  const { due, nextAt } = dueDeliveries(accounts, ctx.clock.now());
+  const { due, nextAt } = dueDeliveries(accounts, now);
   if (due.length === 0) return { accounts, nextAt };
   const namespace = user.metadata.namespace ?? 'default';
   const gone = new Set<string>();
@@ -179,7 +182,7 @@ export async function expireDeliveries(
       gone.add(account.system);
       deliveriesOf(ctx).delete(deliveryKey(user, account.system));
     } catch (error) {
-      retryAt = ctx.clock.now().getTime() + DELETE_RETRY_MS;
+      retryAt = now.getTime() + DELETE_RETRY_MS;
       ctx.logger.warn(
         { user: user.metadata.name, system: account.system, secret: account.initialPassword!.secretName, err: (error as Error).message },
         'could not delete a first-password Secret; retried on the next pass',

@@ -10,6 +10,7 @@ import {
   type ConnectedSystem,
   type DesiredAccount,
   type ObservedAccount,
+  type Snapshot,
   type User,
 } from '../api/index.ts';
 import { systemRefusal } from '../connections/refusal.ts';
@@ -51,6 +52,7 @@ class HeldByGuard {
 /** `user` is the User as the engine saw it (deprovision clock applied); `desired` its account here. */
 export async function syncAccount(
   ctx: ControllerContext,
+  snapshot: Snapshot,
   user: User,
   system: ConnectedSystem,
   desired: DesiredAccount,
@@ -58,7 +60,7 @@ export async function syncAccount(
   signal: AbortSignal,
 ): Promise<AccountSyncResult> {
   const systemKey = keyString(keyOf(system));
-  const now = ctx.clock.now();
+  const { now } = snapshot;
   const applied: AccountChange[] = [];
   let wanted = desired;
   let conflict: string | undefined;
@@ -94,12 +96,12 @@ export async function syncAccount(
         adopted = plan.adopts;
         const { deprovisions } = plan;
         // Write-ahead: the Secret that delivers a first password exists before the create that sets it.
-        const prepared = await withInitialPassword(ctx, user, system, connector.capabilities, plan.changes);
+        const prepared = await withInitialPassword(ctx, user, system, connector.capabilities, plan.changes, now);
         const { changes } = prepared;
         delivery = prepared.delivery ?? delivery;
         const outcome = await applyChanges(
           ctx,
-          { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied },
+          { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied, snapshot },
           signal,
         );
         if (outcome.held) throw new HeldByGuard(outcome.message);
@@ -148,7 +150,7 @@ export async function syncAccount(
       if (previous.adoptedAt) status.adoptedAt = previous.adoptedAt;
     }
     if (refused.length) {
-      refused = withDeclarations(ctx, user, system.metadata.name, refused);
+      refused = withDeclarations(snapshot, user, system.metadata.name, refused);
       status.message = refusalMessage(refused);
       if (previous?.message !== status.message) await ctx.store.recordEvent('User', user, 'Warning', 'Refused', `${system.metadata.name}: ${status.message}`);
     }
@@ -199,8 +201,8 @@ export function refusalText(refusal: Refusal): string {
 }
 
 /** Each refusal with the declarations that grant the entitlement, so a person knows what to edit. */
-function withDeclarations(ctx: ControllerContext, user: User, system: string, refused: readonly Refusal[]): Refusal[] {
-  return refused.map((refusal) => ({ ...refusal, declaredBy: entitlementSource(ctx, user, system, refusal.entitlement) }));
+function withDeclarations(snapshot: Snapshot, user: User, system: string, refused: readonly Refusal[]): Refusal[] {
+  return refused.map((refusal) => ({ ...refusal, declaredBy: entitlementSource(snapshot, user, system, refusal.entitlement) }));
 }
 
 /**

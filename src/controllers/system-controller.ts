@@ -39,6 +39,7 @@ import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
 import { mergeRetained } from './retained-accounts.ts';
 import { applyRetention, retainedEntries } from './system-retention.ts';
+import { readSnapshot } from '../store/world.ts';
 
 /** What the reconciler remembers between runs: timing state only. */
 export class ListingSchedule {
@@ -144,7 +145,12 @@ async function cleanupSystem(ctx: ControllerContext, system: ConnectedSystem, si
   // The finalizer stays until a person approves the count (rollcall.dev/approve-deprovision) or
   // raises spec.deletionGuard; the annotation wakes this reconcile.
   const message = `being deleted with deletionPolicy deprovision: ${held.remaining} account(s) wait for the deletion guard`;
-  await writeStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'DeprovisionHeld', message }, await guardStatus(ctx, system, held.decision));
+  await writeStatus(
+    ctx,
+    system,
+    { type: 'Ready', status: 'False', reason: 'DeprovisionHeld', message },
+    await guardStatus(ctx, system, held.decision, held.now),
+  );
   return false;
 }
 
@@ -157,10 +163,11 @@ async function deprovisionAll(
   ctx: ControllerContext,
   system: ConnectedSystem,
   signal: AbortSignal,
-): Promise<{ decision: GuardDecision; remaining: number } | undefined> {
+): Promise<{ decision: GuardDecision; remaining: number; now: Date } | undefined> {
   return ctx.connections.use(system, async (connector) => {
     const listing = [];
     for await (const account of connector.listAccounts(signal)) listing.push(account);
+    const snapshot = readSnapshot(ctx.store, keyOf(system).namespace, ctx.clock);
     ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
     const plans = planSystemDeletion(system, listing, connector.capabilities);
     // The whole deletion is one pass for the guard: every account counts from the first admission.
@@ -169,10 +176,10 @@ async function deprovisionAll(
       const { userName, changes, deprovisions } = plan;
       const outcome = await applyChanges(
         ctx,
-        { system, connector, userName, changes, deprovisions, pass, origin: { kind: 'systemDeletion' }, applied: [] },
+        { system, connector, userName, changes, deprovisions, pass, origin: { kind: 'systemDeletion' }, applied: [], snapshot },
         signal,
       );
-      if (outcome.held) return { decision: outcome.decision, remaining: plans.length - index };
+      if (outcome.held) return { decision: outcome.decision, remaining: plans.length - index, now: snapshot.now };
     }
     return undefined;
   });
@@ -201,16 +208,16 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     // decision re-plans only the Users that changed since the last one (DeletionGate).
     const capabilities = schedule.capabilities(name);
     if (capabilities) {
-      const users = ctx.store.list('User', key.namespace);
+      const snapshot = readSnapshot(ctx.store, key.namespace, ctx.clock);
       const orphans = passOrphans(
         system,
         ctx.observed.accounts(name),
-        users,
+        snapshot.world.users,
         retained.map((e) => e.userName),
         capabilities,
       );
-      const decision = await ctx.gate.decide(ctx, system, capabilities, { orphans: deprovisionedUserNames(orphans.changes) });
-      await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, decision));
+      const decision = await ctx.gate.decide(ctx, system, capabilities, snapshot, { orphans: deprovisionedUserNames(orphans.changes) });
+      await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, decision, snapshot.now));
     }
     // A deleted User waits for its retained account to show in this status. The requeue counts the
     // entries just written: the cache may not have seen that write yet, and a status-only change
@@ -250,9 +257,11 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   }
   ctx.observed.replace(name, listing.accounts, listingStarted);
   schedule.listed(system, now, listing.capabilities);
-  const users = ctx.store.list('User', key.namespace);
+  // Read after the listing: a User whose account appeared while it ran is no orphan.
+  const snapshot = readSnapshot(ctx.store, key.namespace, ctx.clock);
+  const { users } = snapshot.world;
   // Accounts kept for deleted Users until their retention ends are not orphans.
-  const retention = planRetention(retained, listing.accounts, users, listing.capabilities, now.getTime());
+  const retention = planRetention(retained, listing.accounts, users, listing.capabilities, snapshot.now.getTime());
   // Compared after the write-throughs made during the listing, and not for the accounts written
   // since it began: a mover caught mid-change is not drift.
   const { drifted, failing } = await compareWithStatus(ctx, system, users, listing.capabilities);
@@ -262,7 +271,10 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   }
 
   const orphanNames = [...deprovisionedUserNames(changes)];
-  const decision = await ctx.gate.decide(ctx, system, listing.capabilities, { orphans: orphanNames, accounts: retention.due.map((d) => d.entry.userName) });
+  const decision = await ctx.gate.decide(ctx, system, listing.capabilities, snapshot, {
+    orphans: orphanNames,
+    accounts: retention.due.map((d) => d.entry.userName),
+  });
   if (!decision.verdict.tripped && changes.length) {
     await ctx.connections.use(system, async (connector) => {
       // One account at a time: the guard counts accounts, and an account's changes go together.
@@ -277,13 +289,14 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
           pass: orphanNames,
           origin: { kind: 'orphan' as const },
           applied: [],
+          snapshot,
         };
         const outcome = await applyChanges(ctx, request, signal);
         if (outcome.held) break;
       }
     });
   }
-  if (!decision.verdict.tripped) await applyRetention(ctx, system, retention, signal);
+  if (!decision.verdict.tripped) await applyRetention(ctx, system, retention, snapshot, signal);
   // Announce only orphans the previous listing did not have.
   const newOrphans = ctx.observed.updateOrphans(
     name,
@@ -319,7 +332,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       drifted,
       failing,
       retainedGone: retention.gone,
-      ...(await guardStatus(ctx, system, decision)),
+      ...(await guardStatus(ctx, system, decision, snapshot.now)),
     },
   );
   // Thousands of Users: woken in slices, so the event loop keeps turning.
@@ -335,7 +348,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
  * removes the approval annotation once it is spent. One status write per reconcile: a second one
  * would start from a cache that has not seen the first yet.
  */
-async function guardStatus(ctx: ControllerContext, system: ConnectedSystem, decision: GuardDecision): Promise<Extra> {
+async function guardStatus(ctx: ControllerContext, system: ConnectedSystem, decision: GuardDecision, now: Date): Promise<Extra> {
   const name = keyString(keyOf(system));
   const { verdict } = decision;
   // An approval releases one pass: once that pass is within the limit again, it is spent.
@@ -352,7 +365,7 @@ async function guardStatus(ctx: ControllerContext, system: ConnectedSystem, deci
     guard: verdict.tripped
       ? { status: 'True', reason: 'TooManyDeprovisions', message: verdict.message }
       : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds the deletion guard' },
-    recentDeprovisions: ctx.gate.window(system, ctx.clock.now()),
+    recentDeprovisions: ctx.gate.window(system, now),
   };
 }
 
@@ -376,7 +389,7 @@ type Extra = {
 async function compareWithStatus(
   ctx: Pick<ControllerContext, 'observed'>,
   system: ConnectedSystem,
-  users: User[],
+  users: readonly User[],
   capabilities: Capabilities,
 ): Promise<{ drifted: number; failing: number }> {
   const systemKey = keyString(keyOf(system));

@@ -1,7 +1,7 @@
 // The system's side of retained accounts (see retained-accounts.ts): the entries its status holds,
 // and the deletes whose retention ended (planned by the engine's planRetention), behind the deletion
 // guard like every deprovision.
-import type { ConnectedSystem } from '../api/index.ts';
+import type { ConnectedSystem, Snapshot } from '../api/index.ts';
 import type { RetainedAccount, RetentionPlan } from '../engine/index.ts';
 import { keyOf } from '../store/store.ts';
 import { applyChanges } from './apply-change.ts';
@@ -16,7 +16,13 @@ export function retainedEntries(ctx: ControllerContext, system: ConnectedSystem)
 }
 
 /** Deletes the due accounts one at a time, behind the guard; each deleted joins plan.gone. Stops when the guard holds. */
-export async function applyRetention(ctx: ControllerContext, system: ConnectedSystem, plan: RetentionPlan, signal: AbortSignal): Promise<void> {
+export async function applyRetention(
+  ctx: ControllerContext,
+  system: ConnectedSystem,
+  plan: RetentionPlan,
+  snapshot: Snapshot,
+  signal: AbortSignal,
+): Promise<void> {
   if (plan.due.length === 0) return;
   const pass = plan.due.map((d) => d.entry.userName);
   await ctx.connections.use(system, async (connector) => {
@@ -30,6 +36,7 @@ export async function applyRetention(ctx: ControllerContext, system: ConnectedSy
         pass,
         origin: { kind: 'retention' as const, user: entry.user },
         applied: [],
+        snapshot,
       };
       const outcome = await applyChanges(ctx, request, signal);
       if (outcome.held) return;

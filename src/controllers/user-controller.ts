@@ -28,7 +28,7 @@ import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
 import { RetainedRequests } from './retained-accounts.ts';
 import { errorStatus, refusalText, syncAccount, type AccountSyncResult } from './sync-account.ts';
-import { readWorld } from '../store/world.ts';
+import { readSnapshot } from '../store/world.ts';
 import { carryDeliveries, expireDeliveries } from './initial-password.ts';
 
 export function userReconciler(ctx: ControllerContext): Reconciler {
@@ -48,7 +48,9 @@ export function userReconciler(ctx: ControllerContext): Reconciler {
 
 /** Drives every system; `done` once nothing failed, nothing is held and nothing waits. */
 async function converge(ctx: ControllerContext, key: ObjectKey, user: User, signal: AbortSignal): Promise<{ done: boolean; outcome: Outcome }> {
-  const now = ctx.clock.now();
+  // One read of the namespace and the clock for the whole pass: its syncs, guard and audit lines see the same.
+  const snapshot = readSnapshot(ctx.store, key.namespace, ctx.clock);
+  const { world, now } = snapshot;
   const holder = userNameTakenBy(user, ctx.userNames.usersNaming(ctx.store, key.namespace, user.spec.userName));
   if (holder) {
     // Refused everywhere: the older User holds this userName, and its account is not ours to share.
@@ -60,7 +62,6 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const withClock = withDeprovisionClock(user, now);
   const deprovisionStartedAt = withClock.status?.deprovisionStartedAt;
 
-  const world = readWorld(ctx.store, key.namespace);
   const desired = desiredAccounts(withClock, world.bindings, world.roles, world.systems, now, world.reviews, world.users);
   const previous = new Map((user.status?.accounts ?? []).map((a) => [a.system, a]));
   const systemsByName = new Map(world.systems.map((s) => [s.metadata.name, s]));
@@ -71,7 +72,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const syncs = desired.map((account) => {
     const system = systemsByName.get(account.system)!;
     const wants = JSON.stringify([user.metadata.generation, user.metadata.deletionTimestamp, system.metadata.generation, account]);
-    const start = () => syncAccount(ctx, withClock, system, account, previous.get(account.system), signal);
+    const start = () => syncAccount(ctx, snapshot, withClock, system, account, previous.get(account.system), signal);
     const thrown = (error: unknown) => unexpectedFailure(account.system, previous.get(account.system), error);
     return { name: account.system, system: keyString(keyOf(system)), sync: ctx.syncs.sync(userKey, keyString(keyOf(system)), wants, start, thrown) };
   });
@@ -98,7 +99,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
     made,
   );
   // First-password Secrets whose ttl is up (or whose account no longer opens) go now; the next one wakes this User.
-  const { accounts, nextAt: nextDeliveryExpiry } = await expireDeliveries(ctx, user, merged);
+  const { accounts, nextAt: nextDeliveryExpiry } = await expireDeliveries(ctx, user, merged, now);
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
   const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
   const conflicts = results.flatMap((r) => (r.conflict ? [r.conflict] : []));

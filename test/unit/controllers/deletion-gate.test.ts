@@ -13,6 +13,7 @@ import { DeletionGate } from '../../../src/controllers/deletion-gate.ts';
 import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
 import { UserNameIndex } from '../../../src/controllers/user-name-index.ts';
 import { MemoryStore, type ResourceInput } from '../../../src/store/memory-store.ts';
+import { readSnapshot } from '../../../src/store/world.ts';
 
 const logger = pino({ level: 'silent' });
 const systemWith = (status?: object) =>
@@ -62,13 +63,16 @@ function context(users: ResourceInput[], clock: TestClock, status?: object): Con
   };
 }
 
+/** What a reconcile reads once: the namespace's objects and the instant. */
+const snapshot = (ctx: ControllerContext) => readSnapshot(ctx.store, 'acme', ctx.clock);
+
 describe('DeletionGate', () => {
   const wiki = (ctx: ControllerContext) => ctx.store.get('ConnectedSystem', { namespace: 'acme', name: 'wiki' }) as ConnectedSystem;
 
   it('lets a pass within the limit through at once: a single leaver never waits', async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const ctx = context([user('a', 'terminated'), user('b', 'active')], clock);
-    const decision = await ctx.gate.decide(ctx, wiki(ctx), capabilities);
+    const decision = await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx));
     expect(decision.verdict.tripped).toBe(false);
     expect(decision.count).toBe(1);
   });
@@ -76,12 +80,16 @@ describe('DeletionGate', () => {
   it('counts pending plus admitted deprovisions once each, and trips above the limit', async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const ctx = context([user('a', 'terminated'), user('b', 'suspended'), user('c', 'active')], clock);
-    expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'a')).verdict.tripped).toBe(false); // in flight: pending and recent, counted once
-    expect(await ctx.gate.decide(ctx, wiki(ctx), capabilities)).toMatchObject({ count: 2, verdict: { tripped: false } });
-    expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'b')).verdict.tripped).toBe(false);
+    expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'a', snapshot(ctx))).verdict.tripped).toBe(false); // in flight: pending and recent, counted once
+    expect(await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx))).toMatchObject({ count: 2, verdict: { tripped: false } });
+    expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'b', snapshot(ctx))).verdict.tripped).toBe(false);
     expect(ctx.gate.recent(wiki(ctx)).map((r) => r.userName)).toEqual(['a', 'b']);
     // Orphans the policy would remove count on top.
-    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, { orphans: ['old-account'] })).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx), { orphans: ['old-account'] })).verdict).toMatchObject({
+      tripped: true,
+      count: 3,
+      limit: 2,
+    });
   });
 
   it('admits side-by-side reconciles one at a time: never more than the limit slips through', async () => {
@@ -92,7 +100,7 @@ describe('DeletionGate', () => {
       clock,
     );
     // Each leaver is admitted while the others' terminations are not yet visible (a burst seen one event at a time).
-    const decisions = await Promise.all(names.map((name) => ctx.gate.admit(ctx, wiki(ctx), capabilities, name)));
+    const decisions = await Promise.all(names.map((name) => ctx.gate.admit(ctx, wiki(ctx), capabilities, name, snapshot(ctx))));
     expect(decisions.filter((d) => !d.verdict.tripped)).toHaveLength(2);
     expect(ctx.gate.recent(wiki(ctx))).toHaveLength(2);
   });
@@ -106,7 +114,7 @@ describe('DeletionGate', () => {
       ],
     };
     const ctx = context([user('a', 'terminated')], clock, status);
-    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).verdict).toMatchObject({ tripped: true, count: 3 });
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx))).verdict).toMatchObject({ tripped: true, count: 3 });
   });
 
   it('forgets deprovisions older than resyncInterval', async () => {
@@ -118,7 +126,7 @@ describe('DeletionGate', () => {
       ],
     };
     const ctx = context([user('a', 'terminated')], clock, status);
-    expect(await ctx.gate.decide(ctx, wiki(ctx), capabilities)).toMatchObject({ count: 2, verdict: { tripped: false } });
+    expect(await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx))).toMatchObject({ count: 2, verdict: { tripped: false } });
     expect(ctx.gate.window(wiki(ctx), clock.now()).map((e) => e.userName)).toEqual(['y']);
   });
 
@@ -126,9 +134,9 @@ describe('DeletionGate', () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const contractor = { ...user('c', 'active'), spec: { userName: 'c', state: 'active', validUntil: '2026-11-26T10:00:00Z' } } as ResourceInput;
     const ctx = context([user('a', 'active'), contractor], clock);
-    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).count).toBe(0);
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx))).count).toBe(0);
     clock.set(new Date('2026-11-26T10:00:00Z')); // the contractor's validUntil: no watch event, only time
-    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).count).toBe(1);
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx))).count).toBe(1);
   });
 
   it("counts an entitlement the system's connector refuses, held from before, as a pending revoke: as rollcall plan does", async () => {
@@ -140,9 +148,9 @@ describe('DeletionGate', () => {
     // What a listing put in the cache: each account holds 'all'.
     for (const name of ['a', 'b', 'c'])
       ctx.observed.set('acme/wiki', name, { userName: name, id: name, state: 'present', attributes: {}, entitlements: ['all'] });
-    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).count).toBe(0);
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx))).count).toBe(0);
     ctx.gate.knowRefusal(wiki(ctx), (entitlement) => (entitlement === 'all' ? 'out of reach' : undefined));
-    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities)).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
+    expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx))).verdict).toMatchObject({ tripped: true, count: 3, limit: 2 });
   });
 
   it('filler Users created just now do not inflate the percentage: 10 real Users losing their role are held among 200 fillers', async () => {
@@ -173,9 +181,9 @@ describe('DeletionGate', () => {
       userNames: new UserNameIndex(),
       syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }),
     };
-    const decision = await ctx.gate.decide(ctx, wiki(ctx), capabilities);
+    const decision = await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx));
     expect(decision).toMatchObject({ count: 10, managed: 10, limit: 2, verdict: { tripped: true } });
     // A revoke asking to go through is held, as the next sync of any real person would be.
-    expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'person0')).verdict.tripped).toBe(true);
+    expect((await ctx.gate.admit(ctx, wiki(ctx), capabilities, 'person0', snapshot(ctx))).verdict.tripped).toBe(true);
   });
 });
