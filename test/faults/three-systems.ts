@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
+import { credentialsSecretYaml, resourceYaml } from '../helpers/manifest-yaml.ts';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
@@ -70,10 +71,8 @@ export interface SystemAddresses {
   scimBaseUrl?: string;
 }
 
-const doc = (kind: string, name: string, spec: unknown, labels?: Record<string, string>) =>
-  `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: ${JSON.stringify({ name, namespace: NAMESPACE, ...(labels ? { labels } : {}) })}\nspec: ${JSON.stringify(spec)}\n`;
-const secret = (name: string, data: Record<string, string>) =>
-  `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: ${NAMESPACE}, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: ${JSON.stringify(data)}\n`;
+const doc = (kind: string, name: string, spec: unknown, labels?: Record<string, string>) => resourceYaml(kind, name, spec, { namespace: NAMESPACE, labels });
+const secret = (name: string, data: Record<string, string>) => credentialsSecretYaml(name, data, NAMESPACE);
 
 /** Systems, roles and bindings: the file that does not change while Users come and go. */
 export function systemsManifest({ slapd, postgres, scim }: Servers, at: SystemAddresses = {}, extra: Record<string, unknown> = {}): string {

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedSystemSpec, PermanentError } from '../../../src/api/index.ts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../../src/connectors/ldap/index.ts';
 import { connectorFactory } from '../../../src/connectors/registry.ts';
+import { credentialsSecretYaml, resourceYaml } from '../../helpers/manifest-yaml.ts';
 import { rollcall } from '../../helpers/rollcall-cli.ts';
 import { start, type SlapdServer } from '../../servers/slapd.ts';
 import { bindSucceeds } from '../ldap-binds.ts';
@@ -165,14 +166,13 @@ describe('ldap attributeMap and allowedEntitlements, attacked as a tenant agains
   });
 });
 
-function doc(kind: string, name: string, spec: Record<string, unknown>): string {
-  return `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: team-a}\nspec: ${JSON.stringify(spec)}`;
-}
+/** The tenant's objects: all in team-a. */
+const doc = (kind: string, name: string, spec: Record<string, unknown>) => resourceYaml(kind, name, spec, { namespace: 'team-a' });
 
 function systemYaml(server: SlapdServer, extra: { attributeMap?: Record<string, string>; allowedEntitlements?: string[] }): string {
   const { attributeMap, ...rest } = extra;
   return [
-    `apiVersion: v1\nkind: Secret\nmetadata: {name: ldap, namespace: team-a, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: ${JSON.stringify({ bindDN: server.adminDN, password: server.adminPassword })}`,
+    credentialsSecretYaml('ldap', { bindDN: server.adminDN, password: server.adminPassword }, 'team-a'),
     doc('ConnectedSystem', 'directory', {
       type: 'ldap',
       insecure: true,
