@@ -8,7 +8,7 @@ import { escapeDNValue, escapeFilterValue } from '../../src/connectors/ldap/esca
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import type { Connector } from '../../src/connectors/types.ts';
 import { start, type SambaServer } from '../servers/samba.ts';
-import type { ConformanceTarget } from './harness.ts';
+import { serverControls, type ConformanceTarget } from './harness.ts';
 import { bindSucceeds, whileBound } from './ldap-binds.ts';
 import { describeConformance } from './suite.ts';
 
@@ -97,11 +97,7 @@ async function startTarget(): Promise<ConformanceTarget> {
     foreignAccountIntact: async (userName) => (await snapshot(userName)) === foreign.get(userName),
     badCredentials: { bindDN: server.adminDN, password: badPassword, 'ca.crt': server.caCert },
     secrets: [server.adminPassword, badPassword, userPassword],
-    stopServer: () => server.stop(),
-    startServer: () => server.restart(),
-    freezeServer: async () => server.freeze(),
-    thawServer: async () => server.thaw(),
-    close: () => server.close(),
+    ...serverControls(server),
   };
 }
 

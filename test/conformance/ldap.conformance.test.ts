@@ -5,7 +5,7 @@ import { escapeDNValue, escapeFilterValue } from '../../src/connectors/ldap/esca
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import { start, type SlapdServer } from '../servers/slapd.ts';
-import type { ConformanceTarget } from './harness.ts';
+import { serverControls, type ConformanceTarget } from './harness.ts';
 import { bindSucceeds, whileBound } from './ldap-binds.ts';
 import { describeConformance } from './suite.ts';
 
@@ -126,11 +126,7 @@ async function startTarget(): Promise<ConformanceTarget> {
     foreignAccountIntact: async (userName) => (await snapshot(userName)) === foreign.get(userName),
     badCredentials: { bindDN: server.adminDN, password: badPassword },
     secrets: [server.adminPassword, badPassword, userPassword],
-    stopServer: () => server.stop(),
-    startServer: () => server.restart(),
-    freezeServer: async () => server.freeze(),
-    thawServer: async () => server.thaw(),
-    close: () => server.close(),
+    ...serverControls(server),
   };
 }
 
