@@ -8,6 +8,7 @@ import { FeedReader } from '../../src/feeds/source-feed.ts';
 import { mapRecords } from '../../src/sources/map.ts';
 import { Rejections } from '../../src/sources/records.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
+import { credentialsSecret } from '../helpers/credentials-secret.ts';
 import { start, type SlapdServer } from '../servers/slapd.ts';
 
 describe('ldap identity source on OpenLDAP', () => {
@@ -15,22 +16,7 @@ describe('ldap identity source on OpenLDAP', () => {
   let store: MemoryStore;
   /** A store holding the credentials Secret `reader` the source names: the admin's DN with `password`. */
   const storeWithReader = (password: string) =>
-    new MemoryStore(
-      [
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: {
-            name: 'reader',
-            namespace: 'acme',
-            labels: { 'rollcall.dev/credentials': 'true' },
-            annotations: { 'rollcall.dev/allow-insecure': 'true' },
-          },
-          data: { bindDN: server.adminDN, password },
-        } as never,
-      ],
-      { logger: pino({ level: 'silent' }) },
-    );
+    new MemoryStore([credentialsSecret('reader', { bindDN: server.adminDN, password })], { logger: pino({ level: 'silent' }) });
 
   beforeAll(async () => {
     server = await start();

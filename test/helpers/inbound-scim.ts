@@ -4,6 +4,7 @@
 import { pino } from 'pino';
 import { startScimServer } from '../../src/scim-inbound/scim-server.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
+import { credentialsSecret } from './credentials-secret.ts';
 
 /** The bearer token of the IdentitySource okta. */
 export const INBOUND_SCIM_TOKEN = 'okta-t0ken';
@@ -20,12 +21,8 @@ export async function startInboundScim(objects: ConstructorParameters<typeof Mem
   const logger = pino({ level: 'silent' });
   const store = new MemoryStore(
     [
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } },
-        data: { token: INBOUND_SCIM_TOKEN },
-      } as never,
+      // No allow-insecure: the consent is for credentials Rollcall sends in clear; this token is only compared.
+      credentialsSecret('scim-token', { token: INBOUND_SCIM_TOKEN }, { allowInsecure: false }),
       {
         apiVersion: 'rollcall.dev/v1alpha1',
         kind: 'IdentitySource',
