@@ -16,7 +16,8 @@ import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
-import { credentialsSecretYaml, resourceYaml } from '../helpers/manifest-yaml.ts';
+import { resourceYaml } from '../helpers/manifest-yaml.ts';
+import { postgresSystemYaml, scimSystemYaml, slapdSystemYaml } from '../helpers/system-manifests.ts';
 import { rollcall } from '../helpers/rollcall-cli.ts';
 
 const GOOD = Array.from({ length: 40 }, (_, i) => `good${String(i).padStart(2, '0')}`);
@@ -29,27 +30,9 @@ function manifests(slapd: SlapdServer, postgres: PostgresServer, scim: ScimServe
   const user = (name: string, extra: Record<string, unknown> = {}) =>
     resourceYaml('User', name, { userName: name, givenName: name, familyName: 'Test', ...extra }, { labels: { team: 'acme' } });
   return [
-    credentialsSecretYaml('ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword }),
-    credentialsSecretYaml('db-credentials', { username: postgres.adminUser, password: postgres.adminPassword }),
-    credentialsSecretYaml('scim-credentials', { token: scim.token }),
-    resourceYaml('ConnectedSystem', 'directory', {
-      type: 'ldap',
-      ldap: { url: slapd.url, flavour: 'openldap', peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN, attributeMap: { bio: 'description', street: 'street' } },
-      credentialsSecretRef: { name: 'ldap-credentials' },
-      ...policy,
-    }),
-    resourceYaml('ConnectedSystem', 'db', {
-      type: 'postgres',
-      postgres: { host: postgres.host, port: postgres.port, database: 'postgres', ssl: 'disable' },
-      credentialsSecretRef: { name: 'db-credentials' },
-      ...policy,
-    }),
-    resourceYaml('ConnectedSystem', 'app', {
-      type: 'scim',
-      scim: { baseUrl: scim.baseUrl, auth: 'bearer' },
-      credentialsSecretRef: { name: 'scim-credentials' },
-      ...policy,
-    }),
+    ...slapdSystemYaml('directory', slapd, policy, { attributeMap: { bio: 'description', street: 'street' } }),
+    ...postgresSystemYaml('db', postgres, policy),
+    ...scimSystemYaml('app', scim, policy),
     resourceYaml('AccessRole', 'staff', {
       grants: [
         { system: 'directory', entitlements: ['staff'] },

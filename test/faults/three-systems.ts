@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
-import { credentialsSecretYaml, resourceYaml } from '../helpers/manifest-yaml.ts';
+import { resourceYaml } from '../helpers/manifest-yaml.ts';
+import { postgresSystemYaml, scimSystemYaml, slapdSystemYaml } from '../helpers/system-manifests.ts';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
@@ -72,7 +73,6 @@ export interface SystemAddresses {
 }
 
 const doc = (kind: string, name: string, spec: unknown, labels?: Record<string, string>) => resourceYaml(kind, name, spec, { namespace: NAMESPACE, labels });
-const secret = (name: string, data: Record<string, string>) => credentialsSecretYaml(name, data, NAMESPACE);
 
 /** Systems, roles and bindings: the file that does not change while Users come and go. */
 export function systemsManifest({ slapd, postgres, scim }: Servers, at: SystemAddresses = {}, extra: Record<string, unknown> = {}): string {
@@ -86,27 +86,9 @@ export function systemsManifest({ slapd, postgres, scim }: Servers, at: SystemAd
     ...extra,
   };
   return [
-    secret('ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword }),
-    secret('db-credentials', { username: postgres.adminUser, password: postgres.adminPassword }),
-    secret('wiki-credentials', { token: scim.token }),
-    doc('ConnectedSystem', 'directory', {
-      type: 'ldap',
-      ldap: { url: at.ldapUrl ?? slapd.url, flavour: 'openldap', peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN },
-      credentialsSecretRef: { name: 'ldap-credentials' },
-      ...common,
-    }),
-    doc('ConnectedSystem', 'db', {
-      type: 'postgres',
-      postgres: { host: postgres.host, port: at.postgresPort ?? postgres.port, database: 'postgres', ssl: 'disable' },
-      credentialsSecretRef: { name: 'db-credentials' },
-      ...common,
-    }),
-    doc('ConnectedSystem', 'wiki', {
-      type: 'scim',
-      scim: { baseUrl: at.scimBaseUrl ?? scim.baseUrl, auth: 'bearer' },
-      credentialsSecretRef: { name: 'wiki-credentials' },
-      ...common,
-    }),
+    ...slapdSystemYaml('directory', slapd, common, { url: at.ldapUrl ?? slapd.url }),
+    ...postgresSystemYaml('db', postgres, common, at.postgresPort),
+    ...scimSystemYaml('wiki', scim, common, at.scimBaseUrl),
     ...DEPARTMENTS.flatMap((d) => [
       doc('AccessRole', d, { grants: SYSTEMS.map((system) => ({ system, entitlements: [GRANTS[d][system]] })) }),
       doc('AccessBinding', d, { role: d, userSelector: { matchLabels: { department: d } } }),

@@ -14,7 +14,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
-import { credentialsSecretYaml, resourceYaml } from '../helpers/manifest-yaml.ts';
+import { resourceYaml } from '../helpers/manifest-yaml.ts';
+import { postgresSystemYaml, slapdSystemYaml } from '../helpers/system-manifests.ts';
 import { ROLLCALL, rollcall, type RollcallOutcome } from '../helpers/rollcall-cli.ts';
 
 const USERS = Array.from({ length: 120 }, (_, i) => `joiner${String(i).padStart(3, '0')}`);
@@ -23,20 +24,8 @@ function manifests(slapd: SlapdServer, postgres: PostgresServer, users: readonly
   // Every removed User is deprovisioned in the same pass: the guard is not what this test is about.
   const policy = { deprovision: { policy: 'disable' }, orphans: 'report', insecure: true, allowPrivateNetwork: true, deletionGuard: { maxCount: 1000 } };
   return [
-    credentialsSecretYaml('ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword }),
-    credentialsSecretYaml('db-credentials', { username: postgres.adminUser, password: postgres.adminPassword }),
-    resourceYaml('ConnectedSystem', 'directory', {
-      type: 'ldap',
-      ldap: { url: slapd.url, flavour: 'openldap', peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN },
-      credentialsSecretRef: { name: 'ldap-credentials' },
-      ...policy,
-    }),
-    resourceYaml('ConnectedSystem', 'db', {
-      type: 'postgres',
-      postgres: { host: postgres.host, port: postgres.port, database: 'postgres', ssl: 'disable' },
-      credentialsSecretRef: { name: 'db-credentials' },
-      ...policy,
-    }),
+    ...slapdSystemYaml('directory', slapd, policy),
+    ...postgresSystemYaml('db', postgres, policy),
     resourceYaml('AccessRole', 'staff', {
       grants: [
         { system: 'directory', entitlements: [] },
