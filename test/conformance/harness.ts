@@ -2,6 +2,7 @@
 // type, and a few out-of-band probes that look at that server directly (not through the connector).
 import type { Logger } from 'pino';
 import type { Connector } from '../../src/connectors/types.ts';
+import type { ServerControl } from '../servers/test-server.ts';
 
 export interface ConformanceTarget {
   /**
@@ -79,4 +80,15 @@ export interface OpenSession {
   /** Whether the session still works; false (never an error) once the system ended it. */
   alive(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A target's hooks on its server, for a test server that has them all: stop, restart, freeze, thaw, close. */
+export function serverControls(server: ServerControl): Pick<ConformanceTarget, 'stopServer' | 'startServer' | 'freezeServer' | 'thawServer' | 'close'> {
+  return {
+    stopServer: () => server.stop(),
+    startServer: () => server.restart(),
+    freezeServer: async () => server.freeze(),
+    thawServer: async () => server.thaw(),
+    close: () => server.close(),
+  };
 }

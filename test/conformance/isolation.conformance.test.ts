@@ -16,66 +16,45 @@ import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
+import { resourceYaml } from '../helpers/manifest-yaml.ts';
+import { postgresSystemYaml, scimSystemYaml, slapdSystemYaml } from '../helpers/system-manifests.ts';
 import { rollcall } from '../helpers/rollcall-cli.ts';
 
 const GOOD = Array.from({ length: 40 }, (_, i) => `good${String(i).padStart(2, '0')}`);
 /** slapd drops a bound connection whose request is larger than this (sockbuf_max_incoming_auth). */
 const MAX_REQUEST_BYTES = 2048;
 
-const yaml = (kind: string, name: string, spec: Record<string, unknown>) =>
-  `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
-const secret = (name: string, data: Record<string, string>) =>
-  `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: ${JSON.stringify(data)}`;
-
 function manifests(slapd: SlapdServer, postgres: PostgresServer, scim: ScimServer): string {
   const policy = { deprovision: { policy: 'delete' }, orphans: 'report', insecure: true, allowPrivateNetwork: true };
-  const user = (name: string, extra: Record<string, unknown> = {}) => yaml('User', name, { userName: name, givenName: name, familyName: 'Test', ...extra });
+  // team: acme is what the AccessBinding everyone selects.
+  const user = (name: string, extra: Record<string, unknown> = {}) =>
+    resourceYaml('User', name, { userName: name, givenName: name, familyName: 'Test', ...extra }, { labels: { team: 'acme' } });
   return [
-    secret('ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword }),
-    secret('db-credentials', { username: postgres.adminUser, password: postgres.adminPassword }),
-    secret('scim-credentials', { token: scim.token }),
-    yaml('ConnectedSystem', 'directory', {
-      type: 'ldap',
-      ldap: { url: slapd.url, flavour: 'openldap', peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN, attributeMap: { bio: 'description', street: 'street' } },
-      credentialsSecretRef: { name: 'ldap-credentials' },
-      ...policy,
-    }),
-    yaml('ConnectedSystem', 'db', {
-      type: 'postgres',
-      postgres: { host: postgres.host, port: postgres.port, database: 'postgres', ssl: 'disable' },
-      credentialsSecretRef: { name: 'db-credentials' },
-      ...policy,
-    }),
-    yaml('ConnectedSystem', 'app', {
-      type: 'scim',
-      scim: { baseUrl: scim.baseUrl, auth: 'bearer' },
-      credentialsSecretRef: { name: 'scim-credentials' },
-      ...policy,
-    }),
-    yaml('AccessRole', 'staff', {
+    ...slapdSystemYaml('directory', slapd, policy, { attributeMap: { bio: 'description', street: 'street' } }),
+    ...postgresSystemYaml('db', postgres, policy),
+    ...scimSystemYaml('app', scim, policy),
+    resourceYaml('AccessRole', 'staff', {
       grants: [
         { system: 'directory', entitlements: ['staff'] },
         { system: 'db', entitlements: ['staff'] },
         { system: 'app', entitlements: ['staff'] },
       ],
     }),
-    yaml('AccessRole', 'ghost-reader', {
+    resourceYaml('AccessRole', 'ghost-reader', {
       grants: [
         { system: 'db', entitlements: ['ghost_reader'] },
         { system: 'app', entitlements: ['ghosts'] },
       ],
     }),
-    yaml('AccessBinding', 'everyone', { role: 'staff', userSelector: { matchLabels: { team: 'acme' } } }),
-    yaml('AccessBinding', 'ghost-grant', { role: 'ghost-reader', users: ['ghost'] }),
+    resourceYaml('AccessBinding', 'everyone', { role: 'staff', userSelector: { matchLabels: { team: 'acme' } } }),
+    resourceYaml('AccessBinding', 'ghost-grant', { role: 'ghost-reader', users: ['ghost'] }),
     ...GOOD.map((name) => user(name)),
     // mail is an IA5String in slapd's schema: an e-mail address with a non-ASCII letter is refused.
     user('umlaut', { attributes: { email: 'jörg@example.org' } }),
     user('ghost'),
     // Two values of 1,000 characters (each within the schema's limit) make an add request over MAX_REQUEST_BYTES.
     user('bulky', { attributes: { bio: 'b'.repeat(1000), street: 's'.repeat(1000) } }),
-  ]
-    .map((doc) => (doc.includes('kind: User') ? doc.replace('namespace: acme}', 'namespace: acme, labels: {team: acme}}') : doc))
-    .join('\n---\n');
+  ].join('\n---\n');
 }
 
 describe('one bad User beside 40 good ones, against slapd, PostgreSQL and scim2-server', () => {
@@ -182,7 +161,7 @@ describe('one bad User beside 40 good ones, against slapd, PostgreSQL and scim2-
       // A new User, so the stopped directory has something to do.
       writeFileSync(
         join(root, 'late.yaml'),
-        yaml('User', 'late', { userName: 'late', givenName: 'late', familyName: 'Test' }).replace('namespace: acme}', 'namespace: acme, labels: {team: acme}}'),
+        resourceYaml('User', 'late', { userName: 'late', givenName: 'late', familyName: 'Test' }, { labels: { team: 'acme' } }),
       );
       const down = await rollcall(['run', '--manifests', root, '--once'], root);
       expect(down.code).toBe(1);

@@ -1,6 +1,6 @@
 // The shared conformance suite against a real Active Directory: Samba's AD DC, over ldaps with
 // the CA passed as the credentials Secret's ca.crt, as the lead does for spec.ldap.caSecretRef.
-import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
+import { Attribute, Change, Client } from 'ldapts';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedSystemSpec } from '../../src/api/index.ts';
@@ -8,24 +8,23 @@ import { escapeDNValue, escapeFilterValue } from '../../src/connectors/ldap/esca
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import type { Connector } from '../../src/connectors/types.ts';
 import { start, type SambaServer } from '../servers/samba.ts';
-import type { ConformanceTarget } from './harness.ts';
+import { serverControls, type ConformanceTarget } from './harness.ts';
+import { bindSucceeds, whileBound } from './ldap-binds.ts';
 import { describeConformance } from './suite.ts';
 
 function client(server: SambaServer): Client {
   return new Client({ url: server.url, timeout: 10_000, connectTimeout: 5000, tlsOptions: { ca: [server.caCert] } });
 }
 
-async function asAdmin<T>(server: SambaServer, run: (client: Client) => Promise<T>): Promise<T> {
-  const admin = client(server);
-  try {
-    await admin.bind(server.adminDN, server.adminPassword);
-    return await run(admin);
-  } finally {
-    await admin.unbind().catch(() => undefined);
-  }
+function asAdmin<T>(server: SambaServer, run: (client: Client) => Promise<T>): Promise<T> {
+  return whileBound(client(server), server.adminDN, server.adminPassword, run);
 }
 
 const unicodePwd = (password: string) => Buffer.from(`"${password}"`, 'utf16le');
+
+/** An administrator's password reset, as a helpdesk would do it; it leaves userAccountControl alone. */
+const resetPassword = (admin: Client, dn: string, password: string) =>
+  admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(password)] }) }));
 
 async function startTarget(): Promise<ConformanceTarget> {
   const server = await start();
@@ -59,53 +58,20 @@ async function startTarget(): Promise<ConformanceTarget> {
     entitlements: ['engineering', 'vpn-users'],
     attribute: 'displayName',
     canLogin: async (userName) => {
-      // An administrator's password reset, as a helpdesk would do it; it leaves userAccountControl alone.
       const dn = await asAdmin(server, async (admin) => {
         const entry = await find(admin, userName, ['1.1']);
-        if (!entry) return undefined;
-        await admin.modify(
-          entry.dn,
-          new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(userPassword)] }) }),
-        );
-        return entry.dn;
+        if (entry) await resetPassword(admin, entry.dn, userPassword);
+        return entry?.dn;
       });
       if (!dn) return false;
-      const user = client(server);
-      try {
-        await user.bind(dn, userPassword);
-        return true;
-      } catch (error) {
-        if (error instanceof InvalidCredentialsError) return false;
-        throw error;
-      } finally {
-        await user.unbind().catch(() => undefined);
-      }
+      return bindSucceeds(client(server), dn, userPassword);
     },
     sessions: {
-      // An administrator's password reset, as for canLogin.
-      setPassword: (userName, password) =>
-        asAdmin(server, async (admin) => {
-          const entry = await find(admin, userName, ['1.1']);
-          await admin.modify(
-            entry!.dn,
-            new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(password)] }) }),
-          );
-        }),
+      setPassword: (userName, password) => asAdmin(server, async (admin) => resetPassword(admin, (await find(admin, userName, ['1.1']))!.dn, password)),
       // A bound connection outlives a disable; what a leaver keeps is the password: alive while it binds.
       open: async (userName, password) => {
         const dn = await asAdmin(server, async (admin) => (await find(admin, userName, ['1.1']))!.dn);
-        const binds = async () => {
-          const user = client(server);
-          try {
-            await user.bind(dn, password);
-            return true;
-          } catch (error) {
-            if (error instanceof InvalidCredentialsError) return false;
-            throw error;
-          } finally {
-            await user.unbind().catch(() => undefined);
-          }
-        };
+        const binds = () => bindSucceeds(client(server), dn, password);
         if (!(await binds())) throw new Error(`${userName} cannot bind with the password just set`);
         return { alive: binds, close: async () => undefined };
       },
@@ -131,11 +97,7 @@ async function startTarget(): Promise<ConformanceTarget> {
     foreignAccountIntact: async (userName) => (await snapshot(userName)) === foreign.get(userName),
     badCredentials: { bindDN: server.adminDN, password: badPassword, 'ca.crt': server.caCert },
     secrets: [server.adminPassword, badPassword, userPassword],
-    stopServer: () => server.stop(),
-    startServer: () => server.restart(),
-    freezeServer: async () => server.freeze(),
-    thawServer: async () => server.thaw(),
-    close: () => server.close(),
+    ...serverControls(server),
   };
 }
 

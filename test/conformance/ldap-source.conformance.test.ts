@@ -8,11 +8,15 @@ import { FeedReader } from '../../src/feeds/source-feed.ts';
 import { mapRecords } from '../../src/sources/map.ts';
 import { Rejections } from '../../src/sources/records.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
+import { credentialsSecret } from '../helpers/credentials-secret.ts';
 import { start, type SlapdServer } from '../servers/slapd.ts';
 
 describe('ldap identity source on OpenLDAP', () => {
   let server: SlapdServer;
   let store: MemoryStore;
+  /** A store holding the credentials Secret `reader` the source names: the admin's DN with `password`. */
+  const storeWithReader = (password: string) =>
+    new MemoryStore([credentialsSecret('reader', { bindDN: server.adminDN, password })], { logger: pino({ level: 'silent' }) });
 
   beforeAll(async () => {
     server = await start();
@@ -40,22 +44,7 @@ describe('ldap identity source on OpenLDAP', () => {
     // Not a person of this source: no employeeNumber.
     await admin.add(`uid=svc-backup,${server.peopleDN}`, { objectClass: ['inetOrgPerson'], uid: 'svc-backup', cn: 'backup', sn: 'backup' });
     await admin.unbind();
-    store = new MemoryStore(
-      [
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: {
-            name: 'reader',
-            namespace: 'acme',
-            labels: { 'rollcall.dev/credentials': 'true' },
-            annotations: { 'rollcall.dev/allow-insecure': 'true' },
-          },
-          data: { bindDN: server.adminDN, password: server.adminPassword },
-        } as never,
-      ],
-      { logger: pino({ level: 'silent' }) },
-    );
+    store = storeWithReader(server.adminPassword);
   });
   afterAll(async () => {
     await server?.close();
@@ -98,24 +87,7 @@ describe('ldap identity source on OpenLDAP', () => {
   });
 
   it('a bind the server refuses is an error, never an empty feed', async () => {
-    const wrong = new MemoryStore(
-      [
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: {
-            name: 'reader',
-            namespace: 'acme',
-            labels: { 'rollcall.dev/credentials': 'true' },
-            annotations: { 'rollcall.dev/allow-insecure': 'true' },
-          },
-          data: { bindDN: server.adminDN, password: 'wrong' },
-        } as never,
-      ],
-      {
-        logger: pino({ level: 'silent' }),
-      },
-    );
+    const wrong = storeWithReader('wrong');
     await expect(new FeedReader(wrong).read(source({}), new Rejections(), AbortSignal.timeout(10_000))).rejects.toThrow(/LDAP search .* failed/);
   });
 });

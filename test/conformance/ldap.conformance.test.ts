@@ -1,35 +1,24 @@
 // The shared conformance suite against a real OpenLDAP slapd (ppolicy, memberof, refint).
-import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
+import { Attribute, Change, Client } from 'ldapts';
 import { connectedSystemSpec } from '../../src/api/index.ts';
 import { escapeDNValue, escapeFilterValue } from '../../src/connectors/ldap/escape.ts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import { start, type SlapdServer } from '../servers/slapd.ts';
-import type { ConformanceTarget } from './harness.ts';
+import { serverControls, type ConformanceTarget } from './harness.ts';
+import { bindSucceeds, whileBound } from './ldap-binds.ts';
 import { describeConformance } from './suite.ts';
 
-async function asAdmin<T>(server: SlapdServer, run: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ url: server.url, timeout: 5000, connectTimeout: 5000 });
-  try {
-    await client.bind(server.adminDN, server.adminPassword);
-    return await run(client);
-  } finally {
-    await client.unbind().catch(() => undefined);
-  }
+/** A new connection to slapd, for one bind. */
+const connectionTo = (server: Pick<SlapdServer, 'url'>) => new Client({ url: server.url, timeout: 5000, connectTimeout: 5000 });
+
+function asAdmin<T>(server: SlapdServer, run: (client: Client) => Promise<T>): Promise<T> {
+  return whileBound(connectionTo(server), server.adminDN, server.adminPassword, run);
 }
 
 /** Whether a new simple bind as `dn` with `password` succeeds now. */
-export async function bindsWith(server: Pick<SlapdServer, 'url'>, dn: string, password: string): Promise<boolean> {
-  const client = new Client({ url: server.url, timeout: 5000, connectTimeout: 5000 });
-  try {
-    await client.bind(dn, password);
-    return true;
-  } catch (error) {
-    if (error instanceof InvalidCredentialsError) return false;
-    throw error;
-  } finally {
-    await client.unbind().catch(() => undefined);
-  }
+function bindsWith(server: Pick<SlapdServer, 'url'>, dn: string, password: string): Promise<boolean> {
+  return bindSucceeds(connectionTo(server), dn, password);
 }
 
 async function startTarget(): Promise<ConformanceTarget> {
@@ -102,16 +91,7 @@ async function startTarget(): Promise<ConformanceTarget> {
         return true;
       });
       if (!exists) return false;
-      const client = new Client({ url: server.url, timeout: 5000, connectTimeout: 5000 });
-      try {
-        await client.bind(userDN(userName), userPassword);
-        return true;
-      } catch (error) {
-        if (error instanceof InvalidCredentialsError) return false;
-        throw error;
-      } finally {
-        await client.unbind().catch(() => undefined);
-      }
+      return bindsWith(server, userDN(userName), userPassword);
     },
     sessions: {
       setPassword: (userName, password) =>
@@ -146,11 +126,7 @@ async function startTarget(): Promise<ConformanceTarget> {
     foreignAccountIntact: async (userName) => (await snapshot(userName)) === foreign.get(userName),
     badCredentials: { bindDN: server.adminDN, password: badPassword },
     secrets: [server.adminPassword, badPassword, userPassword],
-    stopServer: () => server.stop(),
-    startServer: () => server.restart(),
-    freezeServer: async () => server.freeze(),
-    thawServer: async () => server.thaw(),
-    close: () => server.close(),
+    ...serverControls(server),
   };
 }
 

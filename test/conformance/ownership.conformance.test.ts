@@ -18,6 +18,7 @@ import { start as startSlapd } from '../servers/slapd.ts';
 import { startPostgres, adminQuery } from '../servers/postgres.ts';
 import { start as startScim } from '../servers/scim.ts';
 import { user } from '../unit/engine/fixtures.ts';
+import { rawClient } from './scim.target.ts';
 
 const logger = pino({ level: 'silent' });
 const signal = () => AbortSignal.timeout(15_000);
@@ -102,16 +103,8 @@ async function postgresBackend(): Promise<Backend> {
 
 async function scimBackend(): Promise<Backend> {
   const server = await startScim();
-  const raw = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown> | undefined> => {
-    const response = await fetch(`${server.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/scim+json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
-    const text = await response.text();
-    return text ? JSON.parse(text) : undefined;
-  };
+  const call = rawClient(server);
+  const raw = async (method: string, path: string, body?: unknown) => (await call(method, path, body)) as Record<string, unknown> | undefined;
   const group = (await raw('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'engineering' }))!;
   const find = async (userName: string) => {
     const list = await raw('GET', `/Users?filter=${encodeURIComponent(`userName eq ${JSON.stringify(userName)}`)}`);

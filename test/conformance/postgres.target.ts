@@ -6,7 +6,7 @@ import { scramVerifier } from '../../src/connectors/postgres/scram.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import type { Connector } from '../../src/connectors/types.ts';
 import { startPostgres, type PostgresServer, adminQuery } from '../servers/postgres.ts';
-import type { ConformanceTarget } from './harness.ts';
+import { serverControls, type ConformanceTarget } from './harness.ts';
 
 export const GROUP_ROLES = ['analysts', 'engineering'] as const;
 
@@ -121,10 +121,6 @@ export async function startPostgresTarget(): Promise<PostgresTarget> {
     get secrets() {
       return [server.adminPassword, 'wrong-password-7f3a9c', ...userPasswords.values()];
     },
-    stopServer: () => server.stop(),
-    startServer: () => server.restart(),
-    freezeServer: async () => server.freeze(),
-    thawServer: async () => server.thaw(),
-    close: () => server.close(),
+    ...serverControls(server),
   };
 }

@@ -13,10 +13,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScimServer, type ScimServer } from '../../src/scim-inbound/scim-server.ts';
-import { MemoryStore } from '../../src/store/memory-store.ts';
+import { INBOUND_SCIM_TOKEN, startInboundScim, type InboundScim } from '../helpers/inbound-scim.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PYTHON = join(process.env.ROLLCALL_CACHE ?? join(homedir(), '.cache', 'rollcall'), 'venv-scim2-tester', 'bin', 'python');
@@ -31,41 +29,26 @@ interface Check {
 }
 
 describe('inbound SCIM against the scim2-tester compliance checks', () => {
-  let server: ScimServer;
-  let base: string;
+  let inbound: InboundScim;
 
   beforeAll(async () => {
     execFileSync('bash', [join(ROOT, 'scripts', 'install', 'scim2-tester.sh')], { stdio: 'inherit' });
-    const store = new MemoryStore(
-      [
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } },
-          data: { token: 'tester-t0ken' },
-        } as never,
-        {
-          apiVersion: 'rollcall.dev/v1alpha1',
-          kind: 'IdentitySource',
-          metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' },
-          spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } },
-        } as never,
-      ],
-      { logger: pino({ level: 'silent' }) },
-    );
-    server = await startScimServer({ store, logger: pino({ level: 'silent' }), port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${server.port}/scim/v2`;
+    inbound = await startInboundScim();
   });
   afterAll(async () => {
-    await server?.close();
+    await inbound?.close();
   });
 
   it('every check passes, none is skipped, and Users and Groups both went through create, read, update and delete', async () => {
     // Asynchronously: the server answers from this very process.
-    const { stdout } = await promisify(execFile)(PYTHON, ['-W', 'ignore', join(ROOT, 'test', 'servers', 'scim-compliance.py'), base, 'tester-t0ken'], {
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const { stdout } = await promisify(execFile)(
+      PYTHON,
+      ['-W', 'ignore', join(ROOT, 'test', 'servers', 'scim-compliance.py'), inbound.base, INBOUND_SCIM_TOKEN],
+      {
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     const checks = JSON.parse(stdout) as Check[];
     const counts = Object.groupBy(checks, (check) => (PASSED.includes(check.status) ? 'passed' : check.status === 'SKIPPED' ? 'skipped' : 'failed'));
     expect(

@@ -3,7 +3,7 @@
 import { connectedSystemSpec } from '../../src/api/index.ts';
 import { connectorFactory } from '../../src/connectors/registry.ts';
 import type { ScimServer } from '../servers/scim.ts';
-import type { ConformanceTarget } from './harness.ts';
+import { serverControls, type ConformanceTarget } from './harness.ts';
 
 export const GROUPS = ['engineering', 'vpn-users'] as const;
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -112,10 +112,6 @@ export async function scimTarget<S extends ScimServer>(server: S, system = 'conf
     },
     badCredentials: { token: badToken },
     secrets: [server.token, badToken],
-    stopServer: () => server.stop(),
-    startServer: () => server.restart(),
-    freezeServer: async () => server.freeze(),
-    thawServer: async () => server.thaw(),
-    close: () => server.close(),
+    ...serverControls(server),
   };
 }

@@ -9,16 +9,12 @@ import { KubeStore, loadKubeConfig } from '../../src/store/kube-store.ts';
 import type { WatchEvent } from '../../src/store/store.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const FINALIZER = 'rollcall.dev/deprovision';
 
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** The cache follows the API server within milliseconds of a write: look often, give up after 30 s. */
+const CACHE = { timeoutMs: 30_000, intervalMs: 50 };
 
 const userManifest = (namespace: string, name: string, extra = '') => `
 apiVersion: rollcall.dev/v1alpha1
@@ -82,9 +78,9 @@ describe('KubeStore against the real API server', () => {
     expect(events).toContainEqual({ event: 'add', name: 'preexisting', generation: 1, deleting: false });
 
     kubectlOk(['apply', '-f', '-'], userManifest(namespace, 'alice', ', department: eng'));
-    await until(() => store.get('User', { namespace, name: 'alice' }) !== undefined, 'alice in the cache');
+    await eventually(() => expect(store.get('User', { namespace, name: 'alice' }), 'alice in the cache').toBeDefined(), CACHE);
     kubectlOk(['apply', '-f', '-'], userManifest(namespace, 'alice', ', department: sales'));
-    await until(() => store.get('User', { namespace, name: 'alice' })?.spec.department === 'sales', 'the move to sales');
+    await eventually(() => expect(store.get('User', { namespace, name: 'alice' })?.spec.department, 'the move to sales').toBe('sales'), CACHE);
     expect(store.get('User', { namespace, name: 'alice' })!.metadata.generation).toBe(2);
     expect(events.filter((e) => e.name === 'alice').map((e) => e.event)).toEqual(['add', 'update']);
     expect(
@@ -119,7 +115,10 @@ describe('KubeStore against the real API server', () => {
     expect(before.length).toBeGreaterThan(0);
     const written = await store.updateStatus('User', key, { observedGeneration: 2, systems: '2/2' });
     // Once the watch brought the written version, the store reads it (get) and its cache copy has none.
-    await until(() => store.get('User', key)?.metadata.resourceVersion === written!.metadata.resourceVersion, 'the written version in the cache');
+    await eventually(
+      () => expect(store.get('User', key)?.metadata.resourceVersion, 'the written version in the cache').toBe(written!.metadata.resourceVersion),
+      CACHE,
+    );
     const raw = store.informer('User').get('alice', namespace) as { metadata: { managedFields?: unknown } } | undefined;
     expect(raw?.metadata.managedFields).toBeUndefined();
     const after = JSON.parse(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'json', '--show-managed-fields'])).metadata.managedFields as Array<{
@@ -165,9 +164,9 @@ describe('KubeStore against the real API server', () => {
     expect(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'jsonpath={.metadata.finalizers}'])).toBe(`["${FINALIZER}"]`);
 
     kubectlOk(['delete', 'user', 'alice', '-n', namespace, '--wait=false']);
-    await until(() => store.get('User', key)?.metadata.deletionTimestamp !== undefined, 'the deletionTimestamp');
+    await eventually(() => expect(store.get('User', key)?.metadata.deletionTimestamp, 'the deletionTimestamp').toBeDefined(), CACHE);
     expect(await store.setFinalizer('User', key, FINALIZER, false)).toBeUndefined();
-    await until(() => store.get('User', key) === undefined, 'alice gone from the cache');
+    await eventually(() => expect(store.get('User', key), 'alice gone from the cache').toBeUndefined(), CACHE);
     expect(kubectl(['get', 'user', 'alice', '-n', namespace]).stderr).toMatch(/NotFound/);
     expect(events.filter((e) => e.name === 'alice').at(-1)).toMatchObject({ event: 'delete' });
     expect(await store.setFinalizer('User', key, FINALIZER, false)).toBeUndefined();
@@ -268,11 +267,11 @@ describe('KubeStore against the real API server', () => {
     try {
       await watched.start();
       await proxy.cut();
-      await until(() => own.records.some((line) => line.msg === 'watch failed'), 'the watch error');
+      await eventually(() => expect(own.records, 'the watch error').toContainEqual(expect.objectContaining({ msg: 'watch failed' })), CACHE);
       kubectlOk(['apply', '-f', '-'], userManifest(namespace, 'during-outage'));
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await proxy.restore();
-      await until(() => watched.get('User', { namespace, name: 'during-outage' }) !== undefined, 'the object created during the outage');
+      await eventually(() => expect(watched.get('User', { namespace, name: 'during-outage' }), 'the object created during the outage').toBeDefined(), CACHE);
       expect(watched.watchHealth().User.restarts).toBeGreaterThan(0);
       expect(own.records.some((line) => line.msg === 'watch restarted')).toBe(true);
     } finally {
@@ -291,7 +290,10 @@ describe('KubeStore against the real API server', () => {
     });
     try {
       await quiet.start();
-      await until(() => quiet.watchHealth().AccessRole.restarts > 0, 'a restart of the silent AccessRole watch', 10_000);
+      await eventually(() => expect(quiet.watchHealth().AccessRole.restarts, 'a restart of the silent AccessRole watch').toBeGreaterThan(0), {
+        ...CACHE,
+        timeoutMs: 10_000,
+      });
       expect(own.records).toContainEqual(
         expect.objectContaining({ informer: 'AccessRole', msg: 'restarting the watch', reason: expect.stringMatching(/^no watch event and no listing for/) }),
       );
@@ -299,7 +301,10 @@ describe('KubeStore against the real API server', () => {
         ['apply', '-f', '-'],
         `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: after-restart, namespace: ${namespace}}\nspec: {}`,
       );
-      await until(() => quiet.get('AccessRole', { namespace, name: 'after-restart' }) !== undefined, 'an AccessRole seen after the restart');
+      await eventually(
+        () => expect(quiet.get('AccessRole', { namespace, name: 'after-restart' }), 'an AccessRole seen after the restart').toBeDefined(),
+        CACHE,
+      );
     } finally {
       await quiet.stop();
     }

@@ -4,33 +4,16 @@
 // batch takes with nothing down; the stopped one must catch up fully once it is back (its accounts as
 // declared, its ConnectedSystem and every User Ready again); and the connection attempts Rollcall makes
 // to the dead server (counted in its process, count-connections.ts) must back off and stay bounded.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
+import { BATCH, startChurn, type Churn } from './churn.ts';
 import { seededRandom } from './seeded-random.ts';
-import {
-  DEPARTMENTS,
-  SYSTEMS,
-  closeServers,
-  holdingsOf,
-  startServers,
-  systemsManifest,
-  unconverged,
-  writeUsers,
-  type Person,
-  type Servers,
-  type SystemName,
-} from './three-systems.ts';
-import { nowMs, startWatchedRun, type WatchedRun } from './watched-run.ts';
+import { SYSTEMS, closeServers, startServers, type Servers, type SystemName } from './three-systems.ts';
+import { nowMs } from './watched-run.ts';
 
 const LONG = process.env.ROLLCALL_FAULTS_LONG === '1';
 const OUTAGE_MS = LONG ? 60_000 : 8_000;
-const INITIAL = 60;
-/** Each batch: this many joiners, and a fifth as many movers and leavers. */
-const BATCH = 30;
 
 interface Outage {
   system: SystemName;
@@ -52,36 +35,10 @@ interface Outage {
 
 describe(`dead systems: each of slapd, PostgreSQL and SCIM stopped for ${OUTAGE_MS / 1000} s while Users come and go`, () => {
   let servers: Servers;
-  let root = '';
-  let dir = '';
-  let run: WatchedRun;
-  const people = new Map<string, Person>();
+  let churn: Churn;
   const random = seededRandom('ROLLCALL_FAULTS_SEED');
-  let joined = 0;
   let baselineSeconds = 0;
   const outages: Outage[] = [];
-
-  /** A batch as a person makes it: joiners, movers to another department, leavers set to terminated. */
-  const changeUsers = () => {
-    const active = [...people].filter(([, p]) => !p.terminated).map(([name]) => name);
-    for (const name of random.pick(active, BATCH / 5)) {
-      const person = people.get(name)!;
-      person.department = DEPARTMENTS[(DEPARTMENTS.indexOf(person.department) + 1) % 3]!;
-    }
-    for (const name of random.pick(active, BATCH / 5)) people.get(name)!.terminated = true;
-    for (let i = 0; i < BATCH; i++) people.set(`p${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
-    writeUsers(dir, people, 4);
-  };
-
-  /** Seconds until `systems` hold every User as declared. */
-  const convergeSeconds = async (systems: readonly SystemName[], since: number, timeoutMs = 120_000) => {
-    await eventually(async () => expect(unconverged(await holdingsOf(servers, systems), people, systems)).toEqual([]), {
-      timeoutMs,
-      intervalMs: 200,
-      logs: () => run.logs(),
-    });
-    return (nowMs() - since) / 1000;
-  };
 
   const portOf = (system: SystemName) =>
     system === 'directory' ? Number(new URL(servers.slapd.url).port) : system === 'db' ? servers.postgres.port : Number(new URL(servers.scim.baseUrl).port);
@@ -91,14 +48,8 @@ describe(`dead systems: each of slapd, PostgreSQL and SCIM stopped for ${OUTAGE_
     async () => {
       console.log(`dead systems: seed ${random.seed} (replay with ROLLCALL_FAULTS_SEED=${random.seed})`);
       servers = await startServers();
-      root = mkdtempSync(join(tmpdir(), 'rollcall-dead-'));
-      dir = join(root, 'manifests');
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'systems.yaml'), systemsManifest(servers));
-      for (let i = 0; i < INITIAL; i++) people.set(`p${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
-      writeUsers(dir, people, 4);
-      run = await startWatchedRun(root, dir);
-      await convergeSeconds(SYSTEMS, nowMs(), 240_000);
+      churn = await startChurn(servers, { suite: 'dead', random, batchTimeoutMs: 120_000 });
+      const { run, changeUsers, convergeSeconds } = churn;
 
       // Nothing down: how long one batch takes.
       let since = nowMs();
@@ -154,9 +105,8 @@ describe(`dead systems: each of slapd, PostgreSQL and SCIM stopped for ${OUTAGE_
   );
 
   afterAll(async () => {
-    await run?.stop();
+    await churn?.stop();
     await closeServers(servers);
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('while one system is down, the others converge the Users changed meanwhile at about their normal speed', () => {

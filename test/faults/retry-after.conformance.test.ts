@@ -3,63 +3,39 @@
 // made while that wait runs must not reach the server before it has passed, and all of them then
 // succeed. Before, only the answered request waited: the others went straight to a server that had
 // just asked for quiet (a rate limit answers every client's next request 429 again).
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectedSystemSpec } from '../../src/api/index.ts';
-import { createScimConnector } from '../../src/connectors/scim/index.ts';
-import type { Connector } from '../../src/connectors/types.ts';
-import { start, type ScimServer } from '../servers/scim.ts';
-import { HttpFaultProxy } from './http-fault-proxy.ts';
+import { startProxiedScim, type ProxiedScim } from './proxied-scim.ts';
 
 const RETRY_AFTER_S = 3;
 
 describe('a 429 with Retry-After holds back every request to that system', () => {
-  let server: ScimServer;
-  let proxy: HttpFaultProxy;
-  let connector: Connector;
+  let scim: ProxiedScim;
 
   beforeAll(async () => {
-    server = await start({ durable: false });
-    proxy = await HttpFaultProxy.start(server.baseUrl);
-    connector = await createScimConnector({
-      system: 'acme/wiki',
-      namespace: 'acme',
-      spec: connectedSystemSpec.parse({
-        type: 'scim',
-        insecure: true,
-        allowPrivateNetwork: true,
-        scim: { baseUrl: proxy.via(server.baseUrl), auth: 'bearer' },
-      }),
-      credentials: { token: server.token },
-      logger: pino({ level: 'silent' }),
-      timeoutMs: 10_000,
-    });
-    await connector.check(AbortSignal.timeout(30_000)); // discovery done before the test
+    scim = await startProxiedScim();
   });
 
   afterAll(async () => {
-    await connector?.close();
-    await proxy?.close();
-    await server?.close();
+    await scim?.close();
   });
 
   it('requests made during the wait reach the server only after it, and succeed', async () => {
-    proxy.set({ fault: (n) => (n === 1 ? { kind: 'status', status: 429, retryAfterSeconds: RETRY_AFTER_S } : { kind: 'forward' }) });
-    const first = connector.getAccount('nobody-0', AbortSignal.timeout(30_000));
+    scim.proxy.set({ fault: (n) => (n === 1 ? { kind: 'status', status: 429, retryAfterSeconds: RETRY_AFTER_S } : { kind: 'forward' }) });
+    const first = scim.connector.getAccount('nobody-0', AbortSignal.timeout(30_000));
     // Once the 429 has been answered, more requests for other accounts.
     const answeredAt = await (async () => {
       for (;;) {
-        const limited = proxy.requests.find((r) => r.fault === 429);
+        const limited = scim.proxy.requests.find((r) => r.fault === 429);
         if (limited) return limited.atMs;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const others = Array.from({ length: 6 }, (_, i) => connector.getAccount(`nobody-${i + 1}`, AbortSignal.timeout(30_000)));
+    const others = Array.from({ length: 6 }, (_, i) => scim.connector.getAccount(`nobody-${i + 1}`, AbortSignal.timeout(30_000)));
     const results = await Promise.all([first, ...others]);
 
     expect(results).toEqual(Array(7).fill(undefined)); // no such accounts: each call got its answer
-    const later = proxy.requests.filter((r) => r.atMs > answeredAt);
+    const later = scim.proxy.requests.filter((r) => r.atMs > answeredAt);
     expect(later.length).toBeGreaterThanOrEqual(7);
     // Not one before the time asked for (a little slack for timers, none for a request sent at once).
     expect(later.map((r) => Math.round(r.atMs - answeredAt)).filter((ms) => ms < RETRY_AFTER_S * 1000 - 100)).toEqual([]);

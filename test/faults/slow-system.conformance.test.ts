@@ -5,31 +5,14 @@
 // time a batch takes with nothing wrong, SCIM must converge it too, the requests it took must stay
 // within a few times what a clean batch takes, and after a 429 with Retry-After no new request may
 // reach the server before that time has passed.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../helpers/eventually.ts';
+import { startChurn, type Churn } from './churn.ts';
 import { HttpFaultProxy, type FaultRules } from './http-fault-proxy.ts';
 import { seededRandom } from './seeded-random.ts';
-import {
-  DEPARTMENTS,
-  SYSTEMS,
-  closeServers,
-  holdingsOf,
-  startServers,
-  systemsManifest,
-  unconverged,
-  writeUsers,
-  type Person,
-  type Servers,
-  type SystemName,
-} from './three-systems.ts';
-import { nowMs, startWatchedRun, type WatchedRun } from './watched-run.ts';
+import { SYSTEMS, closeServers, startServers, type Servers } from './three-systems.ts';
+import { nowMs } from './watched-run.ts';
 
 const LONG = process.env.ROLLCALL_FAULTS_LONG === '1';
-const INITIAL = 60;
-const BATCH = 30;
 const random = seededRandom('ROLLCALL_FAULTS_SEED');
 /**
  * What the proxy does in each phase. Faults strike at random (seeded), as on a flaky network: one
@@ -59,40 +42,18 @@ interface Phase {
 describe('a slow and flaky SCIM server behind a proxy: latency, resets, 5xx, 429 with Retry-After', () => {
   let servers: Servers;
   let proxy: HttpFaultProxy;
-  let root = '';
-  let dir = '';
-  let run: WatchedRun;
-  const people = new Map<string, Person>();
-  let joined = 0;
+  let churn: Churn;
   const phases: Phase[] = [];
   let rateLimited: { at: number; sooner: number; requests: number; scimSeconds: number; othersSeconds: number };
 
-  const changeUsers = () => {
-    const active = [...people].filter(([, p]) => !p.terminated).map(([name]) => name);
-    for (const name of random.pick(active, BATCH / 5)) {
-      const person = people.get(name)!;
-      person.department = DEPARTMENTS[(DEPARTMENTS.indexOf(person.department) + 1) % 3]!;
-    }
-    for (const name of random.pick(active, BATCH / 5)) people.get(name)!.terminated = true;
-    for (let i = 0; i < BATCH; i++) people.set(`s${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
-    writeUsers(dir, people, 4);
-  };
-  const convergeSeconds = async (systems: readonly SystemName[], since: number, timeoutMs = 180_000) => {
-    await eventually(async () => expect(unconverged(await holdingsOf(servers, systems), people, systems)).toEqual([]), {
-      timeoutMs,
-      intervalMs: 200,
-      logs: () => run.logs(),
-    });
-    return (nowMs() - since) / 1000;
-  };
   /** Changes a batch under `rules`; seconds until LDAP and PostgreSQL, then all three, hold it. */
   const batchUnder = async (rules: FaultRules) => {
     proxy.set(rules);
     const since = nowMs();
     const before = proxy.requests.length;
-    changeUsers();
-    const othersSeconds = await convergeSeconds(['directory', 'db'], since);
-    const scimSeconds = await convergeSeconds(SYSTEMS, since);
+    churn.changeUsers();
+    const othersSeconds = await churn.convergeSeconds(['directory', 'db'], since);
+    const scimSeconds = await churn.convergeSeconds(SYSTEMS, since);
     const during = proxy.requests.slice(before);
     return { since, othersSeconds, scimSeconds, during };
   };
@@ -102,14 +63,7 @@ describe('a slow and flaky SCIM server behind a proxy: latency, resets, 5xx, 429
       console.log(`slow system: seed ${random.seed} (replay with ROLLCALL_FAULTS_SEED=${random.seed})`);
       servers = await startServers({ durableScim: false }); // never restarted here
       proxy = await HttpFaultProxy.start(servers.scim.baseUrl);
-      root = mkdtempSync(join(tmpdir(), 'rollcall-slow-'));
-      dir = join(root, 'manifests');
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'systems.yaml'), systemsManifest(servers, { scimBaseUrl: proxy.via(servers.scim.baseUrl) }));
-      for (let i = 0; i < INITIAL; i++) people.set(`s${String(joined++).padStart(4, '0')}`, { department: DEPARTMENTS[i % 3]! });
-      writeUsers(dir, people, 4);
-      run = await startWatchedRun(root, dir);
-      await convergeSeconds(SYSTEMS, nowMs(), 240_000);
+      churn = await startChurn(servers, { suite: 'slow', random, at: { scimBaseUrl: proxy.via(servers.scim.baseUrl) }, batchTimeoutMs: 180_000 });
 
       for (const [name, rules] of Object.entries(PHASES)) {
         const { othersSeconds, scimSeconds, during } = await batchUnder(rules);
@@ -140,10 +94,9 @@ describe('a slow and flaky SCIM server behind a proxy: latency, resets, 5xx, 429
   );
 
   afterAll(async () => {
-    await run?.stop();
+    await churn?.stop();
     await proxy?.close();
     await closeServers(servers);
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   const clean = () => phases.find((p) => p.name === 'clean')!;

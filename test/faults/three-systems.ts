@@ -6,6 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
+import { resourceYaml } from '../helpers/manifest-yaml.ts';
+import { postgresSystemYaml, scimSystemYaml, slapdSystemYaml } from '../helpers/system-manifests.ts';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
@@ -70,10 +72,7 @@ export interface SystemAddresses {
   scimBaseUrl?: string;
 }
 
-const doc = (kind: string, name: string, spec: unknown, labels?: Record<string, string>) =>
-  `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: ${JSON.stringify({ name, namespace: NAMESPACE, ...(labels ? { labels } : {}) })}\nspec: ${JSON.stringify(spec)}\n`;
-const secret = (name: string, data: Record<string, string>) =>
-  `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: ${NAMESPACE}, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: ${JSON.stringify(data)}\n`;
+const doc = (kind: string, name: string, spec: unknown, labels?: Record<string, string>) => resourceYaml(kind, name, spec, { namespace: NAMESPACE, labels });
 
 /** Systems, roles and bindings: the file that does not change while Users come and go. */
 export function systemsManifest({ slapd, postgres, scim }: Servers, at: SystemAddresses = {}, extra: Record<string, unknown> = {}): string {
@@ -87,27 +86,9 @@ export function systemsManifest({ slapd, postgres, scim }: Servers, at: SystemAd
     ...extra,
   };
   return [
-    secret('ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword }),
-    secret('db-credentials', { username: postgres.adminUser, password: postgres.adminPassword }),
-    secret('wiki-credentials', { token: scim.token }),
-    doc('ConnectedSystem', 'directory', {
-      type: 'ldap',
-      ldap: { url: at.ldapUrl ?? slapd.url, flavour: 'openldap', peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN },
-      credentialsSecretRef: { name: 'ldap-credentials' },
-      ...common,
-    }),
-    doc('ConnectedSystem', 'db', {
-      type: 'postgres',
-      postgres: { host: postgres.host, port: at.postgresPort ?? postgres.port, database: 'postgres', ssl: 'disable' },
-      credentialsSecretRef: { name: 'db-credentials' },
-      ...common,
-    }),
-    doc('ConnectedSystem', 'wiki', {
-      type: 'scim',
-      scim: { baseUrl: at.scimBaseUrl ?? scim.baseUrl, auth: 'bearer' },
-      credentialsSecretRef: { name: 'wiki-credentials' },
-      ...common,
-    }),
+    ...slapdSystemYaml('directory', slapd, common, { url: at.ldapUrl ?? slapd.url }),
+    ...postgresSystemYaml('db', postgres, common, at.postgresPort),
+    ...scimSystemYaml('wiki', scim, common, at.scimBaseUrl),
     ...DEPARTMENTS.flatMap((d) => [
       doc('AccessRole', d, { grants: SYSTEMS.map((system) => ({ system, entitlements: [GRANTS[d][system]] })) }),
       doc('AccessBinding', d, { role: d, userSelector: { matchLabels: { department: d } } }),

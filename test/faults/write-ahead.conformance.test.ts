@@ -14,41 +14,26 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
+import { resourceYaml } from '../helpers/manifest-yaml.ts';
+import { postgresSystemYaml, slapdSystemYaml } from '../helpers/system-manifests.ts';
 import { ROLLCALL, rollcall, type RollcallOutcome } from '../helpers/rollcall-cli.ts';
 
 const USERS = Array.from({ length: 120 }, (_, i) => `joiner${String(i).padStart(3, '0')}`);
-
-const yaml = (kind: string, name: string, spec: Record<string, unknown>, extra = '') =>
-  `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: acme${extra}}\nspec: ${JSON.stringify(spec)}`;
-const secret = (name: string, data: Record<string, string>) =>
-  `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: ${JSON.stringify(data)}`;
 
 function manifests(slapd: SlapdServer, postgres: PostgresServer, users: readonly string[]): string {
   // Every removed User is deprovisioned in the same pass: the guard is not what this test is about.
   const policy = { deprovision: { policy: 'disable' }, orphans: 'report', insecure: true, allowPrivateNetwork: true, deletionGuard: { maxCount: 1000 } };
   return [
-    secret('ldap-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword }),
-    secret('db-credentials', { username: postgres.adminUser, password: postgres.adminPassword }),
-    yaml('ConnectedSystem', 'directory', {
-      type: 'ldap',
-      ldap: { url: slapd.url, flavour: 'openldap', peopleDN: slapd.peopleDN, groupsDN: slapd.groupsDN },
-      credentialsSecretRef: { name: 'ldap-credentials' },
-      ...policy,
-    }),
-    yaml('ConnectedSystem', 'db', {
-      type: 'postgres',
-      postgres: { host: postgres.host, port: postgres.port, database: 'postgres', ssl: 'disable' },
-      credentialsSecretRef: { name: 'db-credentials' },
-      ...policy,
-    }),
-    yaml('AccessRole', 'staff', {
+    ...slapdSystemYaml('directory', slapd, policy),
+    ...postgresSystemYaml('db', postgres, policy),
+    resourceYaml('AccessRole', 'staff', {
       grants: [
         { system: 'directory', entitlements: [] },
         { system: 'db', entitlements: [] },
       ],
     }),
-    yaml('AccessBinding', 'everyone', { role: 'staff', userSelector: { matchLabels: { team: 'acme' } } }),
-    ...users.map((name) => yaml('User', name, { userName: name, givenName: name, familyName: 'Test' }, ', labels: {team: acme}')),
+    resourceYaml('AccessBinding', 'everyone', { role: 'staff', userSelector: { matchLabels: { team: 'acme' } } }),
+    ...users.map((name) => resourceYaml('User', name, { userName: name, givenName: name, familyName: 'Test' }, { labels: { team: 'acme' } })),
   ].join('\n---\n');
 }
 

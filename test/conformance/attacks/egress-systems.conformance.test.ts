@@ -14,6 +14,7 @@ import { privateNetworkRefusal, type Resolver } from '../../../src/connectors/eg
 import { Connections } from '../../../src/connections/connections.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { recordConnectionAttempts, type ConnectionAttempts } from '../../helpers/connection-attempts.ts';
+import { credentialsSecret } from '../../helpers/credentials-secret.ts';
 
 const INTERNAL: Record<string, string> = {
   'sso.example.test': '10.0.0.1',
@@ -36,20 +37,10 @@ describe('egress from connected systems', () => {
     callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
   };
   const store = new MemoryStore(
-    [
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: {
-          name: 'creds',
-          namespace: 'team-a',
-          labels: { 'rollcall.dev/credentials': 'true' },
-          annotations: { 'rollcall.dev/allow-insecure': 'true' },
-        },
-        data: { bindDN: 'cn=admin', username: 'admin', password: 'pw', token: 't0ken' },
-      } as never,
-    ],
-    { logger },
+    [credentialsSecret('creds', { bindDN: 'cn=admin', username: 'admin', password: 'pw', token: 't0ken' }, { namespace: 'team-a' })],
+    {
+      logger,
+    },
   );
   const system = (name: string, spec: Record<string, unknown>): ConnectedSystem => ({
     apiVersion: 'rollcall.dev/v1alpha1',

@@ -16,8 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedSystemSpec, PermanentError } from '../../../src/api/index.ts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../../src/connectors/ldap/index.ts';
 import { connectorFactory } from '../../../src/connectors/registry.ts';
+import { credentialsSecretYaml, resourceYaml } from '../../helpers/manifest-yaml.ts';
 import { rollcall } from '../../helpers/rollcall-cli.ts';
 import { start, type SlapdServer } from '../../servers/slapd.ts';
+import { bindSucceeds } from '../ldap-binds.ts';
 
 const signal = () => AbortSignal.timeout(10_000);
 const SYSTEM = 'team-a/directory';
@@ -49,17 +51,21 @@ describe('ldap attributeMap and allowedEntitlements, attacked as a tenant agains
   let root = '';
 
   const entry = async (dn: string, attributes: string[]) => (await admin.search(dn, { scope: 'base', attributes })).searchEntries[0]!;
-  const canBind = async (dn: string, password: string) => {
-    const client = new Client({ url: server.url });
-    try {
-      await client.bind(dn, password);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.unbind().catch(() => undefined);
-    }
-  };
+  const canBind = (dn: string, password: string) => bindSucceeds(new Client({ url: server.url }), dn, password);
+  /** The connector as the tenant's ConnectedSystem would make it: zod's checks only, none of the CRD's CEL. */
+  const connectorMapping = async (attributeMap: Record<string, string>) =>
+    (await connectorFactory('ldap'))({
+      system: SYSTEM,
+      namespace: 'team-a',
+      spec: connectedSystemSpec.parse({
+        type: 'ldap',
+        insecure: true,
+        allowPrivateNetwork: true,
+        ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, attributeMap },
+      }),
+      credentials: { bindDN: server.adminDN, password: server.adminPassword },
+      logger: pino({ level: 'silent' }),
+    });
   const values = async (dn: string, attribute: string) => [(await entry(dn, [attribute]))[attribute] ?? []].flat().map(String);
   const members = async (group: string) => [(await entry(`cn=${group},${server.groupsDN}`, ['member']))['member'] ?? []].flat().map(String);
 
@@ -91,21 +97,7 @@ describe('ldap attributeMap and allowedEntitlements, attacked as a tenant agains
 
   it.each(FORBIDDEN)('the connector refuses a mapping onto %s, naming spec.ldap.attributeMap[secret], and writes nothing', async (target) => {
     const attempt = async () => {
-      const connector = await (
-        await connectorFactory('ldap')
-      )({
-        system: SYSTEM,
-        namespace: 'team-a',
-        // What the API server would have checked is skipped: zod only, no CEL.
-        spec: connectedSystemSpec.parse({
-          type: 'ldap',
-          insecure: true,
-          allowPrivateNetwork: true,
-          ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, attributeMap: { secret: target } },
-        }),
-        credentials: { bindDN: server.adminDN, password: server.adminPassword },
-        logger: pino({ level: 'silent' }),
-      });
+      const connector = await connectorMapping({ secret: target });
       try {
         // The colleague's managed account, and an unmanaged one taken over (adoption: matchUserName).
         await connector.apply({ op: 'update', userName: 'bob', attributes: { secret: 'rollcall:team-b/directory' } }, signal());
@@ -132,20 +124,7 @@ describe('ldap attributeMap and allowedEntitlements, attacked as a tenant agains
   });
 
   it('an ordinary person attribute in another case is accepted and written under its own name', async () => {
-    const connector = await (
-      await connectorFactory('ldap')
-    )({
-      system: SYSTEM,
-      namespace: 'team-a',
-      spec: connectedSystemSpec.parse({
-        type: 'ldap',
-        insecure: true,
-        allowPrivateNetwork: true,
-        ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, attributeMap: { room: 'ROOMNUMBER' } },
-      }),
-      credentials: { bindDN: server.adminDN, password: server.adminPassword },
-      logger: pino({ level: 'silent' }),
-    });
+    const connector = await connectorMapping({ room: 'ROOMNUMBER' });
     await connector.apply({ op: 'update', userName: 'bob', attributes: { room: '4.12' } }, signal());
     expect((await connector.getAccount('bob', signal()))?.attributes).toMatchObject({ room: '4.12' });
     await connector.close();
@@ -187,14 +166,13 @@ describe('ldap attributeMap and allowedEntitlements, attacked as a tenant agains
   });
 });
 
-function doc(kind: string, name: string, spec: Record<string, unknown>): string {
-  return `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: team-a}\nspec: ${JSON.stringify(spec)}`;
-}
+/** The tenant's objects: all in team-a. */
+const doc = (kind: string, name: string, spec: Record<string, unknown>) => resourceYaml(kind, name, spec, { namespace: 'team-a' });
 
 function systemYaml(server: SlapdServer, extra: { attributeMap?: Record<string, string>; allowedEntitlements?: string[] }): string {
   const { attributeMap, ...rest } = extra;
   return [
-    `apiVersion: v1\nkind: Secret\nmetadata: {name: ldap, namespace: team-a, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: ${JSON.stringify({ bindDN: server.adminDN, password: server.adminPassword })}`,
+    credentialsSecretYaml('ldap', { bindDN: server.adminDN, password: server.adminPassword }, 'team-a'),
     doc('ConnectedSystem', 'directory', {
       type: 'ldap',
       insecure: true,

@@ -9,43 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedSystemSpec, PermanentError } from '../../../src/api/index.ts';
 import { connectorFactory } from '../../../src/connectors/registry.ts';
 import type { Connector } from '../../../src/connectors/types.ts';
-import { startScimServer, type ScimServer as InboundServer } from '../../../src/scim-inbound/scim-server.ts';
-import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { start as startScim2Server, type ScimServer } from '../../servers/scim.ts';
+import { INBOUND_SCIM_TOKEN, startInboundScim, type InboundScim } from '../../helpers/inbound-scim.ts';
 
 const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const signal = () => AbortSignal.timeout(10_000);
 
 describe("inbound SCIM: a group id that is a property of every object is nobody's group", () => {
-  let store: MemoryStore;
-  let server: InboundServer;
-  let base: string;
-  const auth = { authorization: 'Bearer okta-t0ken', 'content-type': 'application/scim+json' };
-  const groupsAnnotation = () => store.get('IdentitySource', { namespace: 'acme', name: 'okta' })?.metadata.annotations?.['rollcall.dev/scim-groups'];
-  const labels = () => store.get('User', { namespace: 'acme', name: 'ann' })?.metadata.labels ?? {};
+  let inbound: InboundScim;
+  const auth = { authorization: `Bearer ${INBOUND_SCIM_TOKEN}`, 'content-type': 'application/scim+json' };
+  const groupsAnnotation = () => inbound.store.get('IdentitySource', { namespace: 'acme', name: 'okta' })?.metadata.annotations?.['rollcall.dev/scim-groups'];
+  const labels = () => inbound.store.get('User', { namespace: 'acme', name: 'ann' })?.metadata.labels ?? {};
 
   beforeAll(async () => {
-    store = new MemoryStore(
-      [
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: 'scim-token', namespace: 'acme', labels: { 'rollcall.dev/credentials': 'true' } },
-          data: { token: 'okta-t0ken' },
-        } as never,
-        {
-          apiVersion: 'rollcall.dev/v1alpha1',
-          kind: 'IdentitySource',
-          metadata: { name: 'okta', namespace: 'acme', uid: 'source-uid' },
-          spec: { type: 'scim', credentialsSecretRef: { name: 'scim-token' } },
-        } as never,
-      ],
-      { logger: pino({ level: 'silent' }) },
-    );
-    server = await startScimServer({ store, logger: pino({ level: 'silent' }), port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${server.port}/scim/v2`;
-    const created = await fetch(`${base}/Users`, {
+    inbound = await startInboundScim();
+    const created = await fetch(`${inbound.base}/Users`, {
       method: 'POST',
       headers: auth,
       body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ann' }),
@@ -53,26 +32,26 @@ describe("inbound SCIM: a group id that is a property of every object is nobody'
     expect(created.status).toBe(201);
   });
   afterAll(async () => {
-    await server?.close();
+    await inbound?.close();
   });
 
   it.each(PROTOTYPE_NAMES)('/Groups/%s: GET, PUT and DELETE answer 404 and write nothing', async (id) => {
-    expect((await fetch(`${base}/Groups/${id}`, { headers: auth })).status).toBe(404);
-    const put = await fetch(`${base}/Groups/${id}`, {
+    expect((await fetch(`${inbound.base}/Groups/${id}`, { headers: auth })).status).toBe(404);
+    const put = await fetch(`${inbound.base}/Groups/${id}`, {
       method: 'PUT',
       headers: auth,
       body: JSON.stringify({ schemas: [GROUP_SCHEMA], displayName: id, members: [{ value: 'ann' }] }),
     });
     expect(put.status).toBe(404);
-    expect((await fetch(`${base}/Groups/${id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
+    expect((await fetch(`${inbound.base}/Groups/${id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
     expect(groupsAnnotation()).toBeUndefined();
     expect(Object.keys(labels()).filter((label) => label.startsWith('groups.rollcall.dev/'))).toEqual([]);
-    const listed = (await (await fetch(`${base}/Groups`, { headers: auth })).json()) as { totalResults: number };
+    const listed = (await (await fetch(`${inbound.base}/Groups`, { headers: auth })).json()) as { totalResults: number };
     expect(listed.totalResults).toBe(0);
   });
 
   it('creating a group named constructor makes an ordinary group, not a "duplicate" of Object.prototype.constructor', async () => {
-    const post = await fetch(`${base}/Groups`, {
+    const post = await fetch(`${inbound.base}/Groups`, {
       method: 'POST',
       headers: auth,
       body: JSON.stringify({ schemas: [GROUP_SCHEMA], displayName: 'Constructor', members: [{ value: 'ann' }] }),
@@ -81,7 +60,7 @@ describe("inbound SCIM: a group id that is a property of every object is nobody'
     expect(await post.json()).toMatchObject({ id: 'constructor', displayName: 'Constructor' });
     expect(labels()).toMatchObject({ 'groups.rollcall.dev/constructor': 'true' });
     expect(JSON.parse(groupsAnnotation()!)).toEqual({ constructor: 'Constructor' });
-    expect((await fetch(`${base}/Groups/toString`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${inbound.base}/Groups/toString`, { headers: auth })).status).toBe(404);
   });
 });
 
