@@ -132,7 +132,7 @@ describe('KubeStore against the real API server', () => {
   it('a status made from the freshest one keeps what another writer stored meanwhile: applied to the cache, then to the re-read after the 409', async () => {
     const key = { namespace, name: 'adoptee' };
     kubectlOk(['apply', '-f', '-'], userManifest(namespace, 'adoptee'));
-    await until(() => store.get('User', key) !== undefined, 'adoptee in the cache');
+    await eventually(() => expect(store.get('User', key), 'adoptee in the cache').toBeDefined(), CACHE);
     const informer = store.informer('User');
     await informer.stop();
     // Another pass records an adoption this store's frozen cache has not seen.
