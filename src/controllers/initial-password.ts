@@ -6,7 +6,7 @@
 // hold an account whose password nobody can ever learn. A Secret written for a create that then
 // failed is reused by the next attempt, so the password delivered is always the one set.
 import { createHash, randomInt } from 'node:crypto';
-import { PermanentError, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type User } from '../api/index.ts';
+import { PermanentError, type AccountChange, type AccountStatus, type Capabilities, type ConnectedSystem, type User, type UserStatus } from '../api/index.ts';
 import { dueDeliveries, initialPasswordDecision } from '../engine/index.ts';
 import { keyString, type ObjectKey, type OwnedSecret } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -126,53 +126,53 @@ function isDeliveryOf(secret: OwnedSecret, user: User, system: string): boolean 
 
 /**
  * Each account's delivery as this pass leaves it: the one just made, else the one recorded before
- * (a pass that made no create keeps it until it is due).
+ * (a pass that made no create keeps it until it is due). One recorded by a pass whose status this
+ * pass's cache has not seen yet is carried over when the status is written (withDeliveriesKept).
  */
 export function carryDeliveries(
-  ctx: Pick<ControllerContext, 'observed'>,
-  user: User,
   accounts: AccountStatus[],
   previous: ReadonlyMap<string, AccountStatus>,
   made: ReadonlyMap<string, InitialPasswordDelivery>,
 ): AccountStatus[] {
-  const known = deliveriesOf(ctx);
   return accounts.map((account) => {
-    const key = deliveryKey(user, account.system);
-    const delivery = made.get(account.system) ?? previous.get(account.system)?.initialPassword ?? known.get(key);
-    if (made.has(account.system)) known.set(key, made.get(account.system)!);
+    const delivery = made.get(account.system) ?? previous.get(account.system)?.initialPassword;
     return delivery ? { ...account, initialPassword: delivery } : account;
   });
 }
 
 /**
- * Deliveries this process made, per manager (keyed by its observed cache, as sync-account.ts keeps
- * adoptions): the next pass may start from a cached status that has not seen the delivering pass's
- * write yet (a leaver suspended a moment after joining), and must not lose the Secret's record.
+ * The status with the deliveries the freshest stored status records and this one lacks, except the
+ * Secrets this pass deleted: the record of a Secret is never lost to a stale cache, so it is deleted
+ * when due. `carried`: some were, and only the next pass can tell when they are due.
  */
-const deliveries = new WeakMap<object, Map<string, InitialPasswordDelivery>>();
-
-function deliveriesOf(ctx: Pick<ControllerContext, 'observed'>): Map<string, InitialPasswordDelivery> {
-  let made = deliveries.get(ctx.observed);
-  if (made === undefined) deliveries.set(ctx.observed, (made = new Map()));
-  return made;
-}
-
-function deliveryKey(user: User, system: string): string {
-  return `${user.metadata.namespace ?? 'default'}/${user.metadata.name}\u0000${system}`;
+export function withDeliveriesKept(status: UserStatus, latest: UserStatus | undefined, deleted: ReadonlySet<string>): { status: UserStatus; carried: boolean } {
+  const recorded = new Map(
+    (latest?.accounts ?? []).flatMap((a) => (a.initialPassword && !deleted.has(a.initialPassword.secretName) ? [[a.system, a.initialPassword] as const] : [])),
+  );
+  let carried = false;
+  const accounts = status.accounts?.map((account) => {
+    const known = recorded.get(account.system);
+    if (account.initialPassword || !known) return account;
+    carried = true;
+    return { ...account, initialPassword: known };
+  });
+  return { status: accounts === undefined ? status : { ...status, accounts }, carried };
 }
 
 /**
  * Deletes the delivery Secrets that are due (dueDeliveries) and drops them from the accounts; returns
- * when the next one is due. A delete that fails keeps its entry, so the next pass tries again.
+ * when the next one is due and which Secrets it deleted. A delete that fails keeps its entry, so the
+ * next pass tries again.
  */
 export async function expireDeliveries(
-  ctx: Pick<ControllerContext, 'store' | 'logger' | 'observed'>,
+  ctx: Pick<ControllerContext, 'store' | 'logger'>,
   user: User,
   accounts: AccountStatus[],
   now: Date,
-): Promise<{ accounts: AccountStatus[]; nextAt?: Date }> {
+): Promise<{ accounts: AccountStatus[]; nextAt?: Date; deleted: Set<string> }> {
   const { due, nextAt } = dueDeliveries(accounts, now);
-  if (due.length === 0) return { accounts, nextAt };
+  const deleted = new Set<string>();
+  if (due.length === 0) return { accounts, nextAt, deleted };
   const namespace = user.metadata.namespace ?? 'default';
   const gone = new Set<string>();
   let retryAt: number | undefined;
@@ -180,7 +180,7 @@ export async function expireDeliveries(
     try {
       await ctx.store.deleteSecret({ namespace, name: account.initialPassword!.secretName });
       gone.add(account.system);
-      deliveriesOf(ctx).delete(deliveryKey(user, account.system));
+      deleted.add(account.initialPassword!.secretName);
     } catch (error) {
       retryAt = now.getTime() + DELETE_RETRY_MS;
       ctx.logger.warn(
@@ -196,6 +196,7 @@ export async function expireDeliveries(
       return rest;
     }),
     nextAt: retryAt === undefined ? nextAt : new Date(Math.min(retryAt, nextAt?.getTime() ?? retryAt)),
+    deleted,
   };
 }
 

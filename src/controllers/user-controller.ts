@@ -29,7 +29,7 @@ import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.t
 import { RetainedRequests } from './retained-accounts.ts';
 import { errorStatus, refusalText, syncAccount, type AccountSyncResult } from './sync-account.ts';
 import { readSnapshot } from '../store/world.ts';
-import { carryDeliveries, expireDeliveries } from './initial-password.ts';
+import { carryDeliveries, expireDeliveries, withDeliveriesKept } from './initial-password.ts';
 
 export function userReconciler(ctx: ControllerContext): Reconciler {
   return async (key, signal) => {
@@ -88,8 +88,6 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
     [...(ctx.store.get('User', key)?.status?.accounts ?? []), ...previous.values()].filter((a) => a.initialPassword).map((a) => [a.system, a]),
   );
   const merged = carryDeliveries(
-    ctx,
-    user,
     mergeAccounts(
       previous,
       results.map((r) => r.status),
@@ -99,7 +97,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
     made,
   );
   // First-password Secrets whose ttl is up (or whose account no longer opens) go now; the next one wakes this User.
-  const { accounts, nextAt: nextDeliveryExpiry } = await expireDeliveries(ctx, user, merged, now);
+  const { accounts, nextAt: nextDeliveryExpiry, deleted } = await expireDeliveries(ctx, user, merged, now);
   const failed = results.filter((r) => r.error !== undefined).map((r) => `${r.status.system}: ${r.status.message}`);
   const held = results.filter((r) => r.held).map((r) => `${r.status.system}: ${r.held}`);
   const conflicts = results.flatMap((r) => (r.conflict ? [r.conflict] : []));
@@ -160,10 +158,15 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
       now,
     );
   }
-  const kept = withAdoptionsKept(status, ctx.store.get('User', key)?.status);
-  if (!statusEqual(user.status ?? {}, kept)) {
-    await ctx.store.updateStatus('User', key, (latest) => withAdoptionsKept(status, latest));
-  }
+  // What another pass recorded that this one's cache had not seen (an adoption, a first password's
+  // Secret) is carried over from the freshest status: the cache's, or the server's after a conflict.
+  let carried = false;
+  const keep = (latest: UserStatus | undefined) => {
+    const kept = withDeliveriesKept(withAdoptionsKept(status, latest), latest, deleted);
+    carried ||= kept.carried;
+    return kept.status;
+  };
+  if (!statusEqual(user.status ?? {}, keep(ctx.store.get('User', key)?.status))) await ctx.store.updateStatus('User', key, keep);
   const done = failed.length === 0 && held.length === 0 && waiting.length === 0 && inProgress.length === 0 && unrecorded.length === 0;
   if (leaving && done && deprovisionStartedAt) observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
   // A system that may recover is retried with backoff; a permanent failure waits for a change of input.
@@ -174,7 +177,9 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   }
   // Asked systems write their status within a reconcile: look again shortly (their status change may not wake this User).
   const askedAgainAt = unrecorded.length ? new Date(now.getTime() + RETENTION_RECORD_RETRY_MS) : undefined;
-  return { done, outcome: requeueAtEarliest([window.nextWakeAt, askedAgainAt, nextDeliveryExpiry]) };
+  // A delivery carried over from another pass's status: only the next pass knows when it is due.
+  const carriedAt = carried ? now : undefined;
+  return { done, outcome: requeueAtEarliest([window.nextWakeAt, askedAgainAt, nextDeliveryExpiry, carriedAt]) };
 }
 
 const RETENTION_RECORD_RETRY_MS = 1_000;

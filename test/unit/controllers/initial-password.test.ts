@@ -13,6 +13,7 @@ import {
   INITIAL_PASSWORD_LABEL,
   INITIAL_PASSWORD_SYSTEM_LABEL,
   initialPasswordSecretKey,
+  withDeliveriesKept,
 } from '../../../src/controllers/initial-password.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
@@ -167,5 +168,24 @@ describe('first passwords delivered to joiners', () => {
     await settle();
     expect(store.get('User', { namespace: 'acme', name: 'alice' })).toBeUndefined();
     expect(await store.getOwnedSecret(key)).toBeUndefined();
+  });
+});
+
+describe('a delivery another pass recorded survives a status written from a stale cache', () => {
+  const delivery = { secretName: 'alice-wiki-initial-password', expiresAt: '2031-03-02T10:00:00Z' };
+  const stale = { accounts: [{ system: 'wiki', state: 'present' as const }] };
+  const latest = { accounts: [{ system: 'wiki', state: 'present' as const, initialPassword: delivery }] };
+
+  it('is carried over from the freshest status, and says so (the next pass must tell when it is due)', () => {
+    expect(withDeliveriesKept(stale, latest, new Set())).toEqual({ status: latest, carried: true });
+  });
+
+  it('is not carried over once this pass deleted its Secret', () => {
+    expect(withDeliveriesKept(stale, latest, new Set([delivery.secretName]))).toEqual({ status: stale, carried: false });
+  });
+
+  it("keeps this pass's own delivery over the stored one", () => {
+    const own = { accounts: [{ system: 'wiki', state: 'present' as const, initialPassword: { ...delivery, secretName: 'newer' } }] };
+    expect(withDeliveriesKept(own, latest, new Set())).toEqual({ status: own, carried: false });
   });
 });
