@@ -26,7 +26,7 @@ import type { ControllerContext } from './context.ts';
 import { describeChange, eventReason } from '../api/describe-change.ts';
 
 /** What applying a change needs: the guard and its inputs, the store for Events, the logger and metrics. */
-export type ApplyContext = Pick<ControllerContext, 'store' | 'observed' | 'clock' | 'gate' | 'enqueue' | 'logger' | 'metrics' | 'onApplied'>;
+export type ApplyContext = Pick<ControllerContext, 'store' | 'observed' | 'gate' | 'enqueue' | 'logger' | 'metrics' | 'onApplied'>;
 
 /** Who asks for the change: decides the audit line's cause and where the Event goes. */
 export type ChangeOrigin =

@@ -95,7 +95,7 @@ function approvalStatus(approval: ApprovalState, binding: AccessBinding, now: Da
 
 /** ApprovalGranted when an approval comes into force, ApprovalVoided when one stops covering the binding. */
 async function announceApproval(
-  ctx: ControllerContext,
+  ctx: Pick<ControllerContext, 'store'>,
   binding: AccessBinding,
   current: ApprovalStatus | undefined,
   previous: ApprovalStatus | undefined,
@@ -117,7 +117,7 @@ async function announceApproval(
 }
 
 /** Namespaces other than the binding's that hold an AccessRole of the name it asks for: a likely mix-up, worth saying. */
-function namespacesWithRole(ctx: ControllerContext, binding: AccessBinding): string[] {
+function namespacesWithRole(ctx: Pick<ControllerContext, 'store'>, binding: AccessBinding): string[] {
   const own = binding.metadata.namespace;
   return [
     ...new Set(

@@ -66,7 +66,7 @@ export const REVIEW_SERIES_LABEL = 'rollcall.dev/review-series';
  * due date (so a retry creates nothing twice). Periods missed while Rollcall was down, or because
  * the due date lies far back (1970), are skipped: one overdue review, never one per missed period.
  */
-async function scheduleNext(ctx: ControllerContext, review: AccessReview, now: Date): Promise<string> {
+async function scheduleNext(ctx: Pick<ControllerContext, 'store'>, review: AccessReview, now: Date): Promise<string> {
   const series = review.metadata.labels?.[REVIEW_SERIES_LABEL] ?? review.metadata.name;
   const dueDate = nextDue(Date.parse(review.spec.dueDate), parsePeriod(review.spec.schedule!, '1h'), now.getTime());
   const stamp = dueDate
@@ -86,7 +86,7 @@ async function scheduleNext(ctx: ControllerContext, review: AccessReview, now: D
 }
 
 /** The grants in force (this review's own revokes left out) that the review covers, with their verdicts. */
-function reviewItems(ctx: ControllerContext, review: AccessReview, now: Date, completed: boolean): Item[] {
+function reviewItems(ctx: Pick<ControllerContext, 'store'>, review: AccessReview, now: Date, completed: boolean): Item[] {
   const namespace = review.metadata.namespace ?? 'default';
   const bindings = ctx.store.list('AccessBinding', namespace);
   const roles = ctx.store.list('AccessRole', namespace);

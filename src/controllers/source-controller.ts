@@ -154,7 +154,11 @@ export function sourceReconciler(ctx: ControllerContext, options: SourceReconcil
   };
 }
 
-async function apply(ctx: ControllerContext, source: IdentitySource, plan: SourcePlan): Promise<{ created: number; updated: number; terminated: number }> {
+async function apply(
+  ctx: Pick<ControllerContext, 'store' | 'logger'>,
+  source: IdentitySource,
+  plan: SourcePlan,
+): Promise<{ created: number; updated: number; terminated: number }> {
   const { namespace } = keyOf(source);
   const owner = {
     apiVersion: source.apiVersion,
@@ -208,7 +212,12 @@ function wasTripped(source: IdentitySource, count: number): boolean {
   return condition?.status === 'True' && source.status?.pendingChanges === count;
 }
 
-async function writeStatus(ctx: ControllerContext, source: IdentitySource, fields: Partial<Status>, updates: ConditionUpdate[]): Promise<void> {
+async function writeStatus(
+  ctx: Pick<ControllerContext, 'store' | 'clock'>,
+  source: IdentitySource,
+  fields: Partial<Status>,
+  updates: ConditionUpdate[],
+): Promise<void> {
   const now = ctx.clock.now();
   let conditions = source.status?.conditions;
   for (const update of updates) conditions = setCondition(conditions, update, source.metadata.generation, now);

@@ -16,7 +16,7 @@ import {
 import { systemRefusal } from '../connections/refusal.ts';
 import { accountPlan, inDeclaredSpelling, planOptions, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
-import { applyChanges } from './apply-change.ts';
+import { applyChanges, type ApplyContext } from './apply-change.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { entitlementSource } from './change-source.ts';
 import type { ControllerContext } from './context.ts';
@@ -51,7 +51,7 @@ class HeldByGuard {
 
 /** `user` is the User as the engine saw it (deprovision clock applied); `desired` its account here. */
 export async function syncAccount(
-  ctx: ControllerContext,
+  ctx: ApplyContext & Pick<ControllerContext, 'connections'>,
   snapshot: Snapshot,
   user: User,
   system: ConnectedSystem,

@@ -32,7 +32,7 @@ import { credentialsReason } from '../connections/credentials.ts';
 import { privateNetworkRefusal } from '../connectors/egress/guard.ts';
 import { systemPrivateNetworkCondition } from './private-network.ts';
 import { keyOf, keyString } from '../store/store.ts';
-import { applyChanges } from './apply-change.ts';
+import { applyChanges, type ApplyContext } from './apply-change.ts';
 import type { ControllerContext } from './context.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { withFinalizer } from './finalizer.ts';
@@ -52,7 +52,7 @@ export class ListingSchedule {
     this.#forced.add(systemKey);
   }
 
-  due(ctx: ControllerContext, system: ConnectedSystem, now: Date): boolean {
+  due(ctx: Pick<ControllerContext, 'observed'>, system: ConnectedSystem, now: Date): boolean {
     const key = keyString(keyOf(system));
     const last = this.#last.get(key);
     if (!last || this.#forced.has(key) || !ctx.observed.has(key) || last.fingerprint !== fingerprint(system)) return true;
@@ -160,7 +160,7 @@ async function cleanupSystem(ctx: ControllerContext, system: ConnectedSystem, si
  * held (undefined once every account has gone).
  */
 async function deprovisionAll(
-  ctx: ControllerContext,
+  ctx: ApplyContext & Pick<ControllerContext, 'connections' | 'clock'>,
   system: ConnectedSystem,
   signal: AbortSignal,
 ): Promise<{ decision: GuardDecision; remaining: number; now: Date } | undefined> {
@@ -185,7 +185,7 @@ async function deprovisionAll(
   });
 }
 
-async function release(ctx: ControllerContext, schedule: ListingSchedule, name: string): Promise<void> {
+async function release(ctx: Pick<ControllerContext, 'connections' | 'gate' | 'observed'>, schedule: ListingSchedule, name: string): Promise<void> {
   ctx.observed.forget(name);
   ctx.gate.forget(name);
   schedule.forget(name);
@@ -348,7 +348,12 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
  * removes the approval annotation once it is spent. One status write per reconcile: a second one
  * would start from a cache that has not seen the first yet.
  */
-async function guardStatus(ctx: ControllerContext, system: ConnectedSystem, decision: GuardDecision, now: Date): Promise<Extra> {
+async function guardStatus(
+  ctx: Pick<ControllerContext, 'store' | 'gate' | 'metrics'>,
+  system: ConnectedSystem,
+  decision: GuardDecision,
+  now: Date,
+): Promise<Extra> {
   const name = keyString(keyOf(system));
   const { verdict } = decision;
   // An approval releases one pass: once that pass is within the limit again, it is spent.
@@ -415,7 +420,7 @@ async function compareWithStatus(
 }
 
 async function writeStatus(
-  ctx: ControllerContext,
+  ctx: Pick<ControllerContext, 'store' | 'clock' | 'retained' | 'enqueue'>,
   system: ConnectedSystem,
   ready: { type: string; status: 'True' | 'False'; reason: string; message: string } | undefined,
   extra: Extra,

@@ -4,11 +4,11 @@
 import type { ConnectedSystem, Snapshot } from '../api/index.ts';
 import type { RetainedAccount, RetentionPlan } from '../engine/index.ts';
 import { keyOf } from '../store/store.ts';
-import { applyChanges } from './apply-change.ts';
+import { applyChanges, type ApplyContext } from './apply-change.ts';
 import type { ControllerContext } from './context.ts';
 
 /** The entries the system's status holds, from the reconcile's copy and the store's freshest (one status write may not be in the cache yet). */
-export function retainedEntries(ctx: ControllerContext, system: ConnectedSystem): RetainedAccount[] {
+export function retainedEntries(ctx: Pick<ControllerContext, 'store'>, system: ConnectedSystem): RetainedAccount[] {
   const latest = ctx.store.get('ConnectedSystem', keyOf(system));
   const byName = new Map<string, RetainedAccount>();
   for (const entry of [...(system.status?.retainedAccounts ?? []), ...(latest?.status?.retainedAccounts ?? [])]) byName.set(entry.userName, entry);
@@ -17,7 +17,7 @@ export function retainedEntries(ctx: ControllerContext, system: ConnectedSystem)
 
 /** Deletes the due accounts one at a time, behind the guard; each deleted joins plan.gone. Stops when the guard holds. */
 export async function applyRetention(
-  ctx: ControllerContext,
+  ctx: ApplyContext & Pick<ControllerContext, 'connections'>,
   system: ConnectedSystem,
   plan: RetentionPlan,
   snapshot: Snapshot,

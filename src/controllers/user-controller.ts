@@ -130,7 +130,7 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   );
   if (retention.until) status.retainedUntil = retention.until;
   // A system in progress may still refuse what it refused before: the condition waits for its result.
-  if (inProgress.length === 0 || results.some((r) => r.refused.length)) status.conditions = await refusedCondition(ctx, user, results, status.conditions, now);
+  if (inProgress.length === 0 || results.some((r) => r.refused.length)) status.conditions = refusedCondition(user, results, status.conditions, now);
   if (conflicts.length) {
     // An account with this userName that another owner holds: named per system, for a person to settle.
     status.conditions = setCondition(
@@ -190,7 +190,7 @@ const RETENTION_RECORD_RETRY_MS = 1_000;
  * the record yet (the finalizer stays until it does), and the latest retention end.
  */
 function askRetention(
-  ctx: ControllerContext,
+  ctx: Pick<ControllerContext, 'store' | 'retained' | 'enqueue'>,
   user: User,
   desired: ReturnType<typeof desiredAccounts>,
   results: AccountSyncResult[],
@@ -233,7 +233,7 @@ function withAdoptionsKept(status: UserStatus, latest: UserStatus | undefined): 
 }
 
 /** Status of a User whose userName an older User holds: Conflict, and not Ready. */
-async function refuseConflict(ctx: ControllerContext, key: ObjectKey, user: User, holder: User, now: Date): Promise<void> {
+async function refuseConflict(ctx: Pick<ControllerContext, 'store'>, key: ObjectKey, user: User, holder: User, now: Date): Promise<void> {
   const message = `userName ${user.spec.userName} is already used by User ${holder.metadata.name}, which is older: this User gets no account until that one is gone or the userName is changed`;
   let conditions = setCondition(user.status?.conditions, { type: 'Conflict', status: 'True', reason: 'UserNameTaken', message }, user.metadata.generation, now);
   conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Conflict', message }, user.metadata.generation, now);
@@ -254,7 +254,7 @@ async function refuseConflict(ctx: ControllerContext, key: ObjectKey, user: User
  * the controller first saw it leaving; it ends when the work is done, read from the clock after the
  * systems answered: the pass's start instant, which the first sight of a leaver also is, would make it 0.
  */
-function observeDeprovisionLatency(ctx: ControllerContext, user: User, seenLeavingAt: string, passStart: Date): void {
+function observeDeprovisionLatency(ctx: Pick<ControllerContext, 'clock' | 'metrics'>, user: User, seenLeavingAt: string, passStart: Date): void {
   const wasDone = user.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'Deprovisioned' && c.status === 'True');
   if (wasDone) return;
   const validUntil = user.spec.validUntil === undefined ? undefined : Date.parse(user.spec.validUntil);
@@ -349,13 +349,7 @@ function readyCondition({ failed, held, waiting, inProgress }: NotReady, leaving
  * reach), each with its reason. With nothing worse to say, Ready is False for it too: the User is
  * not what its roles declare. Once nothing is refused the condition turns False.
  */
-async function refusedCondition(
-  ctx: ControllerContext,
-  user: User,
-  results: AccountSyncResult[],
-  conditions: Condition[] | undefined,
-  now: Date,
-): Promise<Condition[] | undefined> {
+function refusedCondition(user: User, results: AccountSyncResult[], conditions: Condition[] | undefined, now: Date): Condition[] | undefined {
   const refused = results.flatMap((r) => r.refused.map((x) => `${r.status.system}: refused ${refusalText(x)}`));
   const generation = user.metadata.generation;
   if (refused.length === 0) {
