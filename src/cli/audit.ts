@@ -2,7 +2,6 @@
 // missing, expired) and the governance facts about the declarations (expiring, separation-of-duties
 // conflicts, pending approvals). Reads like `rollcall plan`, from the same store and the same
 // planAll (the engine's planSystemPass), and changes nothing.
-import type { KubeIdentity } from '../store/kube-config.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../connections/connections.ts';
 import { readWorld } from '../store/world.ts';
@@ -12,17 +11,11 @@ import { keyOf } from '../store/store.ts';
 import { auditDocument, auditExitCode, renderAudit, type AuditOutput, type SystemAuditResult } from './audit-report.ts';
 import type { Output } from './output.ts';
 import { planAll } from './plan.ts';
-import { clusterPlanStore, standalonePlanStore, type PlanStore } from './plan-store.ts';
+import { openPlanStore, type PlanSource } from './plan-store.ts';
 
-export interface AuditOptions {
-  dir?: string;
-  kubeconfig?: string;
-  /** With kubeconfig: the context and whom to impersonate (kubectl's --context, --as, --as-group). */
-  identity?: KubeIdentity;
-  namespace?: string;
+export interface AuditOptions extends PlanSource {
   /** A system name, or namespace/name. */
   system?: string;
-  state?: string;
   expiringWithinMs: number;
   output: AuditOutput;
   failOn?: number;
@@ -30,14 +23,7 @@ export interface AuditOptions {
 
 export async function auditCommand(options: AuditOptions, out: Output, clock: Clock = systemClock): Promise<number> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const kubeconfig =
-    options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig, options.identity);
-  const input: PlanStore = kubeconfig
-    ? await clusterPlanStore({ dir: options.dir, kubeconfig, namespace: options.namespace, logger, clock })
-    : standalonePlanStore(options.dir!, options.state, { logger, clock });
-  for (const skipped of input.skipped) out.error(`warning: skipped ${skipped} (it does not match the schema; the controllers skip it too)`);
-  const { store } = input;
-  await store.start();
+  const { store, kubeconfig } = await openPlanStore(options, out, { logger, clock });
   const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000 });
   const now = clock.now();
   const selected = (system: { metadata: { namespace?: string; name: string } }) => {

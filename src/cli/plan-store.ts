@@ -9,7 +9,9 @@ import type { LoadedObject } from '../manifests/load.ts';
 import { overlayManifests } from '../manifests/overlay.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { defaultStatePath } from '../store/state-file.ts';
+import type { KubeIdentity } from '../store/kube-config.ts';
 import { openEmbeddedStore } from './embedded-store.ts';
+import type { Output } from './output.ts';
 
 export interface PlanStore {
   store: MemoryStore;
@@ -22,6 +24,34 @@ export interface PlanStore {
 interface Common {
   logger: Logger;
   clock: Clock;
+}
+
+/** Where `plan` and `audit` read from, as their flags say. */
+export interface PlanSource {
+  /** The manifest directory (-f). Required without kubeconfig. */
+  dir?: string;
+  /** Read this cluster, with dir laid over it. */
+  kubeconfig?: string;
+  /** With kubeconfig: the context and whom to impersonate (kubectl's --context, --as, --as-group). */
+  identity?: KubeIdentity;
+  namespace?: string;
+  /** Standalone only: the state file of `rollcall run --manifests` (default: defaultStatePath(dir)). */
+  state?: string;
+}
+
+/**
+ * The started store `plan` and `audit` read, from a cluster or standalone, with the cluster's config
+ * (undefined standalone); the objects skipped for not matching the schema are warned of on `out`.
+ */
+export async function openPlanStore(source: PlanSource, out: Output, common: Common): Promise<PlanStore & { kubeconfig: KubeConfig | undefined }> {
+  // The Kubernetes client is loaded only when a cluster is used.
+  const kubeconfig = source.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(source.kubeconfig, source.identity);
+  const input = kubeconfig
+    ? await clusterPlanStore({ dir: source.dir, kubeconfig, namespace: source.namespace, ...common })
+    : standalonePlanStore(source.dir!, source.state, common);
+  for (const skipped of input.skipped) out.error(`warning: skipped ${skipped} (it does not match the schema; the controllers skip it too)`);
+  await input.store.start();
+  return { ...input, kubeconfig };
 }
 
 /** The state file is only read: a plan never writes it. */

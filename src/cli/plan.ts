@@ -2,7 +2,6 @@
 // Observes the real systems, changes nothing: neither the systems, nor the cluster, nor the state
 // file. Exit 0: nothing to do; 2: changes pending; 1: error. The plan is the engine's
 // planSystemPass, the same decision the controllers carry out.
-import type { KubeIdentity } from '../store/kube-config.ts';
 import { errorMessage, type ConnectedSystem } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../connections/connections.ts';
@@ -13,23 +12,14 @@ import { createLogger } from '../process/logger.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import type { Output } from './output.ts';
 import { planDocument, planExitCode, type SystemPlanResult } from './plan-document.ts';
-import { clusterPlanStore, standalonePlanStore, type PlanStore } from './plan-store.ts';
+import { openPlanStore, type PlanSource } from './plan-store.ts';
 import { clusterRanges } from '../connectors/egress/addresses.ts';
 import { kubernetesReachFrom } from './kubernetes-allow.ts';
 import { printPlan } from './plan-text.ts';
 
 export type { SystemPlanResult } from './plan-document.ts';
 
-export interface PlanOptions {
-  /** The manifest directory (-f). Required without kubeconfig. */
-  dir?: string;
-  /** Plan against this cluster: what it holds, with dir laid over it. */
-  kubeconfig?: string;
-  /** With kubeconfig: the context and whom to impersonate (kubectl's --context, --as, --as-group). */
-  identity?: KubeIdentity;
-  namespace?: string;
-  /** Standalone only: the state file of `rollcall run --manifests` (default: defaultStatePath(dir)). */
-  state?: string;
+export interface PlanOptions extends PlanSource {
   output: 'text' | 'json';
   /** Values of --kubernetes-allow, as given to `rollcall run`. */
   kubernetesAllow?: readonly string[];
@@ -109,15 +99,8 @@ export async function planCommand(options: PlanOptions, out: Output, clock: Cloc
   });
   const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []) };
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  // The Kubernetes client is loaded only when a cluster is used.
-  const kubeconfig =
-    options.kubeconfig === undefined ? undefined : (await import('../store/kube-config.ts')).loadKubeConfig(options.kubeconfig, options.identity);
-  const input: PlanStore = kubeconfig
-    ? await clusterPlanStore({ dir: options.dir, kubeconfig, namespace: options.namespace, logger, clock })
-    : standalonePlanStore(options.dir!, options.state, { logger, clock });
-  for (const skipped of input.skipped) out.error(`warning: skipped ${skipped} (it does not match the schema; the controllers skip it too)`);
-  const { store } = input;
-  await store.start();
+  const input = await openPlanStore(options, out, { logger, clock });
+  const { store, kubeconfig } = input;
   const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000, observeOnly: true, kubernetesReach, egress });
   let results: SystemPlanResult[];
   try {

@@ -7,7 +7,7 @@ import { kubeTime, setCondition, statusEqual, type ConditionUpdate } from '../ap
 import { PrivateNetworkRefusedError } from '../connectors/egress/guard.ts';
 import { parsePeriod } from '../engine/index.ts';
 import { mapRecords, specProblems } from '../sources/map.ts';
-import { APPROVE_CHANGES_ANNOTATION, SOURCE_LABEL, planSourceSync, type SourcePlan } from '../sources/plan.ts';
+import { APPROVE_CHANGES_ANNOTATION, SOURCE_LABEL, planSourceSync, sourceOwnership, type SourcePlan } from '../sources/plan.ts';
 import { FeedError, Rejections } from '../sources/records.ts';
 import { AlreadyExistsError, keyOf, keyString, type ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -160,21 +160,13 @@ async function apply(
   plan: SourcePlan,
 ): Promise<{ created: number; updated: number; terminated: number }> {
   const { namespace } = keyOf(source);
-  const owner = {
-    apiVersion: source.apiVersion,
-    kind: 'IdentitySource',
-    name: source.metadata.name,
-    uid: source.metadata.uid,
-    controller: true,
-    blockOwnerDeletion: false,
-  };
   const done = { created: 0, updated: 0, terminated: 0 };
   const log = ctx.logger.child({ source: keyString(keyOf(source)) });
   for (const create of plan.creates) {
     const user = {
       apiVersion: source.apiVersion,
       kind: 'User',
-      metadata: { name: create.name, namespace, labels: create.labels, ...(owner.uid !== undefined && { ownerReferences: [owner] }) },
+      metadata: { name: create.name, namespace, labels: create.labels, ...sourceOwnership(source) },
       spec: create.spec,
     } as User;
     try {

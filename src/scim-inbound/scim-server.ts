@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import SCIMMY from 'scimmy';
 import SCIMMYRouters from 'scimmy-routers';
 import type { IdentitySource, User } from '../api/index.ts';
-import { MANAGED_BY_LABEL, SOURCE_LABEL } from '../sources/plan.ts';
+import { MANAGED_BY_LABEL, SOURCE_LABEL, sourceOwnership } from '../sources/plan.ts';
 import {
   GROUPS_ANNOTATION,
   GROUP_EXTERNAL_IDS_ANNOTATION,
@@ -137,14 +137,6 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
       );
       return userToScim(stored);
     }
-    const owner = {
-      apiVersion: source.apiVersion,
-      kind: 'IdentitySource',
-      name: source.metadata.name,
-      uid: source.metadata.uid,
-      controller: true,
-      blockOwnerDeletion: false,
-    };
     const spec = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as unknown as User['spec'];
     try {
       const created = await store.createUser({
@@ -155,7 +147,7 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
           namespace,
           labels: { [SOURCE_LABEL]: source.metadata.name, [MANAGED_BY_LABEL]: 'rollcall' },
           annotations: { [SCIM_VALUES_ANNOTATION]: annotation },
-          ...(owner.uid !== undefined && { ownerReferences: [owner] }),
+          ...sourceOwnership(source),
         },
         spec,
       } as User);

@@ -2,13 +2,30 @@
 // terminate, which to leave alone, and whether the change guard holds the terminations back.
 // A source changes only the Users it created (label rollcall.dev/source: <name>) and, on them,
 // only the fields its mapping names.
-import type { IdentitySourceSpec, User } from '../api/index.ts';
+import type { IdentitySource, IdentitySourceSpec, User } from '../api/index.ts';
 import type { UserPatch } from '../api/index.ts';
 import type { MappedFeed } from './map.ts';
 
 export const SOURCE_LABEL = 'rollcall.dev/source';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const APPROVE_CHANGES_ANNOTATION = 'rollcall.dev/approve-changes';
+
+/** A Kubernetes ownerReference as the API server takes it. */
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller: boolean;
+  blockOwnerDeletion: boolean;
+}
+
+/** A User a source creates names the source as its controller (kubectl shows who made it); none before the source has a uid. */
+export function sourceOwnership(source: IdentitySource): { ownerReferences?: OwnerReference[] } {
+  if (source.metadata.uid === undefined) return {};
+  const { name, uid } = source.metadata;
+  return { ownerReferences: [{ apiVersion: source.apiVersion, kind: 'IdentitySource', name, uid, controller: true, blockOwnerDeletion: false }] };
+}
 
 export interface SourceRef {
   name: string;
