@@ -23,6 +23,8 @@ import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 import { makeCertificates, type TestCertificates } from '../servers/tls.ts';
+import type { ManifestDirectory } from '../../src/manifests/directory.ts';
+import { storeFromManifests } from '../helpers/store-from-manifests.ts';
 
 const logger = pino({ level: 'silent' });
 const signal = () => AbortSignal.timeout(20_000);
@@ -169,6 +171,7 @@ describe("postgres: predefined and elevated roles are never granted; leavers' ob
   let admin: pg.Client;
   let dir: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const memberships = async (role: string) =>
     (
@@ -214,7 +217,7 @@ spec: {userName: alice}
     );
     dir = mkdtempSync(join(tmpdir(), 'rollcall-pg-refusals-'));
     writeFileSync(join(dir, 'all.yaml'), manifests('5m'));
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    ({ store, directory } = storeFromManifests(dir, { logger }));
     manager = new Manager({ store, logger });
     await manager.start();
     await manager.idle();
@@ -246,7 +249,7 @@ spec: {userName: alice}
   it('revokes an elevated membership someone granted by hand', async () => {
     await admin.query('GRANT creators TO alice');
     writeFileSync(join(dir, 'all.yaml'), manifests('6m')); // a spec change: the system is listed again
-    store.reload();
+    directory.reload();
     await manager.idle();
     expect(await memberships('alice')).toEqual(['analysts']);
   });

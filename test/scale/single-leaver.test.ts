@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../src/controllers/manager.ts';
-import { MemoryStore } from '../../src/store/memory-store.ts';
+import { storeFromManifests } from '../helpers/store-from-manifests.ts';
 
 const USERS = Number(process.env.ROLLCALL_SCALE_USERS ?? 10_000);
 // The company's people joined long before these leavers (as the API server would have recorded it):
@@ -53,7 +53,7 @@ describe(`${USERS} Users under the default deletion guard, then ${LEAVERS} leave
 
   it('cuts each leaver off at once: never held, done within 1 s at p99', async () => {
     writeFileSync(join(dir, 'company.yaml'), manifests());
-    const store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    const { store } = storeFromManifests(dir, { logger });
     manager = new Manager({ store, logger });
     await manager.start();
     await manager.idle();

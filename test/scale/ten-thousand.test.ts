@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../src/controllers/manager.ts';
-import { MemoryStore } from '../../src/store/memory-store.ts';
+import { storeFromManifests } from '../helpers/store-from-manifests.ts';
 
 const USERS = Number(process.env.ROLLCALL_SCALE_USERS ?? 10_000);
 // The company's people joined long before these leavers (as the API server would have recorded it):
@@ -81,7 +81,7 @@ describe(`${USERS} Users, then ${LEAVERS} leavers at once`, () => {
 
   it('converges every account, lands every leaver, and never stalls the event loop for 100 ms', async () => {
     writeFileSync(join(dir, 'company.yaml'), manifests(false));
-    const store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    const { store, directory } = storeFromManifests(dir, { logger });
     manager = new Manager({ store, logger });
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
@@ -106,7 +106,7 @@ describe(`${USERS} Users, then ${LEAVERS} leavers at once`, () => {
     delay.disable();
     const converging = { own: stalls.stop(), loop: delay.max / 1e6 };
     writeFileSync(join(dir, 'company.yaml'), manifests(true));
-    store.reload();
+    directory.reload();
     delay.reset();
     delay.enable();
     stalls = ownStalls();

@@ -28,6 +28,8 @@ import { Connections } from '../../../src/connections/connections.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { startPostgres, type PostgresServer, adminQuery } from '../../servers/postgres.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
 const signal = () => AbortSignal.timeout(20_000);
@@ -46,6 +48,7 @@ describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles",
   let server: PostgresServer;
   let dir: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const admin = (text: string, values?: unknown[]) => adminQuery(server, text, values);
   const hasRole = async (member: string, role: string) => (await admin("SELECT pg_has_role($1, $2, 'member') AS held", [member, role])).rows[0].held as boolean;
@@ -115,7 +118,7 @@ describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles",
     // team-b's system creates bob and carol; bob (still a person then) creates a table with a row.
     dir = mkdtempSync(join(tmpdir(), 'rollcall-pg-tenants-'));
     writeFileSync(join(dir, 'team-b.yaml'), teamB('active'));
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    ({ store, directory } = storeFromManifests(dir, { logger }));
     manager = new Manager({ store, logger });
     await manager.start();
     await manager.idle();
@@ -126,7 +129,7 @@ describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles",
     await admin('CREATE ROLE bob_proxy NOLOGIN; GRANT bob TO bob_proxy');
     // bob leaves: the default deprovision disables him (NOLOGIN), his table stays his.
     writeFileSync(join(dir, 'team-b.yaml'), teamB('terminated'));
-    store.reload();
+    directory.reload();
     await manager.idle();
     expect((await admin("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'bob'")).rows).toEqual([{ rolcanlogin: false }]);
     expect(await memberships('carol')).toEqual(['analysts', B_MARKER]);
@@ -139,7 +142,7 @@ describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles",
     for (const [userName] of NOT_ADOPTED) fingerprints.set(userName, await fingerprint(userName));
 
     writeFileSync(join(dir, 'team-a.yaml'), teamA());
-    store.reload();
+    directory.reload();
     await manager.idle();
   }, 240_000);
   afterAll(async () => {

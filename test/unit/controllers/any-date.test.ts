@@ -9,8 +9,8 @@ import { pino } from 'pino';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { TestClock } from '../../../src/clock/clock.ts';
-import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const HOUR = 3_600_000;
 
@@ -79,7 +79,7 @@ describe.each([
     const clock = new TestClock(start);
     const metrics = new Metrics({ defaultMetrics: false });
     const logger = pino({ level: 'silent' });
-    const store = MemoryStore.fromDirectory(dir, { watch: false, logger, clock });
+    const { store } = storeFromManifests(dir, { logger, clock });
     manager = new Manager({ store, logger, metrics, clock });
     await manager.start();
     await manager.idle();

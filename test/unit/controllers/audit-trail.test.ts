@@ -13,12 +13,15 @@ import { openDirectory } from '../../../src/connectors/sqlite/database.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-30T09:00:00Z');
 
 describe('the audit trail', () => {
   let dir = '';
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const clock = new TestClock(T0);
   const lines: Array<Record<string, unknown>> = [];
@@ -55,7 +58,7 @@ describe('the audit trail', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-audit-trail-'));
     write('2026-11-30T10:00:00Z');
     const logger = pino({ level: 'info' }, sink);
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }), clock });
+    ({ store, directory } = storeFromManifests(dir, { logger: pino({ level: 'silent' }), clock }));
     manager = new Manager({ store, logger, metrics: new Metrics({ defaultMetrics: false }), clock });
     await manager.start();
     await manager.idle();
@@ -126,7 +129,7 @@ describe('the audit trail', () => {
       '2026-11-30T10:00:00Z',
       'kind: AccessReview\nmetadata: {name: q4, namespace: acme}\nspec: {reviewers: [rita], dueDate: "2026-12-31T00:00:00Z", decisions: [{user: ann, binding: staff, decision: revoke, decidedBy: rita}]}',
     );
-    store.reload();
+    directory.reload();
     await manager.idle();
     // A leaver is cut off first: the disable, then the revokes.
     expect(audit()).toEqual([
@@ -187,7 +190,7 @@ describe('the audit trail of the orphan policy', () => {
         .join('---\n'),
     );
     const clock = new TestClock(T0);
-    const store = MemoryStore.fromDirectory(world, { watch: false, logger: pino({ level: 'silent' }), clock });
+    const { store } = storeFromManifests(world, { logger: pino({ level: 'silent' }), clock });
     manager = new Manager({ store, logger: pino({ level: 'info' }, sink), metrics: new Metrics({ defaultMetrics: false }), clock });
     await manager.start();
     await manager.idle();

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TestClock } from '../../../src/clock/clock.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
-import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -36,14 +36,14 @@ describe('a deleted AccessBinding', () => {
         `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alice}\n`,
       ].join('---\n');
     writeFileSync(join(dir, 'company.yaml'), docs(true));
-    const store = MemoryStore.fromDirectory(dir, { watch: false, logger, clock: new TestClock(new Date('2031-03-02T09:00:00Z')) });
+    const { store, directory } = storeFromManifests(dir, { logger, clock: new TestClock(new Date('2031-03-02T09:00:00Z')) });
     manager = new Manager({ store, logger, clock: new TestClock(new Date('2031-03-02T09:00:00Z')) });
     await manager.start();
     await manager.idle();
     expect(describeDirectory(db).map((row) => row.groups)).toEqual([['prod-admins', 'staff']]);
 
     writeFileSync(join(dir, 'company.yaml'), docs(false));
-    store.reload();
+    directory.reload();
     await manager.idle();
     expect(describeDirectory(db).map((row) => row.groups)).toEqual([['staff']]);
   });

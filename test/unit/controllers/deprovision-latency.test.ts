@@ -10,6 +10,7 @@ import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-26T09:00:00Z');
 
@@ -35,7 +36,7 @@ describe('deprovision latency', () => {
         .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
         .join('---\n'),
     );
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
+    ({ store } = storeFromManifests(dir));
     manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, clock });
     await manager.start();
     await manager.idle();

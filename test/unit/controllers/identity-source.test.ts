@@ -12,6 +12,8 @@ import { TestClock } from '../../../src/clock/clock.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-30T09:00:00Z');
 const HEADER = 'employee_id,login,first,last,email,dept,status,end_date';
@@ -21,6 +23,7 @@ const person = (id: string, login: string, dept: string, status = 'active', end 
 describe('an IdentitySource drives joiners, movers and leavers', () => {
   let dir: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const clock = new TestClock(T0);
   let rows: string[] = [];
@@ -78,7 +81,7 @@ data:
 
   async function sync(): Promise<void> {
     writeFileSync(join(dir, 'all.yaml'), manifests());
-    store.reload();
+    directory.reload();
     await manager.requeueAll();
     await manager.idle();
   }
@@ -97,7 +100,7 @@ data:
       ...['dan', 'eve', 'fay', 'gus', 'hal'].map((n, i) => person(`E${i + 4}`, n, 'Sales')),
     ];
     writeFileSync(join(dir, 'all.yaml'), manifests());
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }), clock });
+    ({ store, directory } = storeFromManifests(dir, { logger: pino({ level: 'silent' }), clock }));
     manager = new Manager({ store, logger: pino({ level: 'silent' }), clock });
     await manager.start();
     await manager.idle();
@@ -197,7 +200,7 @@ data:
     rows.push(person('E60', 'mallory', 'Sales'));
     const handMade = `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: e60, namespace: acme}\nspec: {userName: mallory, department: Legal}\n`;
     writeFileSync(join(dir, 'all.yaml'), manifests() + handMade);
-    store.reload();
+    directory.reload();
     await manager.requeueAll();
     await manager.idle();
     expect(user('e60')!.spec.department).toBe('Legal');

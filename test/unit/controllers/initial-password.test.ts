@@ -17,6 +17,8 @@ import {
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const HOUR = 3_600_000;
 
@@ -42,6 +44,7 @@ describe('first passwords delivered to joiners', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager | undefined;
   let clock: TestClock;
   let lines: string[];
@@ -55,7 +58,7 @@ describe('first passwords delivered to joiners', () => {
     writeFileSync(join(dir, 'all.yaml'), content);
     const captured = capturedLogger('trace');
     lines = captured.lines;
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: captured.logger, clock });
+    ({ store, directory } = storeFromManifests(dir, { logger: captured.logger, clock }));
     manager = new Manager({ store, logger: captured.logger, clock });
     await manager.start();
     await manager.idle();
@@ -123,7 +126,7 @@ describe('first passwords delivered to joiners', () => {
       owner: { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', name: 'alice', uid: alice().metadata.uid! },
     });
     writeFileSync(join(dir, 'all.yaml'), manifests(db));
-    store.reload();
+    directory.reload();
     await settle();
     expect(describeDirectory(db).map((a) => a.userName)).toEqual(['alice']);
     expect(await authenticate(db, 'alice', 'Left-By-Earlier-Attempt-7')).toBe(true);
@@ -142,7 +145,7 @@ describe('first passwords delivered to joiners', () => {
       owner: { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', name: 'alice', uid: 'not-alices-uid' },
     });
     writeFileSync(join(dir, 'all.yaml'), manifests(db));
-    store.reload();
+    directory.reload();
     await settle();
     expect(describeDirectory(db)).toEqual([]);
     const status = alice().status?.accounts?.[0];
@@ -162,7 +165,7 @@ describe('first passwords delivered to joiners', () => {
     const key = secretKey();
     expect(await store.getOwnedSecret(key)).toBeDefined();
     writeFileSync(join(dir, 'all.yaml'), manifests(db, { withUser: false }));
-    store.reload();
+    directory.reload();
     await settle();
     await settle();
     expect(store.get('User', { namespace: 'acme', name: 'alice' })).toBeUndefined();

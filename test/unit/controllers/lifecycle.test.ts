@@ -14,6 +14,8 @@ import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
 import type { ConnectedSystem } from '../../../src/api/index.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-26T09:00:00Z');
 
@@ -29,6 +31,7 @@ describe('controllers on the in-memory store with the sqlite system', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const metrics = new Metrics({ defaultMetrics: false, systemLabels: true });
   const clock = new TestClock(T0);
@@ -81,7 +84,7 @@ ${temporary}`;
 
   async function converge(): Promise<void> {
     await write();
-    store.reload();
+    directory.reload();
     await manager.idle();
   }
 
@@ -103,7 +106,7 @@ ${temporary}`;
     for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) users[name] = userYaml(name, { department: 'engineering' });
     users.carol = userYaml('carol', { department: 'sales' });
     await write();
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
+    ({ store, directory } = storeFromManifests(dir));
     manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, clock });
     await manager.start();
     await manager.idle();

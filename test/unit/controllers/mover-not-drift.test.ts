@@ -14,6 +14,8 @@ import { Manager } from '../../../src/controllers/manager.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const ROLES = [
   'kind: AccessRole\nmetadata: {name: engineer, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff, engineering]}]}',
@@ -26,6 +28,7 @@ describe('a mover', () => {
   let dir = '';
   let db = '';
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const captured = capturedLogger('info');
   const metrics = new Metrics({ defaultMetrics: false });
@@ -50,7 +53,7 @@ describe('a mover', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-mover-'));
     db = join(dir, 'directory.db');
     write('sales');
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: captured.logger });
+    ({ store, directory } = storeFromManifests(dir, { logger: captured.logger }));
     manager = new Manager({ store, logger: captured.logger, metrics, clock });
     await manager.start();
     await manager.idle();
@@ -64,7 +67,7 @@ describe('a mover', () => {
     expect(describeDirectory(db).find((a) => a.userName === 'carol')).toMatchObject({ groups: ['all-staff', 'sales'] });
     captured.records.length = 0;
     write('engineering');
-    store.reload();
+    directory.reload();
     await manager.idle();
     expect(describeDirectory(db).find((a) => a.userName === 'carol')).toMatchObject({ groups: ['all-staff', 'engineering'] });
     expect(events()).toEqual(expect.arrayContaining(['AccountUpdated', 'EntitlementGranted', 'EntitlementRevoked']));
@@ -81,7 +84,7 @@ describe('a mover', () => {
   it('a new e-mail address, the same roles: AccountUpdated only, not drift', async () => {
     captured.records.length = 0;
     write('engineering', 'carol.jones@acme.example');
-    store.reload();
+    directory.reload();
     await manager.idle();
     expect(describeDirectory(db).find((a) => a.userName === 'carol')?.email).toBe('carol.jones@acme.example');
     expect(events()).toContain('AccountUpdated');

@@ -12,6 +12,8 @@ import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { aliceDirectory } from '../../helpers/alice-directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const HOUR = 3_600_000;
 
@@ -19,6 +21,7 @@ describe('deleting a User in a disableThenDelete system', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const clock = new TestClock(new Date('2030-05-01T08:00:00Z'));
   const write = (withUser: boolean) =>
@@ -34,7 +37,7 @@ describe('deleting a User in a disableThenDelete system', () => {
     db = join(dir, 'directory.db');
     write(true);
     const logger = pino({ level: 'silent' });
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger, clock });
+    ({ store, directory } = storeFromManifests(dir, { logger, clock }));
     manager = new Manager({ store, logger, clock });
     await manager.start();
     await manager.idle();
@@ -50,7 +53,7 @@ describe('deleting a User in a disableThenDelete system', () => {
   it('disables at once, lets the User go, keeps the account until the retention (in the system status), then deletes it', async () => {
     expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['staff'] })]);
     write(false); // kubectl delete user alice
-    store.reload();
+    directory.reload();
     await settle();
     await settle();
     expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'disabled', groups: [] })]);
@@ -76,11 +79,11 @@ describe('deleting a User in a disableThenDelete system', () => {
 
   it('a rehire within the retention takes the disabled account back, and the system forgets the record', async () => {
     write(true);
-    store.reload();
+    directory.reload();
     await settle();
     expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['staff'] })]);
     write(false);
-    store.reload();
+    directory.reload();
     await settle();
     await settle();
     expect(alice()).toBeUndefined();
@@ -88,7 +91,7 @@ describe('deleting a User in a disableThenDelete system', () => {
 
     clock.advance(HOUR);
     write(true); // rehired an hour later, as the same userName
-    store.reload();
+    directory.reload();
     await settle();
     await settle();
     expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['staff'] })]);

@@ -13,6 +13,8 @@ import { MemoryStore } from '../../../src/store/memory-store.ts';
 import type { AnyResource, EventType } from '../../../src/store/store.ts';
 import type { KindName } from '../../../src/api/index.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-30T09:00:00Z');
 const KEY = { namespace: 'acme', name: 'q4' };
@@ -20,6 +22,7 @@ const KEY = { namespace: 'acme', name: 'q4' };
 describe('access review campaign', () => {
   let dir = '';
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const clock = new TestClock(T0);
   const events: string[] = [];
@@ -44,7 +47,7 @@ describe('access review campaign', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-review-'));
     write();
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }), clock });
+    ({ store, directory } = storeFromManifests(dir, { logger: pino({ level: 'silent' }), clock }));
     store.recordEvent = async (_kind: KindName, _object: AnyResource, _type: EventType, reason: string, message: string) =>
       void events.push(`${reason}: ${message}`);
     manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaultMetrics: false }), clock });
@@ -69,7 +72,7 @@ describe('access review campaign', () => {
 
   it('a keep and a revoke: recorded in status with ReviewDecision, the revoke removes the access', async () => {
     write(', decisions: [{user: ann, binding: admins, decision: keep, decidedBy: rita}, {user: ben, binding: admins, decision: revoke, decidedBy: rita}]');
-    store.reload();
+    directory.reload();
     await manager.idle();
     const items = store.get('AccessReview', KEY)!.status!.items!;
     expect(items.map((i) => [i.user, i.decision, i.decidedBy])).toEqual([

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { convergedManager } from '../../helpers/converged-manager.ts';
 
@@ -59,6 +60,7 @@ spec: {userName: alice}
 describe('safe defaults in the controllers', () => {
   let dir: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const system = (name: string) => store.get('ConnectedSystem', { namespace: 'acme', name });
   const condition = (name: string, type: string) => system(name)?.status?.conditions?.find((c) => c.type === type);
@@ -67,7 +69,7 @@ describe('safe defaults in the controllers', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-safe-defaults-'));
     writeFileSync(join(dir, 'all.yaml'), world(dir, '["eng-*"]'));
-    ({ store, manager } = await convergedManager(dir));
+    ({ store, directory, manager } = await convergedManager(dir));
   });
 
   afterAll(async () => {
@@ -118,14 +120,14 @@ describe('safe defaults in the controllers', () => {
 
   it('revokes a held entitlement the list no longer admits, and lifts Refused once nothing is refused', async () => {
     writeFileSync(join(dir, 'all.yaml'), world(dir, '["eng.ops", "adm?ns"]'));
-    store.reload();
+    directory.reload();
     await manager.idle();
     expect(describeDirectory(join(dir, 'directory.db'))[0]?.groups).toEqual(['admins', 'eng.ops']);
     expect(alice()?.status?.conditions?.find((c) => c.type === 'Refused')?.message).toContain(
       'directory: refused eng-backend (AccessRole directory, AccessBinding directory)',
     );
     writeFileSync(join(dir, 'all.yaml'), world(dir, '["*"]'));
-    store.reload();
+    directory.reload();
     await manager.idle();
     expect(describeDirectory(join(dir, 'directory.db'))[0]?.groups).toEqual(['admins', 'eng-backend', 'eng.ops']);
     expect(alice()?.status?.conditions?.find((c) => c.type === 'Refused')).toMatchObject({ status: 'False', reason: 'NoneRefused' });

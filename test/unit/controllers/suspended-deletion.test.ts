@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { aliceDirectory } from '../../helpers/alice-directory.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { convergedManager } from '../../helpers/converged-manager.ts';
 
@@ -14,12 +15,13 @@ describe('deleting a User while its system is suspended', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const write = (suspend: boolean, withUser: boolean) =>
     writeFileSync(join(dir, 'all.yaml'), aliceDirectory({ path: db, deprovision: '{policy: delete}', suspend, withUser }));
   const alice = () => store.get('User', { namespace: 'acme', name: 'alice' });
   const settle = async () => {
-    store.reload();
+    directory.reload();
     await manager.idle();
   };
 
@@ -27,7 +29,7 @@ describe('deleting a User while its system is suspended', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-suspended-'));
     db = join(dir, 'directory.db');
     write(false, true);
-    ({ store, manager } = await convergedManager(dir));
+    ({ store, directory, manager } = await convergedManager(dir));
   });
 
   afterAll(async () => {

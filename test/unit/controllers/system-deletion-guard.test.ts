@@ -11,6 +11,8 @@ import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const USERS = Array.from({ length: 12 }, (_, i) => `u${String(i).padStart(2, '0')}`);
 const KEY = { namespace: 'acme', name: 'directory' };
@@ -41,6 +43,7 @@ describe('deleting a system under deletionPolicy deprovision', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const { logger, records } = capturedLogger('info');
   const settle = async () => {
@@ -57,7 +60,7 @@ describe('deleting a system under deletionPolicy deprovision', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-sysdel-'));
     db = join(dir, 'directory.db');
     writeFileSync(join(dir, 'all.yaml'), manifests(db, true));
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    ({ store, directory } = storeFromManifests(dir, { logger }));
     manager = new Manager({ store, logger });
     await manager.start();
     await manager.idle();
@@ -71,7 +74,7 @@ describe('deleting a system under deletionPolicy deprovision', () => {
   it('is held past the guard with its finalizer, then released by the approved count, one audit line per change', async () => {
     expect(present()).toEqual(USERS);
     writeFileSync(join(dir, 'all.yaml'), manifests(db, false)); // kubectl delete csys directory
-    store.reload();
+    directory.reload();
     await settle();
     const held = store.get('ConnectedSystem', KEY);
     expect(held?.metadata.finalizers).toContain('rollcall.dev/deprovision');

@@ -11,6 +11,7 @@ import { Manager } from '../../../src/controllers/manager.ts';
 import { effectiveState } from '../../../src/engine/index.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import type { User } from '../../../src/api/index.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-26T09:00:00Z');
 
@@ -35,7 +36,7 @@ describe('status.state', () => {
         .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
         .join('---\n'),
     );
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
+    ({ store } = storeFromManifests(dir));
     manager = new Manager({ store, logger: pino({ level: 'silent' }), clock });
     await manager.start();
     await manager.idle();

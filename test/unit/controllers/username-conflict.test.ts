@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { convergedManager } from '../../helpers/converged-manager.ts';
 
@@ -13,6 +14,7 @@ describe('two Users with one userName', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const user = (name: string, created: string, group: string) =>
     `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme, creationTimestamp: "${created}", labels: {team: ${group}}}\nspec: {userName: alice}\n`;
@@ -36,7 +38,7 @@ describe('two Users with one userName', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-conflict-'));
     db = join(dir, 'directory.db');
     write([second, first]);
-    ({ store, manager } = await convergedManager(dir));
+    ({ store, directory, manager } = await convergedManager(dir));
   });
 
   afterAll(async () => {
@@ -53,7 +55,7 @@ describe('two Users with one userName', () => {
 
   it('once the holder is gone, the other takes the name', async () => {
     write([second]); // kubectl delete user alice-first: its account is deleted first
-    store.reload();
+    directory.reload();
     await manager.idle();
     await manager.idle();
     expect(store.get('User', { namespace: 'acme', name: 'alice-first' })).toBeUndefined();
