@@ -2,7 +2,7 @@
 // (kubectl delete returns) once the system's status records the account as retained until a date;
 // the system deletes it when the retention ends, so no disabled account is left behind as an
 // orphan. A rehire within the retention takes the account back.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { TestClock } from '../../../src/clock/clock.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { aliceDirectory } from '../../helpers/alice-directory.ts';
+import { writeManifests } from '../../helpers/manifests.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
 import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
@@ -25,7 +26,7 @@ describe('deleting a User in a disableThenDelete system', () => {
   let manager: Manager;
   const clock = new TestClock(new Date('2030-05-01T08:00:00Z'));
   const write = (withUser: boolean) =>
-    writeFileSync(join(dir, 'all.yaml'), aliceDirectory({ path: db, deprovision: '{policy: disableThenDelete, retention: 24h}', withUser }));
+    writeManifests(dir, 'all.yaml', aliceDirectory({ path: db, system: { deprovision: { policy: 'disableThenDelete', retention: '24h' } }, withUser }));
   const alice = () => store.get('User', { namespace: 'acme', name: 'alice' });
   const settle = async () => {
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { aliceDirectory } from '../../helpers/alice-directory.ts';
+import { writeManifests } from '../../helpers/manifests.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
@@ -21,7 +22,7 @@ describe('deleting a User whose system is unreachable', () => {
   const { logger, lines: logLines } = capturedLogger('info');
 
   const write = (path: string, withUser: boolean) => {
-    writeFileSync(join(dir, 'manifests', 'all.yaml'), aliceDirectory({ path: path, deprovision: '{policy: delete}', withUser }));
+    writeManifests(join(dir, 'manifests'), 'all.yaml', aliceDirectory({ path, system: { deprovision: { policy: 'delete' } }, withUser }));
   };
   const settle = async () => {
     directory.reload();
