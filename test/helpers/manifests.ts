@@ -1,6 +1,6 @@
 // Typed manifests for tests: the objects a person writes in YAML (User, AccessRole, AccessBinding,
-// ConnectedSystem, IdentitySource, Secret), built from src/api's schemas, so a misspelt or
-// mistyped field fails `tsc` instead of being refused at run time. Defaults are what most tests
+// AccessReview, ConnectedSystem, IdentitySource, Secret, ConfigMap), built from src/api's schemas,
+// so a misspelt or mistyped field fails `tsc` instead of being refused at run time. Defaults are what most tests
 // want (namespace acme, userName = name, a test server reached over plaintext on loopback);
 // anything else is an override. `manifestsYaml` writes them as `kubectl apply -f` reads them.
 import { writeFileSync } from 'node:fs';
@@ -24,7 +24,14 @@ export interface SecretManifest {
   stringData: Record<string, string>;
 }
 
-export type Manifest = { [K in KindName]: ManifestOf<K> }[KindName] | SecretManifest;
+export interface ConfigMapManifest {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  metadata: Metadata;
+  data: Record<string, string>;
+}
+
+export type Manifest = { [K in KindName]: ManifestOf<K> }[KindName] | SecretManifest | ConfigMapManifest;
 
 /** Where an object lives; a bare string is its name in namespace acme (the unit tests' namespace). */
 export type Meta = string | Metadata;
@@ -34,6 +41,8 @@ type Metadata = {
   namespace?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Set by the API server; standalone mode keeps a manifest's, so a test can date a User's creation. */
+  creationTimestamp?: string;
 };
 
 export const DEFAULT_NAMESPACE = 'acme';
@@ -61,6 +70,10 @@ export function accessBinding(meta: Meta, spec: Omit<SpecOf<'AccessBinding'>, 'r
 
 export function identitySource(meta: Meta, spec: SpecOf<'IdentitySource'>): ManifestOf<'IdentitySource'> {
   return { apiVersion: API_VERSION, kind: 'IdentitySource', metadata: metadata(meta), spec };
+}
+
+export function accessReview(meta: Meta, spec: SpecOf<'AccessReview'>): ManifestOf<'AccessReview'> {
+  return { apiVersion: API_VERSION, kind: 'AccessReview', metadata: metadata(meta), spec };
 }
 
 export function connectedSystem(meta: Meta, spec: SystemSpec): ManifestOf<'ConnectedSystem'> {
@@ -109,6 +122,11 @@ export function scimSystem(meta: Meta, server: Pick<ScimServer, 'baseUrl'>, spec
 
 export function secret(meta: Meta, stringData: Record<string, string>): SecretManifest {
   return { apiVersion: 'v1', kind: 'Secret', metadata: metadata(meta), stringData };
+}
+
+/** An identity source's feed (spec.configMapRef) must carry the label rollcall.dev/source-data. */
+export function configMap(meta: Meta, data: Record<string, string>): ConfigMapManifest {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(meta), data };
 }
 
 /**

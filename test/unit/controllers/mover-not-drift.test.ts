@@ -3,7 +3,7 @@
 // rollcall_drift_corrections_total counter stays put. The audit line of the revoke names what used
 // to grant it (the binding that no longer applies), never the role that still grants something else.
 // A hand-made change to the system is drift, and is reported so.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +15,14 @@ import { Metrics } from '../../../src/process/metrics.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
 import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { accessBinding, accessRole, sqliteSystem, user, writeManifests } from '../../helpers/manifests.ts';
 import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const ROLES = [
-  'kind: AccessRole\nmetadata: {name: engineer, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff, engineering]}]}',
-  'kind: AccessRole\nmetadata: {name: sales, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff, sales]}]}',
-  'kind: AccessBinding\nmetadata: {name: engineering, namespace: acme}\nspec: {role: engineer, userSelector: {matchLabels: {department: engineering}}}',
-  'kind: AccessBinding\nmetadata: {name: sales, namespace: acme}\nspec: {role: sales, userSelector: {matchLabels: {department: sales}}}',
+  accessRole('engineer', { directory: ['all-staff', 'engineering'] }),
+  accessRole('sales', { directory: ['all-staff', 'sales'] }),
+  accessBinding('engineering', { role: 'engineer', userSelector: { matchLabels: { department: 'engineering' } } }),
+  accessBinding('sales', { userSelector: { matchLabels: { department: 'sales' } } }),
 ];
 
 describe('a mover', () => {
@@ -35,16 +36,7 @@ describe('a mover', () => {
   const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
 
   const write = (department: string, email = 'carol@acme.example') =>
-    writeFileSync(
-      join(dir, 'all.yaml'),
-      [
-        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}}`,
-        ...ROLES,
-        `kind: User\nmetadata: {name: carol, namespace: acme, labels: {department: ${department}}}\nspec: {userName: carol, department: ${department}, email: ${email}}`,
-      ]
-        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
-        .join('---\n'),
-    );
+    writeManifests(dir, 'all.yaml', [sqliteSystem('directory', db), ...ROLES, user({ name: 'carol', labels: { department } }, { department, email })]);
   const events = () => captured.records.filter((r) => r.event !== undefined).map((r) => (r.event as { reason: string }).reason);
   const drift = async () =>
     (await metrics.registry.getSingleMetricAsString('rollcall_drift_corrections_total')).match(/rollcall_drift_corrections_total\{[^}]*\} (\d+)/)?.[1] ?? '0';
