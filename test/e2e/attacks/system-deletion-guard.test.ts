@@ -12,6 +12,7 @@ import { startPostgres, type PostgresServer } from '../../servers/postgres.ts';
 import { createNamespace, kubectl, kubectlOk } from '../kube.ts';
 import { eventually, startRollcall, type RollcallRun } from '../rollcall-run.ts';
 import { asTeamA as asTeamAIn, letTeamAWriteRollcall } from './team-a.ts';
+import { accessBinding, accessRole, manifestsYaml, postgresSystem, user } from '../../helpers/manifests.ts';
 
 const USERS = Array.from({ length: 20 }, (_, i) => `acct${String(i + 1).padStart(2, '0')}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,32 +73,12 @@ describe('deleting a ConnectedSystem under deletionPolicy deprovision goes throu
     kubectlOk(['label', 'secret', 'db-credentials', '-n', namespace, 'rollcall.dev/credentials=true']);
     kubectlOk(['annotate', 'secret', 'db-credentials', '-n', namespace, 'rollcall.dev/allow-insecure=true']);
     letTeamAWriteRollcall(namespace);
-    const users = USERS.map(
-      (name) => `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, labels: {staff: "yes"}}\nspec: {userName: ${name}}\n`,
-    ).join('');
-    const manifests = `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: db}
-spec:
-  type: postgres
-  allowPrivateNetwork: true # the test's PostgreSQL listens on loopback
-  insecure: true # and has no TLS
-  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
-  credentialsSecretRef: {name: db-credentials}
-  deletionPolicy: deprovision
-  deletionGuard: {maxCount: 1}
-  resyncInterval: 1h
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff}
-spec: {grants: [{system: db, entitlements: [analysts]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff}
-spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
-${users}`;
+    const manifests = manifestsYaml([
+      postgresSystem({ name: 'db', namespace }, postgres, { deletionPolicy: 'deprovision', deletionGuard: { maxCount: 1 }, resyncInterval: '1h' }),
+      accessRole({ name: 'staff', namespace }, { db: ['analysts'] }),
+      accessBinding({ name: 'staff', namespace }, { userSelector: { matchLabels: { staff: 'yes' } } }),
+      ...USERS.map((name) => user({ name, namespace, labels: { staff: 'yes' } })),
+    ]);
     const result = asTeamA(['apply', '-f', '-'], manifests);
     expect(result.code, result.stderr).toBe(0);
     // info: the audit lines are logged at info level.
