@@ -1,13 +1,14 @@
 // Typed manifests for tests: the objects a person writes in YAML (User, AccessRole, AccessBinding,
 // AccessReview, ConnectedSystem, IdentitySource, Secret, ConfigMap), built from src/api's schemas,
-// so a misspelt or mistyped field fails `tsc` instead of being refused at run time. Defaults are what most tests
-// want (namespace acme, userName = name, a test server reached over plaintext on loopback);
-// anything else is an override. `manifestsYaml` writes them as `kubectl apply -f` reads them.
+// so a misspelt or mistyped field fails `tsc` instead of being refused at run time. Defaults are
+// what most tests want (namespace acme, userName = name, a test server reached over plaintext on
+// loopback); anything else is an override. `manifestsYaml` writes them as `kubectl apply -f` reads them.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { z } from 'zod';
 import { API_VERSION, type KINDS, type KindName } from '../../src/api/index.ts';
+import type { ConfigMapObject } from '../../src/manifests/load.ts';
 import type { PostgresServer } from '../servers/postgres.ts';
 import type { ScimServer } from '../servers/scim.ts';
 import type { SlapdServer } from '../servers/slapd.ts';
@@ -24,12 +25,8 @@ export interface SecretManifest {
   stringData: Record<string, string>;
 }
 
-export interface ConfigMapManifest {
-  apiVersion: 'v1';
-  kind: 'ConfigMap';
-  metadata: Metadata;
-  data: Record<string, string>;
-}
+/** A ConfigMap is written as the loader reads it: data as plain strings. */
+export type ConfigMapManifest = ConfigMapObject;
 
 export type Manifest = { [K in KindName]: ManifestOf<K> }[KindName] | SecretManifest | ConfigMapManifest;
 
