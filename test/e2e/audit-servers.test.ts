@@ -6,11 +6,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditDocument } from '../../src/cli/audit-report.ts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
-import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
+import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 import {
@@ -45,21 +44,7 @@ interface Backend {
 
 async function postgresBackend(): Promise<Backend> {
   const postgres: PostgresServer = await startPostgres();
-  const sql = async (text: string) => {
-    const client = new pg.Client({
-      host: postgres.host,
-      port: postgres.port,
-      user: postgres.adminUser,
-      password: postgres.adminPassword,
-      database: 'postgres',
-    });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = async (text: string) => void (await adminQuery(postgres, text));
   for (const group of GROUPS) await sql(`CREATE ROLE ${group} NOLOGIN`);
   return {
     type: 'postgres',

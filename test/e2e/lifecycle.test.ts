@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { escapeFilterValue } from '../../src/connectors/ldap/escape.ts';
-import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
+import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
@@ -103,21 +103,7 @@ describe("a company's day: ldap, postgres and scim kept in step by rollcall run"
     });
   }
 
-  async function sql(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    const client = new pg.Client({
-      host: postgres.host,
-      port: postgres.port,
-      user: postgres.adminUser,
-      password: postgres.adminPassword,
-      database: 'postgres',
-    });
-    await client.connect();
-    try {
-      return await client.query(text, values);
-    } finally {
-      await client.end();
-    }
-  }
+  const sql = (text: string, values?: unknown[]) => adminQuery(postgres, text, values);
 
   /** The marker role of analytics-db: its ConnectedSystem's own. */
   const pgMarker = () => `rollcall:${namespace}/analytics-db`;

@@ -5,10 +5,9 @@
 // system shows DeletionGuardTripped naming the count and keeps its finalizer; once the count is
 // approved (rollcall.dev/approve-deprovision) every account is disabled, one audit line per change
 // in `rollcall run`'s output, and the object goes.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rollcall as rollcallCli } from '../../helpers/rollcall-cli.ts';
-import { startPostgres, type PostgresServer } from '../../servers/postgres.ts';
+import { adminQuery, startPostgres, type PostgresServer } from '../../servers/postgres.ts';
 import { createNamespace, kubectl, kubectlOk } from '../kube.ts';
 import { eventually, startRollcall, type RollcallRun } from '../rollcall-run.ts';
 import { asTeamA as asTeamAIn, letTeamAWriteRollcall } from './team-a.ts';
@@ -26,21 +25,7 @@ describe('deleting a ConnectedSystem under deletionPolicy deprovision goes throu
   const system = () => JSON.parse(kubectlOk(['get', 'csys', 'db', '-n', namespace, '-o', 'json']));
   const exists = () => kubectl(['get', 'csys', 'db', '-n', namespace]).code === 0;
 
-  async function sql(text: string): Promise<pg.QueryResult> {
-    const client = new pg.Client({
-      host: postgres.host,
-      port: postgres.port,
-      user: postgres.adminUser,
-      password: postgres.adminPassword,
-      database: 'postgres',
-    });
-    await client.connect();
-    try {
-      return await client.query(text);
-    } finally {
-      await client.end();
-    }
-  }
+  const sql = (text: string) => adminQuery(postgres, text);
   /** The accounts that can still log in: not deprovisioned. */
   async function loginRoles(): Promise<string[]> {
     const { rows } = await sql(`SELECT rolname::text AS name FROM pg_roles WHERE rolcanlogin AND rolname LIKE 'acct%' ORDER BY 1`);
