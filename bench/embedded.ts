@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { pino } from 'pino';
+import { openEmbeddedStore } from '../src/cli/embedded-store.ts';
 import type { AppliedChanges } from '../src/controllers/context.ts';
 import { Manager } from '../src/controllers/manager.ts';
-import { MemoryStore } from '../src/store/memory-store.ts';
+import type { ManifestDirectory } from '../src/manifests/directory.ts';
+import type { MemoryStore } from '../src/store/memory-store.ts';
 import { generateWorld, SYSTEM_NAMES, writeManifests, type WorldInput } from './world.ts';
 
 export const logger = pino({ level: 'silent' });
@@ -46,16 +48,20 @@ export function removeDatabases(workspace: Workspace): void {
   for (const path of workspace.databases) rmSync(path, { force: true });
 }
 
-/** A started manager on the directory's manifests, counting the account changes it applies. */
+/**
+ * A started manager on the directory's manifests, counting the account changes it applies. The store
+ * is built as `rollcall run --manifests DIR` builds it, on a first run (no state file beside the
+ * directory); `directory.reload()` is what the file watcher calls after an edit.
+ */
 export async function startManager(
   manifests: string,
   onApplied?: (applied: AppliedChanges) => void,
-): Promise<{ store: MemoryStore; manager: Manager; applied: AppliedChanges[] }> {
-  const store = MemoryStore.fromDirectory(manifests, { watch: false, logger });
+): Promise<{ store: MemoryStore; directory: ManifestDirectory; manager: Manager; applied: AppliedChanges[] }> {
+  const { store, directory } = openEmbeddedStore(manifests, `${manifests}.state.json`, { watch: false, logger });
   const applied: AppliedChanges[] = [];
   const manager = new Manager({ store, logger, onApplied: (a) => (applied.push(a), onApplied?.(a)) });
   await manager.start();
-  return { store, manager, applied };
+  return { store, directory, manager, applied };
 }
 
 /** `rollcall run --manifests DIR --once`: load, converge, stop. Returns the applied changes. */

@@ -26,7 +26,7 @@ export async function leaverBenchmark(count: number, leavers: number): Promise<L
     waiting.systems.delete(applied.system);
     if (waiting.systems.size === 0) waiting.done();
   };
-  const { store, manager } = await startManager(workspace.manifests, onApplied);
+  const { store, directory, manager } = await startManager(workspace.manifests, onApplied);
   try {
     await manager.idle();
     const before = fingerprint(workspace.databases);
@@ -48,7 +48,7 @@ export async function leaverBenchmark(count: number, leavers: number): Promise<L
       storeUpdatedAt = 0;
       // What the file watcher calls after its debounce (100 ms by default, not counted here).
       const editedAt = performance.now();
-      store.reload();
+      directory.reload();
       await disabled;
       const doneAt = performance.now();
       fromEdit.push(doneAt - editedAt);

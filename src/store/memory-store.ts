@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { KINDS, KIND_NAMES, RetryableError, type KindName, type User } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
-import { ManifestDirectory, type ManifestDirectoryOptions } from '../manifests/directory.ts';
 import { ApplyRefusedError } from '../manifests/errors.ts';
 import type { LoadedObject } from '../manifests/load.ts';
 import { ruleViolations, transitionViolations } from '../manifests/rules.ts';
@@ -58,7 +57,6 @@ export interface MemoryStoreOptions {
    */
   ownedSecretsDirectory?: string;
 }
-export type DirectoryOptions = MemoryStoreOptions & ManifestDirectoryOptions;
 
 /**
  * One object as the store holds it, with the annotations its manifest last set (what kubectl keeps
@@ -91,8 +89,6 @@ export class MemoryStore implements Store {
   readonly #ownedSecrets: OwnedSecrets;
   #resourceVersion = 0;
   #started = false;
-  /** Only for a store made by fromDirectory. */
-  #directory: ManifestDirectory | undefined;
   /** Makes every write so far durable (the state file's flush), when something keeps this store. */
   #persist: (() => Promise<void>) | undefined;
 
@@ -133,34 +129,15 @@ export class MemoryStore implements Store {
     return store;
   }
 
-  /**
-   * Kept for tests and benchmarks written before ManifestDirectory: a store fed from a directory
-   * (re-read by reload()). The CLI composes MemoryStore, ManifestDirectory and StateFile itself.
-   */
-  static fromDirectory(dir: string, options: DirectoryOptions): MemoryStore {
-    const store = new MemoryStore([], options);
-    store.#directory = new ManifestDirectory(dir, store, options);
-    store.#directory.load();
-    return store;
-  }
-
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     // Like an informer's first listing: handlers registered before start hear about every object.
     for (const kind of KIND_NAMES) for (const object of this.#objects.get(kind)!.values()) this.#emit(kind, 'add', object);
-    this.#directory?.start();
   }
 
   async stop(): Promise<void> {
     this.#started = false;
-    this.#directory?.stop();
-  }
-
-  /** For a store made by fromDirectory: re-reads the directory now instead of waiting for a file event. */
-  reload(): void {
-    if (this.#directory === undefined) throw new Error('reload() needs a store made by MemoryStore.fromDirectory');
-    this.#directory.reload();
   }
 
   list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][] {

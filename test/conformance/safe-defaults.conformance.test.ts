@@ -5,7 +5,7 @@
 // Then PostgreSQL's built-in refusals (predefined and elevated roles) through the controllers, and
 // a leaver's objects reassigned rather than dropped by default.
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,9 @@ import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 import { makeCertificates, type TestCertificates } from '../servers/tls.ts';
+import type { ManifestDirectory } from '../../src/manifests/directory.ts';
+import { accessBinding, accessRole, connectedSystem, credentialsSecret, user, writeManifests, type Manifest } from '../helpers/manifests.ts';
+import { storeFromManifests } from '../helpers/store-from-manifests.ts';
 
 const logger = pino({ level: 'silent' });
 const signal = () => AbortSignal.timeout(20_000);
@@ -169,6 +172,7 @@ describe("postgres: predefined and elevated roles are never granted; leavers' ob
   let admin: pg.Client;
   let dir: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const memberships = async (role: string) =>
     (
@@ -179,31 +183,20 @@ describe("postgres: predefined and elevated roles are never granted; leavers' ob
     ).rows
       .map((r) => r.name)
       .filter((name) => !name.startsWith('rollcall'));
-  const manifests = (resync: string) => `apiVersion: v1
-kind: Secret
-metadata: {name: db-credentials, namespace: acme, labels: {rollcall.dev/credentials: "true"}}
-stringData: {username: ${server.adminUser}, password: ${JSON.stringify(server.adminPassword)}, ca.crt: ${JSON.stringify(certs.ca)}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: analytics, namespace: acme}
-spec: {type: postgres, allowPrivateNetwork: true, postgres: {host: ${server.host}, port: ${server.port}}, credentialsSecretRef: {name: db-credentials}, resyncInterval: ${resync}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: analyst, namespace: acme}
-spec: {grants: [{system: analytics, entitlements: [analysts, pg_execute_server_program, creators, via_creators]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: analyst, namespace: acme}
-spec: {role: analyst, users: [alice]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: alice, namespace: acme}
-spec: {userName: alice}
-`;
+  // TLS verified by default: connectedSystem, not postgresSystem (whose defaults are for plaintext test servers).
+  const manifests = (resyncInterval: string): Manifest[] => [
+    credentialsSecret('db-credentials', { username: server.adminUser, password: server.adminPassword, 'ca.crt': certs.ca }, { allowInsecure: false }),
+    connectedSystem('analytics', {
+      type: 'postgres',
+      allowPrivateNetwork: true,
+      postgres: { host: server.host, port: server.port },
+      credentialsSecretRef: { name: 'db-credentials' },
+      resyncInterval,
+    }),
+    accessRole('analyst', { analytics: ['analysts', 'pg_execute_server_program', 'creators', 'via_creators'] }),
+    accessBinding('analyst', { users: ['alice'] }),
+    user('alice'),
+  ];
 
   beforeAll(async () => {
     server = await startPostgres(certs);
@@ -213,8 +206,8 @@ spec: {userName: alice}
       'CREATE ROLE analysts NOLOGIN; CREATE ROLE creators NOLOGIN CREATEROLE; CREATE ROLE via_creators NOLOGIN; GRANT creators TO via_creators',
     );
     dir = mkdtempSync(join(tmpdir(), 'rollcall-pg-refusals-'));
-    writeFileSync(join(dir, 'all.yaml'), manifests('5m'));
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    writeManifests(dir, 'all.yaml', manifests('5m'));
+    ({ store, directory } = storeFromManifests(dir, { logger }));
     manager = new Manager({ store, logger });
     await manager.start();
     await manager.idle();
@@ -245,8 +238,8 @@ spec: {userName: alice}
 
   it('revokes an elevated membership someone granted by hand', async () => {
     await admin.query('GRANT creators TO alice');
-    writeFileSync(join(dir, 'all.yaml'), manifests('6m')); // a spec change: the system is listed again
-    store.reload();
+    writeManifests(dir, 'all.yaml', manifests('6m')); // a spec change: the system is listed again
+    directory.reload();
     await manager.idle();
     expect(await memberships('alice')).toEqual(['analysts']);
   });

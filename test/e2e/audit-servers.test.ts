@@ -2,27 +2,39 @@
 // `rollcall run --once` provisioned, then changed by hand behind Rollcall's back, is reported as
 // orphan, creep, missing and expired, beside the declarations' own separation-of-duties conflicts
 // and pending approvals, in every output format, with --fail-on's exit code.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditDocument } from '../../src/cli/audit-report.ts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
-import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
+import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
+import {
+  accessBinding,
+  accessRole,
+  credentialsSecret,
+  ldapSystem,
+  postgresSystem,
+  scimSystem,
+  user,
+  writeManifests,
+  type Manifest,
+} from '../helpers/manifests.ts';
 import { rollcall } from '../helpers/rollcall-cli.ts';
 
 const SYSTEM = 'target';
+/** What the ConnectedSystem `target` sets beyond its server, the same on each. */
+const TARGET = { deprovision: { policy: 'delete' }, orphans: 'report' } as const;
 const GROUPS = ['staff', 'admins', 'contractors', 'submitters', 'approvers'];
 
 /** One real server, its groups made, and the changes a person makes there by hand as its administrator. */
 interface Backend {
   type: 'postgres' | 'ldap' | 'scim';
   /** The credentials Secret and the ConnectedSystem `target` in namespace acme. */
-  manifests(): string[];
+  manifests(): Manifest[];
   grant(userName: string, group: string): Promise<void>;
   revoke(userName: string, group: string): Promise<void>;
   /** An account carrying Rollcall's managed-scope marker that no User declares. */
@@ -32,27 +44,13 @@ interface Backend {
 
 async function postgresBackend(): Promise<Backend> {
   const postgres: PostgresServer = await startPostgres();
-  const sql = async (text: string) => {
-    const client = new pg.Client({
-      host: postgres.host,
-      port: postgres.port,
-      user: postgres.adminUser,
-      password: postgres.adminPassword,
-      database: 'postgres',
-    });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = async (text: string) => void (await adminQuery(postgres, text));
   for (const group of GROUPS) await sql(`CREATE ROLE ${group} NOLOGIN`);
   return {
     type: 'postgres',
     manifests: () => [
-      `apiVersion: v1\nkind: Secret\nmetadata: {name: target-credentials, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: {username: ${postgres.adminUser}, password: ${JSON.stringify(postgres.adminPassword)}}`,
-      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${SYSTEM}, namespace: acme}\nspec: {type: postgres, insecure: true, allowPrivateNetwork: true, postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}, credentialsSecretRef: {name: target-credentials}, deprovision: {policy: delete}, orphans: report}`,
+      credentialsSecret(`${SYSTEM}-credentials`, { username: postgres.adminUser, password: postgres.adminPassword }),
+      postgresSystem(SYSTEM, postgres, TARGET),
     ],
     grant: (userName, group) => sql(`GRANT ${group} TO ${userName}`),
     revoke: (userName, group) => sql(`REVOKE ${group} FROM ${userName}`),
@@ -87,8 +85,8 @@ async function ldapBackend(): Promise<Backend> {
   return {
     type: 'ldap',
     manifests: () => [
-      `apiVersion: v1\nkind: Secret\nmetadata: {name: target-credentials, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: {bindDN: "${slapd.adminDN}", password: ${JSON.stringify(slapd.adminPassword)}}`,
-      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${SYSTEM}, namespace: acme}\nspec: {type: ldap, insecure: true, allowPrivateNetwork: true, ldap: {url: "${slapd.url}", flavour: openldap, peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}, credentialsSecretRef: {name: target-credentials}, deprovision: {policy: delete}, orphans: report}`,
+      credentialsSecret(`${SYSTEM}-credentials`, { bindDN: slapd.adminDN, password: slapd.adminPassword }),
+      ldapSystem(SYSTEM, slapd, { ...TARGET, ldap: { flavour: 'openldap' } }),
     ],
     grant: (userName, group) => member('add', userName, group),
     revoke: (userName, group) => member('delete', userName, group),
@@ -135,10 +133,7 @@ async function scimBackend(): Promise<Backend> {
   for (const displayName of GROUPS) await call('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName });
   return {
     type: 'scim',
-    manifests: () => [
-      `apiVersion: v1\nkind: Secret\nmetadata: {name: target-credentials, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\nstringData: {token: ${JSON.stringify(scim.token)}}`,
-      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${SYSTEM}, namespace: acme}\nspec: {type: scim, insecure: true, allowPrivateNetwork: true, scim: {baseUrl: "${scim.baseUrl}", auth: bearer}, credentialsSecretRef: {name: target-credentials}, deprovision: {policy: delete}, orphans: report}`,
-    ],
+    manifests: () => [credentialsSecret(`${SYSTEM}-credentials`, { token: scim.token }), scimSystem(SYSTEM, scim, TARGET)],
     grant: async (userName, group) =>
       void (await patchGroup(group, { op: 'add', path: 'members', value: [{ value: await idOf('Users', 'userName', userName) }] })),
     revoke: async (userName, group) =>
@@ -155,28 +150,21 @@ async function scimBackend(): Promise<Backend> {
   };
 }
 
-const role = (name: string, spec: Record<string, unknown>) =>
-  `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
-const binding = (name: string, spec: Record<string, unknown>) =>
-  `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: ${name}, namespace: acme}\nspec: ${JSON.stringify(spec)}`;
-
 /** The declarations: everyone is staff, cal a contractor, dee both submitter and approver (which conflict), eve waits for admin. */
-function declarations(contractEnds?: string): string[] {
-  const grants = (group: string) => [{ system: SYSTEM, entitlements: [group] }];
+function declarations(contractEnds?: string): Manifest[] {
+  const grants = (group: string) => ({ [SYSTEM]: [group] });
   return [
-    role('staff', { grants: grants('staff') }),
-    role('contractor', { grants: grants('contractors') }),
-    role('submitter', { grants: grants('submitters'), conflictsWith: ['approver'] }),
-    role('approver', { grants: grants('approvers') }),
-    role('admin', { grants: grants('admins'), requiresApproval: true }),
-    binding('staff', { role: 'staff', users: ['ann', 'ben', 'cal', 'dee'] }),
-    binding('cal-contract', { role: 'contractor', users: ['cal'], ...(contractEnds ? { validUntil: contractEnds } : {}) }),
-    binding('dee-submit', { role: 'submitter', users: ['dee'] }),
-    binding('dee-approve', { role: 'approver', users: ['dee'] }),
-    binding('eve-admin', { role: 'admin', users: ['eve'], requestedBy: 'rita', reason: 'on-call cover' }),
-    ...['ann', 'ben', 'cal', 'dee', 'eve'].map(
-      (name) => `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}`,
-    ),
+    accessRole('staff', grants('staff')),
+    accessRole('contractor', grants('contractors')),
+    accessRole('submitter', grants('submitters'), { conflictsWith: ['approver'] }),
+    accessRole('approver', grants('approvers')),
+    accessRole('admin', grants('admins'), { requiresApproval: true }),
+    accessBinding('staff', { users: ['ann', 'ben', 'cal', 'dee'] }),
+    accessBinding('cal-contract', { role: 'contractor', users: ['cal'], validUntil: contractEnds }),
+    accessBinding('dee-submit', { role: 'submitter', users: ['dee'] }),
+    accessBinding('dee-approve', { role: 'approver', users: ['dee'] }),
+    accessBinding('eve-admin', { role: 'admin', users: ['eve'], requestedBy: 'rita', reason: 'on-call cover' }),
+    ...['ann', 'ben', 'cal', 'dee', 'eve'].map((name) => user(name)),
   ];
 }
 
@@ -207,8 +195,7 @@ describe.each([
     root = mkdtempSync(join(tmpdir(), `rollcall-audit-${backend.type}-`));
     manifests = join(root, 'company');
     mkdirSync(manifests);
-    const write = (contractEnds?: string) =>
-      writeFileSync(join(manifests, 'all.yaml'), [...backend.manifests(), ...declarations(contractEnds)].join('\n---\n'));
+    const write = (contractEnds?: string) => writeManifests(manifests, 'all.yaml', [...backend.manifests(), ...declarations(contractEnds)]);
     write();
     const run = await rollcall(['run', '--manifests', manifests, '--once', '--no-leader-elect'], root);
     expect(run.code, run.stderr + run.stdout).toBe(0);

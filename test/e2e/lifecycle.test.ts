@@ -9,11 +9,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { escapeFilterValue } from '../../src/connectors/ldap/escape.ts';
-import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
+import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
 import { eventually as eventuallyLogging, lastLines } from '../helpers/eventually.ts';
+import { accessBinding, accessRole, ldapSystem, manifestsYaml, postgresSystem, scimSystem, user, type Manifest, type SpecOf } from '../helpers/manifests.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RESYNC_MS = 5_000;
@@ -102,21 +103,7 @@ describe("a company's day: ldap, postgres and scim kept in step by rollcall run"
     });
   }
 
-  async function sql(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    const client = new pg.Client({
-      host: postgres.host,
-      port: postgres.port,
-      user: postgres.adminUser,
-      password: postgres.adminPassword,
-      database: 'postgres',
-    });
-    await client.connect();
-    try {
-      return await client.query(text, values);
-    } finally {
-      await client.end();
-    }
-  }
+  const sql = (text: string, values?: unknown[]) => adminQuery(postgres, text, values);
 
   /** The marker role of analytics-db: its ConnectedSystem's own. */
   const pgMarker = () => `rollcall:${namespace}/analytics-db`;
@@ -250,14 +237,12 @@ describe("a company's day: ldap, postgres and scim kept in step by rollcall run"
     return (JSON.parse(out).items as { message: string }[]).map((e) => e.message);
   }
 
-  function userManifest(name: string, department: Department, extra: Record<string, string> = {}): string {
+  function userManifest(name: string, department: Department, spec: Partial<SpecOf<'User'>> = {}): Manifest {
     const [given, family] = [name.split('-')[0]!, name.split('-')[1] ?? 'Staff'];
-    const fields = { userName: name, givenName: given, familyName: family, email: `${name}@example.org`, department, title: 'Staff', ...extra };
-    return `apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: ${name}, namespace: ${namespace}, labels: {department: ${department}}}
-spec: ${JSON.stringify(fields)}
-`;
+    return user(
+      { name, namespace, labels: { department } },
+      { givenName: given, familyName: family, email: `${name}@example.org`, department, title: 'Staff', ...spec },
+    );
   }
 
   function moveTo(name: string, department: Department): void {
@@ -293,77 +278,28 @@ spec: ${JSON.stringify(fields)}
     secret('analytics-db-credentials', { username: postgres.adminUser, password: postgres.adminPassword });
     secret('wiki-credentials', { token: scim.token });
 
-    const role = (name: string, grants: { system: string; entitlements: string[] }[], includes?: string[]) => `---
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: ${name}, namespace: ${namespace}}
-spec: ${JSON.stringify({ grants, ...(includes ? { includes } : {}) })}
-`;
-    const departmentRoles = (Object.keys(GRANTS) as Department[]).map(
-      (department) =>
-        role(
-          department,
-          [
-            { system: 'corp-ldap', entitlements: GRANTS[department].ldap },
-            { system: 'analytics-db', entitlements: GRANTS[department].pg },
-            { system: 'wiki', entitlements: GRANTS[department].wiki },
-          ],
-          ['employee'],
-        ) +
-        `---
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: ${department}, namespace: ${namespace}}
-spec: {role: ${department}, userSelector: {matchLabels: {department: ${department}}}, reason: department membership}
-`,
-    );
-    kubectlOk(
-      ['apply', '-f', '-'],
-      `
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: corp-ldap, namespace: ${namespace}}
-spec:
-  type: ldap
-  insecure: true
-  allowPrivateNetwork: true # the test servers listen on loopback
-  ldap: {url: "${slapd.url}", flavour: openldap, peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}
-  credentialsSecretRef: {name: corp-ldap-credentials}
-  deprovision: {policy: disable}
-  orphans: report
-  resyncInterval: 5s
----
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: analytics-db, namespace: ${namespace}}
-spec:
-  type: postgres
-  insecure: true
-  allowPrivateNetwork: true # the test servers listen on loopback
-  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
-  credentialsSecretRef: {name: analytics-db-credentials}
-  deprovision: {policy: delete}
-  orphans: delete
-  resyncInterval: 5s
----
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: wiki, namespace: ${namespace}}
-spec:
-  type: scim
-  insecure: true
-  allowPrivateNetwork: true # the test servers listen on loopback
-  scim: {baseUrl: "${scim.baseUrl}", auth: bearer}
-  credentialsSecretRef: {name: wiki-credentials}
-  deprovision: {policy: disable}
-  orphans: report
-  deletionGuard: {maxCount: 3}
-  resyncInterval: 5s
-${role('employee', [
-  { system: 'corp-ldap', entitlements: EMPLOYEE.ldap },
-  { system: 'wiki', entitlements: EMPLOYEE.wiki },
-])}${departmentRoles.join('')}`,
-    );
+    const departmentRole = (name: Department) => [
+      accessRole({ name, namespace }, { 'corp-ldap': GRANTS[name].ldap, 'analytics-db': GRANTS[name].pg, wiki: GRANTS[name].wiki }, { includes: ['employee'] }),
+      accessBinding({ name, namespace }, { userSelector: { matchLabels: { department: name } }, reason: 'department membership' }),
+    ];
+    const manifests = [
+      ldapSystem({ name: 'corp-ldap', namespace }, slapd, {
+        ldap: { flavour: 'openldap' },
+        deprovision: { policy: 'disable' },
+        orphans: 'report',
+        resyncInterval: '5s',
+      }),
+      postgresSystem({ name: 'analytics-db', namespace }, postgres, { deprovision: { policy: 'delete' }, orphans: 'delete', resyncInterval: '5s' }),
+      scimSystem({ name: 'wiki', namespace }, scim, {
+        deprovision: { policy: 'disable' },
+        orphans: 'report',
+        deletionGuard: { maxCount: 3 },
+        resyncInterval: '5s',
+      }),
+      accessRole({ name: 'employee', namespace }, { 'corp-ldap': EMPLOYEE.ldap, wiki: EMPLOYEE.wiki }),
+      ...(Object.keys(GRANTS) as Department[]).flatMap(departmentRole),
+    ];
+    kubectlOk(['apply', '-f', '-'], manifestsYaml(manifests));
 
     rollcall = spawn(
       process.execPath,
@@ -397,7 +333,7 @@ ${role('employee', [
       people.set(name, { department });
       return userManifest(name, department, { employeeId: `E${1000 + i}` });
     });
-    kubectlOk(['apply', '-f', '-'], manifests.join('---\n'));
+    kubectlOk(['apply', '-f', '-'], manifestsYaml(manifests));
 
     const wait = kubectl(['wait', '--for=condition=Ready', 'users', '--all', '-n', namespace, '--timeout=60s']);
     expect(wait.code, wait.stderr + logs.join('')).toBe(0);
@@ -456,7 +392,7 @@ ${role('employee', [
   it("3. a contractor's access ends at validUntil by itself: disabled in ldap and wiki, dropped in postgres", async () => {
     const validUntil = new Date(Date.now() + 12_000);
     people.set('con-temp', { department: 'sales' });
-    kubectlOk(['apply', '-f', '-'], userManifest('con-temp', 'sales', { employeeType: 'contractor', validUntil: validUntil.toISOString() }));
+    kubectlOk(['apply', '-f', '-'], manifestsYaml([userManifest('con-temp', 'sales', { employeeType: 'contractor', validUntil: validUntil.toISOString() })]));
     const wait = kubectl(['wait', '--for=condition=Ready', 'user/con-temp', '-n', namespace, '--timeout=30s']);
     expect(wait.code, wait.stderr).toBe(0);
     await eventually(() => expectSystems());
@@ -587,7 +523,7 @@ ${role('employee', [
     await scim.stop();
     try {
       people.set('eng21-hire', { department: 'engineering' });
-      kubectlOk(['apply', '-f', '-'], userManifest('eng21-hire', 'engineering'));
+      kubectlOk(['apply', '-f', '-'], manifestsYaml([userManifest('eng21-hire', 'engineering')]));
       await eventually(async () => {
         expect((await ldapAccounts())['eng21-hire']).toEqual(expectedLdap()['eng21-hire']);
         expect((await pgAccounts())['eng21-hire']).toEqual(expectedPg()['eng21-hire']);

@@ -4,12 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
+import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
 import { eventually as eventuallyLogging, lastLines } from '../helpers/eventually.ts';
+import { accessBinding, accessRole, credentialsSecret, ldapSystem, manifestsYaml, postgresSystem, user, type SpecOf } from '../helpers/manifests.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,21 +44,7 @@ describe('two namespaces on one slapd and one PostgreSQL: ownership, adoption, m
     });
   }
 
-  async function sql(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    const client = new pg.Client({
-      host: postgres.host,
-      port: postgres.port,
-      user: postgres.adminUser,
-      password: postgres.adminPassword,
-      database: 'postgres',
-    });
-    await client.connect();
-    try {
-      return await client.query(text, values);
-    } finally {
-      await client.end();
-    }
-  }
+  const sql = (text: string, values?: unknown[]) => adminQuery(postgres, text, values);
 
   /** Login roles → the marker roles they are members of. */
   async function pgMarkers(): Promise<Record<string, string[]>> {
@@ -90,56 +76,30 @@ describe('two namespaces on one slapd and one PostgreSQL: ownership, adoption, m
     return (JSON.parse(out).items as { message: string }[]).map((e) => e.message);
   }
 
-  function user(namespace: string, name: string): string {
-    return `---
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: ${name}, namespace: ${namespace}, labels: {staff: "yes"}}
-spec: {userName: ${name}, givenName: ${name}, familyName: Test, email: ${name}@example.org}
-`;
-  }
+  const person = (namespace: string, name: string) =>
+    user({ name, namespace, labels: { staff: 'yes' } }, { givenName: name, familyName: 'Test', email: `${name}@example.org` });
 
-  function namespaceManifests(namespace: string, options: { orphans: string; adoption: string; dbDeletionPolicy: string; dirGuard?: string }): string {
-    return `
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: dir, namespace: ${namespace}}
-spec:
-  type: ldap
-  insecure: true # the test's slapd speaks plain LDAP
-  allowPrivateNetwork: true # the test servers listen on loopback
-  ldap: {url: "${slapd.url}", peopleDN: "${slapd.peopleDN}", groupsDN: "${slapd.groupsDN}"}
-  credentialsSecretRef: {name: dir-credentials}
-  orphans: ${options.orphans}
-  adoption: ${options.adoption}
-  resyncInterval: 3s
-${options.dirGuard ?? ''}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: db, namespace: ${namespace}}
-spec:
-  type: postgres
-  insecure: true # the test's PostgreSQL has no TLS
-  allowPrivateNetwork: true # the test servers listen on loopback
-  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
-  credentialsSecretRef: {name: db-credentials}
-  deprovision: {policy: delete}
-  orphans: ${options.orphans}
-  adoption: ${options.adoption}
-  deletionPolicy: ${options.dbDeletionPolicy}
-  resyncInterval: 3s
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: ${namespace}}
-spec: {grants: [{system: dir, entitlements: [engineering]}, {system: db, entitlements: [analysts]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: ${namespace}}
-spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
-`;
+  interface Policies {
+    orphans: SpecOf<'ConnectedSystem'>['orphans'];
+    adoption: SpecOf<'ConnectedSystem'>['adoption'];
+    dbDeletionPolicy: SpecOf<'ConnectedSystem'>['deletionPolicy'];
+    dirGuard?: SpecOf<'ConnectedSystem'>['deletionGuard'];
+  }
+  function namespaceManifests(namespace: string, { orphans, adoption, dbDeletionPolicy, dirGuard }: Policies): string {
+    return manifestsYaml([
+      credentialsSecret({ name: 'dir-credentials', namespace }, { bindDN: slapd.adminDN, password: slapd.adminPassword }),
+      credentialsSecret({ name: 'db-credentials', namespace }, { username: postgres.adminUser, password: postgres.adminPassword }),
+      ldapSystem({ name: 'dir', namespace }, slapd, { orphans, adoption, resyncInterval: '3s', deletionGuard: dirGuard }),
+      postgresSystem({ name: 'db', namespace }, postgres, {
+        deprovision: { policy: 'delete' },
+        orphans,
+        adoption,
+        deletionPolicy: dbDeletionPolicy,
+        resyncInterval: '3s',
+      }),
+      accessRole({ name: 'staff', namespace }, { dir: ['engineering'], db: ['analysts'] }),
+      accessBinding({ name: 'staff', namespace }, { userSelector: { matchLabels: { staff: 'yes' } } }),
+    ]);
   }
 
   function startRollcall(namespace: string): void {
@@ -177,28 +137,19 @@ spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
 
     teamA = createNamespace('own-a');
     teamB = createNamespace('own-b');
-    for (const namespace of [teamA, teamB]) {
-      const secret = (name: string, data: Record<string, string>) => {
-        kubectlOk(['create', 'secret', 'generic', name, '-n', namespace, ...Object.entries(data).map(([k, v]) => `--from-literal=${k}=${v}`)]);
-        kubectlOk(['label', 'secret', name, '-n', namespace, 'rollcall.dev/credentials=true']);
-        kubectlOk(['annotate', 'secret', name, '-n', namespace, 'rollcall.dev/allow-insecure=true']); // the test's servers speak plaintext
-      };
-      secret('dir-credentials', { bindDN: slapd.adminDN, password: slapd.adminPassword });
-      secret('db-credentials', { username: postgres.adminUser, password: postgres.adminPassword });
-    }
     // Team A deletes orphans and adopts nothing; its db deprovisions everything when deleted.
     // Its dir guard holds every deprovision, so a leaver there waits for approval.
     kubectlOk(
       ['apply', '-f', '-'],
-      namespaceManifests(teamA, { orphans: 'delete', adoption: 'never', dbDeletionPolicy: 'deprovision', dirGuard: '  deletionGuard: {maxCount: 0}' }),
+      namespaceManifests(teamA, { orphans: 'delete', adoption: 'never', dbDeletionPolicy: 'deprovision', dirGuard: { maxCount: 0 } }),
     );
     // Team B only reports orphans and takes over same-named accounts; its systems are retained when deleted.
     kubectlOk(['apply', '-f', '-'], namespaceManifests(teamB, { orphans: 'report', adoption: 'matchUserName', dbDeletionPolicy: 'retain' }));
     // Team A starts first, so its alice is the older account on both backends.
-    kubectlOk(['apply', '-f', '-'], user(teamA, 'alice') + user(teamA, 'legacy') + user(teamA, 'carol') + user(teamA, 'dave'));
+    kubectlOk(['apply', '-f', '-'], manifestsYaml(['alice', 'legacy', 'carol', 'dave'].map((name) => person(teamA, name))));
     startRollcall(teamA);
     await eventually(() => expect(condition('user', teamA, 'alice', 'Ready')?.status).toBe('True'), 60_000);
-    kubectlOk(['apply', '-f', '-'], user(teamB, 'alice') + user(teamB, 'bob') + user(teamB, 'carol'));
+    kubectlOk(['apply', '-f', '-'], manifestsYaml(['alice', 'bob', 'carol'].map((name) => person(teamB, name))));
     startRollcall(teamB);
     await eventually(() => expect(condition('user', teamB, 'bob', 'Ready')?.status).toBe('True'), 60_000);
   }, 180_000);

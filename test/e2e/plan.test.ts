@@ -9,56 +9,37 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PlanDocument } from '../../src/cli/plan-document.ts';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
+import { accessBinding, accessRole, credentialsSecret, manifestsYaml, sqliteSystem, user, type SpecOf } from '../helpers/manifests.ts';
 import { rollcall } from '../helpers/rollcall-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ROLLCALL = join(ROOT, 'bin', 'rollcall.js');
 
-const user = (namespace: string, name: string, labels = '{department: engineering}') => `
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: ${name}, namespace: ${namespace}, labels: ${labels}}
-spec: {userName: ${name}, givenName: ${name}, familyName: Test}`;
+const person = (namespace: string, name: string, labels: Record<string, string> = { department: 'engineering' }, spec: Partial<SpecOf<'User'>> = {}) =>
+  user({ name, namespace, labels }, { givenName: name, familyName: 'Test', ...spec });
 
 /** The system's passphrase is only in a cluster Secret. */
-const systemManifest = (namespace: string, dbPath: string) => `
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: ${namespace}}
-spec:
-  type: sqlite
-  sqlite: {path: ${JSON.stringify(dbPath)}}
-  credentialsSecretRef: {name: directory-credentials}
-  deprovision: {policy: disable}
-  deletionGuard: {maxCount: 5}
-`;
+const directorySystem = (namespace: string, dbPath: string) =>
+  sqliteSystem({ name: 'directory', namespace }, dbPath, {
+    credentialsSecretRef: { name: 'directory-credentials' },
+    deprovision: { policy: 'disable' },
+    deletionGuard: { maxCount: 5 },
+  });
 
 /** What the cluster holds: alice and bob, engineers. */
 function clusterManifests(namespace: string, dbPath: string): string {
-  return `${systemManifest(namespace, dbPath)}---
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: engineer, namespace: ${namespace}}
-spec: {grants: [{system: directory, entitlements: [engineering, vpn-users]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: engineering, namespace: ${namespace}}
-spec: {role: engineer, userSelector: {matchLabels: {department: engineering}}}
----${user(namespace, 'alice')}
----${user(namespace, 'bob')}
-`;
+  return manifestsYaml([
+    directorySystem(namespace, dbPath),
+    accessRole({ name: 'engineer', namespace }, { directory: ['engineering', 'vpn-users'] }),
+    accessBinding({ name: 'engineering', namespace }, { role: 'engineer', userSelector: { matchLabels: { department: 'engineering' } } }),
+    person(namespace, 'alice'),
+    person(namespace, 'bob'),
+  ]);
 }
 
 /** The pull request under review: the binding now names alice and carol (a new User), so bob loses access. */
 function changedManifests(namespace: string): string {
-  return `
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: engineering, namespace: ${namespace}}
-spec: {role: engineer, users: [alice, carol]}
----${user(namespace, 'carol', '{}')}
-`;
+  return manifestsYaml([accessBinding({ name: 'engineering', namespace }, { role: 'engineer', users: ['alice', 'carol'] }), person(namespace, 'carol', {})]);
 }
 
 /** Every object in the namespace by kind, name and resourceVersion: equal means nothing was written. */
@@ -165,7 +146,7 @@ describe('rollcall plan against the real API server', () => {
     const aFile = join(work, 'not-a-directory');
     writeFileSync(aFile, 'a regular file\n');
     const system = (name: string, path: string, secret: string) =>
-      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${name}, namespace: ${namespace}}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(path)}}, credentialsSecretRef: {name: ${secret}}}\n`;
+      manifestsYaml([sqliteSystem({ name, namespace }, path, { credentialsSecretRef: { name: secret } })]);
     const dir = directory('broken', {
       'unreachable.yaml': system('unreachable', join(aFile, 'sub', 'x.db'), 'directory-credentials'),
       'locked.yaml': system('locked', join(work, 'locked.db'), 'nowhere'),
@@ -187,7 +168,7 @@ describe('rollcall plan against the real API server', () => {
 
     // The directory's Secret replaces the cluster's: a wrong passphrase is refused by the file.
     const wrong = directory('wrong-secret', {
-      'secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata: {name: directory-credentials, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}}\nstringData: {passphrase: wrong}\n`,
+      'secret.yaml': manifestsYaml([credentialsSecret({ name: 'directory-credentials', namespace }, { passphrase: 'wrong' }, { allowInsecure: false })]),
     });
     const refused = await rollcall(['plan', '-f', wrong, '--kubeconfig', kubeconfig(), '--namespace', namespace]);
     expect(refused.code).toBe(1);
@@ -203,12 +184,12 @@ describe('rollcall plan against the real API server', () => {
     expect(bad.stderr).toContain(join('invalid', 'carol.yaml'));
     expect(bad.stderr).toMatch(/User "carol".*spec\.state/);
 
-    const renamed = directory('renamed', { 'alice.yaml': user(namespace, 'alice').replace('userName: alice', 'userName: alicia') });
+    const renamed = directory('renamed', { 'alice.yaml': manifestsYaml([person(namespace, 'alice', undefined, { userName: 'alicia' })]) });
     const immutable = await rollcall(['plan', '-f', renamed, '--kubeconfig', kubeconfig(), '--namespace', namespace]);
     expect(immutable.code).toBe(1);
     expect(immutable.stderr).toMatch(/User "alice": spec\.userName: userName is immutable/);
 
-    const elsewhere = directory('elsewhere', { 'dave.yaml': user('other', 'dave') });
+    const elsewhere = directory('elsewhere', { 'dave.yaml': manifestsYaml([person('other', 'dave')]) });
     const outside = await rollcall(['plan', '-f', elsewhere, '--kubeconfig', kubeconfig(), '--namespace', namespace]);
     expect(outside.code).toBe(1);
     expect(outside.stderr).toMatch(/declares objects outside --namespace .*User other\/dave/);
@@ -250,7 +231,7 @@ describe('rollcall plan against the real API server', () => {
     kubectlOk(['annotate', 'csys', 'directory', '-n', namespace, 'rollcall.dev/approve-deprovision=1']);
     const withSystem = directory('pull-request-with-system', {
       'engineering.yaml': changedManifests(namespace),
-      'system.yaml': systemManifest(namespace, dbPath),
+      'system.yaml': manifestsYaml([directorySystem(namespace, dbPath)]),
     });
     const approved = await rollcall(['plan', '-f', withSystem, '--kubeconfig', kubeconfig(), '--namespace', namespace, '-o', 'json']);
     expect((JSON.parse(approved.stdout) as PlanDocument).systems[0]).toMatchObject({

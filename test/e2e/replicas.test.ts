@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../servers/test-server.ts';
+import { accessBinding, accessRole, manifestsYaml, sqliteSystem, user } from '../helpers/manifests.ts';
 import { createNamespace, kubectl, kubectlOk } from './kube.ts';
 import { eventually } from '../helpers/eventually.ts';
 
@@ -25,31 +26,20 @@ describe('two replicas with leader election', () => {
   let namespace: string;
   const replicas: Replica[] = [];
   let leaderIndex = -1;
-  const user = (name: string) =>
-    `{"apiVersion":"rollcall.dev/v1alpha1","kind":"User","metadata":{"name":"${name}","namespace":"${namespace}","labels":{"team":"a"}},"spec":{"userName":"${name}"}}`;
+  const teamA = (name: string) => manifestsYaml([user({ name, namespace, labels: { team: 'a' } })]);
 
   beforeAll(async () => {
     namespace = createNamespace('replicas');
     const db = join(mkdtempSync(join(tmpdir(), 'rollcall-replicas-')), 'directory.db');
     kubectlOk(
       ['apply', '-f', '-'],
-      `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: ${namespace}}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: ${namespace}}
-spec: {grants: [{system: directory, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: ${namespace}}
-spec: {role: staff, userSelector: {matchLabels: {team: a}}}
-`,
+      manifestsYaml([
+        sqliteSystem({ name: 'directory', namespace }, db),
+        accessRole({ name: 'staff', namespace }, { directory: ['staff'] }),
+        accessBinding({ name: 'staff', namespace }, { userSelector: { matchLabels: { team: 'a' } } }),
+      ]),
     );
-    kubectlOk(['apply', '-f', '-'], user('alice'));
+    kubectlOk(['apply', '-f', '-'], teamA('alice'));
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       const child = spawn(
@@ -105,7 +95,7 @@ spec: {role: staff, userSelector: {matchLabels: {team: a}}}
     await eventually(async () => expect(await isLeader(standby)).toBe(true), { timeoutMs: 20_000 });
     expect(Date.now() - stoppedAt).toBeLessThan(15_000);
 
-    kubectlOk(['apply', '-f', '-'], user('bob'));
+    kubectlOk(['apply', '-f', '-'], teamA('bob'));
     const result = kubectl(['wait', '--for=condition=Ready', 'user/bob', '-n', namespace, '--timeout=60s']);
     expect(result.code, result.stderr).toBe(0);
   });

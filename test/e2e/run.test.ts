@@ -7,34 +7,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
 import { freePort } from '../servers/test-server.ts';
+import { accessBinding, accessRole, manifestsYaml, sqliteSystem, user } from '../helpers/manifests.ts';
 import { createNamespace, kubectl, kubectlAsync, kubectlOk } from './kube.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 function manifests(namespace: string, dbPath: string): string {
-  const user = (name: string, department: string, title: string) => `
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: ${name}, namespace: ${namespace}, labels: {department: ${department}}}
-spec: {userName: ${name}, givenName: ${name}, familyName: Test, title: ${title}, department: ${department}}`;
-  return `
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: ${namespace}}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(dbPath)}}, deprovision: {policy: disable}, resyncInterval: 10s}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: engineer, namespace: ${namespace}}
-spec: {grants: [{system: directory, entitlements: [engineering, vpn-users]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: engineering, namespace: ${namespace}}
-spec: {role: engineer, userSelector: {matchLabels: {department: engineering}}}
----${user('alice', 'engineering', 'Engineer')}
----${user('bob', 'engineering', 'Engineer')}
-`;
+  const engineer = (name: string) =>
+    user({ name, namespace, labels: { department: 'engineering' } }, { givenName: name, familyName: 'Test', title: 'Engineer', department: 'engineering' });
+  return manifestsYaml([
+    sqliteSystem({ name: 'directory', namespace }, dbPath, { deprovision: { policy: 'disable' }, resyncInterval: '10s' }),
+    accessRole({ name: 'engineer', namespace }, { directory: ['engineering', 'vpn-users'] }),
+    accessBinding({ name: 'engineering', namespace }, { role: 'engineer', userSelector: { matchLabels: { department: 'engineering' } } }),
+    engineer('alice'),
+    engineer('bob'),
+  ]);
 }
 
 function account(dbPath: string, userName: string) {

@@ -10,6 +10,7 @@ import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../src/controllers/manager.ts';
 import { KubeStore, loadKubeConfig } from '../../src/store/kube-store.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
+import { accessBinding, accessRole, connectedSystem, manifestsYaml, sqliteSystem, user } from '../helpers/manifests.ts';
 import { createNamespace, kubectlOk } from './kube.ts';
 import { eventually } from '../helpers/eventually.ts';
 
@@ -29,31 +30,25 @@ describe('safe defaults on the real API server', () => {
     kubectlOk(['create', 'secret', 'generic', 'directory-credentials', '-n', namespace, '--from-literal=passphrase=correct-horse']);
     kubectlOk(
       ['apply', '-f', '-'],
-      `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: ${namespace}}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(join(dir, 'directory.db'))}}, credentialsSecretRef: {name: directory-credentials}, resyncInterval: 2s}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: plain-ldap, namespace: ${namespace}}
-spec: {type: ldap, insecure: true, allowPrivateNetwork: true, ldap: {url: "ldap://127.0.0.1:1", peopleDN: "ou=people,dc=acme", groupsDN: "ou=groups,dc=acme"}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: ${namespace}}
-spec: {grants: [{system: directory, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: ${namespace}}
-spec: {role: staff, users: [alice]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: alice, namespace: ${namespace}}
-spec: {userName: alice}
-`,
+      manifestsYaml([
+        sqliteSystem({ name: 'directory', namespace }, join(dir, 'directory.db'), {
+          credentialsSecretRef: { name: 'directory-credentials' },
+          resyncInterval: '2s',
+        }),
+        // Not ldapSystem: this system names no credentials Secret at all.
+        connectedSystem(
+          { name: 'plain-ldap', namespace },
+          {
+            type: 'ldap',
+            insecure: true,
+            allowPrivateNetwork: true,
+            ldap: { url: 'ldap://127.0.0.1:1', peopleDN: 'ou=people,dc=acme', groupsDN: 'ou=groups,dc=acme' },
+          },
+        ),
+        accessRole({ name: 'staff', namespace }, { directory: ['staff'] }),
+        accessBinding({ name: 'staff', namespace }, { users: ['alice'] }),
+        user({ name: 'alice', namespace }),
+      ]),
     );
     const { logger } = capturedLogger();
     store = new KubeStore({ kubeconfig: loadKubeConfig(inject('kubeconfig')), namespace, logger });

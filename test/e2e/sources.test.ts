@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
+import { hrFeed, hrFeedWorld } from '../helpers/hr-feed.ts';
+import { manifestsYaml } from '../helpers/manifests.ts';
 import { createNamespace, kubectlOk } from './kube.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -14,49 +16,7 @@ const HEADER = 'employee_id,login,first,last,email,dept,status';
 const person = (id: string, login: string, dept: string, status = 'active') => `${id},${login},${login},Doe,${login}@acme.example,${dept},${status}`;
 
 function manifests(namespace: string, dbPath: string): string {
-  return `
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: ${namespace}}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(dbPath)}}, deprovision: {policy: disable}, resyncInterval: 10s, deletionGuard: {maxCount: 50}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: sales, namespace: ${namespace}}
-spec: {grants: [{system: directory, entitlements: [sales]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: finance, namespace: ${namespace}}
-spec: {grants: [{system: directory, entitlements: [finance]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: sales, namespace: ${namespace}}
-spec: {role: sales, userSelector: {matchLabels: {department: sales}}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: finance, namespace: ${namespace}}
-spec: {role: finance, userSelector: {matchLabels: {department: finance}}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: IdentitySource
-metadata: {name: hr, namespace: ${namespace}}
-spec:
-  type: csv
-  configMapRef: {name: hr-feed, key: people.csv}
-  idField: employee_id
-  interval: 2s
-  mapping:
-    - {to: userName, from: login}
-    - {to: givenName, from: first}
-    - {to: familyName, from: last}
-    - {to: email, from: email}
-    - {to: labels/department, from: dept, transforms: [{op: lower}]}
-  terminationField: {field: status, values: [terminated]}
-  changeGuard: {maxCount: 2, maxPercent: 10}
-`;
+  return manifestsYaml(hrFeedWorld({ namespace, db: dbPath, system: { resyncInterval: '10s' }, source: { interval: '2s' } }));
 }
 
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
@@ -82,11 +42,7 @@ describe('an IdentitySource against the real API server', () => {
   let rows: string[] = [];
 
   const feed = () => {
-    const data = JSON.stringify({ 'people.csv': [HEADER, ...rows].join('\n') + '\n' });
-    kubectlOk(
-      ['apply', '-f', '-'],
-      `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "hr-feed", "namespace": "${namespace}", "labels": {"rollcall.dev/source-data": "true"}}, "data": ${data}}`,
-    );
+    kubectlOk(['apply', '-f', '-'], manifestsYaml([hrFeed(namespace, HEADER, rows)]));
   };
   const account = (userName: string) => describeDirectory(dbPath).find((row) => row.userName === userName);
   const users = () =>

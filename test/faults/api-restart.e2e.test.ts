@@ -15,6 +15,7 @@ import { freePort } from '../servers/test-server.ts';
 import { startRollcall, type RollcallRun } from '../e2e/rollcall-run.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { expectNoSecret } from './secrets.ts';
+import { teamAPostgres, teamAUser } from './team-a-postgres.ts';
 
 const CRDS = join(import.meta.dirname, '..', '..', 'crds');
 const NAMESPACE = 'default';
@@ -23,9 +24,6 @@ async function canLogIn(postgres: PostgresServer, name: string): Promise<boolean
   const { rows } = await adminQuery(postgres, 'SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [name]);
   return rows[0]?.rolcanlogin === true;
 }
-
-const user = (name: string, state = 'active') =>
-  `{"apiVersion":"rollcall.dev/v1alpha1","kind":"User","metadata":{"name":"${name}","namespace":"${NAMESPACE}","labels":{"team":"a"}},"spec":{"userName":"${name}","state":"${state}"}}`;
 
 describe('rollcall run across an API-server restart', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-faults-restart-'));
@@ -52,37 +50,8 @@ describe('rollcall run across an API-server restart', () => {
     kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=rollcall']);
     postgres = await startPostgres();
     await adminQuery(postgres, 'CREATE ROLE staff NOLOGIN');
-    kubectl(
-      ['apply', '-f', '-'],
-      `apiVersion: v1
-kind: Secret
-metadata: {name: db-credentials, namespace: ${NAMESPACE}, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}
-stringData: {username: ${postgres.adminUser}, password: ${JSON.stringify(postgres.adminPassword)}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: db, namespace: ${NAMESPACE}}
-spec:
-  type: postgres
-  insecure: true # the test's PostgreSQL has no TLS
-  allowPrivateNetwork: true # the test servers listen on loopback
-  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
-  credentialsSecretRef: {name: db-credentials}
-  deprovision: {policy: delete}
-  orphans: report
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: ${NAMESPACE}}
-spec: {grants: [{system: db, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: ${NAMESPACE}}
-spec: {role: staff, userSelector: {matchLabels: {team: a}}}
-`,
-    );
-    for (const name of ['leaver', 'stays']) kubectl(['apply', '-f', '-'], user(name));
+    kubectl(['apply', '-f', '-'], teamAPostgres(NAMESPACE, postgres));
+    for (const name of ['leaver', 'stays']) kubectl(['apply', '-f', '-'], teamAUser(NAMESPACE, name));
     const rollcallKubeconfig = join(dir, 'rollcall-kubeconfig');
     writeFileSync(
       rollcallKubeconfig,
@@ -116,8 +85,8 @@ current-context: restarted
     await controlPlane.stop();
     await start();
     const backAt = performance.now();
-    kubectl(['apply', '-f', '-'], user('leaver', 'terminated'));
-    kubectl(['apply', '-f', '-'], user('newcomer'));
+    kubectl(['apply', '-f', '-'], teamAUser(NAMESPACE, 'leaver', 'terminated'));
+    kubectl(['apply', '-f', '-'], teamAUser(NAMESPACE, 'newcomer'));
     await eventually(
       async () => {
         expect(await canLogIn(postgres, 'leaver')).toBe(false);

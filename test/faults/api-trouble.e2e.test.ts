@@ -14,6 +14,7 @@ import { startRollcall, type RollcallRun } from '../e2e/rollcall-run.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startApiProxy, type ApiProxy } from './api-proxy.ts';
 import { clusterText, expectNoSecret } from './secrets.ts';
+import { teamAPostgres, teamAUser } from './team-a-postgres.ts';
 
 /** A short silence bound keeps the suite quick; the long variant runs with the default (20 s). */
 const LONG = process.env.ROLLCALL_FAULTS_LONG === '1';
@@ -31,9 +32,6 @@ async function probe(port: number, path: string): Promise<{ status: number; body
   return { status: response.status, body: await response.text() };
 }
 
-const user = (namespace: string, name: string, state = 'active') =>
-  `{"apiVersion":"rollcall.dev/v1alpha1","kind":"User","metadata":{"name":"${name}","namespace":"${namespace}","labels":{"team":"a"}},"spec":{"userName":"${name}","state":"${state}"}}`;
-
 describe('rollcall run behind a misbehaving API-server path', () => {
   let namespace: string;
   let postgres: PostgresServer;
@@ -45,37 +43,8 @@ describe('rollcall run behind a misbehaving API-server path', () => {
     namespace = createNamespace('faults-api');
     postgres = await startPostgres();
     await adminQuery(postgres, 'CREATE ROLE staff NOLOGIN');
-    kubectlOk(
-      ['apply', '-f', '-'],
-      `apiVersion: v1
-kind: Secret
-metadata: {name: db-credentials, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}
-stringData: {username: ${postgres.adminUser}, password: ${JSON.stringify(postgres.adminPassword)}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: db, namespace: ${namespace}}
-spec:
-  type: postgres
-  insecure: true # the test's PostgreSQL has no TLS
-  allowPrivateNetwork: true # the test servers listen on loopback
-  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
-  credentialsSecretRef: {name: db-credentials}
-  deprovision: {policy: delete}
-  orphans: report
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: ${namespace}}
-spec: {grants: [{system: db, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: ${namespace}}
-spec: {role: staff, userSelector: {matchLabels: {team: a}}}
-`,
-    );
-    for (const name of ['leaver', 'stays']) kubectlOk(['apply', '-f', '-'], user(namespace, name));
+    kubectlOk(['apply', '-f', '-'], teamAPostgres(namespace, postgres));
+    for (const name of ['leaver', 'stays']) kubectlOk(['apply', '-f', '-'], teamAUser(namespace, name));
     proxy = await startApiProxy(inject('kubeconfig'), mkdtempSync(join(tmpdir(), 'rollcall-faults-api-')));
     port = await freePort();
     rollcall = startRollcall(namespace, [
@@ -108,8 +77,8 @@ spec: {role: staff, userSelector: {matchLabels: {team: a}}}
   it('watches frozen with their connections open: a leaver and a newcomer made meanwhile are handled within 30 s', async () => {
     proxy.freezeWatches();
     const cutAt = performance.now();
-    kubectlOk(['apply', '-f', '-'], user(namespace, 'leaver', 'terminated'));
-    kubectlOk(['apply', '-f', '-'], user(namespace, 'newcomer'));
+    kubectlOk(['apply', '-f', '-'], teamAUser(namespace, 'leaver', 'terminated'));
+    kubectlOk(['apply', '-f', '-'], teamAUser(namespace, 'newcomer'));
     await eventually(
       async () => {
         expect(await canLogIn(postgres, 'leaver')).toBe(false);

@@ -12,6 +12,7 @@ import { createNamespace, kubectlOk } from '../e2e/kube.ts';
 import { startRollcall, type RollcallRun } from '../e2e/rollcall-run.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { clusterText, expectNoSecret } from './secrets.ts';
+import { teamAPostgres } from './team-a-postgres.ts';
 
 const USERS = process.env.ROLLCALL_FAULTS_LONG === '1' ? 1000 : 300;
 /** The elector's default lease duration (src/process/leader-election.ts). */
@@ -55,36 +56,6 @@ function records(replica: Replica): Array<Record<string, unknown>> {
     });
 }
 
-function manifests(namespace: string, postgres: PostgresServer): string {
-  return `apiVersion: v1
-kind: Secret
-metadata: {name: db-credentials, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}
-stringData: {username: ${postgres.adminUser}, password: ${JSON.stringify(postgres.adminPassword)}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: db, namespace: ${namespace}}
-spec:
-  type: postgres
-  insecure: true # the test's PostgreSQL has no TLS
-  allowPrivateNetwork: true # the test servers listen on loopback
-  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
-  credentialsSecretRef: {name: db-credentials}
-  deprovision: {policy: delete}
-  orphans: report
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: ${namespace}}
-spec: {grants: [{system: db, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: ${namespace}}
-spec: {role: staff, userSelector: {matchLabels: {team: a}}}
-`;
-}
-
 function userList(namespace: string, prefix: string, count: number): string {
   const items = Array.from({ length: count }, (_, i) => ({
     apiVersion: 'rollcall.dev/v1alpha1',
@@ -122,7 +93,7 @@ describe('leader failover', () => {
 
   it(`a leader killed with SIGKILL mid-sync of ${USERS} Users: the standby takes over within the lease and finishes, nothing done twice`, async () => {
     const namespace = createNamespace('faults-failover');
-    kubectlOk(['apply', '-f', '-'], manifests(namespace, postgres));
+    kubectlOk(['apply', '-f', '-'], teamAPostgres(namespace, postgres));
     const pair = [await startReplica(namespace), await startReplica(namespace)];
     replicas.push(...pair);
     const leader = await eventually(
@@ -214,7 +185,7 @@ describe('leader failover', () => {
 
   it('a replica whose controllers fail to start releases the Lease and exits 1; the standby leads at once', async () => {
     const namespace = createNamespace('faults-badstart');
-    kubectlOk(['apply', '-f', '-'], manifests(namespace, postgres));
+    kubectlOk(['apply', '-f', '-'], teamAPostgres(namespace, postgres));
     // Its SCIM port is taken: the start fails the same way every time.
     const taken: Server = createServer();
     const takenPort = await freePort();

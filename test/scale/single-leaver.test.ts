@@ -4,43 +4,33 @@
 // both systems, queues idle) within 1 s at the 99th percentile, the goal for a single leaver. The first
 // leaver after a start pays for the guard's cold cache (one pass over every User: about 0.7 s at 10,000
 // on a 2-core machine), so it must stay under 2 s.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../src/controllers/manager.ts';
-import { MemoryStore } from '../../src/store/memory-store.ts';
+import { accessBinding, accessRole, sqliteSystem, user, writeManifests, type Manifest } from '../helpers/manifests.ts';
+import { storeFromManifests } from '../helpers/store-from-manifests.ts';
 
 const USERS = Number(process.env.ROLLCALL_SCALE_USERS ?? 10_000);
 // The company's people joined long before these leavers (as the API server would have recorded it):
 // the deletion guard's percentage counts no account of a User created within its window, so Users
 // created a moment before would all be left out of its base (engine/guard-base.ts).
-const JOINED = '"2020-01-01T00:00:00Z"';
+const JOINED = '2020-01-01T00:00:00Z';
 // At most 20 % of the Users, the default guard's share: none of them may be held.
 const LEAVERS = Math.min(100, Math.floor(USERS / 5));
 const dir = mkdtempSync(join(tmpdir(), 'rollcall-single-leaver-'));
 const db = (name: string) => join(dir, `${name}.db`);
 
-function manifests(): string {
-  const docs: string[] = [];
-  for (const system of ['directory', 'wiki']) {
-    docs.push(
-      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${system}, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db(system))}}}\n`,
-    );
-  }
-  docs.push(
-    `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [staff]}, {system: wiki, entitlements: [readers]}]}\n`,
-  );
-  docs.push(
-    `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}\n`,
-  );
-  for (let i = 0; i < USERS; i++)
-    docs.push(
-      `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: u${i}, namespace: acme, labels: {staff: "yes"}, creationTimestamp: ${JOINED}}\nspec: {userName: u${i}}\n`,
-    );
-  return docs.join('---\n');
+function manifests(): Manifest[] {
+  return [
+    ...['directory', 'wiki'].map((system) => sqliteSystem(system, db(system))),
+    accessRole('staff', { directory: ['staff'], wiki: ['readers'] }),
+    accessBinding('staff', { userSelector: { matchLabels: { staff: 'yes' } } }),
+    ...Array.from({ length: USERS }, (_, i) => user({ name: `u${i}`, labels: { staff: 'yes' }, creationTimestamp: JOINED })),
+  ];
 }
 
 describe(`${USERS} Users under the default deletion guard, then ${LEAVERS} leavers one after another`, () => {
@@ -52,8 +42,8 @@ describe(`${USERS} Users under the default deletion guard, then ${LEAVERS} leave
   });
 
   it('cuts each leaver off at once: never held, done within 1 s at p99', async () => {
-    writeFileSync(join(dir, 'company.yaml'), manifests());
-    const store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    writeManifests(dir, 'company.yaml', manifests());
+    const { store } = storeFromManifests(dir, { logger });
     manager = new Manager({ store, logger });
     await manager.start();
     await manager.idle();

@@ -6,7 +6,7 @@
 // by the wall time): on a busy machine the loop also waits while the OS runs other processes, which
 // monitorEventLoopDelay (reported too) cannot tell apart; on an idle one the two agree. GC helper
 // threads and the I/O thread pool do not hold the loop and do not count. Correctness only: speed is measured by `npm run bench -- --scale`.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -14,41 +14,35 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../src/controllers/manager.ts';
-import { MemoryStore } from '../../src/store/memory-store.ts';
+import { accessBinding, accessRole, sqliteSystem, user, writeManifests, type Manifest } from '../helpers/manifests.ts';
+import { storeFromManifests } from '../helpers/store-from-manifests.ts';
 
 const USERS = Number(process.env.ROLLCALL_SCALE_USERS ?? 10_000);
 // The company's people joined long before these leavers (as the API server would have recorded it):
 // the deletion guard's percentage counts no account of a User created within its window, so Users
 // created a moment before would all be left out of its base (engine/guard-base.ts).
-const JOINED = '"2020-01-01T00:00:00Z"';
+const JOINED = '2020-01-01T00:00:00Z';
 const LEAVERS = 100;
 const DEPARTMENTS = 10;
 const dir = mkdtempSync(join(tmpdir(), 'rollcall-scale-'));
 const db = (name: string) => join(dir, `${name}.db`);
 const leaver = (i: number) => i % Math.floor(USERS / LEAVERS) === 0 && i / Math.floor(USERS / LEAVERS) < LEAVERS;
 
-function manifests(withLeavers: boolean): string {
-  const docs: string[] = [];
-  for (const system of ['directory', 'wiki']) {
-    docs.push(
-      `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: ${system}, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db(system))}}, deprovision: {policy: disable}}\n`,
-    );
-  }
-  for (let d = 0; d < DEPARTMENTS; d++) {
-    docs.push(
-      `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: dept${d}, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [dept${d}-a, dept${d}-b]}, {system: wiki, entitlements: [dept${d}-readers, dept${d}-editors]}]}\n`,
-    );
-    docs.push(
-      `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: dept${d}, namespace: acme}\nspec: {role: dept${d}, userSelector: {matchLabels: {department: dept${d}}}}\n`,
-    );
-  }
-  for (let i = 0; i < USERS; i++) {
-    const state = withLeavers && leaver(i) ? 'terminated' : 'active';
-    docs.push(
-      `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: u${i}, namespace: acme, labels: {department: dept${i % DEPARTMENTS}}, creationTimestamp: ${JOINED}}\nspec: {userName: u${i}, state: ${state}}\n`,
-    );
-  }
-  return docs.join('---\n');
+function manifests(withLeavers: boolean): Manifest[] {
+  const departments = Array.from({ length: DEPARTMENTS }, (_, d) => `dept${d}`);
+  return [
+    ...['directory', 'wiki'].map((system) => sqliteSystem(system, db(system), { deprovision: { policy: 'disable' } })),
+    ...departments.flatMap((department) => [
+      accessRole(department, { directory: [`${department}-a`, `${department}-b`], wiki: [`${department}-readers`, `${department}-editors`] }),
+      accessBinding(department, { userSelector: { matchLabels: { department } } }),
+    ]),
+    ...Array.from({ length: USERS }, (_, i) =>
+      user(
+        { name: `u${i}`, labels: { department: departments[i % DEPARTMENTS]! }, creationTimestamp: JOINED },
+        { state: withLeavers && leaver(i) ? 'terminated' : 'active' },
+      ),
+    ),
+  ];
 }
 
 /** The most CPU time (ms) the main thread spent between two 5 ms ticks of the loop, at most the gap itself. */
@@ -80,8 +74,8 @@ describe(`${USERS} Users, then ${LEAVERS} leavers at once`, () => {
   });
 
   it('converges every account, lands every leaver, and never stalls the event loop for 100 ms', async () => {
-    writeFileSync(join(dir, 'company.yaml'), manifests(false));
-    const store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    writeManifests(dir, 'company.yaml', manifests(false));
+    const { store, directory } = storeFromManifests(dir, { logger });
     manager = new Manager({ store, logger });
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
@@ -105,8 +99,8 @@ describe(`${USERS} Users, then ${LEAVERS} leavers at once`, () => {
     // Re-reading a 10,000-document file is the test's input step, not Rollcall's work: not measured.
     delay.disable();
     const converging = { own: stalls.stop(), loop: delay.max / 1e6 };
-    writeFileSync(join(dir, 'company.yaml'), manifests(true));
-    store.reload();
+    writeManifests(dir, 'company.yaml', manifests(true));
+    directory.reload();
     delay.reset();
     delay.enable();
     stalls = ownStalls();

@@ -12,7 +12,7 @@
 //     (attributes, comment, memberships), so carol keeps her marker and her grant. A plain LOGIN role
 //     is still adopted.
 // Asserted on the server's own catalogs and by logging in as mallory.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -28,6 +28,9 @@ import { Connections } from '../../../src/connections/connections.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { startPostgres, type PostgresServer, adminQuery } from '../../servers/postgres.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { accessBinding, accessRole, credentialsSecret, postgresSystem, user as userManifest, writeManifests, type SpecOf } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
 const signal = () => AbortSignal.timeout(20_000);
@@ -46,6 +49,7 @@ describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles",
   let server: PostgresServer;
   let dir: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const admin = (text: string, values?: unknown[]) => adminQuery(server, text, values);
   const hasRole = async (member: string, role: string) => (await admin("SELECT pg_has_role($1, $2, 'member') AS held", [member, role])).rows[0].held as boolean;
@@ -69,44 +73,31 @@ describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles",
   const user = (namespace: string, name: string) => store.get('User', { namespace, name }) as User | undefined;
   const condition = (namespace: string, name: string, type: string) => user(namespace, name)?.status?.conditions?.find((c) => c.type === type);
 
-  const doc = (kind: string, namespace: string, name: string, spec: unknown) =>
-    `apiVersion: rollcall.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: ${JSON.stringify(name)}, namespace: ${namespace}}\nspec: ${JSON.stringify(spec)}`;
   const secret = (namespace: string) =>
-    `apiVersion: v1\nkind: Secret\nmetadata: {name: db-credentials, namespace: ${namespace}, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allow-insecure: "true"}}\n` +
-    `stringData: ${JSON.stringify({ username: server.adminUser, password: server.adminPassword })}`;
-  const system = (namespace: string, extra: Record<string, unknown>, postgres: Record<string, unknown> = {}) =>
-    doc('ConnectedSystem', namespace, 'db', {
-      type: 'postgres',
-      insecure: true,
-      allowPrivateNetwork: true,
-      postgres: { host: server.host, port: server.port, ssl: 'disable', ...postgres },
-      credentialsSecretRef: { name: 'db-credentials' },
-      ...extra,
-    });
-  const person = (namespace: string, userName: string, state = 'active') =>
-    doc('User', namespace, userName, { userName, givenName: userName, familyName: 'Test', state });
-  const teamB = (bobState: string) =>
-    [
-      secret('team-b'),
-      system('team-b', {}, { managedRole: B_MARKER }),
-      doc('AccessRole', 'team-b', 'analyst', { grants: [{ system: 'db', entitlements: ['analysts'] }] }),
-      doc('AccessBinding', 'team-b', 'analyst', { role: 'analyst', users: ['bob', 'carol'] }),
-      person('team-b', 'bob', bobState),
-      person('team-b', 'carol'),
-    ].join('\n---\n');
-  const teamA = () =>
-    [
-      secret('team-a'),
-      system('team-a', { adoption: 'matchUserName' }),
-      doc('AccessRole', 'team-a', 'loot', { grants: [{ system: 'db', entitlements: ['bob', 'stray_login', B_MARKER, 'bob_proxy', 'readers'] }] }),
-      doc('AccessBinding', 'team-a', 'loot', { role: 'loot', users: ['mallory'] }),
-      // An account and nothing more, for the Users named after existing roles.
-      doc('AccessRole', 'team-a', 'login', { grants: [{ system: 'db', entitlements: [] }] }),
-      doc('AccessBinding', 'team-a', 'login', { role: 'login', users: [...NOT_ADOPTED.map(([userName]) => userName), 'plain'] }),
-      person('team-a', 'mallory'),
-      ...NOT_ADOPTED.map(([userName]) => person('team-a', userName)),
-      person('team-a', 'plain'),
-    ].join('\n---\n');
+    credentialsSecret({ name: 'db-credentials', namespace }, { username: server.adminUser, password: server.adminPassword });
+  const system = (namespace: string, spec: Parameters<typeof postgresSystem>[2]) => postgresSystem({ name: 'db', namespace }, server, spec);
+  const person = (namespace: string, userName: string, state: SpecOf<'User'>['state'] = 'active') =>
+    userManifest({ name: userName, namespace }, { givenName: userName, familyName: 'Test', state });
+  const teamB = (bobState: SpecOf<'User'>['state']) => [
+    secret('team-b'),
+    system('team-b', { postgres: { managedRole: B_MARKER } }),
+    accessRole({ name: 'analyst', namespace: 'team-b' }, { db: ['analysts'] }),
+    accessBinding({ name: 'analyst', namespace: 'team-b' }, { users: ['bob', 'carol'] }),
+    person('team-b', 'bob', bobState),
+    person('team-b', 'carol'),
+  ];
+  const teamA = () => [
+    secret('team-a'),
+    system('team-a', { adoption: 'matchUserName' }),
+    accessRole({ name: 'loot', namespace: 'team-a' }, { db: ['bob', 'stray_login', B_MARKER, 'bob_proxy', 'readers'] }),
+    accessBinding({ name: 'loot', namespace: 'team-a' }, { users: ['mallory'] }),
+    // An account and nothing more, for the Users named after existing roles.
+    accessRole({ name: 'login', namespace: 'team-a' }, { db: [] }),
+    accessBinding({ name: 'login', namespace: 'team-a' }, { users: [...NOT_ADOPTED.map(([userName]) => userName), 'plain'] }),
+    person('team-a', 'mallory'),
+    ...NOT_ADOPTED.map(([userName]) => person('team-a', userName)),
+    person('team-a', 'plain'),
+  ];
   const fingerprints = new Map<string, string | undefined>();
 
   beforeAll(async () => {
@@ -114,8 +105,8 @@ describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles",
     await admin('CREATE ROLE analysts NOLOGIN; CREATE ROLE readers NOLOGIN; CREATE ROLE stray_login LOGIN');
     // team-b's system creates bob and carol; bob (still a person then) creates a table with a row.
     dir = mkdtempSync(join(tmpdir(), 'rollcall-pg-tenants-'));
-    writeFileSync(join(dir, 'team-b.yaml'), teamB('active'));
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    writeManifests(dir, 'team-b.yaml', teamB('active'));
+    ({ store, directory } = storeFromManifests(dir, { logger }));
     manager = new Manager({ store, logger });
     await manager.start();
     await manager.idle();
@@ -125,8 +116,8 @@ describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles",
     // A group someone made a member of bob: through it, bob's privileges too.
     await admin('CREATE ROLE bob_proxy NOLOGIN; GRANT bob TO bob_proxy');
     // bob leaves: the default deprovision disables him (NOLOGIN), his table stays his.
-    writeFileSync(join(dir, 'team-b.yaml'), teamB('terminated'));
-    store.reload();
+    writeManifests(dir, 'team-b.yaml', teamB('terminated'));
+    directory.reload();
     await manager.idle();
     expect((await admin("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'bob'")).rows).toEqual([{ rolcanlogin: false }]);
     expect(await memberships('carol')).toEqual(['analysts', B_MARKER]);
@@ -138,8 +129,8 @@ describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles",
     );
     for (const [userName] of NOT_ADOPTED) fingerprints.set(userName, await fingerprint(userName));
 
-    writeFileSync(join(dir, 'team-a.yaml'), teamA());
-    store.reload();
+    writeManifests(dir, 'team-a.yaml', teamA());
+    directory.reload();
     await manager.idle();
   }, 240_000);
   afterAll(async () => {

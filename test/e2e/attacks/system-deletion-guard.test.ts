@@ -5,13 +5,13 @@
 // system shows DeletionGuardTripped naming the count and keeps its finalizer; once the count is
 // approved (rollcall.dev/approve-deprovision) every account is disabled, one audit line per change
 // in `rollcall run`'s output, and the object goes.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rollcall as rollcallCli } from '../../helpers/rollcall-cli.ts';
-import { startPostgres, type PostgresServer } from '../../servers/postgres.ts';
+import { adminQuery, startPostgres, type PostgresServer } from '../../servers/postgres.ts';
 import { createNamespace, kubectl, kubectlOk } from '../kube.ts';
 import { eventually, startRollcall, type RollcallRun } from '../rollcall-run.ts';
 import { asTeamA as asTeamAIn, letTeamAWriteRollcall } from './team-a.ts';
+import { accessBinding, accessRole, manifestsYaml, postgresSystem, user } from '../../helpers/manifests.ts';
 
 const USERS = Array.from({ length: 20 }, (_, i) => `acct${String(i + 1).padStart(2, '0')}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,21 +25,7 @@ describe('deleting a ConnectedSystem under deletionPolicy deprovision goes throu
   const system = () => JSON.parse(kubectlOk(['get', 'csys', 'db', '-n', namespace, '-o', 'json']));
   const exists = () => kubectl(['get', 'csys', 'db', '-n', namespace]).code === 0;
 
-  async function sql(text: string): Promise<pg.QueryResult> {
-    const client = new pg.Client({
-      host: postgres.host,
-      port: postgres.port,
-      user: postgres.adminUser,
-      password: postgres.adminPassword,
-      database: 'postgres',
-    });
-    await client.connect();
-    try {
-      return await client.query(text);
-    } finally {
-      await client.end();
-    }
-  }
+  const sql = (text: string) => adminQuery(postgres, text);
   /** The accounts that can still log in: not deprovisioned. */
   async function loginRoles(): Promise<string[]> {
     const { rows } = await sql(`SELECT rolname::text AS name FROM pg_roles WHERE rolcanlogin AND rolname LIKE 'acct%' ORDER BY 1`);
@@ -72,32 +58,12 @@ describe('deleting a ConnectedSystem under deletionPolicy deprovision goes throu
     kubectlOk(['label', 'secret', 'db-credentials', '-n', namespace, 'rollcall.dev/credentials=true']);
     kubectlOk(['annotate', 'secret', 'db-credentials', '-n', namespace, 'rollcall.dev/allow-insecure=true']);
     letTeamAWriteRollcall(namespace);
-    const users = USERS.map(
-      (name) => `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, labels: {staff: "yes"}}\nspec: {userName: ${name}}\n`,
-    ).join('');
-    const manifests = `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: db}
-spec:
-  type: postgres
-  allowPrivateNetwork: true # the test's PostgreSQL listens on loopback
-  insecure: true # and has no TLS
-  postgres: {host: "${postgres.host}", port: ${postgres.port}, database: postgres, ssl: disable}
-  credentialsSecretRef: {name: db-credentials}
-  deletionPolicy: deprovision
-  deletionGuard: {maxCount: 1}
-  resyncInterval: 1h
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff}
-spec: {grants: [{system: db, entitlements: [analysts]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff}
-spec: {role: staff, userSelector: {matchLabels: {staff: "yes"}}}
-${users}`;
+    const manifests = manifestsYaml([
+      postgresSystem({ name: 'db', namespace }, postgres, { deletionPolicy: 'deprovision', deletionGuard: { maxCount: 1 }, resyncInterval: '1h' }),
+      accessRole({ name: 'staff', namespace }, { db: ['analysts'] }),
+      accessBinding({ name: 'staff', namespace }, { userSelector: { matchLabels: { staff: 'yes' } } }),
+      ...USERS.map((name) => user({ name, namespace, labels: { staff: 'yes' } })),
+    ]);
     const result = asTeamA(['apply', '-f', '-'], manifests);
     expect(result.code, result.stderr).toBe(0);
     // info: the audit lines are logged at info level.

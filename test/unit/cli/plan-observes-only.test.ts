@@ -1,11 +1,12 @@
 // `rollcall plan` changes nothing, not even by opening a system: a sqlite file that does not exist
 // yet is planned as empty and is still not there afterwards.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planCommand } from '../../../src/cli/plan.ts';
 import { aliceDirectory } from '../../helpers/alice-directory.ts';
+import { writeManifests } from '../../helpers/manifests.ts';
 
 describe('rollcall plan on a system that does not exist yet', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-plan-observe-'));
@@ -16,7 +17,7 @@ describe('rollcall plan on a system that does not exist yet', () => {
     const manifests = join(dir, 'manifests');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(manifests);
-    writeFileSync(join(manifests, 'all.yaml'), aliceDirectory({ path: db, deprovision: '{policy: disable}', withUser: true }));
+    writeManifests(manifests, 'all.yaml', aliceDirectory({ path: db, system: { deprovision: { policy: 'disable' } } }));
     const lines: string[] = [];
     const code = await planCommand(
       { dir: manifests, state: join(dir, 'state.json'), output: 'text' },

@@ -2,11 +2,12 @@
 // hashes: the state file, the sqlite directory file and its -wal/-shm siblings are the owner's only
 // (0600, the .rollcall directory 0700), whatever the umask; a file an older version left
 // world-readable is narrowed by the next run.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDirectory } from '../../../src/connectors/sqlite/database.ts';
+import { sqliteSystem, user, writeManifests } from '../../helpers/manifests.ts';
 import { rollcall } from '../../helpers/rollcall-cli.ts';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -19,19 +20,10 @@ describe('files rollcall run writes are private to its user', () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'rollcall-private-'));
     mkdirSync(join(root, 'company'));
-    writeFileSync(
-      join(root, 'company', 'all.yaml'),
-      `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme}
-spec: {type: sqlite, sqlite: {path: .rollcall/directory.db}, deprovision: {policy: disable}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: alice, namespace: acme}
-spec: {userName: alice}
-`,
-    );
+    writeManifests(join(root, 'company'), 'all.yaml', [
+      sqliteSystem('directory', '.rollcall/directory.db', { deprovision: { policy: 'disable' } }),
+      user('alice'),
+    ]);
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

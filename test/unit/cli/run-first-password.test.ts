@@ -1,12 +1,14 @@
 // Standalone mode (`rollcall run --manifests DIR`, no cluster): a joiner's first password is written
 // beside the state file as a Secret manifest, 0600 in a 0700 directory, and it logs in; the output
 // and the logs never show it.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { authenticate } from '../../../src/connectors/sqlite/directory.ts';
+import { aliceDirectory } from '../../helpers/alice-directory.ts';
+import { writeManifests } from '../../helpers/manifests.ts';
 import { rollcall } from '../../helpers/rollcall-cli.ts';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -17,28 +19,10 @@ describe('rollcall run --manifests delivers a first password as a private file',
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'rollcall-first-password-cli-'));
     mkdirSync(join(root, 'company'));
-    writeFileSync(
-      join(root, 'company', 'all.yaml'),
-      `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme}
-spec: {type: sqlite, sqlite: {path: .rollcall/directory.db}, credentials: {policy: initialPassword}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: acme}
-spec: {role: staff, users: [alice]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: alice, namespace: acme}
-spec: {userName: alice}
-`,
+    writeManifests(
+      join(root, 'company'),
+      'all.yaml',
+      aliceDirectory({ path: '.rollcall/directory.db', system: { credentials: { policy: 'initialPassword' } } }),
     );
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 // The controllers obey the injected clock and nothing else: run years before and years after the
 // wall-clock date, a wake-up is neither fired early (a spin) nor lost; time-boxed access ends when
 // the injected clock says so, without any requeue by the test.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,48 +9,23 @@ import { pino } from 'pino';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { TestClock } from '../../../src/clock/clock.ts';
-import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
+import { accessBinding, accessRole, sqliteSystem, user, writeManifests, type Manifest } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const HOUR = 3_600_000;
 
-function manifests(db: string, start: Date): string {
+function manifests(db: string, start: Date): Manifest[] {
   const at = (ms: number) => new Date(start.getTime() + ms).toISOString();
-  return `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: disable}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: on-call, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [prod-admins]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: acme}
-spec: {role: staff, users: [dana, carl]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: dana-on-call, namespace: acme}
-spec: {role: on-call, users: [dana], validUntil: "${at(HOUR)}"}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: dana, namespace: acme}
-spec: {userName: dana}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: carl, namespace: acme}
-spec: {userName: carl, employeeType: contractor, validUntil: "${at(2 * HOUR)}"}
-`;
+  return [
+    sqliteSystem('directory', db, { deprovision: { policy: 'disable' } }),
+    accessRole('on-call', { directory: ['prod-admins'] }),
+    accessRole('staff', { directory: ['staff'] }),
+    accessBinding('staff', { users: ['dana', 'carl'] }),
+    accessBinding('dana-on-call', { role: 'on-call', users: ['dana'], validUntil: at(HOUR) }),
+    user('dana'),
+    user('carl', { employeeType: 'contractor', validUntil: at(2 * HOUR) }),
+  ];
 }
 
 const reconciles = async (metrics: Metrics) => {
@@ -75,11 +50,11 @@ describe.each([
     const start = new Date(startIso);
     dir = mkdtempSync(join(tmpdir(), 'rollcall-any-date-'));
     const db = join(dir, 'directory.db');
-    writeFileSync(join(dir, 'all.yaml'), manifests(db, start));
+    writeManifests(dir, 'all.yaml', manifests(db, start));
     const clock = new TestClock(start);
     const metrics = new Metrics({ defaultMetrics: false });
     const logger = pino({ level: 'silent' });
-    const store = MemoryStore.fromDirectory(dir, { watch: false, logger, clock });
+    const { store } = storeFromManifests(dir, { logger, clock });
     manager = new Manager({ store, logger, metrics, clock });
     await manager.start();
     await manager.idle();

@@ -1,7 +1,7 @@
 // Every change applied to a connected system logs one JSON line with audit: true and its cause.
 // The controllers run on the in-memory store against the embedded sqlite system. Changes the orphan
 // policy makes log the same line, with the ConnectedSystem as cause.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +13,16 @@ import { openDirectory } from '../../../src/connectors/sqlite/database.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { accessBinding, accessReview, accessRole, sqliteSystem, user, writeManifests, type Manifest } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-30T09:00:00Z');
 
 describe('the audit trail', () => {
   let dir = '';
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const clock = new TestClock(T0);
   const lines: Array<Record<string, unknown>> = [];
@@ -33,29 +37,22 @@ describe('the audit trail', () => {
       .filter((line) => line.audit === true)
       .map(({ audit, namespace, system, user, userName, op, entitlement, cause }) => ({ audit, namespace, system, user, userName, op, entitlement, cause }));
 
-  const write = (bindingUntil: string, review = '') => {
-    const db = JSON.stringify(join(dir, 'directory.db'));
-    writeFileSync(
-      join(dir, 'all.yaml'),
-      [
-        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${db}}, deprovision: {policy: disable}}`,
-        'kind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff]}]}',
-        'kind: AccessRole\nmetadata: {name: oncall, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [pager]}]}',
-        'kind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [ann]}',
-        `kind: AccessBinding\nmetadata: {name: ann-oncall, namespace: acme}\nspec: {role: oncall, users: [ann], validUntil: "${bindingUntil}", reason: incident, ticket: INC-7}`,
-        'kind: User\nmetadata: {name: ann, namespace: acme}\nspec: {userName: ann}',
-        ...(review ? [review] : []),
-      ]
-        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
-        .join('---\n'),
-    );
-  };
+  const write = (bindingUntil: string, review: Manifest[] = []) =>
+    writeManifests(dir, 'all.yaml', [
+      sqliteSystem('directory', join(dir, 'directory.db'), { deprovision: { policy: 'disable' } }),
+      accessRole('staff', { directory: ['all-staff'] }),
+      accessRole('oncall', { directory: ['pager'] }),
+      accessBinding('staff', { users: ['ann'] }),
+      accessBinding('ann-oncall', { role: 'oncall', users: ['ann'], validUntil: bindingUntil, reason: 'incident', ticket: 'INC-7' }),
+      user('ann'),
+      ...review,
+    ]);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-audit-trail-'));
     write('2026-11-30T10:00:00Z');
     const logger = pino({ level: 'info' }, sink);
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }), clock });
+    ({ store, directory } = storeFromManifests(dir, { logger: pino({ level: 'silent' }), clock }));
     manager = new Manager({ store, logger, metrics: new Metrics({ defaultMetrics: false }), clock });
     await manager.start();
     await manager.idle();
@@ -122,11 +119,14 @@ describe('the audit trail', () => {
   it("an access review's revoke takes the access away through the normal lifecycle, with the review as cause", async () => {
     lines.length = 0;
     clock.advance(60_000);
-    write(
-      '2026-11-30T10:00:00Z',
-      'kind: AccessReview\nmetadata: {name: q4, namespace: acme}\nspec: {reviewers: [rita], dueDate: "2026-12-31T00:00:00Z", decisions: [{user: ann, binding: staff, decision: revoke, decidedBy: rita}]}',
-    );
-    store.reload();
+    write('2026-11-30T10:00:00Z', [
+      accessReview('q4', {
+        reviewers: ['rita'],
+        dueDate: '2026-12-31T00:00:00Z',
+        decisions: [{ user: 'ann', binding: 'staff', decision: 'revoke', decidedBy: 'rita' }],
+      }),
+    ]);
+    directory.reload();
     await manager.idle();
     // A leaver is cut off first: the disable, then the revokes.
     expect(audit()).toEqual([
@@ -175,19 +175,14 @@ describe('the audit trail of the orphan policy', () => {
     db.close();
     const world = join(dir, policy);
     mkdirSync(world);
-    writeFileSync(
-      join(world, 'all.yaml'),
-      [
-        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(path)}}, deprovision: {policy: disable}, orphans: ${policy}}`,
-        'kind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff]}]}',
-        'kind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [ann]}',
-        'kind: User\nmetadata: {name: ann, namespace: acme}\nspec: {userName: ann}',
-      ]
-        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
-        .join('---\n'),
-    );
+    writeManifests(world, 'all.yaml', [
+      sqliteSystem('directory', path, { deprovision: { policy: 'disable' }, orphans: policy }),
+      accessRole('staff', { directory: ['all-staff'] }),
+      accessBinding('staff', { users: ['ann'] }),
+      user('ann'),
+    ]);
     const clock = new TestClock(T0);
-    const store = MemoryStore.fromDirectory(world, { watch: false, logger: pino({ level: 'silent' }), clock });
+    const { store } = storeFromManifests(world, { logger: pino({ level: 'silent' }), clock });
     manager = new Manager({ store, logger: pino({ level: 'info' }, sink), metrics: new Metrics({ defaultMetrics: false }), clock });
     await manager.start();
     await manager.idle();

@@ -2,7 +2,7 @@
 // cluster) arrives at the watch exactly as it was last seen: no new generation, no deletionTimestamp.
 // Its Users must still be reconciled at once, not at the next resync (which the frozen clock never
 // reaches here): the revoke lands in the real sqlite file.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TestClock } from '../../../src/clock/clock.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
-import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { accessBinding, accessRole, sqliteSystem, user, writeManifests } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -24,26 +25,23 @@ describe('a deleted AccessBinding', () => {
 
   it('revokes what it granted right away', async () => {
     const db = join(dir, 'directory.db');
-    const docs = (withOnCall: boolean) =>
-      [
-        `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, resyncInterval: 1h}\n`,
-        `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [staff]}]}\n`,
-        `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: on-call, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [prod-admins]}]}\n`,
-        `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [alice]}\n`,
-        ...(withOnCall
-          ? [`apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: on-call, namespace: acme}\nspec: {role: on-call, users: [alice]}\n`]
-          : []),
-        `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alice}\n`,
-      ].join('---\n');
-    writeFileSync(join(dir, 'company.yaml'), docs(true));
-    const store = MemoryStore.fromDirectory(dir, { watch: false, logger, clock: new TestClock(new Date('2031-03-02T09:00:00Z')) });
+    const docs = (withOnCall: boolean) => [
+      sqliteSystem('directory', db, { resyncInterval: '1h' }),
+      accessRole('staff', { directory: ['staff'] }),
+      accessRole('on-call', { directory: ['prod-admins'] }),
+      accessBinding('staff', { users: ['alice'] }),
+      ...(withOnCall ? [accessBinding('on-call', { users: ['alice'] })] : []),
+      user('alice'),
+    ];
+    writeManifests(dir, 'company.yaml', docs(true));
+    const { store, directory } = storeFromManifests(dir, { logger, clock: new TestClock(new Date('2031-03-02T09:00:00Z')) });
     manager = new Manager({ store, logger, clock: new TestClock(new Date('2031-03-02T09:00:00Z')) });
     await manager.start();
     await manager.idle();
     expect(describeDirectory(db).map((row) => row.groups)).toEqual([['prod-admins', 'staff']]);
 
-    writeFileSync(join(dir, 'company.yaml'), docs(false));
-    store.reload();
+    writeManifests(dir, 'company.yaml', docs(false));
+    directory.reload();
     await manager.idle();
     expect(describeDirectory(db).map((row) => row.groups)).toEqual([['staff']]);
   });

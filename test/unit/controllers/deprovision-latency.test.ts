@@ -1,6 +1,6 @@
 // rollcall_deprovision_latency_seconds measures the time from a User losing access to its accounts
 // being deprovisioned: with an injected clock, the sum is the time that passed since validUntil, not 0.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -10,6 +10,8 @@ import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { accessBinding, accessRole, sqliteSystem, user, writeManifests } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-26T09:00:00Z');
 
@@ -24,18 +26,13 @@ describe('deprovision latency', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-latency-'));
     db = join(dir, 'directory.db');
-    writeFileSync(
-      join(dir, 'all.yaml'),
-      [
-        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: disable}}`,
-        'kind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff]}]}',
-        'kind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [cat]}',
-        'kind: User\nmetadata: {name: cat, namespace: acme}\nspec: {userName: cat, validUntil: "2026-11-26T10:00:00Z"}',
-      ]
-        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
-        .join('---\n'),
-    );
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
+    writeManifests(dir, 'all.yaml', [
+      sqliteSystem('directory', db, { deprovision: { policy: 'disable' } }),
+      accessRole('staff', { directory: ['all-staff'] }),
+      accessBinding('staff', { users: ['cat'] }),
+      user('cat', { validUntil: '2026-11-26T10:00:00Z' }),
+    ]);
+    ({ store } = storeFromManifests(dir));
     manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, clock });
     await manager.start();
     await manager.idle();

@@ -2,7 +2,7 @@
 // sqlite system: hires are created and provisioned through label-selected bindings, a transfer
 // moves access, a leaver is terminated, a rehire comes back as the same User, a truncated feed
 // trips the change guard and terminates nobody until a person approves the count shown.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -12,6 +12,10 @@ import { TestClock } from '../../../src/clock/clock.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { hrFeed, hrFeedWorld } from '../../helpers/hr-feed.ts';
+import { user as userManifest, writeManifests, type Manifest } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-30T09:00:00Z');
 const HEADER = 'employee_id,login,first,last,email,dept,status,end_date';
@@ -21,64 +25,25 @@ const person = (id: string, login: string, dept: string, status = 'active', end 
 describe('an IdentitySource drives joiners, movers and leavers', () => {
   let dir: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const clock = new TestClock(T0);
   let rows: string[] = [];
   let approve = '';
 
-  const manifests = () => `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(join(dir, 'directory.db'))}}, deprovision: {policy: disable}, deletionGuard: {maxCount: 50}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: sales, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [sales]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: finance, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [finance]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: sales, namespace: acme}
-spec: {role: sales, userSelector: {matchLabels: {department: sales}}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: finance, namespace: acme}
-spec: {role: finance, userSelector: {matchLabels: {department: finance}}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: IdentitySource
-metadata: {name: hr, namespace: acme${approve ? `, annotations: {rollcall.dev/approve-changes: "${approve}"}` : ''}}
-spec:
-  type: csv
-  configMapRef: {name: hr-feed, key: people.csv}
-  idField: employee_id
-  interval: 1h
-  mapping:
-    - {to: userName, from: login}
-    - {to: givenName, from: first}
-    - {to: familyName, from: last}
-    - {to: email, from: email}
-    - {to: labels/department, from: dept, transforms: [{op: lower}]}
-  terminationField: {field: status, values: [terminated]}
-  terminationDate: {field: end_date, format: yyyy-mm-dd, timeZone: Europe/Berlin}
-  changeGuard: {maxCount: 2, maxPercent: 10}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: hr-feed, namespace: acme, labels: {rollcall.dev/source-data: "true"}}
-data:
-  people.csv: ${JSON.stringify([HEADER, ...rows].join('\n') + '\n')}
-`;
+  const manifests = (): Manifest[] => [
+    ...hrFeedWorld({
+      namespace: 'acme',
+      db: join(dir, 'directory.db'),
+      source: { interval: '1h', terminationDate: { field: 'end_date', format: 'yyyy-mm-dd', timeZone: 'Europe/Berlin' } },
+      sourceAnnotations: approve ? { 'rollcall.dev/approve-changes': approve } : undefined,
+    }),
+    hrFeed('acme', HEADER, rows),
+  ];
 
   async function sync(): Promise<void> {
-    writeFileSync(join(dir, 'all.yaml'), manifests());
-    store.reload();
+    writeManifests(dir, 'all.yaml', manifests());
+    directory.reload();
     await manager.requeueAll();
     await manager.idle();
   }
@@ -96,8 +61,8 @@ data:
       person('E3', 'carol', 'Finance'),
       ...['dan', 'eve', 'fay', 'gus', 'hal'].map((n, i) => person(`E${i + 4}`, n, 'Sales')),
     ];
-    writeFileSync(join(dir, 'all.yaml'), manifests());
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }), clock });
+    writeManifests(dir, 'all.yaml', manifests());
+    ({ store, directory } = storeFromManifests(dir, { logger: pino({ level: 'silent' }), clock }));
     manager = new Manager({ store, logger: pino({ level: 'silent' }), clock });
     await manager.start();
     await manager.idle();
@@ -193,11 +158,11 @@ data:
   });
 
   it('a User the source did not create is never changed by it', async () => {
-    writeFileSync(join(dir, 'all.yaml'), manifests());
+    writeManifests(dir, 'all.yaml', manifests());
     rows.push(person('E60', 'mallory', 'Sales'));
-    const handMade = `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: e60, namespace: acme}\nspec: {userName: mallory, department: Legal}\n`;
-    writeFileSync(join(dir, 'all.yaml'), manifests() + handMade);
-    store.reload();
+    const handMade = userManifest('e60', { userName: 'mallory', department: 'Legal' });
+    writeManifests(dir, 'all.yaml', [...manifests(), handMade]);
+    directory.reload();
     await manager.requeueAll();
     await manager.idle();
     expect(user('e60')!.spec.department).toBe('Legal');

@@ -18,31 +18,23 @@ import {
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { aliceDirectory } from '../../helpers/alice-directory.ts';
+import { manifestsYaml, type SpecOf } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const HOUR = 3_600_000;
 
-function manifests(db: string, options: { credentials?: string; withUser?: boolean; suspend?: boolean } = {}): string {
-  return `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, credentials: ${options.credentials ?? '{policy: initialPassword, ttl: 2h}'}, suspend: ${options.suspend ?? false}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: acme}
-spec: {role: staff, users: [alice]}
-${options.withUser === false ? '' : '---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: alice, namespace: acme}\nspec: {userName: alice}\n'}`;
+/** alice's directory, giving first passwords valid for 2 h unless `system` says otherwise. */
+function manifests(db: string, { withUser = true, ...system }: Partial<SpecOf<'ConnectedSystem'>> & { withUser?: boolean } = {}): string {
+  return manifestsYaml(aliceDirectory({ path: db, system: { credentials: { policy: 'initialPassword', ttl: '2h' }, ...system }, withUser }));
 }
 
 describe('first passwords delivered to joiners', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager | undefined;
   let clock: TestClock;
   let lines: string[];
@@ -56,7 +48,7 @@ describe('first passwords delivered to joiners', () => {
     writeFileSync(join(dir, 'all.yaml'), content);
     const captured = capturedLogger('trace');
     lines = captured.lines;
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: captured.logger, clock });
+    ({ store, directory } = storeFromManifests(dir, { logger: captured.logger, clock }));
     manager = new Manager({ store, logger: captured.logger, clock });
     await manager.start();
     await manager.idle();
@@ -106,7 +98,7 @@ describe('first passwords delivered to joiners', () => {
   });
 
   it('defaults the ttl to 72h', async () => {
-    await start(manifests(db, { credentials: '{policy: initialPassword}' }));
+    await start(manifests(db, { credentials: { policy: 'initialPassword' } }));
     expect((await store.getOwnedSecret(secretKey()))!.annotations[EXPIRES_AT_ANNOTATION]).toBe('2030-05-04T08:00:00.000Z');
   });
 
@@ -124,7 +116,7 @@ describe('first passwords delivered to joiners', () => {
       owner: { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', name: 'alice', uid: alice().metadata.uid! },
     });
     writeFileSync(join(dir, 'all.yaml'), manifests(db));
-    store.reload();
+    directory.reload();
     await settle();
     expect(describeDirectory(db).map((a) => a.userName)).toEqual(['alice']);
     expect(await authenticate(db, 'alice', 'Left-By-Earlier-Attempt-7')).toBe(true);
@@ -143,7 +135,7 @@ describe('first passwords delivered to joiners', () => {
       owner: { apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', name: 'alice', uid: 'not-alices-uid' },
     });
     writeFileSync(join(dir, 'all.yaml'), manifests(db));
-    store.reload();
+    directory.reload();
     await settle();
     expect(describeDirectory(db)).toEqual([]);
     const status = alice().status?.accounts?.[0];
@@ -152,7 +144,7 @@ describe('first passwords delivered to joiners', () => {
   });
 
   it('with policy none (the default) sets no password and writes no Secret', async () => {
-    await start(manifests(db, { credentials: '{policy: none}' }));
+    await start(manifests(db, { credentials: { policy: 'none' } }));
     expect(describeDirectory(db).map((a) => a.userName)).toEqual(['alice']);
     expect(await store.getOwnedSecret(secretKey())).toBeUndefined();
     expect(alice().status?.accounts?.[0]?.initialPassword).toBeUndefined();
@@ -163,7 +155,7 @@ describe('first passwords delivered to joiners', () => {
     const key = secretKey();
     expect(await store.getOwnedSecret(key)).toBeDefined();
     writeFileSync(join(dir, 'all.yaml'), manifests(db, { withUser: false }));
-    store.reload();
+    directory.reload();
     await settle();
     await settle();
     expect(store.get('User', { namespace: 'acme', name: 'alice' })).toBeUndefined();

@@ -1,7 +1,7 @@
 // The controllers end to end on the in-memory store and the embedded sqlite system: joiner, mover,
 // leaver, temporary access, the deletion guard, orphans and deletion with the finalizer.
 // Manifests are edited on disk, as a person would; the clock is injected.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,74 +14,56 @@ import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
 import type { ConnectedSystem } from '../../../src/api/index.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { accessBinding, accessRole, sqliteSystem, user as userManifest, writeManifests, type Manifest, type SpecOf } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-26T09:00:00Z');
 
-function userYaml(name: string, labels: Record<string, string>, extra = ''): string {
-  return `apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: ${name}, namespace: acme, labels: ${JSON.stringify(labels)}}
-spec: {userName: ${name}, givenName: ${name}, familyName: Test${extra}}
-`;
+function person(name: string, department: string, spec: Partial<SpecOf<'User'>> = {}): Manifest {
+  return userManifest({ name, labels: { department } }, { givenName: name, familyName: 'Test', ...spec });
 }
 
 describe('controllers on the in-memory store with the sqlite system', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const metrics = new Metrics({ defaultMetrics: false, systemLabels: true });
   const clock = new TestClock(T0);
-  const users: Record<string, string> = {};
+  const users: Record<string, Manifest> = {};
   let guardAnnotation = '';
 
-  const system = () => `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme${guardAnnotation ? `, annotations: {rollcall.dev/approve-deprovision: "${guardAnnotation}"}` : ''}}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: disable}, deletionGuard: {maxCount: 2}, orphans: report}
-`;
-  const roles = `apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: employee, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [all-staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: engineer, namespace: acme}
-spec: {includes: [employee], grants: [{system: directory, entitlements: [engineering]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: sales, namespace: acme}
-spec: {includes: [employee], grants: [{system: directory, entitlements: [sales]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: prod-admin, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [prod-admins]}]}
-`;
-  let temporary = '';
-  const bindings = () => `apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: engineering, namespace: acme}
-spec: {role: engineer, userSelector: {matchLabels: {department: engineering}}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: sales, namespace: acme}
-spec: {role: sales, userSelector: {matchLabels: {department: sales}}}
-${temporary}`;
+  const system = () =>
+    sqliteSystem({ name: 'directory', annotations: guardAnnotation ? { 'rollcall.dev/approve-deprovision': guardAnnotation } : undefined }, db, {
+      deprovision: { policy: 'disable' },
+      deletionGuard: { maxCount: 2 },
+      orphans: 'report',
+    });
+  const roles = [
+    accessRole('employee', { directory: ['all-staff'] }),
+    accessRole('engineer', { directory: ['engineering'] }, { includes: ['employee'] }),
+    accessRole('sales', { directory: ['sales'] }, { includes: ['employee'] }),
+    accessRole('prod-admin', { directory: ['prod-admins'] }),
+  ];
+  let temporary: Manifest[] = [];
+  const bindings = () => [
+    accessBinding('engineering', { role: 'engineer', userSelector: { matchLabels: { department: 'engineering' } } }),
+    accessBinding('sales', { userSelector: { matchLabels: { department: 'sales' } } }),
+    ...temporary,
+  ];
 
   async function write(): Promise<void> {
-    writeFileSync(join(dir, 'system.yaml'), system());
-    writeFileSync(join(dir, 'roles.yaml'), roles);
-    writeFileSync(join(dir, 'bindings.yaml'), bindings());
-    writeFileSync(join(dir, 'users.yaml'), Object.values(users).join('---\n'));
+    writeManifests(dir, 'system.yaml', [system()]);
+    writeManifests(dir, 'roles.yaml', roles);
+    writeManifests(dir, 'bindings.yaml', bindings());
+    writeManifests(dir, 'users.yaml', Object.values(users));
   }
 
   async function converge(): Promise<void> {
     await write();
-    store.reload();
+    directory.reload();
     await manager.idle();
   }
 
@@ -100,10 +82,10 @@ ${temporary}`;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-lifecycle-'));
     db = join(dir, 'state', 'directory.db');
-    for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) users[name] = userYaml(name, { department: 'engineering' });
-    users.carol = userYaml('carol', { department: 'sales' });
+    for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) users[name] = person(name, 'engineering');
+    users.carol = person('carol', 'sales');
     await write();
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
+    ({ store, directory } = storeFromManifests(dir));
     manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics, clock });
     await manager.start();
     await manager.idle();
@@ -143,19 +125,14 @@ ${temporary}`;
 
   it('mover: a department change adds and removes exactly what changed; others see no write', async () => {
     const aliceVersion = version('alice');
-    users.carol = userYaml('carol', { department: 'engineering' });
+    users.carol = person('carol', 'engineering');
     await converge();
     expect(account('carol')).toMatchObject({ state: 'present', groups: ['all-staff', 'engineering'] });
     expect(version('alice')).toBe(aliceVersion);
   });
 
   it('temporary access: granted now, ended at validUntil, with accessEndsAt in status', async () => {
-    temporary = `---
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: dave-on-call, namespace: acme}
-spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reason: on call}
-`;
+    temporary = [accessBinding('dave-on-call', { role: 'prod-admin', users: ['dave'], validUntil: '2026-11-26T17:00:00Z', reason: 'on call' })];
     await converge();
     expect(account('dave')?.groups).toContain('prod-admins');
     const binding = () => store.get('AccessBinding', { namespace: 'acme', name: 'dave-on-call' })!.status!;
@@ -174,7 +151,7 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
   });
 
   it('leaver: terminated means disabled everywhere, with no groups left', async () => {
-    users.bob = userYaml('bob', { department: 'engineering' }, ', state: terminated');
+    users.bob = person('bob', 'engineering', { state: 'terminated' });
     await converge();
     expect(account('bob')).toMatchObject({ state: 'disabled', groups: [] });
     const status = user('bob')!.status!;
@@ -188,7 +165,7 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
   });
 
   it('deletion guard: three leavers at once over a limit of two are all held until approved', async () => {
-    for (const name of ['alice', 'carol', 'dave']) users[name] = userYaml(name, { department: 'engineering' }, ', state: suspended');
+    for (const name of ['alice', 'carol', 'dave']) users[name] = person(name, 'engineering', { state: 'suspended' });
     await converge();
     await manager.idle();
     for (const name of ['alice', 'carol', 'dave']) expect(account(name)?.state, name).toBe('present');
@@ -274,7 +251,7 @@ spec: {role: prod-admin, users: [dave], validUntil: "2026-11-26T17:00:00Z", reas
 
   it('deleting a User deprovisions it first, then lets it go', async () => {
     clock.advance(10 * 60_000); // the guard's pass (resyncInterval) is over
-    users.alice = userYaml('alice', { department: 'engineering' });
+    users.alice = person('alice', 'engineering');
     delete users.erin;
     guardAnnotation = '';
     await converge();

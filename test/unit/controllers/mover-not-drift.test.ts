@@ -3,7 +3,7 @@
 // rollcall_drift_corrections_total counter stays put. The audit line of the revoke names what used
 // to grant it (the binding that no longer applies), never the role that still grants something else.
 // A hand-made change to the system is drift, and is reported so.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,34 +14,29 @@ import { Manager } from '../../../src/controllers/manager.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { accessBinding, accessRole, sqliteSystem, user, writeManifests } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const ROLES = [
-  'kind: AccessRole\nmetadata: {name: engineer, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff, engineering]}]}',
-  'kind: AccessRole\nmetadata: {name: sales, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff, sales]}]}',
-  'kind: AccessBinding\nmetadata: {name: engineering, namespace: acme}\nspec: {role: engineer, userSelector: {matchLabels: {department: engineering}}}',
-  'kind: AccessBinding\nmetadata: {name: sales, namespace: acme}\nspec: {role: sales, userSelector: {matchLabels: {department: sales}}}',
+  accessRole('engineer', { directory: ['all-staff', 'engineering'] }),
+  accessRole('sales', { directory: ['all-staff', 'sales'] }),
+  accessBinding('engineering', { role: 'engineer', userSelector: { matchLabels: { department: 'engineering' } } }),
+  accessBinding('sales', { userSelector: { matchLabels: { department: 'sales' } } }),
 ];
 
 describe('a mover', () => {
   let dir = '';
   let db = '';
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const captured = capturedLogger('info');
   const metrics = new Metrics({ defaultMetrics: false });
   const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
 
   const write = (department: string, email = 'carol@acme.example') =>
-    writeFileSync(
-      join(dir, 'all.yaml'),
-      [
-        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}}`,
-        ...ROLES,
-        `kind: User\nmetadata: {name: carol, namespace: acme, labels: {department: ${department}}}\nspec: {userName: carol, department: ${department}, email: ${email}}`,
-      ]
-        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
-        .join('---\n'),
-    );
+    writeManifests(dir, 'all.yaml', [sqliteSystem('directory', db), ...ROLES, user({ name: 'carol', labels: { department } }, { department, email })]);
   const events = () => captured.records.filter((r) => r.event !== undefined).map((r) => (r.event as { reason: string }).reason);
   const drift = async () =>
     (await metrics.registry.getSingleMetricAsString('rollcall_drift_corrections_total')).match(/rollcall_drift_corrections_total\{[^}]*\} (\d+)/)?.[1] ?? '0';
@@ -50,7 +45,7 @@ describe('a mover', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-mover-'));
     db = join(dir, 'directory.db');
     write('sales');
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: captured.logger });
+    ({ store, directory } = storeFromManifests(dir, { logger: captured.logger }));
     manager = new Manager({ store, logger: captured.logger, metrics, clock });
     await manager.start();
     await manager.idle();
@@ -64,7 +59,7 @@ describe('a mover', () => {
     expect(describeDirectory(db).find((a) => a.userName === 'carol')).toMatchObject({ groups: ['all-staff', 'sales'] });
     captured.records.length = 0;
     write('engineering');
-    store.reload();
+    directory.reload();
     await manager.idle();
     expect(describeDirectory(db).find((a) => a.userName === 'carol')).toMatchObject({ groups: ['all-staff', 'engineering'] });
     expect(events()).toEqual(expect.arrayContaining(['AccountUpdated', 'EntitlementGranted', 'EntitlementRevoked']));
@@ -81,7 +76,7 @@ describe('a mover', () => {
   it('a new e-mail address, the same roles: AccountUpdated only, not drift', async () => {
     captured.records.length = 0;
     write('engineering', 'carol.jones@acme.example');
-    store.reload();
+    directory.reload();
     await manager.idle();
     expect(describeDirectory(db).find((a) => a.userName === 'carol')?.email).toBe('carol.jones@acme.example');
     expect(events()).toContain('AccountUpdated');

@@ -2,7 +2,7 @@
 // (kubectl delete returns) once the system's status records the account as retained until a date;
 // the system deletes it when the retention ends, so no disabled account is left behind as an
 // orphan. A rehire within the retention takes the account back.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,10 @@ import { TestClock } from '../../../src/clock/clock.ts';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { aliceDirectory } from '../../helpers/alice-directory.ts';
+import { writeManifests } from '../../helpers/manifests.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const HOUR = 3_600_000;
 
@@ -19,10 +22,11 @@ describe('deleting a User in a disableThenDelete system', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const clock = new TestClock(new Date('2030-05-01T08:00:00Z'));
   const write = (withUser: boolean) =>
-    writeFileSync(join(dir, 'all.yaml'), aliceDirectory({ path: db, deprovision: '{policy: disableThenDelete, retention: 24h}', withUser }));
+    writeManifests(dir, 'all.yaml', aliceDirectory({ path: db, system: { deprovision: { policy: 'disableThenDelete', retention: '24h' } }, withUser }));
   const alice = () => store.get('User', { namespace: 'acme', name: 'alice' });
   const settle = async () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -34,7 +38,7 @@ describe('deleting a User in a disableThenDelete system', () => {
     db = join(dir, 'directory.db');
     write(true);
     const logger = pino({ level: 'silent' });
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger, clock });
+    ({ store, directory } = storeFromManifests(dir, { logger, clock }));
     manager = new Manager({ store, logger, clock });
     await manager.start();
     await manager.idle();
@@ -50,7 +54,7 @@ describe('deleting a User in a disableThenDelete system', () => {
   it('disables at once, lets the User go, keeps the account until the retention (in the system status), then deletes it', async () => {
     expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['staff'] })]);
     write(false); // kubectl delete user alice
-    store.reload();
+    directory.reload();
     await settle();
     await settle();
     expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'disabled', groups: [] })]);
@@ -76,11 +80,11 @@ describe('deleting a User in a disableThenDelete system', () => {
 
   it('a rehire within the retention takes the disabled account back, and the system forgets the record', async () => {
     write(true);
-    store.reload();
+    directory.reload();
     await settle();
     expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['staff'] })]);
     write(false);
-    store.reload();
+    directory.reload();
     await settle();
     await settle();
     expect(alice()).toBeUndefined();
@@ -88,7 +92,7 @@ describe('deleting a User in a disableThenDelete system', () => {
 
     clock.advance(HOUR);
     write(true); // rehired an hour later, as the same userName
-    store.reload();
+    directory.reload();
     await settle();
     await settle();
     expect(describeDirectory(db)).toEqual([expect.objectContaining({ userName: 'alice', state: 'present', groups: ['staff'] })]);

@@ -10,6 +10,7 @@ import { Manager } from '../../../src/controllers/manager.ts';
 import { nextDue } from '../../../src/engine/index.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-30T09:00:00Z');
 const DAY = 86_400_000;
@@ -35,7 +36,7 @@ describe('a review due in 1970 with a daily schedule', () => {
       join(dir, 'review.yaml'),
       'apiVersion: rollcall.dev/v1alpha1\nkind: AccessReview\nmetadata: {name: daily, namespace: team-a}\nspec: {scope: {}, reviewers: [rita], dueDate: "1970-01-01T00:00:00Z", defaultDecision: keep, schedule: 1d}\n',
     );
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }), clock });
+    ({ store } = storeFromManifests(dir, { logger: pino({ level: 'silent' }), clock }));
     manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaultMetrics: false }), clock });
     await manager.start();
     await manager.idle();

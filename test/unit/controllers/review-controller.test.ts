@@ -1,7 +1,7 @@
 // An access review on the in-memory store with the sqlite system: status lists the access under
 // review and the decisions; a revoke removes the access; the default revokes at the due date; the
 // finished review stays with its record.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,9 @@ import { MemoryStore } from '../../../src/store/memory-store.ts';
 import type { AnyResource, EventType } from '../../../src/store/store.ts';
 import type { KindName } from '../../../src/api/index.ts';
 import { Metrics } from '../../../src/process/metrics.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { accessBinding, accessReview, accessRole, sqliteSystem, user, writeManifests, type SpecOf } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-30T09:00:00Z');
 const KEY = { namespace: 'acme', name: 'q4' };
@@ -20,31 +23,34 @@ const KEY = { namespace: 'acme', name: 'q4' };
 describe('access review campaign', () => {
   let dir = '';
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const clock = new TestClock(T0);
   const events: string[] = [];
   const db = () => join(dir, 'directory.db');
   const groups = (name: string) => describeDirectory(db()).find((row) => row.userName === name)?.groups;
-  const write = (decisions = '') =>
-    writeFileSync(
-      join(dir, 'all.yaml'),
-      [
-        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db())}}, deprovision: {policy: disable}}`,
-        'kind: AccessRole\nmetadata: {name: staff, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [all-staff]}]}',
-        'kind: AccessRole\nmetadata: {name: admin, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [admins]}]}',
-        'kind: AccessBinding\nmetadata: {name: staff, namespace: acme}\nspec: {role: staff, users: [ann, ben, cid]}',
-        'kind: AccessBinding\nmetadata: {name: admins, namespace: acme}\nspec: {role: admin, users: [ann, ben, cid], requestedBy: rita}',
-        ...['ann', 'ben', 'cid'].map((name) => `kind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}`),
-        `kind: AccessReview\nmetadata: {name: q4, namespace: acme}\nspec: {scope: {roles: [admin]}, reviewers: [rita], dueDate: "2026-12-01T00:00:00Z", defaultDecision: revoke, schedule: 90d${decisions}}`,
-      ]
-        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
-        .join('---\n'),
-    );
+  const write = (decisions?: SpecOf<'AccessReview'>['decisions']) =>
+    writeManifests(dir, 'all.yaml', [
+      sqliteSystem('directory', db(), { deprovision: { policy: 'disable' } }),
+      accessRole('staff', { directory: ['all-staff'] }),
+      accessRole('admin', { directory: ['admins'] }),
+      accessBinding('staff', { users: ['ann', 'ben', 'cid'] }),
+      accessBinding('admins', { role: 'admin', users: ['ann', 'ben', 'cid'], requestedBy: 'rita' }),
+      ...['ann', 'ben', 'cid'].map((name) => user(name)),
+      accessReview('q4', {
+        scope: { roles: ['admin'] },
+        reviewers: ['rita'],
+        dueDate: '2026-12-01T00:00:00Z',
+        defaultDecision: 'revoke',
+        schedule: '90d',
+        decisions,
+      }),
+    ]);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-review-'));
     write();
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }), clock });
+    ({ store, directory } = storeFromManifests(dir, { logger: pino({ level: 'silent' }), clock }));
     store.recordEvent = async (_kind: KindName, _object: AnyResource, _type: EventType, reason: string, message: string) =>
       void events.push(`${reason}: ${message}`);
     manager = new Manager({ store, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaultMetrics: false }), clock });
@@ -68,8 +74,11 @@ describe('access review campaign', () => {
   });
 
   it('a keep and a revoke: recorded in status with ReviewDecision, the revoke removes the access', async () => {
-    write(', decisions: [{user: ann, binding: admins, decision: keep, decidedBy: rita}, {user: ben, binding: admins, decision: revoke, decidedBy: rita}]');
-    store.reload();
+    write([
+      { user: 'ann', binding: 'admins', decision: 'keep', decidedBy: 'rita' },
+      { user: 'ben', binding: 'admins', decision: 'revoke', decidedBy: 'rita' },
+    ]);
+    directory.reload();
     await manager.idle();
     const items = store.get('AccessReview', KEY)!.status!.items!;
     expect(items.map((i) => [i.user, i.decision, i.decidedBy])).toEqual([

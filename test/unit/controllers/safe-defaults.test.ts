@@ -3,62 +3,47 @@
 // annotation), spec.allowedEntitlements refuses what it does not match (never granted, revoked if
 // held, Refused in the User's status), and a plaintext transport allowed by spec.insecure shows as
 // the condition Insecure.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { accessBinding, accessRole, connectedSystem, secret, sqliteSystem, user, writeManifests, type Manifest } from '../../helpers/manifests.ts';
 import { convergedManager } from '../../helpers/converged-manager.ts';
 
-function world(dir: string, allowed: string): string {
-  const system = (name: string, secret: string) => `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: ${name}, namespace: acme}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(join(dir, `${name}.db`))}}, credentialsSecretRef: {name: ${secret}}, allowedEntitlements: ${allowed}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: ${name}, namespace: acme}
-spec: {grants: [{system: ${name}, entitlements: [eng-backend, "eng.ops", admins]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: ${name}, namespace: acme}
-spec: {role: ${name}, users: [alice]}
----
-`;
-  return `${system('directory', 'opted-in')}${system('unlabelled-user', 'unlabelled')}${system('narrowed-user', 'narrowed')}apiVersion: v1
-kind: Secret
-metadata: {name: opted-in, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allowed-systems: "other, directory"}}
-stringData: {passphrase: correct-horse}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: unlabelled, namespace: acme}
-stringData: {passphrase: correct-horse}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: narrowed, namespace: acme, labels: {rollcall.dev/credentials: "true"}, annotations: {rollcall.dev/allowed-systems: directory}}
-stringData: {passphrase: correct-horse}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: plain-ldap, namespace: acme}
-spec: {type: ldap, insecure: true, allowPrivateNetwork: true, ldap: {url: "ldap://127.0.0.1:1", peopleDN: "ou=people,dc=acme", groupsDN: "ou=groups,dc=acme"}}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: User
-metadata: {name: alice, namespace: acme}
-spec: {userName: alice}
-`;
+function world(dir: string, allowedEntitlements: string[]): Manifest[] {
+  const system = (name: string, secret: string) => [
+    sqliteSystem(name, join(dir, `${name}.db`), { credentialsSecretRef: { name: secret }, allowedEntitlements }),
+    accessRole(name, { [name]: ['eng-backend', 'eng.ops', 'admins'] }),
+    accessBinding(name, { users: ['alice'] }),
+  ];
+  const passphrase = { passphrase: 'correct-horse' };
+  const credentials = { 'rollcall.dev/credentials': 'true' };
+  return [
+    ...system('directory', 'opted-in'),
+    ...system('unlabelled-user', 'unlabelled'),
+    ...system('narrowed-user', 'narrowed'),
+    secret({ name: 'opted-in', labels: credentials, annotations: { 'rollcall.dev/allowed-systems': 'other, directory' } }, passphrase),
+    secret('unlabelled', passphrase),
+    secret({ name: 'narrowed', labels: credentials, annotations: { 'rollcall.dev/allowed-systems': 'directory' } }, passphrase),
+    // Not ldapSystem: this system names no credentials Secret at all.
+    connectedSystem('plain-ldap', {
+      type: 'ldap',
+      insecure: true,
+      allowPrivateNetwork: true,
+      ldap: { url: 'ldap://127.0.0.1:1', peopleDN: 'ou=people,dc=acme', groupsDN: 'ou=groups,dc=acme' },
+    }),
+    user('alice'),
+  ];
 }
 
 describe('safe defaults in the controllers', () => {
   let dir: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const system = (name: string) => store.get('ConnectedSystem', { namespace: 'acme', name });
   const condition = (name: string, type: string) => system(name)?.status?.conditions?.find((c) => c.type === type);
@@ -66,8 +51,8 @@ describe('safe defaults in the controllers', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-safe-defaults-'));
-    writeFileSync(join(dir, 'all.yaml'), world(dir, '["eng-*"]'));
-    ({ store, manager } = await convergedManager(dir));
+    writeManifests(dir, 'all.yaml', world(dir, ['eng-*']));
+    ({ store, directory, manager } = await convergedManager(dir));
   });
 
   afterAll(async () => {
@@ -117,15 +102,15 @@ describe('safe defaults in the controllers', () => {
   });
 
   it('revokes a held entitlement the list no longer admits, and lifts Refused once nothing is refused', async () => {
-    writeFileSync(join(dir, 'all.yaml'), world(dir, '["eng.ops", "adm?ns"]'));
-    store.reload();
+    writeManifests(dir, 'all.yaml', world(dir, ['eng.ops', 'adm?ns']));
+    directory.reload();
     await manager.idle();
     expect(describeDirectory(join(dir, 'directory.db'))[0]?.groups).toEqual(['admins', 'eng.ops']);
     expect(alice()?.status?.conditions?.find((c) => c.type === 'Refused')?.message).toContain(
       'directory: refused eng-backend (AccessRole directory, AccessBinding directory)',
     );
-    writeFileSync(join(dir, 'all.yaml'), world(dir, '["*"]'));
-    store.reload();
+    writeManifests(dir, 'all.yaml', world(dir, ['*']));
+    directory.reload();
     await manager.idle();
     expect(describeDirectory(join(dir, 'directory.db'))[0]?.groups).toEqual(['admins', 'eng-backend', 'eng.ops']);
     expect(alice()?.status?.conditions?.find((c) => c.type === 'Refused')).toMatchObject({ status: 'False', reason: 'NoneRefused' });

@@ -1,12 +1,14 @@
 // Deleting a User while its system is suspended: nothing may change there, so the User stays behind
 // its finalizer (status says why) until the system resumes, and then its account is deprovisioned.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { aliceDirectory } from '../../helpers/alice-directory.ts';
+import { writeManifests } from '../../helpers/manifests.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { convergedManager } from '../../helpers/converged-manager.ts';
 
@@ -14,12 +16,13 @@ describe('deleting a User while its system is suspended', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const write = (suspend: boolean, withUser: boolean) =>
-    writeFileSync(join(dir, 'all.yaml'), aliceDirectory({ path: db, deprovision: '{policy: delete}', suspend, withUser }));
+    writeManifests(dir, 'all.yaml', aliceDirectory({ path: db, system: { deprovision: { policy: 'delete' }, suspend }, withUser }));
   const alice = () => store.get('User', { namespace: 'acme', name: 'alice' });
   const settle = async () => {
-    store.reload();
+    directory.reload();
     await manager.idle();
   };
 
@@ -27,7 +30,7 @@ describe('deleting a User while its system is suspended', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-suspended-'));
     db = join(dir, 'directory.db');
     write(false, true);
-    ({ store, manager } = await convergedManager(dir));
+    ({ store, directory, manager } = await convergedManager(dir));
   });
 
   afterAll(async () => {

@@ -3,7 +3,7 @@
 // of the count shown releases it, and every change logs one audit line. The controllers on the
 // embedded sqlite system; the e2e twin (test/e2e/attacks/system-deletion-guard.test.ts) runs it on
 // the real API server and PostgreSQL.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,36 +11,27 @@ import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { accessBinding, accessRole, sqliteSystem, user, writeManifests, type Manifest } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const USERS = Array.from({ length: 12 }, (_, i) => `u${String(i).padStart(2, '0')}`);
 const KEY = { namespace: 'acme', name: 'directory' };
 
-function manifests(db: string, withSystem: boolean): string {
-  const system = `apiVersion: rollcall.dev/v1alpha1
-kind: ConnectedSystem
-metadata: {name: directory, namespace: acme}
-spec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deletionPolicy: deprovision, deletionGuard: {maxCount: 1}}
----
-`;
-  const users = USERS.map(
-    (name) => `---\napiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme}\nspec: {userName: ${name}}\n`,
-  ).join('');
-  return `${withSystem ? system : ''}apiVersion: rollcall.dev/v1alpha1
-kind: AccessRole
-metadata: {name: staff, namespace: acme}
-spec: {grants: [{system: directory, entitlements: [staff]}]}
----
-apiVersion: rollcall.dev/v1alpha1
-kind: AccessBinding
-metadata: {name: staff, namespace: acme}
-spec: {role: staff, users: [${USERS.join(', ')}]}
-${users}`;
+function manifests(db: string, withSystem: boolean): Manifest[] {
+  return [
+    ...(withSystem ? [sqliteSystem('directory', db, { deletionPolicy: 'deprovision', deletionGuard: { maxCount: 1 } })] : []),
+    accessRole('staff', { directory: ['staff'] }),
+    accessBinding('staff', { users: USERS }),
+    ...USERS.map((name) => user(name)),
+  ];
 }
 
 describe('deleting a system under deletionPolicy deprovision', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const { logger, records } = capturedLogger('info');
   const settle = async () => {
@@ -56,8 +47,8 @@ describe('deleting a system under deletionPolicy deprovision', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-sysdel-'));
     db = join(dir, 'directory.db');
-    writeFileSync(join(dir, 'all.yaml'), manifests(db, true));
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    writeManifests(dir, 'all.yaml', manifests(db, true));
+    ({ store, directory } = storeFromManifests(dir, { logger }));
     manager = new Manager({ store, logger });
     await manager.start();
     await manager.idle();
@@ -70,8 +61,8 @@ describe('deleting a system under deletionPolicy deprovision', () => {
 
   it('is held past the guard with its finalizer, then released by the approved count, one audit line per change', async () => {
     expect(present()).toEqual(USERS);
-    writeFileSync(join(dir, 'all.yaml'), manifests(db, false)); // kubectl delete csys directory
-    store.reload();
+    writeManifests(dir, 'all.yaml', manifests(db, false)); // kubectl delete csys directory
+    directory.reload();
     await settle();
     const held = store.get('ConnectedSystem', KEY);
     expect(held?.metadata.finalizers).toContain('rollcall.dev/deprovision');

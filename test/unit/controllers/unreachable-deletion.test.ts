@@ -7,21 +7,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { aliceDirectory } from '../../helpers/alice-directory.ts';
+import { writeManifests } from '../../helpers/manifests.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 describe('deleting a User whose system is unreachable', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
   const { logger, lines: logLines } = capturedLogger('info');
 
   const write = (path: string, withUser: boolean) => {
-    writeFileSync(join(dir, 'manifests', 'all.yaml'), aliceDirectory({ path: path, deprovision: '{policy: delete}', withUser }));
+    writeManifests(join(dir, 'manifests'), 'all.yaml', aliceDirectory({ path, system: { deprovision: { policy: 'delete' } }, withUser }));
   };
   const settle = async () => {
-    store.reload();
+    directory.reload();
     await manager.idle();
   };
   const alice = () => store.get('User', { namespace: 'acme', name: 'alice' });
@@ -33,7 +37,7 @@ describe('deleting a User whose system is unreachable', () => {
     mkdirSync(join(dir, 'manifests'));
     writeFileSync(join(dir, 'not-a-directory'), 'x');
     write(db, true);
-    store = MemoryStore.fromDirectory(join(dir, 'manifests'), { watch: false, logger });
+    ({ store, directory } = storeFromManifests(join(dir, 'manifests'), { logger }));
     manager = new Manager({ store, logger, timeoutMs: 2000 });
     await manager.start();
     await manager.idle();
@@ -63,7 +67,7 @@ describe('deleting a User whose system is unreachable', () => {
 
     // Back again: the account is deleted, then the finalizer released.
     write(db, false);
-    store.reload();
+    directory.reload();
     const deadline = Date.now() + 20_000;
     while (alice() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(alice()).toBeUndefined();

@@ -1,7 +1,7 @@
 // status.state, the STATE column of `kubectl get users`: the state in effect, not only the declared
 // one. A contractor past validUntil is expired, a joiner before validFrom pending, a deleted User
 // deleting; the controller rewrites it when the clock passes a date.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -11,6 +11,8 @@ import { Manager } from '../../../src/controllers/manager.ts';
 import { effectiveState } from '../../../src/engine/index.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import type { User } from '../../../src/api/index.ts';
+import { sqliteSystem, user, writeManifests } from '../../helpers/manifests.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 const T0 = new Date('2026-11-26T09:00:00Z');
 
@@ -23,19 +25,14 @@ describe('status.state', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-state-'));
-    writeFileSync(
-      join(dir, 'all.yaml'),
-      [
-        `kind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(join(dir, 'directory.db'))}}}`,
-        'kind: User\nmetadata: {name: ann, namespace: acme}\nspec: {userName: ann}',
-        'kind: User\nmetadata: {name: cat, namespace: acme}\nspec: {userName: cat, validUntil: "2026-11-26T10:00:00Z"}',
-        'kind: User\nmetadata: {name: joe, namespace: acme}\nspec: {userName: joe, validFrom: "2026-11-26T11:00:00Z"}',
-        'kind: User\nmetadata: {name: sue, namespace: acme}\nspec: {userName: sue, state: suspended, validUntil: "2026-11-26T10:00:00Z"}',
-      ]
-        .map((d) => `apiVersion: rollcall.dev/v1alpha1\n${d}\n`)
-        .join('---\n'),
-    );
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: pino({ level: 'silent' }) });
+    writeManifests(dir, 'all.yaml', [
+      sqliteSystem('directory', join(dir, 'directory.db')),
+      user('ann'),
+      user('cat', { validUntil: '2026-11-26T10:00:00Z' }),
+      user('joe', { validFrom: '2026-11-26T11:00:00Z' }),
+      user('sue', { state: 'suspended', validUntil: '2026-11-26T10:00:00Z' }),
+    ]);
+    ({ store } = storeFromManifests(dir));
     manager = new Manager({ store, logger: pino({ level: 'silent' }), clock });
     await manager.start();
     await manager.idle();

@@ -1,33 +1,29 @@
 // Two Users naming one userName: the oldest holds it and gets the account; the other is refused
 // with a Conflict and gets nothing; once the holder is gone, the other takes the name.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
+import type { ManifestDirectory } from '../../../src/manifests/directory.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { accessBinding, accessRole, sqliteSystem, user as userManifest, writeManifests, type Manifest } from '../../helpers/manifests.ts';
 import { convergedManager } from '../../helpers/converged-manager.ts';
 
 describe('two Users with one userName', () => {
   let dir: string;
   let db: string;
   let store: MemoryStore;
+  let directory: ManifestDirectory;
   let manager: Manager;
-  const user = (name: string, created: string, group: string) =>
-    `apiVersion: rollcall.dev/v1alpha1\nkind: User\nmetadata: {name: ${name}, namespace: acme, creationTimestamp: "${created}", labels: {team: ${group}}}\nspec: {userName: alice}\n`;
-  const write = (users: string[]) =>
-    writeFileSync(
-      join(dir, 'all.yaml'),
-      [
-        `apiVersion: rollcall.dev/v1alpha1\nkind: ConnectedSystem\nmetadata: {name: directory, namespace: acme}\nspec: {type: sqlite, sqlite: {path: ${JSON.stringify(db)}}, deprovision: {policy: delete}}\n`,
-        ...['red', 'blue'].flatMap((team) => [
-          `apiVersion: rollcall.dev/v1alpha1\nkind: AccessRole\nmetadata: {name: ${team}, namespace: acme}\nspec: {grants: [{system: directory, entitlements: [${team}]}]}\n`,
-          `apiVersion: rollcall.dev/v1alpha1\nkind: AccessBinding\nmetadata: {name: ${team}, namespace: acme}\nspec: {role: ${team}, userSelector: {matchLabels: {team: ${team}}}}\n`,
-        ]),
-        ...users,
-      ].join('---\n'),
-    );
+  const user = (name: string, created: string, team: string) => userManifest({ name, creationTimestamp: created, labels: { team } }, { userName: 'alice' });
+  const write = (users: Manifest[]) =>
+    writeManifests(dir, 'all.yaml', [
+      sqliteSystem('directory', db, { deprovision: { policy: 'delete' } }),
+      ...['red', 'blue'].flatMap((team) => [accessRole(team, { directory: [team] }), accessBinding(team, { userSelector: { matchLabels: { team } } })]),
+      ...users,
+    ]);
   const first = user('alice-first', '2026-01-01T00:00:00Z', 'red');
   const second = user('alice-second', '2026-06-01T00:00:00Z', 'blue');
   const condition = (name: string, type: string) => store.get('User', { namespace: 'acme', name })?.status?.conditions?.find((c) => c.type === type);
@@ -36,7 +32,7 @@ describe('two Users with one userName', () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-conflict-'));
     db = join(dir, 'directory.db');
     write([second, first]);
-    ({ store, manager } = await convergedManager(dir));
+    ({ store, directory, manager } = await convergedManager(dir));
   });
 
   afterAll(async () => {
@@ -53,7 +49,7 @@ describe('two Users with one userName', () => {
 
   it('once the holder is gone, the other takes the name', async () => {
     write([second]); // kubectl delete user alice-first: its account is deleted first
-    store.reload();
+    directory.reload();
     await manager.idle();
     await manager.idle();
     expect(store.get('User', { namespace: 'acme', name: 'alice-first' })).toBeUndefined();

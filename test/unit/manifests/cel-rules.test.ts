@@ -11,6 +11,7 @@ import { loadManifests, parseManifests } from '../../../src/manifests/load.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { CEL_EXPECTATIONS, beforeOf, manifestOf, type CelExpectation } from '../../fixtures/invalid/expectations.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
+import { storeFromManifests } from '../../helpers/store-from-manifests.ts';
 
 describe("standalone mode evaluates the CRDs' CEL rules", () => {
   let store: MemoryStore | undefined;
@@ -37,13 +38,14 @@ describe("standalone mode evaluates the CRDs' CEL rules", () => {
     const file = join(dir, 'object.yaml');
     copyFileSync(beforeOf(row), file);
     const { logger, records } = capturedLogger();
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger });
+    const opened = storeFromManifests(dir, { logger });
+    store = opened.store;
     await store.start();
     const before = structuredClone(store.get(row.kind, { namespace: 'acme', name: row.name }));
     expect(before).toBeDefined();
 
     copyFileSync(manifestOf(row), file);
-    store.reload();
+    opened.directory.reload();
     const problems = records.filter((r) => r.level === 50 && r.errors === undefined).map((r) => r.msg);
     expect(problems).toEqual([`${row.kind} "${row.name}": ${row.field}: ${row.message}`]);
     expect(store.get(row.kind, { namespace: 'acme', name: row.name })).toEqual(before);

@@ -130,19 +130,4 @@ describe('ManifestDirectory', () => {
     manifests.reload();
     expect(store.get('User', bob)).toBeDefined();
   });
-
-  it('MemoryStore.fromDirectory still gives tests a store with reload()', async () => {
-    writeFileSync(join(dir, 'alice.yaml'), userYaml('alice', {}));
-    store = MemoryStore.fromDirectory(dir, { watch: false, logger: capturedLogger().logger });
-    await store.start();
-    writeFileSync(join(dir, 'bob.yaml'), userYaml('bob', {}));
-    store.reload();
-    expect(
-      store
-        .list('User')
-        .map((u) => u.metadata.name)
-        .sort(),
-    ).toEqual(['alice', 'bob']);
-    expect(() => new MemoryStore([], { logger: capturedLogger().logger }).reload()).toThrow(/fromDirectory/);
-  });
 });
