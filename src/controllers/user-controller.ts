@@ -117,17 +117,15 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
       ? { unrecorded: [], until: undefined }
       : askRetention(ctx, withClock, desired, results, systemsByName, now);
   const unrecorded = retention.unrecorded;
-  const status = buildStatus(
-    user,
+  const status = buildStatus(user, now, {
     accounts,
-    desired.length + waiting.length,
-    { failed: [...failed, ...conflicts], held, waiting, inProgress },
+    total: desired.length + waiting.length,
+    pending: { failed: [...failed, ...conflicts], held, waiting, inProgress },
     deprovisionStartedAt,
-    window.accessEndsAt,
+    accessEndsAt: window.accessEndsAt,
     leaving,
-    now,
     onlyOwnFailures,
-  );
+  });
   if (retention.until) status.retainedUntil = retention.until;
   // A system in progress may still refuse what it refused before: the condition waits for its result.
   if (inProgress.length === 0 || results.some((r) => r.refused.length)) status.conditions = refusedCondition(user, results, status.conditions, now);
@@ -286,16 +284,23 @@ function mergeAccounts(previous: Map<string, AccountStatus>, current: AccountSta
     .sort((a, b) => a.system.localeCompare(b.system));
 }
 
+/** What one pass found, for the User's status. */
+interface PassOutcome {
+  accounts: AccountStatus[];
+  /** The systems the User should be in: its desired accounts, and suspended ones still holding an account. */
+  total: number;
+  pending: NotReady;
+  deprovisionStartedAt: string | undefined;
+  accessEndsAt: Date | undefined;
+  leaving: boolean;
+  /** Every failure is this User's own, none a system's: Ready then names no system unavailable. */
+  onlyOwnFailures: boolean;
+}
+
 function buildStatus(
   user: User,
-  accounts: AccountStatus[],
-  total: number,
-  pending: NotReady,
-  deprovisionStartedAt: string | undefined,
-  accessEndsAt: Date | undefined,
-  leaving: boolean,
   now: Date,
-  onlyOwnFailures: boolean,
+  { accounts, total, pending, deprovisionStartedAt, accessEndsAt, leaving, onlyOwnFailures }: PassOutcome,
 ): UserStatus {
   const ready = total - Object.values(pending).reduce((sum, list) => sum + list.length, 0);
   const condition = readyCondition(pending, leaving, total, onlyOwnFailures);

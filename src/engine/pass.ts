@@ -1,5 +1,5 @@
 // The one plan: everything a connected system will undergo in one pass, decided in one place.
-// The reconcile loop applies it account by account (planAccountFor, decideGuard), `rollcall plan`
+// The reconcile loop applies it account by account (planAccountFor, decideSystemGuard), `rollcall plan`
 // prints it whole (planSystemPass), and an audit reads it: all three call these functions, so
 // what `plan` predicts is what `run` does.
 import type {
