@@ -7,7 +7,6 @@ import type { AccountSyncs } from './account-syncs.ts';
 import type { Connections } from '../connections/connections.ts';
 import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
-import type { RetainedRequests } from './retained-accounts.ts';
 import type { UserNameIndex } from './user-name-index.ts';
 import type { Enqueue } from './reconciler.ts';
 
@@ -34,8 +33,6 @@ export interface ControllerContext {
   connections: Connections;
   observed: ObservedCache;
   gate: DeletionGate;
-  /** Deleted Users' disabled accounts, asked of their systems' status (retainedAccounts). */
-  retained: RetainedRequests;
   /** The one clock: every date read and every wake-up. */
   clock: Clock;
   /** Asks for another object to be reconciled (the only cross-kind channel). */

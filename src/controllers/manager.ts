@@ -14,7 +14,6 @@ import { bindingReconciler } from './binding-controller.ts';
 import { reviewReconciler } from './review-controller.ts';
 import { Connections, type ConnectionsOptions } from '../connections/connections.ts';
 import type { AppliedChanges, ControllerContext } from './context.ts';
-import { RetainedRequests } from './retained-accounts.ts';
 import { DeletionGate } from './deletion-gate.ts';
 import { ObservedCache } from './observed-cache.ts';
 import { UserNameIndex } from './user-name-index.ts';
@@ -96,7 +95,6 @@ export class Manager {
       }),
       observed: new ObservedCache(),
       gate: new DeletionGate(),
-      retained: new RetainedRequests(),
       enqueue: (kind, key, options) => this.#queues[kind].add(keyString(key), options),
       // A User whose account sync outlived its reconcile is still in one, as far as its status goes.
       syncs: new AccountSyncs({ patienceMs: options.syncPatienceMs ?? SYNC_PATIENCE_MS, onDone: (user) => this.#queues.User.add(user) }),

@@ -38,7 +38,7 @@ import { yieldIfBusy } from '../queue/yield.ts';
 import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
 import { mergeRetained } from './retained-accounts.ts';
-import { applyRetention, retainedEntries } from './system-retention.ts';
+import { applyRetention, newRetentionAsks, retainedEntries } from './system-retention.ts';
 import { readSnapshot } from '../store/world.ts';
 
 /** What the reconciler remembers between runs: timing state only. */
@@ -222,7 +222,8 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     // A deleted User waits for its retained account to show in this status. The requeue counts the
     // entries just written: the cache may not have seen that write yet, and a status-only change
     // does not wake this controller, so a retention end read from the cache would be missed.
-    const written = ctx.retained.has(system) ? await writeStatus(ctx, system, undefined, {}) : retainedEntries(ctx, system);
+    const asked = newRetentionAsks(ctx, system, retained, now).length > 0;
+    const written = asked ? await writeStatus(ctx, system, undefined, {}) : retainedEntries(ctx, system);
     return requeueAtEarliest([schedule.nextListingAt(system), nextRetentionEnd(written)]);
   }
 
@@ -420,7 +421,7 @@ async function compareWithStatus(
 }
 
 async function writeStatus(
-  ctx: Pick<ControllerContext, 'store' | 'clock' | 'retained' | 'enqueue'>,
+  ctx: Pick<ControllerContext, 'store' | 'clock' | 'enqueue'>,
   system: ConnectedSystem,
   ready: { type: string; status: 'True' | 'False'; reason: string; message: string } | undefined,
   extra: Extra,
@@ -442,9 +443,10 @@ async function writeStatus(
     if (extra.recentDeprovisions.length) status.recentDeprovisions = extra.recentDeprovisions;
     else delete status.recentDeprovisions;
   }
-  // Every status write records what deleted Users asked to retain (the only writer of this field).
-  const asked = ctx.retained.take(system);
-  const retained = mergeRetained(retainedEntries(ctx, system), asked, extra.retainedGone ?? new Set());
+  // Every status write records what deleted Users ask to retain (the only writer of this field).
+  const recorded = retainedEntries(ctx, system);
+  const asked = newRetentionAsks(ctx, system, recorded, now);
+  const retained = mergeRetained(recorded, asked, extra.retainedGone ?? new Set());
   if (retained.length) Object.assign(status, { retained: retained.length, retainedAccounts: retained });
   else {
     delete status.retained;

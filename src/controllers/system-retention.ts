@@ -2,10 +2,11 @@
 // and the deletes whose retention ended (planned by the engine's planRetention), behind the deletion
 // guard like every deprovision.
 import type { ConnectedSystem, Snapshot } from '../api/index.ts';
-import type { RetainedAccount, RetentionPlan } from '../engine/index.ts';
+import { retentionEntry, type RetainedAccount, type RetentionPlan } from '../engine/index.ts';
 import { keyOf } from '../store/store.ts';
 import { applyChanges, type ApplyContext } from './apply-change.ts';
 import type { ControllerContext } from './context.ts';
+import { isRecorded } from './retained-accounts.ts';
 
 /** The entries the system's status holds, from the reconcile's copy and the store's freshest (one status write may not be in the cache yet). */
 export function retainedEntries(ctx: Pick<ControllerContext, 'store'>, system: ConnectedSystem): RetainedAccount[] {
@@ -13,6 +14,19 @@ export function retainedEntries(ctx: Pick<ControllerContext, 'store'>, system: C
   const byName = new Map<string, RetainedAccount>();
   for (const entry of [...(system.status?.retainedAccounts ?? []), ...(latest?.status?.retainedAccounts ?? [])]) byName.set(entry.userName, entry);
   return [...byName.values()];
+}
+
+/** What the namespace's deleted Users ask the system to keep, read off their status, and the system's status does not record yet. */
+export function newRetentionAsks(
+  ctx: Pick<ControllerContext, 'store'>,
+  system: ConnectedSystem,
+  recorded: readonly RetainedAccount[],
+  now: Date,
+): RetainedAccount[] {
+  return ctx.store
+    .list('User', keyOf(system).namespace)
+    .flatMap((user) => retentionEntry(user, system, now.getTime()) ?? [])
+    .filter((entry) => !isRecorded(recorded, entry));
 }
 
 /** Deletes the due accounts one at a time, behind the guard; each deleted joins plan.gone. Stops when the guard holds. */

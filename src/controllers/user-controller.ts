@@ -13,7 +13,7 @@ import {
 } from '../api/index.ts';
 import {
   accessWindow,
-  deleteAfterRetentionAt,
+  retentionEntry,
   desiredAccounts,
   effectiveState,
   heldSystems,
@@ -26,7 +26,7 @@ import { keyOf, keyString, type ObjectKey } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
 import { withFinalizer } from './finalizer.ts';
 import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.ts';
-import { RetainedRequests } from './retained-accounts.ts';
+import { isRecorded } from './retained-accounts.ts';
 import { errorStatus, refusalText, syncAccount, type AccountSyncResult } from './sync-account.ts';
 import { readSnapshot } from '../store/world.ts';
 import { carryDeliveries, expireDeliveries, withDeliveriesKept } from './initial-password.ts';
@@ -165,6 +165,8 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
     return kept.status;
   };
   if (!statusEqual(user.status ?? {}, keep(ctx.store.get('User', key)?.status))) await ctx.store.updateStatus('User', key, keep);
+  // The systems asked to keep a disabled account read the ask off the status just written.
+  for (const name of unrecorded) ctx.enqueue('ConnectedSystem', { namespace: key.namespace, name });
   const done = failed.length === 0 && held.length === 0 && waiting.length === 0 && inProgress.length === 0 && unrecorded.length === 0;
   if (leaving && done && deprovisionStartedAt) observeDeprovisionLatency(ctx, user, deprovisionStartedAt, now);
   // A system that may recover is retried with backoff; a permanent failure waits for a change of input.
@@ -184,11 +186,11 @@ const RETENTION_RECORD_RETRY_MS = 1_000;
 
 /**
  * A deleted User's disabled accounts under disableThenDelete, each to be deleted at the end of its
- * retention: asked of their systems' controllers. Returns the systems whose status does not show
- * the record yet (the finalizer stays until it does), and the latest retention end.
+ * retention: its status asks their systems to keep them (retentionEntry). Returns the systems whose
+ * status does not show the record yet (the finalizer stays until it does), and the latest retention end.
  */
 function askRetention(
-  ctx: Pick<ControllerContext, 'store' | 'retained' | 'enqueue'>,
+  ctx: Pick<ControllerContext, 'store'>,
   user: User,
   desired: ReturnType<typeof desiredAccounts>,
   results: AccountSyncResult[],
@@ -201,16 +203,13 @@ function askRetention(
   for (const account of desired) {
     const system = systemsByName.get(account.system);
     if (account.state !== 'disabled' || system?.spec.deprovision.policy !== 'disableThenDelete') continue;
+    // The entry the system reads off this pass's status once written (the same function computes it).
     const synced = results.find((r) => r.status.system === account.system)?.status;
-    const deleteAfter = deleteAfterRetentionAt({ ...user, status: { ...user.status, accounts: synced ? [synced] : [] } }, system, now.getTime());
-    if (deleteAfter === undefined) continue;
-    const entry = { userName: user.spec.userName, user: user.metadata.name, deleteAfter: new Date(deleteAfter).toISOString() };
+    const entry = retentionEntry({ ...user, status: { ...user.status, accounts: synced ? [synced] : [] } }, system, now.getTime());
+    if (entry === undefined) continue;
     if (until === undefined || entry.deleteAfter > until) until = entry.deleteAfter;
     const current = ctx.store.get('ConnectedSystem', keyOf(system)) ?? system;
-    if (RetainedRequests.recorded(current, entry)) continue;
-    ctx.retained.ask(current, entry);
-    ctx.enqueue('ConnectedSystem', keyOf(system));
-    unrecorded.push(account.system);
+    if (!isRecorded(current.status?.retainedAccounts ?? [], entry)) unrecorded.push(account.system);
   }
   return { unrecorded, until };
 }

@@ -16,7 +16,7 @@ export { ambiguousEntitlements, entitlementKeyOf, holdsEntitlement, inDeclaredSp
 export { planChanges, planAccount, entitlementChanges, attributeChanges, revokeAll } from './plan.ts';
 export { decideOwnership, type OwnershipDecision } from './ownership.ts';
 export { passOrphans, planOrphans, type OrphanPolicy, type OrphanPlan } from './orphans.ts';
-export { nextRetentionEnd, planRetention, type RetainedAccount, type RetentionPlan } from './retention.ts';
+export { nextRetentionEnd, planRetention, retentionEntry, type RetainedAccount, type RetentionPlan } from './retention.ts';
 export {
   APPROVE_DEPROVISION_ANNOTATION,
   approvedDeprovisionCount,

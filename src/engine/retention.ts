@@ -2,10 +2,25 @@
 // as one system's pass sees them: which are kept (never orphans), which are due for deletion now,
 // and which entries its status no longer needs. The record itself is controllers/retained-accounts.ts's.
 import type { AccountChange, Capabilities, ConnectedSystem, ObservedAccount, User } from '../api/index.ts';
+import { deleteAfterRetentionAt } from './deprovision.ts';
 import { revokeAll } from './plan.ts';
 
 /** One entry of status.retainedAccounts: whose account, and when it may be deleted. */
 export type RetainedAccount = NonNullable<NonNullable<ConnectedSystem['status']>['retainedAccounts']>[number];
+
+/**
+ * The entry a deleted User asks the system to keep (deprovision.policy disableThenDelete), read off
+ * the User's status: its account here is disabled, and is deleted once the retention from its
+ * disabledAt ends. Undefined when it asks for none. The User and the system compute it alike, so the
+ * User knows the system recorded it when its status shows this very entry.
+ */
+export function retentionEntry(user: User, system: ConnectedSystem, now: number): RetainedAccount | undefined {
+  if (user.metadata.deletionTimestamp === undefined) return undefined;
+  const account = user.status?.accounts?.find((a) => a.system === system.metadata.name);
+  if (account?.state !== 'disabled') return undefined;
+  const deleteAfter = deleteAfterRetentionAt(user, system, now);
+  return deleteAfter === undefined ? undefined : { userName: user.spec.userName, user: user.metadata.name, deleteAfter: new Date(deleteAfter).toISOString() };
+}
 
 /** The earliest instant a retained account of the system is due for deletion. */
 export function nextRetentionEnd(entries: readonly RetainedAccount[]): number | undefined {

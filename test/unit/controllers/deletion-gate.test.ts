@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import type { ConnectedSystem } from '../../../src/api/index.ts';
 import { Connections } from '../../../src/connections/connections.ts';
 import type { ControllerContext } from '../../../src/controllers/context.ts';
-import { RetainedRequests } from '../../../src/controllers/retained-accounts.ts';
 import { AccountSyncs } from '../../../src/controllers/account-syncs.ts';
 import { DeletionGate } from '../../../src/controllers/deletion-gate.ts';
 import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
@@ -55,7 +54,6 @@ function context(users: ResourceInput[], clock: TestClock, status?: object): Con
     connections: new Connections({ store, logger }),
     observed: new ObservedCache(),
     gate: new DeletionGate(),
-    retained: new RetainedRequests(),
     clock,
     enqueue: () => undefined,
     userNames: new UserNameIndex(),
@@ -175,7 +173,6 @@ describe('DeletionGate', () => {
       connections: new Connections({ store, logger }),
       observed: new ObservedCache(),
       gate: new DeletionGate(),
-      retained: new RetainedRequests(),
       clock,
       enqueue: () => undefined,
       userNames: new UserNameIndex(),
