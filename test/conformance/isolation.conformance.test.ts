@@ -16,8 +16,20 @@ import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
-import { resourceYaml } from '../helpers/manifest-yaml.ts';
-import { postgresSystemYaml, scimSystemYaml, slapdSystemYaml } from '../helpers/system-manifests.ts';
+import {
+  accessBinding,
+  accessRole,
+  ldapSystem,
+  manifestsYaml,
+  postgresCredentials,
+  postgresSystem,
+  scimCredentials,
+  scimSystem,
+  slapdCredentials,
+  user as userManifest,
+  writeManifests,
+  type SpecOf,
+} from '../helpers/manifests.ts';
 import { rollcall } from '../helpers/rollcall-cli.ts';
 
 const GOOD = Array.from({ length: 40 }, (_, i) => `good${String(i).padStart(2, '0')}`);
@@ -25,36 +37,29 @@ const GOOD = Array.from({ length: 40 }, (_, i) => `good${String(i).padStart(2, '
 const MAX_REQUEST_BYTES = 2048;
 
 function manifests(slapd: SlapdServer, postgres: PostgresServer, scim: ScimServer): string {
-  const policy = { deprovision: { policy: 'delete' }, orphans: 'report', insecure: true, allowPrivateNetwork: true };
+  // The test servers' systems are insecure and allowPrivateNetwork already (manifests.ts).
+  const policy = { deprovision: { policy: 'delete' }, orphans: 'report' } satisfies Partial<SpecOf<'ConnectedSystem'>>;
   // team: acme is what the AccessBinding everyone selects.
-  const user = (name: string, extra: Record<string, unknown> = {}) =>
-    resourceYaml('User', name, { userName: name, givenName: name, familyName: 'Test', ...extra }, { labels: { team: 'acme' } });
-  return [
-    ...slapdSystemYaml('directory', slapd, policy, { attributeMap: { bio: 'description', street: 'street' } }),
-    ...postgresSystemYaml('db', postgres, policy),
-    ...scimSystemYaml('app', scim, policy),
-    resourceYaml('AccessRole', 'staff', {
-      grants: [
-        { system: 'directory', entitlements: ['staff'] },
-        { system: 'db', entitlements: ['staff'] },
-        { system: 'app', entitlements: ['staff'] },
-      ],
-    }),
-    resourceYaml('AccessRole', 'ghost-reader', {
-      grants: [
-        { system: 'db', entitlements: ['ghost_reader'] },
-        { system: 'app', entitlements: ['ghosts'] },
-      ],
-    }),
-    resourceYaml('AccessBinding', 'everyone', { role: 'staff', userSelector: { matchLabels: { team: 'acme' } } }),
-    resourceYaml('AccessBinding', 'ghost-grant', { role: 'ghost-reader', users: ['ghost'] }),
+  const user = (name: string, spec: Partial<SpecOf<'User'>> = {}) =>
+    userManifest({ name, labels: { team: 'acme' } }, { givenName: name, familyName: 'Test', ...spec });
+  return manifestsYaml([
+    slapdCredentials('directory', slapd),
+    ldapSystem('directory', slapd, { ...policy, ldap: { flavour: 'openldap', attributeMap: { bio: 'description', street: 'street' } } }),
+    postgresCredentials('db', postgres),
+    postgresSystem('db', postgres, policy),
+    scimCredentials('app', scim),
+    scimSystem('app', scim, policy),
+    accessRole('staff', { directory: ['staff'], db: ['staff'], app: ['staff'] }),
+    accessRole('ghost-reader', { db: ['ghost_reader'], app: ['ghosts'] }),
+    accessBinding('everyone', { role: 'staff', userSelector: { matchLabels: { team: 'acme' } } }),
+    accessBinding('ghost-grant', { role: 'ghost-reader', users: ['ghost'] }),
     ...GOOD.map((name) => user(name)),
     // mail is an IA5String in slapd's schema: an e-mail address with a non-ASCII letter is refused.
     user('umlaut', { attributes: { email: 'jörg@example.org' } }),
     user('ghost'),
     // Two values of 1,000 characters (each within the schema's limit) make an add request over MAX_REQUEST_BYTES.
     user('bulky', { attributes: { bio: 'b'.repeat(1000), street: 's'.repeat(1000) } }),
-  ].join('\n---\n');
+  ]);
 }
 
 describe('one bad User beside 40 good ones, against slapd, PostgreSQL and scim2-server', () => {
@@ -159,10 +164,7 @@ describe('one bad User beside 40 good ones, against slapd, PostgreSQL and scim2-
     await slapd.stop();
     try {
       // A new User, so the stopped directory has something to do.
-      writeFileSync(
-        join(root, 'late.yaml'),
-        resourceYaml('User', 'late', { userName: 'late', givenName: 'late', familyName: 'Test' }, { labels: { team: 'acme' } }),
-      );
+      writeManifests(root, 'late.yaml', [userManifest({ name: 'late', labels: { team: 'acme' } }, { givenName: 'late', familyName: 'Test' })]);
       const down = await rollcall(['run', '--manifests', root, '--once'], root);
       expect(down.code).toBe(1);
       expect(down.stdout).toContain('acme/directory is unavailable');

@@ -2,12 +2,23 @@
 // manifests of a standalone `rollcall run --manifests DIR` that serves them, and what each system
 // holds, read directly (ldapts, pg, HTTP) so a test compares the systems with what was declared.
 // Each User belongs to one department; its department's role grants one group in each system.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
-import { resourceYaml } from '../helpers/manifest-yaml.ts';
-import { postgresSystemYaml, scimSystemYaml, slapdSystemYaml } from '../helpers/system-manifests.ts';
+import {
+  accessBinding,
+  accessRole,
+  ldapSystem,
+  manifestsYaml,
+  postgresCredentials,
+  postgresSystem,
+  scimCredentials,
+  scimSystem,
+  slapdCredentials,
+  user,
+  writeManifests,
+  type Manifest,
+  type SpecOf,
+} from '../helpers/manifests.ts';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
@@ -72,42 +83,44 @@ export interface SystemAddresses {
   scimBaseUrl?: string;
 }
 
-const doc = (kind: string, name: string, spec: unknown, labels?: Record<string, string>) => resourceYaml(kind, name, spec, { namespace: NAMESPACE, labels });
-
 /** Systems, roles and bindings: the file that does not change while Users come and go. */
-export function systemsManifest({ slapd, postgres, scim }: Servers, at: SystemAddresses = {}, extra: Record<string, unknown> = {}): string {
+export function systemsManifest({ slapd, postgres, scim }: Servers, at: SystemAddresses = {}, extra: Partial<SpecOf<'ConnectedSystem'>> = {}): string {
   // Every leaver in one pass: the deletion guard is not what these suites are about.
   const common = {
     deprovision: { policy: 'disable' },
     orphans: 'report',
-    insecure: true,
-    allowPrivateNetwork: true,
     deletionGuard: { maxCount: 100_000 },
     ...extra,
-  };
-  return [
-    ...slapdSystemYaml('directory', slapd, common, { url: at.ldapUrl ?? slapd.url }),
-    ...postgresSystemYaml('db', postgres, common, at.postgresPort),
-    ...scimSystemYaml('wiki', scim, common, at.scimBaseUrl),
+  } satisfies Partial<SpecOf<'ConnectedSystem'>>;
+  const place = (name: string) => ({ name, namespace: NAMESPACE });
+  return manifestsYaml([
+    slapdCredentials(place('directory'), slapd),
+    ldapSystem(place('directory'), slapd, { ...common, ldap: { url: at.ldapUrl ?? slapd.url, flavour: 'openldap' } }),
+    postgresCredentials(place('db'), postgres),
+    postgresSystem(place('db'), postgres, { ...common, postgres: { port: at.postgresPort ?? postgres.port } }),
+    scimCredentials(place('wiki'), scim),
+    scimSystem(place('wiki'), scim, { ...common, scim: { baseUrl: at.scimBaseUrl ?? scim.baseUrl } }),
     ...DEPARTMENTS.flatMap((d) => [
-      doc('AccessRole', d, { grants: SYSTEMS.map((system) => ({ system, entitlements: [GRANTS[d][system]] })) }),
-      doc('AccessBinding', d, { role: d, userSelector: { matchLabels: { department: d } } }),
+      accessRole(place(d), Object.fromEntries(SYSTEMS.map((system) => [system, [GRANTS[d][system]]]))),
+      accessBinding(place(d), { userSelector: { matchLabels: { department: d } } }),
     ]),
-  ].join('---\n');
+  ]);
 }
 
-export function userManifest(name: string, person: Person): string {
-  const spec = { userName: name, givenName: name, familyName: 'Test', email: `${name}@example.org`, ...(person.terminated ? { state: 'terminated' } : {}) };
-  return doc('User', name, spec, { department: person.department });
+export function userManifest(name: string, person: Person): Manifest {
+  return user(
+    { name, namespace: NAMESPACE, labels: { department: person.department } },
+    { givenName: name, familyName: 'Test', email: `${name}@example.org`, ...(person.terminated ? { state: 'terminated' } : {}) },
+  );
 }
 
 /** Writes the Users into `files` files (so a change rewrites a small file, as a person would edit one). */
 export function writeUsers(dir: string, people: ReadonlyMap<string, Person>, files = 10): void {
-  const buckets: string[][] = Array.from({ length: files }, () => []);
+  const buckets: Manifest[][] = Array.from({ length: files }, () => []);
   let i = 0;
   for (const [name, person] of [...people].sort(([a], [b]) => a.localeCompare(b)))
     buckets[Math.floor((i++ * files) / people.size)]!.push(userManifest(name, person));
-  buckets.forEach((docs, n) => writeFileSync(join(dir, `users-${String(n).padStart(2, '0')}.yaml`), docs.join('---\n')));
+  buckets.forEach((users, n) => writeManifests(dir, `users-${String(n).padStart(2, '0')}.yaml`, users));
 }
 
 /** One account as a system holds it: enabled or not, and the groups (entitlements) it has there. */

@@ -14,27 +14,37 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
-import { resourceYaml } from '../helpers/manifest-yaml.ts';
-import { postgresSystemYaml, slapdSystemYaml } from '../helpers/system-manifests.ts';
+import {
+  accessBinding,
+  accessRole,
+  ldapSystem,
+  manifestsYaml,
+  postgresCredentials,
+  postgresSystem,
+  slapdCredentials,
+  user,
+  type SpecOf,
+} from '../helpers/manifests.ts';
 import { ROLLCALL, rollcall, type RollcallOutcome } from '../helpers/rollcall-cli.ts';
 
 const USERS = Array.from({ length: 120 }, (_, i) => `joiner${String(i).padStart(3, '0')}`);
 
 function manifests(slapd: SlapdServer, postgres: PostgresServer, users: readonly string[]): string {
   // Every removed User is deprovisioned in the same pass: the guard is not what this test is about.
-  const policy = { deprovision: { policy: 'disable' }, orphans: 'report', insecure: true, allowPrivateNetwork: true, deletionGuard: { maxCount: 1000 } };
-  return [
-    ...slapdSystemYaml('directory', slapd, policy),
-    ...postgresSystemYaml('db', postgres, policy),
-    resourceYaml('AccessRole', 'staff', {
-      grants: [
-        { system: 'directory', entitlements: [] },
-        { system: 'db', entitlements: [] },
-      ],
-    }),
-    resourceYaml('AccessBinding', 'everyone', { role: 'staff', userSelector: { matchLabels: { team: 'acme' } } }),
-    ...users.map((name) => resourceYaml('User', name, { userName: name, givenName: name, familyName: 'Test' }, { labels: { team: 'acme' } })),
-  ].join('\n---\n');
+  const policy = {
+    deprovision: { policy: 'disable' },
+    orphans: 'report',
+    deletionGuard: { maxCount: 1000 },
+  } satisfies Partial<SpecOf<'ConnectedSystem'>>;
+  return manifestsYaml([
+    slapdCredentials('directory', slapd),
+    ldapSystem('directory', slapd, { ...policy, ldap: { flavour: 'openldap' } }),
+    postgresCredentials('db', postgres),
+    postgresSystem('db', postgres, policy),
+    accessRole('staff', { directory: [], db: [] }),
+    accessBinding('everyone', { role: 'staff', userSelector: { matchLabels: { team: 'acme' } } }),
+    ...users.map((name) => user({ name, labels: { team: 'acme' } }, { givenName: name, familyName: 'Test' })),
+  ]);
 }
 
 async function withLdap<T>(slapd: SlapdServer, use: (client: Client) => Promise<T>): Promise<T> {

@@ -1,7 +1,8 @@
 // A Secret as a store holds it (data decoded), that a ConnectedSystem or IdentitySource may name in
-// credentialsSecretRef: Rollcall reads only Secrets labelled rollcall.dev/credentials. For the same
-// Secret in a manifest, see credentialsSecretYaml in manifest-yaml.ts.
+// credentialsSecretRef: the Secret credentialsSecret in manifests.ts writes in a manifest (labelled
+// rollcall.dev/credentials, the only Secrets Rollcall reads), its stringData as the store's data.
 import type { SecretObject } from '../../src/manifests/load.ts';
+import { credentialsSecret as credentialsSecretManifest, DEFAULT_NAMESPACE } from './manifests.ts';
 
 export interface CredentialsSecretOptions {
   /** Default acme. */
@@ -13,17 +14,8 @@ export interface CredentialsSecretOptions {
 export function credentialsSecret(
   name: string,
   data: Record<string, string>,
-  { namespace = 'acme', allowInsecure = true }: CredentialsSecretOptions = {},
+  { namespace = DEFAULT_NAMESPACE, allowInsecure = true }: CredentialsSecretOptions = {},
 ): SecretObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: {
-      name,
-      namespace,
-      labels: { 'rollcall.dev/credentials': 'true' },
-      ...(allowInsecure ? { annotations: { 'rollcall.dev/allow-insecure': 'true' } } : {}),
-    },
-    data,
-  };
+  const { metadata, stringData, ...secret } = credentialsSecretManifest({ name, namespace }, data, { allowInsecure });
+  return { ...secret, metadata: { ...metadata, namespace }, data: stringData };
 }

@@ -80,12 +80,18 @@ export function connectedSystem(meta: Meta, spec: SystemSpec): ManifestOf<'Conne
 /** Overrides of a typed system: its own block (spec.ldap, ...) is merged field by field into the one built from the server. */
 type SystemOverrides<T extends 'ldap' | 'postgres' | 'scim'> = Partial<Omit<SystemSpec, T>> & { [B in T]?: Partial<NonNullable<SystemSpec[B]>> };
 
+/** The Secret a test server's system `meta` names: `<name>-credentials`, in the system's namespace. */
+function credentialsMeta(meta: Meta): Metadata {
+  return { name: `${nameOf(meta)}-credentials`, namespace: typeof meta === 'string' ? DEFAULT_NAMESPACE : meta.namespace };
+}
+
 /**
  * What every test server needs: they speak plaintext on loopback, which a ConnectedSystem must allow
- * explicitly, and credentials from the Secret `<name>-credentials` (see credentialsSecret).
+ * explicitly, and credentials from the Secret `<name>-credentials` (see credentialsSecret, and
+ * slapdCredentials, postgresCredentials and scimCredentials for the one a test server takes).
  */
 function testServerSpec(meta: Meta) {
-  return { insecure: true, allowPrivateNetwork: true, credentialsSecretRef: { name: `${nameOf(meta)}-credentials` } };
+  return { insecure: true, allowPrivateNetwork: true, credentialsSecretRef: { name: credentialsMeta(meta).name } };
 }
 
 export function sqliteSystem(meta: Meta, path: string, spec: Partial<SystemSpec> = {}): ManifestOf<'ConnectedSystem'> {
@@ -117,6 +123,21 @@ export function scimSystem(meta: Meta, server: Pick<ScimServer, 'baseUrl'>, spec
   return connectedSystem(meta, { type: 'scim', ...testServerSpec(meta), scim: { baseUrl: server.baseUrl, auth: 'bearer', ...scim }, ...rest });
 }
 
+/** The Secret `<name>-credentials` the system `meta` (ldapSystem) names: slapd's admin. */
+export function slapdCredentials(meta: Meta, slapd: Pick<SlapdServer, 'adminDN' | 'adminPassword'>): SecretManifest {
+  return credentialsSecret(credentialsMeta(meta), { bindDN: slapd.adminDN, password: slapd.adminPassword });
+}
+
+/** The Secret `<name>-credentials` the system `meta` (postgresSystem) names: PostgreSQL's admin. */
+export function postgresCredentials(meta: Meta, postgres: Pick<PostgresServer, 'adminUser' | 'adminPassword'>): SecretManifest {
+  return credentialsSecret(credentialsMeta(meta), { username: postgres.adminUser, password: postgres.adminPassword });
+}
+
+/** The Secret `<name>-credentials` the system `meta` (scimSystem) names: scim2-server's bearer token. */
+export function scimCredentials(meta: Meta, scim: Pick<ScimServer, 'token'>): SecretManifest {
+  return credentialsSecret(credentialsMeta(meta), { token: scim.token });
+}
+
 export function secret(meta: Meta, stringData: Record<string, string>): SecretManifest {
   return { apiVersion: 'v1', kind: 'Secret', metadata: metadata(meta), stringData };
 }
@@ -132,14 +153,8 @@ export function configMap(meta: Meta, data: Record<string, string>): ConfigMapMa
  */
 export function credentialsSecret(meta: Meta, stringData: Record<string, string>, { allowInsecure = true } = {}): SecretManifest {
   const { labels, annotations, ...rest } = metadata(meta);
-  return secret(
-    {
-      ...rest,
-      labels: { 'rollcall.dev/credentials': 'true', ...labels },
-      annotations: allowInsecure ? { 'rollcall.dev/allow-insecure': 'true', ...annotations } : annotations,
-    },
-    stringData,
-  );
+  const consent = allowInsecure ? { 'rollcall.dev/allow-insecure': 'true', ...annotations } : annotations;
+  return secret({ ...rest, labels: { 'rollcall.dev/credentials': 'true', ...labels }, ...(consent ? { annotations: consent } : {}) }, stringData);
 }
 
 /**

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedSystemSpec, PermanentError } from '../../../src/api/index.ts';
 import { EMPTY_GROUP_PLACEHOLDER } from '../../../src/connectors/ldap/index.ts';
 import { connectorFactory } from '../../../src/connectors/registry.ts';
-import { credentialsSecretYaml, resourceYaml } from '../../helpers/manifest-yaml.ts';
+import { accessBinding, accessRole, credentialsSecret, ldapSystem, manifestsYaml, user, type Manifest } from '../../helpers/manifests.ts';
 import { rollcall } from '../../helpers/rollcall-cli.ts';
 import { start, type SlapdServer } from '../../servers/slapd.ts';
 import { bindSucceeds } from '../ldap-binds.ts';
@@ -132,7 +132,7 @@ describe('ldap attributeMap and allowedEntitlements, attacked as a tenant agains
 
   it('rollcall run --manifests refuses the same mapping through the CRD rules, naming the field', async () => {
     root = mkdtempSync(join(tmpdir(), 'rollcall-attack-ldap-'));
-    writeFileSync(join(root, 'system.yaml'), systemYaml(server, { attributeMap: { secret: '2.5.4.35' } }));
+    writeFileSync(join(root, 'system.yaml'), manifestsYaml(system(server, { attributeMap: { secret: '2.5.4.35' } })));
     const run = await rollcall(['run', '--manifests', root, '--once'], root);
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toContain('spec.ldap.attributeMap[secret]');
@@ -144,12 +144,12 @@ describe('ldap attributeMap and allowedEntitlements, attacked as a tenant agains
     try {
       writeFileSync(
         join(dir, 'all.yaml'),
-        [
-          systemYaml(server, { allowedEntitlements: ['staff', 'team-*', 'ops-?'] }),
-          doc('AccessRole', 'grab', { grants: [{ system: 'directory', entitlements: ['ａdmins', 'ops-ﬁ', 'ＴＥＡＭ-x', 'staff'] }] }),
-          doc('AccessBinding', 'grab', { role: 'grab', users: ['mallory'] }),
-          doc('User', 'mallory', { userName: 'mallory', givenName: 'Mal', familyName: 'Lory' }),
-        ].join('\n---\n'),
+        manifestsYaml([
+          ...system(server, { allowedEntitlements: ['staff', 'team-*', 'ops-?'] }),
+          accessRole(tenant('grab'), { directory: ['ａdmins', 'ops-ﬁ', 'ＴＥＡＭ-x', 'staff'] }),
+          accessBinding(tenant('grab'), { users: ['mallory'] }),
+          user(tenant('mallory'), { givenName: 'Mal', familyName: 'Lory' }),
+        ]),
       );
       const run = await rollcall(['run', '--manifests', dir, '--once'], dir);
       const mallory = `uid=mallory,${server.peopleDN}`;
@@ -167,19 +167,13 @@ describe('ldap attributeMap and allowedEntitlements, attacked as a tenant agains
 });
 
 /** The tenant's objects: all in team-a. */
-const doc = (kind: string, name: string, spec: Record<string, unknown>) => resourceYaml(kind, name, spec, { namespace: 'team-a' });
+const tenant = (name: string) => ({ name, namespace: 'team-a' });
 
-function systemYaml(server: SlapdServer, extra: { attributeMap?: Record<string, string>; allowedEntitlements?: string[] }): string {
+/** The credentials Secret `ldap` (slapd's admin), then the ConnectedSystem directory naming it. */
+function system(server: SlapdServer, extra: { attributeMap?: Record<string, string>; allowedEntitlements?: string[] }): Manifest[] {
   const { attributeMap, ...rest } = extra;
   return [
-    credentialsSecretYaml('ldap', { bindDN: server.adminDN, password: server.adminPassword }, 'team-a'),
-    doc('ConnectedSystem', 'directory', {
-      type: 'ldap',
-      insecure: true,
-      allowPrivateNetwork: true,
-      ldap: { url: server.url, peopleDN: server.peopleDN, groupsDN: server.groupsDN, ...(attributeMap ? { attributeMap } : {}) },
-      credentialsSecretRef: { name: 'ldap' },
-      ...rest,
-    }),
-  ].join('\n---\n');
+    credentialsSecret(tenant('ldap'), { bindDN: server.adminDN, password: server.adminPassword }),
+    ldapSystem(tenant('directory'), server, { ldap: attributeMap ? { attributeMap } : {}, credentialsSecretRef: { name: 'ldap' }, ...rest }),
+  ];
 }

@@ -10,8 +10,11 @@ import {
   credentialsSecret,
   ldapSystem,
   manifestsYaml,
+  postgresCredentials,
   postgresSystem,
+  scimCredentials,
   scimSystem,
+  slapdCredentials,
   sqliteSystem,
   user,
 } from '../../helpers/manifests.ts';
@@ -68,6 +71,34 @@ describe('the test manifest builder', () => {
     expect(secret).toMatchObject({
       metadata: { labels: { 'rollcall.dev/credentials': 'true' }, annotations: { 'rollcall.dev/allow-insecure': 'true' } },
       data: { username: 'admin', password: 'on' },
+    });
+  });
+
+  it("gives a test server's system the Secret it names, in its namespace, holding the server's admin credentials", () => {
+    const system = postgresSystem({ name: 'db', namespace: 'team-a' }, SERVER);
+    expect(postgresCredentials({ name: 'db', namespace: 'team-a' }, { adminUser: 'postgres', adminPassword: 'pw' })).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: system.spec.credentialsSecretRef?.name,
+        namespace: 'team-a',
+        labels: { 'rollcall.dev/credentials': 'true' },
+        annotations: { 'rollcall.dev/allow-insecure': 'true' },
+      },
+      stringData: { username: 'postgres', password: 'pw' },
+    });
+    expect(slapdCredentials('dir', { adminDN: 'cn=admin,dc=acme', adminPassword: 'pw' })).toMatchObject({
+      metadata: { name: 'dir-credentials', namespace: 'acme' },
+      stringData: { bindDN: 'cn=admin,dc=acme', password: 'pw' },
+    });
+    expect(scimCredentials('wiki', { token: 't0ken' })).toMatchObject({ metadata: { name: 'wiki-credentials' }, stringData: { token: 't0ken' } });
+  });
+
+  it('leaves annotations out of a credentials Secret that does not consent to a plain connection', () => {
+    expect(credentialsSecret('db-credentials', { password: 'pw' }, { allowInsecure: false }).metadata).toStrictEqual({
+      name: 'db-credentials',
+      namespace: 'acme',
+      labels: { 'rollcall.dev/credentials': 'true' },
     });
   });
 });
