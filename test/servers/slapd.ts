@@ -107,10 +107,13 @@ cn: vpn-users
 member: ${EMPTY_GROUP_PLACEHOLDER}
 `;
 
-async function waitReady(url: string, adminDN: string, adminPassword: string, child: ChildProcess): Promise<void> {
+/** slapd ended before it answered: its stderr says why (a port taken, a bad certificate). */
+class SlapdExited extends Error {}
+
+async function waitReady(url: string, adminDN: string, adminPassword: string, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`slapd exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) throw new SlapdExited(`slapd exited with code ${child.exitCode}: ${stderr().trim() || '(nothing on stderr)'}`);
     const client = new Client({ url, connectTimeout: 500, timeout: 1000 });
     try {
       await client.bind(adminDN, adminPassword);
@@ -141,18 +144,25 @@ export async function start(tls?: SlapdTls, globalLines?: string): Promise<Slapd
   await writeFile(join(dir, 'slapd.conf'), config(dir, adminPassword, tls, globalLines), { mode: 0o600 });
   await writeFile(join(dir, 'base.ldif'), BASE_LDIF);
   execFileSync('/usr/sbin/slapadd', ['-q', '-f', join(dir, 'slapd.conf'), '-l', join(dir, 'base.ldif')], { stdio: 'pipe' });
-  const port = await freePort();
-  const url = `ldap://127.0.0.1:${port}`;
-  const ldapsUrl = tls ? `ldaps://127.0.0.1:${await freePort()}` : undefined;
+  let url = '';
+  let ldapsUrl: string | undefined;
+  const pickPorts = async () => {
+    const port = await freePort();
+    url = `ldap://127.0.0.1:${port}`;
+    let other = port;
+    while (tls && other === port) other = await freePort();
+    ldapsUrl = tls ? `ldaps://127.0.0.1:${other}` : undefined;
+  };
   let child: ChildProcess | undefined;
 
   const launch = async () => {
     const proc = spawn(SLAPD, ['-d', '0', '-h', ldapsUrl ? `${url}/ ${ldapsUrl}/` : `${url}/`, '-f', join(dir, 'slapd.conf')], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    proc.stderr?.resume();
+    let stderr = '';
+    proc.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     child = proc;
-    await waitReady(url, adminDN, adminPassword, proc);
+    await waitReady(url, adminDN, adminPassword, proc, () => stderr);
   };
   const stop = async () => {
     const proc = child;
@@ -166,7 +176,17 @@ export async function start(tls?: SlapdTls, globalLines?: string): Promise<Slapd
     clearTimeout(timer);
   };
 
-  await launch();
+  // A port another process took between freePort() and slapd's bind ends slapd at once (seen once
+  // in CI, with several servers starting side by side): pick the ports again, at most twice.
+  for (let attempt = 1; ; attempt++) {
+    await pickPorts();
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      if (!(error instanceof SlapdExited) || attempt === 3) throw error;
+    }
+  }
   return {
     url,
     ...(ldapsUrl ? { ldapsUrl } : {}),
