@@ -17,7 +17,7 @@ import {
   type User,
 } from '../api/index.ts';
 import type { Connector } from '../connectors/types.ts';
-import type { GuardDecision } from '../engine/index.ts';
+import { takesAccess, type GuardDecision } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { auditLine, orphanAuditLine, retentionAuditLine, systemDeletionAuditLine, type AuditLine } from './audit-trail.ts';
@@ -145,7 +145,14 @@ function source({ system, origin, snapshot }: AccountChanges, change: AccountCha
   }
 }
 
-/** The one audit line and the one Event of a change that was written. */
+/**
+ * The one audit line and the one Event of a change that was written. The audit line is the
+ * per-change trail. The Event goes where a person looks for it, and so that converging ten thousand
+ * Users writes a handful of Events, not one per change (the store's correlator counts repeats and
+ * folds similar ones): a User's loss of access (a leaver, a mover's revoke) and an adoption (an
+ * existing account, with what it holds, becomes the User's) on the User; the routine changes (a
+ * joiner's create and grants, an update) on the system, as a ReplicaSet records the Pods it created.
+ */
 async function report(ctx: ApplyContext, request: AccountChanges, change: AccountChange): Promise<void> {
   const { system, origin } = request;
   const description = describeChange(change);
@@ -159,7 +166,11 @@ async function report(ctx: ApplyContext, request: AccountChanges, change: Accoun
           : systemDeletionAuditLine(system, change);
   if (origin.kind === 'user') {
     ctx.logger.info(line, description);
-    await ctx.store.recordEvent('User', origin.user, 'Normal', eventReason(change), `${system.metadata.name}: ${description}`);
+    if (takesAccess(change) || change.op === 'adopt') {
+      await ctx.store.recordEvent('User', origin.user, 'Normal', eventReason(change), `${system.metadata.name}: ${description}`);
+      return;
+    }
+    await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), `User ${origin.user.metadata.name}: ${description}`);
   } else {
     const words = source(request, change);
     ctx.logger.info(line, words);

@@ -4,7 +4,8 @@
 // - past MAX_SIMILAR different messages of one type and reason within WINDOW_MS, the rest are one
 //   Event "(combined from similar events): <latest message>" whose count grows;
 // - new Event objects come from a token bucket (SPAM_BURST, one more every SPAM_REFILL_MS), as
-//   client-go's spam filter; an Event refused by it is dropped (the audit log keeps every change).
+//   client-go's spam filter, one bucket per object and type; an Event refused by it is dropped (the
+//   audit log keeps every change).
 // A count that grows is written back at most once a second per Event (see KubeStore): the count is
 // exact, the writes are bounded.
 export const MAX_SIMILAR = 10;
@@ -99,7 +100,9 @@ export class EventCorrelator {
       seen.lastSeenMs = now;
       return { action: 'count', name: seen.name, count: seen.count, message: effective, firstTimestamp: seen.firstTimestamp };
     }
-    if (!this.#take(object, now)) return { action: 'drop' };
+    // A Warning (a tripped guard, a failing system) must never be starved by the routine Normal
+    // Events of the same object (a system records every joiner's create): each type has its own bucket.
+    if (!this.#take(JSON.stringify([object, subject.type]), now)) return { action: 'drop' };
     const name = this.#nameFor(subject.name);
     this.#seen.set(seenKey, { name, count: 1, firstTimestamp: new Date(now), lastSeenMs: now });
     return { action: 'create', name, message: effective };
@@ -116,12 +119,12 @@ export class EventCorrelator {
     return message;
   }
 
-  /** One token of the object's bucket, if it has one (tokens come back continuously). */
-  #take(object: string, now: number): boolean {
-    const bucket = this.#buckets.get(object) ?? { tokens: SPAM_BURST, at: now };
+  /** One token of the bucket, if it has one (tokens come back continuously). */
+  #take(bucketKey: string, now: number): boolean {
+    const bucket = this.#buckets.get(bucketKey) ?? { tokens: SPAM_BURST, at: now };
     const tokens = Math.min(SPAM_BURST, bucket.tokens + (now - bucket.at) / SPAM_REFILL_MS);
     const allowed = tokens >= 1;
-    this.#buckets.set(object, { tokens: allowed ? tokens - 1 : tokens, at: now });
+    this.#buckets.set(bucketKey, { tokens: allowed ? tokens - 1 : tokens, at: now });
     return allowed;
   }
 }

@@ -92,10 +92,13 @@ describe('rollcall run against the real API server', () => {
     expect(metrics).toMatch(new RegExp(`rollcall_accounts\\{system="${namespace}/directory",state="present"\\} [0-9]`));
   });
 
-  it('records Kubernetes Events for what it changed', () => {
-    const events = kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=alice', '-o', 'jsonpath={.items[*].reason}']);
-    expect(events).toContain('AccountCreated');
-    expect(events).toContain('EntitlementGranted');
+  it('records Kubernetes Events for what it changed: a joiner\'s on the system, none on the User', () => {
+    const on = (name: string) =>
+      kubectlOk(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason} {.message}{"\\n"}{end}']);
+    const system = on('directory');
+    expect(system).toMatch(/^AccountCreated User alice: /m);
+    expect(system).toMatch(/^EntitlementGranted User alice: /m);
+    expect(on('alice')).toBe('');
   });
 
   it('survives a second writer causing conflicts, and converges on the last spec', async () => {

@@ -1,5 +1,5 @@
 // A mover (a User whose department and bindings change) is a declared change, not drift: its Events
-// are AccountUpdated, EntitlementGranted and EntitlementRevoked, never DriftCorrected, and the
+// are AccountUpdated, EntitlementGranted (on the system) and EntitlementRevoked (on the User), never DriftCorrected, and the
 // rollcall_drift_corrections_total counter stays put. The audit line of the revoke names what used
 // to grant it (the binding that no longer applies), never the role that still grants something else.
 // A hand-made change to the system is drift, and is reported so.
@@ -37,7 +37,10 @@ describe('a mover', () => {
 
   const write = (department: string, email = 'carol@acme.example') =>
     writeManifests(dir, 'all.yaml', [sqliteSystem('directory', db), ...ROLES, user({ name: 'carol', labels: { department } }, { department, email })]);
-  const events = () => captured.records.filter((r) => r.event !== undefined).map((r) => (r.event as { reason: string }).reason);
+  const recorded = () => captured.records.flatMap((r) => (r.event === undefined ? [] : [r.event as { kind: string; name: string; reason: string }]));
+  const events = () => recorded().map((event) => event.reason);
+  /** `Kind/name` each reason was recorded on. */
+  const eventsOn = (reason: string) => recorded().flatMap((event) => (event.reason === reason ? [`${event.kind}/${event.name}`] : []));
   const drift = async () =>
     (await metrics.registry.getSingleMetricAsString('rollcall_drift_corrections_total')).match(/rollcall_drift_corrections_total\{[^}]*\} (\d+)/)?.[1] ?? '0';
 
@@ -64,6 +67,9 @@ describe('a mover', () => {
     expect(describeDirectory(db).find((a) => a.userName === 'carol')).toMatchObject({ groups: ['all-staff', 'engineering'] });
     expect(events()).toEqual(expect.arrayContaining(['AccountUpdated', 'EntitlementGranted', 'EntitlementRevoked']));
     expect(events()).not.toContain('DriftCorrected');
+    // The loss of access is told on the User; the routine changes on the system, where the correlator folds them.
+    expect(new Set(eventsOn('EntitlementRevoked'))).toEqual(new Set(['User/carol']));
+    expect(new Set([...eventsOn('EntitlementGranted'), ...eventsOn('AccountUpdated')])).toEqual(new Set(['ConnectedSystem/directory']));
     expect(await drift()).toBe('0');
     const audit = captured.records.filter((r) => r.audit === true);
     expect(audit.find((r) => r.op === 'grant')).toMatchObject({ entitlement: 'engineering', cause: { kind: 'AccessBinding', name: 'engineering' } });

@@ -1,5 +1,5 @@
 // The Event correlator (client-go's, in small): repeats count, similar messages combine past ten,
-// new Event objects per object come from a token bucket.
+// new Event objects per object and type come from a token bucket.
 import { describe, expect, it } from 'vitest';
 import {
   COMBINED_PREFIX,
@@ -62,8 +62,9 @@ describe('EventCorrelator', () => {
     expect(decisions.slice(SPAM_BURST).every((d) => d.action === 'drop')).toBe(true);
     // A repeat of one let through is not a new object: counted.
     expect(events.decide({ ...alice, reason: 'Reason0' }, 'x')).toMatchObject({ action: 'count', count: 2 });
-    // Another object has its own bucket.
+    // Another object has its own bucket, and so do the object's Warnings: routine Events never starve a tripped guard.
     expect(events.decide({ ...alice, name: 'bob', uid: 'u2' }, 'x')).toMatchObject({ action: 'create' });
+    expect(events.decide({ ...alice, type: 'Warning', reason: 'GuardTripped' }, 'x')).toMatchObject({ action: 'create' });
     advance(SPAM_REFILL_MS);
     expect(events.decide({ ...alice, reason: 'Late1' }, 'x')).toMatchObject({ action: 'create' });
     expect(events.decide({ ...alice, reason: 'Late2' }, 'x')).toEqual({ action: 'drop' });
