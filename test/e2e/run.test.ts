@@ -92,9 +92,18 @@ describe('rollcall run against the real API server', () => {
     expect(metrics).toMatch(new RegExp(`rollcall_accounts\\{system="${namespace}/directory",state="present"\\} [0-9]`));
   });
 
-  it('records Kubernetes Events for what it changed: a joiner\'s on the system, none on the User', () => {
+  it("records Kubernetes Events for what it changed: a joiner's on the system, none on the User", () => {
     const on = (name: string) =>
-      kubectlOk(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason} {.message}{"\\n"}{end}']);
+      kubectlOk([
+        'get',
+        'events',
+        '-n',
+        namespace,
+        '--field-selector',
+        `involvedObject.name=${name}`,
+        '-o',
+        'jsonpath={range .items[*]}{.reason} {.message}{"\\n"}{end}',
+      ]);
     const system = on('directory');
     expect(system).toMatch(/^AccountCreated User alice: /m);
     expect(system).toMatch(/^EntitlementGranted User alice: /m);
