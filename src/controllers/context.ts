@@ -7,6 +7,7 @@ import type { AccountSyncs } from './account-syncs.ts';
 import type { Connections } from '../connections/connections.ts';
 import type { DeletionGate } from './deletion-gate.ts';
 import type { ObservedCache } from './observed-cache.ts';
+import type { StatusWrites } from './status-writes.ts';
 import type { UserNameIndex } from './user-name-index.ts';
 import type { Enqueue } from './reconciler.ts';
 
@@ -41,6 +42,8 @@ export interface ControllerContext {
   userNames: UserNameIndex;
   /** Each User's account syncs, which may outlive its reconcile when a system is slow. */
   syncs: AccountSyncs;
+  /** User status writes under way beside the workers (a reconcile does not wait for its write). */
+  statusWrites: StatusWrites;
   /** Called after each account sync that changed something, e.g. to print what `rollcall run` did. */
   onApplied?: (applied: AppliedChanges) => void;
 }

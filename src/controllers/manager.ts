@@ -24,6 +24,7 @@ import { FeedReader } from '../feeds/source-feed.ts';
 import { ListingSchedule, systemReconciler } from './system-controller.ts';
 import { userReconciler } from './user-controller.ts';
 import { AccountSyncs } from './account-syncs.ts';
+import { StatusWrites } from './status-writes.ts';
 import { WATCHES, isMeaningfulChange } from './watches.ts';
 
 export interface ManagerOptions {
@@ -57,6 +58,12 @@ export const SOURCE_WORKERS = 8;
 
 /** Workers of their own for leavers and deadlines, beside the User workers (WorkQueue urgentConcurrency). */
 export const URGENT_USER_WORKERS = 8;
+
+/**
+ * User status writes under way at once, beside the workers (StatusWrites): enough to keep a busy
+ * API server's pipeline full, few enough that a backlog of reconciles waits instead of piling up.
+ */
+export const STATUS_WRITES = 32;
 
 /** How long stop() waits for the syncs still running. */
 const STOP_SYNCS_MS = 5_000;
@@ -98,6 +105,7 @@ export class Manager {
       enqueue: (kind, key, options) => this.#queues[kind].add(keyString(key), options),
       // A User whose account sync outlived its reconcile is still in one, as far as its status goes.
       syncs: new AccountSyncs({ patienceMs: options.syncPatienceMs ?? SYNC_PATIENCE_MS, onDone: (user) => this.#queues.User.add(user) }),
+      statusWrites: new StatusWrites({ max: STATUS_WRITES, onFailed: (user) => this.#queues.User.add(user) }),
       userNames: new UserNameIndex(),
       onApplied: options.onApplied,
     };
@@ -199,9 +207,11 @@ export class Manager {
       for (const queue of queues) await queue.idle();
       // A sync that outlived its reconcile queues its User again when it ends.
       await this.context.syncs.idle();
+      // A status write that fails queues its User again.
+      await this.context.statusWrites.idle();
       await tick();
       // A reconcile may start a sync and end within one turn (an embedded system): look again.
-    } while (!queues.every((queue) => queue.isIdle()) || this.context.syncs.running > 0);
+    } while (!queues.every((queue) => queue.isIdle()) || this.context.syncs.running > 0 || this.context.statusWrites.running > 0);
   }
 
   async stop(): Promise<void> {
@@ -211,6 +221,7 @@ export class Manager {
     // Aborted, the syncs still running end soon; their connections close after them (or after a
     // few seconds, for a request that ignores the abort: closing its connection ends it).
     await Promise.race([this.context.syncs.idle(), new Promise((resolve) => setTimeout(resolve, STOP_SYNCS_MS).unref())]);
+    await Promise.race([this.context.statusWrites.idle(), new Promise((resolve) => setTimeout(resolve, STOP_SYNCS_MS).unref())]);
     await this.context.connections.closeAll();
     await this.context.store.stop();
   }

@@ -33,6 +33,8 @@ import { carryDeliveries, expireDeliveries, withDeliveriesKept } from './initial
 
 export function userReconciler(ctx: ControllerContext): Reconciler {
   return async (key, signal) => {
+    // The last pass's status write first (its failure fails this reconcile, with the queue's backoff).
+    await ctx.statusWrites.settled(keyString(key));
     const user = ctx.store.get('User', key);
     if (!user) {
       ctx.syncs.forget(keyString(key));
@@ -164,7 +166,20 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
     carried ||= kept.carried;
     return kept.status;
   };
-  if (!statusEqual(user.status ?? {}, keep(ctx.store.get('User', key)?.status))) await ctx.store.updateStatus('User', key, keep);
+  if (!statusEqual(user.status ?? {}, keep(ctx.store.get('User', key)?.status))) {
+    const write = () => ctx.store.updateStatus('User', key, keep);
+    // A deleted User's finalizer goes once this pass is done, and the systems asked to keep an
+    // account read the ask off this status: those wait for the write. Any other pass hands it over.
+    if (user.metadata.deletionTimestamp !== undefined || unrecorded.length > 0) await write();
+    else {
+      const carriedBefore = carried;
+      // A delivery found only on the server's copy (after a conflict) is due on a pass after this one.
+      await ctx.statusWrites.start(keyString(key), async () => {
+        await write();
+        if (carried && !carriedBefore) ctx.enqueue('User', key);
+      });
+    }
+  }
   // The systems asked to keep a disabled account read the ask off the status just written.
   for (const name of unrecorded) ctx.enqueue('ConnectedSystem', { namespace: key.namespace, name });
   const done = failed.length === 0 && held.length === 0 && waiting.length === 0 && inProgress.length === 0 && unrecorded.length === 0;

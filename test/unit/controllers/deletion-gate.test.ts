@@ -8,6 +8,7 @@ import type { ConnectedSystem } from '../../../src/api/index.ts';
 import { Connections } from '../../../src/connections/connections.ts';
 import type { ControllerContext } from '../../../src/controllers/context.ts';
 import { AccountSyncs } from '../../../src/controllers/account-syncs.ts';
+import { StatusWrites } from '../../../src/controllers/status-writes.ts';
 import { DeletionGate } from '../../../src/controllers/deletion-gate.ts';
 import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
 import { UserNameIndex } from '../../../src/controllers/user-name-index.ts';
@@ -58,6 +59,7 @@ function context(users: ResourceInput[], clock: TestClock, status?: object): Con
     enqueue: () => undefined,
     userNames: new UserNameIndex(),
     syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }),
+    statusWrites: new StatusWrites({ max: 1, onFailed: () => undefined }),
   };
 }
 
@@ -177,6 +179,7 @@ describe('DeletionGate', () => {
       enqueue: () => undefined,
       userNames: new UserNameIndex(),
       syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }),
+      statusWrites: new StatusWrites({ max: 1, onFailed: () => undefined }),
     };
     const decision = await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx));
     expect(decision).toMatchObject({ count: 10, managed: 10, limit: 2, verdict: { tripped: true } });
