@@ -33,3 +33,12 @@ export function eventReason(change: AccountChange): string {
   };
   return reasons[change.op];
 }
+
+/** From the strongest to the weakest: what an account's change set is named after. */
+const STRENGTH: readonly AccountChange['op'][] = ['delete', 'disable', 'revoke', 'adopt', 'create', 'enable', 'update', 'grant'];
+
+/** The Event reason for several changes of one account: its strongest change's (a leaver's is AccountDisabled). */
+export function strongestReason(changes: readonly AccountChange[]): string {
+  const strongest = STRENGTH.find((op) => changes.some((change) => change.op === op));
+  return eventReason(changes.find((change) => change.op === strongest) ?? changes[0]!);
+}

@@ -2,8 +2,9 @@
 // policy, or the deletion of the system itself (deletionPolicy deprovision). Whatever the origin,
 // the same rules hold: a change that takes access away is admitted by the deletion guard first (and
 // joins its window before it is written), the event loop is yielded between writes, every write is
-// counted, logs exactly one audit line and records one Event, and a failure is scoped (the system's
-// own failure stays the system's; one change's failure names where the change came from).
+// counted and logs exactly one audit line, an account's written changes record one Event, and a
+// failure is scoped (the system's own failure stays the system's; one change's failure names where
+// the change came from).
 // Nothing else in src/ calls Connector.apply.
 import {
   changeUserName,
@@ -23,7 +24,7 @@ import { keyOf, keyString } from '../store/store.ts';
 import { auditLine, orphanAuditLine, retentionAuditLine, systemDeletionAuditLine, type AuditLine } from './audit-trail.ts';
 import { changeSource } from './change-source.ts';
 import type { ControllerContext } from './context.ts';
-import { describeChange, eventReason } from '../api/describe-change.ts';
+import { describeChange, strongestReason } from '../api/describe-change.ts';
 
 /** What applying a change needs: the guard and its inputs, the store for Events, the logger and metrics. */
 export type ApplyContext = Pick<ControllerContext, 'store' | 'observed' | 'gate' | 'enqueue' | 'logger' | 'metrics' | 'onApplied'>;
@@ -109,10 +110,11 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
           : withMessage(error, `${source(request, change, failedAttributes(error))} failed: ${errorMessage(error)}`);
       }
       applied.push(change);
-      await report(ctx, request, change);
+      audit(ctx, request, change);
     }
   } finally {
     const made = applied.slice(start);
+    await recordEvents(ctx, request, made);
     if (made.length || skipped.length) {
       const { namespace } = keyOf(system);
       const user = origin.kind === 'user' ? origin.user.metadata.name : userName;
@@ -145,17 +147,9 @@ function source({ system, origin, snapshot }: AccountChanges, change: AccountCha
   }
 }
 
-/**
- * The one audit line and the one Event of a change that was written. The audit line is the
- * per-change trail. The Event goes where a person looks for it, and so that converging ten thousand
- * Users writes a handful of Events, not one per change (the store's correlator counts repeats and
- * folds similar ones): a User's loss of access (a leaver, a mover's revoke) and an adoption (an
- * existing account, with what it holds, becomes the User's) on the User; the routine changes (a
- * joiner's create and grants, an update) on the system, as a ReplicaSet records the Pods it created.
- */
-async function report(ctx: ApplyContext, request: AccountChanges, change: AccountChange): Promise<void> {
+/** The one audit line of a change that was written: the per-change trail. */
+function audit(ctx: ApplyContext, request: AccountChanges, change: AccountChange): void {
   const { system, origin } = request;
-  const description = describeChange(change);
   const line: AuditLine =
     origin.kind === 'user'
       ? auditLine(request.snapshot, origin.user, system.metadata.name, change)
@@ -164,17 +158,30 @@ async function report(ctx: ApplyContext, request: AccountChanges, change: Accoun
         : origin.kind === 'retention'
           ? retentionAuditLine(system, change, origin.user)
           : systemDeletionAuditLine(system, change);
-  if (origin.kind === 'user') {
-    ctx.logger.info(line, description);
-    if (takesAccess(change) || change.op === 'adopt') {
-      await ctx.store.recordEvent('User', origin.user, 'Normal', eventReason(change), `${system.metadata.name}: ${description}`);
-      return;
-    }
-    await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), `User ${origin.user.metadata.name}: ${description}`);
-  } else {
-    const words = source(request, change);
-    ctx.logger.info(line, words);
-    await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', eventReason(change), words);
+  ctx.logger.info(line, origin.kind === 'user' ? describeChange(change) : source(request, change));
+}
+
+/**
+ * The Events of an account's written changes: one per account and place, named after its strongest
+ * change (strongestReason), listing them all; the audit line has each one. An Event goes where a
+ * person looks for it, and so that converging ten thousand Users writes a handful of Events, not one
+ * per change (the store's correlator counts repeats and folds similar ones): a User's loss of access
+ * (a leaver, a mover's revoke) and an adoption (an existing account, with what it holds, becomes the
+ * User's) on the User; the routine changes (a joiner's create and grants, an update) on the system,
+ * as a ReplicaSet records the Pods it created.
+ */
+async function recordEvents(ctx: ApplyContext, request: AccountChanges, made: readonly AccountChange[]): Promise<void> {
+  const { system, origin } = request;
+  const words = (changes: readonly AccountChange[]) => changes.map(describeChange).join(', ');
+  if (origin.kind !== 'user') {
+    if (made.length) await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', strongestReason(made), made.map((c) => source(request, c)).join('; '));
+    return;
+  }
+  const onUser = made.filter((change) => takesAccess(change) || change.op === 'adopt');
+  const routine = made.filter((change) => !onUser.includes(change));
+  if (onUser.length) await ctx.store.recordEvent('User', origin.user, 'Normal', strongestReason(onUser), `${system.metadata.name}: ${words(onUser)}`);
+  if (routine.length) {
+    await ctx.store.recordEvent('ConnectedSystem', system, 'Normal', strongestReason(routine), `User ${origin.user.metadata.name}: ${words(routine)}`);
   }
 }
 

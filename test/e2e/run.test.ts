@@ -104,9 +104,8 @@ describe('rollcall run against the real API server', () => {
         '-o',
         'jsonpath={range .items[*]}{.reason} {.message}{"\\n"}{end}',
       ]);
-    const system = on('directory');
-    expect(system).toMatch(/^AccountCreated User alice: /m);
-    expect(system).toMatch(/^EntitlementGranted User alice: /m);
+    // One Event per account, named after its strongest change, listing them all.
+    expect(on('directory')).toMatch(/^AccountCreated User alice: create account.*, grant engineering, grant vpn-users$/m);
     expect(on('alice')).toBe('');
   });
 
