@@ -220,16 +220,17 @@ describe('KubeStore against the real API server', () => {
     expect(await store.getSecretMetadata({ namespace, name: 'missing' })).toBeUndefined();
   });
 
-  it('correlates Events as client-go does: a repeat raises the count, similar ones combine past ten, and an object gets at most 25 Event objects at once', async () => {
+  it('correlates Events as client-go does: a repeat raises the count, similar ones combine past ten, and an object gets at most 25 Event objects of a type at once', async () => {
     const user = store.get('User', { namespace, name: 'preexisting' })!;
-    // 40 times the same, 30 different messages of one reason, then 30 more reasons.
+    // 40 times the same, 30 different messages of one reason, then 30 more reasons, then a Warning.
     for (let i = 0; i < 40; i++) await store.recordEvent('User', user, 'Normal', 'AccountUpdated', 'db: set mail');
     for (let i = 0; i < 30; i++) await store.recordEvent('User', user, 'Normal', 'EntitlementGranted', `db: granted role${i}`);
-    for (let i = 0; i < 30; i++) await store.recordEvent('User', user, 'Warning', `Reason${i}`, 'x');
+    for (let i = 0; i < 30; i++) await store.recordEvent('User', user, 'Normal', `Reason${i}`, 'x');
+    await store.recordEvent('User', user, 'Warning', 'GuardTripped', 'y');
     await store.eventsWritten();
     const items = (
       JSON.parse(kubectlOk(['get', 'events', '-n', namespace, '--field-selector', 'involvedObject.name=preexisting', '-o', 'json'])) as {
-        items: Array<{ reason: string; message: string; count: number }>;
+        items: Array<{ reason: string; message: string; count: number; type: string }>;
       }
     ).items;
     const of = (reason: string) => items.filter((e) => e.reason === reason);
@@ -240,9 +241,11 @@ describe('KubeStore against the real API server', () => {
       expect.objectContaining({ count: 20, message: '(combined from similar events): db: granted role29' }),
     ]);
     expect(granted.reduce((sum, e) => sum + e.count, 0)).toBe(30);
-    // 25 Event objects at once for one object: AccountCreated (the test before), AccountUpdated, 11 grants, and 12 of the 30 reasons.
-    expect(items).toHaveLength(25);
+    // 25 Normal Event objects at once for one object: AccountCreated (the test before), AccountUpdated, 11 grants, and 12 of the 30 reasons.
+    expect(items.filter((e) => e.type === 'Normal')).toHaveLength(25);
     expect(items.filter((e) => e.reason.startsWith('Reason'))).toHaveLength(12);
+    // The Warning after them has a bucket of its own: routine Events never starve it.
+    expect(of('GuardTripped')).toEqual([expect.objectContaining({ type: 'Warning', message: 'y' })]);
   });
 
   it('an event that cannot be recorded is logged and kept for a retry, not thrown', async () => {
