@@ -214,8 +214,22 @@ function worldFingerprint(world: World, capabilities: Capabilities): string {
   const versions = (objects: readonly { metadata: { uid?: string; generation?: number } }[]) =>
     objects.map((o) => `${o.metadata.uid}@${o.metadata.generation}`).join(',');
   // An approval covers the Users its binding selects (by labels, uid and userName): a User's change can void it for the others.
-  const users = (world.users ?? []).map((u) => `${u.metadata.uid}@${u.metadata.generation}:${JSON.stringify(u.metadata.labels ?? {})}`).join(',');
+  const users = (world.users ?? []).map(userFingerprint).join(',');
   return [versions(world.bindings), versions(world.roles), versions(world.systems), users, JSON.stringify(capabilities)].join('|');
+}
+
+/**
+ * A User's part of the fingerprint, kept per object: the store hands out one frozen object per
+ * version, and a burst of leavers asks for ten thousand of these per admission.
+ */
+const userFingerprints = new WeakMap<User, string>();
+function userFingerprint(user: User): string {
+  let fingerprint = userFingerprints.get(user);
+  if (fingerprint === undefined) {
+    fingerprint = `${user.metadata.uid}@${user.metadata.generation}:${JSON.stringify(user.metadata.labels ?? {})}`;
+    userFingerprints.set(user, fingerprint);
+  }
+  return fingerprint;
 }
 
 /** Without a cached observation, what the User's status recorded is enough to tell a deprovision. */
