@@ -121,7 +121,7 @@ export async function syncAccount(
         }
         return after;
       },
-      { account: desired.userName, urgent: desired.state !== 'present' },
+      { account: desired.userName, urgent: takesAccessAway(desired, previous) },
     );
     if (conflict !== undefined) {
       const message = `${system.metadata.name}: ${conflict}`;
@@ -183,6 +183,13 @@ export async function syncAccount(
       ...(delivery && { delivery }),
     };
   }
+}
+
+/** A leaver, or a grant that ended (an expiry, a mover's revoke): goes ahead of the system's other work. */
+export function takesAccessAway(desired: DesiredAccount, previous: AccountStatus | undefined): boolean {
+  if (desired.state !== 'present') return true;
+  const kept = new Set(desired.entitlements);
+  return (previous?.entitlements ?? []).some((entitlement) => !kept.has(entitlement));
 }
 
 /** The account in error: what the last successful sync recorded (id, entitlements, time), and why. */
