@@ -122,7 +122,10 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
         const { settled, settledMs } = await settle(ctx, 5 * 60_000);
         return { ...(await idleResync(ctx, 2 * RESYNC_SHORT_MS + 5000)), settled, settledMs };
       });
-      results.drift = await phase('6 out-of-band changes', () => outOfBand(ctx, drifting, 4 * RESYNC_SHORT_MS + options.users * 30));
+      results.drift = await phase('6 out-of-band changes', async () => ({
+        ...(await outOfBand(ctx, drifting, 4 * RESYNC_SHORT_MS + options.users * 30)),
+        resyncIntervalMs: RESYNC_SHORT_MS,
+      }));
     } else {
       results.failures.push({ phase: '3-6', reason: 'not run: the Users did not converge' });
     }

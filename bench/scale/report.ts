@@ -30,7 +30,7 @@ export interface ScaleResults {
   leaversBurst?: LatencyResult;
   expiry?: ExpiryResult;
   idle?: IdleResult & { settledMs: number; settled: boolean };
-  drift?: DriftResult;
+  drift?: DriftResult & { resyncIntervalMs: number };
   /** The rollcall process at the end of the operator phases. */
   process?: {
     peakRssBytes: number;
@@ -176,8 +176,8 @@ export function rows(r: ScaleResults): Row[] {
     '4 expiry',
     `${e ? e.ms.length + e.timedOut : 0} bindings ending at one instant: p50 / p99 / max after validUntil`,
     e ? `${s(e.stats.p50)} / ${s(e.stats.p99)} / ${s(e.stats.max)}` : '-',
-    'within 1 s',
-    verdict(e ? e.timedOut === 0 && e.stats.max <= 1000 : undefined),
+    'p99 ≤ 1 s',
+    verdict(e ? e.timedOut === 0 && e.stats.p99 <= 1000 : undefined),
   );
   if (e)
     add(
@@ -197,6 +197,14 @@ export function rows(r: ScaleResults): Row[] {
     '0',
     verdict(idleWrites === undefined ? undefined : idleWrites === 0),
   );
+  // settle() wants three quiet samples a second apart: about 3 s is idle at once.
+  add(
+    '5 idle resync',
+    'work queues empty, no reconcile running, before the window',
+    i ? (i.settled ? `after ${s(i.settledMs)}` : `still busy after ${s(i.settledMs)}`) : '-',
+    'idle',
+    verdict(i?.settled),
+  );
   if (i) {
     add('5 idle resync', 'writes per system', r.systems.map((k) => `${k} ${i.systemWrites[k]}`).join(', '));
     add('5 idle resync', 'API server writes (resourceVersion of Users, ConnectedSystems)', String(i.apiWrites));
@@ -207,7 +215,6 @@ export function rows(r: ScaleResults): Row[] {
       'User reconciles / API requests by Rollcall',
       `${i.userReconciles} / ${rollcallRequests(i.apiRequests)} (${i.apiRequests['GET secrets'] ?? 0} Secret GETs)`,
     );
-    if (!i.settled) add('5 idle resync', 'work queue still busy when the window began', `after ${s(i.settledMs)}`, 'idle', 'over target');
   }
 
   const d = r.drift;
@@ -218,16 +225,22 @@ export function rows(r: ScaleResults): Row[] {
     '',
     d ? (d.notCorrected ? 'FAILED' : '') : 'not run',
   );
-  if (d) add('6 out-of-band', 'per change p50 / max (resyncInterval 30 s)', `${s(d.stats.p50)} / ${s(d.stats.max)}`);
+  add(
+    '6 out-of-band',
+    `per change p50 / max (resyncInterval ${d ? s(d.resyncIntervalMs) : '-'})`,
+    d ? `${s(d.stats.p50)} / ${s(d.stats.max)}` : '-',
+    '≤ resyncInterval',
+    verdict(d ? d.notCorrected === 0 && d.stats.max <= d.resyncIntervalMs : undefined),
+  );
 
   const p = r.process;
-  const rssOk = p && r.users >= 10_000 ? p.peakRssBytes <= 256 * MIB : undefined;
+  // The issue sets it at 10,000 Users; held at any N, since fewer Users should take no more.
   add(
     '7 memory',
     'peak RSS of rollcall (VmHWM)',
     p ? `${(p.peakRssBytes / MIB).toFixed(0)} MiB` : '-',
-    '≤ 256 MiB at 10,000',
-    p ? (rssOk === undefined ? '' : verdict(rssOk)) : 'not run',
+    '≤ 256 MiB (at 10,000)',
+    verdict(p ? p.peakRssBytes <= 256 * MIB : undefined),
   );
   if (p)
     add(
@@ -236,20 +249,25 @@ export function rows(r: ScaleResults): Row[] {
       `${(p.rssBytes / MIB).toFixed(0)} / ${(p.heapUsedBytes / MIB).toFixed(0)} / ${(p.heapTotalBytes / MIB).toFixed(0)} MiB`,
     );
 
+  const reconciles = c?.userReconciles ?? 0;
+  const requests = c?.apiRequests ?? {};
   if (c) {
-    const reconciles = c.userReconciles;
     add('8 API requests', 'User reconciles during convergence', String(reconciles));
-    add('8 API requests', 'Secret GETs per User reconcile', per(c.apiRequests['GET secrets'] ?? 0, reconciles), 'Secrets from an informer: ~0');
-    add('8 API requests', 'status writes per User reconcile', per(c.apiRequests['PUT users/status'] ?? 0, reconciles));
-    // Correlated Events (store/event-correlator.ts): a repeat is a PATCH of the count, not a new Event.
-    add(
-      '8 API requests',
-      'Events created / count writes per User reconcile',
-      `${per(c.apiRequests['POST events'] ?? 0, reconciles)} / ${per(c.apiRequests['PATCH events'] ?? 0, reconciles)}`,
-      '≤ 0.2, aggregated',
-    );
-    add('8 API requests', 'all requests by Rollcall per User reconcile', per(rollcallRequests(c.apiRequests), reconciles));
+    add('8 API requests', 'Secret GETs per User reconcile', per(requests['GET secrets'] ?? 0, reconciles), 'Secrets from an informer: ~0');
+    add('8 API requests', 'status writes per User reconcile', per(requests['PUT users/status'] ?? 0, reconciles));
   }
+  // Correlated Events (store/event-correlator.ts): a repeat is a PATCH of the count, not a new
+  // Event; both are a write to the API server, so both count against the target.
+  const created = requests['POST events'] ?? 0;
+  const counted = requests['PATCH events'] ?? 0;
+  add(
+    '8 API requests',
+    'Event writes per User reconcile (created + count writes)',
+    reconciles > 0 ? `${per(created + counted, reconciles)} (${per(created, reconciles)} + ${per(counted, reconciles)})` : '-',
+    '≤ 0.2, aggregated',
+    verdict(reconciles > 0 ? (created + counted) / reconciles <= 0.2 : undefined),
+  );
+  if (c) add('8 API requests', 'all requests by Rollcall per User reconcile', per(rollcallRequests(requests), reconciles));
 
   const o = r.standalone;
   const onceRatio = o?.totalMs && raw ? o.totalMs / raw.totalMs : undefined;
