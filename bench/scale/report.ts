@@ -339,6 +339,7 @@ export function writeReport(r: ScaleResults): { json: string; markdown: string }
 - machine: ${m.cores} cores (nproc), ${m.cpu}, ${m.ramGiB} GiB RAM; Node ${m.node} (${m.platform}); load average at the end ${m.loadAverage.join(', ')} (${r.loadAtStart?.join(', ') ?? '?'} at the start): the cores are shared with other jobs
 - command: \`${r.command}\` (${r.totalSeconds?.toFixed(0) ?? '?'} s in all)
 - world: ${r.users.toLocaleString('en')} Users over 10 departments, one label-selected AccessBinding per department, each role granting 2 groups in each of ${r.systems.length} systems (${r.systems.join(', ')}); real control plane, slapd, PostgreSQL 15, scim2-server (in memory)
+- floors: convergence is judged against the slower of two floors measured in this run: the systems taking the same writes from a raw script (2 raw baseline), and the API server taking N status writes from a raw client with Rollcall's kubeconfig setup, as many in flight as Rollcall's User workers (2 API server floor)
 - every figure and the raw data: [${base.split('/').pop()}.json](${base.split('/').pop()}.json)
 
 | section | figure | value | target | |
