@@ -1,14 +1,16 @@
 // `npm run bench -- --scale [--users N]`: Rollcall against the real API server and real systems at
-// scale, in one run: raw baseline, convergence, leavers, expiry, idle resync, out-of-band changes,
-// memory, API requests, then the standalone path; every account checked at the end; results in
-// bench/results/scale-<date>-N<N>.{json,md}. Everything started is stopped, also after a failure.
+// scale, in one run: raw baseline, the API server's own floor, convergence, leavers, expiry, idle
+// resync, out-of-band changes, memory, API requests, then the standalone path; every account checked
+// at the end; results in bench/results/scale-<date>-N<N>.{json,md}. Everything started is stopped,
+// also after a failure.
 import { loadavg } from 'node:os';
 import type { ControlPlane } from '../../test/servers/controlplane.ts';
 import { isReady, phaseSize, pickUsers, type Context } from './context.ts';
 import { Kube } from './kube.ts';
-import { convergence } from './phases/convergence.ts';
+import { APPLY_CONCURRENCY, convergence } from './phases/convergence.ts';
 import { outOfBand } from './phases/drift.ts';
 import { expiringBindings } from './phases/expiry.ts';
+import { apiServerFloor } from './phases/floor.ts';
 import { idleResync } from './phases/idle.ts';
 import { burstLeavers, sequentialLeavers } from './phases/leavers.ts';
 import { settle, setResyncInterval, waitConnected } from './phases/steady.ts';
@@ -96,6 +98,10 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
     );
     if (!ctx) return results;
 
+    // Rollcall is running (idle: no Users in its namespace yet), so its User workers can be read.
+    results.floor = await phase('2 API server floor', async () =>
+      apiServerFloor(ctx.kube, options.systems, options.users, { create: APPLY_CONCURRENCY, status: await userWorkers(ctx) }),
+    );
     results.convergence = await phase('1 convergence', () => convergence(ctx, options.convergeTimeoutMs));
     const converged = results.convergence?.convergeMs !== null && results.convergence !== undefined;
     if (converged) {
@@ -116,7 +122,10 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
         const { settled, settledMs } = await settle(ctx, 5 * 60_000);
         return { ...(await idleResync(ctx, 2 * RESYNC_SHORT_MS + 5000)), settled, settledMs };
       });
-      results.drift = await phase('6 out-of-band changes', () => outOfBand(ctx, drifting, 4 * RESYNC_SHORT_MS + options.users * 30));
+      results.drift = await phase('6 out-of-band changes', async () => ({
+        ...(await outOfBand(ctx, drifting, 4 * RESYNC_SHORT_MS + options.users * 30)),
+        resyncIntervalMs: RESYNC_SHORT_MS,
+      }));
     } else {
       results.failures.push({ phase: '3-6', reason: 'not run: the Users did not converge' });
     }
@@ -148,6 +157,13 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
     const files = writeReport(results);
     log(`written to ${files.markdown} and ${files.json}`);
   }
+}
+
+/** How many User reconciles Rollcall runs at once (its controller_runtime_max_concurrent_reconciles). */
+async function userWorkers(ctx: Context): Promise<number> {
+  const workers = metricSum(await ctx.rollcall.metrics(), 'controller_runtime_max_concurrent_reconciles', { controller: 'user' });
+  if (!(workers > 0)) throw new Error('rollcall reports no controller_runtime_max_concurrent_reconciles for its User controller');
+  return workers;
 }
 
 async function declareWorld(

@@ -11,7 +11,7 @@ export async function runScale(args: string[]): Promise<number> {
   const width = Math.max(...table.map((r) => r.figure.length));
   for (const row of table) {
     process.stdout.write(
-      `${row.section.padEnd(16)} ${row.figure.padEnd(width)}  ${row.value.padStart(14)}  ${row.target ? `(target ${row.target})` : ''} ${row.verdict}\n`,
+      `${row.section.padEnd(18)} ${row.figure.padEnd(width)}  ${row.value.padStart(14)}  ${row.target ? `(target ${row.target})` : ''} ${row.verdict}\n`,
     );
   }
   return table.some((row) => row.verdict === 'FAILED') ? 1 : 0;

@@ -9,6 +9,7 @@ import type { RawResult } from './raw.ts';
 import type { ConvergenceResult } from './phases/convergence.ts';
 import type { DriftResult } from './phases/drift.ts';
 import type { ExpiryResult } from './phases/expiry.ts';
+import type { FloorResult } from './phases/floor.ts';
 import type { IdleResult } from './phases/idle.ts';
 import type { LatencyResult } from './phases/leavers.ts';
 import type { StandaloneResult } from './phases/standalone.ts';
@@ -22,12 +23,14 @@ export interface ScaleResults {
   loadAtStart?: number[];
   totalSeconds?: number;
   raw?: RawResult;
+  /** The API server's own floor: a raw client's N status writes on the same control plane. */
+  floor?: FloorResult;
   convergence?: ConvergenceResult;
   leaversSequential?: LatencyResult;
   leaversBurst?: LatencyResult;
   expiry?: ExpiryResult;
   idle?: IdleResult & { settledMs: number; settled: boolean };
-  drift?: DriftResult;
+  drift?: DriftResult & { resyncIntervalMs: number };
   /** The rollcall process at the end of the operator phases. */
   process?: {
     peakRssBytes: number;
@@ -81,12 +84,28 @@ export const ROLLCALL_REQUESTS = [
 ];
 const rollcallRequests = (requests: Record<string, number>) => ROLLCALL_REQUESTS.reduce((sum, key) => sum + (requests[key] ?? 0), 0);
 
+/** The issue's target for convergence: at most this many times the slower of the two floors. */
+export const CONVERGENCE_TARGET = 2;
+
+/**
+ * Convergence cannot beat the slower of two floors measured in the same run: the systems taking the
+ * same writes from a raw script, and the API server taking N status writes from a raw client.
+ * Undefined until both are measured.
+ */
+export function slowerFloor(r: Pick<ScaleResults, 'raw' | 'floor'>): { name: 'API server' | 'systems'; ms: number } | undefined {
+  if (!r.raw || !r.floor) return undefined;
+  return r.floor.statusMs > r.raw.totalMs ? { name: 'API server', ms: r.floor.statusMs } : { name: 'systems', ms: r.raw.totalMs };
+}
+
 export function rows(r: ScaleResults): Row[] {
   const out: Row[] = [];
   const add = (section: string, figure: string, value: string, target = '', v: Row['verdict'] = '') => out.push({ section, figure, value, target, verdict: v });
   const c = r.convergence;
   const raw = r.raw;
+  const f = r.floor;
   const ratio = c?.convergeMs && raw ? c.convergeMs / raw.totalMs : undefined;
+  const slower = slowerFloor(r);
+  const floorRatio = c?.convergeMs && slower ? c.convergeMs / slower.ms : undefined;
 
   add('1 convergence', `apply ${r.users} Users through the API server (32 in flight)`, s(c?.applyMs));
   add(
@@ -104,7 +123,15 @@ export function rows(r: ScaleResults): Row[] {
       c && done === null ? `timed out (${c.perSystemAccounts[kind] ?? 0}/${r.users})` : s(done),
     );
   }
-  add('1 convergence', 'Rollcall / raw', x(ratio), '≤ 1.5×', verdict(ratio === undefined ? undefined : ratio <= 1.5));
+  add(
+    '1 convergence',
+    'Rollcall / the slower of the two floors (API server, systems)',
+    x(floorRatio),
+    `≤ ${CONVERGENCE_TARGET}×`,
+    verdict(floorRatio === undefined ? undefined : floorRatio <= CONVERGENCE_TARGET),
+  );
+  add('1 convergence', 'Rollcall / raw', x(ratio));
+  add('1 convergence', 'Rollcall / API server floor', x(c?.convergeMs && f ? c.convergeMs / f.statusMs : undefined));
   if (c) add('1 convergence', 'CPU seconds of rollcall / User reconciles', `${c.cpuSeconds.toFixed(1)} s / ${c.userReconciles}`);
   for (const kind of r.systems) {
     const mine = c?.perSystemMs[kind];
@@ -114,6 +141,19 @@ export function rows(r: ScaleResults): Row[] {
 
   add('2 raw baseline', `create + 2 grants per User per system, 4 at a time per system, systems side by side`, s(raw?.totalMs));
   for (const kind of r.systems) add('2 raw baseline', `${kind}`, s(raw?.perSystemMs[kind]));
+
+  add(
+    '2 API server floor',
+    `${f?.users ?? r.users} status writes, PUT users/status (${f?.statusConcurrency ?? '-'} in flight: Rollcall's User workers)`,
+    s(f?.statusMs),
+    '',
+    f ? '' : 'not run',
+  );
+  if (f) {
+    add('2 API server floor', 'status write p50 / p99', `${s(f.statusWrite.p50)} / ${s(f.statusWrite.p99)}`);
+    add('2 API server floor', `create ${f.users} Users (${f.createConcurrency} in flight, Rollcall's kubeconfig setup)`, s(f.createMs));
+  }
+  add('2 API server floor', 'the slower floor: API server (status writes) or systems (raw baseline)', slower ? `${slower.name}, ${s(slower.ms)}` : '-');
 
   for (const [name, l] of [
     ['one at a time', r.leaversSequential],
@@ -136,8 +176,8 @@ export function rows(r: ScaleResults): Row[] {
     '4 expiry',
     `${e ? e.ms.length + e.timedOut : 0} bindings ending at one instant: p50 / p99 / max after validUntil`,
     e ? `${s(e.stats.p50)} / ${s(e.stats.p99)} / ${s(e.stats.max)}` : '-',
-    'within 1 s',
-    verdict(e ? e.timedOut === 0 && e.stats.max <= 1000 : undefined),
+    'p99 ≤ 1 s',
+    verdict(e ? e.timedOut === 0 && e.stats.p99 <= 1000 : undefined),
   );
   if (e)
     add(
@@ -157,6 +197,14 @@ export function rows(r: ScaleResults): Row[] {
     '0',
     verdict(idleWrites === undefined ? undefined : idleWrites === 0),
   );
+  // settle() wants three quiet samples a second apart: about 3 s is idle at once.
+  add(
+    '5 idle resync',
+    'work queues empty, no reconcile running, before the window',
+    i ? (i.settled ? `after ${s(i.settledMs)}` : `still busy after ${s(i.settledMs)}`) : '-',
+    'idle',
+    verdict(i?.settled),
+  );
   if (i) {
     add('5 idle resync', 'writes per system', r.systems.map((k) => `${k} ${i.systemWrites[k]}`).join(', '));
     add('5 idle resync', 'API server writes (resourceVersion of Users, ConnectedSystems)', String(i.apiWrites));
@@ -167,7 +215,6 @@ export function rows(r: ScaleResults): Row[] {
       'User reconciles / API requests by Rollcall',
       `${i.userReconciles} / ${rollcallRequests(i.apiRequests)} (${i.apiRequests['GET secrets'] ?? 0} Secret GETs)`,
     );
-    if (!i.settled) add('5 idle resync', 'work queue still busy when the window began', `after ${s(i.settledMs)}`, 'idle', 'over target');
   }
 
   const d = r.drift;
@@ -178,16 +225,22 @@ export function rows(r: ScaleResults): Row[] {
     '',
     d ? (d.notCorrected ? 'FAILED' : '') : 'not run',
   );
-  if (d) add('6 out-of-band', 'per change p50 / max (resyncInterval 30 s)', `${s(d.stats.p50)} / ${s(d.stats.max)}`);
+  add(
+    '6 out-of-band',
+    `per change p50 / max (resyncInterval ${d ? s(d.resyncIntervalMs) : '-'})`,
+    d ? `${s(d.stats.p50)} / ${s(d.stats.max)}` : '-',
+    '≤ resyncInterval',
+    verdict(d ? d.notCorrected === 0 && d.stats.max <= d.resyncIntervalMs : undefined),
+  );
 
   const p = r.process;
-  const rssOk = p && r.users >= 10_000 ? p.peakRssBytes <= 256 * MIB : undefined;
+  // The issue sets it at 10,000 Users; held at any N, since fewer Users should take no more.
   add(
     '7 memory',
     'peak RSS of rollcall (VmHWM)',
     p ? `${(p.peakRssBytes / MIB).toFixed(0)} MiB` : '-',
-    '≤ 256 MiB at 10,000',
-    p ? (rssOk === undefined ? '' : verdict(rssOk)) : 'not run',
+    '≤ 256 MiB (at 10,000)',
+    verdict(p ? p.peakRssBytes <= 256 * MIB : undefined),
   );
   if (p)
     add(
@@ -196,20 +249,25 @@ export function rows(r: ScaleResults): Row[] {
       `${(p.rssBytes / MIB).toFixed(0)} / ${(p.heapUsedBytes / MIB).toFixed(0)} / ${(p.heapTotalBytes / MIB).toFixed(0)} MiB`,
     );
 
+  const reconciles = c?.userReconciles ?? 0;
+  const requests = c?.apiRequests ?? {};
   if (c) {
-    const reconciles = c.userReconciles;
     add('8 API requests', 'User reconciles during convergence', String(reconciles));
-    add('8 API requests', 'Secret GETs per User reconcile', per(c.apiRequests['GET secrets'] ?? 0, reconciles), 'Secrets from an informer: ~0');
-    add('8 API requests', 'status writes per User reconcile', per(c.apiRequests['PUT users/status'] ?? 0, reconciles));
-    // Correlated Events (store/event-correlator.ts): a repeat is a PATCH of the count, not a new Event.
-    add(
-      '8 API requests',
-      'Events created / count writes per User reconcile',
-      `${per(c.apiRequests['POST events'] ?? 0, reconciles)} / ${per(c.apiRequests['PATCH events'] ?? 0, reconciles)}`,
-      '≤ 0.2, aggregated',
-    );
-    add('8 API requests', 'all requests by Rollcall per User reconcile', per(rollcallRequests(c.apiRequests), reconciles));
+    add('8 API requests', 'Secret GETs per User reconcile', per(requests['GET secrets'] ?? 0, reconciles), 'Secrets from an informer: ~0');
+    add('8 API requests', 'status writes per User reconcile', per(requests['PUT users/status'] ?? 0, reconciles));
   }
+  // Correlated Events (store/event-correlator.ts): a repeat is a PATCH of the count, not a new
+  // Event; both are a write to the API server, so both count against the target.
+  const created = requests['POST events'] ?? 0;
+  const counted = requests['PATCH events'] ?? 0;
+  add(
+    '8 API requests',
+    'Event writes per User reconcile (created + count writes)',
+    reconciles > 0 ? `${per(created + counted, reconciles)} (${per(created, reconciles)} + ${per(counted, reconciles)})` : '-',
+    '≤ 0.2, aggregated',
+    verdict(reconciles > 0 ? (created + counted) / reconciles <= 0.2 : undefined),
+  );
+  if (c) add('8 API requests', 'all requests by Rollcall per User reconcile', per(rollcallRequests(requests), reconciles));
 
   const o = r.standalone;
   const onceRatio = o?.totalMs && raw ? o.totalMs / raw.totalMs : undefined;
@@ -281,6 +339,7 @@ export function writeReport(r: ScaleResults): { json: string; markdown: string }
 - machine: ${m.cores} cores (nproc), ${m.cpu}, ${m.ramGiB} GiB RAM; Node ${m.node} (${m.platform}); load average at the end ${m.loadAverage.join(', ')} (${r.loadAtStart?.join(', ') ?? '?'} at the start): the cores are shared with other jobs
 - command: \`${r.command}\` (${r.totalSeconds?.toFixed(0) ?? '?'} s in all)
 - world: ${r.users.toLocaleString('en')} Users over 10 departments, one label-selected AccessBinding per department, each role granting 2 groups in each of ${r.systems.length} systems (${r.systems.join(', ')}); real control plane, slapd, PostgreSQL 15, scim2-server (in memory)
+- floors: convergence is judged against the slower of two floors measured in this run: the systems taking the same writes from a raw script (2 raw baseline), and the API server taking N status writes from a raw client with Rollcall's kubeconfig setup, as many in flight as Rollcall's User workers (2 API server floor)
 - every figure and the raw data: [${base.split('/').pop()}.json](${base.split('/').pop()}.json)
 
 | section | figure | value | target | |
