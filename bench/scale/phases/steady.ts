@@ -61,3 +61,14 @@ export async function settle(ctx: Context, timeoutMs: number): Promise<{ settled
   }
   return { settled: false, settledMs: now() - started };
 }
+
+/** Waits until no ConnectedSystem's status holds deprovisions in its guard window (at most `timeoutMs`). */
+export async function windowsEmpty(ctx: Context, timeoutMs: number): Promise<boolean> {
+  const started = now();
+  while (now() - started < timeoutMs) {
+    const systems = await ctx.kube.list('ConnectedSystem', ctx.scope.namespace);
+    if (systems.every((system) => !((system.status as { recentDeprovisions?: unknown[] } | undefined)?.recentDeprovisions?.length ?? 0))) return true;
+    await sleep(1000);
+  }
+  return false;
+}
