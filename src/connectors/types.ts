@@ -21,6 +21,13 @@ export interface Connector {
    * revoked if held.
    */
   refusedEntitlements?(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]>;
+  /**
+   * Optional: a short value that changes whenever the system's accounts, memberships or attributes
+   * may have changed, whoever changed them (PostgreSQL: the catalogs' row versions). Cheap to ask: the
+   * system controller asks every few seconds between listings and lists again when it changed while
+   * Rollcall wrote nothing there, so a hand-made change is corrected in seconds, not at the next resync.
+   */
+  changeToken?(signal: AbortSignal): Promise<string>;
   /** `adopt` takes a legacy-marked or unmanaged account into the scope; never another system's. */
   /**
    * One idempotent step: applying it twice leaves the system as applying it once. A connector that

@@ -7,6 +7,8 @@ export class ObservedCache {
   /** The last write-through per system and user, with its sequence number to order it against listings. */
   readonly #written = new Map<string, Map<string, { sequence: number; account: ObservedAccount | null }>>();
   #sequence = 0;
+  /** The sequence number of each system's latest write-through. */
+  readonly #lastWrite = new Map<string, number>();
   /** Accounts whose cached state is in doubt, per system, until the next write-through or listing. */
   readonly #unknown = new Map<string, Set<string>>();
   /** Orphans found at each system's last listing, so only new ones are announced. */
@@ -62,9 +64,20 @@ export class ObservedCache {
     this.#unknown.set(system, unknown);
   }
 
+  /** The sequence number of the latest listing begun or write made, anywhere: pass it to writtenSince later. */
+  sequence(): number {
+    return this.#sequence;
+  }
+
+  /** Something was written through to the system after `sequence` (a write made by this process). */
+  writtenSince(system: string, sequence: number): boolean {
+    return (this.#lastWrite.get(system) ?? 0) > sequence;
+  }
+
   set(system: string, userName: string, account: ObservedAccount | null): void {
     const written = this.#written.get(system) ?? new Map<string, { sequence: number; account: ObservedAccount | null }>();
     written.set(userName, { sequence: ++this.#sequence, account });
+    this.#lastWrite.set(system, this.#sequence);
     this.#written.set(system, written);
     this.#unknown.get(system)?.delete(userName);
     const accounts = this.#bySystem.get(system);

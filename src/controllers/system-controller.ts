@@ -46,6 +46,8 @@ export class ListingSchedule {
   /** Per system: when it was last listed, and the spec and annotations it was listed with. */
   readonly #last = new Map<string, { atMs: number; fingerprint: string; capabilities: Capabilities }>();
   readonly #forced = new Set<string>();
+  /** Per system whose connector has a change token: its value, the write sequence it was read at, when it was last asked. */
+  readonly #tokens = new Map<string, { value: string; sequence: number; polledAtMs: number }>();
 
   /** The next reconcile of these systems lists them in full, as a periodic resync would. */
   force(systemKey: string): void {
@@ -65,6 +67,29 @@ export class ListingSchedule {
     this.#last.set(key, { atMs: now.getTime(), fingerprint: fingerprint(system), capabilities });
   }
 
+  /** The system's change token, read at `sequence` of the ObservedCache (its writes after that are Rollcall's). */
+  tokenRead(systemKey: string, value: string, sequence: number, now: Date): void {
+    this.#tokens.set(systemKey, { value, sequence, polledAtMs: now.getTime() });
+  }
+
+  /** The token as last read, if the system has one. */
+  token(systemKey: string): { value: string; sequence: number } | undefined {
+    return this.#tokens.get(systemKey);
+  }
+
+  /** The token was asked and said nothing new. */
+  polled(systemKey: string, now: Date): void {
+    const token = this.#tokens.get(systemKey);
+    if (token) token.polledAtMs = now.getTime();
+  }
+
+  /** When to ask the system's change token next, if it has one and asking beats waiting for the resync. */
+  nextPollAt(system: ConnectedSystem): Date | undefined {
+    const token = this.#tokens.get(keyString(keyOf(system)));
+    if (!token || parsePeriod(system.spec.resyncInterval, '1s') <= CHANGE_POLL_MS) return undefined;
+    return new Date(token.polledAtMs + CHANGE_POLL_MS);
+  }
+
   /** What the connector said it can do at the last listing. */
   capabilities(systemKey: string): Capabilities | undefined {
     return this.#last.get(systemKey)?.capabilities;
@@ -78,8 +103,15 @@ export class ListingSchedule {
   forget(systemKey: string): void {
     this.#last.delete(systemKey);
     this.#forced.delete(systemKey);
+    this.#tokens.delete(systemKey);
   }
 }
+
+/**
+ * How often a system that can say whether it changed (Connector.changeToken) is asked between
+ * listings: a hand-made change is corrected within seconds instead of at the next resyncInterval.
+ */
+export const CHANGE_POLL_MS = 5_000;
 
 function fingerprint(system: ConnectedSystem): string {
   return JSON.stringify([system.metadata.generation, system.spec, system.metadata.annotations ?? {}]);
@@ -185,6 +217,43 @@ async function deprovisionAll(
   });
 }
 
+/**
+ * Asks the system's change token; true when it changed and Rollcall wrote nothing there since it was
+ * last read, so someone else changed the system. When Rollcall wrote meanwhile, its own writes may
+ * explain the change: the new token becomes the base, and a hand-made change made at that moment
+ * waits for the next resync, as before.
+ */
+async function changedOutside(
+  ctx: Pick<ControllerContext, 'connections' | 'observed' | 'logger'>,
+  schedule: ListingSchedule,
+  system: ConnectedSystem,
+  now: Date,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const name = keyString(keyOf(system));
+  const last = schedule.token(name);
+  if (!last) return false;
+  const sequence = ctx.observed.sequence();
+  let value: string;
+  try {
+    value = await ctx.connections.use(system, async (connector) => (connector.changeToken ? connector.changeToken(signal) : last.value));
+  } catch {
+    // The listing at the resync says what is wrong; a failed poll changes nothing.
+    schedule.polled(name, now);
+    return false;
+  }
+  if (value === last.value) {
+    schedule.polled(name, now);
+    return false;
+  }
+  if (ctx.observed.writtenSince(name, last.sequence)) {
+    schedule.tokenRead(name, value, sequence, now);
+    return false;
+  }
+  ctx.logger.info({ system: name }, 'the system changed outside Rollcall: listing it now');
+  return true;
+}
+
 async function release(ctx: Pick<ControllerContext, 'connections' | 'gate' | 'observed'>, schedule: ListingSchedule, name: string): Promise<void> {
   ctx.observed.forget(name);
   ctx.gate.forget(name);
@@ -202,7 +271,10 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   }
   const retained = retainedEntries(ctx, system);
   const retentionEnd = nextRetentionEnd(retained);
-  if (!schedule.due(ctx, system, now) && !(retentionEnd !== undefined && retentionEnd <= now.getTime())) {
+  const scheduled = schedule.due(ctx, system, now) || (retentionEnd !== undefined && retentionEnd <= now.getTime());
+  const pollAt = schedule.nextPollAt(system);
+  const changed = !scheduled && pollAt !== undefined && pollAt <= now && (await changedOutside(ctx, schedule, system, now, signal));
+  if (!scheduled && !changed) {
     // Between listings (the counts in status are the last listing's) only the guard's condition and
     // window need keeping current. A deprovision admitted or held wakes this (applyChanges); the
     // decision re-plans only the Users that changed since the last one (DeletionGate).
@@ -224,7 +296,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     // does not wake this controller, so a retention end read from the cache would be missed.
     const asked = newRetentionAsks(ctx, system, retained, now).length > 0;
     const written = asked ? await writeStatus(ctx, system, undefined, {}) : retainedEntries(ctx, system);
-    return requeueAtEarliest([schedule.nextListingAt(system), nextRetentionEnd(written)]);
+    return requeueAtEarliest([schedule.nextListingAt(system), schedule.nextPollAt(system), nextRetentionEnd(written)]);
   }
 
   let listing;
@@ -232,6 +304,8 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   try {
     listing = await ctx.connections.use(system, async (connector) => {
       await connector.check(signal);
+      // Read before the listing: a change made while it runs shows as a new token at the next poll.
+      if (connector.changeToken) schedule.tokenRead(name, await connector.changeToken(signal), listingStarted, now);
       const accounts = [];
       for await (const account of connector.listAccounts(signal)) accounts.push(account);
       ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
@@ -258,6 +332,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   }
   ctx.observed.replace(name, listing.accounts, listingStarted);
   schedule.listed(system, now, listing.capabilities);
+  ctx.metrics?.listings.inc({ system: name, cause: changed ? 'changed' : 'scheduled' });
   // Read after the listing: a User whose account appeared while it ran is no orphan.
   const snapshot = readSnapshot(ctx.store, key.namespace, ctx.clock);
   const { users } = snapshot.world;
@@ -341,7 +416,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     await yieldIfBusy();
     ctx.enqueue('User', keyOf(user));
   }
-  return requeueAtEarliest([schedule.nextListingAt(system), nextRetentionEnd(written)]);
+  return requeueAtEarliest([schedule.nextListingAt(system), schedule.nextPollAt(system), nextRetentionEnd(written)]);
 }
 
 /**

@@ -129,6 +129,15 @@ export class Metrics {
     }),
     this.#labelling,
   );
+  readonly listings = new SystemCounter(
+    new Counter({
+      name: 'rollcall_listings_total',
+      help: 'Full listings of connected systems, by why: scheduled (first, resyncInterval, a spec change) or changed (the system said something changed that Rollcall did not write)',
+      labelNames: ['system', 'cause'] as const,
+      registers: [this.registry],
+    }),
+    this.#labelling,
+  );
   readonly orphans = new SystemGauge(
     new Gauge({
       name: 'rollcall_orphans',

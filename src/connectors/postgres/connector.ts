@@ -6,6 +6,7 @@ import { PermanentError, changeUserName, type AccountChange, type Capabilities, 
 import type { Connector } from '../types.ts';
 import { DISPLAY_NAME, managedRoles, ownerOf, toObservedAccount } from './catalog.ts';
 import { checkMarkerRole } from './marker.ts';
+import { catalogChangeToken } from './change-token.ts';
 import { applyChange } from './changes.ts';
 import { adoptionRefusal, findShapedRole } from './adoptable.ts';
 import { refusedGroupRoles } from './grantable.ts';
@@ -52,6 +53,10 @@ export class PostgresConnector implements Connector {
       this.#known.managed.set(row.name, true);
       yield toObservedAccount(row);
     }
+  }
+
+  async changeToken(signal: AbortSignal): Promise<string> {
+    return this.#session.run("read the catalogs' change token", signal, catalogChangeToken);
   }
 
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
