@@ -81,6 +81,30 @@ export class LdapConnector implements Connector {
     }
   }
 
+  async *listUserNames(signal: AbortSignal): AsyncIterable<string> {
+    const settings = this.#settings;
+    const attribute = settings.flavour.userNameAttribute;
+    let pages: AsyncGenerator<{ searchEntries: Entry[] }> | undefined;
+    for (;;) {
+      const page = await this.#session.run('list user names', signal, async (client) => {
+        // Only the name: a directory's every entry, a page at a time, without their attributes.
+        pages ??= client.searchPaginated(settings.peopleDN, {
+          scope: 'one',
+          filter: `(${attribute}=*)`,
+          attributes: [attribute],
+          paged: { pageSize: PAGE_SIZE },
+        });
+        return pages.next();
+      });
+      if (page.done) return;
+      for (const entry of page.value.searchEntries) {
+        // The value getAccount compares (findAny): the first.
+        const userName = userNameOf(settings, entry);
+        if (userName !== undefined) yield userName;
+      }
+    }
+  }
+
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
     const settings = this.#settings;
     return this.#session.run('read account', signal, async (client) => {

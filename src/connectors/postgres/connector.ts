@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { PermanentError, changeUserName, type AccountChange, type Capabilities, type ObservedAccount, type RefusedEntitlement } from '../../api/index.ts';
 import type { Connector } from '../types.ts';
-import { DISPLAY_NAME, managedRoles, ownerOf, toObservedAccount } from './catalog.ts';
+import { allRoleNames, DISPLAY_NAME, managedRoles, ownerOf, toObservedAccount } from './catalog.ts';
 import { checkMarkerRole } from './marker.ts';
 import { applyChange } from './changes.ts';
 import { adoptionRefusal, findShapedRole } from './adoptable.ts';
@@ -56,6 +56,10 @@ export class PostgresConnector implements Connector {
       this.#known.managed.set(row.name, true);
       yield toObservedAccount(row);
     }
+  }
+
+  async *listUserNames(signal: AbortSignal): AsyncIterable<string> {
+    yield* await this.#session.run('list role names', signal, (sql) => allRoleNames(sql));
   }
 
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
