@@ -133,6 +133,8 @@ export async function syncAccount(
           if (reread || before !== undefined || applied.length > 0 || failureScope(error) !== 'account') throw error;
           const found = await connector.getAccount(desired.userName, signal);
           if (found === undefined) throw error;
+          // Until the next listing sees the name, this User's account is read first, not created again.
+          ctx.observed.invalidate(systemKey, desired.userName);
           return await converge(found);
         }
       },

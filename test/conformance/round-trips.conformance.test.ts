@@ -192,6 +192,9 @@ describe('requests per User through the reconcile path, counted off the wire', (
       ['dir', 'error'],
     ]);
     for (const account of accounts) expect(account.message).toMatch(/exists that Rollcall does not manage; set spec.adoption/);
+    // One create each, refused: a later reconcile of the User reads the account first, until a listing sees the name.
+    expect(pgCounter.sent().filter((line) => line.startsWith('CREATE ROLE "rtx"'))).toHaveLength(1);
+    expect(ldapCounter.counts()['add']).toBe(1);
     const { rows } = await adminQuery(postgres, `SELECT count(*)::int AS n FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = 'rtx'`);
     expect(rows[0].n).toBe(0);
     const { searchEntries } = await ldapAdmin.search(`uid=rtx,${slapd.peopleDN}`, { scope: 'base', attributes: ['businessCategory', 'cn'] });
