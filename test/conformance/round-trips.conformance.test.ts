@@ -52,10 +52,11 @@ const LDAP_READ_BACK = 2;
 const PER_PASS = { postgres: 5, ldap: 5 };
 /**
  * A leaver loses both groups and is disabled, then read back. PostgreSQL: 2 REVOKEs, the role's
- * lookup, ALTER ROLE NOLOGIN, ending its sessions, the read-back. LDAP: 2 modifies of the groups, one
- * search for the entry, the password scrambled and the lock set (2 modifies), the read-back (2 searches).
+ * lookup, ALTER ROLE NOLOGIN with the ending of its sessions in one round trip, the read-back. LDAP:
+ * 2 modifies of the groups, one search for the entry, the password scrambled and the lock set (2
+ * modifies), the read-back (2 searches).
  */
-const LEAVER = { postgres: 6, ldap: 7 };
+const LEAVER = { postgres: 5, ldap: 7 };
 
 /** What making the marker role sends (postgres/marker.ts): its read, and its creation. */
 const MARKER_SETUP = ['SELECT r.rolcanlogin AS "canLogin", r.rolsuper AS superuser', 'CREATE ROLE "rollcall:acme/db" NOLOGIN'];
