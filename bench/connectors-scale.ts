@@ -1,7 +1,7 @@
 // The LDAP and PostgreSQL connectors at scale, against the same writes issued with the plain client:
 // `node bench/connectors-scale.ts [accounts] [rounds]` (default 2,000 and 3). Real slapd and PostgreSQL from
 // test/servers. Two parts:
-//  - requests per change, read off the wire by a counting proxy (bench/wire-counter.ts), one change
+//  - requests per change, read off the wire by a counting proxy (test/helpers/wire-counter.ts), one change
 //    at a time so each is counted alone: create, grant, the read-back the controllers do after
 //    writing, and a user's whole first sync (create, two grants, read-back);
 //  - wall time to create `accounts` accounts with 2 groups each, 4 at a time (the Manager's default
@@ -18,7 +18,7 @@ import type { Connector } from '../src/connectors/types.ts';
 import { startPostgres, type PostgresServer } from '../test/servers/postgres.ts';
 import { start as startSlapd, type SlapdServer } from '../test/servers/slapd.ts';
 import { formatMs } from './measure.ts';
-import { startWireCounter, type WireCounter } from './wire-counter.ts';
+import { startWireCounter, type WireCounter } from '../test/helpers/wire-counter.ts';
 
 const ACCOUNTS = Number(process.argv[2] ?? 2000);
 const ROUNDS = Number(process.argv[3] ?? 3);

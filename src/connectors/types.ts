@@ -15,6 +15,13 @@ export interface Connector {
    */
   getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined>;
   /**
+   * Optional: the userName of every account in the system, whoever's it is (this system's, another
+   * system's, legacy-marked, unmarked), read beside each listing in O(pages). A name not among them
+   * has no account at all, so a joiner's create needs no getAccount first. Names are as getAccount
+   * matches them: a name it would find is listed.
+   */
+  listUserNames?(signal: AbortSignal): AsyncIterable<string>;
+  /**
    * Optional: which of `entitlements` this system never grants whatever the roles say (PostgreSQL:
    * anything but a group role no system manages: accounts, markers, predefined and elevated roles),
    * each with its reason. The caller refuses them: never granted,

@@ -11,6 +11,11 @@ export class ObservedCache {
   readonly #lastWrite = new Map<string, number>();
   /** Accounts whose cached state is in doubt, per system, until the next write-through or listing. */
   readonly #unknown = new Map<string, Set<string>>();
+  /**
+   * Every userName each system held at its last listing, whoever's (Connector.listUserNames); absent
+   * for a system whose connector cannot tell.
+   */
+  readonly #names = new Map<string, ReadonlySet<string>>();
   /** Orphans found at each system's last listing, so only new ones are announced. */
   readonly #orphans = new Map<string, Set<string>>();
 
@@ -30,7 +35,7 @@ export class ObservedCache {
    * Replaces a system's accounts after a full listing that began at `listingStarted`. An account
    * written through while the listing ran is newer than what the listing saw, so it is kept.
    */
-  replace(system: string, accounts: ObservedAccount[], listingStarted: number): void {
+  replace(system: string, accounts: ObservedAccount[], listingStarted: number, userNames?: ReadonlySet<string>): void {
     const next = new Map(accounts.map((a) => [a.userName, a]));
     const written = this.#written.get(system) ?? new Map();
     for (const [userName, { sequence, account }] of written) {
@@ -44,6 +49,18 @@ export class ObservedCache {
     }
     this.#bySystem.set(system, next);
     this.#unknown.delete(system);
+    if (userNames) this.#names.set(system, userNames);
+    else this.#names.delete(system);
+  }
+
+  /**
+   * Whether an account of this name may exist beside the managed ones the cache holds (another
+   * system's, legacy-marked, unmarked): yes, unless the last listing saw every name in the system and
+   * not this one. A name deleted since is still "may exist": only a read tells.
+   */
+  mayExistOutsideScope(system: string, userName: string): boolean {
+    const names = this.#names.get(system);
+    return names === undefined || names.has(userName);
   }
 
   has(system: string): boolean {
@@ -100,5 +117,6 @@ export class ObservedCache {
 
   forget(system: string): void {
     this.#bySystem.delete(system);
+    this.#names.delete(system);
   }
 }

@@ -77,49 +77,66 @@ export async function syncAccount(
         // not in the cache yet, so the second reads the account again.
         const cached = attempts++ === 0 ? ctx.observed.get(systemKey, desired.userName) : undefined;
         // A listing holds only this system's accounts: "absent" there may still be an account with this
-        // userName that is someone else's, legacy-marked or unmanaged. Read it when that matters: before
-        // a create, and for an account Rollcall held (a legacy-marked leaver must still be cut off).
-        const reread = cached === undefined || (cached === null && (desired.state === 'present' || (previous !== undefined && previous.state !== 'absent')));
+        // userName that is someone else's, legacy-marked or unmanaged. Read it when that matters (before a
+        // create, and for an account Rollcall held: a legacy-marked leaver must still be cut off), unless
+        // the listing also saw every name in the system and not this one.
+        const outside = cached === null && ctx.observed.mayExistOutsideScope(systemKey, desired.userName);
+        const reread = cached === undefined || (outside && (desired.state === 'present' || (previous !== undefined && previous.state !== 'absent')));
         const before = reread ? await connector.getAccount(desired.userName, signal) : (cached ?? undefined);
         capabilities = connector.capabilities;
         // The guard counts other Users' revokes too: it knows what the connector refuses on its own.
         ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
         const refusal = await systemRefusal(connector, desired.state === 'present' ? desired.entitlements : [], signal);
         const options = planOptions(system, refusal);
-        const plan = accountPlan(user, desired, before, connector.capabilities, options);
-        wanted = plan.desired;
-        refused = [...(desired.refused ?? []), ...plan.refused];
-        if (plan.conflict) {
-          conflict = plan.conflict;
-          return undefined;
-        }
-        adopted = plan.adopts;
-        const { deprovisions } = plan;
-        // Write-ahead: the Secret that delivers a first password exists before the create that sets it.
-        const prepared = await withInitialPassword(ctx, user, system, connector.capabilities, plan.changes, now);
-        const { changes } = prepared;
-        delivery = prepared.delivery ?? delivery;
-        const outcome = await applyChanges(
-          ctx,
-          { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied, snapshot },
-          signal,
-        );
-        if (outcome.held) throw new HeldByGuard(outcome.message);
-        if (plan.changes.length === 0) return before;
-        // Read back once after writing: the cache must hold what the system really has (ids, defaults).
-        await yieldIfBusy();
-        const after = await connector.getAccount(desired.userName, signal);
-        ctx.observed.set(systemKey, desired.userName, after ?? null);
-        // Ready means read back: what the system holds after the writes is what is declared, or the
-        // pass failed (a server that answers 2xx and keeps nothing, a write lost to a concurrent one).
-        const remaining = accountPlan(user, desired, after, connector.capabilities, options).changes;
-        if (remaining.length > 0) {
-          throw new PermanentError(
-            `read back after writing, the account still differs from what is declared (${remaining.map(describeChange).join(', ')}): the system did not keep the write`,
-            { scope: 'account' },
+        const converge = async (observed: ObservedAccount | undefined): Promise<ObservedAccount | undefined> => {
+          const plan = accountPlan(user, desired, observed, connector.capabilities, options);
+          wanted = plan.desired;
+          refused = [...(desired.refused ?? []), ...plan.refused];
+          if (plan.conflict) {
+            conflict = plan.conflict;
+            return undefined;
+          }
+          adopted = plan.adopts;
+          const { deprovisions } = plan;
+          // Write-ahead: the Secret that delivers a first password exists before the create that sets it.
+          const prepared = await withInitialPassword(ctx, user, system, connector.capabilities, plan.changes, now);
+          const { changes } = prepared;
+          delivery = prepared.delivery ?? delivery;
+          const outcome = await applyChanges(
+            ctx,
+            { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied, snapshot },
+            signal,
           );
+          if (outcome.held) throw new HeldByGuard(outcome.message);
+          if (plan.changes.length === 0) return observed;
+          // Read back once after writing: the cache must hold what the system really has (ids, defaults).
+          await yieldIfBusy();
+          const after = await connector.getAccount(desired.userName, signal);
+          ctx.observed.set(systemKey, desired.userName, after ?? null);
+          // Ready means read back: what the system holds after the writes is what is declared, or the
+          // pass failed (a server that answers 2xx and keeps nothing, a write lost to a concurrent one).
+          const remaining = accountPlan(user, desired, after, connector.capabilities, options).changes;
+          if (remaining.length > 0) {
+            throw new PermanentError(
+              `read back after writing, the account still differs from what is declared (${remaining.map(describeChange).join(', ')}): the system did not keep the write`,
+              { scope: 'account' },
+            );
+          }
+          return after;
+        };
+        try {
+          return await converge(before);
+        } catch (error) {
+          // Created unread because the listing saw no account of this name: one made since (by a person,
+          // another tool, another system) fails the create, which never takes over what it does not
+          // manage. Read it and decide as a read before the create would have: adopt, or a conflict.
+          if (reread || before !== undefined || applied.length > 0 || failureScope(error) !== 'account') throw error;
+          const found = await connector.getAccount(desired.userName, signal);
+          if (found === undefined) throw error;
+          // Until the next listing sees the name, this User's account is read first, not created again.
+          ctx.observed.invalidate(systemKey, desired.userName);
+          return await converge(found);
         }
-        return after;
       },
       { account: desired.userName, urgent: takesAccessAway(desired, previous) },
     );

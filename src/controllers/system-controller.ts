@@ -308,8 +308,14 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       if (connector.changeToken) schedule.tokenRead(name, await connector.changeToken(signal), listingStarted, now);
       const accounts = [];
       for await (const account of connector.listAccounts(signal)) accounts.push(account);
+      // Every name in the system, whoever's: a joiner whose name is not among them is created unread (sync-account.ts).
+      let userNames: Set<string> | undefined;
+      if (connector.listUserNames) {
+        userNames = new Set();
+        for await (const userName of connector.listUserNames(signal)) userNames.add(userName);
+      }
       ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
-      return { accounts, capabilities: connector.capabilities };
+      return { accounts, userNames, capabilities: connector.capabilities };
     });
   } catch (error) {
     const refused = privateNetworkRefusal(error);
@@ -330,7 +336,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     );
     throw error;
   }
-  ctx.observed.replace(name, listing.accounts, listingStarted);
+  ctx.observed.replace(name, listing.accounts, listingStarted, listing.userNames);
   schedule.listed(system, now, listing.capabilities);
   ctx.metrics?.listings.inc({ system: name, cause: changed ? 'changed' : 'scheduled' });
   // Read after the listing: a User whose account appeared while it ran is no orphan.

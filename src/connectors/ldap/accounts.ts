@@ -27,14 +27,15 @@ export function ownerOf(settings: LdapSettings, entry: Entry): AccountOwner | un
   return 'unmanaged';
 }
 
-/** The entry of `userName` under peopleDN, whoever's it is. */
+/** The entry of `userName` under peopleDN, whoever's it is: this system's first, where two carry the name. */
 export async function findAny(client: Client, settings: LdapSettings, userName: string): Promise<Entry | undefined> {
   const { searchEntries } = await client.search(settings.peopleDN, {
     scope: 'one',
     filter: `(${settings.flavour.userNameAttribute}=${escapeFilterValue(userName)})`,
     attributes: [...attributesToRead(settings), settings.flavour.marker.attribute],
   });
-  return searchEntries.find((entry) => userNameOf(settings, entry) === userName);
+  const named = searchEntries.filter((entry) => userNameOf(settings, entry) === userName);
+  return named.find((entry) => ownerOf(settings, entry) === undefined) ?? named[0];
 }
 
 export function attributesToRead(settings: LdapSettings): string[] {

@@ -81,17 +81,39 @@ export class LdapConnector implements Connector {
     }
   }
 
+  async *listUserNames(signal: AbortSignal): AsyncIterable<string> {
+    const settings = this.#settings;
+    const attribute = settings.flavour.userNameAttribute;
+    let pages: AsyncGenerator<{ searchEntries: Entry[] }> | undefined;
+    for (;;) {
+      const page = await this.#session.run('list user names', signal, async (client) => {
+        // Only the name: a directory's every entry, a page at a time, without their attributes.
+        pages ??= client.searchPaginated(settings.peopleDN, {
+          scope: 'one',
+          filter: `(${attribute}=*)`,
+          attributes: [attribute],
+          paged: { pageSize: PAGE_SIZE },
+        });
+        return pages.next();
+      });
+      if (page.done) return;
+      for (const entry of page.value.searchEntries) {
+        // The value getAccount compares (findAny): the first.
+        const userName = userNameOf(settings, entry);
+        if (userName !== undefined) yield userName;
+      }
+    }
+  }
+
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
     const settings = this.#settings;
     return this.#session.run('read account', signal, async (client) => {
       const found = await this.#read(client, userName);
-      if (found) return toObservedAccount(settings, found.entry, found.groups);
+      if (!found) return undefined;
+      const owner = ownerOf(settings, found.entry);
+      if (owner === undefined) return toObservedAccount(settings, found.entry, found.groups);
       // Not ours: say whose it is, so the engine can adopt it or report a conflict.
-      const other = await findAny(client, settings, userName);
-      const owner = other && ownerOf(settings, other);
-      if (!other || !owner) return undefined;
-      const groups = entriesListGroups(settings) ? groupsFromMemberOf(settings, other) : await groupsOf(client, settings, memberOf(settings, other));
-      return { ...toObservedAccount(settings, other, groups), owner };
+      return { ...toObservedAccount(settings, found.entry, found.groups), owner };
     });
   }
 
@@ -112,21 +134,30 @@ export class LdapConnector implements Connector {
   }
 
   /**
-   * The managed entry and its groups. Without memberOf on the entries, the groups are searched for
-   * at the same time as the entry, under the DN Rollcall gives it, and again only if it lives elsewhere.
+   * The entry of `userName`, whoever's (this system's first), and its groups: one search of the
+   * entry and, without memberOf on the entries, one of the groups, at the same time under the DN
+   * Rollcall gives the entry, and again only if it lives elsewhere.
    */
   async #read(client: Client, userName: string): Promise<{ entry: Entry; groups: string[] } | undefined> {
     const settings = this.#settings;
     if (entriesListGroups(settings)) {
-      const entry = await this.#findManaged(client, userName);
+      const entry = await this.#findAny(client, userName);
       return entry && { entry, groups: groupsFromMemberOf(settings, entry) };
     }
     const named: Member = { dn: userDN(settings, userName), userName };
-    const [entry, groups] = await Promise.all([this.#findManaged(client, userName), groupsOf(client, settings, named)]);
+    const [entry, groups] = await Promise.all([this.#findAny(client, userName), groupsOf(client, settings, named)]);
     if (!entry) return undefined;
     const member = memberOf(settings, entry);
     const sameValue = settings.groupType === 'posixGroup' || normalizeDN(member.dn) === normalizeDN(named.dn);
     return { entry, groups: sameValue ? groups : await groupsOf(client, settings, member) };
+  }
+
+  /** The entry of `userName`, whoever's; where it is ours, its grants need no search. */
+  async #findAny(client: Client, userName: string): Promise<Entry | undefined> {
+    const entry = await findAny(client, this.#settings, userName);
+    if (entry && ownerOf(this.#settings, entry) === undefined) this.#seen.set(userName, entry.dn);
+    else this.#seen.delete(userName);
+    return entry;
   }
 
   async #findManaged(client: Client, userName: string): Promise<Entry | undefined> {

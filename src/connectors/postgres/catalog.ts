@@ -98,6 +98,12 @@ export async function managedRoles(sql: Sql, marker: MarkerRef): Promise<RoleRow
   return rows;
 }
 
+/** The name of every role, whoever's: a name not among them has no role at all (Connector.listUserNames). */
+export async function allRoleNames(sql: Sql): Promise<string[]> {
+  const { rows } = await sql.query<{ name: string }>('SELECT rolname::text AS name FROM pg_roles');
+  return rows.map((row) => row.name);
+}
+
 /** Whose the role is, seen from this system: undefined when it is this system's own. */
 export function ownerOf(row: RoleRow): AccountOwner | undefined {
   if (row.managed) return undefined;

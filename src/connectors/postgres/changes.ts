@@ -139,10 +139,10 @@ async function updateAttributes(target: ChangeTarget, userName: string, attribut
 
 async function setLogin(target: ChangeTarget, userName: string, canLogin: boolean): Promise<void> {
   const role = await managedRole(target, userName);
-  await alterLogin(target.sql, role, canLogin);
-  // NOLOGIN only stops new sessions; a leaver's open ones end here. Done on every disable, so a
-  // retry after a half-finished disable still ends them.
-  if (!canLogin) await terminateSessions(target, role.oid);
+  if (canLogin) return alterLogin(target.sql, role, true);
+  // NOLOGIN only stops new sessions; a leaver's open ones end here, in the same round trip. Done on
+  // every disable, so a retry after a half-finished disable still ends them.
+  await terminateSessions(target, role.oid, role.canLogin ? [`ALTER ROLE ${target.sql.escapeIdentifier(role.name)} NOLOGIN`] : []);
 }
 
 async function dropRole(target: ChangeTarget, userName: string): Promise<void> {
@@ -164,11 +164,16 @@ async function dropRole(target: ChangeTarget, userName: string): Promise<void> {
   await terminateSessions(target, role.oid);
 }
 
-async function terminateSessions(target: ChangeTarget, oid: string): Promise<void> {
-  const { rows } = await target.sql.query<{ ended: number }>(
-    'SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS ended FROM pg_stat_activity WHERE usesysid = $1::oid AND pid <> pg_backend_pid()',
-    [oid],
-  );
-  const ended = rows[0]?.ended ?? 0;
+/**
+ * Ends the role's sessions, after the statements `first` in the same query: one round trip, one
+ * transaction (a NOLOGIN that fails ends nothing). The oid is the server's own, quoted as a literal.
+ */
+async function terminateSessions(target: ChangeTarget, oid: string, first: readonly string[] = []): Promise<void> {
+  const { sql } = target;
+  const end = `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS ended FROM pg_stat_activity WHERE usesysid = ${sql.escapeLiteral(oid)}::oid AND pid <> pg_backend_pid()`;
+  // Several statements answer with one result each; one statement with its own.
+  const answer: unknown = await sql.query([...first, end].join('; '));
+  const results = (Array.isArray(answer) ? answer : [answer]) as { rows: { ended: number }[] }[];
+  const ended = results.at(-1)?.rows[0]?.ended ?? 0;
   if (ended > 0) target.logger.debug({ system: target.settings.system, sessions: ended }, 'postgres: sessions terminated');
 }

@@ -4,13 +4,14 @@
 import type { Logger } from 'pino';
 import { PermanentError, changeUserName, type AccountChange, type Capabilities, type ObservedAccount, type RefusedEntitlement } from '../../api/index.ts';
 import type { Connector } from '../types.ts';
-import { DISPLAY_NAME, managedRoles, ownerOf, toObservedAccount } from './catalog.ts';
+import { allRoleNames, DISPLAY_NAME, managedRoles, ownerOf, toObservedAccount } from './catalog.ts';
 import { checkMarkerRole } from './marker.ts';
 import { catalogChangeToken } from './change-token.ts';
 import { applyChange } from './changes.ts';
 import { adoptionRefusal, findShapedRole } from './adoptable.ts';
-import { refusedGroupRoles } from './grantable.ts';
+import { groupRoleFitness } from './grantable.ts';
 import { KnownRoles } from './known.ts';
+import { PassRefusals } from './pass-refusals.ts';
 import { MAX_ROLE_NAME_BYTES, roleNameKey, roleNameProblem } from './names.ts';
 import type { Session } from './session.ts';
 import type { PostgresSettings } from './settings.ts';
@@ -29,6 +30,7 @@ export class PostgresConnector implements Connector {
   readonly #session: Session;
   readonly #logger: Logger;
   readonly #known = new KnownRoles();
+  readonly #refusals = new PassRefusals();
 
   constructor(settings: PostgresSettings, session: Session, logger: Logger) {
     this.#settings = settings;
@@ -48,6 +50,8 @@ export class PostgresConnector implements Connector {
   }
 
   async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {
+    // A listing starts a pass: the group roles' fitness is asked afresh.
+    this.#refusals.clear();
     const rows = await this.#session.run('list roles', signal, (sql) => managedRoles(sql, this.#settings));
     for (const row of rows) {
       this.#known.managed.set(row.name, true);
@@ -57,6 +61,10 @@ export class PostgresConnector implements Connector {
 
   async changeToken(signal: AbortSignal): Promise<string> {
     return this.#session.run("read the catalogs' change token", signal, catalogChangeToken);
+  }
+
+  async *listUserNames(signal: AbortSignal): AsyncIterable<string> {
+    yield* await this.#session.run('list role names', signal, (sql) => allRoleNames(sql));
   }
 
   async getAccount(userName: string, signal: AbortSignal): Promise<ObservedAccount | undefined> {
@@ -80,7 +88,12 @@ export class PostgresConnector implements Connector {
 
   async refusedEntitlements(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]> {
     if (entitlements.length === 0) return [];
-    return this.#session.run('check entitlements', signal, (sql) => refusedGroupRoles(sql, this.#settings, entitlements));
+    return this.#refusals.refused(entitlements, async (names) => {
+      const fitness = await this.#session.run('check entitlements', signal, (sql) => groupRoleFitness(sql, this.#settings, names));
+      // Just checked: the grants of this pass need only their GRANT (memberships.ts).
+      for (const name of fitness.grantable) this.#known.grantable.set(name, true);
+      return fitness.refused;
+    });
   }
 
   /** A name no role can have is never granted: sent anyway, PostgreSQL would cut it and grant another role. */

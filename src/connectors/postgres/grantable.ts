@@ -10,7 +10,8 @@
 //  - neither the role Rollcall connects as nor spec.postgres.reassignTo (it owns deleted leavers' objects);
 //  - not predefined (pg_*) and without SUPERUSER, CREATEROLE, CREATEDB, BYPASSRLS or REPLICATION.
 // Passwords play no part: pg_roles hides them from a connecting role without superuser, and a
-// password on a NOLOGIN role opens nothing. One query answers for all the names of a pass.
+// password on a NOLOGIN role opens nothing. One query answers for all the names of a pass, and says
+// which of them exist: a fit role that exists may be granted without asking again (known.ts).
 import type { RefusedEntitlement } from '../../api/index.ts';
 import { LEGACY_MARKER, MARKER_TAG_PREFIX } from './catalog.ts';
 import { ELEVATED_ATTRIBUTES, ELEVATED_COLUMNS, isPredefinedName, predefinedReason } from './elevated.ts';
@@ -21,6 +22,8 @@ import type { PostgresSettings } from './settings.ts';
 type Attribute = (typeof ELEVATED_ATTRIBUTES)[number];
 type ReachedRole = {
   entitlement: string;
+  depth: number;
+  unfit: boolean;
   via: string;
   marker: boolean;
   account: boolean;
@@ -49,18 +52,27 @@ const REACHED_UNFIT = `
            starts_with(p.rolname, 'pg_') AS predefined,
            ${ELEVATED_ATTRIBUTES.map((attribute) => `p.${ELEVATED_COLUMNS[attribute]} AS "${attribute}"`).join(', ')}
     FROM reach JOIN pg_roles p ON p.oid = reach.oid
+  ), judged AS (
+    SELECT reached.*, (marker OR account OR connecting OR "reassignTo" OR login OR predefined OR ${ELEVATED_ATTRIBUTES.map((attribute) => `"${attribute}"`).join(' OR ')}) AS unfit
+    FROM reached
   )
-  SELECT * FROM reached
-  WHERE marker OR account OR connecting OR "reassignTo" OR login OR predefined OR ${ELEVATED_ATTRIBUTES.map((attribute) => `"${attribute}"`).join(' OR ')}
-  ORDER BY depth`;
+  SELECT * FROM judged WHERE depth = 0 OR unfit ORDER BY depth`;
 
-/** The entitlements among `names` that are not group roles this system may grant, each with its reason. */
-export async function refusedGroupRoles(
+export interface GroupRoleFitness {
+  /** The names that are no group role this system may grant, each with its reason. */
+  refused: RefusedEntitlement[];
+  /** The names of existing roles this system may grant. */
+  grantable: string[];
+}
+
+/** Which of `names` this system may grant, and why not the others, in one query. */
+export async function groupRoleFitness(
   sql: Sql,
   settings: Pick<PostgresSettings, 'managedRole' | 'reassignTo'>,
   names: readonly string[],
-): Promise<RefusedEntitlement[]> {
+): Promise<GroupRoleFitness> {
   const refused = new Map<string, string>();
+  const existing = new Set<string>();
   for (const name of names) if (isPredefinedName(name)) refused.set(name, predefinedReason(name));
   // A name no role can have (a NUL, over 63 bytes) names no role to refuse either; its grant reports
   // the problem. Sent along, a NUL would fail the whole query, and with it every other entitlement's check.
@@ -68,11 +80,24 @@ export async function refusedGroupRoles(
   if (rest.length > 0) {
     const { rows } = await sql.query<ReachedRole>(REACHED_UNFIT, [rest, settings.managedRole, settings.reassignTo, MARKER_TAG_PREFIX]);
     for (const row of rows) {
-      if (refused.has(row.entitlement)) continue; // the nearest reason is the one shown
+      if (row.depth === 0) existing.add(row.entitlement);
+      if (!row.unfit || refused.has(row.entitlement)) continue; // the nearest reason is the one shown
       refused.set(row.entitlement, unfitReason(row));
     }
   }
-  return [...refused].map(([entitlement, reason]) => ({ entitlement, reason }));
+  return {
+    refused: [...refused].map(([entitlement, reason]) => ({ entitlement, reason })),
+    grantable: [...existing].filter((name) => !refused.has(name)),
+  };
+}
+
+/** The entitlements among `names` that are not group roles this system may grant, each with its reason. */
+export async function refusedGroupRoles(
+  sql: Sql,
+  settings: Pick<PostgresSettings, 'managedRole' | 'reassignTo'>,
+  names: readonly string[],
+): Promise<RefusedEntitlement[]> {
+  return (await groupRoleFitness(sql, settings, names)).refused;
 }
 
 /** Why an account-like role is no entitlement: the rule, so the reader knows what would be. */

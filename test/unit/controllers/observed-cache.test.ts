@@ -19,6 +19,19 @@ describe('ObservedCache', () => {
     expect(cache.get('s', 'bob')).toBeNull();
   });
 
+  it('knows a name is nowhere in the system only when the listing saw every name, and not this one', () => {
+    const cache = new ObservedCache();
+    cache.replace('s', [account('alice')], cache.beginListing());
+    // A connector that cannot list every name: any name may be someone else's account.
+    expect(cache.mayExistOutsideScope('s', 'carol')).toBe(true);
+    cache.replace('s', [account('alice')], cache.beginListing(), new Set(['alice', 'bob']));
+    expect(cache.mayExistOutsideScope('s', 'bob')).toBe(true); // unmanaged, legacy or another system's
+    expect(cache.mayExistOutsideScope('s', 'carol')).toBe(false);
+    // Forgotten with the system (it could not be reached): only a new listing tells again.
+    cache.forget('s');
+    expect(cache.mayExistOutsideScope('s', 'carol')).toBe(true);
+  });
+
   it('keeps a write made while a listing was in flight over what the listing saw', () => {
     const cache = new ObservedCache();
     cache.replace('s', [account('alice')], cache.beginListing());

@@ -8,11 +8,13 @@ export interface WireCounter {
   port: number;
   /** Requests by kind since the last reset, e.g. { search: 3, modify: 2 } or { roundTrips: 4, statements: 5 }. */
   counts(): Record<string, number>;
+  /** What was sent since the last reset, one line per request (its first words), to say where a count comes from. */
+  sent(): string[];
   reset(): void;
   close(): Promise<void>;
 }
 
-type Parser = (chunk: Buffer, count: (kind: string, n?: number) => void) => void;
+type Parser = (chunk: Buffer, count: (kind: string, n?: number) => void, note: (line: string) => void) => void;
 
 const LDAP_OPS: Record<number, string> = {
   0x60: 'bind',
@@ -41,7 +43,7 @@ function berLength(buffer: Buffer, at: number): [number, number] | undefined {
 
 function ldapParser(): Parser {
   let pending = Buffer.alloc(0);
-  return (chunk, count) => {
+  return (chunk, count, note) => {
     pending = Buffer.concat([pending, chunk]);
     for (;;) {
       const outer = berLength(pending, 1);
@@ -49,7 +51,9 @@ function ldapParser(): Parser {
       const body = 1 + outer[1];
       const id = berLength(pending, body + 1)!; // messageID INTEGER
       const opTag = pending[body + 1 + id[1] + id[0]]!;
-      count(LDAP_OPS[opTag] ?? `op-0x${opTag.toString(16)}`);
+      const op = LDAP_OPS[opTag] ?? `op-0x${opTag.toString(16)}`;
+      count(op);
+      note(op);
       pending = pending.subarray(body + outer[0]);
     }
   };
@@ -75,10 +79,14 @@ function statementsIn(sql: string): number {
   return statements + (content ? 1 : 0);
 }
 
+function firstWords(sql: string): string {
+  return sql.replace(/\s+/g, ' ').trim().slice(0, 80);
+}
+
 function postgresParser(): Parser {
   let pending = Buffer.alloc(0);
   let started = false;
-  return (chunk, count) => {
+  return (chunk, count, note) => {
     pending = Buffer.concat([pending, chunk]);
     for (;;) {
       if (!started) {
@@ -96,8 +104,14 @@ function postgresParser(): Parser {
       if (pending.length < 1 + length) return;
       const type = String.fromCharCode(pending[0]!);
       if (type === 'Q') {
+        const text = pending.subarray(5, length).toString('utf8').replace(/\0$/, '');
         count('roundTrips');
-        count('statements', statementsIn(pending.subarray(5, length).toString('utf8').replace(/\0$/, '')));
+        count('statements', statementsIn(text));
+        note(firstWords(text));
+      } else if (type === 'P') {
+        // Parse: statement name, then the text.
+        const body = pending.subarray(5, 1 + length);
+        note(firstWords(body.subarray(body.indexOf(0) + 1).toString('utf8')));
       } else if (type === 'S') {
         count('roundTrips');
       } else if (type === 'E') {
@@ -110,6 +124,10 @@ function postgresParser(): Parser {
 
 export async function startWireCounter(protocol: 'ldap' | 'postgres', upstream: { host: string; port: number }): Promise<WireCounter> {
   let counts: Record<string, number> = {};
+  let sent: string[] = [];
+  const note = (line: string) => {
+    if (sent.length < 10_000) sent.push(line);
+  };
   const count = (kind: string, n = 1) => {
     counts[kind] = (counts[kind] ?? 0) + n;
   };
@@ -124,7 +142,7 @@ export async function startWireCounter(protocol: 'ldap' | 'postgres', upstream: 
       socket.on('close', () => sockets.delete(socket));
     }
     client.on('data', (chunk: Buffer) => {
-      parse(chunk, count);
+      parse(chunk, count, note);
       server.write(chunk);
     });
     server.pipe(client);
@@ -137,8 +155,10 @@ export async function startWireCounter(protocol: 'ldap' | 'postgres', upstream: 
   return {
     port: address.port,
     counts: () => ({ ...counts }),
+    sent: () => [...sent],
     reset: () => {
       counts = {};
+      sent = [];
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
