@@ -9,6 +9,7 @@
 //   (its DeletionGuardTripped condition), not this object's.
 // Admissions are serialized per system: the decision and the recording of the deprovision it lets
 // through happen together, so reconciles running side by side can never both slip under the limit.
+// Those that wait meanwhile are decided together, on one pass over the Users (admit).
 import type { Capabilities, ConnectedSystem, ObservedAccount, Snapshot, User } from '../api/index.ts';
 import {
   accessWindow,
@@ -36,6 +37,25 @@ interface Answer {
   validUntil: number;
 }
 
+/** What is pending in a system: its namespace's Users, those the engine would deprovision now, and the base. */
+interface Pending {
+  users: readonly User[];
+  pending: string[];
+  accounts: string[];
+}
+
+/** One account asking to be deprovisioned, waiting for its turn. */
+interface Admission {
+  ctx: GateContext;
+  system: ConnectedSystem;
+  capabilities: Capabilities;
+  userName: string;
+  snapshot: Snapshot;
+  pass: PassDeprovisions;
+  resolve: (decision: GuardDecision) => void;
+  reject: (error: unknown) => void;
+}
+
 /** What the gate reads besides the reconcile's snapshot: the systems' listings. */
 export type GateContext = Pick<ControllerContext, 'observed'>;
 
@@ -52,7 +72,9 @@ export class DeletionGate {
   readonly #recent = new Map<string, RecentDeprovision[]>();
   /** Per system, what its connector refuses to grant: a refused entitlement held from before is a pending revoke. */
   readonly #refusals = new Map<string, EntitlementRefusal>();
-  readonly #locks = new Map<string, Promise<unknown>>();
+  /** Per system: admissions waiting for the one being decided, and whether one is. */
+  readonly #waiting = new Map<string, Admission[]>();
+  readonly #admitting = new Set<string>();
 
   /** Whoever holds the system's connector tells the gate what it refuses, so its count matches the plan's. */
   knowRefusal(system: ConnectedSystem, refusal: EntitlementRefusal | undefined): void {
@@ -72,16 +94,18 @@ export class DeletionGate {
     pass: PassDeprovisions = {},
     candidate?: string,
   ): Promise<GuardDecision> {
-    const { now } = snapshot;
     // Every system is guarded (spec.deletionGuard or the default), so every decision counts what is pending.
-    const { users, pending, accounts } = await this.#pending(ctx, system, capabilities, snapshot);
+    return this.#decideWith(await this.#pending(ctx, system, capabilities, snapshot), system, snapshot.now, pass, candidate);
+  }
+
+  #decideWith(found: Pending, system: ConnectedSystem, now: Date, pass: PassDeprovisions, candidate?: string): GuardDecision {
     // The account asking to be deprovisioned counts even if the store does not show it leaving yet.
     const asking = candidate === undefined ? [] : [candidate];
     return decideSystemGuard({
       system,
-      users,
-      accounts,
-      pending: [...pending, ...(pass.accounts ?? []), ...asking],
+      users: found.users,
+      accounts: found.accounts,
+      pending: [...found.pending, ...(pass.accounts ?? []), ...asking],
       orphans: pass.orphans,
       recent: this.recent(system),
       now,
@@ -92,8 +116,13 @@ export class DeletionGate {
    * May this account in the system be deprovisioned now? When the decision lets it through, the
    * account joins the window at once, before the write, inside the same per-system turn. `pass`:
    * what the same pass deprovisions besides (the orphans, or a deleted system's other accounts).
+   *
+   * Admissions that arrive while one is being decided are decided together next: what is pending
+   * is worked out once for them all (a pass over the namespace's Users), then each is decided and
+   * joins the window in turn, exactly as one after another would. A burst of 100 leavers thus costs
+   * a few passes over ten thousand Users, not a hundred.
    */
-  async admit(
+  admit(
     ctx: GateContext,
     system: ConnectedSystem,
     capabilities: Capabilities,
@@ -102,18 +131,37 @@ export class DeletionGate {
     pass: PassDeprovisions = {},
   ): Promise<GuardDecision> {
     const key = keyString(keyOf(system));
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const turn = previous.then(async () => {
-      const decision = await this.decide(ctx, system, capabilities, snapshot, pass, userName);
-      if (!decision.verdict.tripped) this.#record(system, userName, snapshot.now);
-      return decision;
+    return new Promise<GuardDecision>((resolve, reject) => {
+      const waiting = this.#waiting.get(key) ?? [];
+      waiting.push({ ctx, system, capabilities, userName, snapshot, pass, resolve, reject });
+      this.#waiting.set(key, waiting);
+      if (!this.#admitting.has(key)) void this.#admitWaiting(key);
     });
-    const settled = turn.catch(() => undefined);
-    this.#locks.set(key, settled);
-    void settled.then(() => {
-      if (this.#locks.get(key) === settled) this.#locks.delete(key);
-    });
-    return turn;
+  }
+
+  async #admitWaiting(key: string): Promise<void> {
+    this.#admitting.add(key);
+    try {
+      for (let batch = this.#waiting.get(key); batch?.length; batch = this.#waiting.get(key)) {
+        this.#waiting.delete(key);
+        // The newest snapshot is the freshest view of what is pending for every admission in the batch.
+        const newest = batch.reduce((a, b) => (b.snapshot.now.getTime() > a.snapshot.now.getTime() ? b : a));
+        let found: Pending;
+        try {
+          found = await this.#pending(newest.ctx, newest.system, newest.capabilities, newest.snapshot);
+        } catch (error) {
+          for (const request of batch) request.reject(error);
+          continue;
+        }
+        for (const request of batch) {
+          const decision = this.#decideWith(found, request.system, request.snapshot.now, request.pass, request.userName);
+          if (!decision.verdict.tripped) this.#record(request.system, request.userName, request.snapshot.now);
+          request.resolve(decision);
+        }
+      }
+    } finally {
+      this.#admitting.delete(key);
+    }
   }
 
   #record(system: ConnectedSystem, userName: string, now: Date): void {
@@ -152,12 +200,7 @@ export class DeletionGate {
    * The namespace's Users, those whose account the engine would disable, delete or revoke from now,
    * and the accounts in the managed scope (the listing, else the accounts the Users hold).
    */
-  async #pending(
-    ctx: GateContext,
-    system: ConnectedSystem,
-    capabilities: Capabilities,
-    { world, now }: Snapshot,
-  ): Promise<{ users: readonly User[]; pending: string[]; accounts: string[] }> {
+  async #pending(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, { world, now }: Snapshot): Promise<Pending> {
     const systemKey = keyString(keyOf(system));
     const fingerprint = worldFingerprint(world, capabilities);
     let answers = this.#answers.get(systemKey);

@@ -105,6 +105,29 @@ describe('DeletionGate', () => {
     expect(ctx.gate.recent(wiki(ctx))).toHaveLength(2);
   });
 
+  it('decides admissions that wait together on one pass over the Users: a burst does not cost a pass per leaver', async () => {
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+    const names = Array.from({ length: 20 }, (_, i) => `u${i}`);
+    const ctx = context(
+      names.map((n) => user(n, 'terminated')),
+      clock,
+      { recentDeprovisions: [] },
+    );
+    const wide = { ...wiki(ctx), spec: { ...wiki(ctx).spec, deletionGuard: { maxCount: 100 } } } as ConnectedSystem;
+    // Every pass asks the listing cache about each User once: count the asks.
+    let asks = 0;
+    const get = ctx.observed.get.bind(ctx.observed);
+    ctx.observed.get = (system, userName) => {
+      asks++;
+      return get(system, userName);
+    };
+    const decisions = await Promise.all(names.map((name) => ctx.gate.admit(ctx, wide, capabilities, name, snapshot(ctx))));
+    expect(decisions.every((d) => !d.verdict.tripped)).toBe(true);
+    expect(ctx.gate.recent(wide).map((r) => r.userName)).toEqual(names);
+    // The first admission's pass, then one for the 19 that waited: 2 passes of 20, not 20 of 20.
+    expect(asks).toBe(2 * names.length);
+  });
+
   it('seeds the window from status, so a restarted controller still counts what it did', async () => {
     const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
     const status = {
