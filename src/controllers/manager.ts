@@ -39,6 +39,11 @@ export interface ManagerOptions {
   /** How long a User's reconcile waits for a slow system before that sync goes on by itself (AccountSyncs). */
   syncPatienceMs?: number;
   timeoutMs?: number;
+  /**
+   * How often a system that can say whether it changed (Connector.changeToken) is asked between
+   * listings (default CHANGE_POLL_MS); 0: never, drift waits for the resyncInterval.
+   */
+  changePollMs?: number;
   /** This process serves inbound SCIM (rollcall run --scim-port), for IdentitySources of type scim. */
   scimServed?: boolean;
   /** How far kubernetes systems of a namespace may bind beyond it (rollcall run --kubernetes-allow). */
@@ -80,13 +85,14 @@ function parseKey(key: string): ObjectKey {
 export class Manager {
   readonly context: ControllerContext;
   readonly #queues: Record<ControlledKind, WorkQueue>;
-  readonly #schedule = new ListingSchedule();
+  readonly #schedule: ListingSchedule;
   readonly #abort = new AbortController();
   readonly #unwatch: (() => void)[] = [];
 
   constructor(options: ManagerOptions) {
     const { store, logger, metrics } = options;
     const clock = options.clock ?? systemClock;
+    this.#schedule = new ListingSchedule({ changePollMs: options.changePollMs });
     this.context = {
       store,
       logger,

@@ -48,6 +48,12 @@ export class ListingSchedule {
   readonly #forced = new Set<string>();
   /** Per system whose connector has a change token: its value, the write sequence it was read at, when it was last asked. */
   readonly #tokens = new Map<string, { value: string; sequence: number; polledAtMs: number }>();
+  /** How often a change token is asked between listings; 0: never. */
+  readonly #pollMs: number;
+
+  constructor(options: { changePollMs?: number } = {}) {
+    this.#pollMs = options.changePollMs ?? CHANGE_POLL_MS;
+  }
 
   /** The next reconcile of these systems lists them in full, as a periodic resync would. */
   force(systemKey: string): void {
@@ -86,8 +92,8 @@ export class ListingSchedule {
   /** When to ask the system's change token next, if it has one and asking beats waiting for the resync. */
   nextPollAt(system: ConnectedSystem): Date | undefined {
     const token = this.#tokens.get(keyString(keyOf(system)));
-    if (!token || parsePeriod(system.spec.resyncInterval, '1s') <= CHANGE_POLL_MS) return undefined;
-    return new Date(token.polledAtMs + CHANGE_POLL_MS);
+    if (!token || this.#pollMs <= 0 || parsePeriod(system.spec.resyncInterval, '1s') <= this.#pollMs) return undefined;
+    return new Date(token.polledAtMs + this.#pollMs);
   }
 
   /** What the connector said it can do at the last listing. */
