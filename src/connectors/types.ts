@@ -30,11 +30,13 @@ export interface Connector {
   refusedEntitlements?(entitlements: readonly string[], signal: AbortSignal): Promise<RefusedEntitlement[]>;
   /**
    * Optional: a short value that changes whenever the system's accounts, memberships or attributes
-   * may have changed, whoever changed them (PostgreSQL: the catalogs' row versions). Cheap to ask: the
-   * system controller asks every few seconds between listings and lists again when it changed while
-   * Rollcall wrote nothing there, so a hand-made change is corrected in seconds, not at the next resync.
+   * may have changed, whoever changed them (PostgreSQL: the catalogs' row versions; LDAP: Active
+   * Directory's highestCommittedUSN or OpenLDAP's contextCSN), or undefined when this server cannot
+   * say. Cheap to ask: the system controller asks every few seconds between listings and lists again
+   * when it changed while Rollcall wrote nothing there, so a hand-made change is corrected in seconds,
+   * not at the next resync.
    */
-  changeToken?(signal: AbortSignal): Promise<string>;
+  changeToken?(signal: AbortSignal): Promise<string | undefined>;
   /** `adopt` takes a legacy-marked or unmanaged account into the scope; never another system's. */
   /**
    * One idempotent step: applying it twice leaves the system as applying it once. A connector that

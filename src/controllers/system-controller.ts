@@ -240,15 +240,15 @@ async function changedOutside(
   const last = schedule.token(name);
   if (!last) return false;
   const sequence = ctx.observed.sequence();
-  let value: string;
+  let value: string | undefined;
   try {
-    value = await ctx.connections.use(system, async (connector) => (connector.changeToken ? connector.changeToken(signal) : last.value));
+    value = await ctx.connections.use(system, async (connector) => connector.changeToken?.(signal));
   } catch {
     // The listing at the resync says what is wrong; a failed poll changes nothing.
     schedule.polled(name, now);
     return false;
   }
-  if (value === last.value) {
+  if (value === undefined || value === last.value) {
     schedule.polled(name, now);
     return false;
   }
@@ -311,7 +311,8 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     listing = await ctx.connections.use(system, async (connector) => {
       await connector.check(signal);
       // Read before the listing: a change made while it runs shows as a new token at the next poll.
-      if (connector.changeToken) schedule.tokenRead(name, await connector.changeToken(signal), listingStarted, now);
+      const token = await connector.changeToken?.(signal);
+      if (token !== undefined) schedule.tokenRead(name, token, listingStarted, now);
       const accounts = [];
       for await (const account of connector.listAccounts(signal)) accounts.push(account);
       // Every name in the system, whoever's: a joiner whose name is not among them is created unread (sync-account.ts).

@@ -1,10 +1,12 @@
 // Drift found sooner: between listings, a system that can say whether it changed (PostgreSQL's
-// change token: its catalogs' row versions) is asked every few seconds, and listed at once when it
+// change token: its catalogs' row versions; slapd's: the suffix's contextCSN, kept by the syncprov
+// overlay) is asked every few seconds, and listed at once when it
 // changed while Rollcall wrote nothing there. A hand-made change is then corrected long before the
 // resyncInterval (10 minutes here), and Rollcall's own writes never set off a listing of their own.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Attribute, Change, Client } from 'ldapts';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +14,21 @@ import { Manager } from '../../src/controllers/manager.ts';
 import type { ManifestDirectory } from '../../src/manifests/directory.ts';
 import { Metrics } from '../../src/process/metrics.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { accessBinding, accessRole, postgresCredentials, postgresSystem, user, writeManifests, type Manifest } from '../helpers/manifests.ts';
+import { EMPTY_GROUP_PLACEHOLDER } from '../../src/connectors/ldap/index.ts';
+import {
+  accessBinding,
+  accessRole,
+  ldapSystem,
+  postgresCredentials,
+  postgresSystem,
+  slapdCredentials,
+  user,
+  writeManifests,
+  type Manifest,
+} from '../helpers/manifests.ts';
 import { storeFromManifests } from '../helpers/store-from-manifests.ts';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
+import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 
 const logger = pino({ level: 'silent' });
 /** Asked this often here (CHANGE_POLL_MS in production), so the test waits for a few polls, not minutes. */
@@ -22,6 +36,8 @@ const POLL_MS = 300;
 
 describe('a system that says it changed is listed at once', () => {
   let postgres: PostgresServer;
+  let slapd: SlapdServer;
+  let ldapAdmin: Client;
   let dir: string;
   let directory: ManifestDirectory;
   let manager: Manager;
@@ -30,7 +46,9 @@ describe('a system that says it changed is listed at once', () => {
   const manifests = (people: string[]): Manifest[] => [
     postgresSystem('db', postgres, { resyncInterval: '10m' }),
     postgresCredentials('db', postgres),
-    accessRole('staff', { db: ['staff'] }),
+    ldapSystem('dir', slapd, { resyncInterval: '10m' }),
+    slapdCredentials('dir', slapd),
+    accessRole('staff', { db: ['staff'], dir: ['staff'] }),
     accessBinding('staff', { users: people }),
     ...people.map((name) => user(name)),
   ];
@@ -42,13 +60,23 @@ describe('a system that says it changed is listed at once', () => {
         [name],
       )
     ).rows.map((row: { rolname: string }) => row.rolname);
+  const membersOf = async (group: string) =>
+    (await ldapAdmin.search(`cn=${group},${slapd.groupsDN}`, { scope: 'base', attributes: ['member'] })).searchEntries
+      .flatMap((entry) => [entry['member'] ?? []].flat().map(String))
+      .filter((dn) => dn !== EMPTY_GROUP_PLACEHOLDER);
+  const personDN = (name: string) => `uid=${name},${slapd.peopleDN}`;
   const listings = async (cause: string) => {
     const text = await metrics.registry.getSingleMetricAsString('rollcall_listings_total');
     return Number(new RegExp(`cause="${cause}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? 0);
   };
 
   beforeAll(async () => {
-    postgres = await startPostgres();
+    [postgres, slapd] = await Promise.all([startPostgres(), startSlapd()]);
+    ldapAdmin = new Client({ url: slapd.url });
+    await ldapAdmin.bind(slapd.adminDN, slapd.adminPassword);
+    for (const group of ['staff', 'vpn']) {
+      await ldapAdmin.add(`cn=${group},${slapd.groupsDN}`, { objectClass: ['groupOfNames'], cn: group, member: EMPTY_GROUP_PLACEHOLDER });
+    }
     for (const group of ['staff', 'vpn']) await adminQuery(postgres, `CREATE ROLE ${pg.escapeIdentifier(group)} NOLOGIN`);
     dir = mkdtempSync(join(tmpdir(), 'rollcall-drift-poll-'));
     writeManifests(dir, 'all.yaml', manifests(['alice']));
@@ -62,7 +90,8 @@ describe('a system that says it changed is listed at once', () => {
 
   afterAll(async () => {
     await manager?.stop();
-    await postgres?.close();
+    await ldapAdmin?.unbind().catch(() => undefined);
+    await Promise.all([postgres?.close(), slapd?.close()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -81,6 +110,17 @@ describe('a system that says it changed is listed at once', () => {
     const before = await listings('changed');
     await adminQuery(postgres, 'GRANT vpn TO alice');
     await eventually(async () => expect(await groupsOf('alice')).toEqual(['staff']), { timeoutMs: 30_000 });
+    expect(await listings('changed')).toBeGreaterThan(before);
+  });
+
+  it('a group membership added by hand in the directory is taken away within seconds', async () => {
+    expect(await membersOf('staff')).toContain(personDN('alice'));
+    const before = await listings('changed');
+    await ldapAdmin.modify(
+      `cn=vpn,${slapd.groupsDN}`,
+      new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [personDN('alice')] }) }),
+    );
+    await eventually(async () => expect(await membersOf('vpn')).toEqual([]), { timeoutMs: 30_000 });
     expect(await listings('changed')).toBeGreaterThan(before);
   });
 

@@ -47,10 +47,10 @@ const RAW = { postgres: 4, ldap: 3 };
 const LDAP_READ_BACK = 2;
 /**
  * What one pass costs a system whatever its Users. PostgreSQL: the check (2), the catalogs' change
- * token, the listing, every role name, the group roles' fitness. LDAP: the check (2), the groups, the
- * entries, every name.
+ * token, the listing, every role name, the group roles' fitness. LDAP: the check (2), the change
+ * token (the root DSE, the suffix's contextCSN), the groups, the entries, every name.
  */
-const PER_PASS = { postgres: 6, ldap: 5 };
+const PER_PASS = { postgres: 6, ldap: 7 };
 /**
  * A leaver loses both groups and is disabled, then read back. PostgreSQL: 2 REVOKEs, the role's
  * lookup, ALTER ROLE NOLOGIN with the ending of its sessions in one round trip, the read-back. LDAP:

@@ -43,6 +43,7 @@ moduleload back_mdb
 moduleload memberof
 moduleload refint
 moduleload ppolicy
+moduleload syncprov
 pidfile ${dir}/slapd.pid
 argsfile ${dir}/slapd.args
 database mdb
@@ -67,6 +68,8 @@ refint_attributes member
 refint_nothing "cn=admin,${SUFFIX}"
 overlay ppolicy
 ppolicy_default "cn=default,ou=policies,${SUFFIX}"
+# As a directory that replicates: the suffix's contextCSN moves with every write (Rollcall's change token).
+overlay syncprov
 `;
 }
 

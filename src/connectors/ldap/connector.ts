@@ -11,6 +11,7 @@ import { allMemberships, entriesListGroups, groupsFromMemberOf, groupsOf, groupT
 import { attributeChanges, completeAttributes, newEntryAttributes } from './modifications.ts';
 import { Recent } from '../recent.ts';
 import { LdapSession } from './session.ts';
+import { directoryChangeToken } from './change-token.ts';
 import { unknownPassword } from './flavours.ts';
 import { withRefusedAttributes } from './errors.ts';
 import type { LdapSettings } from './settings.ts';
@@ -50,6 +51,10 @@ export class LdapConnector implements Connector {
       await client.search(peopleDN, { scope: 'base', attributes: ['1.1'] });
       await client.search(groupsDN, { scope: 'base', attributes: ['1.1'] });
     });
+  }
+
+  changeToken(signal: AbortSignal): Promise<string | undefined> {
+    return this.#session.run("read the directory's change token", signal, (client) => directoryChangeToken(client, this.#settings));
   }
 
   async *listAccounts(signal: AbortSignal): AsyncIterable<ObservedAccount> {
