@@ -10,6 +10,7 @@
 //
 // One account is never synced twice at once: a reconcile that wants something else of an account
 // whose sync is still running starts its own after that one ends.
+import { RunningCount } from '../queue/running-count.ts';
 import type { AccountSyncResult } from './sync-account.ts';
 
 /** The weight of the latest sync in a system's moving average of durations. */
@@ -37,8 +38,7 @@ export class AccountSyncs {
   /** Each system's moving average of a sync's duration (ms). */
   readonly #duration = new Map<string, number>();
   readonly #onDone: (user: string) => void;
-  #running = 0;
-  #idle: Array<() => void> = [];
+  readonly #running = new RunningCount();
 
   /** `onDone(user)` queues the User whose sync ended after its reconcile stopped waiting. */
   constructor(options: { patienceMs: number; slowMs?: number; onDone: (user: string) => void }) {
@@ -59,7 +59,7 @@ export class AccountSyncs {
       current.awaited = true;
       return { result: current.result };
     }
-    this.#running++;
+    this.#running.started();
     // After the sync it replaces, if any; a first password that one delivered is kept on record.
     const before = current?.result ?? Promise.resolve(undefined);
     const outcome = before
@@ -76,7 +76,7 @@ export class AccountSyncs {
         // A reconcile waiting for it takes it; otherwise the User is queued, before this sync stops
         // counting as running, so nothing ever looks idle in between (Manager.idle).
         if (this.#entries.get(user)?.get(system) === entry && !entry.awaited) this.#onDone(user);
-        this.#ended();
+        this.#running.ended();
         return result;
       });
     const entry: Entry = { wants, awaited: true, result: outcome };
@@ -131,20 +131,11 @@ export class AccountSyncs {
 
   /** Syncs running now. */
   get running(): number {
-    return this.#running;
+    return this.#running.value;
   }
 
   /** Resolves once no sync is running. */
   idle(): Promise<void> {
-    if (this.#running === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
-  }
-
-  #ended(): void {
-    this.#running--;
-    if (this.#running > 0) return;
-    const waiting = this.#idle;
-    this.#idle = [];
-    for (const resolve of waiting) resolve();
+    return this.#running.idle();
   }
 }

@@ -8,6 +8,7 @@
 // One User's writes stay in order: its next reconcile waits for the write before it reads (`settled`).
 // A write that fails queues the User again, and its next reconcile throws that failure, so the work
 // queue's backoff applies as if the reconcile itself had failed.
+import { RunningCount } from '../queue/running-count.ts';
 
 export class StatusWrites {
   readonly #max: number;
@@ -16,9 +17,8 @@ export class StatusWrites {
   readonly #pending = new Map<string, Promise<void>>();
   /** A failed write's error per key, until the key's next reconcile throws it. */
   readonly #failed = new Map<string, unknown>();
-  #running = 0;
+  readonly #running = new RunningCount();
   #slots: Array<() => void> = [];
-  #idle: Array<() => void> = [];
 
   /** `onFailed(key)` queues the key again after its write failed. */
   constructor(options: { max: number; onFailed: (key: string) => void }) {
@@ -40,9 +40,9 @@ export class StatusWrites {
    * caller has awaited `settled(key)`, so no other write of the key is under way.
    */
   async start(key: string, write: () => Promise<unknown>): Promise<void> {
-    this.#running++;
+    this.#running.started();
     // #running counts this write already: it has a slot while no more than `max` are under way.
-    const slot = this.#running <= this.#max ? Promise.resolve() : new Promise<void>((resolve) => this.#slots.push(resolve));
+    const slot = this.#running.value <= this.#max ? Promise.resolve() : new Promise<void>((resolve) => this.#slots.push(resolve));
     const done = slot
       .then(write)
       .then(
@@ -62,21 +62,16 @@ export class StatusWrites {
 
   /** Writes under way or waiting for a slot. */
   get running(): number {
-    return this.#running;
+    return this.#running.value;
   }
 
   /** Resolves once no write is under way. */
   idle(): Promise<void> {
-    if (this.#running === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return this.#running.idle();
   }
 
   #release(): void {
-    this.#running--;
     this.#slots.shift()?.();
-    if (this.#running > 0) return;
-    const waiting = this.#idle;
-    this.#idle = [];
-    for (const resolve of waiting) resolve();
+    this.#running.ended();
   }
 }

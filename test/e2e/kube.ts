@@ -45,6 +45,13 @@ export async function kubectlAsync(args: string[]): Promise<string> {
 }
 
 /** A fresh namespace for one test file (namespaces are never deleted: there is no controller-manager). */
+/** The Events on an object (by name), optionally of one reason: each one's reason and message. */
+export function eventsOn(namespace: string, name: string, reason?: string): Array<{ reason: string; message: string }> {
+  const selector = `involvedObject.name=${name}${reason === undefined ? '' : `,reason=${reason}`}`;
+  const out = kubectlOk(['get', 'events', '-n', namespace, '--field-selector', selector, '-o', 'json']);
+  return (JSON.parse(out).items as Array<{ reason: string; message: string }>).map(({ reason, message }) => ({ reason, message }));
+}
+
 export function createNamespace(prefix: string): string {
   const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
   kubectlOk(['create', 'namespace', name]);

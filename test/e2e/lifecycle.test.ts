@@ -12,7 +12,7 @@ import { escapeFilterValue } from '../../src/connectors/ldap/escape.ts';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startScim, type ScimServer } from '../servers/scim.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
-import { createNamespace, kubectl, kubectlOk } from './kube.ts';
+import { createNamespace, eventsOn, kubectl, kubectlOk } from './kube.ts';
 import { eventually as eventuallyLogging, lastLines } from '../helpers/eventually.ts';
 import { accessBinding, accessRole, ldapSystem, manifestsYaml, postgresSystem, scimSystem, user, type Manifest, type SpecOf } from '../helpers/manifests.ts';
 
@@ -232,10 +232,7 @@ describe("a company's day: ldap, postgres and scim kept in step by rollcall run"
     return status.conditions?.find((c: { type: string }) => c.type === type);
   }
 
-  function events(name: string, reason: string): string[] {
-    const out = kubectlOk(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name},reason=${reason}`, '-o', 'json']);
-    return (JSON.parse(out).items as { message: string }[]).map((e) => e.message);
-  }
+  const events = (name: string, reason: string) => eventsOn(namespace, name, reason).map((e) => e.message);
 
   function userManifest(name: string, department: Department, spec: Partial<SpecOf<'User'>> = {}): Manifest {
     const [given, family] = [name.split('-')[0]!, name.split('-')[1] ?? 'Staff'];

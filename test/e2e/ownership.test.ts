@@ -7,7 +7,7 @@ import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
-import { createNamespace, kubectl, kubectlOk } from './kube.ts';
+import { createNamespace, eventsOn, kubectl, kubectlOk } from './kube.ts';
 import { eventually as eventuallyLogging, lastLines } from '../helpers/eventually.ts';
 import { accessBinding, accessRole, credentialsSecret, ldapSystem, manifestsYaml, postgresSystem, user, type SpecOf } from '../helpers/manifests.ts';
 
@@ -71,10 +71,7 @@ describe('two namespaces on one slapd and one PostgreSQL: ownership, adoption, m
   const condition = (kind: string, namespace: string, name: string, type: string) => status(kind, namespace, name).conditions?.find((c) => c.type === type);
   const exists = (kind: string, namespace: string, name: string) => kubectl(['get', kind, name, '-n', namespace]).code === 0;
 
-  function events(namespace: string, name: string, reason: string): string[] {
-    const out = kubectlOk(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name},reason=${reason}`, '-o', 'json']);
-    return (JSON.parse(out).items as { message: string }[]).map((e) => e.message);
-  }
+  const events = (namespace: string, name: string, reason: string) => eventsOn(namespace, name, reason).map((e) => e.message);
 
   const person = (namespace: string, name: string) =>
     user({ name, namespace, labels: { staff: 'yes' } }, { givenName: name, familyName: 'Test', email: `${name}@example.org` });

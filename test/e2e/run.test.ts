@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { describeDirectory } from '../../src/connectors/sqlite/directory.ts';
 import { freePort } from '../servers/test-server.ts';
 import { accessBinding, accessRole, manifestsYaml, sqliteSystem, user } from '../helpers/manifests.ts';
-import { createNamespace, kubectl, kubectlAsync, kubectlOk } from './kube.ts';
+import { createNamespace, eventsOn, kubectl, kubectlAsync, kubectlOk } from './kube.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -94,16 +94,9 @@ describe('rollcall run against the real API server', () => {
 
   it("records Kubernetes Events for what it changed: a joiner's on the system, none on the User", () => {
     const on = (name: string) =>
-      kubectlOk([
-        'get',
-        'events',
-        '-n',
-        namespace,
-        '--field-selector',
-        `involvedObject.name=${name}`,
-        '-o',
-        'jsonpath={range .items[*]}{.reason} {.message}{"\\n"}{end}',
-      ]);
+      eventsOn(namespace, name)
+        .map((e) => `${e.reason} ${e.message}`)
+        .join('\n');
     // One Event per account, named after its strongest change, listing them all.
     expect(on('directory')).toMatch(/^AccountCreated User alice: create account.*, grant engineering, grant vpn-users$/m);
     expect(on('alice')).toBe('');

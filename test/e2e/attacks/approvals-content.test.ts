@@ -15,7 +15,7 @@ import { describeDirectory } from '../../../src/connectors/sqlite/directory.ts';
 import { Manager } from '../../../src/controllers/manager.ts';
 import { KubeStore, loadKubeConfig } from '../../../src/store/kube-store.ts';
 import { capturedLogger } from '../../helpers/captured-logger.ts';
-import { createNamespace, kubectl, kubectlOk } from '../kube.ts';
+import { createNamespace, eventsOn, kubectl, kubectlOk } from '../kube.ts';
 import { eventually as eventuallyWithin } from '../../helpers/eventually.ts';
 
 const PLUGIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'kubectl-rollcall');
@@ -40,19 +40,7 @@ describe('an approval pins the content it saw', () => {
   };
   const binding = (name: string): AccessBinding => accessBindingResource.parse(JSON.parse(kubectlOk(['get', 'abind', name, '-n', namespace, '-o', 'json'])));
   const pendingApproval = (name: string) => binding(name).status?.conditions?.find((c) => c.type === 'PendingApproval');
-  const voidedEvents = (name: string) =>
-    kubectlOk([
-      'get',
-      'events',
-      '-n',
-      namespace,
-      '--field-selector',
-      `involvedObject.name=${name},reason=ApprovalVoided`,
-      '-o',
-      'jsonpath={range .items[*]}{.message}{"\\n"}{end}',
-    ])
-      .split('\n')
-      .filter(Boolean);
+  const voidedEvents = (name: string) => eventsOn(namespace, name, 'ApprovalVoided').map((e) => e.message);
   const uid = (user: string) => kubectlOk(['get', 'user.rollcall.dev', user, '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
   const holding = (entitlement: string) =>
     describeDirectory(db())
