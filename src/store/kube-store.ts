@@ -140,7 +140,7 @@ export class KubeStore implements Store {
     return informer;
   }
 
-  list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][] {
+  list<K extends KindName>(kind: K, namespace?: string): readonly ResourceByKind[K][] {
     const out: ResourceByKind[K][] = [];
     for (const raw of this.#informer(kind).list(namespace)) {
       const parsed = this.#parse(kind, raw);
