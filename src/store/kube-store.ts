@@ -16,6 +16,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { InformerSet } from './kube-informer-set.ts';
 import { readSecret, readSecretMetadata, statusCode } from './kube-read.ts';
+import { listInPages } from './paged-list.ts';
 import {
   AlreadyExistsError,
   WATCHED_KINDS,
@@ -87,9 +88,11 @@ export class KubeStore implements Store {
       for (const namespace of namespaces.length ? namespaces : [undefined]) {
         const path = namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
         const list = (): Promise<KubernetesListObject<Raw>> =>
-          namespace
-            ? this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
-            : this.#custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural });
+          listInPages((limit, _continue) =>
+            namespace
+              ? this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, limit, _continue })
+              : this.#custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural, limit, _continue }),
+          );
         byNamespace.set(
           namespace,
           new WatchedInformer<Raw>(namespaces.length > 1 ? `${kind} in ${namespace}` : kind, options.kubeconfig, path, list, options.logger, options.watchdog),
