@@ -70,6 +70,8 @@ export class KubeStore implements Store {
   readonly #handlers: WatchHandlers;
   /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
   readonly #parsed = new WeakMap<object, AnyResource | null>();
+  /** list() results by "kind/namespace", until the kind's next watch event. */
+  readonly #lists = new Map<string, readonly AnyResource[]>();
   readonly #events: KubeEvents;
 
   constructor(options: KubeStoreOptions) {
@@ -144,12 +146,21 @@ export class KubeStore implements Store {
   }
 
   list<K extends KindName>(kind: K, namespace?: string): readonly ResourceByKind[K][] {
-    const out: ResourceByKind[K][] = [];
-    for (const raw of this.#informer(kind).list(namespace)) {
-      const parsed = this.#parse(kind, raw);
-      if (parsed) out.push(parsed);
+    // Kept until the kind's next watch event, as MemoryStore keeps its lists: a reconcile reads its
+    // namespace's objects several times, and a fresh array of 10,000 Users each time was garbage
+    // the heap grew for. Frozen, like the objects in it.
+    const key = `${kind}/${namespace ?? ''}`;
+    let listed = this.#lists.get(key);
+    if (!listed) {
+      const out: AnyResource[] = [];
+      for (const raw of this.#informer(kind).list(namespace)) {
+        const parsed = this.#parse(kind, raw);
+        if (parsed) out.push(parsed);
+      }
+      listed = Object.freeze(out);
+      this.#lists.set(key, listed);
     }
-    return out;
+    return listed as readonly ResourceByKind[K][];
   }
 
   get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined {
@@ -372,6 +383,8 @@ export class KubeStore implements Store {
   }
 
   #dispatch(kind: KindName, event: WatchEvent, raw: Raw): void {
+    // The informer's cache changed just before: the kind's lists are out of date.
+    for (const key of this.#lists.keys()) if (key.startsWith(`${kind}/`)) this.#lists.delete(key);
     const object = this.#parse(kind, raw);
     if (!object) return;
     this.#handlers.dispatch(kind, event, object);
