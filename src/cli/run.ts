@@ -359,7 +359,7 @@ function printInvalid(directory: { problems: readonly string[]; kept: readonly s
     );
 }
 
-function printSummary(users: User[], out: Output): void {
+function printSummary(users: readonly User[], out: Output): void {
   out.line('\nUSER         STATE       READY  SYSTEMS  ACCOUNTS');
   for (const user of [...users].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
     const ready = readyOf(user);

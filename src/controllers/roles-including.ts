@@ -2,7 +2,7 @@
 import type { AccessRole } from '../api/index.ts';
 
 /** Names of the roles whose grants include `role`, itself included (follows `includes` backwards). */
-export function rolesIncluding(role: string, roles: AccessRole[]): Set<string> {
+export function rolesIncluding(role: string, roles: readonly AccessRole[]): Set<string> {
   const found = new Set([role]);
   let grew = true;
   while (grew) {

@@ -16,6 +16,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { InformerSet } from './kube-informer-set.ts';
 import { readSecret, readSecretMetadata, statusCode } from './kube-read.ts';
+import { listInPages } from './paged-list.ts';
 import {
   AlreadyExistsError,
   WATCHED_KINDS,
@@ -69,6 +70,8 @@ export class KubeStore implements Store {
   readonly #handlers: WatchHandlers;
   /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
   readonly #parsed = new WeakMap<object, AnyResource | null>();
+  /** list() results by "kind/namespace", until the kind's next watch event. */
+  readonly #lists = new Map<string, readonly AnyResource[]>();
   readonly #events: KubeEvents;
 
   constructor(options: KubeStoreOptions) {
@@ -87,9 +90,11 @@ export class KubeStore implements Store {
       for (const namespace of namespaces.length ? namespaces : [undefined]) {
         const path = namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
         const list = (): Promise<KubernetesListObject<Raw>> =>
-          namespace
-            ? this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
-            : this.#custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural });
+          listInPages((limit, _continue) =>
+            namespace
+              ? this.#custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, limit, _continue })
+              : this.#custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: plural, limit, _continue }),
+          );
         byNamespace.set(
           namespace,
           new WatchedInformer<Raw>(namespaces.length > 1 ? `${kind} in ${namespace}` : kind, options.kubeconfig, path, list, options.logger, options.watchdog),
@@ -140,13 +145,22 @@ export class KubeStore implements Store {
     return informer;
   }
 
-  list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][] {
-    const out: ResourceByKind[K][] = [];
-    for (const raw of this.#informer(kind).list(namespace)) {
-      const parsed = this.#parse(kind, raw);
-      if (parsed) out.push(parsed);
+  list<K extends KindName>(kind: K, namespace?: string): readonly ResourceByKind[K][] {
+    // Kept until the kind's next watch event, as MemoryStore keeps its lists: a reconcile reads its
+    // namespace's objects several times, and a fresh array of 10,000 Users each time was garbage
+    // the heap grew for. Frozen, like the objects in it.
+    const key = `${kind}/${namespace ?? ''}`;
+    let listed = this.#lists.get(key);
+    if (!listed) {
+      const out: AnyResource[] = [];
+      for (const raw of this.#informer(kind).list(namespace)) {
+        const parsed = this.#parse(kind, raw);
+        if (parsed) out.push(parsed);
+      }
+      listed = Object.freeze(out);
+      this.#lists.set(key, listed);
     }
-    return out;
+    return listed as readonly ResourceByKind[K][];
   }
 
   get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined {
@@ -369,6 +383,8 @@ export class KubeStore implements Store {
   }
 
   #dispatch(kind: KindName, event: WatchEvent, raw: Raw): void {
+    // The informer's cache changed just before: the kind's lists are out of date.
+    for (const key of this.#lists.keys()) if (key.startsWith(`${kind}/`)) this.#lists.delete(key);
     const object = this.#parse(kind, raw);
     if (!object) return;
     this.#handlers.dispatch(kind, event, object);

@@ -44,7 +44,7 @@ export interface Store {
   stop(): Promise<void>;
 
   /** Reads come from the cache: cheap, synchronous, possibly a moment behind. */
-  list<K extends KindName>(kind: K, namespace?: string): ResourceByKind[K][];
+  list<K extends KindName>(kind: K, namespace?: string): readonly ResourceByKind[K][];
   get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined;
   /** Called for every change seen after start(), with the object before it; returns an unsubscribe function. */
   watch<K extends KindName>(kind: K, handler: WatchHandler<K>): () => void;

@@ -90,6 +90,19 @@ describe('MemoryStore', () => {
     expect(await store.updateStatus('User', { namespace: 'default', name: 'nobody' }, {})).toBeUndefined();
   });
 
+  it('list hands out one frozen list until the kind is written: a list read before a write keeps what it held', async () => {
+    store = new MemoryStore([], { logger: capturedLogger().logger });
+    store.applyDeclared(declared(userYaml('alice', {}), userYaml('bob', {})));
+    const before = store.list('User', 'default');
+    expect(store.list('User', 'default')).toBe(before);
+    expect(Object.isFrozen(before)).toBe(true);
+    await store.updateStatus('User', alice, { observedGeneration: 1, systems: '1/1' });
+    const after = store.list('User', 'default');
+    expect(after).not.toBe(before);
+    expect(before.find((user) => user.metadata.name === 'alice')!.status?.systems).toBeUndefined();
+    expect(after.find((user) => user.metadata.name === 'alice')!.status?.systems).toBe('1/1');
+  });
+
   it('annotations: set and remove, metadata-only update without a generation bump', async () => {
     store = new MemoryStore(
       [{ apiVersion: 'rollcall.dev/v1alpha1', kind: 'User', metadata: { name: 'alice', annotations: { keep: 'me' } }, spec: { userName: 'alice' } }],
