@@ -39,9 +39,12 @@ export async function standalone(endpoints: Endpoints, users: number, kinds: Sys
     const child = spawn(nodeBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     // Sampled from /proc while it runs: the last sample before exit is close enough for CPU and peak RSS.
     let last: ProcessStats = { cpuSeconds: Number.NaN, rssBytes: Number.NaN, peakRssBytes: Number.NaN };
+    // The highest VmHWM seen: a sample taken as the process exits can read 0.
+    let peakRssBytes = 0;
     const sampler = setInterval(() => {
       try {
         last = procStats(child.pid!);
+        if (last.peakRssBytes > peakRssBytes) peakRssBytes = last.peakRssBytes;
       } catch {
         // exited between two samples
       }
@@ -61,7 +64,7 @@ export async function standalone(endpoints: Endpoints, users: number, kinds: Sys
     const expected = new Declared(scope, users).expected(scope);
     const found: StandaloneResult['mismatches'] = {};
     for (const kind of kinds) found[kind] = mismatches(expected, await probes.all[kind].accounts());
-    return { totalMs, exitCode, mismatches: found, cpuSeconds: last.cpuSeconds, peakRssBytes: last.peakRssBytes };
+    return { totalMs, exitCode, mismatches: found, cpuSeconds: last.cpuSeconds, peakRssBytes };
   } finally {
     await probes.close();
     rmSync(dir, { recursive: true, force: true });
