@@ -49,10 +49,15 @@ class HeldByGuard {
   }
 }
 
-/** `user` is the User as the engine saw it (deprovision clock applied); `desired` its account here. */
+/**
+ * `user` is the User as the engine saw it (deprovision clock applied); `desired` its account here.
+ * `takeSnapshot` reads the namespace and the instant once, when the sync's turn comes (inside its
+ * system's slot), not when it was queued: thousands of syncs waiting behind a slow system would
+ * otherwise each hold a copy of the namespace's ten thousand Users.
+ */
 export async function syncAccount(
   ctx: ApplyContext & Pick<ControllerContext, 'connections'>,
-  snapshot: Snapshot,
+  takeSnapshot: () => Snapshot,
   user: User,
   system: ConnectedSystem,
   desired: DesiredAccount,
@@ -60,7 +65,8 @@ export async function syncAccount(
   signal: AbortSignal,
 ): Promise<AccountSyncResult> {
   const systemKey = keyString(keyOf(system));
-  const { now } = snapshot;
+  let taken: Snapshot | undefined;
+  const snapshot = (): Snapshot => (taken ??= takeSnapshot());
   const applied: AccountChange[] = [];
   let wanted = desired;
   let conflict: string | undefined;
@@ -99,12 +105,12 @@ export async function syncAccount(
           adopted = plan.adopts;
           const { deprovisions } = plan;
           // Write-ahead: the Secret that delivers a first password exists before the create that sets it.
-          const prepared = await withInitialPassword(ctx, user, system, connector.capabilities, plan.changes, now);
+          const prepared = await withInitialPassword(ctx, user, system, connector.capabilities, plan.changes, snapshot().now);
           const { changes } = prepared;
           delivery = prepared.delivery ?? delivery;
           const outcome = await applyChanges(
             ctx,
-            { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied, snapshot },
+            { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied, snapshot: snapshot() },
             signal,
           );
           if (outcome.held) throw new HeldByGuard(outcome.message);
@@ -149,10 +155,10 @@ export async function syncAccount(
       ctx.metrics?.driftCorrections.inc({ system: systemKey });
       await ctx.store.recordEvent('User', user, 'Normal', 'DriftCorrected', `${system.metadata.name}: ${drifted.map(describeChange).join(', ')}`);
     }
-    const status = accountStatus(system.metadata.name, wanted, observed, previous, applied.length > 0, now, capabilities);
+    const status = accountStatus(system.metadata.name, wanted, observed, previous, applied.length > 0, snapshot().now, capabilities);
     if (adopted && applied.some((c) => c.op === 'adopt')) {
       status.adopted = adopted;
-      status.adoptedAt = now.toISOString();
+      status.adoptedAt = snapshot().now.toISOString();
       // The system says what it took over too: a team bringing a directory under Rollcall watches there.
       await ctx.store.recordEvent(
         'ConnectedSystem',
@@ -167,7 +173,7 @@ export async function syncAccount(
       if (previous.adoptedAt) status.adoptedAt = previous.adoptedAt;
     }
     if (refused.length) {
-      refused = withDeclarations(snapshot, user, system.metadata.name, refused);
+      refused = withDeclarations(snapshot(), user, system.metadata.name, refused);
       status.message = refusalMessage(refused);
       if (previous?.message !== status.message) await ctx.store.recordEvent('User', user, 'Warning', 'Refused', `${system.metadata.name}: ${status.message}`);
     }
@@ -189,7 +195,7 @@ export async function syncAccount(
     // An adoption that went through before the failure stays on record: the next pass finds the account already ours.
     const adoptedNow = adopted !== undefined && applied.some((c) => c.op === 'adopt');
     const adoption: Pick<AccountStatus, 'adopted' | 'adoptedAt'> = {};
-    if (adoptedNow) Object.assign(adoption, { adopted, adoptedAt: now.toISOString() });
+    if (adoptedNow) Object.assign(adoption, { adopted, adoptedAt: snapshot().now.toISOString() });
     else if (previous?.adopted) Object.assign(adoption, { adopted: previous.adopted }, previous.adoptedAt ? { adoptedAt: previous.adoptedAt } : {});
     return {
       status: { ...errorStatus(system.metadata.name, previous, message), ...adoption },

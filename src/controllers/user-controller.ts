@@ -74,7 +74,8 @@ async function converge(ctx: ControllerContext, key: ObjectKey, user: User, sign
   const syncs = desired.map((account) => {
     const system = systemsByName.get(account.system)!;
     const wants = JSON.stringify([user.metadata.generation, user.metadata.deletionTimestamp, system.metadata.generation, account]);
-    const start = () => syncAccount(ctx, snapshot, withClock, system, account, previous.get(account.system), signal);
+    const start = () =>
+      syncAccount(ctx, () => readSnapshot(ctx.store, key.namespace, ctx.clock), withClock, system, account, previous.get(account.system), signal);
     const thrown = (error: unknown) => unexpectedFailure(account.system, previous.get(account.system), error);
     return { name: account.system, system: keyString(keyOf(system)), sync: ctx.syncs.sync(userKey, keyString(keyOf(system)), wants, start, thrown) };
   });
