@@ -83,6 +83,11 @@ export class ListingSchedule {
     return this.#tokens.get(systemKey);
   }
 
+  /** No more asking until the next listing: the token failed, or the system answers it slowly. */
+  stopPolling(systemKey: string): void {
+    this.#tokens.delete(systemKey);
+  }
+
   /** The token was asked and said nothing new. */
   polled(systemKey: string, now: Date): void {
     const token = this.#tokens.get(systemKey);
@@ -118,6 +123,9 @@ export class ListingSchedule {
  * listings: a hand-made change is corrected within seconds instead of at the next resyncInterval.
  */
 export const CHANGE_POLL_MS = 5_000;
+
+/** A change token that takes longer than this to answer is not asked between listings. */
+export const SLOW_POLL_MS = 1_000;
 
 function fingerprint(system: ConnectedSystem): string {
   return JSON.stringify([system.metadata.generation, system.spec, system.metadata.annotations ?? {}]);
@@ -241,19 +249,25 @@ async function changedOutside(
   if (!last) return false;
   const sequence = ctx.observed.sequence();
   let value: string | undefined;
+  const started = performance.now();
   try {
     value = await ctx.connections.use(system, async (connector) => connector.changeToken?.(signal));
   } catch {
-    // The listing at the resync says what is wrong; a failed poll changes nothing.
-    schedule.polled(name, now);
+    // The listing at the resync says what is wrong; until then a failing system is not asked again.
+    schedule.stopPolling(name);
     return false;
   }
+  // A system that answers slowly would hold one of the few ConnectedSystem workers every few
+  // seconds (a tenant could point one at a slow server to stall every tenant's listings): it is not
+  // asked again until its next listing, and its drift waits for the resync, as before.
+  const slow = performance.now() - started > SLOW_POLL_MS;
+  if (slow) schedule.stopPolling(name);
   if (value === undefined || value === last.value) {
-    schedule.polled(name, now);
+    if (!slow) schedule.polled(name, now);
     return false;
   }
   if (ctx.observed.writtenSince(name, last.sequence)) {
-    schedule.tokenRead(name, value, sequence, now);
+    if (!slow) schedule.tokenRead(name, value, sequence, now);
     return false;
   }
   ctx.logger.info({ system: name }, 'the system changed outside Rollcall: listing it now');
@@ -311,8 +325,10 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     listing = await ctx.connections.use(system, async (connector) => {
       await connector.check(signal);
       // Read before the listing: a change made while it runs shows as a new token at the next poll.
+      const asked = performance.now();
       const token = await connector.changeToken?.(signal);
-      if (token !== undefined) schedule.tokenRead(name, token, listingStarted, now);
+      if (token !== undefined && performance.now() - asked <= SLOW_POLL_MS) schedule.tokenRead(name, token, listingStarted, now);
+      else schedule.stopPolling(name);
       const accounts = [];
       for await (const account of connector.listAccounts(signal)) accounts.push(account);
       // Every name in the system, whoever's: a joiner whose name is not among them is created unread (sync-account.ts).

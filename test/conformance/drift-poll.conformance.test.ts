@@ -27,6 +27,7 @@ import {
   type Manifest,
 } from '../helpers/manifests.ts';
 import { storeFromManifests } from '../helpers/store-from-manifests.ts';
+import { startWireCounter, type WireCounter } from '../helpers/wire-counter.ts';
 import { adminQuery, startPostgres, type PostgresServer } from '../servers/postgres.ts';
 import { start as startSlapd, type SlapdServer } from '../servers/slapd.ts';
 
@@ -38,14 +39,18 @@ describe('a system that says it changed is listed at once', () => {
   let postgres: PostgresServer;
   let slapd: SlapdServer;
   let ldapAdmin: Client;
+  /** Between Rollcall and PostgreSQL for the system `slowdb`: counts its token reads, and can slow them. */
+  let slowLink: WireCounter;
   let dir: string;
   let directory: ManifestDirectory;
   let manager: Manager;
-  const metrics = new Metrics({ defaultMetrics: false });
+  const metrics = new Metrics({ defaultMetrics: false, systemLabels: true });
 
   const manifests = (people: string[]): Manifest[] => [
     postgresSystem('db', postgres, { resyncInterval: '10m' }),
     postgresCredentials('db', postgres),
+    postgresSystem('slowdb', { host: '127.0.0.1', port: slowLink.port }, { resyncInterval: '10m' }),
+    postgresCredentials('slowdb', postgres),
     ldapSystem('dir', slapd, { resyncInterval: '10m' }),
     slapdCredentials('dir', slapd),
     accessRole('staff', { db: ['staff'], dir: ['staff'] }),
@@ -65,9 +70,11 @@ describe('a system that says it changed is listed at once', () => {
       .flatMap((entry) => [entry['member'] ?? []].flat().map(String))
       .filter((dn) => dn !== EMPTY_GROUP_PLACEHOLDER);
   const personDN = (name: string) => `uid=${name},${slapd.peopleDN}`;
-  const listings = async (cause: string) => {
+  /** Listings of the system `db` (or `dir`) for this cause. `slowdb` shares db's server, so db's writes are outside changes to it. */
+  const listings = async (cause: string, system = 'db') => {
     const text = await metrics.registry.getSingleMetricAsString('rollcall_listings_total');
-    return Number(new RegExp(`cause="${cause}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const line = text.split('\n').find((l) => l.includes(`system="acme/${system}"`) && l.includes(`cause="${cause}"`));
+    return Number(line?.split(' ').at(-1) ?? 0);
   };
 
   beforeAll(async () => {
@@ -78,6 +85,7 @@ describe('a system that says it changed is listed at once', () => {
       await ldapAdmin.add(`cn=${group},${slapd.groupsDN}`, { objectClass: ['groupOfNames'], cn: group, member: EMPTY_GROUP_PLACEHOLDER });
     }
     for (const group of ['staff', 'vpn']) await adminQuery(postgres, `CREATE ROLE ${pg.escapeIdentifier(group)} NOLOGIN`);
+    slowLink = await startWireCounter('postgres', { host: postgres.host, port: postgres.port });
     dir = mkdtempSync(join(tmpdir(), 'rollcall-drift-poll-'));
     writeManifests(dir, 'all.yaml', manifests(['alice']));
     let store;
@@ -91,6 +99,7 @@ describe('a system that says it changed is listed at once', () => {
   afterAll(async () => {
     await manager?.stop();
     await ldapAdmin?.unbind().catch(() => undefined);
+    await slowLink?.close();
     await Promise.all([postgres?.close(), slapd?.close()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -104,6 +113,7 @@ describe('a system that says it changed is listed at once', () => {
     // Several polls see the token the joiners' writes changed; none of them lists.
     await new Promise((resolve) => setTimeout(resolve, 5 * POLL_MS));
     expect(await listings('changed')).toBe(before);
+    expect(await listings('changed', 'dir')).toBe(0);
   });
 
   it('a membership granted by hand is revoked within seconds, not at the 10-minute resync', async () => {
@@ -115,13 +125,26 @@ describe('a system that says it changed is listed at once', () => {
 
   it('a group membership added by hand in the directory is taken away within seconds', async () => {
     expect(await membersOf('staff')).toContain(personDN('alice'));
-    const before = await listings('changed');
+    const before = await listings('changed', 'dir');
     await ldapAdmin.modify(
       `cn=vpn,${slapd.groupsDN}`,
       new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [personDN('alice')] }) }),
     );
     await eventually(async () => expect(await membersOf('vpn')).toEqual([]), { timeoutMs: 30_000 });
-    expect(await listings('changed')).toBeGreaterThan(before);
+    expect(await listings('changed', 'dir')).toBeGreaterThan(before);
+  });
+
+  it('a system slow to say whether it changed is not asked again until its next listing', async () => {
+    const tokenReads = () => slowLink.sent().filter((line) => line.startsWith("SELECT (SELECT count(*) || ':' || coalesce(max(xmin")).length;
+    // Answering at once, it is asked every poll.
+    const before = tokenReads();
+    await eventually(() => expect(tokenReads()).toBeGreaterThanOrEqual(before + 2), { timeoutMs: 10_000 });
+    // Slower than a second: the next read is the last until the listing (at the 10-minute resync).
+    slowLink.delay('pg_shdescription', 1_500);
+    const slowedAt = tokenReads();
+    await new Promise((resolve) => setTimeout(resolve, 1_500 + 8 * POLL_MS));
+    expect(tokenReads()).toBeLessThanOrEqual(slowedAt + 1);
+    slowLink.delay('', 0);
   });
 
   it('a login role dropped by hand is made again', async () => {

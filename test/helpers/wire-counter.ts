@@ -11,6 +11,8 @@ export interface WireCounter {
   /** What was sent since the last reset, one line per request (its first words), to say where a count comes from. */
   sent(): string[];
   reset(): void;
+  /** Holds each request whose bytes contain `text` for `ms` before passing it on (0: none), as a slow server would. */
+  delay(text: string, ms: number): void;
   close(): Promise<void>;
 }
 
@@ -132,6 +134,7 @@ export async function startWireCounter(protocol: 'ldap' | 'postgres', upstream: 
     counts[kind] = (counts[kind] ?? 0) + n;
   };
   const sockets = new Set<Socket>();
+  const delay = { text: '', ms: 0 };
   const server: Server = createServer((client) => {
     const server = connect(upstream);
     const parse = protocol === 'ldap' ? ldapParser() : postgresParser();
@@ -141,9 +144,15 @@ export async function startWireCounter(protocol: 'ldap' | 'postgres', upstream: 
       socket.on('error', () => undefined);
       socket.on('close', () => sockets.delete(socket));
     }
+    // Requests pass on in order: one held back holds back those after it on the same connection.
+    let forwarded = Promise.resolve();
     client.on('data', (chunk: Buffer) => {
       parse(chunk, count, note);
-      server.write(chunk);
+      const held = delay.ms > 0 && chunk.includes(delay.text) ? delay.ms : 0;
+      forwarded = forwarded.then(async () => {
+        if (held) await new Promise((resolve) => setTimeout(resolve, held));
+        server.write(chunk);
+      });
     });
     server.pipe(client);
     client.on('close', () => server.destroy());
@@ -160,6 +169,7 @@ export async function startWireCounter(protocol: 'ldap' | 'postgres', upstream: 
       counts = {};
       sent = [];
     },
+    delay: (text, ms) => Object.assign(delay, { text, ms }),
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
