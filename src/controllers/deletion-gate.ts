@@ -57,7 +57,7 @@ interface Admission {
 }
 
 /** What the gate reads besides the reconcile's snapshot: the systems' listings. */
-export type GateContext = Pick<ControllerContext, 'observed'>;
+export type GateContext = Pick<ControllerContext, 'observed' | 'store'>;
 
 /** What a pass adds to the Users' pending deprovisions, by userName (one already in the window counts once). */
 export interface PassDeprovisions {
@@ -95,14 +95,17 @@ export class DeletionGate {
     candidate?: string,
   ): Promise<GuardDecision> {
     // Every system is guarded (spec.deletionGuard or the default), so every decision counts what is pending.
-    return this.#decideWith(await this.#pending(ctx, system, capabilities, snapshot), system, snapshot.now, pass, candidate);
+    return this.#decideWith(ctx, await this.#pending(ctx, system, capabilities, snapshot), system, snapshot.now, pass, candidate);
   }
 
-  #decideWith(found: Pending, system: ConnectedSystem, now: Date, pass: PassDeprovisions, candidate?: string): GuardDecision {
+  #decideWith(ctx: GateContext, found: Pending, system: ConnectedSystem, now: Date, pass: PassDeprovisions, candidate?: string): GuardDecision {
     // The account asking to be deprovisioned counts even if the store does not show it leaving yet.
     const asking = candidate === undefined ? [] : [candidate];
     return decideSystemGuard({
-      system,
+      // The freshest copy: whether the guard is tripped and approved is its status's and annotations'
+      // now, not as they were when the reconcile or sync asking began (an approval given meanwhile
+      // would otherwise be missed, and a trip released meanwhile latched again).
+      system: ctx.store.get('ConnectedSystem', keyOf(system)) ?? system,
       users: found.users,
       accounts: found.accounts,
       pending: [...found.pending, ...(pass.accounts ?? []), ...asking],
@@ -154,7 +157,7 @@ export class DeletionGate {
           continue;
         }
         for (const request of batch) {
-          const decision = this.#decideWith(found, request.system, request.snapshot.now, request.pass, request.userName);
+          const decision = this.#decideWith(request.ctx, found, request.system, request.snapshot.now, request.pass, request.userName);
           if (!decision.verdict.tripped) this.#record(request.system, request.userName, request.snapshot.now);
           request.resolve(decision);
         }

@@ -197,6 +197,7 @@ async function cleanupSystem(ctx: ControllerContext, system: ConnectedSystem, si
     { type: 'Ready', status: 'False', reason: 'DeprovisionHeld', message },
     await guardStatus(ctx, system, held.decision, held.now),
   );
+  await spendApproval(ctx, system, held.decision);
   return false;
 }
 
@@ -310,6 +311,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       );
       const decision = await ctx.gate.decide(ctx, system, capabilities, snapshot, { orphans: deprovisionedUserNames(orphans.changes) });
       await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, decision, snapshot.now));
+      await spendApproval(ctx, system, decision);
     }
     // A deleted User waits for its retained account to show in this status. The requeue counts the
     // entries just written: the cache may not have seen that write yet, and a status-only change
@@ -440,6 +442,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       ...(await guardStatus(ctx, system, decision, snapshot.now)),
     },
   );
+  await spendApproval(ctx, system, decision);
   // Thousands of Users: woken in slices, so the event loop keeps turning.
   for (const user of users) {
     await yieldIfBusy();
@@ -449,9 +452,9 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
 }
 
 /**
- * The guard's part of the status (DeletionGuardTripped and the window); emits GuardTripped once per trip and
- * removes the approval annotation once it is spent. One status write per reconcile: a second one
- * would start from a cache that has not seen the first yet.
+ * The guard's part of the status (DeletionGuardTripped and the window); emits GuardTripped once per trip
+ * (spendApproval removes the annotation after the status is written). One status write per
+ * reconcile: a second one would start from a cache that has not seen the first yet.
  */
 async function guardStatus(
   ctx: Pick<ControllerContext, 'store' | 'gate' | 'metrics'>,
@@ -461,10 +464,6 @@ async function guardStatus(
 ): Promise<Extra> {
   const name = keyString(keyOf(system));
   const { verdict } = decision;
-  // An approval releases one pass: once that pass is within the limit again, it is spent.
-  if (decision.withinLimit && system.metadata.annotations?.[APPROVE_DEPROVISION_ANNOTATION] !== undefined) {
-    await ctx.store.setAnnotations('ConnectedSystem', keyOf(system), { [APPROVE_DEPROVISION_ANNOTATION]: null });
-  }
   // Announced once per trip: when the status (this reconcile's copy, or a newer one the store has) does not show it yet.
   if (verdict.tripped && !guardTripped(system) && !guardTripped(ctx.store.get('ConnectedSystem', keyOf(system)) ?? system)) {
     ctx.metrics?.deletionGuardTripped.inc({ system: name });
@@ -477,6 +476,17 @@ async function guardStatus(
       : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds the deletion guard' },
     recentDeprovisions: ctx.gate.window(system, now),
   };
+}
+
+/**
+ * An approval releases one pass: once that pass is within the limit again, it is spent. Only after
+ * the status that shows the guard released is written: a reconcile that saw the annotation gone
+ * while the status still showed the trip would latch the guard again, and hold the approved pass.
+ */
+async function spendApproval(ctx: Pick<ControllerContext, 'store'>, system: ConnectedSystem, decision: GuardDecision): Promise<void> {
+  if (decision.withinLimit && system.metadata.annotations?.[APPROVE_DEPROVISION_ANNOTATION] !== undefined) {
+    await ctx.store.setAnnotations('ConnectedSystem', keyOf(system), { [APPROVE_DEPROVISION_ANNOTATION]: null });
+  }
 }
 
 type Extra = {

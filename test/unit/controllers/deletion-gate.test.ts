@@ -16,12 +16,12 @@ import { MemoryStore, type ResourceInput } from '../../../src/store/memory-store
 import { readSnapshot } from '../../../src/store/world.ts';
 
 const logger = pino({ level: 'silent' });
-const systemWith = (status?: object) =>
+const systemWith = (status?: object, deletionGuard: object = { maxCount: 2 }) =>
   ({
     apiVersion: 'rollcall.dev/v1alpha1',
     kind: 'ConnectedSystem',
     metadata: { name: 'wiki', namespace: 'acme' },
-    spec: { type: 'sqlite', sqlite: { path: '/nonexistent/never-opened.db' }, deletionGuard: { maxCount: 2 }, resyncInterval: '5m' },
+    spec: { type: 'sqlite', sqlite: { path: '/nonexistent/never-opened.db' }, deletionGuard, resyncInterval: '5m' },
     ...(status ? { status } : {}),
   }) as ResourceInput;
 const role = {
@@ -47,8 +47,8 @@ const user = (name: string, state: string) =>
 
 const capabilities = { disable: true, entitlements: true, attributes: [] };
 
-function context(users: ResourceInput[], clock: TestClock, status?: object): ControllerContext {
-  const store = new MemoryStore([systemWith(status), role, binding, ...users], { logger });
+function context(users: ResourceInput[], clock: TestClock, status?: object, deletionGuard?: object): ControllerContext {
+  const store = new MemoryStore([systemWith(status, deletionGuard), role, binding, ...users], { logger });
   return {
     store,
     logger,
@@ -112,8 +112,9 @@ describe('DeletionGate', () => {
       names.map((n) => user(n, 'terminated')),
       clock,
       { recentDeprovisions: [] },
+      { maxCount: 100 },
     );
-    const wide = { ...wiki(ctx), spec: { ...wiki(ctx).spec, deletionGuard: { maxCount: 100 } } } as ConnectedSystem;
+    const wide = wiki(ctx);
     // Every pass asks the listing cache about each User once: count the asks.
     let asks = 0;
     const get = ctx.observed.get.bind(ctx.observed);
@@ -138,6 +139,31 @@ describe('DeletionGate', () => {
     };
     const ctx = context([user('a', 'terminated')], clock, status);
     expect((await ctx.gate.decide(ctx, wiki(ctx), capabilities, snapshot(ctx))).verdict).toMatchObject({ tripped: true, count: 3 });
+  });
+
+  it('decides on the system as the store holds it now: an approval given after a sync began counts, a release is not undone by an older copy', async () => {
+    const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+    const tripped = {
+      conditions: [
+        { type: 'DeletionGuardTripped', status: 'True', reason: 'TooManyDeprovisions', message: 'held', lastTransitionTime: '2026-11-26T08:59:00Z' },
+      ],
+    };
+    // Two leavers, within maxCount 2, but the guard latched on an earlier, larger pass.
+    const ctx = context(
+      ['a', 'b'].map((n) => user(n, 'terminated')),
+      clock,
+      tripped,
+    );
+    const key = { namespace: 'acme', name: 'wiki' };
+    // The copy a sync took when it began: tripped, no approval yet.
+    const before = wiki(ctx);
+    expect((await ctx.gate.admit(ctx, before, capabilities, 'a', snapshot(ctx))).verdict.tripped).toBe(true);
+    await ctx.store.setAnnotations('ConnectedSystem', key, { 'rollcall.dev/approve-deprovision': '2' });
+    expect((await ctx.gate.admit(ctx, before, capabilities, 'a', snapshot(ctx))).verdict.tripped).toBe(false);
+    // The pass released (status False) and the approval spent: a copy from before either still holding the trip latches nothing.
+    await ctx.store.updateStatus('ConnectedSystem', key, { conditions: [{ ...tripped.conditions[0]!, status: 'False', reason: 'WithinLimit' }] });
+    await ctx.store.setAnnotations('ConnectedSystem', key, { 'rollcall.dev/approve-deprovision': null });
+    expect((await ctx.gate.decide(ctx, before, capabilities, snapshot(ctx))).verdict.tripped).toBe(false);
   });
 
   it('forgets deprovisions older than resyncInterval', async () => {
