@@ -13,6 +13,8 @@
 import type { Capabilities, ConnectedSystem, ObservedAccount, Snapshot, User } from '../api/index.ts';
 import {
   accessWindow,
+  bindingSelectsUser,
+  resolveRole,
   holdingUsers,
   decideSystemGuard,
   parseDuration,
@@ -23,6 +25,7 @@ import {
   type RecentDeprovision,
   type World,
 } from '../engine/index.ts';
+import type { DistinctNames } from '../engine/guard-base.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -41,8 +44,12 @@ interface Answer {
 interface Pending {
   users: readonly User[];
   pending: string[];
-  accounts: string[];
+  /** The listing cache's own map when there is one: decide on it at once, before the cache can change. */
+  accounts: readonly string[] | DistinctNames;
 }
+
+/** Users per slice of the pass over a namespace between turns of the event loop. */
+const YIELD_EVERY = 500;
 
 /** One account asking to be deprovisioned, waiting for its turn. */
 interface Admission {
@@ -212,26 +219,30 @@ export class DeletionGate {
       this.#answers.set(systemKey, answers);
     }
     const pending: string[] = [];
-    const holders: string[] = [];
-    const seen = new Set<string>();
-    const { users } = world;
-    for (const user of holdingUsers(users)) {
-      await yieldIfBusy();
+    const holders = holdingUsers(world.users);
+    let holding = 0;
+    for (const [index, user] of holders.entries()) {
+      // Ten thousand Users: a tight loop, letting the event loop turn between slices.
+      if (index % YIELD_EVERY === 0) await yieldIfBusy();
       const userName = user.spec.userName;
-      seen.add(userName);
       const cached = ctx.observed.get(systemKey, userName);
       let answer = answers.byUser.get(userName);
       if (!answer || answer.resourceVersion !== user.metadata.resourceVersion || answer.cached !== cached || answer.validUntil <= now.getTime()) {
         answer = answerFor(user, world, system, cached, capabilities, now, this.#refusals.get(systemKey));
         answers.byUser.set(userName, answer);
       }
-      if (answer.holds) holders.push(userName);
+      if (answer.holds) holding++;
       if (answer.deprovisions) pending.push(userName);
     }
-    for (const userName of answers.byUser.keys()) if (!seen.has(userName)) answers.byUser.delete(userName);
+    // Users gone since (every holder has an answer now, so only then are there more answers than holders).
+    if (answers.byUser.size > holders.length) {
+      const names = new Set(holders.map((user) => user.spec.userName));
+      for (const userName of answers.byUser.keys()) if (!names.has(userName)) answers.byUser.delete(userName);
+    }
     // The same base as `rollcall plan` (planSystemPass): the listing, else the accounts the Users hold.
-    const accounts = ctx.observed.has(systemKey) ? ctx.observed.accounts(systemKey).map((account) => account.userName) : holders;
-    return { users, pending, accounts };
+    const listed = ctx.observed.accountsByName(systemKey);
+    const accounts = listed ?? (holding ? holders.flatMap((user) => (answers.byUser.get(user.spec.userName)?.holds ? [user.spec.userName] : [])) : []);
+    return { users: world.users, pending, accounts };
   }
 }
 
@@ -255,19 +266,23 @@ function answerFor(
   return { ...base, deprovisions, validUntil };
 }
 
-/** What every answer of a namespace depends on besides the User itself: specs, not status. */
+/**
+ * What every answer of a namespace depends on besides the User itself: specs, not status. Another
+ * User's change matters to a User's answer only through an approval: it covers the Users its
+ * binding selects (by labels, uid and userName), so one selected, or no longer, can void it for all
+ * of them. Only those Users count, and none where no role asks for approval: a leaver's own change
+ * must not make the gate re-plan ten thousand others.
+ */
 function worldFingerprint(world: World, capabilities: Capabilities): string {
   const versions = (objects: readonly { metadata: { uid?: string; generation?: number } }[]) =>
     objects.map((o) => `${o.metadata.uid}@${o.metadata.generation}`).join(',');
-  // An approval covers the Users its binding selects (by labels, uid and userName): a User's change can void it for the others.
-  const users = (world.users ?? []).map(userFingerprint).join(',');
+  const approvals = world.bindings.filter((binding) => resolveRole(binding.spec.role, world.roles)?.requiresApproval);
+  const covered = approvals.length ? (world.users ?? []).filter((user) => approvals.some((binding) => bindingSelectsUser(binding, user))) : [];
+  const users = covered.map(userFingerprint).join(',');
   return [versions(world.bindings), versions(world.roles), versions(world.systems), users, JSON.stringify(capabilities)].join('|');
 }
 
-/**
- * A User's part of the fingerprint, kept per object: the store hands out one frozen object per
- * version, and a burst of leavers asks for ten thousand of these per admission.
- */
+/** A User's part of the fingerprint, kept per object: the store hands out one frozen object per version. */
 const userFingerprints = new WeakMap<User, string>();
 function userFingerprint(user: User): string {
   let fingerprint = userFingerprints.get(user);

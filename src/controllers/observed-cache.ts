@@ -111,6 +111,11 @@ export class ObservedCache {
     return this.#written.get(system)?.has(userName) ?? false;
   }
 
+  /** The system's cached accounts by userName, as they stand (not a copy: read, never keep). */
+  accountsByName(system: string): ReadonlyMap<string, ObservedAccount> | undefined {
+    return this.#bySystem.get(system);
+  }
+
   accounts(system: string): ObservedAccount[] {
     return [...(this.#bySystem.get(system)?.values() ?? [])];
   }

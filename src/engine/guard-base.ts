@@ -12,19 +12,45 @@ import type { ConnectedSystem, User } from '../api/index.ts';
 import { parseDuration } from './duration.ts';
 import { holdingUsers } from './username-claims.ts';
 
+/** userNames already one per account: a Set, or a Map by userName (the listing cache), counted without copying. */
+export interface DistinctNames {
+  readonly size: number;
+  has(userName: string): boolean;
+}
+
 /**
  * The accounts among `userNames` (the managed accounts, one per userName) that the percentage
  * counts: all but those declared by a User created within the guard's window before `now`.
  */
-export function guardBase(system: ConnectedSystem, userNames: Iterable<string>, users: readonly User[], now: Date): number {
+export function guardBase(system: ConnectedSystem, userNames: Iterable<string> | DistinctNames, users: readonly User[], now: Date): number {
   const windowStart = now.getTime() - parseDuration(system.spec.resyncInterval);
-  const recent = new Set<string>();
+  const distinct: DistinctNames = isDistinct(userNames) ? userNames : new Set(userNames);
+  let base = distinct.size;
   // The User that holds the userName is the one whose account it is (a younger claimant gets none).
-  for (const user of holdingUsers(users)) {
-    const created = user.metadata.creationTimestamp === undefined ? undefined : Date.parse(user.metadata.creationTimestamp);
-    if (created !== undefined && created > windowStart) recent.add(user.spec.userName);
+  for (const { createdMs, userName } of creations(users)) {
+    if (createdMs <= windowStart) break;
+    if (distinct.has(userName)) base--;
   }
-  let base = 0;
-  for (const userName of new Set(userNames)) if (!recent.has(userName)) base++;
   return base;
 }
+
+function isDistinct(names: Iterable<string> | DistinctNames): names is DistinctNames {
+  return names instanceof Set || names instanceof Map;
+}
+
+/**
+ * The holding Users' creation instants, newest first: the Users created within a window are a
+ * prefix. Kept per frozen list (the stores hand out one per namespace until a User changes): the
+ * guard decides for every leaver, and parsing ten thousand instants each time is not free.
+ */
+function creations(users: readonly User[]): readonly { createdMs: number; userName: string }[] {
+  const known = creationsOf.get(users);
+  if (known) return known;
+  const list = holdingUsers(users)
+    .map((user) => ({ createdMs: Date.parse(user.metadata.creationTimestamp ?? ''), userName: user.spec.userName }))
+    .filter(({ createdMs }) => Number.isFinite(createdMs))
+    .sort((a, b) => b.createdMs - a.createdMs);
+  if (Object.isFrozen(users)) creationsOf.set(users, list);
+  return list;
+}
+const creationsOf = new WeakMap<readonly User[], readonly { createdMs: number; userName: string }[]>();

@@ -6,14 +6,14 @@
 import type { ConnectedSystem, User } from '../api/index.ts';
 import { parseDuration } from './duration.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, type GuardVerdict } from './guard.ts';
-import { guardBase } from './guard-base.ts';
+import { guardBase, type DistinctNames } from './guard-base.ts';
 
 export interface SystemGuardInput {
   system: ConnectedSystem;
   /** The Users of the system's namespace: the base leaves out accounts of Users created within the window (guardBase). */
   users: readonly User[];
   /** userNames of the accounts in the managed scope: the listing, or before one, the accounts the Users hold. */
-  accounts: Iterable<string>;
+  accounts: Iterable<string> | DistinctNames;
   /** userNames whose account the pass would take access from: the Users' (AccountPlan.deprovisions), a deleted system's, retention ends. */
   pending: Iterable<string>;
   /** userNames of the orphans the orphan policy would disable, delete or revoke from. */

@@ -26,8 +26,17 @@ export function userNameTakenBy(user: User, users: readonly User[]): User | unde
   return holder === user ? undefined : holder;
 }
 
-/** Only the Users that hold their userName: the others get no account anywhere. */
-export function holdingUsers(users: readonly User[]): User[] {
+/**
+ * Only the Users that hold their userName: the others get no account anywhere. Kept per list when
+ * the list is frozen (the stores hand out one per namespace until a User changes): the deletion
+ * guard asks for it on every decision, and at ten thousand Users that is not free.
+ */
+export function holdingUsers(users: readonly User[]): readonly User[] {
+  const known = holding.get(users);
+  if (known) return known;
   const holders = userNameHolders(users);
-  return users.filter((user) => holders.get(user.spec.userName) === user);
+  const result = Object.freeze(users.filter((user) => holders.get(user.spec.userName) === user));
+  if (Object.isFrozen(users)) holding.set(users, result);
+  return result;
 }
+const holding = new WeakMap<readonly User[], readonly User[]>();
