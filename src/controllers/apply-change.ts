@@ -114,6 +114,14 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
     }
   } finally {
     const made = applied.slice(start);
+    // A User's sync writes through what it read back (sync-account.ts); the system's own passes
+    // (orphans, retention, a deleted system) made changes after the listing the cache holds: a
+    // deleted account is known gone, any other is read afresh. Otherwise a rehire after its old
+    // account's retention ended would be planned against the account as it was.
+    if (origin.kind !== 'user' && made.length) {
+      if (made.some((change) => change.op === 'delete')) ctx.observed.set(systemKey, userName, null);
+      else ctx.observed.invalidate(systemKey, userName);
+    }
     await recordEvents(ctx, request, made);
     if (made.length || skipped.length) {
       const { namespace } = keyOf(system);

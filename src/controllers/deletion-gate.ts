@@ -82,6 +82,12 @@ export class DeletionGate {
   /** Per system: admissions waiting for the one being decided, and whether one is. */
   readonly #waiting = new Map<string, Admission[]>();
   readonly #admitting = new Set<string>();
+  #plans = 0;
+
+  /** How many account plans the gate has made: one per User whose answer it could not reuse. */
+  get plans(): number {
+    return this.#plans;
+  }
 
   /** Whoever holds the system's connector tells the gate what it refuses, so its count matches the plan's. */
   knowRefusal(system: ConnectedSystem, refusal: EntitlementRefusal | undefined): void {
@@ -229,6 +235,7 @@ export class DeletionGate {
       let answer = answers.byUser.get(userName);
       if (!answer || answer.resourceVersion !== user.metadata.resourceVersion || answer.cached !== cached || answer.validUntil <= now.getTime()) {
         answer = answerFor(user, world, system, cached, capabilities, now, this.#refusals.get(systemKey));
+        this.#plans++;
         answers.byUser.set(userName, answer);
       }
       if (answer.holds) holding++;

@@ -68,7 +68,7 @@ export function isMeaningfulChange(old: AnyResource | undefined, next: AnyResour
       o.spec,
       o.metadata.labels,
       o.metadata.annotations,
-      o.metadata.finalizers?.filter((f) => f !== FINALIZER),
+      (o.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
       o.metadata.deletionTimestamp,
     ]);
   return pick(old) !== pick(next);
