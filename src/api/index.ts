@@ -15,3 +15,4 @@ export * from './ldap-connection.ts';
 export type { Snapshot, World } from './world.ts';
 export { describeChange } from './describe-change.ts';
 export { keyOf, keyString, type AnyResource, type ObjectKey, type ResourceByKind, type UserPatch } from './objects.ts';
+export * from './unchanging-list.ts';

@@ -8,7 +8,7 @@
 // window add nothing, and a burst of them has to wait a window in plain sight before it counts.
 // creationTimestamp is set by the API server, not by the tenant. Accounts no User declares (orphans,
 // accounts of Users already gone) were not minted through a User just now and count as before.
-import type { ConnectedSystem, User } from '../api/index.ts';
+import { isUnchanging, type ConnectedSystem, type User } from '../api/index.ts';
 import { parseDuration } from './duration.ts';
 import { holdingUsers } from './username-claims.ts';
 
@@ -40,7 +40,7 @@ function isDistinct(names: Iterable<string> | DistinctNames): names is DistinctN
 
 /**
  * The holding Users' creation instants, newest first: the Users created within a window are a
- * prefix. Kept per frozen list (the stores hand out one per namespace until a User changes): the
+ * prefix. Kept per unchanging list (the stores hand out one per namespace until a User changes): the
  * guard decides for every leaver, and parsing ten thousand instants each time is not free.
  */
 function creations(users: readonly User[]): readonly { createdMs: number; userName: string }[] {
@@ -50,7 +50,7 @@ function creations(users: readonly User[]): readonly { createdMs: number; userNa
     .map((user) => ({ createdMs: Date.parse(user.metadata.creationTimestamp ?? ''), userName: user.spec.userName }))
     .filter(({ createdMs }) => Number.isFinite(createdMs))
     .sort((a, b) => b.createdMs - a.createdMs);
-  if (Object.isFrozen(users)) creationsOf.set(users, list);
+  if (isUnchanging(users)) creationsOf.set(users, list);
   return list;
 }
 const creationsOf = new WeakMap<readonly User[], readonly { createdMs: number; userName: string }[]>();

@@ -1,7 +1,7 @@
 // Two Users of one namespace may name the same userName (a typo, a rehire written twice). One
 // account cannot serve both: the oldest User holds the name, and the others are refused with a
 // Conflict until it is gone, so one person leaving never keeps another's access alive or ends it.
-import type { User } from '../api/index.ts';
+import { isUnchanging, type User } from '../api/index.ts';
 
 /** Oldest first: creationTimestamp, then name, so every reader picks the same holder. */
 function older(a: User, b: User): boolean {
@@ -28,7 +28,7 @@ export function userNameTakenBy(user: User, users: readonly User[]): User | unde
 
 /**
  * Only the Users that hold their userName: the others get no account anywhere. Kept per list when
- * the list is frozen (the stores hand out one per namespace until a User changes): the deletion
+ * the list never changes (the stores hand out one per namespace until a User changes): the deletion
  * guard asks for it on every decision, and at ten thousand Users that is not free.
  */
 export function holdingUsers(users: readonly User[]): readonly User[] {
@@ -36,7 +36,7 @@ export function holdingUsers(users: readonly User[]): readonly User[] {
   if (known) return known;
   const holders = userNameHolders(users);
   const result = Object.freeze(users.filter((user) => holders.get(user.spec.userName) === user));
-  if (Object.isFrozen(users)) holding.set(users, result);
+  if (isUnchanging(users)) holding.set(users, result);
   return result;
 }
 const holding = new WeakMap<readonly User[], readonly User[]>();

@@ -13,6 +13,7 @@ import {
 import type { Logger } from 'pino';
 import { GROUP, KINDS, RetryableError, VERSION, type KindName, type User } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
+import { KindLists } from './kind-lists.ts';
 import { WatchedInformer, type InformerHealth, type WatchdogOptions } from './kube-informer.ts';
 import { InformerSet } from './kube-informer-set.ts';
 import { readSecret, readSecretMetadata, statusCode } from './kube-read.ts';
@@ -71,7 +72,7 @@ export class KubeStore implements Store {
   /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
   readonly #parsed = new WeakMap<object, AnyResource | null>();
   /** list() results by "kind/namespace", until the kind's next watch event. */
-  readonly #lists = new Map<string, readonly AnyResource[]>();
+  readonly #lists = new KindLists();
   readonly #events: KubeEvents;
 
   constructor(options: KubeStoreOptions) {
@@ -146,21 +147,16 @@ export class KubeStore implements Store {
   }
 
   list<K extends KindName>(kind: K, namespace?: string): readonly ResourceByKind[K][] {
-    // Kept until the kind's next watch event, as MemoryStore keeps its lists: a reconcile reads its
-    // namespace's objects several times, and a fresh array of 10,000 Users each time was garbage
-    // the heap grew for. Frozen, like the objects in it.
-    const key = `${kind}/${namespace ?? ''}`;
-    let listed = this.#lists.get(key);
-    if (!listed) {
+    // Kept until the kind's next watch event, as MemoryStore keeps its lists (KindLists): a fresh
+    // array of 10,000 Users per read was garbage the heap grew for. Frozen, like the objects in it.
+    return this.#lists.list(kind, namespace, () => {
       const out: AnyResource[] = [];
       for (const raw of this.#informer(kind).list(namespace)) {
         const parsed = this.#parse(kind, raw);
         if (parsed) out.push(parsed);
       }
-      listed = Object.freeze(out);
-      this.#lists.set(key, listed);
-    }
-    return listed as readonly ResourceByKind[K][];
+      return out;
+    }) as readonly ResourceByKind[K][];
   }
 
   get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined {
@@ -383,9 +379,11 @@ export class KubeStore implements Store {
   }
 
   #dispatch(kind: KindName, event: WatchEvent, raw: Raw): void {
-    // The informer's cache changed just before: the kind's lists are out of date.
-    for (const key of this.#lists.keys()) if (key.startsWith(`${kind}/`)) this.#lists.delete(key);
+    // The informer's cache changed just before: the kind's lists follow (an object that no longer
+    // parses leaves them, so they are built afresh).
     const object = this.#parse(kind, raw);
+    if (event === 'delete' || !object) this.#lists.removed(kind);
+    else this.#lists.put(kind, object);
     if (!object) return;
     this.#handlers.dispatch(kind, event, object);
   }

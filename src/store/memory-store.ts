@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { KINDS, KIND_NAMES, RetryableError, type KindName, type User } from '../api/index.ts';
 import { deepFreeze } from './deep-freeze.ts';
+import { KindLists } from './kind-lists.ts';
 import { ApplyRefusedError } from '../manifests/errors.ts';
 import type { LoadedObject } from '../manifests/load.ts';
 import { ruleViolations, transitionViolations } from '../manifests/rules.ts';
@@ -76,7 +77,7 @@ export class MemoryStore implements Store {
   readonly #fallbackSecrets: Pick<Store, 'getSecret' | 'getSecretMetadata'> | undefined;
   readonly #claimDeclaredUsers: string | undefined;
   readonly #objects = new Map<KindName, Map<string, AnyResource>>(KIND_NAMES.map((kind) => [kind, new Map()]));
-  readonly #lists = new Map<string, readonly AnyResource[]>();
+  readonly #lists = new KindLists();
   readonly #handlers: WatchHandlers;
   /**
    * Annotations each object last got from its manifest (kubectl's last-applied), so an apply
@@ -141,24 +142,13 @@ export class MemoryStore implements Store {
   }
 
   list<K extends KindName>(kind: K, namespace?: string): readonly ResourceByKind[K][] {
-    // Kept until the kind's next write: a reconcile reads its namespace's objects several times
-    // (its own pass, the guard, each change's audit cause), and filtering 10,000 Users every time
-    // made a namespace's convergence quadratic. Handed out as it is, frozen like the objects in it:
-    // a copy per call was most of what a 10,000-User run allocated.
-    const key = `${kind}/${namespace ?? ''}`;
-    let listed = this.#lists.get(key);
-    if (!listed) {
+    // Handed out as kept (KindLists), frozen like the objects in it: a copy per call was most of
+    // what a 10,000-User run allocated.
+    return this.#lists.list(kind, namespace, () => {
       const matching: AnyResource[] = [];
       for (const object of this.#objects.get(kind)!.values()) if (namespace === undefined || object.metadata.namespace === namespace) matching.push(object);
-      listed = Object.freeze(matching);
-      this.#lists.set(key, listed);
-    }
-    return listed as readonly ResourceByKind[K][];
-  }
-
-  /** Forgets the cached lists of `kind` after a write to it. */
-  #listsChanged(kind: KindName): void {
-    for (const key of this.#lists.keys()) if (key.startsWith(`${kind}/`)) this.#lists.delete(key);
+      return matching;
+    }) as readonly ResourceByKind[K][];
   }
 
   get<K extends KindName>(kind: K, key: ObjectKey): ResourceByKind[K] | undefined {
@@ -432,7 +422,7 @@ export class MemoryStore implements Store {
   #remove(kind: KindName, object: AnyResource): void {
     const key = keyString(keyOf(object));
     this.#objects.get(kind)!.delete(key);
-    this.#listsChanged(kind);
+    this.#lists.removed(kind);
     this.#appliedAnnotations.delete(idOf(kind, object));
     // As Kubernetes' garbage collector: what the object owned goes with it.
     if (object.metadata.uid) for (const owned of this.#ownedSecrets.ownedBy(keyOf(object).namespace, object.metadata.uid)) this.#ownedSecrets.delete(owned);
@@ -443,9 +433,10 @@ export class MemoryStore implements Store {
   #store(kind: KindName, object: AnyResource): AnyResource {
     const copy = structuredClone(object);
     copy.metadata.resourceVersion = String(++this.#resourceVersion);
-    this.#objects.get(kind)!.set(keyString(keyOf(copy)), deepFreeze(copy));
-    this.#listsChanged(kind);
-    return copy;
+    const stored = deepFreeze(copy);
+    this.#objects.get(kind)!.set(keyString(keyOf(stored)), stored);
+    this.#lists.put(kind, stored);
+    return stored;
   }
 
   #emit(kind: KindName, event: WatchEvent, object: AnyResource): void {

@@ -1,7 +1,7 @@
 // The in-memory store as the API server it stands in for: what an apply, a status write, a
 // finalizer and a deletion do to objects and watch events, and what a snapshot keeps.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KindName } from '../../../src/api/index.ts';
+import { isUnchanging, type KindName } from '../../../src/api/index.ts';
 import { TestClock } from '../../../src/clock/clock.ts';
 import { ApplyRefusedError } from '../../../src/manifests/errors.ts';
 import { parseManifests, type LoadedObject } from '../../../src/manifests/load.ts';
@@ -90,12 +90,12 @@ describe('MemoryStore', () => {
     expect(await store.updateStatus('User', { namespace: 'default', name: 'nobody' }, {})).toBeUndefined();
   });
 
-  it('list hands out one frozen list until the kind is written: a list read before a write keeps what it held', async () => {
+  it('list hands out one unchanging list until the kind is written: a list read before a write keeps what it held', async () => {
     store = new MemoryStore([], { logger: capturedLogger().logger });
     store.applyDeclared(declared(userYaml('alice', {}), userYaml('bob', {})));
     const before = store.list('User', 'default');
     expect(store.list('User', 'default')).toBe(before);
-    expect(Object.isFrozen(before)).toBe(true);
+    expect(isUnchanging(before)).toBe(true);
     await store.updateStatus('User', alice, { observedGeneration: 1, systems: '1/1' });
     const after = store.list('User', 'default');
     expect(after).not.toBe(before);
