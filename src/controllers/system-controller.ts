@@ -30,6 +30,7 @@ import {
 import { removeCondition, setCondition, statusEqual } from '../api/conditions.ts';
 import { credentialsReason } from '../connections/credentials.ts';
 import { privateNetworkRefusal } from '../connectors/egress/guard.ts';
+import type { Connector } from '../connectors/types.ts';
 import { systemPrivateNetworkCondition } from './private-network.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { applyChanges, type ApplyContext } from './apply-change.ts';
@@ -232,6 +233,24 @@ async function deprovisionAll(
   });
 }
 
+/** A change token as read, and whether the system took too long to say it (SLOW_POLL_MS). */
+interface ChangeToken {
+  value: string | undefined;
+  slow: boolean;
+}
+
+/**
+ * Reads the system's change token, timing the call alone (not the wait for a connection). A system
+ * that answers slowly would hold one of the few ConnectedSystem workers every few seconds (a tenant
+ * could point one at a slow server to stall every tenant's listings): it is not asked between
+ * listings, and its drift waits for the resync, as before.
+ */
+async function readChangeToken(connector: Connector, signal: AbortSignal): Promise<ChangeToken> {
+  const asked = performance.now();
+  const value = await connector.changeToken?.(signal);
+  return { value, slow: performance.now() - asked > SLOW_POLL_MS };
+}
+
 /**
  * Asks the system's change token; true when it changed and Rollcall wrote nothing there since it was
  * last read, so someone else changed the system. When Rollcall wrote meanwhile, its own writes may
@@ -249,19 +268,15 @@ async function changedOutside(
   const last = schedule.token(name);
   if (!last) return false;
   const sequence = ctx.observed.sequence();
-  let value: string | undefined;
-  const started = performance.now();
+  let token: ChangeToken;
   try {
-    value = await ctx.connections.use(system, async (connector) => connector.changeToken?.(signal));
+    token = await ctx.connections.use(system, (connector) => readChangeToken(connector, signal));
   } catch {
     // The listing at the resync says what is wrong; until then a failing system is not asked again.
     schedule.stopPolling(name);
     return false;
   }
-  // A system that answers slowly would hold one of the few ConnectedSystem workers every few
-  // seconds (a tenant could point one at a slow server to stall every tenant's listings): it is not
-  // asked again until its next listing, and its drift waits for the resync, as before.
-  const slow = performance.now() - started > SLOW_POLL_MS;
+  const { value, slow } = token;
   if (slow) schedule.stopPolling(name);
   if (value === undefined || value === last.value) {
     if (!slow) schedule.polled(name, now);
@@ -327,9 +342,8 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     listing = await ctx.connections.use(system, async (connector) => {
       await connector.check(signal);
       // Read before the listing: a change made while it runs shows as a new token at the next poll.
-      const asked = performance.now();
-      const token = await connector.changeToken?.(signal);
-      if (token !== undefined && performance.now() - asked <= SLOW_POLL_MS) schedule.tokenRead(name, token, listingStarted, now);
+      const token = await readChangeToken(connector, signal);
+      if (token.value !== undefined && !token.slow) schedule.tokenRead(name, token.value, listingStarted, now);
       else schedule.stopPolling(name);
       const accounts = [];
       for await (const account of connector.listAccounts(signal)) accounts.push(account);
