@@ -15,6 +15,13 @@ export async function eachLimit<T>(items: readonly T[], concurrency: number, wor
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 export const now = () => performance.now();
 
+/**
+ * The pause between two polls of the systems while a latency is measured: short against the
+ * 1 s targets, long enough that the probe does not take the 2 cores Rollcall and the servers share
+ * (polling 100 names back to back made the benchmark itself the busiest process of a burst).
+ */
+export const PROBE_PAUSE_MS = 5;
+
 /** Nearest-rank percentile of `values` (p in 0..100); NaN when empty. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;

@@ -1,8 +1,8 @@
 // 4. Expiry: AccessBindings (one User each, one extra group per system) all ending at the same
 // instant. Once every grant is in place the clock waits for validUntil; the latency is from
-// validUntil until the group has lost that User in every system (polled directly, tightly).
+// validUntil until the group has lost that User in every system (polled directly, every PROBE_PAUSE_MS).
 import type { Context } from '../context.ts';
-import { eachLimit, now, sleep, summary } from '../pool.ts';
+import { eachLimit, now, PROBE_PAUSE_MS, sleep, summary } from '../pool.ts';
 import { temporaryBinding, temporaryGroup } from '../world.ts';
 
 export interface ExpiryResult {
@@ -42,6 +42,7 @@ export async function expiringBindings(ctx: Context, names: string[], leadMs: nu
     const current = await members();
     const at = now();
     for (const name of names) if (!removedAt.has(name) && [...current.values()].every((set) => !set.has(name))) removedAt.set(name, at);
+    await sleep(PROBE_PAUSE_MS);
   }
   const ms = [...removedAt.values()].map((at) => Math.max(0, at - expiresAt));
   return { ms, stats: summary(ms), marginMs: expiresAt - grantedAt, notGranted: names.length - granted, timedOut: names.length - removedAt.size };

@@ -1,8 +1,8 @@
 // 3. Leaver latency at steady state: `spec.state: terminated` patched through the API server, the
-// clock stopped when the account is disabled in every system (each polled directly, tightly).
+// clock stopped when the account is disabled in every system (each polled directly, every PROBE_PAUSE_MS).
 // One at a time (the next waits for the previous), then a burst patched all at once.
 import type { Context } from '../context.ts';
-import { now, sleep, summary } from '../pool.ts';
+import { now, PROBE_PAUSE_MS, sleep, summary } from '../pool.ts';
 import type { SystemKind } from '../world.ts';
 
 export interface LatencyResult {
@@ -76,7 +76,7 @@ export async function sequentialLeavers(ctx: Context, names: string[], budgetMs 
       continue;
     }
     const at = await terminate(ctx, name);
-    const { done, seen } = await disabledEverywhere(ctx, [name], 60_000, 5);
+    const { done, seen } = await disabledEverywhere(ctx, [name], 60_000, PROBE_PAUSE_MS);
     samples.push({ seen, started: new Map([[name, at]]) });
     if (!done.has(name)) timedOut++;
     else ms.push(done.get(name)! - at);
@@ -87,7 +87,7 @@ export async function sequentialLeavers(ctx: Context, names: string[], budgetMs 
 export async function burstLeavers(ctx: Context, names: string[]): Promise<LatencyResult> {
   const started = new Map<string, number>();
   await Promise.all(names.map(async (name) => started.set(name, await terminate(ctx, name))));
-  const { done, seen } = await disabledEverywhere(ctx, names, 180_000, 0);
+  const { done, seen } = await disabledEverywhere(ctx, names, 180_000, PROBE_PAUSE_MS);
   const ms = names.filter((name) => done.has(name)).map((name) => done.get(name)! - started.get(name)!);
   return { ms, stats: summary(ms), perSystem: perSystem(ctx, [{ seen, started }]), timedOut: names.length - ms.length };
 }
