@@ -8,7 +8,7 @@
 // window add nothing, and a burst of them has to wait a window in plain sight before it counts.
 // creationTimestamp is set by the API server, not by the tenant. Accounts no User declares (orphans,
 // accounts of Users already gone) were not minted through a User just now and count as before.
-import { isUnchanging, type ConnectedSystem, type User } from '../api/index.ts';
+import type { ConnectedSystem, User } from '../api/index.ts';
 import { parseDuration } from './duration.ts';
 import { holdingUsers } from './username-claims.ts';
 
@@ -27,9 +27,8 @@ export function guardBase(system: ConnectedSystem, userNames: Iterable<string> |
   const distinct: DistinctNames = isDistinct(userNames) ? userNames : new Set(userNames);
   let base = distinct.size;
   // The User that holds the userName is the one whose account it is (a younger claimant gets none).
-  for (const { createdMs, userName } of creations(users)) {
-    if (createdMs <= windowStart) break;
-    if (distinct.has(userName)) base--;
+  for (const user of holdingUsers(users)) {
+    if (createdMs(user) > windowStart && distinct.has(user.spec.userName)) base--;
   }
   return base;
 }
@@ -39,18 +38,16 @@ function isDistinct(names: Iterable<string> | DistinctNames): names is DistinctN
 }
 
 /**
- * The holding Users' creation instants, newest first: the Users created within a window are a
- * prefix. Kept per unchanging list (the stores hand out one per namespace until a User changes): the
- * guard decides for every leaver, and parsing ten thousand instants each time is not free.
+ * A User's creation instant (NaN when it has none), kept per object: the stores hand out one frozen
+ * object per version, and the guard asks for every User on every decision, so ten thousand
+ * timestamps are parsed once, not per leaver.
  */
-function creations(users: readonly User[]): readonly { createdMs: number; userName: string }[] {
-  const known = creationsOf.get(users);
-  if (known) return known;
-  const list = holdingUsers(users)
-    .map((user) => ({ createdMs: Date.parse(user.metadata.creationTimestamp ?? ''), userName: user.spec.userName }))
-    .filter(({ createdMs }) => Number.isFinite(createdMs))
-    .sort((a, b) => b.createdMs - a.createdMs);
-  if (isUnchanging(users)) creationsOf.set(users, list);
-  return list;
+function createdMs(user: User): number {
+  let ms = created.get(user);
+  if (ms === undefined) {
+    ms = Date.parse(user.metadata.creationTimestamp ?? '');
+    created.set(user, ms);
+  }
+  return ms;
 }
-const creationsOf = new WeakMap<readonly User[], readonly { createdMs: number; userName: string }[]>();
+const created = new WeakMap<User, number>();
