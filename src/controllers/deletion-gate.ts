@@ -286,7 +286,10 @@ function worldFingerprint(world: World, capabilities: Capabilities): string {
   const approvals = world.bindings.filter((binding) => resolveRole(binding.spec.role, world.roles)?.requiresApproval);
   const covered = approvals.length ? (world.users ?? []).filter((user) => approvals.some((binding) => bindingSelectsUser(binding, user))) : [];
   const users = covered.map(userFingerprint).join(',');
-  return [versions(world.bindings), versions(world.roles), versions(world.systems), users, JSON.stringify(capabilities)].join('|');
+  // An AccessReview's decisions (its spec) can end any User's grant.
+  return [versions(world.bindings), versions(world.roles), versions(world.systems), versions(world.reviews ?? []), users, JSON.stringify(capabilities)].join(
+    '|',
+  );
 }
 
 /** A User's part of the fingerprint, kept per object: the store hands out one frozen object per version. */

@@ -19,7 +19,7 @@ const meta = (kind: string, name: string, extra: object = {}) => ({
 });
 const USERS = 40;
 
-function store(requiresApproval: boolean): MemoryStore {
+function store(requiresApproval: boolean, clock?: TestClock): MemoryStore {
   return new MemoryStore(
     [
       { ...meta('ConnectedSystem', 'wiki'), spec: { type: 'sqlite', sqlite: { path: '/nonexistent/never-opened.db' }, deletionGuard: { maxCount: USERS } } },
@@ -31,7 +31,7 @@ function store(requiresApproval: boolean): MemoryStore {
         status: { accounts: [{ system: 'wiki', state: 'present', entitlements: ['all'] }] },
       })),
     ] as ResourceInput[],
-    { logger },
+    { logger, clock },
   );
 }
 
@@ -53,6 +53,25 @@ describe('DeletionGate re-planning', () => {
 
   it("re-plans only the User that changed: a leaver costs one plan, not the namespace's", async () => {
     expect(await decisionsAfterALeaver(false)).toEqual({ first: USERS, after: 1, count: 1 });
+  });
+
+  it("re-plans when an AccessReview decides: a reviewer's revoke is pending for the guard though the User did not change", async () => {
+    const users = store(false, clock);
+    const ctx = { store: users, observed: new ObservedCache() };
+    const gate = new DeletionGate();
+    const wiki = () => users.get('ConnectedSystem', { namespace: 'acme', name: 'wiki' }) as ConnectedSystem;
+    expect((await gate.decide(ctx, wiki(), capabilities, readSnapshot(users, 'acme', clock))).count).toBe(0);
+    await users.create('AccessReview', {
+      ...meta('AccessReview', 'q4'),
+      spec: {
+        reviewers: ['rita'],
+        dueDate: '2026-12-26T09:00:00Z',
+        scope: { roles: ['staff'] },
+        decisions: [{ user: 'u3', binding: 'staff', decision: 'revoke', decidedBy: 'rita' }],
+      },
+    } as never);
+    const decision = await gate.decide(ctx, wiki(), capabilities, readSnapshot(users, 'acme', clock));
+    expect(decision.count).toBe(1);
   });
 
   it('re-plans the Users an approval covers when one of them changes: the approval may be void for all', async () => {
