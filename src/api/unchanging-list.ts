@@ -1,5 +1,5 @@
 // Lists a store hands out and promises never to change (store/kind-lists.ts): a reader may key a
-// cache on one (the guard's holding Users, their creation instants). Freezing would promise the
+// cache on one (the guard's holding Users). Freezing would promise the
 // same, but freezing an array of 10,000 costs as much as copying it thirty times, and the stores
 // make a new list on every write while a namespace converges.
 const unchanging = new WeakSet<readonly unknown[]>();

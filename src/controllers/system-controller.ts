@@ -192,13 +192,7 @@ async function cleanupSystem(ctx: ControllerContext, system: ConnectedSystem, si
   // The finalizer stays until a person approves the count (rollcall.dev/approve-deprovision) or
   // raises spec.deletionGuard; the annotation wakes this reconcile.
   const message = `being deleted with deletionPolicy deprovision: ${held.remaining} account(s) wait for the deletion guard`;
-  await writeStatus(
-    ctx,
-    system,
-    { type: 'Ready', status: 'False', reason: 'DeprovisionHeld', message },
-    await guardStatus(ctx, system, held.decision, held.now),
-  );
-  await spendApproval(ctx, system, held.decision);
+  await writeGuardedStatus(ctx, system, { type: 'Ready', status: 'False', reason: 'DeprovisionHeld', message }, {}, held.decision, held.now);
   return false;
 }
 
@@ -325,8 +319,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
         capabilities,
       );
       const decision = await ctx.gate.decide(ctx, system, capabilities, snapshot, { orphans: deprovisionedUserNames(orphans.changes) });
-      await writeStatus(ctx, system, undefined, await guardStatus(ctx, system, decision, snapshot.now));
-      await spendApproval(ctx, system, decision);
+      await writeGuardedStatus(ctx, system, undefined, {}, decision, snapshot.now);
     }
     // A deleted User waits for its retained account to show in this status. The requeue counts the
     // entries just written: the cache may not have seen that write yet, and a status-only change
@@ -440,7 +433,7 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
   // A credentials policy this connector cannot honour blocks every joiner's create (sync-account.ts):
   // the system says so too, naming the field, where an administrator looks first.
   const policy = initialPasswordDecision({ name: system.metadata.name, spec: system.spec }, listing.capabilities);
-  const written = await writeStatus(
+  const written = await writeGuardedStatus(
     ctx,
     system,
     'refused' in policy
@@ -453,10 +446,10 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
       drifted,
       failing,
       retainedGone: retention.gone,
-      ...(await guardStatus(ctx, system, decision, snapshot.now)),
     },
+    decision,
+    snapshot.now,
   );
-  await spendApproval(ctx, system, decision);
   // Thousands of Users: woken in slices, so the event loop keeps turning.
   for (const user of users) {
     await yieldIfBusy();
@@ -466,41 +459,39 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
 }
 
 /**
- * The guard's part of the status (DeletionGuardTripped and the window); emits GuardTripped once per trip
- * (spendApproval removes the annotation after the status is written). One status write per
- * reconcile: a second one would start from a cache that has not seen the first yet.
+ * Writes the status with the guard's part (DeletionGuardTripped and the window), and emits
+ * GuardTripped once per trip. An approval releases one pass: once that pass is within the limit
+ * again it is spent, its annotation removed only after this status, showing the guard released, is
+ * written. Removed first, a reconcile that saw the annotation gone while the status still showed the
+ * trip would latch the guard again and hold the approved pass. One status write per reconcile: a
+ * second one would start from a cache that has not seen the first yet.
  */
-async function guardStatus(
-  ctx: Pick<ControllerContext, 'store' | 'gate' | 'metrics'>,
+async function writeGuardedStatus(
+  ctx: Pick<ControllerContext, 'store' | 'gate' | 'metrics' | 'clock' | 'enqueue'>,
   system: ConnectedSystem,
+  ready: Parameters<typeof writeStatus>[2],
+  extra: Extra,
   decision: GuardDecision,
   now: Date,
-): Promise<Extra> {
-  const name = keyString(keyOf(system));
+): Promise<RetainedAccount[]> {
   const { verdict } = decision;
   // Announced once per trip: when the status (this reconcile's copy, or a newer one the store has) does not show it yet.
   if (verdict.tripped && !guardTripped(system) && !guardTripped(ctx.store.get('ConnectedSystem', keyOf(system)) ?? system)) {
-    ctx.metrics?.deletionGuardTripped.inc({ system: name });
+    ctx.metrics?.deletionGuardTripped.inc({ system: keyString(keyOf(system)) });
     await ctx.store.recordEvent('ConnectedSystem', system, 'Warning', 'GuardTripped', verdict.message);
     // Held Users show it in their status; they are looked at again when the guard is released.
   }
-  return {
+  const written = await writeStatus(ctx, system, ready, {
+    ...extra,
     guard: verdict.tripped
       ? { status: 'True', reason: 'TooManyDeprovisions', message: verdict.message }
       : { status: 'False', reason: 'WithinLimit', message: 'no pending pass exceeds the deletion guard' },
     recentDeprovisions: ctx.gate.window(system, now),
-  };
-}
-
-/**
- * An approval releases one pass: once that pass is within the limit again, it is spent. Only after
- * the status that shows the guard released is written: a reconcile that saw the annotation gone
- * while the status still showed the trip would latch the guard again, and hold the approved pass.
- */
-async function spendApproval(ctx: Pick<ControllerContext, 'store'>, system: ConnectedSystem, decision: GuardDecision): Promise<void> {
+  });
   if (decision.withinLimit && system.metadata.annotations?.[APPROVE_DEPROVISION_ANNOTATION] !== undefined) {
     await ctx.store.setAnnotations('ConnectedSystem', keyOf(system), { [APPROVE_DEPROVISION_ANNOTATION]: null });
   }
+  return written;
 }
 
 type Extra = {

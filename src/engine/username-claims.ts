@@ -1,7 +1,7 @@
 // Two Users of one namespace may name the same userName (a typo, a rehire written twice). One
 // account cannot serve both: the oldest User holds the name, and the others are refused with a
 // Conflict until it is gone, so one person leaving never keeps another's access alive or ends it.
-import { isUnchanging, type User } from '../api/index.ts';
+import { isUnchanging, neverChanges, type User } from '../api/index.ts';
 
 /** Oldest first: creationTimestamp, then name, so every reader picks the same holder. */
 function older(a: User, b: User): boolean {
@@ -35,7 +35,7 @@ export function holdingUsers(users: readonly User[]): readonly User[] {
   const known = holding.get(users);
   if (known) return known;
   const holders = userNameHolders(users);
-  const result = Object.freeze(users.filter((user) => holders.get(user.spec.userName) === user));
+  const result = neverChanges(users.filter((user) => holders.get(user.spec.userName) === user));
   if (isUnchanging(users)) holding.set(users, result);
   return result;
 }

@@ -1,5 +1,5 @@
-// The lists a store hands out (list(kind, namespace)): one frozen array per kind and namespace, kept
-// until the kind changes. A reconcile reads its namespace's objects several times, and while 10,000
+// The lists a store hands out (list(kind, namespace)): one array per kind and namespace, kept
+// across writes. A reconcile reads its namespace's objects several times, and while 10,000
 // Users converge every status write changes one of them: rebuilding the list on each read made the
 // pass quadratic (a third of a 10,000-User convergence's CPU went to filtering the store). A changed
 // or added object is put in place of its old version in a copy of each list that holds it (a copy

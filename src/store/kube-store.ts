@@ -71,7 +71,7 @@ export class KubeStore implements Store {
   readonly #handlers: WatchHandlers;
   /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
   readonly #parsed = new WeakMap<object, AnyResource | null>();
-  /** list() results by "kind/namespace", until the kind's next watch event. */
+  /** list() results by "kind/namespace", kept in step with the watch events (KindLists). */
   readonly #lists = new KindLists();
   readonly #events: KubeEvents;
 
@@ -147,8 +147,8 @@ export class KubeStore implements Store {
   }
 
   list<K extends KindName>(kind: K, namespace?: string): readonly ResourceByKind[K][] {
-    // Kept until the kind's next watch event, as MemoryStore keeps its lists (KindLists): a fresh
-    // array of 10,000 Users per read was garbage the heap grew for. Frozen, like the objects in it.
+    // Kept in step with the watch events, as MemoryStore keeps its lists (KindLists): a fresh array
+    // of 10,000 Users per read was garbage the heap grew for. Marked unchanging, typed readonly.
     return this.#lists.list(kind, namespace, () => {
       const out: AnyResource[] = [];
       for (const raw of this.#informer(kind).list(namespace)) {

@@ -142,8 +142,8 @@ export class MemoryStore implements Store {
   }
 
   list<K extends KindName>(kind: K, namespace?: string): readonly ResourceByKind[K][] {
-    // Handed out as kept (KindLists), frozen like the objects in it: a copy per call was most of
-    // what a 10,000-User run allocated.
+    // Handed out as kept (KindLists), marked unchanging and typed readonly: a copy per call was most
+    // of what a 10,000-User run allocated.
     return this.#lists.list(kind, namespace, () => {
       const matching: AnyResource[] = [];
       for (const object of this.#objects.get(kind)!.values()) if (namespace === undefined || object.metadata.namespace === namespace) matching.push(object);
