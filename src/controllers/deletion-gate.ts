@@ -11,6 +11,7 @@
 // through happen together, so reconciles running side by side can never both slip under the limit.
 // Those that wait meanwhile are decided together, on one pass over the Users (admit).
 import type { Capabilities, ConnectedSystem, ObservedAccount, Snapshot, User } from '../api/index.ts';
+import { changedPositions } from '../api/index.ts';
 import {
   accessWindow,
   bindingSelectsUser,
@@ -25,10 +26,11 @@ import {
   type RecentDeprovision,
   type World,
 } from '../engine/index.ts';
-import type { DistinctNames } from '../engine/guard-base.ts';
+import { createdAt, recentClaims, type Claim, type DistinctNames } from '../engine/guard-base.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
+import type { ObservedMark } from './observed-cache.ts';
 
 interface Answer {
   resourceVersion: string | undefined;
@@ -43,9 +45,34 @@ interface Answer {
 /** What is pending in a system: its namespace's Users, those the engine would deprovision now, and the base. */
 interface Pending {
   users: readonly User[];
-  pending: string[];
+  pending: readonly string[];
   /** The listing cache's own map when there is one: decide on it at once, before the cache can change. */
-  accounts: readonly string[] | DistinctNames;
+  accounts: DistinctNames;
+  /** The holders created within the window (a superset: the base checks each against its window). */
+  recent: readonly Claim[];
+}
+
+/**
+ * What the gate keeps per system between decisions. A decision brings it up to date by looking
+ * again only at the Users whose object changed (the store's list replaces a changed User in place)
+ * and the accounts the listing cache wrote or doubted since (its change log); everything, when
+ * something else changed: the namespace's declarations, a User gone, a listing, an answer's time.
+ */
+interface Kept {
+  /** The namespace's declarations and the connector's abilities the answers were computed with (worldFingerprint). */
+  world: string;
+  byUser: Map<string, Answer>;
+  /** The holders the sets below are up to date with, and each one's position by userName. */
+  holders: readonly User[] | undefined;
+  positions: Map<string, number>;
+  /** Holders the engine would deprovision now; holders with an account there. */
+  pending: Set<string>;
+  held: Set<string>;
+  recent: Claim[];
+  /** The earliest instant an answer may change by time alone (Answer.validUntil). */
+  expiresAt: number;
+  /** Where the answers stand in the listing cache's change log. */
+  observed: ObservedMark | undefined;
 }
 
 /** Users per slice of the pass over a namespace between turns of the event loop. */
@@ -75,7 +102,9 @@ export interface PassDeprovisions {
 }
 
 export class DeletionGate {
-  readonly #answers = new Map<string, { world: string; byUser: Map<string, Answer> }>();
+  readonly #kept = new Map<string, Kept>();
+  /** Per system, the pass bringing its kept answers up to date: one at a time, as each pass changes them. */
+  readonly #passes = new Map<string, Promise<unknown>>();
   readonly #recent = new Map<string, RecentDeprovision[]>();
   /** Per system, what its connector refuses to grant: a refused entitlement held from before is a pending revoke. */
   readonly #refusals = new Map<string, EntitlementRefusal>();
@@ -93,7 +122,7 @@ export class DeletionGate {
   knowRefusal(system: ConnectedSystem, refusal: EntitlementRefusal | undefined): void {
     const key = keyString(keyOf(system));
     // The answers were computed with or without one: learning otherwise makes them stale.
-    if (this.#refusals.has(key) !== (refusal !== undefined)) this.#answers.delete(key);
+    if (this.#refusals.has(key) !== (refusal !== undefined)) this.#kept.delete(key);
     if (refusal) this.#refusals.set(key, refusal);
     else this.#refusals.delete(key);
   }
@@ -124,6 +153,7 @@ export class DeletionGate {
       pending: [...found.pending, ...(pass.accounts ?? []), ...asking],
       orphans: pass.orphans,
       recent: this.recent(system),
+      recentClaims: found.recent,
       now,
     });
   }
@@ -207,7 +237,7 @@ export class DeletionGate {
 
   /** A system that is gone takes its record with it. */
   forget(systemKey: string): void {
-    this.#answers.delete(systemKey);
+    this.#kept.delete(systemKey);
     this.#recent.delete(systemKey);
     this.#refusals.delete(systemKey);
   }
@@ -216,41 +246,105 @@ export class DeletionGate {
    * The namespace's Users, those whose account the engine would disable, delete or revoke from now,
    * and the accounts in the managed scope (the listing, else the accounts the Users hold).
    */
-  async #pending(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, { world, now }: Snapshot): Promise<Pending> {
+  #pending(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, snapshot: Snapshot): Promise<Pending> {
+    const systemKey = keyString(keyOf(system));
+    const pass = (this.#passes.get(systemKey) ?? Promise.resolve()).then(() => this.#pendingNow(ctx, system, capabilities, snapshot));
+    this.#passes.set(
+      systemKey,
+      pass.catch(() => undefined),
+    );
+    return pass;
+  }
+
+  async #pendingNow(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, { world, now }: Snapshot): Promise<Pending> {
     const systemKey = keyString(keyOf(system));
     const fingerprint = worldFingerprint(world, capabilities);
-    let answers = this.#answers.get(systemKey);
-    if (!answers || answers.world !== fingerprint) {
-      answers = { world: fingerprint, byUser: new Map() };
-      this.#answers.set(systemKey, answers);
+    let kept = this.#kept.get(systemKey);
+    if (!kept || kept.world !== fingerprint) {
+      kept = {
+        world: fingerprint,
+        byUser: new Map(),
+        holders: undefined,
+        positions: new Map(),
+        pending: new Set(),
+        held: new Set(),
+        recent: [],
+        expiresAt: 0,
+        observed: undefined,
+      };
+      this.#kept.set(systemKey, kept);
     }
-    const pending: string[] = [];
     const holders = holdingUsers(world.users);
-    let holding = 0;
-    for (const [index, user] of holders.entries()) {
-      // Ten thousand Users: a tight loop, letting the event loop turn between slices.
-      if (index % YIELD_EVERY === 0) await yieldIfBusy();
-      const userName = user.spec.userName;
-      const cached = ctx.observed.get(systemKey, userName);
-      let answer = answers.byUser.get(userName);
-      if (!answer || answer.resourceVersion !== user.metadata.resourceVersion || answer.cached !== cached || answer.validUntil <= now.getTime()) {
-        answer = answerFor(user, world, system, cached, capabilities, now, this.#refusals.get(systemKey));
-        this.#plans++;
-        answers.byUser.set(userName, answer);
+    const observed = ctx.observed.changesSince(systemKey, kept.observed);
+    const look = (user: User, position: number) => this.#lookAgain(ctx, kept, system, user, position, capabilities, world, now);
+    const changed = observed.names && now.getTime() < kept.expiresAt ? sameHoldersChanged(kept, holders) : undefined;
+    if (changed && observed.names) {
+      // Only what changed since the last decision: a leaver's own write, the accounts written through.
+      for (const position of changed) look(holders[position]!, position);
+      for (const userName of observed.names) {
+        const position = kept.positions.get(userName);
+        if (position !== undefined) look(holders[position]!, position);
       }
-      if (answer.holds) holding++;
-      if (answer.deprovisions) pending.push(userName);
+    } else {
+      kept.positions.clear();
+      kept.pending.clear();
+      kept.held.clear();
+      kept.recent = recentClaims(system, holders, now);
+      kept.expiresAt = Infinity;
+      for (const [position, user] of holders.entries()) {
+        // Ten thousand Users: a tight loop, letting the event loop turn between slices.
+        if (position % YIELD_EVERY === 0) await yieldIfBusy();
+        look(user, position);
+      }
+      // Users gone since (every holder has an answer now, so only then are there more answers than holders).
+      if (kept.byUser.size > holders.length) for (const userName of kept.byUser.keys()) if (!kept.positions.has(userName)) kept.byUser.delete(userName);
     }
-    // Users gone since (every holder has an answer now, so only then are there more answers than holders).
-    if (answers.byUser.size > holders.length) {
-      const names = new Set(holders.map((user) => user.spec.userName));
-      for (const userName of answers.byUser.keys()) if (!names.has(userName)) answers.byUser.delete(userName);
-    }
+    kept.holders = holders;
+    kept.observed = observed.mark;
     // The same base as `rollcall plan` (planSystemPass): the listing, else the accounts the Users hold.
-    const listed = ctx.observed.accountsByName(systemKey);
-    const accounts = listed ?? (holding ? holders.flatMap((user) => (answers.byUser.get(user.spec.userName)?.holds ? [user.spec.userName] : [])) : []);
-    return { users: world.users, pending, accounts };
+    const accounts = ctx.observed.accountsByName(systemKey) ?? new Set(kept.held); // a copy: the next pass changes the kept one
+    return { users: world.users, pending: [...kept.pending], accounts, recent: kept.recent };
   }
+
+  /** Brings one holder's answer and its part of the kept sets up to date. */
+  #lookAgain(ctx: GateContext, kept: Kept, system: ConnectedSystem, user: User, position: number, capabilities: Capabilities, world: World, now: Date): void {
+    const systemKey = keyString(keyOf(system));
+    const userName = user.spec.userName;
+    const cached = ctx.observed.get(systemKey, userName);
+    let answer = kept.byUser.get(userName);
+    if (!answer || answer.resourceVersion !== user.metadata.resourceVersion || answer.cached !== cached || answer.validUntil <= now.getTime()) {
+      answer = answerFor(user, world, system, cached, capabilities, now, this.#refusals.get(systemKey));
+      this.#plans++;
+      kept.byUser.set(userName, answer);
+    }
+    kept.positions.set(userName, position);
+    if (answer.holds) kept.held.add(userName);
+    else kept.held.delete(userName);
+    if (answer.deprovisions) kept.pending.add(userName);
+    else kept.pending.delete(userName);
+    kept.expiresAt = Math.min(kept.expiresAt, answer.validUntil);
+  }
+}
+
+/**
+ * The positions of the holders that changed since the kept ones, when each is a newer version of
+ * the same User (or a new holder added at the end, created just now): else undefined, and the gate
+ * looks at every holder again. A holder gone, or another User now holding a userName, shifts what
+ * the positions mean.
+ */
+function sameHoldersChanged(kept: Kept, holders: readonly User[]): number[] | undefined {
+  if (!kept.holders) return undefined;
+  const changed = changedPositions(kept.holders, holders);
+  if (!changed) return undefined;
+  for (const position of changed) {
+    const before = kept.holders[position];
+    const after = holders[position]!;
+    if (before ? before.metadata.uid !== after.metadata.uid || before.spec.userName !== after.spec.userName : kept.positions.has(after.spec.userName))
+      return undefined;
+    // A holder added since: its claim may be within the window (recentClaims keeps a superset).
+    if (!before) kept.recent.push({ userName: after.spec.userName, createdMs: createdAt(after) });
+  }
+  return changed;
 }
 
 function answerFor(

@@ -2,6 +2,18 @@
 // so a user's reconcile needs no remote read for what the resync already knows.
 import type { ObservedAccount } from '../api/index.ts';
 
+/** Where a reader stands in a system's log of changed accounts (changesSince). */
+export interface ObservedMark {
+  epoch: number;
+  seen: number;
+}
+
+/** A log longer than this starts over: its readers then look at every account once, as after a listing. */
+const LOG_LIMIT = 100_000;
+
+/** Epochs are unique across caches, so a mark taken from one cache never passes for another's. */
+let epochs = 0;
+
 export class ObservedCache {
   readonly #bySystem = new Map<string, Map<string, ObservedAccount>>();
   /** The last write-through per system and user, with its sequence number to order it against listings. */
@@ -18,6 +30,37 @@ export class ObservedCache {
   readonly #names = new Map<string, ReadonlySet<string>>();
   /** Orphans found at each system's last listing, so only new ones are announced. */
   readonly #orphans = new Map<string, Set<string>>();
+  /**
+   * Per system, the userNames whose cached account changed since its last listing, in order: a
+   * reader that keeps something per account (the deletion guard) looks again at those alone. A
+   * listing or a forget starts a new epoch: then every account may have changed.
+   */
+  readonly #logs = new Map<string, { epoch: number; names: string[] }>();
+
+  /**
+   * The userNames whose account in the system changed since `mark` (undefined: any may have, the
+   * system was listed or forgotten since, or there is no mark), and the mark to pass next time.
+   */
+  changesSince(system: string, mark: ObservedMark | undefined): { names: readonly string[] | undefined; mark: ObservedMark } {
+    const log = this.#log(system);
+    const next = { epoch: log.epoch, seen: log.names.length };
+    return { names: mark?.epoch === log.epoch ? log.names.slice(mark.seen) : undefined, mark: next };
+  }
+
+  #log(system: string): { epoch: number; names: string[] } {
+    let log = this.#logs.get(system);
+    if (!log) {
+      log = { epoch: ++epochs, names: [] };
+      this.#logs.set(system, log);
+    }
+    return log;
+  }
+
+  #changed(system: string, userName: string): void {
+    const log = this.#log(system);
+    if (log.names.length >= LOG_LIMIT) this.#logs.delete(system);
+    else log.names.push(userName);
+  }
 
   /** Records this listing's orphans; returns those the previous listing did not have. */
   updateOrphans(system: string, userNames: string[]): string[] {
@@ -48,6 +91,7 @@ export class ObservedCache {
       else next.delete(userName);
     }
     this.#bySystem.set(system, next);
+    this.#logs.delete(system);
     this.#unknown.delete(system);
     if (userNames) this.#names.set(system, userNames);
     else this.#names.delete(system);
@@ -79,6 +123,7 @@ export class ObservedCache {
     const unknown = this.#unknown.get(system) ?? new Set<string>();
     unknown.add(userName);
     this.#unknown.set(system, unknown);
+    this.#changed(system, userName);
   }
 
   /** The sequence number of the latest listing begun or write made, anywhere: pass it to writtenSince later. */
@@ -97,6 +142,7 @@ export class ObservedCache {
     this.#lastWrite.set(system, this.#sequence);
     this.#written.set(system, written);
     this.#unknown.get(system)?.delete(userName);
+    this.#changed(system, userName);
     const accounts = this.#bySystem.get(system);
     if (!accounts) return;
     if (account) accounts.set(userName, account);
@@ -122,6 +168,7 @@ export class ObservedCache {
 
   forget(system: string): void {
     this.#bySystem.delete(system);
+    this.#logs.delete(system);
     this.#names.delete(system);
   }
 }

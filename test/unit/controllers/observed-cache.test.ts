@@ -89,4 +89,24 @@ describe('ObservedCache', () => {
     cache.replace('s', [account('alice', ['staff', 'vpn'])], cache.beginListing());
     expect(cache.writtenSinceListing('s', 'alice')).toBe(false);
   });
+
+  it('tells a reader which accounts changed since its mark, and that any may have after a listing or a forget', () => {
+    const cache = new ObservedCache();
+    const first = cache.changesSince('s', undefined);
+    expect(first.names).toBeUndefined();
+    cache.replace('s', [account('alice'), account('bob')], cache.beginListing());
+    // Listed since the mark: any account may have changed.
+    const listed = cache.changesSince('s', first.mark);
+    expect(listed.names).toBeUndefined();
+    cache.set('s', 'alice', null);
+    cache.invalidate('s', 'bob');
+    cache.set('other', 'carol', account('carol'));
+    const changed = cache.changesSince('s', listed.mark);
+    expect(changed.names).toEqual(['alice', 'bob']);
+    expect(cache.changesSince('s', changed.mark).names).toEqual([]);
+    cache.forget('s');
+    expect(cache.changesSince('s', changed.mark).names).toBeUndefined();
+    // A mark from another cache is never taken for this one's.
+    expect(new ObservedCache().changesSince('s', changed.mark).names).toBeUndefined();
+  });
 });
