@@ -26,7 +26,7 @@ import {
   type RecentDeprovision,
   type World,
 } from '../engine/index.ts';
-import { createdAt, recentClaims, type Claim, type DistinctNames } from '../engine/guard-base.ts';
+import { createdAt, guardWindowStart, type DistinctNames } from '../engine/guard-base.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import type { ControllerContext } from './context.ts';
@@ -48,8 +48,8 @@ interface Pending {
   pending: readonly string[];
   /** The listing cache's own map when there is one: decide on it at once, before the cache can change. */
   accounts: DistinctNames;
-  /** The holders created within the window (a superset: the base checks each against its window). */
-  recent: readonly Claim[];
+  /** The base (guardBase), kept with the answers; undefined when it must be counted afresh. */
+  managed: number | undefined;
 }
 
 /**
@@ -68,7 +68,15 @@ interface Kept {
   /** Holders the engine would deprovision now; holders with an account there. */
   pending: Set<string>;
   held: Set<string>;
-  recent: Claim[];
+  /**
+   * The holders created within the guard's window, oldest first (userName → creation ms), and those
+   * of them whose account the base counts over: the base leaves these out (guardBase). The window
+   * only moves forward, so they leave from the front.
+   */
+  young: Map<string, number>;
+  youngCounted: Set<string>;
+  /** The creation of the youngest in `young`: a holder added later must be no older, to keep the order. */
+  youngest: number;
   /** The earliest instant an answer may change by time alone (Answer.validUntil). */
   expiresAt: number;
   /** Where the answers stand in the listing cache's change log. */
@@ -153,7 +161,7 @@ export class DeletionGate {
       pending: [...found.pending, ...(pass.accounts ?? []), ...asking],
       orphans: pass.orphans,
       recent: this.recent(system),
-      recentClaims: found.recent,
+      managed: found.managed,
       now,
     });
   }
@@ -268,7 +276,9 @@ export class DeletionGate {
         positions: new Map(),
         pending: new Set(),
         held: new Set(),
-        recent: [],
+        young: new Map(),
+        youngCounted: new Set(),
+        youngest: -Infinity,
         expiresAt: 0,
         observed: undefined,
       };
@@ -277,7 +287,9 @@ export class DeletionGate {
     const holders = holdingUsers(world.users);
     const observed = ctx.observed.changesSince(systemKey, kept.observed);
     const look = (user: User, position: number) => this.#lookAgain(ctx, kept, system, user, position, capabilities, world, now);
-    const changed = observed.names && now.getTime() < kept.expiresAt ? sameHoldersChanged(kept, holders) : undefined;
+    const windowStart = guardWindowStart(system, now);
+    const changed = observed.names && now.getTime() < kept.expiresAt ? sameHoldersChanged(kept, holders, windowStart) : undefined;
+    let exact = true;
     if (changed && observed.names) {
       // Only what changed since the last decision: a leaver's own write, the accounts written through.
       for (const position of changed) look(holders[position]!, position);
@@ -285,11 +297,14 @@ export class DeletionGate {
         const position = kept.positions.get(userName);
         if (position !== undefined) look(holders[position]!, position);
       }
+      kept.observed = observed.mark;
     } else {
       kept.positions.clear();
       kept.pending.clear();
       kept.held.clear();
-      kept.recent = recentClaims(system, holders, now);
+      kept.young = youngHolders(holders, windowStart);
+      kept.youngest = Math.max(-Infinity, ...[...kept.young.values()].slice(-1));
+      kept.youngCounted.clear();
       kept.expiresAt = Infinity;
       for (const [position, user] of holders.entries()) {
         // Ten thousand Users: a tight loop, letting the event loop turn between slices.
@@ -298,12 +313,26 @@ export class DeletionGate {
       }
       // Users gone since (every holder has an answer now, so only then are there more answers than holders).
       if (kept.byUser.size > holders.length) for (const userName of kept.byUser.keys()) if (!kept.positions.has(userName)) kept.byUser.delete(userName);
+      // Accounts written while the pass let the event loop turn: looked at again, so the sets match the cache now.
+      const during = ctx.observed.changesSince(systemKey, observed.mark);
+      for (const userName of during.names ?? []) {
+        const position = kept.positions.get(userName);
+        if (position !== undefined) look(holders[position]!, position);
+      }
+      kept.observed = during.mark;
+      // Listed meanwhile: the sets are the next decision's to redo; this one counts its base afresh.
+      exact = during.names !== undefined;
     }
     kept.holders = holders;
-    kept.observed = observed.mark;
+    // Holders whose creation left the window count in the base from now on.
+    for (const [userName, createdMs] of kept.young) {
+      if (createdMs > windowStart) break;
+      kept.young.delete(userName);
+      kept.youngCounted.delete(userName);
+    }
     // The same base as `rollcall plan` (planSystemPass): the listing, else the accounts the Users hold.
     const accounts = ctx.observed.accountsByName(systemKey) ?? new Set(kept.held); // a copy: the next pass changes the kept one
-    return { users: world.users, pending: [...kept.pending], accounts, recent: kept.recent };
+    return { users: world.users, pending: [...kept.pending], accounts, managed: exact ? accounts.size - kept.youngCounted.size : undefined };
   }
 
   /** Brings one holder's answer and its part of the kept sets up to date. */
@@ -323,16 +352,20 @@ export class DeletionGate {
     if (answer.deprovisions) kept.pending.add(userName);
     else kept.pending.delete(userName);
     kept.expiresAt = Math.min(kept.expiresAt, answer.validUntil);
+    // Whether the base leaves this account out: its holder is within the window, and it is among the accounts counted.
+    const counted = ctx.observed.accountsByName(systemKey) ?? kept.held;
+    if (kept.young.has(userName) && counted.has(userName)) kept.youngCounted.add(userName);
+    else kept.youngCounted.delete(userName);
   }
 }
 
 /**
  * The positions of the holders that changed since the kept ones, when each is a newer version of
- * the same User (or a new holder added at the end, created just now): else undefined, and the gate
- * looks at every holder again. A holder gone, or another User now holding a userName, shifts what
- * the positions mean.
+ * the same User (or a new holder added at the end, created no earlier than the kept young ones):
+ * else undefined, and the gate looks at every holder again. A holder gone, or another User now
+ * holding a userName, shifts what the positions mean.
  */
-function sameHoldersChanged(kept: Kept, holders: readonly User[]): number[] | undefined {
+function sameHoldersChanged(kept: Kept, holders: readonly User[], windowStart: number): number[] | undefined {
   if (!kept.holders) return undefined;
   const changed = changedPositions(kept.holders, holders);
   if (!changed) return undefined;
@@ -341,10 +374,24 @@ function sameHoldersChanged(kept: Kept, holders: readonly User[]): number[] | un
     const after = holders[position]!;
     if (before ? before.metadata.uid !== after.metadata.uid || before.spec.userName !== after.spec.userName : kept.positions.has(after.spec.userName))
       return undefined;
-    // A holder added since: its claim may be within the window (recentClaims keeps a superset).
-    if (!before) kept.recent.push({ userName: after.spec.userName, createdMs: createdAt(after) });
+    if (before) continue;
+    // A holder added since: young, and the youngest (the young are kept oldest first).
+    const createdMs = createdAt(after);
+    if (!(createdMs > windowStart && createdMs >= kept.youngest)) return undefined;
+    kept.young.set(after.spec.userName, createdMs);
+    kept.youngest = createdMs;
   }
   return changed;
+}
+
+/** The holders created after windowStart, oldest first: userName → creation ms. */
+function youngHolders(holders: readonly User[], windowStart: number): Map<string, number> {
+  const young: [string, number][] = [];
+  for (const user of holders) {
+    const createdMs = createdAt(user);
+    if (createdMs > windowStart) young.push([user.spec.userName, createdMs]);
+  }
+  return new Map(young.sort((a, b) => a[1] - b[1]));
 }
 
 function answerFor(

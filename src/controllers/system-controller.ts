@@ -21,6 +21,7 @@ import {
   nextRetentionEnd,
   parsePeriod,
   passOrphans,
+  planOrphans,
   planRetention,
   planSystemDeletion,
   takesAccess,
@@ -41,6 +42,7 @@ import { requeueAtEarliest, type Outcome, type Reconciler } from './reconciler.t
 import { mergeRetained } from './retained-accounts.ts';
 import { applyRetention, newRetentionAsks, retainedEntries } from './system-retention.ts';
 import { readSnapshot } from '../store/world.ts';
+import { UndeclaredAccounts } from './undeclared-accounts.ts';
 
 /** What the reconciler remembers between runs: timing state only. */
 export class ListingSchedule {
@@ -133,18 +135,23 @@ function fingerprint(system: ConnectedSystem): string {
 }
 
 export function systemReconciler(ctx: ControllerContext, schedule: ListingSchedule): Reconciler {
+  const undeclared = new UndeclaredAccounts();
   return async (key, signal) => {
     const system = ctx.store.get('ConnectedSystem', key);
     const name = keyString(key);
     if (!system) {
+      undeclared.forget(name);
       await release(ctx, schedule, name);
       return {};
     }
     return withFinalizer(ctx.store, 'ConnectedSystem', system, {
-      apply: (current) => reconcileSystem(ctx, schedule, current, signal),
+      apply: (current) => reconcileSystem(ctx, schedule, undeclared, current, signal),
       cleanup: async (current) => {
         const done = await cleanupSystem(ctx, current, signal);
-        if (done) await release(ctx, schedule, name);
+        if (done) {
+          undeclared.forget(name);
+          await release(ctx, schedule, name);
+        }
         // Each leaver that goes wakes the system (watches.ts); the wake-up is the safety net for one
         // whose last event arrived while this reconcile still saw it.
         return { done, outcome: done ? {} : { requeueAt: new Date(ctx.clock.now().getTime() + WAITING_RECHECK_MS) } };
@@ -291,7 +298,13 @@ async function release(ctx: Pick<ControllerContext, 'connections' | 'gate' | 'ob
   await ctx.connections.release(name);
 }
 
-async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule, system: ConnectedSystem, signal: AbortSignal): Promise<Outcome> {
+async function reconcileSystem(
+  ctx: ControllerContext,
+  schedule: ListingSchedule,
+  undeclared: UndeclaredAccounts,
+  system: ConnectedSystem,
+  signal: AbortSignal,
+): Promise<Outcome> {
   const key = keyOf(system);
   const name = keyString(key);
   const now = ctx.clock.now();
@@ -311,11 +324,11 @@ async function reconcileSystem(ctx: ControllerContext, schedule: ListingSchedule
     const capabilities = schedule.capabilities(name);
     if (capabilities) {
       const snapshot = readSnapshot(ctx.store, key.namespace, ctx.clock);
-      const orphans = passOrphans(
-        system,
-        ctx.observed.accounts(name),
-        snapshot.world.users,
-        retained.map((e) => e.userName),
+      // The orphans the next listing would act on, from the accounts no User names (kept between reconciles).
+      const orphans = planOrphans(
+        undeclared.of(ctx.observed, name, snapshot.world.users),
+        new Set(retained.map((e) => e.userName)),
+        system.spec.orphans,
         capabilities,
       );
       const decision = await ctx.gate.decide(ctx, system, capabilities, snapshot, { orphans: deprovisionedUserNames(orphans.changes) });

@@ -23,10 +23,13 @@ export function newRetentionAsks(
   recorded: readonly RetainedAccount[],
   now: Date,
 ): RetainedAccount[] {
-  return ctx.store
-    .list('User', keyOf(system).namespace)
-    .flatMap((user) => retentionEntry(user, system, now.getTime()) ?? [])
-    .filter((entry) => !isRecorded(recorded, entry));
+  // A loop, not flatMap: every system reconcile asks, and all but the deleted Users answer nothing.
+  const asks: RetainedAccount[] = [];
+  for (const user of ctx.store.list('User', keyOf(system).namespace)) {
+    const entry = retentionEntry(user, system, now.getTime());
+    if (entry && !isRecorded(recorded, entry)) asks.push(entry);
+  }
+  return asks;
 }
 
 /** Deletes the due accounts one at a time, behind the guard; each deleted joins plan.gone. Stops when the guard holds. */

@@ -23,45 +23,18 @@ export interface DistinctNames {
  * counts: all but those declared by a User created within the guard's window before `now`.
  */
 export function guardBase(system: ConnectedSystem, userNames: Iterable<string> | DistinctNames, users: readonly User[], now: Date): number {
-  return baseWithout(system, distinctNames(userNames), recentClaims(system, holdingUsers(users), now), now);
-}
-
-/** The names as DistinctNames: a Set or Map as it is, anything else collected into a Set. */
-export function distinctNames(userNames: Iterable<string> | DistinctNames): DistinctNames {
-  return isDistinct(userNames) ? userNames : new Set(userNames);
-}
-
-/** A holder's userName and when its User was created: what the base needs to know of it. */
-export interface Claim {
-  userName: string;
-  createdMs: number;
-}
-
-/**
- * The claims of the holders created within the guard's window before `now`. The window only moves
- * forward, so a list taken earlier stays a superset for later decisions (baseWithout re-checks each
- * against its own window): the deletion guard keeps one and adds only the holders that are new.
- */
-export function recentClaims(system: ConnectedSystem, holders: readonly User[], now: Date): Claim[] {
-  const windowStart = windowStartOf(system, now);
-  const recent: Claim[] = [];
-  for (const user of holders) {
-    const createdMs = createdAt(user);
-    if (createdMs > windowStart) recent.push({ userName: user.spec.userName, createdMs });
-  }
-  return recent;
-}
-
-/** The base: the accounts in `distinct` but those whose holder (in `recent`) was created within the window. */
-export function baseWithout(system: ConnectedSystem, distinct: DistinctNames, recent: Iterable<Claim>, now: Date): number {
-  const windowStart = windowStartOf(system, now);
+  const windowStart = guardWindowStart(system, now);
+  const distinct: DistinctNames = isDistinct(userNames) ? userNames : new Set(userNames);
   let base = distinct.size;
   // The User that holds the userName is the one whose account it is (a younger claimant gets none).
-  for (const claim of recent) if (claim.createdMs > windowStart && distinct.has(claim.userName)) base--;
+  for (const user of holdingUsers(users)) {
+    if (createdAt(user) > windowStart && distinct.has(user.spec.userName)) base--;
+  }
   return base;
 }
 
-function windowStartOf(system: ConnectedSystem, now: Date): number {
+/** Users created after this instant (epoch ms) are within the guard's window: their accounts are not in the base yet. */
+export function guardWindowStart(system: ConnectedSystem, now: Date): number {
   return now.getTime() - parseDuration(system.spec.resyncInterval);
 }
 

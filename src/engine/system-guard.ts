@@ -6,7 +6,7 @@
 import type { ConnectedSystem, User } from '../api/index.ts';
 import { parseDuration } from './duration.ts';
 import { approvedDeprovisionCount, checkDeletionGuard, deletionLimit, type GuardVerdict } from './guard.ts';
-import { baseWithout, distinctNames, guardBase, type Claim, type DistinctNames } from './guard-base.ts';
+import { guardBase, type DistinctNames } from './guard-base.ts';
 
 export interface SystemGuardInput {
   system: ConnectedSystem;
@@ -21,21 +21,21 @@ export interface SystemGuardInput {
   /** The system's deprovision record (status.recentDeprovisions and any made since). */
   recent: readonly RecentDeprovision[];
   /**
-   * The claims of the holders created within the window (recentClaims), when the caller keeps them
-   * between decisions (the deletion guard): the base is then counted from them, not from `users`.
+   * The base (guardBase of `accounts` and `users`), when the caller keeps it between decisions (the
+   * deletion guard, which counts it the same way from what changed): `users` is then not walked.
    */
-  recentClaims?: Iterable<Claim>;
+  managed?: number;
   now: Date;
 }
 
 /** The guard's decision for one system's pass, from everything it weighs. */
-export function decideSystemGuard({ system, users, accounts, pending, orphans, recent, recentClaims, now }: SystemGuardInput): GuardDecision {
+export function decideSystemGuard({ system, users, accounts, pending, orphans, recent, managed, now }: SystemGuardInput): GuardDecision {
   return decideGuard({
     system,
     pending,
     orphanUserNames: orphans,
     recent,
-    managed: recentClaims ? baseWithout(system, distinctNames(accounts), recentClaims, now) : guardBase(system, accounts, users, now),
+    managed: managed ?? guardBase(system, accounts, users, now),
     tripped: guardTripped(system),
     now,
   });

@@ -172,4 +172,28 @@ describe('DeletionGate, decided from what changed', () => {
     expect(reads).toBe(2);
     expect(decision.count).toBe(1);
   });
+
+  it('counts an account written while a full pass runs as it stands when the decision is made', async () => {
+    const clock = new TestClock(START);
+    const store = world(clock, 50);
+    await store.patchUser(key('u3'), { spec: { state: 'terminated' } });
+    const observed = new ObservedCache();
+    observed.replace(
+      'acme/wiki',
+      store.list('User', 'acme').map((u) => account(u.spec.userName, 'present')),
+      observed.beginListing(),
+    );
+    // u3's account is deleted (written through) while the pass is past u3 and still reading the others.
+    const get = observed.get.bind(observed);
+    observed.get = (system, userName) => {
+      if (userName === 'u40' && get(system, 'u3')) observed.set(system, 'u3', null);
+      return get(system, userName);
+    };
+    const ctx = { store, observed };
+    const wiki = store.get('ConnectedSystem', key('wiki')) as ConnectedSystem;
+    const snapshot = readSnapshot(store, 'acme', clock);
+    const kept = await new DeletionGate().decide(ctx, wiki, capabilities, snapshot);
+    expect(kept.count).toBe(0);
+    expect(kept.count).toBe((await new DeletionGate().decide(ctx, wiki, capabilities, snapshot)).count);
+  });
 });
