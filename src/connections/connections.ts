@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { RetryableError, failureScope, type ConnectedSystem } from '../api/index.ts';
 import { connectorFactory } from '../connectors/registry.ts';
 import type { EgressPolicy } from '../connectors/egress/guard.ts';
-import type { Connector, KubernetesReach } from '../connectors/types.ts';
+import { SYSTEM_CONCURRENCY, type Connector, type KubernetesReach } from '../connectors/types.ts';
 import { keyOf, keyString, type Store } from '../store/store.ts';
 import { Circuit } from './circuit.ts';
 import { CredentialsMissingError, CredentialsRefusedError, credentialsRefusal } from './credentials.ts';
@@ -39,7 +39,7 @@ export interface ConnectionsOptions {
   store: Store;
   logger: Logger;
   kubeconfig?: KubeConfig;
-  /** Concurrent calls into one system. */
+  /** Concurrent calls into one system (default SYSTEM_CONCURRENCY). */
   perSystemConcurrency?: number;
   timeoutMs?: number;
   /** Connectors only observe (rollcall plan, audits): they create nothing, not even their storage. */
@@ -194,7 +194,7 @@ export class Connections {
       name,
       fingerprint,
       connector,
-      limit: new PQueue({ concurrency: this.#options.perSystemConcurrency ?? 4 }),
+      limit: new PQueue({ concurrency: this.#options.perSystemConcurrency ?? SYSTEM_CONCURRENCY }),
       circuit: new Circuit(),
       alone: new PQueue({ concurrency: 1 }),
       probe: undefined,

@@ -3,6 +3,14 @@ import type { Logger } from 'pino';
 import type { EgressPolicy } from './egress/guard.ts';
 import type { AccountChange, Capabilities, ConnectedSystemSpec, ObservedAccount, RefusedEntitlement } from '../api/index.ts';
 
+/**
+ * Calls into one system at once: Connections lets this many run, and a connector that pools its
+ * connections (PostgreSQL) keeps as many. Eight, not four: a burst of 100 leavers at 10,000 Users was
+ * cut off about a third sooner (p50 1.78 s against 1.12 s in the scale benchmark), and convergence
+ * took no longer; the systems, not the calls in flight, set the pace beyond that.
+ */
+export const SYSTEM_CONCURRENCY = 8;
+
 export interface Connector {
   readonly capabilities: Capabilities;
   /** Proves the connection and credentials work (the `Connected` condition). Throws RetryableError or PermanentError. */

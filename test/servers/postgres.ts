@@ -111,7 +111,7 @@ export async function startPostgres(tls?: PostgresTls): Promise<PostgresServer> 
     const log = openSync(logFile, 'a');
     const [cmd, args] = asPostgres(`${BIN}/postgres`, [
       ...['-D', data, '-h', '127.0.0.1', '-p', String(port), '-k', dir],
-      ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50', ...tlsArgs],
+      ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100', ...tlsArgs],
     ]);
     // detached: its own process group, so freeze() stops the backends too, not just the postmaster.
     child = spawn(cmd, args, { detached: true, stdio: ['ignore', log, log] });

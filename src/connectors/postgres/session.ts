@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import pg from 'pg';
 import { errorMessage } from '../../api/index.ts';
 import { withTimeout } from '../timeout.ts';
+import { SYSTEM_CONCURRENCY } from '../types.ts';
 import { isStatementError, toConnectorError } from './errors.ts';
 import type { PostgresSettings } from './settings.ts';
 
@@ -27,7 +28,7 @@ export function openSession(settings: PostgresSettings, logger: Logger): Session
     application_name: 'rollcall',
     // pg connects this socket itself and keeps host for TLS verification; the guard resolves and checks the address.
     stream: () => settings.egress.socket(),
-    max: 4,
+    max: SYSTEM_CONCURRENCY,
     idleTimeoutMillis: 30_000,
     allowExitOnIdle: true,
     connectionTimeoutMillis: settings.timeoutMs,
