@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
-import type { SeededRandom } from './seeded-random.ts';
+import type { SeededRandom } from '../helpers/seeded-random.ts';
 import {
   DEPARTMENTS,
   SYSTEMS,

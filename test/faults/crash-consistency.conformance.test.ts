@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../src/api/index.ts';
 import { ROLLCALL, rollcall, type RollcallOutcome } from '../helpers/rollcall-cli.ts';
-import { seededRandom } from './seeded-random.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 import {
   DEPARTMENTS,
   SYSTEMS,

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
 import { BATCH, startChurn, type Churn } from './churn.ts';
-import { seededRandom } from './seeded-random.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 import { SYSTEMS, closeServers, startServers, type Servers, type SystemName } from './three-systems.ts';
 import { nowMs } from './watched-run.ts';
 

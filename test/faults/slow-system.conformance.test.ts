@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChurn, type Churn } from './churn.ts';
 import { HttpFaultProxy, type FaultRules } from './http-fault-proxy.ts';
-import { seededRandom } from './seeded-random.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 import { SYSTEMS, closeServers, startServers, type Servers } from './three-systems.ts';
 import { nowMs } from './watched-run.ts';
 

@@ -12,6 +12,7 @@ import { DeletionGate } from '../../../src/controllers/deletion-gate.ts';
 import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
 import { MemoryStore, type ResourceInput } from '../../../src/store/memory-store.ts';
 import { readSnapshot } from '../../../src/store/world.ts';
+import { seededRandomFrom } from '../../helpers/seeded-random.ts';
 
 const logger = pino({ level: 'silent' });
 const meta = (kind: string, name: string, extra: object = {}) => ({
@@ -56,17 +57,6 @@ function account(userName: string, state: 'present' | 'disabled', entitlements =
   return { userName, id: userName, state, attributes: {}, entitlements };
 }
 
-/** A small seeded generator (mulberry32): the same walk on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('DeletionGate, decided from what changed', () => {
   for (const seed of [1, 2, 3, 4]) {
     it(`decides as a gate deciding from scratch, whatever changes in between (walk ${seed})`, async () => {
@@ -76,7 +66,7 @@ describe('DeletionGate, decided from what changed', () => {
       const ctx = { store, observed };
       const gate = new DeletionGate();
       const wiki = () => store.get('ConnectedSystem', key('wiki')) as ConnectedSystem;
-      const next = random(seed);
+      const { next } = seededRandomFrom(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
       const names = () => store.list('User', 'acme').map((u) => u.spec.userName);
       let joiners = 0;

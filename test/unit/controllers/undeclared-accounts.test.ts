@@ -4,26 +4,16 @@ import { describe, expect, it } from 'vitest';
 import type { ObservedAccount, User } from '../../../src/api/index.ts';
 import { ObservedCache } from '../../../src/controllers/observed-cache.ts';
 import { UndeclaredAccounts } from '../../../src/controllers/undeclared-accounts.ts';
+import { seededRandomFrom } from '../../helpers/seeded-random.ts';
 
 const user = (name: string, userName: string, version: number): User =>
   ({ metadata: { name, namespace: 'acme', uid: `uid-${name}`, resourceVersion: String(version) }, spec: { userName, state: 'active' } }) as User;
 const account = (userName: string): ObservedAccount => ({ userName, id: userName, state: 'present', attributes: {}, entitlements: [] });
 
-/** A small seeded generator (mulberry32): the same walk on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('UndeclaredAccounts', () => {
   for (const seed of [1, 2, 3]) {
     it(`names what a count from scratch names, whatever changes in between (walk ${seed})`, () => {
-      const next = random(seed);
+      const { next } = seededRandomFrom(seed);
       const names = Array.from({ length: 40 }, (_, i) => `n${i}`);
       const pick = () => names[Math.floor(next() * names.length)]!;
       const cache = new ObservedCache();

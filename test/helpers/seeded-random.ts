@@ -1,5 +1,5 @@
-// A seeded pseudo-random generator for fault tests: the same seed replays the same kill points and
-// the same joiners, movers and leavers. mulberry32 (public domain, a dozen lines) is enough here: the
+// A seeded pseudo-random generator for tests: the same seed replays the same kill points and the
+// same joiners, movers and leavers of a fault test, or the same walk of a random-walk unit test. mulberry32 (public domain, a dozen lines) is enough here: the
 // point is reproducibility, not quality; no npm package is worth a dependency for it.
 import { randomInt } from 'node:crypto';
 
@@ -16,7 +16,11 @@ export interface SeededRandom {
 /** The seed from `envVar` when set (to replay a run), else a fresh one. */
 export function seededRandom(envVar: string): SeededRandom {
   const given = process.env[envVar];
-  const seed = given ? Number(given) >>> 0 : randomInt(2 ** 31);
+  return seededRandomFrom(given ? Number(given) >>> 0 : randomInt(2 ** 31));
+}
+
+/** The generator for `seed`: the same numbers on every run. */
+export function seededRandomFrom(seed: number): SeededRandom {
   let state = seed;
   const next = () => {
     state = (state + 0x6d2b79f5) >>> 0;
