@@ -43,6 +43,7 @@ import { mergeRetained } from './retained-accounts.ts';
 import { applyRetention, newRetentionAsks, retainedEntries } from './system-retention.ts';
 import { readSnapshot } from '../store/world.ts';
 import { UndeclaredAccounts } from './undeclared-accounts.ts';
+import { usersTheListingConcerns } from './listing-wakes.ts';
 
 /** What the reconciler remembers between runs: timing state only. */
 export class ListingSchedule {
@@ -463,8 +464,10 @@ async function reconcileSystem(
     decision,
     snapshot.now,
   );
-  // Thousands of Users: woken in slices, so the event loop keeps turning.
-  for (const user of users) {
+  // Only the Users the listing gives something to do (drift, a pending failure or hold, ...);
+  // thousands of them are woken in slices, so the event loop keeps turning.
+  const listed = ctx.observed.accountsByName(name) ?? new Map();
+  for (const user of await usersTheListingConcerns(system, snapshot, listed, listing.capabilities)) {
     await yieldIfBusy();
     ctx.enqueue('User', keyOf(user));
   }
