@@ -290,7 +290,9 @@ export class DeletionGate {
     const windowStart = guardWindowStart(system, now);
     const changed = observed.names && now.getTime() < kept.expiresAt ? sameHoldersChanged(kept, holders, windowStart) : undefined;
     let exact = true;
-    if (changed && observed.names) {
+    // Many changes since (a namespace converging between two decisions): the full pass, which lets the
+    // event loop turn between slices, looks at them as cheaply (it reuses every answer still valid).
+    if (changed && observed.names && changed.length + observed.names.length <= YIELD_EVERY) {
       // Only what changed since the last decision: a leaver's own write, the accounts written through.
       for (const position of changed) look(holders[position]!, position);
       for (const userName of observed.names) {
