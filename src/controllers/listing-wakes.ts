@@ -5,7 +5,7 @@
 // account deleted), or its status disagrees with the listing, or its status says something is
 // pending (a failure, a hold, a refusal, a conflict), or it is leaving or does not hold its userName.
 // Everything else about a User wakes it through its own watches and wake-ups, not through listings.
-import type { Capabilities, ConnectedSystem, ObservedAccount, Snapshot, User } from '../api/index.ts';
+import type { AccountStatus, Capabilities, ConnectedSystem, ObservedAccount, Snapshot, User } from '../api/index.ts';
 import { holdingUsers, inDeclaredSpelling, planAccountFor } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 
@@ -34,8 +34,18 @@ function concerns(user: User, { world, now }: Snapshot, system: ConnectedSystem,
   const plan = planAccountFor(user, world, system, actual, capabilities, now);
   if (!plan) return recorded !== undefined && recorded.state !== 'absent';
   if (plan.changes.length > 0 || plan.conflict !== undefined) return true;
-  if (!recorded) return true;
+  return !recorded || statusDisagrees(recorded, actual, capabilities);
+}
+
+/**
+ * The account's state or entitlements in the listing are not what the User's status recorded when
+ * Rollcall last synced it: someone else changed it (the system's `drifted` count), or the status is behind.
+ */
+export function statusDisagrees(recorded: AccountStatus, actual: ObservedAccount | undefined, capabilities: Capabilities): boolean {
+  if ((actual?.state ?? 'absent') !== recorded.state) return true;
   // The status shows held entitlements in their declared spelling (inDeclaredSpelling).
-  const held = inDeclaredSpelling(actual?.entitlements ?? [], recorded.entitlements ?? [], capabilities);
-  return (actual?.state ?? 'absent') !== recorded.state || held.join('\n') !== (recorded.entitlements ?? []).join('\n');
+  return (
+    actual !== undefined &&
+    inDeclaredSpelling(actual.entitlements, recorded.entitlements ?? [], capabilities).join('\n') !== (recorded.entitlements ?? []).join('\n')
+  );
 }

@@ -17,7 +17,6 @@ import {
   deprovisionedUserNames,
   guardTripped,
   initialPasswordDecision,
-  inDeclaredSpelling,
   nextRetentionEnd,
   parsePeriod,
   passOrphans,
@@ -43,7 +42,7 @@ import { mergeRetained } from './retained-accounts.ts';
 import { applyRetention, newRetentionAsks, retainedEntries } from './system-retention.ts';
 import { readSnapshot } from '../store/world.ts';
 import { UndeclaredAccounts } from './undeclared-accounts.ts';
-import { usersTheListingConcerns } from './listing-wakes.ts';
+import { statusDisagrees, usersTheListingConcerns } from './listing-wakes.ts';
 
 /** What the reconciler remembers between runs: timing state only. */
 export class ListingSchedule {
@@ -534,7 +533,7 @@ async function compareWithStatus(
   capabilities: Capabilities,
 ): Promise<{ drifted: number; failing: number }> {
   const systemKey = keyString(keyOf(system));
-  const byName = new Map(ctx.observed.accounts(systemKey).map((a) => [a.userName, a]));
+  const byName = ctx.observed.accountsByName(systemKey);
   let drifted = 0;
   let failing = 0;
   for (const user of users) {
@@ -545,12 +544,7 @@ async function compareWithStatus(
       failing++;
       continue;
     }
-    const actual = byName.get(user.spec.userName);
-    const actualState = actual?.state ?? 'absent';
-    // The status shows held entitlements in their declared spelling (inDeclaredSpelling).
-    const sameEntitlements =
-      inDeclaredSpelling(actual?.entitlements ?? [], recorded.entitlements ?? [], capabilities).join('\n') === (recorded.entitlements ?? []).join('\n');
-    if (actualState !== recorded.state || (actual && !sameEntitlements)) drifted++;
+    if (statusDisagrees(recorded, byName?.get(user.spec.userName), capabilities)) drifted++;
   }
   return { drifted, failing };
 }
