@@ -83,6 +83,17 @@ interface Kept {
   observed: ObservedMark | undefined;
 }
 
+/** What one pass of the gate over a system reads, the same for every holder it looks at. */
+interface PassInputs {
+  ctx: GateContext;
+  kept: Kept;
+  system: ConnectedSystem;
+  systemKey: string;
+  capabilities: Capabilities;
+  world: World;
+  now: Date;
+}
+
 /** Users per slice of the pass over a namespace between turns of the event loop. */
 const YIELD_EVERY = 500;
 
@@ -246,6 +257,7 @@ export class DeletionGate {
   /** A system that is gone takes its record with it. */
   forget(systemKey: string): void {
     this.#kept.delete(systemKey);
+    this.#passes.delete(systemKey);
     this.#recent.delete(systemKey);
     this.#refusals.delete(systemKey);
   }
@@ -256,7 +268,7 @@ export class DeletionGate {
    */
   #pending(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, snapshot: Snapshot): Promise<Pending> {
     const systemKey = keyString(keyOf(system));
-    const pass = (this.#passes.get(systemKey) ?? Promise.resolve()).then(() => this.#pendingNow(ctx, system, capabilities, snapshot));
+    const pass = (this.#passes.get(systemKey) ?? Promise.resolve()).then(() => this.#pendingNow(ctx, system, systemKey, capabilities, snapshot));
     this.#passes.set(
       systemKey,
       pass.catch(() => undefined),
@@ -264,8 +276,7 @@ export class DeletionGate {
     return pass;
   }
 
-  async #pendingNow(ctx: GateContext, system: ConnectedSystem, capabilities: Capabilities, { world, now }: Snapshot): Promise<Pending> {
-    const systemKey = keyString(keyOf(system));
+  async #pendingNow(ctx: GateContext, system: ConnectedSystem, systemKey: string, capabilities: Capabilities, { world, now }: Snapshot): Promise<Pending> {
     const fingerprint = worldFingerprint(world, capabilities);
     let kept = this.#kept.get(systemKey);
     if (!kept || kept.world !== fingerprint) {
@@ -286,7 +297,15 @@ export class DeletionGate {
     }
     const holders = holdingUsers(world.users);
     const observed = ctx.observed.changesSince(systemKey, kept.observed);
-    const look = (user: User, position: number) => this.#lookAgain(ctx, kept, system, user, position, capabilities, world, now);
+    const inputs: PassInputs = { ctx, kept, system, systemKey, capabilities, world, now };
+    const look = (user: User, position: number) => this.#lookAgain(inputs, user, position);
+    // The holders whose account the listing cache wrote or doubted.
+    const lookAtAccounts = (userNames: readonly string[]) => {
+      for (const userName of userNames) {
+        const position = kept.positions.get(userName);
+        if (position !== undefined) look(holders[position]!, position);
+      }
+    };
     const windowStart = guardWindowStart(system, now);
     const changed = observed.names && now.getTime() < kept.expiresAt ? sameHoldersChanged(kept, holders, windowStart) : undefined;
     let exact = true;
@@ -295,17 +314,13 @@ export class DeletionGate {
     if (changed && observed.names && changed.length + observed.names.length <= YIELD_EVERY) {
       // Only what changed since the last decision: a leaver's own write, the accounts written through.
       for (const position of changed) look(holders[position]!, position);
-      for (const userName of observed.names) {
-        const position = kept.positions.get(userName);
-        if (position !== undefined) look(holders[position]!, position);
-      }
+      lookAtAccounts(observed.names);
       kept.observed = observed.mark;
     } else {
       kept.positions.clear();
       kept.pending.clear();
       kept.held.clear();
-      kept.young = youngHolders(holders, windowStart);
-      kept.youngest = Math.max(-Infinity, ...[...kept.young.values()].slice(-1));
+      ({ young: kept.young, youngest: kept.youngest } = youngHolders(holders, windowStart));
       kept.youngCounted.clear();
       kept.expiresAt = Infinity;
       for (const [position, user] of holders.entries()) {
@@ -317,10 +332,7 @@ export class DeletionGate {
       if (kept.byUser.size > holders.length) for (const userName of kept.byUser.keys()) if (!kept.positions.has(userName)) kept.byUser.delete(userName);
       // Accounts written while the pass let the event loop turn: looked at again, so the sets match the cache now.
       const during = ctx.observed.changesSince(systemKey, observed.mark);
-      for (const userName of during.names ?? []) {
-        const position = kept.positions.get(userName);
-        if (position !== undefined) look(holders[position]!, position);
-      }
+      lookAtAccounts(during.names ?? []);
       kept.observed = during.mark;
       // Listed meanwhile: the sets are the next decision's to redo; this one counts its base afresh.
       exact = during.names !== undefined;
@@ -338,8 +350,7 @@ export class DeletionGate {
   }
 
   /** Brings one holder's answer and its part of the kept sets up to date. */
-  #lookAgain(ctx: GateContext, kept: Kept, system: ConnectedSystem, user: User, position: number, capabilities: Capabilities, world: World, now: Date): void {
-    const systemKey = keyString(keyOf(system));
+  #lookAgain({ ctx, kept, system, systemKey, capabilities, world, now }: PassInputs, user: User, position: number): void {
     const userName = user.spec.userName;
     const cached = ctx.observed.get(systemKey, userName);
     let answer = kept.byUser.get(userName);
@@ -386,14 +397,17 @@ function sameHoldersChanged(kept: Kept, holders: readonly User[], windowStart: n
   return changed;
 }
 
-/** The holders created after windowStart, oldest first: userName → creation ms. */
-function youngHolders(holders: readonly User[], windowStart: number): Map<string, number> {
+/** The holders created after windowStart, oldest first (userName → creation ms), and the youngest one's creation. */
+function youngHolders(holders: readonly User[], windowStart: number): { young: Map<string, number>; youngest: number } {
   const young: [string, number][] = [];
+  let youngest = -Infinity;
   for (const user of holders) {
     const createdMs = createdAt(user);
-    if (createdMs > windowStart) young.push([user.spec.userName, createdMs]);
+    if (createdMs <= windowStart) continue;
+    young.push([user.spec.userName, createdMs]);
+    youngest = Math.max(youngest, createdMs);
   }
-  return new Map(young.sort((a, b) => a[1] - b[1]));
+  return { young: new Map(young.sort((a, b) => a[1] - b[1])), youngest };
 }
 
 function answerFor(
