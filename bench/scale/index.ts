@@ -29,7 +29,13 @@ export interface ScaleOptions {
   /** Longest wait for convergence (and for the standalone run). */
   convergeTimeoutMs: number;
   command: string;
+  /** The phases after convergence to run (all when not given): a quicker run while working on one figure. */
+  phases: Set<LaterPhase>;
 }
+
+/** The phases `--phases` can pick; the raw baseline, the API server floor and convergence always run. */
+export const LATER_PHASES = ['sequential', 'burst', 'expiry', 'idle', 'drift', 'standalone'] as const;
+type LaterPhase = (typeof LATER_PHASES)[number];
 
 const RESYNC_SHORT = '30s';
 const RESYNC_SHORT_MS = 30_000;
@@ -44,7 +50,15 @@ export function parseScaleOptions(argv: string[]): ScaleOptions {
   const systems = (value('--systems') ?? SYSTEMS.join(',')).split(',') as SystemKind[];
   if (systems.some((s) => !SYSTEMS.includes(s))) throw new Error(`--systems takes a comma-separated subset of ${SYSTEMS.join(',')}`);
   const timeout = Number(value('--converge-timeout') ?? Math.max(600, users * 0.3));
-  return { users, systems, convergeTimeoutMs: timeout * 1000, command: `npm run bench -- --scale ${argv.join(' ')}` };
+  const phases = (value('--phases') ?? LATER_PHASES.join(',')).split(',').filter(Boolean) as LaterPhase[];
+  if (phases.some((p) => !LATER_PHASES.includes(p))) throw new Error(`--phases takes a comma-separated subset of ${LATER_PHASES.join(',')}`);
+  return {
+    users,
+    systems,
+    convergeTimeoutMs: timeout * 1000,
+    command: `npm run bench -- --scale ${argv.join(' ')}`,
+    phases: new Set(phases),
+  };
 }
 
 export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResults> {
@@ -60,12 +74,15 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
   };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const cleanup: (() => Promise<unknown>)[] = [];
-  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
-    log(`${name}...`);
+  const phase = async <T>(name: string, run: () => Promise<T>, wanted?: LaterPhase): Promise<T | undefined> => {
+    if (wanted && !options.phases.has(wanted)) return undefined;
+    // The monotonic clock in microseconds, which a --cpu-prof profile's timestamps use: a profile of
+    // the rollcall process (ROLLCALL_SCALE_NODE_ARGS) can be cut to one phase.
+    log(`${name}... (monotonic ${monotonicMicros()} µs)`);
     const at = now();
     try {
       const result = await run();
-      log(`${name}: ${((now() - at) / 1000).toFixed(1)} s`);
+      log(`${name}: ${((now() - at) / 1000).toFixed(1)} s (monotonic ${monotonicMicros()} µs)`);
       return result;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -114,21 +131,29 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
         pickUsers(ctx, size, taken),
       ];
       await ctx.probes.scim.accounts().catch(() => undefined); // learns the SCIM ids the tight polls use
-      results.leaversSequential = await phase('3 leavers, one at a time', () => sequentialLeavers(ctx, sequential));
-      results.leaversBurst = await phase('3 leavers, a burst', () => burstLeavers(ctx, burst));
-      results.expiry = await phase('4 expiring bindings', () => expiringBindings(ctx, expiring, 30_000 + options.users * 3));
-      results.idle = await phase('5 idle resync', async () => {
-        await setResyncInterval(ctx, RESYNC_SHORT);
-        const { settled, settledMs } = await settle(ctx, 5 * 60_000);
-        // The deletion guard's window still holds the leavers and expiries above: its entries age out
-        // within a resyncInterval, and the status write that drops them is work, not idle churn.
-        await windowsEmpty(ctx, 2 * RESYNC_SHORT_MS + 10_000);
-        return { ...(await idleResync(ctx, 2 * RESYNC_SHORT_MS + 5000)), settled, settledMs };
-      });
-      results.drift = await phase('6 out-of-band changes', async () => ({
-        ...(await outOfBand(ctx, drifting, 4 * RESYNC_SHORT_MS + options.users * 30)),
-        resyncIntervalMs: RESYNC_SHORT_MS,
-      }));
+      results.leaversSequential = await phase('3 leavers, one at a time', () => sequentialLeavers(ctx, sequential), 'sequential');
+      results.leaversBurst = await phase('3 leavers, a burst', () => burstLeavers(ctx, burst), 'burst');
+      results.expiry = await phase('4 expiring bindings', () => expiringBindings(ctx, expiring, 30_000 + options.users * 3), 'expiry');
+      results.idle = await phase(
+        '5 idle resync',
+        async () => {
+          await setResyncInterval(ctx, RESYNC_SHORT);
+          const { settled, settledMs } = await settle(ctx, 5 * 60_000);
+          // The deletion guard's window still holds the leavers and expiries above: its entries age out
+          // within a resyncInterval, and the status write that drops them is work, not idle churn.
+          await windowsEmpty(ctx, 2 * RESYNC_SHORT_MS + 10_000);
+          return { ...(await idleResync(ctx, 2 * RESYNC_SHORT_MS + 5000)), settled, settledMs };
+        },
+        'idle',
+      );
+      results.drift = await phase(
+        '6 out-of-band changes',
+        async () => ({
+          ...(await outOfBand(ctx, drifting, 4 * RESYNC_SHORT_MS + options.users * 30)),
+          resyncIntervalMs: RESYNC_SHORT_MS,
+        }),
+        'drift',
+      );
     } else {
       results.failures.push({ phase: '3-6', reason: 'not run: the Users did not converge' });
     }
@@ -149,8 +174,10 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
     await ctx.readiness.stop();
     await ctx.rollcall.stop();
 
-    results.standalone = await phase('9 standalone: rollcall run --manifests DIR --once', () =>
-      standalone(endpointsOf(setup.systems), options.users, options.systems, options.convergeTimeoutMs),
+    results.standalone = await phase(
+      '9 standalone: rollcall run --manifests DIR --once',
+      () => standalone(endpointsOf(setup.systems), options.users, options.systems, options.convergeTimeoutMs),
+      'standalone',
     );
     return results;
   } finally {
@@ -160,6 +187,10 @@ export async function scaleBenchmark(options: ScaleOptions): Promise<ScaleResult
     const files = writeReport(results);
     log(`written to ${files.markdown} and ${files.json}`);
   }
+}
+
+function monotonicMicros(): string {
+  return (process.hrtime.bigint() / 1000n).toString();
 }
 
 /** How many User reconciles Rollcall runs at once (its controller_runtime_max_concurrent_reconciles). */

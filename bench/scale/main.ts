@@ -1,4 +1,5 @@
-// Entry point for `npm run bench -- --scale [--users N] [--systems ldap,postgres,scim] [--converge-timeout S]`.
+// Entry point for `npm run bench -- --scale [--users N] [--systems ldap,postgres,scim] [--converge-timeout S]
+// [--phases sequential,burst,expiry,idle,drift,standalone]` (the phases after convergence; all by default, none with '').
 // Exit status 1 when a row failed (a system not holding what is declared, a phase that broke);
 // targets missed are printed, not failed.
 import { parseScaleOptions, scaleBenchmark } from './index.ts';
