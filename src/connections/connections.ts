@@ -33,6 +33,18 @@ export interface AccountUse {
   account: string;
   /** A leaver's: it goes ahead of the other calls waiting for the system (a slow one may have many). */
   urgent?: boolean;
+  /**
+   * The rest of an urgent call, after the writes that cut access off (sync-account.ts): ahead of the
+   * ordinary calls, behind every urgent one waiting, so a burst of leavers is cut off before any of
+   * them is read back.
+   */
+  followUp?: boolean;
+}
+
+/** Who goes first among the calls waiting for a system (p-queue runs the highest priority first, in order within one). */
+function priorityOf(use: AccountUse | undefined): number {
+  if (use?.urgent) return use.followUp ? 1 : 2;
+  return 0;
 }
 
 export interface ConnectionsOptions {
@@ -85,7 +97,7 @@ export class Connections {
           entry.circuit.guard(entry.name);
           return fn(await entry.connector);
         },
-        { priority: forAccount?.urgent ? 1 : 0 },
+        { priority: priorityOf(forAccount) },
       )) as T;
       entry.circuit.succeeded();
       return result;

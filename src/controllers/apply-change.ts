@@ -56,6 +56,13 @@ export interface AccountChanges {
   applied: AccountChange[];
   /** The asking reconcile's objects and instant: the guard decides, and the audit line explains, from these. */
   snapshot: Snapshot;
+  /**
+   * The account's Event waits for the rest of its changes (a leaver's cut-off, written before the
+   * rest: sync-account.ts); the caller records it with them, through `earlier`, or alone (recordEvents).
+   */
+  deferEvents?: boolean;
+  /** This account's changes written earlier in the same sync whose Event was deferred: recorded with these. */
+  earlier?: readonly AccountChange[];
 }
 
 /** A change the connector found already made: nothing was written, so nothing is reported as done. */
@@ -89,6 +96,7 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
   // Write-ahead: the finalizer that lets a later run undo these changes is durable before they are
   // made. Concurrent syncs share one write of the state file (StateFile.flush), not one each.
   if (changes.length) await ctx.store.durable?.();
+  let failed = true;
   try {
     for (const change of changes) {
       // A connector that answers synchronously (the embedded sqlite file) would otherwise run a
@@ -112,6 +120,7 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
       applied.push(change);
       audit(ctx, request, change);
     }
+    failed = false;
   } finally {
     const made = applied.slice(start);
     // A User's sync writes through what it read back (sync-account.ts); the system's own passes
@@ -122,7 +131,8 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
       if (made.some((change) => change.op === 'delete')) ctx.observed.set(systemKey, userName, null);
       else ctx.observed.invalidate(systemKey, userName);
     }
-    await recordEvents(ctx, request, made);
+    // A failure ends the sync here: nothing will record a deferred Event later.
+    if (!request.deferEvents || failed) await recordEvents(ctx, request, [...(request.earlier ?? []), ...made]);
     if (made.length || skipped.length) {
       const { namespace } = keyOf(system);
       const user = origin.kind === 'user' ? origin.user.metadata.name : userName;
@@ -141,7 +151,11 @@ export async function applyChanges(ctx: ApplyContext, request: AccountChanges, s
 }
 
 /** The change in the words of whoever asked: `User bob: grant db-admin (AccessRole dba, ...)`, `orphan old-bob: disable account`. */
-function source({ system, origin, snapshot }: AccountChanges, change: AccountChange, refused?: readonly string[]): string {
+function source(
+  { system, origin, snapshot }: Pick<AccountChanges, 'system' | 'origin' | 'snapshot'>,
+  change: AccountChange,
+  refused?: readonly string[],
+): string {
   const description = describeChange(change);
   switch (origin.kind) {
     case 'user':
@@ -178,7 +192,11 @@ function audit(ctx: ApplyContext, request: AccountChanges, change: AccountChange
  * User's) on the User; the routine changes (a joiner's create and grants, an update) on the system,
  * as a ReplicaSet records the Pods it created.
  */
-async function recordEvents(ctx: ApplyContext, request: AccountChanges, made: readonly AccountChange[]): Promise<void> {
+export async function recordEvents(
+  ctx: ApplyContext,
+  request: Pick<AccountChanges, 'system' | 'origin' | 'snapshot'>,
+  made: readonly AccountChange[],
+): Promise<void> {
   const { system, origin } = request;
   const words = (changes: readonly AccountChange[]) => changes.map(describeChange).join(', ');
   if (origin.kind !== 'user') {

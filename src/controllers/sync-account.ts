@@ -14,9 +14,10 @@ import {
   type User,
 } from '../api/index.ts';
 import { systemRefusal } from '../connections/refusal.ts';
-import { accountPlan, inDeclaredSpelling, planOptions, type Refusal } from '../engine/index.ts';
+import type { Connector } from '../connectors/types.ts';
+import { accountPlan, inDeclaredSpelling, planOptions, takesAccess, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
-import { applyChanges, type ApplyContext } from './apply-change.ts';
+import { applyChanges, recordEvents, type ApplyContext } from './apply-change.ts';
 import { keyOf, keyString } from '../store/store.ts';
 import { entitlementSource } from './change-source.ts';
 import type { ControllerContext } from './context.ts';
@@ -75,8 +76,13 @@ export async function syncAccount(
   let capabilities: Capabilities | undefined;
   let attempts = 0;
   let delivery: InitialPasswordDelivery | undefined;
+  // A leaver's (or an expiry's) writes that cut access off go first, in one turn of the system's
+  // slot; what remains, and the read-back, wait in a second turn behind every cut-off queued for the
+  // system: in a burst of leavers each one is cut off before any of them is read back.
+  const urgent = takesAccessAway(desired, previous);
+  let followUp: FollowUp | undefined;
   try {
-    const observed = await ctx.connections.use(
+    const first = await ctx.connections.use(
       system,
       async (connector) => {
         // Connections may run this once more after an ambiguous failure; what the first try wrote is
@@ -94,7 +100,7 @@ export async function syncAccount(
         ctx.gate.knowRefusal(system, connector.refusal?.bind(connector));
         const refusal = await systemRefusal(connector, desired.state === 'present' ? desired.entitlements : [], signal);
         const options = planOptions(system, refusal);
-        const converge = async (observed: ObservedAccount | undefined): Promise<ObservedAccount | undefined> => {
+        const converge = async (observed: ObservedAccount | undefined): Promise<ObservedAccount | undefined | typeof FOLLOW_UP> => {
           const plan = accountPlan(user, desired, observed, connector.capabilities, options);
           wanted = plan.desired;
           refused = [...(desired.refused ?? []), ...plan.refused];
@@ -106,29 +112,33 @@ export async function syncAccount(
           const { deprovisions } = plan;
           // Write-ahead: the Secret that delivers a first password exists before the create that sets it.
           const prepared = await withInitialPassword(ctx, user, system, connector.capabilities, plan.changes, snapshot().now);
-          const { changes } = prepared;
+          const { cutOff, rest } = urgent ? cutOffFirst(prepared.changes) : { cutOff: prepared.changes, rest: [] };
           delivery = prepared.delivery ?? delivery;
-          const outcome = await applyChanges(
-            ctx,
-            { system, connector, userName: desired.userName, changes, deprovisions, origin: { kind: 'user', user }, applied, snapshot: snapshot() },
-            signal,
-          );
+          const request = { system, userName: desired.userName, origin: { kind: 'user', user } as const, applied, snapshot: snapshot() };
+          const outcome = await applyChanges(ctx, { ...request, connector, changes: cutOff, deprovisions, deferEvents: rest.length > 0 }, signal);
           if (outcome.held) throw new HeldByGuard(outcome.message);
           if (plan.changes.length === 0) return observed;
-          // Read back once after writing: the cache must hold what the system really has (ids, defaults).
-          await yieldIfBusy();
-          const after = await connector.getAccount(desired.userName, signal);
-          ctx.observed.set(systemKey, desired.userName, after ?? null);
-          // Ready means read back: what the system holds after the writes is what is declared, or the
-          // pass failed (a server that answers 2xx and keeps nothing, a write lost to a concurrent one).
-          const remaining = accountPlan(user, desired, after, connector.capabilities, options).changes;
-          if (remaining.length > 0) {
-            throw new PermanentError(
-              `read back after writing, the account still differs from what is declared (${remaining.map(describeChange).join(', ')}): the system did not keep the write`,
-              { scope: 'account' },
-            );
-          }
-          return after;
+          const cutOffMade = applied.slice();
+          // The rest of the changes, then one read-back: the cache must hold what the system really has (ids, defaults).
+          const finish = async (connector: Connector): Promise<ObservedAccount | undefined> => {
+            if (rest.length) await applyChanges(ctx, { ...request, connector, changes: rest, deprovisions: false, earlier: cutOffMade }, signal);
+            await yieldIfBusy();
+            const after = await connector.getAccount(desired.userName, signal);
+            ctx.observed.set(systemKey, desired.userName, after ?? null);
+            // Ready means read back: what the system holds after the writes is what is declared, or the
+            // pass failed (a server that answers 2xx and keeps nothing, a write lost to a concurrent one).
+            const remaining = accountPlan(user, desired, after, connector.capabilities, options).changes;
+            if (remaining.length > 0) {
+              throw new PermanentError(
+                `read back after writing, the account still differs from what is declared (${remaining.map(describeChange).join(', ')}): the system did not keep the write`,
+                { scope: 'account' },
+              );
+            }
+            return after;
+          };
+          if (!urgent) return finish(connector);
+          followUp = { finish, eventWaits: rest.length > 0 ? { request, made: cutOffMade } : undefined };
+          return FOLLOW_UP;
         };
         try {
           return await converge(before);
@@ -144,8 +154,9 @@ export async function syncAccount(
           return await converge(found);
         }
       },
-      { account: desired.userName, urgent: takesAccessAway(desired, previous) },
+      { account: desired.userName, urgent },
     );
+    const observed = first === FOLLOW_UP ? await followUpTurn(ctx, system, desired.userName, followUp!) : first;
     if (conflict !== undefined) {
       const message = `${system.metadata.name}: ${conflict}`;
       return { status: { system: system.metadata.name, state: 'error', message: conflict }, changes: applied, conflict: message, refused };
@@ -209,6 +220,50 @@ export async function syncAccount(
 }
 
 /** A leaver, or a grant that ended (an expiry, a mover's revoke): goes ahead of the system's other work. */
+/** What an urgent sync does in its second turn, and the cut-off's Event when it waits for the rest. */
+interface FollowUp {
+  finish: (connector: Connector) => Promise<ObservedAccount | undefined>;
+  eventWaits: { request: Parameters<typeof recordEvents>[1]; made: readonly AccountChange[] } | undefined;
+}
+
+/** The first turn's answer when a second one follows. */
+const FOLLOW_UP = Symbol('follow-up');
+
+/**
+ * The second turn of an urgent sync. The cut-off's Event was deferred to be recorded with the rest
+ * of the changes; if the rest never got to be written (the system failed in between), it is recorded alone.
+ */
+async function followUpTurn(
+  ctx: ApplyContext & Pick<ControllerContext, 'connections'>,
+  system: ConnectedSystem,
+  account: string,
+  followUp: FollowUp,
+): Promise<ObservedAccount | undefined> {
+  let ran = false;
+  try {
+    return await ctx.connections.use(
+      system,
+      (connector) => {
+        ran = true;
+        return followUp.finish(connector);
+      },
+      { account, urgent: true, followUp: true },
+    );
+  } finally {
+    if (!ran && followUp.eventWaits) await recordEvents(ctx, followUp.eventWaits.request, followUp.eventWaits.made);
+  }
+}
+
+/**
+ * The changes that cut access off, to be written first: a disable or delete where there is one (the
+ * account stops opening; its revokes follow), otherwise the revokes (an expiry). Everything else follows.
+ */
+export function cutOffFirst(changes: readonly AccountChange[]): { cutOff: AccountChange[]; rest: AccountChange[] } {
+  const ends = changes.some((change) => change.op === 'disable' || change.op === 'delete');
+  const first = (change: AccountChange) => (ends ? change.op === 'disable' || change.op === 'delete' : takesAccess(change));
+  return { cutOff: changes.filter(first), rest: changes.filter((change) => !first(change)) };
+}
+
 export function takesAccessAway(desired: DesiredAccount, previous: AccountStatus | undefined): boolean {
   if (desired.state !== 'present') return true;
   const kept = new Set(desired.entitlements);
