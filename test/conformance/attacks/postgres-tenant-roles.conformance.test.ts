@@ -8,7 +8,8 @@
 //     marker role and a group that is a member of bob; a plain NOLOGIN group is still granted.
 //  9. Adoption escalates: with `adoption: matchUserName`, team-a declares Users named like a NOLOGIN
 //     group with CREATEROLE, a role with BYPASSRLS, team-b's marker role, team-b's managed user carol
-//     and a member of pg_read_all_data: each is a Conflict saying why, and none of them changes
+//     and a member of pg_read_all_data (directly, or through groups: the nearest elevated role reached
+//     is named): each is a Conflict saying why, and none of them changes
 //     (attributes, comment, memberships), so carol keeps her marker and her grant. A plain LOGIN role
 //     is still adopted.
 // Asserted on the server's own catalogs and by logging in as mallory.
@@ -43,6 +44,9 @@ const NOT_ADOPTED: [string, string][] = [
   [B_MARKER, `role "${B_MARKER}" is a Rollcall marker role`],
   ['carol', 'belongs to another ConnectedSystem'],
   ['reader-all', 'role "reader-all" is a member of "pg_read_all_data"'],
+  // Through groups in between: the nearest elevated role it reaches is named.
+  ['deep-reader', 'role "deep-reader" is a member of "pg_read_all_data"'],
+  ['deep-creator', 'role "deep-creator" is a member of "creator"'],
 ];
 
 describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles", () => {
@@ -125,7 +129,10 @@ describe("two tenants on one PostgreSQL: team-a reaches none of team-b's roles",
     // Roles team-a names its Users after, made out of band (creator is a group: it has a member).
     await admin(
       'CREATE ROLE creator NOLOGIN CREATEROLE; CREATE ROLE creator_member NOLOGIN IN ROLE creator; CREATE ROLE bypasser LOGIN BYPASSRLS; ' +
-        'CREATE ROLE "reader-all" LOGIN IN ROLE pg_read_all_data; CREATE ROLE plain LOGIN',
+        'CREATE ROLE "reader-all" LOGIN IN ROLE pg_read_all_data; CREATE ROLE plain LOGIN; ' +
+        'CREATE ROLE readers_outer NOLOGIN IN ROLE pg_read_all_data; CREATE ROLE readers_inner NOLOGIN IN ROLE readers_outer; ' +
+        'CREATE ROLE "deep-reader" LOGIN IN ROLE readers_inner; CREATE ROLE creators_inner NOLOGIN IN ROLE creator; ' +
+        'CREATE ROLE "deep-creator" LOGIN IN ROLE creators_inner',
     );
     for (const [userName] of NOT_ADOPTED) fingerprints.set(userName, await fingerprint(userName));
 
