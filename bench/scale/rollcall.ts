@@ -9,6 +9,11 @@ import { freePort } from '../../test/servers/test-server.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
+/** ROLLCALL_SCALE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": flags for the node of each rollcall process (the operator, the standalone run). */
+export function nodeArgs(): string[] {
+  return (process.env.ROLLCALL_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 export function nodeBinary(): string {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
   if (major > 22 || (major === 22 && minor >= 18)) return process.execPath;
@@ -65,9 +70,7 @@ export class RollcallProcess {
       '--log-level',
       'warn',
     ];
-    // ROLLCALL_SCALE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", goes to the rollcall process's node.
-    const nodeArgs = (process.env.ROLLCALL_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(nodeBinary(), [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(nodeBinary(), [...nodeArgs(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const rollcall = new RollcallProcess(child, healthPort);
     const kill = () => child.kill('SIGKILL');
     process.once('exit', kill);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openProbes, mismatches } from '../probes/index.ts';
 import { now } from '../pool.ts';
-import { nodeBinary, procStats, type ProcessStats } from '../rollcall.ts';
+import { nodeArgs, nodeBinary, procStats, type ProcessStats } from '../rollcall.ts';
 import { allGroups, connectedSystems, Declared, rolesAndBindings, secrets, userObject, type Endpoints, type Scope, type SystemKind } from '../world.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -36,7 +36,7 @@ export async function standalone(endpoints: Endpoints, users: number, kinds: Sys
 
     const args = [join(ROOT, 'bin', 'rollcall.js'), 'run', '--manifests', manifests, '--once', '--state', join(dir, 'state.json')];
     const started = now();
-    const child = spawn(nodeBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(nodeBinary(), [...nodeArgs(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     // Sampled from /proc while it runs: the last sample before exit is close enough for CPU and peak RSS.
     let last: ProcessStats = { cpuSeconds: Number.NaN, rssBytes: Number.NaN, peakRssBytes: Number.NaN };
     // The highest VmHWM seen: a sample taken as the process exits can read 0.
