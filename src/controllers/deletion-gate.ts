@@ -307,14 +307,20 @@ export class DeletionGate {
       }
     };
     const windowStart = guardWindowStart(system, now);
-    const changed = observed.names && now.getTime() < kept.expiresAt ? sameHoldersChanged(kept, holders, windowStart) : undefined;
+    const changed = observed.names ? sameHoldersChanged(kept, holders, windowStart) : undefined;
+    // Answers whose time came (a binding ended, a start date passed): those holders are looked at again.
+    const expired = changed && now.getTime() >= kept.expiresAt ? expiredAnswers(kept, now) : [];
     let exact = true;
     // Many changes since (a namespace converging between two decisions): the full pass, which lets the
     // event loop turn between slices, looks at them as cheaply (it reuses every answer still valid).
-    if (changed && observed.names && changed.length + observed.names.length <= YIELD_EVERY) {
+    if (changed && observed.names && changed.length + observed.names.length + expired.length <= YIELD_EVERY) {
       // Only what changed since the last decision: a leaver's own write, the accounts written through.
       for (const position of changed) look(holders[position]!, position);
       lookAtAccounts(observed.names);
+      if (now.getTime() >= kept.expiresAt) {
+        lookAtAccounts(expired);
+        kept.expiresAt = earliestValidUntil(kept);
+      }
       kept.observed = observed.mark;
     } else {
       kept.positions.clear();
@@ -395,6 +401,20 @@ function sameHoldersChanged(kept: Kept, holders: readonly User[], windowStart: n
     kept.youngest = createdMs;
   }
   return changed;
+}
+
+/** The holders whose answer may have changed by time alone by `now`. */
+function expiredAnswers(kept: Kept, now: Date): string[] {
+  const expired: string[] = [];
+  for (const [userName, answer] of kept.byUser) if (answer.validUntil <= now.getTime()) expired.push(userName);
+  return expired;
+}
+
+/** The earliest instant one of the kept answers may change by time alone. */
+function earliestValidUntil(kept: Kept): number {
+  let earliest = Infinity;
+  for (const answer of kept.byUser.values()) earliest = Math.min(earliest, answer.validUntil);
+  return earliest;
 }
 
 /** The holders created after windowStart, oldest first (userName → creation ms), and the youngest one's creation. */

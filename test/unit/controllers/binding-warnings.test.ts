@@ -34,6 +34,18 @@ function harness(objects: unknown[]) {
   return { store, events, condition, reconcile: () => reconcile(KEY, new AbortController().signal) };
 }
 
+describe('binding subjects', () => {
+  it('a binding that names its Users counts those that exist, each once; one with a selector counts whom it selects', async () => {
+    const world = [role('acme'), user('ann'), user('ben'), { ...user('cat'), metadata: { name: 'cat', namespace: 'other' } }];
+    const named = harness([...world, binding({ users: ['ann', 'ann', 'cat', 'nobody'] })]);
+    await named.reconcile();
+    expect(named.store.get('AccessBinding', KEY)?.status?.subjects).toBe(1);
+    const both = harness([...world, binding({ users: ['ann'], userSelector: { matchLabels: { team: 'a' } } })]);
+    await both.reconcile();
+    expect(both.store.get('AccessBinding', KEY)?.status?.subjects).toBe(2);
+  });
+});
+
 describe('binding warnings', () => {
   it('an empty userSelector: SelectsEveryUser with the count, one Warning Event, and False once narrowed', async () => {
     const world = [role('acme'), user('ann'), user('ben')];

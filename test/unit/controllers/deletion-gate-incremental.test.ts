@@ -36,14 +36,16 @@ function world(clock: TestClock, users: number): MemoryStore {
       { ...meta('AccessBinding', 'staff'), spec: { role: 'staff', userSelector: { matchLabels: { staff: 'yes' } } } },
       // Ends while the walk runs: an answer that changes by time alone.
       { ...meta('AccessBinding', 'temp'), spec: { role: 'temp', users: ['u1', 'u2', 'u3'], validUntil: '2026-11-26T09:20:00Z' } },
+      // And a second one, later: after the first end, the gate must still know when the next answer changes.
+      { ...meta('AccessBinding', 'temp-later'), spec: { role: 'temp', users: ['u4', 'u5'], validUntil: '2026-11-26T09:40:00Z' } },
       ...Array.from({ length: users }, (_, i) => person(`u${i}`)),
     ] as ResourceInput[],
     { logger, clock },
   );
 }
 
-/** What a User holds while everything is granted: u1 to u3 also hold the temporary grant. */
-const held = (userName: string) => (['u1', 'u2', 'u3'].includes(userName) ? ['all', 'extra'] : ['all']);
+/** What a User holds while everything is granted: u1 to u5 also hold the temporary grant. */
+const held = (userName: string) => (['u1', 'u2', 'u3', 'u4', 'u5'].includes(userName) ? ['all', 'extra'] : ['all']);
 
 function person(name: string, userName = name): ResourceInput {
   return {
@@ -161,6 +163,40 @@ describe('DeletionGate, decided from what changed', () => {
     const decision = await gate.decide(ctx, wiki(), capabilities, readSnapshot(store, 'acme', clock));
     expect(reads).toBe(2);
     expect(decision.count).toBe(1);
+  });
+
+  it('when grants end, looks again only at their holders, at each end: 2,000 Users, two bindings ending twenty minutes apart', async () => {
+    const clock = new TestClock(START);
+    const store = world(clock, 2_000);
+    const observed = new ObservedCache();
+    observed.replace(
+      'acme/wiki',
+      store.list('User', 'acme').map((u) => account(u.spec.userName, 'present')),
+      observed.beginListing(),
+    );
+    let reads = 0;
+    const get = observed.get.bind(observed);
+    observed.get = (system, userName) => {
+      reads++;
+      return get(system, userName);
+    };
+    const ctx = { store, observed };
+    const gate = new DeletionGate();
+    const wiki = () => store.get('ConnectedSystem', key('wiki')) as ConnectedSystem;
+    const decide = async () => {
+      reads = 0;
+      const snapshot = readSnapshot(store, 'acme', clock);
+      const kept = await gate.decide(ctx, wiki(), capabilities, snapshot);
+      const keptReads = reads;
+      const fresh = await new DeletionGate().decide(ctx, wiki(), capabilities, snapshot);
+      expect(kept.count).toBe(fresh.count);
+      return { count: kept.count, reads: keptReads };
+    };
+    await decide();
+    clock.advance(21 * 60_000); // temp ended: u1 to u3 lose "extra"
+    expect(await decide()).toEqual({ count: 3, reads: 3 });
+    clock.advance(20 * 60_000); // temp-later ended: u4 and u5 too
+    expect(await decide()).toEqual({ count: 5, reads: 2 });
   });
 
   it('counts an account written while a full pass runs as it stands when the decision is made', async () => {
