@@ -53,7 +53,19 @@ export class WatchedInformer<T extends KubernetesObject> {
   #lastFailure: string | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(name: string, kubeconfig: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, logger: Logger, options: WatchdogOptions = {}) {
+  /**
+   * `prepare` turns each object the list and the watch bring into the one the cache keeps (the
+   * store's parsed copy): the cache then holds one copy per version, not the raw one beside it.
+   */
+  constructor(
+    name: string,
+    kubeconfig: KubeConfig,
+    path: string,
+    list: () => Promise<KubernetesListObject<T>>,
+    logger: Logger,
+    options: WatchdogOptions = {},
+    prepare: (object: T) => T = (object) => object,
+  ) {
     this.#name = name;
     this.#logger = logger;
     this.#silentAfterMs = options.silentAfterMs ?? 20_000;
@@ -65,9 +77,9 @@ export class WatchedInformer<T extends KubernetesObject> {
     const listed = async () => {
       const result = await list();
       this.#alive();
-      return result;
+      return { ...result, items: result.items.map(prepare) };
     };
-    this.#informer = new ListWatch(path, this.#provingWatch(new Watch(kubeconfig)), listed, false);
+    this.#informer = new ListWatch(path, this.#provingWatch(new Watch(kubeconfig), prepare), listed, false);
     this.#informer.on('error', (error: unknown) => this.#onError(error));
   }
 
@@ -98,7 +110,7 @@ export class WatchedInformer<T extends KubernetesObject> {
    * The watch client-node's ListWatch uses, with a server-side end (watchSeconds) and bookmarks
    * asked for, and every proof of freshness noted: an event, or a watch the server ended cleanly.
    */
-  #provingWatch(inner: Watch): Watch {
+  #provingWatch(inner: Watch, prepare: (object: T) => T): Watch {
     const proving: Pick<Watch, 'watch'> = {
       watch: (path, queryParams, callback, done) =>
         inner.watch(
@@ -107,7 +119,8 @@ export class WatchedInformer<T extends KubernetesObject> {
           (phase, object, raw) => {
             this.#logger.trace({ informer: this.#name, phase }, 'watch event');
             this.#alive();
-            callback(phase, object, raw);
+            // A bookmark or an error (a Status) is no object of the kind.
+            callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? prepare(object as T) : object, raw);
           },
           (error: unknown) => {
             this.#logger.trace({ informer: this.#name, err: error }, 'watch ended');

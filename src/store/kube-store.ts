@@ -69,7 +69,10 @@ export class KubeStore implements Store {
   readonly #core: CoreV1Api;
   readonly #informers = new Map<KindName, InformerSet<Raw>>();
   readonly #handlers: WatchHandlers;
-  /** Parsed objects by the identity of the informer's cache entry: each version is parsed once. */
+  /**
+   * Parsed objects by the identity of the object they came from (a write's answer, a read) or of
+   * themselves: each version is parsed once, and the informers' caches keep the parsed copy only.
+   */
   readonly #parsed = new WeakMap<object, AnyResource | null>();
   /** list() results by "kind/namespace", kept in step with the watch events (KindLists). */
   readonly #lists = new KindLists();
@@ -98,7 +101,15 @@ export class KubeStore implements Store {
           );
         byNamespace.set(
           namespace,
-          new WatchedInformer<Raw>(namespaces.length > 1 ? `${kind} in ${namespace}` : kind, options.kubeconfig, path, list, options.logger, options.watchdog),
+          new WatchedInformer<Raw>(
+            namespaces.length > 1 ? `${kind} in ${namespace}` : kind,
+            options.kubeconfig,
+            path,
+            list,
+            options.logger,
+            options.watchdog,
+            (raw) => (this.#parse(kind, raw) as Raw | undefined) ?? raw,
+          ),
         );
       }
       const informers = new InformerSet(byNamespace);
@@ -375,6 +386,8 @@ export class KubeStore implements Store {
     }
     const parsed = result.success ? deepFreeze(result.data as AnyResource) : null;
     this.#parsed.set(raw, parsed);
+    // The informer keeps the parsed copy in place of the raw one (WatchedInformer's prepare): found again as itself.
+    if (parsed) this.#parsed.set(parsed, parsed);
     return (parsed ?? undefined) as ResourceByKind[K] | undefined;
   }
 

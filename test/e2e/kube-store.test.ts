@@ -107,7 +107,7 @@ describe('KubeStore against the real API server', () => {
     expect(await store.updateStatus('User', { namespace, name: 'nobody' }, {})).toBeUndefined();
   });
 
-  it("keeps no managedFields in its cache, and its status writes leave the server's as they are", async () => {
+  it("keeps one parsed copy with no managedFields in its cache, and its status writes leave the server's as they are", async () => {
     const key = { namespace, name: 'alice' };
     const before = JSON.parse(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'json', '--show-managed-fields'])).metadata.managedFields as Array<{
       manager: string;
@@ -121,6 +121,9 @@ describe('KubeStore against the real API server', () => {
     );
     const raw = store.informer('User').get('alice', namespace) as { metadata: { managedFields?: unknown } } | undefined;
     expect(raw?.metadata.managedFields).toBeUndefined();
+    // One copy per version: the informer's cache keeps the store's parsed object itself, not a raw one beside it.
+    expect(store.get('User', key)).toBe(raw);
+    expect(Object.isFrozen(raw)).toBe(true);
     const after = JSON.parse(kubectlOk(['get', 'user', 'alice', '-n', namespace, '-o', 'json', '--show-managed-fields'])).metadata.managedFields as Array<{
       manager: string;
       subresource?: string;
