@@ -137,7 +137,8 @@ describe('DeletionGate, decided from what changed', () => {
     });
   }
 
-  it('looks again only at the User that changed: a leaver at 2,000 Users reads one account, not the namespace', async () => {
+  /** 2,000 Users, every account listed, and a gate whose reads of the listing cache are counted per decision. */
+  function countedReads() {
     const clock = new TestClock(START);
     const store = world(clock, 2_000);
     const observed = new ObservedCache();
@@ -155,34 +156,7 @@ describe('DeletionGate, decided from what changed', () => {
     const ctx = { store, observed };
     const gate = new DeletionGate();
     const wiki = () => store.get('ConnectedSystem', key('wiki')) as ConnectedSystem;
-    await gate.decide(ctx, wiki(), capabilities, readSnapshot(store, 'acme', clock));
-    expect(reads).toBe(2_000);
-    await store.patchUser(key('u7'), { spec: { state: 'terminated' } });
-    observed.set('acme/wiki', 'u9', account('u9', 'disabled'));
-    reads = 0;
-    const decision = await gate.decide(ctx, wiki(), capabilities, readSnapshot(store, 'acme', clock));
-    expect(reads).toBe(2);
-    expect(decision.count).toBe(1);
-  });
-
-  it('when grants end, looks again only at their holders, at each end: 2,000 Users, two bindings ending twenty minutes apart', async () => {
-    const clock = new TestClock(START);
-    const store = world(clock, 2_000);
-    const observed = new ObservedCache();
-    observed.replace(
-      'acme/wiki',
-      store.list('User', 'acme').map((u) => account(u.spec.userName, 'present')),
-      observed.beginListing(),
-    );
-    let reads = 0;
-    const get = observed.get.bind(observed);
-    observed.get = (system, userName) => {
-      reads++;
-      return get(system, userName);
-    };
-    const ctx = { store, observed };
-    const gate = new DeletionGate();
-    const wiki = () => store.get('ConnectedSystem', key('wiki')) as ConnectedSystem;
+    /** The kept gate's decision (checked against a fresh gate's) and how many accounts it read. */
     const decide = async () => {
       reads = 0;
       const snapshot = readSnapshot(store, 'acme', clock);
@@ -192,6 +166,19 @@ describe('DeletionGate, decided from what changed', () => {
       expect(kept.count).toBe(fresh.count);
       return { count: kept.count, reads: keptReads };
     };
+    return { clock, store, observed, decide };
+  }
+
+  it('looks again only at the User that changed: a leaver at 2,000 Users reads one account, not the namespace', async () => {
+    const { store, observed, decide } = countedReads();
+    expect(await decide()).toEqual({ count: 0, reads: 2_000 });
+    await store.patchUser(key('u7'), { spec: { state: 'terminated' } });
+    observed.set('acme/wiki', 'u9', account('u9', 'disabled'));
+    expect(await decide()).toEqual({ count: 1, reads: 2 });
+  });
+
+  it('when grants end, looks again only at their holders, at each end: 2,000 Users, two bindings ending twenty minutes apart', async () => {
+    const { clock, decide } = countedReads();
     await decide();
     clock.advance(21 * 60_000); // temp ended: u1 to u3 lose "extra"
     expect(await decide()).toEqual({ count: 3, reads: 3 });
