@@ -3,17 +3,16 @@
 // conflicts, pending approvals). Reads like `rollcall plan`, from the same store and the same
 // planAll (the engine's planSystemPass), and changes nothing.
 import { systemClock, type Clock } from '../clock/clock.ts';
-import { Connections } from '../connections/connections.ts';
 import { readWorld } from '../store/world.ts';
 import { auditSystem } from '../engine/index.ts';
 import { createLogger } from '../process/logger.ts';
 import { keyOf } from '../store/store.ts';
 import { auditDocument, auditExitCode, renderAudit, type AuditOutput, type SystemAuditResult } from './audit-report.ts';
 import type { Output } from './output.ts';
-import { planAll } from './plan.ts';
+import { observingConnections, planAll, type ReachOptions } from './plan.ts';
 import { openPlanStore, type PlanSource } from './plan-store.ts';
 
-export interface AuditOptions extends PlanSource {
+export interface AuditOptions extends PlanSource, ReachOptions {
   /** A system name, or namespace/name. */
   system?: string;
   expiringWithinMs: number;
@@ -24,7 +23,9 @@ export interface AuditOptions extends PlanSource {
 export async function auditCommand(options: AuditOptions, out: Output, clock: Clock = systemClock): Promise<number> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
   const { store, kubeconfig } = await openPlanStore(options, out, { logger, clock });
-  const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000 });
+  // Observing only, and reaching no more than plan and run do (the same egress guard): a tenant's
+  // system pointed at a cluster-internal address is refused here too.
+  const connections = await observingConnections(options, store, logger, kubeconfig);
   const now = clock.now();
   const selected = (system: { metadata: { namespace?: string; name: string } }) => {
     const { namespace, name } = keyOf(system);

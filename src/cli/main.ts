@@ -113,6 +113,8 @@ Options:
   --expiring-within DUR     how far ahead expiring looks, e.g. 7d, 12h (default 7d)
   -o, --output FORMAT       table (default), json, csv or markdown
   --fail-on N               exit 2 when there are more than N findings
+  --kubernetes-allow, --kubernetes-bindable-cluster-roles, --kubernetes-operator-roles, --cluster-cidr
+                            as for "rollcall run": observe only what run, given the same flags, reaches
 
 -o json prints one document (format rollcall.dev/audit/v1; fields are only ever added):
   {"format", "generatedAt", "expiringWithinMs", "totals": {systems, errors, findings, <kind>: count},
@@ -259,6 +261,10 @@ export async function main(argv: string[], out: Output = consoleOutput): Promise
             expiringWithinMs: parseDuration(within),
             output: output as import('./audit-report.ts').AuditOutput,
             failOn: failOnText === undefined ? undefined : Number(failOnText),
+            kubernetesAllow: (values['kubernetes-allow'] as string[] | undefined) ?? [],
+            kubernetesBindableClusterRoles: values['kubernetes-bindable-cluster-roles'] as string[] | undefined,
+            kubernetesOperatorRoles: values['kubernetes-operator-roles'] as string[] | undefined,
+            clusterCidrs: (values['cluster-cidr'] as string[] | undefined) ?? [],
           },
           out,
         );

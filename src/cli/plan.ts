@@ -2,6 +2,8 @@
 // Observes the real systems, changes nothing: neither the systems, nor the cluster, nor the state
 // file. Exit 0: nothing to do; 2: changes pending; 1: error. The plan is the engine's
 // planSystemPass, the same decision the controllers carry out.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { errorMessage, type ConnectedSystem } from '../api/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { Connections } from '../connections/connections.ts';
@@ -14,13 +16,14 @@ import type { Output } from './output.ts';
 import { planDocument, planExitCode, type SystemPlanResult } from './plan-document.ts';
 import { openPlanStore, type PlanSource } from './plan-store.ts';
 import { clusterRanges } from '../connectors/egress/addresses.ts';
+import type { Resolver } from '../connectors/egress/guard.ts';
 import { kubernetesReachFrom } from './kubernetes-allow.ts';
 import { printPlan } from './plan-text.ts';
 
 export type { SystemPlanResult } from './plan-document.ts';
 
-export interface PlanOptions extends PlanSource {
-  output: 'text' | 'json';
+/** What systems may reach, as `rollcall run` is told: plan and audit observe under the same rules. */
+export interface ReachOptions {
   /** Values of --kubernetes-allow, as given to `rollcall run`. */
   kubernetesAllow?: readonly string[];
   /** Values of --kubernetes-bindable-cluster-roles and --kubernetes-operator-roles (cli/kubernetes-allow.ts). */
@@ -28,6 +31,31 @@ export interface PlanOptions extends PlanSource {
   kubernetesOperatorRoles?: readonly string[];
   /** As for run: cluster-internal ranges systems reach only with spec.allowPrivateNetwork. */
   clusterCidrs?: readonly string[];
+}
+
+export interface PlanOptions extends PlanSource, ReachOptions {
+  output: 'text' | 'json';
+}
+
+/**
+ * Connectors that only observe (they create nothing, not even their storage), reaching what `run`
+ * given the same flags reaches and nothing more: the same egress guard and kubernetes reach.
+ */
+export async function observingConnections(
+  options: ReachOptions,
+  store: Store,
+  logger: Logger,
+  kubeconfig: KubeConfig | undefined,
+  /** The names' resolver the egress guard uses (tests: a name that maps to a private address). */
+  resolve?: Resolver,
+): Promise<Connections> {
+  const kubernetesReach = await kubernetesReachFrom({
+    allow: options.kubernetesAllow,
+    bindableClusterRoles: options.kubernetesBindableClusterRoles,
+    operatorRoles: options.kubernetesOperatorRoles,
+  });
+  const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []), ...(resolve && { resolve }) };
+  return new Connections({ store, logger, kubeconfig, timeoutMs: 10_000, observeOnly: true, kubernetesReach, egress });
 }
 
 /** Observes every connected system in the store (or those `include` selects) and plans its pass, in namespace/name order. Changes nothing. */
@@ -92,16 +120,10 @@ export async function planAll(
 }
 
 export async function planCommand(options: PlanOptions, out: Output, clock: Clock = systemClock): Promise<number> {
-  const kubernetesReach = await kubernetesReachFrom({
-    allow: options.kubernetesAllow,
-    bindableClusterRoles: options.kubernetesBindableClusterRoles,
-    operatorRoles: options.kubernetesOperatorRoles,
-  });
-  const egress = { clusterRanges: clusterRanges(options.clusterCidrs ?? []) };
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
   const input = await openPlanStore(options, out, { logger, clock });
   const { store, kubeconfig } = input;
-  const connections = new Connections({ store, logger, kubeconfig, timeoutMs: 10_000, observeOnly: true, kubernetesReach, egress });
+  const connections = await observingConnections(options, store, logger, kubeconfig);
   let results: SystemPlanResult[];
   try {
     results = await planAll(store, connections, clock);
