@@ -15,7 +15,7 @@ import {
 } from '../api/index.ts';
 import { systemRefusal } from '../connections/refusal.ts';
 import type { Connector } from '../connectors/types.ts';
-import { accountPlan, inDeclaredSpelling, planOptions, takesAccess, type Refusal } from '../engine/index.ts';
+import { accountPlan, inDeclaredSpelling, planOptions, type Refusal } from '../engine/index.ts';
 import { yieldIfBusy } from '../queue/yield.ts';
 import { applyChanges, recordEvents, type ApplyContext } from './apply-change.ts';
 import { keyOf, keyString } from '../store/store.ts';
@@ -255,13 +255,15 @@ async function followUpTurn(
 }
 
 /**
- * The changes that cut access off, to be written first: a disable or delete where there is one (the
- * account stops opening; its revokes follow), otherwise the revokes (an expiry). Everything else follows.
+ * The changes written in the first turn: a leaver's disable or delete alone (the account stops
+ * opening; its revokes follow in the second turn). Any other sync that takes access away (an expiry's
+ * revokes, a mover's grants and revokes) writes all its changes in the plan's order, grants before
+ * revokes so a mover's access never dips, and only its read-back waits for the second turn.
  */
 export function cutOffFirst(changes: readonly AccountChange[]): { cutOff: AccountChange[]; rest: AccountChange[] } {
-  const ends = changes.some((change) => change.op === 'disable' || change.op === 'delete');
-  const first = (change: AccountChange) => (ends ? change.op === 'disable' || change.op === 'delete' : takesAccess(change));
-  return { cutOff: changes.filter(first), rest: changes.filter((change) => !first(change)) };
+  const ends = (change: AccountChange) => change.op === 'disable' || change.op === 'delete';
+  if (!changes.some(ends)) return { cutOff: [...changes], rest: [] };
+  return { cutOff: changes.filter(ends), rest: changes.filter((change) => !ends(change)) };
 }
 
 export function takesAccessAway(desired: DesiredAccount, previous: AccountStatus | undefined): boolean {

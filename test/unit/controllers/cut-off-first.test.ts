@@ -36,11 +36,63 @@ describe('cutOffFirst', () => {
     expect(cutOffFirst(changes)).toEqual({ cutOff: [change('disable')], rest: [change('revoke', 'vpn'), change('revoke', 'staff')] });
     expect(cutOffFirst([change('revoke', 'vpn'), change('delete')]).cutOff).toEqual([change('delete')]);
   });
-  it('an expiry or a mover: the revokes first, the grants and updates after', () => {
+  it("an expiry or a mover: every change at once, in the plan's order (a mover's grants before its revokes: its access never dips)", () => {
     const changes = [change('grant', 'sales'), change('revoke', 'engineering'), change('update')];
-    expect(cutOffFirst(changes)).toEqual({ cutOff: [change('revoke', 'engineering')], rest: [change('grant', 'sales'), change('update')] });
+    expect(cutOffFirst(changes)).toEqual({ cutOff: changes, rest: [] });
+    expect(cutOffFirst([change('revoke', 'vpn')])).toEqual({ cutOff: [change('revoke', 'vpn')], rest: [] });
   });
 });
+
+/** The real sqlite system `wiki` behind a Connections of one call at a time, with `names` as Users; every write is recorded. */
+function wikiHarness(dir: string, names: string[]) {
+  const system = {
+    apiVersion: 'rollcall.dev/v1alpha1',
+    kind: 'ConnectedSystem',
+    metadata: { name: 'wiki', namespace: 'acme' },
+    spec: { type: 'sqlite', sqlite: { path: join(dir, 'wiki.db') }, deprovision: { policy: 'disable' }, deletionGuard: { maxCount: names.length } },
+  } as ResourceInput;
+  const users = names.map(
+    (name) =>
+      ({
+        apiVersion: 'rollcall.dev/v1alpha1',
+        kind: 'User',
+        metadata: { name, namespace: 'acme' },
+        spec: { userName: name, state: 'active' },
+      }) as ResourceInput,
+  );
+  // The in-memory store logs each Event it records: read them there.
+  const log = capturedLogger('info');
+  const store = new MemoryStore([system, ...users], { logger: log.logger });
+  const writes: { user: string; ops: string[] }[] = [];
+  const ctx: ControllerContext = {
+    store,
+    logger,
+    connections: new Connections({ store, logger, perSystemConcurrency: 1 }),
+    observed: new ObservedCache(),
+    gate: new DeletionGate(),
+    clock: new TestClock(new Date('2026-11-26T09:00:00Z')),
+    enqueue: () => undefined,
+    userNames: new UserNameIndex(),
+    syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }),
+    statusWrites: new StatusWrites({ max: 1, onFailed: () => undefined }),
+    onApplied: (applied) => writes.push({ user: applied.user, ops: applied.changes.map((c) => c.op) }),
+  };
+  const wiki = store.get('ConnectedSystem', { namespace: 'acme', name: 'wiki' }) as ConnectedSystem;
+  const account = (userName: string, state: DesiredAccount['state'], entitlements: string[]): DesiredAccount => ({
+    system: 'wiki',
+    userName,
+    state,
+    attributes: {},
+    entitlements: state === 'present' ? entitlements : [],
+  });
+  /** The sync of `name`'s account: `state` with `entitlements`, from what `previous` recorded. */
+  const sync = (name: string, state: DesiredAccount['state'], previous?: AccountStatus, entitlements = ['staff', 'vpn']) => {
+    const user = store.get('User', { namespace: 'acme', name }) as User;
+    const snapshot = () => readSnapshot(store, 'acme', ctx.clock);
+    return syncAccount(ctx, snapshot, user, wiki, account(name, state, entitlements), previous, new AbortController().signal);
+  };
+  return { ctx, store, wiki, log, writes, sync };
+}
 
 describe('a burst of leavers on one system', () => {
   let dir: string | undefined;
@@ -52,51 +104,7 @@ describe('a burst of leavers on one system', () => {
   it('writes every disable before any revoke, and records one Event per account with all its changes', async () => {
     dir = mkdtempSync(join(tmpdir(), 'rollcall-cut-off-'));
     const names = Array.from({ length: 12 }, (_, i) => `leaver${i}`);
-    const system = {
-      apiVersion: 'rollcall.dev/v1alpha1',
-      kind: 'ConnectedSystem',
-      metadata: { name: 'wiki', namespace: 'acme' },
-      spec: { type: 'sqlite', sqlite: { path: join(dir, 'wiki.db') }, deprovision: { policy: 'disable' }, deletionGuard: { maxCount: names.length } },
-    } as ResourceInput;
-    const users = names.map(
-      (name) =>
-        ({
-          apiVersion: 'rollcall.dev/v1alpha1',
-          kind: 'User',
-          metadata: { name, namespace: 'acme' },
-          spec: { userName: name, state: 'active' },
-        }) as ResourceInput,
-    );
-    // The in-memory store logs each Event it records: read them there.
-    const log = capturedLogger('info');
-    const store = new MemoryStore([system, ...users], { logger: log.logger });
-    const writes: { user: string; ops: string[] }[] = [];
-    const ctx: ControllerContext = {
-      store,
-      logger,
-      connections: new Connections({ store, logger, perSystemConcurrency: 1 }),
-      observed: new ObservedCache(),
-      gate: new DeletionGate(),
-      clock: new TestClock(new Date('2026-11-26T09:00:00Z')),
-      enqueue: () => undefined,
-      userNames: new UserNameIndex(),
-      syncs: new AccountSyncs({ patienceMs: 1_000, onDone: () => undefined }),
-      statusWrites: new StatusWrites({ max: 1, onFailed: () => undefined }),
-      onApplied: (applied) => writes.push({ user: applied.user, ops: applied.changes.map((c) => c.op) }),
-    };
-    const wiki = store.get('ConnectedSystem', { namespace: 'acme', name: 'wiki' }) as ConnectedSystem;
-    const account = (userName: string, state: DesiredAccount['state']): DesiredAccount => ({
-      system: 'wiki',
-      userName,
-      state,
-      attributes: {},
-      entitlements: state === 'present' ? ['staff', 'vpn'] : [],
-    });
-    const sync = (name: string, state: DesiredAccount['state'], previous?: AccountStatus) => {
-      const user = store.get('User', { namespace: 'acme', name }) as User;
-      const snapshot = () => readSnapshot(store, 'acme', ctx.clock);
-      return syncAccount(ctx, snapshot, user, wiki, account(name, state), previous, new AbortController().signal);
-    };
+    const { ctx, wiki, log, writes, sync } = wikiHarness(dir, names);
     for (const name of names) expect((await sync(name, 'present')).error).toBeUndefined();
     writes.length = 0;
 
@@ -122,6 +130,18 @@ describe('a burst of leavers on one system', () => {
     const events = log.records.filter((r) => (r.event as { kind?: string } | undefined)?.kind === 'User');
     expect(events).toHaveLength(names.length);
     for (const event of events) expect(event.msg).toMatch(/^wiki: disable account, revoke (staff|vpn), revoke (staff|vpn)$/);
+  });
+
+  it("a mover's grant is written before its revoke, in one turn: its access never dips", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rollcall-cut-off-'));
+    const { writes, sync } = wikiHarness(dir, ['mover']);
+    expect((await sync('mover', 'present', undefined, ['engineering'])).error).toBeUndefined();
+    writes.length = 0;
+    const before = { system: 'wiki', state: 'present', entitlements: ['engineering'] } as AccountStatus;
+    const moved = await sync('mover', 'present', before, ['sales']);
+    expect(moved.error).toBeUndefined();
+    expect(moved.status.entitlements).toEqual(['sales']);
+    expect(writes).toEqual([{ user: 'mover', ops: ['grant', 'revoke'] }]);
   });
 
   it('a leaver arriving later still goes ahead of the follow-ups queued before it, and those ahead of ordinary calls', async () => {
