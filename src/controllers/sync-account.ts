@@ -219,7 +219,6 @@ export async function syncAccount(
   }
 }
 
-/** A leaver, or a grant that ended (an expiry, a mover's revoke): goes ahead of the system's other work. */
 /** What an urgent sync does in its second turn, and the cut-off's Event when it waits for the rest. */
 interface FollowUp {
   finish: (connector: Connector) => Promise<ObservedAccount | undefined>;
@@ -266,6 +265,7 @@ export function cutOffFirst(changes: readonly AccountChange[]): { cutOff: Accoun
   return { cutOff: changes.filter(ends), rest: changes.filter((change) => !ends(change)) };
 }
 
+/** A leaver, or a grant that ended (an expiry, a mover's revoke): goes ahead of the system's other work. */
 export function takesAccessAway(desired: DesiredAccount, previous: AccountStatus | undefined): boolean {
   if (desired.state !== 'present') return true;
   const kept = new Set(desired.entitlements);
