@@ -130,10 +130,6 @@ function namespacesWithRole(ctx: Pick<ControllerContext, 'store'>, binding: Acce
 }
 
 /**
- * An empty userSelector ({}, or no labels and no expressions) selects every User of the namespace,
- * today's and tomorrow's: allowed, as in Kubernetes, but said, because it is rarely meant.
- */
-/**
  * How many Users the binding reaches. One that names its Users (no selector) is counted by looking
  * them up: a hundred such bindings ending at once at 10,000 Users each walked the whole namespace.
  */
@@ -143,6 +139,10 @@ function subjectCount(ctx: ControllerContext, binding: AccessBinding, users: rea
   return [...new Set(binding.spec.users ?? [])].filter((name) => ctx.store.get('User', { namespace, name }) !== undefined).length;
 }
 
+/**
+ * An empty userSelector ({}, or no labels and no expressions) selects every User of the namespace,
+ * today's and tomorrow's: allowed, as in Kubernetes, but said, because it is rarely meant.
+ */
 function selectsEveryUser(binding: AccessBinding, namespace: string, subjects: number): ConditionUpdate[] {
   const selector = binding.spec.userSelector;
   const empty = selector !== undefined && Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;

@@ -309,7 +309,8 @@ export class DeletionGate {
     const windowStart = guardWindowStart(system, now);
     const changed = observed.names ? sameHoldersChanged(kept, holders, windowStart) : undefined;
     // Answers whose time came (a binding ended, a start date passed): those holders are looked at again.
-    const expired = changed && now.getTime() >= kept.expiresAt ? expiredAnswers(kept, now) : [];
+    const due = changed !== undefined && now.getTime() >= kept.expiresAt;
+    const expired = due ? expiredAnswers(kept, now) : [];
     let exact = true;
     // Many changes since (a namespace converging between two decisions): the full pass, which lets the
     // event loop turn between slices, looks at them as cheaply (it reuses every answer still valid).
@@ -317,7 +318,7 @@ export class DeletionGate {
       // Only what changed since the last decision: a leaver's own write, the accounts written through.
       for (const position of changed) look(holders[position]!, position);
       lookAtAccounts(observed.names);
-      if (now.getTime() >= kept.expiresAt) {
+      if (due) {
         lookAtAccounts(expired);
         kept.expiresAt = earliestValidUntil(kept);
       }
